@@ -1,0 +1,147 @@
+"""The adapter interface every platform implements, and the capabilities it declares.
+
+An action the platform cannot do raises ``CapabilityNotSupported``; it never silently does
+nothing. Platform errors are mapped to the core errors in ``bot.errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.errors import CapabilityNotSupported
+from bot.events import ChatRef, Event, SentMessage, UserRef
+from bot.messages import OutgoingMessage
+from bot.roles import Role
+
+
+class Capability(str, Enum):
+    """What a platform can do; features degrade or alert when one is missing."""
+
+    SEND = "send"
+    REPLY = "reply"
+    EDIT = "edit"
+    DELETE = "delete"
+    MUTE = "mute"
+    UNMUTE = "unmute"
+    BAN = "ban"
+    UNBAN = "unban"
+    KICK = "kick"
+    ROLE_LOOKUP = "get_role"
+    PRIVATE = "send_private"
+    BUTTONS = "buttons"
+    IMAGES = "images"
+    MENTIONS = "mentions"
+    EDIT_EVENTS = "edit_events"
+    INBOUND = "inbound"
+
+
+class EventSink(Protocol):
+    """Where an adapter hands normalized events: the dispatcher."""
+
+    def submit(self, event: Event) -> asyncio.Task[None] | None:
+        """Queue one event for handling; returns the task handling it (None if dropped)."""
+        ...
+
+
+class AdapterConfig(BaseModel):
+    """Base of every adapter's config section; unknown keys are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+
+
+class Adapter(ABC):
+    """A connection to one platform account, named by its config section."""
+
+    platform: str = "unknown"
+    capabilities: frozenset[Capability] = frozenset()
+    #: The longest text one message may carry; longer text is split by the adapter.
+    max_text_length: int = 4096
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        #: The bot's own account on this platform, known after ``start``.
+        self.me: UserRef | None = None
+
+    def supports(self, capability: Capability) -> bool:
+        """True when the platform can do ``capability``."""
+        return capability in self.capabilities
+
+    def _unsupported(self, capability: Capability) -> CapabilityNotSupported:
+        return CapabilityNotSupported(capability, self.name)
+
+    @abstractmethod
+    async def start(self, sink: EventSink) -> None:
+        """Connect and start delivering events to ``sink``; returns without blocking."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Disconnect, flushing what is queued."""
+
+    def warnings(self) -> list[str]:
+        """Problems found at start-up (missing rights, privacy mode, intents) for ``/status``."""
+        return []
+
+    def status_line(self) -> str:
+        """A one-line description for ``/status``."""
+        return f"{self.name} ({self.platform})"
+
+    def default_moderator_chat(self, chat: ChatRef) -> ChatRef | None:
+        """Where moderator alerts go when a group has not set a moderator chat."""
+        return None
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> SentMessage:
+        """Post a message (a reply when ``message.reply_to`` is set)."""
+        raise self._unsupported(Capability.SEND)
+
+    async def edit(self, chat: ChatRef, message_id: str, message: OutgoingMessage) -> None:
+        """Replace the text (and buttons) of one of the bot's own messages."""
+        raise self._unsupported(Capability.EDIT)
+
+    async def delete(self, chat: ChatRef, message_id: str) -> None:
+        """Delete a message."""
+        raise self._unsupported(Capability.DELETE)
+
+    async def mute(self, chat: ChatRef, user_id: str, until: datetime | None) -> None:
+        """Stop a member from posting until ``until`` (None: until unmuted)."""
+        raise self._unsupported(Capability.MUTE)
+
+    async def unmute(self, chat: ChatRef, user_id: str) -> None:
+        """Let a muted member post again."""
+        raise self._unsupported(Capability.UNMUTE)
+
+    async def ban(self, chat: ChatRef, user_id: str, until: datetime | None) -> None:
+        """Remove a member and keep them out until ``until`` (None: for good)."""
+        raise self._unsupported(Capability.BAN)
+
+    async def unban(self, chat: ChatRef, user_id: str) -> None:
+        """Lift a ban."""
+        raise self._unsupported(Capability.UNBAN)
+
+    async def kick(self, chat: ChatRef, user_id: str) -> None:
+        """Remove a member who may come back."""
+        raise self._unsupported(Capability.KICK)
+
+    async def get_role(self, chat: ChatRef, user_id: str) -> Role:
+        """The member's role as the platform sees it."""
+        raise self._unsupported(Capability.ROLE_LOOKUP)
+
+    async def send_private(self, user_id: str, message: OutgoingMessage) -> SentMessage:
+        """Send a one-to-one message."""
+        raise self._unsupported(Capability.PRIVATE)
+
+
+class AdapterFactory(Protocol):
+    """What an adapter module exports for the app to build it from config."""
+
+    def __call__(self, name: str, config: Any, env: Mapping[str, str]) -> Adapter:
+        """Build the adapter; raise ``ConfigError`` for a missing secret."""
+        ...

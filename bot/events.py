@@ -1,0 +1,133 @@
+"""The common event model: plain frozen dataclasses, no platform types.
+
+A *scope* is the community that owns points, check-ins and settings (a Telegram chat, a Discord
+guild, a OneBot group, a console group); a *channel* is where a reply goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+ChatKind = Literal["group", "private"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where an event happened and where a reply goes."""
+
+    platform: str
+    adapter: str
+    scope_id: str
+    channel_id: str
+    kind: ChatKind = "group"
+    thread_id: str | None = None
+    title: str | None = None
+
+    @property
+    def is_private(self) -> bool:
+        """True for a one-to-one chat with the bot."""
+        return self.kind == "private"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A platform account."""
+
+    platform: str
+    user_id: str
+    display_name: str
+    is_bot: bool = False
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One piece of an inbound message: ``text``, ``mention``, ``image``, ``reply``, ``face``…"""
+
+    kind: str
+    text: str = ""
+    user: UserRef | None = None
+    data: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    """A member (or the bot's private correspondent) said something."""
+
+    event_id: str
+    at: datetime
+    chat: ChatRef
+    sender: UserRef
+    message_id: str
+    text: str
+    segments: tuple[Segment, ...] = ()
+    reply_to: str | None = None
+    reply_to_user: UserRef | None = None
+    mentions: tuple[UserRef, ...] = ()
+    mentions_bot: bool = False
+    edited: bool = False
+    language: str | None = None
+    #: A platform sequence number that only grows (Telegram's update_id); used for restart dedupe.
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberJoined:
+    """A member joined a group, possibly invited by someone else."""
+
+    event_id: str
+    at: datetime
+    chat: ChatRef
+    member: UserRef
+    invited_by: UserRef | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLeft:
+    """A member left or was removed from a group."""
+
+    event_id: str
+    at: datetime
+    chat: ChatRef
+    member: UserRef
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPressed:
+    """A member pressed a button the bot posted under message ``message_id``."""
+
+    event_id: str
+    at: datetime
+    chat: ChatRef
+    user: UserRef
+    message_id: str
+    data: str
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMigrated:
+    """The platform gave a chat a new id (Telegram group → supergroup); its data follows."""
+
+    event_id: str
+    at: datetime
+    chat: ChatRef
+    new_scope_id: str
+    new_channel_id: str
+    seq: int | None = None
+
+
+Event = MessageEvent | MemberJoined | MemberLeft | ButtonPressed | ChatMigrated
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """What an adapter returns after posting: the platform's id for the new message."""
+
+    chat: ChatRef
+    message_id: str
+    extra: dict[str, str] = field(default_factory=dict)
