@@ -411,13 +411,16 @@ class TelegramAdapter(Adapter):
             reply = None
 
         for i, text in enumerate(chunks):
-            last = await self._call(chat.channel_id, self._text_sender(
-                text or "\u2063",
-                reply=reply if i == 0 else None,
-                markup=markup if i == len(chunks) - 1 else None,
-                silent=message.silent,
-                thread=thread,
-            ))
+            last = await self._call(
+                chat.channel_id,
+                self._text_sender(
+                    text or "\u2063",
+                    reply=reply if i == 0 else None,
+                    markup=markup if i == len(chunks) - 1 else None,
+                    silent=message.silent,
+                    thread=thread,
+                ),
+            )
         if last is None:  # pragma: no cover - render_chunks always yields one chunk
             raise RuntimeError("nothing was sent")
         return self._sent(chat, last)
@@ -459,8 +462,12 @@ class TelegramAdapter(Adapter):
         async def call(cid: int | str) -> object:
             try:
                 return await bot.edit_message_text(
-                    text, chat_id=cid, message_id=int(message_id), parse_mode=ParseMode.HTML,
-                    reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    text,
+                    chat_id=cid,
+                    message_id=int(message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
             except tg_error.BadRequest as exc:
                 reason = str(exc).lower()
@@ -468,9 +475,11 @@ class TelegramAdapter(Adapter):
                     return True
                 if "no text in the message" in reason:
                     return await bot.edit_message_caption(
-                        chat_id=cid, message_id=int(message_id),
+                        chat_id=cid,
+                        message_id=int(message_id),
                         caption=render_chunks(message.parts, CAPTION_LIMIT)[0],
-                        parse_mode=ParseMode.HTML, reply_markup=markup,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
                     )
                 raise
 
@@ -494,7 +503,10 @@ class TelegramAdapter(Adapter):
         await self._call(
             chat.channel_id,
             lambda cid: bot.restrict_chat_member(
-                cid, int(user_id), ChatPermissions.no_permissions(), until_date=end,
+                cid,
+                int(user_id),
+                ChatPermissions.no_permissions(),
+                until_date=end,
                 use_independent_chat_permissions=True,
             ),
             ":mod",
@@ -511,7 +523,9 @@ class TelegramAdapter(Adapter):
             except tg_error.BadRequest:
                 permissions = None
             return await bot.restrict_chat_member(
-                cid, int(user_id), permissions or ChatPermissions.all_permissions(),
+                cid,
+                int(user_id),
+                permissions or ChatPermissions.all_permissions(),
                 use_independent_chat_permissions=True,
             )
 
@@ -547,9 +561,7 @@ class TelegramAdapter(Adapter):
         cached = self._roles.get(chat.channel_id)
         if cached is None or now - cached[0] >= ROLE_TTL:
             bot = self.application.bot
-            admins = await self._call(
-                chat.channel_id, lambda cid: bot.get_chat_administrators(cid), ":mod"
-            )
+            admins = await self._call(chat.channel_id, lambda cid: bot.get_chat_administrators(cid), ":mod")
             roles: dict[str, Role] = {}
             for admin in admins:
                 if admin.status == ChatMemberStatus.OWNER:
@@ -594,9 +606,7 @@ class TelegramAdapter(Adapter):
         for commands, scope in scopes:
             for lang in [None, *languages]:
                 entries = [
-                    BotCommand(c.name, _menu_text(c, lang))
-                    for c in commands
-                    if _valid_command_name(c.name)
+                    BotCommand(c.name, _menu_text(c, lang)) for c in commands if _valid_command_name(c.name)
                 ]
                 code = lang.split("-")[0] if lang else None
                 try:

@@ -118,7 +118,7 @@ def message_events(
 ) -> list[Event]:
     """Events for one message: a text message, or the service events it carries."""
     chat = _message_chat(adapter, message)
-    at: datetime = (message.edit_date if edited and message.edit_date else message.date)
+    at: datetime = message.edit_date if edited and message.edit_date else message.date
     event_id = f"{adapter}:{update_id}"
     events: list[Event] = []
 
@@ -151,8 +151,9 @@ def message_events(
         return events
     if message.left_chat_member:
         events.append(
-            MemberLeft(event_id=event_id, at=at, chat=chat, member=user_ref(message.left_chat_member),
-                       seq=update_id)
+            MemberLeft(
+                event_id=event_id, at=at, chat=chat, member=user_ref(message.left_chat_member), seq=update_id
+            )
         )
         return events
 
@@ -197,8 +198,9 @@ def _sender(message: Message) -> UserRef | None:
     if message.sender_chat is not None and message.sender_chat.id != message.chat.id:
         # A linked channel's post or a member speaking as a channel: the channel is the sender.
         chat = message.sender_chat
-        return UserRef(PLATFORM, str(chat.id), chat.title or str(chat.id), is_bot=False,
-                       username=chat.username)
+        return UserRef(
+            PLATFORM, str(chat.id), chat.title or str(chat.id), is_bot=False, username=chat.username
+        )
     if message.from_user is None:
         return None
     return user_ref(message.from_user)
