@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -193,13 +194,12 @@ class TelegramAdapter(Adapter):
             raise ConfigError(
                 f"adapters.{self.name}: mode = 'webhook' needs python-telegram-bot[webhooks] (tornado)"
             ) from None
-        url_path = self.config.url.rstrip("/").rsplit("/", 1)[-1] if "/" in self.config.url else ""
-        # A path segment shared by the public URL and the local listener keeps a reverse proxy
-        # configuration to a plain pass-through.
+        # The public URL's path is also the local path, so a reverse proxy is a plain pass-through.
+        url_path = urlsplit(self.config.url).path.strip("/")
         await updater.start_webhook(
             listen=self.config.listen,
             port=self.config.port,
-            url_path=url_path if url_path and "." not in url_path else "",
+            url_path=url_path,
             webhook_url=self.config.url,
             allowed_updates=ALLOWED_UPDATES,
             secret_token=self._secret_token,
