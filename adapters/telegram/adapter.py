@@ -252,6 +252,12 @@ class TelegramAdapter(Adapter):
             # Always answered, even for a duplicate or a button nobody handles: an unanswered
             # query leaves the member's client spinning.
             await self._answer(update.callback_query.id)
+        if update.my_chat_member is not None or update.chat_member is not None:
+            # Someone's rights changed (perhaps the bot's): ask Telegram again on the next lookup
+            # instead of trusting a five-minute-old administrator list.
+            change = update.my_chat_member or update.chat_member
+            assert change is not None
+            self._roles.pop(str(change.chat.id), None)
         if self._seen(update.update_id):
             log.debug("telegram adapter %s: duplicate update %s dropped", self.name, update.update_id)
             return []
@@ -549,14 +555,21 @@ class TelegramAdapter(Adapter):
         )
 
     async def kick(self, chat: ChatRef, user_id: str) -> None:
-        """Remove a member who may come back: Telegram has no kick, so ban then unban."""
-        await self.ban(chat, user_id, None)
+        """Remove a member who may come back: Telegram has no kick, so ban then unban.
+
+        The ban is the shortest Telegram allows, so a failed unban cannot leave a member who was
+        only kicked banned for good.
+        """
+        await self.ban(chat, user_id, self.clock.now() + MIN_RESTRICTION)
         await self.unban(chat, user_id)
 
     async def get_role(self, chat: ChatRef, user_id: str) -> Role:
         """The member's role from ``getChatAdministrators``, cached for five minutes per chat."""
         if chat.is_private:
             return Role.MEMBER
+        if user_id == chat.channel_id:
+            # Only the group's administrators can post as the group itself (anonymous admins).
+            return Role.ADMIN
         now = self._monotonic()
         cached = self._roles.get(chat.channel_id)
         if cached is None or now - cached[0] >= ROLE_TTL:

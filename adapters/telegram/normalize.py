@@ -195,8 +195,9 @@ def message_events(
 
 
 def _sender(message: Message) -> UserRef | None:
-    if message.sender_chat is not None and message.sender_chat.id != message.chat.id:
-        # A linked channel's post or a member speaking as a channel: the channel is the sender.
+    if message.sender_chat is not None:
+        # An anonymous administrator (the group itself), a linked channel's post, or a member
+        # speaking as a channel: the chat is the sender, not Telegram's placeholder bot account.
         chat = message.sender_chat
         return UserRef(
             PLATFORM, str(chat.id), chat.title or str(chat.id), is_bot=False, username=chat.username

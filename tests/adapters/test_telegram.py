@@ -448,6 +448,8 @@ async def test_moderation_actions(
     assert unmute["permissions"]["can_invite_users"] is False
     bans = state.called("banChatMember")
     assert [b["user_id"] for b in bans] == [102, 103] and "until_date" not in bans[0]
+    # A kick bans for the shortest time Telegram allows, so a lost unban cannot make it permanent.
+    assert bans[1]["until_date"] == int((NOW + timedelta(seconds=31)).timestamp())
     unbans = state.called("unbanChatMember")
     assert [(u["user_id"], u["only_if_banned"]) for u in unbans] == [(102, True), (103, True)]
 
@@ -470,6 +472,32 @@ async def test_roles_from_admins_cached_five_minutes(
     assert len(state.called("getChatAdministrators")) == 2
     private = ChatRef("telegram", "tg", "101", "101", "private")
     assert await adapter.get_role(private, "101") == Role.MEMBER
+
+
+async def test_rights_change_refreshes_roles_at_once(
+    running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
+) -> None:
+    adapter, sink = running
+    state.admins[GROUP] = []
+    assert await adapter.get_role(CHAT, "102") == Role.MEMBER
+    state.admins[GROUP] = [tg.admin(BOB, can_restrict=True)]
+    state.push(tg.chat_member_update(1, BOB, "member", "administrator", actor=ALICE))
+    state.push(tg.text_update(2, "marker"))
+    await sink.wait_for(1)
+    assert await adapter.get_role(CHAT, "102") == Role.ADMIN
+    assert len(state.called("getChatAdministrators")) == 2
+
+
+async def test_anonymous_admin_speaks_as_the_group(
+    running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
+) -> None:
+    adapter, sink = running
+    anonymous = tg.user(1087968824, "Group", "GroupAnonymousBot", is_bot=True)
+    state.push(tg.text_update(1, "/warn", sender=anonymous, sender_chat=tg.chat()))
+    (event,) = await sink.wait_for(1)
+    assert isinstance(event, MessageEvent)
+    assert event.sender.user_id == str(GROUP) and not event.sender.is_bot
+    assert await adapter.get_role(event.chat, event.sender.user_id) == Role.ADMIN
 
 
 # ---------------------------------------------------------------- limits and faults
