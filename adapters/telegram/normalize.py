@@ -255,6 +255,10 @@ def update_events(adapter: str, update: Update, me: BotIdentity | None, at: date
         return message_events(adapter, update.update_id, update.edited_message, edited=True, me=me)
     if update.chat_member is not None:
         return member_update_events(adapter, update.update_id, update.chat_member)
+    if update.my_chat_member is not None and update.my_chat_member.chat.type != Chat.PRIVATE:
+        # The bot itself added to or removed from a group: the core can greet the group, or
+        # mark it inactive instead of discovering later that every send fails.
+        return member_update_events(adapter, update.update_id, update.my_chat_member)
     if update.callback_query is not None:
         pressed = button_event(adapter, update.update_id, update.callback_query, at)
         return [pressed] if pressed is not None else []

@@ -244,6 +244,27 @@ async def test_chat_member_updates_alone_give_joins_and_leaves(
     assert isinstance(left, MemberLeft)
 
 
+async def test_bot_removed_from_a_group_is_reported(
+    running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
+) -> None:
+    adapter, sink = running
+    me = tg.user(tg.BOT_ID, "Qunyou", tg.BOT_USERNAME, is_bot=True)
+    state.push(tg.chat_member_update(1, me, "member", "kicked", actor=ALICE))
+    (event,) = await sink.wait_for(1)
+    assert isinstance(event, MemberLeft) and event.member == adapter.me
+
+
+async def test_polling_survives_502_and_dropped_connections(
+    running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
+) -> None:
+    _, sink = running
+    state.fail("getUpdates", Failure(502, {"description": "Bad Gateway"}))
+    state.fail("getUpdates", Failure(drop=True))
+    state.push(tg.text_update(1, "still listening"))
+    (event,) = await sink.wait_for(1, within=15)
+    assert isinstance(event, MessageEvent) and event.text == "still listening"
+
+
 async def test_duplicate_update_is_delivered_once(
     running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
 ) -> None:

@@ -418,7 +418,7 @@ def chat_member_update(
 
     return {
         "update_id": update_id,
-        "chat_member": {
+        "my_chat_member" if member.get("id") == BOT_ID else "chat_member": {
             "chat": chat(chat_id),
             "from": actor or member,
             "date": DATE,
