@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,25 +66,21 @@ def _message_chat(adapter: str, message: Message) -> ChatRef:
     return chat_ref(adapter, message.chat, thread)
 
 
+_ADDRESSED = re.compile(r"^(/[^\s@]+)@(\w+)")
+
+
 def command_target(text: str) -> str | None:
     """The bot a ``/cmd@Bot`` command names, lower-cased, or None when it names none."""
-    if not text.startswith("/"):
-        return None
-    head = text.split(maxsplit=1)[0] if text.strip() else ""
-    if "@" not in head:
-        return None
-    return head.split("@", 1)[1].lower() or None
+    match = _ADDRESSED.match(text)
+    return match.group(2).lower() if match else None
 
 
 def strip_own_address(text: str, me: BotIdentity | None) -> str:
     """``/cmd@OurBot args`` → ``/cmd args``, so the core sees one spelling of a command."""
-    if me is None or not text.startswith("/"):
+    match = _ADDRESSED.match(text)
+    if me is None or match is None or match.group(2).lower() != me.username.lower():
         return text
-    head, sep, rest = text.partition(" ")
-    name, at, target = head.partition("@")
-    if at and target.lower() == me.username.lower():
-        return name + sep + rest
-    return text
+    return match.group(1) + text[match.end() :]
 
 
 def _segments(
