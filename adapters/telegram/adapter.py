@@ -65,6 +65,7 @@ CALLBACK_DATA_LIMIT = 64
 #: A join seen both as a service message and as a chat_member update is reported once.
 JOIN_DEDUPE_SECONDS = 60.0
 RECENT_UPDATES = 4096
+PRIVACY_WARNING = "telegram.privacy_mode"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +182,8 @@ class TelegramAdapter(Adapter):
                     error_callback=self._on_poll_error,
                 )
         self._started = True
+        if self.command_menu is None:
+            self.command_menu = menu_from_sink(sink)
         if self.command_menu is not None:
             await self.set_command_menu(*self.command_menu)
         log.info("telegram adapter %s started as @%s (%s)", self.name, me.username, self.config.mode)
@@ -227,11 +230,12 @@ class TelegramAdapter(Adapter):
                 "Fix: @BotFather → /mybots → Bot Settings → Group Privacy → Turn off, then remove and "
                 "re-add the bot to each group (or make it an admin)."
             )
-            self._warnings.append(text)
+            # /status shows the translated text (key below); the log gets English for operators.
+            self._warnings.append(PRIVACY_WARNING)
             log.warning("telegram adapter %s: %s", self.name, text)
 
     def warnings(self) -> list[str]:
-        """Start-up problems for ``/status``: privacy mode."""
+        """Start-up problems for ``/status``, as i18n keys (``telegram.privacy_mode``)."""
         return list(self._warnings)
 
     def status_line(self) -> str:
@@ -628,6 +632,32 @@ class TelegramAdapter(Adapter):
                     # A menu is a convenience: a failure is logged and the bot keeps running.
                     log.warning("telegram adapter %s: setMyCommands failed: %s", self.name, exc)
                     return
+
+
+def menu_from_sink(sink: object) -> tuple[list[MenuCommand], list[MenuCommand]] | None:
+    """The member and administrator menus, from the dispatcher's command table and catalogs.
+
+    Members see what they may run; group administrators also see moderator and admin commands.
+    """
+    services = getattr(sink, "services", None)
+    table = getattr(services, "commands", None)
+    i18n = getattr(services, "i18n", None)
+    if table is None or i18n is None:
+        return None
+    members: list[MenuCommand] = []
+    admins: list[MenuCommand] = []
+    for command in table.all():
+        if command.hidden or command.min_role > Role.ADMIN or not _valid_command_name(command.name):
+            continue
+        descriptions = {}
+        for lang in ("zh-CN", "en"):
+            text = i18n.t(lang, command.help) if command.help else command.name
+            descriptions[lang] = (text.strip().splitlines() or [command.name])[0]
+        entry = MenuCommand(command.name, descriptions)
+        admins.append(entry)
+        if command.min_role <= Role.MEMBER:
+            members.append(entry)
+    return members, admins
 
 
 def _menu_text(command: MenuCommand, lang: str | None) -> str:

@@ -142,7 +142,9 @@ def message_events(
                     chat=chat,
                     member=user_ref(member),
                     invited_by=inviter,
-                    seq=update_id,
+                    # One update, several members: only the first carries the sequence number,
+                    # or the core's high-water dedupe would drop the rest as already seen.
+                    seq=update_id if i == 0 else None,
                 )
             )
         return events
@@ -158,11 +160,8 @@ def message_events(
     if not raw and not message.photo:
         # Stickers, polls, pins and other service messages carry nothing the features read.
         return events
-    target = command_target(raw)
-    if target is not None and (me is None or target != me.username.lower()):
-        # "/cmd@OtherBot" is for another bot in the group: not a command for us, and not an
-        # ordinary message either (it must not earn activity points or trigger replies).
-        return events
+    # "/cmd@OtherBot" still arrives: the router does not run it (it names another bot), but
+    # moderation must see it, or "/x@SomeBot <spam>" would slip past the keyword filter.
     entities = tuple(message.caption_entities if message.caption else message.entities)
     segments, mentions, mentions_bot = _segments(message, raw, entities, me)
     sender = _sender(message)
