@@ -61,6 +61,7 @@ class BotApiState:
         self.sent: dict[tuple[int, int], dict[str, Any]] = {}
         self._ids: Iterator[int] = itertools.count(1000)
         self._probe = 0
+        self._activity = asyncio.Event()
 
     # -- test helpers --------------------------------------------------------
 
@@ -77,6 +78,14 @@ class BotApiState:
         """The parameters of every call of ``method``, in order."""
         return [c.params for c in self.calls if c.method == method]
 
+    async def wait_calls(self, method: str, count: int, within: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until ``method`` has been called ``count`` times; returns every call's parameters."""
+        async with asyncio.timeout(within):
+            while len(self.called(method)) < count:
+                self._activity.clear()
+                await self._activity.wait()
+        return self.called(method)
+
     def probe(self) -> bool:
         """True when a non-housekeeping call arrived since the last probe (for the contract)."""
         real = [c for c in self.calls if c.method not in {"getUpdates", "getMe", "deleteWebhook"}]
@@ -90,6 +99,7 @@ class BotApiState:
         """The (status, JSON body) Telegram would give, or None to drop the connection."""
         if method != "getUpdates":
             self.calls.append(Call(method, params))
+            self._activity.set()
         queued = self.failures.get(method)
         if queued:
             failure = queued.popleft()
