@@ -66,6 +66,7 @@ CALLBACK_DATA_LIMIT = 64
 JOIN_DEDUPE_SECONDS = 60.0
 RECENT_UPDATES = 4096
 PRIVACY_WARNING = "telegram.privacy_mode"
+START_ATTEMPTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,7 @@ class TelegramAdapter(Adapter):
         self.clock: Clock = clock or SystemClock()
         self._secret_token = secret_token
         self._monotonic = monotonic
+        self._sleep = sleep
         self._poll_interval = poll_interval
         self.queue = OutboundQueue(per_chat=PER_CHAT, overall=OVERALL, sleep=sleep, monotonic=monotonic)
         self._sink: EventSink | None = None
@@ -156,15 +158,25 @@ class TelegramAdapter(Adapter):
         """Check the token, then poll (or listen for webhooks) without blocking."""
         self._sink = sink
         app = self.application
-        try:
-            await app.initialize()
-        except tg_error.InvalidToken as exc:
-            raise ConfigError(
-                f"adapters.{self.name}: Telegram rejected the token in ${self.config.token_env} ({exc}); "
-                "copy it again from @BotFather"
-            ) from None
-        except tg_error.TelegramError as exc:
-            raise TransportError(f"adapters.{self.name}: cannot reach the Telegram Bot API: {exc}") from exc
+        for attempt in range(START_ATTEMPTS):
+            try:
+                await app.initialize()
+                break
+            except tg_error.InvalidToken as exc:
+                raise ConfigError(
+                    f"adapters.{self.name}: Telegram rejected the token in ${self.config.token_env} ({exc}); "
+                    "copy it again from @BotFather"
+                ) from None
+            except tg_error.TelegramError as exc:
+                if attempt + 1 == START_ATTEMPTS:
+                    raise TransportError(
+                        f"adapters.{self.name}: cannot reach the Telegram Bot API at "
+                        f"{self.config.api_base_url or 'api.telegram.org'}: {exc}"
+                    ) from exc
+                # A network blip while the host boots should not stop the bot: try a few times.
+                delay = 2.0**attempt
+                log.warning("telegram adapter %s: getMe failed (%s), retry in %.0fs", self.name, exc, delay)
+                await self._sleep(delay)
         me = app.bot.bot
         self.me = user_ref(me)
         self._identity = BotIdentity(me.id, me.username or "")

@@ -102,6 +102,20 @@ async def test_start_checks_the_token_and_reports_rejection(state: BotApiState) 
     await adapter.stop()
 
 
+async def test_start_retries_an_unreachable_api_then_says_where(state: BotApiState, time: FakeTime) -> None:
+    state.fail("getMe", Failure(drop=True), times=2)
+    adapter = make_adapter(state, time=time)
+    await adapter.start(RecordingSink())
+    await adapter.stop()
+    assert time.sleeps == [1.0, 2.0]
+
+    state.fail("getMe", Failure(502, {"description": "Bad Gateway"}), times=4)
+    adapter = make_adapter(state, time=FakeTime())
+    with pytest.raises(TransportError, match=r"cannot reach the Telegram Bot API at api\.telegram\.org"):
+        await adapter.start(RecordingSink())
+    await adapter.stop()
+
+
 async def test_start_knows_who_it_is_and_polls(
     running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
 ) -> None:
