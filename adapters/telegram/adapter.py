@@ -102,6 +102,10 @@ class TelegramAdapter(Adapter):
         }
     )
     max_text_length = TEXT_LIMIT
+    #: The adapter keeps its own per-chat administrator list (one getChatAdministrators call
+    #: answers for every member) and drops it the moment Telegram reports a rights change, so
+    #: the core should ask every time rather than hold a per-member copy for five more minutes.
+    role_cache_ok = False
 
     def __init__(
         self,
@@ -119,7 +123,9 @@ class TelegramAdapter(Adapter):
     ) -> None:
         super().__init__(name)
         self.config = config
-        #: Replaced by the app with its own clock; used for times Telegram does not give us.
+        #: For instants Telegram does not give us (button presses, restriction floors); tests
+        #: inject a virtual clock, production uses the system clock. Message times come from
+        #: Telegram's own ``date``, so a message delivered late keeps the time it was sent.
         self.clock: Clock = clock or SystemClock()
         self._secret_token = secret_token
         self._monotonic = monotonic

@@ -102,6 +102,12 @@ async def test_status_shows_the_privacy_warning_translated(tmp_path: Path, serve
         state.push(tg.text_update(2, "/status", message_id=6, sender=BOB))
         _, refused = await _replies(app, state, 2)
         assert refused["reply_parameters"]["message_id"] == 6 and "隐私" not in refused["text"]
+        # Made an admin in Telegram: the next command sees it at once, not five minutes later.
+        state.admins[GROUP] = [tg.admin(BOB, can_restrict=True)]
+        state.push(tg.chat_member_update(3, BOB, "member", "administrator", actor=ALICE))
+        state.push(tg.text_update(4, "/status", message_id=7, sender=BOB))
+        *_, allowed = await _replies(app, state, 3)
+        assert allowed["reply_parameters"]["message_id"] == 7 and "隐私模式已开启" in allowed["text"]
     finally:
         await app.stop()
 
