@@ -160,3 +160,45 @@ async def test_migration_moves_the_group_and_multi_member_joins_all_count(
             assert await app.services.members.find(after.id, uid) is not None
     finally:
         await app.stop()
+
+
+async def test_private_chat_answers_in_the_members_language(tmp_path: Path, server: LoopbackBotApi) -> None:
+    state = server.state
+    app = _app(tmp_path, server)
+    await app.start()
+    try:
+        english = {**tg.user(201, "Erin", "erin"), "language_code": "en-US"}
+        state.push(tg.text_update(1, "/ping", chat_id=201, sender=english, message_id=3))
+        (pong,) = await _replies(app, state, 1)
+        assert pong["chat_id"] == 201 and pong["text"] == "pong 🏓 I'm here."
+    finally:
+        await app.stop()
+
+
+async def test_button_flow_forgetme_confirmed_by_inline_button(tmp_path: Path, server: LoopbackBotApi) -> None:
+    state = server.state
+    app = _app(tmp_path, server)
+    await app.start()
+    try:
+        assert app.services is not None
+        state.push(tg.text_update(1, "/forgetme", message_id=8, sender=BOB))
+        (confirm,) = await _replies(app, state, 1)
+        rows = confirm["reply_markup"]["inline_keyboard"]
+        yes, no = rows[0]
+        assert no["callback_data"].startswith("core:forget:no:")
+        assert yes["callback_data"].startswith("core:forget:yes:")
+        bot_message = max(mid for (cid, mid) in state.sent if cid == GROUP)
+
+        # Someone else pressing Bob's button is told it is not theirs; Bob's data stays.
+        state.push(tg.callback_update(2, yes["callback_data"], message_id=bot_message, sender=ALICE))
+        await _replies(app, state, 2)
+        group = await app.services.directory.group_for(ChatRef("telegram", "tg", str(GROUP), str(GROUP)))
+        assert (await app.services.members.find(group.id, "102")) is not None
+
+        state.push(tg.callback_update(3, yes["callback_data"], message_id=bot_message, sender=BOB))
+        edits = await state.wait_calls("editMessageText", 1)
+        assert edits[0]["message_id"] == bot_message and "reply_markup" not in edits[0]
+        answered = [c["callback_query_id"] for c in state.called("answerCallbackQuery")]
+        assert answered == ["cq2", "cq3"], "every press is answered so no client keeps spinning"
+    finally:
+        await app.stop()
