@@ -18,10 +18,13 @@ import json
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from telegram.request import BaseRequest, RequestData
+
+from bot.clock import Clock
 
 BOT_ID = 999
 BOT_USERNAME = "QunyouBot"
@@ -34,10 +37,11 @@ _RAW_STRING_KEYS = {"text", "caption", "callback_query_id", "url", "secret_token
 
 @dataclass
 class Call:
-    """One Bot API call the fake received."""
+    """One Bot API call the fake received (``at``: the bot's clock then, when one is attached)."""
 
     method: str
     params: dict[str, Any]
+    at: datetime | None = None
 
 
 @dataclass
@@ -62,6 +66,8 @@ class BotApiState:
         self._ids: Iterator[int] = itertools.count(1000)
         self._probe = 0
         self._activity = asyncio.Event()
+        #: When set, every call is stamped with this clock's time (for console-style records).
+        self.clock: Clock | None = None
 
     # -- test helpers --------------------------------------------------------
 
@@ -98,7 +104,7 @@ class BotApiState:
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         """The (status, JSON body) Telegram would give, or None to drop the connection."""
         if method != "getUpdates":
-            self.calls.append(Call(method, params))
+            self.calls.append(Call(method, params, self.clock.now() if self.clock else None))
             self._activity.set()
         queued = self.failures.get(method)
         if queued:
