@@ -25,6 +25,7 @@ from adapters.telegram import TelegramAdapter, TelegramConfig
 from bot.app import App
 from bot.clock import Clock
 from bot.config import Settings
+from bot.events import ChatRef
 from bot.roles import Role
 from tests.fakes import telegram_api as tg
 from tests.fakes.telegram_api import BOT_ID, TOKEN, BotApiState, Call, FakeBotApi
@@ -148,6 +149,14 @@ class TelegramBridge:
         record.update(fields)
         self.records.append(record)
 
+    def _as_console(self, text: str) -> str:
+        """Telegram mentions a member with a username as ``@username`` (the form that always
+        notifies); the console writes ``@display name``. Same mention, two spellings."""
+        for user in self.users.values():
+            if user["first_name"] != user["username"]:
+                text = re.sub(rf"@{re.escape(user['username'])}\b", "@" + user["first_name"], text)
+        return text
+
     def _console_id(self, chat_id: int, message_id: int) -> str:
         return self.console_ids.get((chat_id, message_id), str(message_id))
 
@@ -176,7 +185,7 @@ class TelegramBridge:
             self.messages[console_id] = (chat_id, sent_id, self.state.sent[(chat_id, sent_id)])
             reply = p.get("reply_parameters")
             record: dict[str, Any] = {**self._chat_name(chat_id), "id": console_id}
-            record["text"] = plain_text(p.get("text") or p.get("caption") or "")
+            record["text"] = self._as_console(plain_text(p.get("text") or p.get("caption") or ""))
             if reply:
                 record["reply_to"] = self._console_id(chat_id, int(reply["message_id"]))
             buttons = self._buttons(p)
@@ -190,7 +199,7 @@ class TelegramBridge:
             fields: dict[str, Any] = {
                 "chat": self._chat_name(chat_id).get("chat") or self._chat_name(chat_id).get("user"),
                 "id": self._console_id(chat_id, int(p["message_id"])),
-                "text": plain_text(p["text"]),
+                "text": self._as_console(plain_text(p["text"])),
             }
             buttons = self._buttons(p)
             if buttons:
@@ -215,6 +224,12 @@ class TelegramBridge:
     # -- input (the console adapter's methods, as ScriptSession calls them) ----------------
     def _deliver(self, payload: dict[str, Any]) -> Awaitable[Any]:
         assert self.telegram is not None
+        # A console group is titled by its name; so is its Telegram stand-in.
+        for kind in ("message", "callback_query"):
+            body = payload.get(kind)
+            message = body.get("message") if kind == "callback_query" and body else body
+            if message and message["chat"]["type"] != "private":
+                message["chat"]["title"] = self._chat_name(message["chat"]["id"]).get("chat")
         update = Update.de_json(payload, self.telegram.application.bot)
         return self.telegram.handle_update(update)
 
@@ -324,6 +339,25 @@ class TelegramBridge:
         )
 
 
+class _ReplayTelegramAdapter(TelegramAdapter):
+    """The real adapter, plus the console's convention for where moderator alerts go.
+
+    The console invents a moderator chat "<chat>-mods" for every group; on Telegram an operator
+    sets one with ``/set mod_chat``. Mirroring the console's default here (instead of writing
+    the setting, which ``/settings`` would show) keeps alert lines comparable.
+    """
+
+    bridge: TelegramBridge
+
+    def default_moderator_chat(self, chat: ChatRef) -> ChatRef | None:
+        """The Telegram chat standing in for the console's "<chat>-mods"."""
+        if chat.is_private:
+            return None
+        name = self.bridge._chat_name(int(chat.channel_id)).get("chat", chat.channel_id)
+        mods = str(self.bridge._chat_id(f"{name}-mods"))
+        return ChatRef("telegram", self.name, mods, mods, "group")
+
+
 class TelegramScriptSession(ScriptSession):
     """A scripted run whose platform is Telegram (through the bridge) instead of the console."""
 
@@ -339,7 +373,7 @@ class TelegramScriptSession(ScriptSession):
 
     def _new_app(self) -> App:
         # Every (re)start builds a fresh adapter, as a restarted process would.
-        telegram = TelegramAdapter(
+        telegram = _ReplayTelegramAdapter(
             "tg",
             TelegramConfig(type="telegram"),
             TOKEN,
@@ -349,6 +383,7 @@ class TelegramScriptSession(ScriptSession):
             sleep=self._time.sleep,
             monotonic=self._time.monotonic,
         )
+        telegram.bridge = self.bridge
         self.bridge.telegram = telegram
         return App(self.settings, clock=self.clock, adapters=[telegram], features=self._features)
 
