@@ -21,6 +21,13 @@ from bot.events import (
 )
 
 PLATFORM = "telegram"
+
+# Why events carry no ``seq`` (the core's high-water dedupe): Telegram's update_id grows only
+# until a bot has had no updates for a week; then "the identifier of the next update will be
+# chosen randomly" (Bot API, Update). A persisted high-water mark would then drop every new
+# update below it and the bot would go deaf in quiet groups. The event id ("<adapter>:<update_id>")
+# is deduplicated by the core for a day, and Telegram keeps undelivered updates for at most
+# 24 hours, so redeliveries after a restart are still caught.
 #: Statuses in which a user counts as present in a chat (``restricted`` may still be a member).
 _PRESENT = {"creator", "administrator", "member", "restricted"}
 
@@ -127,7 +134,6 @@ def message_events(
                 chat=chat,
                 new_scope_id=str(message.migrate_to_chat_id),
                 new_channel_id=str(message.migrate_to_chat_id),
-                seq=update_id,
             )
         )
         return events
@@ -142,17 +148,12 @@ def message_events(
                     chat=chat,
                     member=user_ref(member),
                     invited_by=inviter,
-                    # One update, several members: only the first carries the sequence number,
-                    # or the core's high-water dedupe would drop the rest as already seen.
-                    seq=update_id if i == 0 else None,
                 )
             )
         return events
     if message.left_chat_member:
         events.append(
-            MemberLeft(
-                event_id=event_id, at=at, chat=chat, member=user_ref(message.left_chat_member), seq=update_id
-            )
+            MemberLeft(event_id=event_id, at=at, chat=chat, member=user_ref(message.left_chat_member))
         )
         return events
 
@@ -184,7 +185,6 @@ def message_events(
             mentions_bot=mentions_bot,
             edited=edited,
             language=message.from_user.language_code if message.from_user else None,
-            seq=update_id,
         )
     )
     return events
@@ -213,9 +213,9 @@ def member_update_events(adapter: str, update_id: int, change: ChatMemberUpdated
     if not was and now:
         actor = change.from_user
         inviter = user_ref(actor) if actor is not None and actor.id != user.id else None
-        return [MemberJoined(event_id, change.date, chat, user_ref(user), inviter, seq=update_id)]
+        return [MemberJoined(event_id, change.date, chat, user_ref(user), inviter)]
     if was and not now:
-        return [MemberLeft(event_id, change.date, chat, user_ref(user), seq=update_id)]
+        return [MemberLeft(event_id, change.date, chat, user_ref(user))]
     return []
 
 
@@ -239,7 +239,6 @@ def button_event(adapter: str, update_id: int, query: CallbackQuery, at: datetim
         user=user_ref(query.from_user),
         message_id=str(message.message_id),
         data=query.data,
-        seq=update_id,
     )
 
 

@@ -135,6 +135,29 @@ async def test_redelivered_updates_after_a_restart_are_handled_once(
         await app.stop()
 
 
+async def test_update_ids_restarting_lower_after_a_quiet_week_are_not_dropped(
+    tmp_path: Path, server: LoopbackBotApi
+) -> None:
+    state = server.state
+    state.push(tg.text_update(900_000, "/ping", message_id=1))
+    app = _app(tmp_path, server)
+    await app.start()
+    await _replies(app, state, 1)
+    await app.stop()
+
+    # "If there are no new updates for at least a week, then identifier of the next update will
+    # be chosen randomly instead of sequentially" (Bot API). The bot must not go deaf.
+    state.updates.clear()
+    state.push(tg.text_update(17, "/ping", message_id=2))
+    app = _app(tmp_path, server)
+    await app.start()
+    try:
+        await _replies(app, state, 2)
+        assert state.called("sendMessage")[1]["reply_parameters"]["message_id"] == 2
+    finally:
+        await app.stop()
+
+
 async def test_migration_moves_the_group_and_multi_member_joins_all_count(
     tmp_path: Path, server: LoopbackBotApi
 ) -> None:

@@ -54,7 +54,7 @@ async def test_polling_command_reply_button_delete_mute(server: LoopbackBotApi) 
     try:
         (command,) = await sink.wait_for(1)
         assert isinstance(command, MessageEvent)
-        assert command.text == "/checkin" and command.seq == 100 and command.chat.scope_id == str(GROUP)
+        assert command.text == "/checkin" and command.event_id == "tg:100" and command.chat.scope_id == str(GROUP)
 
         # The reply goes over the wire as form data and comes back as a real Message.
         reply = OutgoingMessage.of(
@@ -157,6 +157,6 @@ async def test_webhook_mode_checks_the_secret(server: LoopbackBotApi) -> None:
             )
             assert real.status_code == 200
         (event,) = await sink.wait_for(1)
-        assert isinstance(event, MessageEvent) and event.text == "/ping" and event.seq == 2
+        assert isinstance(event, MessageEvent) and event.text == "/ping" and event.event_id == "tg:2"
     finally:
         await adapter.stop()
