@@ -294,7 +294,12 @@ class TelegramAdapter(Adapter):
                 continue
             delivered.append(event)
             if self._sink is not None:
-                self._sink.submit(event)
+                task = self._sink.submit(event)
+                if isinstance(event, ChatMigrated) and task is not None:
+                    # The next update is often the first message in the new supergroup. PTB hands
+                    # us updates one at a time, so waiting here makes the group's data move
+                    # before anything can be written under the new chat id.
+                    await task
         return delivered
 
     def _seen(self, update_id: int) -> bool:

@@ -225,3 +225,28 @@ async def test_button_flow_forgetme_confirmed_by_inline_button(tmp_path: Path, s
         assert answered == ["cq2", "cq3"], "every press is answered so no client keeps spinning"
     finally:
         await app.stop()
+
+
+async def test_first_message_in_the_new_supergroup_does_not_race_the_migration(
+    tmp_path: Path, server: LoopbackBotApi
+) -> None:
+    state = server.state
+    old_id, new_id = -4343, GROUP
+    app = _app(tmp_path, server)
+    await app.start()
+    try:
+        assert app.services is not None
+        state.push(tg.text_update(1, "/ping", chat_id=old_id, message_id=1))
+        await _replies(app, state, 1)
+        before = await app.services.directory.group_for(ChatRef("telegram", "tg", str(old_id), str(old_id)))
+        # Telegram sends both service messages and the next message in one batch.
+        state.push(
+            tg.service_update(2, chat_id=old_id, migrate_to_chat_id=new_id),
+            tg.service_update(3, chat_id=new_id, migrate_from_chat_id=old_id),
+            tg.text_update(4, "/ping", chat_id=new_id, message_id=2),
+        )
+        await _replies(app, state, 2)
+        after = await app.services.directory.group_for(ChatRef("telegram", "tg", str(new_id), str(new_id)))
+        assert after.id == before.id
+    finally:
+        await app.stop()
