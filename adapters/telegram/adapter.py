@@ -494,19 +494,19 @@ class TelegramAdapter(Adapter):
 
         async def call(cid: int | str) -> object:
             try:
-                return await bot.edit_message_text(
-                    text,
-                    chat_id=cid,
-                    message_id=int(message_id),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
-            except tg_error.BadRequest as exc:
-                reason = str(exc).lower()
-                if "message is not modified" in reason:
-                    return True
-                if "no text in the message" in reason:
+                try:
+                    return await bot.edit_message_text(
+                        text,
+                        chat_id=cid,
+                        message_id=int(message_id),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                except tg_error.BadRequest as exc:
+                    if "no text in the message" not in str(exc).lower():
+                        raise
+                    # A photo (a chart) has a caption, not a text.
                     return await bot.edit_message_caption(
                         chat_id=cid,
                         message_id=int(message_id),
@@ -514,6 +514,10 @@ class TelegramAdapter(Adapter):
                         parse_mode=ParseMode.HTML,
                         reply_markup=markup,
                     )
+            except tg_error.BadRequest as exc:
+                # Editing to the same content is a success, not an error (a double press).
+                if "message is not modified" in str(exc).lower():
+                    return True
                 raise
 
         await self._call(chat.channel_id, call)

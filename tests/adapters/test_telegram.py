@@ -451,6 +451,37 @@ async def test_photo_with_caption_and_buttons(
     assert not state.called("sendMessage")
 
 
+async def test_photo_with_a_long_text_sends_the_text_after_it(
+    running: tuple[TelegramAdapter, RecordingSink], state: BotApiState, tmp_path: Path
+) -> None:
+    adapter, _ = running
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"\x89PNG fake")
+    text = "\n".join(f"{i}. member" for i in range(200))  # over the 1,024-character caption limit
+    sent = await adapter.send(
+        CHAT, OutgoingMessage.of(text, image=str(chart), reply_to="9", buttons=((Button("more", "s:2"),),))
+    )
+    (photo,) = state.called("sendPhoto")
+    assert photo.get("caption") is None and photo["reply_parameters"]["message_id"] == 9
+    (follow,) = state.called("sendMessage")
+    assert follow["text"] == text and follow.get("reply_parameters") is None
+    assert follow["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "s:2"
+    assert sent.message_id == str(max(mid for (_, mid) in state.sent))
+
+
+async def test_editing_a_photo_edits_its_caption(
+    running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
+) -> None:
+    adapter, _ = running
+    state.fail(
+        "editMessageText",
+        Failure(400, {"description": "Bad Request: there is no text in the message to edit"}),
+    )
+    state.fail("editMessageCaption", Failure(400, {"description": "Bad Request: message is not modified"}))
+    await adapter.edit(CHAT, "5", OutgoingMessage.of("new caption"))
+    assert [c["caption"] for c in state.called("editMessageCaption")] == ["new caption"]
+
+
 async def test_edit_and_not_modified_is_fine(
     running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
 ) -> None:
