@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,16 +20,10 @@ from bot.roles import Role
 from tests.adapters import contract
 from tests.fakes import telegram_api as tg
 from tests.fakes.telegram_api import ALICE, BOB, GROUP, BotApiState, Failure
-from tests.fakes.telegram_support import FakeTime, RecordingSink, make_adapter, network_guard
+from tests.fakes.telegram_support import FakeTime, RecordingSink, make_adapter
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 CHAT = ChatRef("telegram", "tg", str(GROUP), str(GROUP), "group")
-
-
-@pytest.fixture(autouse=True)
-def _no_network() -> Iterator[None]:
-    with network_guard():
-        yield
 
 
 @pytest.fixture
@@ -690,3 +684,11 @@ async def _settle(state: BotApiState) -> None:
 
     for _ in range(5):
         await asyncio.sleep(0.01)
+
+
+async def test_forgetting_the_fake_fails_at_once_under_the_network_guard() -> None:
+    time = FakeTime()
+    adapter = TelegramAdapter("tg", CONFIG_MODEL(type="telegram"), tg.TOKEN, sleep=time.sleep)
+    with pytest.raises(TransportError, match="blocked in tests"):
+        await adapter.start(RecordingSink())
+    await adapter.stop()

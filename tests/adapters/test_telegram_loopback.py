@@ -7,7 +7,7 @@ self-hosted Bot API server would be configured.
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -19,16 +19,10 @@ from bot.events import ButtonPressed, ChatRef, MessageEvent
 from bot.messages import Button, OutgoingMessage
 from tests.fakes import telegram_api as tg
 from tests.fakes.telegram_api import GROUP, BotApiState, Failure, LoopbackBotApi
-from tests.fakes.telegram_support import FakeTime, RecordingSink, network_guard
+from tests.fakes.telegram_support import FakeTime, RecordingSink
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 CHAT = ChatRef("telegram", "tg", str(GROUP), str(GROUP), "group")
-
-
-@pytest.fixture(autouse=True)
-def _no_network() -> Iterator[None]:
-    with network_guard():
-        yield
 
 
 @pytest.fixture

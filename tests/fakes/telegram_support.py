@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from adapters.telegram import TelegramAdapter, TelegramConfig
 from bot.clock import VirtualClock
 from bot.events import Event
 from tests.fakes.telegram_api import TOKEN, BotApiState, FakeBotApi
-
-_LOOPBACK = {"localhost", "127.0.0.1", "::1", b"localhost", b"127.0.0.1", b"::1"}
-
-
-@contextmanager
-def network_guard() -> Iterator[None]:
-    """Refuse name resolution for anything but loopback, so a missing fake fails at once."""
-    real = socket.getaddrinfo
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host not in _LOOPBACK and host is not None:
-            raise OSError(f"network access blocked in tests: {host!r}")
-        return real(host, *args, **kwargs)
-
-    socket.getaddrinfo = guarded
-    try:
-        yield
-    finally:
-        socket.getaddrinfo = real
 
 
 class RecordingSink:
