@@ -320,6 +320,10 @@ class TelegramAdapter(Adapter):
         if key in self._joins:
             return True
         self._joins[key] = now
+        # A leave ends the join it follows (and vice versa): join, leave, join again within the
+        # window is three real events, not a repeat.
+        opposite = ("leave" if kind == "join" else "join", key[1], key[2])
+        self._joins.pop(opposite, None)
         return False
 
     async def _answer(self, query_id: str) -> None:
@@ -331,6 +335,14 @@ class TelegramAdapter(Adapter):
 
     def _on_poll_error(self, exc: tg_error.TelegramError) -> None:
         # PTB retries getUpdates with back-off by itself; one line per failure is enough.
+        if isinstance(exc, tg_error.Conflict):
+            log.error(
+                "telegram adapter %s: another process is polling with this token (or a webhook is "
+                "set); stop it, only one may run: %s",
+                self.name,
+                exc,
+            )
+            return
         log.warning("telegram adapter %s: polling error (PTB retries): %s", self.name, exc)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

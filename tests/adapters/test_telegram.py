@@ -236,6 +236,20 @@ async def test_joins_leaves_and_inviter(
     assert isinstance(left, MemberLeft) and left.member.user_id == "103"
 
 
+async def test_join_leave_join_within_a_minute_is_three_events(
+    running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
+) -> None:
+    _, sink = running
+    erin = tg.user(105, "Erin")
+    state.push(
+        tg.service_update(1, sender=erin, new_chat_members=[erin]),
+        tg.service_update(2, sender=erin, left_chat_member=erin),
+        tg.service_update(3, sender=erin, new_chat_members=[erin]),
+    )
+    events = await sink.wait_for(3)
+    assert [type(e).__name__ for e in events] == ["MemberJoined", "MemberLeft", "MemberJoined"]
+
+
 async def test_chat_member_updates_alone_give_joins_and_leaves(
     running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
 ) -> None:
