@@ -141,6 +141,7 @@ class TelegramAdapter(Adapter):
         self._recent_set: set[int] = set()
         self._joins: dict[tuple[str, str, str], float] = {}
         self._long_data: OrderedDict[str, str] = OrderedDict()
+        self._chats_seen: set[str] = set()
         self.command_menu: tuple[list[MenuCommand], list[MenuCommand]] | None = None
         self._started = False
 
@@ -293,6 +294,12 @@ class TelegramAdapter(Adapter):
             if isinstance(event, MemberJoined | MemberLeft) and self._repeat_membership(event):
                 continue
             delivered.append(event)
+            if event.chat.channel_id not in self._chats_seen and not event.chat.is_private:
+                # Operators need a group's id for "/set mod_chat"; the log is where they find it.
+                self._chats_seen.add(event.chat.channel_id)
+                log.info(
+                    "telegram adapter %s: chat %s is %r", self.name, event.chat.channel_id, event.chat.title
+                )
             if self._sink is not None:
                 task = self._sink.submit(event)
                 if isinstance(event, ChatMigrated) and task is not None:

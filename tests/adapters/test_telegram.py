@@ -154,6 +154,17 @@ async def test_text_message_becomes_message_event(
     assert not event.edited and not event.mentions_bot
 
 
+async def test_a_new_group_is_logged_with_its_id_for_mod_chat(
+    running: tuple[TelegramAdapter, RecordingSink], state: BotApiState, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, sink = running
+    with caplog.at_level("INFO", logger="adapters.telegram.adapter"):
+        state.push(tg.text_update(1, "hi"), tg.text_update(2, "again", message_id=2))
+        await sink.wait_for(2)
+    lines = [r.getMessage() for r in caplog.records if "is 'Demo group'" in r.getMessage()]
+    assert lines == [f"telegram adapter tg: chat {GROUP} is 'Demo group'"]
+
+
 async def test_commands_to_us_are_normalized_and_to_other_bots_left_to_the_router(
     running: tuple[TelegramAdapter, RecordingSink], state: BotApiState
 ) -> None:
