@@ -142,6 +142,7 @@ class TelegramAdapter(Adapter):
         self._joins: dict[tuple[str, str, str], float] = {}
         self._long_data: OrderedDict[str, str] = OrderedDict()
         self._chats_seen: set[str] = set()
+        self._answers: set[asyncio.Task[None]] = set()
         self.command_menu: tuple[list[MenuCommand], list[MenuCommand]] | None = None
         self._started = False
 
@@ -230,6 +231,8 @@ class TelegramAdapter(Adapter):
     async def stop(self) -> None:
         """Stop polling and shut PTB down; calls in flight finish first."""
         app = self.application
+        if self._answers:
+            await asyncio.gather(*self._answers, return_exceptions=True)
         try:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
@@ -273,8 +276,11 @@ class TelegramAdapter(Adapter):
         """Normalize one update and hand its events to the sink; returns them (for tests)."""
         if update.callback_query is not None:
             # Always answered, even for a duplicate or a button nobody handles: an unanswered
-            # query leaves the member's client spinning.
-            await self._answer(update.callback_query.id)
+            # query leaves the member's client spinning. In the background, so a burst of
+            # presses does not hold up the updates behind it by one round trip each.
+            answering = asyncio.create_task(self._answer(update.callback_query.id))
+            self._answers.add(answering)
+            answering.add_done_callback(self._answers.discard)
         if update.my_chat_member is not None or update.chat_member is not None:
             # Someone's rights changed (perhaps the bot's): ask Telegram again on the next lookup
             # instead of trusting a five-minute-old administrator list.

@@ -221,7 +221,7 @@ async def test_button_flow_forgetme_confirmed_by_inline_button(tmp_path: Path, s
         state.push(tg.callback_update(3, yes["callback_data"], message_id=bot_message, sender=BOB))
         edits = await state.wait_calls("editMessageText", 1)
         assert edits[0]["message_id"] == bot_message and "reply_markup" not in edits[0]
-        answered = [c["callback_query_id"] for c in state.called("answerCallbackQuery")]
+        answered = [c["callback_query_id"] for c in await state.wait_calls("answerCallbackQuery", 2)]
         assert answered == ["cq2", "cq3"], "every press is answered so no client keeps spinning"
     finally:
         await app.stop()

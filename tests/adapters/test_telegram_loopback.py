@@ -64,7 +64,7 @@ async def test_polling_command_reply_button_delete_mute(server: LoopbackBotApi) 
         _, pressed = await sink.wait_for(2)
         assert isinstance(pressed, ButtonPressed) and pressed.data == "events:join:1"
         assert pressed.message_id == sent.message_id
-        assert state.called("answerCallbackQuery") == [{"callback_query_id": "cq101"}]
+        assert await state.wait_calls("answerCallbackQuery", 1) == [{"callback_query_id": "cq101"}]
 
         # A dropped connection on the way is retried, not lost.
         state.fail("deleteMessage", Failure(drop=True))
