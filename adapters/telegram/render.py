@@ -31,8 +31,9 @@ def mention_html(part: Mention) -> str:
     if user.username:
         return "@" + html.escape(user.username, quote=False)
     label = html.escape(user.display_name or user.user_id, quote=False)
-    if user.user_id.lstrip("-").isdigit():
+    if user.user_id.isdigit():
         return f'<a href="tg://user?id={user.user_id}">{label}</a>'
+    # Chats (an anonymous admin's group, a channel) have negative ids that tg:// cannot link.
     return label
 
 

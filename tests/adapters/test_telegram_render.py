@@ -33,6 +33,11 @@ def test_mention_without_numeric_id_degrades_to_plain_name() -> None:
     assert render_html((Mention(ghost),)) == "Some &lt;one&gt;"
 
 
+def test_a_chat_speaking_as_itself_is_named_not_linked() -> None:
+    channel = UserRef("telegram", "-1001234", "News & more")
+    assert render_html((Mention(channel),)) == "News &amp; more"
+
+
 def test_bold_across_lines_stays_balanced() -> None:
     assert render_html((Bold("a\nb"),)) == "<b>a</b>\n<b>b</b>"
 
