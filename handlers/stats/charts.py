@@ -113,6 +113,8 @@ def render_health(data: ChartData, labels: ChartLabels, path: Path, font: str | 
 
 
 def _activity(ax: Axes, data: ChartData, labels: ChartLabels) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     ax.set_title(labels.activity)
     if not data.days:
         ax.text(0.5, 0.5, labels.no_data, ha="center", va="center", transform=ax.transAxes)
@@ -124,6 +126,8 @@ def _activity(ax: Axes, data: ChartData, labels: ChartLabels) -> None:
     twin.plot(x, list(data.actives), color="#d1495b", marker="o", markersize=3, label=labels.actives)
     twin.set_ylabel(labels.actives)
     twin.set_ylim(bottom=0)
+    twin.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     step = max(1, len(x) // 10)
     ax.set_xticks(x[::step], [d.strftime("%m-%d") for d in data.days][::step])
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
@@ -141,6 +145,8 @@ def _heatmap(fig: Figure, ax: Axes, data: ChartData, labels: ChartLabels) -> Non
 
 
 def _lifecycle(ax: Axes, data: ChartData, labels: ChartLabels) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     ax.set_title(labels.lifecycle)
     names = list(data.stages)
     values = [data.stages[n] for n in names]
@@ -150,3 +156,4 @@ def _lifecycle(ax: Axes, data: ChartData, labels: ChartLabels) -> None:
     ax.set_xlabel(labels.members)
     ax.bar_label(bars, padding=3)
     ax.set_xlim(0, max([*values, 1]) * 1.15)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
