@@ -40,7 +40,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import ColumnElement
-
 from storage.database import Database
 from storage.schema import activity_daily, members, metadata
 from storage.sql import dialect_insert, upsert
@@ -280,6 +279,10 @@ class StatsRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def checkins_tracked(self) -> bool:
+        """True when a check-in feature's table is loaded (so a 0 % rate means something)."""
+        return _optional_table("checkins") is not None
+
     # -- the batched hot path --------------------------------------------------------------
     async def record(self, batch: Batch) -> None:
         """Write one flush of the hot path in a single transaction."""
@@ -294,7 +297,10 @@ class StatsRepo:
                 )
                 await conn.execute(
                     stmt,
-                    [{"group_id": g, "day": d, "hour": h, "messages": n} for (g, d, h), n in batch.hourly.items()],
+                    [
+                        {"group_id": g, "day": d, "hour": h, "messages": n}
+                        for (g, d, h), n in batch.hourly.items()
+                    ],
                 )
             if batch.last_post:
                 stmt = dialect_insert(conn, stats_member)
@@ -444,10 +450,7 @@ class StatsRepo:
             stmt = dialect_insert(conn, stats_group_daily)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["group_id", "day"],
-                set_={
-                    k: stmt.excluded[k]
-                    for k in ("messages", "replies", "commands", "checkins", "dau")
-                }
+                set_={k: stmt.excluded[k] for k in ("messages", "replies", "commands", "checkins", "dau")}
                 | {"wau": None, "mau": None},
             )
             await conn.execute(stmt, rows)
@@ -491,7 +494,9 @@ class StatsRepo:
             rows = (
                 await conn.execute(
                     select(stats_group_daily)
-                    .where(stats_group_daily.c.group_id == group_id, stats_group_daily.c.day.between(start, end))
+                    .where(
+                        stats_group_daily.c.group_id == group_id, stats_group_daily.c.day.between(start, end)
+                    )
                     .order_by(stats_group_daily.c.day)
                 )
             ).all()
@@ -610,15 +615,21 @@ class StatsRepo:
 
     # -- lifecycle ------------------------------------------------------------------------
     def _stage_expr(self, now: datetime) -> ColumnElement[str]:
-        """The lifecycle stage as SQL; mirrors ``handlers.stats.lifecycle.classify``."""
-        joined = func.coalesce(members.c.joined_at, members.c.first_seen)
+        """The lifecycle stage as SQL; mirrors ``handlers.stats.lifecycle.classify``.
+
+        The last sign of life is the later of the last post we counted and the member's
+        ``last_seen`` (any event they caused: a command, a button, a join).
+        """
         post = stats_member.c.last_post_at
-        seen = case((and_(post.is_not(None), post > joined), post), else_=joined)
+        sign = case((and_(post.is_not(None), post > members.c.last_seen), post), else_=members.c.last_seen)
         return case(
             (members.c.left_at.is_not(None), literal("left")),
-            (and_(members.c.joined_at.is_not(None), members.c.joined_at >= now - timedelta(days=7)), literal("new")),
-            (and_(post.is_not(None), post >= now - timedelta(days=7)), literal("active")),
-            (seen >= now - timedelta(days=30), literal("sleeping")),
+            (
+                and_(members.c.joined_at.is_not(None), members.c.joined_at >= now - timedelta(days=7)),
+                literal("new"),
+            ),
+            (sign >= now - timedelta(days=7), literal("active")),
+            (sign >= now - timedelta(days=30), literal("sleeping")),
             else_=literal("churned"),
         )
 
@@ -633,15 +644,20 @@ class StatsRepo:
         source, where = self._member_scope(group_id)
         async with self.db.begin() as conn:
             rows = (
-                await conn.execute(select(stage, func.count().label("n")).select_from(source).where(where).group_by(stage))
+                await conn.execute(
+                    select(stage, func.count().label("n")).select_from(source).where(where).group_by(stage)
+                )
             ).all()
         return {r.stage: int(r.n) for r in rows}
 
     async def stage_members(
         self, group_id: int, now: datetime, stage: str, limit: int, *, for_recall: bool = False
     ) -> list[StageMember]:
-        """Members in ``stage``, most recently active first; ``for_recall`` skips opted-out ones
-        and members named in the last 7 days."""
+        """Members in ``stage``, most recently active first.
+
+        ``for_recall`` keeps only members who posted at some point, did not opt out, and were not
+        already named since their last post.
+        """
         expr = self._stage_expr(now)
         source, where = self._member_scope(group_id)
         stmt = (
@@ -652,20 +668,28 @@ class StatsRepo:
             .limit(limit)
         )
         if for_recall:
-            recent = select(stats_recall.c.member_id).where(
-                stats_recall.c.group_id == group_id, stats_recall.c.named_at >= now - timedelta(days=7)
+            # Named at most once per quiet spell: not again until they have posted since.
+            named_since_post = (
+                select(stats_recall.c.id)
+                .where(
+                    stats_recall.c.member_id == members.c.id,
+                    stats_recall.c.named_at >= stats_member.c.last_post_at,
+                )
+                .exists()
             )
             stmt = stmt.where(
-                or_(stats_member.c.nudge_off.is_(None), stats_member.c.nudge_off.is_(False)),
-                members.c.id.not_in(recent),
-                members.c.forgotten.is_(False),
+                stats_member.c.nudge_off.is_(False),
                 stats_member.c.last_post_at.is_not(None),
+                members.c.forgotten.is_(False),
+                ~named_since_post,
             )
         async with self.db.begin() as conn:
             rows = (await conn.execute(stmt)).all()
         return [StageMember(r.id, r.user_id, r.display_name, r.last_post_at) for r in rows]
 
-    async def went_quiet(self, group_id: int, today: date, now: datetime, limit: int = 5) -> list[MemberCount]:
+    async def went_quiet(
+        self, group_id: int, today: date, now: datetime, limit: int = 5
+    ) -> list[MemberCount]:
         """The most active members of the baseline window (35…8 days ago) with no post in 7 days."""
         start, end = today - timedelta(days=35), today - timedelta(days=8)
         total = func.sum(activity_daily.c.messages).label("n")
@@ -677,7 +701,10 @@ class StatsRepo:
                 activity_daily.c.group_id == group_id,
                 activity_daily.c.day.between(start, end),
                 members.c.left_at.is_(None),
-                or_(stats_member.c.last_post_at.is_(None), stats_member.c.last_post_at < now - timedelta(days=7)),
+                or_(
+                    stats_member.c.last_post_at.is_(None),
+                    stats_member.c.last_post_at < now - timedelta(days=7),
+                ),
             )
             .group_by(activity_daily.c.member_id, members.c.display_name, members.c.user_id)
             .having(total > 0)
@@ -792,7 +819,10 @@ class StatsRepo:
                             func.sum(stats_member_daily.c.replies_received).label("rr"),
                             func.sum(stats_member_daily.c.topic_replies).label("tr"),
                         )
-                        .where(stats_member_daily.c.member_id.in_(ids), stats_member_daily.c.day.between(start, end))
+                        .where(
+                            stats_member_daily.c.member_id.in_(ids),
+                            stats_member_daily.c.day.between(start, end),
+                        )
                         .group_by(stats_member_daily.c.member_id)
                     )
                 ).all()
@@ -806,16 +836,17 @@ class StatsRepo:
                     .group_by(checkins.c.member_id)
                     .subquery()
                 )
-                for r in (
+                for row in (
                     await conn.execute(
                         select(checkins.c.member_id, checkins.c.streak, checkins.c.day).join(
-                            latest, and_(latest.c.member_id == checkins.c.member_id, latest.c.d == checkins.c.day)
+                            latest,
+                            and_(latest.c.member_id == checkins.c.member_id, latest.c.d == checkins.c.day),
                         )
                     )
                 ).all():
                     # A streak only counts while it is alive (checked in today or yesterday).
-                    if r.day >= end:
-                        streaks[r.member_id] = int(r.streak)
+                    if row.day >= end:
+                        streaks[row.member_id] = int(row.streak)
             activities = await self._activities(conn, ids, start, end)
         out = []
         for r in base:
@@ -834,7 +865,9 @@ class StatsRepo:
             )
         return out
 
-    async def _activities(self, conn: AsyncConnection, ids: Sequence[int], start: date, end: date) -> dict[int, int]:
+    async def _activities(
+        self, conn: AsyncConnection, ids: Sequence[int], start: date, end: date
+    ) -> dict[int, int]:
         """Activities attended in the window, from the events feature's attendance table when loaded."""
         table = _optional_table("activity_attendance")
         if table is None or not ids or "member_id" not in table.c or "at" not in table.c:
@@ -862,7 +895,9 @@ class StatsRepo:
                 await conn.execute(
                     select(members.c.display_name, table.c.badge_key)
                     .join(members, members.c.id == table.c.member_id)
-                    .where(table.c.group_id == group_id, table.c.awarded_at >= since, table.c.awarded_at < until)
+                    .where(
+                        table.c.group_id == group_id, table.c.awarded_at >= since, table.c.awarded_at < until
+                    )
                     .order_by(table.c.awarded_at)
                 )
             ).all()
@@ -883,7 +918,9 @@ class StatsRepo:
             rows = (
                 await conn.execute(
                     select(stats_feedback, members.c.display_name)
-                    .select_from(stats_feedback.outerjoin(members, members.c.id == stats_feedback.c.member_id))
+                    .select_from(
+                        stats_feedback.outerjoin(members, members.c.id == stats_feedback.c.member_id)
+                    )
                     .where(stats_feedback.c.group_id == group_id, stats_feedback.c.at >= since)
                     .order_by(stats_feedback.c.at.desc(), stats_feedback.c.id.desc())
                     .limit(limit)
@@ -909,7 +946,9 @@ class StatsRepo:
         async with self.db.begin() as conn:
             row = (
                 await conn.execute(
-                    select(stats_nps_poll).where(stats_nps_poll.c.group_id == group_id).order_by(stats_nps_poll.c.id.desc())
+                    select(stats_nps_poll)
+                    .where(stats_nps_poll.c.group_id == group_id)
+                    .order_by(stats_nps_poll.c.id.desc())
                 )
             ).first()
         return _poll(row) if row else None
@@ -929,7 +968,9 @@ class StatsRepo:
                 .values(closed_at=at)
             )
             result = await conn.execute(
-                stats_nps_poll.insert().values(group_id=group_id, question=question, started_by=by, started_at=at)
+                stats_nps_poll.insert().values(
+                    group_id=group_id, question=question, started_by=by, started_at=at
+                )
             )
             poll_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         return NpsPoll(poll_id, group_id, question, at, None)
@@ -937,7 +978,9 @@ class StatsRepo:
     async def close_poll(self, poll_id: int, at: datetime) -> None:
         """Close a poll."""
         async with self.db.begin() as conn:
-            await conn.execute(update(stats_nps_poll).where(stats_nps_poll.c.id == poll_id).values(closed_at=at))
+            await conn.execute(
+                update(stats_nps_poll).where(stats_nps_poll.c.id == poll_id).values(closed_at=at)
+            )
 
     async def answer(self, poll_id: int, member_id: int, score: int, at: datetime) -> bool:
         """Record (or change) a member's answer; True when it replaced an earlier one."""
@@ -962,7 +1005,9 @@ class StatsRepo:
         """Every member's current answer to a poll."""
         async with self.db.begin() as conn:
             rows = (
-                await conn.execute(select(stats_nps_answer.c.score).where(stats_nps_answer.c.poll_id == poll_id))
+                await conn.execute(
+                    select(stats_nps_answer.c.score).where(stats_nps_answer.c.poll_id == poll_id)
+                )
             ).all()
         return [int(r.score) for r in rows]
 
@@ -972,7 +1017,9 @@ class StatsRepo:
         async with self.db.begin() as conn:
             return (
                 await conn.execute(
-                    select(stats_marker.c.value).where(stats_marker.c.group_id == group_id, stats_marker.c.key == key)
+                    select(stats_marker.c.value).where(
+                        stats_marker.c.group_id == group_id, stats_marker.c.key == key
+                    )
                 )
             ).scalar_one_or_none()
 
@@ -991,7 +1038,9 @@ class StatsRepo:
     async def export_member(self, member_id: int) -> dict[str, Any]:
         """Everything this feature keeps about one member."""
         async with self.db.begin() as conn:
-            state = (await conn.execute(select(stats_member).where(stats_member.c.member_id == member_id))).first()
+            state = (
+                await conn.execute(select(stats_member).where(stats_member.c.member_id == member_id))
+            ).first()
             texts = (
                 await conn.execute(
                     select(stats_text.c.at, stats_text.c.text)
@@ -1008,7 +1057,9 @@ class StatsRepo:
             ).all()
             answers = (
                 await conn.execute(
-                    select(stats_nps_answer.c.poll_id, stats_nps_answer.c.score, stats_nps_answer.c.answered_at)
+                    select(
+                        stats_nps_answer.c.poll_id, stats_nps_answer.c.score, stats_nps_answer.c.answered_at
+                    )
                     .where(stats_nps_answer.c.member_id == member_id)
                     .order_by(stats_nps_answer.c.poll_id)
                 )
@@ -1036,11 +1087,18 @@ class StatsRepo:
                 {"poll": r.poll_id, "score": r.score, "at": r.answered_at.isoformat()} for r in answers
             ],
             "recalls": [
-                {"named_at": r.named_at.isoformat(), "returned_at": r.returned_at.isoformat() if r.returned_at else None}
+                {
+                    "named_at": r.named_at.isoformat(),
+                    "returned_at": r.returned_at.isoformat() if r.returned_at else None,
+                }
                 for r in recalls
             ],
             "daily": [
-                {"day": r.day.isoformat(), "replies_received": r.replies_received, "topic_replies": r.topic_replies}
+                {
+                    "day": r.day.isoformat(),
+                    "replies_received": r.replies_received,
+                    "topic_replies": r.topic_replies,
+                }
                 for r in daily
             ],
         }
@@ -1048,7 +1106,14 @@ class StatsRepo:
     async def delete_member(self, member_id: int) -> None:
         """Forget one member: their text, feedback, answers, recalls and counters."""
         async with self.db.begin() as conn:
-            for table in (stats_text, stats_feedback, stats_nps_answer, stats_recall, stats_member_daily, stats_member):
+            for table in (
+                stats_text,
+                stats_feedback,
+                stats_nps_answer,
+                stats_recall,
+                stats_member_daily,
+                stats_member,
+            ):
                 await conn.execute(delete(table).where(table.c.member_id == member_id))
 
     async def resolve_users(self, group_id: int, user_ids: Iterable[str]) -> dict[str, int]:

@@ -12,24 +12,26 @@ import logging
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.adapter import Capability
 from bot.args import BadArgument, UsageError
-from bot.clock import local_day, zone
 from bot.context import Context
-from bot.errors import QunyouError
-from bot.events import ButtonPressed, MessageEvent
 from bot.feature import Feature
-from bot.messages import Button, OutgoingMessage, Text
-from bot.roles import Role
 from bot.router import Band, Router
 from bot.scheduler import Cron
 from bot.services import Services
 from bot.settings import SettingSpec, choice, int_range, parse_bool
+from storage.models import Group, Member
+
+from bot.adapter import Capability
+from bot.clock import local_day, zone
+from bot.errors import QunyouError
+from bot.events import ButtonPressed
+from bot.messages import Button, OutgoingMessage, Text
+from bot.roles import Role
 from handlers.stats import report
 from handlers.stats.hotwords import engine
 from handlers.stats.kol import KolInput, rank
@@ -37,7 +39,6 @@ from handlers.stats.lifecycle import STAGES, Stage
 from handlers.stats.metrics import PERIODS
 from handlers.stats.nps import nps, parse_score
 from handlers.stats.recorder import Recorder
-from storage.models import Group, Member
 from storage.stats import StatsRepo
 
 log = logging.getLogger(__name__)
@@ -193,7 +194,11 @@ async def _send_chart(ctx: Context) -> None:
         kpis = await report.gather_kpis(st.repo, ctx.group.id, ctx.today, 30)
         counts = await st.repo.stage_counts(ctx.group.id, ctx.now)
         text = "\n\n".join(
-            [ctx.t("stats.chart_as_text"), report.format_kpis(ctx.t, kpis), report.format_lifecycle(ctx.t, counts)]
+            [
+                ctx.t("stats.chart_as_text"),
+                report.format_kpis(ctx.t, kpis),
+                report.format_lifecycle(ctx.t, counts),
+            ]
         )
         await ctx.reply(text)
         return
@@ -218,7 +223,11 @@ _STAGE_WORDS: dict[str, Stage] = {s.value: s for s in STAGES} | {
 
 
 @router.command(
-    "lifecycle", aliases=("生命周期",), min_role=Role.MODERATOR, usage="stats.lifecycle_usage", help="stats.lifecycle_help"
+    "lifecycle",
+    aliases=("生命周期",),
+    min_role=Role.MODERATOR,
+    usage="stats.lifecycle_usage",
+    help="stats.lifecycle_help",
 )
 async def lifecycle_command(ctx: Context) -> None:
     """``/lifecycle [stage]``: members per stage, or the members of one stage."""
@@ -277,14 +286,25 @@ async def run_recall(services: Services, group: Group, now: datetime) -> int:
         if i < len(people) - 1:
             parts.append(Text(t("stats.recall_separator")))
     parts.append(Text("\n" + t("stats.recall_outro")))
-    await services.send(services.directory.chat_for(group), OutgoingMessage(parts=tuple(parts), notify=tuple(users)))
+    await services.send(
+        services.directory.chat_for(group), OutgoingMessage(parts=tuple(parts), notify=tuple(users))
+    )
     await st.repo.record_recall(group.id, [p.member_id for p in people], now)
     return len(people)
 
 
 # -- hot words ---------------------------------------------------------------------------------
 
-_HOT_WINDOWS = {"24h": 24, "1d": 24, "24小时": 24, "今天": 24, "7d": 168, "7天": 168, "本周": 168, "week": 168}
+_HOT_WINDOWS = {
+    "24h": 24,
+    "1d": 24,
+    "24小时": 24,
+    "今天": 24,
+    "7d": 168,
+    "7天": 168,
+    "本周": 168,
+    "week": 168,
+}
 
 
 @router.command("hot", aliases=("热词",), usage="stats.hot_usage", help="stats.hot_help")
@@ -320,7 +340,9 @@ async def purge_text(services: Services, group: Group, now: datetime) -> int:
 # -- KOL, feedback, NPS ----------------------------------------------------------------------------
 
 
-@router.command("kol", aliases=("星火计划",), min_role=Role.MODERATOR, usage="stats.kol_usage", help="stats.kol_help")
+@router.command(
+    "kol", aliases=("星火计划",), min_role=Role.MODERATOR, usage="stats.kol_usage", help="stats.kol_help"
+)
 async def kol_command(ctx: Context) -> None:
     """``/kol``: the top 10 KOL candidates by the documented composite, moderators excluded."""
     assert ctx.group is not None
@@ -334,7 +356,9 @@ async def kol_command(ctx: Context) -> None:
         if await ctx.role_of(r.user_id) >= Role.MODERATOR:
             continue
         candidates.append(
-            KolInput(r.member_id, r.name, r.messages, r.topic_replies, r.replies_received, r.activities, r.streak)
+            KolInput(
+                r.member_id, r.name, r.messages, r.topic_replies, r.replies_received, r.activities, r.streak
+            )
         )
     ranked = rank(candidates)
     if not ranked:
@@ -482,7 +506,11 @@ async def _nps_result(ctx: Context, st: StatsState) -> None:
 
 async def _nps_answer(ctx: Context, st: StatsState, poll_id: int | None, score: int) -> None:
     assert ctx.group is not None and ctx.member is not None
-    poll = await st.repo.get_poll(poll_id) if poll_id is not None else await st.repo.open_poll(ctx.group.id)
+    if poll_id is not None:
+        poll = await st.repo.get_poll(poll_id)
+    else:
+        # No open poll: the newest one tells whether a poll just ended or none ever ran.
+        poll = await st.repo.open_poll(ctx.group.id) or await st.repo.latest_poll(ctx.group.id)
     if poll is None or poll.group_id != ctx.group.id:
         await ctx.reply(ctx.t("stats.nps_none"))
         return
@@ -573,9 +601,24 @@ async def daily_job(services: Services, job: Any, fire_time: datetime) -> None:
     yesterday = today - timedelta(days=1)
     await st.repo.ensure_rollups(group.id, yesterday, yesterday, force=True)
     await purge_text(services, group, fire_time)
+    _cleanup_charts(st.chart_dir, today)
     await _ensure_jobs(services, group)
     if await services.settings.get(group.id, "stats.churn_alert"):
         await churn_alert(services, group, today, fire_time)
+
+
+def _cleanup_charts(directory: Path, today: date) -> None:
+    """Charts are sent once; files from before yesterday are removed (the date is in the name)."""
+    if not directory.is_dir():
+        return
+    for path in directory.glob("stats-*.png"):
+        parts = path.stem.split("-")
+        try:
+            made = date(int(parts[2]), int(parts[3]), int(parts[4]))
+        except (IndexError, ValueError):
+            continue
+        if made < today - timedelta(days=1):
+            path.unlink(missing_ok=True)
 
 
 async def churn_alert(services: Services, group: Group, today: Any, now: datetime) -> bool:
@@ -630,6 +673,9 @@ async def send_weekly_report(services: Services, group: Group, now: datetime) ->
 async def _startup(services: Services) -> None:
     repo = StatsRepo(services.db)
     st = StatsState(repo=repo, recorder=Recorder(repo))
+    if services.db.sqlite_path is not None:
+        # Next to the database: one place for an operator to look, and per-test in the tests.
+        st.chart_dir = services.db.sqlite_path.parent / "charts"
     services.state[_STATE] = st
     services.batcher.register("stats", st.recorder.flush)
     services.scheduler.register("stats.daily", daily_job)

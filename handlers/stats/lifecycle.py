@@ -1,12 +1,12 @@
 """Lifecycle stages and the churn warning rule.
 
-A member's stage comes from three instants we record (joined, last post, left) and the clock:
+A member's stage comes from three instants we record (joined, last active, left) and the clock:
 
 * **left** — left the group and has not come back;
 * **new** — joined at most 7 days ago (newcomers are their own layer even if they post, so a
   moderator can welcome them);
-* **active** — posted in the last 7 days;
-* **sleeping** — the last sign of life (post, or the join for members who never posted) was
+* **active** — showed a sign of life (a post, a command, a button press) in the last 7 days;
+* **sleeping** — the last sign of life (or the join, for members who never did anything) was
   7–30 days ago;
 * **churned** — the last sign of life was more than 30 days ago.
 """
@@ -46,22 +46,24 @@ def classify(
     now: datetime,
     *,
     joined_at: datetime | None,
-    last_post_at: datetime | None,
+    last_active_at: datetime | None,
     left_at: datetime | None,
 ) -> Stage:
-    """The member's stage at ``now``; a member seen only by a post has ``joined_at`` None."""
-    if left_at is not None and (joined_at is None or left_at >= joined_at):
-        if last_post_at is None or left_at >= last_post_at:
-            return Stage.LEFT
+    """The member's stage at ``now``.
+
+    ``last_active_at`` is the last sign of life: a post, a command, a button press. A member
+    who never did anything is judged by ``joined_at``. ``left_at`` is cleared by a new join.
+    """
+    if left_at is not None:
+        return Stage.LEFT
     if joined_at is not None and now - joined_at <= timedelta(days=NEW_DAYS):
         return Stage.NEW
-    seen = max((t for t in (last_post_at, joined_at) if t is not None), default=None)
-    if seen is None:
+    sign = max((t for t in (last_active_at, joined_at) if t is not None), default=None)
+    if sign is None:
         return Stage.CHURNED
-    quiet = now - seen
-    if last_post_at is not None and now - last_post_at <= timedelta(days=ACTIVE_DAYS):
+    if now - sign <= timedelta(days=ACTIVE_DAYS):
         return Stage.ACTIVE
-    if quiet <= timedelta(days=SLEEPING_DAYS):
+    if now - sign <= timedelta(days=SLEEPING_DAYS):
         return Stage.SLEEPING
     return Stage.CHURNED
 

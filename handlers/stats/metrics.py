@@ -23,7 +23,7 @@ Definitions (the README repeats them for moderators):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 #: The periods ``/stats`` understands, by their argument.
@@ -98,7 +98,8 @@ class Kpis:
     top: tuple[MemberFigure, ...] = ()
     busiest_hours: tuple[HourFigure, ...] = ()
     has_data: bool = True
-    extra: dict[str, float] = field(default_factory=dict)
+    #: False when no check-in feature is loaded: the rate is then left out, not shown as 0 %.
+    checkins_tracked: bool = True
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -171,6 +172,7 @@ def compute_kpis(
     mau: tuple[int, int],
     top: Sequence[tuple[int, str, int, int]] = (),
     hours: Mapping[int, tuple[int, int]] | None = None,
+    checkins_tracked: bool = True,
 ) -> Kpis:
     """Build the period's KPIs.
 
@@ -221,12 +223,13 @@ def compute_kpis(
         messages_per_day=count_change(cur.messages / days, _prev(prev.messages / days)),
         interaction_rate=ratio_change(ratio(cur.replies, cur.messages), _nz_ratio(prev, prev_known)),
         checkin_rate=ratio_change(
-            min(checkin, 1.0) if checkin is not None else None,
-            min(prev_checkin, 1.0) if prev_checkin is not None else None,
+            min(checkin, 1.0) if checkin is not None and checkins_tracked else None,
+            min(prev_checkin, 1.0) if prev_checkin is not None and checkins_tracked else None,
         ),
         top=top_figs,
         busiest_hours=hour_figs,
         has_data=cur.active_days > 0,
+        checkins_tracked=checkins_tracked,
     )
 
 

@@ -103,12 +103,12 @@ class Recorder:
             prev = cur.last_post.get(m)
             if prev is None or at > prev[1]:
                 cur.last_post[m] = (g, at)
-        for k, (j, lv) in batch.joins.items():
-            cj, cl = cur.joins.get(k, (0, 0))
-            cur.joins[k] = (cj + j, cl + lv)
-        for k, (r, t) in batch.member_daily.items():
-            cr, ct = cur.member_daily.get(k, (0, 0))
-            cur.member_daily[k] = (cr + r, ct + t)
+        for jk, (j, lv) in batch.joins.items():
+            cj, cl = cur.joins.get(jk, (0, 0))
+            cur.joins[jk] = (cj + j, cl + lv)
+        for mk, (r, t) in batch.member_daily.items():
+            cr, ct = cur.member_daily.get(mk, (0, 0))
+            cur.member_daily[mk] = (cr + r, ct + t)
         cur.texts[:0] = batch.texts
         for k2, n in received.items():
             self._received[k2] += n

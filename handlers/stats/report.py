@@ -7,7 +7,7 @@ same code serves commands (``ctx.t``) and scheduled jobs (``services.i18n.t``).
 from __future__ import annotations
 
 import asyncio
-import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -41,13 +41,15 @@ async def gather_kpis(repo: StatsRepo, group_id: int, today: date, days: int) ->
         end=end,
         days=days,
         rows=[
-            DayRow(r.day, r.messages, r.replies, r.commands, r.joins, r.leaves, r.checkins, r.dau) for r in rows
+            DayRow(r.day, r.messages, r.replies, r.commands, r.joins, r.leaves, r.checkins, r.dau)
+            for r in rows
         ],
         members_now=await repo.members_now(group_id),
         wau=wau,
         mau=mau,
         top=top,
         hours=hours,
+        checkins_tracked=repo.checkins_tracked(),
     )
 
 
@@ -86,20 +88,28 @@ def format_kpis(t: T, k: Kpis) -> str:
         ("stats.kpi.stickiness", _pct(k.stickiness.value), k.stickiness),
         ("stats.kpi.messages_per_day", _num(k.messages_per_day.value), k.messages_per_day),
         ("stats.kpi.interaction_rate", _pct(k.interaction_rate.value), k.interaction_rate),
-        ("stats.kpi.checkin_rate", _pct(k.checkin_rate.value), k.checkin_rate),
     ]
+    if k.checkins_tracked:
+        figures.append(("stats.kpi.checkin_rate", _pct(k.checkin_rate.value), k.checkin_rate))
     lines.append(t("stats.kpi.members", value=k.members_now))
     for key, value, change in figures:
         lines.append(t(key, value=value) + delta_text(t, change))
     if k.top:
         lines.append(t("stats.top_header"))
         for i, m in enumerate(k.top, 1):
-            lines.append(t("stats.top_line", rank=i, name=m.name, messages=m.messages) + delta_text(t, m.change))
+            lines.append(
+                t("stats.top_line", rank=i, name=m.name, messages=m.messages) + delta_text(t, m.change)
+            )
     if k.busiest_hours:
         lines.append(t("stats.hours_header"))
         for h in k.busiest_hours:
             lines.append(
-                t("stats.hour_line", start=f"{h.hour:02d}:00", end=f"{(h.hour + 1) % 24:02d}:00", messages=h.messages)
+                t(
+                    "stats.hour_line",
+                    start=f"{h.hour:02d}:00",
+                    end=f"{(h.hour + 1) % 24:02d}:00",
+                    messages=h.messages,
+                )
                 + delta_text(t, h.change)
             )
     lines.append(t("stats.footer"))
@@ -132,7 +142,9 @@ def chart_language(lang: str) -> str:
     return lang if lang == "en" or charts.cjk_font() else "en"
 
 
-async def chart_data(repo: StatsRepo, group_id: int, today: date, now: datetime, t_chart: T) -> charts.ChartData:
+async def chart_data(
+    repo: StatsRepo, group_id: int, today: date, now: datetime, t_chart: T
+) -> charts.ChartData:
     """30 days of messages and actives, the 7 × 24 grid, and members per stage."""
     end = today - timedelta(days=1)
     start = end - timedelta(days=29)
@@ -171,7 +183,7 @@ async def render_chart(
 ) -> Path:
     """Draw the health chart to a new PNG under ``out_dir`` (in a thread: matplotlib is CPU work)."""
     data = await chart_data(repo, group_id, today, now, t_chart)
-    path = out_dir / f"stats-{group_id}-{today.isoformat()}-{time.monotonic_ns()}.png"
+    path = out_dir / f"stats-{group_id}-{today.isoformat()}-{uuid.uuid4().hex[:12]}.png"
     font = charts.cjk_font()
     return await asyncio.to_thread(charts.render_health, data, chart_labels(t_chart, title), path, font)
 
@@ -181,7 +193,7 @@ async def render_chart(
 
 @dataclass
 class _Cached:
-    at: float
+    at: datetime
     words: list[HotWord]
 
 
@@ -189,8 +201,8 @@ class HotWordCache:
     """On-demand hot words with a short cache, computed in a thread off the event loop."""
 
     def __init__(self, ttl_seconds: float = 600.0) -> None:
-        self.ttl = ttl_seconds
-        self._cache: dict[tuple[int, int], _Cached] = {}
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self._cache: dict[tuple[int, int, int], _Cached] = {}
 
     def invalidate(self, group_id: int) -> None:
         """Forget a group's cached words (text dropped or purged)."""
@@ -207,14 +219,14 @@ class HotWordCache:
         top: int = 10,
     ) -> list[HotWord]:
         """The group's hot words over the last ``hours`` hours."""
-        key = (group_id, hours)
-        mono = time.monotonic()
+        key = (group_id, hours, top)
         hit = self._cache.get(key)
-        if hit is not None and mono - hit.at < self.ttl:
+        # The bot's clock, not the wall clock: under a virtual clock a jump ahead expires the cache.
+        if hit is not None and timedelta(0) <= now - hit.at < self.ttl:
             return hit.words
         texts = await repo.texts(group_id, now - timedelta(hours=hours))
         words = await asyncio.to_thread(engine().hot_words, texts, top=top, exclude=exclude)
-        self._cache[key] = _Cached(mono, words)
+        self._cache[key] = _Cached(now, words)
         return words
 
 

@@ -9,20 +9,24 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
+from storage.models import Group
+
 from bot.adapter import Capability
 from bot.clock import local_day
 from bot.messages import OutgoingMessage, Text
 from handlers.stats import report
-from storage.models import Group
 
 if TYPE_CHECKING:
     from bot.services import Services
+
     from handlers.stats import StatsState
 
 log = logging.getLogger(__name__)
 
 
-async def build_weekly_report(services: Services, st: StatsState, group: Group, now: datetime) -> OutgoingMessage:
+async def build_weekly_report(
+    services: Services, st: StatsState, group: Group, now: datetime
+) -> OutgoingMessage:
     """The report message (with the chart attached where the platform shows images)."""
     t = partial(services.i18n.t, group.language)
     today = local_day(now, group.timezone)

