@@ -12,7 +12,8 @@ row. That is what lets ``/stats`` answer in milliseconds for a large group with 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -155,6 +156,19 @@ stats_nps_answer = Table(
     Column("answered_at", UTCDateTime(), nullable=False),
 )
 
+#: The top members of a complete period (``days`` days ending ``end_day``): past days never
+#: change, so the ranking over a large history is computed once, not per ``/stats``.
+stats_top = Table(
+    "stats_top",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("end_day", Date, primary_key=True),
+    Column("days", SmallInteger, primary_key=True),
+    Column("rank", SmallInteger, primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("messages", BigInteger, nullable=False),
+)
+
 #: Small per-group markers (last churn alert, last recall post…), so a check never repeats.
 stats_marker = Table(
     "stats_marker",
@@ -240,6 +254,20 @@ class KolRow:
     streak: int
 
 
+@dataclass(frozen=True, slots=True)
+class KpiInputs:
+    """Everything ``/stats`` reads, taken in one transaction."""
+
+    rows: list[DailyRow]
+    wau: tuple[int, int]
+    mau: tuple[int, int]
+    #: (member id, name, messages now, messages in the previous period), best first
+    top: list[tuple[int, str, int, int]]
+    #: local hour → (messages now, messages in the previous period)
+    hours: dict[int, tuple[int, int]]
+    members_now: int
+
+
 @dataclass
 class Batch:
     """What the hot path collected since the last flush, already summed."""
@@ -278,6 +306,15 @@ class StatsRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    @asynccontextmanager
+    async def _tx(self, conn: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
+        """The caller's transaction when given (one snapshot for many reads), else a new one."""
+        if conn is not None:
+            yield conn
+        else:
+            async with self.db.begin() as new:
+                yield new
 
     def checkins_tracked(self) -> bool:
         """True when a check-in feature's table is loaded (so a 0 % rate means something)."""
@@ -381,9 +418,17 @@ class StatsRepo:
         )
 
     # -- rollups --------------------------------------------------------------------------
-    async def ensure_rollups(self, group_id: int, start: date, end: date, force: bool = False) -> None:
+    async def ensure_rollups(
+        self,
+        group_id: int,
+        start: date,
+        end: date,
+        force: bool = False,
+        *,
+        conn: AsyncConnection | None = None,
+    ) -> None:
         """Compute the day figures of ``start``…``end`` (complete days) that are still missing."""
-        async with self.db.begin() as conn:
+        async with self._tx(conn) as conn:
             have = {
                 r.day
                 for r in (
@@ -455,10 +500,12 @@ class StatsRepo:
             )
             await conn.execute(stmt, rows)
 
-    async def distinct_active(self, group_id: int, end: date, days: int) -> int:
+    async def distinct_active(
+        self, group_id: int, end: date, days: int, *, conn: AsyncConnection | None = None
+    ) -> int:
         """Members active on at least one of the ``days`` days ending ``end``, cached for WAU/MAU."""
         column = {7: "wau", 30: "mau"}.get(days)
-        async with self.db.begin() as conn:
+        async with self._tx(conn) as conn:
             if column is not None:
                 cached = (
                     await conn.execute(
@@ -488,9 +535,11 @@ class StatsRepo:
                 )
         return value
 
-    async def daily(self, group_id: int, start: date, end: date) -> list[DailyRow]:
+    async def daily(
+        self, group_id: int, start: date, end: date, *, conn: AsyncConnection | None = None
+    ) -> list[DailyRow]:
         """The rolled-up rows of ``start``…``end`` (call ``ensure_rollups`` first)."""
-        async with self.db.begin() as conn:
+        async with self._tx(conn) as conn:
             rows = (
                 await conn.execute(
                     select(stats_group_daily)
@@ -516,9 +565,9 @@ class StatsRepo:
             for r in rows
         ]
 
-    async def first_day(self, group_id: int) -> date | None:
+    async def first_day(self, group_id: int, *, conn: AsyncConnection | None = None) -> date | None:
         """The first day the group has any activity."""
-        async with self.db.begin() as conn:
+        async with self._tx(conn) as conn:
             value = (
                 await conn.execute(
                     select(func.min(activity_daily.c.day)).where(activity_daily.c.group_id == group_id)
@@ -526,9 +575,9 @@ class StatsRepo:
             ).scalar_one_or_none()
         return value
 
-    async def members_now(self, group_id: int) -> int:
+    async def members_now(self, group_id: int, *, conn: AsyncConnection | None = None) -> int:
         """Members in the group now (known to the bot, not left, not bots)."""
-        async with self.db.begin() as conn:
+        async with self._tx(conn) as conn:
             return int(
                 (
                     await conn.execute(
@@ -542,7 +591,14 @@ class StatsRepo:
             )
 
     async def top_members(
-        self, group_id: int, start: date, end: date, limit: int = 5, exclude: Sequence[int] = ()
+        self,
+        group_id: int,
+        start: date,
+        end: date,
+        limit: int = 5,
+        exclude: Sequence[int] = (),
+        *,
+        conn: AsyncConnection | None = None,
     ) -> list[MemberCount]:
         """The members with the most messages in ``start``…``end``."""
         total = func.sum(activity_daily.c.messages).label("n")
@@ -559,7 +615,7 @@ class StatsRepo:
         if exclude:
             inner = inner.where(activity_daily.c.member_id.not_in(list(exclude)))
         sub = inner.order_by(total.desc(), activity_daily.c.member_id).limit(limit).subquery()
-        async with self.db.begin() as conn:
+        async with self._tx(conn) as conn:
             rows = (
                 await conn.execute(
                     select(sub.c.member_id, sub.c.n, members.c.display_name, members.c.user_id)
@@ -569,15 +625,24 @@ class StatsRepo:
             ).all()
         return [MemberCount(r.member_id, r.display_name, r.user_id, int(r.n)) for r in rows]
 
-    async def member_messages(self, member_ids: Sequence[int], start: date, end: date) -> dict[int, int]:
+    async def member_messages(
+        self,
+        group_id: int,
+        member_ids: Sequence[int],
+        start: date,
+        end: date,
+        *,
+        conn: AsyncConnection | None = None,
+    ) -> dict[int, int]:
         """Messages of the given members in ``start``…``end``."""
         if not member_ids:
             return {}
-        async with self.db.begin() as conn:
+        async with self._tx(conn) as conn:
             rows = (
                 await conn.execute(
                     select(activity_daily.c.member_id, func.sum(activity_daily.c.messages).label("n"))
                     .where(
+                        activity_daily.c.group_id == group_id,
                         activity_daily.c.member_id.in_(list(member_ids)),
                         activity_daily.c.day.between(start, end),
                     )
@@ -586,9 +651,11 @@ class StatsRepo:
             ).all()
         return {r.member_id: int(r.n or 0) for r in rows}
 
-    async def hours(self, group_id: int, start: date, end: date) -> dict[int, int]:
+    async def hours(
+        self, group_id: int, start: date, end: date, *, conn: AsyncConnection | None = None
+    ) -> dict[int, int]:
         """Messages per local hour of the day over ``start``…``end``."""
-        async with self.db.begin() as conn:
+        async with self._tx(conn) as conn:
             rows = (
                 await conn.execute(
                     select(stats_hourly.c.hour, func.sum(stats_hourly.c.messages).label("n"))
@@ -597,6 +664,90 @@ class StatsRepo:
                 )
             ).all()
         return {int(r.hour): int(r.n) for r in rows}
+
+    async def cached_top(
+        self, group_id: int, start: date, end: date, limit: int = 5, *, conn: AsyncConnection | None = None
+    ) -> list[MemberCount]:
+        """``top_members`` of a complete period, computed once and kept in ``stats_top``."""
+        days = (end - start).days + 1
+        async with self._tx(conn) as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        stats_top.c.member_id, stats_top.c.messages, members.c.display_name, members.c.user_id
+                    )
+                    .join(members, members.c.id == stats_top.c.member_id)
+                    .where(
+                        stats_top.c.group_id == group_id, stats_top.c.end_day == end, stats_top.c.days == days
+                    )
+                    .order_by(stats_top.c.rank)
+                    .limit(limit)
+                )
+            ).all()
+            if rows:
+                return [MemberCount(r.member_id, r.display_name, r.user_id, int(r.messages)) for r in rows]
+            top = await self.top_members(group_id, start, end, limit, conn=conn)
+            if top:
+                await upsert(
+                    conn,
+                    stats_top,
+                    [
+                        {
+                            "group_id": group_id,
+                            "end_day": end,
+                            "days": days,
+                            "rank": i,
+                            "member_id": m.member_id,
+                            "messages": m.value,
+                        }
+                        for i, m in enumerate(top)
+                    ],
+                    keys=("group_id", "end_day", "days", "rank"),
+                    update=("member_id", "messages"),
+                )
+            return top
+
+    async def kpi_inputs(
+        self, group_id: int, start: date, end: date, prev_start: date, prev_end: date, top: int = 5
+    ) -> KpiInputs:
+        """The inputs of a period's KPIs and the previous period's, as one consistent snapshot."""
+        async with self.db.begin() as conn:
+            await self.ensure_rollups(group_id, prev_start, end, conn=conn)
+            rows = await self.daily(group_id, prev_start, end, conn=conn)
+            wau = (
+                await self.distinct_active(group_id, end, 7, conn=conn),
+                await self.distinct_active(group_id, prev_end, 7, conn=conn),
+            )
+            mau = (
+                await self.distinct_active(group_id, end, 30, conn=conn),
+                await self.distinct_active(group_id, prev_end, 30, conn=conn),
+            )
+            best = await self.cached_top(group_id, start, end, top, conn=conn)
+            before = await self.member_messages(
+                group_id, [m.member_id for m in best], prev_start, prev_end, conn=conn
+            )
+            now_col = func.sum(case((stats_hourly.c.day >= start, stats_hourly.c.messages), else_=0)).label(
+                "now"
+            )
+            prev_col = func.sum(case((stats_hourly.c.day < start, stats_hourly.c.messages), else_=0)).label(
+                "prev"
+            )
+            hour_rows = (
+                await conn.execute(
+                    select(stats_hourly.c.hour, now_col, prev_col)
+                    .where(stats_hourly.c.group_id == group_id, stats_hourly.c.day.between(prev_start, end))
+                    .group_by(stats_hourly.c.hour)
+                )
+            ).all()
+            members_now = await self.members_now(group_id, conn=conn)
+        return KpiInputs(
+            rows=rows,
+            wau=wau,
+            mau=mau,
+            top=[(m.member_id, m.name, m.value, before.get(m.member_id, 0)) for m in best],
+            hours={int(r.hour): (int(r.now or 0), int(r.prev or 0)) for r in hour_rows},
+            members_now=members_now,
+        )
 
     async def hour_of_week(self, group_id: int, start: date, end: date) -> list[list[int]]:
         """A 7 × 24 grid (Monday first) of messages over ``start``…``end``."""
@@ -1115,6 +1266,9 @@ class StatsRepo:
                 stats_member,
             ):
                 await conn.execute(delete(table).where(table.c.member_id == member_id))
+            # Cached rankings that named them are dropped whole; they are recomputed on demand.
+            groups = select(members.c.group_id).where(members.c.id == member_id).scalar_subquery()
+            await conn.execute(delete(stats_top).where(stats_top.c.group_id == groups))
 
     async def resolve_users(self, group_id: int, user_ids: Iterable[str]) -> dict[str, int]:
         """Member ids of platform user ids (for replies received, resolved once per flush)."""

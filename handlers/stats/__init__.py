@@ -600,6 +600,10 @@ async def daily_job(services: Services, job: Any, fire_time: datetime) -> None:
     today = local_day(fire_time, group.timezone)
     yesterday = today - timedelta(days=1)
     await st.repo.ensure_rollups(group.id, yesterday, yesterday, force=True)
+    # Warm what the first /stats of the day would otherwise compute while a moderator waits.
+    for days in (7, 30):
+        await st.repo.distinct_active(group.id, yesterday, days)
+        await st.repo.cached_top(group.id, yesterday - timedelta(days=days - 1), yesterday)
     await purge_text(services, group, fire_time)
     _cleanup_charts(st.chart_dir, today)
     await _ensure_jobs(services, group)

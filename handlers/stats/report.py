@@ -25,30 +25,20 @@ T = Callable[..., str]
 
 async def gather_kpis(repo: StatsRepo, group_id: int, today: date, days: int) -> Kpis:
     """The KPIs of the ``days`` complete days ending yesterday, with the previous period."""
-    end = today - timedelta(days=1)
-    start, end, prev_start, prev_end = period_bounds(end, days)
-    await repo.ensure_rollups(group_id, prev_start, end)
-    rows = await repo.daily(group_id, prev_start, end)
-    wau = (await repo.distinct_active(group_id, end, 7), await repo.distinct_active(group_id, prev_end, 7))
-    mau = (await repo.distinct_active(group_id, end, 30), await repo.distinct_active(group_id, prev_end, 30))
-    top_now = await repo.top_members(group_id, start, end, limit=5)
-    before = await repo.member_messages([m.member_id for m in top_now], prev_start, prev_end)
-    top = [(m.member_id, m.name, m.value, before.get(m.member_id, 0)) for m in top_now]
-    hours_now = await repo.hours(group_id, start, end)
-    hours_prev = await repo.hours(group_id, prev_start, prev_end)
-    hours = {h: (hours_now.get(h, 0), hours_prev.get(h, 0)) for h in range(24)}
+    start, end, prev_start, prev_end = period_bounds(today - timedelta(days=1), days)
+    data = await repo.kpi_inputs(group_id, start, end, prev_start, prev_end)
     return compute_kpis(
         end=end,
         days=days,
         rows=[
             DayRow(r.day, r.messages, r.replies, r.commands, r.joins, r.leaves, r.checkins, r.dau)
-            for r in rows
+            for r in data.rows
         ],
-        members_now=await repo.members_now(group_id),
-        wau=wau,
-        mau=mau,
-        top=top,
-        hours=hours,
+        members_now=data.members_now,
+        wau=data.wau,
+        mau=data.mau,
+        top=data.top,
+        hours=data.hours,
         checkins_tracked=repo.checkins_tracked(),
     )
 

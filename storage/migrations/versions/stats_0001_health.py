@@ -1,5 +1,5 @@
 """Community-health tables: group daily rollups, hourly counters, lifecycle state, retained text,
-recalls, feedback, NPS polls and answers, per-group markers.
+recalls, feedback, NPS polls and answers, cached rankings, per-group markers.
 
 Revision ID: stats_0001
 """
@@ -108,6 +108,15 @@ def upgrade() -> None:
         sa.Column("answered_at", UTCDateTime(), nullable=False),
     )
     op.create_table(
+        "stats_top",
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("end_day", sa.Date, primary_key=True),
+        sa.Column("days", sa.SmallInteger, primary_key=True),
+        sa.Column("rank", sa.SmallInteger, primary_key=True),
+        sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("messages", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
         "stats_marker",
         sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("key", sa.String(64), primary_key=True),
@@ -118,6 +127,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "stats_marker",
+        "stats_top",
         "stats_nps_answer",
         "stats_nps_poll",
         "stats_feedback",
