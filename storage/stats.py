@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import ColumnElement
+
 from storage.database import Database
 from storage.schema import activity_daily, members, metadata
 from storage.sql import dialect_insert, upsert
@@ -1288,3 +1289,75 @@ class StatsRepo:
 
 def _poll(row: Any) -> NpsPoll:
     return NpsPoll(row.id, row.group_id, row.question, row.started_at, row.closed_at)
+
+
+class BulkLoader:
+    """Fast inserts of synthetic history, for the benchmark (``python -m bot bench stats``)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def members(self, group_id: int, user_ids: Sequence[str], seen: datetime) -> list[int]:
+        """Insert members; returns their ids in order."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                members.insert(),
+                [
+                    {
+                        "group_id": group_id,
+                        "user_id": uid,
+                        "display_name": f"member {uid}",
+                        "username": None,
+                        "is_bot": False,
+                        "first_seen": seen,
+                        "last_seen": seen,
+                        "joined_at": None,
+                        "left_at": None,
+                        "forgotten": False,
+                    }
+                    for uid in user_ids
+                ],
+            )
+            rows = (
+                await conn.execute(
+                    select(members.c.id).where(
+                        members.c.group_id == group_id, members.c.user_id.in_(list(user_ids))
+                    )
+                )
+            ).all()
+        return sorted(int(r.id) for r in rows)
+
+    async def day(
+        self, group_id: int, day: date, activity: Sequence[tuple[int, int, int]], hourly: Sequence[int]
+    ) -> None:
+        """One day: (member, messages, replies) rows and 24 hourly message counts."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                activity_daily.insert(),
+                [
+                    {
+                        "group_id": group_id,
+                        "member_id": m,
+                        "day": day,
+                        "messages": n,
+                        "replies": r,
+                        "commands": 0,
+                    }
+                    for m, n, r in activity
+                ],
+            )
+            await conn.execute(
+                stats_hourly.insert(),
+                [{"group_id": group_id, "day": day, "hour": h, "messages": n} for h, n in enumerate(hourly)],
+            )
+
+    async def last_posts(self, group_id: int, posts: Sequence[tuple[int, datetime]]) -> None:
+        """Lifecycle state: each member's last post."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                stats_member.insert(),
+                [
+                    {"member_id": m, "group_id": group_id, "last_post_at": at, "nudge_off": False}
+                    for m, at in posts
+                ],
+            )

@@ -17,21 +17,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bot.adapter import Capability
 from bot.args import BadArgument, UsageError
+from bot.clock import local_day, zone
 from bot.context import Context
+from bot.errors import QunyouError
+from bot.events import ButtonPressed
 from bot.feature import Feature
+from bot.messages import Button, OutgoingMessage, Text
+from bot.roles import Role
 from bot.router import Band, Router
 from bot.scheduler import Cron
 from bot.services import Services
 from bot.settings import SettingSpec, choice, int_range, parse_bool
-from storage.models import Group, Member
-
-from bot.adapter import Capability
-from bot.clock import local_day, zone
-from bot.errors import QunyouError
-from bot.events import ButtonPressed
-from bot.messages import Button, OutgoingMessage, Text
-from bot.roles import Role
 from handlers.stats import report
 from handlers.stats.hotwords import engine
 from handlers.stats.kol import KolInput, rank
@@ -39,6 +37,7 @@ from handlers.stats.lifecycle import STAGES, Stage
 from handlers.stats.metrics import PERIODS
 from handlers.stats.nps import nps, parse_score
 from handlers.stats.recorder import Recorder
+from storage.models import Group, Member
 from storage.stats import StatsRepo
 
 log = logging.getLogger(__name__)

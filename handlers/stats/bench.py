@@ -21,108 +21,104 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
-
-from adapters.console.script import ScriptSession
-from bot.clock import local_day
+from bot.adapter import Adapter, Capability, EventSink
+from bot.app import App
+from bot.clock import VirtualClock, local_day
 from bot.config import parse_settings
-from storage.schema import activity_daily, members
-from storage.stats import StatsRepo, stats_hourly, stats_member
+from bot.events import ChatRef, MessageEvent, SentMessage, UserRef
+from bot.messages import OutgoingMessage
+from bot.roles import Role
+from storage.stats import BulkLoader, StatsRepo
 
 START = "2026-03-02T09:00:00+08:00"
 CHUNK = 20_000
+CHAT = ChatRef(platform="bench", adapter="bench", scope_id="demo", channel_id="demo", title="demo")
+BOSS = UserRef(platform="bench", user_id="boss", display_name="boss")
 
 
-async def _seed(session: ScriptSession, n_members: int, days: int, dau: int, seed: int) -> tuple[int, float]:
-    """Insert members and history straight into the tables; returns (rows, seconds)."""
-    assert session.app.services is not None
-    services = session.app.services
-    db = services.db
-    group = await services.directory.group_for(session.adapter.group_chat("demo"))
+class BenchAdapter(Adapter):
+    """A platform faked at its transport boundary: it keeps what the bot sends, nothing more.
+
+    (Feature code may not import ``adapters``; this is all the bench needs of one.)
+    """
+
+    platform = "bench"
+    capabilities = frozenset({Capability.SEND, Capability.REPLY, Capability.ROLE_LOOKUP, Capability.INBOUND})
+
+    def __init__(self) -> None:
+        super().__init__("bench")
+        self.me = UserRef("bench", "qunyou", "Qunyou", is_bot=True)
+        self.sent: list[OutgoingMessage] = []
+        self.sink: EventSink | None = None
+
+    async def start(self, sink: EventSink) -> None:
+        """Remember where events go."""
+        self.sink = sink
+
+    async def stop(self) -> None:
+        """Nothing to close."""
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> SentMessage:
+        """Keep the message."""
+        self.sent.append(message)
+        return SentMessage(chat, f"b{len(self.sent)}")
+
+    async def get_role(self, chat: ChatRef, user_id: str) -> Role:
+        """The one moderator is ``boss``."""
+        return Role.MODERATOR if user_id == "boss" else Role.MEMBER
+
+
+async def _seed(app: App, n_members: int, days: int, dau: int, seed: int) -> tuple[int, float]:
+    """Load members and history in bulk; returns (rows, seconds)."""
+    assert app.services is not None
+    services = app.services
+    loader = BulkLoader(services.db)
+    group = await services.directory.group_for(CHAT)
     rng = random.Random(seed)
-    now = session.clock.now()
+    now = services.clock.now()
     today = local_day(now, group.timezone)
     t0 = time.perf_counter()
-    first_seen = now - timedelta(days=days + 1)
-    async with db.begin() as conn:
-        for lo in range(0, n_members, CHUNK):
-            await conn.execute(
-                insert(members),
-                [
-                    {
-                        "group_id": group.id,
-                        "user_id": f"u{i}",
-                        "display_name": f"member {i}",
-                        "username": None,
-                        "is_bot": False,
-                        "first_seen": first_seen,
-                        "last_seen": first_seen,
-                        "joined_at": None,
-                        "left_at": None,
-                        "forgotten": False,
-                    }
-                    for i in range(lo, min(n_members, lo + CHUNK))
-                ],
-            )
-    async with db.begin() as conn:
-        ids = [r[0] for r in (await conn.execute(members.select().with_only_columns(members.c.id))).all()]
+    ids: list[int] = []
+    for lo in range(0, n_members, CHUNK):
+        uids = [f"u{i}" for i in range(lo, min(n_members, lo + CHUNK))]
+        ids += await loader.members(group.id, uids, now - timedelta(days=days + 1))
     # A skewed population: a core of regulars and a long tail, like real groups.
     weights = [1.0 / (1 + i) ** 0.6 for i in range(len(ids))]
     rows = 0
     last_post: dict[int, datetime] = {}
     for back in range(days, 0, -1):
         day = today - timedelta(days=back)
-        active = set(rng.choices(ids, weights=weights, k=dau * 2))
-        picked = list(active)[:dau]
-        async with db.begin() as conn:
-            await conn.execute(
-                insert(activity_daily),
-                [
-                    {
-                        "group_id": group.id,
-                        "member_id": m,
-                        "day": day,
-                        "messages": 1 + (m % 7),
-                        "replies": m % 3,
-                        "commands": 0,
-                    }
-                    for m in picked
-                ],
-            )
-            await conn.execute(
-                insert(stats_hourly),
-                [
-                    {"group_id": group.id, "day": day, "hour": h, "messages": rng.randint(0, dau // 4)}
-                    for h in range(24)
-                ],
-            )
+        picked = list(dict.fromkeys(rng.choices(ids, weights=weights, k=dau * 2)))[:dau]
+        hourly = [rng.randint(0, max(1, dau // 4)) for _ in range(24)]
+        await loader.day(group.id, day, [(m, 1 + m % 7, m % 3) for m in picked], hourly)
         stamp = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
         for m in picked:
             last_post[m] = stamp
         rows += len(picked) + 24
-    async with db.begin() as conn:
-        items = list(last_post.items())
-        for lo in range(0, len(items), CHUNK):
-            await conn.execute(
-                insert(stats_member),
-                [
-                    {"member_id": m, "group_id": group.id, "last_post_at": at, "nudge_off": False}
-                    for m, at in items[lo : lo + CHUNK]
-                ],
-            )
+    items = list(last_post.items())
+    for lo in range(0, len(items), CHUNK):
+        await loader.last_posts(group.id, items[lo : lo + CHUNK])
     return rows, time.perf_counter() - t0
 
 
-async def _time_command(session: ScriptSession, text: str, repeat: int) -> list[float]:
+async def _time_command(app: App, text: str, repeat: int) -> list[float]:
     """Milliseconds from the command going in to its reply, ``repeat`` times."""
-    assert session.app.dispatcher is not None
+    assert app.dispatcher is not None and app.services is not None
     out: list[float] = []
-    for _ in range(repeat):
+    for n in range(repeat):
+        event = MessageEvent(
+            event_id=f"bench:{text}:{n}:{time.perf_counter_ns()}",
+            at=app.services.clock.now(),
+            chat=CHAT,
+            sender=BOSS,
+            message_id=f"m{time.perf_counter_ns()}",
+            text=text,
+        )
         t0 = time.perf_counter()
-        task = session.adapter.message("demo", "boss", text, role="moderator")
+        task = app.dispatcher.submit(event)
         if task is not None:
             await task
-        await session.app.dispatcher.drain()
+        await app.dispatcher.drain()
         out.append((time.perf_counter() - t0) * 1000)
     return out
 
@@ -140,37 +136,39 @@ async def run(argv: list[str]) -> dict[str, float]:
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="qunyou-bench-stats-") as tmp:
         settings = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"}})
-        session = ScriptSession(settings, start=datetime.fromisoformat(START), write=lambda _r: None)
-        await session.start()
+        clock = VirtualClock(datetime.fromisoformat(START))
+        adapter = BenchAdapter()
+        app = App(settings, clock=clock, adapters=[adapter])
+        await app.start()
         try:
-            rows, seed_s = await _seed(session, args.members, args.days, args.dau, args.seed)
+            rows, seed_s = await _seed(app, args.members, args.days, args.dau, args.seed)
             figures["seed_rows"] = float(rows)
             figures["seed_s"] = seed_s
             # Cold: the first /stats after an upgrade rolls up the days it needs itself.
-            figures["stats_7d_cold_ms"] = (await _time_command(session, "/stats 7d", 1))[0]
-            figures["stats_30d_cold_ms"] = (await _time_command(session, "/stats 30d", 1))[0]
+            figures["stats_7d_cold_ms"] = (await _time_command(app, "/stats 7d", 1))[0]
+            figures["stats_30d_cold_ms"] = (await _time_command(app, "/stats 30d", 1))[0]
             # Steady state: the nightly job has rolled up every complete day.
-            assert session.app.services is not None
-            repo = StatsRepo(session.app.services.db)
-            group_id = 1
-            today = local_day(session.clock.now(), "Asia/Shanghai")
+            assert app.services is not None
+            repo = StatsRepo(app.services.db)
+            group = await app.services.directory.group_for(CHAT)
+            yesterday = local_day(clock.now(), group.timezone) - timedelta(days=1)
             t0 = time.perf_counter()
-            await repo.ensure_rollups(
-                group_id, today - timedelta(days=1), today - timedelta(days=1), force=True
-            )
-            await repo.distinct_active(group_id, today - timedelta(days=1), 7)
-            await repo.distinct_active(group_id, today - timedelta(days=1), 30)
+            await repo.ensure_rollups(group.id, yesterday, yesterday, force=True)
+            for days in (7, 30):
+                await repo.distinct_active(group.id, yesterday, days)
+                await repo.cached_top(group.id, yesterday - timedelta(days=days - 1), yesterday)
             figures["nightly_rollup_ms"] = (time.perf_counter() - t0) * 1000
             for label, text in (
                 ("stats_7d", "/stats 7d"),
                 ("stats_30d", "/stats 30d"),
                 ("lifecycle", "/lifecycle"),
             ):
-                samples = await _time_command(session, text, args.repeat)
+                samples = await _time_command(app, text, args.repeat)
                 figures[f"{label}_p50_ms"] = statistics.median(samples)
                 figures[f"{label}_max_ms"] = max(samples)
+            assert adapter.sent, "the bot never answered"
         finally:
-            await session.stop()
+            await app.stop()
     _print(figures, args)
     return figures
 

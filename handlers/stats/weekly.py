@@ -9,16 +9,14 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from storage.models import Group
-
 from bot.adapter import Capability
 from bot.clock import local_day
 from bot.messages import OutgoingMessage, Text
 from handlers.stats import report
+from storage.models import Group
 
 if TYPE_CHECKING:
     from bot.services import Services
-
     from handlers.stats import StatsState
 
 log = logging.getLogger(__name__)

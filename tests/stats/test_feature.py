@@ -242,7 +242,7 @@ async def test_nps_with_buttons_last_answer_counts(tmp_path: Path) -> None:
             await h.say("demo", user, f"/nps {score}")
         assert (
             _one(await h.say("demo", "erin", "/nps 11"))
-            == "“11” 不是 0–10 之间的分数。\n用法：/nps start [问题] | /nps result | /nps close | /nps 0-10"
+            == "“11” 不是 0–10 之间的分数。\n用法：/nps start [问题] | result | close | 0-10 — 推荐度（NPS）调查"
         )
         result = _one(await h.say("demo", "mod", "/nps close"))
         assert result == "📋 你会推荐本群吗？\nNPS：+25（已结束，4 人作答）\n推荐者 2 · 中立 1 · 贬损者 1"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 from storage.types import UTCDateTime
 
 revision = "stats_0001"
