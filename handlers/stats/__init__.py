@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -91,11 +92,29 @@ def _t(services: Services, group: Group) -> report.T:
     return partial(services.i18n.t, group.language)
 
 
-def _blocked(services: Services) -> Any:
-    """A predicate for words that must never be shown in public, from the moderation feature."""
+async def blocked_words(services: Services, group_id: int) -> Callable[[str], bool] | None:
+    """A predicate for text that must never be shown in public, from the moderation feature.
+
+    Moderation keeps a compiled matcher per group in ``services.state["moderation"]``; without
+    that feature there is nothing to hide. A failing lookup hides nothing but is logged.
+    """
     mod = services.state.get("moderation")
-    check = getattr(mod, "is_blocked_word", None)
-    return check if callable(check) else None
+    get = getattr(mod, "matcher", None)
+    if not callable(get):
+        return None
+    try:
+        matcher = await get(group_id)
+    except Exception:
+        log.exception("moderation matcher unavailable for group %s; hot words unfiltered", group_id)
+        return None
+    check = getattr(matcher, "check", None)
+    if not callable(check):
+        return None
+
+    def is_blocked(text: str) -> bool:
+        return bool(check(text))
+
+    return is_blocked
 
 
 # -- the per-message path ----------------------------------------------------------------------
@@ -319,7 +338,8 @@ async def hot_command(ctx: Context) -> None:
         return
     st = _state(ctx.services)
     await ctx.services.batcher.flush()
-    words = await st.hot.get(st.repo, ctx.group.id, ctx.now, hours, exclude=_blocked(ctx.services))
+    exclude = await blocked_words(ctx.services, ctx.group.id)
+    words = await st.hot.get(st.repo, ctx.group.id, ctx.now, hours, exclude=exclude)
     await ctx.reply(report.format_hot(ctx.t, words, hours))
 
 
@@ -410,7 +430,8 @@ async def _feedback_list(ctx: Context, st: StatsState) -> None:
         await ctx.reply(ctx.t("stats.feedback_none"))
         return
     by_id = {f.id: f for f in items}
-    groups = await _to_thread_group([(f.id, f.text) for f in items], _blocked(ctx.services))
+    exclude = await blocked_words(ctx.services, ctx.group.id)
+    groups = await _to_thread_group([(f.id, f.text) for f in items], exclude)
     lines = [ctx.t("stats.feedback_title", count=len(items))]
     for keyword, ids in groups:
         label = keyword if keyword is not None else ctx.t("stats.feedback_other")
@@ -418,6 +439,9 @@ async def _feedback_list(ctx: Context, st: StatsState) -> None:
         for fid in ids[:5]:
             f = by_id[fid]
             excerpt = f.text if len(f.text) <= 80 else f.text[:79] + "…"
+            if exclude is not None and exclude(f.text):
+                # The list is posted where the moderator asked: never repeat a blocked word there.
+                excerpt = ctx.t("stats.feedback_hidden")
             lines.append(ctx.t("stats.feedback_item", name=f.name or "?", text=excerpt))
     await ctx.reply("\n".join(lines))
 
@@ -642,10 +666,18 @@ async def churn_alert(services: Services, group: Group, today: Any, now: datetim
 
 
 async def recall_job(services: Services, job: Any, fire_time: datetime) -> None:
-    """The weekly recall post."""
+    """The weekly recall post (waits for the end of the group's quiet hours when it has them)."""
     group = await _job_group(services, job.group_id)
-    if group is not None:
-        await run_recall(services, group, fire_time)
+    if group is None:
+        return
+    if "schedule.quiet_hours" in services.settings.specs:
+        try:
+            from handlers.schedule.common import defer_if_quiet
+        except ImportError:
+            defer_if_quiet = None
+        if defer_if_quiet is not None and await defer_if_quiet(services, group, job, fire_time):
+            return
+    await run_recall(services, group, fire_time)
 
 
 async def report_job(services: Services, job: Any, fire_time: datetime) -> None:

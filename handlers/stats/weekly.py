@@ -32,9 +32,10 @@ async def build_weekly_report(
     sections = [t("stats.report_title", group=group.title or group.scope_id), report.format_kpis(t, kpis)]
 
     if await services.settings.get(group.id, "stats.store_text"):
-        from handlers.stats import _blocked
+        from handlers.stats import blocked_words
 
-        words = await st.hot.get(st.repo, group.id, now, 168, exclude=_blocked(services), top=5)
+        exclude = await blocked_words(services, group.id)
+        words = await st.hot.get(st.repo, group.id, now, 168, exclude=exclude, top=5)
         sections.append(report.format_hot(t, words, 168))
 
     moderation = await _moderation_summary(services, group, now)

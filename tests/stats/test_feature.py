@@ -383,3 +383,30 @@ async def test_kol_excludes_moderators(tmp_path: Path) -> None:
     assert lines[1].startswith("1. star — ")
     assert "被回复 3" in lines[1]
     assert not any("boss" in line for line in lines)
+
+
+class _Lexicon:
+    """Stands in for the moderation feature's per-group matcher (its ``check`` interface only),
+    until that feature is merged; the stats feature finds it in ``services.state``."""
+
+    def __init__(self, words: set[str]) -> None:
+        self.words = words
+
+    async def matcher(self, group_id: int) -> _Lexicon:
+        return self
+
+    def check(self, text: str) -> list[str]:
+        return [w for w in self.words if w in text]
+
+
+async def test_blocked_words_never_shown(tmp_path: Path) -> None:
+    async with Harness(tmp_path, clock=START) as h:
+        h.services.state["moderation"] = _Lexicon({"坏词"})
+        for user in ("a", "b", "c"):
+            await h.say("demo", user, "坏词 坏词 爬山 爬山")
+        hot = _one(await h.say("demo", "a", "/hot"))
+        await h.say("demo", "a", "/feedback 这里有坏词")
+        await h.say("demo", "b", "/feedback 多组织爬山")
+        listing = _one(await h.say("demo", "mod", "/feedback list", role="moderator"))
+    assert "爬山" in hot and "坏词" not in hot
+    assert "坏词" not in listing and "（内容含屏蔽词，已隐藏）" in listing
