@@ -31,8 +31,8 @@ async def _two_days(h: Harness) -> None:
     await h.flush()
 
 
-async def test_export_csv_and_json_exact(tmp_path: Path) -> None:
-    async with Harness(tmp_path, clock=START) as h:
+async def test_export_csv_and_json_exact(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, clock=START) as h:
         await _two_days(h)
         db, clock = h.services.db, h.services.clock
         csv_text = await run_export(

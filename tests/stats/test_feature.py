@@ -69,8 +69,8 @@ async def _kpi_weeks(h: Harness) -> None:
     await _to(h, "2026-03-16T09:00:00+08:00")
 
 
-async def test_stats_two_scripted_weeks_exact(tmp_path: Path) -> None:
-    async with Harness(tmp_path, clock=START, config={"stats": {"weekly_report": False}}) as h:
+async def test_stats_two_scripted_weeks_exact(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, clock=START, config={"stats": {"weekly_report": False}}) as h:
         await _kpi_weeks(h)
         text = _one(await h.say("demo", "mod", "/stats", role="moderator"))
     lines = text.splitlines()
@@ -147,9 +147,9 @@ async def test_stats_bad_input_and_permissions(tmp_path: Path) -> None:
 # -- lifecycle, recall, nudge ----------------------------------------------------------------------
 
 
-async def test_lifecycle_stages_and_recall(tmp_path: Path) -> None:
+async def test_lifecycle_stages_and_recall(tmp_path: Path, db_url: str) -> None:
     config = {"stats": {"weekly_report": False, "recall_day": "sat", "recall_time": "10:00"}}
-    async with Harness(tmp_path, clock="2026-03-01T09:00:00+08:00", config=config) as h:
+    async with Harness(tmp_path, db_url=db_url, clock="2026-03-01T09:00:00+08:00", config=config) as h:
         # 03-01: everyone posts; old1 and old2 then stop for good; the others come back 03-20.
         for user in ("old1", "old2", "quiet1", "quiet2", "optout"):
             await h.say("demo", user, "大家好")
@@ -227,8 +227,8 @@ async def test_churn_warning(tmp_path: Path, recent: tuple[int, ...], warns: boo
 # -- NPS -----------------------------------------------------------------------------------------------
 
 
-async def test_nps_with_buttons_last_answer_counts(tmp_path: Path) -> None:
-    async with Harness(tmp_path, clock=START) as h:
+async def test_nps_with_buttons_last_answer_counts(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, clock=START) as h:
         assert _one(await h.say("demo", "alice", "/nps start")) == "抱歉，这个只有管理可以查看。"
         assert _one(await h.say("demo", "mod", "/nps result", role="moderator")) == "现在没有进行中的调查。"
         poll = sends(await h.say("demo", "mod", "/nps start 你会推荐本群吗？"))[0]
@@ -264,8 +264,8 @@ async def test_nps_without_buttons_numbers_as_text(tmp_path: Path) -> None:
 # -- hot words and retention ------------------------------------------------------------------------------
 
 
-async def test_hot_words_retention_and_store_text_off(tmp_path: Path) -> None:
-    async with Harness(tmp_path, clock=START, config={"stats": {"weekly_report": False}}) as h:
+async def test_hot_words_retention_and_store_text_off(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, clock=START, config={"stats": {"weekly_report": False}}) as h:
         for user in ("a", "b", "c"):
             await h.say("demo", user, "周末一起去爬山吧，爬山装备准备好")
         await h.say("demo", "d", "/stats")  # commands are never kept as text
@@ -341,8 +341,8 @@ async def test_weekly_report_monday_morning(tmp_path: Path) -> None:
 # -- feedback, KOL, member data ---------------------------------------------------------------------
 
 
-async def test_feedback_grouped_and_member_data(tmp_path: Path) -> None:
-    async with Harness(tmp_path, clock=START) as h:
+async def test_feedback_grouped_and_member_data(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, clock=START) as h:
         for user, text in (
             ("a", "签到积分太少了"),
             ("b", "积分商城东西太少"),
@@ -369,8 +369,8 @@ async def test_feedback_grouped_and_member_data(tmp_path: Path) -> None:
     assert after["feedback"] == [] and after["retained_messages"] == []
 
 
-async def test_kol_excludes_moderators(tmp_path: Path) -> None:
-    async with Harness(tmp_path, clock=START) as h:
+async def test_kol_excludes_moderators(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, clock=START) as h:
         first = (await h.say("demo", "star", "大家来讨论"))[0]["id"]
         for user in ("fan1", "fan2", "fan3"):
             await h.say("demo", user, "同意", reply_to=first)
