@@ -709,9 +709,20 @@ class StatsRepo:
             return top
 
     async def kpi_inputs(
-        self, group_id: int, start: date, end: date, prev_start: date, prev_end: date, top: int = 5
+        self,
+        group_id: int,
+        start: date,
+        end: date,
+        prev_start: date,
+        prev_end: date,
+        top: int = 5,
+        members_now: int | None = None,
     ) -> KpiInputs:
-        """The inputs of a period's KPIs and the previous period's, as one consistent snapshot."""
+        """The inputs of a period's KPIs and the previous period's, as one consistent snapshot.
+
+        ``members_now`` may come from the caller's cache (counting a large group costs more than
+        everything else here together).
+        """
         async with self.db.begin() as conn:
             await self.ensure_rollups(group_id, prev_start, end, conn=conn)
             rows = await self.daily(group_id, prev_start, end, conn=conn)
@@ -740,7 +751,8 @@ class StatsRepo:
                     .group_by(stats_hourly.c.hour)
                 )
             ).all()
-            members_now = await self.members_now(group_id, conn=conn)
+            if members_now is None:
+                members_now = await self.members_now(group_id, conn=conn)
         return KpiInputs(
             rows=rows,
             wau=wau,

@@ -79,6 +79,7 @@ class StatsState:
     repo: StatsRepo
     recorder: Recorder
     hot: report.HotWordCache = field(default_factory=report.HotWordCache)
+    counts: report.MemberCounts = field(default_factory=report.MemberCounts)
     scheduled: set[int] = field(default_factory=set)
     chart_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "qunyou-charts")
 
@@ -154,7 +155,9 @@ async def record_message(ctx: Context) -> None:
 async def record_join(ctx: Context) -> None:
     """Count a join for the group's daily figures."""
     if ctx.group is not None:
-        _state(ctx.services).recorder.note_membership(
+        st = _state(ctx.services)
+        st.counts.invalidate(ctx.group.id)
+        st.recorder.note_membership(
             group_id=ctx.group.id, day=local_day(ctx.event.at, ctx.group.timezone), joined=True
         )
 
@@ -163,7 +166,9 @@ async def record_join(ctx: Context) -> None:
 async def record_leave(ctx: Context) -> None:
     """Count a leave for the group's daily figures."""
     if ctx.group is not None:
-        _state(ctx.services).recorder.note_membership(
+        st = _state(ctx.services)
+        st.counts.invalidate(ctx.group.id)
+        st.recorder.note_membership(
             group_id=ctx.group.id, day=local_day(ctx.event.at, ctx.group.timezone), joined=False
         )
 
@@ -200,7 +205,8 @@ async def stats_command(ctx: Context) -> None:
         # Nothing in a complete day yet: say so rather than show a screen of zeros.
         await ctx.reply(ctx.t("stats.no_data_yet"))
         return
-    kpis = await report.gather_kpis(st.repo, ctx.group.id, ctx.today, days)
+    members_now = await st.counts.get(st.repo, ctx.group.id, ctx.now)
+    kpis = await report.gather_kpis(st.repo, ctx.group.id, ctx.today, days, members_now)
     await ctx.reply(report.format_kpis(ctx.t, kpis))
 
 
