@@ -1067,6 +1067,32 @@ class StatsRepo:
             ).all()
         return [(r.display_name, r.badge_key) for r in rows]
 
+    async def moderation_summary(
+        self, group_id: int, since: datetime, until: datetime
+    ) -> tuple[dict[str, int], list[float]] | None:
+        """Alerts by level and handling times (seconds) in the window, from the moderation
+        feature's alert table when it is loaded; None without it."""
+        table = _optional_table("mod_alerts")
+        needed = {"group_id", "level", "created_at", "handled_at"}
+        if table is None or not needed <= set(table.c.keys()):
+            return None
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(table.c.level, table.c.created_at, table.c.handled_at).where(
+                        table.c.group_id == group_id, table.c.created_at >= since, table.c.created_at < until
+                    )
+                )
+            ).all()
+        levels: dict[str, int] = {}
+        handling: list[float] = []
+        for r in rows:
+            key = str(r.level or "other")
+            levels[key] = levels.get(key, 0) + 1
+            if r.handled_at is not None and r.created_at is not None:
+                handling.append((r.handled_at - r.created_at).total_seconds())
+        return levels, handling
+
     # -- feedback --------------------------------------------------------------------------
     async def add_feedback(self, group_id: int, member_id: int | None, at: datetime, text: str) -> int:
         """Store feedback; returns its id."""

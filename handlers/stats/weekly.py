@@ -3,7 +3,6 @@ summary, new badges, top contributors and the recall rate."""
 
 from __future__ import annotations
 
-import logging
 import statistics
 from datetime import datetime, timedelta
 from functools import partial
@@ -18,8 +17,6 @@ from storage.models import Group
 if TYPE_CHECKING:
     from bot.services import Services
     from handlers.stats import StatsState
-
-log = logging.getLogger(__name__)
 
 
 async def build_weekly_report(
@@ -66,21 +63,14 @@ async def build_weekly_report(
 
 
 async def _moderation_summary(services: Services, group: Group, now: datetime) -> str | None:
-    """Alerts by level and the median handling time, when the moderation feature offers them."""
-    mod = services.state.get("moderation")
-    summary = getattr(mod, "weekly_summary", None)
-    if not callable(summary):
+    """Alerts by level and the median handling time, when the moderation feature is installed."""
+    from handlers.stats import _state
+
+    found = await _state(services).repo.moderation_summary(group.id, now - timedelta(days=7), now)
+    if found is None:
         return None
-    try:
-        data = await summary(group.id, now - timedelta(days=7), now)
-    except Exception:
-        log.exception("moderation summary failed for group %s", group.id)
-        return None
-    if not data:
-        return None
+    by_level, handling = found
     t = partial(services.i18n.t, group.language)
-    by_level = data.get("by_level", {})
-    handling = data.get("handling_seconds", [])
     median = statistics.median(handling) / 60 if handling else None
     return t(
         "stats.report_moderation",
