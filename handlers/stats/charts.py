@@ -51,7 +51,9 @@ def cjk_font() -> str | None:
     from matplotlib.ft2font import FT2Font
 
     for entry in font_manager.fontManager.ttflist:
-        if not any(h in entry.name.lower() for h in _CJK_HINTS):
+        name = entry.name.lower()
+        # "Last Resort" covers every code point with a box glyph: exactly the tofu to avoid.
+        if "last resort" in name or not any(h in name for h in _CJK_HINTS):
             continue
         try:
             charmap = FT2Font(entry.fname).get_charmap()

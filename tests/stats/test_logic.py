@@ -184,9 +184,26 @@ def test_chart_is_a_valid_png(tmp_path: Path) -> None:
     assert _png_size(charts.render_health(empty, labels, tmp_path / "e.png")) == (800, 880)
 
 
-def test_cjk_font_is_real_or_absent() -> None:
-    font = charts.cjk_font()
-    if font is not None:
-        from matplotlib import font_manager
+def test_cjk_font_found_exactly_when_one_covers_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
 
-        assert font in {f.name for f in font_manager.fontManager.ttflist}
+    from handlers.stats.report import chart_language
+
+    def covers(path: str) -> bool:
+        try:
+            charmap = FT2Font(path).get_charmap()
+        except (OSError, RuntimeError):
+            return False
+        return all(ord(ch) in charmap for ch in "数据活跃成员")
+
+    # matplotlib's "Last Resort" font maps every code point to a box glyph: that is the tofu.
+    fonts = [f for f in font_manager.fontManager.ttflist if "last resort" not in f.name.lower()]
+    any_cjk = any(covers(f.fname) for f in fonts)
+    font = charts.cjk_font()
+    assert (font is not None) == any_cjk
+    # Without a CJK font Chinese groups get English charts (never boxes); with one, Chinese.
+    assert chart_language("en") == "en"
+    assert chart_language("zh-CN") == ("zh-CN" if any_cjk else "en")
+    monkeypatch.setattr(charts, "cjk_font", lambda: "Noto Sans CJK SC")
+    assert chart_language("zh-CN") == "zh-CN"
