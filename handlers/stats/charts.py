@@ -46,15 +46,18 @@ _PROBE = "数据活跃成员"
 
 @functools.cache
 def cjk_font() -> str | None:
-    """The family name of an installed font that covers Chinese, or None."""
+    """The family name of an installed font that really draws Chinese, or None.
+
+    Fonts whose names suggest CJK are tried first (cheap); then every other font, because a
+    family such as "Unifont" or a vendor font may cover Chinese under any name.
+    """
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
-    for entry in font_manager.fontManager.ttflist:
-        name = entry.name.lower()
-        # "Last Resort" covers every code point with a box glyph: exactly the tofu to avoid.
-        if "last resort" in name or not any(h in name for h in _CJK_HINTS):
-            continue
+    # "Last Resort" covers every code point with a box glyph: exactly the tofu to avoid.
+    fonts = [f for f in font_manager.fontManager.ttflist if "last resort" not in f.name.lower()]
+    hinted = [f for f in fonts if any(h in f.name.lower() for h in _CJK_HINTS)]
+    for entry in hinted + [f for f in fonts if f not in hinted]:
         try:
             charmap = FT2Font(entry.fname).get_charmap()
         except (OSError, RuntimeError):
