@@ -307,6 +307,9 @@ class StatsRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        #: Members named in a recall who have not posted since; None until first loaded. Kept in
+        #: memory so the per-second flush touches ``stats_recall`` only for them (usually nobody).
+        self._awaiting: set[int] | None = None
 
     @asynccontextmanager
     async def _tx(self, conn: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
@@ -344,16 +347,9 @@ class StatsRepo:
                 stmt = dialect_insert(conn, stats_member)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["member_id"],
-                    set_={
-                        "last_post_at": case(
-                            (stats_member.c.last_post_at.is_(None), stmt.excluded.last_post_at),
-                            (
-                                stmt.excluded.last_post_at > stats_member.c.last_post_at,
-                                stmt.excluded.last_post_at,
-                            ),
-                            else_=stats_member.c.last_post_at,
-                        )
-                    },
+                    # Flushes run in order and a batch keeps each member's latest post, so the
+                    # new value is the latest: a plain overwrite, no per-row comparison.
+                    set_={"last_post_at": stmt.excluded.last_post_at},
                 )
                 await conn.execute(
                     stmt,
@@ -406,6 +402,22 @@ class StatsRepo:
         """A recalled member's first post within 7 days of being named counts as a return."""
         from sqlalchemy import bindparam
 
+        if self._awaiting is None:
+            latest = max(at for _g, at in posts.values())
+            self._awaiting = {
+                int(r.member_id)
+                for r in (
+                    await conn.execute(
+                        select(stats_recall.c.member_id).where(
+                            stats_recall.c.returned_at.is_(None),
+                            stats_recall.c.named_at >= latest - timedelta(days=7),
+                        )
+                    )
+                ).all()
+            }
+        back = [(m, at) for m, (_g, at) in posts.items() if m in self._awaiting]
+        if not back:
+            return
         await conn.execute(
             update(stats_recall)
             .where(
@@ -415,8 +427,9 @@ class StatsRepo:
                 stats_recall.c.named_at >= bindparam("since"),
             )
             .values(returned_at=bindparam("at")),
-            [{"mid": m, "at": at, "since": at - timedelta(days=7)} for m, (_g, at) in posts.items()],
+            [{"mid": m, "at": at, "since": at - timedelta(days=7)} for m, at in back],
         )
+        self._awaiting.difference_update(m for m, _at in back)
 
     # -- rollups --------------------------------------------------------------------------
     async def ensure_rollups(
@@ -892,11 +905,15 @@ class StatsRepo:
 
     async def record_recall(self, group_id: int, member_ids: Iterable[int], at: datetime) -> None:
         """Remember who a recall post named."""
-        rows = [{"group_id": group_id, "member_id": m, "named_at": at} for m in member_ids]
-        if not rows:
+        ids = list(member_ids)
+        if not ids:
             return
         async with self.db.begin() as conn:
-            await conn.execute(stats_recall.insert(), rows)
+            await conn.execute(
+                stats_recall.insert(), [{"group_id": group_id, "member_id": m, "named_at": at} for m in ids]
+            )
+        if self._awaiting is not None:
+            self._awaiting.update(ids)
 
     async def recall_rate(self, group_id: int, since: datetime, until: datetime) -> tuple[int, int]:
         """(named, returned within 7 days) for recalls named in ``since``…``until``."""
@@ -1295,6 +1312,8 @@ class StatsRepo:
 
     async def delete_member(self, member_id: int) -> None:
         """Forget one member: their text, feedback, answers, recalls and counters."""
+        if self._awaiting is not None:
+            self._awaiting.discard(member_id)
         async with self.db.begin() as conn:
             for table in (
                 stats_text,

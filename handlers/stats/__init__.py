@@ -132,6 +132,7 @@ async def record_message(ctx: Context) -> None:
     if group.id not in st.scheduled:
         st.scheduled.add(group.id)
         await _ensure_jobs(ctx.services, group)
+    # The same local day as the foundation's activity counters (local_day with no day offset).
     local = event.at.astimezone(zone(group.timezone))
     me = ctx.adapter.me
     reply_user = event.reply_to_user
@@ -143,7 +144,7 @@ async def record_message(ctx: Context) -> None:
         group_id=group.id,
         member_id=ctx.member.id,
         at=event.at,
-        day=local_day(event.at, group.timezone),
+        day=local.date(),
         hour=local.hour,
         reply_to_user=reply_user.user_id if reply_user is not None and not reply_user.is_bot else None,
         to_bot=to_bot,
