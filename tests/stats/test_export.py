@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from handlers.stats.export import ExportError, add_arguments, main, run_export
 from tests.harness import Harness
 
 START = "2026-03-02T09:00:00+08:00"
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -105,3 +109,43 @@ async def test_export_bad_requests(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "export stats: --from 2026-03-05 is after --to 2026-03-01; swap them" in err
     assert "'yesterday' is not a date like 2026-03-01" in err
     assert date(2026, 3, 1).isoformat() in err
+
+
+def _cli(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def test_export_from_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    script = "\n".join(
+        json.dumps(line, ensure_ascii=False)
+        for line in (
+            {"type": "message", "chat": "demo", "user": "a", "text": "早"},
+            {"type": "message", "chat": "demo", "user": "b", "text": "早啊"},
+            {"type": "advance", "seconds": 86400},
+        )
+    )
+    played = _cli(["console", "--script", "-", "--clock", START, "--db", str(db)], script)
+    assert played.returncode == 0, played.stderr
+    out = _cli(
+        ["export", "stats", "--db", str(db), "--group", "demo", "--from", "2026-03-02", "--to", "2026-03-02"]
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "day,messages,replies,commands,joins,leaves,checkins,dau,wau,mau",
+        "2026-03-02,2,0,0,0,0,0,2,2,2",
+    ]
+    bad = _cli(
+        ["export", "stats", "--db", str(db), "--group", "demo", "--from", "2026-03-09", "--to", "2026-03-02"]
+    )
+    assert bad.returncode == 2
+    assert "swap them" in bad.stderr
