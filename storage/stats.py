@@ -1349,7 +1349,7 @@ def _poll(row: Any) -> NpsPoll:
 
 
 class BulkLoader:
-    """Fast inserts of synthetic history, for the benchmark (``python -m bot bench stats``)."""
+    """Fast inserts of synthetic history: the benchmark (``python -m bot bench stats``) and the demo."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -1389,20 +1389,21 @@ class BulkLoader:
     ) -> None:
         """One day: (member, messages, replies) rows and 24 hourly message counts."""
         async with self.db.begin() as conn:
-            await conn.execute(
-                activity_daily.insert(),
-                [
-                    {
-                        "group_id": group_id,
-                        "member_id": m,
-                        "day": day,
-                        "messages": n,
-                        "replies": r,
-                        "commands": 0,
-                    }
-                    for m, n, r in activity
-                ],
-            )
+            if activity:
+                await conn.execute(
+                    activity_daily.insert(),
+                    [
+                        {
+                            "group_id": group_id,
+                            "member_id": m,
+                            "day": day,
+                            "messages": n,
+                            "replies": r,
+                            "commands": 0,
+                        }
+                        for m, n, r in activity
+                    ],
+                )
             await conn.execute(
                 stats_hourly.insert(),
                 [{"group_id": group_id, "day": day, "hour": h, "messages": n} for h, n in enumerate(hourly)],
@@ -1410,6 +1411,8 @@ class BulkLoader:
 
     async def last_posts(self, group_id: int, posts: Sequence[tuple[int, datetime]]) -> None:
         """Lifecycle state: each member's last post."""
+        if not posts:
+            return
         async with self.db.begin() as conn:
             await conn.execute(
                 stats_member.insert(),
@@ -1417,4 +1420,14 @@ class BulkLoader:
                     {"member_id": m, "group_id": group_id, "last_post_at": at, "nudge_off": False}
                     for m, at in posts
                 ],
+            )
+
+    async def texts(self, group_id: int, rows: Sequence[tuple[int, datetime, str]]) -> None:
+        """Retained message text: (member, at, text)."""
+        if not rows:
+            return
+        async with self.db.begin() as conn:
+            await conn.execute(
+                stats_text.insert(),
+                [{"group_id": group_id, "member_id": m, "at": at, "text": t} for m, at, t in rows],
             )

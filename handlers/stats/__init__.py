@@ -13,7 +13,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from handlers.stats.metrics import PERIODS
 from handlers.stats.nps import nps, parse_score
 from handlers.stats.recorder import Recorder
 from storage.models import Group, Member
-from storage.stats import StatsRepo
+from storage.stats import BulkLoader, StatsRepo
 
 log = logging.getLogger(__name__)
 
@@ -729,6 +729,49 @@ async def _startup(services: Services) -> None:
             await _ensure_jobs(services, group)
 
 
+_DEMO_TALK = (
+    "周末一起去爬山吧",
+    "爬山装备有推荐吗",
+    "新出的咖啡店不错",
+    "今晚读书会几点开始",
+    "读书会的书单发一下",
+    "咖啡店周末人好多",
+)
+
+
+async def _demo(services: Services, group: Group, members: list[Member]) -> None:
+    """Five weeks of history for the demo group, so /stats, /stats chart and /hot show something."""
+    import random
+
+    st = _state(services)
+    if await st.repo.first_day(group.id) is not None:
+        return  # a demo database used again keeps its history
+    rng = random.Random(9)
+    now = services.clock.now()
+    today = local_day(now, group.timezone)
+    people = [m for m in members if not m.is_bot]
+    loader = BulkLoader(services.db)
+    last: dict[int, datetime] = {}
+    for back in range(35, 0, -1):
+        day = today - timedelta(days=back)
+        # Busy at first, quieter in the last week: the churn check has something to say.
+        share = 0.9 if back > 7 else 0.5
+        active = [m for m in people if rng.random() < share]
+        rows = [(m.id, rng.randint(2, 12), rng.randint(0, 3)) for m in active]
+        hourly = [rng.randint(0, 3) if h in (9, 12, 13, 20, 21, 22) else rng.randint(0, 1) for h in range(24)]
+        await loader.day(group.id, day, rows, hourly)
+        for m in active:
+            last[m.id] = datetime.combine(day, time(20), tzinfo=zone(group.timezone))
+    await loader.last_posts(group.id, sorted(last.items()))
+    await loader.texts(
+        group.id,
+        [
+            (people[i % len(people)].id, now - timedelta(hours=i + 1), text)
+            for i, text in enumerate(_DEMO_TALK)
+        ],
+    )
+
+
 async def _export(services: Services, member: Member) -> dict[str, Any]:
     return await _state(services).repo.export_member(member.id)
 
@@ -745,4 +788,5 @@ FEATURE = Feature(
     startup=_startup,
     export_member_data=_export,
     delete_member_data=_forget,
+    demo=_demo,
 )
