@@ -81,6 +81,8 @@ class StatsState:
     hot: report.HotWordCache = field(default_factory=report.HotWordCache)
     counts: report.MemberCounts = field(default_factory=report.MemberCounts)
     scheduled: set[int] = field(default_factory=set)
+    #: Groups whose retained text was dropped since keeping text was turned off.
+    text_dropped: set[int] = field(default_factory=set)
     chart_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "qunyou-charts")
 
 
@@ -138,8 +140,17 @@ async def record_message(ctx: Context) -> None:
     reply_user = event.reply_to_user
     to_bot = reply_user is not None and me is not None and reply_user.user_id == me.user_id
     text = None
-    if not ctx.is_command and event.text and await ctx.setting("stats.store_text"):
-        text = event.text
+    if await ctx.setting("stats.store_text"):
+        st.text_dropped.discard(group.id)
+        if not ctx.is_command and event.text:
+            text = event.text
+    elif group.id not in st.text_dropped:
+        # Keeping text was just turned off (this may be the /set message itself): forget at once
+        # what was kept, including what still waits in memory for the next flush.
+        st.text_dropped.add(group.id)
+        st.recorder.discard_texts(group.id)
+        await st.repo.drop_group_text(group.id)
+        st.hot.invalidate(group.id)
     st.recorder.note_message(
         group_id=group.id,
         member_id=ctx.member.id,

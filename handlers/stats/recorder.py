@@ -64,6 +64,10 @@ class Recorder:
         j, lv = self._batch.joins.get((group_id, day), (0, 0))
         self._batch.joins[(group_id, day)] = (j + 1, lv) if joined else (j, lv + 1)
 
+    def discard_texts(self, group_id: int) -> None:
+        """Drop a group's texts that wait for the next flush (keeping text was turned off)."""
+        self._batch.texts = [t for t in self._batch.texts if t[0] != group_id]
+
     @property
     def pending(self) -> bool:
         """True when something waits to be written."""

@@ -283,13 +283,19 @@ async def test_hot_words_retention_and_store_text_off(tmp_path: Path, db_url: st
         await _to(h, "2026-03-10T00:10:00+08:00")
         assert await _count_text(h) == 0
         await h.say("demo", "a", "新的消息 继续聊爬山")
+        await h.flush()
+        assert await _count_text(h) == 1
+        await h.say("demo", "b", "还没写进数据库的一条")
+        # Turning keeping text off forgets what was kept at once, flushed or not.
         await h.say("demo", "mod", "/set stats.store_text off", role="moderator")
         await h.say("demo", "a", "这条不该保存")
         await h.flush()
-        assert await _count_text(h) == 1
-        assert _one(await h.say("demo", "a", "/hot")).startswith("本群已关闭保存消息文本")
-        await _to(h, "2026-03-11T00:10:00+08:00")
         assert await _count_text(h) == 0
+        assert _one(await h.say("demo", "a", "/hot")).startswith("本群已关闭保存消息文本")
+        await h.say("demo", "mod", "/set stats.store_text on")
+        await h.say("demo", "a", "又开始保存了")
+        await h.flush()
+        assert await _count_text(h) == 1
 
 
 # -- charts -----------------------------------------------------------------------------------------------
