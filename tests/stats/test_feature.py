@@ -416,3 +416,17 @@ async def test_blocked_words_never_shown(tmp_path: Path) -> None:
         listing = _one(await h.say("demo", "mod", "/feedback list", role="moderator"))
     assert "爬山" in hot and "坏词" not in hot
     assert "坏词" not in listing and "（内容含屏蔽词，已隐藏）" in listing
+
+
+async def test_counts_and_jobs_survive_a_restart(tmp_path: Path) -> None:
+    async with Harness(tmp_path, clock=START, config={"stats": {"weekly_report": False}}) as h:
+        await h.say("demo", "a", "重启前的消息")
+        await h.say("demo", "b", "我也说一句")
+        await h.restart()  # the batch in memory is flushed at shutdown
+        await h.say("demo", "a", "重启后")
+        await h.advance(DAY)
+        text = _one(await h.say("demo", "mod", "/stats", role="moderator"))
+        jobs = [j.id for j in await h.services.scheduler.list("stats:")]
+    assert "日活（昨天）：2" in text.splitlines()
+    assert "日均消息：0.4" in text.splitlines()  # 3 messages over 7 days
+    assert jobs == ["stats:daily:1", "stats:recall:1", "stats:report:1"]
