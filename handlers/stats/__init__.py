@@ -8,6 +8,7 @@ figure means.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import tempfile
@@ -689,11 +690,12 @@ async def recall_job(services: Services, job: Any, fire_time: datetime) -> None:
     if group is None:
         return
     if "schedule.quiet_hours" in services.settings.specs:
+        # Quiet hours belong to the schedule feature; use its deferral when it is installed.
         try:
-            from handlers.schedule.common import defer_if_quiet
+            defer = getattr(importlib.import_module("handlers.schedule.common"), "defer_if_quiet", None)
         except ImportError:
-            defer_if_quiet = None
-        if defer_if_quiet is not None and await defer_if_quiet(services, group, job, fire_time):
+            defer = None
+        if callable(defer) and await defer(services, group, job, fire_time):
             return
     await run_recall(services, group, fire_time)
 
