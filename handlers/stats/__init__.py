@@ -135,6 +135,10 @@ async def record_message(ctx: Context) -> None:
     if group.id not in st.scheduled:
         st.scheduled.add(group.id)
         await _ensure_jobs(ctx.services, group)
+    elif ctx.is_command and ctx.command_name == "set" and ctx.args and ctx.args[0].startswith("stats.recall"):
+        # The /set just ran (commands come before listeners): move the recall post now, not
+        # at the next nightly check.
+        await _ensure_jobs(ctx.services, group)
     # The same local day as the foundation's activity counters (local_day with no day offset).
     local = event.at.astimezone(zone(group.timezone))
     me = ctx.adapter.me

@@ -142,6 +142,17 @@ async def test_stats_bad_input_and_permissions(tmp_path: Path) -> None:
         assert _one(await h.say("demo", "alice", "/feedback list")) == "抱歉，这个只有管理可以查看。"
         assert _one(await h.say("demo", "mod", "/feedback list")) == "近 30 天没有收到反馈。"
         assert _one(await h.say("demo", "mod", "/kol")).startswith("✨ 星火计划候选")
+        bad_time = _one(await h.say("demo", "mod", "/set stats.recall_time 25:00"))
+        assert bad_time.startswith("“stats.recall_time” 的值不对，可以是：HH:MM, 00:00–23:59")
+        assert _one(await h.say("demo", "mod", "/set stats.recall_day funday")).startswith(
+            "“stats.recall_day” 的值不对"
+        )
+        # A new recall time applies at once: the job moves to the coming Friday 18:30.
+        await h.say("demo", "mod", "/set stats.recall_day fri")
+        await h.say("demo", "mod", "/set stats.recall_time 18:30")
+        job = await h.services.scheduler.get("stats:recall:1")
+        assert job is not None and job.next_run_at is not None
+        assert job.next_run_at.isoformat() == "2026-03-06T10:30:00+00:00"
 
 
 # -- lifecycle, recall, nudge ----------------------------------------------------------------------
