@@ -39,7 +39,7 @@ def _load_stop_words() -> frozenset[str]:
 
 @dataclass(frozen=True, slots=True)
 class HotWord:
-    """A keyword with its score and how many messages and members used it."""
+    """A keyword with its score and how many messages and members used it (uncapped counts)."""
 
     word: str
     score: float
@@ -114,15 +114,12 @@ class KeywordEngine:
         members: dict[str, set[int]] = defaultdict(set)
         for member_id, text in messages:
             for word in self.words(text):
-                key = (word, member_id)
-                if per_member[key] >= PER_MEMBER_CAP:
-                    continue
-                per_member[key] += 1
+                per_member[(word, member_id)] += 1
                 counts[word] += 1
                 members[word].add(member_id)
         tf: dict[str, float] = defaultdict(float)
         for (word, _member), n in per_member.items():
-            tf[word] += math.sqrt(n)
+            tf[word] += math.sqrt(min(n, PER_MEMBER_CAP))
         scored = []
         for word, n in counts.items():
             if exclude is not None and exclude(word):

@@ -149,7 +149,8 @@ def test_hot_words_cap_floods_and_drop_stop_words(kw: KeywordEngine) -> None:
     assert hot[0].members == 3 and hot[0].messages == 5
     assert not {"我们", "就是", "这个", "the", "and", "哈哈哈", "https", "example"} & set(words)
     flood = next(h for h in hot if h.word == "刷屏")
-    assert flood.messages == 5  # 50 messages from one member count as the cap
+    assert flood.messages == 50 and flood.members == 1  # shown as it is, weighted as the cap
+    assert flood.score < hot[0].score
     assert "爬山" not in [h.word for h in kw.hot_words(msgs, exclude=lambda w: w == "爬山")]
 
 
