@@ -346,13 +346,29 @@ async def test_weekly_report_monday_morning(tmp_path: Path) -> None:
     async with Harness(tmp_path, clock=START) as h:
         await _kpi_weeks(h)  # ends Monday 03-16 09:00: the report went out on the way
         await h.say("demo", "mod", "/nps start", role="moderator")
-        out = await _to(h, "2026-03-23T09:00:01+08:00")
-    reports = [r for r in sends(out) if r["chat"] == "demo-mods" and r["text"].startswith("🗓")]
+        week3 = sends(await _to(h, "2026-03-23T09:00:01+08:00"))
+        chart = Path(next(r["image"] for r in week3 if r["chat"] == "demo-mods"))
+        chart_size = _file_size(chart)
+        await _to(h, "2026-03-24T09:00:00+08:00")
+        await h.say("demo", "u4", "我回来啦")  # named on Saturday 03-21, back within 7 days
+        week4 = sends(await _to(h, "2026-03-30T09:00:01+08:00"))
+        chart_gone = not chart.exists()  # sent charts are removed by the daily job after a day
+    recall = [r["text"] for r in week3 if r["chat"] == "demo"]
+    assert recall == [
+        "🌙 好久不见，大家都挺想你们的：\n@u4\n有空来聊聊近况吧！（不想被点名可以发 /nudge off）"
+    ]
+    reports = [r for r in week3 if r["chat"] == "demo-mods" and r["text"].startswith("🗓")]
     assert len(reports) == 1
     text = reports[0]["text"]
-    assert text.startswith("🗓 ") and "周报\n\n📊 近 7 天群数据（2026-03-16 至 2026-03-22）" in text
-    assert "🌙 召回率：" in text
-    assert _file_size(Path(reports[0]["image"])) > 30_000
+    assert text.startswith("🗓 demo 周报\n\n📊 近 7 天群数据（2026-03-16 至 2026-03-22）")
+    assert "日活（昨天）：0（-100%）" in text and "周活：1（-75%）" in text
+    assert "最近 7 天还没有足够的消息来找热词。" in text
+    assert text.endswith("🌙 召回率：上周没有点名。")
+    assert chart_size > 30_000 and chart_gone
+    later = [r["text"] for r in week4 if r["chat"] == "demo-mods" and r["text"].startswith("🗓")]
+    assert len(later) == 1
+    assert later[0].endswith("🌙 召回率：上周点名 1 人，7 天内回来 1 人（100%）")
+    assert "1. u4：1 条" in later[0]
 
 
 # -- feedback, KOL, member data ---------------------------------------------------------------------
