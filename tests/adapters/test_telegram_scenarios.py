@@ -57,3 +57,38 @@ async def test_console_scenario_behaves_the_same_on_telegram(name: str) -> None:
 def test_plain_text_reads_telegram_html_like_the_console() -> None:
     markup = '<b>1 &lt; 2</b> <a href="tg://user?id=5">Bob</a> <a href="https://x.org/?a=1&amp;b=2">docs</a>'
     assert plain_text(markup) == "1 < 2 @Bob docs (https://x.org/?a=1&b=2)"
+
+
+async def _console(lines: list[str], settings: Settings, start: object) -> list[dict[str, object]]:
+    import io
+    import tempfile
+
+    from adapters.console.script import run_script
+
+    out = io.StringIO()
+    with tempfile.TemporaryDirectory(prefix="qunyou-console-") as tmp:
+        await run_script(lines, settings=settings, start=start, db_path=Path(tmp) / "c.db", out=out)  # type: ignore[arg-type]
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+async def test_an_ad_hoc_script_gives_the_same_records_on_console_and_telegram() -> None:
+    from bot.clock import parse_instant
+
+    script = [
+        '{"type":"message","chat":"demo","user":"alice","name":"Alice","text":"早上好 <everyone> & @bob"}',
+        '{"type":"join","chat":"demo","user":"bob","invited_by":"alice","name":"Bob"}',
+        '{"type":"message","chat":"demo","user":"bob","text":"！ping"}',
+        '{"type":"message","chat":"demo","user":"mod","role":"moderator","text":"/stats chart"}',
+        '{"type":"message","chat":"demo","user":"bob","text":"/forgetme"}',
+        '{"type":"leave","chat":"demo","user":"bob"}',
+        '{"type":"dm","user":"alice","text":"/help"}',
+    ]
+    start = parse_instant("2026-03-04T10:00:00+08:00")
+    console = await _console(script, Settings(), start)
+    telegram = await _run(script, Settings(), start)
+    # Each run renders its chart into its own temporary directory: compare that one was sent.
+    for record in (*console, *telegram):
+        if "image" in record:
+            record["image"] = Path(str(record["image"])).suffix
+    assert telegram == console
+    assert [r["image"] for r in console if "image" in r] == [".png"], "the chart went out on both"

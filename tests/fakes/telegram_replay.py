@@ -25,7 +25,8 @@ from adapters.telegram import TelegramAdapter, TelegramConfig
 from bot.app import App
 from bot.clock import Clock
 from bot.config import Settings
-from bot.events import ChatRef
+from bot.events import ChatRef, SentMessage
+from bot.messages import OutgoingMessage
 from bot.roles import Role
 from tests.fakes import telegram_api as tg
 from tests.fakes.telegram_api import BOT_ID, TOKEN, BotApiState, Call, FakeBotApi
@@ -70,6 +71,8 @@ class TelegramBridge:
         self.messages: dict[str, tuple[int, int, dict[str, Any]]] = {}
         #: (Telegram chat id, message id) → console message id
         self.console_ids: dict[tuple[int, int], str] = {}
+        #: Paths of images the bot sent, in order (noted by the replay adapter).
+        self.images: list[str] = []
 
     # -- names ---------------------------------------------------------------------------
     def _chat_id(self, chat: str) -> int:
@@ -192,7 +195,8 @@ class TelegramBridge:
             if buttons:
                 record["buttons"] = buttons
             if method == "sendPhoto":
-                record["image"] = True
+                # The console prints the chart's path; Telegram only ever sees the bytes.
+                record["image"] = self.images.pop(0) if self.images else True
             self._record(call, "send", record)
         elif method == "editMessageText":
             chat_id = int(p["chat_id"])
@@ -348,6 +352,12 @@ class _ReplayTelegramAdapter(TelegramAdapter):
     """
 
     bridge: TelegramBridge
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> SentMessage:
+        """Send as the real adapter does, noting an image's path for the console record."""
+        if message.image:
+            self.bridge.images.append(message.image)
+        return await super().send(chat, message)
 
     def default_moderator_chat(self, chat: ChatRef) -> ChatRef | None:
         """The Telegram chat standing in for the console's "<chat>-mods"."""
