@@ -8,10 +8,19 @@ must be split. No network: the update dicts are built here.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import tempfile
 import time
 import tracemalloc
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from telegram import Update
+from telegram.request import BaseRequest, RequestData
 
 from adapters.telegram.normalize import BotIdentity, update_events
 from adapters.telegram.render import render_chunks
@@ -36,6 +45,152 @@ def _update(i: int) -> dict[str, object]:
     }
 
 
+class _LocalApi(BaseRequest):
+    """Answers the Bot API in memory, so the bench times our code and PTB's, not a network."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self.sent = 0
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    @property
+    def read_timeout(self) -> float:
+        """PTB asks for it when computing long-poll timeouts."""
+        return 1.0
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        """One canned answer per method."""
+        api = url.rsplit("/", 1)[-1]
+        params = request_data.parameters if request_data is not None else {}
+        result: Any = True
+        if api == "getMe":
+            result = {
+                "id": 999,
+                "is_bot": True,
+                "first_name": "Q",
+                "username": "QunyouBot",
+                "can_read_all_group_messages": True,
+            }
+        elif api == "getUpdates":
+            await asyncio.sleep(0.2)
+            result = []
+        elif api == "getChatAdministrators":
+            result = []
+        elif api == "sendMessage":
+            self.sent += 1
+            result = {
+                "message_id": next(self._ids),
+                "date": 1_772_413_200,
+                "chat": {"id": params["chat_id"], "type": "supergroup", "title": "bench"},
+                "text": params["text"],
+            }
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+class _NoWait:
+    """A monotonic clock that jumps a minute per reading, so Telegram's rate windows never fill.
+
+    The bench measures what our code costs per message, not Telegram's 20-a-minute limit.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        self.now += 60.0
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)
+
+
+async def _pipeline(messages: int) -> dict[str, float]:
+    """Plain messages and /ping round trips through PTB, the adapter and the real core."""
+    from adapters.telegram.adapter import TelegramAdapter
+    from adapters.telegram.config import TelegramConfig
+    from bot.app import App
+    from bot.clock import VirtualClock
+    from bot.config import Settings
+
+    members = 500
+    no_wait = _NoWait()
+    api = _LocalApi()
+    with tempfile.TemporaryDirectory(prefix="qunyou-tg-bench-") as tmp:
+        settings = Settings()
+        storage = settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{Path(tmp) / 'b.db'}"})
+        settings = settings.model_copy(update={"storage": storage})
+        clock = VirtualClock(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
+        adapter = TelegramAdapter(
+            "tg",
+            TelegramConfig(type="telegram"),
+            "1:bench",
+            request=api,
+            get_updates_request=_LocalApi(),
+            clock=clock,
+            sleep=no_wait.sleep,
+            monotonic=no_wait.monotonic,
+        )
+        app = App(settings, clock=clock, adapters=[adapter])
+        await app.start()
+        dispatcher = app.dispatcher
+        assert dispatcher is not None
+        bot = adapter.application.bot
+
+        async def say(update_id: int, member: int, text: str) -> None:
+            payload = _update(update_id)
+            message = payload["message"]
+            assert isinstance(message, dict)
+            message["text"] = text
+            message["entities"] = (
+                [{"type": "bot_command", "offset": 0, "length": 5}] if text == "/ping" else []
+            )
+            message["from"] = {"id": 100 + member, "is_bot": False, "first_name": f"m{member}"}
+            await adapter.handle_update(Update.de_json(payload, bot))
+            await dispatcher.drain()
+
+        ids = itertools.count(1)
+        for i in range(members):
+            await say(next(ids), i, f"hello {i}")
+        latencies: list[float] = []
+        start = time.perf_counter()
+        for i in range(messages):
+            t = time.perf_counter()
+            await say(next(ids), i % members, f"plain message number {i} about things")
+            latencies.append(time.perf_counter() - t)
+        plain_s = time.perf_counter() - start
+        pings = max(200, messages // 20)
+        before = api.sent
+        start = time.perf_counter()
+        for i in range(pings):
+            await say(next(ids), i % members, "/ping")
+        ping_s = time.perf_counter() - start
+        replies = api.sent - before
+        await app.stop()
+    latencies.sort()
+    return {
+        "telegram.pipeline_messages_per_s": _rate(messages, plain_s),
+        "telegram.pipeline_p50_ms": latencies[len(latencies) // 2] * 1e3,
+        "telegram.pipeline_p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1e3,
+        "telegram.pipeline_mean_ms": statistics.fmean(latencies) * 1e3,
+        "telegram.ping_round_trips_per_s": _rate(pings, ping_s),
+        "telegram.ping_replies": float(replies),
+    }
+
+
 def _rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
@@ -44,6 +199,7 @@ async def run(argv: list[str]) -> dict[str, float]:
     """Run the Telegram benchmarks, print a table and return the figures."""
     parser = argparse.ArgumentParser(prog="bench telegram")
     parser.add_argument("--updates", type=int, default=20_000)
+    parser.add_argument("--messages", type=int, default=5_000, help="plain messages through the pipeline")
     args = parser.parse_args(argv)
     n = args.updates
     payloads = [_update(i) for i in range(n)]
@@ -87,6 +243,7 @@ async def run(argv: list[str]) -> dict[str, float]:
         "telegram.render_per_s": _rate(n, render_s),
         "telegram.split_40k_ms": split_s / rounds * 1e3,
         "telegram.split_40k_chunks": float(len(chunks)),
+        **(await _pipeline(args.messages)),
     }
     width = max(len(k) for k in figures)
     print(f"{'telegram adapter':<{width}}  value")

@@ -8,7 +8,7 @@ from adapters.telegram import bench
 
 
 async def test_bench_reports_its_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    figures = await bench.run(["--updates", "50"])
+    figures = await bench.run(["--updates", "50", "--messages", "20"])
     assert set(figures) == {
         "telegram.ptb_dejson_us_per_update",
         "telegram.normalize_us_per_update",
@@ -17,7 +17,15 @@ async def test_bench_reports_its_figures(capsys: pytest.CaptureFixture[str]) -> 
         "telegram.render_per_s",
         "telegram.split_40k_ms",
         "telegram.split_40k_chunks",
+        "telegram.pipeline_messages_per_s",
+        "telegram.pipeline_p50_ms",
+        "telegram.pipeline_p99_ms",
+        "telegram.pipeline_mean_ms",
+        "telegram.ping_round_trips_per_s",
+        "telegram.ping_replies",
     }
     assert all(value > 0 for value in figures.values())
     assert figures["telegram.split_40k_chunks"] >= 10  # 41,000 characters: ten 4,096-character messages
+    # Every /ping through the real core got its reply over PTB (none lost to rate limiting).
+    assert figures["telegram.ping_replies"] == 200
     assert "telegram.normalize_per_s" in capsys.readouterr().out
