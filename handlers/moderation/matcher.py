@@ -20,10 +20,11 @@ caller swaps the reference, so a message is never matched against a half-built l
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 import ahocorasick_rs
 import regex
@@ -44,8 +45,8 @@ log = logging.getLogger(__name__)
 MAX_TERM_LENGTH = 60
 #: Chinese terms this short are checked against word segmentation.
 SEGMENT_CHECK_MAX = 4
-#: Punctuation that ends a sentence; a hit spanning it is weaker evidence (赌。博).
-SENTENCE_BREAKS = frozenset("。！？!?;；\n\r…")
+#: Punctuation between clauses; a hit spanning it is weaker evidence (赌。博, "sure, bet").
+SENTENCE_BREAKS = frozenset("。！？!?;；\n\r…，,、")
 #: Default time a regex entry may run on one message.
 DEFAULT_REGEX_TIMEOUT = 0.02
 #: The pathological probe a new regex must survive within the time limit.
@@ -80,7 +81,7 @@ class Level(IntEnum):
         return Level(max(self.value - 1, Level.BLUE.value))
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """How an entry is matched."""
 
     TEXT = "text"
@@ -222,13 +223,15 @@ class Layer:
             except LexiconError:
                 log.warning("skipping unusable lexicon entry %r", entry.term)
                 continue
-            kept.append(entry)
             if entry.mode is Mode.REGEX:
                 try:
                     regexes.append((regex.compile(entry.term, regex.IGNORECASE), entry))
                 except regex.error:
                     log.warning("skipping regex that does not compile: %r", entry.term)
+                    continue
+                kept.append(entry)
                 continue
+            kept.append(entry)
             target = exact if entry.mode is Mode.EXACT else best
             # Several entries may fold to one key: the most severe wins.
             if key not in target or entry.level > target[key].level:
@@ -426,7 +429,7 @@ def _glued(text: str, start: int, end: int, word_breaks: frozenset[int]) -> bool
     if len(pieces) < 2:
         return False
     pos = 0
-    for left, right in zip(pieces, pieces[1:], strict=False):
+    for left, right in itertools.pairwise(pieces):
         pos += left
         if left >= 2 and right >= 2 and pos not in word_breaks:
             return True

@@ -1,0 +1,1 @@
+"""Keyword moderation with red/yellow/blue levels and the moderator's toolkit."""
