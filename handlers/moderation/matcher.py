@@ -32,12 +32,13 @@ import regex
 from handlers.moderation.folding import (
     FOLD_VERSION,
     fold,
+    fold_char_cached,
     fold_with_offsets,
     has_cjk,
     is_cjk,
     is_separator,
 )
-from handlers.moderation.segment import SEGMENTER, Segmenter
+from handlers.moderation.segment import SEGMENTER, Segmenter, WindowCache
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,8 @@ def validate_term(term: str, mode: Mode = Mode.TEXT, timeout: float = DEFAULT_RE
 
 def _word_breaks(term: str) -> frozenset[int]:
     """Offsets in the folded term where the term itself has a word break ("free money" → {4})."""
+    if term.isalnum():
+        return frozenset()
     breaks: set[int] = set()
     pos = 0
     word = ""
@@ -207,22 +210,22 @@ class _KeyMeta:
 
 
 class Layer:
-    """One compiled lexicon (the global files, or one group's entries). Immutable."""
+    """One compiled lexicon (the global files, or one group's entries). Immutable once built.
 
-    __slots__ = ("_ac", "_metas", "entries", "exact", "keys", "regexes", "size")
+    Only what the scan needs is computed at build time (folded keys, the automaton); the
+    per-key validation metadata is derived on the first candidate hit of that key and memoised,
+    which keeps a 50k-term rebuild within its one-second budget.
+    """
+
+    __slots__ = ("_ac", "_best", "_extra_terms", "_metas", "entries", "exact", "keys", "regexes", "size")
 
     def __init__(self, entries: Iterable[Entry]) -> None:
         best: dict[str, Entry] = {}
-        breaks: dict[str, set[int]] = {}
+        extra_terms: dict[str, list[str]] = {}
         exact: dict[str, Entry] = {}
         regexes: list[tuple[regex.Pattern[str], Entry]] = []
         kept: list[Entry] = []
         for entry in entries:
-            try:
-                key = validate_term(entry.term, entry.mode) if entry.mode is not Mode.REGEX else entry.term
-            except LexiconError:
-                log.warning("skipping unusable lexicon entry %r", entry.term)
-                continue
             if entry.mode is Mode.REGEX:
                 try:
                     regexes.append((regex.compile(entry.term, regex.IGNORECASE), entry))
@@ -231,36 +234,61 @@ class Layer:
                     continue
                 kept.append(entry)
                 continue
+            term = entry.term.strip()
+            key = fold(term)
+            if not key or len(term) > MAX_TERM_LENGTH:
+                log.warning("skipping unusable lexicon entry %r", entry.term)
+                continue
             kept.append(entry)
             target = exact if entry.mode is Mode.EXACT else best
-            # Several entries may fold to one key: the most severe wins.
-            if key not in target or entry.level > target[key].level:
+            previous = target.get(key)
+            if previous is None:
                 target[key] = entry
+                continue
+            # Several entries may fold to one key: the most severe wins, and every spelling's
+            # word breaks count ("free money" and "free-money" are the same words).
             if entry.mode is Mode.TEXT:
-                breaks.setdefault(key, set()).update(_word_breaks(entry.term))
+                extra_terms.setdefault(key, []).append(
+                    entry.term if entry.level <= previous.level else previous.term
+                )
+            if entry.level > previous.level:
+                target[key] = entry
         self.entries: tuple[Entry, ...] = tuple(kept)
         self.keys: list[str] = list(best)
-        self._metas: list[_KeyMeta] = []
-        for key in self.keys:
-            cjk = has_cjk(key)
-            self._metas.append(
-                _KeyMeta(
-                    entry=best[key],
-                    latin_start=not is_cjk(key[0]),
-                    latin_end=not is_cjk(key[-1]),
-                    glued_check=not cjk,
-                    segment_check=cjk and len(key) <= SEGMENT_CHECK_MAX and all(is_cjk(c) for c in key),
-                    word_breaks=frozenset(breaks.get(key, ())),
-                )
-            )
+        self._best: list[Entry] = list(best.values())
+        self._extra_terms = extra_terms
+        self._metas: dict[int, _KeyMeta] = {}
         self._ac = ahocorasick_rs.AhoCorasick(self.keys) if self.keys else None
         self.exact = exact
         self.regexes = tuple(regexes)
         self.size = len(kept)
 
+    def meta(self, pid: int) -> _KeyMeta:
+        """Validation metadata of pattern ``pid`` (computed once, on its first candidate)."""
+        found = self._metas.get(pid)
+        if found is not None:
+            return found
+        key = self.keys[pid]
+        entry = self._best[pid]
+        cjk = has_cjk(key)
+        breaks: set[int] = set()
+        if not cjk:
+            for term in (entry.term, *self._extra_terms.get(key, ())):
+                breaks.update(_word_breaks(term))
+        made = _KeyMeta(
+            entry=entry,
+            latin_start=not is_cjk(key[0]),
+            latin_end=not is_cjk(key[-1]),
+            glued_check=not cjk,
+            segment_check=cjk and len(key) <= SEGMENT_CHECK_MAX and _all_cjk(key),
+            word_breaks=frozenset(breaks),
+        )
+        self._metas[pid] = made
+        return made
+
     def cjk_words(self) -> list[str]:
         """The Chinese keys the segmenter must know as words."""
-        return [k for k, m in zip(self.keys, self._metas, strict=True) if m.segment_check or has_cjk(k)]
+        return [k for k in self.keys if has_cjk(k)]
 
 
 EMPTY_LAYER = Layer(())
@@ -332,11 +360,11 @@ class Matcher:
                 ac = layer._ac
                 if ac is None:
                     continue
-                metas = layer._metas
+                meta = layer.meta
                 for pid, a, b in ac.find_matches_as_indexes(folded, overlapping=True):
                     if pid in skip:
                         continue
-                    raw.append(_Raw(metas[pid], a, b))
+                    raw.append(_Raw(meta(pid), a, b))
         if raw:
             self._validate(text, folded, raw, report, explain=explain)
         for layer in self.layers:
@@ -359,10 +387,11 @@ class Matcher:
     def _validate(self, text: str, folded: str, raw: list[_Raw], report: Report, *, explain: bool) -> None:
         _, idx = fold_with_offsets(text)
         allow_spans = self._allow.find_matches_as_indexes(folded, overlapping=True) if self._allow else []
+        windows = WindowCache(self._segmenter, folded, [(r.a, r.b) for r in raw if r.meta.segment_check])
         # Most severe first, so the hot path can stop at the first confirmed red hit.
         raw.sort(key=lambda r: (-r.meta.entry.level, r.a))
         for cand in raw:
-            reason = self._reject_reason(text, folded, idx, cand, allow_spans)
+            reason = self._reject_reason(text, idx, cand, allow_spans, windows)
             if explain:
                 report.candidates.append(Candidate(cand.meta.entry, cand.a, cand.b, reason))
             if reason is not None:
@@ -379,10 +408,10 @@ class Matcher:
     def _reject_reason(
         self,
         text: str,
-        folded: str,
         idx: list[int],
         cand: _Raw,
         allow_spans: list[tuple[int, int, int]],
+        windows: WindowCache,
     ) -> str | None:
         a, b, meta = cand.a, cand.b, cand.meta
         for _, x, y in allow_spans:
@@ -398,14 +427,18 @@ class Matcher:
             return "word_boundary"
         if meta.glued_check and _glued(text, start, end, meta.word_breaks):
             return "glued_words"
-        if meta.segment_check and not self._segmenter.on_boundaries(folded, a, b):
+        if meta.segment_check and not windows.on_boundaries(a, b):
             return "segmentation"
         return None
 
 
+def _all_cjk(key: str) -> bool:
+    return all(is_cjk(c) for c in key)
+
+
 def _latin_wordish(ch: str) -> bool:
     """True when ``ch`` continues a Latin word (a letter or digit that is not a Han ideograph)."""
-    folded = fold(ch)
+    folded = fold_char_cached(ch)
     return bool(folded) and not is_cjk(folded[0])
 
 
@@ -418,7 +451,7 @@ def _glued(text: str, start: int, end: int, word_breaks: frozenset[int]) -> bool
     pieces: list[int] = []
     current = 0
     for ch in text[start:end]:
-        folded = fold(ch)
+        folded = fold_char_cached(ch)
         if folded:
             current += len(folded)
         elif current:

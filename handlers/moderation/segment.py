@@ -85,13 +85,24 @@ class Segmenter:
         tok.total += before - current
 
     def boundaries(self, text: str) -> set[int]:
-        """Offsets in ``text`` where a token starts or ends (always includes 0 and ``len(text)``)."""
+        """Offsets in ``text`` where a token starts or ends (always includes 0 and ``len(text)``).
+
+        This is jieba's dictionary-only segmentation (``cut(HMM=False)``) without its regex
+        pre-split and generator: the folded text has no spaces or punctuation left to split on,
+        and for the Chinese hits we check, the best DAG route gives the same cuts.
+        """
         tok = self._ensure()
+        if not text:
+            return {0}
+        dag = tok.get_DAG(text)
+        route: dict[int, tuple[float, int]] = {}
+        tok.calc(text, dag, route)
         cuts = {0}
-        pos = 0
-        for token in tok.cut(text, HMM=False):
-            pos += len(token)
-            cuts.add(pos)
+        x = 0
+        n = len(text)
+        while x < n:
+            x = route[x][1] + 1
+            cuts.add(x)
         return cuts
 
     def on_boundaries(self, text: str, start: int, end: int) -> bool:
@@ -104,3 +115,33 @@ class Segmenter:
 
 #: The process-wide segmenter the matchers share (one dictionary load per process).
 SEGMENTER = Segmenter()
+
+
+class WindowCache:
+    """Segments each merged ±WINDOW neighbourhood of a message's candidates at most once."""
+
+    __slots__ = ("_cuts", "_intervals", "_segmenter", "_text")
+
+    def __init__(self, segmenter: Segmenter, text: str, spans: Iterable[tuple[int, int]]) -> None:
+        self._segmenter = segmenter
+        self._text = text
+        n = len(text)
+        merged: list[list[int]] = []
+        for a, b in sorted((max(0, a - WINDOW), min(n, b + WINDOW)) for a, b in spans):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        self._intervals = merged
+        self._cuts: dict[int, set[int]] = {}
+
+    def on_boundaries(self, start: int, end: int) -> bool:
+        """True when ``text[start:end]`` begins and ends on token boundaries."""
+        for i, (lo, hi) in enumerate(self._intervals):
+            if lo <= start and end <= hi:
+                cuts = self._cuts.get(i)
+                if cuts is None:
+                    cuts = self._segmenter.boundaries(self._text[lo:hi])
+                    self._cuts[i] = cuts
+                return (start - lo) in cuts and (end - lo) in cuts
+        return self._segmenter.on_boundaries(self._text, start, end)
