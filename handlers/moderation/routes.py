@@ -160,7 +160,7 @@ async def _handle_hits(
     ):
         await _surge_alert(services, group)
     steps: list[Step] = []
-    await attempt(steps, "delete", ctx.adapter.delete(ctx.chat, message.message_id))
+    await attempt(steps, "delete", ctx.adapter, lambda: ctx.adapter.delete(ctx.chat, message.message_id))
     await ensure_digest(services, group)
     if level is Level.YELLOW:
         await _yellow(ctx, group, member, message, category, top.entry.term, steps)
@@ -461,7 +461,8 @@ async def _hide_command(ctx: Context, group: Group) -> None:
     if ctx.group is None or ctx.group.id != group.id or ctx.message is None:
         return
     steps: list[Step] = []
-    await attempt(steps, "delete", ctx.adapter.delete(ctx.chat, ctx.message.message_id))
+    message_id = ctx.message.message_id
+    await attempt(steps, "delete", ctx.adapter, lambda: ctx.adapter.delete(ctx.chat, message_id))
 
 
 # -- moderator commands --------------------------------------------------------------------
@@ -654,7 +655,12 @@ async def kick_command(ctx: Context) -> None:
     member, rest = await _target(ctx, group)
     steps: list[Step] = []
     services = ctx.services
-    ok = await attempt(steps, "kick", ctx.adapter.kick(services.directory.chat_for(group), member.user_id))
+    ok = await attempt(
+        steps,
+        "kick",
+        ctx.adapter,
+        lambda: ctx.adapter.kick(services.directory.chat_for(group), member.user_id),
+    )
     state = get_state(services)
     await state.repo.log(
         group.id,
@@ -680,7 +686,8 @@ async def del_command(ctx: Context) -> None:
     if message is None or message.reply_to is None:
         raise BadArgument("moderation.del_needs_reply")
     steps: list[Step] = []
-    ok = await attempt(steps, "delete", ctx.adapter.delete(ctx.chat, message.reply_to))
+    target_id, own_id = message.reply_to, message.message_id
+    ok = await attempt(steps, "delete", ctx.adapter, lambda: ctx.adapter.delete(ctx.chat, target_id))
     state = get_state(ctx.services)
     author = message.reply_to_user
     target = await ctx.services.directory.member_for(group, author) if author else None
@@ -695,7 +702,7 @@ async def del_command(ctx: Context) -> None:
     if not ok:
         await ctx.reply(ctx.t("moderation.action_failed", what=ctx.t(f"moderation.why.{steps[-1].why}")))
     else:
-        await attempt([], "delete", ctx.adapter.delete(ctx.chat, message.message_id))
+        await attempt([], "delete", ctx.adapter, lambda: ctx.adapter.delete(ctx.chat, own_id))
 
 
 @router.command("credit", usage="moderation.usage.credit", help="moderation.help.credit")
@@ -882,11 +889,10 @@ async def _act_on_alert(
             services, group, member, "ban", None, f"alert #{alert.id}", actor.user_id, steps, alert.id
         )
     elif action == "del" and alert.message_id:
-        await attempt(
-            steps,
-            "delete",
-            services.adapters[group.adapter].delete(services.directory.chat_for(group), alert.message_id),
-        )
+        adapter = services.adapters[group.adapter]
+        chat = services.directory.chat_for(group)
+        message_id = alert.message_id
+        await attempt(steps, "delete", adapter, lambda: adapter.delete(chat, message_id))
     await services.scheduler.cancel(f"mod-esc:{alert.id}")
     await state.repo.log(
         group.id,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.adapter import Adapter
+from bot.adapter import Adapter, Capability
 from bot.clock import local_day, zone
 from bot.errors import (
     BotLacksPermission,
@@ -274,10 +274,29 @@ async def change_credit(services: Services, group: Group, member: Member, delta:
 # -- platform actions with manual fallback -----------------------------------------------
 
 
-async def attempt(steps: list[Step], name: str, action: Any) -> bool:
-    """Run one platform action; a refusal becomes a "manual action needed" step, never silence."""
+_CAPABILITY = {
+    "delete": Capability.DELETE,
+    "mute": Capability.MUTE,
+    "unmute": Capability.UNMUTE,
+    "ban": Capability.BAN,
+    "unban": Capability.UNBAN,
+    "kick": Capability.KICK,
+}
+
+
+async def attempt(
+    steps: list[Step], name: str, adapter: Adapter, call: Callable[[], Awaitable[None]]
+) -> bool:
+    """Run one platform action; a refusal becomes a "manual action needed" step, never silence.
+
+    The capability is checked first, so an adapter that declares less than it implements is
+    still treated as unable (and nothing is attempted behind the platform's back).
+    """
+    capability = _CAPABILITY.get(name)
     try:
-        await action
+        if capability is not None and not adapter.supports(capability):
+            raise CapabilityNotSupported(capability, adapter.name)
+        await call()
     except CapabilityNotSupported:
         steps.append(Step(name, False, "unsupported"))
         return False
@@ -319,12 +338,16 @@ async def sanction(
     until = now + duration if duration else None
     chat = services.directory.chat_for(group)
     adapter = _adapter(services, group)
-    action = (
-        adapter.mute(chat, member.user_id, until)
-        if kind == "mute"
-        else adapter.ban(chat, member.user_id, until)
+    ok = await attempt(
+        steps,
+        kind,
+        adapter,
+        lambda: (
+            adapter.mute(chat, member.user_id, until)
+            if kind == "mute"
+            else adapter.ban(chat, member.user_id, until)
+        ),
     )
-    ok = await attempt(steps, kind, action)
     detail = f"until={until.isoformat() if until else 'indefinite'}" + (f" reason={reason}" if reason else "")
     if ok:
         sanction_id = await state.repo.add_sanction(
@@ -348,8 +371,14 @@ async def lift(
     chat = services.directory.chat_for(group)
     adapter = _adapter(services, group)
     name = "unmute" if kind == "mute" else "unban"
-    action = adapter.unmute(chat, member.user_id) if kind == "mute" else adapter.unban(chat, member.user_id)
-    ok = await attempt(steps, name, action)
+    ok = await attempt(
+        steps,
+        name,
+        adapter,
+        lambda: (
+            adapter.unmute(chat, member.user_id) if kind == "mute" else adapter.unban(chat, member.user_id)
+        ),
+    )
     now = services.clock.now()
     for sanction_id in await state.repo.lift(member.id, kind, now):
         await services.scheduler.cancel(f"mod-lift:{sanction_id}")
@@ -370,8 +399,12 @@ async def run_lift_job(services: Services, job: Any, fire_time: datetime) -> Non
     chat = services.directory.chat_for(group)
     adapter = _adapter(services, group)
     steps: list[Step] = []
-    action = adapter.unmute(chat, row.user_id) if row.kind == "mute" else adapter.unban(chat, row.user_id)
-    ok = await attempt(steps, "unmute" if row.kind == "mute" else "unban", action)
+    ok = await attempt(
+        steps,
+        "unmute" if row.kind == "mute" else "unban",
+        adapter,
+        lambda: adapter.unmute(chat, row.user_id) if row.kind == "mute" else adapter.unban(chat, row.user_id),
+    )
     now = services.clock.now()
     await state.repo.close_sanction(sanction_id, now)
     await state.repo.log(
