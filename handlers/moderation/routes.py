@@ -90,6 +90,8 @@ async def screen(ctx: Context) -> None:
             max_identical=int(await ctx.setting("moderation.flood_identical")),
             identical_window=timedelta(seconds=int(await ctx.setting("moderation.flood_identical_seconds"))),
         )
+    if flood is not None and _is_command(ctx, message):
+        flood = None  # commands answer the member; repeating one (/ping, 签到) is not chat flooding
     if not hits and flood is None:
         return
     role = await ctx.role()
@@ -101,6 +103,14 @@ async def screen(ctx: Context) -> None:
         await _handle_hits(ctx, group, member, message, hits)
     elif flood is not None:
         await _handle_flood(ctx, group, member, flood)
+
+
+def _is_command(ctx: Context, message: MessageEvent) -> bool:
+    table = ctx.services.commands
+    if table is None:
+        return False
+    me = ctx.adapter.me.username if ctx.adapter.me else None
+    return isinstance(table.parse(message.text, me), Invocation)
 
 
 def _is_moderation_command(ctx: Context, message: MessageEvent) -> bool:
@@ -729,7 +739,7 @@ async def credit_command(ctx: Context) -> None:
 
 
 @router.command(
-    "alerts", usage="moderation.usage.alerts", help="moderation.help.alerts", min_role=Role.MEMBER
+    "alerts", usage="moderation.usage.alerts", help="moderation.help.alerts", min_role=Role.MODERATOR
 )
 async def alerts_command(ctx: Context) -> None:
     """Recent alerts (open ones by default) with their status."""
@@ -765,7 +775,7 @@ async def alerts_command(ctx: Context) -> None:
     await _deliver(ctx, group, "\n".join(lines))
 
 
-@router.command("ack", usage="moderation.usage.ack", help="moderation.help.ack", min_role=Role.MEMBER)
+@router.command("ack", usage="moderation.usage.ack", help="moderation.help.ack", min_role=Role.MODERATOR)
 async def ack_command(ctx: Context) -> None:
     """Acknowledge an alert by its number (as the Acknowledge button does)."""
     group = await _moderator_group(ctx)
@@ -780,7 +790,7 @@ async def ack_command(ctx: Context) -> None:
 
 
 @router.command(
-    "modlog", usage="moderation.usage.modlog", help="moderation.help.modlog", min_role=Role.MEMBER
+    "modlog", usage="moderation.usage.modlog", help="moderation.help.modlog", min_role=Role.MODERATOR
 )
 async def modlog_command(ctx: Context) -> None:
     """The audit log of the group, or of one member."""
@@ -1093,7 +1103,8 @@ async def _explain(matcher: Matcher, text: str) -> Report:
 
 
 async def _kw_import(ctx: Context, group: Group) -> None:
-    body = ctx.arg_text.partition("import")[2]
+    # Line numbers count from the first line after "/kw import".
+    body = ctx.arg_text.partition("import")[2].lstrip(" \t").removeprefix("\n")
     if not body.strip():
         raise UsageError()
     state = get_state(ctx.services)
@@ -1122,7 +1133,9 @@ async def _kw_import(ctx: Context, group: Group) -> None:
         )
     ]
     for number, code in result.invalid[:20]:
-        lines.append(ctx.t("moderation.kw.invalid_line", line=number, reason=ctx.t(f"moderation.kw.{code}")))
+        lines.append(
+            ctx.t("moderation.kw.invalid_line", line=number, reason=ctx.t(f"moderation.invalid.{code}"))
+        )
     if len(result.entries) > len(added):
         lines.append(ctx.t("moderation.kw.full", max=MAX_GROUP_TERMS))
     await ctx.send("\n".join(lines))
@@ -1141,7 +1154,9 @@ async def _kw_export(ctx: Context, group: Group) -> None:
     await _deliver(ctx, group, "\n".join(lines))
 
 
-@router.command("allow", usage="moderation.usage.allow", help="moderation.help.allow")
+@router.command(
+    "allow", usage="moderation.usage.allow", help="moderation.help.allow", min_role=Role.MODERATOR
+)
 async def allow_command(ctx: Context) -> None:
     """Allow-list phrases that cancel a hit inside them."""
     if not ctx.args:
@@ -1246,7 +1261,7 @@ async def _report_message(services: Services, group: Group, alert: AlertRow) -> 
 
 
 @router.command(
-    "reports", usage="moderation.usage.reports", help="moderation.help.reports", min_role=Role.MEMBER
+    "reports", usage="moderation.usage.reports", help="moderation.help.reports", min_role=Role.MODERATOR
 )
 async def reports_command(ctx: Context) -> None:
     """``/reports stats``: how many reports and how fast moderators handled them."""
