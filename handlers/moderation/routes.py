@@ -765,7 +765,7 @@ async def alerts_command(ctx: Context) -> None:
                 "moderation.alerts.line",
                 id=a.id,
                 kind=ctx.t(f"moderation.kind.{a.kind}"),
-                level=ctx.t(f"moderation.level.{a.level or 'blue'}"),
+                level=ctx.t(f"moderation.level.{a.level}") if a.level else "—",
                 category=ctx.t(category_key(a.category)),
                 member=who,
                 status=ctx.t(f"moderation.status.{a.status}"),
