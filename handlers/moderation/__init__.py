@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.errors import ConfigError
 from bot.feature import Feature
 from bot.services import Services
 from bot.settings import SettingSpec, choice, int_range
@@ -86,7 +87,11 @@ async def _startup(services: Services) -> None:
     section = config.moderation
     paths: list[Any] = [STARTER_LEXICON] if section.starter_lexicon else []
     paths.extend(section.lexicon_files)
-    entries = load_lexicons(paths)
+    try:
+        entries = load_lexicons(paths)
+    except (OSError, ValueError) as exc:
+        # A bad lexicon file must stop the start with the key and the reason, like any bad config.
+        raise ConfigError(f"moderation.lexicon_files: {exc}") from None
     # Loading jieba's dictionary and compiling the lexicon take about a second: off the loop.
     layer = await asyncio.to_thread(build_global_layer, entries)
     state = ModState(
