@@ -1023,7 +1023,8 @@ async def _kw_del(ctx: Context, group: Group) -> None:
         removed = await state.repo.delete_term(group.id, term)
     await _hide_command(ctx, group)
     if not removed:
-        await ctx.send(ctx.t("moderation.kw.not_found"))
+        in_global = fold(term) in set(state.global_layer.keys)
+        await ctx.send(ctx.t("moderation.kw.global_term" if in_global else "moderation.kw.not_found"))
         return
     await state.repo.log(group.id, ctx.now, ctx.user.user_id, "kw_del", f"removed={removed}")
     await state.rebuild(group.id)

@@ -102,6 +102,7 @@ async def test_allow_list_cancels_a_hit(tmp_path: Path) -> None:
         ("/kw", "用法"),
         ("/kw list purple", "级别“purple”不对"),
         ("/kw del 不存在的词", "没有这个词条"),
+        ("/kw del 百家乐", "全局词库"),
         ("/allow add 🙂", "什么都不剩"),
         ("/mute @bob 10x", "看不懂时长"),
         ("/mute @bob 999d", "太长"),

@@ -280,3 +280,22 @@ async def test_edited_message_is_rechecked(tmp_path: Path) -> None:
         records = h.adapter.take()
         assert [r["message"] for r in actions(records, "delete")] == ["m9"]
         assert "@bob" in sent_to(records, "demo")[0]
+
+
+async def test_the_main_flow_on_every_backend(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "max", "早", role="moderator")
+        alert = alert_of(await h.say("demo", "bob", RED))
+        batch = await h.say("demo", "dan", YELLOW)
+        assert "#2" in sent_to(batch, "demo-mods")[0]
+        await h.advance(seconds=300)
+        undone = await h.press("demo-mods", "max", alert["id"], "mod:undo:1")
+        assert actions(undone, "unmute")
+        bad = await h.say("demo", "bob", "something odd")
+        report = alert_of(await h.say("demo", "eve", "/report", reply_to=bad[0]["id"]))
+        await h.advance(seconds=3600)
+        await h.press("demo-mods", "max", report["id"], "mod:ack:3")
+        stats = sent_to(await h.say("demo", "max", "/reports stats"), "demo")[0]
+        assert "处理时长中位数 1 小时" in stats
+        await h.restart()
+        assert await _credit(h, "bob") == 100 and await _credit(h, "dan") == 90
