@@ -291,9 +291,6 @@ class Layer:
         return [k for k in self.keys if has_cjk(k)]
 
 
-EMPTY_LAYER = Layer(())
-
-
 @dataclass(frozen=True, slots=True)
 class _Raw:
     meta: _KeyMeta

@@ -11,7 +11,7 @@ from bot.args import BadArgument, UsageError, looks_like_duration, parse_duratio
 from bot.context import Context
 from bot.errors import CapabilityNotSupported, QunyouError
 from bot.events import ButtonPressed, MessageEvent, UserRef
-from bot.messages import Mention, OutgoingMessage, Part, Text
+from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
 from bot.router import Band, Invocation, Router
 from bot.scheduler import At
@@ -1294,8 +1294,3 @@ async def reports_command(ctx: Context) -> None:
         else:
             lines.append(ctx.t("moderation.reports.line_none", days=days, count=count))
     await ctx.reply("\n".join(lines))
-
-
-def mention_parts(user: UserRef | None) -> tuple[Part, ...]:
-    """A mention, or a dash for nobody."""
-    return (Mention(user),) if user else (Text("—"),)

@@ -11,7 +11,7 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.adapter import Adapter, Capability
@@ -781,13 +781,3 @@ def human_duration(services: Services, lang: str, seconds: float) -> str:
     if mins or not parts:
         parts.append(t(lang, "moderation.time.minutes", n=mins))
     return " ".join(parts)
-
-
-def utc(dt: datetime) -> datetime:
-    """An aware UTC instant."""
-    return dt.astimezone(UTC)
-
-
-def local_date(services: Services, group: Group) -> date:
-    """Today in the group's timezone."""
-    return local_day(services.clock.now(), group.timezone)
