@@ -94,6 +94,8 @@ async def screen(ctx: Context) -> None:
         flood = None  # commands answer the member; repeating one (/ping, 签到) is not chat flooding
     if not hits and flood is None:
         return
+    if await _is_moderator_chat(ctx, group):
+        return  # moderators quote offending words while they discuss them; never act there
     role = await ctx.role()
     if role >= Role.MODERATOR and await ctx.setting("moderation.exempt_moderators"):
         return
@@ -103,6 +105,22 @@ async def screen(ctx: Context) -> None:
         await _handle_hits(ctx, group, member, message, hits)
     elif flood is not None:
         await _handle_flood(ctx, group, member, flood)
+
+
+async def _is_moderator_chat(ctx: Context, group: Group) -> bool:
+    """True when this group is another group's moderator chat (cached for a few minutes).
+
+    Only asked on the hit path, so the scan over groups does not touch ordinary messages.
+    """
+    state = get_state(ctx.services)
+    now = ctx.now
+    cached = state.mod_chat_cache.get(group.id)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    target = await _target_group(ctx)
+    answer = target is not None and target.id != group.id
+    state.mod_chat_cache[group.id] = (answer, now + timedelta(minutes=5))
+    return answer
 
 
 def _is_command(ctx: Context, message: MessageEvent) -> bool:
