@@ -169,15 +169,19 @@ class ModState:
         found = self.matchers.get(group_id)
         if found is not None:
             return found
-        return await self.rebuild(group_id)
+        return await self.rebuild(group_id, only_if_missing=True)
 
-    async def rebuild(self, group_id: int) -> Matcher:
+    async def rebuild(self, group_id: int, *, only_if_missing: bool = False) -> Matcher:
         """Compile the group's lexicon in a worker thread, then swap it in with one assignment.
 
         Messages handled meanwhile keep using the previous snapshot; none sees a half-built one.
+        Events run concurrently, so the first messages of a group may all ask for a build:
+        ``only_if_missing`` lets the later ones take the snapshot the first one made.
         """
         lock = self.locks.setdefault(group_id, asyncio.Lock())
         async with lock:
+            if only_if_missing and group_id in self.matchers:
+                return self.matchers[group_id]
             terms = await self.repo.terms(group_id)
             allow = [a.term for a in await self.repo.allow_terms(group_id)]
             entries = [

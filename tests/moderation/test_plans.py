@@ -308,3 +308,14 @@ async def test_the_moderator_chat_is_not_screened(tmp_path: Path) -> None:
         assert [r["action"] for r in out] == ["seen"]
         # an ordinary group with the same text is screened
         assert actions(await h.say("other", "bob", "来玩百家乐"), "mute")
+
+
+async def test_concurrent_first_messages_build_the_matcher_once(tmp_path: Path) -> None:
+    import asyncio
+
+    async with Harness(tmp_path) as h:
+        state = get_state(h.services)
+        before = state.builds
+        tasks = [h.adapter.message("burst", f"u{i}", f"hello {i}") for i in range(5)]
+        await asyncio.gather(*tasks)
+        assert state.builds == before + 1
