@@ -17,6 +17,7 @@ from bot.errors import ConfigError
 from bot.feature import Feature
 from bot.services import Services
 from bot.settings import SettingSpec, choice, int_range
+from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
 from handlers.moderation.routes import router
 from handlers.moderation.service import (
@@ -33,7 +34,7 @@ from handlers.moderation.service import (
     run_escalate_job,
     run_lift_job,
 )
-from storage.models import Member
+from storage.models import Group, Member
 from storage.moderation import ModerationRepo
 
 
@@ -109,6 +110,22 @@ async def _startup(services: Services) -> None:
     await reschedule_lifts(services)
 
 
+async def _demo(services: Services, group: Group, members: list[Member]) -> None:
+    """A few group entries on top of the starter lexicon, so every level can be tried at once."""
+    state: ModState = services.state[STATE_KEY]
+    now = services.clock.now()
+    entries = [
+        ("代刷流水", "red", "gambling"),
+        ("spam link", "yellow", "ads"),
+        ("团购群", "blue", "ads"),
+    ]
+    await state.repo.add_terms(
+        group.id, [(t, fold(t), lvl, cat, "text") for t, lvl, cat in entries], "demo", now
+    )
+    await state.repo.add_allow(group.id, "江阴毛纺厂", fold("江阴毛纺厂"), "demo", now)
+    await state.rebuild(group.id)
+
+
 async def _export(services: Services, member: Member) -> dict[str, Any]:
     state: ModState = services.state[STATE_KEY]
     return await state.repo.export_member(member.id)
@@ -127,4 +144,5 @@ FEATURE = Feature(
     export_member_data=_export,
     delete_member_data=_forget,
     config_model=ModerationConfig,
+    demo=_demo,
 )

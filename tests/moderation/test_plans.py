@@ -319,3 +319,15 @@ async def test_concurrent_first_messages_build_the_matcher_once(tmp_path: Path) 
         tasks = [h.adapter.message("burst", f"u{i}", f"hello {i}") for i in range(5)]
         await asyncio.gather(*tasks)
         assert state.builds == before + 1
+
+
+async def test_demo_seed_lets_every_level_be_tried(tmp_path: Path) -> None:
+    from bot.demo import seed_demo
+
+    async with Harness(tmp_path) as h:
+        await seed_demo(h.services, h.adapter, "demo")
+        assert actions(await h.say("demo", "bob", "来代刷流水吗"), "mute")
+        (warning,) = sent_to(await h.say("demo", "carol", "spam link here"), "demo")
+        assert "@小红" in warning and "spam" not in warning
+        assert [r["action"] for r in await h.say("demo", "dave", "进团购群吗")] == ["seen"]
+        assert [r["action"] for r in await h.say("demo", "alice", "江阴毛纺厂招工")] == ["seen"]
