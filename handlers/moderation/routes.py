@@ -72,8 +72,8 @@ async def screen(ctx: Context) -> None:
         return
     services = ctx.services
     state = get_state(services)
-    if not message.edited:
-        state.remember(group.id, message.message_id, member.user_id, message.text)
+    # An edit replaces what a later report quotes.
+    state.remember(group.id, message.message_id, member.user_id, message.text)
     if not await ctx.setting("moderation.enabled"):
         return
     matcher = await state.matcher(group.id)
@@ -1079,7 +1079,8 @@ async def _kw_list(ctx: Context, group: Group) -> None:
 
 
 async def _kw_test(ctx: Context, group: Group | None) -> None:
-    text = ctx.arg_text.partition(" ")[2].strip() if " " in ctx.arg_text else ""
+    pieces = ctx.arg_text.split(None, 1)
+    text = pieces[1].strip() if len(pieces) > 1 else ""
     if not text:
         raise UsageError()
     state = get_state(ctx.services)
