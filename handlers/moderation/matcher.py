@@ -424,9 +424,26 @@ class Matcher:
             return "word_boundary"
         if meta.glued_check and _glued(text, start, end, meta.word_breaks):
             return "glued_words"
-        if meta.segment_check and not windows.on_boundaries(a, b):
+        if (
+            meta.segment_check
+            and not (_open_edge(text, start - 1) and _open_edge(text, end))
+            and not windows.on_boundaries(a, b)
+        ):
             return "segmentation"
         return None
+
+
+def _open_edge(text: str, i: int) -> bool:
+    """True when position ``i`` next to a hit cannot continue a Chinese word: the text's edge,
+    a separator (space, punctuation, emoji) or a non-Han character.
+
+    A Chinese hit with such edges on both sides needs no segmentation check; this skips the
+    costliest validator for most real hits ("……，赌博，……").
+    """
+    if i < 0 or i >= len(text):
+        return True
+    folded = fold_char_cached(text[i])
+    return not folded or not is_cjk(folded[0])
 
 
 def _all_cjk(key: str) -> bool:

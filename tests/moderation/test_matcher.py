@@ -316,3 +316,13 @@ def test_import_parsing() -> None:
     ]
     assert result.duplicates == ["赌博网站", "现有词"]
     assert result.invalid == [(4, "bad_level"), (5, "missing_term"), (6, "folds_to_nothing"), (7, "quote")]
+
+
+def test_separators_around_a_short_chinese_term_are_word_edges(matcher: Matcher) -> None:
+    # Punctuation or a space on both sides is a real word edge: no segmentation veto.
+    assert [h.entry.term for h in matcher.check("白粉，笔要吗")] == ["白粉"]
+    assert [h.entry.term for h in matcher.check("有 白粉 笔 吗")] == ["白粉"]
+    assert [h.entry.term for h in matcher.check("白粉")] == ["白粉"]
+    # open on one side only: the segmenter still decides
+    assert matcher.check("我用白粉，笔要吗") == []
+    assert matcher.check("白粉笔，写字") == []
