@@ -346,9 +346,10 @@ async def _surge_alert(services: Services, group: Group) -> None:
     state = get_state(services)
     hits = int(await services.settings.get(group.id, "moderation.surge_hits"))
     minutes = int(await services.settings.get(group.id, "moderation.surge_minutes"))
-    alert_id = await state.repo.add_alert(
-        group_id=group.id, kind="surge", now=services.clock.now(), level="red"
-    )
+    now = services.clock.now()
+    alert_id = await state.repo.add_alert(group_id=group.id, kind="surge", now=now, level="red")
+    # A surge is a heads-up with nothing to undo: it is closed at once so open lists stay actionable.
+    await state.repo.handle_alert(alert_id, "resolved", BOT_ACTOR, now)
     text = services.i18n.t(group.language, "moderation.alert.surge", id=alert_id, hits=hits, minutes=minutes)
     await notify(services, group, OutgoingMessage.of(text))
     await state.repo.log(
