@@ -271,3 +271,17 @@ async def test_english_group_gets_english_replies(tmp_path: Path) -> None:
         assert sent_to(out, "demo")[0].startswith("I can't read the duration")
         out = await h.say("demo", "bob", "/warn @olga")
         assert sent_to(out, "demo") == ["Sorry, only moderators can use this command."]
+
+
+async def test_exact_and_regex_entries_through_commands(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h:
+        await _setup(h)
+        await h.say("demo", "max", "/kw add yellow 在吗 ads exact")
+        await h.say("demo", "max", r'/kw add yellow "t\.me/\w+" ads regex')
+        assert actions(await h.say("demo", "bob", "在吗？"), "delete")
+        await h.advance(seconds=30)
+        assert actions(await h.say("demo", "carl", "你在吗"), "delete") == []
+        out = await h.say("demo", "dan", "join t.me/spamchannel now")
+        assert actions(out, "delete") and "广告" in sent_to(out, "demo")[0]
+        exported = sent_to(await h.say("demo", "max", "/kw export"), "demo-mods")[0]
+        assert exported.splitlines() == ["yellow 在吗 ads exact", r"yellow t\.me/\w+ ads regex"]
