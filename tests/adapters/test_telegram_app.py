@@ -250,3 +250,29 @@ async def test_first_message_in_the_new_supergroup_does_not_race_the_migration(
         assert after.id == before.id
     finally:
         await app.stop()
+
+
+async def test_a_message_edited_into_a_red_hit_is_deleted_and_the_author_muted(
+    tmp_path: Path, server: LoopbackBotApi
+) -> None:
+    state = server.state
+    app = _app(tmp_path, server, superusers={"telegram": [str(ALICE["id"])]})
+    await app.start()
+    try:
+        state.push(tg.text_update(1, "/kw add red 代刷流水 gambling", message_id=1))
+        await _replies(app, state, 1)
+        state.push(tg.text_update(2, "hello all", message_id=30, sender=BOB))
+        await _quiet(app)
+        # (The /kw command itself is taken down: it spelled the blocked word out in the group.)
+        assert [d["message_id"] for d in state.called("deleteMessage")] == [1]
+
+        # Telegram sends the edit as edited_message; moderation looks again.
+        state.push(tg.edited_update(3, "专业代 刷 流水，私聊", message_id=30, sender=BOB))
+        deletions = await state.wait_calls("deleteMessage", 2)
+        assert deletions[1] == {"chat_id": GROUP, "message_id": 30}
+        (mute,) = await state.wait_calls("restrictChatMember", 1)
+        assert mute["user_id"] == BOB["id"] and not any(mute["permissions"].values())
+        await _quiet(app)
+        assert all("代刷流水" not in c["text"] for c in state.called("sendMessage")[1:]), "never echoed"
+    finally:
+        await app.stop()
