@@ -1,0 +1,1 @@
+"""Features; the foundation replaces this with the explicit FEATURES list."""
