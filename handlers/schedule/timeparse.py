@@ -288,7 +288,10 @@ def parse_cron(fields: list[str]) -> CronSpec:
     if out["day"] != "*" and out["day_of_week"] != "*":
         raise TimeError("schedule.err_cron_dom_dow", part=" ".join(fields))
     return CronSpec(
-        minute=out["minute"], hour=out["hour"], day=out["day"], month=out["month"],
+        minute=out["minute"],
+        hour=out["hour"],
+        day=out["day"],
+        month=out["month"],
         day_of_week=out["day_of_week"],
     )
 
@@ -298,8 +301,13 @@ def trigger_for(spec: CronSpec | OnceSpec, tz: ZoneInfo) -> BaseTrigger:
     if isinstance(spec, OnceSpec):
         return DateTrigger(run_date=spec.at, timezone=UTC)
     return CronTrigger(
-        minute=spec.minute, hour=spec.hour, day=spec.day, month=spec.month,
-        day_of_week=spec.day_of_week, second=0, timezone=tz,
+        minute=spec.minute,
+        hour=spec.hour,
+        day=spec.day,
+        month=spec.month,
+        day_of_week=spec.day_of_week,
+        second=0,
+        timezone=tz,
     )
 
 
@@ -352,9 +360,28 @@ _DUR_RE = re.compile(
     r"(\d+)\s*(d|day|days|天|日|h|hr|hrs|hour|hours|小时|时|钟头|m|min|mins|minute|minutes|分钟|分)",
     re.IGNORECASE,
 )
-_DUR_SECONDS = {"d": 86400, "day": 86400, "days": 86400, "天": 86400, "日": 86400, "h": 3600, "hr": 3600,
-                "hrs": 3600, "hour": 3600, "hours": 3600, "小时": 3600, "时": 3600, "钟头": 3600,
-                "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60, "分钟": 60, "分": 60}
+_DUR_SECONDS = {
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "天": 86400,
+    "日": 86400,
+    "h": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "小时": 3600,
+    "时": 3600,
+    "钟头": 3600,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "minute": 60,
+    "minutes": 60,
+    "分钟": 60,
+    "分": 60,
+}
 
 
 def parse_duration(token: str, key: str = "events.err_duration") -> timedelta:

@@ -117,7 +117,15 @@ def test_cron_steps_and_lists() -> None:
     spec = parse_cron(["*/15", "9-10", "*", "*", "*"])
     got = fires(spec, SH, NOW, 9)
     assert [(d.hour, d.minute) for d in got[:8]] == [
-        (9, 0), (9, 15), (9, 30), (9, 45), (10, 0), (10, 15), (10, 30), (10, 45)]
+        (9, 0),
+        (9, 15),
+        (9, 30),
+        (9, 45),
+        (10, 0),
+        (10, 15),
+        (10, 30),
+        (10, 45),
+    ]
     assert got[8].hour == 9 and got[8].date() > got[0].date()
 
 
