@@ -156,7 +156,7 @@ class ScheduleRepo:
             row = (await conn.execute(select(scheduled_posts).where(scheduled_posts.c.id == post_id))).first()
         return _post(row) if row else None
 
-    async def list(self, group_id: int, include_done: bool = False) -> list[ScheduledPost]:
+    async def for_group(self, group_id: int, include_done: bool = False) -> list[ScheduledPost]:
         """A group's posts by id."""
         query = select(scheduled_posts).where(scheduled_posts.c.group_id == group_id)
         if not include_done:

@@ -246,7 +246,7 @@ class TopicRepo:
             ).first()
         return _topic(row) if row else None
 
-    async def list(self, group_id: int, limit: int = 50, offset: int = 0) -> list[Topic]:
+    async def bank(self, group_id: int, limit: int = 50, offset: int = 0) -> list[Topic]:
         """The bank in rotation order (next first)."""
         async with self.db.begin() as conn:
             rows = (
