@@ -398,6 +398,21 @@ class EventRepo:
             ).scalar_one()
         return int(value)
 
+    async def took_part(self, activity_id: int, member_id: int) -> bool:
+        """True when the member signed up (place or waitlist) or was recorded attending."""
+        async with self.db.begin() as conn:
+            for table in (activity_rsvps, activity_attendance):
+                found = (
+                    await conn.execute(
+                        select(table.c.member_id).where(
+                            table.c.activity_id == activity_id, table.c.member_id == member_id
+                        )
+                    )
+                ).first()
+                if found is not None:
+                    return True
+        return False
+
     async def rate(self, activity_id: int, member_id: int, rating: int, now: datetime) -> bool:
         """Record or change a member's rating; True when it is their first."""
         async with self.db.begin() as conn:

@@ -1,4 +1,4 @@
-"""Topics, scheduled posts and activities (issue 5).
+"""Topics, scheduled posts, activities and onboarding (issue 5).
 
 Revision ID: schedule_0001
 """
@@ -143,8 +143,20 @@ def upgrade() -> None:
         )
 
 
+    op.create_table(
+        "onboarding",
+        sa.Column("group_id", sa.Integer, _group_fk(), primary_key=True),
+        sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("joined_at", UTCDateTime(), nullable=False),
+        sa.Column("read_rules_at", UTCDateTime()),
+        sa.Column("spoke_at", UTCDateTime()),
+        sa.Column("finished_at", UTCDateTime()),
+    )
+
+
 def downgrade() -> None:
     for table in (
+        "onboarding",
         "activity_ratings",
         "activity_attendance",
         "activity_rsvps",
