@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.args import BadArgument
-
 from bot.clock import zone
 from bot.errors import QunyouError
 from bot.events import ChatRef, SentMessage, UserRef
@@ -25,7 +24,6 @@ from storage.topics import TopicRepo
 if TYPE_CHECKING:
     from bot.context import Context
     from bot.services import Services
-
     from storage.models import Group, Job, Member
 
 log = logging.getLogger(__name__)

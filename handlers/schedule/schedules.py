@@ -7,11 +7,11 @@ runs in the group's timezone; the job re-reads the row, so a paused or deleted p
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.args import BadArgument, UsageError, parse_int
-
 from bot.feature import Feature
 from bot.messages import OutgoingMessage
 from bot.roles import Role
@@ -36,7 +36,6 @@ from storage.schedules import ScheduledPost
 if TYPE_CHECKING:
     from bot.context import Context
     from bot.services import Services
-
     from storage.models import Group, Job
 
 log = logging.getLogger(__name__)
@@ -92,6 +91,23 @@ def trigger_of(spec: dict[str, Any], tz: str) -> Trigger:
     )
 
 
+def when_label(t: Callable[..., str], canonical: str) -> str:
+    """The canonical WHEN (``weekly fri 20:00``) in the member's language (``每周五 20:00``)."""
+    words = canonical.split()
+    kind = words[0]
+    if kind == "daily" and len(words) == 2:
+        return t("schedule.when_daily", time=words[1])
+    if kind == "weekdays" and len(words) == 2:
+        return t("schedule.when_weekdays", time=words[1])
+    if kind == "weekly" and len(words) == 3:
+        return t("schedule.when_weekly", day=t(f"schedule.day_{words[1]}"), time=words[2])
+    if kind == "monthly" and len(words) == 3:
+        return t("schedule.when_monthly", day=words[1], time=words[2])
+    if kind == "once" and len(words) == 3:
+        return t("schedule.when_once", date=words[1], time=words[2])
+    return canonical
+
+
 async def plan_post(services: Services, group: Group, post: ScheduledPost) -> datetime | None:
     """(Re)create the post's job; returns its next run."""
     return await services.scheduler.schedule(
@@ -110,6 +126,10 @@ async def run_post(services: Services, job: Job, fire: datetime) -> None:
         return
     group = await services.directory.group_by_id(post.group_id)
     if group is None or not group.active:
+        return
+    if job.trigger.get("tz", group.timezone) != group.timezone:
+        # The group moved to another timezone since this was planned: re-plan in the new one.
+        await plan_post(services, group, post)
         return
     tz = tz_of(group)
     origin = (
@@ -196,13 +216,13 @@ async def _add(ctx: Context) -> None:
         now=ctx.now,
     )
     if post is None:
-        raise BadArgument("schedule.err_duplicate", when=when.canonical)
+        raise BadArgument("schedule.err_duplicate", when=when_label(ctx.t, when.canonical))
     first = await plan_post(ctx.services, ctx.group, post)
     await ctx.reply(
         ctx.t(
             "schedule.added",
             id=post.id,
-            when=when.canonical,
+            when=when_label(ctx.t, when.canonical),
             next=_local(ctx, first),
             urgent=ctx.t("schedule.urgent_mark") if urgent else "",
         )
@@ -228,7 +248,7 @@ async def _list(ctx: Context) -> None:
             ctx.t(
                 "schedule.list_line",
                 id=post.id,
-                when=post.when_text,
+                when=when_label(ctx.t, post.when_text),
                 next=ctx.t("schedule.paused_mark") if post.paused else _local(ctx, nxt),
                 text=_preview(post.text),
                 urgent=ctx.t("schedule.urgent_mark") if post.urgent else "",

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.args import BadArgument, UsageError, parse_int
-
 from bot.events import ButtonPressed, ChatRef
 from bot.feature import Feature
 from bot.messages import Button, OutgoingMessage, Text
@@ -40,7 +39,6 @@ from storage.topics import TopicPost
 if TYPE_CHECKING:
     from bot.context import Context
     from bot.services import Services
-
     from storage.models import Group, Job, Member
 
 log = logging.getLogger(__name__)
@@ -76,6 +74,18 @@ async def post_next(services: Services, group: Group, chat: ChatRef) -> TopicPos
     return post
 
 
+async def plan_daily(services: Services, group: Group, hhmm: str) -> None:
+    """(Re)create the group's daily-topic job at local time ``hhmm``."""
+    hour, minute = hhmm.split(":")
+    await services.scheduler.schedule(
+        job_id(group.id),
+        KIND,
+        Cron(tz=group.timezone, minute=str(int(minute)), hour=str(int(hour))),
+        {"group_id": group.id},
+        group_id=group.id,
+    )
+
+
 async def run_daily(services: Services, job: Job, fire: datetime) -> None:
     """The daily topic job: re-read the setting, respect quiet hours, post."""
     group = await services.directory.group_by_id(int(job.payload["group_id"]))
@@ -84,6 +94,10 @@ async def run_daily(services: Services, job: Job, fire: datetime) -> None:
     state = await plan(services).topics.state(group.id)
     if state.daily_time is None:
         return  # turned off since the job was planned
+    if job.trigger.get("tz", group.timezone) != group.timezone:
+        # The group moved to another timezone: re-plan at the same local time there.
+        await plan_daily(services, group, state.daily_time)
+        return
     if await defer_if_quiet(services, group, job, fire):
         return
     await post_next(services, group, chat_of(services, group, state.channel_id, state.thread_id))
@@ -207,13 +221,7 @@ async def _schedule(ctx: Context, text: str) -> None:
         raise bad_time(ctx, err) from None
     hhmm = f"{at.hour:02d}:{at.minute:02d}"
     await st.topics.set_daily(ctx.group.id, hhmm, ctx.chat.channel_id, ctx.chat.thread_id)
-    await ctx.services.scheduler.schedule(
-        job_id(ctx.group.id),
-        KIND,
-        Cron(tz=ctx.group.timezone, minute=str(at.minute), hour=str(at.hour)),
-        {"group_id": ctx.group.id},
-        group_id=ctx.group.id,
-    )
+    await plan_daily(ctx.services, ctx.group, hhmm)
     await ctx.reply(ctx.t("topics.schedule_set", time=hhmm))
 
 

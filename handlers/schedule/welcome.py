@@ -11,9 +11,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.args import BadArgument
-
 from bot.adapter import Capability
+from bot.args import BadArgument
 from bot.errors import QunyouError
 from bot.feature import Feature
 from bot.messages import Mention, OutgoingMessage, Part, Text
@@ -35,7 +34,6 @@ from storage.welcome import OnboardingRepo
 if TYPE_CHECKING:
     from bot.context import Context
     from bot.services import Services
-
     from storage.models import Group, Job, Member
 
 log = logging.getLogger(__name__)
