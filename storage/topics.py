@@ -30,8 +30,9 @@ from storage.schema import metadata
 from storage.sql import upsert
 from storage.types import UTCDateTime
 
-#: A group's topic bank. ``last_used_at`` orders the rotation: the least recently used comes next,
-#: so no topic repeats before the bank is used up.
+#: A group's topic bank. ``uses`` then ``last_used_at`` order the rotation: the least used, then least
+#: recently used, comes next, so no topic repeats before the bank is used up (even when several are
+#: taken within the same instant).
 topics = Table(
     "topics",
     metadata,
@@ -253,7 +254,9 @@ class TopicRepo:
                 await conn.execute(
                     select(topics)
                     .where(topics.c.group_id == group_id)
-                    .order_by(topics.c.last_used_at.is_not(None), topics.c.last_used_at, topics.c.id)
+                    .order_by(
+                        topics.c.uses, topics.c.last_used_at.is_not(None), topics.c.last_used_at, topics.c.id
+                    )
                     .limit(limit)
                     .offset(offset)
                 )
@@ -286,7 +289,9 @@ class TopicRepo:
                 await conn.execute(
                     select(topics)
                     .where(topics.c.group_id == group_id)
-                    .order_by(topics.c.last_used_at.is_not(None), topics.c.last_used_at, topics.c.id)
+                    .order_by(
+                        topics.c.uses, topics.c.last_used_at.is_not(None), topics.c.last_used_at, topics.c.id
+                    )
                     .limit(1)
                 )
             ).first()
