@@ -1,1 +1,17 @@
-"""Features; the foundation replaces this with the explicit FEATURES list."""
+"""Features, listed explicitly: no globbing, no import-time registration.
+
+The order is the order handlers run in inside each band.
+"""
+
+from bot.feature import Feature
+from handlers import activity, core
+from handlers.schedule import events, schedules, topics, welcome
+
+FEATURES: list[Feature] = [
+    core.FEATURE,
+    activity.FEATURE,
+    topics.FEATURE,
+    schedules.FEATURE,
+    events.FEATURE,
+    welcome.FEATURE,
+]
