@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.args import BadArgument, UsageError, parse_int
-
 from bot.events import ButtonPressed, UserRef
 from bot.feature import Feature
 from bot.messages import Button, Mention, OutgoingMessage, Part, Text
@@ -40,7 +39,6 @@ from storage.events import Activity
 if TYPE_CHECKING:
     from bot.context import Context
     from bot.services import Services
-
     from storage.models import Group, Job, Member
 
 log = logging.getLogger(__name__)
@@ -340,6 +338,8 @@ async def events_cmd(ctx: Context) -> None:
 
 async def _join(ctx: Context, act: Activity) -> None:
     assert ctx.member is not None and ctx.group is not None
+    if act.status != "open":
+        raise BadArgument("events.err_cancelled", id=act.id)
     if act.start_at <= ctx.now:
         raise BadArgument("events.err_started", id=act.id)
     result = await plan(ctx.services).events.join(act.id, ctx.member.id, ctx.now)
