@@ -1,10 +1,9 @@
-"""The feature's repositories on a real, migrated SQLite file."""
+"""The feature's repositories on a real, migrated database (SQLite; PostgreSQL when configured)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,11 +17,9 @@ NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    await database.migrate()
+async def db(database: Database) -> AsyncIterator[Database]:
+    """The shared migrated database: SQLite, and PostgreSQL when a DSN is given."""
     yield database
-    await database.close()
 
 
 async def group_and_members(db: Database, n: int) -> tuple[Group, list[Member]]:
