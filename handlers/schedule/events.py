@@ -2,7 +2,8 @@
 
 Timeline of an activity starting at T (each step a scheduler job ``ev:<id>:<phase>``):
 T−3d and T−1d countdowns (预热), T−1h reminder mentioning the participants, the start post at T,
-a feedback post with 1–5 buttons at T+1d, and the average to the moderators 48 h later.
+a feedback post with 1–5 buttons at T+1d, and the average to the moderators when feedback closes
+48 h later.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from handlers.schedule.common import (
     tz_of,
     user_ref,
 )
-from handlers.schedule.timeparse import TimeError, parse_duration, parse_start
+from handlers.schedule.timeparse import TimeError, parse_duration, parse_start, shift_days
 from storage.events import Activity
 
 if TYPE_CHECKING:
@@ -48,16 +49,19 @@ MAX_TITLE = 100
 DEFAULT_DURATION = timedelta(hours=2)
 #: ``/here`` is accepted from shortly before the start until the end.
 EARLY_CHECKIN = timedelta(minutes=15)
-FEEDBACK_AFTER = timedelta(days=1)
-FEEDBACK_WINDOW = timedelta(hours=48)
-PHASES: tuple[tuple[str, timedelta], ...] = (
-    ("t3d", timedelta(days=-3)),
-    ("t1d", timedelta(days=-1)),
-    ("t1h", timedelta(hours=-1)),
-    ("start", timedelta(0)),
-    ("feedback", FEEDBACK_AFTER),
-    ("summary", FEEDBACK_AFTER + FEEDBACK_WINDOW),
+#: Phase → (whole local days, then hours) from the start. Day offsets are taken on the group's
+#: calendar, so a countdown "tomorrow at 15:00" stays at 15:00 across a DST change; the T−1h
+#: reminder is an exact hour before.
+PHASES: tuple[tuple[str, int, timedelta], ...] = (
+    ("t3d", -3, timedelta(0)),
+    ("t1d", -1, timedelta(0)),
+    ("t1h", 0, timedelta(hours=-1)),
+    ("start", 0, timedelta(0)),
+    ("feedback", 1, timedelta(0)),
+    ("summary", 3, timedelta(0)),
 )
+#: The articles recommend collecting feedback within 48 hours; the summary goes out when it closes.
+FEEDBACK_CLOSE_DAYS = 3
 router = Router("events")
 
 
@@ -113,8 +117,8 @@ def _details(services: Services, group: Group, act: Activity) -> str:
 async def plan_timeline(services: Services, group: Group, act: Activity) -> None:
     """Create the activity's phase jobs that still lie ahead."""
     now = services.clock.now()
-    for phase, offset in PHASES:
-        at = act.start_at + offset
+    for phase, days, offset in PHASES:
+        at = shift_days(act.start_at, days, tz_of(group)) + offset
         if at <= now:
             continue
         await services.scheduler.schedule(
@@ -287,9 +291,10 @@ async def _info(ctx: Context) -> None:
     if act.status != "open":
         lines.append(ctx.t("events.is_cancelled"))
     cap = f"/{act.capacity}" if act.capacity else ""
-    lines.append(ctx.t("events.going", count=len(going), cap=cap, names="、".join(going) or "-"))
+    sep = ctx.t("events.name_sep")
+    lines.append(ctx.t("events.going", count=len(going), cap=cap, names=sep.join(going) or "-"))
     if waiting:
-        lines.append(ctx.t("events.waiting", count=len(waiting), names="、".join(waiting)))
+        lines.append(ctx.t("events.waiting", count=len(waiting), names=sep.join(waiting)))
     await ctx.reply("\n".join(lines))
 
 
@@ -418,10 +423,10 @@ async def rate_cmd(ctx: Context) -> None:
 
 async def _rate(ctx: Context, act: Activity, rating: int) -> None:
     assert ctx.member is not None
-    feedback_at = act.start_at + FEEDBACK_AFTER
+    assert ctx.group is not None
     if act.status != "open" or ctx.now < act.end_at:
         raise BadArgument("events.err_rate_early", id=act.id)
-    if ctx.now > feedback_at + FEEDBACK_WINDOW:
+    if ctx.now > shift_days(act.start_at, FEEDBACK_CLOSE_DAYS, tz_of(ctx.group)):
         raise BadArgument("events.err_rate_closed", id=act.id)
     st = plan(ctx.services)
     if not await st.events.took_part(act.id, ctx.member.id):

@@ -334,6 +334,12 @@ def localize(d: date, t: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(d, t).replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
+def shift_days(instant: datetime, days: int, tz: ZoneInfo) -> datetime:
+    """The same local wall time ``days`` calendar days away (DST-correct), in UTC."""
+    local = instant.astimezone(tz)
+    return localize(local.date() + timedelta(days=days), local.time().replace(tzinfo=None), tz)
+
+
 def _parse_date(token: str, today: date, year_optional: bool = True) -> date:
     m = _DATE_RE.match(token) or _ZH_DATE_RE.match(token)
     if not m or (m.group(1) is None and not year_optional):

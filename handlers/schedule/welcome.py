@@ -29,6 +29,7 @@ from handlers.schedule.common import (
     send,
     user_ref,
 )
+from handlers.schedule.timeparse import shift_days
 from storage.welcome import OnboardingRepo
 
 if TYPE_CHECKING:
@@ -40,12 +41,13 @@ log = logging.getLogger(__name__)
 
 KIND = "welcome-onboarding"
 STATE_KEY = "welcome"
-#: Step → delay after joining. "Day 1" is the joining day itself.
-STEPS: tuple[tuple[str, timedelta], ...] = (
-    ("rules", timedelta(hours=1)),
-    ("checkin", timedelta(days=1)),
-    ("intro", timedelta(days=2)),
-    ("summary", timedelta(days=6)),
+#: Step → (calendar days, then hours) after joining; "day 1" is the joining day itself. Days are the
+#: group's calendar days, so a nudge keeps its local time of day across a DST change.
+STEPS: tuple[tuple[str, int, timedelta], ...] = (
+    ("rules", 0, timedelta(hours=1)),
+    ("checkin", 1, timedelta(0)),
+    ("intro", 2, timedelta(0)),
+    ("summary", 6, timedelta(0)),
 )
 _OFF = {"off", "关", "关闭", "none"}
 _RESET = {"reset", "default", "默认", "重置"}
@@ -111,11 +113,11 @@ async def on_join(ctx: Context) -> None:
     st = _state(ctx.services)
     await st.repo.start(group.id, member.id, ctx.now)
     st.pending.add((group.id, member.id))
-    for step, delay in STEPS:
+    for step, days, delay in STEPS:
         await ctx.services.scheduler.schedule(
             job_id(member.id, step),
             KIND,
-            At(ctx.now + delay),
+            At(shift_days(ctx.now, days, ctx.zone) + delay),
             {"group_id": group.id, "member_id": member.id, "step": step, "channel_id": ctx.chat.channel_id},
             group_id=group.id,
         )
@@ -126,7 +128,7 @@ async def on_leave(ctx: Context) -> None:
     """A member who left gets no more nudges."""
     if ctx.member is None:
         return
-    for step, _ in STEPS:
+    for step, _, _ in STEPS:
         await ctx.services.scheduler.cancel(job_id(ctx.member.id, step))
     if ctx.group is not None:
         _state(ctx.services).pending.discard((ctx.group.id, ctx.member.id))
@@ -139,7 +141,8 @@ async def newcomer_spoke(ctx: Context) -> None:
         return
     st = _state(ctx.services)
     key = (ctx.group.id, ctx.member.id)
-    if key not in st.pending:
+    if key not in st.pending or ctx.is_command:
+        # A command (/rules, /checkin) is not an introduction.
         return
     st.pending.discard(key)
     await st.repo.mark(ctx.group.id, ctx.member.id, "spoke_at", ctx.now)
@@ -283,7 +286,7 @@ async def startup(services: Services) -> None:
 async def forget(services: Services, member: Member) -> None:
     """Forget a member's onboarding."""
     await _state(services).repo.forget(member.id)
-    for step, _ in STEPS:
+    for step, _, _ in STEPS:
         await services.scheduler.cancel(job_id(member.id, step))
 
 
