@@ -210,3 +210,15 @@ class ScheduleRepo:
         """Every post row (the benchmark's check)."""
         async with self.db.begin() as conn:
             return int((await conn.execute(select(func.count()).select_from(scheduled_posts))).scalar_one())
+
+
+async def seed_bench(db: Database, posts: list[dict[str, Any]], jobs: list[dict[str, Any]]) -> None:
+    """Bulk-insert post rows and their scheduler job rows in one transaction (benchmark seeding only:
+    the feature itself always goes through ``ScheduleRepo`` and the scheduler)."""
+    from storage.schema import scheduled_jobs
+
+    async with db.begin() as conn:
+        for start in range(0, len(posts), 10_000):
+            await conn.execute(insert(scheduled_posts), posts[start : start + 10_000])
+        for start in range(0, len(jobs), 10_000):
+            await conn.execute(insert(scheduled_jobs), jobs[start : start + 10_000])
