@@ -9,7 +9,7 @@ a feedback post with 1–5 buttons at T+1d, and the average to the moderators wh
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot.args import BadArgument, UsageError, parse_int
@@ -34,7 +34,7 @@ from handlers.schedule.common import (
     tz_of,
     user_ref,
 )
-from handlers.schedule.timeparse import TimeError, parse_duration, parse_start, shift_days
+from handlers.schedule.timeparse import TimeError, localize, parse_duration, parse_start, shift_days
 from storage.events import Activity
 
 if TYPE_CHECKING:
@@ -458,6 +458,30 @@ async def on_button(ctx: Context) -> None:
         await ctx.reply(ctx.t(err.key, **err.values))
 
 
+async def demo(services: Services, group: Group, members: list[Member]) -> None:
+    """The console demo: an activity the day after tomorrow at 20:00, with two people signed up."""
+    t = services.i18n.t
+    now = services.clock.now()
+    tz = tz_of(group)
+    start = localize(now.astimezone(tz).date() + timedelta(days=2), time(20, 0), tz)
+    st = plan(services)
+    act = await st.events.add(
+        group_id=group.id,
+        channel_id=group.scope_id,
+        thread_id=None,
+        title=t(group.language, "events.demo_title"),
+        description=t(group.language, "events.demo_description"),
+        start_at=start,
+        duration_s=int(DEFAULT_DURATION.total_seconds()),
+        capacity=3,
+        created_by=members[1].id if len(members) > 1 else None,
+        now=now,
+    )
+    for member in members[2:4]:
+        await st.events.join(act.id, member.id, now)
+    await plan_timeline(services, group, act)
+
+
 async def startup(services: Services) -> None:
     """Register the timeline job kind."""
     services.scheduler.register(KIND, run_phase)
@@ -482,4 +506,5 @@ FEATURE = Feature(
     startup=startup,
     export_member_data=export,
     delete_member_data=forget,
+    demo=demo,
 )

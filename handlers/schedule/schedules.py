@@ -36,7 +36,7 @@ from storage.schedules import ScheduledPost
 if TYPE_CHECKING:
     from bot.context import Context
     from bot.services import Services
-    from storage.models import Group, Job
+    from storage.models import Group, Job, Member
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +323,26 @@ async def quiet_cmd(ctx: Context) -> None:
     await ctx.reply(ctx.t("schedule.quiet_set", window=window))
 
 
+async def demo(services: Services, group: Group, members: list[Member]) -> None:
+    """The console demo: a morning post on weekdays."""
+    when, text = parse_when(
+        services.i18n.t(group.language, "schedule.demo_post"), tz_of(group), services.clock.now()
+    )
+    post = await plan(services).schedules.add(
+        group_id=group.id,
+        channel_id=group.scope_id,
+        thread_id=None,
+        when_text=when.canonical,
+        spec=spec_to_dict(when.spec),
+        text=text,
+        urgent=False,
+        created_by=members[0].user_id if members else None,
+        now=services.clock.now(),
+    )
+    if post is not None:
+        await plan_post(services, group, post)
+
+
 async def startup(services: Services) -> None:
     """Register the job kind; the rows and jobs themselves are already in the database."""
     services.scheduler.register(KIND, run_post)
@@ -335,4 +355,5 @@ FEATURE = Feature(
         SettingSpec(QUIET_KEY, _quiet_setting, "", "quiet hours HH:MM-HH:MM in which automated posts wait"),
     ],
     startup=startup,
+    demo=demo,
 )

@@ -334,6 +334,12 @@ async def topic_reply(ctx: Context) -> None:
     )
 
 
+async def demo(services: Services, group: Group, members: list[Member]) -> None:
+    """The console demo: a daily topic at 20:00."""
+    await plan(services).topics.set_daily(group.id, "20:00", group.scope_id, None)
+    await plan_daily(services, group, "20:00")
+
+
 async def startup(services: Services) -> None:
     """Register the daily-topic job kind."""
     services.scheduler.register(KIND, run_daily)
@@ -362,4 +368,5 @@ FEATURE = Feature(
     startup=startup,
     export_member_data=export,
     delete_member_data=forget,
+    demo=demo,
 )

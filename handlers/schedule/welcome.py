@@ -276,6 +276,16 @@ async def setwelcome_cmd(ctx: Context) -> None:
     await ctx.reply(ctx.t("welcome.template_set", preview=preview))
 
 
+async def demo(services: Services, group: Group, members: list[Member]) -> None:
+    """The console demo: rules to read and onboarding for newcomers."""
+    now = services.clock.now()
+    by = members[0].user_id if members else None
+    await services.settings.set(
+        group.id, "welcome.rules", services.i18n.t(group.language, "welcome.demo_rules"), by, now
+    )
+    await services.settings.set(group.id, "welcome.onboarding", True, by, now)
+
+
 async def startup(services: Services) -> None:
     """Register the onboarding job kind and load the newcomers still being onboarded."""
     services.scheduler.register(KIND, run_step)
@@ -303,4 +313,5 @@ FEATURE = Feature(
     ],
     startup=startup,
     delete_member_data=forget,
+    demo=demo,
 )
