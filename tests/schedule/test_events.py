@@ -27,13 +27,18 @@ async def test_whole_timeline(h: Harness) -> None:
         "📅 新活动！\n#1 观影夜\n🕒 2026-03-06 20:00（Asia/Shanghai），2 小时\n👥 名额 10 人\n一起看电影\n"
         "点“参加”，或发送 /join 1 报名。"
     )
-    assert announce["buttons"] == [[{"text": "参加", "data": "ev:join:1"}, {"text": "取消", "data": "ev:leave:1"}]]
+    assert announce["buttons"] == [
+        [{"text": "参加", "data": "ev:join:1"}, {"text": "取消", "data": "ev:leave:1"}]
+    ]
     joined = await h.press("demo", "alice", announce["id"], "ev:join:1")
     assert texts(joined) == ["@alice 报名了 #1 观影夜，到时见！"]
     await h.say("demo", "bob", "/join 1")
     timeline = sends(await h.advance(to="2026-03-06T21:00:00+08:00"))
     assert [(r["at"], r["text"].split("\n")[0]) for r in timeline] == [
-        ("2026-03-03T20:00:00+08:00", "⏳ 还有 3 天：#1 观影夜 将于 2026-03-06 20:00 开始，目前已有 2 人报名。"),
+        (
+            "2026-03-03T20:00:00+08:00",
+            "⏳ 还有 3 天：#1 观影夜 将于 2026-03-06 20:00 开始，目前已有 2 人报名。",
+        ),
         ("2026-03-05T20:00:00+08:00", "⏳ 明天见：#1 观影夜 将于 2026-03-06 20:00 开始，已有 2 人报名。"),
         ("2026-03-06T19:00:00+08:00", "⏰ 还有 1 小时：#1 观影夜 将于 2026-03-06 20:00 开始。"),
         ("2026-03-06T20:00:00+08:00", "🎉 #1 观影夜 现在开始！发送 /here 1 签到（截至 2026-03-06 22:00）。"),
@@ -44,13 +49,21 @@ async def test_whole_timeline(h: Harness) -> None:
     feedback = sends(await h.advance(to="2026-03-07T20:00:00+08:00"))
     assert [r["text"] for r in feedback] == ["#1 观影夜 怎么样？请打分，1（一般）到 5（很棒）："]
     assert [b["data"] for b in feedback[0]["buttons"][0]] == [f"ev:rate:1:{n}" for n in range(1, 6)]
-    assert texts(await h.press("demo", "alice", feedback[0]["id"], "ev:rate:1:5")) == ["谢谢你给 #1 打分：5/5。"]
-    assert texts(await h.press("demo", "bob", feedback[0]["id"], "ev:rate:1:4")) == ["谢谢你给 #1 打分：4/5。"]
-    assert texts(await h.press("demo", "bob", feedback[0]["id"], "ev:rate:1:3")) == ["你给 #1 的评分已改为 3/5。"]
+    assert texts(await h.press("demo", "alice", feedback[0]["id"], "ev:rate:1:5")) == [
+        "谢谢你给 #1 打分：5/5。"
+    ]
+    assert texts(await h.press("demo", "bob", feedback[0]["id"], "ev:rate:1:4")) == [
+        "谢谢你给 #1 打分：4/5。"
+    ]
+    assert texts(await h.press("demo", "bob", feedback[0]["id"], "ev:rate:1:3")) == [
+        "你给 #1 的评分已改为 3/5。"
+    ]
     outsider = await h.press("demo", "zed", feedback[0]["id"], "ev:rate:1:1")
     assert texts(outsider) == ["只有报名或到场的成员才能给 #1 打分。"]
     summary = sends(await h.advance(to="2026-03-10T00:00:00+08:00"))
-    assert [(r["chat"], r["text"]) for r in summary] == [("demo-mods", "#1 观影夜 的反馈：2 人打分，平均 4.0/5。")]
+    assert [(r["chat"], r["text"]) for r in summary] == [
+        ("demo-mods", "#1 观影夜 的反馈：2 人打分，平均 4.0/5。")
+    ]
     late = await h.press("demo", "alice", feedback[0]["id"], "ev:rate:1:1")
     assert texts(late) == ["#1 的反馈已截止。"]
 
@@ -117,17 +130,24 @@ async def test_reminders_close_to_start_ignore_quiet_hours(h: Harness) -> None:
     assert [(r["at"], r["text"].split("：")[0]) for r in posted] == [
         ("2026-03-03T08:00:00+08:00", "⏳ 明天见"),
         ("2026-03-03T22:30:00+08:00", "⏰ 还有 1 小时"),
-        ("2026-03-03T23:30:00+08:00", "🎉 #1 夜观星空 现在开始！发送 /here 1 签到（截至 2026-03-04 01:30）。"),
+        (
+            "2026-03-03T23:30:00+08:00",
+            "🎉 #1 夜观星空 现在开始！发送 /here 1 签到（截至 2026-03-04 01:30）。",
+        ),
     ]
 
 
 async def test_here_only_while_it_runs(h: Harness) -> None:
     await h.say("demo", "mod", "/event add 茶话会 | 今天 15:00 | 1h", **MOD)
-    assert first_line(await h.say("demo", "alice", "/here 1")) == ["只能在 #1 进行期间签到（开始时间 2026-03-02 15:00）。"]
+    assert first_line(await h.say("demo", "alice", "/here 1")) == [
+        "只能在 #1 进行期间签到（开始时间 2026-03-02 15:00）。"
+    ]
     await h.advance(to="2026-03-02T14:50:00+08:00")
     assert texts(await h.say("demo", "alice", "/here 1")) == ["@alice 已到场 #1 茶话会，欢迎！"]
     await h.advance(to="2026-03-02T16:01:00+08:00")
-    assert first_line(await h.say("demo", "bob", "/here 1")) == ["只能在 #1 进行期间签到（开始时间 2026-03-02 15:00）。"]
+    assert first_line(await h.say("demo", "bob", "/here 1")) == [
+        "只能在 #1 进行期间签到（开始时间 2026-03-02 15:00）。"
+    ]
     assert first_line(await h.say("demo", "bob", "/join 1")) == ["活动 #1 已经开始，报名已截止。"]
     async with h.services.db.begin() as conn:
         assert (await conn.execute(select(func.count()).select_from(activity_attendance))).scalar_one() == 1
@@ -136,11 +156,14 @@ async def test_here_only_while_it_runs(h: Harness) -> None:
 async def test_english_group(h: Harness) -> None:
     await h.say("en", "mod", "/lang en", **MOD)
     out = await h.say("en", "mod", "/event add Movie night | fri 20:00 | 90m | | 1", **MOD)
-    assert texts(out)[0].startswith("📅 New activity!\n#1 Movie night\n🕒 2026-03-06 20:00 (Asia/Shanghai), 1 h 30 min")
+    assert texts(out)[0].startswith(
+        "📅 New activity!\n#1 Movie night\n🕒 2026-03-06 20:00 (Asia/Shanghai), 1 h 30 min"
+    )
     assert sends(out)[0]["buttons"][0][0]["text"] == "Join"
     assert texts(await h.say("en", "alice", "/join 1")) == ["@alice joined #1 Movie night. See you there!"]
     assert texts(await h.say("en", "bob", "/join 1")) == [
-        "#1 Movie night is full; @bob is number 1 on the waitlist. I'll tell you when a place frees up."]
+        "#1 Movie night is full; @bob is number 1 on the waitlist. I'll tell you when a place frees up."
+    ]
 
 
 # ------------------------------------------------------------------------------ bad input
@@ -169,10 +192,14 @@ async def test_bad_event_input_writes_nothing(h: Harness) -> None:
 
 async def test_unknown_ids_and_members(h: Harness) -> None:
     for command in ("/join 7", "/leave 7", "/here 7", "/event info 7"):
-        assert first_line(await h.say("demo", "alice", command)) == ["本群没有编号为 #7 的活动，可用 /events 查看。"]
+        assert first_line(await h.say("demo", "alice", command)) == [
+            "本群没有编号为 #7 的活动，可用 /events 查看。"
+        ]
     assert first_line(await h.say("demo", "alice", "/join")) == ["用法：/join 编号 — 报名活动"]
     assert "abc" in texts(await h.say("demo", "alice", "/join abc"))[0]
-    assert texts(await h.say("demo", "alice", "/event add x | 明天 20:00")) == ["抱歉，这个命令只有管理员可以使用。"]
+    assert texts(await h.say("demo", "alice", "/event add x | 明天 20:00")) == [
+        "抱歉，这个命令只有管理员可以使用。"
+    ]
     assert texts(await h.say("demo", "alice", "/event cancel 1")) == ["抱歉，这个命令只有管理员可以使用。"]
     assert texts(await h.say("demo", "alice", "/events")) == ["近期没有活动。"]
     assert await count_activities(h) == 0

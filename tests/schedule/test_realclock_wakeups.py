@@ -22,7 +22,9 @@ from bot.scheduler import At
 async def test_every_probe_fires_under_message_load(tmp_path: Path) -> None:
     settings = Settings()
     settings = settings.model_copy(
-        update={"storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"})}
+        update={
+            "storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"})
+        }
     )
     clock = SystemClock()
     adapter = ConsoleAdapter("console", clock=clock)

@@ -34,7 +34,10 @@ async def test_daily_post_fires_every_day_at_local_time(h: Harness) -> None:
     posted = await h.advance(3 * 86400)
     assert texts(posted) == ["早上好，今天也加油"] * 3
     assert [r["at"] for r in posted] == [
-        "2026-03-02T09:30:00+08:00", "2026-03-03T09:30:00+08:00", "2026-03-04T09:30:00+08:00"]
+        "2026-03-02T09:30:00+08:00",
+        "2026-03-03T09:30:00+08:00",
+        "2026-03-04T09:30:00+08:00",
+    ]
 
 
 async def test_weekly_chinese_form_and_english_reply(h: Harness) -> None:
@@ -132,7 +135,9 @@ async def test_deferred_post_survives_a_restart(h: Harness) -> None:
 
 
 async def test_quiet_off_and_show(h: Harness) -> None:
-    assert texts(await h.say("demo", "mod", "/quiet", **MOD)) == ["尚未设置静默时段。例如：/quiet 22:00-08:00"]
+    assert texts(await h.say("demo", "mod", "/quiet", **MOD)) == [
+        "尚未设置静默时段。例如：/quiet 22:00-08:00"
+    ]
     await h.say("demo", "mod", "/quiet 22:00-08:00", **MOD)
     assert texts(await h.say("demo", "mod", "/quiet", **MOD)) == ["当前静默时段：22:00-08:00。"]
     assert texts(await h.say("demo", "mod", "/quiet off", **MOD)) == ["已关闭静默时段。"]
@@ -192,7 +197,9 @@ async def test_cron_weekday_name_error(h: Harness) -> None:
 async def test_duplicate_schedule_is_refused(h: Harness) -> None:
     await h.say("demo", "mod", "/schedule add daily 09:00 hi", **MOD)
     out = await h.say("demo", "mod", "/schedule add 每天 9:00 hi", **MOD)
-    assert first_line(out) == ["本群已经有一条相同时间（每天 09:00）、相同内容的定时消息，可用 /schedule list 查看。"]
+    assert first_line(out) == [
+        "本群已经有一条相同时间（每天 09:00）、相同内容的定时消息，可用 /schedule list 查看。"
+    ]
     assert await count_rows(h) == 1
 
 

@@ -42,7 +42,10 @@ async def test_daily_topic_at_a_local_time_with_restart(h: Harness) -> None:
     first = await h.advance(86400)
     await h.restart()
     second = await h.advance(86400)
-    assert [r["at"] for r in sends(first + second)] == ["2026-03-02T20:00:00+08:00", "2026-03-03T20:00:00+08:00"]
+    assert [r["at"] for r in sends(first + second)] == [
+        "2026-03-02T20:00:00+08:00",
+        "2026-03-03T20:00:00+08:00",
+    ]
     bank = starter_topics("zh-CN")
     assert [t.split("：", 1)[1].split("\n")[0] for t in texts(first + second)] == list(bank[:2])
     assert texts(await h.say("demo", "mod", "/topic schedule off", **MOD)) == ["已关闭每日话题。"]
@@ -96,7 +99,9 @@ async def test_suggestion_approve_and_reject(h: Harness) -> None:
     assert replies["demo"]["text"] == "谢谢！你的话题投稿 #1 已交给管理员审核。"
     alert = replies["demo-mods"]
     assert alert["text"] == "@alice 投稿了话题 #1：\n最近看过最好看的电影？"
-    assert alert["buttons"] == [[{"text": "通过", "data": "topics:ok:1"}, {"text": "拒绝", "data": "topics:no:1"}]]
+    assert alert["buttons"] == [
+        [{"text": "通过", "data": "topics:ok:1"}, {"text": "拒绝", "data": "topics:no:1"}]
+    ]
     # A member pressing the button is refused; the moderator's press decides, once.
     await h.say("demo", "mod", "hi", **MOD)
     denied = await h.press("demo-mods", "alice", alert["id"], "topics:ok:1")
@@ -106,13 +111,17 @@ async def test_suggestion_approve_and_reject(h: Harness) -> None:
     again = await h.press("demo-mods", "mod", alert["id"], "topics:no:1")
     assert texts(again) == ["投稿 #1 已经处理过了。"]
     async with h.services.db.begin() as conn:
-        found = (await conn.execute(select(topics.c.source).where(topics.c.text == "最近看过最好看的电影？"))).all()
+        found = (
+            await conn.execute(select(topics.c.source).where(topics.c.text == "最近看过最好看的电影？"))
+        ).all()
     assert [r.source for r in found] == ["suggested"]
     await h.say("demo", "bob", "/topic suggest 不好的题目")
     rejected = await h.press("demo-mods", "mod", alert["id"], "topics:no:2")
     assert texts(rejected) == ["投稿 #2 已被 @mod 拒绝。"]
     async with h.services.db.begin() as conn:
-        statuses = (await conn.execute(select(topic_suggestions.c.status).order_by(topic_suggestions.c.id))).all()
+        statuses = (
+            await conn.execute(select(topic_suggestions.c.status).order_by(topic_suggestions.c.id))
+        ).all()
     assert [r.status for r in statuses] == ["approved", "rejected"]
 
 
@@ -123,17 +132,24 @@ async def test_member_cannot_manage_the_bank(h: Harness) -> None:
 
 async def test_bad_topic_input(h: Harness) -> None:
     assert first_line(await h.say("demo", "mod", "/topic add", **MOD)) == [
-        "话题内容是空的。例如：/topic add 这周最开心的一件事是什么？"]
+        "话题内容是空的。例如：/topic add 这周最开心的一件事是什么？"
+    ]
     assert first_line(await h.say("demo", "alice", "/topic suggest")) == [
-        "话题内容是空的。例如：/topic add 这周最开心的一件事是什么？"]
+        "话题内容是空的。例如：/topic add 这周最开心的一件事是什么？"
+    ]
     assert first_line(await h.say("demo", "mod", "/topic add " + "x" * 600, **MOD)) == [
-        "话题最多 500 个字，这条有 600 个字。"]
+        "话题最多 500 个字，这条有 600 个字。"
+    ]
     await h.say("demo", "mod", "/topic add 同一个问题", **MOD)
-    assert first_line(await h.say("demo", "mod", "/topic add 同一个问题", **MOD)) == ["话题库里已经有这个话题了。"]
+    assert first_line(await h.say("demo", "mod", "/topic add 同一个问题", **MOD)) == [
+        "话题库里已经有这个话题了。"
+    ]
     assert first_line(await h.say("demo", "mod", "/topic schedule 25:00", **MOD)) == [
-        "“25:00” 不是有效的时刻，请写成 09:00 或 20:30 这样。"]
+        "“25:00” 不是有效的时刻，请写成 09:00 或 20:30 这样。"
+    ]
     assert first_line(await h.say("demo", "alice", "/topic dance")) == [
-        "“dance” 不是 /topic 的操作。可用 suggest，管理员还可用 add、list、del、now、schedule。"]
+        "“dance” 不是 /topic 的操作。可用 suggest，管理员还可用 add、list、del、now、schedule。"
+    ]
 
 
 async def test_english_group_gets_the_english_bank(h: Harness) -> None:

@@ -40,7 +40,9 @@ def local(record: dict[str, Any]) -> str:
 
 
 def posts(week: list[dict[str, Any]], prefix: str, chat: str = "kiez") -> list[str]:
-    return [local(r) for r in week if r["action"] == "send" and r["chat"] == chat and r["text"].startswith(prefix)]
+    return [
+        local(r) for r in week if r["action"] == "send" and r["chat"] == chat and r["text"].startswith(prefix)
+    ]
 
 
 def test_no_errors(week: list[dict[str, Any]]) -> None:
@@ -49,8 +51,14 @@ def test_no_errors(week: list[dict[str, Any]]) -> None:
 
 def test_morning_post_keeps_local_time_across_dst(week: list[dict[str, Any]]) -> None:
     assert posts(week, "Guten Morgen") == [
-        "Tue 24 09:00", "Wed 25 09:00", "Thu 26 09:00", "Fri 27 09:00", "Sat 28 09:00",
-        "Sun 29 09:00", "Mon 30 09:00", "Tue 31 09:00",
+        "Tue 24 09:00",
+        "Wed 25 09:00",
+        "Thu 26 09:00",
+        "Fri 27 09:00",
+        "Sat 28 09:00",
+        "Sun 29 09:00",
+        "Mon 30 09:00",
+        "Tue 31 09:00",
     ]
     # The UTC offset changes on Sunday: the same local 09:00 is an hour earlier in UTC.
     offsets = {r["at"][11:13] for r in week if r["action"] == "send" and r["text"].startswith("Guten Morgen")}
@@ -63,15 +71,31 @@ def test_weekly_post_once_on_friday(week: list[dict[str, Any]]) -> None:
 
 def test_quiet_hours_defer_the_late_post_to_the_morning(week: list[dict[str, Any]]) -> None:
     late = posts(week, "Tomorrow's market")
-    assert late == ["Tue 24 08:00", "Wed 25 08:00", "Thu 26 08:00", "Fri 27 08:00", "Sat 28 08:00",
-                    "Sun 29 08:00", "Mon 30 08:00", "Tue 31 08:00"]
+    assert late == [
+        "Tue 24 08:00",
+        "Wed 25 08:00",
+        "Thu 26 08:00",
+        "Fri 27 08:00",
+        "Sat 28 08:00",
+        "Sun 29 08:00",
+        "Mon 30 08:00",
+        "Tue 31 08:00",
+    ]
 
 
 def test_daily_topic_every_evening_never_repeated(week: list[dict[str, Any]]) -> None:
-    topics = [r for r in week if r["action"] == "send" and r["text"].endswith("(Reply to this message to join in.)")]
+    topics = [
+        r for r in week if r["action"] == "send" and r["text"].endswith("(Reply to this message to join in.)")
+    ]
     assert [local(r) for r in topics] == [
-        "Mon 23 19:00", "Tue 24 19:00", "Wed 25 19:00", "Thu 26 19:00", "Fri 27 19:00", "Sat 28 19:00",
-        "Sun 29 19:00", "Mon 30 19:00",
+        "Mon 23 19:00",
+        "Tue 24 19:00",
+        "Wed 25 19:00",
+        "Thu 26 19:00",
+        "Fri 27 19:00",
+        "Sat 28 19:00",
+        "Sun 29 19:00",
+        "Mon 30 19:00",
     ]
     assert len({r["text"] for r in topics}) == len(topics)
 
@@ -82,16 +106,25 @@ def test_nothing_is_posted_twice_across_the_restarts(week: list[dict[str, Any]])
 
 
 def test_activity_timeline_and_waitlist(week: list[dict[str, Any]]) -> None:
-    timeline = [(local(r), r["text"].split("\n")[0]) for r in week if r["action"] == "send"
-                and "#1 Board games" in r["text"] and r["text"][0] in "⏳⏰🎉"]
+    timeline = [
+        (local(r), r["text"].split("\n")[0])
+        for r in week
+        if r["action"] == "send" and "#1 Board games" in r["text"] and r["text"][0] in "⏳⏰🎉"
+    ]
     assert timeline == [
         ("Wed 25 15:00", "⏳ 3 days to go: #1 Board games starts 2026-03-28 15:00. 2 signed up so far."),
         ("Fri 27 15:00", "⏳ Tomorrow: #1 Board games starts 2026-03-28 15:00. 2 signed up."),
         ("Sat 28 14:00", "⏰ In one hour: #1 Board games starts 2026-03-28 15:00."),
-        ("Sat 28 15:00", "🎉 #1 Board games is starting now! Send /here 1 to check in (until 2026-03-28 18:00)."),
+        (
+            "Sat 28 15:00",
+            "🎉 #1 Board games is starting now! Send /here 1 to check in (until 2026-03-28 18:00).",
+        ),
     ]
     texts = [r["text"] for r in week if r["action"] == "send"]
-    assert "#1 Board games is full; @Cleo is number 1 on the waitlist. I'll tell you when a place frees up." in texts
+    assert (
+        "#1 Board games is full; @Cleo is number 1 on the waitlist. I'll tell you when a place frees up."
+        in texts
+    )
     assert "@Cleo, a place freed up: you are in for #1 Board games!" in texts
     reminder = next(t for t in texts if t.startswith("⏰"))
     assert reminder.endswith("\n@Anna @Cleo")  # Ben left, Cleo was promoted
@@ -102,14 +135,25 @@ def test_activity_timeline_and_waitlist(week: list[dict[str, Any]]) -> None:
 
 
 def test_newcomer_onboarding_skips_what_she_already_did(week: list[dict[str, Any]]) -> None:
-    dora = [(local(r), r["text"].split("\n")[0]) for r in week if r["action"] == "send"
-            and r["text"].startswith(("@Dora", "Welcome to kiez, @Dora"))]
+    dora = [
+        (local(r), r["text"].split("\n")[0])
+        for r in week
+        if r["action"] == "send" and r["text"].startswith(("@Dora", "Welcome to kiez, @Dora"))
+    ]
     assert dora == [
-        ("Mon 23 09:00", "Welcome to kiez, @Dora! 👋 Please have a look at the rules with /rules, and say hello."),
+        (
+            "Mon 23 09:00",
+            "Welcome to kiez, @Dora! 👋 Please have a look at the rules with /rules, and say hello.",
+        ),
         # Day 1 (rules) skipped: she read them. Day 3 (introduce yourself) skipped: she spoke on Monday.
-        ("Tue 24 09:00", "@Dora Tip: send /checkin (or 签到) once a day to collect points and keep a streak."),
+        (
+            "Tue 24 09:00",
+            "@Dora Tip: send /checkin (or 签到) once a day to collect points and keep a streak.",
+        ),
         ("Sat 28 15:10", "@Dora is here at #1 Board games. Welcome!"),
         ("Sun 29 09:00", "@Dora You've been with us for a week — thank you! Your first week:"),
     ]
-    week_summary = next(r["text"] for r in week if r["action"] == "send" and r["text"].startswith("@Dora You've"))
+    week_summary = next(
+        r["text"] for r in week if r["action"] == "send" and r["text"].startswith("@Dora You've")
+    )
     assert week_summary.split("\n")[1:] == ["• topic replies: 1", "• activities attended: 1"]

@@ -19,8 +19,12 @@ async def test_default_welcome_mentions_the_newcomer(h: Harness) -> None:
 async def test_custom_template_rules_and_off(h: Harness) -> None:
     out = await h.say("demo", "mod", "/setrules 1. 友善交流\n2. 禁止广告", **MOD)
     assert texts(out) == ["群规已保存，/rules 可查看。"]
-    out = await h.say("demo", "mod", "/setwelcome 欢迎 {name} 来到 {group}！群规：\n{rules}\n{unknown} 保持原样", **MOD)
-    assert texts(out) == ["欢迎语已保存，预览：\n欢迎 mod 来到 demo！群规：\n1. 友善交流\n2. 禁止广告\n{unknown} 保持原样"]
+    out = await h.say(
+        "demo", "mod", "/setwelcome 欢迎 {name} 来到 {group}！群规：\n{rules}\n{unknown} 保持原样", **MOD
+    )
+    assert texts(out) == [
+        "欢迎语已保存，预览：\n欢迎 mod 来到 demo！群规：\n1. 友善交流\n2. 禁止广告\n{unknown} 保持原样"
+    ]
     out = await h.join("demo", "amy")
     assert texts(out) == ["欢迎 @amy 来到 demo！群规：\n1. 友善交流\n2. 禁止广告\n{unknown} 保持原样"]
     assert texts(await h.say("demo", "amy", "/rules")) == ["📜 群规：\n1. 友善交流\n2. 禁止广告"]
@@ -41,13 +45,17 @@ async def test_template_cannot_reach_attributes(h: Harness) -> None:
 
 async def test_welcome_bad_input(h: Harness) -> None:
     assert first_line(await h.say("demo", "mod", "/setwelcome", **MOD)) == [
-        "请在命令后写上欢迎语，例如：/setwelcome 欢迎 {name} 加入 {group}！{rules}"]
-    assert first_line(await h.say("demo", "mod", "/setrules", **MOD)) == ["请在命令后写上群规：/setrules 友善交流，禁止广告。"]
+        "请在命令后写上欢迎语，例如：/setwelcome 欢迎 {name} 加入 {group}！{rules}"
+    ]
+    assert first_line(await h.say("demo", "mod", "/setrules", **MOD)) == [
+        "请在命令后写上群规：/setrules 友善交流，禁止广告。"
+    ]
     assert texts(await h.say("demo", "alice", "/setrules 我说了算")) == ["抱歉，这个命令只有管理员可以使用。"]
     assert texts(await h.say("demo", "alice", "/setwelcome hi")) == ["抱歉，这个命令只有管理员可以使用。"]
     h.adapter.max_text_length = 4096
     assert first_line(await h.say("demo", "mod", "/setrules " + "规" * 5000, **MOD)) == [
-        "内容有 5000 个字，本平台一条消息最多 4096 个字。"]
+        "内容有 5000 个字，本平台一条消息最多 4096 个字。"
+    ]
     assert texts(await h.say("demo", "alice", "/rules")) == ["本群还没有写群规。"]
 
 

@@ -142,7 +142,6 @@ def upgrade() -> None:
             *extra,
         )
 
-
     op.create_table(
         "onboarding",
         sa.Column("group_id", sa.Integer, _group_fk(), primary_key=True),
