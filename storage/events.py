@@ -36,7 +36,9 @@ activities = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
-    Column("channel_id", String(128), nullable=False),
+    #: None when the channel is the group itself, so a platform chat-id change (Telegram group →
+    #: supergroup, which moves ``groups.scope_id``) carries the posts along.
+    Column("channel_id", String(128)),
     Column("thread_id", String(128)),
     Column("title", String(200), nullable=False),
     Column("description", Text, nullable=False, default=""),
@@ -87,7 +89,7 @@ class Activity:
 
     id: int
     group_id: int
-    channel_id: str
+    channel_id: str | None
     thread_id: str | None
     title: str
     description: str
@@ -175,7 +177,7 @@ class EventRepo:
         self,
         *,
         group_id: int,
-        channel_id: str,
+        channel_id: str | None,
         thread_id: str | None,
         title: str,
         description: str,

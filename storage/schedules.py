@@ -33,7 +33,9 @@ scheduled_posts = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
-    Column("channel_id", String(128), nullable=False),
+    #: None when the channel is the group itself, so a platform chat-id change (Telegram group →
+    #: supergroup, which moves ``groups.scope_id``) carries the posts along.
+    Column("channel_id", String(128)),
     Column("thread_id", String(128)),
     #: Canonical WHEN (``daily 09:00``, ``cron 0 9 * * 1-5``…): shown in lists, compared for duplicates.
     Column("when_text", String(64), nullable=False),
@@ -59,7 +61,7 @@ class ScheduledPost:
 
     id: int
     group_id: int
-    channel_id: str
+    channel_id: str | None
     thread_id: str | None
     when_text: str
     spec: dict[str, Any]
@@ -98,7 +100,7 @@ class ScheduleRepo:
         self,
         *,
         group_id: int,
-        channel_id: str,
+        channel_id: str | None,
         thread_id: str | None,
         when_text: str,
         spec: dict[str, Any],

@@ -101,7 +101,7 @@ async def _seed(app: App, count: int, rng: random.Random) -> None:
             {
                 "id": i,
                 "group_id": group.id,
-                "channel_id": "bench",
+                "channel_id": None,
                 "thread_id": None,
                 "when_text": f"daily {hour:02d}:{minute:02d}",
                 "spec": json.dumps(spec, sort_keys=True),

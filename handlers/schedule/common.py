@@ -82,6 +82,15 @@ def tz_of(group: Group) -> ZoneInfo:
     return zone(group.timezone)
 
 
+def channel_of(chat: ChatRef) -> str | None:
+    """The channel to remember for a planned post: None when it is the group's own chat.
+
+    Telegram gives a group a new id when it becomes a supergroup; the core moves ``scope_id`` along,
+    and a post that stored None follows it instead of aiming at the dead chat id.
+    """
+    return None if chat.channel_id == chat.scope_id else chat.channel_id
+
+
 def chat_of(
     services: Services, group: Group, channel_id: str | None, thread_id: str | None = None
 ) -> ChatRef:

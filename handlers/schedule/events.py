@@ -22,6 +22,7 @@ from bot.settings import SettingSpec, int_range
 from handlers.schedule.common import (
     award,
     bad_time,
+    channel_of,
     chat_of,
     check_length,
     defer_if_quiet,
@@ -246,7 +247,7 @@ async def _add(ctx: Context) -> None:
     st = plan(ctx.services)
     act = await st.events.add(
         group_id=ctx.group.id,
-        channel_id=ctx.chat.channel_id,
+        channel_id=channel_of(ctx.chat),
         thread_id=ctx.chat.thread_id,
         title=title,
         description=description,
@@ -467,7 +468,7 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
     st = plan(services)
     act = await st.events.add(
         group_id=group.id,
-        channel_id=group.scope_id,
+        channel_id=None,
         thread_id=None,
         title=t(group.language, "events.demo_title"),
         description=t(group.language, "events.demo_description"),

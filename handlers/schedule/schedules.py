@@ -21,6 +21,7 @@ from bot.settings import SettingSpec
 from handlers.schedule.common import (
     QUIET_KEY,
     bad_time,
+    channel_of,
     chat_of,
     check_length,
     defer_if_quiet,
@@ -206,7 +207,7 @@ async def _add(ctx: Context) -> None:
     st = plan(ctx.services)
     post = await st.schedules.add(
         group_id=ctx.group.id,
-        channel_id=ctx.chat.channel_id,
+        channel_id=channel_of(ctx.chat),
         thread_id=ctx.chat.thread_id,
         when_text=when.canonical,
         spec=spec_to_dict(when.spec),
@@ -330,7 +331,7 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
     )
     post = await plan(services).schedules.add(
         group_id=group.id,
-        channel_id=group.scope_id,
+        channel_id=None,
         thread_id=None,
         when_text=when.canonical,
         spec=spec_to_dict(when.spec),

@@ -22,6 +22,7 @@ from handlers.schedule.bank import starter_topics
 from handlers.schedule.common import (
     award,
     bad_time,
+    channel_of,
     chat_of,
     check_length,
     defer_if_quiet,
@@ -220,7 +221,7 @@ async def _schedule(ctx: Context, text: str) -> None:
     except TimeError as err:
         raise bad_time(ctx, err) from None
     hhmm = f"{at.hour:02d}:{at.minute:02d}"
-    await st.topics.set_daily(ctx.group.id, hhmm, ctx.chat.channel_id, ctx.chat.thread_id)
+    await st.topics.set_daily(ctx.group.id, hhmm, channel_of(ctx.chat), ctx.chat.thread_id)
     await plan_daily(ctx.services, ctx.group, hhmm)
     await ctx.reply(ctx.t("topics.schedule_set", time=hhmm))
 
@@ -336,7 +337,7 @@ async def topic_reply(ctx: Context) -> None:
 
 async def demo(services: Services, group: Group, members: list[Member]) -> None:
     """The console demo: a daily topic at 20:00."""
-    await plan(services).topics.set_daily(group.id, "20:00", group.scope_id, None)
+    await plan(services).topics.set_daily(group.id, "20:00", None, None)
     await plan_daily(services, group, "20:00")
 
 

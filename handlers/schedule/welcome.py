@@ -21,6 +21,7 @@ from bot.router import Band, Router
 from bot.scheduler import At
 from bot.settings import SettingSpec
 from handlers.schedule.common import (
+    channel_of,
     check_length,
     checked_in_since,
     defer_if_quiet,
@@ -118,7 +119,7 @@ async def on_join(ctx: Context) -> None:
             job_id(member.id, step),
             KIND,
             At(shift_days(ctx.now, days, ctx.zone) + delay),
-            {"group_id": group.id, "member_id": member.id, "step": step, "channel_id": ctx.chat.channel_id},
+            {"group_id": group.id, "member_id": member.id, "step": step, "channel_id": channel_of(ctx.chat)},
             group_id=group.id,
         )
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from bot.events import ChatMigrated
 from storage.schedules import scheduled_posts
 from tests.harness import Harness, sends, texts
 from tests.schedule.conftest import HarnessFactory
@@ -234,3 +235,25 @@ async def test_garbled_huge_when_is_answered_not_crashed(h: Harness) -> None:
     reply = texts(out)[0]
     assert reply.startswith("看不懂时间")
     assert len(reply) < 200  # the bad part is quoted as a short excerpt
+
+
+async def test_planned_posts_follow_a_chat_id_change(h: Harness) -> None:
+    # Telegram gives a group a new id when it becomes a supergroup; planned posts must follow it.
+    await h.say("-100", "mod", "/schedule add daily 09:30 早", **MOD)
+    await h.say("-100", "mod", "/topic schedule 20:00", **MOD)
+    event = ChatMigrated(
+        event_id="migrate-1",
+        at=h.now,
+        chat=h.adapter.group_chat("-100"),
+        new_scope_id="-200",
+        new_channel_id="-200",
+    )
+    assert h.app.dispatcher is not None
+    task = h.app.dispatcher.submit(event)
+    assert task is not None
+    await task
+    posted = sends(await h.advance(to="2026-03-02T21:00:00+08:00"))
+    assert [(r["chat"], r["text"].split("：")[0]) for r in posted] == [
+        ("-200", "早"),
+        ("-200", "💬 今日话题"),
+    ]
