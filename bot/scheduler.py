@@ -215,13 +215,17 @@ class Scheduler:
         self._services = services
         self._running = True
         now = self._clock.now()
-        for job in await self._repo.list():
-            if job.paused or job.next_run_at is None:
+        # Only ids and times at start: 100,000 jobs must be indexed within seconds, so the full row
+        # (trigger, payload) is read only for a job that has to be skipped.
+        for job_id, next_run_at in await self._repo.pending_index():
+            if next_run_at <= now and now - next_run_at > self.grace:
+                job = await self._repo.get(job_id)
+                if job is not None:
+                    await self._skip(job, now)
                 continue
-            if job.next_run_at <= now and now - job.next_run_at > self.grace:
-                await self._skip(job, now)
-                continue
-            self._index(job.id, job.next_run_at)
+            self._next[job_id] = next_run_at
+            self._heap.append((next_run_at, job_id))
+        heapq.heapify(self._heap)
         if not self._clock.is_virtual:
             self._aps = AsyncIOScheduler(timezone=UTC)
             self._aps.start()
