@@ -101,3 +101,14 @@ async def test_onboarding_survives_restart_and_respects_quiet_hours(h: Harness) 
         ("2026-03-03T08:00:00+08:00", "@owl 再次欢迎！这是本群的群规，供你参考："),
         ("2026-03-04T08:00:00+08:00", "@owl 小提示：每天发送 签到（或 /checkin）可以领积分、攒连续天数。"),
     ]
+
+
+async def test_private_onboarding(h: Harness) -> None:
+    await h.say("demo", "mod", "/set welcome.onboarding on", **MOD)
+    await h.say("demo", "mod", "/set welcome.onboarding_private on", **MOD)
+    await h.join("demo", "shy")
+    posted = sends(await h.advance(2 * 86400))
+    assert [(r.get("user"), r.get("chat"), r["text"]) for r in posted] == [
+        ("shy", None, "小提示：每天发送 签到（或 /checkin）可以领积分、攒连续天数。"),
+        ("shy", None, "大家都想认识你：来做个简单的自我介绍吧！"),
+    ]
