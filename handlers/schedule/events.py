@@ -405,7 +405,7 @@ async def here_cmd(ctx: Context) -> None:
         ctx.member,
         points,
         "event",
-        f"attended activity {act.id}",
+        ctx.t("events.reason_attended", id=act.id, title=act.title),
         chat=ctx.chat,
         counters={"events_attended": 1},
     )

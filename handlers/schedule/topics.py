@@ -297,7 +297,8 @@ async def decide(ctx: Context) -> None:
             author,
             points,
             "topic",
-            "topic suggestion approved",
+            # The ledger reason is shown to the member by /points: in the group's language.
+            services.i18n.t(group.language, "topics.reason_suggestion", id=sug.id),
             chat=services.directory.chat_for(group),
         )
     await ctx.reply(
@@ -331,7 +332,13 @@ async def topic_reply(ctx: Context) -> None:
         return
     points = int(await ctx.setting("topics.reply_points"))
     await award(
-        ctx.services, ctx.member, points, "topic", "topic reply", chat=ctx.chat, counters={"topic_replies": 1}
+        ctx.services,
+        ctx.member,
+        points,
+        "topic",
+        ctx.t("topics.reason_reply"),
+        chat=ctx.chat,
+        counters={"topic_replies": 1},
     )
 
 
