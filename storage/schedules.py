@@ -208,6 +208,27 @@ class ScheduleRepo:
             )
         return bool(result.rowcount)
 
+    async def export_member(self, group_id: int, user_id: str) -> dict[str, Any]:
+        """The posts a member planned."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(scheduled_posts.c.when_text, scheduled_posts.c.text).where(
+                        scheduled_posts.c.group_id == group_id, scheduled_posts.c.created_by == user_id
+                    )
+                )
+            ).all()
+        return {"scheduled_posts": [{"when": r.when_text, "text": r.text} for r in rows]}
+
+    async def forget_member(self, group_id: int, user_id: str) -> None:
+        """Forget who planned the posts; the posts stay with the group."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(scheduled_posts)
+                .where(scheduled_posts.c.group_id == group_id, scheduled_posts.c.created_by == user_id)
+                .values(created_by=None)
+            )
+
     async def count(self) -> int:
         """Every post row (the benchmark's check)."""
         async with self.db.begin() as conn:

@@ -107,6 +107,22 @@ class OnboardingRepo:
                 .values({column: now})
             )
 
+    async def export_member(self, member_id: int) -> dict[str, Any]:
+        """A member's onboarding progress."""
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(select(onboarding).where(onboarding.c.member_id == member_id))).all()
+        return {
+            "onboarding": [
+                {
+                    "joined_at": r.joined_at.isoformat(),
+                    "read_rules_at": r.read_rules_at.isoformat() if r.read_rules_at else None,
+                    "spoke_at": r.spoke_at.isoformat() if r.spoke_at else None,
+                    "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                }
+                for r in rows
+            ]
+        }
+
     async def forget(self, member_id: int) -> None:
         """Drop a member's onboarding rows."""
         async with self.db.begin() as conn:

@@ -275,6 +275,9 @@ async def _delete(ctx: Context) -> None:
     if not await plan(ctx.services).schedules.delete(ctx.group.id, post_id):
         raise BadArgument("schedule.err_unknown", id=post_id)
     await ctx.services.scheduler.cancel(job_id(post_id))
+    # A run waiting for quiet hours to end is its own job ("sched:<id>~<time>"); it goes too.
+    for deferred in await ctx.services.scheduler.list(job_id(post_id) + "~"):
+        await ctx.services.scheduler.cancel(deferred.id)
     await ctx.reply(ctx.t("schedule.deleted", id=post_id))
 
 
@@ -344,6 +347,16 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
         await plan_post(services, group, post)
 
 
+async def export(services: Services, member: Member) -> dict[str, object]:
+    """The posts a member (a moderator) planned."""
+    return await plan(services).schedules.export_member(member.group_id, member.user_id)
+
+
+async def forget(services: Services, member: Member) -> None:
+    """Keep the member's planned posts (they belong to the group) but forget who planned them."""
+    await plan(services).schedules.forget_member(member.group_id, member.user_id)
+
+
 async def startup(services: Services) -> None:
     """Register the job kind; the rows and jobs themselves are already in the database."""
     services.scheduler.register(KIND, run_post)
@@ -356,5 +369,7 @@ FEATURE = Feature(
         SettingSpec(QUIET_KEY, _quiet_setting, "", "quiet hours HH:MM-HH:MM in which automated posts wait"),
     ],
     startup=startup,
+    export_member_data=export,
+    delete_member_data=forget,
     demo=demo,
 )

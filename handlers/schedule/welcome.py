@@ -294,6 +294,11 @@ async def startup(services: Services) -> None:
     st.pending = set(await st.repo.active())
 
 
+async def export(services: Services, member: Member) -> dict[str, object]:
+    """A member's onboarding progress."""
+    return await _state(services).repo.export_member(member.id)
+
+
 async def forget(services: Services, member: Member) -> None:
     """Forget a member's onboarding."""
     await _state(services).repo.forget(member.id)
@@ -313,6 +318,7 @@ FEATURE = Feature(
         SettingSpec("welcome.onboarding_private", bool, False, "send onboarding nudges privately"),
     ],
     startup=startup,
+    export_member_data=export,
     delete_member_data=forget,
     demo=demo,
 )
