@@ -128,7 +128,20 @@ def next_fire(trigger: Trigger, after: datetime, previous: datetime | None = Non
         return trigger.at.astimezone(UTC) if previous is None and trigger.at > after else None
     aps = aps_trigger(trigger)
     result = aps.get_next_fire_time(previous, after + timedelta(microseconds=1))
+    # APScheduler 3 fires a cron time twice when a DST fall-back repeats it (02:30 on the autumn
+    # night in Europe/Berlin); cron, and every member, expects it once: skip the second pass.
+    # As in cron, jobs with a wildcard hour (hourly, every N minutes) keep running through it.
+    fixed_hours = isinstance(trigger, Cron) and trigger.hour != "*"
+    while result is not None and fixed_hours and _repeated_wall_time(result):
+        # Ask afresh from one second after it, in UTC: handing APScheduler the folded time as
+        # ``previous`` returns that same time again.
+        result = aps.get_next_fire_time(None, result.astimezone(UTC) + timedelta(seconds=1))
     return result.astimezone(UTC) if result else None
+
+
+def _repeated_wall_time(local: datetime) -> bool:
+    """True for the second occurrence of a wall time that a DST fall-back repeats."""
+    return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
 
 
 class Scheduler:

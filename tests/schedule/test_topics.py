@@ -7,6 +7,7 @@ from sqlalchemy import select
 from handlers.schedule.bank import starter_topics
 from storage.topics import topic_replies, topic_suggestions, topics
 from tests.harness import Harness, sends, texts
+from tests.schedule.conftest import HarnessFactory
 
 MOD = {"role": "moderator"}
 
@@ -156,3 +157,12 @@ async def test_english_group_gets_the_english_bank(h: Harness) -> None:
     await h.say("en", "mod", "/lang en", **MOD)
     out = await h.say("en", "alice", "/topic")
     assert texts(out) == [f"💬 Today's topic: {starter_topics('en')[0]}\n(Reply to this message to join in.)"]
+
+
+async def test_daily_topic_once_on_the_night_the_clocks_go_back(make_harness: HarnessFactory) -> None:
+    # 02:30 happens twice in Berlin on 25 October 2026; the scheduler itself posts it once.
+    async with make_harness(clock="2026-10-24T12:00:00+02:00") as h:
+        await h.say("berlin", "mod", "/set timezone Europe/Berlin", **MOD)
+        await h.say("berlin", "mod", "/topic schedule 02:30", **MOD)
+        posted = sends(await h.advance(2 * 86400))
+    assert [r["at"] for r in posted] == ["2026-10-25T02:30:00+02:00", "2026-10-26T03:30:00+02:00"]
