@@ -209,7 +209,8 @@ async def event_cmd(ctx: Context) -> None:
         await _info(ctx)
         return
     if sub not in ("add", "添加", "新增", "cancel", "取消"):
-        raise BadArgument("events.err_sub", part=excerpt(ctx.args[0]))
+        # Any member can reach this: the reply does not quote what they typed (see topics.err_sub).
+        raise BadArgument("events.err_sub")
     if not await is_moderator(ctx):
         await refuse(ctx)
         return

@@ -182,7 +182,7 @@ async def test_bad_event_input_writes_nothing(h: Harness) -> None:
         "/event add 观影夜 | 明天 20:00 | 2h | | 十": "人数上限 “十” 必须是不小于 1 的整数（不限人数就不写）。",
         "/event add a | b | c | d | e | f": "分段太多（6 段），最多用 | 分成五段：标题 | 开始时间 | 时长 | 介绍 | 人数上限。",
         "/event add " + "长" * 101 + " | 明天 20:00": "标题最多 100 个字，这个有 101 个字。",
-        "/event frobnicate": "“frobnicate” 不是 /event 的操作，可用 add、info、cancel。",
+        "/event frobnicate": "/event 没有这个操作，可用 add、info、cancel。",
     }
     for command, reply in cases.items():
         assert first_line(await h.say("demo", "mod", command, **MOD)) == [reply], command

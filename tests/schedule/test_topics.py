@@ -149,7 +149,7 @@ async def test_bad_topic_input(h: Harness) -> None:
         "“25:00” 不是有效的时刻，请写成 09:00 或 20:30 这样。"
     ]
     assert first_line(await h.say("demo", "alice", "/topic dance")) == [
-        "“dance” 不是 /topic 的操作。可用 suggest，管理员还可用 add、list、del、now、schedule。"
+        "/topic 没有这个操作。可用 suggest，管理员还可用 add、list、del、now、schedule。"
     ]
 
 
