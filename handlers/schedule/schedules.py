@@ -17,7 +17,7 @@ from bot.messages import OutgoingMessage
 from bot.roles import Role
 from bot.router import Router
 from bot.scheduler import At, Cron, Trigger, next_fire
-from bot.settings import SettingSpec
+from bot.settings import SettingSpec, int_range
 from handlers.schedule.common import (
     QUIET_KEY,
     bad_time,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KIND = "schedule-post"
+MAX_KEY = "schedule.max_posts"
 _URGENT = {"urgent", "紧急", "--urgent", "!"}
 _OFF = {"off", "关", "关闭", "none", "无"}
 
@@ -205,6 +206,9 @@ async def _add(ctx: Context) -> None:
         raise BadArgument("schedule.err_no_text")
     check_length(ctx, text)
     st = plan(ctx.services)
+    limit = int(await ctx.setting(MAX_KEY))
+    if len(await st.schedules.for_group(ctx.group.id)) >= limit:
+        raise BadArgument("schedule.err_too_many", limit=limit)
     post = await st.schedules.add(
         group_id=ctx.group.id,
         channel_id=channel_of(ctx.chat),
@@ -367,6 +371,7 @@ FEATURE = Feature(
     router=router,
     settings=[
         SettingSpec(QUIET_KEY, _quiet_setting, "", "quiet hours HH:MM-HH:MM in which automated posts wait"),
+        SettingSpec(MAX_KEY, int_range(1, 10_000), 100, "live scheduled posts a group may have"),
     ],
     startup=startup,
     export_member_data=export,

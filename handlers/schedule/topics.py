@@ -316,7 +316,7 @@ async def decide(ctx: Context) -> None:
 async def topic_reply(ctx: Context) -> None:
     """A reply to a topic post: points, at most ``topics.reply_cap`` per member and topic."""
     message = ctx.message
-    if message is None or not message.reply_to or ctx.group is None or ctx.member is None:
+    if message is None or message.edited or not message.reply_to or ctx.group is None or ctx.member is None:
         return
     st = plan(ctx.services)
     known = st.topic_messages.get(ctx.group.id)

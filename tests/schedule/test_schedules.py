@@ -257,3 +257,42 @@ async def test_planned_posts_follow_a_chat_id_change(h: Harness) -> None:
         ("-200", "早"),
         ("-200", "💬 今日话题"),
     ]
+
+
+async def test_per_group_limit_on_scheduled_posts(h: Harness) -> None:
+    await h.say("demo", "mod", "/set schedule.max_posts 2", **MOD)
+    await h.say("demo", "mod", "/schedule add daily 09:00 a", **MOD)
+    await h.say("demo", "mod", "/schedule add daily 10:00 b", **MOD)
+    out = await h.say("demo", "mod", "/schedule add daily 11:00 c", **MOD)
+    assert first_line(out) == [
+        "本群的定时消息已达上限 2 条，请先删除一些（/schedule list、/schedule del 编号）。"
+    ]
+    assert await count_rows(h) == 2
+
+
+async def test_an_edited_reply_does_not_count_again(h: Harness) -> None:
+    from dataclasses import replace
+
+    from sqlalchemy import select as sel
+
+    from bot.events import MessageEvent
+    from storage.topics import topic_replies
+
+    topic = sends(await h.say("demo", "alice", "/topic"))[0]["id"]
+    await h.say("demo", "bob", "first", reply_to=topic, id="r1")
+    original = MessageEvent(
+        event_id="edit-r1",
+        at=h.now,
+        chat=h.adapter.group_chat("demo"),
+        sender=h.adapter.user("bob"),
+        message_id="r1",
+        text="first, edited",
+        reply_to=topic,
+    )
+    assert h.app.dispatcher is not None
+    task = h.app.dispatcher.submit(replace(original, edited=True))
+    assert task is not None
+    await task
+    async with h.services.db.begin() as conn:
+        counted = (await conn.execute(sel(topic_replies.c.count))).scalar_one()
+    assert counted == 1
