@@ -250,6 +250,9 @@ class Scheduler:
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
+        if self._draining is not None and not self._draining.done():
+            # Let the job in hand finish (the loop stops after it) before the database closes.
+            await self._draining
         self._next.clear()
         self._heap.clear()
 
