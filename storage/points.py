@@ -284,6 +284,8 @@ class ActivityCredit:
     points: int
     messages: int
     at: datetime
+    #: The group's activity-points cap per local day, re-checked against the ledger at flush.
+    daily_cap: int
 
 
 # Checkin rewards arrive itemized from the handler; the callable keeps storage free of the rules.
@@ -385,7 +387,9 @@ class PointsRepo:
         await conn.execute(points_ledger.insert(), rows)
         return Posting(member_id, balance, earned_before, earned)
 
-    async def _counters(self, conn: AsyncConnection, group_id: int, member_id: int, day: date) -> dict[str, int]:
+    async def _counters(
+        self, conn: AsyncConnection, group_id: int, member_id: int, day: date
+    ) -> dict[str, int]:
         rows = (
             await conn.execute(
                 select(member_counters.c.key, member_counters.c.value).where(
@@ -458,9 +462,7 @@ class PointsRepo:
             )
         return tuple(new)
 
-    async def _bump(
-        self, conn: AsyncConnection, group_id: int, member_id: int, key: str, by: int
-    ) -> None:
+    async def _bump(self, conn: AsyncConnection, group_id: int, member_id: int, key: str, by: int) -> None:
         stmt = dialect_insert(conn, member_counters)
         stmt = stmt.on_conflict_do_update(
             index_elements=["group_id", "member_id", "key"],
@@ -595,9 +597,7 @@ class PointsRepo:
             return Outcome(exc.status, detail={"sent": sent - amount, "cap": daily_cap})
         return Outcome("ok", posting)
 
-    async def leaderboard(
-        self, group_id: int, since: date | None, limit: int = 10
-    ) -> list[tuple[int, int]]:
+    async def leaderboard(self, group_id: int, since: date | None, limit: int = 10) -> list[tuple[int, int]]:
         """``(member_id, earned)`` by points earned since local day ``since`` (None: all time).
 
         Ties go to whoever reached the total first: the lower id of their last earning row.
@@ -980,7 +980,6 @@ class PointsRepo:
         self,
         credits: Sequence[ActivityCredit],
         *,
-        daily_cap: int,
         badge_rules: Sequence[AutoRule] = (),
     ) -> list[Posting]:
         """Persist a batch of activity in one transaction; the daily cap is re-checked here.
@@ -1009,7 +1008,7 @@ class PointsRepo:
                             )
                         ).scalar_one()
                     )
-                    points = max(0, min(points, daily_cap - already))
+                    points = max(0, min(points, c.daily_cap - already))
                 posting = await self._post(
                     conn,
                     c.group_id,
@@ -1019,7 +1018,9 @@ class PointsRepo:
                     day=c.day,
                 )
                 new = await self._grant_due(conn, c.group_id, c.member_id, badge_rules, c.at, c.day)
-                out.append(Posting(c.member_id, posting.balance, posting.earned_before, posting.earned_after, new))
+                out.append(
+                    Posting(c.member_id, posting.balance, posting.earned_before, posting.earned_after, new)
+                )
         return out
 
     # --- shop ---------------------------------------------------------------------------------
@@ -1054,7 +1055,8 @@ class PointsRepo:
         async with self.db.begin() as conn:
             rows = (await conn.execute(stmt.order_by(shop_items.c.cost, shop_items.c.id))).all()
         return [
-            ShopItem(int(r.id), r.name, int(r.cost), int(r.stock), r.per_member_limit, bool(r.active)) for r in rows
+            ShopItem(int(r.id), r.name, int(r.cost), int(r.stock), r.per_member_limit, bool(r.active))
+            for r in rows
         ]
 
     async def remove_item(self, group_id: int, item_id: int) -> bool:
@@ -1062,7 +1064,11 @@ class PointsRepo:
         async with self.db.begin() as conn:
             result = await conn.execute(
                 update(shop_items)
-                .where(shop_items.c.group_id == group_id, shop_items.c.id == item_id, shop_items.c.active.is_(True))
+                .where(
+                    shop_items.c.group_id == group_id,
+                    shop_items.c.id == item_id,
+                    shop_items.c.active.is_(True),
+                )
                 .values(active=False)
             )
         return bool(result.rowcount)
@@ -1141,7 +1147,12 @@ class PointsRepo:
         return Outcome(
             "ok",
             posting,
-            {"redemption": int(redemption_id), "item": item.name, "cost": int(item.cost), "stock": int(item.stock) - 1},
+            {
+                "redemption": int(redemption_id),
+                "item": item.name,
+                "cost": int(item.cost),
+                "stock": int(item.stock) - 1,
+            },
         )
 
     async def redemptions(self, group_id: int, *, open_only: bool, limit: int = 20) -> list[Redemption]:
@@ -1156,9 +1167,7 @@ class PointsRepo:
         async with self.db.begin() as conn:
             rows = (await conn.execute(stmt.order_by(shop_redemptions.c.id.desc()).limit(limit))).all()
         return [
-            Redemption(
-                int(r.id), int(r.item_id), r.name, r.member_id, int(r.cost), r.at, r.status, r.done_at
-            )
+            Redemption(int(r.id), int(r.item_id), r.name, r.member_id, int(r.cost), r.at, r.status, r.done_at)
             for r in rows
         ]
 
@@ -1185,7 +1194,9 @@ class PointsRepo:
                     .where(shop_redemptions.c.id == redemption_id)
                 )
             ).one()
-        return Redemption(int(r.id), int(r.item_id), r.name, r.member_id, int(r.cost), r.at, r.status, r.done_at)
+        return Redemption(
+            int(r.id), int(r.item_id), r.name, r.member_id, int(r.cost), r.at, r.status, r.done_at
+        )
 
     # --- referrals ----------------------------------------------------------------------------
 
@@ -1194,7 +1205,9 @@ class PointsRepo:
         if invitee_id == inviter_id:
             return False
         async with self.db.begin() as conn:
-            stmt = dialect_insert(conn, referrals).on_conflict_do_nothing(index_elements=["group_id", "invitee_id"])
+            stmt = dialect_insert(conn, referrals).on_conflict_do_nothing(
+                index_elements=["group_id", "invitee_id"]
+            )
             result = await conn.execute(
                 stmt,
                 {
@@ -1264,7 +1277,9 @@ class PointsRepo:
         async with self.db.begin() as conn:
             row = (
                 await conn.execute(
-                    select(referrals).where(referrals.c.group_id == group_id, referrals.c.invitee_id == invitee_id)
+                    select(referrals).where(
+                        referrals.c.group_id == group_id, referrals.c.invitee_id == invitee_id
+                    )
                 )
             ).first()
             if row is None or row.state not in ("pending", "credited") or at - row.joined_at > window:
@@ -1309,7 +1324,10 @@ class PointsRepo:
 
             async def rows(stmt: Any) -> list[dict[str, Any]]:
                 return [
-                    {k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in r._mapping.items()}
+                    {
+                        k: (v.isoformat() if isinstance(v, date | datetime) else v)
+                        for k, v in r._mapping.items()
+                    }
                     for r in (await conn.execute(stmt)).all()
                 ]
 
@@ -1331,7 +1349,13 @@ class PointsRepo:
                     .order_by(points_ledger.c.id)
                 ),
                 "checkins": await rows(
-                    select(checkins.c.day, checkins.c.streak, checkins.c.rank, checkins.c.points, checkins.c.makeup)
+                    select(
+                        checkins.c.day,
+                        checkins.c.streak,
+                        checkins.c.rank,
+                        checkins.c.points,
+                        checkins.c.makeup,
+                    )
                     .where(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
                     .order_by(checkins.c.day)
                 ),
@@ -1346,9 +1370,14 @@ class PointsRepo:
                     )
                 ),
                 "redemptions": await rows(
-                    select(shop_redemptions.c.item_id, shop_redemptions.c.cost, shop_redemptions.c.at,
-                           shop_redemptions.c.status)
-                    .where(shop_redemptions.c.group_id == group_id, shop_redemptions.c.member_id == member_id)
+                    select(
+                        shop_redemptions.c.item_id,
+                        shop_redemptions.c.cost,
+                        shop_redemptions.c.at,
+                        shop_redemptions.c.status,
+                    ).where(
+                        shop_redemptions.c.group_id == group_id, shop_redemptions.c.member_id == member_id
+                    )
                 ),
             }
 

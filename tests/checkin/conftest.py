@@ -75,11 +75,19 @@ class World:
 
 async def make_world(db: Database, names: list[str], tz: str = "Asia/Shanghai") -> World:
     group = await GroupRepo(db).get_or_create(
-        platform="console", adapter="console", scope_id="demo", title="demo", timezone=tz, language="zh-CN", now=T0
+        platform="console",
+        adapter="console",
+        scope_id="demo",
+        title="demo",
+        timezone=tz,
+        language="zh-CN",
+        now=T0,
     )
     repo = MemberRepo(db)
     members = {
-        n: await repo.upsert(group_id=group.id, user_id=n, display_name=n, username=None, is_bot=False, now=T0)
+        n: await repo.upsert(
+            group_id=group.id, user_id=n, display_name=n, username=None, is_bot=False, now=T0
+        )
         for n in names
     }
     return World(db, group, members)

@@ -11,7 +11,11 @@ from tests.checkin.conftest import T0, World
 
 RULES = CheckinRules()
 D0 = date(2026, 3, 2)
-STREAK_RULES = [("streak_7", "checkin_streak", 7), ("first_message", "messages", 1), ("recruiter", "invites", 1)]
+STREAK_RULES = [
+    ("streak_7", "checkin_streak", 7),
+    ("first_message", "messages", 1),
+    ("recruiter", "invites", 1),
+]
 
 
 def items(streak: int, rank: int) -> list[tuple[str, int]]:
@@ -34,11 +38,19 @@ async def test_checkin_once_per_day_with_streak_and_rank(world: World) -> None:
     bob = await r.checkin(world.group.id, world.id("bob"), day=D0, at=T0, itemize=items)
     assert bob.rank == 2 and bob.posting is not None and bob.posting.balance == 13
     second = await r.checkin(
-        world.group.id, world.id("alice"), day=D0 + timedelta(days=1), at=T0 + timedelta(days=1), itemize=items
+        world.group.id,
+        world.id("alice"),
+        day=D0 + timedelta(days=1),
+        at=T0 + timedelta(days=1),
+        itemize=items,
     )
     assert second.streak == 2 and second.posting is not None and second.posting.balance == 15 + 12 + 5
     gap = await r.checkin(
-        world.group.id, world.id("alice"), day=D0 + timedelta(days=3), at=T0 + timedelta(days=3), itemize=items
+        world.group.id,
+        world.id("alice"),
+        day=D0 + timedelta(days=3),
+        at=T0 + timedelta(days=3),
+        itemize=items,
     )
     assert gap.streak == 1
     assert (await r.balance(world.group.id, world.id("alice"))) == (15 + 17 + 15, 47)
@@ -63,7 +75,12 @@ async def test_streak_badge_awarded_exactly_once(world: World) -> None:
     got: list[str] = []
     for n in range(10):
         out = await r.checkin(
-            gid, mid, day=D0 + timedelta(days=n), at=T0 + timedelta(days=n), itemize=items, badge_rules=STREAK_RULES
+            gid,
+            mid,
+            day=D0 + timedelta(days=n),
+            at=T0 + timedelta(days=n),
+            itemize=items,
+            badge_rules=STREAK_RULES,
         )
         assert out.posting is not None
         got.extend(out.posting.new_badges)
@@ -128,7 +145,9 @@ async def test_transfer_rules(world: World) -> None:
     over = await r.transfer(gid, a, b, 60, at=T0, day=D0, daily_cap=200)
     assert over.status == "over_cap" and over.detail["sent"] == 150
     assert (await r.transfer(gid, a, b, 50, at=T0, day=D0, daily_cap=200)).ok
-    assert (await r.transfer(gid, a, b, 101, at=T0, day=D0 + timedelta(days=1), daily_cap=200)).status == "not_enough"
+    assert (
+        await r.transfer(gid, a, b, 101, at=T0, day=D0 + timedelta(days=1), daily_cap=200)
+    ).status == "not_enough"
     assert await r.balance(gid, a) == (100, 300)
     # Incoming transfers are not "earned": bob's level and rank do not move.
     assert await r.balance(gid, b) == (200, 0)
@@ -183,7 +202,12 @@ async def test_referral_credit_and_clawback(world: World) -> None:
     assert not await r.record_invite(gid, invitee, other, at=T0)  # referred once only
     assert await r.pending_invitees() == {(gid, invitee)}
     paid = await r.credit_referral(gid, invitee, 20, at=T0, day=D0, badge_rules=STREAK_RULES)
-    assert paid is not None and paid.member_id == inviter and paid.balance == 20 and paid.new_badges == ("recruiter",)
+    assert (
+        paid is not None
+        and paid.member_id == inviter
+        and paid.balance == 20
+        and paid.new_badges == ("recruiter",)
+    )
     assert await r.credit_referral(gid, invitee, 20, at=T0, day=D0) is None
     back = await r.settle_leave(gid, invitee, at=T0 + timedelta(days=3), day=D0, window=timedelta(days=7))
     assert back is not None and back.balance == 0
@@ -191,7 +215,9 @@ async def test_referral_credit_and_clawback(world: World) -> None:
     # Leaving after the window keeps the reward.
     assert await r.record_invite(gid, other, inviter, at=T0)
     await r.credit_referral(gid, other, 20, at=T0, day=D0)
-    assert await r.settle_leave(gid, other, at=T0 + timedelta(days=8), day=D0, window=timedelta(days=7)) is None
+    assert (
+        await r.settle_leave(gid, other, at=T0 + timedelta(days=8), day=D0, window=timedelta(days=7)) is None
+    )
     assert (await r.balance(gid, inviter))[0] == 20
     await assert_ledger_matches(r)
 
@@ -201,14 +227,12 @@ async def test_activity_flush_respects_daily_cap_and_counts_messages(world: Worl
 
     r = world.repo
     gid, a = world.group.id, world.id("alice")
-    out = await r.flush_activity(
-        [ActivityCredit(gid, a, D0, 15, 40, T0)], daily_cap=20, badge_rules=STREAK_RULES
-    )
+    out = await r.flush_activity([ActivityCredit(gid, a, D0, 15, 40, T0, 20)], badge_rules=STREAK_RULES)
     assert out[0].balance == 15 and out[0].new_badges == ("first_message",)
-    out = await r.flush_activity([ActivityCredit(gid, a, D0, 15, 10, T0)], daily_cap=20, badge_rules=STREAK_RULES)
+    out = await r.flush_activity([ActivityCredit(gid, a, D0, 15, 10, T0, 20)], badge_rules=STREAK_RULES)
     assert out[0].balance == 20 and out[0].new_badges == ()
     assert (await r.counters(gid, a, D0))["messages"] == 50
-    out = await r.flush_activity([ActivityCredit(gid, a, D0 + timedelta(days=1), 3, 1, T0)], daily_cap=20)
+    out = await r.flush_activity([ActivityCredit(gid, a, D0 + timedelta(days=1), 3, 1, T0, 20)])
     assert out[0].balance == 23
     await assert_ledger_matches(r)
 
@@ -238,5 +262,10 @@ async def test_export_and_delete_member(world: World) -> None:
     assert len(data["ledger"]) == 2 and data["badges"][0]["badge_key"] == "first_message"
     await r.delete_member(gid, a)
     assert await r.export_member(gid, a) == {
-        "balance": [], "ledger": [], "checkins": [], "badges": [], "counters": [], "redemptions": []
+        "balance": [],
+        "ledger": [],
+        "checkins": [],
+        "badges": [],
+        "counters": [],
+        "redemptions": [],
     }

@@ -109,7 +109,9 @@ def upgrade() -> None:
     op.create_table(
         "referrals",
         sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("invitee_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "invitee_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+        ),
         _member("inviter_id"),
         sa.Column("joined_at", UTCDateTime(), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
