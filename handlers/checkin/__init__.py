@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.feature import Feature
-
 from handlers.checkin import activity as _activity  # registers the listener and join/leave hooks
 from handlers.checkin.api import FEATURE_NAME, CheckinState, award, bump_counter, day_of, rules_for, state
 from handlers.checkin.badges import DEFAULT_BADGES, build_badges
@@ -21,7 +20,6 @@ from storage.points import PointsRepo
 
 if TYPE_CHECKING:
     from bot.services import Services
-
     from storage.models import Group, Member
 
 __all__ = ["FEATURE", "award", "bump_counter"]

@@ -12,9 +12,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.context import Context
-from bot.router import Band
-
 from bot.events import MemberJoined, MemberLeft
+from bot.router import Band
 from handlers.checkin.api import PendingActivity, announce, day_of, rules_for, state, user_ref
 from handlers.checkin.commands import router
 from handlers.checkin.rules import ActivityState, activity_award, fold_text

@@ -23,6 +23,8 @@ def text_grid(year: int, month: int, days: Mapping[date, bool], today: date, wee
     Each cell is the day number and a mark, so the grid stays readable in proportional fonts
     (WeChat, QQ) where column alignment cannot be trusted.
     """
+    # A day before the member's first check-in this month is not "missed": they were not here yet.
+    start = min(days, default=today)
     lines = [" ".join(weekdays)]
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
         cells = []
@@ -32,7 +34,7 @@ def text_grid(year: int, month: int, days: Mapping[date, bool], today: date, wee
                 continue
             if d in days:
                 mark = MADE_UP if days[d] else CHECKED
-            elif d < today:
+            elif start < d < today:
                 mark = MISSED
             else:
                 mark = FUTURE
@@ -56,6 +58,7 @@ def render_png(
     from matplotlib.patches import Rectangle
 
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    start = min(days, default=today)
     fig = Figure(figsize=(5.6, 1.2 + 0.8 * len(weeks)), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.02, 0.96, 0.84))
@@ -71,7 +74,7 @@ def render_png(
                 continue
             if d in days:
                 color = "#f4b942" if days[d] else "#4caf50"
-            elif d < today:
+            elif start < d < today:
                 color = "#eeeeee"
             else:
                 color = "#ffffff"

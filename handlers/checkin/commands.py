@@ -9,13 +9,12 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from bot.adapter import Capability
 from bot.args import BadArgument, UsageError, resolve_member
 from bot.context import Context
-from bot.router import Router
-
-from bot.adapter import Capability
 from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
+from bot.router import Router
 from handlers.checkin.api import announce, day_of, rules_for, state, user_ref
 from handlers.checkin.badges import find_badge
 from handlers.checkin.calendar_view import render_png, text_grid

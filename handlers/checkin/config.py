@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.settings import SettingSpec, int_range
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.settings import SettingSpec, int_range
 from handlers.checkin.badges import DEFAULT_BADGES, BadgeConfig
 from handlers.checkin.rules import (
     DEFAULT_TIERS,
