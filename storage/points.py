@@ -329,7 +329,7 @@ class PointsRepo:
         ).one()
         balance, earned = int(before.balance), int(before.earned)
         earned_before = earned
-        rows = []
+        rows: list[dict[str, Any]] = []
         for e in entries:
             if e.delta == 0:
                 continue
@@ -1143,7 +1143,8 @@ class PointsRepo:
             limit = item.per_member_limit if item is not None else None
             return Outcome(exc.status, detail={"limit": limit})
         except InsufficientPoints as exc:
-            return Outcome("not_enough", detail={"cost": int(item.cost), "balance": exc.balance})
+            cost = int(item.cost) if item is not None else 0
+            return Outcome("not_enough", detail={"cost": cost, "balance": exc.balance})
         return Outcome(
             "ok",
             posting,

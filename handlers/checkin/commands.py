@@ -511,11 +511,13 @@ async def shop(ctx: Context) -> None:
         return
     lines = [ctx.t("checkin.shop.title")]
     for i in items:
-        limit = ctx.t("checkin.shop.limit", limit=i.per_member_limit) if i.per_member_limit else ""
-        stock = (
+        limit_text = ctx.t("checkin.shop.limit", limit=i.per_member_limit) if i.per_member_limit else ""
+        stock_text = (
             ctx.t("checkin.shop.stock", stock=i.stock) if i.stock > 0 else ctx.t("checkin.shop.sold_out_tag")
         )
-        lines.append(ctx.t("checkin.shop.row", id=i.id, name=i.name, cost=i.cost, stock=stock, limit=limit))
+        lines.append(
+            ctx.t("checkin.shop.row", id=i.id, name=i.name, cost=i.cost, stock=stock_text, limit=limit_text)
+        )
     lines.append(ctx.t("checkin.shop.hint"))
     await ctx.reply("\n".join(lines))
 
