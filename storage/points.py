@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     and_,
+    bindparam,
     delete,
     func,
     select,
@@ -154,6 +155,15 @@ referrals = Table(
     Column("amount", BigInteger, nullable=False, default=0),
     Column("credited_at", UTCDateTime()),
 )
+
+
+#: Counters kept in ``member_counters``; the rest are derived from check-ins and balances.
+STORED_COUNTER_KEYS = frozenset({"messages", "invites", "events_attended", "topic_replies"})
+ALL_COUNTER_KEYS = STORED_COUNTER_KEYS | {"checkin_streak", "checkin_total", "points_earned"}
+
+
+#: Members per statement in a batch flush: far below SQLite's bound-parameter limit.
+_CHUNK = 400
 
 
 class InsufficientPoints(Exception):
@@ -313,30 +323,73 @@ class PointsRepo:
         actor_id: int | None = None,
         ref: str | None = None,
     ) -> Posting:
-        """Apply ``entries`` to one member: ledger rows and the balance, guarded against < 0."""
-        await upsert(
-            conn,
-            points_balances,
-            {"group_id": group_id, "member_id": member_id, "balance": 0, "earned": 0, "updated_at": at},
-            keys=("group_id", "member_id"),
-        )
-        before = (
-            await conn.execute(
-                select(points_balances.c.balance, points_balances.c.earned).where(
-                    points_balances.c.group_id == group_id, points_balances.c.member_id == member_id
-                )
+        """Apply ``entries`` to one member: ledger rows and the balance, guarded against < 0.
+
+        The common case is two statements: the guarded UPDATE … RETURNING and the ledger insert.
+        The guard in the WHERE clause is what holds under concurrency: a parallel spend that got
+        there first makes the UPDATE match nothing, and the operation rolls back.
+        """
+        live = [e for e in entries if e.delta != 0]
+        key = (points_balances.c.group_id == group_id, points_balances.c.member_id == member_id)
+        if not live:
+            row = (
+                await conn.execute(select(points_balances.c.balance, points_balances.c.earned).where(*key))
+            ).first()
+            balance, earned = (int(row.balance), int(row.earned)) if row else (0, 0)
+            return Posting(member_id, balance, earned, earned)
+        total = sum(e.delta for e in live)
+        earned_delta = sum(e.delta for e in live if e.earns)
+        guarded = (
+            update(points_balances)
+            .where(*key, points_balances.c.balance + total >= 0)
+            .values(
+                balance=points_balances.c.balance + total,
+                earned=points_balances.c.earned + earned_delta,
+                updated_at=at,
             )
-        ).one()
-        balance, earned = int(before.balance), int(before.earned)
-        earned_before = earned
+            .returning(points_balances.c.balance, points_balances.c.earned)
+        )
+        if total >= 0:
+            # A credit cannot fail the guard: insert-or-add in one statement, first posting or not.
+            credit = dialect_insert(conn, points_balances).values(
+                group_id=group_id, member_id=member_id, balance=total, earned=earned_delta, updated_at=at
+            )
+            credit = credit.on_conflict_do_update(
+                index_elements=["group_id", "member_id"],
+                set_={
+                    "balance": points_balances.c.balance + total,
+                    "earned": points_balances.c.earned + earned_delta,
+                    "updated_at": at,
+                },
+            ).returning(points_balances.c.balance, points_balances.c.earned)
+            after: Any = (await conn.execute(credit)).one()
+        else:
+            after = (await conn.execute(guarded)).first()
+        if after is None:
+            current = (await conn.execute(select(points_balances.c.balance).where(*key))).scalar()
+            if current is not None:
+                raise InsufficientPoints(int(current))
+            if total < 0:
+                raise InsufficientPoints(0)
+            # First posting for this member: create the row, then apply through the same guard.
+            await upsert(
+                conn,
+                points_balances,
+                {"group_id": group_id, "member_id": member_id, "balance": 0, "earned": 0, "updated_at": at},
+                keys=("group_id", "member_id"),
+            )
+            after = (await conn.execute(guarded)).first()
+            if after is None:
+                raise InsufficientPoints(0)
+        start = int(after.balance) - total
+        running = start
         rows: list[dict[str, Any]] = []
-        for e in entries:
-            if e.delta == 0:
-                continue
-            balance += e.delta
-            if balance < 0:
-                raise InsufficientPoints(balance - e.delta)
-            earned += e.delta if e.earns else 0
+        for e in live:
+            running += e.delta
+            if running < 0:
+                # Only possible when a credit and a larger debit come in one call; the final
+                # balance was fine but the ledger would show a negative step. Refuse it whole.
+                raise InsufficientPoints(start)
             rows.append(
                 {
                     "group_id": group_id,
@@ -349,81 +402,59 @@ class PointsRepo:
                     "ref": ref,
                     "at": at,
                     "day": day,
-                    "balance_after": balance,
+                    "balance_after": running,
                 }
             )
-        if not rows:
-            return Posting(member_id, balance, earned_before, earned)
-        total = balance - int(before.balance)
-        earned_delta = earned - earned_before
-        # The guard in the WHERE clause is what holds under concurrency: a parallel spend that got
-        # there first makes this match nothing, and the read above is only for the reply.
-        result = await conn.execute(
-            update(points_balances)
-            .where(
-                points_balances.c.group_id == group_id,
-                points_balances.c.member_id == member_id,
-                points_balances.c.balance + total >= 0,
-            )
-            .values(
-                balance=points_balances.c.balance + total,
-                earned=points_balances.c.earned + earned_delta,
-                updated_at=at,
-            )
-            .returning(points_balances.c.balance, points_balances.c.earned)
-        )
-        after = result.first()
-        if after is None:
-            raise InsufficientPoints(int(before.balance))
-        if int(after.balance) != balance:
-            # Someone else moved this balance between our read and write (PostgreSQL, read
-            # committed): rewrite the running balances so the ledger still adds up exactly.
-            shift = int(after.balance) - balance
-            for r in rows:
-                r["balance_after"] += shift
-            balance = int(after.balance)
-            earned_before = int(after.earned) - earned_delta
-            earned = int(after.earned)
         await conn.execute(points_ledger.insert(), rows)
-        return Posting(member_id, balance, earned_before, earned)
+        return Posting(member_id, int(after.balance), int(after.earned) - earned_delta, int(after.earned))
 
     async def _counters(
-        self, conn: AsyncConnection, group_id: int, member_id: int, day: date
+        self,
+        conn: AsyncConnection,
+        group_id: int,
+        member_id: int,
+        day: date,
+        wanted: set[str],
+        known: Mapping[str, int],
     ) -> dict[str, int]:
-        rows = (
-            await conn.execute(
-                select(member_counters.c.key, member_counters.c.value).where(
-                    member_counters.c.group_id == group_id, member_counters.c.member_id == member_id
-                )
-            )
-        ).all()
-        counters = {r.key: int(r.value) for r in rows}
-        last = (
-            await conn.execute(
-                select(checkins.c.day, checkins.c.streak)
-                .where(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
-                .order_by(checkins.c.day.desc())
-                .limit(1)
-            )
-        ).first()
-        counters["checkin_streak"] = int(last.streak) if last and last.day >= day - timedelta(days=1) else 0
-        counters["checkin_total"] = int(
-            (
+        """The counters in ``wanted``, reading only those the caller does not already know."""
+        counters = dict(known)
+        missing = wanted - set(counters)
+        stored = missing & STORED_COUNTER_KEYS
+        if stored:
+            rows = (
                 await conn.execute(
-                    select(func.count())
-                    .select_from(checkins)
+                    select(member_counters.c.key, member_counters.c.value).where(
+                        member_counters.c.group_id == group_id,
+                        member_counters.c.member_id == member_id,
+                        member_counters.c.key.in_(sorted(stored)),
+                    )
+                )
+            ).all()
+            counters.update({r.key: int(r.value) for r in rows})
+        if "checkin_streak" in missing:
+            last = (
+                await conn.execute(
+                    select(checkins.c.day, checkins.c.streak)
                     .where(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
+                    .order_by(checkins.c.day.desc())
+                    .limit(1)
                 )
-            ).scalar_one()
-        )
-        earned = (
-            await conn.execute(
-                select(points_balances.c.earned).where(
-                    points_balances.c.group_id == group_id, points_balances.c.member_id == member_id
-                )
+            ).first()
+            counters["checkin_streak"] = (
+                int(last.streak) if last and last.day >= day - timedelta(days=1) else 0
             )
-        ).scalar()
-        counters["points_earned"] = int(earned or 0)
+        if "checkin_total" in missing:
+            counters["checkin_total"] = await self._checkin_total(conn, group_id, member_id)
+        if "points_earned" in missing:
+            earned = (
+                await conn.execute(
+                    select(points_balances.c.earned).where(
+                        points_balances.c.group_id == group_id, points_balances.c.member_id == member_id
+                    )
+                )
+            ).scalar()
+            counters["points_earned"] = int(earned or 0)
         return counters
 
     async def _grant_due(
@@ -434,11 +465,21 @@ class PointsRepo:
         rules: Sequence[AutoRule],
         at: datetime,
         day: date,
+        *,
+        affected: Iterable[str] | None = None,
+        known: Mapping[str, int] | None = None,
     ) -> tuple[str, ...]:
-        """Award every automatic badge the member now qualifies for and does not hold yet."""
+        """Award every automatic badge the member now qualifies for and does not hold yet.
+
+        ``affected`` names the counters this operation can have moved: only their rules are
+        evaluated, since every other counter was evaluated when it last changed.
+        """
+        if affected is not None:
+            moved = set(affected)
+            rules = [r for r in rules if r[1] in moved]
         if not rules:
             return ()
-        counters = await self._counters(conn, group_id, member_id, day)
+        counters = await self._counters(conn, group_id, member_id, day, {r[1] for r in rules}, known or {})
         due = [key for key, counter, threshold in rules if counters.get(counter, 0) >= threshold]
         if not due:
             return ()
@@ -446,7 +487,9 @@ class PointsRepo:
             (
                 await conn.execute(
                     select(member_badges.c.badge_key).where(
-                        member_badges.c.group_id == group_id, member_badges.c.member_id == member_id
+                        member_badges.c.group_id == group_id,
+                        member_badges.c.member_id == member_id,
+                        member_badges.c.badge_key.in_(due),
                     )
                 )
             ).scalars()
@@ -493,7 +536,16 @@ class PointsRepo:
             posting = await self._post(
                 conn, group_id, member_id, entries, at=at, day=day, reason=reason, actor_id=actor_id, ref=ref
             )
-            new = await self._grant_due(conn, group_id, member_id, badge_rules, at, day)
+            new = await self._grant_due(
+                conn,
+                group_id,
+                member_id,
+                badge_rules,
+                at,
+                day,
+                affected={"points_earned", *(counters or {})},
+                known={"points_earned": posting.earned_after},
+            )
         return Posting(posting.member_id, posting.balance, posting.earned_before, posting.earned_after, new)
 
     async def balance(self, group_id: int, member_id: int) -> tuple[int, int]:
@@ -680,22 +732,18 @@ class PointsRepo:
         """
         try:
             async with self.db.begin() as conn:
-                existing = await self._checkin_row(conn, group_id, member_id, day)
-                if existing is not None:
-                    return existing
-                prev = (
+                # One round trip for everything the claim needs to know (scalar subqueries).
+                mine = and_(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
+
+                def on(d: date, column: Any) -> Any:
+                    return select(column).where(mine, checkins.c.day == d).scalar_subquery()
+
+                facts = (
                     await conn.execute(
-                        select(checkins.c.streak).where(
-                            checkins.c.group_id == group_id,
-                            checkins.c.member_id == member_id,
-                            checkins.c.day == day - timedelta(days=1),
-                        )
-                    )
-                ).scalar()
-                streak = int(prev or 0) + 1
-                rank = 1 + int(
-                    (
-                        await conn.execute(
+                        select(
+                            on(day, checkins.c.streak).label("streak"),
+                            on(day, checkins.c.rank).label("rank"),
+                            on(day - timedelta(days=1), checkins.c.streak).label("prev"),
                             select(func.count())
                             .select_from(checkins)
                             .where(
@@ -703,9 +751,23 @@ class PointsRepo:
                                 checkins.c.day == day,
                                 checkins.c.makeup.is_(False),
                             )
+                            .scalar_subquery()
+                            .label("taken"),
+                            select(func.count())
+                            .select_from(checkins)
+                            .where(mine)
+                            .scalar_subquery()
+                            .label("total"),
                         )
-                    ).scalar_one()
-                )
+                    )
+                ).one()
+                if facts.streak is not None:
+                    return CheckinOutcome(
+                        False, day, int(facts.streak), facts.rank, total_checkins=int(facts.total)
+                    )
+                streak = int(facts.prev) + 1 if facts.prev is not None else 1
+                rank = int(facts.taken) + 1
+                total = int(facts.total) + 1
                 items: list[tuple[str, int]] = [(k, int(a)) for k, a in itemize(streak, rank)]
                 await conn.execute(
                     checkins.insert().values(
@@ -728,8 +790,20 @@ class PointsRepo:
                     day=day,
                     ref=f"checkin:{day.isoformat()}",
                 )
-                new = await self._grant_due(conn, group_id, member_id, badge_rules, at, day)
-                total = await self._checkin_total(conn, group_id, member_id)
+                new = await self._grant_due(
+                    conn,
+                    group_id,
+                    member_id,
+                    badge_rules,
+                    at,
+                    day,
+                    affected=("checkin_streak", "checkin_total", "points_earned"),
+                    known={
+                        "checkin_streak": streak,
+                        "checkin_total": total,
+                        "points_earned": posting.earned_after,
+                    },
+                )
         except IntegrityError:
             async with self.db.begin() as conn:
                 existing = await self._checkin_row(conn, group_id, member_id, day)
@@ -923,12 +997,12 @@ class PointsRepo:
         """Add ``by`` to a member counter and award any badge that now applies."""
         async with self.db.begin() as conn:
             await self._bump(conn, group_id, member_id, key, by)
-            return await self._grant_due(conn, group_id, member_id, badge_rules, at, day)
+            return await self._grant_due(conn, group_id, member_id, badge_rules, at, day, affected=(key,))
 
     async def counters(self, group_id: int, member_id: int, day: date) -> dict[str, int]:
         """Every counter a badge rule can name, for progress displays."""
         async with self.db.begin() as conn:
-            return await self._counters(conn, group_id, member_id, day)
+            return await self._counters(conn, group_id, member_id, day, set(ALL_COUNTER_KEYS), {})
 
     async def badges_of(self, group_id: int, member_id: int) -> dict[str, datetime]:
         """The member's badge keys with when each was awarded."""
@@ -982,46 +1056,204 @@ class PointsRepo:
         *,
         badge_rules: Sequence[AutoRule] = (),
     ) -> list[Posting]:
-        """Persist a batch of activity in one transaction; the daily cap is re-checked here.
+        """Persist a batch of activity in one transaction, in a fixed handful of statements.
 
-        The in-memory limiter on the hot path forgets its counts on restart; this sum over the
-        ledger is what really holds the cap.
+        The daily cap is re-checked here against the ledger: the in-memory limiter on the hot path
+        forgets its counts on restart, this sum does not. Returns one posting per credit, in order.
         """
         out: list[Posting] = []
-        if not credits:
-            return out
         async with self.db.begin() as conn:
-            for c in credits:
-                if c.messages:
-                    await self._bump(conn, c.group_id, c.member_id, "messages", c.messages)
-                points = c.points
-                if points > 0:
-                    already = int(
-                        (
-                            await conn.execute(
-                                select(func.coalesce(func.sum(points_ledger.c.delta), 0)).where(
-                                    points_ledger.c.group_id == c.group_id,
-                                    points_ledger.c.member_id == c.member_id,
-                                    points_ledger.c.day == c.day,
-                                    points_ledger.c.kind == "activity",
-                                )
-                            )
-                        ).scalar_one()
-                    )
-                    points = max(0, min(points, c.daily_cap - already))
-                posting = await self._post(
-                    conn,
-                    c.group_id,
-                    c.member_id,
-                    [Entry(points, "activity", True)],
-                    at=c.at,
-                    day=c.day,
-                )
-                new = await self._grant_due(conn, c.group_id, c.member_id, badge_rules, c.at, c.day)
-                out.append(
-                    Posting(c.member_id, posting.balance, posting.earned_before, posting.earned_after, new)
-                )
+            for i in range(0, len(credits), _CHUNK):
+                out.extend(await self._flush_chunk(conn, credits[i : i + _CHUNK], badge_rules))
         return out
+
+    async def _flush_chunk(
+        self, conn: AsyncConnection, credits: Sequence[ActivityCredit], badge_rules: Sequence[AutoRule]
+    ) -> list[Posting]:
+        member_ids = sorted({c.member_id for c in credits})
+        group_ids = sorted({c.group_id for c in credits})
+        counted = [
+            {"group_id": c.group_id, "member_id": c.member_id, "key": "messages", "value": c.messages}
+            for c in credits
+            if c.messages
+        ]
+        if counted:
+            stmt = dialect_insert(conn, member_counters)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["group_id", "member_id", "key"],
+                set_={"value": member_counters.c.value + stmt.excluded.value},
+            )
+            await conn.execute(stmt, counted)
+        claiming = [c for c in credits if c.points > 0]
+        granted: dict[tuple[int, int, date], int] = {}
+        if claiming:
+            already = {
+                (int(r.group_id), int(r.member_id), r.day): int(r.total)
+                for r in (
+                    await conn.execute(
+                        select(
+                            points_ledger.c.group_id,
+                            points_ledger.c.member_id,
+                            points_ledger.c.day,
+                            func.sum(points_ledger.c.delta).label("total"),
+                        )
+                        .where(
+                            points_ledger.c.group_id.in_(group_ids),
+                            points_ledger.c.member_id.in_(sorted({c.member_id for c in claiming})),
+                            points_ledger.c.day.in_(sorted({c.day for c in claiming})),
+                            points_ledger.c.kind == "activity",
+                        )
+                        .group_by(points_ledger.c.group_id, points_ledger.c.member_id, points_ledger.c.day)
+                    )
+                ).all()
+            }
+            for c in claiming:
+                k = (c.group_id, c.member_id, c.day)
+                room = c.daily_cap - already.get(k, 0) - granted.get(k, 0)
+                pts = max(0, min(c.points, room))
+                if pts:
+                    granted[k] = granted.get(k, 0) + pts
+        per_member: dict[tuple[int, int], int] = {}
+        for (gid, mid, _day), pts in granted.items():
+            per_member[(gid, mid)] = per_member.get((gid, mid), 0) + pts
+        if per_member:
+            first = min(c.at for c in credits)
+            await conn.execute(
+                dialect_insert(conn, points_balances).on_conflict_do_nothing(
+                    index_elements=["group_id", "member_id"]
+                ),
+                [
+                    {"group_id": g, "member_id": m, "balance": 0, "earned": 0, "updated_at": first}
+                    for g, m in per_member
+                ],
+            )
+            last = max(c.at for c in credits)
+            await conn.execute(
+                update(points_balances)
+                .where(
+                    points_balances.c.group_id == bindparam("g"),
+                    points_balances.c.member_id == bindparam("m"),
+                )
+                .values(
+                    balance=points_balances.c.balance + bindparam("d"),
+                    earned=points_balances.c.earned + bindparam("d"),
+                    updated_at=bindparam("at"),
+                ),
+                [{"g": g, "m": m, "d": d, "at": last} for (g, m), d in per_member.items()],
+            )
+        balances = {
+            (int(r.group_id), int(r.member_id)): (int(r.balance), int(r.earned))
+            for r in (
+                await conn.execute(
+                    select(
+                        points_balances.c.group_id,
+                        points_balances.c.member_id,
+                        points_balances.c.balance,
+                        points_balances.c.earned,
+                    ).where(
+                        points_balances.c.group_id.in_(group_ids), points_balances.c.member_id.in_(member_ids)
+                    )
+                )
+            ).all()
+        }
+        # Ledger rows with running balances: a member's credits (one per local day) in order.
+        running = {k: balances[k][0] - d for k, d in per_member.items()}
+        ledger_rows: list[dict[str, Any]] = []
+        for c in credits:
+            pts = granted.pop((c.group_id, c.member_id, c.day), 0)
+            if not pts:
+                continue
+            mk = (c.group_id, c.member_id)
+            running[mk] += pts
+            ledger_rows.append(
+                {
+                    "group_id": c.group_id,
+                    "member_id": c.member_id,
+                    "delta": pts,
+                    "earned": pts,
+                    "kind": "activity",
+                    "reason": None,
+                    "actor_id": None,
+                    "ref": None,
+                    "at": c.at,
+                    "day": c.day,
+                    "balance_after": running[mk],
+                }
+            )
+        if ledger_rows:
+            await conn.execute(points_ledger.insert(), ledger_rows)
+        new_badges = await self._grant_batch(conn, credits, balances, badge_rules)
+        out: list[Posting] = []
+        for c in credits:
+            mk = (c.group_id, c.member_id)
+            bal, earned = balances.get(mk, (0, 0))
+            before = earned - per_member.pop(mk, 0)
+            out.append(Posting(c.member_id, bal, before, earned, tuple(new_badges.pop(mk, ()))))
+        return out
+
+    async def _grant_batch(
+        self,
+        conn: AsyncConnection,
+        credits: Sequence[ActivityCredit],
+        balances: Mapping[tuple[int, int], tuple[int, int]],
+        badge_rules: Sequence[AutoRule],
+    ) -> dict[tuple[int, int], list[str]]:
+        """Badges a flush can unlock (message counts, points earned), checked for the whole batch."""
+        rules = [r for r in badge_rules if r[1] in ("messages", "points_earned")]
+        if not rules:
+            return {}
+        keys = sorted({(c.group_id, c.member_id) for c in credits})
+        member_ids = sorted({m for _, m in keys})
+        group_ids = sorted({g for g, _ in keys})
+        messages = {
+            (int(r.group_id), int(r.member_id)): int(r.value)
+            for r in (
+                await conn.execute(
+                    select(
+                        member_counters.c.group_id, member_counters.c.member_id, member_counters.c.value
+                    ).where(
+                        member_counters.c.group_id.in_(group_ids),
+                        member_counters.c.member_id.in_(member_ids),
+                        member_counters.c.key == "messages",
+                    )
+                )
+            ).all()
+        }
+        due: dict[tuple[int, int], list[str]] = {}
+        for k in keys:
+            values = {"messages": messages.get(k, 0), "points_earned": balances.get(k, (0, 0))[1]}
+            hits = [key for key, counter, threshold in rules if values[counter] >= threshold]
+            if hits:
+                due[k] = hits
+        if not due:
+            return {}
+        owned = {
+            (int(r.group_id), int(r.member_id), r.badge_key)
+            for r in (
+                await conn.execute(
+                    select(
+                        member_badges.c.group_id, member_badges.c.member_id, member_badges.c.badge_key
+                    ).where(
+                        member_badges.c.group_id.in_(group_ids),
+                        member_badges.c.member_id.in_(sorted({m for _, m in due})),
+                        member_badges.c.badge_key.in_(sorted({b for hits in due.values() for b in hits})),
+                    )
+                )
+            ).all()
+        }
+        new = {k: [b for b in hits if (k[0], k[1], b) not in owned] for k, hits in due.items()}
+        new = {k: v for k, v in new.items() if v}
+        at = max(c.at for c in credits)
+        if new:
+            await conn.execute(
+                member_badges.insert(),
+                [
+                    {"group_id": g, "member_id": m, "badge_key": b, "awarded_at": at}
+                    for (g, m), badges in new.items()
+                    for b in badges
+                ],
+            )
+        return new
 
     # --- shop ---------------------------------------------------------------------------------
 
@@ -1267,7 +1499,16 @@ class PointsRepo:
                 day=day,
                 ref=f"invitee:{invitee_id}",
             )
-            new = await self._grant_due(conn, group_id, int(inviter), badge_rules, at, day)
+            new = await self._grant_due(
+                conn,
+                group_id,
+                int(inviter),
+                badge_rules,
+                at,
+                day,
+                affected=("invites", "points_earned"),
+                known={"points_earned": posting.earned_after},
+            )
         return Posting(int(inviter), posting.balance, posting.earned_before, posting.earned_after, new)
 
     async def settle_leave(
