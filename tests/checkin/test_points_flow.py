@@ -306,3 +306,18 @@ async def test_member_data_export_and_forget(tmp_path: Path) -> None:
         await feature.delete_member_data(h.services, member)
         assert (await feature.export_member_data(h.services, member))["ledger"] == []
         assert await state(h.services).repo.balance(gid, mid) == (0, 0)
+
+
+async def test_demo_seeds_history_that_adds_up(tmp_path: Path) -> None:
+    from bot.demo import seed_demo
+
+    async with Harness(tmp_path) as h:
+        await seed_demo(h.services, h.adapter, "demo")
+        assert h.adapter.take() == []  # seeding is silent
+        me = texts(await h.say("demo", "alice", "我的"))[0]
+        assert "连续签到" in me and "积分余额 0" not in me
+        shop = texts(await h.say("demo", "alice", "商城"))[0]
+        assert "群主签名照" in shop
+        board = texts(await h.say("demo", "alice", "/rank all"))[0]
+        assert board.count("分") >= 6
+        await ledger_adds_up(h)
