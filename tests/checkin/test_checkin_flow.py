@@ -28,8 +28,8 @@ def expected(streak: int, rank: int = 1) -> int:
     return sum(i.amount for i in itemize(streak, rank, CheckinRules()))
 
 
-async def test_first_checkin_reply_is_itemized_and_second_is_refused(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_first_checkin_reply_is_itemized_and_second_is_refused(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         first = texts(await h.say("demo", "alice", "签到"))
         assert first == [
             "✅ 签到成功！今日第 1 位，连续 1 天\n  · 签到 +10\n  · 前三奖励 +5\n合计 15 分，余额 15 分"
@@ -41,8 +41,8 @@ async def test_first_checkin_reply_is_itemized_and_second_is_refused(tmp_path: P
         assert await balance(h, "alice") == 15
 
 
-async def test_a_month_with_gaps_makeup_milestone_and_midnight(tmp_path: Path) -> None:
-    async with Harness(tmp_path, clock="2026-03-01T09:00:00+08:00") as h:
+async def test_a_month_with_gaps_makeup_milestone_and_midnight(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, clock="2026-03-01T09:00:00+08:00") as h:
         total = 0
         streak = 0
         # Days 1–7: the milestone at 7 and the 七日之约 badge.
@@ -106,8 +106,8 @@ async def test_a_month_with_gaps_makeup_milestone_and_midnight(tmp_path: Path) -
         await ledger_adds_up(h)
 
 
-async def test_makeup_limits_and_cost(tmp_path: Path) -> None:
-    async with Harness(tmp_path, clock="2026-04-01T09:00:00+08:00") as h:
+async def test_makeup_limits_and_cost(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, clock="2026-04-01T09:00:00+08:00") as h:
         await h.say("demo", "alice", "签到")
         await h.advance(2 * 86400)
         out = texts(await h.say("demo", "alice", "补签"))
@@ -121,9 +121,9 @@ async def test_makeup_limits_and_cost(tmp_path: Path) -> None:
         await ledger_adds_up(h)
 
 
-async def test_new_york_group_across_the_dst_change(tmp_path: Path) -> None:
+async def test_new_york_group_across_the_dst_change(tmp_path: Path, db_url: str) -> None:
     config = {"bot": {"timezone": "America/New_York"}}
-    async with Harness(tmp_path, clock="2026-03-07T23:30:00-05:00", config=config) as h:
+    async with Harness(tmp_path, db_url=db_url, clock="2026-03-07T23:30:00-05:00", config=config) as h:
         assert "连续 1 天" in texts(await h.say("ny", "alice", "签到"))[0]
         await h.advance(3600)  # 00:30 EST on the 8th: a new local day
         assert "连续 2 天" in texts(await h.say("ny", "alice", "签到"))[0]
@@ -135,16 +135,16 @@ async def test_new_york_group_across_the_dst_change(tmp_path: Path) -> None:
         assert "连续 3 天" in texts(await h.say("ny", "alice", "签到"))[0]
 
 
-async def test_day_start_setting_moves_the_boundary(tmp_path: Path) -> None:
-    async with Harness(tmp_path, clock="2026-03-02T03:00:00+08:00") as h:
+async def test_day_start_setting_moves_the_boundary(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, clock="2026-03-02T03:00:00+08:00") as h:
         await h.say("demo", "max", "/set checkin.day_start 04:00", role="moderator")
         await h.say("demo", "alice", "签到")  # 03:00 still belongs to March 1st
         await h.advance(2 * 3600)  # 05:00: March 2nd has begun
         assert "连续 2 天" in texts(await h.say("demo", "alice", "签到"))[0]
 
 
-async def test_hundred_concurrent_duplicate_checkins_credit_once(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_hundred_concurrent_duplicate_checkins_credit_once(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         tasks = [h.adapter.message("demo", "alice", "/checkin") for _ in range(100)]
         await asyncio.gather(*tasks)
         assert h.app.dispatcher is not None
@@ -156,17 +156,17 @@ async def test_hundred_concurrent_duplicate_checkins_credit_once(tmp_path: Path)
         await ledger_adds_up(h)
 
 
-async def test_calendar_without_images_is_text_only(tmp_path: Path) -> None:
+async def test_calendar_without_images_is_text_only(tmp_path: Path, db_url: str) -> None:
     caps = frozenset(c for c in Capability if c is not Capability.IMAGES)
-    async with Harness(tmp_path, capabilities=caps) as h:
+    async with Harness(tmp_path, db_url=db_url, capabilities=caps) as h:
         await h.say("demo", "alice", "签到")
         out = await h.say("demo", "alice", "/checkin calendar")
         assert "image" not in out[-1]
         assert " 2✅" in out[-1]["text"]
 
 
-async def test_english_group_and_bad_subcommand(tmp_path: Path) -> None:
-    async with Harness(tmp_path, config={"bot": {"language": "en"}}) as h:
+async def test_english_group_and_bad_subcommand(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, config={"bot": {"language": "en"}}) as h:
         out = texts(await h.say("demo", "alice", "/checkin"))[0]
         assert out.startswith("✅ Checked in! #1 today, streak 1 days")
         assert "early-bird bonus +5" in out
@@ -175,8 +175,8 @@ async def test_english_group_and_bad_subcommand(tmp_path: Path) -> None:
         assert texts(await h.say("demo", "alice", "/makeup"))[0].startswith("Nothing to repair")
 
 
-async def test_restart_keeps_checkins(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_restart_keeps_checkins(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "alice", "签到")
         await h.restart()
         assert "已经签过" in texts(await h.say("demo", "alice", "签到"))[0]

@@ -39,8 +39,8 @@ async def setup_members(h: Harness) -> None:
     await h.say("demo", "max", "/points give @alice 100 welcome", role="moderator")
 
 
-async def test_points_shows_balance_and_last_five(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_points_shows_balance_and_last_five(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await setup_members(h)
         out = texts(await h.say("demo", "alice", "积分"))[0]
         lines = out.split("\n")
@@ -49,8 +49,8 @@ async def test_points_shows_balance_and_last_five(tmp_path: Path) -> None:
         assert len(lines) == 4
 
 
-async def test_moderator_give_take_history_and_level_up(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_moderator_give_take_history_and_level_up(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "bob", "hi")
         out = texts(await h.say("demo", "max", "/points give @bob 60 helpful", role="moderator"))
         assert out == ["已给 @bob 加 60 分，余额 60。", "🎉 恭喜 @bob\n升到了 Lv.1！"]
@@ -61,8 +61,8 @@ async def test_moderator_give_take_history_and_level_up(tmp_path: Path) -> None:
         assert await balance(h, "bob") == 50
 
 
-async def test_member_cannot_use_moderator_subcommands(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_member_cannot_use_moderator_subcommands(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await setup_members(h)
         rows = await ledger_rows(h)
         denied = "抱歉，这个命令只有管理员可以使用。"
@@ -78,8 +78,8 @@ async def test_member_cannot_use_moderator_subcommands(tmp_path: Path) -> None:
         assert await ledger_rows(h) == rows
 
 
-async def test_transfer_and_its_refusals(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_transfer_and_its_refusals(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await setup_members(h)
         await h.say("demo", "bob2", "hi", name="Robert")
         await h.say("demo", "bob3", "hi", name="Robert")
@@ -121,8 +121,8 @@ async def test_transfer_and_its_refusals(tmp_path: Path) -> None:
         await ledger_adds_up(h)
 
 
-async def test_rank_periods_ties_and_bad_period(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_rank_periods_ties_and_bad_period(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "alice", "签到")  # 15, first
         await h.say("demo", "bob", "签到")  # 13
         await h.say("demo", "carol", "签到")  # 11
@@ -144,8 +144,8 @@ async def test_rank_periods_ties_and_bad_period(tmp_path: Path) -> None:
         ]
 
 
-async def test_badges_listed_awarded_once_granted_and_revoked(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_badges_listed_awarded_once_granted_and_revoked(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "alice", "hello everyone")
         await h.flush()
         first = texts(h.adapter.take())
@@ -171,8 +171,8 @@ async def test_badges_listed_awarded_once_granted_and_revoked(tmp_path: Path) ->
         assert texts(await h.say("demo", "max", "/badge give @alice streak_7"))[0].startswith("用法：")
 
 
-async def test_award_and_bump_counter_api_for_other_features(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_award_and_bump_counter_api_for_other_features(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "carol", "hi")
         _gid, mid = await ids(h, "carol")
         member = await h.services.members.get(mid)
@@ -195,8 +195,8 @@ async def test_award_and_bump_counter_api_for_other_features(tmp_path: Path) -> 
         await ledger_adds_up(h)
 
 
-async def test_shop_redeem_and_moderator_fulfilment(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_shop_redeem_and_moderator_fulfilment(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await setup_members(h)
         assert texts(await h.say("demo", "alice", "商城")) == ["商城里还没有商品。"]
         out = texts(await h.say("demo", "max", "/shop add 定制头衔 50 1 1"))
@@ -244,8 +244,8 @@ async def test_shop_redeem_and_moderator_fulfilment(tmp_path: Path) -> None:
         await ledger_adds_up(h)
 
 
-async def test_referral_paid_on_first_message_and_clawed_back(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_referral_paid_on_first_message_and_clawed_back(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "alice", "hi")
         await h.join("demo", "bob", invited_by="alice")
         assert await balance(h, "alice") == 0
@@ -267,8 +267,8 @@ async def test_referral_paid_on_first_message_and_clawed_back(tmp_path: Path) ->
         await ledger_adds_up(h)
 
 
-async def test_activity_points_rules_and_durability(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_activity_points_rules_and_durability(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "alice", "hello everyone")  # +1
         await h.say("demo", "alice", "something else")  # cooldown
         await h.advance(61)
@@ -293,8 +293,8 @@ async def test_activity_points_rules_and_durability(tmp_path: Path) -> None:
         await ledger_adds_up(h)
 
 
-async def test_member_data_export_and_forget(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_member_data_export_and_forget(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "alice", "签到")
         gid, mid = await ids(h, "alice")
         member = await h.services.members.get(mid)
@@ -308,10 +308,10 @@ async def test_member_data_export_and_forget(tmp_path: Path) -> None:
         assert await state(h.services).repo.balance(gid, mid) == (0, 0)
 
 
-async def test_demo_seeds_history_that_adds_up(tmp_path: Path) -> None:
+async def test_demo_seeds_history_that_adds_up(tmp_path: Path, db_url: str) -> None:
     from bot.demo import seed_demo
 
-    async with Harness(tmp_path) as h:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await seed_demo(h.services, h.adapter, "demo")
         assert h.adapter.take() == []  # seeding is silent
         me = texts(await h.say("demo", "alice", "我的"))[0]
