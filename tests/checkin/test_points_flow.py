@@ -84,7 +84,7 @@ async def test_transfer_and_its_refusals(tmp_path: Path, db_url: str) -> None:
         await h.say("demo", "bob2", "hi", name="Robert")
         await h.say("demo", "bob3", "hi", name="Robert")
         rows = await ledger_rows(h)
-        usage = "用法：/give @成员 数量（转账）"
+        usage = "用法：/give @成员 数量 — 把积分转给别人（转账）"
         bad_amount = "积分数量要是 1 到 1000000 之间的整数。\n" + usage
         cases = {
             "/give": usage,
@@ -140,7 +140,7 @@ async def test_rank_periods_ties_and_bad_period(tmp_path: Path, db_url: str) -> 
         assert "🥇 alice  15 分" in texts(await h.say("demo", "bob", "/rank all"))[0]
         assert "你的排名：第 2 名（13 分）" in texts(await h.say("demo", "bob", "排行榜 月"))[0]
         assert texts(await h.say("demo", "bob", "/rank yearly")) == [
-            "用法：/rank [week|month|all]（排行榜 周/月/总）"
+            "用法：/rank [week|month|all] — 积分排行榜（排行榜 周|月|总）"
         ]
 
 
@@ -202,7 +202,7 @@ async def test_shop_redeem_and_moderator_fulfilment(tmp_path: Path, db_url: str)
         out = texts(await h.say("demo", "max", "/shop add 定制头衔 50 1 1"))
         assert out == ["🛒 已上架 #1 定制头衔：50 分，库存 1。"]
         await h.say("demo", "max", "/shop add 表情包 10 100")
-        usage = "用法：/shop（商城）· /shop add 名称 价格 库存 [限购] · /shop del 商品"
+        usage = "用法：/shop — 积分商城（商城）；管理：/shop add 名称 价格 库存 [限购]、/shop del 商品"
         dup = texts(await h.say("demo", "max", "/shop add 表情包 10 100"))
         assert dup == ["已经有叫「表情包」的商品了。\n" + usage]
         assert "积分数量要是" in texts(await h.say("demo", "max", "/shop add 贵的 -1 5"))[0]
@@ -214,7 +214,7 @@ async def test_shop_redeem_and_moderator_fulfilment(tmp_path: Path, db_url: str)
         )
         rows = await ledger_rows(h)
         assert texts(await h.say("demo", "alice", "兑换 飞机")) == [
-            "没有找到商品「飞机」。发送 /shop 看看有什么。\n用法：/redeem 商品编号或名称（兑换）"
+            "没有找到商品「飞机」。发送 /shop 看看有什么。\n用法：/redeem 商品编号或名称 — 用积分兑换商品（兑换）"
         ]
         assert texts(await h.say("demo", "bob", "/redeem 1")) == ["「定制头衔」需要 50 分，你只有 0 分。"]
         assert await ledger_rows(h) == rows
