@@ -8,6 +8,7 @@ The flush re-checks the daily cap against the ledger, so a restart cannot double
 from __future__ import annotations
 
 import logging
+import unicodedata
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,8 @@ async def on_message(ctx: Context) -> None:
     if ctx.user.is_bot:
         return
     services = ctx.services
+    if _looks_like_command(event.text, services.config.bot.command_prefixes):
+        return  # an unknown or mistyped /command is not conversation either
     st = state(services)
     key = (group.id, member.id)
     if key in st.referrals:
@@ -55,6 +58,11 @@ async def on_message(ctx: Context) -> None:
     slot.messages += 1
     slot.points += earned
     slot.at = now
+
+
+def _looks_like_command(text: str, prefixes: list[str]) -> bool:
+    head = unicodedata.normalize("NFKC", text.lstrip()[:4])
+    return any(head.startswith(p) for p in prefixes)
 
 
 async def flush_activity(services: Services) -> None:

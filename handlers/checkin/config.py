@@ -43,23 +43,23 @@ def _validated(parse: Callable[[str], Any], what: str) -> Callable[[Any], str]:
     return parser
 
 
-def _day_start(value: Any) -> int:
-    """``"04:00"`` or minutes → minutes after local midnight when a check-in day begins."""
+def day_start_minutes(value: Any) -> int:
+    """``"04:00"`` (or plain minutes) → minutes after local midnight when a check-in day begins."""
     text = str(value).strip()
-    if ":" in text:
-        hours, _, minutes = text.partition(":")
-        try:
-            total = int(hours) * 60 + int(minutes)
-        except ValueError:
-            raise ValueError("HH:MM") from None
-    else:
-        try:
-            total = int(text)
-        except ValueError:
-            raise ValueError("HH:MM") from None
+    hours, sep, minutes = text.partition(":")
+    try:
+        total = int(hours) * 60 + int(minutes) if sep else int(text)
+    except ValueError:
+        raise ValueError("HH:MM") from None
     if not 0 <= total < 24 * 60:
         raise ValueError("00:00..23:59")
     return total
+
+
+def _day_start(value: Any) -> str:
+    """Stored and shown as ``HH:MM``."""
+    total = day_start_minutes(value)
+    return f"{total // 60:02d}:{total % 60:02d}"
 
 
 def _nonneg(high: int = MAX_AMOUNT) -> Callable[[Any], int]:
@@ -67,7 +67,7 @@ def _nonneg(high: int = MAX_AMOUNT) -> Callable[[Any], int]:
 
 
 SETTINGS: list[SettingSpec] = [
-    SettingSpec("checkin.day_start", _day_start, 0, "when a check-in day begins (HH:MM, local time)"),
+    SettingSpec("checkin.day_start", _day_start, "00:00", "when a check-in day begins (HH:MM, local time)"),
     SettingSpec("checkin.base_points", _nonneg(), 10, "points for a check-in"),
     SettingSpec("checkin.streak_step", _nonneg(), 2, "extra points per consecutive day after the first"),
     SettingSpec("checkin.streak_cap", _nonneg(), 20, "most extra points a streak can add"),
@@ -146,7 +146,7 @@ async def group_rules(services: Services, group_id: int | None) -> GroupRules:
         return await services.settings.get(group_id, "checkin." + key)
 
     return GroupRules(
-        day_start=int(await get("day_start")),
+        day_start=day_start_minutes(await get("day_start")),
         checkin=CheckinRules(
             base=int(await get("base_points")),
             streak_step=int(await get("streak_step")),

@@ -270,15 +270,17 @@ async def test_referral_paid_on_first_message_and_clawed_back(tmp_path: Path, db
 async def test_activity_points_rules_and_durability(tmp_path: Path, db_url: str) -> None:
     async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "alice", "hello everyone")  # +1
-        await h.say("demo", "alice", "something else")  # cooldown
+        await h.say("demo", "alice", "something else")  # within 60 s of the last point
         await h.advance(61)
         await h.say("demo", "alice", "!!!   ...  hi")  # too short once folded
         await h.say("demo", "alice", "/points")  # a command earns nothing
-        await h.advance(61)
-        await h.say("demo", "alice", "something else")  # repeat of her previous message
+        await h.say("demo", "alice", "/frobnicate with plenty of words")  # nor does an unknown one
         await h.say("demo", "alice", "new words here")  # +1
+        await h.advance(61)
+        await h.say("demo", "alice", "New  words, HERE!")  # the same message once folded
+        await h.say("demo", "alice", "fresh content")  # +1
         await h.flush()
-        assert await balance(h, "alice") == 2
+        assert await balance(h, "alice") == 3
         for i in range(30):
             await h.advance(61)
             await h.say("demo", "alice", f"message number {i}")
