@@ -15,7 +15,7 @@ from bot.context import Context
 from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
 from bot.router import Router
-from handlers.checkin.api import announce, day_of, rules_for, state, user_ref
+from handlers.checkin.api import announce, celebration_lines, day_of, rules_for, state, user_ref
 from handlers.checkin.badges import find_badge
 from handlers.checkin.calendar_view import render_png, text_grid
 from handlers.checkin.config import MAX_AMOUNT, GroupRules
@@ -125,8 +125,9 @@ async def checkin(ctx: Context) -> None:
         lines.append(ctx.t("checkin.item", label=_kind(ctx, kind), amount=_signed(amount)))
     total = sum(a for _, a in out.items)
     lines.append(ctx.t("checkin.total", total=total, balance=out.posting.balance))
+    # Badges and level-ups reached by this check-in belong in the same reply.
+    lines.extend(celebration_lines(ctx.services, ctx.lang, out.posting, rules, st.badges))
     await ctx.reply("\n".join(lines))
-    await _celebrate(ctx, group, member, out.posting, rules)
 
 
 def _next_opening(day: date, group: Group, rules: GroupRules) -> datetime:
@@ -252,6 +253,8 @@ async def _points_adjust(ctx: Context, group: Group, give: bool) -> None:
         raise UsageError()
     target = await resolve_member(ctx, ctx.args[1])
     amount = parse_amount(ctx.args[2])
+    if target.is_bot:
+        raise BadArgument("checkin.points.bot")
     reason = " ".join(ctx.args[3:])[:200] or None
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)

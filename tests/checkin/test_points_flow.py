@@ -56,6 +56,10 @@ async def test_moderator_give_take_history_and_level_up(tmp_path: Path, db_url: 
         assert out == ["已给 @bob 加 60 分，余额 60。", "🎉 恭喜 @bob\n升到了 Lv.1！"]
         assert texts(await h.say("demo", "max", "/points take @bob 10")) == ["已扣 @bob 10 分，余额 50。"]
         assert texts(await h.say("demo", "max", "/points take @bob 51")) == ["bob 只有 50 分，扣不了这么多。"]
+        bot_reply = texts(await h.say("demo", "max", "/points give @qunyou 5"))[0]
+        assert bot_reply.startswith("机器人没有积分。\n用法：/points")
+        for bad in ("/points give @bob", "/points give @bob ten", "/points take @bob 0", "/points give"):
+            assert texts(await h.say("demo", "max", bad))[0].split("\n")[-1].startswith("用法：/points"), bad
         hist = texts(await h.say("demo", "max", "/points history @bob"))[0]
         assert "-10" in hist and "+60" in hist
         assert await balance(h, "bob") == 50
@@ -69,6 +73,7 @@ async def test_member_cannot_use_moderator_subcommands(tmp_path: Path, db_url: s
         for cmd in (
             "/points give @bob 5",
             "/points take @alice 5",
+            "/points give @qunyou 5",
             "/points history @alice",
             "/badge grant @bob streak_7",
             "/shop add 贴纸 10 5",
