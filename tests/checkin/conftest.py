@@ -1,14 +1,14 @@
-"""Fixtures for the check-in/points storage tests: a migrated database on each backend.
+"""Fixtures for the check-in/points storage tests.
 
-PostgreSQL runs only when ``QUNYOU_TEST_POSTGRES_URL`` is set; each test gets its own schema so
-concurrent runs on one shared server never see each other's rows.
+``world`` builds on the core's ``database`` fixture (both backends). The property test needs a
+fresh database per hypothesis example, which a function fixture cannot give, so it opens its
+own with ``open_db``: on PostgreSQL a throwaway schema, cheaper than a database per example.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,15 +51,6 @@ async def close_db(db: Database, schema: str | None) -> None:
         await admin.close()
 
 
-@pytest.fixture(params=BACKENDS)
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    database, schema = await open_db(request.param, tmp_path)
-    try:
-        yield database
-    finally:
-        await close_db(database, schema)
-
-
 class World:
     """A group with members, and the repository under test."""
 
@@ -94,5 +85,6 @@ async def make_world(db: Database, names: list[str], tz: str = "Asia/Shanghai") 
 
 
 @pytest.fixture
-async def world(db: Database) -> World:
-    return await make_world(db, ["alice", "bob", "carol"])
+async def world(database: Database) -> World:
+    """A group with three members on each backend (the core's ``database`` fixture)."""
+    return await make_world(database, ["alice", "bob", "carol"])
