@@ -91,7 +91,8 @@ checkins = Table(
     Column("points", BigInteger, nullable=False),
     Column("makeup", Boolean, nullable=False, default=False),
     UniqueConstraint("group_id", "member_id", "day", name="uq_checkins_member_day"),
-    Index("ix_checkins_group_day", "group_id", "day"),
+    # Two members can never share a rank of the day; make-ups have no rank (NULLs are distinct).
+    UniqueConstraint("group_id", "day", "rank", name="uq_checkins_group_day_rank"),
 )
 
 member_counters = Table(
@@ -161,6 +162,12 @@ referrals = Table(
 STORED_COUNTER_KEYS = frozenset({"messages", "invites", "events_attended", "topic_replies"})
 ALL_COUNTER_KEYS = STORED_COUNTER_KEYS | {"checkin_streak", "checkin_total", "points_earned"}
 
+
+#: Advisory-lock namespace for "ranks of the day in group N" (PostgreSQL only).
+_RANK_LOCK = 0x51C1
+
+#: How often a check-in is retried when another member took the same rank of the day.
+_CLAIM_ATTEMPTS = 5
 
 #: Members per statement in a batch flush: far below SQLite's bound-parameter limit.
 _CHUNK = 400
@@ -604,8 +611,12 @@ class PointsRepo:
             raise ValueError("a transfer moves a positive amount between two members")
         try:
             async with self.db.begin() as conn:
-                # Debit first: on PostgreSQL the balance row lock then serialises this sender's
-                # transfers, so the daily-cap sum below cannot be raced past.
+                if conn.dialect.name == "postgresql":
+                    # Lock both balances in id order first: A→B and B→A at the same moment
+                    # would otherwise each hold one row and wait for the other (a deadlock).
+                    await self._lock_balances(conn, group_id, sorted((sender_id, receiver_id)), at)
+                # Debit first: the sender's row lock serialises their transfers, so the
+                # daily-cap sum below cannot be raced past.
                 posting = await self._post(
                     conn,
                     group_id,
@@ -648,6 +659,25 @@ class PointsRepo:
         except _Refused as exc:
             return Outcome(exc.status, detail={"sent": sent - amount, "cap": daily_cap})
         return Outcome("ok", posting)
+
+    async def _lock_balances(
+        self, conn: AsyncConnection, group_id: int, member_ids: Sequence[int], at: datetime
+    ) -> None:
+        await conn.execute(
+            dialect_insert(conn, points_balances).on_conflict_do_nothing(
+                index_elements=["group_id", "member_id"]
+            ),
+            [
+                {"group_id": group_id, "member_id": m, "balance": 0, "earned": 0, "updated_at": at}
+                for m in member_ids
+            ],
+        )
+        await conn.execute(
+            select(points_balances.c.member_id)
+            .where(points_balances.c.group_id == group_id, points_balances.c.member_id.in_(member_ids))
+            .order_by(points_balances.c.member_id)
+            .with_for_update()
+        )
 
     async def leaderboard(self, group_id: int, since: date | None, limit: int = 10) -> list[tuple[int, int]]:
         """``(member_id, earned)`` by points earned since local day ``since`` (None: all time).
@@ -727,89 +757,107 @@ class PointsRepo:
     ) -> CheckinOutcome:
         """Claim ``day`` for the member; ``itemize(streak, rank)`` gives ``[(kind, amount)]``.
 
-        The unique key decides between simultaneous claims: the loser's insert fails, its
-        transaction rolls back whole, and it is answered as "already checked in".
+        Unique keys decide between simultaneous claims. The same member twice: the loser's insert
+        fails, its transaction rolls back whole, and it is answered as "already checked in". Two
+        members taking the same rank of the day at once (possible on PostgreSQL, where readers
+        do not queue behind the writer): the loser simply claims again and gets the next rank.
         """
-        try:
-            async with self.db.begin() as conn:
-                # One round trip for everything the claim needs to know (scalar subqueries).
-                mine = and_(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
+        for _ in range(_CLAIM_ATTEMPTS - 1):
+            try:
+                return await self._claim(group_id, member_id, day, at, itemize, badge_rules)
+            except IntegrityError:
+                async with self.db.begin() as conn:
+                    existing = await self._checkin_row(conn, group_id, member_id, day)
+                if existing is not None:
+                    return existing
+        return await self._claim(group_id, member_id, day, at, itemize, badge_rules)
 
-                def on(d: date, column: Any) -> Any:
-                    return select(column).where(mine, checkins.c.day == d).scalar_subquery()
+    async def _claim(
+        self,
+        group_id: int,
+        member_id: int,
+        day: date,
+        at: datetime,
+        itemize: Itemizer,
+        badge_rules: Sequence[AutoRule],
+    ) -> CheckinOutcome:
+        async with self.db.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Ranks of the day are handed out in order: claims in one group queue here (on
+                # SQLite, BEGIN IMMEDIATE already queues every writer). Released at commit.
+                await conn.execute(select(func.pg_advisory_xact_lock(_RANK_LOCK, group_id)))
+            # One round trip for everything the claim needs to know (scalar subqueries).
+            mine = and_(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
 
-                facts = (
-                    await conn.execute(
-                        select(
-                            on(day, checkins.c.streak).label("streak"),
-                            on(day, checkins.c.rank).label("rank"),
-                            on(day - timedelta(days=1), checkins.c.streak).label("prev"),
-                            select(func.count())
-                            .select_from(checkins)
-                            .where(
-                                checkins.c.group_id == group_id,
-                                checkins.c.day == day,
-                                checkins.c.makeup.is_(False),
-                            )
-                            .scalar_subquery()
-                            .label("taken"),
-                            select(func.count())
-                            .select_from(checkins)
-                            .where(mine)
-                            .scalar_subquery()
-                            .label("total"),
-                        )
-                    )
-                ).one()
-                if facts.streak is not None:
-                    return CheckinOutcome(
-                        False, day, int(facts.streak), facts.rank, total_checkins=int(facts.total)
-                    )
-                streak = int(facts.prev) + 1 if facts.prev is not None else 1
-                rank = int(facts.taken) + 1
-                total = int(facts.total) + 1
-                items: list[tuple[str, int]] = [(k, int(a)) for k, a in itemize(streak, rank)]
+            def on(d: date, column: Any) -> Any:
+                return select(column).where(mine, checkins.c.day == d).scalar_subquery()
+
+            facts = (
                 await conn.execute(
-                    checkins.insert().values(
-                        group_id=group_id,
-                        member_id=member_id,
-                        day=day,
-                        at=at,
-                        streak=streak,
-                        rank=rank,
-                        points=sum(a for _, a in items),
-                        makeup=False,
+                    select(
+                        on(day, checkins.c.streak).label("streak"),
+                        on(day, checkins.c.rank).label("rank"),
+                        on(day - timedelta(days=1), checkins.c.streak).label("prev"),
+                        select(func.count())
+                        .select_from(checkins)
+                        .where(
+                            checkins.c.group_id == group_id,
+                            checkins.c.day == day,
+                            checkins.c.makeup.is_(False),
+                        )
+                        .scalar_subquery()
+                        .label("taken"),
+                        select(func.count())
+                        .select_from(checkins)
+                        .where(mine)
+                        .scalar_subquery()
+                        .label("total"),
                     )
                 )
-                posting = await self._post(
-                    conn,
-                    group_id,
-                    member_id,
-                    [Entry(a, k, True) for k, a in items],
-                    at=at,
+            ).one()
+            if facts.streak is not None:
+                return CheckinOutcome(
+                    False, day, int(facts.streak), facts.rank, total_checkins=int(facts.total)
+                )
+            streak = int(facts.prev) + 1 if facts.prev is not None else 1
+            rank = int(facts.taken) + 1
+            total = int(facts.total) + 1
+            items: list[tuple[str, int]] = [(k, int(a)) for k, a in itemize(streak, rank)]
+            await conn.execute(
+                checkins.insert().values(
+                    group_id=group_id,
+                    member_id=member_id,
                     day=day,
-                    ref=f"checkin:{day.isoformat()}",
+                    at=at,
+                    streak=streak,
+                    rank=rank,
+                    points=sum(a for _, a in items),
+                    makeup=False,
                 )
-                new = await self._grant_due(
-                    conn,
-                    group_id,
-                    member_id,
-                    badge_rules,
-                    at,
-                    day,
-                    affected=("checkin_streak", "checkin_total", "points_earned"),
-                    known={
-                        "checkin_streak": streak,
-                        "checkin_total": total,
-                        "points_earned": posting.earned_after,
-                    },
-                )
-        except IntegrityError:
-            async with self.db.begin() as conn:
-                existing = await self._checkin_row(conn, group_id, member_id, day)
-            if existing is None:
-                raise
-            return existing
+            )
+            posting = await self._post(
+                conn,
+                group_id,
+                member_id,
+                [Entry(a, k, True) for k, a in items],
+                at=at,
+                day=day,
+                ref=f"checkin:{day.isoformat()}",
+            )
+            new = await self._grant_due(
+                conn,
+                group_id,
+                member_id,
+                badge_rules,
+                at,
+                day,
+                affected=("checkin_streak", "checkin_total", "points_earned"),
+                known={
+                    "checkin_streak": streak,
+                    "checkin_total": total,
+                    "points_earned": posting.earned_after,
+                },
+            )
         return CheckinOutcome(
             True,
             day,
@@ -1124,7 +1172,7 @@ class PointsRepo:
                 ),
                 [
                     {"group_id": g, "member_id": m, "balance": 0, "earned": 0, "updated_at": first}
-                    for g, m in per_member
+                    for g, m in sorted(per_member)
                 ],
             )
             last = max(c.at for c in credits)
@@ -1139,7 +1187,8 @@ class PointsRepo:
                     earned=points_balances.c.earned + bindparam("d"),
                     updated_at=bindparam("at"),
                 ),
-                [{"g": g, "m": m, "d": d, "at": last} for (g, m), d in per_member.items()],
+                # Rows in key order, like every multi-row lock here: no deadlock with a transfer.
+                [{"g": g, "m": m, "d": d, "at": last} for (g, m), d in sorted(per_member.items())],
             )
         balances = {
             (int(r.group_id), int(r.member_id)): (int(r.balance), int(r.earned))

@@ -296,6 +296,10 @@ async def test_activity_points_rules_and_durability(tmp_path: Path, db_url: str)
         await h.advance(86400)
         assert texts(await h.say("demo", "alice", garbled)) == []
         await h.flush()
+        assert await balance(h, "alice") == 20  # only a bounded prefix is read: all invisible
+        await h.advance(61)
+        assert texts(await h.say("demo", "alice", "𝕳𝖊𝖑𝖑𝖔 𝖜𝖔𝖗𝖑𝖉")) == []  # NFKC: "hello world"
+        await h.flush()
         assert await balance(h, "alice") == 21
         await ledger_adds_up(h)
 

@@ -269,3 +269,32 @@ async def test_export_and_delete_member(world: World) -> None:
         "counters": [],
         "redemptions": [],
     }
+
+
+async def test_simultaneous_checkins_of_many_members_get_distinct_ranks(world: World) -> None:
+    from tests.checkin.conftest import make_world
+
+    crowd = await make_world(world.db, [f"m{i}" for i in range(20)])
+    r = crowd.repo
+    results = await asyncio.gather(
+        *(r.checkin(crowd.group.id, m.id, day=D0, at=T0, itemize=items) for m in crowd.members.values())
+    )
+    assert sorted(x.rank for x in results if x.rank is not None) == list(range(1, 21))
+    assert all(x.created for x in results)
+    await assert_ledger_matches(r)
+
+
+async def test_crossed_transfers_at_once_neither_deadlock_nor_lose_points(world: World) -> None:
+    r = world.repo
+    gid, a, b = world.group.id, world.id("alice"), world.id("bob")
+    await r.post(gid, a, [Entry(1000, "admin", True)], at=T0, day=D0)
+    await r.post(gid, b, [Entry(1000, "admin", True)], at=T0, day=D0)
+    outcomes = await asyncio.gather(
+        *(
+            r.transfer(gid, *((a, b) if i % 2 else (b, a)), 5, at=T0, day=D0, daily_cap=10_000)
+            for i in range(40)
+        )
+    )
+    assert all(o.ok for o in outcomes)
+    assert (await r.balance(gid, a))[0] + (await r.balance(gid, b))[0] == 2000
+    await assert_ledger_matches(r)

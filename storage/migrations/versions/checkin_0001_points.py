@@ -63,8 +63,8 @@ def upgrade() -> None:
         sa.Column("points", sa.BigInteger, nullable=False),
         sa.Column("makeup", sa.Boolean, nullable=False),
         sa.UniqueConstraint("group_id", "member_id", "day", name="uq_checkins_member_day"),
+        sa.UniqueConstraint("group_id", "day", "rank", name="uq_checkins_group_day_rank"),
     )
-    op.create_index("ix_checkins_group_day", "checkins", ["group_id", "day"])
     op.create_table(
         "member_counters",
         sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
