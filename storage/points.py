@@ -34,6 +34,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    literal,
     select,
     update,
 )
@@ -519,6 +520,11 @@ class PointsRepo:
             set_={"value": member_counters.c.value + stmt.excluded.value},
         )
         await conn.execute(stmt, {"group_id": group_id, "member_id": member_id, "key": key, "value": by})
+
+    async def round_trip(self) -> None:
+        """One empty write transaction: the bench's measure of what any transaction costs here."""
+        async with self.db.begin() as conn:
+            await conn.execute(select(literal(1)))
 
     # --- points -------------------------------------------------------------------------------
 

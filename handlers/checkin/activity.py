@@ -53,7 +53,7 @@ async def on_message(ctx: Context) -> None:
     slot = st.pending.get((group.id, member.id, day))
     if slot is None:
         slot = st.pending[(group.id, member.id, day)] = PendingActivity(
-            chat=ctx.chat, lang=group.language, daily_cap=rules.activity.daily_cap
+            chat=ctx.chat, lang=group.language, member=member, daily_cap=rules.activity.daily_cap
         )
     slot.messages += 1
     slot.points += earned
@@ -90,9 +90,8 @@ async def flush_activity(services: Services) -> None:
     for ((gid, _mid, _day), pending), posting in zip(batch.items(), postings, strict=True):
         if posting.new_badges or posting.earned_after > posting.earned_before:
             group = await services.directory.group_by_id(gid)
-            member = await services.members.get(posting.member_id)
-            if group is not None and member is not None:
-                await announce(services, group, member, posting, pending.chat)
+            if group is not None:
+                await announce(services, group, pending.member, posting, pending.chat)
 
 
 async def _pay_referral(ctx: Context) -> None:

@@ -45,6 +45,8 @@ class PendingActivity:
 
     chat: ChatRef
     lang: str
+    #: Kept so an announcement after the flush needs no lookup.
+    member: Member
     points: int = 0
     messages: int = 0
     at: datetime | None = None
