@@ -55,7 +55,10 @@ points_balances = Table(
     #: Lifetime earned points (levels); spending and incoming transfers do not move it.
     Column("earned", BigInteger, nullable=False, default=0),
     Column("updated_at", UTCDateTime(), nullable=False),
+    #: When ``earned`` last moved: the all-time board's "who got there first" without a scan.
+    Column("earned_at", UTCDateTime()),
     CheckConstraint("balance >= 0", name="nonneg"),
+    Index("ix_points_balances_board", "group_id", "earned"),
 )
 
 points_ledger = Table(
@@ -76,7 +79,8 @@ points_ledger = Table(
     Column("day", Date, nullable=False),
     Column("balance_after", BigInteger, nullable=False),
     Index("ix_points_ledger_member", "group_id", "member_id", "id"),
-    Index("ix_points_ledger_group_day", "group_id", "day"),
+    # Covers the weekly and monthly boards: an index-only range scan over the period.
+    Index("ix_points_ledger_board", "group_id", "day", "member_id", "earned", "id"),
 )
 
 checkins = Table(
@@ -354,13 +358,19 @@ class PointsRepo:
                 balance=points_balances.c.balance + total,
                 earned=points_balances.c.earned + earned_delta,
                 updated_at=at,
+                **({"earned_at": at} if earned_delta else {}),
             )
             .returning(points_balances.c.balance, points_balances.c.earned)
         )
         if total >= 0:
             # A credit cannot fail the guard: insert-or-add in one statement, first posting or not.
             credit = dialect_insert(conn, points_balances).values(
-                group_id=group_id, member_id=member_id, balance=total, earned=earned_delta, updated_at=at
+                group_id=group_id,
+                member_id=member_id,
+                balance=total,
+                earned=earned_delta,
+                updated_at=at,
+                earned_at=at if earned_delta else None,
             )
             credit = credit.on_conflict_do_update(
                 index_elements=["group_id", "member_id"],
@@ -368,6 +378,7 @@ class PointsRepo:
                     "balance": points_balances.c.balance + total,
                     "earned": points_balances.c.earned + earned_delta,
                     "updated_at": at,
+                    **({"earned_at": at} if earned_delta else {}),
                 },
             ).returning(points_balances.c.balance, points_balances.c.earned)
             after: Any = (await conn.execute(credit)).one()
@@ -702,6 +713,19 @@ class PointsRepo:
         return None
 
     async def _board(self, group_id: int, since: date | None) -> list[tuple[int, int]]:
+        if since is None:
+            # All time is exactly the lifetime "earned" column: no need to sum the ledger.
+            stmt = (
+                select(points_balances.c.member_id, points_balances.c.earned)
+                .where(points_balances.c.group_id == group_id, points_balances.c.earned > 0)
+                .order_by(
+                    points_balances.c.earned.desc(),
+                    points_balances.c.earned_at.asc(),
+                    points_balances.c.member_id.asc(),
+                )
+            )
+            async with self.db.begin() as conn:
+                return [(int(r.member_id), int(r.earned)) for r in (await conn.execute(stmt)).all()]
         total = func.sum(points_ledger.c.earned).label("total")
         reached = func.max(points_ledger.c.id).label("reached")
         conds = [points_ledger.c.group_id == group_id, points_ledger.c.earned != 0]
@@ -1192,6 +1216,7 @@ class PointsRepo:
                     balance=points_balances.c.balance + bindparam("d"),
                     earned=points_balances.c.earned + bindparam("d"),
                     updated_at=bindparam("at"),
+                    earned_at=bindparam("at"),
                 ),
                 # Rows in key order, like every multi-row lock here: no deadlock with a transfer.
                 [{"g": g, "m": m, "d": d, "at": last} for (g, m), d in sorted(per_member.items())],

@@ -32,8 +32,10 @@ def upgrade() -> None:
         sa.Column("balance", sa.BigInteger, nullable=False),
         sa.Column("earned", sa.BigInteger, nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("earned_at", UTCDateTime()),
         sa.CheckConstraint("balance >= 0", name="ck_points_balances_nonneg"),
     )
+    op.create_index("ix_points_balances_board", "points_balances", ["group_id", "earned"])
     op.create_table(
         "points_ledger",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -50,7 +52,9 @@ def upgrade() -> None:
         sa.Column("balance_after", sa.BigInteger, nullable=False),
     )
     op.create_index("ix_points_ledger_member", "points_ledger", ["group_id", "member_id", "id"])
-    op.create_index("ix_points_ledger_group_day", "points_ledger", ["group_id", "day"])
+    op.create_index(
+        "ix_points_ledger_board", "points_ledger", ["group_id", "day", "member_id", "earned", "id"]
+    )
     op.create_table(
         "checkins",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
