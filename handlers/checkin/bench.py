@@ -51,8 +51,8 @@ async def run(argv: list[str]) -> dict[str, float]:
         adapter = console.ConsoleAdapter("console", clock=clock)
         app = App(settings, clock=clock, adapters=[adapter])
         await app.start()
-        # The floor on this machine: one empty write transaction (BEGIN IMMEDIATE; SELECT 1;
-        # COMMIT) through the same engine. A check-in is about five such round trips.
+        # The floor on this machine: one empty write transaction (begin, a trivial query,
+        # commit) through the same engine. A check-in costs a few such round trips.
         assert app.services is not None
         floor: list[float] = []
         repo = PointsRepo(app.services.db)
