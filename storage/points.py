@@ -13,7 +13,7 @@ Only plain values cross this module's edge: rule objects from ``handlers`` arriv
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -310,8 +310,8 @@ class ActivityCredit:
     daily_cap: int
 
 
-# Checkin rewards arrive itemized from the handler; the callable keeps storage free of the rules.
-Itemizer = Any
+#: ``(streak, rank) → [(kind, amount)]``: the handler's reward rules, so storage holds none.
+Itemizer = Callable[[int, int], Iterable[tuple[str, int]]]
 
 
 class PointsRepo:
