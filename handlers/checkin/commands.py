@@ -41,6 +41,17 @@ def parse_amount(token: str | None) -> int:
     return value
 
 
+def _member_then_amount(first: str, second: str) -> tuple[str, str]:
+    """``@bob 5`` or ``5 @bob``: people type both, so take whichever order was meant."""
+
+    def numeric(token: str) -> bool:
+        return bool(_AMOUNT.fullmatch(unicodedata.normalize("NFKC", token.strip()).replace(",", "")))
+
+    if numeric(first) and not numeric(second):
+        return second, first
+    return first, second
+
+
 def _need_group(ctx: Context) -> tuple[Group, Member]:
     if ctx.group is None or ctx.member is None:
         raise BadArgument("core.args.group_only")
@@ -251,8 +262,9 @@ async def _points_adjust(ctx: Context, group: Group, give: bool) -> None:
         return
     if len(ctx.args) < 3:
         raise UsageError()
-    target = await resolve_member(ctx, ctx.args[1])
-    amount = parse_amount(ctx.args[2])
+    member_token, amount_token = _member_then_amount(ctx.args[1], ctx.args[2])
+    target = await resolve_member(ctx, member_token)
+    amount = parse_amount(amount_token)
     if target.is_bot:
         raise BadArgument("checkin.points.bot")
     reason = " ".join(ctx.args[3:])[:200] or None
@@ -285,8 +297,9 @@ async def give(ctx: Context) -> None:
     if len(ctx.args) < 2 and not (len(ctx.args) == 1 and ctx.reply_target is not None):
         raise UsageError()
     if len(ctx.args) >= 2:
-        target = await resolve_member(ctx, ctx.args[0])
-        amount = parse_amount(ctx.args[1])
+        member_token, amount_token = _member_then_amount(ctx.args[0], ctx.args[1])
+        target = await resolve_member(ctx, member_token)
+        amount = parse_amount(amount_token)
     else:
         target = await resolve_member(ctx, None)
         amount = parse_amount(ctx.args[0])
