@@ -243,7 +243,9 @@ async def test_leaderboard_counts_earning_and_breaks_ties_by_first_arrival(world
     await r.post(gid, b, [Entry(40, "admin", True)], at=T0, day=D0)
     day1 = T0 + timedelta(days=1)
     await r.post(gid, a, [Entry(40, "admin", True)], at=day1, day=D0 + timedelta(days=1))
-    await r.post(gid, c, [Entry(10, "checkin", True)], at=T0 - timedelta(days=10), day=D0 - timedelta(days=10))
+    await r.post(
+        gid, c, [Entry(10, "checkin", True)], at=T0 - timedelta(days=10), day=D0 - timedelta(days=10)
+    )
     item = await r.add_item(gid, "x", 30, 5, None, at=T0)
     await r.redeem(gid, a, item.id, at=day1, day=D0 + timedelta(days=1))  # spending does not lower rank
     board = await r.leaderboard(gid, since=D0)
