@@ -332,3 +332,23 @@ async def test_demo_seeds_history_that_adds_up(tmp_path: Path, db_url: str) -> N
         board = texts(await h.say("demo", "alice", "/rank all"))[0]
         assert board.count("分") >= 6
         await ledger_adds_up(h)
+
+
+async def test_mydata_and_forgetme_through_the_core_commands(tmp_path: Path, db_url: str) -> None:
+    import json
+
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "alice", "签到")
+        out = await h.say("demo", "alice", "/mydata")
+        private = next(r for r in out if r["action"] == "send" and r.get("user") == "alice")
+        body = json.loads(private["text"].split("\n", 1)[1])
+        mine = body["groups"][0]["checkin"]
+        assert mine["balance"] == [{"balance": 15, "earned": 15}]
+        assert [row["kind"] for row in mine["ledger"]] == ["checkin", "rank_bonus"]
+        confirm = sends(await h.say("demo", "alice", "/forgetme"))[0]
+        await h.press("demo", "alice", confirm["id"], confirm["buttons"][0][0]["data"])
+        assert await balance(h, "alice") == 0
+        assert (
+            "签到成功" in texts(await h.say("demo", "alice", "签到"))[0]
+        )  # today's claim went with the data
+        await ledger_adds_up(h)
