@@ -552,9 +552,26 @@ class PointsRepo:
         ref: str | None = None,
         badge_rules: Sequence[AutoRule] = (),
         counters: Mapping[str, int] | None = None,
+        clamp: bool = False,
     ) -> Posting:
-        """Post ``entries`` (and bump ``counters``) in one transaction; raises ``InsufficientPoints``."""
+        """Post ``entries`` (and bump ``counters``) in one transaction; raises ``InsufficientPoints``.
+
+        With ``clamp``, a single debit takes at most what the balance holds, read under the
+        same lock as the write, so a penalty never fails and never goes below zero.
+        """
         async with self.db.begin() as conn:
+            if clamp and len(entries) == 1 and entries[0].delta < 0:
+                held = (
+                    await conn.execute(
+                        select(points_balances.c.balance)
+                        .where(
+                            points_balances.c.group_id == group_id, points_balances.c.member_id == member_id
+                        )
+                        .with_for_update()
+                    )
+                ).scalar()
+                e = entries[0]
+                entries = [Entry(-min(-e.delta, int(held or 0)), e.kind, e.earns)]
             for key, by in (counters or {}).items():
                 await self._bump(conn, group_id, member_id, key, by)
             posting = await self._post(

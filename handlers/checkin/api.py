@@ -188,9 +188,6 @@ async def award(
     rules = await rules_for(services, group.id)
     now = services.clock.now()
     day = day_of(now, group, rules)
-    if clamp and delta < 0:
-        balance, _ = await st.repo.balance(group.id, member.id)
-        delta = -min(-delta, balance)
     posting = await st.repo.post(
         group.id,
         member.id,
@@ -202,6 +199,7 @@ async def award(
         ref=ref,
         badge_rules=st.auto_rules,
         counters=counters,
+        clamp=clamp,
     )
     if announce_result:
         await announce(services, group, member, posting, chat, rules=rules)

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bot.adapter import Capability
-from bot.args import BadArgument, UsageError, resolve_member
+from bot.args import BadArgument, UsageError, local_instant, resolve_member
 from bot.context import Context
 from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
@@ -143,8 +143,6 @@ async def checkin(ctx: Context) -> None:
 
 def _next_opening(day: date, group: Group, rules: GroupRules) -> datetime:
     """When the check-in day after ``day`` begins, as an aware instant."""
-    from bot.args import local_instant
-
     nxt = day + timedelta(days=1)
     base = local_instant(nxt, datetime.min.time(), group.timezone)
     return base + timedelta(minutes=rules.day_start)
