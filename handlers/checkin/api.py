@@ -14,6 +14,7 @@ any handler or scheduled job.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FEATURE_NAME = "checkin"
+_KIND = re.compile(r"[a-z0-9_]{1,32}")
 
 __all__ = ["InsufficientPoints", "award", "bump_counter"]
 
@@ -177,6 +179,8 @@ async def award(
     is set, in which case it takes only what is there. Level-ups and new badges are announced
     in ``chat`` (default: the group's main chat) after the commit.
     """
+    if not _KIND.fullmatch(kind):
+        raise ValueError(f"ledger kind {kind!r} must be 1-32 lower-case letters, digits or _")
     if counters:
         unknown = set(counters) - STORED_COUNTERS
         if unknown:
@@ -194,7 +198,7 @@ async def award(
         [Entry(delta, kind, kind in EARNING_KINDS)],
         at=now,
         day=day,
-        reason=reason,
+        reason=reason[:256] if reason else None,
         actor_id=actor.id if actor else None,
         ref=ref,
         badge_rules=st.auto_rules,
