@@ -461,12 +461,12 @@ async def badges_cmd(ctx: Context) -> None:
 async def badge_cmd(ctx: Context) -> None:
     """``grant @user KEY`` or ``revoke @user KEY``."""
     group, _ = _need_group(ctx)
-    if len(ctx.args) != 3 or ctx.args[0].lower() not in ("grant", "revoke", "授予", "收回"):
+    if len(ctx.args) < 3 or ctx.args[0].lower() not in ("grant", "revoke", "授予", "收回"):
         raise UsageError()
     grant = ctx.args[0].lower() in ("grant", "授予")
     target = await resolve_member(ctx, ctx.args[1])
     st = state(ctx.services)
-    badge = find_badge(st.badges, ctx.args[2])
+    badge = find_badge(st.badges, " ".join(ctx.args[2:]))  # English names have spaces
     if badge is None:
         raise BadArgument("checkin.badge.unknown", keys=", ".join(b.key for b in st.badges))
     who = user_ref(ctx.services, target, group)

@@ -165,8 +165,8 @@ def parse_tiers(text: str) -> tuple[Tier, ...]:
         zh, _, en = names.partition("/")
         zh = zh.strip()
         tiers.append(Tier(int(level), zh, en.strip() or zh))
-    if not tiers:
-        raise ValueError("at least one tier is needed")
+    if not any(t.min_level == 0 for t in tiers):
+        raise ValueError("a tier for level 0 is needed")
     return tuple(sorted(tiers, key=lambda t: t.min_level))
 
 

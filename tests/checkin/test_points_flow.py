@@ -173,6 +173,8 @@ async def test_badges_listed_awarded_once_granted_and_revoked(tmp_path: Path, db
         assert texts(await h.say("demo", "max", "/badge revoke @alice chatterbox")) == [
             "已收回 @alice 的徽章 💬 话痨。"
         ]
+        granted = texts(await h.say("demo", "max", "/badge grant @alice Seven-Day Pact"))
+        assert granted == ["已授予 @alice 徽章 📅 七日之约。"]
         bad = texts(await h.say("demo", "max", "/badge grant @alice nosuch"))[0]
         assert bad.startswith("没有这个徽章。可用的有：first_message, streak_7")
         assert texts(await h.say("demo", "max", "/badge give @alice streak_7"))[0].startswith("用法：")

@@ -71,6 +71,9 @@ def test_settings_strings_parse() -> None:
     tiers = parse_tiers("5:成长会员/Rising,0:基础会员/Member,15:VIP会员/VIP")
     assert tiers == DEFAULT_TIERS
     assert parse_tiers(format_tiers(DEFAULT_TIERS)) == DEFAULT_TIERS
+    for bad in ("", "5:成长会员/Rising", "x:名/Name"):
+        with pytest.raises(ValueError):
+            parse_tiers(bad)
 
 
 def test_level_curve_is_fifty_n_squared() -> None:
