@@ -4,10 +4,12 @@ The order is the order handlers run in inside each band.
 """
 
 from bot.feature import Feature
-from handlers import activity, checkin, core
+from handlers import activity, checkin, core, moderation, stats
 
 FEATURES: list[Feature] = [
     core.FEATURE,
+    moderation.FEATURE,
     activity.FEATURE,
+    stats.FEATURE,
     checkin.FEATURE,
 ]

@@ -13,12 +13,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.context import Context
-from bot.events import MemberJoined, MemberLeft
+from bot.events import ChatRef, MemberJoined, MemberLeft
 from bot.router import Band
-from handlers.checkin.api import PendingActivity, announce, day_of, rules_for, state, user_ref
+from handlers.checkin.api import PendingActivity, announce, announce_many, day_of, rules_for, state, user_ref
 from handlers.checkin.commands import router
 from handlers.checkin.rules import ActivityState, activity_award, fold_text
-from storage.points import ActivityCredit
+from storage.models import Member
+from storage.points import ActivityCredit, Posting
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -87,11 +88,14 @@ async def flush_activity(services: Services) -> None:
                 cur.points += p.points
                 cur.messages += p.messages
         raise
+    by_chat: dict[tuple[int, ChatRef], list[tuple[Member, Posting]]] = {}
     for ((gid, _mid, _day), pending), posting in zip(batch.items(), postings, strict=True):
         if posting.new_badges or posting.earned_after > posting.earned_before:
-            group = await services.directory.group_by_id(gid)
-            if group is not None:
-                await announce(services, group, pending.member, posting, pending.chat)
+            by_chat.setdefault((gid, pending.chat), []).append((pending.member, posting))
+    for (gid, chat), reached in by_chat.items():
+        group = await services.directory.group_by_id(gid)
+        if group is not None:
+            await announce_many(services, group, reached, chat)
 
 
 async def _pay_referral(ctx: Context) -> None:

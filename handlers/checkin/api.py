@@ -109,22 +109,33 @@ def user_ref(services: Services, member: Member, group: Group) -> UserRef:
 
 
 def celebration_lines(
-    services: Services, lang: str, posting: Posting, rules: GroupRules, badges: Sequence[Badge]
+    services: Services,
+    lang: str,
+    posting: Posting,
+    rules: GroupRules,
+    badges: Sequence[Badge],
+    *,
+    reply: bool = False,
 ) -> list[str]:
-    """The level-up and badge lines a posting earns, in ``lang`` (empty when nothing happened)."""
+    """The level-up and badge lines a posting earns, in ``lang`` (empty when nothing happened).
+
+    ``reply`` is for the member's own answer (their check-in): it always says what they reached.
+    Otherwise the group's ``announce_levels`` / ``announce_badges`` settings decide.
+    """
     i18n = services.i18n
     lines: list[str] = []
     before = level_for(posting.earned_before, rules.level_factor)
     after = level_for(posting.earned_after, rules.level_factor)
-    if after > before and rules.announce_levels:
+    if after > before and (reply or rules.announce_levels):
         old_tier, new_tier = tier_for(before, rules.tiers), tier_for(after, rules.tiers)
         lines.append(i18n.t(lang, "checkin.level_up", level=after))
         if new_tier != old_tier:
             lines.append(i18n.t(lang, "checkin.tier_up", tier=new_tier.name(lang)))
-    for key in posting.new_badges:
-        badge = next((b for b in badges if b.key == key), None)
-        if badge is not None:
-            lines.append(i18n.t(lang, "checkin.badge_earned", badge=badge.label(lang)))
+    if reply or rules.announce_badges:
+        for key in posting.new_badges:
+            badge = next((b for b in badges if b.key == key), None)
+            if badge is not None:
+                lines.append(i18n.t(lang, "checkin.badge_earned", badge=badge.label(lang)))
     return lines
 
 
@@ -137,22 +148,52 @@ async def announce(
     *,
     rules: GroupRules | None = None,
 ) -> None:
-    """Tell the group about a level-up or new badge; call only after the posting committed.
+    """Tell the group about a level-up or new badge; call only after the posting committed."""
+    await announce_many(services, group, [(member, posting)], chat, rules=rules)
+
+
+async def announce_many(
+    services: Services,
+    group: Group,
+    reached: Sequence[tuple[Member, Posting]],
+    chat: ChatRef | None,
+    *,
+    rules: GroupRules | None = None,
+) -> None:
+    """One message for everything several members reached at once (a batch flush), so a busy
+    second does not become a burst of congratulations. Call only after the commit.
 
     A failed send is logged, never raised: the points are already safe in the ledger.
     """
     rules = rules or await rules_for(services, group.id)
     lang = group.language
-    lines = celebration_lines(services, lang, posting, rules, state(services).badges)
-    if not lines:
+    badges = state(services).badges
+    found = [(m, celebration_lines(services, lang, p, rules, badges)) for m, p in reached]
+    found = [(m, lines) for m, lines in found if lines]
+    if not found:
         return
-    target = chat or services.directory.chat_for(group)
-    parts: tuple[Part, ...] = services.i18n.parts(
-        lang, "checkin.congrats", user=user_ref(services, member, group)
-    )
-    message = OutgoingMessage(parts=(*parts, Text("\n" + "\n".join(lines))))
+    i18n = services.i18n
+    if len(found) == 1:
+        member, lines = found[0]
+        parts = (
+            *i18n.parts(lang, "checkin.congrats", user=user_ref(services, member, group)),
+            Text("\n" + "\n".join(lines)),
+        )
+    else:
+        collected: list[Part] = [Text(i18n.t(lang, "checkin.congrats_many"))]
+        for member, lines in found:
+            collected.append(Text("\n"))
+            collected.extend(
+                i18n.parts(
+                    lang,
+                    "checkin.congrats_line",
+                    user=user_ref(services, member, group),
+                    what=i18n.t(lang, "checkin.list_separator").join(lines),
+                )
+            )
+        parts = tuple(collected)
     try:
-        await services.send(target, message, lang)
+        await services.send(chat or services.directory.chat_for(group), OutgoingMessage(parts=parts), lang)
     except QunyouError as exc:
         log.warning("could not announce to group %s: %s", group.id, exc)
 

@@ -137,7 +137,7 @@ async def checkin(ctx: Context) -> None:
     total = sum(a for _, a in out.items)
     lines.append(ctx.t("checkin.total", total=total, balance=out.posting.balance))
     # Badges and level-ups reached by this check-in belong in the same reply.
-    lines.extend(celebration_lines(ctx.services, ctx.lang, out.posting, rules, st.badges))
+    lines.extend(celebration_lines(ctx.services, ctx.lang, out.posting, rules, st.badges, reply=True))
     await ctx.reply("\n".join(lines))
 
 

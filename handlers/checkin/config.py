@@ -104,6 +104,7 @@ SETTINGS: list[SettingSpec] = [
         "tier names by level",
     ),
     SettingSpec("checkin.announce_levels", bool, True, "announce level-ups in the group"),
+    SettingSpec("checkin.announce_badges", bool, True, "announce new badges in the group"),
 ]
 
 
@@ -137,6 +138,7 @@ class GroupRules:
     level_factor: int
     tiers: tuple[Tier, ...]
     announce_levels: bool
+    announce_badges: bool
 
 
 async def group_rules(services: Services, group_id: int | None) -> GroupRules:
@@ -168,4 +170,5 @@ async def group_rules(services: Services, group_id: int | None) -> GroupRules:
         level_factor=int(await get("level_factor")),
         tiers=parse_tiers(str(await get("tiers"))),
         announce_levels=bool(await get("announce_levels")),
+        announce_badges=bool(await get("announce_badges")),
     )

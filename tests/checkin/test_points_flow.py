@@ -356,3 +356,18 @@ async def test_mydata_and_forgetme_through_the_core_commands(tmp_path: Path, db_
             "签到成功" in texts(await h.say("demo", "alice", "签到"))[0]
         )  # today's claim went with the data
         await ledger_adds_up(h)
+
+
+async def test_one_flush_gives_one_announcement_and_it_can_be_turned_off(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "alice", "hello everyone")
+        await h.say("demo", "bob", "hi there all")
+        await h.flush()
+        assert texts(h.adapter.take()) == [
+            "🎉 恭喜：\n@alice 获得徽章 👋 初来乍到\n@bob 获得徽章 👋 初来乍到"
+        ]
+        await h.say("demo", "max", "/set checkin.announce_badges off", role="moderator")
+        await h.say("demo", "carol", "good morning")
+        await h.flush()
+        assert texts(h.adapter.take()) == []
+        assert "👋 初来乍到 · 2026-03-02 获得" in texts(await h.say("demo", "carol", "/badges"))[0]
