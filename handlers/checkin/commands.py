@@ -410,7 +410,22 @@ async def me(ctx: Context) -> None:
         ctx.t("checkin.me.badges", badges=badges),
         ctx.t("checkin.me.rank", rank=month_rank[0]) if month_rank else ctx.t("checkin.me.rank_none"),
     ]
+    credit = await _credit_line(ctx, group, member)
+    if credit:
+        lines.append(credit)
     await ctx.reply("\n".join(lines))
+
+
+async def _credit_line(ctx: Context, group: Group, member: Member) -> str | None:
+    """The moderation credit score, when that feature is installed (it owns the number)."""
+    if not any(f.name == "moderation" for f in ctx.services.features):
+        return None
+    # Imported here: check-ins work without moderation, and only read its public helpers.
+    from handlers.moderation.service import credit_level, current_credit
+
+    score = await current_credit(ctx.services, group, member)
+    level = ctx.t(f"moderation.credit_level.{credit_level(score)}")
+    return ctx.t("checkin.me.credit", score=score, level=level)
 
 
 # --- badges -----------------------------------------------------------------------------------

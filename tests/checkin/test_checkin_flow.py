@@ -99,6 +99,7 @@ async def test_a_month_with_gaps_makeup_milestone_and_midnight(tmp_path: Path, d
         assert await balance(h, "alice") == total
         me = texts(await h.say("demo", "alice", "我的"))[0]
         assert f"积分余额 {total}" in me and "连续签到 11 天" in me
+        assert me.endswith("\n信用分 100（优秀）")  # moderation is installed: its credit shows too
         cal = await h.say("demo", "alice", "签到日历")
         text = cal[-1]["text"]
         assert "本月 22 天" in text and " 8🔁" in text and "12▫️" in text and "13▫️" in text
