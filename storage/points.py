@@ -13,6 +13,7 @@ Only plain values cross this module's edge: rule objects from ``handlers`` arriv
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -38,6 +39,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -364,24 +366,20 @@ class PointsRepo:
         )
         if total >= 0:
             # A credit cannot fail the guard: insert-or-add in one statement, first posting or not.
-            credit = dialect_insert(conn, points_balances).values(
-                group_id=group_id,
-                member_id=member_id,
-                balance=total,
-                earned=earned_delta,
-                updated_at=at,
-                earned_at=at if earned_delta else None,
-            )
-            credit = credit.on_conflict_do_update(
-                index_elements=["group_id", "member_id"],
-                set_={
-                    "balance": points_balances.c.balance + total,
-                    "earned": points_balances.c.earned + earned_delta,
-                    "updated_at": at,
-                    **({"earned_at": at} if earned_delta else {}),
-                },
-            ).returning(points_balances.c.balance, points_balances.c.earned)
-            after: Any = (await conn.execute(credit)).one()
+            credit = _credit_statement(conn.dialect.name)
+            after: Any = (
+                await conn.execute(
+                    credit,
+                    {
+                        "group_id": group_id,
+                        "member_id": member_id,
+                        "balance": total,
+                        "earned": earned_delta,
+                        "updated_at": at,
+                        "earned_at": at if earned_delta else None,
+                    },
+                )
+            ).one()
         else:
             after = (await conn.execute(guarded)).first()
         if after is None:
@@ -833,33 +831,12 @@ class PointsRepo:
                 # Ranks of the day are handed out in order: claims in one group queue here (on
                 # SQLite, BEGIN IMMEDIATE already queues every writer). Released at commit.
                 await conn.execute(select(func.pg_advisory_xact_lock(_RANK_LOCK, group_id)))
-            # One round trip for everything the claim needs to know (scalar subqueries).
-            mine = and_(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
-
-            def on(d: date, column: Any) -> Any:
-                return select(column).where(mine, checkins.c.day == d).scalar_subquery()
-
+            # One round trip for everything the claim needs to know; the statement is built
+            # once and reused, since building it cost more than running it.
             facts = (
                 await conn.execute(
-                    select(
-                        on(day, checkins.c.streak).label("streak"),
-                        on(day, checkins.c.rank).label("rank"),
-                        on(day - timedelta(days=1), checkins.c.streak).label("prev"),
-                        select(func.count())
-                        .select_from(checkins)
-                        .where(
-                            checkins.c.group_id == group_id,
-                            checkins.c.day == day,
-                            checkins.c.makeup.is_(False),
-                        )
-                        .scalar_subquery()
-                        .label("taken"),
-                        select(func.count())
-                        .select_from(checkins)
-                        .where(mine)
-                        .scalar_subquery()
-                        .label("total"),
-                    )
+                    _checkin_facts(),
+                    {"g": group_id, "m": member_id, "d": day, "p": day - timedelta(days=1)},
                 )
             ).one()
             if facts.streak is not None:
@@ -871,16 +848,17 @@ class PointsRepo:
             total = int(facts.total) + 1
             items: list[tuple[str, int]] = [(k, int(a)) for k, a in itemize(streak, rank)]
             await conn.execute(
-                checkins.insert().values(
-                    group_id=group_id,
-                    member_id=member_id,
-                    day=day,
-                    at=at,
-                    streak=streak,
-                    rank=rank,
-                    points=sum(a for _, a in items),
-                    makeup=False,
-                )
+                checkins.insert(),
+                {
+                    "group_id": group_id,
+                    "member_id": member_id,
+                    "day": day,
+                    "at": at,
+                    "streak": streak,
+                    "rank": rank,
+                    "points": sum(a for _, a in items),
+                    "makeup": False,
+                },
             )
             posting = await self._post(
                 conn,
@@ -1750,3 +1728,48 @@ def month_bounds(day: date) -> tuple[date, date]:
 def iter_entries(items: Iterable[tuple[str, int]], earns: bool = True) -> list[Entry]:
     """``[(kind, amount)]`` as ledger entries."""
     return [Entry(a, k, earns) for k, a in items]
+
+
+@functools.cache
+def _checkin_facts() -> Any:
+    """Today's row (streak, rank), yesterday's streak, today's claims so far and the member's
+    total, as one SELECT of scalar subqueries with parameters g, m, d (day) and p (day before)."""
+    mine = and_(checkins.c.group_id == bindparam("g"), checkins.c.member_id == bindparam("m"))
+
+    def on(day_param: str, column: Any) -> Any:
+        return select(column).where(mine, checkins.c.day == bindparam(day_param)).scalar_subquery()
+
+    taken = (
+        select(func.count())
+        .select_from(checkins)
+        .where(
+            checkins.c.group_id == bindparam("g"),
+            checkins.c.day == bindparam("d"),
+            checkins.c.makeup.is_(False),
+        )
+        .scalar_subquery()
+    )
+    total = select(func.count()).select_from(checkins).where(mine).scalar_subquery()
+    return select(
+        on("d", checkins.c.streak).label("streak"),
+        on("d", checkins.c.rank).label("rank"),
+        on("p", checkins.c.streak).label("prev"),
+        taken.label("taken"),
+        total.label("total"),
+    )
+
+
+@functools.cache
+def _credit_statement(dialect: str) -> Any:
+    """Insert-or-add a credit to a balance, returning the new balance and earned; built once
+    per dialect. ``earned_at`` moves only when the credit counts as earned (non-null)."""
+    base = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(points_balances)
+    return base.on_conflict_do_update(
+        index_elements=["group_id", "member_id"],
+        set_={
+            "balance": points_balances.c.balance + base.excluded.balance,
+            "earned": points_balances.c.earned + base.excluded.earned,
+            "updated_at": base.excluded.updated_at,
+            "earned_at": func.coalesce(base.excluded.earned_at, points_balances.c.earned_at),
+        },
+    ).returning(points_balances.c.balance, points_balances.c.earned)
