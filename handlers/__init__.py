@@ -5,6 +5,7 @@ The order is the order handlers run in inside each band.
 
 from bot.feature import Feature
 from handlers import activity, checkin, core, moderation, stats
+from handlers.schedule import events, schedules, topics, welcome
 
 FEATURES: list[Feature] = [
     core.FEATURE,
@@ -12,4 +13,8 @@ FEATURES: list[Feature] = [
     activity.FEATURE,
     stats.FEATURE,
     checkin.FEATURE,
+    topics.FEATURE,
+    schedules.FEATURE,
+    events.FEATURE,
+    welcome.FEATURE,
 ]
