@@ -17,8 +17,8 @@ from tests.fakes.telegram_replay import TelegramScriptSession, plain_text
 from tests.test_scenarios import CASES, SCENARIOS, _options
 
 #: Every golden scenario must hold on Telegram as written. A scenario that differs by design
-#: (name → why) goes here, with a Telegram test of its own; none does today. Checked before
-#: merging: checkin_week, moderation_demo and week_of_a_group (feature branches) also match.
+#: (name → why) goes here, with a Telegram test of its own; none does today (checked with
+#: checkin_week, help_and_errors, language_restart, moderation_demo, stats_week, week_of_a_group).
 DIFFERS_BY_DESIGN: dict[str, str] = {}
 SCENARIO_NAMES = [c.stem for c in CASES if c.stem not in DIFFERS_BY_DESIGN]
 
