@@ -187,3 +187,224 @@ async def test_contract_inbound_text(rig: Rig) -> None:
     assert event.at == START
     assert event.chat.kind == "group" and event.chat.title == "Test Server"
     assert event.sender.username == "alice"
+
+
+# ---------------------------------------------------------------- inbound
+
+
+async def test_mentions_become_usernames_and_mention_refs(rig: Rig) -> None:
+    me = fx.user(fx.BOT_ID, "qunyou", bot=True)
+    text = f"!warn <@{fx.BOB_ID}> spam, cc <@!{fx.BOT_ID}>"
+    rig.feed("MESSAGE_CREATE", fx.message(text, author=ALICE["user"], author_member=ALICE,
+                                          mentions=[BOB["user"], me]))
+    (event,) = await rig.sink.wait(1)
+    assert isinstance(event, MessageEvent)
+    assert event.text == "!warn @bob spam, cc @qunyou"
+    assert [m.user_id for m in event.mentions] == [str(fx.BOB_ID), str(fx.BOT_ID)]
+    assert event.mentions_bot is True
+    assert [s.kind for s in event.segments] == ["text", "mention", "text", "mention"]
+
+
+async def test_reply_carries_the_replied_message_and_author(rig: Rig) -> None:
+    original = fx.message("first", author=BOB["user"])
+    rig.feed("MESSAGE_CREATE", fx.message("answer", author=ALICE["user"], author_member=ALICE,
+                                          reply_to=original))
+    (event,) = await rig.sink.wait(1)
+    assert isinstance(event, MessageEvent)
+    assert event.reply_to == original["id"]
+    assert event.reply_to_user is not None and event.reply_to_user.user_id == str(fx.BOB_ID)
+
+
+async def test_own_messages_and_system_messages_are_ignored(rig: Rig) -> None:
+    me = fx.user(fx.BOT_ID, "qunyou", bot=True)
+    rig.feed("MESSAGE_CREATE", fx.message("my own words", author=me))
+    pin = fx.message("", author=ALICE["user"], author_member=ALICE)
+    pin["type"] = 6  # "pinned a message"
+    rig.feed("MESSAGE_CREATE", pin)
+    rig.feed("MESSAGE_CREATE", fx.message("real", author=ALICE["user"], author_member=ALICE))
+    events = await rig.sink.wait(1)
+    await rig.settle()
+    assert [e.text for e in events if isinstance(e, MessageEvent)] == ["real"]
+
+
+async def test_edit_is_an_edited_message_event_and_unfurls_are_not(rig: Rig) -> None:
+    original = fx.message("hello", author=ALICE["user"], author_member=ALICE)
+    rig.feed("MESSAGE_CREATE", original)
+    await rig.sink.wait(1)
+    unfurl = dict(original, embeds=[{"type": "link", "url": "https://example.com"}])
+    rig.feed("MESSAGE_UPDATE", unfurl)  # no edited_timestamp: not an edit
+    edited = dict(original, content="hello again", edited_timestamp="2026-03-02T01:05:00+00:00")
+    rig.feed("MESSAGE_UPDATE", edited)
+    events = await rig.sink.wait(2)
+    await rig.settle()
+    assert len(events) == 2
+    second = events[1]
+    assert isinstance(second, MessageEvent) and second.edited and second.text == "hello again"
+    assert second.message_id == original["id"] and second.event_id != events[0].event_id
+
+
+async def test_join_and_leave(rig: Rig) -> None:
+    newcomer = fx.member(fx.CAROL_ID, "carol")
+    rig.feed("GUILD_MEMBER_ADD", dict(newcomer, guild_id=str(fx.GUILD_ID)))
+    rig.feed("GUILD_MEMBER_REMOVE", {"guild_id": str(fx.GUILD_ID), "user": fx.user(fx.BOB_ID, "bob")})
+    joined, left = await rig.sink.wait(2)
+    assert isinstance(joined, MemberJoined) and joined.member.user_id == str(fx.CAROL_ID)
+    assert joined.chat.scope_id == str(fx.GUILD_ID)
+    assert joined.chat.channel_id == str(fx.CHANNEL_ID)  # the server's system channel
+    assert isinstance(left, MemberLeft) and left.member.user_id == str(fx.BOB_ID)
+
+
+async def test_direct_message_is_a_private_chat(rig: Rig) -> None:
+    rig.feed("MESSAGE_CREATE", fx.message("hi bot", author=ALICE["user"], guild_id=None,
+                                          channel_id=fx.DM_CHANNEL_ID))
+    (event,) = await rig.sink.wait(1)
+    assert isinstance(event, MessageEvent)
+    assert event.chat.kind == "private"
+    assert event.chat.scope_id == str(fx.ALICE_ID) and event.chat.channel_id == str(fx.DM_CHANNEL_ID)
+
+
+# ---------------------------------------------------------------- outbound
+
+
+async def test_reply_pings_only_the_members_meant_and_escapes_their_text(rig: Rig) -> None:
+    bob = UserRef("discord", str(fx.BOB_ID), "bob")
+    message = OutgoingMessage.of(Mention(bob), " said: ", Text("**@everyone** _x_"), " ", Bold("done"),
+                                 reply_to="600000000000000123")
+    sent = await rig.adapter.send(CHAT, message)
+    (call,) = rig.fake.sent()
+    assert call.path == f"/channels/{fx.CHANNEL_ID}/messages"
+    assert call.content == f"<@{fx.BOB_ID}> said: \\*\\*@\u200beveryone\\*\\* \\_x\\_ **done**"
+    assert call.json["allowed_mentions"] == {"parse": [], "users": [fx.BOB_ID], "replied_user": True}
+    assert call.json["message_reference"]["message_id"] == 600000000000000123
+    assert call.json["message_reference"]["fail_if_not_exists"] is False
+    assert sent.message_id.isdigit() and sent.chat == CHAT
+
+
+async def test_long_text_is_split_under_2000_without_breaking_escapes(rig: Rig) -> None:
+    line = "a_b*c " * 50  # escaping grows every line
+    text = "\n".join([line] * 20)
+    await rig.adapter.send(CHAT, OutgoingMessage.of(text, buttons=((Button("OK", "poll:1"),),)))
+    calls = rig.fake.sent()
+    assert len(calls) > 1
+    assert all(len(c.content or "") <= 2000 for c in calls)
+    assert all(not (c.content or "").endswith("\\") for c in calls)
+    joined = "\n".join(c.content or "" for c in calls)
+    assert joined.replace("\\", "") == text
+    # buttons ride on the last part only
+    assert [bool(c.json.get("components")) for c in calls] == [False] * (len(calls) - 1) + [True]
+
+
+async def test_buttons_carry_persistent_custom_ids(rig: Rig) -> None:
+    message = OutgoingMessage.of("Join?", buttons=((Button("Yes", "event:join:7"), Button("No", "event:no:7")),))
+    await rig.adapter.send(CHAT, message)
+    (call,) = rig.fake.sent()
+    row = call.json["components"][0]["components"]
+    assert [(b["label"], b["custom_id"]) for b in row] == [("Yes", "qy:event:join:7"), ("No", "qy:event:no:7")]
+    # not kept in discord.py's view store: presses are handled by custom id, even after a restart
+    assert not rig.adapter.client.persistent_views
+
+
+async def test_image_is_uploaded_as_a_file(rig: Rig, tmp_path: Any) -> None:
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    await rig.adapter.send(CHAT, OutgoingMessage.of("weekly chart", image=str(chart)))
+    (call,) = rig.fake.sent()
+    assert call.files == ["chart.png"] and call.content == "weekly chart"
+
+
+async def test_edit_delete_and_member_actions_hit_the_right_endpoints(rig: Rig) -> None:
+    until = START + timedelta(hours=2)
+    await rig.adapter.edit(CHAT, "600000000000000555", OutgoingMessage.of("closed"))
+    await rig.adapter.delete(CHAT, "600000000000000556")
+    await rig.adapter.mute(CHAT, str(fx.ALICE_ID), until)
+    await rig.adapter.unmute(CHAT, str(fx.ALICE_ID))
+    await rig.adapter.ban(CHAT, str(fx.BOB_ID), None)
+    await rig.adapter.unban(CHAT, str(fx.BOB_ID))
+    await rig.adapter.kick(CHAT, str(fx.BOB_ID))
+    got = [(c.method, c.path) for c in rig.fake.calls if not c.path.startswith(("/users/@me", "/oauth2"))]
+    g, ch = fx.GUILD_ID, fx.CHANNEL_ID
+    assert got == [
+        ("PATCH", f"/channels/{ch}/messages/600000000000000555"),
+        ("DELETE", f"/channels/{ch}/messages/600000000000000556"),
+        ("PATCH", f"/guilds/{g}/members/{fx.ALICE_ID}"),
+        ("PATCH", f"/guilds/{g}/members/{fx.ALICE_ID}"),
+        ("PUT", f"/guilds/{g}/bans/{fx.BOB_ID}"),
+        ("DELETE", f"/guilds/{g}/bans/{fx.BOB_ID}"),
+        ("DELETE", f"/guilds/{g}/members/{fx.BOB_ID}"),
+    ]
+    mute, unmute = rig.fake.find("PATCH", rf"/guilds/{g}/members/{fx.ALICE_ID}")
+    assert datetime.fromisoformat(mute.json["communication_disabled_until"]) == until
+    assert unmute.json["communication_disabled_until"] is None
+    edit = rig.fake.find("PATCH", rf"/channels/{ch}/messages/\d+")[0]
+    assert edit.json["content"] == "closed" and edit.json["components"] == []
+
+
+async def test_timeouts_longer_than_28_days_are_refused_with_a_reason(rig: Rig) -> None:
+    before = len(rig.fake.calls)
+    with pytest.raises(TimeoutTooLong, match="28"):
+        await rig.adapter.mute(CHAT, str(fx.ALICE_ID), START + timedelta(days=29))
+    with pytest.raises(CapabilityNotSupported):
+        await rig.adapter.mute(CHAT, str(fx.ALICE_ID), None)
+    assert len(rig.fake.calls) == before  # nothing half-done on Discord
+    await rig.adapter.mute(CHAT, str(fx.ALICE_ID), START + timedelta(days=28))
+    assert len(rig.fake.calls) == before + 1
+
+
+async def test_forbidden_50013_becomes_bot_lacks_permission(rig: Rig) -> None:
+    rig.fake.fail("DELETE", r"/channels/\d+/messages/\d+", fx.forbidden())
+    rig.fake.fail("PUT", r"/guilds/\d+/bans/\d+", fx.forbidden())
+    with pytest.raises(BotLacksPermission, match="50013"):
+        await rig.adapter.delete(CHAT, "600000000000000556")
+    with pytest.raises(BotLacksPermission):
+        await rig.adapter.ban(CHAT, str(fx.ALICE_ID), None)
+
+
+async def test_not_found_becomes_target_not_found(rig: Rig) -> None:
+    rig.fake.fail("DELETE", r"/channels/\d+/messages/\d+", fx.not_found())
+    with pytest.raises(TargetNotFound):
+        await rig.adapter.delete(CHAT, "600000000000000556")
+    with pytest.raises(TargetNotFound):  # not in the cache and unknown to Discord
+        await rig.adapter.get_role(CHAT, "200000000000000999")
+    with pytest.raises(TargetNotFound):  # a garbled id never reaches Discord
+        await rig.adapter.kick(CHAT, "alice")
+
+
+async def test_roles_follow_discord_permissions(rig: Rig) -> None:
+    assert await rig.adapter.get_role(CHAT, str(fx.OWNER_ID)) is Role.OWNER
+    assert await rig.adapter.get_role(CHAT, str(fx.BOT_ID)) is Role.ADMIN  # Manage Server
+    assert await rig.adapter.get_role(CHAT, str(fx.MOD_ID)) is Role.MODERATOR
+    assert await rig.adapter.get_role(CHAT, str(fx.ALICE_ID)) is Role.MEMBER
+    dm = ChatRef("discord", "dc", str(fx.ALICE_ID), str(fx.DM_CHANNEL_ID), kind="private")
+    assert await rig.adapter.get_role(dm, str(fx.ALICE_ID)) is Role.MEMBER
+
+
+async def test_private_message_opens_a_dm(rig: Rig) -> None:
+    sent = await rig.adapter.send_private(str(fx.CAROL_ID), OutgoingMessage.of("psst"))
+    assert rig.fake.find("POST", r"/users/@me/channels")[0].json == {"recipient_id": fx.CAROL_ID}
+    (call,) = rig.fake.sent()
+    assert call.path == f"/channels/{fx.DM_CHANNEL_ID}/messages"
+    assert sent.chat.kind == "private" and sent.chat.scope_id == str(fx.CAROL_ID)
+
+
+async def test_moderator_channel_by_name_or_id_only_within_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    for value in ("mods", "#mods", str(fx.MODS_CHANNEL_ID)):
+        r = await make_rig(monkeypatch, moderator_channel=value)
+        try:
+            mods = r.adapter.default_moderator_chat(CHAT)
+            assert mods is not None and mods.channel_id == str(fx.MODS_CHANNEL_ID)
+            other = ChatRef("discord", "dc", "300000000000000099", "1", kind="group")
+            assert r.adapter.default_moderator_chat(other) is None
+        finally:
+            await r.adapter.stop()
+
+
+async def test_level_roles_give_the_highest_reached(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = await make_rig(monkeypatch, level_roles={"5": fx.LEVEL_ROLE_ID, "10": "700000000000000010"})
+    try:
+        await r.adapter.apply_level(CHAT, str(fx.ALICE_ID), 3)
+        assert not r.fake.find("PUT", r".*/roles/\d+")
+        await r.adapter.apply_level(CHAT, str(fx.ALICE_ID), 6)
+        (grant,) = r.fake.find("PUT", r".*/roles/\d+")
+        assert grant.path == f"/guilds/{fx.GUILD_ID}/members/{fx.ALICE_ID}/roles/{fx.LEVEL_ROLE_ID}"
+    finally:
+        await r.adapter.stop()
