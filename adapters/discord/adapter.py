@@ -406,8 +406,9 @@ class DiscordAdapter(Adapter):
             reply_to=reply_to,
             reply_to_user=reply_user,
             mentions=mentions,
-            mentions_bot=me is not None and (me in message.mentions
-                                             or (reply_user is not None and reply_user.user_id == str(me.id))),
+            mentions_bot=me is not None and (
+                me in message.mentions or (reply_user is not None and reply_user.user_id == str(me.id))
+            ),
             edited=edited,
         )
 
@@ -504,7 +505,7 @@ class DiscordAdapter(Adapter):
         @app_commands.rename(args=app_commands.locale_str("args", key="discord.args_name"))
         @app_commands.describe(args=app_commands.locale_str(
             "what you would type after the command", key="discord.args_description"))
-        async def callback(interaction: discord.Interaction, args: str | None = None) -> None:  # type: ignore[type-arg]
+        async def callback(interaction: discord.Interaction, args: str | None = None) -> None:
             await adapter._on_slash(interaction, name, args or "")
 
         description = self.t("en", f"discord.slash.{name}.description")
@@ -594,7 +595,7 @@ class DiscordAdapter(Adapter):
                 if exc.status == 429:
                     raise RateLimited(1.0) from exc
                 raise DiscordRequestRejected(f"Discord {exc.status}/{exc.code}: {exc.text}") from exc
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 raise TransportError(str(exc) or type(exc).__name__) from exc
 
         return await self.queue.run(chat_key, guarded)
@@ -623,8 +624,9 @@ class DiscordAdapter(Adapter):
         view = _StaticView(timeout=None)
         for row, buttons in enumerate(message.buttons[:5]):
             for button in buttons[:5]:
-                view.add_item(discord.ui.Button(label=button.text[:80] or "·", style=discord.ButtonStyle.secondary,
-                                                custom_id=self._custom_id(button), row=row))
+                view.add_item(discord.ui.Button(label=button.text[:80] or "·", row=row,
+                                                style=discord.ButtonStyle.secondary,
+                                                custom_id=self._custom_id(button)))
         return view
 
     def _file(self, message: OutgoingMessage) -> discord.File | None:
@@ -705,16 +707,17 @@ class DiscordAdapter(Adapter):
             content = render_chunks(message.parts, MAX_CONTENT - 1)[0] + "…"
         view = self._view(message)
         mid = _snowflake(message_id)
-        for pending in self._pending.values():
-            if mid in pending.followups:
-                followup = pending.interaction.followup
+        owner = next((p for p in self._pending.values() if mid in p.followups), None)
+        if owner is not None:
+            # An answer to a slash command is the interaction's webhook message: edit it there.
+            followup = owner.interaction.followup
 
-                async def via_webhook() -> None:
-                    await followup.edit_message(mid, content=content, view=view,
-                                                allowed_mentions=self._allowed(message))
+            async def via_webhook() -> None:
+                await followup.edit_message(mid, content=content, view=view,
+                                            allowed_mentions=self._allowed(message))
 
-                await self._call(chat.channel_id, via_webhook)
-                return
+            await self._call(chat.channel_id, via_webhook)
+            return
         partial = self.client.get_partial_messageable(int(chat.channel_id), guild_id=_guild_id(chat))
 
         async def call() -> None:
@@ -851,10 +854,12 @@ class DiscordAdapter(Adapter):
         have = {str(r.id) for r in member.roles}
         if target not in have:
             role = discord.Object(id=int(target))
-            await self._call(_members_key(chat), lambda: member.add_roles(role, reason=f"Qunyou level {level}"))
+            reason = f"Qunyou level {level}"
+            await self._call(_members_key(chat), lambda: member.add_roles(role, reason=reason))
         stale = [discord.Object(id=int(r)) for r in others & have]
         if stale:
-            await self._call(_members_key(chat), lambda: member.remove_roles(*stale, reason=f"Qunyou level {level}"))
+            why = f"Qunyou level {level}"
+            await self._call(_members_key(chat), lambda: member.remove_roles(*stale, reason=why))
 
 
 def _parts(text: str) -> tuple[Any, ...]:

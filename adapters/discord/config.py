@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from bot.adapter import AdapterConfig
 
@@ -20,7 +20,7 @@ class DiscordConfig(AdapterConfig):
     #: Default moderator channel: a channel id, or a channel name looked up in each server.
     moderator_channel: str = ""
     #: Level → role id, granted on level-up (the highest level reached wins).
-    level_roles: dict[int, str] = {}
+    level_roles: dict[int, str] = Field(default_factory=dict)
 
     @field_validator("level_roles", mode="before")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,8 +16,8 @@ from bot.adapter import Capability
 from bot.clock import VirtualClock
 from bot.errors import BotLacksPermission, CapabilityNotSupported, ConfigError, TargetNotFound
 from bot.events import ButtonPressed, ChatRef, Event, MemberJoined, MemberLeft, MessageEvent, UserRef
-from bot.outbound import Limit, OutboundQueue
 from bot.messages import Bold, Button, Mention, OutgoingMessage, Text
+from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
 from tests.adapters import contract
 from tests.fakes import discord_api as fx
@@ -71,7 +71,8 @@ class Sink:
 class Rig:
     """An adapter, its fake Discord, the sink and the clock."""
 
-    def __init__(self, adapter: DiscordAdapter, fake: fx.FakeDiscord, sink: Sink, clock: VirtualClock) -> None:
+    def __init__(self, adapter: DiscordAdapter, fake: fx.FakeDiscord, sink: Sink,
+                 clock: VirtualClock) -> None:
         self.adapter = adapter
         self.fake = fake
         self.sink = sink
@@ -295,11 +296,13 @@ async def test_long_text_is_split_under_2000_without_breaking_escapes(rig: Rig) 
 
 
 async def test_buttons_carry_persistent_custom_ids(rig: Rig) -> None:
-    message = OutgoingMessage.of("Join?", buttons=((Button("Yes", "event:join:7"), Button("No", "event:no:7")),))
+    buttons = ((Button("Yes", "event:join:7"), Button("No", "event:no:7")),)
+    message = OutgoingMessage.of("Join?", buttons=buttons)
     await rig.adapter.send(CHAT, message)
     (call,) = rig.fake.sent()
     row = call.json["components"][0]["components"]
-    assert [(b["label"], b["custom_id"]) for b in row] == [("Yes", "qy:event:join:7"), ("No", "qy:event:no:7")]
+    got = [(b["label"], b["custom_id"]) for b in row]
+    assert got == [("Yes", "qy:event:join:7"), ("No", "qy:event:no:7")]
     # not kept in discord.py's view store: presses are handled by custom id, even after a restart
     assert not rig.adapter.client.persistent_views
 
@@ -386,7 +389,7 @@ async def test_private_message_opens_a_dm(rig: Rig) -> None:
     assert sent.chat.kind == "private" and sent.chat.scope_id == str(fx.CAROL_ID)
 
 
-async def test_moderator_channel_by_name_or_id_only_within_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_moderator_channel_by_name_or_id_within_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
     for value in ("mods", "#mods", str(fx.MODS_CHANNEL_ID)):
         r = await make_rig(monkeypatch, moderator_channel=value)
         try:
@@ -408,3 +411,155 @@ async def test_level_roles_give_the_highest_reached(monkeypatch: pytest.MonkeyPa
         assert grant.path == f"/guilds/{fx.GUILD_ID}/members/{fx.ALICE_ID}/roles/{fx.LEVEL_ROLE_ID}"
     finally:
         await r.adapter.stop()
+
+
+# ---------------------------------------------------------------- slash commands and buttons
+
+
+async def test_slash_command_runs_as_typed_text_and_answers_as_followup(rig: Rig) -> None:
+    async def handler(event: Event) -> None:
+        assert isinstance(event, MessageEvent)
+        await rig.adapter.send(event.chat, OutgoingMessage.of(f"checked in: {event.text}",
+                                                              reply_to=event.message_id))
+
+    rig.sink.handler = handler
+    payload = fx.slash("checkin", ALICE, args="today", locale="zh-CN")
+    rig.feed("INTERACTION_CREATE", payload)
+    (event,) = await rig.sink.wait(1)
+    await rig.settle()
+    assert isinstance(event, MessageEvent)
+    assert event.text == "/checkin today"
+    assert event.language == "zh-CN"
+    assert event.chat.scope_id == str(fx.GUILD_ID) and event.chat.channel_id == str(fx.CHANNEL_ID)
+    assert event.sender.user_id == str(fx.ALICE_ID)
+    # acknowledged at once (deferred, "thinking"), then answered through the interaction webhook
+    (ack,) = rig.fake.find("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
+    assert ack.json["type"] == 5
+    (answer,) = rig.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+    assert answer.content == "checked in: /checkin today"
+    assert not rig.fake.find("POST", r"/channels/\d+/messages")
+    assert not rig.fake.find("DELETE", r"/webhooks/.*")  # the answer stays
+
+
+async def test_slash_command_without_an_answer_clears_the_thinking_message(rig: Rig) -> None:
+    payload = fx.slash("rank", ALICE)
+    rig.feed("INTERACTION_CREATE", payload)
+    (event,) = await rig.sink.wait(1)
+    await rig.settle()
+    assert isinstance(event, MessageEvent) and event.text == "/rank"
+    assert rig.fake.find("DELETE", rf"/webhooks/{fx.APP_ID}/{payload['token']}/messages/@original")
+
+
+async def test_slash_command_in_a_dm(rig: Rig) -> None:
+    rig.feed("INTERACTION_CREATE", fx.slash("help", ALICE, guild_id=None, channel_id=fx.DM_CHANNEL_ID))
+    (event,) = await rig.sink.wait(1)
+    await rig.settle()
+    assert isinstance(event, MessageEvent) and event.chat.kind == "private" and event.text == "/help"
+
+
+async def test_button_press_is_acknowledged_and_becomes_button_pressed(rig: Rig) -> None:
+    posted = fx.message("Join the event?", author=fx.user(fx.BOT_ID, "qunyou", bot=True))
+    payload = fx.button_press("qy:event:join:7", BOB, message_data=posted)
+    rig.feed("INTERACTION_CREATE", payload)
+    (event,) = await rig.sink.wait(1)
+    await rig.settle()
+    assert isinstance(event, ButtonPressed)
+    assert event.data == "event:join:7" and event.message_id == posted["id"]
+    assert event.user.user_id == str(fx.BOB_ID) and event.chat.scope_id == str(fx.GUILD_ID)
+    (ack,) = rig.fake.find("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
+    assert ack.json["type"] == 6  # deferred update: no "interaction failed", no extra message
+
+
+async def test_foreign_buttons_are_left_alone(rig: Rig) -> None:
+    posted = fx.message("someone else's", author=fx.user(fx.OWNER_ID, "owner"))
+    rig.feed("INTERACTION_CREATE", fx.button_press("other-bot:1", BOB, message_data=posted))
+    await rig.settle()
+    assert rig.sink.events == []
+    assert not rig.fake.find("POST", r"/interactions/.*")
+
+
+async def test_buttons_posted_before_a_restart_still_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = await make_rig(monkeypatch)
+    await first.adapter.send(CHAT, OutgoingMessage.of("Vote", buttons=((Button("A", "poll:3:a"),),)))
+    custom_id = first.fake.sent()[0].json["components"][0]["components"][0]["custom_id"]
+    await first.adapter.stop()
+    second = await make_rig(monkeypatch)  # a new process: nothing remembered
+    try:
+        posted = fx.message("Vote", author=fx.user(fx.BOT_ID, "qunyou", bot=True))
+        second.feed("INTERACTION_CREATE", fx.button_press(custom_id, ALICE, message_data=posted))
+        (event,) = await second.sink.wait(1)
+        assert isinstance(event, ButtonPressed) and event.data == "poll:3:a"
+    finally:
+        await second.adapter.stop()
+
+
+# ---------------------------------------------------------------- command tree
+
+
+async def test_moderator_syncs_localized_slash_commands(rig: Rig) -> None:
+    mod = fx.member(fx.MOD_ID, "mod", roles=[fx.MOD_ROLE_ID])
+    rig.feed("MESSAGE_CREATE", fx.message("!synccommands", author=mod["user"], author_member=mod))
+    await rig.settle()
+    assert rig.sink.events == []  # handled by the adapter, not a core command
+    (put,) = rig.fake.find("PUT", rf"/applications/{fx.APP_ID}/guilds/{fx.GUILD_ID}/commands")
+    by_name = {c["name"]: c for c in put.json}
+    assert sorted(by_name) == sorted(["checkin", "me", "points", "rank", "badges", "topic", "events", "join",
+                                      "report", "help"])
+    checkin = by_name["checkin"]
+    assert checkin["name_localizations"]["zh-CN"] == "签到"
+    assert checkin["description_localizations"]["zh-CN"] == "今日签到，领取积分"
+    assert checkin["name_localizations"]["en-US"] == "checkin"
+    option = checkin["options"][0]
+    assert option["name"] == "args" and option["name_localizations"]["zh-CN"] == "参数"
+    assert option["required"] is False
+    (reply,) = rig.fake.sent()
+    assert "10" in (reply.content or "")
+
+
+async def test_member_cannot_sync_commands(rig: Rig) -> None:
+    rig.feed("MESSAGE_CREATE", fx.message("!synccommands", author=ALICE["user"], author_member=ALICE))
+    await rig.settle()
+    assert not rig.fake.find("PUT", r"/applications/.*")
+    (reply,) = rig.fake.sent()
+    assert reply.content == "只有版主可以同步斜杠命令。"
+
+
+async def test_sync_refused_by_discord_is_explained(rig: Rig) -> None:
+    rig.fake.fail("PUT", r"/applications/.*", fx.forbidden(50001, "Missing Access"))
+    rig.feed("MESSAGE_CREATE", fx.message("/synccommands", author=fx.user(fx.OWNER_ID, "owner"),
+                                          author_member=fx.member(fx.OWNER_ID, "owner")))
+    await rig.settle()
+    (reply,) = rig.fake.sent()
+    assert "applications.commands" in (reply.content or "")
+
+
+# ---------------------------------------------------------------- start-up checks
+
+
+async def test_missing_message_content_intent_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = await make_rig(monkeypatch, message_content=False)
+    try:
+        warnings = r.adapter.warnings()
+        assert len(warnings) == 1
+        assert "Message Content" in warnings[0] and "Developer Portal" in warnings[0]
+        # connected without the intent instead of being refused by the gateway (close code 4014)
+        assert r.adapter.client.intents.message_content is False
+        assert r.adapter.client.intents.members is True
+    finally:
+        await r.adapter.stop()
+
+
+async def test_missing_members_intent_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = await make_rig(monkeypatch, members=False)
+    try:
+        (warning,) = r.adapter.warnings()
+        assert "Server Members" in warning
+        assert r.adapter.client.intents.members is False
+    finally:
+        await r.adapter.stop()
+
+
+async def test_all_intents_enabled_means_no_warning(rig: Rig) -> None:
+    assert rig.adapter.warnings() == []
+    assert rig.adapter.client.intents.message_content and rig.adapter.client.intents.members
+    assert rig.adapter.me is not None and rig.adapter.me.user_id == str(fx.BOT_ID)

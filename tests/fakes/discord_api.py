@@ -60,7 +60,9 @@ PRIVATE_NAMES = (
     "discord.webhook.async_.AsyncWebhookAdapter.request",
     "discord.http.HTTPClient.request",
 )
-PARSERS = ("MESSAGE_CREATE", "MESSAGE_UPDATE", "GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE", "INTERACTION_CREATE")
+PARSERS = (
+    "MESSAGE_CREATE", "MESSAGE_UPDATE", "GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE", "INTERACTION_CREATE",
+)
 
 
 def check_private_names() -> None:
@@ -473,5 +475,5 @@ class FakeDiscord:
 
     def sent(self) -> list[Call]:
         """Messages posted to channels or as interaction followups."""
-        return [c for c in self.calls if c.method == "POST" and
-                (re.fullmatch(r"/channels/\d+/messages", c.path) or re.fullmatch(r"/webhooks/\d+/[^/]+", c.path))]
+        posts = (r"/channels/\d+/messages", r"/webhooks/\d+/[^/]+")
+        return [c for c in self.calls if c.method == "POST" and any(re.fullmatch(p, c.path) for p in posts)]
