@@ -34,6 +34,7 @@ from bot.clock import Clock, SystemClock
 from bot.errors import (
     BotLacksPermission,
     CapabilityNotSupported,
+    ConfigError,
     QunyouError,
     RateLimited,
     TargetNotFound,
@@ -287,7 +288,9 @@ class DiscordAdapter(Adapter):
         try:
             await self.client.login(self._token)
         except discord.LoginFailure as exc:
-            raise BotLacksPermission(f"Discord adapter {self.name}: the token was refused ({exc})") from exc
+            raise ConfigError(
+                f"adapters.{self.name}.token_env: Discord refused the token in {self.config.token_env} ({exc})"
+            ) from exc
         except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             raise TransportError(f"Discord adapter {self.name}: login failed: {exc}") from exc
 

@@ -18,6 +18,7 @@ from bot.messages import Bold, Link, Mention, Part, Text
 #: Discord refuses message content longer than this.
 MAX_CONTENT = 2000
 
+_BRACKET = re.compile(r"(?<!\\)([\[\]])")
 _USER_MENTION = re.compile(r"<@!?(\d{15,21})>")
 
 
@@ -50,7 +51,7 @@ def _atoms(parts: Sequence[Part], limit: int) -> list[str]:
         if isinstance(part, Mention):
             out.append(f"<@{part.user.user_id}>")
         elif isinstance(part, Link):
-            label = escape(part.text).replace("]", "\\]")
+            label = _BRACKET.sub(r"\\\1", escape(part.text))
             url = part.url.replace(")", "%29").replace(" ", "%20")
             atom = f"[{label}]({url})" if part.text and part.text != part.url else f"<{url}>"
             out.append(atom if len(atom) <= limit else url[:limit])

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import discord
 import pytest
 
 from adapters.discord import DiscordAdapter, DiscordConfig, build
@@ -563,3 +564,31 @@ async def test_all_intents_enabled_means_no_warning(rig: Rig) -> None:
     assert rig.adapter.warnings() == []
     assert rig.adapter.client.intents.message_content and rig.adapter.client.intents.members
     assert rig.adapter.me is not None and rig.adapter.me.user_id == str(fx.BOT_ID)
+
+
+async def test_gateway_refusing_privileged_intents_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = fx.FakeDiscord()
+    # The portal flags can lag behind the portal switch: Discord may still close with 4014.
+    fake.gateway_error = discord.PrivilegedIntentsRequired(None)
+    fake.install_webhooks(monkeypatch)
+    adapter = build("dc", {"type": "discord"}, {"DISCORD_BOT_TOKEN": "test-token"})
+    adapter.client_setup = fake.install
+    fake.install(adapter.client)
+    await adapter.start(Sink())
+    try:
+        for _ in range(10):
+            await asyncio.sleep(0)
+        (warning,) = adapter.warnings()
+        assert "4014" in warning and "Developer Portal" in warning
+    finally:
+        await adapter.stop()
+
+
+async def test_refused_token_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = fx.FakeDiscord()
+    fake.fail("GET", r"/users/@me", discord.LoginFailure("Improper token has been passed."))
+    adapter = build("dc", {"type": "discord"}, {"DISCORD_BOT_TOKEN": "bad"})
+    fake.install(adapter.client)
+    with pytest.raises(ConfigError, match="refused the token"):
+        await adapter.start(Sink())
+    await adapter.stop()

@@ -338,6 +338,8 @@ class FakeDiscord:
         self.members: dict[int, dict[str, Any]] = {int(m["user"]["id"]): m for m in guild()["members"]}
         self.members[CAROL_ID] = member(CAROL_ID, "carol")
         self.clients: list[discord.Client] = []
+        #: Raised by the fake gateway on connect (e.g. ``discord.PrivilegedIntentsRequired(None)``).
+        self.gateway_error: Exception | None = None
         self._gateway_stop: asyncio.Event | None = None
         self._routes: list[tuple[str, re.Pattern[str], Responder]] = [
             ("GET", re.compile(r"/users/@me"), lambda f, c, m: user(BOT_ID, "qunyou", bot=True)),
@@ -441,6 +443,8 @@ class FakeDiscord:
 
     async def _connect(self, *, reconnect: bool = True) -> None:
         # The gateway: nothing arrives on its own; tests feed events through the parsers.
+        if self.gateway_error is not None:
+            raise self.gateway_error
         self._gateway_stop = asyncio.Event()
         await self._gateway_stop.wait()
 
