@@ -289,7 +289,8 @@ class DiscordAdapter(Adapter):
             await self.client.login(self._token)
         except discord.LoginFailure as exc:
             raise ConfigError(
-                f"adapters.{self.name}.token_env: Discord refused the token in {self.config.token_env} ({exc})"
+                f"adapters.{self.name}.token_env: Discord refused the token in "
+                f"{self.config.token_env} ({exc})"
             ) from exc
         except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             raise TransportError(f"Discord adapter {self.name}: login failed: {exc}") from exc
