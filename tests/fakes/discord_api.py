@@ -481,3 +481,64 @@ class FakeDiscord:
         """Messages posted to channels or as interaction followups."""
         posts = (r"/channels/\d+/messages", r"/webhooks/\d+/[^/]+")
         return [c for c in self.calls if c.method == "POST" and any(re.fullmatch(p, c.path) for p in posts)]
+
+
+# ---------------------------------------------------------------- a loopback Discord (wire tests)
+
+
+class LoopbackDiscord:
+    """A tiny Discord REST server on 127.0.0.1, for the few tests that run discord.py's real HTTP
+    client (aiohttp, status mapping, its own 429 handling) end to end.
+
+    ``discord.http.Route.BASE`` (a private class attribute) is pointed at it while it runs.
+    Discord's JSON must be served as exactly ``application/json``: with ``; charset=utf-8``
+    discord.py treats the body as text.
+    """
+
+    def __init__(self) -> None:
+        from aiohttp import web
+
+        self._web = web
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        #: path regex → list of (status, body, extra headers) served in order, last one repeats.
+        self.script: dict[str, list[tuple[int, Any, dict[str, str]]]] = {}
+        self._runner: Any = None
+        self._old_base = discord.http.Route.BASE
+
+    def answer(self, path_regex: str, *responses: tuple[int, Any, dict[str, str]]) -> None:
+        """Serve ``responses`` in turn for requests whose path matches ``path_regex``."""
+        self.script[path_regex] = list(responses)
+
+    async def _handle(self, request: Any) -> Any:
+        path = re.sub(r"^/api/v\d+", "", request.path)
+        self.requests.append((request.method, path, dict(request.headers)))
+        status, body, headers = 200, {}, {}
+        if path == "/users/@me":
+            body = user(BOT_ID, "qunyou", bot=True)
+        elif path == "/oauth2/applications/@me":
+            body = app_info()
+        elif path == f"/guilds/{GUILD_ID}":
+            body = guild()
+        for pattern, responses in self.script.items():
+            if re.fullmatch(pattern, path):
+                status, body, headers = responses.pop(0) if len(responses) > 1 else responses[0]
+                break
+        raw = b"" if body is None else json.dumps(body).encode()
+        return self._web.Response(status=status, body=raw, headers={"Content-Type": "application/json",
+                                                                    **headers})
+
+    async def __aenter__(self) -> LoopbackDiscord:
+        app = self._web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = self._web.AppRunner(app)
+        await self._runner.setup()
+        site = self._web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        discord.http.Route.BASE = self._old_base
+        if self._runner is not None:
+            await self._runner.cleanup()
