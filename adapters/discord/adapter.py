@@ -626,6 +626,9 @@ class DiscordAdapter(Adapter):
         if not message.buttons:
             return None
         view = _StaticView(timeout=None)
+        if len(message.buttons) > 5 or any(len(row) > 5 for row in message.buttons):
+            # Discord shows at most 5 rows of 5 buttons; say so rather than drop them unnoticed.
+            log.warning("Discord adapter %s: only 5 rows of 5 buttons fit; the rest are left out", self.name)
         for row, buttons in enumerate(message.buttons[:5]):
             for button in buttons[:5]:
                 view.add_item(discord.ui.Button(label=button.text[:80] or "·", row=row,
@@ -650,6 +653,8 @@ class DiscordAdapter(Adapter):
         pending = self._live_pending(message.reply_to)
         allowed = self._allowed(message)
         last_id = 0
+        if chunks == [""] and not message.image and not message.buttons:
+            raise DiscordRequestRejected("an empty message: Discord refuses to post nothing")
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             view = self._view(message) if last else None
@@ -665,12 +670,12 @@ class DiscordAdapter(Adapter):
     async def _channel_send(self, chat: ChatRef, message: OutgoingMessage, chunk: str,
                             allowed: discord.AllowedMentions, view: discord.ui.View | None,
                             file: discord.File | None, *, first: bool) -> int:
-        channel = self.client.get_partial_messageable(int(chat.channel_id), guild_id=_guild_id(chat))
+        channel = self.client.get_partial_messageable(_snowflake(chat.channel_id), guild_id=_guild_id(chat))
         reference = None
         if first and message.reply_to and message.reply_to.isdigit():
             # A reply to a message deleted meanwhile (say, by moderation) still goes out, unthreaded.
             reference = discord.MessageReference(message_id=int(message.reply_to),
-                                                 channel_id=int(chat.channel_id), fail_if_not_exists=False)
+                                                 channel_id=channel.id, fail_if_not_exists=False)
         kwargs: dict[str, Any] = {"allowed_mentions": allowed, "silent": message.silent}
         if reference is not None:
             kwargs["reference"] = reference
@@ -722,7 +727,7 @@ class DiscordAdapter(Adapter):
 
             await self._call(chat.channel_id, via_webhook)
             return
-        partial = self.client.get_partial_messageable(int(chat.channel_id), guild_id=_guild_id(chat))
+        partial = self.client.get_partial_messageable(_snowflake(chat.channel_id), guild_id=_guild_id(chat))
 
         async def call() -> None:
             await partial.get_partial_message(mid).edit(content=content, view=view,
@@ -741,7 +746,7 @@ class DiscordAdapter(Adapter):
 
             await self._call(chat.channel_id, remove_answer)
             return
-        partial = self.client.get_partial_messageable(int(chat.channel_id), guild_id=_guild_id(chat))
+        partial = self.client.get_partial_messageable(_snowflake(chat.channel_id), guild_id=_guild_id(chat))
         mid = _snowflake(message_id)
 
         async def call() -> None:

@@ -15,7 +15,7 @@ from adapters.discord import DiscordAdapter, DiscordConfig, build
 from adapters.discord.adapter import TimeoutTooLong
 from bot.adapter import Capability
 from bot.clock import VirtualClock
-from bot.errors import BotLacksPermission, CapabilityNotSupported, ConfigError, TargetNotFound
+from bot.errors import BotLacksPermission, CapabilityNotSupported, ConfigError, QunyouError, TargetNotFound
 from bot.events import ButtonPressed, ChatRef, Event, MemberJoined, MemberLeft, MessageEvent, UserRef
 from bot.messages import Bold, Button, Mention, OutgoingMessage, Text
 from bot.outbound import Limit, OutboundQueue
@@ -592,3 +592,22 @@ async def test_refused_token_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ConfigError, match="refused the token"):
         await adapter.start(Sink())
     await adapter.stop()
+
+
+async def test_bad_targets_fail_clearly_without_reaching_discord(rig: Rig) -> None:
+    before = len(rig.fake.calls)
+    garbled = ChatRef("discord", "dc", "not-a-guild", "#general", kind="group")
+    with pytest.raises(TargetNotFound):
+        await rig.adapter.send(garbled, OutgoingMessage.of("hi"))
+    with pytest.raises(TargetNotFound):
+        await rig.adapter.mute(garbled, str(fx.ALICE_ID), START + timedelta(minutes=5))
+    with pytest.raises(QunyouError, match="empty"):
+        await rig.adapter.send(CHAT, OutgoingMessage.of(""))
+    assert len(rig.fake.calls) == before
+
+
+async def test_huge_inbound_text_passes_whole(rig: Rig) -> None:
+    text = "长" * 4000 + " <@" + "9" * 40 + ">"  # Nitro allows 4000; a garbled mention stays text
+    rig.feed("MESSAGE_CREATE", fx.message(text, author=ALICE["user"], author_member=ALICE))
+    (event,) = await rig.sink.wait(1)
+    assert isinstance(event, MessageEvent) and event.text == text and event.mentions == ()
