@@ -512,7 +512,9 @@ class LoopbackDiscord:
     async def _handle(self, request: Any) -> Any:
         path = re.sub(r"^/api/v\d+", "", request.path)
         self.requests.append((request.method, path, dict(request.headers)))
-        status, body, headers = 200, {}, {}
+        status: int = 200
+        body: Any = {}
+        headers: dict[str, str] = {}
         if path == "/users/@me":
             body = user(BOT_ID, "qunyou", bot=True)
         elif path == "/oauth2/applications/@me":
