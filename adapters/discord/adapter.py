@@ -50,6 +50,7 @@ from bot.events import (
     SentMessage,
     UserRef,
 )
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.messages import Button, OutgoingMessage
 from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
@@ -213,7 +214,7 @@ class DiscordAdapter(Adapter):
         *,
         translate: Translate,
         clock: Clock | None = None,
-        default_language: str = "zh-CN",
+        default_language: str = DEFAULT_LANGUAGE,
         client_setup: Callable[[discord.Client], None] | None = None,
     ) -> None:
         super().__init__(name)
@@ -388,7 +389,7 @@ class DiscordAdapter(Adapter):
     def _message_event(self, message: discord.Message, *, edited: bool, event_id: str) -> MessageEvent:
         chat = self._chat_ref(message.guild, message.channel.id, message.author.id)
         mentions = self._mention_refs(message.guild, message.content, list(message.mentions))
-        text, segments = self._normalize(message.content, mentions)
+        text, segments = self._normalize(self._command_text(message.content), mentions)
         extra: list[Segment] = [Segment("image", data=a.url) for a in message.attachments
                                 if (a.content_type or "").startswith("image/")]
         reply_to: str | None = None
@@ -433,6 +434,19 @@ class DiscordAdapter(Adapter):
         if await self._maybe_sync(message):
             return
         self._submit(self._message_event(message, edited=False, event_id=f"dc:m:{message.id}"))
+
+    def _command_text(self, text: str) -> str:
+        """A typed ``<command_prefix>name`` becomes ``/name``, which the core always reads as a command.
+
+        The core knows its own prefixes (``bot.command_prefixes``); this lets one Discord bot use
+        a prefix of its own (``?checkin``) without changing them for every platform.
+        """
+        prefix = self.config.command_prefix
+        rest = text[len(prefix):]
+        # "/" and "!" are the core's own defaults: leave those messages exactly as typed.
+        if prefix not in ("/", "!") and text.startswith(prefix) and rest[:1].isalnum():
+            return "/" + rest
+        return text
 
     async def _on_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         message = payload.message
@@ -560,7 +574,7 @@ class DiscordAdapter(Adapter):
         if not any(head == p + SYNC_COMMAND for p in prefixes) or message.guild is None:
             return False
         chat = self._chat_ref(message.guild, message.channel.id, message.author.id)
-        lang = self.default_language
+        lang = language_of(message.guild.preferred_locale) or self.default_language
         reference = OutgoingMessage.of(reply_to=str(message.id))
         if await self.get_role(chat, str(message.author.id)) < Role.MODERATOR:
             await self.send(chat, reference.with_parts(_parts(self.t(lang, "discord.sync_denied"))))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,20 +26,6 @@ START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 CHAT = ChatRef("discord", "dc", str(fx.GUILD_ID), str(fx.CHANNEL_ID), kind="group", title="Test Server")
 ALICE = fx.member(fx.ALICE_ID, "alice")
 BOB = fx.member(fx.BOB_ID, "bob")
-
-
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Anything that tries to resolve a real host fails at once instead of hanging."""
-    real = socket.getaddrinfo
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name not in ("localhost", "127.0.0.1", "::1", None):
-            raise OSError(f"network blocked in tests: {name}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
 
 
 class Sink:
@@ -611,3 +596,15 @@ async def test_huge_inbound_text_passes_whole(rig: Rig) -> None:
     rig.feed("MESSAGE_CREATE", fx.message(text, author=ALICE["user"], author_member=ALICE))
     (event,) = await rig.sink.wait(1)
     assert isinstance(event, MessageEvent) and event.text == text and event.mentions == ()
+
+
+async def test_a_custom_prefix_reads_as_a_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = await make_rig(monkeypatch, command_prefix="?")
+    try:
+        r.feed("MESSAGE_CREATE", fx.message("?checkin", author=ALICE["user"], author_member=ALICE))
+        r.feed("MESSAGE_CREATE", fx.message("? what", author=ALICE["user"], author_member=ALICE))
+        first, second = await r.sink.wait(2)
+        assert isinstance(first, MessageEvent) and first.text == "/checkin"
+        assert isinstance(second, MessageEvent) and second.text == "? what"
+    finally:
+        await r.adapter.stop()

@@ -7,9 +7,6 @@ reason header, and discord.py (not us) sleeping out a 429 and retrying.
 
 from __future__ import annotations
 
-import socket
-from typing import Any
-
 import pytest
 
 from adapters.discord import build
@@ -19,19 +16,6 @@ from bot.messages import OutgoingMessage
 from tests.fakes import discord_api as fx
 
 CHAT = ChatRef("discord", "dc", str(fx.GUILD_ID), str(fx.CHANNEL_ID), kind="group")
-
-
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = socket.getaddrinfo
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name not in ("localhost", "127.0.0.1", "::1", None):
-            raise OSError(f"network blocked in tests: {name}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
 
 
 class NullSink:
