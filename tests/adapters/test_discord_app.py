@@ -1,0 +1,183 @@
+"""The real app (core, storage on SQLite, features) on the Discord adapter, faked only at transport.
+
+These are the console scenarios replayed on Discord: a typed command and a slash command get
+their replies, a button posted by a feature is pressed and handled, permissions come from
+Discord roles, and ``/status`` explains a missing intent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.discord import DiscordAdapter, build
+from bot.app import App, build_adapters
+from bot.clock import VirtualClock
+from bot.config import parse_settings
+from bot.i18n import I18n
+from tests.fakes import discord_api as fx
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+ALICE = fx.member(fx.ALICE_ID, "alice")
+MOD = fx.member(fx.MOD_ID, "mod", roles=[fx.MOD_ROLE_ID])
+I18N = I18n.load()
+
+
+class Bot:
+    """A running App with one Discord adapter and its fake Discord."""
+
+    def __init__(self, app: App, adapter: DiscordAdapter, fake: fx.FakeDiscord) -> None:
+        self.app = app
+        self.adapter = adapter
+        self.fake = fake
+
+    async def settle(self) -> None:
+        """Let discord.py's listener tasks and the dispatcher finish."""
+        for _ in range(3):
+            for _ in range(10):
+                await asyncio.sleep(0)
+            pending = [t for t in asyncio.all_tasks()
+                       if t.get_name().startswith(("discord.py", "CommandTree", "event-"))]
+            if pending:
+                await asyncio.wait(pending, timeout=5)
+            assert self.app.dispatcher is not None
+            await self.app.dispatcher.drain()
+
+    async def say(self, who: dict[str, Any], text: str) -> dict[str, Any]:
+        payload = fx.message(text, author=who["user"], author_member=who)
+        fx.FakeDiscord.feed(self.adapter.client, "MESSAGE_CREATE", payload)
+        await self.settle()
+        return payload
+
+    async def interact(self, payload: dict[str, Any]) -> None:
+        fx.FakeDiscord.feed(self.adapter.client, "INTERACTION_CREATE", payload)
+        await self.settle()
+
+
+async def start_bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, message_content: bool = True,
+                    db_name: str = "bot.db") -> Bot:
+    fake = fx.FakeDiscord(message_content=message_content)
+    fake.install_webhooks(monkeypatch)
+    settings = parse_settings({
+        "storage": {"url": f"sqlite+aiosqlite:///{tmp_path / db_name}"},
+        "adapters": {"dc": {"type": "discord", "token_env": "QY_DISCORD_TOKEN"}},
+    })
+    # Built the way the app builds it from config: ADAPTER_TYPES → adapters.discord.build.
+    (adapter,) = build_adapters(settings, {"QY_DISCORD_TOKEN": "test-token"})
+    assert isinstance(adapter, DiscordAdapter)
+    clock = VirtualClock(START)
+    adapter.clock = clock
+    adapter.client_setup = fake.install
+    fake.install(adapter.client)
+    app = App(settings, clock=clock, adapters=[adapter], flush_interval=3600)
+    await app.start()
+    fx.FakeDiscord.add_guild(adapter.client)
+    return Bot(app, adapter, fake)
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Bot]:
+    b = await start_bot(tmp_path, monkeypatch)
+    yield b
+    await b.app.stop()
+
+
+def channel_posts(fake: fx.FakeDiscord) -> list[fx.Call]:
+    return fake.find("POST", rf"/channels/{fx.CHANNEL_ID}/messages")
+
+
+async def test_typed_ping_gets_a_reply_in_the_channel(bot: Bot) -> None:
+    said = await bot.say(ALICE, "!ping")
+    (reply,) = channel_posts(bot.fake)
+    assert reply.content == I18N.t("zh-CN", "core.ping.reply")
+    assert reply.json["message_reference"]["message_id"] == int(said["id"])
+
+
+async def test_typed_help_lists_commands(bot: Bot) -> None:
+    await bot.say(ALICE, "!help")
+    (reply,) = channel_posts(bot.fake)
+    assert (reply.content or "").startswith(I18N.t("zh-CN", "core.help.header"))
+    assert "/ping" in (reply.content or "")
+
+
+async def test_slash_help_is_answered_as_the_interaction_followup(bot: Bot) -> None:
+    payload = fx.slash("help", ALICE, locale="en-US")
+    await bot.interact(payload)
+    (answer,) = bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+    assert "/ping" in (answer.content or "")
+    assert channel_posts(bot.fake) == []
+    (ack,) = bot.fake.find("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
+    assert ack.json["type"] == 5
+
+
+async def test_button_from_a_feature_pressed_end_to_end(bot: Bot) -> None:
+    await bot.say(ALICE, "!forgetme")
+    (confirm,) = channel_posts(bot.fake)
+    assert confirm.content == I18N.t("zh-CN", "core.forgetme.confirm")
+    buttons = confirm.json["components"][0]["components"]
+    no = next(b for b in buttons if ":no:" in b["custom_id"])
+    assert no["custom_id"].startswith("qy:core:forget:no:")
+    posted = fx.message(confirm.content or "", author=fx.user(fx.BOT_ID, "qunyou", bot=True))
+    press = fx.button_press(no["custom_id"], ALICE, message_data=posted)
+    await bot.interact(press)
+    (ack,) = bot.fake.find("POST", rf"/interactions/{press['id']}/[^/]+/callback")
+    assert ack.json["type"] == 6
+    (edit,) = bot.fake.find("PATCH", rf"/channels/{fx.CHANNEL_ID}/messages/{posted['id']}")
+    assert edit.content == I18N.t("zh-CN", "core.forgetme.cancelled")
+
+
+async def test_moderator_commands_follow_discord_roles(bot: Bot) -> None:
+    await bot.say(ALICE, "!status")
+    (refusal,) = channel_posts(bot.fake)
+    await bot.say(MOD, "!status")
+    status = channel_posts(bot.fake)[1]
+    assert refusal.content == I18N.t("zh-CN", "core.denied")
+    assert "Discord" in (status.content or "") and "dc" in (status.content or "")
+
+
+async def test_status_explains_a_missing_intent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    b = await start_bot(tmp_path, monkeypatch, message_content=False)
+    try:
+        # Typed commands cannot be read without the intent, but a slash command still works.
+        payload = fx.slash("help", MOD)
+        await b.interact(payload)
+        assert b.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+        await b.say(MOD, "!status")
+        (status,) = channel_posts(b.fake)
+        assert "Message Content" in (status.content or "")
+        assert "Developer Portal" in (status.content or "")
+    finally:
+        await b.app.stop()
+
+
+async def test_buttons_survive_an_app_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = await start_bot(tmp_path, monkeypatch)
+    await first.say(ALICE, "!forgetme")
+    confirm = channel_posts(first.fake)[0]
+    row = confirm.json["components"][0]["components"]
+    no_id = next(b["custom_id"] for b in row if ":no:" in b["custom_id"])
+    await first.app.stop()
+    second = await start_bot(tmp_path, monkeypatch)
+    try:
+        posted = fx.message(confirm.content or "", author=fx.user(fx.BOT_ID, "qunyou", bot=True))
+        await second.interact(fx.button_press(no_id, ALICE, message_data=posted))
+        (edit,) = second.fake.find("PATCH", rf"/channels/{fx.CHANNEL_ID}/messages/{posted['id']}")
+        assert edit.content == I18N.t("zh-CN", "core.forgetme.cancelled")
+    finally:
+        await second.app.stop()
+
+
+async def test_missing_token_fails_at_start_with_the_key_path(tmp_path: Path) -> None:
+    from bot.errors import ConfigError
+
+    settings = parse_settings({"adapters": {"dc": {"type": "discord"}}})
+    with pytest.raises(ConfigError, match=r"adapters\.dc\.token_env"):
+        build_adapters(settings, {})
+    with pytest.raises(ConfigError, match=r"adapters\.dc"):
+        build_adapters(parse_settings({"adapters": {"dc": {"type": "discord", "prefix": "!"}}}), {"X": "y"})
+    assert build  # the package's own builder is what ADAPTER_TYPES points at
