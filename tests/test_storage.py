@@ -136,3 +136,21 @@ async def test_event_log_and_high_water(database: Database) -> None:
     await log.set_states([("tg", "high_water", "42")])
     await log.set_states([("tg", "high_water", "43")])
     assert await log.get_state("tg", "high_water") == "43"
+
+
+async def test_the_whole_bot_runs_on_each_backend(db_url: str, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.harness import Harness, texts
+
+    assert isinstance(tmp_path, Path)
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "bob", "hello")
+        assert texts(await h.say("demo", "olga", "/promote @bob moderator", role="owner")) == [
+            "已将 @bob 设为管理。"
+        ]
+        await h.say("demo", "bob", "/set language en")
+        await h.flush()
+        await h.restart()
+        assert texts(await h.say("demo", "bob", "/ping")) == ["pong 🏓 I'm here."]
+        assert "/status" in texts(await h.say("demo", "bob", "/help"))[0]
