@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.discord import DiscordAdapter, build
-from bot.app import App, build_adapters
+from bot.app import App, build_adapters, default_features
 from bot.clock import VirtualClock
 from bot.config import parse_settings
+from bot.context import Context
+from bot.errors import BotLacksPermission
+from bot.events import MessageEvent
+from bot.feature import Feature
 from bot.i18n import I18n
+from bot.messages import OutgoingMessage
+from bot.router import Band, Router
 from tests.fakes import discord_api as fx
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -60,12 +66,13 @@ class Bot:
 
 
 async def start_bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, message_content: bool = True,
-                    db_name: str = "bot.db") -> Bot:
+                    db_name: str = "bot.db", features: list[Feature] | None = None,
+                    adapter_config: dict[str, Any] | None = None) -> Bot:
     fake = fx.FakeDiscord(message_content=message_content)
     fake.install_webhooks(monkeypatch)
     settings = parse_settings({
         "storage": {"url": f"sqlite+aiosqlite:///{tmp_path / db_name}"},
-        "adapters": {"dc": {"type": "discord", "token_env": "QY_DISCORD_TOKEN"}},
+        "adapters": {"dc": {"type": "discord", "token_env": "QY_DISCORD_TOKEN", **(adapter_config or {})}},
     })
     # Built the way the app builds it from config: ADAPTER_TYPES → adapters.discord.build.
     (adapter,) = build_adapters(settings, {"QY_DISCORD_TOKEN": "test-token"})
@@ -74,7 +81,8 @@ async def start_bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, message_
     adapter.clock = clock
     adapter.client_setup = fake.install
     fake.install(adapter.client)
-    app = App(settings, clock=clock, adapters=[adapter], flush_interval=3600)
+    app = App(settings, clock=clock, adapters=[adapter], flush_interval=3600,
+              features=[*default_features(), *(features or [])])
     await app.start()
     fx.FakeDiscord.add_guild(adapter.client)
     return Bot(app, adapter, fake)
@@ -181,3 +189,55 @@ async def test_missing_token_fails_at_start_with_the_key_path(tmp_path: Path) ->
     with pytest.raises(ConfigError, match=r"adapters\.dc"):
         build_adapters(parse_settings({"adapters": {"dc": {"type": "discord", "prefix": "!"}}}), {"X": "y"})
     assert build  # the package's own builder is what ADAPTER_TYPES points at
+
+
+# A stand-in for the moderation feature (not on main yet): a red hit is deleted and the member
+# timed out; when Discord refuses (Missing Permissions), moderators get a manual-action alert.
+# It exercises exactly the adapter paths the real feature will use, through the real dispatcher.
+red_router = Router("redtest")
+RED_WORD = "badword"
+
+
+@red_router.message(band=Band.MODERATION)
+async def red_hit(ctx: Context) -> None:
+    event = ctx.event
+    assert isinstance(event, MessageEvent)
+    if RED_WORD not in event.text:
+        return
+    ctx.stop()
+    try:
+        await ctx.adapter.delete(ctx.chat, event.message_id)
+        await ctx.adapter.mute(ctx.chat, ctx.user.user_id, ctx.now + timedelta(minutes=10))
+    except BotLacksPermission:
+        assert ctx.group is not None
+        await ctx.services.alerts.notify(ctx.group, OutgoingMessage.of("manual action needed"))
+
+
+RED_FEATURE = Feature(name="redtest", router=red_router)
+
+
+async def test_red_hit_is_deleted_and_timed_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    b = await start_bot(tmp_path, monkeypatch, features=[RED_FEATURE])
+    try:
+        said = await b.say(ALICE, f"you are a {RED_WORD}")
+        assert b.fake.find("DELETE", rf"/channels/{fx.CHANNEL_ID}/messages/{said['id']}")
+        (timeout,) = b.fake.find("PATCH", rf"/guilds/{fx.GUILD_ID}/members/{fx.ALICE_ID}")
+        until = datetime.fromisoformat(timeout.json["communication_disabled_until"])
+        assert until == START + timedelta(minutes=10)
+        assert all(RED_WORD not in (c.content or "") for c in b.fake.sent())  # never echoed
+    finally:
+        await b.app.stop()
+
+
+async def test_missing_permission_becomes_a_moderator_alert(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    b = await start_bot(tmp_path, monkeypatch, features=[RED_FEATURE],
+                        adapter_config={"moderator_channel": "mods"})
+    b.fake.fail("DELETE", r"/channels/\d+/messages/\d+", fx.forbidden())
+    try:
+        await b.say(ALICE, f"{RED_WORD}!!")
+        (alert,) = b.fake.find("POST", rf"/channels/{fx.MODS_CHANNEL_ID}/messages")
+        assert alert.content == "manual action needed"
+        assert not channel_posts(b.fake)
+    finally:
+        await b.app.stop()
