@@ -257,6 +257,9 @@ class DiscordAdapter(Adapter):
         """Log in, check the privileged intents, and connect to the gateway in a task."""
         self._sink = sink
         self._warnings = []
+        if self.client.is_closed():
+            # A discord.py client does not reconnect once closed: a restart gets a fresh one.
+            self.client = self._make_client(self._wanted_intents())
         await self.tree.set_translator(_Translator(self))
         await self._login()
         flags = self.client.application_flags

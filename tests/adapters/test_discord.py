@@ -608,3 +608,19 @@ async def test_a_custom_prefix_reads_as_a_command(monkeypatch: pytest.MonkeyPatc
         assert isinstance(second, MessageEvent) and second.text == "? what"
     finally:
         await r.adapter.stop()
+
+
+async def test_the_same_adapter_starts_again_after_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = await make_rig(monkeypatch)
+    first_client = r.adapter.client
+    await r.adapter.stop()
+    sink = Sink()
+    await r.adapter.start(sink)
+    try:
+        assert r.adapter.client is not first_client and not r.adapter.client.is_closed()
+        fx.FakeDiscord.add_guild(r.adapter.client)
+        r.feed("MESSAGE_CREATE", fx.message("back again", author=ALICE["user"], author_member=ALICE))
+        (event,) = await sink.wait(1)
+        assert isinstance(event, MessageEvent) and event.text == "back again"
+    finally:
+        await r.adapter.stop()
