@@ -249,6 +249,7 @@ class DiscordAdapter(Adapter):
         self.tree = app_commands.CommandTree(client)
         for name in SLASH_COMMANDS:
             self.tree.add_command(self._slash_command(name))
+        self.tree.add_command(self._report_menu())
         if self.client_setup is not None:
             self.client_setup(client)
         return client
@@ -270,7 +271,8 @@ class DiscordAdapter(Adapter):
             # (4014) and the bot would be deaf to everything. Connect without it instead, so slash
             # commands and buttons still work, and say loudly what is missing.
             if not content_ok:
-                self._warn("discord.intent_message_content")
+                # The worst silent failure: every message arrives empty. Log it as an error.
+                self._warn("discord.intent_message_content", level=logging.ERROR)
             if not members_ok:
                 self._warn("discord.intent_members")
             intents = self._wanted_intents()
@@ -536,10 +538,31 @@ class DiscordAdapter(Adapter):
             callback=callback,
         )
 
-    async def _on_slash(self, interaction: discord.Interaction[Any], name: str, args: str) -> None:
-        """Run a slash command as if the member had typed ``/name args``; answer as followups."""
+    def _report_menu(self) -> app_commands.ContextMenu:
+        adapter = self
+
+        async def callback(interaction: discord.Interaction, message: discord.Message) -> None:
+            await adapter._on_slash(interaction, "report", "", target=message, private=True)
+
+        return app_commands.ContextMenu(
+            name=app_commands.locale_str("Report message", key="discord.menu.report"),
+            callback=callback,
+        )
+
+    async def _on_slash(self, interaction: discord.Interaction[Any], name: str, args: str, *,
+                        target: discord.Message | None = None, private: bool = False) -> None:
+        """Run a slash command as if the member had typed ``/name args``; answer as followups.
+
+        ``target`` is the message a context-menu command was used on: the command then reads as a
+        reply to it (``/report`` on a message). ``private`` makes the answers visible only to the
+        member (a report should not tell the room who reported).
+        """
         # Acknowledge first: the core may take longer than Discord's 3 seconds.
-        await interaction.response.defer(thinking=True)
+        try:
+            await interaction.response.defer(thinking=True, ephemeral=private)
+        except discord.HTTPException as exc:
+            log.warning("Discord adapter %s: could not acknowledge /%s (%s)", self.name, name, exc)
+            return
         key = f"i{interaction.id}"
         pending = _Pending(interaction, self.clock.now() + INTERACTION_WINDOW)
         self._pending[key] = pending
@@ -555,6 +578,8 @@ class DiscordAdapter(Adapter):
             text=plain,
             segments=segments,
             mentions=mentions,
+            reply_to=str(target.id) if target is not None else None,
+            reply_to_user=self._user_ref(target.author) if target is not None else None,
             language=language_of(interaction.locale),
         )
         try:

@@ -488,7 +488,7 @@ async def test_moderator_syncs_localized_slash_commands(rig: Rig) -> None:
     await rig.settle()
     assert rig.sink.events == []  # handled by the adapter, not a core command
     (put,) = rig.fake.find("PUT", rf"/applications/{fx.APP_ID}/guilds/{fx.GUILD_ID}/commands")
-    by_name = {c["name"]: c for c in put.json}
+    by_name = {c["name"]: c for c in put.json if c.get("type", 1) == 1}
     assert sorted(by_name) == sorted(["checkin", "me", "points", "rank", "badges", "topic", "events", "join",
                                       "report", "help"])
     checkin = by_name["checkin"]
@@ -499,7 +499,7 @@ async def test_moderator_syncs_localized_slash_commands(rig: Rig) -> None:
     assert option["name"] == "args" and option["name_localizations"]["zh-CN"] == "参数"
     assert option["required"] is False
     (reply,) = rig.fake.sent()
-    assert "10" in (reply.content or "")
+    assert "11" in (reply.content or "")  # ten slash commands and the report menu
 
 
 async def test_member_cannot_sync_commands(rig: Rig) -> None:
@@ -624,3 +624,33 @@ async def test_the_same_adapter_starts_again_after_stop(monkeypatch: pytest.Monk
         assert isinstance(event, MessageEvent) and event.text == "back again"
     finally:
         await r.adapter.stop()
+
+
+async def test_report_from_the_message_menu_reads_as_a_reply_and_answers_privately(rig: Rig) -> None:
+    async def handler(event: Event) -> None:
+        assert isinstance(event, MessageEvent)
+        await rig.adapter.send(event.chat, OutgoingMessage.of("thanks, sent to the moderators",
+                                                              reply_to=event.message_id))
+
+    rig.sink.handler = handler
+    target = fx.message("something rude", author=BOB["user"])
+    payload = fx.message_menu("Report message", ALICE, target)
+    rig.feed("INTERACTION_CREATE", payload)
+    (event,) = await rig.sink.wait(1)
+    await rig.settle()
+    assert isinstance(event, MessageEvent)
+    assert event.text == "/report" and event.reply_to == target["id"]
+    assert event.reply_to_user is not None and event.reply_to_user.user_id == str(fx.BOB_ID)
+    (ack,) = rig.fake.find("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
+    assert ack.json["type"] == 5 and ack.json["data"]["flags"] & 64  # ephemeral: only the reporter sees it
+    (answer,) = rig.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+    assert answer.content == "thanks, sent to the moderators"
+
+
+async def test_the_report_menu_is_synced_with_localized_names(rig: Rig) -> None:
+    owner = fx.member(fx.OWNER_ID, "owner")
+    rig.feed("MESSAGE_CREATE", fx.message("!synccommands", author=owner["user"], author_member=owner))
+    await rig.settle()
+    (put,) = rig.fake.find("PUT", r"/applications/\d+/guilds/\d+/commands")
+    menu = next(c for c in put.json if c["type"] == 3)
+    assert menu["name"] == "Report message" and menu["name_localizations"]["zh-CN"] == "举报这条消息"

@@ -261,6 +261,15 @@ def slash(name: str, who: dict[str, Any], *, args: str | None = None, guild_id: 
     return data
 
 
+def message_menu(name: str, who: dict[str, Any], target: dict[str, Any], *, guild_id: int | None = GUILD_ID,
+                 channel_id: int = CHANNEL_ID, locale: str = "en-US") -> dict[str, Any]:
+    """An INTERACTION_CREATE for the message context-menu command ``name`` used on ``target``."""
+    data = _interaction_base(2, who, guild_id=guild_id, channel_id=channel_id, locale=locale)
+    data["data"] = {"id": str(next_id()), "name": name, "type": 3, "target_id": target["id"],
+                    "resolved": {"messages": {target["id"]: target}}}
+    return data
+
+
 def button_press(custom_id: str, who: dict[str, Any], *, message_data: dict[str, Any],
                  guild_id: int | None = GUILD_ID, channel_id: int = CHANNEL_ID) -> dict[str, Any]:
     """An INTERACTION_CREATE for a press on a button under ``message_data``."""
@@ -392,6 +401,7 @@ class FakeDiscord:
         out = []
         for command in call.json or []:
             item = dict(command)
+            item.setdefault("description", "")  # Discord answers "" for context-menu commands
             item.update({"id": str(next_id()), "application_id": str(APP_ID), "version": "1",
                          "default_member_permissions": None, "dm_permission": True, "nsfw": False})
             out.append(item)
