@@ -67,3 +67,20 @@ def test_split_respects_the_limit_and_loses_nothing(texts: list[str]) -> None:
     rebuilt = "".join(unescape(c) for c in chunks)
     # only the line breaks a cut falls on may go, and blank chunks are dropped
     assert rebuilt.replace("\n", "").replace(" ", "") == original.replace("\n", "").replace(" ", "")
+
+
+def test_localized_slash_names_and_descriptions_fit_discord_rules() -> None:
+    """Discord rejects the whole sync when one localized name breaks its rules; catch it here."""
+    from adapters.discord.adapter import SLASH_COMMANDS
+    from bot.i18n import LANGUAGES, I18n
+
+    i18n = I18n.load()
+    for lang in LANGUAGES:
+        for name in SLASH_COMMANDS:
+            local = i18n.t(lang, f"discord.slash.{name}.name")
+            assert 1 <= len(local) <= 32 and local == local.lower(), (lang, local)
+            assert all(ch.isalnum() or ch in "-_" for ch in local), (lang, local)
+            assert 1 <= len(i18n.t(lang, f"discord.slash.{name}.description")) <= 100
+        option = i18n.t(lang, "discord.args_name")
+        assert option == option.lower() and all(ch.isalnum() or ch in "-_" for ch in option)
+        assert 1 <= len(i18n.t(lang, "discord.menu.report")) <= 32
