@@ -767,7 +767,7 @@ class DiscordAdapter(Adapter):
                 await followup.edit_message(mid, content=content, view=view,
                                             allowed_mentions=self._allowed(message))
 
-            await self._call(chat.channel_id, via_webhook)
+            await self._call(f"{chat.channel_id}:edit", via_webhook)
             return
         partial = self.client.get_partial_messageable(_snowflake(chat.channel_id), guild_id=_guild_id(chat))
 
@@ -775,10 +775,14 @@ class DiscordAdapter(Adapter):
             await partial.get_partial_message(mid).edit(content=content, view=view,
                                                         allowed_mentions=self._allowed(message))
 
-        await self._call(chat.channel_id, call)
+        await self._call(f"{chat.channel_id}:edit", call)
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
-        """Delete a message (a slash command's id removes the bot's answer to it)."""
+        """Delete a message (a slash command's id removes the bot's answer to it).
+
+        Deletes queue apart from the channel's posts (Discord buckets them apart too), so removing
+        a red hit never waits behind a burst of replies.
+        """
         pending = self._pending.get(message_id)
         if pending is not None:
             interaction = pending.interaction
@@ -786,7 +790,7 @@ class DiscordAdapter(Adapter):
             async def remove_answer() -> None:
                 await interaction.delete_original_response()
 
-            await self._call(chat.channel_id, remove_answer)
+            await self._call(f"{chat.channel_id}:delete", remove_answer)
             return
         partial = self.client.get_partial_messageable(_snowflake(chat.channel_id), guild_id=_guild_id(chat))
         mid = _snowflake(message_id)
@@ -794,7 +798,7 @@ class DiscordAdapter(Adapter):
         async def call() -> None:
             await partial.get_partial_message(mid).delete()
 
-        await self._call(chat.channel_id, call)
+        await self._call(f"{chat.channel_id}:delete", call)
 
     async def _guild(self, chat: ChatRef) -> discord.Guild:
         if chat.is_private:

@@ -654,3 +654,13 @@ async def test_the_report_menu_is_synced_with_localized_names(rig: Rig) -> None:
     (put,) = rig.fake.find("PUT", r"/applications/\d+/guilds/\d+/commands")
     menu = next(c for c in put.json if c["type"] == 3)
     assert menu["name"] == "Report message" and menu["name_localizations"]["zh-CN"] == "举报这条消息"
+
+
+async def test_a_delete_never_waits_behind_a_burst_of_replies(rig: Rig) -> None:
+    for i in range(5):
+        await rig.adapter.send(CHAT, OutgoingMessage.of(f"reply {i}"))
+    waited = rig.adapter.queue.waited
+    await rig.adapter.delete(CHAT, "600000000000000556")
+    assert rig.adapter.queue.waited == waited  # the channel's 5-per-5s window is full, deletes are not in it
+    await rig.adapter.send(CHAT, OutgoingMessage.of("reply 5"))
+    assert rig.adapter.queue.waited > waited  # while a sixth post does wait its turn
