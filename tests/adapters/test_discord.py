@@ -664,3 +664,39 @@ async def test_a_delete_never_waits_behind_a_burst_of_replies(rig: Rig) -> None:
     assert rig.adapter.queue.waited == waited  # the channel's 5-per-5s window is full, deletes are not in it
     await rig.adapter.send(CHAT, OutgoingMessage.of("reply 5"))
     assert rig.adapter.queue.waited > waited  # while a sixth post does wait its turn
+
+
+async def test_slash_answer_can_be_edited_split_and_outlives_the_token(rig: Rig) -> None:
+    async def handler(event: Event) -> None:
+        assert isinstance(event, MessageEvent)
+        long = "\n".join(["line of the answer " * 5] * 40)  # over 2000: two followups
+        sent = await rig.adapter.send(event.chat, OutgoingMessage.of(long, reply_to=event.message_id))
+        await rig.adapter.edit(event.chat, sent.message_id, OutgoingMessage.of("edited answer"))
+        rig.clock.advance(timedelta(minutes=15))  # the interaction token has expired by now
+        await rig.adapter.send(event.chat, OutgoingMessage.of("late news", reply_to=event.message_id))
+
+    rig.sink.handler = handler
+    payload = fx.slash("events", ALICE)
+    rig.feed("INTERACTION_CREATE", payload)
+    await rig.sink.wait(1)
+    await rig.settle()
+    followups = rig.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+    assert len(followups) == 2 and all(len(c.content or "") <= 2000 for c in followups)
+    (edit,) = rig.fake.find("PATCH", rf"/webhooks/{fx.APP_ID}/{payload['token']}/messages/\d+")
+    assert edit.content == "edited answer"
+    (late,) = rig.fake.find("POST", rf"/channels/{fx.CHANNEL_ID}/messages")
+    assert late.content == "late news" and "message_reference" not in late.json
+
+
+async def test_deleting_a_slash_command_removes_the_answer(rig: Rig) -> None:
+    async def handler(event: Event) -> None:
+        assert isinstance(event, MessageEvent)
+        await rig.adapter.send(event.chat, OutgoingMessage.of("answer", reply_to=event.message_id))
+        await rig.adapter.delete(event.chat, event.message_id)  # e.g. moderation on the arguments
+
+    rig.sink.handler = handler
+    payload = fx.slash("topic", ALICE, args="something")
+    rig.feed("INTERACTION_CREATE", payload)
+    await rig.sink.wait(1)
+    await rig.settle()
+    assert rig.fake.find("DELETE", rf"/webhooks/{fx.APP_ID}/{payload['token']}/messages/@original")
