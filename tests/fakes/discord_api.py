@@ -59,6 +59,7 @@ PRIVATE_NAMES = (
     "discord.webhook.async_.async_context",
     "discord.webhook.async_.AsyncWebhookAdapter.request",
     "discord.http.HTTPClient.request",
+    "discord.http.Route.BASE",
 )
 PARSERS = (
     "MESSAGE_CREATE", "MESSAGE_UPDATE", "GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE", "INTERACTION_CREATE",
@@ -85,6 +86,8 @@ def check_private_names() -> None:
         missing.append("discord.webhook.async_.async_context / AsyncWebhookAdapter.request")
     if not callable(getattr(discord.http.HTTPClient, "request", None)):
         missing.append("discord.http.HTTPClient.request")
+    if not isinstance(getattr(discord.http.Route, "BASE", None), str):
+        missing.append("discord.http.Route.BASE")
     if missing:
         raise AssertionError(
             f"discord.py {discord.__version__} moved private names tests/fakes/discord_api.py relies on: "
