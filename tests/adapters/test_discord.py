@@ -119,6 +119,14 @@ def test_private_discord_names_still_exist() -> None:
     fx.check_private_names()
 
 
+def test_the_canary_names_what_moved(monkeypatch: pytest.MonkeyPatch) -> None:
+    import discord.state
+
+    monkeypatch.delattr(discord.state.ConnectionState, "_add_guild_from_data")
+    with pytest.raises(AssertionError, match=r"_add_guild_from_data.*Update that module"):
+        fx.check_private_names()
+
+
 def test_missing_token_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="DISCORD_BOT_TOKEN"):
         build("dc", {"type": "discord"}, {})
