@@ -604,21 +604,32 @@ class DiscordAdapter(Adapter):
         chat = self._chat_ref(message.guild, message.channel.id, message.author.id)
         lang = language_of(message.guild.preferred_locale) or self.default_language
         reference = OutgoingMessage.of(reply_to=str(message.id))
-        if await self.get_role(chat, str(message.author.id)) < Role.MODERATOR:
+        try:
+            role = await self.get_role(chat, str(message.author.id))
+        except QunyouError:
+            role = Role.MEMBER
+        if role < Role.MODERATOR:
             await self.send(chat, reference.with_parts(_parts(self.t(lang, "discord.sync_denied"))))
             return True
-        everywhere = rest.strip().lower() in ("global", "all", "全部")
+        mode = rest.strip().lower()
+        guild = discord.Object(id=message.guild.id)
         try:
-            if everywhere:
+            if mode in ("global", "all", "全部"):
                 synced = await self.tree.sync()
                 where = self.t(lang, "discord.sync_global")
+                text = self.t(lang, "discord.sync_done", count=len(synced), where=where)
+            elif mode in ("clear", "清除"):
+                # After a global sync, this server's own copies would show every command twice.
+                self.tree.clear_commands(guild=guild)
+                await self.tree.sync(guild=guild)
+                text = self.t(lang, "discord.sync_cleared")
             else:
-                guild = discord.Object(id=message.guild.id)
                 self.tree.copy_global_to(guild=guild)
                 synced = await self.tree.sync(guild=guild)
                 where = self.t(lang, "discord.sync_here")
-            text = self.t(lang, "discord.sync_done", count=len(synced), where=where)
-        except (discord.Forbidden, app_commands.MissingApplicationID):
+                text = self.t(lang, "discord.sync_done", count=len(synced), where=where)
+        except (discord.HTTPException, app_commands.AppCommandError, app_commands.MissingApplicationID):
+            log.exception("Discord adapter %s: syncing the command tree failed", self.name)
             text = self.t(lang, "discord.sync_failed")
         await self.send(chat, reference.with_parts(_parts(text)))
         return True

@@ -708,3 +708,26 @@ async def test_deleting_a_slash_command_removes_the_answer(rig: Rig) -> None:
     await rig.sink.wait(1)
     await rig.settle()
     assert rig.fake.find("DELETE", rf"/webhooks/{fx.APP_ID}/{payload['token']}/messages/@original")
+
+
+async def test_sync_global_and_clear(rig: Rig) -> None:
+    owner = fx.member(fx.OWNER_ID, "owner")
+    rig.feed("MESSAGE_CREATE", fx.message("!synccommands global", author=owner["user"], author_member=owner))
+    await rig.settle()
+    assert rig.fake.find("PUT", rf"/applications/{fx.APP_ID}/commands")
+    rig.feed("MESSAGE_CREATE", fx.message("!synccommands clear", author=owner["user"], author_member=owner))
+    await rig.settle()
+    (cleared,) = rig.fake.find("PUT", rf"/applications/{fx.APP_ID}/guilds/{fx.GUILD_ID}/commands")
+    assert cleared.json == []
+    first, second = rig.fake.sent()
+    assert "所有服务器" in (first.content or "") and "全局命令保留" in (second.content or "")
+
+
+async def test_sync_rejected_by_discord_is_explained_not_raised(rig: Rig) -> None:
+    rig.fake.fail("PUT", r"/applications/.*", discord.HTTPException(
+        fx.SimpleNamespace(status=400, reason="Bad Request"), {"code": 50035, "message": "Invalid Form Body"}))
+    owner = fx.member(fx.OWNER_ID, "owner")
+    rig.feed("MESSAGE_CREATE", fx.message("!synccommands", author=owner["user"], author_member=owner))
+    await rig.settle()
+    (reply,) = rig.fake.sent()
+    assert reply.content == rig.adapter.t("zh-CN", "discord.sync_failed")
