@@ -907,8 +907,8 @@ class DiscordAdapter(Adapter):
             return None
         return ChatRef(PLATFORM, self.name, chat.scope_id, str(channel.id), kind="group", title=guild.name)
 
-    async def apply_level(self, chat: ChatRef, user_id: str, level: int) -> None:
-        """Give the role configured for the highest level reached, and take back the lower ones."""
+    async def level_reached(self, chat: ChatRef, user_id: str, level: int) -> None:
+        """Give the role configured for the highest level reached, and take back the other ones."""
         if not self.config.level_roles or chat.is_private:
             return
         reached = [lv for lv in self.config.level_roles if lv <= level]

@@ -398,9 +398,9 @@ async def test_moderator_channel_by_name_or_id_within_the_server(monkeypatch: py
 async def test_level_roles_give_the_highest_reached(monkeypatch: pytest.MonkeyPatch) -> None:
     r = await make_rig(monkeypatch, level_roles={"5": fx.LEVEL_ROLE_ID, "10": "700000000000000010"})
     try:
-        await r.adapter.apply_level(CHAT, str(fx.ALICE_ID), 3)
+        await r.adapter.level_reached(CHAT, str(fx.ALICE_ID), 3)
         assert not r.fake.find("PUT", r".*/roles/\d+")
-        await r.adapter.apply_level(CHAT, str(fx.ALICE_ID), 6)
+        await r.adapter.level_reached(CHAT, str(fx.ALICE_ID), 6)
         (grant,) = r.fake.find("PUT", r".*/roles/\d+")
         assert grant.path == f"/guilds/{fx.GUILD_ID}/members/{fx.ALICE_ID}/roles/{fx.LEVEL_ROLE_ID}"
     finally:
@@ -731,3 +731,19 @@ async def test_sync_rejected_by_discord_is_explained_not_raised(rig: Rig) -> Non
     await rig.settle()
     (reply,) = rig.fake.sent()
     assert reply.content == rig.adapter.t("zh-CN", "discord.sync_failed")
+
+
+async def test_level_rewards_swap_roles(monkeypatch: pytest.MonkeyPatch) -> None:
+    high = "700000000000000010"
+    member_with_old_role = fx.member(fx.ALICE_ID, "alice", roles=[fx.LEVEL_ROLE_ID])
+    r = await make_rig(monkeypatch, level_roles={"5": fx.LEVEL_ROLE_ID, "10": high})
+    try:
+        guild = fx.guild(members=[fx.member(fx.BOT_ID, "qunyou", bot=True), member_with_old_role])
+        guild["roles"].append(fx.role(int(high), "Level 10", 0, 1))
+        fx.FakeDiscord.add_guild(r.adapter.client, guild)
+        await r.adapter.level_reached(CHAT, str(fx.ALICE_ID), 10)
+        (grant,) = r.fake.find("PUT", r".*/roles/\d+")
+        (revoke,) = r.fake.find("DELETE", r".*/roles/\d+")
+        assert grant.path.endswith(f"/roles/{high}") and revoke.path.endswith(f"/roles/{fx.LEVEL_ROLE_ID}")
+    finally:
+        await r.adapter.stop()
