@@ -160,6 +160,18 @@ class _Client(discord.Client):
         await self._qy._on_interaction(interaction)
 
 
+class _Tree(app_commands.CommandTree[Any]):
+    """The command tree, answering its own failures instead of leaving "interaction failed"."""
+
+    def __init__(self, client: discord.Client, adapter: DiscordAdapter) -> None:
+        super().__init__(client)
+        self._qy = adapter
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError,
+                       /) -> None:
+        await self._qy._on_tree_error(interaction, error)
+
+
 class _Translator(app_commands.Translator):
     """Slash-command names and descriptions from our catalogs (``discord.slash.*``)."""
 
@@ -246,7 +258,7 @@ class DiscordAdapter(Adapter):
 
     def _make_client(self, intents: discord.Intents) -> _Client:
         client = _Client(self, intents=intents)
-        self.tree = app_commands.CommandTree(client)
+        self.tree: app_commands.CommandTree[Any] = _Tree(client, self)
         for name in SLASH_COMMANDS:
             self.tree.add_command(self._slash_command(name))
         self.tree.add_command(self._report_menu())
@@ -593,6 +605,21 @@ class DiscordAdapter(Adapter):
                 # Nothing to say (a duplicate, or a handler that only acted): clear "thinking…".
                 with contextlib.suppress(discord.HTTPException):
                     await interaction.delete_original_response()
+
+    async def _on_tree_error(self, interaction: discord.Interaction[Any],
+                             error: app_commands.AppCommandError) -> None:
+        """A slash command Discord still shows but this version no longer has (or a failure
+        before our callback ran): tell the member, privately and in their language."""
+        if isinstance(error, app_commands.CommandNotFound):
+            log.info("Discord adapter %s: unknown slash command %r", self.name, error.name)
+        else:
+            log.error("Discord adapter %s: slash command failed", self.name, exc_info=error)
+        if interaction.response.is_done():
+            return
+        lang = language_of(interaction.locale) or self.default_language
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.response.send_message(
+                self.t(lang, "discord.stale_command", prefix=self.config.command_prefix), ephemeral=True)
 
     async def _maybe_sync(self, message: discord.Message) -> bool:
         """Handle the typed moderator command that pushes the slash commands to Discord."""

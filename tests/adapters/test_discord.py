@@ -747,3 +747,13 @@ async def test_level_rewards_swap_roles(monkeypatch: pytest.MonkeyPatch) -> None
         assert grant.path.endswith(f"/roles/{high}") and revoke.path.endswith(f"/roles/{fx.LEVEL_ROLE_ID}")
     finally:
         await r.adapter.stop()
+
+
+async def test_an_outdated_slash_command_gets_a_private_explanation(rig: Rig) -> None:
+    payload = fx.slash("oldcommand", ALICE, locale="en-US")
+    rig.feed("INTERACTION_CREATE", payload)
+    await rig.settle()
+    assert rig.sink.events == []
+    (answer,) = rig.fake.find("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
+    assert answer.json["type"] == 4 and answer.json["data"]["flags"] & 64
+    assert answer.json["data"]["content"] == rig.adapter.t("en", "discord.stale_command", prefix="!")
