@@ -417,6 +417,8 @@ class DiscordAdapter(Adapter):
             if isinstance(ref.resolved, discord.Message):
                 reply_user = self._user_ref(ref.resolved.author)
         me = self.client.user
+        # No ``seq``: snowflakes grow with time, but messages from different channels arrive
+        # slightly out of order, and a high-water mark would drop the late ones as duplicates.
         return MessageEvent(
             event_id=event_id,
             at=self.clock.now(),
