@@ -757,3 +757,15 @@ async def test_an_outdated_slash_command_gets_a_private_explanation(rig: Rig) ->
     (answer,) = rig.fake.find("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
     assert answer.json["type"] == 4 and answer.json["data"]["flags"] & 64
     assert answer.json["data"]["content"] == rig.adapter.t("en", "discord.stale_command", prefix="!")
+
+
+async def test_a_thread_is_a_channel_of_the_same_server(rig: Rig) -> None:
+    thread_id = 400000000000000077  # a thread the cache has not seen yet
+    rig.feed("MESSAGE_CREATE", fx.message("in a thread", author=ALICE["user"], author_member=ALICE,
+                                          channel_id=thread_id))
+    (event,) = await rig.sink.wait(1)
+    assert isinstance(event, MessageEvent)
+    assert event.chat.scope_id == str(fx.GUILD_ID) and event.chat.channel_id == str(thread_id)
+    await rig.adapter.send(event.chat, OutgoingMessage.of("answer", reply_to=event.message_id))
+    (reply,) = rig.fake.sent()
+    assert reply.path == f"/channels/{thread_id}/messages"
