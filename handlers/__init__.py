@@ -4,9 +4,10 @@ The order is the order handlers run in inside each band.
 """
 
 from bot.feature import Feature
-from handlers import activity, core
+from handlers import activity, core, stats
 
 FEATURES: list[Feature] = [
     core.FEATURE,
     activity.FEATURE,
+    stats.FEATURE,
 ]
