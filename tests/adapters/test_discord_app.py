@@ -258,3 +258,10 @@ async def test_a_slash_command_the_bot_does_not_offer_is_answered(bot: Bot) -> N
     assert bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}") == []
     (ack,) = bot.fake.find("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
     assert ack.json["type"] == 4  # answered with the outdated-command note, not left failing
+
+
+async def test_a_chart_from_the_stats_feature_is_uploaded_as_a_file(bot: Bot) -> None:
+    await bot.say(MOD, "!stats chart")
+    (post,) = channel_posts(bot.fake)
+    assert post.content == I18N.t("zh-CN", "stats.chart_caption")
+    assert len(post.files) == 1 and post.files[0].endswith(".png")
