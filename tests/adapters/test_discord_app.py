@@ -265,3 +265,61 @@ async def test_a_chart_from_the_stats_feature_is_uploaded_as_a_file(bot: Bot) ->
     (post,) = channel_posts(bot.fake)
     assert post.content == I18N.t("zh-CN", "stats.chart_caption")
     assert len(post.files) == 1 and post.files[0].endswith(".png")
+
+
+BOB = fx.member(fx.BOB_ID, "bob")
+
+
+async def test_console_moderation_demo_on_discord(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The moderation_demo scenario's red hit, replayed on Discord with the real moderation feature:
+    the message is deleted, the member timed out for a day, the room told without the word, the
+    moderators alerted in #mods with buttons, and the Undo button lifts the timeout."""
+    b = await start_bot(tmp_path, monkeypatch, adapter_config={"moderator_channel": "mods"})
+    try:
+        add = fx.message("!kw add red 代刷流水 gambling", author=MOD["user"], author_member=MOD,
+                         channel_id=fx.MODS_CHANNEL_ID)
+        fx.FakeDiscord.feed(b.adapter.client, "MESSAGE_CREATE", add)
+        await b.settle()
+        (added,) = b.fake.find("POST", rf"/channels/{fx.MODS_CHANNEL_ID}/messages")
+        assert "1" in (added.content or "")
+
+        hit = await b.say(BOB, "专业代 刷 流水，私聊")
+        assert b.fake.find("DELETE", rf"/channels/{fx.CHANNEL_ID}/messages/{hit['id']}")
+        (timeout,) = b.fake.find("PATCH", rf"/guilds/{fx.GUILD_ID}/members/{fx.BOB_ID}")
+        assert datetime.fromisoformat(timeout.json["communication_disabled_until"]) == START + timedelta(days=1)
+        (notice,) = channel_posts(b.fake)
+        assert f"<@{fx.BOB_ID}>" in (notice.content or "")
+        assert "流水" not in (notice.content or "")  # never echo a blocked word in public
+        assert notice.json["allowed_mentions"]["users"] == [fx.BOB_ID]
+        alert = b.fake.find("POST", rf"/channels/{fx.MODS_CHANNEL_ID}/messages")[1]
+        buttons = {x["custom_id"] for row in alert.json["components"] for x in row["components"]}
+        undo = next(c for c in buttons if c.startswith("qy:mod:undo:"))
+
+        alert_message = alert.response  # the alert as Discord stored it, with its id
+        await b.interact(fx.button_press(undo, MOD, message_data=alert_message,
+                                         channel_id=fx.MODS_CHANNEL_ID))
+        lifted = b.fake.find("PATCH", rf"/guilds/{fx.GUILD_ID}/members/{fx.BOB_ID}")[1]
+        assert lifted.json["communication_disabled_until"] is None
+        assert b.fake.find("PATCH", rf"/channels/{fx.MODS_CHANNEL_ID}/messages/{alert_message['id']}")
+    finally:
+        await b.app.stop()
+
+
+async def test_missing_permissions_on_a_red_hit_reach_the_moderators(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    b = await start_bot(tmp_path, monkeypatch, adapter_config={"moderator_channel": "mods"})
+    try:
+        b.fake.fail("DELETE", r"/channels/\d+/messages/\d+", fx.forbidden())
+        b.fake.fail("PATCH", r"/guilds/\d+/members/\d+", fx.forbidden())
+        add = fx.message("!kw add red 代刷流水 gambling", author=MOD["user"], author_member=MOD,
+                         channel_id=fx.MODS_CHANNEL_ID)
+        fx.FakeDiscord.feed(b.adapter.client, "MESSAGE_CREATE", add)
+        await b.settle()
+        await b.say(BOB, "专业代刷流水")
+        alert = b.fake.find("POST", rf"/channels/{fx.MODS_CHANNEL_ID}/messages")[-1]
+        # Forbidden (50013) became BotLacksPermission, which the feature turns into manual steps.
+        no_rights = I18N.t("zh-CN", "moderation.why.no_rights")
+        assert (alert.content or "").count(no_rights) == 2
+        assert "流水" not in "".join(c.content or "" for c in channel_posts(b.fake))
+    finally:
+        await b.app.stop()

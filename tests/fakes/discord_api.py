@@ -328,6 +328,8 @@ class Call:
     json: Any
     reason: str | None
     files: list[str] = field(default_factory=list)
+    #: What the fake answered (a posted message's payload carries its new id).
+    response: Any = None
 
     @property
     def content(self) -> str | None:
@@ -431,7 +433,8 @@ class FakeDiscord:
         for route_method, pattern, responder in self._routes:
             match = pattern.fullmatch(path)
             if route_method == method and match:
-                return responder(self, call, match)
+                call.response = responder(self, call, match)
+                return call.response
         raise AssertionError(f"FakeDiscord has no answer for {method} {path}")
 
     async def request(self, route: Any, *, files: Any = None, form: Any = None, **kwargs: Any) -> Any:
