@@ -687,9 +687,13 @@ class DiscordAdapter(Adapter):
         return await self.queue.run(chat_key, guarded)
 
     def _allowed(self, message: OutgoingMessage) -> discord.AllowedMentions:
-        """Only the members this message means may be pinged; never everyone, never roles."""
-        meant = message.notify or message.mentioned
-        users = [discord.Object(id=int(u.user_id)) for u in meant if u.user_id.isdigit()]
+        """Only the members the message lists in ``notify`` are pinged; never everyone, never roles.
+
+        A mention outside ``notify`` still shows as a clickable name but sends no notification:
+        features say whom to ping (a recall post, an escalated alert), so an alert that names the
+        offender does not ping them, and a reply still notifies the member it answers.
+        """
+        users = [discord.Object(id=int(u.user_id)) for u in message.notify if u.user_id.isdigit()]
         return discord.AllowedMentions(everyone=False, roles=False, users=users,
                                        replied_user=not message.silent)
 

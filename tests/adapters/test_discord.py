@@ -261,10 +261,10 @@ async def test_direct_message_is_a_private_chat(rig: Rig) -> None:
 # ---------------------------------------------------------------- outbound
 
 
-async def test_reply_pings_only_the_members_meant_and_escapes_their_text(rig: Rig) -> None:
+async def test_reply_pings_only_the_members_to_notify_and_escapes_their_text(rig: Rig) -> None:
     bob = UserRef("discord", str(fx.BOB_ID), "bob")
     message = OutgoingMessage.of(Mention(bob), " said: ", Text("**@everyone** _x_"), " ", Bold("done"),
-                                 reply_to="600000000000000123")
+                                 reply_to="600000000000000123", notify=(bob,))
     sent = await rig.adapter.send(CHAT, message)
     (call,) = rig.fake.sent()
     assert call.path == f"/channels/{fx.CHANNEL_ID}/messages"
@@ -769,3 +769,13 @@ async def test_a_thread_is_a_channel_of_the_same_server(rig: Rig) -> None:
     await rig.adapter.send(event.chat, OutgoingMessage.of("answer", reply_to=event.message_id))
     (reply,) = rig.fake.sent()
     assert reply.path == f"/channels/{thread_id}/messages"
+
+
+
+async def test_a_mention_outside_notify_shows_but_does_not_ping(rig: Rig) -> None:
+    offender = UserRef("discord", str(fx.BOB_ID), "bob")
+    await rig.adapter.send(CHAT, OutgoingMessage.of("alert about ", Mention(offender), silent=True))
+    (call,) = rig.fake.sent()
+    assert f"<@{fx.BOB_ID}>" in (call.content or "")
+    assert call.json["allowed_mentions"] == {"parse": [], "users": []}
+    assert call.json["flags"] & 4096  # silent: no push notification at all

@@ -290,8 +290,9 @@ async def test_console_moderation_demo_on_discord(tmp_path: Path, monkeypatch: p
         (notice,) = channel_posts(b.fake)
         assert f"<@{fx.BOB_ID}>" in (notice.content or "")
         assert "流水" not in (notice.content or "")  # never echo a blocked word in public
-        assert notice.json["allowed_mentions"]["users"] == [fx.BOB_ID]
+        assert notice.json["allowed_mentions"]["parse"] == []  # nobody pinged beyond what it meant
         alert = b.fake.find("POST", rf"/channels/{fx.MODS_CHANNEL_ID}/messages")[1]
+        assert alert.json["allowed_mentions"]["users"] == []  # named in the alert, not pinged by it
         buttons = {x["custom_id"] for row in alert.json["components"] for x in row["components"]}
         undo = next(c for c in buttons if c.startswith("qy:mod:undo:"))
 
