@@ -324,3 +324,13 @@ async def test_missing_permissions_on_a_red_hit_reach_the_moderators(tmp_path: P
         assert "流水" not in "".join(c.content or "" for c in channel_posts(b.fake))
     finally:
         await b.app.stop()
+
+
+async def test_a_mute_longer_than_discord_allows_is_refused_not_shortened(bot: Bot) -> None:
+    await bot.say(MOD, f"!mute <@{fx.BOB_ID}> 60d")
+    assert not bot.fake.find("PATCH", rf"/guilds/{fx.GUILD_ID}/members/{fx.BOB_ID}")  # no 28-day cut
+    (reply,) = channel_posts(bot.fake)
+    assert I18N.t("zh-CN", "moderation.why.unsupported") in (reply.content or "")
+    await bot.say(MOD, f"!mute <@{fx.BOB_ID}> 2d")
+    (timeout,) = bot.fake.find("PATCH", rf"/guilds/{fx.GUILD_ID}/members/{fx.BOB_ID}")
+    assert datetime.fromisoformat(timeout.json["communication_disabled_until"]) == START + timedelta(days=2)
