@@ -334,3 +334,29 @@ async def test_a_mute_longer_than_discord_allows_is_refused_not_shortened(bot: B
     await bot.say(MOD, f"!mute <@{fx.BOB_ID}> 2d")
     (timeout,) = bot.fake.find("PATCH", rf"/guilds/{fx.GUILD_ID}/members/{fx.BOB_ID}")
     assert datetime.fromisoformat(timeout.json["communication_disabled_until"]) == START + timedelta(days=2)
+
+
+async def test_report_message_menu_reaches_the_moderators(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    b = await start_bot(tmp_path, monkeypatch, adapter_config={"moderator_channel": "mods"})
+    try:
+        said = await b.say(BOB, "低价出号，懂的来")
+        payload = fx.message_menu("Report message", ALICE, said, locale="zh-CN")
+        await b.interact(payload)
+        (alert,) = b.fake.find("POST", rf"/channels/{fx.MODS_CHANNEL_ID}/messages")
+        assert (alert.content or "").startswith(I18N.t("zh-CN", "moderation.alert.report", id=1))
+        assert "低价出号" in (alert.content or "")  # the excerpt, for moderators only
+        (ack,) = b.fake.find("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
+        assert ack.json["data"]["flags"] & 64  # the reporter's answer is private
+        (thanks,) = b.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+        assert thanks.content == I18N.t("zh-CN", "moderation.report.thanks")
+        assert channel_posts(b.fake) == []  # nothing in the room tells who reported
+    finally:
+        await b.app.stop()
+
+
+async def test_slash_report_without_a_message_explains_how(bot: Bot) -> None:
+    payload = fx.slash("report", ALICE, args="spam", locale="zh-CN")
+    await bot.interact(payload)
+    (answer,) = bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+    assert (answer.content or "").startswith(I18N.t("zh-CN", "moderation.report.needs_reply"))
