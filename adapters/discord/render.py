@@ -27,22 +27,13 @@ def escape(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
+_ATOM = re.compile(r"\\.|@\u200b|\n|[^\\@\n]{1,64}|.", re.S)
+
+
 def _escaped_atoms(text: str) -> list[str]:
-    """Split escaped text into pieces that may be cut between: a backslash stays with its char."""
-    atoms: list[str] = []
-    i = 0
-    n = len(text)
-    while i < n:
-        if text[i] == "\\" and i + 1 < n:
-            atoms.append(text[i : i + 2])
-            i += 2
-        elif text[i] == "@" and text.startswith("@\u200b", i):
-            atoms.append(text[i : i + 2])
-            i += 2
-        else:
-            atoms.append(text[i])
-            i += 1
-    return atoms
+    """Split escaped text into pieces a cut may fall between: an escape stays with its character,
+    a line break stands alone (cuts prefer it), plain runs come in short slices."""
+    return _ATOM.findall(text)
 
 
 def _atoms(parts: Sequence[Part], limit: int) -> list[str]:
