@@ -360,3 +360,19 @@ async def test_slash_report_without_a_message_explains_how(bot: Bot) -> None:
     await bot.interact(payload)
     (answer,) = bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
     assert (answer.content or "").startswith(I18N.t("zh-CN", "moderation.report.needs_reply"))
+
+
+async def test_an_activity_button_pressed_and_join_by_slash(bot: Bot) -> None:
+    """week_of_a_group on Discord: an activity is posted with Join/Cancel buttons, a press signs
+    one member up, and another joins with the /join slash command."""
+    await bot.say(MOD, "!event add Board games | sat 15:00 | 3h | Bring your favourite game | 2")
+    (announcement,) = channel_posts(bot.fake)
+    row = announcement.json["components"][0]["components"]
+    join = next(b["custom_id"] for b in row if b["custom_id"].startswith("qy:ev:join:"))
+    await bot.interact(fx.button_press(join, ALICE, message_data=announcement.response))
+    joined = channel_posts(bot.fake)[1]
+    assert joined.content == I18N.t("zh-CN", "events.joined", user=f"<@{fx.ALICE_ID}>", id=1, title="Board games")
+    payload = fx.slash("join", BOB, args="1", locale="zh-CN")
+    await bot.interact(payload)
+    (answer,) = bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+    assert answer.content == I18N.t("zh-CN", "events.joined", user=f"<@{fx.BOB_ID}>", id=1, title="Board games")
