@@ -376,3 +376,12 @@ async def test_an_activity_button_pressed_and_join_by_slash(bot: Bot) -> None:
     await bot.interact(payload)
     (answer,) = bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
     assert answer.content == I18N.t("zh-CN", "events.joined", user=f"<@{fx.BOB_ID}>", id=1, title="Board games")
+
+
+async def test_a_newcomer_is_welcomed_in_the_system_channel(bot: Bot) -> None:
+    newcomer = fx.member(fx.CAROL_ID, "carol")
+    fx.FakeDiscord.feed(bot.adapter.client, "GUILD_MEMBER_ADD", dict(newcomer, guild_id=str(fx.GUILD_ID)))
+    await bot.settle()
+    (welcome,) = channel_posts(bot.fake)
+    assert welcome.content == I18N.t("zh-CN", "welcome.default_template", group="Test Server",
+                                     name=f"<@{fx.CAROL_ID}>")
