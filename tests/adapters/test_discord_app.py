@@ -385,3 +385,38 @@ async def test_a_newcomer_is_welcomed_in_the_system_channel(bot: Bot) -> None:
     (welcome,) = channel_posts(bot.fake)
     assert welcome.content == I18N.t("zh-CN", "welcome.default_template", group="Test Server",
                                      name=f"<@{fx.CAROL_ID}>")
+
+
+async def test_checkin_by_prefix_by_plain_word_and_by_slash_command(bot: Bot) -> None:
+    """The console example on Discord: check in by typed command, again by the plain word (already
+    done today), and another member by the /checkin slash command."""
+    said = await bot.say(ALICE, "!checkin")
+    (first,) = channel_posts(bot.fake)
+    assert (first.content or "").startswith(I18N.t("zh-CN", "checkin.done", rank=1, streak=1))
+    assert first.json["message_reference"]["message_id"] == int(said["id"])
+    await bot.say(ALICE, "签到")
+    again = channel_posts(bot.fake)[1]
+    assert (again.content or "").startswith(I18N.t("zh-CN", "checkin.already", streak=1).split("\n")[0])
+    payload = fx.slash("checkin", BOB, locale="zh-CN")
+    await bot.interact(payload)
+    (answer,) = bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+    assert (answer.content or "").startswith(I18N.t("zh-CN", "checkin.done", rank=2, streak=1))
+    assert len(channel_posts(bot.fake)) == 2  # the slash answer went back through the interaction
+
+
+@pytest.mark.parametrize("name", ["me", "points", "rank", "badges", "topic", "events", "help"])
+async def test_every_member_slash_command_gets_a_real_answer(bot: Bot, name: str) -> None:
+    await bot.say(ALICE, "!checkin")  # so there is something to show
+    before = len(channel_posts(bot.fake))
+    payload = fx.slash(name, ALICE, locale="zh-CN")
+    await bot.interact(payload)
+    # Usually the interaction's followup; a feature that posts to the room instead (today's topic
+    # is a real channel message, so replies to it count) leaves no "thinking…" behind.
+    answers = bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+    answers += channel_posts(bot.fake)[before:]
+    assert answers, f"/{name} got no answer"
+    if not bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}"):
+        assert bot.fake.find("DELETE", rf"/webhooks/{fx.APP_ID}/{payload['token']}/messages/@original")
+    failures = {I18N.t("zh-CN", k) for k in ("core.error.internal", "core.error.platform")}
+    failures.add(I18N.t("zh-CN", "core.unknown_command", name=name))
+    assert all(a.content not in failures for a in answers), answers[0].content
