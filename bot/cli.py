@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.clock import parse_instant
 from bot.config import Settings, load_settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, QunyouError
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -189,6 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    except QunyouError as exc:
+        # A platform unreachable or refusing at start: say so plainly, no traceback.
+        print(f"could not start: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 2

@@ -81,6 +81,10 @@ class Dispatcher:
             pressed = self._numbered_reply(event)
             if pressed is not None:
                 event = pressed
+        if isinstance(event, MemberJoined | MemberLeft) and adapter.me is not None:
+            if event.member.user_id == adapter.me.user_id:
+                await self._bot_membership(event)
+                return
         ctx = await self._context(event)
         if isinstance(event, MessageEvent):
             await self._message(ctx, event)
@@ -94,6 +98,16 @@ class Dispatcher:
             if ctx.member is not None:
                 await self.services.members.mark_left(ctx.member.id, event.at)
             await self._run_all(ctx, self._leaves)
+
+    async def _bot_membership(self, event: MemberJoined | MemberLeft) -> None:
+        """The bot itself was added to or removed from a group: mark the group (in)active, so
+        features can skip posting where the bot can no longer speak."""
+        directory = self.services.directory
+        group = await directory.group_for(event.chat)
+        active = isinstance(event, MemberJoined)
+        if group.active != active:
+            await directory.update_group(group, active=active)
+            log.info("group %s (%s) is now %s", group.id, group.scope_id, "active" if active else "inactive")
 
     def _numbered_reply(self, event: MessageEvent) -> ButtonPressed | None:
         if event.reply_to is None or len(event.text) > 3:

@@ -78,3 +78,16 @@ async def test_chat_migration_moves_the_group(tmp_path: Path) -> None:
         assert await h.services.groups.find("console", "-100") is None
         assert texts(await h.say("-200", "alice", "/ping")) == ["pong 🏓 I'm here."]
         assert isinstance(old, ChatRef)
+
+
+async def test_bot_removed_marks_the_group_inactive_and_added_back_active(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h:
+        await h.say("demo", "alice", "hi")
+        await h.leave("demo", "qunyou")  # the bot's own account leaves
+        group = await h.services.groups.find("console", "demo")
+        assert group is not None and group.active is False
+        member_rows = [m.user_id for m in await h.services.members.in_group(group.id)]
+        assert "qunyou" not in member_rows  # the bot is not recorded as a member
+        await h.join("demo", "qunyou")
+        group = await h.services.groups.find("console", "demo")
+        assert group is not None and group.active is True

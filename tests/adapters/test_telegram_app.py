@@ -85,7 +85,11 @@ async def test_builtin_commands_answer_on_telegram(tmp_path: Path, server: Loopb
 
         # The command menu was registered from the command table, in both languages.
         menus = {(c["scope"]["type"], c.get("language_code")) for c in state.called("setMyCommands")}
-        assert {("all_group_chats", "zh"), ("all_group_chats", "en"), ("all_chat_administrators", "en")} <= menus
+        assert {
+            ("all_group_chats", "zh"),
+            ("all_group_chats", "en"),
+            ("all_chat_administrators", "en"),
+        } <= menus
     finally:
         await app.stop()
 
@@ -198,7 +202,9 @@ async def test_private_chat_answers_in_the_members_language(tmp_path: Path, serv
         await app.stop()
 
 
-async def test_button_flow_forgetme_confirmed_by_inline_button(tmp_path: Path, server: LoopbackBotApi) -> None:
+async def test_button_flow_forgetme_confirmed_by_inline_button(
+    tmp_path: Path, server: LoopbackBotApi
+) -> None:
     state = server.state
     app = _app(tmp_path, server)
     await app.start()

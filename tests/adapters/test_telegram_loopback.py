@@ -48,7 +48,11 @@ async def test_polling_command_reply_button_delete_mute(server: LoopbackBotApi) 
     try:
         (command,) = await sink.wait_for(1)
         assert isinstance(command, MessageEvent)
-        assert command.text == "/checkin" and command.event_id == "tg:100" and command.chat.scope_id == str(GROUP)
+        assert (
+            command.text == "/checkin"
+            and command.event_id == "tg:100"
+            and command.chat.scope_id == str(GROUP)
+        )
 
         # The reply goes over the wire as form data and comes back as a real Message.
         reply = OutgoingMessage.of(
