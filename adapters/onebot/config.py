@@ -42,7 +42,7 @@ class OneBotConfig(AdapterConfig):
     @model_validator(mode="after")
     def _forward_needs_url(self) -> OneBotConfig:
         if self.mode == "forward" and not self.url.startswith(("ws://", "wss://")):
-            raise ValueError("mode = \"forward\" needs url = \"ws://bridge:port/\" (ws:// or wss://)")
+            raise ValueError('mode = "forward" needs url = "ws://bridge:port/" (ws:// or wss://)')
         return self
 
     @property
