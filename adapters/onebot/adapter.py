@@ -279,7 +279,8 @@ class OneBotAdapter(Adapter):
             if self._ws is ws:
                 self._ws = None
                 self._connected.clear()
-                log.warning("%s: bridge disconnected", self.name)
+                if not self._stopping:
+                    log.warning("%s: bridge disconnected", self.name)
             self._fail_pending(ws, "the bridge disconnected")
 
     def _set_self(self, self_id: str) -> None:
