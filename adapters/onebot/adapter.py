@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hmac
 import http
 import itertools
@@ -16,6 +17,7 @@ import json
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,6 +56,8 @@ Connection = ServerConnection | ClientConnection
 #: QQ mutes run in whole minutes and for at most 30 days; an indefinite mute becomes the maximum.
 MIN_MUTE_SECONDS = 60
 MAX_MUTE_SECONDS = 30 * 24 * 3600
+#: How many recent message authors to remember, so a reply can name whom it answers.
+RECENT_AUTHORS = 4096
 
 
 def _wire_id(value: str) -> int | str:
@@ -119,6 +123,7 @@ class OneBotAdapter(Adapter):
         self._pending: dict[str, tuple[asyncio.Future[dict[str, Any]], Connection]] = {}
         self._echo = itertools.count(1)
         self._roles: dict[tuple[str, str], tuple[Role, float]] = {}
+        self._authors: OrderedDict[str, UserRef] = OrderedDict()
         self._muted_until: dict[str, float] = {}
         self._stopping = False
         self.self_id: str | None = config.self_id or None
@@ -352,13 +357,33 @@ class OneBotAdapter(Adapter):
         elif isinstance(parsed, RoleChanged):
             self._roles.pop((parsed.group_id, parsed.user_id), None)
         else:
-            if isinstance(parsed, MessageEvent) and not parsed.chat.is_private:
-                # The sender's role rides along with every group message: cache it for free.
-                sender = frame.get("sender")
-                if isinstance(sender, dict) and sender.get("role"):
-                    self._cache_role(parsed.chat.scope_id, parsed.sender.user_id, role_of(sender))
+            if isinstance(parsed, MessageEvent):
+                parsed = self._note_message(parsed, frame)
             if self._sink is not None:
                 self._sink.submit(parsed)
+
+    def _note_message(self, event: MessageEvent, frame: dict[str, Any]) -> MessageEvent:
+        """Remember who wrote what, and fill in who a reply answers when we saw the original."""
+        if not event.chat.is_private:
+            # The sender's role rides along with every group message: cache it for free.
+            sender = frame.get("sender")
+            if isinstance(sender, dict) and sender.get("role"):
+                self._cache_role(event.chat.scope_id, event.sender.user_id, role_of(sender))
+        self._remember_author(event.message_id, event.sender)
+        if event.reply_to is not None and event.reply_to_user is None:
+            author = self._authors.get(event.reply_to)
+            if author is not None:
+                # "Reply to a message with /mute 10m" needs the author; OneBot gives only the id.
+                return dataclasses.replace(event, reply_to_user=author)
+        return event
+
+    def _remember_author(self, message_id: str, author: UserRef) -> None:
+        if not message_id:
+            return
+        self._authors[message_id] = author
+        self._authors.move_to_end(message_id)
+        while len(self._authors) > RECENT_AUTHORS:
+            self._authors.popitem(last=False)
 
     def _on_meta(self, meta: Meta) -> None:
         if meta.kind == "heartbeat":
@@ -428,6 +453,8 @@ class OneBotAdapter(Adapter):
                 params["group_id"] = _wire_id(chat.channel_id)
             data = await self._call(action, params, lane=f"msg:{chat.channel_id}")
             sent = SentMessage(chat, str((data or {}).get("message_id", "")))
+            if self.me is not None:
+                self._remember_author(sent.message_id, self.me)
             first = first or sent
         assert first is not None
         return first

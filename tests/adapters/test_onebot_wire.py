@@ -486,3 +486,28 @@ async def test_send_without_any_bridge_is_a_transport_error() -> None:
             await adapter.send(CHAT, OutgoingMessage.of("x"))
     finally:
         await adapter.stop()
+
+
+async def test_a_reply_names_the_author_of_a_message_seen_before(linked: Linked) -> None:
+    adapter, sink, bridge = linked
+    await bridge.push(bridge.group_message("spam spam", user="20009", message_id=50))
+    await bridge.push(
+        bridge.group_message(
+            [
+                {"type": "reply", "data": {"id": "50"}},
+                {"type": "text", "data": {"text": "/mute 10m"}},
+            ],
+            user="20001",
+            message_id=51,
+            role="admin",
+        )
+    )
+    await bridge.push(bridge.group_message("[CQ:reply,id=999]/warn", user="20001", message_id=52))
+    _, reply, unknown = await sink.wait(3)
+    assert reply.reply_to == "50" and reply.reply_to_user is not None
+    assert reply.reply_to_user.user_id == "20009" and reply.text == "/mute 10m"
+    assert unknown.reply_to == "999" and unknown.reply_to_user is None
+    sent = await adapter.send(CHAT, OutgoingMessage.of("公告"))
+    await bridge.push(bridge.group_message(f"[CQ:reply,id={sent.message_id}]收到", message_id=53))
+    (*_, to_bot) = await sink.wait(4)
+    assert to_bot.reply_to_user is not None and to_bot.reply_to_user.user_id == SELF_ID
