@@ -277,3 +277,20 @@ def test_build_needs_the_named_token() -> None:
         build("qq", cfg, {})
     adapter = build("qq", cfg, {"ONEBOT_ACCESS_TOKEN": "s3cret"})
     assert adapter.name == "qq" and adapter.platform == "onebot"
+
+
+# -- outbound chunking --------------------------------------------------------------------------
+
+
+@given(st.lists(st.text(min_size=0, max_size=400), max_size=8), st.integers(min_value=20, max_value=300))
+def test_chunks_respect_the_limit_and_lose_nothing(texts: list[str], limit: int) -> None:
+    from adapters.onebot.adapter import _chunk
+
+    pieces = [{"type": "text", "data": {"text": t}} for t in texts]
+    chunks = _chunk(pieces, limit)
+    sizes = [sum(len(s["data"]["text"]) for s in chunk) for chunk in chunks]
+    assert all(size <= limit for size in sizes)
+    assert all(s["type"] == "text" for chunk in chunks for s in chunk)
+    joined = "".join(s["data"]["text"] for chunk in chunks for s in chunk)
+    # split_text may consume the line break it splits at; nothing else is dropped.
+    assert joined.replace("\n", "") == "".join(texts).replace("\n", "")
