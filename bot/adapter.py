@@ -10,7 +10,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -21,7 +21,7 @@ from bot.messages import OutgoingMessage
 from bot.roles import Role
 
 
-class Capability(str, Enum):
+class Capability(StrEnum):
     """What a platform can do; features degrade or alert when one is missing."""
 
     SEND = "send"
@@ -65,6 +65,8 @@ class Adapter(ABC):
     capabilities: frozenset[Capability] = frozenset()
     #: The longest text one message may carry; longer text is split by the adapter.
     max_text_length: int = 4096
+    #: False when roles change too often to cache (the console); the core then asks every time.
+    role_cache_ok: bool = True
 
     def __init__(self, name: str) -> None:
         self.name = name

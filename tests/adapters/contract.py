@@ -21,9 +21,9 @@ from bot.messages import OutgoingMessage
 UNTIL = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(hours=1)
 
 
-def _actions(adapter: Adapter, chat: ChatRef, user_id: str, message_id: str) -> dict[
-    Capability, Callable[[], Awaitable[object]]
-]:
+def _actions(
+    adapter: Adapter, chat: ChatRef, user_id: str, message_id: str
+) -> dict[Capability, Callable[[], Awaitable[object]]]:
     msg = OutgoingMessage.of("contract")
     return {
         Capability.SEND: lambda: adapter.send(chat, msg),

@@ -1,0 +1,356 @@
+"""The console adapter: the embedded default platform, and the in-process test harness.
+
+It turns script lines (or typed lines) into events and every bot action into an output record
+of the console script protocol (``shared/CONSOLE_PROTOCOL.md``). Platform state a real chat
+service would keep (roles, names, who wrote which message, message ids) lives here, so it
+survives a bot ``restart`` within one run just as a real platform's would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import Any
+
+from bot.adapter import Adapter, AdapterConfig, Capability, EventSink
+from bot.clock import Clock
+from bot.errors import TargetNotFound
+from bot.events import (
+    ButtonPressed,
+    ChatRef,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessageEvent,
+    Segment,
+    SentMessage,
+    UserRef,
+)
+from bot.messages import OutgoingMessage, render_plain
+from bot.roles import Role
+
+PLATFORM = "console"
+Record = dict[str, Any]
+_MENTION = re.compile(r"@([^\s@]+)")
+
+
+class ConsoleConfig(AdapterConfig):
+    """``[adapters.<name>] type = "console"``: no keys of its own."""
+
+
+class ConsoleAdapter(Adapter):
+    """A chat platform that lives in this process."""
+
+    platform = PLATFORM
+    capabilities = frozenset(
+        {
+            Capability.SEND,
+            Capability.REPLY,
+            Capability.EDIT,
+            Capability.DELETE,
+            Capability.MUTE,
+            Capability.UNMUTE,
+            Capability.BAN,
+            Capability.UNBAN,
+            Capability.KICK,
+            Capability.ROLE_LOOKUP,
+            Capability.PRIVATE,
+            Capability.BUTTONS,
+            Capability.IMAGES,
+            Capability.MENTIONS,
+            Capability.EDIT_EVENTS,
+            Capability.INBOUND,
+        }
+    )
+    max_text_length = 1_000_000
+    #: Roles change by script line at any moment, so the core must not cache them.
+    role_cache_ok = False
+
+    def __init__(
+        self,
+        name: str = "console",
+        *,
+        clock: Clock,
+        emit: Callable[[Record], None] | None = None,
+        out_tz: tzinfo | None = None,
+        bot_name: str = "Qunyou",
+        capabilities: frozenset[Capability] | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.clock = clock
+        self.out_tz = out_tz
+        self.records: list[Record] = []
+        self._emit_fn = emit
+        if capabilities is not None:
+            self.capabilities = capabilities
+        self.me = UserRef(PLATFORM, "qunyou", bot_name, is_bot=True, username="qunyou")
+        self.sink: EventSink | None = None
+        self.roles: dict[tuple[str, str], Role] = {}
+        self.users: dict[str, UserRef] = {}
+        self.members: dict[str, set[str]] = {}
+        self.authors: dict[tuple[str, str], UserRef] = {}
+        # Event ids must not repeat across runs on one --db file (the core dedupes by them), but
+        # they never appear in the output, so a random per-run prefix keeps output deterministic.
+        self._run = uuid.uuid4().hex[:8]
+        self._bot_ids = itertools.count(1)
+        self._msg_ids = itertools.count(1)
+        self._event_ids = itertools.count(1)
+        self.muted: dict[tuple[str, str], datetime | None] = {}
+        self.banned: dict[tuple[str, str], datetime | None] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self, sink: EventSink) -> None:
+        """Start delivering injected events to ``sink``."""
+        self.sink = sink
+
+    async def stop(self) -> None:
+        """Stop delivering; platform state stays (it is the platform's, not the bot's)."""
+        self.sink = None
+
+    def status_line(self) -> str:
+        """For ``/status``."""
+        return f"{self.name} (console)"
+
+    def default_moderator_chat(self, chat: ChatRef) -> ChatRef | None:
+        """The console's moderator chat for group X is the chat named ``X-mods``."""
+        scope = f"{chat.scope_id}-mods"
+        return ChatRef(PLATFORM, self.name, scope, scope, "group")
+
+    # -- output --------------------------------------------------------------------------
+    def _at(self) -> str:
+        now = self.clock.now()
+        return (now.astimezone(self.out_tz) if self.out_tz else now).isoformat()
+
+    def emit(self, action: str, **fields: Any) -> Record:
+        """Write one output record."""
+        record: Record = {"at": self._at(), "action": action}
+        # ``until`` is meaningful as null (indefinitely); other absent fields are left out.
+        record.update({k: v for k, v in fields.items() if v is not None or k == "until"})
+        self.records.append(record)
+        if self._emit_fn is not None:
+            self._emit_fn(record)
+        return record
+
+    def take(self) -> list[Record]:
+        """The records written since the last call (for in-process tests)."""
+        out, self.records = self.records, []
+        return out
+
+    # -- platform directory ----------------------------------------------------------------
+    def user(self, user_id: str, name: str | None = None) -> UserRef:
+        """The account ``user_id`` (its display name changes when ``name`` is given)."""
+        known = self.users.get(user_id)
+        if known is None or (name and known.display_name != name):
+            known = UserRef(
+                PLATFORM, user_id, name or (known.display_name if known else user_id), username=user_id
+            )
+            self.users[user_id] = known
+        return known
+
+    def group_chat(self, chat: str) -> ChatRef:
+        """The ``ChatRef`` of console group ``chat``."""
+        return ChatRef(PLATFORM, self.name, chat, chat, "group", title=chat)
+
+    def private_chat(self, user_id: str) -> ChatRef:
+        """The ``ChatRef`` of the bot's private chat with ``user_id``."""
+        return ChatRef(PLATFORM, self.name, user_id, user_id, "private")
+
+    def set_role(self, chat: str, user_id: str, role: str | Role) -> None:
+        """Give a member a platform role in a chat."""
+        self.roles[(chat, user_id)] = role if isinstance(role, Role) else Role.parse(role)
+
+    # -- inbound -------------------------------------------------------------------------
+    def _submit(self, event: Event) -> Any:
+        if self.sink is None:
+            raise RuntimeError("console adapter is not started")
+        return self.sink.submit(event)
+
+    def message(
+        self,
+        chat: str,
+        user: str,
+        text: str,
+        *,
+        id: str | None = None,
+        reply_to: str | None = None,
+        role: str | None = None,
+        name: str | None = None,
+        lang: str | None = None,
+    ) -> Any:
+        """A member says ``text`` in group ``chat``; returns the dispatcher's task."""
+        sender = self.user(user, name)
+        if role:
+            self.set_role(chat, user, role)
+        self.members.setdefault(chat, set()).add(user)
+        message_id = id or f"m{next(self._msg_ids)}"
+        self.emit("seen", chat=chat, user=user, id=message_id)
+        ref = self.group_chat(chat)
+        self.authors[(chat, message_id)] = sender
+        mentions = self._mentions(chat, text)
+        event = MessageEvent(
+            event_id=f"{self._run}:{chat}:{message_id}",
+            at=self.clock.now(),
+            chat=ref,
+            sender=sender,
+            message_id=message_id,
+            text=text,
+            segments=(Segment("text", text),),
+            reply_to=reply_to,
+            reply_to_user=self.authors.get((chat, reply_to)) if reply_to else None,
+            mentions=tuple(mentions),
+            mentions_bot=any(m.user_id == self.me.user_id for m in mentions if self.me),
+            language=lang,
+        )
+        return self._submit(event)
+
+    def _mentions(self, chat: str, text: str) -> list[UserRef]:
+        found: list[UserRef] = []
+        known = self.members.get(chat, set())
+        for token in _MENTION.findall(text):
+            if token in known and token in self.users and self.users[token] not in found:
+                found.append(self.users[token])
+            elif self.me is not None and token == self.me.username:
+                found.append(self.me)
+        return found
+
+    def dm(self, user: str, text: str, *, id: str | None = None, lang: str | None = None) -> Any:
+        """A private message to the bot."""
+        sender = self.user(user)
+        message_id = id or f"m{next(self._msg_ids)}"
+        self.emit("seen", user=user, id=message_id)
+        ref = self.private_chat(user)
+        self.authors[(user, message_id)] = sender
+        event = MessageEvent(
+            event_id=f"{self._run}:dm:{user}:{message_id}",
+            at=self.clock.now(),
+            chat=ref,
+            sender=sender,
+            message_id=message_id,
+            text=text,
+            segments=(Segment("text", text),),
+            language=lang,
+        )
+        return self._submit(event)
+
+    def join(self, chat: str, user: str, *, invited_by: str | None = None, name: str | None = None) -> Any:
+        """A member joins group ``chat``."""
+        member = self.user(user, name)
+        self.members.setdefault(chat, set()).add(user)
+        inviter = self.user(invited_by) if invited_by else None
+        event = MemberJoined(
+            event_id=f"{self._run}:join:{chat}:{user}:{next(self._event_ids)}",
+            at=self.clock.now(),
+            chat=self.group_chat(chat),
+            member=member,
+            invited_by=inviter,
+        )
+        return self._submit(event)
+
+    def leave(self, chat: str, user: str) -> Any:
+        """A member leaves group ``chat``."""
+        member = self.user(user)
+        self.members.setdefault(chat, set()).discard(user)
+        event = MemberLeft(
+            event_id=f"{self._run}:leave:{chat}:{user}:{next(self._event_ids)}",
+            at=self.clock.now(),
+            chat=self.group_chat(chat),
+            member=member,
+        )
+        return self._submit(event)
+
+    def button(self, chat: str, user: str, message: str, data: str) -> Any:
+        """A member presses the button ``data`` under bot message ``message``."""
+        presser = self.user(user)
+        ref = self.private_chat(user) if chat == user and chat not in self.members else self.group_chat(chat)
+        event = ButtonPressed(
+            event_id=f"{self._run}:button:{chat}:{message}:{user}:{next(self._event_ids)}",
+            at=self.clock.now(),
+            chat=ref,
+            user=presser,
+            message_id=message,
+            data=data,
+        )
+        return self._submit(event)
+
+    # -- outbound ------------------------------------------------------------------------
+    def _target(self, chat: ChatRef) -> dict[str, str]:
+        return {"user": chat.channel_id} if chat.is_private else {"chat": chat.channel_id}
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> SentMessage:
+        """Post a message: a ``send`` record."""
+        message_id = f"b{next(self._bot_ids)}"
+        buttons = (
+            [[{"text": b.text, "data": b.data} for b in row] for row in message.buttons]
+            if message.buttons
+            else None
+        )
+        self.emit(
+            "send",
+            **self._target(chat),
+            id=message_id,
+            text=render_plain(message.parts),
+            reply_to=message.reply_to,
+            buttons=buttons,
+            image=message.image,
+        )
+        if self.me is not None:
+            self.authors[(chat.channel_id, message_id)] = self.me
+        return SentMessage(chat, message_id)
+
+    async def send_private(self, user_id: str, message: OutgoingMessage) -> SentMessage:
+        """A private message: a ``send`` record with ``user``."""
+        return await self.send(self.private_chat(user_id), message)
+
+    async def edit(self, chat: ChatRef, message_id: str, message: OutgoingMessage) -> None:
+        """An ``edit`` record."""
+        if (chat.channel_id, message_id) not in self.authors:
+            raise TargetNotFound(f"no message {message_id} in {chat.channel_id}")
+        buttons = (
+            [[{"text": b.text, "data": b.data} for b in row] for row in message.buttons]
+            if message.buttons
+            else None
+        )
+        self.emit(
+            "edit", chat=chat.channel_id, id=message_id, text=render_plain(message.parts), buttons=buttons
+        )
+
+    async def delete(self, chat: ChatRef, message_id: str) -> None:
+        """A ``delete`` record."""
+        self.emit("delete", chat=chat.channel_id, message=message_id)
+
+    def _until(self, until: datetime | None) -> str | None:
+        if until is None:
+            return None
+        return (until.astimezone(self.out_tz) if self.out_tz else until).isoformat()
+
+    async def mute(self, chat: ChatRef, user_id: str, until: datetime | None) -> None:
+        """A ``mute`` record (``until`` null means indefinitely)."""
+        self.muted[(chat.scope_id, user_id)] = until
+        self.emit("mute", chat=chat.channel_id, user=user_id, until=self._until(until))
+
+    async def unmute(self, chat: ChatRef, user_id: str) -> None:
+        """An ``unmute`` record."""
+        self.muted.pop((chat.scope_id, user_id), None)
+        self.emit("unmute", chat=chat.channel_id, user=user_id)
+
+    async def ban(self, chat: ChatRef, user_id: str, until: datetime | None) -> None:
+        """A ``ban`` record."""
+        self.banned[(chat.scope_id, user_id)] = until
+        self.emit("ban", chat=chat.channel_id, user=user_id, until=self._until(until))
+
+    async def unban(self, chat: ChatRef, user_id: str) -> None:
+        """An ``unban`` record."""
+        self.banned.pop((chat.scope_id, user_id), None)
+        self.emit("unban", chat=chat.channel_id, user=user_id)
+
+    async def kick(self, chat: ChatRef, user_id: str) -> None:
+        """A ``kick`` record."""
+        self.members.setdefault(chat.scope_id, set()).discard(user_id)
+        self.emit("kick", chat=chat.channel_id, user=user_id)
+
+    async def get_role(self, chat: ChatRef, user_id: str) -> Role:
+        """The role a script gave this member in this chat (member by default)."""
+        return self.roles.get((chat.scope_id, user_id), Role.MEMBER)

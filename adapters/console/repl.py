@@ -1,0 +1,145 @@
+"""``python -m bot console``: chat with the bot in a terminal, no platform account needed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import TextIO
+
+from adapters.console.adapter import ConsoleAdapter, Record
+from bot.app import App
+from bot.args import BadArgument, UsageError, parse_duration
+from bot.clock import SystemClock, TickingClock, zone
+from bot.config import Settings
+from bot.roles import Role
+
+HELP = """Commands of the console itself:
+  /as NAME          speak as NAME            /in CHAT      switch to group CHAT
+  /role ROLE        give the speaker a platform role (member, moderator, admin, owner)
+  /advance 1d       move the clock forward (10m, 2h, 3d…); due jobs run
+  /dm TEXT          say TEXT to the bot privately
+  /press MSG DATA   press button DATA under bot message MSG
+  /join NAME        NAME joins the group     /leave NAME   NAME leaves
+  /quit             leave
+Anything else is said in the group by the current speaker."""
+
+
+def pretty_printer(out: TextIO | None = None) -> Callable[[Record], None]:
+    """Readable text for a person (not the JSON protocol)."""
+
+    def write(record: Record) -> None:
+        stream = out or sys.stdout
+        action = record["action"]
+        clock = record["at"][11:16]
+        if action == "seen":
+            return
+        if action == "send":
+            where = f"[{record['chat']}]" if "chat" in record else f"[private → {record['user']}]"
+            stream.write(f"{clock} {where} 🤖 ({record['id']}) {record['text']}\n")
+            for row in record.get("buttons") or []:
+                stream.write("      " + "  ".join(f"[{b['text']} → {b['data']}]" for b in row) + "\n")
+            if record.get("image"):
+                stream.write(f"      🖼 {record['image']}\n")
+        else:
+            details = " ".join(f"{k}={v}" for k, v in record.items() if k not in ("at", "action"))
+            stream.write(f"{clock} * {action} {details}\n")
+        stream.flush()
+
+    return write
+
+
+async def _read_line(prompt: str) -> str | None:
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except EOFError:
+        return None
+
+
+async def _ticker(app: App, clock: TickingClock) -> None:
+    # Time passes between lines in the interactive console: run jobs as they fall due.
+    while True:
+        await asyncio.sleep(1)
+        if app.services is not None:
+            await app.services.scheduler.run_due(clock.now())
+
+
+async def run_repl(settings: Settings, *, start: datetime | None, demo: bool) -> int:
+    """Run the interactive console until /quit or end of input."""
+    clock = TickingClock(start or SystemClock().now())
+    adapter = ConsoleAdapter(
+        "console",
+        clock=clock,
+        emit=pretty_printer(),
+        out_tz=zone(settings.bot.timezone),
+        bot_name=settings.bot.name,
+    )
+    app = App(settings, clock=clock, adapters=[adapter])
+    await app.start()
+    speaker, chat = "alice", "demo"
+    if demo:
+        from bot.demo import seed_demo
+
+        assert app.services is not None
+        await seed_demo(app.services, adapter, chat)
+        speaker = "owner"
+    print(
+        f"Qunyou console — you are {speaker} in group {chat}. "
+        "Type /help for the bot, :help for the console's own commands."
+    )
+    ticker = asyncio.create_task(_ticker(app, clock))
+    try:
+        while True:
+            line = await _read_line(f"{speaker}@{chat}> ")
+            if line is None:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            head, _, rest = line.partition(" ")
+            rest = rest.strip()
+            task = None
+            if head in (":help", "/console"):
+                print(HELP)
+            elif head == "/quit":
+                break
+            elif head == "/as" and rest:
+                speaker = rest
+            elif head == "/in" and rest:
+                chat = rest
+            elif head == "/role" and rest:
+                try:
+                    adapter.set_role(chat, speaker, Role.parse(rest))
+                except ValueError:
+                    print("roles: member, moderator, admin, owner")
+            elif head == "/advance" and rest:
+                try:
+                    target = clock.now() + parse_duration(rest)
+                except (UsageError, BadArgument):
+                    print("durations look like 10m, 2h, 3d, 1天")
+                    continue
+                assert app.services is not None
+                await app.services.scheduler.run_due(target)
+            elif head == "/dm" and rest:
+                task = adapter.dm(speaker, rest)
+            elif head == "/press" and rest:
+                message, _, data = rest.partition(" ")
+                task = adapter.button(chat, speaker, message, data.strip())
+            elif head == "/join" and rest:
+                task = adapter.join(chat, rest)
+            elif head == "/leave" and rest:
+                task = adapter.leave(chat, rest)
+            else:
+                task = adapter.message(chat, speaker, line)
+            if task is not None:
+                await task
+            assert app.dispatcher is not None
+            await app.dispatcher.drain()
+    finally:
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+        await app.stop()
+    return 0

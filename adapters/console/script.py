@@ -1,0 +1,201 @@
+"""``python -m bot console --script FILE``: JSON lines in, JSON lines out (CONSOLE_PROTOCOL.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any, TextIO
+
+from adapters.console.adapter import ConsoleAdapter, Record
+from bot.app import App
+from bot.clock import SystemClock, VirtualClock, parse_instant, zone
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+_MAX_LINE = 1_000_000
+
+
+class ScriptError(ValueError):
+    """An input line the protocol does not allow."""
+
+
+def _need(obj: dict[str, Any], *names: str) -> list[str]:
+    values = []
+    for name in names:
+        value = obj.get(name)
+        if not isinstance(value, str) or not value:
+            raise ScriptError(f"missing or empty field {name!r}")
+        values.append(value)
+    return values
+
+
+def _opt(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str | int):
+        raise ScriptError(f"field {name!r} must be a string")
+    return str(value)
+
+
+class ScriptSession:
+    """One scripted run: an app on a virtual clock, fed line by line."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        start: datetime | None,
+        write: Callable[[Record], None],
+        out_tz: tzinfo | None = None,
+        features: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = VirtualClock(start or SystemClock().now())
+        tz = out_tz or (start.tzinfo if start is not None else zone(settings.bot.timezone))
+        self.adapter = ConsoleAdapter(
+            "console", clock=self.clock, emit=write, out_tz=tz, bot_name=settings.bot.name
+        )
+        self._features = features
+        self.app = self._new_app()
+
+    def _new_app(self) -> App:
+        return App(self.settings, clock=self.clock, adapters=[self.adapter], features=self._features)
+
+    async def start(self) -> None:
+        """Start the bot."""
+        await self.app.start()
+
+    async def stop(self) -> None:
+        """Stop the bot."""
+        await self.app.stop()
+
+    async def restart(self) -> None:
+        """Stop and start again on the same database, as after a crash."""
+        await self.app.stop()
+        self.app = self._new_app()
+        await self.app.start()
+
+    async def advance(self, target: datetime) -> None:
+        """Move the clock, running every job that falls due, in time order."""
+        assert self.app.services is not None and self.app.dispatcher is not None
+        if target < self.clock.now():
+            raise ScriptError("the clock cannot go backwards")
+        await self.app.services.scheduler.run_due(target)
+        await self.app.dispatcher.drain()
+
+    async def feed(self, obj: dict[str, Any]) -> None:
+        """Handle one parsed input object and wait until the bot has finished with it."""
+        kind = obj.get("type")
+        adapter = self.adapter
+        task: Any = None
+        if kind == "message":
+            chat, user = _need(obj, "chat", "user")
+            text = obj.get("text")
+            if not isinstance(text, str):
+                raise ScriptError("missing field 'text'")
+            task = adapter.message(
+                chat,
+                user,
+                text,
+                id=_opt(obj, "id"),
+                reply_to=_opt(obj, "reply_to"),
+                role=_opt(obj, "role"),
+                name=_opt(obj, "name"),
+                lang=_opt(obj, "lang"),
+            )
+        elif kind == "dm":
+            (user,) = _need(obj, "user")
+            text = obj.get("text")
+            if not isinstance(text, str):
+                raise ScriptError("missing field 'text'")
+            task = adapter.dm(user, text, id=_opt(obj, "id"), lang=_opt(obj, "lang"))
+        elif kind == "join":
+            chat, user = _need(obj, "chat", "user")
+            task = adapter.join(chat, user, invited_by=_opt(obj, "invited_by"), name=_opt(obj, "name"))
+        elif kind == "leave":
+            chat, user = _need(obj, "chat", "user")
+            task = adapter.leave(chat, user)
+        elif kind == "button":
+            chat, user, message, data = _need(obj, "chat", "user", "message", "data")
+            task = adapter.button(chat, user, message, data)
+        elif kind == "advance":
+            await self.advance(self._target(obj))
+        elif kind == "restart":
+            await self.restart()
+        else:
+            raise ScriptError(f"unknown type {kind!r}")
+        if task is not None:
+            await task
+        assert self.app.dispatcher is not None
+        await self.app.dispatcher.drain()
+
+    def _target(self, obj: dict[str, Any]) -> datetime:
+        if "to" in obj:
+            try:
+                return parse_instant(str(obj["to"]))
+            except ValueError as exc:
+                raise ScriptError(f"bad 'to': {exc}") from None
+        seconds = obj.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ScriptError("advance needs 'seconds' (a number ≥ 0) or 'to'")
+        if seconds > 10 * 366 * 86400:
+            raise ScriptError("advance of more than ten years")
+        return self.clock.now() + timedelta(seconds=seconds)
+
+    async def run(self, lines: Iterable[str]) -> None:
+        """Feed every line; a bad line gives an ``error`` record and the run goes on."""
+        for number, raw in enumerate(lines, start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                if len(line) > _MAX_LINE:
+                    raise ScriptError(f"line longer than {_MAX_LINE} characters")
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ScriptError(f"not JSON: {exc.msg}") from None
+                if not isinstance(obj, dict):
+                    raise ScriptError("not a JSON object")
+                await self.feed(obj)
+            except ScriptError as exc:
+                self.adapter.emit("error", line=number, error=str(exc))
+
+
+def json_writer(out: TextIO) -> Callable[[Record], None]:
+    """Write records as JSON lines (UTF-8, unescaped CJK) and flush each one."""
+
+    def write(record: Record) -> None:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()
+
+    return write
+
+
+async def run_script(
+    lines: Iterable[str],
+    *,
+    settings: Settings,
+    start: datetime | None,
+    db_path: Path | None,
+    out: TextIO,
+) -> int:
+    """Run a whole script; returns the exit code."""
+    with tempfile.TemporaryDirectory(prefix="qunyou-") as tmp:
+        path = db_path or Path(tmp) / "console.db"
+        settings = settings.model_copy(
+            update={"storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{path}"})}
+        )
+        session = ScriptSession(settings, start=start, write=json_writer(out))
+        await session.start()
+        try:
+            await session.run(lines)
+        finally:
+            await session.stop()
+    return 0

@@ -1,0 +1,223 @@
+"""The app: the one place that wires config, storage, services, features and adapters."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.adapter import Adapter
+from bot.alerts import AlertService
+from bot.batcher import Batcher
+from bot.buttons import ButtonFallback
+from bot.clock import Clock, SystemClock
+from bot.config import Settings, format_validation_error
+from bot.dedupe import Deduper
+from bot.directory import Directory
+from bot.dispatcher import Dispatcher
+from bot.errors import ConfigError
+from bot.feature import Feature
+from bot.i18n import I18n
+from bot.permissions import Permissions
+from bot.router import CommandTable
+from bot.scheduler import Scheduler
+from bot.services import Services
+from bot.settings import SettingsService
+from storage import (
+    ActivityRepo,
+    Database,
+    EventLogRepo,
+    GroupRepo,
+    JobRepo,
+    MemberRepo,
+    RoleRepo,
+    SettingsRepo,
+)
+
+log = logging.getLogger(__name__)
+
+#: Adapter type → the package that implements it (imported only when configured).
+ADAPTER_TYPES: dict[str, str] = {
+    "console": "adapters.console",
+}
+
+
+def default_features() -> list[Feature]:
+    """The explicit feature list of ``handlers``."""
+    from handlers import FEATURES
+
+    return list(FEATURES)
+
+
+def build_adapters(settings: Settings, env: Mapping[str, str]) -> list[Adapter]:
+    """Build every ``[adapters.<name>]`` section; a bad section raises ``ConfigError``."""
+    built: list[Adapter] = []
+    for name, section in settings.adapters.items():
+        kind = section.get("type")
+        module_name = ADAPTER_TYPES.get(str(kind))
+        if module_name is None:
+            known = ", ".join(sorted(ADAPTER_TYPES))
+            raise ConfigError(f"adapters.{name}.type: unknown adapter type {kind!r} (known: {known})")
+        module = importlib.import_module(module_name)
+        try:
+            config = module.CONFIG_MODEL(**section)
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc, f"adapters.{name}")) from None
+        built.append(module.build(name, config, env))
+    return built
+
+
+class App:
+    """A running bot: ``await start()``, events flow, ``await stop()``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        adapters: Sequence[Adapter] | None = None,
+        features: Sequence[Feature] | None = None,
+        env: Mapping[str, str] | None = None,
+        flush_interval: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self._env = env if env is not None else os.environ
+        self._given_adapters = list(adapters) if adapters is not None else None
+        self.features = list(features) if features is not None else default_features()
+        self._flush_interval = flush_interval
+        self.services: Services | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.db: Database | None = None
+        self.started = False
+
+    def _apply_feature_config(self, settings_service: SettingsService) -> None:
+        """Validate every non-core section against the features that own it."""
+        owners: dict[str, Feature] = {f.name: f for f in self.features}
+        for section, value in self.settings.features.items():
+            feature = owners.get(section)
+            extra_owner = next(
+                (f for f in self.features if section in getattr(f.config_model, "model_fields", {})), None
+            )
+            if feature is None and extra_owner is None:
+                raise ConfigError(f"{section}: unknown section")
+            leftover: dict[str, Any] | Any = value
+            if isinstance(value, dict) and feature is not None:
+                leftover = {}
+                for key, raw in value.items():
+                    full = f"{section}.{key}"
+                    if full in settings_service.specs:
+                        try:
+                            settings_service.set_default(full, raw)
+                        except ValueError as exc:
+                            raise ConfigError(f"{full}: {exc}") from None
+                    else:
+                        leftover[key] = raw
+            owner = feature if feature is not None and feature.config_model is not None else extra_owner
+            if owner is None or owner.config_model is None:
+                if leftover:
+                    key = next(iter(leftover)) if isinstance(leftover, dict) else ""
+                    raise ConfigError(f"{section}.{key}: unknown key")
+                continue
+            payload = dict(owner.config or {})
+            payload[section] = leftover
+            owner.config = payload
+        for feature in self.features:
+            if feature.config_model is None:
+                continue
+            try:
+                feature.config = feature.config_model(**(feature.config or {}))
+            except ValidationError as exc:
+                raise ConfigError(format_validation_error(exc)) from None
+
+    async def start(self) -> None:
+        """Migrate, build services, start features, the scheduler and the adapters."""
+        settings = self.settings
+        db = Database(settings.storage.url)
+        self.db = db
+        await db.migrate()
+        clock = self.clock
+        i18n = I18n.load()
+        settings_service = SettingsService(SettingsRepo(db))
+        for feature in self.features:
+            feature.config = None
+            settings_service.register(feature.settings)
+        self._apply_feature_config(settings_service)
+        groups, members = GroupRepo(db), MemberRepo(db)
+        services = Services(
+            config=settings,
+            clock=clock,
+            db=db,
+            groups=groups,
+            members=members,
+            roles=RoleRepo(db),
+            jobs=JobRepo(db),
+            activity=ActivityRepo(db),
+            event_log=EventLogRepo(db),
+            i18n=i18n,
+            settings=settings_service,
+            scheduler=Scheduler(
+                JobRepo(db), clock, timedelta(seconds=settings.scheduler.misfire_grace_seconds)
+            ),
+            permissions=Permissions(settings.bot, RoleRepo(db), clock),
+            directory=Directory(groups, members, clock, settings.bot.timezone, settings.bot.language),
+            batcher=Batcher(self._flush_interval),
+            buttons=ButtonFallback(i18n),
+            features=self.features,
+            started_at=clock.now(),
+        )
+        services.alerts = AlertService(services)
+        adapters = self._given_adapters
+        if adapters is None:
+            adapters = build_adapters(settings, self._env)
+        services.adapters = {a.name: a for a in adapters}
+        commands = CommandTable([f.router for f in self.features], settings.bot.command_prefixes)
+        services.commands = commands
+        deduper = Deduper(services.event_log, clock)
+        await deduper.load(list(services.adapters))
+        services.batcher.register("dedupe", deduper.flush)
+        self.services = services
+        self.dispatcher = Dispatcher(services, commands, deduper)
+        for feature in self.features:
+            if feature.startup is not None:
+                await feature.startup(services)
+        await services.scheduler.start(services)
+        services.batcher.start()
+        for adapter in adapters:
+            await adapter.start(self.dispatcher)
+        self.started = True
+        if clock.is_virtual:
+            # Catch up on runs missed while the bot was down (within the grace window).
+            await services.scheduler.run_due(clock.now())
+        log.info("Qunyou ready: %d adapters, %d features", len(adapters), len(self.features))
+
+    async def stop(self) -> None:
+        """Stop adapters, drain events, flush batches, stop the scheduler, close the database."""
+        if self.services is None:
+            return
+        services = self.services
+        for adapter in services.adapters.values():
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("adapter %s failed to stop cleanly", adapter.name)
+        if self.dispatcher is not None:
+            await self.dispatcher.drain()
+        await services.batcher.stop()
+        await services.scheduler.stop()
+        for feature in self.features:
+            if feature.shutdown is not None:
+                try:
+                    await feature.shutdown(services)
+                except Exception:
+                    log.exception("feature %s failed to shut down", feature.name)
+        await services.batcher.flush()
+        if self.db is not None:
+            await self.db.close()
+        self.started = False
+        self.services = None

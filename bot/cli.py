@@ -1,0 +1,170 @@
+"""``python -m bot`` (and the ``qunyou`` script): run, console, bench, db."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from bot.clock import parse_instant
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config.toml")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Qunyou (群友) community bot")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the configured adapters (the console when none)")
+    run.add_argument("--config", type=Path, help="config file (default: ./config.toml if present)")
+
+    console = sub.add_parser("console", help="chat with the bot in a terminal, or run a script")
+    console.add_argument("--script", help="JSON-lines script file, or - for standard input")
+    console.add_argument("--clock", help="start a virtual clock at this ISO-8601 instant")
+    console.add_argument("--db", type=Path, help="SQLite file to keep state in (default: a fresh one)")
+    console.add_argument("--config", type=Path, help="config file")
+    console.add_argument("--demo", action="store_true", help="start with a seeded demo group")
+
+    bench = sub.add_parser("bench", help="measure throughput and latency")
+    bench.add_argument("section", nargs="?", default="core", help="core (default), all, or a feature section")
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="section options")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations")
+    upgrade.add_argument("--config", type=Path)
+    backup = db_sub.add_parser("backup", help="copy the SQLite database while the bot runs")
+    backup.add_argument("path", type=Path)
+    backup.add_argument("--config", type=Path)
+    return parser
+
+
+def _settings(path: Path | None, *, default_if_missing: bool = True) -> Settings:
+    if path is None and default_if_missing and DEFAULT_CONFIG.exists():
+        path = DEFAULT_CONFIG
+    return load_settings(path)
+
+
+def _clock(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parse_instant(text)
+    except ValueError as exc:
+        raise ConfigError(f"--clock: {exc}") from None
+    return value
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import App
+
+    if not settings.adapters:
+        from adapters.console.repl import run_repl
+
+        return await run_repl(settings, start=None, demo=False)
+    app = App(settings)
+    await app.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # pragma: no cover - Windows
+            pass
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()
+    return 0
+
+
+async def _console(args: argparse.Namespace) -> int:
+    settings = _settings(args.config, default_if_missing=False)
+    start = _clock(args.clock)
+    if args.script:
+        from adapters.console.script import run_script
+
+        if args.script == "-":
+            lines = sys.stdin
+            return await run_script(lines, settings=settings, start=start, db_path=args.db, out=sys.stdout)
+        try:
+            text = await asyncio.to_thread(Path(args.script).read_text, encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"--script: no such file {args.script}") from None
+        return await run_script(
+            text.splitlines(), settings=settings, start=start, db_path=args.db, out=sys.stdout
+        )
+    from adapters.console.repl import run_repl
+
+    if args.db is not None:
+        settings = settings.model_copy(
+            update={"storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{args.db}"})}
+        )
+        return await run_repl(settings, start=start, demo=args.demo)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="qunyou-") as tmp:
+        settings = settings.model_copy(
+            update={
+                "storage": settings.storage.model_copy(
+                    update={"url": f"sqlite+aiosqlite:///{tmp}/console.db"}
+                )
+            }
+        )
+        return await run_repl(settings, start=start, demo=args.demo)
+
+
+async def _db(args: argparse.Namespace) -> int:
+    from storage import Database
+
+    settings = _settings(args.config)
+    db = Database(settings.storage.url)
+    try:
+        if args.db_command == "upgrade":
+            await db.migrate()
+            print(f"database at {settings.storage.url} is up to date")
+        else:
+            if not db.is_sqlite:
+                print("backup works on SQLite; for PostgreSQL use pg_dump", file=sys.stderr)
+                return 2
+            db.backup(args.path)
+            print(f"backed up to {args.path}")
+    finally:
+        await db.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "run":
+            return asyncio.run(_run(_settings(args.config)))
+        if args.command == "console":
+            return asyncio.run(_console(args))
+        if args.command == "bench":
+            from bot.bench import main as bench_main
+
+            return asyncio.run(bench_main(args.section, list(args.rest)))
+        if args.command == "db":
+            return asyncio.run(_db(args))
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2

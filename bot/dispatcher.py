@@ -1,0 +1,232 @@
+"""The dispatcher: one task per event; inside an event, bands run in order, deterministically.
+
+moderation (band 0) → commands (band 10) → listeners (band 20). A handler may stop the chain
+(``ctx.stop()``). A handler that raises is logged with the event id and traceback, the member
+gets a short apology in their language, and the bot goes on with the next event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.args import BadArgument, UsageError
+from bot.context import Context
+from bot.dedupe import Deduper
+from bot.errors import QunyouError
+from bot.events import ButtonPressed, ChatMigrated, Event, MemberJoined, MemberLeft, MessageEvent
+from bot.i18n import normalize_language
+from bot.router import Band, ButtonRoute, CommandTable, Invocation, Listener, Unknown
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """Turns events into handler calls."""
+
+    def __init__(self, services: Services, commands: CommandTable, deduper: Deduper) -> None:
+        self.services = services
+        self.commands = commands
+        self.deduper = deduper
+        routers = [f.router for f in services.features]
+        listeners = [listener for r in routers for listener in r.listeners]
+        self._moderation: list[Listener] = [x for x in listeners if x.band == Band.MODERATION]
+        self._listeners: list[Listener] = [x for x in listeners if x.band == Band.LISTENER]
+        self._joins = [h for r in routers for h in r.on_join]
+        self._leaves = [h for r in routers for h in r.on_leave]
+        self._buttons: list[ButtonRoute] = [b for r in routers for b in r.buttons]
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.handled = 0
+        self.failures = 0
+
+    # -- entry points ------------------------------------------------------------------
+    def submit(self, event: Event) -> asyncio.Task[None] | None:
+        """Queue an event (deduplicated by adapter and event id); returns its task."""
+        if not self.deduper.is_new(event.chat.adapter, event.event_id, event.seq):
+            return None
+        task = asyncio.create_task(self.handle(event), name=f"event-{event.event_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self) -> None:
+        """Wait until every queued event has been handled."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def handle(self, event: Event) -> None:
+        """Handle one event now; never raises."""
+        try:
+            await self._dispatch(event)
+        except Exception:
+            self.failures += 1
+            log.exception("event %s failed outside any handler", event.event_id)
+        finally:
+            self.handled += 1
+
+    # -- routing -------------------------------------------------------------------------
+    async def _dispatch(self, event: Event) -> None:
+        if isinstance(event, ChatMigrated):
+            await self.services.directory.migrate(event.chat.adapter, event.chat.scope_id, event.new_scope_id)
+            return
+        adapter = self.services.adapters.get(event.chat.adapter)
+        if adapter is None:
+            log.error("event %s from unknown adapter %s", event.event_id, event.chat.adapter)
+            return
+        if isinstance(event, MessageEvent):
+            if adapter.me is not None and event.sender.user_id == adapter.me.user_id:
+                return  # our own message echoed back
+            pressed = self._numbered_reply(event)
+            if pressed is not None:
+                event = pressed
+        ctx = await self._context(event)
+        if isinstance(event, MessageEvent):
+            await self._message(ctx, event)
+        elif isinstance(event, ButtonPressed):
+            await self._button(ctx, event)
+        elif isinstance(event, MemberJoined):
+            if ctx.member is not None:
+                await self.services.members.mark_joined(ctx.member.id, event.at)
+            await self._run_all(ctx, self._joins)
+        elif isinstance(event, MemberLeft):
+            if ctx.member is not None:
+                await self.services.members.mark_left(ctx.member.id, event.at)
+            await self._run_all(ctx, self._leaves)
+
+    def _numbered_reply(self, event: MessageEvent) -> ButtonPressed | None:
+        if event.reply_to is None or len(event.text) > 3:
+            return None
+        button = self.services.buttons.lookup(
+            event.chat.adapter, event.chat.channel_id, event.reply_to, event.text
+        )
+        if button is None:
+            return None
+        return ButtonPressed(
+            event_id=event.event_id,
+            at=event.at,
+            chat=event.chat,
+            user=event.sender,
+            message_id=event.reply_to,
+            data=button.data,
+        )
+
+    async def _context(self, event: Event) -> Context:
+        services = self.services
+        adapter = services.adapters[event.chat.adapter]
+        group = member = None
+        if not event.chat.is_private:
+            group = await services.directory.group_for(event.chat)
+            user = (
+                event.member
+                if isinstance(event, MemberJoined | MemberLeft)
+                else (
+                    event.user if isinstance(event, ButtonPressed) else event.sender  # type: ignore[union-attr]
+                )
+            )
+            member = await services.directory.member_for(group, user)
+            services.directory.seen[member.id] = event.at
+        if group is not None:
+            lang = group.language
+        else:
+            hint = event.language if isinstance(event, MessageEvent) else None
+            lang = normalize_language(hint) or services.config.bot.language
+        return Context(event=event, services=services, adapter=adapter, group=group, member=member, lang=lang)
+
+    async def _message(self, ctx: Context, event: MessageEvent) -> None:
+        private = event.chat.is_private
+        for listener in self._moderation:
+            if private and not listener.private:
+                continue
+            await self._run(ctx, listener.handler)
+            if ctx.stopped:
+                return
+        parsed = self.commands.parse(event.text, ctx.adapter.me.username if ctx.adapter.me else None)
+        if isinstance(parsed, Invocation):
+            ctx.is_command = True
+            await self._command(ctx, parsed)
+        elif isinstance(parsed, Unknown) and not event.edited:
+            await self._safe_reply(ctx, ctx.t("core.unknown_command", name=_short(parsed.name)))
+        if ctx.stopped:
+            return
+        for listener in self._listeners:
+            if private and not listener.private:
+                continue
+            await self._run(ctx, listener.handler)
+            if ctx.stopped:
+                return
+
+    async def _command(self, ctx: Context, call: Invocation) -> None:
+        command = call.command
+        ctx.command = command
+        ctx.command_name = call.name
+        ctx.args = call.args
+        ctx.arg_text = call.arg_text
+        if ctx.message is not None and ctx.message.edited:
+            return  # an edit does not run a command twice
+        if command.where == "group" and ctx.group is None:
+            await self._safe_reply(ctx, ctx.t("core.group_only"))
+            return
+        if command.where == "private" and ctx.group is not None:
+            await self._safe_reply(ctx, ctx.t("core.private_only"))
+            return
+        if await ctx.role() < command.min_role:
+            await self._safe_reply(ctx, ctx.t("core.denied"))
+            return
+        await self._run(ctx, command.handler)
+
+    async def _button(self, ctx: Context, event: ButtonPressed) -> None:
+        for route in self._buttons:
+            if event.data.startswith(route.prefix):
+                await self._run(ctx, route.handler)
+                return
+        log.info("button %r under %s has no handler", event.data, event.message_id)
+
+    async def _run_all(self, ctx: Context, handlers: list[Callable[[Context], Awaitable[None]]]) -> None:
+        for handler in handlers:
+            await self._run(ctx, handler)
+            if ctx.stopped:
+                return
+
+    async def _run(self, ctx: Context, handler: Callable[[Context], Awaitable[None]]) -> None:
+        try:
+            await handler(ctx)
+        except UsageError:
+            await self._safe_usage(ctx)
+        except BadArgument as exc:
+            text = ctx.t(exc.key, **exc.values)
+            if ctx.command is not None and ctx.command.usage:
+                text += "\n" + ctx.t("core.usage", usage=ctx.t(ctx.command.usage))
+            await self._safe_reply(ctx, text)
+        except QunyouError as exc:
+            self.failures += 1
+            log.warning("event %s: platform refused an action: %s", ctx.event.event_id, exc)
+            await self._safe_reply(ctx, ctx.t("core.error.platform"))
+            ctx.stop()
+        except Exception:
+            self.failures += 1
+            log.exception(
+                "handler %s failed on event %s", getattr(handler, "__qualname__", handler), ctx.event.event_id
+            )
+            await self._safe_reply(ctx, ctx.t("core.error.internal"))
+            ctx.stop()
+
+    async def _safe_usage(self, ctx: Context) -> None:
+        try:
+            await ctx.usage()
+        except Exception:
+            log.exception("could not send usage for event %s", ctx.event.event_id)
+
+    async def _safe_reply(self, ctx: Context, text: str) -> None:
+        if isinstance(ctx.event, MemberJoined | MemberLeft):
+            return
+        try:
+            await ctx.reply(text)
+        except Exception:
+            log.exception("could not reply to event %s", ctx.event.event_id)
+
+
+def _short(text: str, limit: int = 24) -> str:
+    flat = "".join(ch for ch in text if ch.isprintable())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,242 @@
+"""Routers: each feature owns one and declares its commands, listeners and button handlers.
+
+No import-time registration: a router is a plain object; ``handlers/__init__.py`` lists the
+features and the app builds one ``CommandTable`` from their routers.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Literal
+
+from bot.roles import Role
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+Handler = Callable[["Context"], Awaitable[None]]
+Where = Literal["group", "private", "any"]
+Alias = str | tuple[str, str]
+
+
+class Band(IntEnum):
+    """Order inside one event: moderation, then commands, then listeners."""
+
+    MODERATION = 0
+    COMMANDS = 10
+    LISTENER = 20
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command a member can type."""
+
+    name: str
+    handler: Handler
+    feature: str
+    aliases: tuple[Alias, ...] = ()
+    min_role: Role = Role.MEMBER
+    usage: str | None = None
+    help: str | None = None
+    where: Where = "group"
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A handler for every message in a band."""
+
+    band: Band
+    handler: Handler
+    feature: str
+    #: Also run for the bot's private chats.
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class ButtonRoute:
+    """A handler for button presses whose data starts with ``prefix``."""
+
+    prefix: str
+    handler: Handler
+    feature: str
+
+
+@dataclass
+class Router:
+    """The commands and listeners of one feature."""
+
+    feature: str
+    commands: list[Command] = field(default_factory=list)
+    listeners: list[Listener] = field(default_factory=list)
+    buttons: list[ButtonRoute] = field(default_factory=list)
+    on_join: list[Handler] = field(default_factory=list)
+    on_leave: list[Handler] = field(default_factory=list)
+
+    def command(
+        self,
+        name: str,
+        *,
+        aliases: Sequence[Alias] = (),
+        min_role: Role = Role.MEMBER,
+        usage: str | None = None,
+        help: str | None = None,
+        where: Where = "group",
+        hidden: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        """Declare a command; ``usage`` and ``help`` are translation keys."""
+
+        def register(handler: Handler) -> Handler:
+            self.commands.append(
+                Command(
+                    name=name.lower(),
+                    handler=handler,
+                    feature=self.feature,
+                    aliases=tuple(aliases),
+                    min_role=min_role,
+                    usage=usage,
+                    help=help,
+                    where=where,
+                    hidden=hidden,
+                )
+            )
+            return handler
+
+        return register
+
+    def message(self, band: Band = Band.LISTENER, *, private: bool = False) -> Callable[[Handler], Handler]:
+        """Run ``handler`` for every group message (and private ones when ``private``)."""
+        if band == Band.COMMANDS:
+            raise ValueError("the commands band is for commands")
+
+        def register(handler: Handler) -> Handler:
+            self.listeners.append(Listener(band, handler, self.feature, private))
+            return handler
+
+        return register
+
+    def join(self) -> Callable[[Handler], Handler]:
+        """Run ``handler`` when a member joins."""
+
+        def register(handler: Handler) -> Handler:
+            self.on_join.append(handler)
+            return handler
+
+        return register
+
+    def leave(self) -> Callable[[Handler], Handler]:
+        """Run ``handler`` when a member leaves."""
+
+        def register(handler: Handler) -> Handler:
+            self.on_leave.append(handler)
+            return handler
+
+        return register
+
+    def button(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Run ``handler`` for button data starting with ``prefix``."""
+
+        def register(handler: Handler) -> Handler:
+            self.buttons.append(ButtonRoute(prefix, handler, self.feature))
+            return handler
+
+        return register
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A parsed command call."""
+
+    command: Command
+    name: str
+    args: list[str]
+    arg_text: str
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A prefixed word that names no command."""
+
+    name: str
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"'})
+
+
+def split_args(text: str) -> list[str]:
+    """Split arguments on whitespace, respecting quotes (also Chinese quotes)."""
+    normalized = text.translate(_QUOTES)
+    try:
+        return shlex.split(normalized)
+    except ValueError:
+        return normalized.split()
+
+
+class CommandTable:
+    """Every command of every feature, with prefixes and plain-word aliases resolved."""
+
+    def __init__(self, routers: Sequence[Router], prefixes: Sequence[str]) -> None:
+        self.prefixes = tuple(prefixes)
+        self.by_name: dict[str, Command] = {}
+        self.plain: dict[str, tuple[Command, str]] = {}
+        for router in routers:
+            for command in router.commands:
+                self._add(command)
+
+    def _add(self, command: Command) -> None:
+        if command.name in self.by_name:
+            raise ValueError(f"command {command.name} defined twice")
+        self.by_name[command.name] = command
+        for alias in command.aliases:
+            word, sub = (alias, "") if isinstance(alias, str) else alias
+            word = word.lower()
+            if word in self.plain:
+                raise ValueError(f"alias {word} defined twice")
+            self.plain[word] = (command, sub)
+
+    def all(self) -> list[Command]:
+        """Every command, by name."""
+        return sorted(self.by_name.values(), key=lambda c: c.name)
+
+    def parse(self, text: str, bot_username: str | None) -> Invocation | Unknown | None:
+        """Read a command from a message, or None when it is not one."""
+        stripped = text.strip()
+        if not stripped:
+            return None
+        head, _, rest = stripped.partition(" ")
+        rest = rest.strip()
+        # Full-width forms (！ ／) fold to ASCII so `！签到` works like `!签到`.
+        folded_head = unicodedata.normalize("NFKC", head)
+        for prefix in self.prefixes:
+            if folded_head.startswith(prefix) and len(folded_head) > len(prefix):
+                name = folded_head[len(prefix) :]
+                name, _, target = name.partition("@")
+                if target and bot_username and target.lower() != bot_username.lower():
+                    return None  # addressed to another bot
+                return self._invoke(name.lower(), rest)
+        word = folded_head.lower()
+        found = self.plain.get(word)
+        if found is None:
+            return None
+        command, sub = found
+        if not _CJK.search(word) and rest:
+            # English plain words ("help") only count as a whole message, so chat is not hijacked.
+            return None
+        arg_text = f"{sub} {rest}".strip() if sub else rest
+        return Invocation(command, word, split_args(arg_text), arg_text)
+
+    def _invoke(self, name: str, rest: str) -> Invocation | Unknown:
+        command = self.by_name.get(name)
+        if command is None:
+            plain = self.plain.get(name)
+            if plain is None:
+                return Unknown(name)
+            command, sub = plain
+            rest = f"{sub} {rest}".strip() if sub else rest
+        return Invocation(command, name, split_args(rest), rest)

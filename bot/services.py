@@ -1,0 +1,80 @@
+"""The services a handler reaches through ``ctx.services``: one object, built by the app."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.adapter import Adapter
+from bot.batcher import Batcher
+from bot.buttons import ButtonFallback
+from bot.clock import Clock
+from bot.config import Settings
+from bot.directory import Directory
+from bot.events import ChatRef, SentMessage
+from bot.i18n import I18n
+from bot.messages import OutgoingMessage
+from bot.permissions import Permissions
+from bot.scheduler import Scheduler
+from bot.settings import SettingsService
+from storage import ActivityRepo, Database, EventLogRepo, GroupRepo, JobRepo, MemberRepo, RoleRepo
+
+if TYPE_CHECKING:
+    from bot.alerts import AlertService
+    from bot.feature import Feature
+    from bot.router import CommandTable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything shared: configuration, clock, storage, scheduler, translation, adapters."""
+
+    config: Settings
+    clock: Clock
+    db: Database
+    groups: GroupRepo
+    members: MemberRepo
+    roles: RoleRepo
+    jobs: JobRepo
+    activity: ActivityRepo
+    event_log: EventLogRepo
+    i18n: I18n
+    settings: SettingsService
+    scheduler: Scheduler
+    permissions: Permissions
+    directory: Directory
+    batcher: Batcher
+    buttons: ButtonFallback
+    adapters: dict[str, Adapter] = field(default_factory=dict)
+    features: list[Feature] = field(default_factory=list)
+    commands: CommandTable | None = None
+    alerts: AlertService | None = None
+    #: Per-feature runtime state (caches, matchers), keyed by feature name: never module globals.
+    state: dict[str, Any] = field(default_factory=dict)
+    started_at: Any = None
+
+    def adapter_for(self, chat: ChatRef) -> Adapter:
+        """The adapter that owns ``chat``."""
+        return self.adapters[chat.adapter]
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage, lang: str | None = None) -> SentMessage:
+        """Post ``message`` to ``chat`` through its adapter; buttons degrade where unsupported."""
+        adapter = self.adapter_for(chat)
+        fallback = self.buttons.needs_fallback(adapter, message)
+        outgoing = self.buttons.render(message, lang or self.config.bot.language) if fallback else message
+        sent = await adapter.send(chat, outgoing)
+        if fallback:
+            self.buttons.remember(chat.adapter, chat.channel_id, sent.message_id, message)
+        return sent
+
+    async def send_private(
+        self, adapter_name: str, user_id: str, message: OutgoingMessage, lang: str | None = None
+    ) -> SentMessage:
+        """Send a one-to-one message; raises ``CapabilityNotSupported`` where impossible."""
+        adapter = self.adapters[adapter_name]
+        fallback = self.buttons.needs_fallback(adapter, message)
+        outgoing = self.buttons.render(message, lang or self.config.bot.language) if fallback else message
+        return await adapter.send_private(user_id, outgoing)

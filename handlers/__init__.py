@@ -1,0 +1,12 @@
+"""Features, listed explicitly: no globbing, no import-time registration.
+
+The order is the order handlers run in inside each band.
+"""
+
+from bot.feature import Feature
+from handlers import activity, core
+
+FEATURES: list[Feature] = [
+    core.FEATURE,
+    activity.FEATURE,
+]

@@ -1,0 +1,81 @@
+"""Activity counters: messages, replies and commands per member per local day, batched.
+
+This listener is on the hot path (every plain group message), so it only touches memory; the
+counts reach the database through the batcher once a second and at shutdown.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from bot.clock import local_day
+from bot.context import Context
+from bot.feature import Feature
+from bot.router import Band, Router
+from bot.services import Services
+from storage.models import Member
+
+router = Router("activity")
+
+_STATE = "activity"
+
+
+class Counters:
+    """In-memory counts waiting for the next flush."""
+
+    def __init__(self) -> None:
+        self.pending: defaultdict[tuple[int, int, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+
+    def count(self, group_id: int, member_id: int, day: date, *, reply: bool, command: bool) -> None:
+        """Count one message."""
+        row = self.pending[(group_id, member_id, day)]
+        row[0] += 1
+        if reply:
+            row[1] += 1
+        if command:
+            row[2] += 1
+
+    def take(self) -> list[tuple[int, int | None, date, int, int, int]]:
+        """Everything counted since the last take."""
+        pending, self.pending = self.pending, defaultdict(lambda: [0, 0, 0])
+        return [(g, m, d, n, r, c) for (g, m, d), (n, r, c) in sorted(pending.items())]
+
+
+@router.message(band=Band.LISTENER)
+async def count_message(ctx: Context) -> None:
+    """Count a group message (no database round trip)."""
+    if ctx.group is None or ctx.member is None or ctx.message is None or ctx.message.edited:
+        return
+    counters: Counters = ctx.services.state[_STATE]
+    day = local_day(ctx.message.at, ctx.group.timezone)
+    counters.count(
+        ctx.group.id, ctx.member.id, day, reply=ctx.message.reply_to is not None, command=ctx.is_command
+    )
+
+
+async def _startup(services: Services) -> None:
+    counters = Counters()
+    services.state[_STATE] = counters
+    directory = services.directory
+
+    async def flush() -> None:
+        rows = counters.take()
+        if rows:
+            await services.activity.add(rows)
+        seen, directory.seen = directory.seen, {}
+        if seen:
+            await services.members.touch_many(sorted(seen.items()))
+
+    services.batcher.register("activity", flush)
+
+
+async def _export(services: Services, member: Member) -> dict[str, Any]:
+    rows = await services.activity.for_member(member.id)
+    return {
+        "daily": [{"day": d.isoformat(), "messages": n, "replies": r, "commands": c} for d, n, r, c in rows]
+    }
+
+
+FEATURE = Feature(name="activity", router=router, startup=_startup, export_member_data=_export)

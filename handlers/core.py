@@ -1,0 +1,325 @@
+"""Built-in commands: help, start, ping, settings, language, status, roles, data export and erasure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot import __version__
+from bot.adapter import Capability
+from bot.args import BadArgument, UsageError, resolve_member
+from bot.context import Context
+from bot.errors import CapabilityNotSupported
+from bot.feature import Feature
+from bot.i18n import normalize_language
+from bot.messages import Button, OutgoingMessage, Text
+from bot.roles import Role
+from bot.router import Command, Router
+from bot.settings import SettingSpec
+from storage.models import Member
+
+router = Router("core")
+
+_SPECIAL_KEYS = ("language", "timezone")
+
+
+def _visible(ctx: Context, command: Command) -> bool:
+    if command.hidden:
+        return False
+    if ctx.group is None:
+        return command.where in ("private", "any")
+    return command.where in ("group", "any")
+
+
+def _usage_line(ctx: Context, command: Command) -> str:
+    return ctx.t(command.usage) if command.usage else f"/{command.name}"
+
+
+@router.command(
+    "help", aliases=("帮助", "help", "菜单"), usage="core.help.usage", help="core.help.help", where="any"
+)
+async def help_command(ctx: Context) -> None:
+    """List the commands the caller may use, or explain one."""
+    table = ctx.services.commands
+    assert table is not None
+    role = await ctx.role()
+    if ctx.args:
+        name = ctx.args[0].lstrip("/!！").lower()
+        command = table.by_name.get(name) or (table.plain.get(name, (None, ""))[0])
+        if command is None or command.hidden:
+            raise BadArgument("core.help.unknown", name=name[:24])
+        lines = [_usage_line(ctx, command)]
+        if command.help:
+            lines.append(ctx.t(command.help))
+        words = [a if isinstance(a, str) else a[0] for a in command.aliases]
+        if words:
+            lines.append(ctx.t("core.help.aliases", aliases="、".join(words)))
+        if command.min_role > Role.MEMBER:
+            lines.append(ctx.t("core.help.role", role=ctx.t(f"core.role.{command.min_role.label}")))
+        await ctx.reply("\n".join(lines))
+        return
+    lines = [ctx.t("core.help.header")]
+    for command in table.all():
+        if _visible(ctx, command) and role >= command.min_role:
+            lines.append("• " + _usage_line(ctx, command))
+    lines.append(ctx.t("core.help.footer"))
+    await ctx.reply("\n".join(lines))
+
+
+@router.command("start", usage="core.start.usage", where="any")
+async def start(ctx: Context) -> None:
+    """Say hello."""
+    await ctx.reply(ctx.t("core.start.text", name=ctx.services.config.bot.name))
+
+
+@router.command("ping", aliases=("ping",), usage="core.ping.usage", where="any")
+async def ping(ctx: Context) -> None:
+    """Answer, so a member knows the bot is alive."""
+    await ctx.reply(ctx.t("core.ping.reply"))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value == "" or value is None:
+        return "—"
+    return str(value)
+
+
+@router.command("settings", usage="core.settings.usage", min_role=Role.MEMBER)
+async def settings_command(ctx: Context) -> None:
+    """Show the group's settings."""
+    assert ctx.group is not None
+    service = ctx.services.settings
+    overrides = await service.overrides(ctx.group.id)
+    prefix = ctx.args[0] if ctx.args else ""
+    lines = [ctx.t("core.settings.header")]
+    lines.append(f"language = {ctx.group.language}")
+    lines.append(f"timezone = {ctx.group.timezone}")
+    for key in service.keys(prefix):
+        value = await service.get(ctx.group.id, key)
+        mark = " *" if key in overrides else ""
+        lines.append(f"{key} = {_show(value)}{mark}")
+    lines.append(ctx.t("core.settings.footer"))
+    await ctx.reply("\n".join(lines))
+
+
+@router.command("set", usage="core.set.usage", help="core.set.help", min_role=Role.MODERATOR)
+async def set_command(ctx: Context) -> None:
+    """Change one group setting, validated."""
+    assert ctx.group is not None
+    if len(ctx.args) < 2:
+        raise UsageError()
+    key, raw = ctx.args[0], " ".join(ctx.args[1:])
+    services = ctx.services
+    if key == "language":
+        lang = normalize_language(raw)
+        if lang is None:
+            raise BadArgument("core.set.bad_value", key=key, allowed="zh | en")
+        ctx.group = await services.directory.update_group(ctx.group, language=lang)
+        ctx.lang = lang
+    elif key == "timezone":
+        from bot.settings import parse_timezone
+
+        try:
+            tz = parse_timezone(raw)
+        except ValueError:
+            raise BadArgument(
+                "core.set.bad_value", key=key, allowed="Asia/Shanghai, Europe/Berlin, UTC…"
+            ) from None
+        ctx.group = await services.directory.update_group(ctx.group, timezone=tz)
+    elif key not in services.settings.specs:
+        raise BadArgument("core.set.unknown_key", key=key[:40])
+    else:
+        spec = services.settings.specs[key]
+        if await ctx.role() < spec.min_role:
+            await ctx.reply(ctx.t("core.denied"))
+            return
+        try:
+            value = await services.settings.set(ctx.group.id, key, raw, ctx.user.user_id, ctx.now)
+        except ValueError as exc:
+            raise BadArgument("core.set.bad_value", key=key, allowed=str(exc)) from None
+        await ctx.reply(ctx.t("core.set.done", key=key, value=_show(value)))
+        return
+    await ctx.reply(ctx.t("core.set.done", key=key, value=raw))
+
+
+@router.command("lang", aliases=("语言",), usage="core.lang.usage", min_role=Role.MODERATOR)
+async def lang_command(ctx: Context) -> None:
+    """Switch the group's language."""
+    assert ctx.group is not None
+    if len(ctx.args) != 1:
+        raise UsageError()
+    lang = normalize_language(ctx.args[0])
+    if lang is None:
+        raise UsageError()
+    ctx.group = await ctx.services.directory.update_group(ctx.group, language=lang)
+    ctx.lang = lang
+    await ctx.reply(ctx.t("core.lang.done"))
+
+
+@router.command("status", usage="core.status.usage", min_role=Role.MODERATOR, where="any")
+async def status(ctx: Context) -> None:
+    """Version, adapters and their warnings, database, scheduled jobs."""
+    services = ctx.services
+    lines = [ctx.t("core.status.header", version=__version__)]
+    for adapter in services.adapters.values():
+        lines.append(ctx.t("core.status.adapter", adapter=adapter.status_line()))
+        for warning in adapter.warnings():
+            lines.append("  ⚠ " + warning)
+    lines.append(ctx.t("core.status.database", backend=services.db.backend))
+    lines.append(
+        ctx.t("core.status.jobs", count=await services.jobs.count(), pending=services.scheduler.pending())
+    )
+    lines.append(ctx.t("core.status.features", features=", ".join(f.name for f in services.features)))
+    await ctx.reply("\n".join(lines))
+
+
+_PROMOTABLE = {
+    "moderator": Role.MODERATOR,
+    "mod": Role.MODERATOR,
+    "管理": Role.MODERATOR,
+    "admin": Role.ADMIN,
+    "管理员": Role.ADMIN,
+}
+
+
+@router.command("promote", usage="core.promote.usage", min_role=Role.ADMIN)
+async def promote(ctx: Context) -> None:
+    """Grant a member a role in this group."""
+    assert ctx.group is not None
+    if not ctx.args:
+        raise UsageError()
+    role_word = ctx.args[-1].lower()
+    if role_word not in _PROMOTABLE:
+        raise UsageError()
+    role = _PROMOTABLE[role_word]
+    target = await resolve_member(ctx, ctx.args[0] if len(ctx.args) > 1 else None)
+    if role > await ctx.role():
+        await ctx.reply(ctx.t("core.denied"))
+        return
+    if target.is_bot:
+        raise BadArgument("core.promote.not_bot")
+    services = ctx.services
+    await services.roles.put(ctx.group.id, target.user_id, role.label, ctx.user.user_id, ctx.now)
+    services.permissions.invalidate(ctx.group.id)
+    await ctx.reply(
+        ctx.parts(
+            "core.promote.done",
+            user=services.directory.user_ref(target, ctx.chat.platform),
+            role=ctx.t(f"core.role.{role.label}"),
+        )
+    )
+
+
+@router.command("demote", usage="core.demote.usage", min_role=Role.ADMIN)
+async def demote(ctx: Context) -> None:
+    """Take a granted role away."""
+    assert ctx.group is not None
+    target = await resolve_member(ctx, ctx.args[0] if ctx.args else None)
+    services = ctx.services
+    current = (await services.permissions.overrides(ctx.group.id)).get(target.user_id)
+    if current is not None and current > await ctx.role():
+        await ctx.reply(ctx.t("core.denied"))
+        return
+    removed = await services.roles.remove(ctx.group.id, target.user_id)
+    services.permissions.invalidate(ctx.group.id)
+    key = "core.demote.done" if removed else "core.demote.none"
+    await ctx.reply(ctx.parts(key, user=services.directory.user_ref(target, ctx.chat.platform)))
+
+
+async def _memberships(ctx: Context) -> list[Member]:
+    if ctx.member is not None:
+        return [ctx.member]
+    return await ctx.services.members.for_user(ctx.chat.adapter, ctx.user.user_id)
+
+
+@router.command("mydata", aliases=("我的数据",), usage="core.mydata.usage", where="any")
+async def mydata(ctx: Context) -> None:
+    """Send the member everything stored about them, as JSON, privately."""
+    services = ctx.services
+    if not ctx.adapter.supports(Capability.PRIVATE):
+        await ctx.reply(ctx.t("core.mydata.no_private"))
+        return
+    export: dict[str, Any] = {"user_id": ctx.user.user_id, "platform": ctx.chat.platform, "groups": []}
+    for member in await _memberships(ctx):
+        group = await services.directory.group_by_id(member.group_id)
+        entry: dict[str, Any] = {
+            "group": group.title or group.scope_id if group else member.group_id,
+            "member": {
+                "display_name": member.display_name,
+                "username": member.username,
+                "first_seen": member.first_seen.isoformat(),
+                "last_seen": member.last_seen.isoformat(),
+                "joined_at": member.joined_at.isoformat() if member.joined_at else None,
+                "left_at": member.left_at.isoformat() if member.left_at else None,
+            },
+        }
+        for feature in services.features:
+            if feature.export_member_data is not None:
+                entry[feature.name] = await feature.export_member_data(services, member)
+        export["groups"].append(entry)
+    body = json.dumps(export, ensure_ascii=False, indent=1, default=str)
+    try:
+        await ctx.send_private(ctx.t("core.mydata.header") + "\n" + body)
+    except CapabilityNotSupported:
+        await ctx.reply(ctx.t("core.mydata.no_private"))
+        return
+    if ctx.group is not None:
+        await ctx.reply(ctx.t("core.mydata.sent"))
+
+
+@router.command("forgetme", aliases=("删除我的数据",), usage="core.forgetme.usage", where="group")
+async def forgetme(ctx: Context) -> None:
+    """Ask for confirmation before erasing the member's data."""
+    assert ctx.member is not None
+    member_id = ctx.member.id
+    buttons = (
+        (
+            Button(ctx.t("core.forgetme.yes"), f"core:forget:yes:{member_id}", "/forgetme"),
+            Button(ctx.t("core.forgetme.no"), f"core:forget:no:{member_id}"),
+        ),
+    )
+    await ctx.reply(OutgoingMessage(parts=(Text(ctx.t("core.forgetme.confirm")),), buttons=buttons))
+
+
+@router.button("core:forget:")
+async def forget_button(ctx: Context) -> None:
+    """Run every feature's delete hook once the member confirms."""
+    services = ctx.services
+    event = ctx.event
+    data = getattr(event, "data", "")
+    _, _, answer, raw_id = data.split(":", 3)
+    member = await services.members.get(int(raw_id)) if raw_id.isdigit() else None
+    if member is None or member.user_id != ctx.user.user_id:
+        await ctx.send(ctx.t("core.forgetme.not_yours"))
+        return
+    message_id = getattr(event, "message_id", "")
+    if answer != "yes":
+        await _edit_or_send(ctx, message_id, ctx.t("core.forgetme.cancelled"))
+        return
+    for feature in services.features:
+        if feature.delete_member_data is not None:
+            await feature.delete_member_data(services, member)
+    await services.members.anonymize(member.id)
+    services.directory.forget_member(member)
+    await _edit_or_send(ctx, message_id, ctx.t("core.forgetme.done"))
+
+
+async def _edit_or_send(ctx: Context, message_id: str, text: str) -> None:
+    if ctx.adapter.supports(Capability.EDIT) and message_id:
+        try:
+            await ctx.adapter.edit(ctx.chat, message_id, OutgoingMessage(parts=(Text(text),)))
+            return
+        except Exception:
+            pass
+    await ctx.send(text)
+
+
+FEATURE = Feature(
+    name="core",
+    router=router,
+    settings=[
+        SettingSpec("mod_chat", str, "", "chat id where moderator alerts go (empty: platform default)"),
+    ],
+)

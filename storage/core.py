@@ -1,0 +1,602 @@
+"""Repositories for the foundation tables: groups, members, settings, roles, dedupe, jobs, activity."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import Row
+
+from storage.database import Database
+from storage.models import Group, Job, Member
+from storage.schema import (
+    activity_daily,
+    adapter_state,
+    group_settings,
+    groups,
+    members,
+    processed_events,
+    role_overrides,
+    scheduled_jobs,
+)
+from storage.sql import dialect_insert, upsert
+
+
+def _group(row: Row[Any]) -> Group:
+    return Group(
+        id=row.id,
+        platform=row.platform,
+        adapter=row.adapter,
+        scope_id=row.scope_id,
+        title=row.title,
+        timezone=row.timezone,
+        language=row.language,
+        active=bool(row.active),
+    )
+
+
+def _member(row: Row[Any]) -> Member:
+    return Member(
+        id=row.id,
+        group_id=row.group_id,
+        user_id=row.user_id,
+        display_name=row.display_name,
+        username=row.username,
+        is_bot=bool(row.is_bot),
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        joined_at=row.joined_at,
+        left_at=row.left_at,
+    )
+
+
+def _job(row: Row[Any]) -> Job:
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        group_id=row.group_id,
+        trigger=json.loads(row.trigger),
+        payload=json.loads(row.payload),
+        next_run_at=row.next_run_at,
+        last_run_at=row.last_run_at,
+        paused=bool(row.paused),
+    )
+
+
+class GroupRepo:
+    """Scopes: one row per community per adapter."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get_or_create(
+        self,
+        *,
+        platform: str,
+        adapter: str,
+        scope_id: str,
+        title: str | None,
+        timezone: str,
+        language: str,
+        now: datetime,
+    ) -> Group:
+        """The group for ``(adapter, scope_id)``, created with the given defaults on first sight."""
+        async with self.db.begin() as conn:
+            await upsert(
+                conn,
+                groups,
+                {
+                    "platform": platform,
+                    "adapter": adapter,
+                    "scope_id": scope_id,
+                    "title": title,
+                    "timezone": timezone,
+                    "language": language,
+                    "active": True,
+                    "created_at": now,
+                },
+                keys=("adapter", "scope_id"),
+            )
+            row = (
+                await conn.execute(
+                    select(groups).where(groups.c.adapter == adapter, groups.c.scope_id == scope_id)
+                )
+            ).one()
+        return _group(row)
+
+    async def get(self, group_id: int) -> Group | None:
+        """A group by its internal id."""
+        async with self.db.begin() as conn:
+            row = (await conn.execute(select(groups).where(groups.c.id == group_id))).first()
+        return _group(row) if row else None
+
+    async def find(self, adapter: str, scope_id: str) -> Group | None:
+        """A group by its platform id."""
+        async with self.db.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(groups).where(groups.c.adapter == adapter, groups.c.scope_id == scope_id)
+                )
+            ).first()
+        return _group(row) if row else None
+
+    async def all(self) -> list[Group]:
+        """Every group, active or not."""
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(select(groups).order_by(groups.c.id))).all()
+        return [_group(r) for r in rows]
+
+    async def update(self, group_id: int, **values: Any) -> None:
+        """Change ``timezone``, ``language``, ``title`` or ``active``."""
+        allowed = {"timezone", "language", "title", "active"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"cannot update {sorted(unknown)}")
+        async with self.db.begin() as conn:
+            await conn.execute(update(groups).where(groups.c.id == group_id).values(**values))
+
+    async def migrate_scope(self, adapter: str, old_scope: str, new_scope: str) -> Group | None:
+        """Follow a platform chat-id change; every feature table refers to ``groups.id``.
+
+        When the new id already has a (fresh, empty) row, it is removed first so the old
+        community's history wins.
+        """
+        async with self.db.begin() as conn:
+            old = (
+                await conn.execute(
+                    select(groups).where(groups.c.adapter == adapter, groups.c.scope_id == old_scope)
+                )
+            ).first()
+            if old is None:
+                return None
+            await conn.execute(
+                delete(groups).where(groups.c.adapter == adapter, groups.c.scope_id == new_scope)
+            )
+            await conn.execute(update(groups).where(groups.c.id == old.id).values(scope_id=new_scope))
+            row = (await conn.execute(select(groups).where(groups.c.id == old.id))).one()
+        return _group(row)
+
+
+class MemberRepo:
+    """Members of groups."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def upsert(
+        self,
+        *,
+        group_id: int,
+        user_id: str,
+        display_name: str,
+        username: str | None,
+        is_bot: bool,
+        now: datetime,
+    ) -> Member:
+        """Create the member on first sight, or refresh the name; returns the row."""
+        async with self.db.begin() as conn:
+            await upsert(
+                conn,
+                members,
+                {
+                    "group_id": group_id,
+                    "user_id": user_id,
+                    "display_name": display_name,
+                    "username": username,
+                    "is_bot": is_bot,
+                    "first_seen": now,
+                    "last_seen": now,
+                    "forgotten": False,
+                },
+                keys=("group_id", "user_id"),
+                update=("display_name", "username", "last_seen"),
+            )
+            row = (
+                await conn.execute(
+                    select(members).where(members.c.group_id == group_id, members.c.user_id == user_id)
+                )
+            ).one()
+        return _member(row)
+
+    async def get(self, member_id: int) -> Member | None:
+        """A member by internal id."""
+        async with self.db.begin() as conn:
+            row = (await conn.execute(select(members).where(members.c.id == member_id))).first()
+        return _member(row) if row else None
+
+    async def find(self, group_id: int, user_id: str) -> Member | None:
+        """A member by platform user id."""
+        async with self.db.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(members).where(members.c.group_id == group_id, members.c.user_id == user_id)
+                )
+            ).first()
+        return _member(row) if row else None
+
+    async def search(self, group_id: int, name: str) -> list[Member]:
+        """Members whose username or display name is ``name`` (case-insensitive)."""
+        lowered = name.lower()
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(members)
+                    .where(
+                        members.c.group_id == group_id,
+                        or_(
+                            func.lower(members.c.username) == lowered,
+                            func.lower(members.c.display_name) == lowered,
+                            members.c.user_id == name,
+                        ),
+                    )
+                    .order_by(members.c.id)
+                )
+            ).all()
+        return [_member(r) for r in rows]
+
+    async def for_user(self, adapter: str, user_id: str) -> list[Member]:
+        """Every group membership of one account on one adapter."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(members)
+                    .join(groups, groups.c.id == members.c.group_id)
+                    .where(groups.c.adapter == adapter, members.c.user_id == user_id)
+                    .order_by(members.c.id)
+                )
+            ).all()
+        return [_member(r) for r in rows]
+
+    async def in_group(self, group_id: int) -> list[Member]:
+        """Every member of a group."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(members).where(members.c.group_id == group_id).order_by(members.c.id)
+                )
+            ).all()
+        return [_member(r) for r in rows]
+
+    async def touch_many(self, seen: Iterable[tuple[int, datetime]]) -> None:
+        """Batch-update ``last_seen`` (from the hot path's flush)."""
+        rows = [{"mid": mid, "at": at} for mid, at in seen]
+        if not rows:
+            return
+        from sqlalchemy import bindparam
+
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(members).where(members.c.id == bindparam("mid")).values(last_seen=bindparam("at")),
+                rows,
+            )
+
+    async def mark_joined(self, member_id: int, at: datetime) -> None:
+        """Record a join (clears an earlier leave)."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(members).where(members.c.id == member_id).values(joined_at=at, left_at=None)
+            )
+
+    async def mark_left(self, member_id: int, at: datetime) -> None:
+        """Record a leave."""
+        async with self.db.begin() as conn:
+            await conn.execute(update(members).where(members.c.id == member_id).values(left_at=at))
+
+    async def anonymize(self, member_id: int) -> None:
+        """Forget who a member was; aggregate rows that point at them stay."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(members)
+                .where(members.c.id == member_id)
+                .values(display_name="(forgotten)", username=None, forgotten=True)
+            )
+
+
+class SettingsRepo:
+    """Per-group setting overrides, stored as JSON text."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def all_for(self, group_id: int) -> dict[str, Any]:
+        """Every override of a group."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(group_settings.c.key, group_settings.c.value).where(
+                        group_settings.c.group_id == group_id
+                    )
+                )
+            ).all()
+        return {r.key: json.loads(r.value) for r in rows}
+
+    async def put(self, group_id: int, key: str, value: Any, by: str | None, now: datetime) -> None:
+        """Set one override."""
+        async with self.db.begin() as conn:
+            await upsert(
+                conn,
+                group_settings,
+                {
+                    "group_id": group_id,
+                    "key": key,
+                    "value": json.dumps(value, ensure_ascii=False),
+                    "updated_at": now,
+                    "updated_by": by,
+                },
+                keys=("group_id", "key"),
+                update=("value", "updated_at", "updated_by"),
+            )
+
+    async def remove(self, group_id: int, key: str) -> None:
+        """Drop an override (back to the default)."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                delete(group_settings).where(
+                    group_settings.c.group_id == group_id, group_settings.c.key == key
+                )
+            )
+
+
+class RoleRepo:
+    """Per-group role overrides granted with ``/promote``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, group_id: int, user_id: str) -> str | None:
+        """The override for one member, if any."""
+        async with self.db.begin() as conn:
+            return (
+                await conn.execute(
+                    select(role_overrides.c.role).where(
+                        role_overrides.c.group_id == group_id, role_overrides.c.user_id == user_id
+                    )
+                )
+            ).scalar_one_or_none()
+
+    async def all_for(self, group_id: int) -> dict[str, str]:
+        """Every override in a group, by user id."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(role_overrides.c.user_id, role_overrides.c.role).where(
+                        role_overrides.c.group_id == group_id
+                    )
+                )
+            ).all()
+        return {r.user_id: r.role for r in rows}
+
+    async def put(self, group_id: int, user_id: str, role: str, by: str | None, now: datetime) -> None:
+        """Grant a role."""
+        async with self.db.begin() as conn:
+            await upsert(
+                conn,
+                role_overrides,
+                {"group_id": group_id, "user_id": user_id, "role": role, "granted_by": by, "granted_at": now},
+                keys=("group_id", "user_id"),
+                update=("role", "granted_by", "granted_at"),
+            )
+
+    async def remove(self, group_id: int, user_id: str) -> bool:
+        """Take an override away; True when there was one."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                delete(role_overrides).where(
+                    role_overrides.c.group_id == group_id, role_overrides.c.user_id == user_id
+                )
+            )
+        return bool(result.rowcount)
+
+
+class EventLogRepo:
+    """Inbound dedupe state: recent event ids and per-adapter high-water marks."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def recent(self, since: datetime) -> list[tuple[str, str]]:
+        """(adapter, event id) pairs seen since ``since``."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(processed_events.c.adapter, processed_events.c.event_id).where(
+                        processed_events.c.seen_at >= since
+                    )
+                )
+            ).all()
+        return [(r.adapter, r.event_id) for r in rows]
+
+    async def record(self, seen: Sequence[tuple[str, str, datetime]], prune_before: datetime) -> None:
+        """Store a batch of handled ids and prune old ones, in one transaction."""
+        async with self.db.begin() as conn:
+            if seen:
+                stmt = dialect_insert(conn, processed_events).on_conflict_do_nothing(
+                    index_elements=["adapter", "event_id"]
+                )
+                await conn.execute(
+                    stmt, [{"adapter": a, "event_id": e[:191], "seen_at": t} for a, e, t in seen]
+                )
+            await conn.execute(delete(processed_events).where(processed_events.c.seen_at < prune_before))
+
+    async def get_state(self, adapter: str, key: str) -> str | None:
+        """One adapter state value."""
+        async with self.db.begin() as conn:
+            return (
+                await conn.execute(
+                    select(adapter_state.c.value).where(
+                        adapter_state.c.adapter == adapter, adapter_state.c.key == key
+                    )
+                )
+            ).scalar_one_or_none()
+
+    async def set_states(self, values: Sequence[tuple[str, str, str]]) -> None:
+        """Set (adapter, key, value) triples."""
+        if not values:
+            return
+        async with self.db.begin() as conn:
+            await upsert(
+                conn,
+                adapter_state,
+                [{"adapter": a, "key": k, "value": v} for a, k, v in values],
+                keys=("adapter", "key"),
+                update=("value",),
+            )
+
+
+class JobRepo:
+    """Scheduled jobs: the scheduler's source of truth."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def put(
+        self,
+        *,
+        job_id: str,
+        kind: str,
+        group_id: int | None,
+        trigger: dict[str, Any],
+        payload: dict[str, Any],
+        next_run_at: datetime | None,
+        now: datetime,
+    ) -> None:
+        """Create or replace a job."""
+        async with self.db.begin() as conn:
+            await upsert(
+                conn,
+                scheduled_jobs,
+                {
+                    "id": job_id,
+                    "kind": kind,
+                    "group_id": group_id,
+                    "trigger": json.dumps(trigger, sort_keys=True),
+                    "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False),
+                    "next_run_at": next_run_at,
+                    "last_run_at": None,
+                    "paused": False,
+                    "created_at": now,
+                },
+                keys=("id",),
+                update=("kind", "group_id", "trigger", "payload", "next_run_at", "paused"),
+            )
+
+    async def get(self, job_id: str) -> Job | None:
+        """One job."""
+        async with self.db.begin() as conn:
+            row = (await conn.execute(select(scheduled_jobs).where(scheduled_jobs.c.id == job_id))).first()
+        return _job(row) if row else None
+
+    async def delete(self, job_id: str) -> bool:
+        """Remove a job; True when it existed."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(delete(scheduled_jobs).where(scheduled_jobs.c.id == job_id))
+        return bool(result.rowcount)
+
+    async def list(self, prefix: str = "") -> list[Job]:
+        """Jobs whose id starts with ``prefix``, by id."""
+        stmt = select(scheduled_jobs).order_by(scheduled_jobs.c.id)
+        if prefix:
+            stmt = stmt.where(scheduled_jobs.c.id.startswith(prefix, autoescape=True))
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [_job(r) for r in rows]
+
+    async def count(self) -> int:
+        """How many jobs exist."""
+        async with self.db.begin() as conn:
+            return int((await conn.execute(select(func.count()).select_from(scheduled_jobs))).scalar_one())
+
+    async def claim(
+        self, job_id: str, expected: datetime, next_run_at: datetime | None, fired_at: datetime
+    ) -> bool:
+        """Move a job past ``expected`` before it runs; False when someone already did.
+
+        This compare-and-set is what makes a run happen at most once, even across restarts.
+        """
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(scheduled_jobs)
+                .where(and_(scheduled_jobs.c.id == job_id, scheduled_jobs.c.next_run_at == expected))
+                .values(next_run_at=next_run_at, last_run_at=fired_at)
+            )
+        return bool(result.rowcount)
+
+    async def set_next(self, job_id: str, next_run_at: datetime | None) -> None:
+        """Set the next run (after a skip)."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(scheduled_jobs).where(scheduled_jobs.c.id == job_id).values(next_run_at=next_run_at)
+            )
+
+    async def set_paused(self, job_id: str, paused: bool, next_run_at: datetime | None) -> bool:
+        """Pause or resume a job."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(scheduled_jobs)
+                .where(scheduled_jobs.c.id == job_id)
+                .values(paused=paused, next_run_at=next_run_at)
+            )
+        return bool(result.rowcount)
+
+
+class ActivityRepo:
+    """Per member per local day activity counters, written in batches."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, rows: Sequence[tuple[int, int | None, date, int, int, int]]) -> None:
+        """Add (group, member, day, messages, replies, commands) counts."""
+        if not rows:
+            return
+        async with self.db.begin() as conn:
+            stmt = dialect_insert(conn, activity_daily)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["group_id", "member_id", "day"],
+                set_={
+                    "messages": activity_daily.c.messages + stmt.excluded.messages,
+                    "replies": activity_daily.c.replies + stmt.excluded.replies,
+                    "commands": activity_daily.c.commands + stmt.excluded.commands,
+                },
+            )
+            await conn.execute(
+                stmt,
+                [
+                    {"group_id": g, "member_id": m, "day": d, "messages": n, "replies": r, "commands": c}
+                    for g, m, d, n, r, c in rows
+                ],
+            )
+
+    async def for_member(self, member_id: int) -> list[tuple[date, int, int, int]]:
+        """A member's daily counts (for data export)."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        activity_daily.c.day,
+                        activity_daily.c.messages,
+                        activity_daily.c.replies,
+                        activity_daily.c.commands,
+                    )
+                    .where(activity_daily.c.member_id == member_id)
+                    .order_by(activity_daily.c.day)
+                )
+            ).all()
+        return [(r.day, r.messages, r.replies, r.commands) for r in rows]
+
+    async def totals(self, group_id: int, day: date) -> tuple[int, int]:
+        """(messages, distinct active members) of a group on a day."""
+        async with self.db.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(func.coalesce(func.sum(activity_daily.c.messages), 0), func.count()).where(
+                        activity_daily.c.group_id == group_id,
+                        activity_daily.c.day == day,
+                        activity_daily.c.messages > 0,
+                    )
+                )
+            ).one()
+        return int(row[0]), int(row[1])

@@ -1,0 +1,102 @@
+"""The database engine: SQLite through aiosqlite by default, PostgreSQL through asyncpg."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+class Database:
+    """One engine and the transactions on it. Repositories are built from this."""
+
+    def __init__(self, url: str, *, connect_args: dict[str, Any] | None = None) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.backend = parsed.get_backend_name()
+        self.sqlite_path: Path | None = None
+        kwargs: dict[str, Any] = {}
+        if self.backend == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                self.sqlite_path = Path(database)
+                self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30, **(connect_args or {})}
+        elif connect_args:
+            kwargs["connect_args"] = connect_args
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.backend == "sqlite":
+            self._tune_sqlite()
+
+    def _tune_sqlite(self) -> None:
+        sync_engine = self.engine.sync_engine
+
+        @event.listens_for(sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let us emit BEGIN ourselves (below) instead of pysqlite's deferred begin.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout
+            # instead of one failing with "database is locked" when it upgrades a read lock.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True on the embedded SQLite backend."""
+        return self.backend == "sqlite"
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction: committed on success, rolled back on error."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    async def migrate(self) -> None:
+        """Apply every Alembic migration not yet applied (all branches: ``heads``)."""
+        from alembic import command
+        from alembic.config import Config
+
+        def _upgrade(sync_conn: Any) -> None:
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+            cfg.attributes["connection"] = sync_conn
+            command.upgrade(cfg, "heads")
+
+        async with self.engine.connect() as conn:
+            await conn.run_sync(_upgrade)
+            await conn.commit()
+
+    def backup(self, target: Path) -> None:
+        """Copy a live SQLite database with SQLite's online backup API."""
+        if self.sqlite_path is None:
+            raise RuntimeError("backup works on a SQLite file; for PostgreSQL use pg_dump")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        src = sqlite3.connect(self.sqlite_path)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+
+    async def close(self) -> None:
+        """Release every connection."""
+        await self.engine.dispose()

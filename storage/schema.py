@@ -1,0 +1,134 @@
+"""Table definitions on one ``MetaData``. Feature modules in ``storage/`` add their own tables here."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from storage.types import UTCDateTime
+
+# Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: A scope: the community that owns points, check-ins and settings. Every other table refers to
+#: ``groups.id``, so a platform chat-id change (Telegram group → supergroup) is one UPDATE here.
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("adapter", String(64), nullable=False),
+    Column("scope_id", String(128), nullable=False),
+    Column("title", String(256)),
+    Column("timezone", String(64), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("adapter", "scope_id", name="uq_groups_adapter_scope"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("display_name", String(256), nullable=False),
+    Column("username", String(128)),
+    Column("is_bot", Boolean, nullable=False, default=False),
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("last_seen", UTCDateTime(), nullable=False),
+    Column("joined_at", UTCDateTime()),
+    Column("left_at", UTCDateTime()),
+    Column("forgotten", Boolean, nullable=False, default=False),
+    UniqueConstraint("group_id", "user_id", name="uq_members_group_user"),
+)
+
+group_settings = Table(
+    "group_settings",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(128)),
+)
+
+role_overrides = Table(
+    "role_overrides",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", String(128), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("granted_by", String(128)),
+    Column("granted_at", UTCDateTime(), nullable=False),
+)
+
+#: Recently handled inbound event ids, written in batches, so a redelivery after a restart is
+#: recognised; pruned after a day.
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("adapter", String(64), primary_key=True),
+    Column("event_id", String(191), primary_key=True),
+    Column("seen_at", UTCDateTime(), nullable=False),
+)
+
+#: Small per-adapter state such as Telegram's update_id high-water mark.
+adapter_state = Table(
+    "adapter_state",
+    metadata,
+    Column("adapter", String(64), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+scheduled_jobs = Table(
+    "scheduled_jobs",
+    metadata,
+    Column("id", String(191), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE")),
+    Column("trigger", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("next_run_at", UTCDateTime()),
+    Column("last_run_at", UTCDateTime()),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_scheduled_jobs_next", "next_run_at"),
+)
+
+#: Per member and local day; aggregated counts stay when a member is forgotten (member_id nulls).
+activity_daily = Table(
+    "activity_daily",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("day", Date, nullable=False),
+    Column("messages", BigInteger, nullable=False, default=0),
+    Column("replies", BigInteger, nullable=False, default=0),
+    Column("commands", BigInteger, nullable=False, default=0),
+    UniqueConstraint("group_id", "member_id", "day", name="uq_activity_daily_gmd"),
+    Index("ix_activity_daily_group_day", "group_id", "day"),
+)
