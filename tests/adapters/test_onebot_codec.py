@@ -14,7 +14,7 @@ from adapters.onebot.protocol import BotMuted, Meta, RoleChanged, failure_error,
 from bot.errors import BotLacksPermission, ConfigError, TargetNotFound, TransportError
 from bot.events import MemberJoined, MemberLeft, MessageEvent
 from bot.roles import Role
-from tests.fakes.onebot_bridge import GROUP, SELF_ID, Bridge, _loopback_only  # noqa: F401
+from tests.fakes.onebot_bridge import GROUP, SELF_ID, Bridge
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

@@ -30,7 +30,6 @@ from tests.fakes.onebot_bridge import (
     BridgeClient,
     BridgeServer,
     Sink,
-    _loopback_only,  # noqa: F401
     failed,
     free_port,
 )

@@ -19,7 +19,6 @@ from bot.events import ChatRef, UserRef
 from bot.messages import Bold, Button, Link, Mention, OutgoingMessage, Text
 from bot.outbound import Limit, OutboundQueue
 from tests.adapters import contract
-from tests.fakes.onebot_bridge import _loopback_only  # noqa: F401
 
 
 class FakeTime:

@@ -8,14 +8,12 @@ the adapter (``BridgeClient``); forward mode is dialled by it (``BridgeServer``)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 
@@ -31,19 +29,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail at once on any name lookup that is not loopback, instead of hanging on the network."""
-    real = socket.getaddrinfo
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host not in ("127.0.0.1", "localhost", "::1", None, b"127.0.0.1", b"localhost"):
-            raise OSError(f"network access in tests is blocked: {host!r}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
 
 
 class Bridge:
@@ -287,10 +272,3 @@ class Sink:
             async with self._cond:
                 await self._cond.wait_for(lambda: len(self.events) >= count)
         return self.events
-
-
-@contextlib.contextmanager
-def captured_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Collect the adapter's warnings."""
-    with caplog.at_level("WARNING", logger="adapters.onebot.adapter"):
-        yield caplog
