@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,12 @@ from bot.app import App, build_adapters, default_features
 from bot.clock import VirtualClock
 from bot.config import parse_settings
 from bot.context import Context
-from bot.events import MemberJoined
+from bot.events import MemberJoined, MessageEvent
 from bot.feature import Feature
 from bot.i18n import I18n
 from bot.messages import Button, OutgoingMessage
-from bot.router import Router
-from tests.fakes.onebot_bridge import GROUP, SELF_ID, BridgeClient, free_port
+from bot.router import Band, Router
+from tests.fakes.onebot_bridge import GROUP, SELF_ID, BridgeClient, failed, free_port
 
 TOKEN = "s3cret"
 START = datetime.fromisoformat("2026-03-02T09:00:00+08:00")
@@ -67,6 +67,24 @@ async def joined(ctx: Context) -> None:
 
 
 RSVP = Feature(name="rsvp_test", router=rsvp_router)
+
+# A stand-in for the moderation feature's red rule, so the recall-and-mute path runs through the
+# real dispatcher and the adapter's clock until that feature is on main.
+red_router = Router("red_test")
+RED_WORD = "代开发票"
+
+
+@red_router.message(band=Band.MODERATION)
+async def red_hit(ctx: Context) -> None:
+    event = ctx.event
+    assert isinstance(event, MessageEvent)
+    if RED_WORD in event.text:
+        await ctx.adapter.delete(ctx.chat, event.message_id)
+        await ctx.adapter.mute(ctx.chat, ctx.user.user_id, ctx.now + timedelta(minutes=10))
+        ctx.stop()
+
+
+RED = Feature(name="red_test", router=red_router)
 
 
 @asynccontextmanager
@@ -202,3 +220,43 @@ async def test_the_app_builds_both_types_from_config(tmp_path: Path) -> None:
     assert [(a.name, a.platform) for a in built] == [("qq", "onebot"), ("wecom_ops", "wecom")]
     with pytest.raises(Exception, match=r"adapters\.qq\.access_token_env"):
         build_adapters(settings, {"WECOM_WEBHOOK_URL": env["WECOM_WEBHOOK_URL"]})
+
+
+async def test_a_red_hit_is_recalled_and_muted_and_runs_no_command(tmp_path: Path) -> None:
+    async with running(tmp_path, [RED, *default_features()]) as (app, _, bridge):
+        await bridge.push(bridge.group_message(f"ping {RED_WORD} 加我", message_id=601, user="20007"))
+        (recall,) = await bridge.wait_action("delete_msg")
+        assert recall["params"] == {"message_id": 601}
+        (mute,) = await bridge.wait_action("set_group_ban")
+        assert mute["params"] == {"group_id": int(GROUP), "user_id": 20007, "duration": 600}
+        assert app.dispatcher is not None
+        await app.dispatcher.drain()
+        # The chain stopped: no command ran, and nothing repeats the word in the group.
+        assert not bridge.calls("send_group_msg")
+
+
+async def test_a_refused_recall_gets_the_platform_apology(tmp_path: Path) -> None:
+    async with running(tmp_path, [RED, *default_features()]) as (_, _, bridge):
+        bridge.responders["delete_msg"] = lambda f: failed(200, "权限不足")
+        await bridge.push(bridge.group_message(RED_WORD, message_id=602, user="20007"))
+        (apology,) = await bridge.wait_action("send_group_msg")
+        assert text_of(apology) == zh("core.error.platform")
+        assert RED_WORD not in text_of(apology)
+        assert not bridge.calls("set_group_ban")
+
+
+async def test_the_bridge_drops_and_comes_back_while_the_bot_runs(tmp_path: Path) -> None:
+    async with running(tmp_path) as (_, adapter, bridge):
+        await bridge.drop()
+        for _ in range(100):
+            if not adapter.connected:
+                break
+            await asyncio.sleep(0.01)
+        assert not adapter.connected
+        back = BridgeClient(bridge.url, TOKEN)
+        await back.connect()
+        await back.wait_action("get_login_info")
+        await back.push(back.group_message("ping", message_id=701))
+        (call,) = await back.wait_action("send_group_msg")
+        assert text_of(call) == zh("core.ping.reply")
+        await back.drop()
