@@ -260,3 +260,21 @@ async def test_the_bridge_drops_and_comes_back_while_the_bot_runs(tmp_path: Path
         (call,) = await back.wait_action("send_group_msg")
         assert text_of(call) == zh("core.ping.reply")
         await back.drop()
+
+
+async def test_forgetme_confirmation_works_without_buttons_or_edits(tmp_path: Path) -> None:
+    async with running(tmp_path) as (app, _, bridge):
+        await bridge.push(bridge.group_message("删除我的数据", message_id=801, user="20004"))
+        (ask,) = await bridge.wait_action("send_group_msg")
+        assert text_of(ask).startswith(zh("core.forgetme.confirm"))
+        assert zh("core.buttons.option", n=2, text=zh("core.forgetme.no")) in text_of(ask)
+        assert app.dispatcher is not None
+        await app.dispatcher.drain()
+        # Reply "2" to the bot's question: the cancel option, pressed by number.
+        await bridge.push(bridge.group_message("[CQ:reply,id=5001]2", message_id=802, user="20004"))
+        calls = await bridge.wait_action("send_group_msg", 2)
+        assert text_of(calls[1]) == zh("core.forgetme.cancelled")
+        # Someone else answering the same question cannot erase the asker's data.
+        await bridge.push(bridge.group_message("[CQ:reply,id=5001]1", message_id=803, user="20005"))
+        calls = await bridge.wait_action("send_group_msg", 3)
+        assert text_of(calls[2]) == zh("core.forgetme.not_yours")
