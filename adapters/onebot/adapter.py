@@ -277,7 +277,11 @@ class OneBotAdapter(Adapter):
         self._spawn(self._load_login_info())
         try:
             async for frame in ws:
-                self._handle_frame(frame)
+                try:
+                    self._handle_frame(frame)
+                except Exception:
+                    # A bug in handling one frame must not take the whole group offline.
+                    log.exception("%s: failed to handle a frame: %.300r", self.name, frame)
         except ConnectionClosed:
             pass
         finally:

@@ -510,3 +510,19 @@ async def test_a_reply_names_the_author_of_a_message_seen_before(linked: Linked)
     await bridge.push(bridge.group_message(f"[CQ:reply,id={sent.message_id}]收到", message_id=53))
     (*_, to_bot) = await sink.wait(4)
     assert to_bot.reply_to_user is not None and to_bot.reply_to_user.user_id == SELF_ID
+
+
+async def test_a_failure_while_handling_one_frame_keeps_the_connection(linked: Linked) -> None:
+    adapter, sink, bridge = linked
+
+    class Exploding:
+        def submit(self, event: object) -> None:
+            raise RuntimeError("dispatcher bug")
+
+    adapter._sink = Exploding()
+    await bridge.push(bridge.group_message("boom", message_id=60))
+    await asyncio.sleep(0.05)
+    adapter._sink = sink
+    await bridge.push(bridge.group_message("after", message_id=61))
+    (event,) = await sink.wait(1)
+    assert event.text == "after" and adapter.connected
