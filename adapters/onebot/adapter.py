@@ -56,6 +56,8 @@ Connection = ServerConnection | ClientConnection
 #: QQ mutes run in whole minutes and for at most 30 days; an indefinite mute becomes the maximum.
 MIN_MUTE_SECONDS = 60
 MAX_MUTE_SECONDS = 30 * 24 * 3600
+#: A bridge that misses this many heartbeats in a row is treated as gone.
+HEARTBEAT_MISSES = 3
 #: How many recent message authors to remember, so a reply can name whom it answers.
 RECENT_AUTHORS = 4096
 
@@ -275,6 +277,7 @@ class OneBotAdapter(Adapter):
         self._connected.set()
         log.info("%s: bridge connected (account %s)", self.name, self_id or "unknown yet")
         self._spawn(self._load_login_info())
+        watchdog = asyncio.ensure_future(self._watch_heartbeats(ws))
         try:
             async for frame in ws:
                 try:
@@ -285,12 +288,33 @@ class OneBotAdapter(Adapter):
         except ConnectionClosed:
             pass
         finally:
+            watchdog.cancel()
             if self._ws is ws:
                 self._ws = None
                 self._connected.clear()
                 if not self._stopping:
                     log.warning("%s: bridge disconnected", self.name)
             self._fail_pending(ws, "the bridge disconnected")
+
+    async def _watch_heartbeats(self, ws: Connection) -> None:
+        """Hang up on a bridge whose heartbeats stopped, so it (or we) reconnect cleanly.
+
+        WebSocket pings only prove the socket is alive; a bridge whose QQ client froze keeps
+        answering them but stops its heartbeat events. Only bridges that announced an interval
+        are watched; three missed beats count as gone.
+        """
+        self.last_heartbeat = None
+        self.heartbeat_interval = None
+        while True:
+            interval = self.heartbeat_interval
+            await asyncio.sleep(interval if interval else 1.0)
+            if interval is None or self.last_heartbeat is None:
+                continue
+            silent = self._monotonic() - self.last_heartbeat
+            if silent > HEARTBEAT_MISSES * interval:
+                log.warning("%s: no heartbeat from the bridge for %.0fs; reconnecting", self.name, silent)
+                await ws.close(1011, "heartbeat timeout")
+                return
 
     def _set_self(self, self_id: str) -> None:
         if self.self_id != self_id:

@@ -526,3 +526,25 @@ async def test_a_failure_while_handling_one_frame_keeps_the_connection(linked: L
     await bridge.push(bridge.group_message("after", message_id=61))
     (event,) = await sink.wait(1)
     assert event.text == "after" and adapter.connected
+
+
+async def test_a_bridge_whose_heartbeats_stop_is_hung_up_on(linked: Linked) -> None:
+    adapter, _, bridge = linked
+    beat = bridge.heartbeat()
+    beat["interval"] = 50  # milliseconds: a fast bridge, so the test is quick
+    await bridge.push(beat)
+    for _ in range(200):
+        if not adapter.connected:
+            break
+        await asyncio.sleep(0.01)
+    assert not adapter.connected
+
+
+async def test_a_bridge_that_keeps_beating_stays_connected(linked: Linked) -> None:
+    adapter, _, bridge = linked
+    beat = bridge.heartbeat()
+    beat["interval"] = 50
+    for _ in range(12):
+        await bridge.push(beat)
+        await asyncio.sleep(0.03)
+    assert adapter.connected
