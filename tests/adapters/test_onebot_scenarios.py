@@ -1,0 +1,334 @@
+"""The golden console scenarios, played again through a OneBot bridge: the bot must say the same.
+
+Each ``tests/scenarios/NAME.jsonl`` is translated line by line into what a bridge would deliver
+(group and private messages, join and leave notices, the sender's role, replies), while the real
+App runs behind a real loopback WebSocket. What the bot does (send, delete, mute, kick…) is read
+back from the bridge's action log and compared with ``NAME.expected.jsonl``, allowing only for
+what OneBot cannot do the console's way:
+
+- buttons arrive as numbered text after the message, and a button press is a numbered reply;
+- an edit arrives as a new message (OneBot cannot edit);
+- the console's ``moderator`` platform role is a QQ group ``admin``;
+- console-protocol errors (lines that are not valid script) have no bridge equivalent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.onebot import OneBotAdapter
+from adapters.onebot.config import OneBotConfig
+from bot.app import App
+from bot.clock import VirtualClock, parse_instant
+from bot.config import Settings, load_settings
+from bot.events import Event
+from bot.outbound import OutboundQueue
+from tests.fakes.onebot_bridge import SELF_ID, BridgeClient, free_port
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+CASES = sorted(p for p in SCENARIOS.glob("*.jsonl") if not p.name.endswith(".expected.jsonl"))
+TOKEN = "scenario-token"
+ROLES = {"member": "member", "moderator": "admin", "admin": "admin", "owner": "owner"}
+
+
+class CountingSink:
+    """Stands between the adapter and the dispatcher to know when a frame became an event."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.count = 0
+
+    def submit(self, event: Event) -> Any:
+        self.count += 1
+        return self.inner.submit(event)
+
+
+class Player:
+    """Runs one scenario through a OneBot bridge and records the bot's actions."""
+
+    def __init__(self, settings: Settings, start: datetime) -> None:
+        self.settings = settings
+        self.clock = VirtualClock(start)
+        self.port = free_port()
+        self.app: App | None = None
+        self.adapter: OneBotAdapter | None = None
+        self.sink: CountingSink | None = None
+        self.bridge: BridgeClient | None = None
+        self.names: dict[str, str] = {}
+        self.roles: dict[tuple[str, str], str] = {}
+        self.generated = 0
+        self.bot_ids = 0
+        self.records: list[dict[str, Any]] = []
+        self.seen_actions = 0
+
+    # -- the bot and the bridge --
+
+    async def start(self) -> None:
+        self.adapter = OneBotAdapter(
+            "qq",
+            OneBotConfig(type="onebot", listen=f"127.0.0.1:{self.port}"),
+            TOKEN,
+            clock=self.clock,
+            action_timeout=5.0,
+            # Pacing is policy, not behaviour: without limits a long scenario runs at full speed.
+            queue=OutboundQueue(),
+        )
+        self.app = App(self.settings, clock=self.clock, adapters=[self.adapter])
+        await self.app.start()
+        self.sink = CountingSink(self.adapter._sink)
+        self.adapter._sink = self.sink
+        bridge = BridgeClient(f"ws://127.0.0.1:{self.port}/onebot/v11/ws", TOKEN, self_id=SELF_ID)
+        # Console bot messages are b1, b2…; the bridge numbers the bot's messages the same way.
+        bridge.default_response = self._respond(bridge.default_response)  # type: ignore[method-assign]
+        self.bridge = bridge
+        await bridge.connect()
+        await bridge.wait_action("get_login_info", len(bridge.calls("get_login_info")) + 1)
+        self.seen_actions = len(bridge.actions)
+
+    def _respond(self, fallback: Any) -> Any:
+        def respond(frame: dict[str, Any]) -> dict[str, Any] | None:
+            action = frame.get("action")
+            if action in ("send_group_msg", "send_private_msg"):
+                self.bot_ids += 1
+                return {"status": "ok", "retcode": 0, "data": {"message_id": f"b{self.bot_ids}"}}
+            if action == "get_group_member_info":
+                params = frame["params"]
+                role = self.roles.get((str(params["group_id"]), str(params["user_id"])), "member")
+                return {"status": "ok", "retcode": 0, "data": {"role": role}}
+            return fallback(frame)
+
+        return respond
+
+    async def stop(self) -> None:
+        if self.bridge is not None:
+            await self.bridge.drop()
+        if self.app is not None:
+            await self.app.stop()
+
+    async def _deliver(self, frame: dict[str, Any]) -> None:
+        assert self.bridge is not None and self.sink is not None and self.app is not None
+        before = self.sink.count
+        await self.bridge.push(frame)
+        for _ in range(500):
+            if self.sink.count > before:
+                break
+            await _tick()
+        assert self.app.dispatcher is not None
+        await self.app.dispatcher.drain()
+        self._collect()
+
+    # -- translating script lines into bridge frames --
+
+    def _segments(self, text: str, reply_to: str | None) -> list[dict[str, Any]]:
+        segments: list[dict[str, Any]] = []
+        if reply_to:
+            segments.append({"type": "reply", "data": {"id": reply_to}})
+        pos = 0
+        for match in re.finditer(r"@(\w+)", text):
+            if match.group(1) not in self.names:
+                continue
+            if match.start() > pos:
+                segments.append({"type": "text", "data": {"text": text[pos : match.start()]}})
+            segments.append({"type": "at", "data": {"qq": match.group(1)}})
+            pos = match.end()
+        if pos < len(text) or not segments:
+            segments.append({"type": "text", "data": {"text": text[pos:]}})
+        return segments
+
+    def _base(self) -> dict[str, Any]:
+        return {"time": int(self.clock.now().timestamp()), "self_id": int(SELF_ID)}
+
+    async def feed(self, obj: dict[str, Any]) -> None:
+        kind = obj.get("type")
+        if kind in ("message", "dm"):
+            if not isinstance(obj.get("text"), str) or not obj.get("user"):
+                return  # the console answers these with a protocol error; a bridge never sends them
+            user = obj["user"]
+            self.names.setdefault(user, obj.get("name") or user)
+            message_id = obj.get("id")
+            if message_id is None:
+                self.generated += 1
+                message_id = f"m{self.generated}"
+            sender: dict[str, Any] = {"user_id": user, "nickname": self.names[user], "card": ""}
+            frame = {
+                **self._base(),
+                "post_type": "message",
+                "message_id": message_id,
+                "user_id": user,
+                "message": self._segments(obj["text"], obj.get("reply_to")),
+            }
+            if kind == "message":
+                chat = obj["chat"]
+                if obj.get("role"):
+                    self.roles[(chat, user)] = ROLES[obj["role"]]
+                if (chat, user) in self.roles:
+                    sender["role"] = self.roles[(chat, user)]
+                frame.update(message_type="group", sub_type="normal", group_id=chat)
+            else:
+                frame.update(message_type="private", sub_type="friend")
+            frame["sender"] = sender
+            await self._deliver(frame)
+        elif kind in ("join", "leave"):
+            user = obj["user"]
+            self.names.setdefault(user, obj.get("name") or user)
+            notice = "group_increase" if kind == "join" else "group_decrease"
+            operator = obj.get("invited_by") or user
+            sub_type = "invite" if kind == "join" else "leave"
+            await self._deliver(
+                {
+                    **self._base(),
+                    "post_type": "notice",
+                    "notice_type": notice,
+                    "sub_type": sub_type,
+                    "group_id": obj["chat"],
+                    "user_id": user,
+                    "operator_id": operator,
+                }
+            )
+        elif kind == "button":
+            # No buttons here: the member replies to the bot's message with the option's number.
+            assert self.app is not None and self.app.services is not None
+            number = next(
+                n
+                for n in range(1, 30)
+                if (b := self.app.services.buttons.lookup("qq", obj["chat"], obj["message"], str(n)))
+                and b.data == obj["data"]
+            )
+            await self.feed(
+                {"type": "message", "chat": obj["chat"], "user": obj["user"], "text": str(number),
+                 "reply_to": obj["message"]}
+            )  # fmt: skip
+        elif kind == "advance":
+            target = (
+                parse_instant(obj["to"])
+                if "to" in obj
+                else self.clock.now() + timedelta(seconds=obj["seconds"])
+            )
+            assert self.app is not None and self.app.services is not None and self.app.dispatcher
+            await self.app.services.scheduler.run_due(target)
+            self.clock.set(target)
+            await self.app.dispatcher.drain()
+            self._collect()
+        elif kind == "restart":
+            await self.stop()
+            await self.start()
+
+    # -- reading the bot's actions back --
+
+    def _collect(self) -> None:
+        assert self.bridge is not None
+        for call in self.bridge.actions[self.seen_actions :]:
+            record = self._normalize(call)
+            if record is not None:
+                self.records.append(record)
+        self.seen_actions = len(self.bridge.actions)
+
+    def _normalize(self, call: dict[str, Any]) -> dict[str, Any] | None:
+        action, params = call["action"], call["params"]
+        if action in ("send_group_msg", "send_private_msg"):
+            where = params.get("group_id") or f"dm:{params.get('user_id')}"
+            text, reply_to = "", None
+            for seg in params["message"]:
+                if seg["type"] == "text":
+                    text += seg["data"]["text"]
+                elif seg["type"] == "at":
+                    qq = seg["data"]["qq"]
+                    text += "@" + self.names.get(qq, qq)
+                elif seg["type"] == "reply":
+                    reply_to = seg["data"]["id"]
+            return {"action": "send", "where": str(where), "text": text, "reply_to": reply_to}
+        if action == "delete_msg":
+            return {"action": "delete", "message": str(params["message_id"])}
+        if action == "set_group_ban":
+            kind = "unmute" if params["duration"] == 0 else "mute"
+            return {"action": kind, "where": str(params["group_id"]), "user": str(params["user_id"])}
+        if action == "set_group_kick":
+            kind = "ban" if params.get("reject_add_request") else "kick"
+            return {"action": kind, "where": str(params["group_id"]), "user": str(params["user_id"])}
+        return None  # lookups (login info, member roles) are not the bot's visible behaviour
+
+
+def expected_records(path: Path) -> list[dict[str, Any]]:
+    """The console's golden output in the normalized form, with OneBot's allowances."""
+    out: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        action = rec["action"]
+        where = rec.get("chat") or f"dm:{rec.get('user')}"
+        if action == "send":
+            out.append(
+                {"action": "send", "where": where, "text": rec["text"], "reply_to": rec.get("reply_to"),
+                 "buttons": bool(rec.get("buttons"))}
+            )  # fmt: skip
+        elif action == "edit":
+            out.append(
+                {"action": "send", "where": where, "text": rec["text"], "reply_to": None, "buttons": False}
+            )
+        elif action == "delete":
+            out.append({"action": "delete", "message": rec["message"]})
+        elif action in ("mute", "unmute", "ban", "kick"):
+            out.append({"action": action, "where": where, "user": rec["user"]})
+    return out
+
+
+def matches(expected: dict[str, Any], got: dict[str, Any]) -> bool:
+    if expected["action"] != got["action"]:
+        return False
+    if expected["action"] != "send":
+        return expected == got
+    if (expected["where"], expected["reply_to"]) != (got["where"], got["reply_to"]):
+        return False
+    if expected["buttons"]:
+        # The numbered options follow the text on a new line.
+        return bool(got["text"].startswith(expected["text"] + "\n"))
+    return bool(expected["text"] == got["text"])
+
+
+async def _tick() -> None:
+    await asyncio.sleep(0.002)
+
+
+def _clock_of(lines: list[str]) -> datetime:
+    for line in lines:
+        if line.startswith("# clock:"):
+            return datetime.fromisoformat(line.split(":", 1)[1].strip())
+    return datetime.fromisoformat("2026-03-02T09:00:00+08:00")
+
+
+@pytest.mark.parametrize("path", CASES, ids=[c.stem for c in CASES])
+async def test_console_scenario_behaves_the_same_through_onebot(path: Path, tmp_path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    config = path.with_suffix(".toml")
+    settings = load_settings(config) if config.exists() else Settings()
+    settings = settings.model_copy(
+        update={
+            "storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"})
+        }
+    )
+    player = Player(settings, _clock_of(lines))
+    await player.start()
+    try:
+        for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a console-protocol error line; nothing a bridge could deliver
+            if isinstance(obj, dict):
+                await player.feed(obj)
+    finally:
+        await player.stop()
+    expected = expected_records(path.with_name(path.stem + ".expected.jsonl"))
+    got = player.records
+    assert len(got) == len(expected), (expected, got)
+    for want, have in zip(expected, got, strict=True):
+        assert matches(want, have), (want, have)
