@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,12 @@ from aiohttp import web
 from adapters.wecom import CONFIG_MODEL, SendOnly, build
 from adapters.wecom.adapter import WeComRobotAdapter, render, split_bytes
 from bot.adapter import Capability
+from bot.app import App
+from bot.clock import VirtualClock
+from bot.config import parse_settings
 from bot.errors import CapabilityNotSupported, ConfigError, TargetNotFound, TransportError
 from bot.events import ChatRef, UserRef
+from bot.i18n import I18n
 from bot.messages import Bold, Button, Link, Mention, OutgoingMessage, Text
 from bot.outbound import Limit, OutboundQueue
 from tests.adapters import contract
@@ -246,3 +251,32 @@ def test_config_and_build_errors() -> None:
     assert "secret-key" not in str(info.value)  # the URL holds the robot's key: never echo it
     with pytest.raises(ValueError):
         CONFIG_MODEL.model_validate({"type": "wecom_robot", "webhook": "x"})
+
+
+async def test_a_broadcast_from_the_running_app_reaches_the_robot(
+    webhook: tuple[Webhook, str], tmp_path: Path
+) -> None:
+    hook, url = webhook
+    settings = parse_settings(
+        {
+            "storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"},
+            "adapters": {"wecom_ops": {"type": "wecom_robot"}},
+        }
+    )
+    clock = VirtualClock(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
+    app = App(settings, clock=clock, env={"WECOM_WEBHOOK_URL": url})
+    await app.start()
+    try:
+        assert app.services is not None
+        robot = app.services.adapters["wecom_ops"]
+        assert isinstance(robot, WeComRobotAdapter)
+        buttons = ((Button("参加", "events:join:3", "/join 3"),),)
+        await app.services.send(robot.chat, OutgoingMessage.of("周五团建报名开始", buttons=buttons), "zh-CN")
+        i18n = I18n.load()
+        (body,) = hook.bodies
+        content = body["text"]["content"]
+        assert content.startswith("周五团建报名开始\n" + i18n.t("zh-CN", "core.buttons.intro"))
+        assert i18n.t("zh-CN", "core.buttons.option_cmd", n=1, text="参加", command="/join 3") in content
+        assert "send-only" in robot.status_line()
+    finally:
+        await app.stop()
