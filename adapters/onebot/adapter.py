@@ -113,9 +113,11 @@ class OneBotAdapter(Adapter):
         self._reconnect_delay = reconnect_delay
         self._reconnect_max = reconnect_max
         self._monotonic = monotonic
-        # QQ's risk control punishes bursts; about one message every three seconds per group and a
-        # few a second overall keep an account safe, and the queue honours it without dropping.
-        self._queue = queue or OutboundQueue(per_chat=Limit(20, 60.0), overall=Limit(5, 1.0))
+        # The bridge account is an ordinary QQ/WeChat account, and their risk control flags
+        # accounts that post in sustained bursts. About one message a second per group (bursts of
+        # ten, so a morning check-in rush still gets quick replies) and five a second overall stay
+        # within what bridge communities run safely; the queue delays, it never drops.
+        self._queue = queue or OutboundQueue(per_chat=Limit(10, 10.0), overall=Limit(5, 1.0))
         self._sink: EventSink | None = None
         self._server: Server | None = None
         self._forward_task: asyncio.Task[None] | None = None
