@@ -36,4 +36,11 @@ def build(name: str, config: Any, env: Mapping[str, str]) -> OneBotAdapter:
             raise ConfigError(
                 f"adapters.{name}.access_token_env: environment variable {config.access_token_env} is not set"
             )
+    host = config.host_port[0]
+    if config.mode == "reverse" and not token and host not in ("127.0.0.1", "localhost", "::1"):
+        # Anyone who can reach the port could pose as the bridge and drive the bot.
+        raise ConfigError(
+            f"adapters.{name}.access_token_env: required when listen ({config.listen}) "
+            "is not a loopback address"
+        )
     return OneBotAdapter(name, config, token)

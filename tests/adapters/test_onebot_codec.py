@@ -294,3 +294,11 @@ def test_chunks_respect_the_limit_and_lose_nothing(texts: list[str], limit: int)
     joined = "".join(s["data"]["text"] for chunk in chunks for s in chunk)
     # split_text may consume the line break it splits at; nothing else is dropped.
     assert joined.replace("\n", "") == "".join(texts).replace("\n", "")
+
+
+def test_listening_beyond_loopback_needs_a_token() -> None:
+    with pytest.raises(ConfigError, match="not a loopback address"):
+        build("qq", {"type": "onebot", "listen": "0.0.0.0:6700"}, {})
+    assert build("qq", {"type": "onebot", "listen": "127.0.0.1:6700"}, {}).name == "qq"
+    open_but_locked = {"type": "onebot", "listen": "0.0.0.0:6700", "access_token_env": "T"}
+    assert build("qq", open_but_locked, {"T": "x"}).name == "qq"
