@@ -116,6 +116,8 @@ def _message(frame: Mapping[str, Any], adapter: str, self_id: str | None, now: d
         chat = group_chat(adapter, _id(frame.get("group_id"), "group_id"))
     elif message_type == "private":
         chat = private_chat(adapter, user_id)
+    elif message_type == "guild":
+        return None  # go-cqhttp's QQ-channel extension: not a group, nothing of ours lives there
     else:
         raise ValueError(f"unknown message_type {message_type!r}")
     message_id = _id(frame.get("message_id"), "message_id")

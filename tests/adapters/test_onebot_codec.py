@@ -137,6 +137,12 @@ def test_private_message() -> None:
     assert event.chat.is_private and event.chat.channel_id == "20001"
 
 
+def test_qq_channel_messages_are_not_ours() -> None:
+    frame = Bridge().group_message("签到")
+    frame.update(message_type="guild", guild_id="1", channel_id="2")
+    assert parse(frame) is None
+
+
 def test_own_messages_are_ignored() -> None:
     bridge = Bridge()
     assert parse(bridge.group_message("hello", user=SELF_ID)) is None
