@@ -21,11 +21,12 @@ from bot.app import App, build_adapters, default_features
 from bot.clock import VirtualClock
 from bot.config import parse_settings
 from bot.context import Context
-from bot.events import MemberJoined, MessageEvent
+from bot.events import ChatRef, MemberJoined, MessageEvent
 from bot.feature import Feature
 from bot.i18n import I18n
 from bot.messages import Button, OutgoingMessage
 from bot.router import Band, Router
+from bot.services import Services
 from tests.fakes.onebot_bridge import GROUP, SELF_ID, BridgeClient, failed, free_port
 
 TOKEN = "s3cret"
@@ -278,3 +279,52 @@ async def test_forgetme_confirmation_works_without_buttons_or_edits(tmp_path: Pa
         await bridge.push(bridge.group_message("[CQ:reply,id=5001]1", message_id=803, user="20005"))
         calls = await bridge.wait_action("send_group_msg", 3)
         assert text_of(calls[2]) == zh("core.forgetme.not_yours")
+
+
+# A stand-in for a feature that announces from its batched flush (badges earned by activity).
+flush_router = Router("flush_test")
+pending: list[ChatRef] = []
+
+
+@flush_router.message(band=Band.LISTENER)
+async def count_activity(ctx: Context) -> None:
+    pending.append(ctx.chat)
+
+
+async def _flush_startup(services: Services) -> None:
+    async def flush() -> None:
+        while pending:
+            await services.send(pending.pop(), OutgoingMessage.of("🎉 新徽章"))
+
+    services.batcher.register("flush_test", flush)
+
+
+FLUSHER = Feature(name="flush_test", router=flush_router, startup=_flush_startup)
+
+
+async def test_what_the_final_flush_announces_still_reaches_the_group(tmp_path: Path) -> None:
+    pending.clear()
+    port = free_port()
+    clock = VirtualClock(START)
+    settings = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}})
+    adapter = OneBotAdapter(
+        "qq", OneBotConfig(type="onebot", listen=f"127.0.0.1:{port}"), TOKEN, clock=clock, action_timeout=1.0
+    )
+    app = App(settings, clock=clock, adapters=[adapter], features=[*default_features(), FLUSHER])
+    await app.start()
+    bridge = BridgeClient(f"ws://127.0.0.1:{port}/onebot/v11/ws", TOKEN)
+    await bridge.connect()
+    try:
+        await bridge.wait_action("get_login_info")
+        await bridge.push(bridge.group_message("大家好", message_id=901))
+        for _ in range(200):
+            if pending:
+                break
+            await asyncio.sleep(0.01)
+        await app.stop()  # the bridge stays up, as when the bot restarts
+        (call,) = bridge.calls("send_group_msg")
+        assert text_of(call) == "🎉 新徽章"
+        assert app.services is None
+    finally:
+        await bridge.drop()
+        await app.stop()
