@@ -169,6 +169,13 @@ class Player:
             segments.append({"type": "text", "data": {"text": text[pos:]}})
         return segments
 
+    def _name(self, user: str, name: str | None) -> None:
+        # As on the console, a later line may give a member their display name.
+        if name:
+            self.names[user] = name
+        else:
+            self.names.setdefault(user, user)
+
     def _base(self) -> dict[str, Any]:
         return {"time": int(self.clock.now().timestamp()), "self_id": int(SELF_ID)}
 
@@ -178,7 +185,7 @@ class Player:
             if not isinstance(obj.get("text"), str) or not obj.get("user"):
                 return  # the console answers these with a protocol error; a bridge never sends them
             user = obj["user"]
-            self.names.setdefault(user, obj.get("name") or user)
+            self._name(user, obj.get("name"))
             message_id = obj.get("id")
             if message_id is None:
                 self.generated += 1
@@ -204,7 +211,7 @@ class Player:
             await self._deliver(frame)
         elif kind in ("join", "leave"):
             user = obj["user"]
-            self.names.setdefault(user, obj.get("name") or user)
+            self._name(user, obj.get("name"))
             notice = "group_increase" if kind == "join" else "group_decrease"
             operator = obj.get("invited_by") or user
             sub_type = "invite" if kind == "join" else "leave"
