@@ -376,8 +376,11 @@ def matches(expected: dict[str, Any], got: dict[str, Any]) -> bool:
     if (expected["where"], expected["reply_to"]) != (got["where"], got["reply_to"]):
         return False
     if expected["buttons"]:
-        # The numbered options follow the text on a new line.
-        return bool(got["text"].startswith(expected["text"] + "\n"))
+        # The core's numbered options follow the text on a new line; a feature may instead word
+        # a buttonless prompt itself ("reply with a number from 0 to 10"), keeping the first line.
+        if got["text"].startswith(expected["text"] + "\n"):
+            return True
+        return bool(got["text"].split("\n", 1)[0] == expected["text"].split("\n", 1)[0])
     return bool(expected["text"] == got["text"])
 
 
