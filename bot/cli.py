@@ -1,4 +1,4 @@
-"""``python -m bot`` (and the ``qunyou`` script): run, console, bench, db."""
+"""``python -m bot`` (and the ``qunyou`` script): run, console, bench, db, export."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure throughput and latency")
     bench.add_argument("section", nargs="?", default="core", help="core (default), all, or a feature section")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="section options")
+
+    export = sub.add_parser("export", help="export data for operators (stats)")
+    export.add_argument("what", choices=["stats"], help="what to export")
+    export.add_argument("rest", nargs=argparse.REMAINDER, help="options; see: export stats --help")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -143,6 +147,24 @@ async def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _export(args: argparse.Namespace) -> int:
+    import handlers  # noqa: F401  (loads every feature's tables, e.g. check-ins for the rollups)
+    from handlers.stats.export import main as export_main
+    from storage import Database
+
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config", type=Path)
+    pre.add_argument("--db", type=Path, help="a SQLite file instead of the configured storage")
+    known, rest = pre.parse_known_args(args.rest)
+    url = f"sqlite+aiosqlite:///{known.db}" if known.db else _settings(known.config).storage.url
+    db = Database(url)
+    try:
+        await db.migrate()
+        return await export_main(db, rest)
+    finally:
+        await db.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -162,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(bench_main(args.section, list(args.rest)))
         if args.command == "db":
             return asyncio.run(_db(args))
+        if args.command == "export":
+            return asyncio.run(_export(args))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2

@@ -4,9 +4,11 @@ The order is the order handlers run in inside each band.
 """
 
 from bot.feature import Feature
-from handlers import activity, core
+from handlers import activity, core, moderation, stats
 
 FEATURES: list[Feature] = [
     core.FEATURE,
+    moderation.FEATURE,
     activity.FEATURE,
+    stats.FEATURE,
 ]

