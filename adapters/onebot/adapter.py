@@ -442,6 +442,9 @@ class OneBotAdapter(Adapter):
 
     async def _request(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         """Send one action and wait for its response; only transport problems raise."""
+        if self._stopping and self._ws is None:
+            # Shutting down with no bridge: answer at once instead of retrying into the void.
+            return {"status": "failed", "retcode": -1, "message": f"{self.name} is stopped"}
         if self._ws is None and not await self.wait_connected(self._action_timeout):
             raise TransportError(f"{self.name}: no OneBot bridge connected")
         ws = self._ws

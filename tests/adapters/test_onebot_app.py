@@ -106,8 +106,9 @@ async def running(
         await bridge.wait_action("get_login_info")
         yield app, adapter, bridge
     finally:
-        await bridge.drop()
+        # The bot stops while the bridge is still there, as in a real restart.
         await app.stop()
+        await bridge.drop()
 
 
 def text_of(call: dict[str, Any]) -> str:
@@ -328,3 +329,24 @@ async def test_what_the_final_flush_announces_still_reaches_the_group(tmp_path: 
     finally:
         await bridge.drop()
         await app.stop()
+
+
+async def test_the_real_moderation_feature_recalls_and_mutes_through_the_bridge(tmp_path: Path) -> None:
+    async with running(tmp_path) as (app, _, bridge):
+        await bridge.push(
+            bridge.group_message("/kw add red 代刷流水 gambling", message_id=1001, role="owner")
+        )
+        (added,) = await bridge.wait_action("send_group_msg")
+        assert "代刷流水" not in text_of(added)  # even the confirmation does not repeat the term
+        assert app.dispatcher is not None
+        await app.dispatcher.drain()
+        # Spaced out to dodge a plain substring match; the matcher folds it back.
+        await bridge.push(bridge.group_message("专业代 刷 流水，私聊", message_id=1002, user="20011"))
+        recalls = await bridge.wait_action("delete_msg", 2)
+        # (The owner's own /kw line carried the term too; moderation decides about that one.)
+        assert recalls[-1]["params"] == {"message_id": 1002}
+        (mute,) = await bridge.wait_action("set_group_ban")
+        assert mute["params"] == {"group_id": int(GROUP), "user_id": 20011, "duration": 86400}
+        await app.dispatcher.drain()
+        public = [text_of(c) for c in bridge.calls("send_group_msg") if c["params"].get("group_id")]
+        assert len(public) >= 2 and all("代刷流水" not in t and "流水" not in t for t in public)

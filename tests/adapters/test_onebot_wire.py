@@ -548,3 +548,17 @@ async def test_a_bridge_that_keeps_beating_stays_connected(linked: Linked) -> No
         await bridge.push(beat)
         await asyncio.sleep(0.03)
     assert adapter.connected
+
+
+async def test_a_stopped_adapter_refuses_at_once_instead_of_retrying() -> None:
+    adapter = OneBotAdapter(
+        "qq",
+        OneBotConfig(type="onebot", listen=f"127.0.0.1:{free_port()}"),
+        "",
+        action_timeout=30.0,  # were it to wait for a bridge, the test would hang, not pass
+        queue=OutboundQueue(max_retries=5, backoff=30.0),
+    )
+    await adapter.start(Sink())
+    await adapter.stop()
+    with pytest.raises(TransportError, match="is stopped"):
+        await adapter.send(CHAT, OutgoingMessage.of("x"))
