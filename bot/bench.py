@@ -24,6 +24,7 @@ SECTIONS: dict[str, str] = {
     "core": "bot.bench:run_core",
     "moderation": "handlers.moderation.bench:run",
     "stats": "handlers.stats.bench:run",
+    "schedule": "handlers.schedule.bench:run",
 }
 
 

@@ -5,10 +5,15 @@ The order is the order handlers run in inside each band.
 
 from bot.feature import Feature
 from handlers import activity, core, moderation, stats
+from handlers.schedule import events, schedules, topics, welcome
 
 FEATURES: list[Feature] = [
     core.FEATURE,
     moderation.FEATURE,
     activity.FEATURE,
     stats.FEATURE,
+    topics.FEATURE,
+    schedules.FEATURE,
+    events.FEATURE,
+    welcome.FEATURE,
 ]

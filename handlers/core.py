@@ -128,9 +128,10 @@ async def set_command(ctx: Context) -> None:
                 "core.set.bad_value", key=key, allowed="Asia/Shanghai, Europe/Berlin, UTC…"
             ) from None
         ctx.group = await services.directory.update_group(ctx.group, timezone=tz)
-    elif key not in services.settings.specs:
+    elif _resolve_key(services.settings.specs, key) is None:
         raise BadArgument("core.set.unknown_key", key=key[:40])
     else:
+        key = _resolve_key(services.settings.specs, key) or key
         spec = services.settings.specs[key]
         if await ctx.role() < spec.min_role:
             await ctx.reply(ctx.t("core.denied"))
@@ -142,6 +143,14 @@ async def set_command(ctx: Context) -> None:
         await ctx.reply(ctx.t("core.set.done", key=key, value=_show(value)))
         return
     await ctx.reply(ctx.t("core.set.done", key=key, value=raw))
+
+
+def _resolve_key(specs: dict[str, SettingSpec], key: str) -> str | None:
+    """A full key, or a unique short one (``store_text`` for ``stats.store_text``)."""
+    if key in specs:
+        return key
+    matches = [full for full in specs if full.endswith("." + key)]
+    return matches[0] if len(matches) == 1 else None
 
 
 @router.command("lang", aliases=("语言",), usage="core.lang.usage", min_role=Role.MODERATOR)

@@ -495,6 +495,16 @@ class JobRepo:
             result = await conn.execute(delete(scheduled_jobs).where(scheduled_jobs.c.id == job_id))
         return bool(result.rowcount)
 
+    async def pending_index(self) -> list[tuple[str, datetime]]:
+        """``(id, next_run_at)`` of every job that will fire: what a start needs, without decoding
+        each row's trigger and payload (100,000 rows load in a fraction of the time)."""
+        stmt = select(scheduled_jobs.c.id, scheduled_jobs.c.next_run_at).where(
+            scheduled_jobs.c.paused.is_(False), scheduled_jobs.c.next_run_at.is_not(None)
+        )
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [(r.id, r.next_run_at) for r in rows]
+
     async def list(self, prefix: str = "") -> list[Job]:
         """Jobs whose id starts with ``prefix``, by id."""
         stmt = select(scheduled_jobs).order_by(scheduled_jobs.c.id)

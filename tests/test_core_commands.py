@@ -158,3 +158,33 @@ async def test_private_chat_commands(tmp_path: Path) -> None:
         assert sends(out)[0]["user"] == "alice"
         assert texts(await h.dm("alice", "/settings")) == ["这个命令请在群里使用。"]
         assert texts(await h.dm("bob", "/ping", lang="en")) == ["pong 🏓 I'm here."]
+
+
+async def test_set_accepts_a_unique_short_key(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h:
+        out = texts(await h.say("demo", "max", "/set store_text off", role="moderator"))
+        assert out == ["已将 stats.store_text 设为 off。"]
+        assert await h.services.settings.get(1, "stats.store_text") is False
+
+
+async def test_console_meets_the_adapter_contract_full_and_reduced(tmp_path: Path) -> None:
+    from tests.adapters.contract import check_declared_reach_platform, check_undeclared_raise
+
+    async with Harness(tmp_path) as h:
+        chat = h.adapter.group_chat("demo")
+        await h.say("demo", "bob", "hi", id="m-x")
+        h.adapter.take()
+
+        lookups = [h.adapter.role_lookups]
+
+        def called() -> bool:
+            # a record was written, or the platform's role table was read
+            looked = h.adapter.role_lookups != lookups[0]
+            lookups[0] = h.adapter.role_lookups
+            return bool(h.adapter.take()) or looked
+
+        assert await check_declared_reach_platform(h.adapter, chat, "bob", "m-x", called) >= 9
+    caps = frozenset({Capability.SEND, Capability.REPLY})
+    async with Harness(tmp_path / "reduced", capabilities=caps) as h:
+        chat = h.adapter.group_chat("demo")
+        assert await check_undeclared_raise(h.adapter, chat, "bob", "m1") == 9

@@ -98,6 +98,7 @@ class ConsoleAdapter(Adapter):
         self._bot_ids = itertools.count(1)
         self._msg_ids = itertools.count(1)
         self._event_ids = itertools.count(1)
+        self.role_lookups = 0
         self.muted: dict[tuple[str, str], datetime | None] = {}
         self.banned: dict[tuple[str, str], datetime | None] = {}
 
@@ -276,11 +277,18 @@ class ConsoleAdapter(Adapter):
         return self._submit(event)
 
     # -- outbound ------------------------------------------------------------------------
+    def _require(self, capability: Capability) -> None:
+        # Tests reduce the console's capabilities to play a poorer platform: then it must refuse
+        # exactly as that platform's adapter would.
+        if capability not in self.capabilities:
+            raise self._unsupported(capability)
+
     def _target(self, chat: ChatRef) -> dict[str, str]:
         return {"user": chat.channel_id} if chat.is_private else {"chat": chat.channel_id}
 
     async def send(self, chat: ChatRef, message: OutgoingMessage) -> SentMessage:
         """Post a message: a ``send`` record."""
+        self._require(Capability.SEND)
         message_id = f"b{next(self._bot_ids)}"
         buttons = (
             [[{"text": b.text, "data": b.data} for b in row] for row in message.buttons]
@@ -302,10 +310,12 @@ class ConsoleAdapter(Adapter):
 
     async def send_private(self, user_id: str, message: OutgoingMessage) -> SentMessage:
         """A private message: a ``send`` record with ``user``."""
+        self._require(Capability.PRIVATE)
         return await self.send(self.private_chat(user_id), message)
 
     async def edit(self, chat: ChatRef, message_id: str, message: OutgoingMessage) -> None:
         """An ``edit`` record."""
+        self._require(Capability.EDIT)
         if (chat.channel_id, message_id) not in self.authors:
             raise TargetNotFound(f"no message {message_id} in {chat.channel_id}")
         buttons = (
@@ -319,6 +329,7 @@ class ConsoleAdapter(Adapter):
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         """A ``delete`` record."""
+        self._require(Capability.DELETE)
         self.emit("delete", chat=chat.channel_id, message=message_id)
 
     def _until(self, until: datetime | None) -> str | None:
@@ -328,29 +339,36 @@ class ConsoleAdapter(Adapter):
 
     async def mute(self, chat: ChatRef, user_id: str, until: datetime | None) -> None:
         """A ``mute`` record (``until`` null means indefinitely)."""
+        self._require(Capability.MUTE)
         self.muted[(chat.scope_id, user_id)] = until
         self.emit("mute", chat=chat.channel_id, user=user_id, until=self._until(until))
 
     async def unmute(self, chat: ChatRef, user_id: str) -> None:
         """An ``unmute`` record."""
+        self._require(Capability.UNMUTE)
         self.muted.pop((chat.scope_id, user_id), None)
         self.emit("unmute", chat=chat.channel_id, user=user_id)
 
     async def ban(self, chat: ChatRef, user_id: str, until: datetime | None) -> None:
         """A ``ban`` record."""
+        self._require(Capability.BAN)
         self.banned[(chat.scope_id, user_id)] = until
         self.emit("ban", chat=chat.channel_id, user=user_id, until=self._until(until))
 
     async def unban(self, chat: ChatRef, user_id: str) -> None:
         """An ``unban`` record."""
+        self._require(Capability.UNBAN)
         self.banned.pop((chat.scope_id, user_id), None)
         self.emit("unban", chat=chat.channel_id, user=user_id)
 
     async def kick(self, chat: ChatRef, user_id: str) -> None:
         """A ``kick`` record."""
+        self._require(Capability.KICK)
         self.members.setdefault(chat.scope_id, set()).discard(user_id)
         self.emit("kick", chat=chat.channel_id, user=user_id)
 
     async def get_role(self, chat: ChatRef, user_id: str) -> Role:
         """The role a script gave this member in this chat (member by default)."""
+        self._require(Capability.ROLE_LOOKUP)
+        self.role_lookups += 1
         return self.roles.get((chat.scope_id, user_id), Role.MEMBER)

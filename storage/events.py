@@ -1,0 +1,480 @@
+"""Activities (活动): sign-ups with a waitlist, attendance and ratings.
+
+Named ``activities`` in SQL so the tables never read like the inbound platform events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.database import Database
+from storage.models import Member
+from storage.schema import members, metadata
+from storage.types import UTCDateTime
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    #: None when the channel is the group itself, so a platform chat-id change (Telegram group →
+    #: supergroup, which moves ``groups.scope_id``) carries the posts along.
+    Column("channel_id", String(128)),
+    Column("thread_id", String(128)),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("start_at", UTCDateTime(), nullable=False),
+    Column("duration_s", Integer, nullable=False),
+    Column("capacity", Integer),  # None: no limit
+    Column("status", String(16), nullable=False),  # open | cancelled
+    Column("created_by", Integer, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("message_id", String(128)),
+    Column("feedback_message_id", String(128)),
+    Index("ix_activities_group_start", "group_id", "start_at"),
+)
+
+#: One row per member and activity: ``going`` holds a place, ``waiting`` is on the waitlist, ordered
+#: by ``seq`` (first come, first promoted).
+activity_rsvps = Table(
+    "activity_rsvps",
+    metadata,
+    Column("activity_id", Integer, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+activity_attendance = Table(
+    "activity_attendance",
+    metadata,
+    Column("activity_id", Integer, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+activity_ratings = Table(
+    "activity_ratings",
+    metadata,
+    Column("activity_id", Integer, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("rating", Integer, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One planned activity."""
+
+    id: int
+    group_id: int
+    channel_id: str | None
+    thread_id: str | None
+    title: str
+    description: str
+    start_at: datetime
+    duration_s: int
+    capacity: int | None
+    status: str
+    created_by: int | None
+    message_id: str | None
+    feedback_message_id: str | None
+
+    @property
+    def end_at(self) -> datetime:
+        """When the activity is over."""
+        from datetime import timedelta
+
+        return self.start_at + timedelta(seconds=self.duration_s)
+
+
+@dataclass(frozen=True, slots=True)
+class Rsvp:
+    """A member's place (or waitlist spot) in an activity."""
+
+    member: Member
+    status: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    """What ``join`` did: ``going``, ``waiting``, ``already_going``, ``already_waiting`` or ``closed``."""
+
+    outcome: str
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveResult:
+    """What ``leave`` did, and who was promoted from the waitlist into the freed place."""
+
+    outcome: str  # left | left_waitlist | not_joined | closed
+    promoted: Member | None = None
+
+
+def _activity(row: Row[Any]) -> Activity:
+    return Activity(
+        id=row.id,
+        group_id=row.group_id,
+        channel_id=row.channel_id,
+        thread_id=row.thread_id,
+        title=row.title,
+        description=row.description,
+        start_at=row.start_at,
+        duration_s=row.duration_s,
+        capacity=row.capacity,
+        status=row.status,
+        created_by=row.created_by,
+        message_id=row.message_id,
+        feedback_message_id=row.feedback_message_id,
+    )
+
+
+def _member(row: Row[Any]) -> Member:
+    return Member(
+        id=row.id,
+        group_id=row.group_id,
+        user_id=row.user_id,
+        display_name=row.display_name,
+        username=row.username,
+        is_bot=bool(row.is_bot),
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        joined_at=row.joined_at,
+        left_at=row.left_at,
+    )
+
+
+class EventRepo:
+    """Activities, sign-ups, attendance and ratings."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(
+        self,
+        *,
+        group_id: int,
+        channel_id: str | None,
+        thread_id: str | None,
+        title: str,
+        description: str,
+        start_at: datetime,
+        duration_s: int,
+        capacity: int | None,
+        created_by: int | None,
+        now: datetime,
+    ) -> Activity:
+        """Create an activity."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                insert(activities).values(
+                    group_id=group_id,
+                    channel_id=channel_id,
+                    thread_id=thread_id,
+                    title=title,
+                    description=description,
+                    start_at=start_at,
+                    duration_s=duration_s,
+                    capacity=capacity,
+                    status="open",
+                    created_by=created_by,
+                    created_at=now,
+                )
+            )
+            aid = result.inserted_primary_key[0] if result.inserted_primary_key else None
+            row = (await conn.execute(select(activities).where(activities.c.id == aid))).one()
+        return _activity(row)
+
+    async def get(self, group_id: int, activity_id: int) -> Activity | None:
+        """An activity of a group."""
+        async with self.db.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(activities).where(
+                        activities.c.group_id == group_id, activities.c.id == activity_id
+                    )
+                )
+            ).first()
+        return _activity(row) if row else None
+
+    async def by_id(self, activity_id: int) -> Activity | None:
+        """An activity by id alone (for scheduler jobs, which carry the id)."""
+        async with self.db.begin() as conn:
+            row = (await conn.execute(select(activities).where(activities.c.id == activity_id))).first()
+        return _activity(row) if row else None
+
+    async def upcoming(self, group_id: int, now: datetime, limit: int = 20) -> list[Activity]:
+        """Open activities not yet over, soonest first."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(activities)
+                    .where(activities.c.group_id == group_id, activities.c.status == "open")
+                    .order_by(activities.c.start_at, activities.c.id)
+                )
+            ).all()
+        found = [_activity(r) for r in rows]
+        return [a for a in found if a.end_at > now][:limit]
+
+    async def set_message(self, activity_id: int, message_id: str, feedback: bool = False) -> None:
+        """Remember the announcement (or feedback) message id."""
+        column = "feedback_message_id" if feedback else "message_id"
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(activities).where(activities.c.id == activity_id).values({column: message_id})
+            )
+
+    async def cancel(self, group_id: int, activity_id: int) -> bool:
+        """Cancel an open activity; False when it is unknown or already cancelled."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(activities)
+                .where(
+                    activities.c.group_id == group_id,
+                    activities.c.id == activity_id,
+                    activities.c.status == "open",
+                )
+                .values(status="cancelled")
+            )
+        return bool(result.rowcount)
+
+    async def _lock(self, conn: AsyncConnection, activity_id: int) -> Row[Any] | None:
+        # FOR UPDATE serialises joins on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+        return (
+            await conn.execute(select(activities).where(activities.c.id == activity_id).with_for_update())
+        ).first()
+
+    async def join(self, activity_id: int, member_id: int, now: datetime) -> JoinResult:
+        """Take a place, or a waitlist spot when the activity is full."""
+        async with self.db.begin() as conn:
+            act = await self._lock(conn, activity_id)
+            if act is None or act.status != "open":
+                return JoinResult("closed")
+            mine = (
+                await conn.execute(
+                    select(activity_rsvps).where(
+                        activity_rsvps.c.activity_id == activity_id, activity_rsvps.c.member_id == member_id
+                    )
+                )
+            ).first()
+            if mine is not None:
+                if mine.status == "going":
+                    return JoinResult("already_going")
+                return JoinResult("already_waiting", await self._wait_position(conn, activity_id, mine.seq))
+            going = (
+                await conn.execute(
+                    select(func.count()).where(
+                        activity_rsvps.c.activity_id == activity_id, activity_rsvps.c.status == "going"
+                    )
+                )
+            ).scalar_one()
+            seq = (
+                await conn.execute(
+                    select(func.coalesce(func.max(activity_rsvps.c.seq), 0)).where(
+                        activity_rsvps.c.activity_id == activity_id
+                    )
+                )
+            ).scalar_one() + 1
+            status = "going" if act.capacity is None or going < act.capacity else "waiting"
+            await conn.execute(
+                insert(activity_rsvps).values(
+                    activity_id=activity_id, member_id=member_id, status=status, seq=seq, created_at=now
+                )
+            )
+            position = 0 if status == "going" else await self._wait_position(conn, activity_id, seq)
+        return JoinResult(status, position)
+
+    async def _wait_position(self, conn: AsyncConnection, activity_id: int, seq: int) -> int:
+        ahead = (
+            await conn.execute(
+                select(func.count()).where(
+                    activity_rsvps.c.activity_id == activity_id,
+                    activity_rsvps.c.status == "waiting",
+                    activity_rsvps.c.seq <= seq,
+                )
+            )
+        ).scalar_one()
+        return int(ahead)
+
+    async def leave(self, activity_id: int, member_id: int) -> LeaveResult:
+        """Give up a place (promoting the first on the waitlist) or a waitlist spot."""
+        async with self.db.begin() as conn:
+            act = await self._lock(conn, activity_id)
+            if act is None or act.status != "open":
+                return LeaveResult("closed")
+            mine = (
+                await conn.execute(
+                    select(activity_rsvps).where(
+                        activity_rsvps.c.activity_id == activity_id, activity_rsvps.c.member_id == member_id
+                    )
+                )
+            ).first()
+            if mine is None:
+                return LeaveResult("not_joined")
+            await conn.execute(
+                delete(activity_rsvps).where(
+                    activity_rsvps.c.activity_id == activity_id, activity_rsvps.c.member_id == member_id
+                )
+            )
+            if mine.status != "going":
+                return LeaveResult("left_waitlist")
+            nxt = (
+                await conn.execute(
+                    select(activity_rsvps.c.member_id)
+                    .where(activity_rsvps.c.activity_id == activity_id, activity_rsvps.c.status == "waiting")
+                    .order_by(activity_rsvps.c.seq)
+                    .limit(1)
+                )
+            ).first()
+            if nxt is None:
+                return LeaveResult("left")
+            await conn.execute(
+                update(activity_rsvps)
+                .where(
+                    activity_rsvps.c.activity_id == activity_id, activity_rsvps.c.member_id == nxt.member_id
+                )
+                .values(status="going")
+            )
+            promoted = (await conn.execute(select(members).where(members.c.id == nxt.member_id))).one()
+        return LeaveResult("left", _member(promoted))
+
+    async def rsvps(self, activity_id: int) -> list[Rsvp]:
+        """Everyone in (going first, then the waitlist), in sign-up order."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(members, activity_rsvps.c.status, activity_rsvps.c.seq)
+                    .join(activity_rsvps, activity_rsvps.c.member_id == members.c.id)
+                    .where(activity_rsvps.c.activity_id == activity_id)
+                    .order_by(activity_rsvps.c.status, activity_rsvps.c.seq)
+                )
+            ).all()
+        return [Rsvp(_member(r), r.status, r.seq) for r in rows]
+
+    async def attend(self, activity_id: int, member_id: int, now: datetime) -> bool:
+        """Record attendance once; False when already recorded."""
+        async with self.db.begin() as conn:
+            exists = (
+                await conn.execute(
+                    select(activity_attendance.c.member_id).where(
+                        activity_attendance.c.activity_id == activity_id,
+                        activity_attendance.c.member_id == member_id,
+                    )
+                )
+            ).first()
+            if exists is not None:
+                return False
+            await conn.execute(
+                insert(activity_attendance).values(activity_id=activity_id, member_id=member_id, at=now)
+            )
+        return True
+
+    async def attended_count(self, member_id: int) -> int:
+        """Activities a member attended (the ``events_attended`` badge rule)."""
+        async with self.db.begin() as conn:
+            value = (
+                await conn.execute(select(func.count()).where(activity_attendance.c.member_id == member_id))
+            ).scalar_one()
+        return int(value)
+
+    async def took_part(self, activity_id: int, member_id: int) -> bool:
+        """True when the member signed up (place or waitlist) or was recorded attending."""
+        async with self.db.begin() as conn:
+            for table in (activity_rsvps, activity_attendance):
+                found = (
+                    await conn.execute(
+                        select(table.c.member_id).where(
+                            table.c.activity_id == activity_id, table.c.member_id == member_id
+                        )
+                    )
+                ).first()
+                if found is not None:
+                    return True
+        return False
+
+    async def rate(self, activity_id: int, member_id: int, rating: int, now: datetime) -> bool:
+        """Record or change a member's rating; True when it is their first."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(activity_ratings)
+                .where(
+                    activity_ratings.c.activity_id == activity_id, activity_ratings.c.member_id == member_id
+                )
+                .values(rating=rating, at=now)
+            )
+            if result.rowcount:
+                return False
+            await conn.execute(
+                insert(activity_ratings).values(
+                    activity_id=activity_id, member_id=member_id, rating=rating, at=now
+                )
+            )
+        return True
+
+    async def rating_summary(self, activity_id: int) -> tuple[int, float | None]:
+        """How many ratings and their average."""
+        async with self.db.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(func.count(), func.avg(activity_ratings.c.rating)).where(
+                        activity_ratings.c.activity_id == activity_id
+                    )
+                )
+            ).one()
+        count = int(row[0])
+        return count, (float(row[1]) if count else None)
+
+    async def export_member(self, member_id: int) -> dict[str, Any]:
+        """What this feature keeps about a member."""
+        async with self.db.begin() as conn:
+            signed = (
+                await conn.execute(
+                    select(activities.c.title, activity_rsvps.c.status)
+                    .join(activities, activities.c.id == activity_rsvps.c.activity_id)
+                    .where(activity_rsvps.c.member_id == member_id)
+                )
+            ).all()
+            rated = (
+                await conn.execute(
+                    select(activities.c.title, activity_ratings.c.rating)
+                    .join(activities, activities.c.id == activity_ratings.c.activity_id)
+                    .where(activity_ratings.c.member_id == member_id)
+                )
+            ).all()
+        return {
+            "activity_signups": [{"title": r.title, "status": r.status} for r in signed],
+            "activity_ratings": [{"title": r.title, "rating": r.rating} for r in rated],
+            "activities_attended": await self.attended_count(member_id),
+        }
+
+    async def forget_member(self, member_id: int) -> None:
+        """Drop the member's sign-ups, attendance and ratings."""
+        async with self.db.begin() as conn:
+            for table in (activity_rsvps, activity_attendance, activity_ratings):
+                await conn.execute(delete(table).where(table.c.member_id == member_id))
+            await conn.execute(
+                update(activities).where(activities.c.created_by == member_id).values(created_by=None)
+            )
