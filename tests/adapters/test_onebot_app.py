@@ -350,3 +350,25 @@ async def test_the_real_moderation_feature_recalls_and_mutes_through_the_bridge(
         await app.dispatcher.drain()
         public = [text_of(c) for c in bridge.calls("send_group_msg") if c["params"].get("group_id")]
         assert len(public) >= 2 and all("代刷流水" not in t and "流水" not in t for t in public)
+
+
+async def test_joining_an_activity_by_plain_word_without_buttons(tmp_path: Path) -> None:
+    async with running(tmp_path) as (app, _, bridge):
+        await bridge.push(
+            bridge.group_message(
+                "/event add 桌游夜 | 周六 15:00 | 3h | 带上你的游戏 | 2", message_id=1101, role="owner"
+            )
+        )
+        (announced,) = await bridge.wait_action("send_group_msg")
+        assert app.dispatcher is not None
+        await app.dispatcher.drain()
+        assert "桌游夜" in text_of(announced)
+        assert "1." in text_of(announced)  # the buttons, as numbered options
+        # A member who types instead of pressing: the plain-word alias with the number.
+        await bridge.push(bridge.group_message("参加 1", message_id=1102, user="20021", nickname="小王"))
+        calls = await bridge.wait_action("send_group_msg", 2)
+        joined = calls[-1]
+        assert joined["params"]["message"][0] == {"type": "reply", "data": {"id": "1102"}}
+        # "{user} 报名了 #1 桌游夜，到时见！" with {user} as a real @, not text.
+        assert text_of(joined) == zh("events.joined", user="", id=1, title="桌游夜")
+        assert {"type": "at", "data": {"qq": "20021"}} in joined["params"]["message"]
