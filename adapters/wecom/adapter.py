@@ -16,7 +16,6 @@ import base64
 import hashlib
 import itertools
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,12 @@ RATE_LIMIT_WAIT = 60.0
 
 # Errcodes that mean the webhook itself is gone: a wrong key, or the robot removed from the group.
 _GONE = {93000: "the webhook key is invalid", 93004: "the robot has been disabled", 93008: "the robot left"}
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#>~|])")
+# WeCom's markdown subset documents no escape character, so a backslash could show up as-is.
+# Member text is neutralised with full-width look-alikes instead: they read the same (and are
+# natural in Chinese text) but can never form a heading, link, bold, code, quote or tag.
+_MARKDOWN_LOOKALIKES = str.maketrans(
+    {"*": "＊", "`": "｀", "[": "［", "]": "］", "<": "＜", ">": "＞", "#": "＃"}
+)
 
 
 class SendOnly(CapabilityNotSupported):
@@ -180,7 +184,7 @@ def _markdown(part: Part) -> str:
 
 def _md_escape(text: str) -> str:
     # Member text must stay text: no headings, links or <font> tags smuggled in through a name.
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
+    return text.translate(_MARKDOWN_LOOKALIKES)
 
 
 def _button_lines(message: OutgoingMessage) -> list[str]:

@@ -126,8 +126,8 @@ async def test_markdown_for_bold_and_links_keeps_member_text_inert(robot: Robot)
     content = body["markdown"]["content"]
     assert content.startswith("**本周之星**")
     assert "[详情](https://x.example/a)" in content
-    assert "\\[点我\\]\\(http://evil\\)" in content and "\\#" in content
-    assert "<font" not in content and "&lt;font" in content
+    assert "［点我］(http://evil)" in content and "＃" in content and "[点我]" not in content
+    assert "<font" not in content and "＜font" in content and "\\" not in content
 
 
 async def test_image_goes_as_base64_with_md5(robot: Robot, tmp_path: Path) -> None:
