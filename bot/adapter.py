@@ -140,6 +140,14 @@ class Adapter(ABC):
         """Send a one-to-one message."""
         raise self._unsupported(Capability.PRIVATE)
 
+    async def level_reached(self, chat: ChatRef, user_id: str, level: int) -> None:
+        """A member reached ``level``: apply the platform's level rewards, where it has any.
+
+        Optional by nature (Discord grants configured roles; most platforms have no such thing),
+        so the default has nothing to do rather than raising.
+        """
+        return None
+
 
 class AdapterFactory(Protocol):
     """What an adapter module exports for the app to build it from config."""

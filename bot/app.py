@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 #: Adapter type → the package that implements it (imported only when configured).
 ADAPTER_TYPES: dict[str, str] = {
     "console": "adapters.console",
+    "discord": "adapters.discord",
     "onebot": "adapters.onebot",
     "wecom_robot": "adapters.wecom",
 }

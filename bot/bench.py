@@ -22,6 +22,7 @@ from typing import Any
 #: section name → "module:function" taking argv and returning a dict of figures.
 SECTIONS: dict[str, str] = {
     "core": "bot.bench:run_core",
+    "checkin": "handlers.checkin.bench:run",
     "moderation": "handlers.moderation.bench:run",
     "stats": "handlers.stats.bench:run",
     "schedule": "handlers.schedule.bench:run",

@@ -4,7 +4,7 @@ The order is the order handlers run in inside each band.
 """
 
 from bot.feature import Feature
-from handlers import activity, core, moderation, stats
+from handlers import activity, checkin, core, moderation, stats
 from handlers.schedule import events, schedules, topics, welcome
 
 FEATURES: list[Feature] = [
@@ -12,6 +12,7 @@ FEATURES: list[Feature] = [
     moderation.FEATURE,
     activity.FEATURE,
     stats.FEATURE,
+    checkin.FEATURE,
     topics.FEATURE,
     schedules.FEATURE,
     events.FEATURE,

@@ -22,6 +22,9 @@ START = "2026-03-02T09:00:00+08:00"
 DAY = 86400
 HOUR = 3600
 
+#: First-message badges would be announced between the replies these tests count, one by one.
+QUIET_BADGES = {"announce_badges": False}
+
 
 def _one(records: list[dict[str, Any]]) -> str:
     out = texts(records)
@@ -88,7 +91,9 @@ async def test_stats_two_scripted_weeks_exact(tmp_path: Path, db_url: str) -> No
     assert "日均消息：6.4（+61%）" in lines
     # 14 replies in 45 messages against 7 in 28.
     assert "互动率（回复÷消息）：31.1%（+6.1 个百分点）" in lines
-    assert not any(line.startswith("签到率") for line in lines)  # no check-in feature loaded
+    assert (
+        "签到率（签到÷活跃人次）：0.0%（+0.0 个百分点）" in lines
+    )  # check-ins are loaded; nobody checked in
     top = lines[lines.index("🏅 发言前五：") + 1 : lines.index("⏰ 最热闹的时段：")]
     assert top == ["1. u1：14 条（+0%）", "2. u2：14 条（+0%）", "3. u3：14 条", "4. u4：3 条"]
     hours = lines[lines.index("⏰ 最热闹的时段：") + 1 : -1]
@@ -159,7 +164,10 @@ async def test_stats_bad_input_and_permissions(tmp_path: Path) -> None:
 
 
 async def test_lifecycle_stages_and_recall(tmp_path: Path, db_url: str) -> None:
-    config = {"stats": {"weekly_report": False, "recall_day": "sat", "recall_time": "10:00"}}
+    config = {
+        "stats": {"weekly_report": False, "recall_day": "sat", "recall_time": "10:00"},
+        "checkin": QUIET_BADGES,
+    }
     async with Harness(tmp_path, db_url=db_url, clock="2026-03-01T09:00:00+08:00", config=config) as h:
         # 03-01: everyone posts; old1 and old2 then stop for good; the others come back 03-20.
         for user in ("old1", "old2", "quiet1", "quiet2", "optout"):
@@ -276,7 +284,8 @@ async def test_nps_without_buttons_numbers_as_text(tmp_path: Path) -> None:
 
 
 async def test_hot_words_retention_and_store_text_off(tmp_path: Path, db_url: str) -> None:
-    async with Harness(tmp_path, db_url=db_url, clock=START, config={"stats": {"weekly_report": False}}) as h:
+    config = {"stats": {"weekly_report": False}, "checkin": QUIET_BADGES}
+    async with Harness(tmp_path, db_url=db_url, clock=START, config=config) as h:
         for user in ("a", "b", "c"):
             await h.say("demo", user, "周末一起去爬山吧，爬山装备准备好")
         await h.say("demo", "d", "/stats")  # commands are never kept as text
@@ -433,7 +442,7 @@ class _Lexicon:
 
 
 async def test_blocked_words_never_shown(tmp_path: Path) -> None:
-    async with Harness(tmp_path, clock=START) as h:
+    async with Harness(tmp_path, clock=START, config={"checkin": QUIET_BADGES}) as h:
         if any(f.name == "moderation" for f in h.app.features):
             # The real moderation feature: a blue (notice-only) term lets the messages through.
             await h.say("demo", "mod", "/kw add blue 坏词", role="moderator")

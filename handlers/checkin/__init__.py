@@ -1,0 +1,93 @@
+"""Check-ins, the points ledger, levels and tiers, badges, leaderboards, the shop and referrals.
+
+Other features credit points and feed badge counters with ``award`` and ``bump_counter``
+(see ``handlers.checkin.api``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.feature import Feature
+from handlers.checkin import activity as _activity  # registers the listener and join/leave hooks
+from handlers.checkin.api import FEATURE_NAME, CheckinState, award, bump_counter, day_of, rules_for, state
+from handlers.checkin.badges import DEFAULT_BADGES, build_badges
+from handlers.checkin.commands import router
+from handlers.checkin.config import SETTINGS, CheckinConfig
+from handlers.checkin.rules import itemize
+from storage.points import PointsRepo
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.models import Group, Member
+
+__all__ = ["FEATURE", "award", "bump_counter"]
+
+
+async def _startup(services: Services) -> None:
+    config = FEATURE.config
+    badge_configs = config.badges if isinstance(config, CheckinConfig) else list(DEFAULT_BADGES)
+    repo = PointsRepo(services.db)
+    st = CheckinState(repo=repo, badges=build_badges(badge_configs))
+    st.referrals = await repo.pending_invitees()
+    services.state[FEATURE_NAME] = st
+
+    async def flush() -> None:
+        await _activity.flush_activity(services)
+
+    services.batcher.register("checkin.activity", flush)
+
+
+async def _export(services: Services, member: Member) -> dict[str, Any]:
+    return await state(services).repo.export_member(member.group_id, member.id)
+
+
+async def _forget(services: Services, member: Member) -> None:
+    st = state(services)
+    # Drop what is still in memory first, so a flush cannot re-create rows after the delete.
+    st.pending = {k: v for k, v in st.pending.items() if k[1] != member.id}
+    st.activity.pop((member.group_id, member.id), None)
+    st.referrals.discard((member.group_id, member.id))
+    await st.repo.delete_member(member.group_id, member.id)
+
+
+async def _demo(services: Services, group: Group, members: list[Member]) -> None:
+    """Seed two weeks of check-ins (with gaps), a shop and some history."""
+    st = state(services)
+    rules = await rules_for(services, group.id)
+    now = services.clock.now()
+    today = day_of(now, group, rules)
+    for n, member in enumerate(members):
+        for back in range(14, 0, -1):
+            if (back + n) % (n + 4) == 0:
+                continue  # a gap now and then, different for each member
+            day = today - timedelta(days=back)
+            await st.repo.checkin(
+                group.id,
+                member.id,
+                day=day,
+                at=now - timedelta(days=back),
+                itemize=lambda s, r: [(i.kind, i.amount) for i in itemize(s, r, rules.checkin)],
+                badge_rules=st.auto_rules,
+            )
+    existing = {i.name for i in await st.repo.items(group.id)}
+    for name, cost, stock, limit in (
+        ("群主签名照", 200, 3, 1),
+        ("定制头衔", 120, 10, 1),
+        ("表情包合集", 30, 50, None),
+    ):
+        if name not in existing:
+            await st.repo.add_item(group.id, name, cost, stock, limit, at=now)
+
+
+FEATURE = Feature(
+    name=FEATURE_NAME,
+    router=router,
+    settings=SETTINGS,
+    startup=_startup,
+    export_member_data=_export,
+    delete_member_data=_forget,
+    demo=_demo,
+    config_model=CheckinConfig,
+)

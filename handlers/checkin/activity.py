@@ -1,0 +1,167 @@
+"""Points for ordinary messages (the hot path) and referrals.
+
+A plain message costs no database round trip here: the limiter runs in memory and the credit
+waits in ``CheckinState.pending`` until the batcher flushes it (every second and at shutdown).
+The flush re-checks the daily cap against the ledger, so a restart cannot double the cap.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.context import Context
+from bot.events import ChatRef, MemberJoined, MemberLeft
+from bot.router import Band
+from handlers.checkin.api import PendingActivity, announce, announce_many, day_of, rules_for, state, user_ref
+from handlers.checkin.commands import router
+from handlers.checkin.rules import ActivityState, activity_award, fold_text
+from storage.models import Member
+from storage.points import ActivityCredit, Posting
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@router.message(band=Band.LISTENER)
+async def on_message(ctx: Context) -> None:
+    """Count the message and maybe earn an activity point; pay a pending referral."""
+    group, member, event = ctx.group, ctx.member, ctx.message
+    if group is None or member is None or event is None or ctx.is_command or event.edited:
+        return
+    if ctx.user.is_bot:
+        return
+    services = ctx.services
+    if _looks_like_command(event.text, services.config.bot.command_prefixes):
+        return  # an unknown or mistyped /command is not conversation either
+    st = state(services)
+    key = (group.id, member.id)
+    if key in st.referrals:
+        # Once per referred member ever, so this round trip is not on the steady-state path.
+        st.referrals.discard(key)
+        await _pay_referral(ctx)
+    rules = await rules_for(services, group.id)
+    now = ctx.now
+    day = day_of(now, group, rules)
+    tracker = st.activity.get(key)
+    if tracker is None:
+        tracker = st.activity[key] = ActivityState()
+    earned = activity_award(tracker, fold_text(event.text), now.timestamp(), day.toordinal(), rules.activity)
+    slot = st.pending.get((group.id, member.id, day))
+    if slot is None:
+        slot = st.pending[(group.id, member.id, day)] = PendingActivity(
+            chat=ctx.chat, lang=group.language, member=member, daily_cap=rules.activity.daily_cap
+        )
+    slot.messages += 1
+    slot.points += earned
+    slot.at = now
+
+
+def _looks_like_command(text: str, prefixes: list[str]) -> bool:
+    head = unicodedata.normalize("NFKC", text.lstrip()[:4])
+    return any(head.startswith(p) for p in prefixes)
+
+
+async def flush_activity(services: Services) -> None:
+    """Write pending activity in one transaction, then announce level-ups and badges."""
+    st = state(services)
+    if not st.pending:
+        return
+    batch, st.pending = st.pending, {}
+    credits = [
+        ActivityCredit(gid, mid, day, p.points, p.messages, p.at or services.clock.now(), p.daily_cap)
+        for (gid, mid, day), p in batch.items()
+    ]
+    try:
+        postings = await st.repo.flush_activity(credits, badge_rules=st.auto_rules)
+    except Exception:
+        # Put the batch back so the next flush retries it instead of losing a second of activity.
+        for k, p in batch.items():
+            cur = st.pending.get(k)
+            if cur is None:
+                st.pending[k] = p
+            else:
+                cur.points += p.points
+                cur.messages += p.messages
+        raise
+    by_chat: dict[tuple[int, ChatRef], list[tuple[Member, Posting]]] = {}
+    for ((gid, _mid, _day), pending), posting in zip(batch.items(), postings, strict=True):
+        if posting.new_badges or posting.earned_after > posting.earned_before:
+            by_chat.setdefault((gid, pending.chat), []).append((pending.member, posting))
+    for (gid, chat), reached in by_chat.items():
+        group = await services.directory.group_by_id(gid)
+        if group is not None:
+            await announce_many(services, group, reached, chat)
+
+
+async def _pay_referral(ctx: Context) -> None:
+    group, member = ctx.group, ctx.member
+    assert group is not None and member is not None
+    services = ctx.services
+    st = state(services)
+    rules = await rules_for(services, group.id)
+    posting = await st.repo.credit_referral(
+        group.id,
+        member.id,
+        rules.referral_points,
+        at=ctx.now,
+        day=day_of(ctx.now, group, rules),
+        badge_rules=st.auto_rules,
+    )
+    if posting is None:
+        return
+    inviter = await services.members.get(posting.member_id)
+    if inviter is None:
+        return
+    if rules.referral_points > 0:
+        await ctx.send(
+            ctx.parts(
+                "checkin.referral.paid",
+                inviter=user_ref(services, inviter, group),
+                amount=rules.referral_points,
+                invitee=member.display_name,
+            )
+        )
+    await announce(services, group, inviter, posting, ctx.chat, rules=rules)
+
+
+@router.join()
+async def on_join(ctx: Context) -> None:
+    """Remember who invited the newcomer; they are paid when the newcomer first speaks."""
+    event = ctx.event
+    if not isinstance(event, MemberJoined) or event.invited_by is None or ctx.group is None:
+        return
+    if event.member.is_bot or event.invited_by.is_bot or event.invited_by.user_id == event.member.user_id:
+        return
+    services = ctx.services
+    invitee = ctx.member or await services.directory.member_for(ctx.group, event.member)
+    inviter = await services.directory.member_for(ctx.group, event.invited_by)
+    if await state(services).repo.record_invite(ctx.group.id, invitee.id, inviter.id, at=ctx.now):
+        state(services).referrals.add((ctx.group.id, invitee.id))
+
+
+@router.leave()
+async def on_leave(ctx: Context) -> None:
+    """A newcomer leaving within the clawback window undoes their inviter's reward."""
+    event = ctx.event
+    if not isinstance(event, MemberLeft) or ctx.group is None:
+        return
+    services = ctx.services
+    group = ctx.group
+    invitee = ctx.member or await services.directory.member_for(group, event.member)
+    st = state(services)
+    st.referrals.discard((group.id, invitee.id))
+    rules = await rules_for(services, group.id)
+    posting = await st.repo.settle_leave(
+        group.id,
+        invitee.id,
+        at=ctx.now,
+        day=day_of(ctx.now, group, rules),
+        window=timedelta(days=rules.referral_days),
+    )
+    if posting is not None:
+        log.info("referral for member %s clawed back from member %s", invitee.id, posting.member_id)

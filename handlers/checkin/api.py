@@ -1,0 +1,281 @@
+"""The points API other features call, and the feature's runtime state.
+
+Moderation, topics and events credit points and feed badge counters through two functions::
+
+    from handlers.checkin import award, bump_counter
+
+    await award(services, member, +5, "topic", "answered today's topic", chat=ctx.chat)
+    await bump_counter(services, member, "topic_replies", chat=ctx.chat)
+
+Both commit before they announce anything (level-ups, badges), and both are safe to call from
+any handler or scheduled job.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from bot.clock import local_day
+from bot.errors import QunyouError
+from bot.events import ChatRef, UserRef
+from bot.messages import OutgoingMessage, Part, Text
+from handlers.checkin.badges import STORED_COUNTERS, Badge
+from handlers.checkin.config import GroupRules, group_rules
+from handlers.checkin.rules import EARNING_KINDS, ActivityState, level_for, tier_for
+from storage.models import Group, Member
+from storage.points import AutoRule, Entry, InsufficientPoints, PointsRepo, Posting
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+FEATURE_NAME = "checkin"
+_KIND = re.compile(r"[a-z0-9_]{1,32}")
+
+__all__ = ["InsufficientPoints", "award", "bump_counter"]
+
+
+@dataclass(slots=True)
+class PendingActivity:
+    """Activity gathered in memory since the last flush, for one member on one local day."""
+
+    chat: ChatRef
+    lang: str
+    #: Kept so an announcement after the flush needs no lookup.
+    member: Member
+    points: int = 0
+    messages: int = 0
+    at: datetime | None = None
+    daily_cap: int = 20
+
+
+@dataclass
+class CheckinState:
+    """Everything the feature keeps between events (in ``services.state["checkin"]``)."""
+
+    repo: PointsRepo
+    badges: tuple[Badge, ...]
+    activity: dict[tuple[int, int], ActivityState] = field(default_factory=dict)
+    pending: dict[tuple[int, int, date], PendingActivity] = field(default_factory=dict)
+    referrals: set[tuple[int, int]] = field(default_factory=set)
+    #: group id → (the settings overrides object the rules were read from, the rules).
+    rules_cache: dict[int, tuple[object, GroupRules]] = field(default_factory=dict)
+
+    @property
+    def auto_rules(self) -> tuple[AutoRule, ...]:
+        """Automatic badge rules as plain tuples for storage."""
+        return tuple(
+            (b.key, b.rule.counter, b.rule.threshold) for b in self.badges if b.rule.counter is not None
+        )
+
+    def badge(self, key: str) -> Badge | None:
+        """A badge definition by key."""
+        return next((b for b in self.badges if b.key == key), None)
+
+
+def state(services: Services) -> CheckinState:
+    """The feature's state; present once the startup hook has run."""
+    value = services.state[FEATURE_NAME]
+    assert isinstance(value, CheckinState)
+    return value
+
+
+async def rules_for(services: Services, group_id: int) -> GroupRules:
+    """A group's rules, re-read only when its settings change (the hot path calls this)."""
+    st = state(services)
+    overrides = await services.settings.overrides(group_id)
+    cached = st.rules_cache.get(group_id)
+    if cached is not None and cached[0] is overrides:
+        return cached[1]
+    rules = await group_rules(services, group_id)
+    st.rules_cache[group_id] = (overrides, rules)
+    return rules
+
+
+def day_of(instant: datetime, group: Group, rules: GroupRules) -> date:
+    """The group's check-in day holding ``instant`` (local time, shifted by ``day_start``)."""
+    return local_day(instant, group.timezone, rules.day_start)
+
+
+def user_ref(services: Services, member: Member, group: Group) -> UserRef:
+    """A mentionable reference to a stored member."""
+    return services.directory.user_ref(member, group.platform)
+
+
+def celebration_lines(
+    services: Services,
+    lang: str,
+    posting: Posting,
+    rules: GroupRules,
+    badges: Sequence[Badge],
+    *,
+    reply: bool = False,
+) -> list[str]:
+    """The level-up and badge lines a posting earns, in ``lang`` (empty when nothing happened).
+
+    ``reply`` is for the member's own answer (their check-in): it always says what they reached.
+    Otherwise the group's ``announce_levels`` / ``announce_badges`` settings decide.
+    """
+    i18n = services.i18n
+    lines: list[str] = []
+    before = level_for(posting.earned_before, rules.level_factor)
+    after = level_for(posting.earned_after, rules.level_factor)
+    if after > before and (reply or rules.announce_levels):
+        old_tier, new_tier = tier_for(before, rules.tiers), tier_for(after, rules.tiers)
+        lines.append(i18n.t(lang, "checkin.level_up", level=after))
+        if new_tier != old_tier:
+            lines.append(i18n.t(lang, "checkin.tier_up", tier=new_tier.name(lang)))
+    if reply or rules.announce_badges:
+        for key in posting.new_badges:
+            badge = next((b for b in badges if b.key == key), None)
+            if badge is not None:
+                lines.append(i18n.t(lang, "checkin.badge_earned", badge=badge.label(lang)))
+    return lines
+
+
+async def announce(
+    services: Services,
+    group: Group,
+    member: Member,
+    posting: Posting,
+    chat: ChatRef | None,
+    *,
+    rules: GroupRules | None = None,
+) -> None:
+    """Tell the group about a level-up or new badge; call only after the posting committed."""
+    await announce_many(services, group, [(member, posting)], chat, rules=rules)
+
+
+async def announce_many(
+    services: Services,
+    group: Group,
+    reached: Sequence[tuple[Member, Posting]],
+    chat: ChatRef | None,
+    *,
+    rules: GroupRules | None = None,
+) -> None:
+    """One message for everything several members reached at once (a batch flush), so a busy
+    second does not become a burst of congratulations. Call only after the commit.
+
+    A failed send is logged, never raised: the points are already safe in the ledger.
+    """
+    rules = rules or await rules_for(services, group.id)
+    lang = group.language
+    badges = state(services).badges
+    found = [(m, celebration_lines(services, lang, p, rules, badges)) for m, p in reached]
+    found = [(m, lines) for m, lines in found if lines]
+    if not found:
+        return
+    i18n = services.i18n
+    if len(found) == 1:
+        member, lines = found[0]
+        parts = (
+            *i18n.parts(lang, "checkin.congrats", user=user_ref(services, member, group)),
+            Text("\n" + "\n".join(lines)),
+        )
+    else:
+        collected: list[Part] = [Text(i18n.t(lang, "checkin.congrats_many"))]
+        for member, lines in found:
+            collected.append(Text("\n"))
+            collected.extend(
+                i18n.parts(
+                    lang,
+                    "checkin.congrats_line",
+                    user=user_ref(services, member, group),
+                    what=i18n.t(lang, "checkin.list_separator").join(lines),
+                )
+            )
+        parts = tuple(collected)
+    try:
+        await services.send(chat or services.directory.chat_for(group), OutgoingMessage(parts=parts), lang)
+    except QunyouError as exc:
+        log.warning("could not announce to group %s: %s", group.id, exc)
+
+
+async def award(
+    services: Services,
+    member: Member,
+    delta: int,
+    kind: str,
+    reason: str | None = None,
+    *,
+    actor: Member | None = None,
+    ref: str | None = None,
+    chat: ChatRef | None = None,
+    counters: Mapping[str, int] | None = None,
+    clamp: bool = False,
+    announce_result: bool = True,
+) -> Posting:
+    """Credit (or, negative, debit) a member's points in their group, in one transaction.
+
+    ``kind`` is the ledger kind (``topic``, ``event``, ``moderation``…); earning kinds count toward
+    levels and leaderboards. ``counters`` bumps badge counters in the same transaction (e.g.
+    ``{"events_attended": 1}``). A debit below zero raises ``InsufficientPoints`` unless ``clamp``
+    is set, in which case it takes only what is there. Level-ups and new badges are announced
+    in ``chat`` (default: the group's main chat) after the commit.
+    """
+    if not _KIND.fullmatch(kind):
+        raise ValueError(f"ledger kind {kind!r} must be 1-32 lower-case letters, digits or _")
+    if counters:
+        unknown = set(counters) - STORED_COUNTERS
+        if unknown:
+            raise ValueError(f"unknown counters {sorted(unknown)}; known: {sorted(STORED_COUNTERS)}")
+    group = await services.directory.group_by_id(member.group_id)
+    if group is None:
+        raise ValueError(f"member {member.id} has no group")
+    st = state(services)
+    rules = await rules_for(services, group.id)
+    now = services.clock.now()
+    day = day_of(now, group, rules)
+    posting = await st.repo.post(
+        group.id,
+        member.id,
+        [Entry(delta, kind, kind in EARNING_KINDS)],
+        at=now,
+        day=day,
+        reason=reason[:256] if reason else None,
+        actor_id=actor.id if actor else None,
+        ref=ref,
+        badge_rules=st.auto_rules,
+        counters=counters,
+        clamp=clamp,
+    )
+    if announce_result:
+        await announce(services, group, member, posting, chat, rules=rules)
+    return posting
+
+
+async def bump_counter(
+    services: Services,
+    member: Member,
+    key: str,
+    by: int = 1,
+    *,
+    chat: ChatRef | None = None,
+    announce_result: bool = True,
+) -> tuple[str, ...]:
+    """Add ``by`` to a badge counter (``messages``, ``invites``, ``events_attended``,
+    ``topic_replies``); awards and announces any badge that now applies. Returns new badge keys."""
+    if key not in STORED_COUNTERS:
+        raise ValueError(f"unknown counter {key!r}; known: {sorted(STORED_COUNTERS)}")
+    group = await services.directory.group_by_id(member.group_id)
+    if group is None:
+        raise ValueError(f"member {member.id} has no group")
+    st = state(services)
+    rules = await rules_for(services, group.id)
+    now = services.clock.now()
+    new = await st.repo.bump_counter(
+        group.id, member.id, key, by, at=now, day=day_of(now, group, rules), badge_rules=st.auto_rules
+    )
+    if new and announce_result:
+        balance, earned = await st.repo.balance(group.id, member.id)
+        await announce(
+            services, group, member, Posting(member.id, balance, earned, earned, new), chat, rules=rules
+        )
+    return new

@@ -1,0 +1,661 @@
+"""Member and moderator commands: check-in, make-up, calendar, points, transfers, ranks, badges, shop."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+import unicodedata
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from bot.adapter import Capability
+from bot.args import BadArgument, UsageError, local_instant, resolve_member
+from bot.context import Context
+from bot.messages import OutgoingMessage, Text
+from bot.roles import Role
+from bot.router import Router
+from handlers.checkin.api import announce, celebration_lines, day_of, rules_for, state, user_ref
+from handlers.checkin.badges import find_badge
+from handlers.checkin.calendar_view import render_png, text_grid
+from handlers.checkin.config import MAX_AMOUNT, GroupRules
+from handlers.checkin.rules import itemize, progress, tier_for
+from storage.models import Group, Member
+from storage.points import Entry, InsufficientPoints, Posting, ShopItem, month_bounds
+
+router = Router("checkin")
+
+_AMOUNT = re.compile(r"[+-]?\d{1,15}")
+
+
+def parse_amount(token: str | None) -> int:
+    """A positive whole number of points up to ``MAX_AMOUNT``; a clear reason otherwise."""
+    if token is None or not token.strip():
+        raise UsageError()
+    folded = unicodedata.normalize("NFKC", token.strip()).replace(",", "")
+    if not _AMOUNT.fullmatch(folded):
+        raise BadArgument("checkin.bad_amount", max=MAX_AMOUNT)
+    value = int(folded)
+    if value <= 0 or value > MAX_AMOUNT:
+        raise BadArgument("checkin.bad_amount", max=MAX_AMOUNT)
+    return value
+
+
+def _member_then_amount(first: str, second: str) -> tuple[str, str]:
+    """``@bob 5`` or ``5 @bob``: people type both, so take whichever order was meant."""
+
+    def numeric(token: str) -> bool:
+        return bool(_AMOUNT.fullmatch(unicodedata.normalize("NFKC", token.strip()).replace(",", "")))
+
+    if numeric(first) and not numeric(second):
+        return second, first
+    return first, second
+
+
+def _need_group(ctx: Context) -> tuple[Group, Member]:
+    if ctx.group is None or ctx.member is None:
+        raise BadArgument("core.args.group_only")
+    return ctx.group, ctx.member
+
+
+def _name(member: Member) -> str:
+    return member.display_name or member.user_id
+
+
+def _is_moderator_role(role: Role) -> bool:
+    return role >= Role.MODERATOR
+
+
+async def _require_moderator(ctx: Context) -> bool:
+    if _is_moderator_role(await ctx.role()):
+        return True
+    await ctx.reply(ctx.t("core.denied"))
+    return False
+
+
+def _kind(ctx: Context, kind: str) -> str:
+    key = f"checkin.kind.{kind}"
+    return ctx.t(key) if ctx.services.i18n.has(key, ctx.lang) else kind
+
+
+def _signed(n: int) -> str:
+    return f"+{n}" if n >= 0 else str(n)
+
+
+async def _celebrate(ctx: Context, group: Group, member: Member, posting: Posting, rules: GroupRules) -> None:
+    await announce(ctx.services, group, member, posting, ctx.chat, rules=rules)
+
+
+# --- check-in ---------------------------------------------------------------------------------
+
+
+@router.command(
+    "checkin",
+    aliases=("签到", "打卡", "checkin", ("签到日历", "calendar")),
+    usage="checkin.usage.checkin",
+    help="checkin.help.checkin",
+)
+async def checkin(ctx: Context) -> None:
+    """Claim today's check-in, or show the calendar with ``calendar``."""
+    if ctx.args:
+        if ctx.args[0].lower() in ("calendar", "cal", "日历"):
+            await calendar_cmd(ctx)
+            return
+        raise UsageError()
+    group, member = _need_group(ctx)
+    services = ctx.services
+    st = state(services)
+    rules = await rules_for(services, group.id)
+    now = ctx.now
+    day = day_of(now, group, rules)
+    out = await st.repo.checkin(
+        group.id,
+        member.id,
+        day=day,
+        at=now,
+        itemize=lambda streak, rank: [(i.kind, i.amount) for i in itemize(streak, rank, rules.checkin)],
+        badge_rules=st.auto_rules,
+    )
+    if not out.created:
+        opens = _next_opening(day, group, rules)
+        wait = opens - now
+        hours, rest = divmod(max(int(wait.total_seconds()), 0), 3600)
+        await ctx.reply(
+            ctx.t(
+                "checkin.already",
+                streak=out.streak,
+                opens=opens.astimezone(ctx.zone).strftime("%H:%M"),
+                hours=hours,
+                minutes=rest // 60,
+            )
+        )
+        return
+    assert out.posting is not None and out.rank is not None
+    lines = [ctx.t("checkin.done", rank=out.rank, streak=out.streak)]
+    for kind, amount in out.items:
+        lines.append(ctx.t("checkin.item", label=_kind(ctx, kind), amount=_signed(amount)))
+    total = sum(a for _, a in out.items)
+    lines.append(ctx.t("checkin.total", total=total, balance=out.posting.balance))
+    # Badges and level-ups reached by this check-in belong in the same reply.
+    lines.extend(celebration_lines(ctx.services, ctx.lang, out.posting, rules, st.badges, reply=True))
+    await ctx.reply("\n".join(lines))
+
+
+def _next_opening(day: date, group: Group, rules: GroupRules) -> datetime:
+    """When the check-in day after ``day`` begins, as an aware instant."""
+    nxt = day + timedelta(days=1)
+    base = local_instant(nxt, datetime.min.time(), group.timezone)
+    return base + timedelta(minutes=rules.day_start)
+
+
+@router.command("makeup", aliases=("补签",), usage="checkin.usage.makeup", help="checkin.help.makeup")
+async def makeup(ctx: Context) -> None:
+    """Repair yesterday's missed check-in for points."""
+    if ctx.args:
+        raise UsageError()
+    group, member = _need_group(ctx)
+    st = state(ctx.services)
+    rules = await rules_for(ctx.services, group.id)
+    today = day_of(ctx.now, group, rules)
+    out = await st.repo.makeup(
+        group.id,
+        member.id,
+        today=today,
+        at=ctx.now,
+        cost=rules.makeup_cost,
+        monthly_limit=rules.makeup_per_month,
+    )
+    if out.status == "nothing_to_repair":
+        await ctx.reply(ctx.t("checkin.makeup.nothing"))
+    elif out.status == "limit":
+        await ctx.reply(ctx.t("checkin.makeup.limit", limit=rules.makeup_per_month))
+    elif out.status == "not_enough":
+        await ctx.reply(
+            ctx.t("checkin.makeup.not_enough", cost=rules.makeup_cost, balance=out.detail["balance"])
+        )
+    else:
+        assert out.posting is not None
+        left = rules.makeup_per_month - int(out.detail["used"])
+        await ctx.reply(
+            ctx.t(
+                "checkin.makeup.done",
+                day=out.detail["day"].strftime("%m-%d"),
+                streak=out.detail["streak"],
+                cost=rules.makeup_cost,
+                balance=out.posting.balance,
+                left=left,
+            )
+        )
+
+
+async def calendar_cmd(ctx: Context) -> None:
+    """This month's check-ins as a grid (and a PNG where the platform takes images)."""
+    group, member = _need_group(ctx)
+    st = state(ctx.services)
+    rules = await rules_for(ctx.services, group.id)
+    today = day_of(ctx.now, group, rules)
+    first, last = month_bounds(today)
+    days = await st.repo.checkin_days(group.id, member.id, first, last)
+    weekdays = ctx.t("checkin.calendar.weekdays").split(",")
+    grid = text_grid(today.year, today.month, days, today, weekdays)
+    head = ctx.t("checkin.calendar.title", month=today.strftime("%Y-%m"), count=len(days))
+    legend = ctx.t("checkin.calendar.legend")
+    image: str | None = None
+    if ctx.adapter.supports(Capability.IMAGES):
+        folder = Path(tempfile.gettempdir()) / "qunyou-calendars"
+        target = folder / f"cal-{group.id}-{member.id}-{today:%Y%m}-{len(days)}.png"
+        # Latin weekday initials: the default matplotlib font has no CJK glyphs.
+        png = await asyncio.to_thread(
+            render_png, target, today.year, today.month, days, today, today.strftime("%Y-%m"), "MTWTFSS"
+        )
+        image = str(png)
+    await ctx.reply(OutgoingMessage(parts=(Text(f"{head}\n{grid}\n{legend}"),), image=image))
+
+
+# --- points -----------------------------------------------------------------------------------
+
+
+@router.command("points", aliases=("积分",), usage="checkin.usage.points", help="checkin.help.points")
+async def points(ctx: Context) -> None:
+    """Balance and recent history; ``give``/``take``/``history`` for moderators."""
+    group, member = _need_group(ctx)
+    sub = ctx.args[0].lower() if ctx.args else ""
+    if sub in ("give", "take", "加", "扣"):
+        await _points_adjust(ctx, group, sub in ("give", "加"))
+        return
+    if sub in ("history", "记录"):
+        if not await _require_moderator(ctx):
+            return
+        target = await resolve_member(ctx, ctx.args[1] if len(ctx.args) > 1 else None)
+        await _show_history(ctx, group, target, 20)
+        return
+    if ctx.args:
+        raise UsageError()
+    await _show_history(ctx, group, member, 5)
+
+
+async def _show_history(ctx: Context, group: Group, member: Member, limit: int) -> None:
+    st = state(ctx.services)
+    balance, earned = await st.repo.balance(group.id, member.id)
+    rows = await st.repo.history(group.id, member.id, limit)
+    lines = [ctx.t("checkin.points.balance", name=_name(member), balance=balance, earned=earned)]
+    if not rows:
+        lines.append(ctx.t("checkin.points.empty"))
+    for r in rows:
+        when = r.at.astimezone(ctx.zone).strftime("%m-%d %H:%M")
+        lines.append(
+            ctx.t(
+                "checkin.points.row",
+                when=when,
+                delta=_signed(r.delta),
+                kind=_kind(ctx, r.kind),
+                reason=f" ({r.reason})" if r.reason else "",
+            )
+        )
+    await ctx.reply("\n".join(lines))
+
+
+async def _points_adjust(ctx: Context, group: Group, give: bool) -> None:
+    if not await _require_moderator(ctx):
+        return
+    if len(ctx.args) < 3:
+        raise UsageError()
+    member_token, amount_token = _member_then_amount(ctx.args[1], ctx.args[2])
+    target = await resolve_member(ctx, member_token)
+    amount = parse_amount(amount_token)
+    if target.is_bot:
+        raise BadArgument("checkin.points.bot")
+    reason = " ".join(ctx.args[3:])[:200] or None
+    st = state(ctx.services)
+    rules = await rules_for(ctx.services, group.id)
+    try:
+        posting = await st.repo.post(
+            group.id,
+            target.id,
+            [Entry(amount if give else -amount, "admin", True)],
+            at=ctx.now,
+            day=day_of(ctx.now, group, rules),
+            reason=reason,
+            actor_id=ctx.member.id if ctx.member else None,
+            badge_rules=st.auto_rules,
+        )
+    except InsufficientPoints as exc:
+        await ctx.reply(ctx.t("checkin.points.take_too_much", name=_name(target), balance=exc.balance))
+        return
+    who = user_ref(ctx.services, target, group)
+    key = "checkin.points.given" if give else "checkin.points.taken"
+    await ctx.reply(ctx.parts(key, user=who, amount=amount, balance=posting.balance))
+    await _celebrate(ctx, group, target, posting, rules)
+
+
+@router.command("give", aliases=("转账",), usage="checkin.usage.give", help="checkin.help.give")
+async def give(ctx: Context) -> None:
+    """Send some of your points to another member."""
+    group, member = _need_group(ctx)
+    if len(ctx.args) < 2 and not (len(ctx.args) == 1 and ctx.reply_target is not None):
+        raise UsageError()
+    if len(ctx.args) >= 2:
+        member_token, amount_token = _member_then_amount(ctx.args[0], ctx.args[1])
+        target = await resolve_member(ctx, member_token)
+        amount = parse_amount(amount_token)
+    else:
+        target = await resolve_member(ctx, None)
+        amount = parse_amount(ctx.args[0])
+    if target.id == member.id:
+        raise BadArgument("checkin.give.self")
+    if target.is_bot:
+        raise BadArgument("checkin.give.bot")
+    st = state(ctx.services)
+    rules = await rules_for(ctx.services, group.id)
+    out = await st.repo.transfer(
+        group.id,
+        member.id,
+        target.id,
+        amount,
+        at=ctx.now,
+        day=day_of(ctx.now, group, rules),
+        daily_cap=rules.transfer_cap,
+    )
+    if out.status == "not_enough":
+        await ctx.reply(ctx.t("checkin.give.not_enough", balance=out.detail["balance"], amount=amount))
+    elif out.status == "over_cap":
+        left = max(rules.transfer_cap - int(out.detail["sent"]), 0)
+        await ctx.reply(ctx.t("checkin.give.over_cap", cap=rules.transfer_cap, left=left))
+    else:
+        assert out.posting is not None
+        who = user_ref(ctx.services, target, group)
+        await ctx.reply(ctx.parts("checkin.give.done", user=who, amount=amount, balance=out.posting.balance))
+
+
+# --- leaderboards and profile -------------------------------------------------------------------
+
+_PERIODS = {
+    "week": "week",
+    "周": "week",
+    "本周": "week",
+    "month": "month",
+    "月": "month",
+    "本月": "month",
+    "all": "all",
+    "总": "all",
+    "全部": "all",
+}
+
+
+def period_start(period: str, today: date) -> date | None:
+    """The first local day of ``week`` (Monday), ``month``, or None for ``all``."""
+    if period == "week":
+        return today - timedelta(days=today.weekday())
+    if period == "month":
+        return today.replace(day=1)
+    return None
+
+
+@router.command("rank", aliases=("排行榜",), usage="checkin.usage.rank", help="checkin.help.rank")
+async def rank(ctx: Context) -> None:
+    """Top ten by points earned in the week, month or all time."""
+    group, member = _need_group(ctx)
+    if len(ctx.args) > 1:
+        raise UsageError()
+    period = _PERIODS.get(ctx.args[0].lower()) if ctx.args else "week"
+    if period is None:
+        raise UsageError()
+    st = state(ctx.services)
+    rules = await rules_for(ctx.services, group.id)
+    since = period_start(period, day_of(ctx.now, group, rules))
+    board = await st.repo.leaderboard(group.id, since, 10)
+    lines = [ctx.t("checkin.rank.title", period=ctx.t(f"checkin.rank.period.{period}"))]
+    if not board:
+        lines.append(ctx.t("checkin.rank.empty"))
+    medals = ("🥇", "🥈", "🥉")
+    for i, (member_id, earned) in enumerate(board, start=1):
+        row = await ctx.services.members.get(member_id)
+        name = _name(row) if row else "?"
+        lines.append(
+            ctx.t("checkin.rank.row", pos=medals[i - 1] if i <= 3 else f"{i}.", name=name, points=earned)
+        )
+    mine = await st.repo.rank_of(group.id, member.id, since)
+    if mine is None:
+        lines.append(ctx.t("checkin.rank.you_none"))
+    else:
+        lines.append(ctx.t("checkin.rank.you", pos=mine[0], points=mine[1]))
+    await ctx.reply("\n".join(lines))
+
+
+@router.command("me", aliases=("我的",), usage="checkin.usage.me", help="checkin.help.me")
+async def me(ctx: Context) -> None:
+    """Level, tier, balance, streak, badges and this month's rank."""
+    group, member = _need_group(ctx)
+    st = state(ctx.services)
+    rules = await rules_for(ctx.services, group.id)
+    today = day_of(ctx.now, group, rules)
+    balance, earned = await st.repo.balance(group.id, member.id)
+    prog = progress(earned, rules.level_factor)
+    status = await st.repo.checkin_status(group.id, member.id, today)
+    owned = await st.repo.badges_of(group.id, member.id)
+    month_rank = await st.repo.rank_of(group.id, member.id, period_start("month", today))
+    badges = " ".join(b.emoji for b in st.badges if b.key in owned) or ctx.t("checkin.me.no_badges")
+    lines = [
+        ctx.t("checkin.me.title", name=_name(member)),
+        ctx.t(
+            "checkin.me.level",
+            level=prog.level,
+            tier=tier_for(prog.level, rules.tiers).name(ctx.lang),
+            earned=earned,
+            next=prog.next_at,
+            percent=prog.percent,
+        ),
+        ctx.t("checkin.me.balance", balance=balance),
+        ctx.t("checkin.me.streak", streak=status.streak, total=status.total),
+        ctx.t("checkin.me.badges", badges=badges),
+        ctx.t("checkin.me.rank", rank=month_rank[0]) if month_rank else ctx.t("checkin.me.rank_none"),
+    ]
+    credit = await _credit_line(ctx, group, member)
+    if credit:
+        lines.append(credit)
+    await ctx.reply("\n".join(lines))
+
+
+async def _credit_line(ctx: Context, group: Group, member: Member) -> str | None:
+    """The moderation credit score, when that feature is installed (it owns the number)."""
+    if not any(f.name == "moderation" for f in ctx.services.features):
+        return None
+    # Imported here: check-ins work without moderation, and only read its public helpers.
+    from handlers.moderation.service import credit_level, current_credit
+
+    score = await current_credit(ctx.services, group, member)
+    level = ctx.t(f"moderation.credit_level.{credit_level(score)}")
+    return ctx.t("checkin.me.credit", score=score, level=level)
+
+
+# --- badges -----------------------------------------------------------------------------------
+
+
+@router.command("badges", aliases=("徽章",), usage="checkin.usage.badges", help="checkin.help.badges")
+async def badges_cmd(ctx: Context) -> None:
+    """Earned badges, and locked ones with progress."""
+    if ctx.args:
+        raise UsageError()
+    group, member = _need_group(ctx)
+    st = state(ctx.services)
+    rules = await rules_for(ctx.services, group.id)
+    owned = await st.repo.badges_of(group.id, member.id)
+    counters = await st.repo.counters(group.id, member.id, day_of(ctx.now, group, rules))
+    lines = [ctx.t("checkin.badges.title", count=len(owned), total=len(st.badges))]
+    for b in st.badges:
+        if b.key in owned:
+            when = owned[b.key].astimezone(ctx.zone).strftime("%Y-%m-%d")
+            lines.append(ctx.t("checkin.badges.earned", badge=b.label(ctx.lang), date=when))
+        elif b.rule.manual:
+            lines.append(ctx.t("checkin.badges.manual", badge=b.label(ctx.lang)))
+        else:
+            assert b.rule.counter is not None
+            have = min(counters.get(b.rule.counter, 0), b.rule.threshold)
+            lines.append(
+                ctx.t(
+                    "checkin.badges.locked",
+                    badge=b.label(ctx.lang),
+                    counter=ctx.t(f"checkin.counter.{b.rule.counter}"),
+                    have=have,
+                    need=b.rule.threshold,
+                )
+            )
+    # Badges granted by hand and since removed from config still show, by key.
+    for key in owned:
+        if st.badge(key) is None:
+            lines.append(ctx.t("checkin.badges.earned", badge=key, date=owned[key].strftime("%Y-%m-%d")))
+    await ctx.reply("\n".join(lines))
+
+
+@router.command(
+    "badge",
+    min_role=Role.MODERATOR,
+    usage="checkin.usage.badge",
+    help="checkin.help.badge",
+)
+async def badge_cmd(ctx: Context) -> None:
+    """``grant @user KEY`` or ``revoke @user KEY``."""
+    group, _ = _need_group(ctx)
+    if len(ctx.args) < 3 or ctx.args[0].lower() not in ("grant", "revoke", "授予", "收回"):
+        raise UsageError()
+    grant = ctx.args[0].lower() in ("grant", "授予")
+    target = await resolve_member(ctx, ctx.args[1])
+    st = state(ctx.services)
+    badge = find_badge(st.badges, " ".join(ctx.args[2:]))  # English names have spaces
+    if badge is None:
+        raise BadArgument("checkin.badge.unknown", keys=", ".join(b.key for b in st.badges))
+    who = user_ref(ctx.services, target, group)
+    if grant:
+        done = await st.repo.grant_badge(
+            group.id, target.id, badge.key, at=ctx.now, actor_id=ctx.member.id if ctx.member else None
+        )
+        key = "checkin.badge.granted" if done else "checkin.badge.already"
+    else:
+        done = await st.repo.revoke_badge(group.id, target.id, badge.key)
+        key = "checkin.badge.revoked" if done else "checkin.badge.not_held"
+    await ctx.reply(ctx.parts(key, user=who, badge=badge.label(ctx.lang)))
+
+
+# --- shop -------------------------------------------------------------------------------------
+
+
+@router.command("shop", aliases=("商城",), usage="checkin.usage.shop", help="checkin.help.shop")
+async def shop(ctx: Context) -> None:
+    """List items; ``add NAME COST STOCK [LIMIT]`` and ``del ITEM`` for moderators."""
+    group, _ = _need_group(ctx)
+    st = state(ctx.services)
+    sub = ctx.args[0].lower() if ctx.args else ""
+    if sub in ("add", "上架"):
+        if not await _require_moderator(ctx):
+            return
+        if len(ctx.args) not in (4, 5):
+            raise UsageError()
+        name = ctx.args[1].strip()
+        if not name or len(name) > 64 or name.isdigit():
+            raise BadArgument("checkin.shop.bad_name")
+        cost = parse_amount(ctx.args[2])
+        stock = _parse_count(ctx.args[3])
+        limit = _parse_count(ctx.args[4]) if len(ctx.args) == 5 else None
+        if limit == 0:
+            raise BadArgument("checkin.bad_count", max=MAX_AMOUNT)
+        if any(i.name.casefold() == name.casefold() for i in await st.repo.items(group.id)):
+            raise BadArgument("checkin.shop.duplicate", name=name)
+        item = await st.repo.add_item(group.id, name, cost, stock, limit, at=ctx.now)
+        await ctx.reply(ctx.t("checkin.shop.added", id=item.id, name=item.name, cost=cost, stock=stock))
+        return
+    if sub in ("del", "delete", "remove", "下架"):
+        if not await _require_moderator(ctx):
+            return
+        if len(ctx.args) != 2:
+            raise UsageError()
+        item = await _find_item(ctx, group, ctx.args[1])
+        await st.repo.remove_item(group.id, item.id)
+        await ctx.reply(ctx.t("checkin.shop.removed", name=item.name))
+        return
+    if ctx.args:
+        raise UsageError()
+    items = await st.repo.items(group.id)
+    if not items:
+        await ctx.reply(ctx.t("checkin.shop.empty"))
+        return
+    lines = [ctx.t("checkin.shop.title")]
+    for i in items:
+        limit_text = ctx.t("checkin.shop.limit", limit=i.per_member_limit) if i.per_member_limit else ""
+        stock_text = (
+            ctx.t("checkin.shop.stock", stock=i.stock) if i.stock > 0 else ctx.t("checkin.shop.sold_out_tag")
+        )
+        lines.append(
+            ctx.t("checkin.shop.row", id=i.id, name=i.name, cost=i.cost, stock=stock_text, limit=limit_text)
+        )
+    lines.append(ctx.t("checkin.shop.hint"))
+    await ctx.reply("\n".join(lines))
+
+
+def _parse_count(token: str) -> int:
+    folded = unicodedata.normalize("NFKC", token.strip())
+    if not folded.isdigit() or int(folded) > MAX_AMOUNT:
+        raise BadArgument("checkin.bad_count", max=MAX_AMOUNT)
+    return int(folded)
+
+
+async def _find_item(ctx: Context, group: Group, token: str) -> ShopItem:
+    st = state(ctx.services)
+    items = await st.repo.items(group.id)
+    folded = unicodedata.normalize("NFKC", token.strip()).lstrip("#")
+    if folded.isdigit():
+        for i in items:
+            if i.id == int(folded):
+                return i
+    wanted = token.strip().casefold()
+    exact = [i for i in items if i.name.casefold() == wanted]
+    if exact:
+        return exact[0]
+    partial = [i for i in items if wanted and wanted in i.name.casefold()]
+    if len(partial) == 1:
+        return partial[0]
+    if len(partial) > 1:
+        raise BadArgument("checkin.shop.ambiguous", name=token[:24], count=len(partial))
+    raise BadArgument("checkin.shop.unknown", name=token[:24])
+
+
+@router.command("redeem", aliases=("兑换",), usage="checkin.usage.redeem", help="checkin.help.redeem")
+async def redeem(ctx: Context) -> None:
+    """Buy an item: points, stock and the redemption change in one transaction."""
+    group, member = _need_group(ctx)
+    if not ctx.arg_text.strip():
+        raise UsageError()
+    item = await _find_item(ctx, group, ctx.arg_text)
+    st = state(ctx.services)
+    rules = await rules_for(ctx.services, group.id)
+    out = await st.repo.redeem(group.id, member.id, item.id, at=ctx.now, day=day_of(ctx.now, group, rules))
+    if out.status == "unknown":
+        raise BadArgument("checkin.shop.unknown", name=item.name)
+    if out.status == "sold_out":
+        await ctx.reply(ctx.t("checkin.redeem.sold_out", name=item.name))
+        return
+    if out.status == "over_limit":
+        await ctx.reply(ctx.t("checkin.redeem.over_limit", name=item.name, limit=out.detail["limit"]))
+        return
+    if out.status == "not_enough":
+        await ctx.reply(
+            ctx.t("checkin.redeem.not_enough", name=item.name, cost=item.cost, balance=out.detail["balance"])
+        )
+        return
+    assert out.posting is not None
+    rid = out.detail["redemption"]
+    await ctx.reply(
+        ctx.t("checkin.redeem.done", name=item.name, cost=item.cost, balance=out.posting.balance, id=rid)
+    )
+    alerts = ctx.services.alerts
+    if alerts is not None:
+        lang = group.language
+        parts = ctx.services.i18n.parts(
+            lang, "checkin.redeem.alert", user=user_ref(ctx.services, member, group), name=item.name, id=rid
+        )
+        await alerts.notify(group, OutgoingMessage(parts=parts))
+
+
+@router.command(
+    "redemptions",
+    min_role=Role.MODERATOR,
+    usage="checkin.usage.redemptions",
+    help="checkin.help.redemptions",
+)
+async def redemptions(ctx: Context) -> None:
+    """``[open]`` lists redemptions; ``done ID`` marks one fulfilled."""
+    group, _ = _need_group(ctx)
+    st = state(ctx.services)
+    sub = ctx.args[0].lower() if ctx.args else ""
+    if sub in ("done", "完成"):
+        if len(ctx.args) != 2:
+            raise UsageError()
+        token = unicodedata.normalize("NFKC", ctx.args[1]).lstrip("#")
+        if not token.isdigit():
+            raise BadArgument("checkin.redemptions.unknown", id=ctx.args[1][:24])
+        done = await st.repo.complete_redemption(
+            group.id, int(token), at=ctx.now, by=ctx.member.id if ctx.member else None
+        )
+        if done is None:
+            raise BadArgument("checkin.redemptions.unknown", id=token[:24])
+        await ctx.reply(ctx.t("checkin.redemptions.done", id=done.id, name=done.item_name))
+        return
+    if (ctx.args and sub not in ("open", "未完成")) or len(ctx.args) > 1:
+        raise UsageError()
+    rows = await st.repo.redemptions(group.id, open_only=bool(ctx.args))
+    if not rows:
+        await ctx.reply(ctx.t("checkin.redemptions.empty"))
+        return
+    lines = [ctx.t("checkin.redemptions.title")]
+    for r in rows:
+        who = await ctx.services.members.get(r.member_id) if r.member_id else None
+        lines.append(
+            ctx.t(
+                "checkin.redemptions.row",
+                id=r.id,
+                name=r.item_name,
+                member=_name(who) if who else "?",
+                when=r.at.astimezone(ctx.zone).strftime("%m-%d %H:%M"),
+                status=ctx.t(f"checkin.redemptions.status.{r.status}"),
+            )
+        )
+    await ctx.reply("\n".join(lines))
