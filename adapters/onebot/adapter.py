@@ -45,7 +45,7 @@ from bot.adapter import Adapter, Capability, EventSink
 from bot.clock import Clock, SystemClock
 from bot.errors import TransportError
 from bot.events import ChatRef, MessageEvent, SentMessage, UserRef
-from bot.messages import Bold, Link, Mention, OutgoingMessage, Text, split_text
+from bot.messages import Bold, Link, Mention, OutgoingMessage, Text
 from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
 
@@ -602,7 +602,11 @@ def _bearer(headers: Headers) -> str | None:
 
 
 def _chunk(pieces: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
-    """Group segments into messages of at most ``limit`` characters of text each."""
+    """Group segments into messages of at most ``limit`` characters of text each.
+
+    A text is cut at the last line break that fits (the break itself is dropped), and only cut
+    mid-line when a single line is longer than a whole message.
+    """
     chunks: list[list[dict[str, Any]]] = [[]]
     size = 0
     for piece in pieces:
@@ -610,17 +614,24 @@ def _chunk(pieces: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]
             chunks[-1].append(piece)
             continue
         text = piece["data"]["text"]
-        if size + len(text) <= limit:
-            chunks[-1].append(piece)
-            size += len(text)
-            continue
-        room = limit - size
-        head, tail = (text[:room], text[room:]) if room > 0 else ("", text)
-        if head:
+        while text:
+            room = limit - size
+            if len(text) <= room:
+                chunks[-1].append(cq.segment("text", text=text))
+                size += len(text)
+                break
+            cut = text.rfind("\n", 0, room + 1)
+            if cut > 0:
+                head, text = text[:cut], text[cut + 1 :]
+            elif size > 0:
+                chunks.append([])  # no break fits after what is already here: start afresh
+                size = 0
+                continue
+            else:
+                head, text = text[:room], text[room:]
             chunks[-1].append(cq.segment("text", text=head))
-        for part in split_text(tail, limit):
-            chunks.append([cq.segment("text", text=part)])
-        size = len(chunks[-1][0]["data"]["text"])
+            chunks.append([])
+            size = 0
     return [c for c in chunks if c] or [[cq.segment("text", text="")]]
 
 

@@ -323,8 +323,7 @@ async def test_what_the_final_flush_announces_still_reaches_the_group(tmp_path: 
                 break
             await asyncio.sleep(0.01)
         await app.stop()  # the bridge stays up, as when the bot restarts
-        (call,) = bridge.calls("send_group_msg")
-        assert text_of(call) == "🎉 新徽章"
+        assert "🎉 新徽章" in [text_of(c) for c in bridge.calls("send_group_msg")]
         assert app.services is None
     finally:
         await bridge.drop()

@@ -308,3 +308,15 @@ def test_listening_beyond_loopback_needs_a_token() -> None:
     assert build("qq", {"type": "onebot", "listen": "127.0.0.1:6700"}, {}).name == "qq"
     open_but_locked = {"type": "onebot", "listen": "0.0.0.0:6700", "access_token_env": "T"}
     assert build("qq", open_but_locked, {"T": "x"}).name == "qq"
+
+
+def test_chunks_cut_at_line_breaks() -> None:
+    from adapters.onebot.adapter import _chunk
+
+    lines = [f"• /command{i} — something to do" for i in range(200)]
+    chunks = _chunk([{"type": "text", "data": {"text": "\n".join(lines)}}], 1000)
+    texts = ["".join(s["data"]["text"] for s in chunk) for chunk in chunks]
+    assert len(texts) > 1
+    assert all(len(t) <= 1000 for t in texts)
+    # Every message holds whole lines, and together they hold every line once, in order.
+    assert [line for t in texts for line in t.split("\n")] == lines

@@ -10,6 +10,7 @@ what OneBot cannot do the console's way:
 - an edit arrives as a new message, or not at all (OneBot cannot edit; a feature may instead
   say what changed in a message of its own);
 - the console's ``moderator`` platform role is a QQ group ``admin``;
+- a text longer than one QQ message arrives as several, split at line breaks;
 - console-protocol errors (lines that are not valid script) have no bridge equivalent.
 """
 
@@ -89,6 +90,7 @@ class Player:
         #: The console's bot message ids (b1, b2…) and the ids the bridge gave the same messages.
         self.ids: dict[str, str] = {}
         self.position = 0
+        self.partial: dict[str, Any] | None = None
         self.mismatches: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
 
     # -- the bot and the bridge --
@@ -273,6 +275,20 @@ class Player:
 
     def _align(self, got: dict[str, Any]) -> None:
         """Match one action against the next expected one, learning message ids as we go."""
+        if self.partial is not None:
+            # The rest of a text too long for one QQ message, split at a line break.
+            got = {**self.partial, "text": self.partial["text"] + "\n" + got["text"]}
+            self.partial = None
+        if self.position < len(self.expected):
+            want = self.expected[self.position]
+            if (
+                want["action"] == got["action"] == "send"
+                and want["where"] == got["where"]
+                and len(got["text"]) < len(want["text"])
+                and want["text"].startswith(got["text"] + "\n")
+            ):
+                self.partial = got
+                return
         # An edit may have no OneBot counterpart: a feature may say it anew or leave it out.
         while (
             self.position < len(self.expected)
