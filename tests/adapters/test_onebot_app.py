@@ -371,3 +371,17 @@ async def test_joining_an_activity_by_plain_word_without_buttons(tmp_path: Path)
         # "{user} 报名了 #1 桌游夜，到时见！" with {user} as a real @, not text.
         assert text_of(joined) == zh("events.joined", user="", id=1, title="桌游夜")
         assert {"type": "at", "data": {"qq": "20021"}} in joined["params"]["message"]
+
+
+async def test_checkin_by_plain_word_and_a_second_try_the_same_day(tmp_path: Path) -> None:
+    async with running(tmp_path) as (app, _, bridge):
+        await bridge.push(bridge.group_message("签到", message_id=1201, user="20031"))
+        (first,) = await bridge.wait_action("send_group_msg")
+        assert first["params"]["message"][0] == {"type": "reply", "data": {"id": "1201"}}
+        assert text_of(first).startswith(zh("checkin.done", rank=1, streak=1))
+        assert app.dispatcher is not None
+        await app.dispatcher.drain()
+        await bridge.push(bridge.group_message("[CQ:at,qq=10000] 打卡", message_id=1202, user="20031"))
+        calls = await bridge.wait_action("send_group_msg", 2)
+        already = zh("checkin.already", streak=1, opens="", hours=0, minutes=0).split("\n")[0]
+        assert text_of(calls[-1]).split("\n")[0] == already
