@@ -46,6 +46,7 @@ ADAPTER_TYPES: dict[str, str] = {
     "console": "adapters.console",
     "discord": "adapters.discord",
     "onebot": "adapters.onebot",
+    "telegram": "adapters.telegram",
     "wecom_robot": "adapters.wecom",
 }
 

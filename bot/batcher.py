@@ -46,7 +46,9 @@ class Batcher:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            await self.flush()
+            # Shielded: callbacks take their data out of memory before writing it, so a flush
+            # cancelled half-way by ``stop`` would lose it (seen as a dedupe mark lost on restart).
+            await asyncio.shield(self.flush())
 
     async def stop(self) -> None:
         """Stop the task and flush what is left."""

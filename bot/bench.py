@@ -23,9 +23,11 @@ from typing import Any
 SECTIONS: dict[str, str] = {
     "core": "bot.bench:run_core",
     "checkin": "handlers.checkin.bench:run",
+    "discord": "adapters.discord.bench:run",
     "moderation": "handlers.moderation.bench:run",
     "stats": "handlers.stats.bench:run",
     "schedule": "handlers.schedule.bench:run",
+    "telegram": "adapters.telegram.bench:run",
 }
 
 

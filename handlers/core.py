@@ -175,7 +175,8 @@ async def status(ctx: Context) -> None:
     for adapter in services.adapters.values():
         lines.append(ctx.t("core.status.adapter", adapter=adapter.status_line()))
         for warning in adapter.warnings():
-            lines.append("  ⚠ " + warning)
+            # Adapters may give an i18n key (translated here, in the reader's language) or text.
+            lines.append("  ⚠ " + (ctx.t(warning) if services.i18n.has(warning) else warning))
     lines.append(ctx.t("core.status.database", backend=services.db.backend))
     lines.append(
         ctx.t("core.status.jobs", count=await services.jobs.count(), pending=services.scheduler.pending())

@@ -167,8 +167,9 @@ class _Tree(app_commands.CommandTree[Any]):
         super().__init__(client)
         self._qy = adapter
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError,
-                       /) -> None:
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /
+    ) -> None:
         await self._qy._on_tree_error(interaction, error)
 
 
@@ -322,8 +323,14 @@ class DiscordAdapter(Adapter):
             self._warn("discord.intent_refused", level=logging.ERROR)
         except Exception as exc:  # the gateway task must report, never die silently
             log.exception("Discord adapter %s: gateway stopped", self.name)
-            self._warnings.append(self.t(self.default_language, "discord.gateway_down", name=self.name,
-                                         reason=str(exc) or type(exc).__name__))
+            self._warnings.append(
+                self.t(
+                    self.default_language,
+                    "discord.gateway_down",
+                    name=self.name,
+                    reason=str(exc) or type(exc).__name__,
+                )
+            )
 
     def _warn(self, key: str, *, level: int = logging.WARNING) -> None:
         text = self.t(self.default_language, key, name=self.name)
@@ -348,8 +355,13 @@ class DiscordAdapter(Adapter):
         """Servers and latency, for ``/status``."""
         latency = self.client.latency
         ms = "-" if latency != latency or latency == float("inf") else str(round(latency * 1000))
-        return self.t(self.default_language, "discord.status", name=self.name,
-                      guilds=len(self.client.guilds), latency=ms)
+        return self.t(
+            self.default_language,
+            "discord.status",
+            name=self.name,
+            guilds=len(self.client.guilds),
+            latency=ms,
+        )
 
     # ---------------------------------------------------------------- mapping
 
@@ -368,8 +380,9 @@ class DiscordAdapter(Adapter):
             return ChatRef(PLATFORM, self.name, str(user_id), str(channel_id), kind="private")
         return ChatRef(PLATFORM, self.name, str(guild.id), str(channel_id), kind="group", title=guild.name)
 
-    def _mention_refs(self, guild: discord.Guild | None, text: str,
-                      known: list[discord.abc.User] | None = None) -> tuple[UserRef, ...]:
+    def _mention_refs(
+        self, guild: discord.Guild | None, text: str, known: list[discord.abc.User] | None = None
+    ) -> tuple[UserRef, ...]:
         by_id = {u.id: u for u in known or []}
         refs: list[UserRef] = []
         for user_id in _MENTION.findall(text):
@@ -379,8 +392,7 @@ class DiscordAdapter(Adapter):
                 user = guild.get_member(uid)
             if user is None:
                 user = self.client.get_user(uid)
-            refs.append(self._user_ref(user) if user is not None
-                        else UserRef(PLATFORM, user_id, user_id))
+            refs.append(self._user_ref(user) if user is not None else UserRef(PLATFORM, user_id, user_id))
         return tuple(refs)
 
     def _normalize(self, text: str, mentions: tuple[UserRef, ...]) -> tuple[str, tuple[Segment, ...]]:
@@ -407,8 +419,11 @@ class DiscordAdapter(Adapter):
         chat = self._chat_ref(message.guild, message.channel.id, message.author.id)
         mentions = self._mention_refs(message.guild, message.content, list(message.mentions))
         text, segments = self._normalize(self._command_text(message.content), mentions)
-        extra: list[Segment] = [Segment("image", data=a.url) for a in message.attachments
-                                if (a.content_type or "").startswith("image/")]
+        extra: list[Segment] = [
+            Segment("image", data=a.url)
+            for a in message.attachments
+            if (a.content_type or "").startswith("image/")
+        ]
         reply_to: str | None = None
         reply_user: UserRef | None = None
         ref = message.reference
@@ -430,9 +445,8 @@ class DiscordAdapter(Adapter):
             reply_to=reply_to,
             reply_to_user=reply_user,
             mentions=mentions,
-            mentions_bot=me is not None and (
-                me in message.mentions or (reply_user is not None and reply_user.user_id == str(me.id))
-            ),
+            mentions_bot=me is not None
+            and (me in message.mentions or (reply_user is not None and reply_user.user_id == str(me.id))),
             edited=edited,
         )
 
@@ -461,7 +475,7 @@ class DiscordAdapter(Adapter):
         a prefix of its own (``?checkin``) without changing them for every platform.
         """
         prefix = self.config.command_prefix
-        rest = text[len(prefix):]
+        rest = text[len(prefix) :]
         # "/" and "!" are the core's own defaults: leave those messages exactly as typed.
         if prefix not in ("/", "!") and text.startswith(prefix) and rest[:1].isalnum():
             return "/" + rest
@@ -492,8 +506,14 @@ class DiscordAdapter(Adapter):
         guild = member.guild
         chat = self._chat_ref(guild, self._landing_channel(guild), member.id)
         joined = member.joined_at.isoformat() if member.joined_at else self.clock.now().isoformat()
-        self._submit(MemberJoined(event_id=f"dc:j:{guild.id}:{member.id}:{joined}", at=self.clock.now(),
-                                  chat=chat, member=self._user_ref(member)))
+        self._submit(
+            MemberJoined(
+                event_id=f"dc:j:{guild.id}:{member.id}:{joined}",
+                at=self.clock.now(),
+                chat=chat,
+                member=self._user_ref(member),
+            )
+        )
 
     async def _on_leave(self, payload: discord.RawMemberRemoveEvent) -> None:
         guild = self.client.get_guild(payload.guild_id)
@@ -501,8 +521,14 @@ class DiscordAdapter(Adapter):
             return
         chat = self._chat_ref(guild, self._landing_channel(guild), payload.user.id)
         now = self.clock.now()
-        self._submit(MemberLeft(event_id=f"dc:l:{guild.id}:{payload.user.id}:{now.isoformat()}", at=now,
-                                chat=chat, member=self._user_ref(payload.user)))
+        self._submit(
+            MemberLeft(
+                event_id=f"dc:l:{guild.id}:{payload.user.id}:{now.isoformat()}",
+                at=now,
+                chat=chat,
+                member=self._user_ref(payload.user),
+            )
+        )
 
     def _interaction_chat(self, interaction: discord.Interaction[Any]) -> ChatRef:
         channel_id = interaction.channel_id or (interaction.guild_id or interaction.user.id)
@@ -516,7 +542,7 @@ class DiscordAdapter(Adapter):
         if custom_id.startswith(DIGEST_PREFIX):
             button_data = self._long_ids.get(custom_id)
         elif custom_id.startswith(BUTTON_PREFIX):
-            button_data = custom_id[len(BUTTON_PREFIX):]
+            button_data = custom_id[len(BUTTON_PREFIX) :]
         else:
             return
         # Always acknowledge within Discord's 3 seconds, or the member sees "interaction failed".
@@ -525,14 +551,16 @@ class DiscordAdapter(Adapter):
         if button_data is None or interaction.message is None:
             log.info("Discord adapter %s: press on a button from an earlier run (%s)", self.name, custom_id)
             return
-        self._submit(ButtonPressed(
-            event_id=f"dc:i:{interaction.id}",
-            at=self.clock.now(),
-            chat=self._interaction_chat(interaction),
-            user=self._user_ref(interaction.user),
-            message_id=str(interaction.message.id),
-            data=button_data,
-        ))
+        self._submit(
+            ButtonPressed(
+                event_id=f"dc:i:{interaction.id}",
+                at=self.clock.now(),
+                chat=self._interaction_chat(interaction),
+                user=self._user_ref(interaction.user),
+                message_id=str(interaction.message.id),
+                data=button_data,
+            )
+        )
 
     # ---------------------------------------------------------------- slash commands
 
@@ -540,8 +568,11 @@ class DiscordAdapter(Adapter):
         adapter = self
 
         @app_commands.rename(args=app_commands.locale_str("args", key="discord.args_name"))
-        @app_commands.describe(args=app_commands.locale_str(
-            "what you would type after the command", key="discord.args_description"))
+        @app_commands.describe(
+            args=app_commands.locale_str(
+                "what you would type after the command", key="discord.args_description"
+            )
+        )
         async def callback(interaction: discord.Interaction, args: str | None = None) -> None:
             await adapter._on_slash(interaction, name, args or "")
 
@@ -563,8 +594,15 @@ class DiscordAdapter(Adapter):
             callback=callback,
         )
 
-    async def _on_slash(self, interaction: discord.Interaction[Any], name: str, args: str, *,
-                        target: discord.Message | None = None, private: bool = False) -> None:
+    async def _on_slash(
+        self,
+        interaction: discord.Interaction[Any],
+        name: str,
+        args: str,
+        *,
+        target: discord.Message | None = None,
+        private: bool = False,
+    ) -> None:
         """Run a slash command as if the member had typed ``/name args``; answer as followups.
 
         ``target`` is the message a context-menu command was used on: the command then reads as a
@@ -608,8 +646,9 @@ class DiscordAdapter(Adapter):
                 with contextlib.suppress(discord.HTTPException):
                     await interaction.delete_original_response()
 
-    async def _on_tree_error(self, interaction: discord.Interaction[Any],
-                             error: app_commands.AppCommandError) -> None:
+    async def _on_tree_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
         """A slash command Discord still shows but this version no longer has (or a failure
         before our callback ran): tell the member, privately and in their language."""
         if isinstance(error, app_commands.CommandNotFound):
@@ -621,7 +660,8 @@ class DiscordAdapter(Adapter):
         lang = language_of(interaction.locale) or self.default_language
         with contextlib.suppress(discord.HTTPException):
             await interaction.response.send_message(
-                self.t(lang, "discord.stale_command", prefix=self.config.command_prefix), ephemeral=True)
+                self.t(lang, "discord.stale_command", prefix=self.config.command_prefix), ephemeral=True
+            )
 
     async def _maybe_sync(self, message: discord.Message) -> bool:
         """Handle the typed moderator command that pushes the slash commands to Discord."""
@@ -694,8 +734,9 @@ class DiscordAdapter(Adapter):
         offender does not ping them, and a reply still notifies the member it answers.
         """
         users = [discord.Object(id=int(u.user_id)) for u in message.notify if u.user_id.isdigit()]
-        return discord.AllowedMentions(everyone=False, roles=False, users=users,
-                                       replied_user=not message.silent)
+        return discord.AllowedMentions(
+            everyone=False, roles=False, users=users, replied_user=not message.silent
+        )
 
     def _custom_id(self, button: Button) -> str:
         custom_id = BUTTON_PREFIX + button.data
@@ -704,8 +745,11 @@ class DiscordAdapter(Adapter):
         # Too long for Discord: a digest stands in. Only this run knows it, so say so.
         digest = DIGEST_PREFIX + hashlib.sha256(button.data.encode()).hexdigest()[:40]
         self._long_ids[digest] = button.data
-        log.warning("button data longer than %d characters will not survive a restart: %r",
-                    MAX_CUSTOM_ID - len(BUTTON_PREFIX), button.data[:40])
+        log.warning(
+            "button data longer than %d characters will not survive a restart: %r",
+            MAX_CUSTOM_ID - len(BUTTON_PREFIX),
+            button.data[:40],
+        )
         return digest
 
     def _view(self, message: OutgoingMessage) -> discord.ui.View | None:
@@ -717,9 +761,14 @@ class DiscordAdapter(Adapter):
             log.warning("Discord adapter %s: only 5 rows of 5 buttons fit; the rest are left out", self.name)
         for row, buttons in enumerate(message.buttons[:5]):
             for button in buttons[:5]:
-                view.add_item(discord.ui.Button(label=button.text[:80] or "·", row=row,
-                                                style=discord.ButtonStyle.secondary,
-                                                custom_id=self._custom_id(button)))
+                view.add_item(
+                    discord.ui.Button(
+                        label=button.text[:80] or "·",
+                        row=row,
+                        style=discord.ButtonStyle.secondary,
+                        custom_id=self._custom_id(button),
+                    )
+                )
         return view
 
     def _file(self, message: OutgoingMessage) -> discord.File | None:
@@ -748,20 +797,30 @@ class DiscordAdapter(Adapter):
             if pending is not None:
                 sent_id = await self._followup(chat, pending, chunk, allowed, view, file, message.silent)
             else:
-                sent_id = await self._channel_send(chat, message, chunk, allowed, view, file,
-                                                   first=index == 0)
+                sent_id = await self._channel_send(
+                    chat, message, chunk, allowed, view, file, first=index == 0
+                )
             last_id = sent_id
         return SentMessage(chat=chat, message_id=str(last_id))
 
-    async def _channel_send(self, chat: ChatRef, message: OutgoingMessage, chunk: str,
-                            allowed: discord.AllowedMentions, view: discord.ui.View | None,
-                            file: discord.File | None, *, first: bool) -> int:
+    async def _channel_send(
+        self,
+        chat: ChatRef,
+        message: OutgoingMessage,
+        chunk: str,
+        allowed: discord.AllowedMentions,
+        view: discord.ui.View | None,
+        file: discord.File | None,
+        *,
+        first: bool,
+    ) -> int:
         channel = self.client.get_partial_messageable(_snowflake(chat.channel_id), guild_id=_guild_id(chat))
         reference = None
         if first and message.reply_to and message.reply_to.isdigit():
             # A reply to a message deleted meanwhile (say, by moderation) still goes out, unthreaded.
-            reference = discord.MessageReference(message_id=int(message.reply_to),
-                                                 channel_id=channel.id, fail_if_not_exists=False)
+            reference = discord.MessageReference(
+                message_id=int(message.reply_to), channel_id=channel.id, fail_if_not_exists=False
+            )
         kwargs: dict[str, Any] = {"allowed_mentions": allowed, "silent": message.silent}
         if reference is not None:
             kwargs["reference"] = reference
@@ -776,9 +835,16 @@ class DiscordAdapter(Adapter):
 
         return await self._call(chat.channel_id, call)
 
-    async def _followup(self, chat: ChatRef, pending: _Pending, chunk: str,
-                        allowed: discord.AllowedMentions, view: discord.ui.View | None,
-                        file: discord.File | None, silent: bool) -> int:
+    async def _followup(
+        self,
+        chat: ChatRef,
+        pending: _Pending,
+        chunk: str,
+        allowed: discord.AllowedMentions,
+        view: discord.ui.View | None,
+        file: discord.File | None,
+        silent: bool,
+    ) -> int:
         kwargs: dict[str, Any] = {"allowed_mentions": allowed, "wait": True, "silent": silent}
         if view is not None:
             kwargs["view"] = view
@@ -808,16 +874,18 @@ class DiscordAdapter(Adapter):
             followup = owner.interaction.followup
 
             async def via_webhook() -> None:
-                await followup.edit_message(mid, content=content, view=view,
-                                            allowed_mentions=self._allowed(message))
+                await followup.edit_message(
+                    mid, content=content, view=view, allowed_mentions=self._allowed(message)
+                )
 
             await self._call(f"{chat.channel_id}:edit", via_webhook)
             return
         partial = self.client.get_partial_messageable(_snowflake(chat.channel_id), guild_id=_guild_id(chat))
 
         async def call() -> None:
-            await partial.get_partial_message(mid).edit(content=content, view=view,
-                                                        allowed_mentions=self._allowed(message))
+            await partial.get_partial_message(mid).edit(
+                content=content, view=view, allowed_mentions=self._allowed(message)
+            )
 
         await self._call(f"{chat.channel_id}:edit", call)
 
@@ -881,8 +949,10 @@ class DiscordAdapter(Adapter):
         """Ban. Discord bans do not expire: a temporary ban is lifted by the core's scheduled unban."""
         guild = await self._guild(chat)
         target = discord.Object(id=_snowflake(user_id))
-        await self._call(_members_key(chat),
-                         lambda: guild.ban(target, reason="Qunyou moderation", delete_message_seconds=0))
+        await self._call(
+            _members_key(chat),
+            lambda: guild.ban(target, reason="Qunyou moderation", delete_message_seconds=0),
+        )
 
     async def unban(self, chat: ChatRef, user_id: str) -> None:
         """Lift a ban."""

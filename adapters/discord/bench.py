@@ -60,8 +60,10 @@ async def _inbound_us(rounds: int) -> float | None:
     try:
         fx.FakeDiscord.add_guild(adapter.client)
         alice = fx.member(fx.ALICE_ID, "alice")
-        payloads = [fx.message(f"今天天气不错 message {i} with some words", author=alice["user"],
-                               author_member=alice) for i in range(rounds)]
+        payloads = [
+            fx.message(f"今天天气不错 message {i} with some words", author=alice["user"], author_member=alice)
+            for i in range(rounds)
+        ]
         start = time.perf_counter()
         for payload in payloads:
             fx.FakeDiscord.feed(adapter.client, "MESSAGE_CREATE", payload)

@@ -139,6 +139,26 @@ def celebration_lines(
     return lines
 
 
+async def grant_level_rewards(
+    services: Services, group: Group, reached: Sequence[tuple[Member, Posting]], rules: GroupRules
+) -> None:
+    """Let the platform apply its level rewards (Discord's configured level roles) for every
+    level-up in ``reached``. Runs whether or not level-ups are announced; a failure is logged,
+    never raised, because the points are already committed."""
+    adapter = services.adapters.get(group.adapter)
+    if adapter is None:
+        return
+    chat = services.directory.chat_for(group)
+    for member, posting in reached:
+        before = level_for(posting.earned_before, rules.level_factor)
+        after = level_for(posting.earned_after, rules.level_factor)
+        if after > before:
+            try:
+                await adapter.level_reached(chat, member.user_id, after)
+            except QunyouError as exc:
+                log.warning("level reward for %s in group %s failed: %s", member.user_id, group.id, exc)
+
+
 async def announce(
     services: Services,
     group: Group,
@@ -166,6 +186,7 @@ async def announce_many(
     A failed send is logged, never raised: the points are already safe in the ledger.
     """
     rules = rules or await rules_for(services, group.id)
+    await grant_level_rewards(services, group, reached, rules)
     lang = group.language
     badges = state(services).badges
     found = [(m, celebration_lines(services, lang, p, rules, badges)) for m, p in reached]

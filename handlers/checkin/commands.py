@@ -15,7 +15,15 @@ from bot.context import Context
 from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
 from bot.router import Router
-from handlers.checkin.api import announce, celebration_lines, day_of, rules_for, state, user_ref
+from handlers.checkin.api import (
+    announce,
+    celebration_lines,
+    day_of,
+    grant_level_rewards,
+    rules_for,
+    state,
+    user_ref,
+)
 from handlers.checkin.badges import find_badge
 from handlers.checkin.calendar_view import render_png, text_grid
 from handlers.checkin.config import MAX_AMOUNT, GroupRules
@@ -139,6 +147,8 @@ async def checkin(ctx: Context) -> None:
     # Badges and level-ups reached by this check-in belong in the same reply.
     lines.extend(celebration_lines(ctx.services, ctx.lang, out.posting, rules, st.badges, reply=True))
     await ctx.reply("\n".join(lines))
+    assert ctx.group is not None and ctx.member is not None
+    await grant_level_rewards(ctx.services, ctx.group, [(ctx.member, out.posting)], rules)
 
 
 def _next_opening(day: date, group: Group, rules: GroupRules) -> datetime:

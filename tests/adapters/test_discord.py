@@ -57,8 +57,9 @@ class Sink:
 class Rig:
     """An adapter, its fake Discord, the sink and the clock."""
 
-    def __init__(self, adapter: DiscordAdapter, fake: fx.FakeDiscord, sink: Sink,
-                 clock: VirtualClock) -> None:
+    def __init__(
+        self, adapter: DiscordAdapter, fake: fx.FakeDiscord, sink: Sink, clock: VirtualClock
+    ) -> None:
         self.adapter = adapter
         self.fake = fake
         self.sink = sink
@@ -87,15 +88,17 @@ async def clock_sleep(seconds: float) -> None:
     await asyncio.sleep(0)
 
 
-async def make_rig(monkeypatch: pytest.MonkeyPatch, *, message_content: bool = True, members: bool = True,
-                   **config: Any) -> Rig:
+async def make_rig(
+    monkeypatch: pytest.MonkeyPatch, *, message_content: bool = True, members: bool = True, **config: Any
+) -> Rig:
     fake = fx.FakeDiscord(message_content=message_content, members=members)
     fake.install_webhooks(monkeypatch)
     clock = VirtualClock(START)
     adapter = build("dc", {"type": "discord", **config}, {"DISCORD_BOT_TOKEN": "test-token"})
     adapter.clock = clock
-    adapter.queue = OutboundQueue(per_chat=Limit(5, 5.0), overall=Limit(50, 1.0),
-                                  sleep=clock_sleep, monotonic=lambda: ticks[0])
+    adapter.queue = OutboundQueue(
+        per_chat=Limit(5, 5.0), overall=Limit(50, 1.0), sleep=clock_sleep, monotonic=lambda: ticks[0]
+    )
     adapter.client_setup = fake.install
     fake.install(adapter.client)
     sink = Sink()
@@ -151,9 +154,26 @@ def test_config_validates_keys() -> None:
 async def test_contract_undeclared_actions_raise(rig: Rig) -> None:
     # Discord declares every action; the check must still run and find none to refuse.
     checked = await contract.check_undeclared_raise(rig.adapter, CHAT, str(fx.ALICE_ID), "600000000000000999")
-    assert checked == len([c for c in Capability if c.value in {
-        "send", "edit", "delete", "mute", "unmute", "ban", "unban", "kick", "get_role", "send_private"}
-        and c not in rig.adapter.capabilities])
+    assert checked == len(
+        [
+            c
+            for c in Capability
+            if c.value
+            in {
+                "send",
+                "edit",
+                "delete",
+                "mute",
+                "unmute",
+                "ban",
+                "unban",
+                "kick",
+                "get_role",
+                "send_private",
+            }
+            and c not in rig.adapter.capabilities
+        ]
+    )
 
 
 async def test_contract_declared_actions_reach_discord(rig: Rig) -> None:
@@ -169,7 +189,8 @@ async def test_contract_declared_actions_reach_discord(rig: Rig) -> None:
 
     # Carol is not in the gateway's member cache, so even the role lookup must ask Discord.
     checked = await contract.check_declared_reach_platform(
-        rig.adapter, CHAT, str(fx.CAROL_ID), "600000000000000999", called)
+        rig.adapter, CHAT, str(fx.CAROL_ID), "600000000000000999", called
+    )
     assert checked == 10
 
 
@@ -190,8 +211,10 @@ async def test_contract_inbound_text(rig: Rig) -> None:
 async def test_mentions_become_usernames_and_mention_refs(rig: Rig) -> None:
     me = fx.user(fx.BOT_ID, "qunyou", bot=True)
     text = f"!warn <@{fx.BOB_ID}> spam, cc <@!{fx.BOT_ID}>"
-    rig.feed("MESSAGE_CREATE", fx.message(text, author=ALICE["user"], author_member=ALICE,
-                                          mentions=[BOB["user"], me]))
+    rig.feed(
+        "MESSAGE_CREATE",
+        fx.message(text, author=ALICE["user"], author_member=ALICE, mentions=[BOB["user"], me]),
+    )
     (event,) = await rig.sink.wait(1)
     assert isinstance(event, MessageEvent)
     assert event.text == "!warn @bob spam, cc @qunyou"
@@ -202,8 +225,9 @@ async def test_mentions_become_usernames_and_mention_refs(rig: Rig) -> None:
 
 async def test_reply_carries_the_replied_message_and_author(rig: Rig) -> None:
     original = fx.message("first", author=BOB["user"])
-    rig.feed("MESSAGE_CREATE", fx.message("answer", author=ALICE["user"], author_member=ALICE,
-                                          reply_to=original))
+    rig.feed(
+        "MESSAGE_CREATE", fx.message("answer", author=ALICE["user"], author_member=ALICE, reply_to=original)
+    )
     (event,) = await rig.sink.wait(1)
     assert isinstance(event, MessageEvent)
     assert event.reply_to == original["id"]
@@ -250,8 +274,10 @@ async def test_join_and_leave(rig: Rig) -> None:
 
 
 async def test_direct_message_is_a_private_chat(rig: Rig) -> None:
-    rig.feed("MESSAGE_CREATE", fx.message("hi bot", author=ALICE["user"], guild_id=None,
-                                          channel_id=fx.DM_CHANNEL_ID))
+    rig.feed(
+        "MESSAGE_CREATE",
+        fx.message("hi bot", author=ALICE["user"], guild_id=None, channel_id=fx.DM_CHANNEL_ID),
+    )
     (event,) = await rig.sink.wait(1)
     assert isinstance(event, MessageEvent)
     assert event.chat.kind == "private"
@@ -263,8 +289,15 @@ async def test_direct_message_is_a_private_chat(rig: Rig) -> None:
 
 async def test_reply_pings_only_the_members_to_notify_and_escapes_their_text(rig: Rig) -> None:
     bob = UserRef("discord", str(fx.BOB_ID), "bob")
-    message = OutgoingMessage.of(Mention(bob), " said: ", Text("**@everyone** _x_"), " ", Bold("done"),
-                                 reply_to="600000000000000123", notify=(bob,))
+    message = OutgoingMessage.of(
+        Mention(bob),
+        " said: ",
+        Text("**@everyone** _x_"),
+        " ",
+        Bold("done"),
+        reply_to="600000000000000123",
+        notify=(bob,),
+    )
     sent = await rig.adapter.send(CHAT, message)
     (call,) = rig.fake.sent()
     assert call.path == f"/channels/{fx.CHANNEL_ID}/messages"
@@ -413,8 +446,9 @@ async def test_level_roles_give_the_highest_reached(monkeypatch: pytest.MonkeyPa
 async def test_slash_command_runs_as_typed_text_and_answers_as_followup(rig: Rig) -> None:
     async def handler(event: Event) -> None:
         assert isinstance(event, MessageEvent)
-        await rig.adapter.send(event.chat, OutgoingMessage.of(f"checked in: {event.text}",
-                                                              reply_to=event.message_id))
+        await rig.adapter.send(
+            event.chat, OutgoingMessage.of(f"checked in: {event.text}", reply_to=event.message_id)
+        )
 
     rig.sink.handler = handler
     payload = fx.slash("checkin", ALICE, args="today", locale="zh-CN")
@@ -497,8 +531,9 @@ async def test_moderator_syncs_localized_slash_commands(rig: Rig) -> None:
     assert rig.sink.events == []  # handled by the adapter, not a core command
     (put,) = rig.fake.find("PUT", rf"/applications/{fx.APP_ID}/guilds/{fx.GUILD_ID}/commands")
     by_name = {c["name"]: c for c in put.json if c.get("type", 1) == 1}
-    assert sorted(by_name) == sorted(["checkin", "me", "points", "rank", "badges", "topic", "events", "join",
-                                      "report", "help"])
+    assert sorted(by_name) == sorted(
+        ["checkin", "me", "points", "rank", "badges", "topic", "events", "join", "report", "help"]
+    )
     checkin = by_name["checkin"]
     assert checkin["name_localizations"]["zh-CN"] == "签到"
     assert checkin["description_localizations"]["zh-CN"] == "今日签到，领取积分"
@@ -520,8 +555,14 @@ async def test_member_cannot_sync_commands(rig: Rig) -> None:
 
 async def test_sync_refused_by_discord_is_explained(rig: Rig) -> None:
     rig.fake.fail("PUT", r"/applications/.*", fx.forbidden(50001, "Missing Access"))
-    rig.feed("MESSAGE_CREATE", fx.message("/synccommands", author=fx.user(fx.OWNER_ID, "owner"),
-                                          author_member=fx.member(fx.OWNER_ID, "owner")))
+    rig.feed(
+        "MESSAGE_CREATE",
+        fx.message(
+            "/synccommands",
+            author=fx.user(fx.OWNER_ID, "owner"),
+            author_member=fx.member(fx.OWNER_ID, "owner"),
+        ),
+    )
     await rig.settle()
     (reply,) = rig.fake.sent()
     assert "applications.commands" in (reply.content or "")
@@ -637,8 +678,9 @@ async def test_the_same_adapter_starts_again_after_stop(monkeypatch: pytest.Monk
 async def test_report_from_the_message_menu_reads_as_a_reply_and_answers_privately(rig: Rig) -> None:
     async def handler(event: Event) -> None:
         assert isinstance(event, MessageEvent)
-        await rig.adapter.send(event.chat, OutgoingMessage.of("thanks, sent to the moderators",
-                                                              reply_to=event.message_id))
+        await rig.adapter.send(
+            event.chat, OutgoingMessage.of("thanks, sent to the moderators", reply_to=event.message_id)
+        )
 
     rig.sink.handler = handler
     target = fx.message("something rude", author=BOB["user"])
@@ -724,8 +766,14 @@ async def test_sync_global_and_clear(rig: Rig) -> None:
 
 
 async def test_sync_rejected_by_discord_is_explained_not_raised(rig: Rig) -> None:
-    rig.fake.fail("PUT", r"/applications/.*", discord.HTTPException(
-        fx.SimpleNamespace(status=400, reason="Bad Request"), {"code": 50035, "message": "Invalid Form Body"}))
+    rig.fake.fail(
+        "PUT",
+        r"/applications/.*",
+        discord.HTTPException(
+            fx.SimpleNamespace(status=400, reason="Bad Request"),
+            {"code": 50035, "message": "Invalid Form Body"},
+        ),
+    )
     owner = fx.member(fx.OWNER_ID, "owner")
     rig.feed("MESSAGE_CREATE", fx.message("!synccommands", author=owner["user"], author_member=owner))
     await rig.settle()
@@ -761,15 +809,16 @@ async def test_an_outdated_slash_command_gets_a_private_explanation(rig: Rig) ->
 
 async def test_a_thread_is_a_channel_of_the_same_server(rig: Rig) -> None:
     thread_id = 400000000000000077  # a thread the cache has not seen yet
-    rig.feed("MESSAGE_CREATE", fx.message("in a thread", author=ALICE["user"], author_member=ALICE,
-                                          channel_id=thread_id))
+    rig.feed(
+        "MESSAGE_CREATE",
+        fx.message("in a thread", author=ALICE["user"], author_member=ALICE, channel_id=thread_id),
+    )
     (event,) = await rig.sink.wait(1)
     assert isinstance(event, MessageEvent)
     assert event.chat.scope_id == str(fx.GUILD_ID) and event.chat.channel_id == str(thread_id)
     await rig.adapter.send(event.chat, OutgoingMessage.of("answer", reply_to=event.message_id))
     (reply,) = rig.fake.sent()
     assert reply.path == f"/channels/{thread_id}/messages"
-
 
 
 async def test_a_mention_outside_notify_shows_but_does_not_ping(rig: Rig) -> None:

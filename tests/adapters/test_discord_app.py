@@ -47,8 +47,11 @@ class Bot:
         for _ in range(3):
             for _ in range(10):
                 await asyncio.sleep(0)
-            pending = [t for t in asyncio.all_tasks()
-                       if t.get_name().startswith(("discord.py", "CommandTree", "event-"))]
+            pending = [
+                t
+                for t in asyncio.all_tasks()
+                if t.get_name().startswith(("discord.py", "CommandTree", "event-"))
+            ]
             if pending:
                 await asyncio.wait(pending, timeout=5)
             assert self.app.dispatcher is not None
@@ -65,15 +68,25 @@ class Bot:
         await self.settle()
 
 
-async def start_bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, message_content: bool = True,
-                    db_name: str = "bot.db", features: list[Feature] | None = None,
-                    adapter_config: dict[str, Any] | None = None) -> Bot:
+async def start_bot(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    message_content: bool = True,
+    db_name: str = "bot.db",
+    features: list[Feature] | None = None,
+    adapter_config: dict[str, Any] | None = None,
+) -> Bot:
     fake = fx.FakeDiscord(message_content=message_content)
     fake.install_webhooks(monkeypatch)
-    settings = parse_settings({
-        "storage": {"url": f"sqlite+aiosqlite:///{tmp_path / db_name}"},
-        "adapters": {"dc": {"type": "discord", "token_env": "QY_DISCORD_TOKEN", **(adapter_config or {})}},
-    })
+    settings = parse_settings(
+        {
+            "storage": {"url": f"sqlite+aiosqlite:///{tmp_path / db_name}"},
+            "adapters": {
+                "dc": {"type": "discord", "token_env": "QY_DISCORD_TOKEN", **(adapter_config or {})}
+            },
+        }
+    )
     # Built the way the app builds it from config: ADAPTER_TYPES → adapters.discord.build.
     (adapter,) = build_adapters(settings, {"QY_DISCORD_TOKEN": "test-token"})
     assert isinstance(adapter, DiscordAdapter)
@@ -81,8 +94,13 @@ async def start_bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, message_
     adapter.clock = clock
     adapter.client_setup = fake.install
     fake.install(adapter.client)
-    app = App(settings, clock=clock, adapters=[adapter], flush_interval=3600,
-              features=[*default_features(), *(features or [])])
+    app = App(
+        settings,
+        clock=clock,
+        adapters=[adapter],
+        flush_interval=3600,
+        features=[*default_features(), *(features or [])],
+    )
     await app.start()
     fx.FakeDiscord.add_guild(adapter.client)
     return Bot(app, adapter, fake)
@@ -229,10 +247,12 @@ async def test_red_hit_is_deleted_and_timed_out(tmp_path: Path, monkeypatch: pyt
         await b.app.stop()
 
 
-async def test_missing_permission_becomes_a_moderator_alert(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    b = await start_bot(tmp_path, monkeypatch, features=[RED_FEATURE],
-                        adapter_config={"moderator_channel": "mods"})
+async def test_missing_permission_becomes_a_moderator_alert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = await start_bot(
+        tmp_path, monkeypatch, features=[RED_FEATURE], adapter_config={"moderator_channel": "mods"}
+    )
     b.fake.fail("DELETE", r"/channels/\d+/messages/\d+", fx.forbidden())
     try:
         await b.say(ALICE, f"{RED_WORD}!!")
@@ -276,8 +296,12 @@ async def test_console_moderation_demo_on_discord(tmp_path: Path, monkeypatch: p
     moderators alerted in #mods with buttons, and the Undo button lifts the timeout."""
     b = await start_bot(tmp_path, monkeypatch, adapter_config={"moderator_channel": "mods"})
     try:
-        add = fx.message("!kw add red 代刷流水 gambling", author=MOD["user"], author_member=MOD,
-                         channel_id=fx.MODS_CHANNEL_ID)
+        add = fx.message(
+            "!kw add red 代刷流水 gambling",
+            author=MOD["user"],
+            author_member=MOD,
+            channel_id=fx.MODS_CHANNEL_ID,
+        )
         fx.FakeDiscord.feed(b.adapter.client, "MESSAGE_CREATE", add)
         await b.settle()
         (added,) = b.fake.find("POST", rf"/channels/{fx.MODS_CHANNEL_ID}/messages")
@@ -286,7 +310,9 @@ async def test_console_moderation_demo_on_discord(tmp_path: Path, monkeypatch: p
         hit = await b.say(BOB, "专业代 刷 流水，私聊")
         assert b.fake.find("DELETE", rf"/channels/{fx.CHANNEL_ID}/messages/{hit['id']}")
         (timeout,) = b.fake.find("PATCH", rf"/guilds/{fx.GUILD_ID}/members/{fx.BOB_ID}")
-        assert datetime.fromisoformat(timeout.json["communication_disabled_until"]) == START + timedelta(days=1)
+        assert datetime.fromisoformat(timeout.json["communication_disabled_until"]) == START + timedelta(
+            days=1
+        )
         (notice,) = channel_posts(b.fake)
         assert f"<@{fx.BOB_ID}>" in (notice.content or "")
         assert "流水" not in (notice.content or "")  # never echo a blocked word in public
@@ -297,8 +323,9 @@ async def test_console_moderation_demo_on_discord(tmp_path: Path, monkeypatch: p
         undo = next(c for c in buttons if c.startswith("qy:mod:undo:"))
 
         alert_message = alert.response  # the alert as Discord stored it, with its id
-        await b.interact(fx.button_press(undo, MOD, message_data=alert_message,
-                                         channel_id=fx.MODS_CHANNEL_ID))
+        await b.interact(
+            fx.button_press(undo, MOD, message_data=alert_message, channel_id=fx.MODS_CHANNEL_ID)
+        )
         lifted = b.fake.find("PATCH", rf"/guilds/{fx.GUILD_ID}/members/{fx.BOB_ID}")[1]
         assert lifted.json["communication_disabled_until"] is None
         assert b.fake.find("PATCH", rf"/channels/{fx.MODS_CHANNEL_ID}/messages/{alert_message['id']}")
@@ -306,14 +333,19 @@ async def test_console_moderation_demo_on_discord(tmp_path: Path, monkeypatch: p
         await b.app.stop()
 
 
-async def test_missing_permissions_on_a_red_hit_reach_the_moderators(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_missing_permissions_on_a_red_hit_reach_the_moderators(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     b = await start_bot(tmp_path, monkeypatch, adapter_config={"moderator_channel": "mods"})
     try:
         b.fake.fail("DELETE", r"/channels/\d+/messages/\d+", fx.forbidden())
         b.fake.fail("PATCH", r"/guilds/\d+/members/\d+", fx.forbidden())
-        add = fx.message("!kw add red 代刷流水 gambling", author=MOD["user"], author_member=MOD,
-                         channel_id=fx.MODS_CHANNEL_ID)
+        add = fx.message(
+            "!kw add red 代刷流水 gambling",
+            author=MOD["user"],
+            author_member=MOD,
+            channel_id=fx.MODS_CHANNEL_ID,
+        )
         fx.FakeDiscord.feed(b.adapter.client, "MESSAGE_CREATE", add)
         await b.settle()
         await b.say(BOB, "专业代刷流水")
@@ -336,8 +368,9 @@ async def test_a_mute_longer_than_discord_allows_is_refused_not_shortened(bot: B
     assert datetime.fromisoformat(timeout.json["communication_disabled_until"]) == START + timedelta(days=2)
 
 
-async def test_report_message_menu_reaches_the_moderators(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_report_message_menu_reaches_the_moderators(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     b = await start_bot(tmp_path, monkeypatch, adapter_config={"moderator_channel": "mods"})
     try:
         said = await b.say(BOB, "低价出号，懂的来")
@@ -371,11 +404,15 @@ async def test_an_activity_button_pressed_and_join_by_slash(bot: Bot) -> None:
     join = next(b["custom_id"] for b in row if b["custom_id"].startswith("qy:ev:join:"))
     await bot.interact(fx.button_press(join, ALICE, message_data=announcement.response))
     joined = channel_posts(bot.fake)[1]
-    assert joined.content == I18N.t("zh-CN", "events.joined", user=f"<@{fx.ALICE_ID}>", id=1, title="Board games")
+    assert joined.content == I18N.t(
+        "zh-CN", "events.joined", user=f"<@{fx.ALICE_ID}>", id=1, title="Board games"
+    )
     payload = fx.slash("join", BOB, args="1", locale="zh-CN")
     await bot.interact(payload)
     (answer,) = bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
-    assert answer.content == I18N.t("zh-CN", "events.joined", user=f"<@{fx.BOB_ID}>", id=1, title="Board games")
+    assert answer.content == I18N.t(
+        "zh-CN", "events.joined", user=f"<@{fx.BOB_ID}>", id=1, title="Board games"
+    )
 
 
 async def test_a_newcomer_is_welcomed_in_the_system_channel(bot: Bot) -> None:
@@ -383,8 +420,9 @@ async def test_a_newcomer_is_welcomed_in_the_system_channel(bot: Bot) -> None:
     fx.FakeDiscord.feed(bot.adapter.client, "GUILD_MEMBER_ADD", dict(newcomer, guild_id=str(fx.GUILD_ID)))
     await bot.settle()
     (welcome,) = channel_posts(bot.fake)
-    assert welcome.content == I18N.t("zh-CN", "welcome.default_template", group="Test Server",
-                                     name=f"<@{fx.CAROL_ID}>")
+    assert welcome.content == I18N.t(
+        "zh-CN", "welcome.default_template", group="Test Server", name=f"<@{fx.CAROL_ID}>"
+    )
 
 
 async def test_checkin_by_prefix_by_plain_word_and_by_slash_command(bot: Bot) -> None:
@@ -420,3 +458,18 @@ async def test_every_member_slash_command_gets_a_real_answer(bot: Bot, name: str
     failures = {I18N.t("zh-CN", k) for k in ("core.error.internal", "core.error.platform")}
     failures.add(I18N.t("zh-CN", "core.unknown_command", name=name))
     assert all(a.content not in failures for a in answers), answers[0].content
+
+
+async def test_a_level_up_from_points_grants_the_configured_level_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check-ins and grants feed levels; reaching level 1 (50 earned points) applies the role."""
+    bot = await start_bot(tmp_path, monkeypatch, adapter_config={"level_roles": {"1": fx.LEVEL_ROLE_ID}})
+    try:
+        await bot.say(ALICE, "!checkin")
+        assert not bot.fake.find("PUT", r".*/roles/\d+")  # 15 points: still level 0
+        await bot.say(MOD, f"!points give <@{fx.ALICE_ID}> 100")
+        (grant,) = bot.fake.find("PUT", r".*/roles/\d+")
+        assert grant.path == f"/guilds/{fx.GUILD_ID}/members/{fx.ALICE_ID}/roles/{fx.LEVEL_ROLE_ID}"
+    finally:
+        await bot.app.stop()

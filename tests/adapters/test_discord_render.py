@@ -26,8 +26,16 @@ def test_markdown_and_mass_pings_in_member_text_are_defused() -> None:
 
 def test_parts_render_as_discord_markup() -> None:
     alice = UserRef("discord", "200000000000000001", "alice")
-    out = render((Text("hi "), Mention(alice), Text(", "), Bold("a*b"), Text(" "),
-                  Link("the [rules]", "https://example.com/r(1)")))
+    out = render(
+        (
+            Text("hi "),
+            Mention(alice),
+            Text(", "),
+            Bold("a*b"),
+            Text(" "),
+            Link("the [rules]", "https://example.com/r(1)"),
+        )
+    )
     assert out == "hi <@200000000000000001>, **a\\*b** [the \\[rules\\]](https://example.com/r(1%29)"
     assert render((Link("https://example.com", "https://example.com"),)) == "<https://example.com>"
 
@@ -55,8 +63,9 @@ def test_mentioned_ids_in_raw_text() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from("ab_*`~|\\>#-@ \n群友"), max_size=900), min_size=1,
-                max_size=8))
+@given(
+    st.lists(st.text(alphabet=st.sampled_from("ab_*`~|\\>#-@ \n群友"), max_size=900), min_size=1, max_size=8)
+)
 def test_split_respects_the_limit_and_loses_nothing(texts: list[str]) -> None:
     parts = tuple(Text(t) for t in texts)
     chunks = render_chunks(parts, limit=300)

@@ -25,13 +25,19 @@ class NullSink:
 
 async def test_real_http_403_is_bot_lacks_permission_and_429_is_retried_by_discord_py() -> None:
     async with fx.LoopbackDiscord() as server:
-        server.answer(rf"/guilds/{fx.GUILD_ID}/bans/\d+",
-                      (403, {"code": 50013, "message": "Missing Permissions"}, {}))
+        server.answer(
+            rf"/guilds/{fx.GUILD_ID}/bans/\d+", (403, {"code": 50013, "message": "Missing Permissions"}, {})
+        )
         posted = fx.message("hello", author=fx.user(fx.BOT_ID, "qunyou", bot=True))
-        server.answer(rf"/channels/{fx.CHANNEL_ID}/messages",
-                      (429, {"message": "You are being rate limited.", "retry_after": 0.01, "global": False},
-                       {"Via": "1.1 google", "X-RateLimit-Scope": "user"}),
-                      (200, posted, {}))
+        server.answer(
+            rf"/channels/{fx.CHANNEL_ID}/messages",
+            (
+                429,
+                {"message": "You are being rate limited.", "retry_after": 0.01, "global": False},
+                {"Via": "1.1 google", "X-RateLimit-Scope": "user"},
+            ),
+            (200, posted, {}),
+        )
         adapter = build("dc", {"type": "discord"}, {"DISCORD_BOT_TOKEN": "wire-token"})
         await adapter.start(NullSink())  # type: ignore[arg-type]
         try:

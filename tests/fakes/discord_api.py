@@ -62,7 +62,11 @@ PRIVATE_NAMES = (
     "discord.http.Route.BASE",
 )
 PARSERS = (
-    "MESSAGE_CREATE", "MESSAGE_UPDATE", "GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE", "INTERACTION_CREATE",
+    "MESSAGE_CREATE",
+    "MESSAGE_UPDATE",
+    "GUILD_MEMBER_ADD",
+    "GUILD_MEMBER_REMOVE",
+    "INTERACTION_CREATE",
 )
 
 
@@ -118,8 +122,9 @@ def user(uid: int, name: str, *, bot: bool = False, global_name: str | None = No
     }
 
 
-def member(uid: int, name: str, *, roles: list[int] | None = None, nick: str | None = None,
-           bot: bool = False) -> dict[str, Any]:
+def member(
+    uid: int, name: str, *, roles: list[int] | None = None, nick: str | None = None, bot: bool = False
+) -> dict[str, Any]:
     """A guild member object; discord.py needs ``flags``."""
     return {
         "user": user(uid, name, bot=bot),
@@ -136,14 +141,32 @@ def member(uid: int, name: str, *, roles: list[int] | None = None, nick: str | N
 
 def role(rid: int, name: str, permissions: int, position: int = 1) -> dict[str, Any]:
     """A role object."""
-    return {"id": str(rid), "name": name, "permissions": str(permissions), "position": position,
-            "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+    return {
+        "id": str(rid),
+        "name": name,
+        "permissions": str(permissions),
+        "position": position,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
 
 
 def text_channel(cid: int, name: str, position: int = 0) -> dict[str, Any]:
     """A guild text channel."""
-    return {"id": str(cid), "type": 0, "name": name, "position": position, "permission_overwrites": [],
-            "nsfw": False, "parent_id": None, "topic": None, "rate_limit_per_user": 0}
+    return {
+        "id": str(cid),
+        "type": 0,
+        "name": name,
+        "position": position,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "rate_limit_per_user": 0,
+    }
 
 
 MOD_ROLE_ID = 700000000000000001
@@ -165,7 +188,9 @@ def guild(*, members: list[dict[str, Any]] | None = None, system_channel: bool =
             role(LEVEL_ROLE_ID, "Level 5", 0, 1),
         ],
         "channels": [text_channel(CHANNEL_ID, "general", 0), text_channel(MODS_CHANNEL_ID, "mods", 1)],
-        "members": members if members is not None else [
+        "members": members
+        if members is not None
+        else [
             member(BOT_ID, "qunyou", bot=True, roles=[ADMIN_ROLE_ID, MOD_ROLE_ID]),
             member(OWNER_ID, "owner"),
             member(ALICE_ID, "alice"),
@@ -190,10 +215,18 @@ def guild(*, members: list[dict[str, Any]] | None = None, system_channel: bool =
     }
 
 
-def message(content: str, *, author: dict[str, Any], mid: int | None = None, channel_id: int = CHANNEL_ID,
-            guild_id: int | None = GUILD_ID, mentions: list[dict[str, Any]] | None = None,
-            reply_to: dict[str, Any] | None = None, edited: str | None = None,
-            author_member: dict[str, Any] | None = None) -> dict[str, Any]:
+def message(
+    content: str,
+    *,
+    author: dict[str, Any],
+    mid: int | None = None,
+    channel_id: int = CHANNEL_ID,
+    guild_id: int | None = GUILD_ID,
+    mentions: list[dict[str, Any]] | None = None,
+    reply_to: dict[str, Any] | None = None,
+    edited: str | None = None,
+    author_member: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A MESSAGE_CREATE/UPDATE payload (or a REST message object)."""
     data: dict[str, Any] = {
         "id": str(mid or next_id()),
@@ -218,14 +251,18 @@ def message(content: str, *, author: dict[str, Any], mid: int | None = None, cha
         if author_member is not None:
             data["member"] = author_member
     if reply_to is not None:
-        data["message_reference"] = {"message_id": reply_to["id"], "channel_id": reply_to["channel_id"],
-                                     "guild_id": str(guild_id) if guild_id else None}
+        data["message_reference"] = {
+            "message_id": reply_to["id"],
+            "channel_id": reply_to["channel_id"],
+            "guild_id": str(guild_id) if guild_id else None,
+        }
         data["referenced_message"] = reply_to
     return data
 
 
-def _interaction_base(kind: int, who: dict[str, Any], *, guild_id: int | None, channel_id: int,
-                      locale: str) -> dict[str, Any]:
+def _interaction_base(
+    kind: int, who: dict[str, Any], *, guild_id: int | None, channel_id: int, locale: str
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": str(next_id()),
         "application_id": str(APP_ID),
@@ -251,8 +288,15 @@ def _interaction_base(kind: int, who: dict[str, Any], *, guild_id: int | None, c
     return data
 
 
-def slash(name: str, who: dict[str, Any], *, args: str | None = None, guild_id: int | None = GUILD_ID,
-          channel_id: int = CHANNEL_ID, locale: str = "en-US") -> dict[str, Any]:
+def slash(
+    name: str,
+    who: dict[str, Any],
+    *,
+    args: str | None = None,
+    guild_id: int | None = GUILD_ID,
+    channel_id: int = CHANNEL_ID,
+    locale: str = "en-US",
+) -> dict[str, Any]:
     """An INTERACTION_CREATE for the slash command ``/name`` with its optional ``args`` string."""
     data = _interaction_base(2, who, guild_id=guild_id, channel_id=channel_id, locale=locale)
     command: dict[str, Any] = {"id": str(next_id()), "name": name, "type": 1}
@@ -264,17 +308,35 @@ def slash(name: str, who: dict[str, Any], *, args: str | None = None, guild_id: 
     return data
 
 
-def message_menu(name: str, who: dict[str, Any], target: dict[str, Any], *, guild_id: int | None = GUILD_ID,
-                 channel_id: int = CHANNEL_ID, locale: str = "en-US") -> dict[str, Any]:
+def message_menu(
+    name: str,
+    who: dict[str, Any],
+    target: dict[str, Any],
+    *,
+    guild_id: int | None = GUILD_ID,
+    channel_id: int = CHANNEL_ID,
+    locale: str = "en-US",
+) -> dict[str, Any]:
     """An INTERACTION_CREATE for the message context-menu command ``name`` used on ``target``."""
     data = _interaction_base(2, who, guild_id=guild_id, channel_id=channel_id, locale=locale)
-    data["data"] = {"id": str(next_id()), "name": name, "type": 3, "target_id": target["id"],
-                    "resolved": {"messages": {target["id"]: target}}}
+    data["data"] = {
+        "id": str(next_id()),
+        "name": name,
+        "type": 3,
+        "target_id": target["id"],
+        "resolved": {"messages": {target["id"]: target}},
+    }
     return data
 
 
-def button_press(custom_id: str, who: dict[str, Any], *, message_data: dict[str, Any],
-                 guild_id: int | None = GUILD_ID, channel_id: int = CHANNEL_ID) -> dict[str, Any]:
+def button_press(
+    custom_id: str,
+    who: dict[str, Any],
+    *,
+    message_data: dict[str, Any],
+    guild_id: int | None = GUILD_ID,
+    channel_id: int = CHANNEL_ID,
+) -> dict[str, Any]:
     """An INTERACTION_CREATE for a press on a button under ``message_data``."""
     data = _interaction_base(3, who, guild_id=guild_id, channel_id=channel_id, locale="en-US")
     data["data"] = {"custom_id": custom_id, "component_type": 2}
@@ -387,8 +449,12 @@ class FakeDiscord:
     def _edited(self, call: Call, match: re.Match[str]) -> dict[str, Any]:
         body = call.json if isinstance(call.json, dict) else {}
         mid = match.group(match.lastindex or 1)
-        return message(body.get("content") or "", author=user(BOT_ID, "qunyou", bot=True),
-                       mid=int(mid) if mid.isdigit() else None, edited=TIMESTAMP)
+        return message(
+            body.get("content") or "",
+            author=user(BOT_ID, "qunyou", bot=True),
+            mid=int(mid) if mid.isdigit() else None,
+            edited=TIMESTAMP,
+        )
 
     def _member(self, call: Call, match: re.Match[str]) -> dict[str, Any]:
         uid = int(match.group(2))
@@ -399,16 +465,28 @@ class FakeDiscord:
 
     def _dm(self, call: Call, match: re.Match[str]) -> dict[str, Any]:
         recipient = int(call.json["recipient_id"])
-        return {"id": str(DM_CHANNEL_ID), "type": 1, "recipients": [user(recipient, f"user{recipient}")],
-                "last_message_id": None}
+        return {
+            "id": str(DM_CHANNEL_ID),
+            "type": 1,
+            "recipients": [user(recipient, f"user{recipient}")],
+            "last_message_id": None,
+        }
 
     def _commands(self, call: Call, match: re.Match[str]) -> list[dict[str, Any]]:
         out = []
         for command in call.json or []:
             item = dict(command)
             item.setdefault("description", "")  # Discord answers "" for context-menu commands
-            item.update({"id": str(next_id()), "application_id": str(APP_ID), "version": "1",
-                         "default_member_permissions": None, "dm_permission": True, "nsfw": False})
+            item.update(
+                {
+                    "id": str(next_id()),
+                    "application_id": str(APP_ID),
+                    "version": "1",
+                    "default_member_permissions": None,
+                    "dm_permission": True,
+                    "nsfw": False,
+                }
+            )
             out.append(item)
         return out
 
@@ -446,9 +524,17 @@ class FakeDiscord:
                     body = json.loads(part["value"])
         return self._answer(route.method, route.url, body, kwargs.get("reason"), files)
 
-    async def webhook_request(self, route: Any, session: Any = None, *, payload: Any = None,
-                              multipart: Any = None, files: Any = None, reason: str | None = None,
-                              **kwargs: Any) -> Any:
+    async def webhook_request(
+        self,
+        route: Any,
+        session: Any = None,
+        *,
+        payload: Any = None,
+        multipart: Any = None,
+        files: Any = None,
+        reason: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Stands in for ``AsyncWebhookAdapter.request`` (interaction responses, followups)."""
         body = payload
         if body is None and multipart:
@@ -542,8 +628,9 @@ class LoopbackDiscord:
                 status, body, headers = responses.pop(0) if len(responses) > 1 else responses[0]
                 break
         raw = b"" if body is None else json.dumps(body).encode()
-        return self._web.Response(status=status, body=raw, headers={"Content-Type": "application/json",
-                                                                    **headers})
+        return self._web.Response(
+            status=status, body=raw, headers={"Content-Type": "application/json", **headers}
+        )
 
     async def __aenter__(self) -> LoopbackDiscord:
         app = self._web.Application()

@@ -1,0 +1,731 @@
+"""The Telegram adapter, on python-telegram-bot 22.
+
+PTB's ``Application`` is used only for its transport, polling and webhook plumbing: it gets one
+``TypeHandler`` that normalizes every update into core events, its JobQueue is off (the core has
+one scheduler) and it never runs the event loop itself (no ``run_polling``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    ChatPermissions,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram import error as tg_error
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
+
+from adapters.telegram.config import TelegramConfig
+from adapters.telegram.errors import BadRequestError, map_error
+from adapters.telegram.normalize import PLATFORM, BotIdentity, chat_ref, update_events, user_ref
+from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render_chunks
+from bot.adapter import Adapter, Capability, EventSink
+from bot.clock import Clock, SystemClock
+from bot.errors import ConfigError, TransportError
+from bot.events import ButtonPressed, ChatMigrated, ChatRef, Event, MemberJoined, MemberLeft, SentMessage
+from bot.messages import Button, OutgoingMessage
+from bot.outbound import Limit, OutboundQueue
+from bot.roles import Role
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Updates the bot asks for. ``chat_member`` is not sent by default: without it, joins in large
+#: groups (where Telegram hides the service message) would go unseen.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "chat_member", "my_chat_member"]
+#: Telegram's published limits: about 20 messages a minute into one group, 30 a second overall.
+PER_CHAT = Limit(20, 60.0)
+OVERALL = Limit(30, 1.0)
+ROLE_TTL = 300.0
+#: Telegram reads an until_date closer than 30 s (or past 366 days) as "forever".
+MIN_RESTRICTION = timedelta(seconds=31)
+CALLBACK_DATA_LIMIT = 64
+#: A join seen both as a service message and as a chat_member update is reported once.
+JOIN_DEDUPE_SECONDS = 60.0
+RECENT_UPDATES = 4096
+PRIVACY_WARNING = "telegram.privacy_mode"
+START_ATTEMPTS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class MenuCommand:
+    """One entry of the Telegram command menu, described in each language."""
+
+    name: str
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+
+class TelegramAdapter(Adapter):
+    """One Telegram bot account."""
+
+    platform = PLATFORM
+    capabilities = frozenset(
+        {
+            Capability.SEND,
+            Capability.REPLY,
+            Capability.EDIT,
+            Capability.DELETE,
+            Capability.MUTE,
+            Capability.UNMUTE,
+            Capability.BAN,
+            Capability.UNBAN,
+            Capability.KICK,
+            Capability.ROLE_LOOKUP,
+            Capability.PRIVATE,
+            Capability.BUTTONS,
+            Capability.IMAGES,
+            Capability.MENTIONS,
+            Capability.EDIT_EVENTS,
+            Capability.INBOUND,
+        }
+    )
+    max_text_length = TEXT_LIMIT
+    #: The adapter keeps its own per-chat administrator list (one getChatAdministrators call
+    #: answers for every member) and drops it the moment Telegram reports a rights change, so
+    #: the core should ask every time rather than hold a per-member copy for five more minutes.
+    role_cache_ok = False
+
+    def __init__(
+        self,
+        name: str,
+        config: TelegramConfig,
+        token: str,
+        *,
+        secret_token: str | None = None,
+        request: BaseRequest | None = None,
+        get_updates_request: BaseRequest | None = None,
+        clock: Clock | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        poll_interval: float = 0.0,
+    ) -> None:
+        super().__init__(name)
+        self.config = config
+        #: For instants Telegram does not give us (button presses, restriction floors); tests
+        #: inject a virtual clock, production uses the system clock. Message times come from
+        #: Telegram's own ``date``, so a message delivered late keeps the time it was sent.
+        self.clock: Clock = clock or SystemClock()
+        self._secret_token = secret_token
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._poll_interval = poll_interval
+        self.queue = OutboundQueue(per_chat=PER_CHAT, overall=OVERALL, sleep=sleep, monotonic=monotonic)
+        self._sink: EventSink | None = None
+        self._identity: BotIdentity | None = None
+        self._warnings: list[str] = []
+        self._roles: dict[str, tuple[float, dict[str, Role]]] = {}
+        self._migrated: dict[str, str] = {}
+        self._recent: deque[int] = deque(maxlen=RECENT_UPDATES)
+        self._recent_set: set[int] = set()
+        self._joins: dict[tuple[str, str, str], float] = {}
+        self._long_data: OrderedDict[str, str] = OrderedDict()
+        self._chats_seen: set[str] = set()
+        self._answers: set[asyncio.Task[None]] = set()
+        self.command_menu: tuple[list[MenuCommand], list[MenuCommand]] | None = None
+        self._started = False
+
+        builder = ApplicationBuilder().token(token).job_queue(None).concurrent_updates(False)
+        if config.api_base_url:
+            base = config.api_base_url
+            builder = builder.base_url(base)
+            if base.rstrip("/").endswith("/bot"):
+                builder = builder.base_file_url(base.rstrip("/")[: -len("/bot")] + "/file/bot")
+        if request is not None:
+            builder = builder.request(request)
+        if get_updates_request is not None:
+            builder = builder.get_updates_request(get_updates_request)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, sink: EventSink) -> None:
+        """Check the token, then poll (or listen for webhooks) without blocking."""
+        self._sink = sink
+        app = self.application
+        for attempt in range(START_ATTEMPTS):
+            try:
+                await app.initialize()
+                break
+            except tg_error.InvalidToken as exc:
+                raise ConfigError(
+                    f"adapters.{self.name}: Telegram rejected the token in ${self.config.token_env} ({exc}); "
+                    "copy it again from @BotFather"
+                ) from None
+            except tg_error.TelegramError as exc:
+                if attempt + 1 == START_ATTEMPTS:
+                    raise TransportError(
+                        f"adapters.{self.name}: cannot reach the Telegram Bot API at "
+                        f"{self.config.api_base_url or 'api.telegram.org'}: {exc}"
+                    ) from exc
+                # A network blip while the host boots should not stop the bot: try a few times.
+                delay = 2.0**attempt
+                log.warning("telegram adapter %s: getMe failed (%s), retry in %.0fs", self.name, exc, delay)
+                await self._sleep(delay)
+        me = app.bot.bot
+        self.me = user_ref(me)
+        self._identity = BotIdentity(me.id, me.username or "")
+        self._check_privacy(bool(me.can_read_all_group_messages))
+        await app.start()
+        updater = app.updater
+        if updater is not None:
+            if self.config.mode == "webhook":
+                await self._start_webhook()
+            else:
+                await updater.start_polling(
+                    poll_interval=self._poll_interval,
+                    allowed_updates=ALLOWED_UPDATES,
+                    bootstrap_retries=3,
+                    error_callback=self._on_poll_error,
+                )
+        self._started = True
+        if self.command_menu is None:
+            self.command_menu = menu_from_sink(sink)
+        if self.command_menu is not None:
+            await self.set_command_menu(*self.command_menu)
+        log.info("telegram adapter %s started as @%s (%s)", self.name, me.username, self.config.mode)
+
+    async def _start_webhook(self) -> None:
+        updater = self.application.updater
+        assert updater is not None
+        try:
+            import tornado  # noqa: F401  (PTB's webhook server; checked here for a clear message)
+        except ImportError:
+            raise ConfigError(
+                f"adapters.{self.name}: mode = 'webhook' needs python-telegram-bot[webhooks] (tornado)"
+            ) from None
+        # The public URL's path is also the local path, so a reverse proxy is a plain pass-through.
+        url_path = urlsplit(self.config.url).path.strip("/")
+        await updater.start_webhook(
+            listen=self.config.listen,
+            port=self.config.port,
+            url_path=url_path,
+            webhook_url=self.config.url,
+            allowed_updates=ALLOWED_UPDATES,
+            secret_token=self._secret_token,
+        )
+
+    async def stop(self) -> None:
+        """Stop polling and shut PTB down; calls in flight finish first."""
+        app = self.application
+        if self._answers:
+            await asyncio.gather(*self._answers, return_exceptions=True)
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+        except tg_error.TelegramError as exc:
+            log.warning("telegram adapter %s: error while stopping: %s", self.name, exc)
+        self._started = False
+
+    def _check_privacy(self, can_read_all: bool) -> None:
+        self._warnings = []
+        if not can_read_all:
+            text = (
+                "Telegram privacy mode is ON: in groups where the bot is not an admin it sees only "
+                "commands and replies to it, so moderation and activity points miss ordinary messages. "
+                "Fix: @BotFather → /mybots → Bot Settings → Group Privacy → Turn off, then remove and "
+                "re-add the bot to each group (or make it an admin)."
+            )
+            # /status shows the translated text (key below); the log gets English for operators.
+            self._warnings.append(PRIVACY_WARNING)
+            log.warning("telegram adapter %s: %s", self.name, text)
+
+    def warnings(self) -> list[str]:
+        """Start-up problems for ``/status``, as i18n keys (``telegram.privacy_mode``)."""
+        return list(self._warnings)
+
+    def status_line(self) -> str:
+        """``name (telegram @bot, polling)``."""
+        who = f" @{self._identity.username}" if self._identity else ""
+        return f"{self.name} (telegram{who}, {self.config.mode})"
+
+    # ------------------------------------------------------------------ inbound
+
+    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        await self.handle_update(update)
+
+    async def handle_update(self, update: Update) -> list[Event]:
+        """Normalize one update and hand its events to the sink; returns them (for tests)."""
+        if update.callback_query is not None:
+            # Always answered, even for a duplicate or a button nobody handles: an unanswered
+            # query leaves the member's client spinning. In the background, so a burst of
+            # presses does not hold up the updates behind it by one round trip each.
+            answering = asyncio.create_task(self._answer(update.callback_query.id))
+            self._answers.add(answering)
+            answering.add_done_callback(self._answers.discard)
+        if update.my_chat_member is not None or update.chat_member is not None:
+            # Someone's rights changed (perhaps the bot's): ask Telegram again on the next lookup
+            # instead of trusting a five-minute-old administrator list.
+            change = update.my_chat_member or update.chat_member
+            assert change is not None
+            self._roles.pop(str(change.chat.id), None)
+        if self._seen(update.update_id):
+            log.debug("telegram adapter %s: duplicate update %s dropped", self.name, update.update_id)
+            return []
+        events = update_events(self.name, update, self._identity, self.clock.now())
+        delivered: list[Event] = []
+        for event in events:
+            if isinstance(event, ButtonPressed) and event.data.startswith("~"):
+                event = _with_data(event, self._long_data.get(event.data, event.data))
+            if isinstance(event, ChatMigrated):
+                self._migrated[event.chat.channel_id] = event.new_channel_id
+            if isinstance(event, MemberJoined | MemberLeft) and self._repeat_membership(event):
+                continue
+            delivered.append(event)
+            if event.chat.channel_id not in self._chats_seen and not event.chat.is_private:
+                # Operators need a group's id for "/set mod_chat"; the log is where they find it.
+                self._chats_seen.add(event.chat.channel_id)
+                log.info(
+                    "telegram adapter %s: chat %s is %r", self.name, event.chat.channel_id, event.chat.title
+                )
+            if self._sink is not None:
+                task = self._sink.submit(event)
+                if isinstance(event, ChatMigrated) and task is not None:
+                    # The next update is often the first message in the new supergroup. PTB hands
+                    # us updates one at a time, so waiting here makes the group's data move
+                    # before anything can be written under the new chat id.
+                    await task
+        return delivered
+
+    def _seen(self, update_id: int) -> bool:
+        if update_id in self._recent_set:
+            return True
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(update_id)
+        self._recent_set.add(update_id)
+        return False
+
+    def _repeat_membership(self, event: MemberJoined | MemberLeft) -> bool:
+        kind = "join" if isinstance(event, MemberJoined) else "leave"
+        key = (kind, event.chat.scope_id, event.member.user_id)
+        now = self._monotonic()
+        for stale in [k for k, t in self._joins.items() if now - t > JOIN_DEDUPE_SECONDS]:
+            del self._joins[stale]
+        if key in self._joins:
+            return True
+        self._joins[key] = now
+        # A leave ends the join it follows (and vice versa): join, leave, join again within the
+        # window is three real events, not a repeat.
+        opposite = ("leave" if kind == "join" else "join", key[1], key[2])
+        self._joins.pop(opposite, None)
+        return False
+
+    async def _answer(self, query_id: str) -> None:
+        try:
+            await self.application.bot.answer_callback_query(query_id)
+        except tg_error.TelegramError as exc:
+            # An old query (over 15 minutes) can no longer be answered; nothing to do about it.
+            log.info("telegram adapter %s: could not answer callback query: %s", self.name, exc)
+
+    def _on_poll_error(self, exc: tg_error.TelegramError) -> None:
+        # PTB retries getUpdates with back-off by itself; one line per failure is enough.
+        if isinstance(exc, tg_error.Conflict):
+            log.error(
+                "telegram adapter %s: another process is polling with this token (or a webhook is "
+                "set); stop it, only one may run: %s",
+                self.name,
+                exc,
+            )
+            return
+        log.warning("telegram adapter %s: polling error (PTB retries): %s", self.name, exc)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram adapter %s: error handling update", self.name, exc_info=context.error)
+
+    # ------------------------------------------------------------------ outbound plumbing
+
+    def _chat_id(self, chat_id: str) -> int | str:
+        seen: set[str] = set()
+        while chat_id in self._migrated and chat_id not in seen:
+            seen.add(chat_id)
+            chat_id = self._migrated[chat_id]
+        return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+    async def _call(self, chat_id: str, call: Callable[[int | str], Awaitable[T]], lane: str = "") -> T:
+        """Run one Bot API call for a chat through the outbound queue, mapping errors."""
+
+        async def attempt() -> T:
+            target = self._chat_id(chat_id)
+            try:
+                return await call(target)
+            except tg_error.ChatMigrated as exc:
+                new_id = str(exc.new_chat_id)
+                self._note_migration(str(target), new_id)
+                try:
+                    return await call(int(new_id))
+                except tg_error.TelegramError as again:
+                    raise map_error(again) from again
+            except tg_error.TelegramError as exc:
+                raise map_error(exc) from exc
+
+        # Moderation actions use their own lane so a burst of deletions is not queued behind
+        # 20-a-minute chat messages; both still share the overall 30-a-second budget.
+        return await self.queue.run(f"{chat_id}{lane}", attempt)
+
+    def _note_migration(self, old: str, new: str) -> None:
+        if self._migrated.get(old) == new:
+            return
+        self._migrated[old] = new
+        if self._sink is not None:
+            chat = ChatRef(PLATFORM, self.name, old, old, "group")
+            self._sink.submit(
+                ChatMigrated(
+                    event_id=f"{self.name}:migrate:{old}",
+                    at=self.clock.now(),
+                    chat=chat,
+                    new_scope_id=new,
+                    new_channel_id=new,
+                )
+            )
+
+    def _keyboard(self, rows: tuple[tuple[Button, ...], ...] | None) -> InlineKeyboardMarkup | None:
+        if not rows:
+            return None
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.text, callback_data=self._callback_data(b.data)) for b in row]
+                for row in rows
+            ]
+        )
+
+    def _callback_data(self, data: str) -> str:
+        """Telegram allows 64 bytes of callback data; longer data travels as a short alias."""
+        if len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT:
+            return data
+        alias = "~" + hashlib.sha256(data.encode("utf-8")).hexdigest()[:24]
+        self._long_data[alias] = data
+        self._long_data.move_to_end(alias)
+        while len(self._long_data) > 10_000:
+            self._long_data.popitem(last=False)
+        return alias
+
+    # ------------------------------------------------------------------ outbound actions
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> SentMessage:
+        """Post ``message``; text over 4,096 characters goes as several messages."""
+        bot = self.application.bot
+        thread = int(chat.thread_id) if chat.thread_id and chat.thread_id.isdigit() else None
+        reply = (
+            ReplyParameters(message_id=int(message.reply_to), allow_sending_without_reply=True)
+            if message.reply_to and message.reply_to.isdigit()
+            else None
+        )
+        # A reply to a message moderation just deleted must still arrive: allow_sending_without_reply.
+        markup = self._keyboard(message.buttons)
+        chunks = render_chunks(message.parts)
+        last: Message | None = None
+
+        if message.image:
+            caption_chunks = render_chunks(message.parts, CAPTION_LIMIT)
+            caption = caption_chunks[0] if len(caption_chunks) == 1 and caption_chunks[0] else None
+            photo = await asyncio.to_thread(Path(message.image).read_bytes)
+            only_photo = caption is not None or not chunks[0]
+            photo_reply = reply
+
+            async def send_photo(cid: int | str) -> Message:
+                return await bot.send_photo(
+                    cid,
+                    photo=photo,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_parameters=photo_reply,
+                    reply_markup=markup if only_photo else None,
+                    disable_notification=message.silent,
+                    message_thread_id=thread,
+                )
+
+            sent_photo = await self._call(chat.channel_id, send_photo)
+            if only_photo:
+                return self._sent(chat, sent_photo)
+            reply = None
+
+        for i, text in enumerate(chunks):
+            last = await self._call(
+                chat.channel_id,
+                self._text_sender(
+                    text or "\u2063",
+                    reply=reply if i == 0 else None,
+                    markup=markup if i == len(chunks) - 1 else None,
+                    silent=message.silent,
+                    thread=thread,
+                ),
+            )
+        if last is None:  # pragma: no cover - render_chunks always yields one chunk
+            raise RuntimeError("nothing was sent")
+        return self._sent(chat, last)
+
+    def _text_sender(
+        self,
+        text: str,
+        *,
+        reply: ReplyParameters | None,
+        markup: InlineKeyboardMarkup | None,
+        silent: bool,
+        thread: int | None,
+    ) -> Callable[[int | str], Awaitable[Message]]:
+        bot = self.application.bot
+
+        async def call(cid: int | str) -> Message:
+            return await bot.send_message(
+                cid,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_parameters=reply,
+                reply_markup=markup,
+                disable_notification=silent,
+                message_thread_id=thread,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+
+        return call
+
+    def _sent(self, chat: ChatRef, message: Message) -> SentMessage:
+        return SentMessage(chat=chat, message_id=str(message.message_id))
+
+    async def edit(self, chat: ChatRef, message_id: str, message: OutgoingMessage) -> None:
+        """Replace the text and buttons of one of the bot's messages (or a photo's caption)."""
+        bot = self.application.bot
+        markup = self._keyboard(message.buttons)
+        text = render_chunks(message.parts)[0]
+
+        async def call(cid: int | str) -> object:
+            try:
+                try:
+                    return await bot.edit_message_text(
+                        text,
+                        chat_id=cid,
+                        message_id=int(message_id),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                except tg_error.BadRequest as exc:
+                    if "no text in the message" not in str(exc).lower():
+                        raise
+                    # A photo (a chart) has a caption, not a text.
+                    return await bot.edit_message_caption(
+                        chat_id=cid,
+                        message_id=int(message_id),
+                        caption=render_chunks(message.parts, CAPTION_LIMIT)[0],
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                    )
+            except tg_error.BadRequest as exc:
+                # Editing to the same content is a success, not an error (a double press).
+                if "message is not modified" in str(exc).lower():
+                    return True
+                raise
+
+        await self._call(chat.channel_id, call)
+
+    async def delete(self, chat: ChatRef, message_id: str) -> None:
+        """Delete a message (needs the delete-messages right in groups)."""
+        bot = self.application.bot
+        await self._call(chat.channel_id, lambda cid: bot.delete_message(cid, int(message_id)), ":mod")
+
+    def _until(self, until: datetime | None) -> datetime | None:
+        if until is None:
+            return None
+        floor = self.clock.now() + MIN_RESTRICTION
+        return until if until >= floor else floor
+
+    async def mute(self, chat: ChatRef, user_id: str, until: datetime | None) -> None:
+        """Restrict a member from sending anything until ``until`` (None: until unmuted)."""
+        bot = self.application.bot
+        end = self._until(until)
+        await self._call(
+            chat.channel_id,
+            lambda cid: bot.restrict_chat_member(
+                cid,
+                int(user_id),
+                ChatPermissions.no_permissions(),
+                until_date=end,
+                use_independent_chat_permissions=True,
+            ),
+            ":mod",
+        )
+
+    async def unmute(self, chat: ChatRef, user_id: str) -> None:
+        """Give a member back the group's default permissions (not more than everyone has)."""
+        bot = self.application.bot
+
+        async def call(cid: int | str) -> object:
+            permissions = None
+            try:
+                permissions = (await bot.get_chat(cid)).permissions
+            except tg_error.BadRequest:
+                permissions = None
+            return await bot.restrict_chat_member(
+                cid,
+                int(user_id),
+                permissions or ChatPermissions.all_permissions(),
+                use_independent_chat_permissions=True,
+            )
+
+        await self._call(chat.channel_id, call, ":mod")
+
+    async def ban(self, chat: ChatRef, user_id: str, until: datetime | None) -> None:
+        """Remove a member and keep them out until ``until`` (None: for good)."""
+        bot = self.application.bot
+        end = self._until(until)
+        await self._call(
+            chat.channel_id, lambda cid: bot.ban_chat_member(cid, int(user_id), until_date=end), ":mod"
+        )
+
+    async def unban(self, chat: ChatRef, user_id: str) -> None:
+        """Lift a ban; ``only_if_banned`` so a member who is in the chat is not thrown out."""
+        bot = self.application.bot
+        await self._call(
+            chat.channel_id,
+            lambda cid: bot.unban_chat_member(cid, int(user_id), only_if_banned=True),
+            ":mod",
+        )
+
+    async def kick(self, chat: ChatRef, user_id: str) -> None:
+        """Remove a member who may come back: Telegram has no kick, so ban then unban.
+
+        The ban is the shortest Telegram allows, so a failed unban cannot leave a member who was
+        only kicked banned for good.
+        """
+        await self.ban(chat, user_id, self.clock.now() + MIN_RESTRICTION)
+        await self.unban(chat, user_id)
+
+    async def get_role(self, chat: ChatRef, user_id: str) -> Role:
+        """The member's role from ``getChatAdministrators``, cached for five minutes per chat."""
+        if chat.is_private:
+            return Role.MEMBER
+        if user_id == chat.channel_id:
+            # Only the group's administrators can post as the group itself (anonymous admins).
+            return Role.ADMIN
+        now = self._monotonic()
+        cached = self._roles.get(chat.channel_id)
+        if cached is None or now - cached[0] >= ROLE_TTL:
+            bot = self.application.bot
+            admins = await self._call(chat.channel_id, lambda cid: bot.get_chat_administrators(cid), ":mod")
+            roles: dict[str, Role] = {}
+            for admin in admins:
+                if admin.status == ChatMemberStatus.OWNER:
+                    roles[str(admin.user.id)] = Role.OWNER
+                elif getattr(admin, "can_restrict_members", False):
+                    roles[str(admin.user.id)] = Role.ADMIN
+                else:
+                    roles[str(admin.user.id)] = Role.MODERATOR
+            cached = (now, roles)
+            self._roles[chat.channel_id] = cached
+        return cached[1].get(user_id, Role.MEMBER)
+
+    def forget_roles(self, chat: ChatRef | None = None) -> None:
+        """Drop cached roles (all chats, or one) so the next lookup asks Telegram again."""
+        if chat is None:
+            self._roles.clear()
+        else:
+            self._roles.pop(chat.channel_id, None)
+
+    async def send_private(self, user_id: str, message: OutgoingMessage) -> SentMessage:
+        """Message a member one to one (only works once they have started the bot)."""
+        chat = ChatRef(PLATFORM, self.name, user_id, user_id, "private")
+        return await self.send(chat, message)
+
+    # ------------------------------------------------------------------ command menu
+
+    async def set_command_menu(self, members: Sequence[MenuCommand], admins: Sequence[MenuCommand]) -> None:
+        """Register the ``/`` menu: one list for members, a longer one for group administrators.
+
+        Each list is set without a language (the fallback, in the first language given) and for
+        ``zh`` and ``en`` clients, so members see descriptions in their own language.
+        """
+        self.command_menu = (list(members), list(admins))
+        if not self._started:
+            return
+        languages = sorted({lang for c in [*members, *admins] for lang in c.descriptions})
+        scopes = (
+            (members, BotCommandScopeAllPrivateChats()),
+            (members, BotCommandScopeAllGroupChats()),
+            (admins, BotCommandScopeAllChatAdministrators()),
+        )
+        for commands, scope in scopes:
+            for lang in [None, *languages]:
+                entries = [
+                    BotCommand(c.name, _menu_text(c, lang)) for c in commands if _valid_command_name(c.name)
+                ]
+                code = lang.split("-")[0] if lang else None
+                try:
+                    await self.application.bot.set_my_commands(entries, scope=scope, language_code=code)
+                except tg_error.TelegramError as exc:
+                    # A menu is a convenience: a failure is logged and the bot keeps running.
+                    log.warning("telegram adapter %s: setMyCommands failed: %s", self.name, exc)
+                    return
+
+
+def menu_from_sink(sink: object) -> tuple[list[MenuCommand], list[MenuCommand]] | None:
+    """The member and administrator menus, from the dispatcher's command table and catalogs.
+
+    Members see what they may run; group administrators also see moderator and admin commands.
+    """
+    services = getattr(sink, "services", None)
+    table = getattr(services, "commands", None)
+    i18n = getattr(services, "i18n", None)
+    if table is None or i18n is None:
+        return None
+    members: list[MenuCommand] = []
+    admins: list[MenuCommand] = []
+    for command in table.all():
+        if command.hidden or command.min_role > Role.ADMIN or not _valid_command_name(command.name):
+            continue
+        descriptions = {}
+        for lang in ("zh-CN", "en"):
+            text = i18n.t(lang, command.help) if command.help else command.name
+            descriptions[lang] = (text.strip().splitlines() or [command.name])[0]
+        entry = MenuCommand(command.name, descriptions)
+        admins.append(entry)
+        if command.min_role <= Role.MEMBER:
+            members.append(entry)
+    return members, admins
+
+
+def _menu_text(command: MenuCommand, lang: str | None) -> str:
+    text = command.descriptions.get(lang or "", "") if lang else next(iter(command.descriptions.values()), "")
+    text = text or command.name
+    return text[:256]
+
+
+def _valid_command_name(name: str) -> bool:
+    # Bot API: 1-32 characters, lower-case English letters, digits and underscores only.
+    allowed = all(c.islower() or c.isdigit() or c == "_" for c in name)
+    return 1 <= len(name) <= 32 and allowed and name.isascii()
+
+
+def _with_data(event: ButtonPressed, data: str) -> ButtonPressed:
+    return ButtonPressed(event.event_id, event.at, event.chat, event.user, event.message_id, data, event.seq)
+
+
+__all__ = ["BadRequestError", "MenuCommand", "TelegramAdapter", "chat_ref"]

@@ -1,0 +1,72 @@
+"""Shared pieces of the Telegram adapter tests: a recording sink, a fake sleep, a builder."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from adapters.telegram import TelegramAdapter, TelegramConfig
+from bot.clock import VirtualClock
+from bot.events import Event
+from tests.fakes.telegram_api import TOKEN, BotApiState, FakeBotApi
+
+
+class RecordingSink:
+    """An ``EventSink`` that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.arrived = asyncio.Event()
+
+    def submit(self, event: Event) -> None:
+        """Keep the event."""
+        self.events.append(event)
+        self.arrived.set()
+
+    async def wait_for(self, count: int, within: float = 5.0) -> list[Event]:
+        """Wait until ``count`` events have arrived."""
+        async with asyncio.timeout(within):
+            while len(self.events) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+        return self.events
+
+
+class FakeTime:
+    """A monotonic clock and a sleep that advances it instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        """The fake monotonic time."""
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Record the wait and jump ahead."""
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def make_adapter(
+    state: BotApiState,
+    *,
+    time: FakeTime | None = None,
+    clock: VirtualClock | None = None,
+    name: str = "tg",
+    **config: Any,
+) -> TelegramAdapter:
+    """A ``TelegramAdapter`` whose transport is the fake Bot API."""
+    fake_time = time or FakeTime()
+    return TelegramAdapter(
+        name,
+        TelegramConfig(type="telegram", **config),
+        TOKEN,
+        request=FakeBotApi(state),
+        get_updates_request=FakeBotApi(state),
+        clock=clock,
+        sleep=fake_time.sleep,
+        monotonic=fake_time.monotonic,
+    )
