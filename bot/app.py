@@ -45,7 +45,9 @@ log = logging.getLogger(__name__)
 ADAPTER_TYPES: dict[str, str] = {
     "console": "adapters.console",
     "discord": "adapters.discord",
+    "onebot": "adapters.onebot",
     "telegram": "adapters.telegram",
+    "wecom_robot": "adapters.wecom",
 }
 
 
@@ -199,16 +201,17 @@ class App:
         log.info("Qunyou ready: %d adapters, %d features", len(adapters), len(self.features))
 
     async def stop(self) -> None:
-        """Stop adapters, drain events, flush batches, stop the scheduler, close the database."""
+        """Refuse new events, drain, flush batches, stop the scheduler, then adapters and database.
+
+        Adapters stop last: the final flush may announce something (a badge earned by the last
+        batched activity), and a connected platform (a OneBot WebSocket) can only deliver it
+        while it is still connected.
+        """
         if self.services is None:
             return
         services = self.services
-        for adapter in services.adapters.values():
-            try:
-                await adapter.stop()
-            except Exception:
-                log.exception("adapter %s failed to stop cleanly", adapter.name)
         if self.dispatcher is not None:
+            self.dispatcher.closing = True
             await self.dispatcher.drain()
         await services.batcher.stop()
         await services.scheduler.stop()
@@ -219,6 +222,13 @@ class App:
                 except Exception:
                     log.exception("feature %s failed to shut down", feature.name)
         await services.batcher.flush()
+        if self.dispatcher is not None:
+            await self.dispatcher.drain()
+        for adapter in services.adapters.values():
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("adapter %s failed to stop cleanly", adapter.name)
         if self.db is not None:
             await self.db.close()
         self.started = False

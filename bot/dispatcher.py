@@ -40,10 +40,15 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self.handled = 0
         self.failures = 0
+        #: Set while the app shuts down: new events are refused so draining ends.
+        self.closing = False
 
     # -- entry points ------------------------------------------------------------------
     def submit(self, event: Event) -> asyncio.Task[None] | None:
         """Queue an event (deduplicated by adapter and event id); returns its task."""
+        if self.closing:
+            log.info("shutting down: event %s not handled", event.event_id)
+            return None
         if not self.deduper.is_new(event.chat.adapter, event.event_id, event.seq):
             return None
         task = asyncio.create_task(self.handle(event), name=f"event-{event.event_id}")
