@@ -179,6 +179,11 @@ class App:
         adapters = self._given_adapters
         if adapters is None:
             adapters = build_adapters(settings, self._env)
+            for adapter in adapters:
+                # Adapters built from config start on the system clock; under a virtual clock
+                # (tests, console) their mute end times must come from the app's clock.
+                if hasattr(adapter, "clock"):
+                    adapter.clock = clock
         services.adapters = {a.name: a for a in adapters}
         commands = CommandTable([f.router for f in self.features], settings.bot.command_prefixes)
         services.commands = commands

@@ -25,6 +25,7 @@ SECTIONS: dict[str, str] = {
     "checkin": "handlers.checkin.bench:run",
     "discord": "adapters.discord.bench:run",
     "moderation": "handlers.moderation.bench:run",
+    "onebot": "adapters.onebot.bench:run",
     "stats": "handlers.stats.bench:run",
     "schedule": "handlers.schedule.bench:run",
     "telegram": "adapters.telegram.bench:run",
