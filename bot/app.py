@@ -115,6 +115,8 @@ class App:
                 leftover = {}
                 for key, raw in value.items():
                     full = f"{section}.{key}"
+                    if section == "core" and key in settings_service.specs:
+                        full = key  # the core's own settings (mod_chat) have no prefix
                     if full in settings_service.specs:
                         try:
                             settings_service.set_default(full, raw)

@@ -190,3 +190,17 @@ async def test_outbound_queue_limits_and_retry_after() -> None:
 
 def test_chat_ref_private() -> None:
     assert ChatRef("x", "x", "1", "1", "private").is_private
+
+
+async def test_the_example_config_starts_the_whole_bot(tmp_path: Path) -> None:
+    """Every feature section of config.example.toml is accepted by the feature that owns it."""
+    import tomllib
+
+    data = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    data.pop("storage", None)
+    async with Harness(tmp_path, config=data) as h:
+        assert texts(await h.say("demo", "alice", "/ping")) == ["pong 🏓 我在。"]
+        assert {"moderation", "checkin", "stats", "topics"} <= {f.name for f in h.services.features}
+    commented = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    for adapter_type in ("telegram", "discord", "onebot", "wecom_robot"):
+        assert f'type = "{adapter_type}"' in commented

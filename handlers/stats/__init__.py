@@ -2,7 +2,7 @@
 the weekly report, KOL nominations, feedback and NPS.
 
 Collection happens on the per-message path in memory only (``Recorder``); everything else is a
-command or a scheduled job that reads the database. See ``docs/readme/stats.md`` for what each
+command or a scheduled job that reads the database. See the README's community-health section for what each
 figure means.
 """
 
