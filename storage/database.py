@@ -30,6 +30,9 @@ class Database:
                 self.sqlite_path = Path(database)
                 self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30, **(connect_args or {})}
+            # Every use is ``engine.begin()``, which commits or rolls back itself; the pool's
+            # extra ROLLBACK on return would be one more thread round trip per transaction.
+            kwargs["pool_reset_on_return"] = None
         elif connect_args:
             kwargs["connect_args"] = connect_args
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
