@@ -12,6 +12,7 @@ from bot.buttons import ButtonFallback
 from bot.clock import Clock
 from bot.config import Settings
 from bot.directory import Directory
+from bot.errors import TargetNotFound
 from bot.events import ChatRef, SentMessage
 from bot.i18n import I18n
 from bot.messages import OutgoingMessage
@@ -65,10 +66,26 @@ class Services:
         adapter = self.adapter_for(chat)
         fallback = self.buttons.needs_fallback(adapter, message)
         outgoing = self.buttons.render(message, lang or self.config.bot.language) if fallback else message
-        sent = await adapter.send(chat, outgoing)
+        try:
+            sent = await adapter.send(chat, outgoing)
+        except TargetNotFound:
+            await self._chat_gone(chat)
+            raise
         if fallback:
             self.buttons.remember(chat.adapter, chat.channel_id, sent.message_id, message)
         return sent
+
+    async def _chat_gone(self, chat: ChatRef) -> None:
+        """The platform says a group chat no longer exists: mark its group inactive, so features
+        can stop planning posts there instead of failing at every one."""
+        if chat.is_private:
+            return
+        group = await self.groups.find(chat.adapter, chat.scope_id)
+        if group is not None and group.active and chat.channel_id == chat.scope_id:
+            await self.directory.update_group(group, active=False)
+            log.warning(
+                "group %s (%s) no longer exists on %s; marked inactive", group.id, chat.scope_id, chat.adapter
+            )
 
     async def send_private(
         self, adapter_name: str, user_id: str, message: OutgoingMessage, lang: str | None = None

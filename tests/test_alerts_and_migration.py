@@ -91,3 +91,27 @@ async def test_bot_removed_marks_the_group_inactive_and_added_back_active(tmp_pa
         await h.join("demo", "qunyou")
         group = await h.services.groups.find("console", "demo")
         assert group is not None and group.active is True
+
+
+async def test_a_chat_that_no_longer_exists_is_marked_inactive(tmp_path: Path) -> None:
+    from bot.errors import TargetNotFound
+
+    async with Harness(tmp_path) as h:
+        await h.say("demo", "alice", "hi")
+        real_send = h.adapter.send
+
+        async def gone(chat: ChatRef, message: OutgoingMessage) -> object:
+            raise TargetNotFound("chat not found")
+
+        h.adapter.send = gone  # type: ignore[method-assign,assignment]
+        group = await h.services.groups.find("console", "demo")
+        assert group is not None
+        try:
+            await h.services.send(h.services.directory.chat_for(group), OutgoingMessage.of("scheduled post"))
+        except TargetNotFound:
+            pass
+        else:
+            raise AssertionError("the error must still reach the caller")
+        h.adapter.send = real_send  # type: ignore[method-assign]
+        group = await h.services.groups.find("console", "demo")
+        assert group is not None and group.active is False
