@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate
 
 import ahocorasick_rs
 
@@ -66,6 +68,28 @@ def syllable_table() -> dict[int, str]:
     return _table
 
 
+class _Lengths(dict[int, str]):
+    """Code point → one character whose ordinal is the length of its piece in the view.
+
+    A character the syllable table lacks stays itself in the view (length 1).
+    """
+
+    def __missing__(self, cp: int) -> str:
+        return "\x01"
+
+
+_lengths: _Lengths | None = None
+
+
+def _length_table() -> _Lengths:
+    global _lengths
+    if _lengths is None:
+        made = _Lengths()
+        made.update({cp: chr(len(s)) for cp, s in syllable_table().items()})
+        _lengths = made
+    return _lengths
+
+
 def pinyin_view(folded: str, table: dict[int, str] | None = None) -> str:
     """The folded text with every Chinese character spelled as its toneless pinyin syllable."""
     return folded.translate(table if table is not None else syllable_table())
@@ -97,11 +121,12 @@ class PinyinHit:
 class PinyinIndex:
     """An Aho-Corasick automaton over the pinyin of a lexicon's qualifying terms. Immutable."""
 
-    __slots__ = ("_ac", "_table", "owners", "patterns")
+    __slots__ = ("_ac", "_lengths", "_table", "owners", "patterns")
 
     def __init__(self, keys: Iterable[tuple[str, tuple[int, int]]]) -> None:
         """``keys`` are (folded term, owner) pairs; the owner comes back with each hit."""
         self._table = syllable_table()
+        self._lengths = _length_table()
         patterns: list[str] = []
         owners: list[list[tuple[int, int]]] = []
         seen: dict[str, int] = {}
@@ -132,22 +157,20 @@ class PinyinIndex:
         raw = self._ac.find_matches_as_indexes(view, overlapping=True)
         if not raw:
             return []
-        # Only now, with a candidate: map each view position back to a folded character.
-        owner: list[int] = []
-        starts: set[int] = set()
-        pos = 0
-        for i, ch in enumerate(folded):
-            piece = table.get(ord(ch), ch)
-            starts.add(pos)
-            owner.extend([i] * len(piece))
-            pos += len(piece)
-        starts.add(pos)
-        _, idx = fold_with_offsets(text)
+        # Only now, with a candidate: where each folded character's syllable ends in the view
+        # (computed at C speed from a table of syllable lengths), so a view position maps back
+        # to a folded character by bisection and a syllable boundary is a set lookup.
+        ends = list(accumulate(folded.translate(self._lengths).encode("latin-1")))
+        boundaries = set(ends)
+        boundaries.add(0)
+        idx: list[int] | None = None
         out: list[PinyinHit] = []
         for pid, a, b in raw:
-            if a not in starts or b not in starts:
+            if a not in boundaries or b not in boundaries:
                 continue  # half a syllable
-            fa, fb = owner[a], owner[b - 1] + 1
+            fa, fb = bisect_right(ends, a), bisect_left(ends, b) + 1
+            if idx is None:
+                _, idx = fold_with_offsets(text)
             start, end = idx[fa], idx[fb - 1] + 1
             if not is_cjk(folded[fa]) and start > 0 and _latin(text[start - 1]):
                 continue  # "ninjaweixin": the Latin run starts before the hit
