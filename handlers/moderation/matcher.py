@@ -425,6 +425,10 @@ class Matcher:
                 entry = self.layers[li].meta(pid).entry
                 if entry.term in already:
                     continue
+                if folded[hit.folded_start : hit.folded_end] == fold(entry.term):
+                    # The term's own characters: the ordinary validation already judged them
+                    # (a segmentation veto must not be undone by the pinyin view).
+                    continue
                 allowed = any(x <= hit.folded_start and hit.folded_end <= y for _, x, y in allow_spans)
                 if explain:
                     report.candidates.append(

@@ -83,6 +83,13 @@ def test_false_positive_traps(matcher: Matcher, text: str) -> None:
     assert _pinyin_terms(matcher, text) == []
 
 
+def test_pinyin_does_not_undo_a_segmentation_veto() -> None:
+    m = Matcher([Layer([Entry("色情况", Level.RED)])])
+    assert m.check("颜色情况不错") == []
+    assert m.check("颜色情况不错", pinyin=True) == []
+    assert _pinyin_terms(m, "se qing kuang") == ["色情况"]
+
+
 def test_half_a_syllable_is_not_a_hit() -> None:
     # 西安市 reads xi an shi; 先 reads xian: the term's syllables must line up with characters.
     m = Matcher([Layer([Entry("安市场", Level.RED)])])
