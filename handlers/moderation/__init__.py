@@ -80,6 +80,9 @@ SETTINGS = [
     SettingSpec("moderation.flood_mute_minutes", int_range(1, 525_600), 10, "mute length for a flood"),
     SettingSpec("moderation.surge_hits", int_range(1, 10_000), 5, "more red/yellow hits than this…"),
     SettingSpec("moderation.surge_minutes", int_range(1, 1440), 10, "…within this many minutes: surge alert"),
+    SettingSpec(
+        "moderation.pinyin", bool, False, "terms of 3+ Chinese characters also match in pinyin or homophones"
+    ),
 ]
 
 

@@ -38,6 +38,7 @@ from handlers.moderation.folding import (
     is_cjk,
     is_separator,
 )
+from handlers.moderation.pinyin import PinyinIndex
 from handlers.moderation.segment import SEGMENTER, Segmenter, WindowCache
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,8 @@ class Hit:
     folded_start: int
     folded_end: int
     downgraded: bool = False
+    #: Found through the pinyin view (``moderation.pinyin``), not by the term's own characters.
+    pinyin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,21 +330,47 @@ class Matcher:
             else:
                 self._skip.append(frozenset(j for j, k in enumerate(layer.keys) if k in overridden))
         self.timeouts = 0
+        self._pinyin: PinyinIndex | None = None
+
+    def pinyin_index(self) -> PinyinIndex:
+        """The pinyin automaton of this snapshot's 3+ character Chinese terms, built on first use.
+
+        The first call imports pypinyin and builds its character table (a fraction of a second),
+        so callers on the event loop run it in a worker thread once (see ``pinyin_ready``).
+        """
+        found = self._pinyin
+        if found is None:
+            keys = [
+                (key, (li, pid))
+                for li, (layer, skip) in enumerate(zip(self.layers, self._skip, strict=True))
+                for pid, key in enumerate(layer.keys)
+                if pid not in skip
+            ]
+            found = self._pinyin = PinyinIndex(keys)
+        return found
+
+    @property
+    def pinyin_ready(self) -> bool:
+        """True once :meth:`pinyin_index` has been built for this snapshot."""
+        return self._pinyin is not None
 
     @property
     def size(self) -> int:
         """Number of entries over every layer."""
         return sum(layer.size for layer in self.layers)
 
-    def check(self, text: str) -> list[Hit]:
-        """The validated hits in ``text`` (hot path: stops early once a red hit is confirmed)."""
-        return self._run(text, explain=False).hits
+    def check(self, text: str, *, pinyin: bool = False) -> list[Hit]:
+        """The validated hits in ``text`` (hot path: stops early once a red hit is confirmed).
 
-    def explain(self, text: str) -> Report:
+        ``pinyin`` adds the pinyin view (the group setting ``moderation.pinyin``).
+        """
+        return self._run(text, explain=False, pinyin=pinyin).hits
+
+    def explain(self, text: str, *, pinyin: bool = False) -> Report:
         """Every candidate with the reason it was kept or rejected (for ``/kw test``)."""
-        return self._run(text, explain=True)
+        return self._run(text, explain=True, pinyin=pinyin)
 
-    def _run(self, text: str, *, explain: bool) -> Report:
+    def _run(self, text: str, *, explain: bool, pinyin: bool = False) -> Report:
         folded = fold(text)
         report = Report(folded=folded)
         if folded:
@@ -364,6 +393,8 @@ class Matcher:
                     raw.append(_Raw(meta(pid), a, b))
         if raw:
             self._validate(text, folded, raw, report, explain=explain)
+        if pinyin and folded and (explain or not any(h.level is Level.RED for h in report.hits)):
+            self._pinyin_hits(text, folded, report, explain=explain)
         for layer in self.layers:
             for pattern, entry in layer.regexes:
                 if not explain and report.hits and max(h.level for h in report.hits) >= entry.level:
@@ -380,6 +411,35 @@ class Matcher:
                     if explain:
                         report.candidates.append(Candidate(entry, -1, -1, None))
         return report
+
+    def _pinyin_hits(self, text: str, folded: str, report: Report, *, explain: bool) -> None:
+        index = self.pinyin_index()
+        found = index.find(text, folded)
+        if not found:
+            return
+        allow_spans = self._allow.find_matches_as_indexes(folded, overlapping=True) if self._allow else []
+        already = {h.entry.term for h in report.hits}
+        for hit in found:
+            for owner in index.owners[hit.pid]:
+                li, pid = owner
+                entry = self.layers[li].meta(pid).entry
+                if entry.term in already:
+                    continue
+                if folded[hit.folded_start : hit.folded_end] == fold(entry.term):
+                    # The term's own characters: the ordinary validation already judged them
+                    # (a segmentation veto must not be undone by the pinyin view).
+                    continue
+                allowed = any(x <= hit.folded_start and hit.folded_end <= y for _, x, y in allow_spans)
+                if explain:
+                    report.candidates.append(
+                        Candidate(entry, hit.folded_start, hit.folded_end, "allowed" if allowed else None)
+                    )
+                if allowed:
+                    continue
+                already.add(entry.term)
+                report.hits.append(
+                    Hit(entry, entry.level, hit.start, hit.end, hit.folded_start, hit.folded_end, pinyin=True)
+                )
 
     def _validate(self, text: str, folded: str, raw: list[_Raw], report: Report, *, explain: bool) -> None:
         _, idx = fold_with_offsets(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import statistics
 from datetime import timedelta
 from typing import Any
@@ -77,7 +78,10 @@ async def screen(ctx: Context) -> None:
     if not await ctx.setting("moderation.enabled"):
         return
     matcher = await state.matcher(group.id)
-    hits = matcher.check(message.text) if message.text else []
+    pinyin = bool(await ctx.setting("moderation.pinyin"))
+    if pinyin:
+        await _pinyin_ready(matcher)
+    hits = matcher.check(message.text, pinyin=pinyin) if message.text else []
     flood = None
     if not message.edited:
         flood = state.flood.observe(
@@ -1086,7 +1090,8 @@ async def _kw_test(ctx: Context, group: Group | None) -> None:
         raise UsageError()
     state = get_state(ctx.services)
     matcher = await state.matcher(group.id) if group is not None else Matcher([state.global_layer])
-    report = await _explain(matcher, text)
+    pinyin = group is not None and bool(await ctx.services.settings.get(group.id, "moderation.pinyin"))
+    report = await _explain(matcher, text, pinyin=pinyin)
     lines = [ctx.t("moderation.kw.test_folded", folded=report.folded[:300])]
     if not report.candidates:
         lines.append(ctx.t("moderation.kw.test_none"))
@@ -1118,9 +1123,15 @@ async def _kw_test(ctx: Context, group: Group | None) -> None:
         await _deliver(ctx, group, "\n".join(lines))
 
 
-async def _explain(matcher: Matcher, text: str) -> Report:
+async def _explain(matcher: Matcher, text: str, *, pinyin: bool = False) -> Report:
     # A long test text with many candidates costs milliseconds; keep it off the event loop.
-    return await asyncio.to_thread(matcher.explain, text[:4096])
+    return await asyncio.to_thread(functools.partial(matcher.explain, text[:4096], pinyin=pinyin))
+
+
+async def _pinyin_ready(matcher: Matcher) -> None:
+    """Build the snapshot's pinyin automaton off the event loop (the first one imports pypinyin)."""
+    if not matcher.pinyin_ready:
+        await asyncio.to_thread(matcher.pinyin_index)
 
 
 async def _kw_import(ctx: Context, group: Group) -> None:
@@ -1246,7 +1257,11 @@ async def report_command(ctx: Context) -> None:
     category = None
     excerpt = None
     if remembered is not None:
-        hits = (await state.matcher(group.id)).check(remembered[1])
+        reported = await state.matcher(group.id)
+        pinyin = bool(await services.settings.get(group.id, "moderation.pinyin"))
+        if pinyin:
+            await _pinyin_ready(reported)
+        hits = reported.check(remembered[1], pinyin=pinyin)
         red = [h for h in hits if h.level is Level.RED]
         if red:
             category = red[0].entry.category

@@ -12,7 +12,15 @@ async def test_bench_reports_all_figures_on_a_small_run(capsys) -> None:  # type
     figures = await bench.run(
         ["--terms", "500", "--messages", "400", "--baseline-messages", "20", "--passes", "1"]
     )
-    for key in ("msgs_per_s", "p50_us", "p99_us", "speedup_vs_regex", "rebuild_s", "matcher_rss_mb"):
+    for key in (
+        "msgs_per_s",
+        "p50_us",
+        "p99_us",
+        "speedup_vs_regex",
+        "rebuild_s",
+        "matcher_rss_mb",
+        "pinyin_mean_us",
+    ):
         assert key in figures
     assert figures["terms"] == 500
     assert figures["msgs_per_s"] > 0
@@ -20,7 +28,9 @@ async def test_bench_reports_all_figures_on_a_small_run(capsys) -> None:  # type
     # The stream plants plain and evasive lexicon hits in about 5% of messages: some must be found.
     assert 0 < figures["flag_rate"] <= figures["candidate_rate"] <= 1
     out = capsys.readouterr().out
-    assert "speed-up vs regex" in out and "latency p99" in out
+    assert "speed-up vs regex" in out and "latency p99" in out and "pinyin view on" in out
+    # The pinyin view only adds hits.
+    assert figures["pinyin_flag_rate"] >= figures["flag_rate"]
 
 
 def test_generation_is_seeded() -> None:
