@@ -42,6 +42,10 @@ class Capability(StrEnum):
     INBOUND = "inbound"
 
 
+#: Every capability: the console, Telegram and Discord can do all of it.
+ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability)
+
+
 class EventSink(Protocol):
     """Where an adapter hands normalized events: the dispatcher."""
 

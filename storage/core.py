@@ -38,7 +38,8 @@ def _group(row: Row[Any]) -> Group:
     )
 
 
-def _member(row: Row[Any]) -> Member:
+def member_from_row(row: Row[Any]) -> Member:
+    """A ``Member`` from a row of ``members`` (shared by every repository that joins it)."""
     return Member(
         id=row.id,
         group_id=row.group_id,
@@ -199,13 +200,13 @@ class MemberRepo:
                     select(members).where(members.c.group_id == group_id, members.c.user_id == user_id)
                 )
             ).one()
-        return _member(row)
+        return member_from_row(row)
 
     async def get(self, member_id: int) -> Member | None:
         """A member by internal id."""
         async with self.db.begin() as conn:
             row = (await conn.execute(select(members).where(members.c.id == member_id))).first()
-        return _member(row) if row else None
+        return member_from_row(row) if row else None
 
     async def find(self, group_id: int, user_id: str) -> Member | None:
         """A member by platform user id."""
@@ -215,7 +216,7 @@ class MemberRepo:
                     select(members).where(members.c.group_id == group_id, members.c.user_id == user_id)
                 )
             ).first()
-        return _member(row) if row else None
+        return member_from_row(row) if row else None
 
     async def search(self, group_id: int, name: str) -> list[Member]:
         """Members whose username or display name is ``name`` (case-insensitive)."""
@@ -235,7 +236,7 @@ class MemberRepo:
                     .order_by(members.c.id)
                 )
             ).all()
-        return [_member(r) for r in rows]
+        return [member_from_row(r) for r in rows]
 
     async def for_user(self, adapter: str, user_id: str) -> list[Member]:
         """Every group membership of one account on one adapter."""
@@ -248,7 +249,7 @@ class MemberRepo:
                     .order_by(members.c.id)
                 )
             ).all()
-        return [_member(r) for r in rows]
+        return [member_from_row(r) for r in rows]
 
     async def in_group(self, group_id: int) -> list[Member]:
         """Every member of a group."""
@@ -258,7 +259,7 @@ class MemberRepo:
                     select(members).where(members.c.group_id == group_id).order_by(members.c.id)
                 )
             ).all()
-        return [_member(r) for r in rows]
+        return [member_from_row(r) for r in rows]
 
     async def touch_many(self, seen: Iterable[tuple[int, datetime]]) -> None:
         """Batch-update ``last_seen`` (from the hot path's flush)."""

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.core import member_from_row
 from storage.database import Database
 from storage.models import Member
 from storage.schema import members, metadata
@@ -149,21 +150,6 @@ def _activity(row: Row[Any]) -> Activity:
         created_by=row.created_by,
         message_id=row.message_id,
         feedback_message_id=row.feedback_message_id,
-    )
-
-
-def _member(row: Row[Any]) -> Member:
-    return Member(
-        id=row.id,
-        group_id=row.group_id,
-        user_id=row.user_id,
-        display_name=row.display_name,
-        username=row.username,
-        is_bot=bool(row.is_bot),
-        first_seen=row.first_seen,
-        last_seen=row.last_seen,
-        joined_at=row.joined_at,
-        left_at=row.left_at,
     )
 
 
@@ -359,7 +345,7 @@ class EventRepo:
                 .values(status="going")
             )
             promoted = (await conn.execute(select(members).where(members.c.id == nxt.member_id))).one()
-        return LeaveResult("left", _member(promoted))
+        return LeaveResult("left", member_from_row(promoted))
 
     async def rsvps(self, activity_id: int) -> list[Rsvp]:
         """Everyone in (going first, then the waitlist), in sign-up order."""
@@ -372,7 +358,7 @@ class EventRepo:
                     .order_by(activity_rsvps.c.status, activity_rsvps.c.seq)
                 )
             ).all()
-        return [Rsvp(_member(r), r.status, r.seq) for r in rows]
+        return [Rsvp(member_from_row(r), r.status, r.seq) for r in rows]
 
     async def attend(self, activity_id: int, member_id: int, now: datetime) -> bool:
         """Record attendance once; False when already recorded."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.adapter import Adapter, AdapterConfig, Capability, EventSink
+from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterConfig, Capability, EventSink
 from bot.clock import Clock
 from bot.errors import TargetNotFound
 from bot.events import (
@@ -45,26 +45,7 @@ class ConsoleAdapter(Adapter):
     """A chat platform that lives in this process."""
 
     platform = PLATFORM
-    capabilities = frozenset(
-        {
-            Capability.SEND,
-            Capability.REPLY,
-            Capability.EDIT,
-            Capability.DELETE,
-            Capability.MUTE,
-            Capability.UNMUTE,
-            Capability.BAN,
-            Capability.UNBAN,
-            Capability.KICK,
-            Capability.ROLE_LOOKUP,
-            Capability.PRIVATE,
-            Capability.BUTTONS,
-            Capability.IMAGES,
-            Capability.MENTIONS,
-            Capability.EDIT_EVENTS,
-            Capability.INBOUND,
-        }
-    )
+    capabilities = ALL_CAPABILITIES
     max_text_length = 1_000_000
     #: Roles change by script line at any moment, so the core must not cache them.
     role_cache_ok = False

@@ -29,7 +29,7 @@ from discord import app_commands
 
 from adapters.discord.config import DiscordConfig
 from adapters.discord.render import MAX_CONTENT, render, render_chunks
-from bot.adapter import Adapter, Capability, EventSink
+from bot.adapter import ALL_CAPABILITIES, Adapter, Capability, EventSink
 from bot.clock import Clock, SystemClock
 from bot.errors import (
     BotLacksPermission,
@@ -197,26 +197,7 @@ class DiscordAdapter(Adapter):
     """One Discord bot account."""
 
     platform = PLATFORM
-    capabilities = frozenset(
-        {
-            Capability.SEND,
-            Capability.REPLY,
-            Capability.EDIT,
-            Capability.DELETE,
-            Capability.MUTE,
-            Capability.UNMUTE,
-            Capability.BAN,
-            Capability.UNBAN,
-            Capability.KICK,
-            Capability.ROLE_LOOKUP,
-            Capability.PRIVATE,
-            Capability.BUTTONS,
-            Capability.IMAGES,
-            Capability.MENTIONS,
-            Capability.EDIT_EVENTS,
-            Capability.INBOUND,
-        }
-    )
+    capabilities = ALL_CAPABILITIES
     max_text_length = MAX_CONTENT
 
     def __init__(

@@ -41,7 +41,7 @@ from adapters.telegram.config import TelegramConfig
 from adapters.telegram.errors import BadRequestError, map_error
 from adapters.telegram.normalize import PLATFORM, BotIdentity, chat_ref, update_events, user_ref
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render_chunks
-from bot.adapter import Adapter, Capability, EventSink
+from bot.adapter import ALL_CAPABILITIES, Adapter, EventSink
 from bot.clock import Clock, SystemClock
 from bot.errors import ConfigError, TransportError
 from bot.events import ButtonPressed, ChatMigrated, ChatRef, Event, MemberJoined, MemberLeft, SentMessage
@@ -81,26 +81,7 @@ class TelegramAdapter(Adapter):
     """One Telegram bot account."""
 
     platform = PLATFORM
-    capabilities = frozenset(
-        {
-            Capability.SEND,
-            Capability.REPLY,
-            Capability.EDIT,
-            Capability.DELETE,
-            Capability.MUTE,
-            Capability.UNMUTE,
-            Capability.BAN,
-            Capability.UNBAN,
-            Capability.KICK,
-            Capability.ROLE_LOOKUP,
-            Capability.PRIVATE,
-            Capability.BUTTONS,
-            Capability.IMAGES,
-            Capability.MENTIONS,
-            Capability.EDIT_EVENTS,
-            Capability.INBOUND,
-        }
-    )
+    capabilities = ALL_CAPABILITIES
     max_text_length = TEXT_LIMIT
     #: The adapter keeps its own per-chat administrator list (one getChatAdministrators call
     #: answers for every member) and drops it the moment Telegram reports a rights change, so
