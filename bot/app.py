@@ -113,10 +113,11 @@ class App:
             leftover: dict[str, Any] | Any = value
             if isinstance(value, dict) and feature is not None:
                 leftover = {}
+                # A feature's section sets its own settings, prefixed ("checkin.base_points")
+                # or not (the core's "mod_chat").
+                own = {spec.key for spec in feature.settings}
                 for key, raw in value.items():
-                    full = f"{section}.{key}"
-                    if section == "core" and key in settings_service.specs:
-                        full = key  # the core's own settings (mod_chat) have no prefix
+                    full = key if key in own else f"{section}.{key}"
                     if full in settings_service.specs:
                         try:
                             settings_service.set_default(full, raw)
