@@ -1,23 +1,16 @@
 """Points for topics and activities, credited through the check-in feature's ``award``.
 
-Points belong to the check-in feature (``handlers.checkin``, a separate branch until the lead merges
-it); until both are on one branch this module has nothing to run against and says so.
+Points belong to the check-in feature (``handlers.checkin``); these tests run both together.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from bot.feature import Feature
-from handlers import core
+from handlers import checkin, core
 from handlers.schedule import events, schedules, topics, welcome
 from tests.harness import Harness, sends, texts
-
-checkin = pytest.importorskip(
-    "handlers.checkin", reason="the check-in feature (points) is not on this branch"
-)
 
 MOD = {"role": "moderator"}
 
