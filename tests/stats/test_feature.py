@@ -476,3 +476,18 @@ async def test_counts_and_jobs_survive_a_restart(tmp_path: Path) -> None:
     assert "日活（昨天）：2" in text.splitlines()
     assert "日均消息：0.4" in text.splitlines()  # 3 messages over 7 days
     assert jobs == ["stats:daily:1", "stats:recall:1", "stats:report:1"]
+
+
+async def test_weekly_report_counts_the_weeks_moderation_alerts(tmp_path: Path) -> None:
+    """The report's moderation line reads the moderation feature's alerts: levels and handling time."""
+    async with Harness(tmp_path, clock="2026-03-02T09:00:00+08:00") as h:
+        await h.say("demo", "mod", "/kw add red 刷单返利群 scam", role="moderator")
+        await h.say("demo", "mod", "/kw add yellow 加我好友领券 ads")
+        await h.say("demo", "bob", "快来刷单返利群")
+        await h.say("demo", "carol", "加我好友领券哦")
+        await h.advance(600)
+        await h.say("demo", "mod", "/ack 1")
+        out = await h.advance(to="2026-03-09T09:00:01+08:00")
+    reports = [r["text"] for r in sends(out) if r.get("chat") == "demo-mods" and r["text"].startswith("🗓")]
+    assert len(reports) == 1
+    assert "🛡 本周预警：红 1 · 黄 1 · 蓝 0；处理时间中位数 10 分钟" in reports[0]
