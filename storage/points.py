@@ -40,12 +40,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.database import Database
 from storage.schema import metadata
-from storage.sql import dialect_insert, upsert
+from storage.sql import dialect_insert
 from storage.types import UTCDateTime
 
 points_balances = Table(
@@ -189,10 +189,11 @@ class InsufficientPoints(Exception):
 
 
 class _Refused(Exception):
-    """Roll back and report ``status`` (an expected refusal, not an error)."""
+    """Roll back and report ``status`` (an expected refusal, not an error) with its ``detail``."""
 
-    def __init__(self, status: str) -> None:
+    def __init__(self, status: str, **detail: Any) -> None:
         self.status = status
+        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,9 +325,9 @@ class PointsRepo:
 
     # --- primitives used inside a transaction --------------------------------------------------
 
-    async def _post(
+    def _post(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         group_id: int,
         member_id: int,
         entries: Sequence[Entry],
@@ -347,28 +348,17 @@ class PointsRepo:
         key = (points_balances.c.group_id == group_id, points_balances.c.member_id == member_id)
         if not live:
             row = (
-                await conn.execute(select(points_balances.c.balance, points_balances.c.earned).where(*key))
+                conn.execute(select(points_balances.c.balance, points_balances.c.earned).where(*key))
             ).first()
             balance, earned = (int(row.balance), int(row.earned)) if row else (0, 0)
             return Posting(member_id, balance, earned, earned)
         total = sum(e.delta for e in live)
         earned_delta = sum(e.delta for e in live if e.earns)
-        guarded = (
-            update(points_balances)
-            .where(*key, points_balances.c.balance + total >= 0)
-            .values(
-                balance=points_balances.c.balance + total,
-                earned=points_balances.c.earned + earned_delta,
-                updated_at=at,
-                **({"earned_at": at} if earned_delta else {}),
-            )
-            .returning(points_balances.c.balance, points_balances.c.earned)
-        )
         if total >= 0:
             # A credit cannot fail the guard: insert-or-add in one statement, first posting or not.
             credit = _credit_statement(conn.dialect.name)
             after: Any = (
-                await conn.execute(
+                conn.execute(
                     credit,
                     {
                         "group_id": group_id,
@@ -381,23 +371,22 @@ class PointsRepo:
                 )
             ).one()
         else:
-            after = (await conn.execute(guarded)).first()
-        if after is None:
-            current = (await conn.execute(select(points_balances.c.balance).where(*key))).scalar()
-            if current is not None:
-                raise InsufficientPoints(int(current))
-            if total < 0:
-                raise InsufficientPoints(0)
-            # First posting for this member: create the row, then apply through the same guard.
-            await upsert(
-                conn,
-                points_balances,
-                {"group_id": group_id, "member_id": member_id, "balance": 0, "earned": 0, "updated_at": at},
-                keys=("group_id", "member_id"),
+            guarded = (
+                update(points_balances)
+                .where(*key, points_balances.c.balance + total >= 0)
+                .values(
+                    balance=points_balances.c.balance + total,
+                    earned=points_balances.c.earned + earned_delta,
+                    updated_at=at,
+                    **({"earned_at": at} if earned_delta else {}),
+                )
+                .returning(points_balances.c.balance, points_balances.c.earned)
             )
-            after = (await conn.execute(guarded)).first()
-            if after is None:
-                raise InsufficientPoints(0)
+            after = conn.execute(guarded).first()
+        if after is None:
+            # Only a debit can miss the guard: too little held, or no balance row at all.
+            current = conn.execute(select(points_balances.c.balance).where(*key)).scalar()
+            raise InsufficientPoints(int(current or 0))
         start = int(after.balance) - total
         running = start
         rows: list[dict[str, Any]] = []
@@ -422,12 +411,12 @@ class PointsRepo:
                     "balance_after": running,
                 }
             )
-        await conn.execute(points_ledger.insert(), rows)
+        conn.execute(points_ledger.insert(), rows)
         return Posting(member_id, int(after.balance), int(after.earned) - earned_delta, int(after.earned))
 
-    async def _counters(
+    def _counters(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         group_id: int,
         member_id: int,
         day: date,
@@ -440,7 +429,7 @@ class PointsRepo:
         stored = missing & STORED_COUNTER_KEYS
         if stored:
             rows = (
-                await conn.execute(
+                conn.execute(
                     select(member_counters.c.key, member_counters.c.value).where(
                         member_counters.c.group_id == group_id,
                         member_counters.c.member_id == member_id,
@@ -451,7 +440,7 @@ class PointsRepo:
             counters.update({r.key: int(r.value) for r in rows})
         if "checkin_streak" in missing:
             last = (
-                await conn.execute(
+                conn.execute(
                     select(checkins.c.day, checkins.c.streak)
                     .where(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
                     .order_by(checkins.c.day.desc())
@@ -462,10 +451,10 @@ class PointsRepo:
                 int(last.streak) if last and last.day >= day - timedelta(days=1) else 0
             )
         if "checkin_total" in missing:
-            counters["checkin_total"] = await self._checkin_total(conn, group_id, member_id)
+            counters["checkin_total"] = self._checkin_total(conn, group_id, member_id)
         if "points_earned" in missing:
             earned = (
-                await conn.execute(
+                conn.execute(
                     select(points_balances.c.earned).where(
                         points_balances.c.group_id == group_id, points_balances.c.member_id == member_id
                     )
@@ -474,9 +463,9 @@ class PointsRepo:
             counters["points_earned"] = int(earned or 0)
         return counters
 
-    async def _grant_due(
+    def _grant_due(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         group_id: int,
         member_id: int,
         rules: Sequence[AutoRule],
@@ -496,13 +485,13 @@ class PointsRepo:
             rules = [r for r in rules if r[1] in moved]
         if not rules:
             return ()
-        counters = await self._counters(conn, group_id, member_id, day, {r[1] for r in rules}, known or {})
+        counters = self._counters(conn, group_id, member_id, day, {r[1] for r in rules}, known or {})
         due = [key for key, counter, threshold in rules if counters.get(counter, 0) >= threshold]
         if not due:
             return ()
         owned = set(
             (
-                await conn.execute(
+                conn.execute(
                     select(member_badges.c.badge_key).where(
                         member_badges.c.group_id == group_id,
                         member_badges.c.member_id == member_id,
@@ -513,7 +502,7 @@ class PointsRepo:
         )
         new = [k for k in due if k not in owned]
         if new:
-            await conn.execute(
+            conn.execute(
                 member_badges.insert(),
                 [
                     {"group_id": group_id, "member_id": member_id, "badge_key": k, "awarded_at": at}
@@ -522,18 +511,17 @@ class PointsRepo:
             )
         return tuple(new)
 
-    async def _bump(self, conn: AsyncConnection, group_id: int, member_id: int, key: str, by: int) -> None:
+    def _bump(self, conn: Connection, group_id: int, member_id: int, key: str, by: int) -> None:
         stmt = dialect_insert(conn, member_counters)
         stmt = stmt.on_conflict_do_update(
             index_elements=["group_id", "member_id", "key"],
             set_={"value": member_counters.c.value + stmt.excluded.value},
         )
-        await conn.execute(stmt, {"group_id": group_id, "member_id": member_id, "key": key, "value": by})
+        conn.execute(stmt, {"group_id": group_id, "member_id": member_id, "key": key, "value": by})
 
     async def round_trip(self) -> None:
-        """One empty write transaction: the bench's measure of what any transaction costs here."""
-        async with self.db.begin() as conn:
-            await conn.execute(select(literal(1)))
+        """One empty write transaction on the path a check-in takes: the bench's floor."""
+        await self.db.transact(_select_one)
 
     # --- points -------------------------------------------------------------------------------
 
@@ -557,34 +545,62 @@ class PointsRepo:
         With ``clamp``, a single debit takes at most what the balance holds, read under the
         same lock as the write, so a penalty never fails and never goes below zero.
         """
-        async with self.db.begin() as conn:
-            if clamp and len(entries) == 1 and entries[0].delta < 0:
-                held = (
-                    await conn.execute(
-                        select(points_balances.c.balance)
-                        .where(
-                            points_balances.c.group_id == group_id, points_balances.c.member_id == member_id
-                        )
-                        .with_for_update()
-                    )
-                ).scalar()
-                e = entries[0]
-                entries = [Entry(-min(-e.delta, int(held or 0)), e.kind, e.earns)]
-            for key, by in (counters or {}).items():
-                await self._bump(conn, group_id, member_id, key, by)
-            posting = await self._post(
-                conn, group_id, member_id, entries, at=at, day=day, reason=reason, actor_id=actor_id, ref=ref
-            )
-            new = await self._grant_due(
-                conn,
-                group_id,
-                member_id,
-                badge_rules,
-                at,
-                day,
-                affected={"points_earned", *(counters or {})},
-                known={"points_earned": posting.earned_after},
-            )
+        return await self.db.transact(
+            self._post_all,
+            group_id,
+            member_id,
+            entries,
+            at=at,
+            day=day,
+            reason=reason,
+            actor_id=actor_id,
+            ref=ref,
+            badge_rules=badge_rules,
+            counters=counters or {},
+            clamp=clamp,
+        )
+
+    def _post_all(
+        self,
+        conn: Connection,
+        group_id: int,
+        member_id: int,
+        entries: Sequence[Entry],
+        *,
+        at: datetime,
+        day: date,
+        reason: str | None,
+        actor_id: int | None,
+        ref: str | None,
+        badge_rules: Sequence[AutoRule],
+        counters: Mapping[str, int],
+        clamp: bool,
+    ) -> Posting:
+        if clamp and len(entries) == 1 and entries[0].delta < 0:
+            held = (
+                conn.execute(
+                    select(points_balances.c.balance)
+                    .where(points_balances.c.group_id == group_id, points_balances.c.member_id == member_id)
+                    .with_for_update()
+                )
+            ).scalar()
+            e = entries[0]
+            entries = [Entry(-min(-e.delta, int(held or 0)), e.kind, e.earns)]
+        for key, by in counters.items():
+            self._bump(conn, group_id, member_id, key, by)
+        posting = self._post(
+            conn, group_id, member_id, entries, at=at, day=day, reason=reason, actor_id=actor_id, ref=ref
+        )
+        new = self._grant_due(
+            conn,
+            group_id,
+            member_id,
+            badge_rules,
+            at,
+            day,
+            affected={"points_earned", *counters},
+            known={"points_earned": posting.earned_after},
+        )
         return Posting(posting.member_id, posting.balance, posting.earned_before, posting.earned_after, new)
 
     async def balance(self, group_id: int, member_id: int) -> tuple[int, int]:
@@ -642,60 +658,74 @@ class PointsRepo:
         if amount <= 0 or sender_id == receiver_id:
             raise ValueError("a transfer moves a positive amount between two members")
         try:
-            async with self.db.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    # Lock both balances in id order first: A→B and B→A at the same moment
-                    # would otherwise each hold one row and wait for the other (a deadlock).
-                    await self._lock_balances(conn, group_id, sorted((sender_id, receiver_id)), at)
-                # Debit first: the sender's row lock serialises their transfers, so the
-                # daily-cap sum below cannot be raced past.
-                posting = await self._post(
-                    conn,
-                    group_id,
-                    sender_id,
-                    [Entry(-amount, "transfer", False)],
-                    at=at,
-                    day=day,
-                    reason=reason,
-                    actor_id=sender_id,
-                    ref=f"to:{receiver_id}",
-                )
-                sent = -int(
-                    (
-                        await conn.execute(
-                            select(func.coalesce(func.sum(points_ledger.c.delta), 0)).where(
-                                points_ledger.c.group_id == group_id,
-                                points_ledger.c.member_id == sender_id,
-                                points_ledger.c.day == day,
-                                points_ledger.c.kind == "transfer",
-                                points_ledger.c.delta < 0,
-                            )
-                        )
-                    ).scalar_one()
-                )
-                if sent > daily_cap:
-                    raise _Refused("over_cap")
-                await self._post(
-                    conn,
-                    group_id,
-                    receiver_id,
-                    [Entry(amount, "transfer", False)],
-                    at=at,
-                    day=day,
-                    reason=reason,
-                    actor_id=sender_id,
-                    ref=f"from:{sender_id}",
-                )
+            posting = await self.db.transact(
+                self._transfer, group_id, sender_id, receiver_id, amount, at, day, daily_cap, reason
+            )
         except InsufficientPoints as exc:
             return Outcome("not_enough", detail={"balance": exc.balance})
         except _Refused as exc:
-            return Outcome(exc.status, detail={"sent": sent - amount, "cap": daily_cap})
+            return Outcome(exc.status, detail=exc.detail)
         return Outcome("ok", posting)
 
-    async def _lock_balances(
-        self, conn: AsyncConnection, group_id: int, member_ids: Sequence[int], at: datetime
+    def _transfer(
+        self,
+        conn: Connection,
+        group_id: int,
+        sender_id: int,
+        receiver_id: int,
+        amount: int,
+        at: datetime,
+        day: date,
+        daily_cap: int,
+        reason: str | None,
+    ) -> Posting:
+        if conn.dialect.name == "postgresql":
+            # Lock both balances in id order first: A→B and B→A at the same moment
+            # would otherwise each hold one row and wait for the other (a deadlock).
+            self._lock_balances(conn, group_id, sorted((sender_id, receiver_id)), at)
+        # Debit first: the sender's row lock serialises their transfers, so the
+        # daily-cap sum below cannot be raced past.
+        posting = self._post(
+            conn,
+            group_id,
+            sender_id,
+            [Entry(-amount, "transfer", False)],
+            at=at,
+            day=day,
+            reason=reason,
+            actor_id=sender_id,
+            ref=f"to:{receiver_id}",
+        )
+        sent = -int(
+            conn.execute(
+                select(func.coalesce(func.sum(points_ledger.c.delta), 0)).where(
+                    points_ledger.c.group_id == group_id,
+                    points_ledger.c.member_id == sender_id,
+                    points_ledger.c.day == day,
+                    points_ledger.c.kind == "transfer",
+                    points_ledger.c.delta < 0,
+                )
+            ).scalar_one()
+        )
+        if sent > daily_cap:
+            raise _Refused("over_cap", sent=sent - amount, cap=daily_cap)
+        self._post(
+            conn,
+            group_id,
+            receiver_id,
+            [Entry(amount, "transfer", False)],
+            at=at,
+            day=day,
+            reason=reason,
+            actor_id=sender_id,
+            ref=f"from:{sender_id}",
+        )
+        return posting
+
+    def _lock_balances(
+        self, conn: Connection, group_id: int, member_ids: Sequence[int], at: datetime
     ) -> None:
-        await conn.execute(
+        conn.execute(
             dialect_insert(conn, points_balances).on_conflict_do_nothing(
                 index_elements=["group_id", "member_id"]
             ),
@@ -704,7 +734,7 @@ class PointsRepo:
                 for m in member_ids
             ],
         )
-        await conn.execute(
+        conn.execute(
             select(points_balances.c.member_id)
             .where(points_balances.c.group_id == group_id, points_balances.c.member_id.in_(member_ids))
             .order_by(points_balances.c.member_id)
@@ -809,16 +839,16 @@ class PointsRepo:
         """
         for _ in range(_CLAIM_ATTEMPTS - 1):
             try:
-                return await self._claim(group_id, member_id, day, at, itemize, badge_rules)
+                return await self.db.transact(self._claim, group_id, member_id, day, at, itemize, badge_rules)
             except IntegrityError:
-                async with self.db.begin() as conn:
-                    existing = await self._checkin_row(conn, group_id, member_id, day)
+                existing = await self.db.transact(self._checkin_row, group_id, member_id, day)
                 if existing is not None:
                     return existing
-        return await self._claim(group_id, member_id, day, at, itemize, badge_rules)
+        return await self.db.transact(self._claim, group_id, member_id, day, at, itemize, badge_rules)
 
-    async def _claim(
+    def _claim(
         self,
+        conn: Connection,
         group_id: int,
         member_id: int,
         day: date,
@@ -826,63 +856,60 @@ class PointsRepo:
         itemize: Itemizer,
         badge_rules: Sequence[AutoRule],
     ) -> CheckinOutcome:
-        async with self.db.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Ranks of the day are handed out in order: claims in one group queue here (on
-                # SQLite, BEGIN IMMEDIATE already queues every writer). Released at commit.
-                await conn.execute(select(func.pg_advisory_xact_lock(_RANK_LOCK, group_id)))
-            # One round trip for everything the claim needs to know; the statement is built
-            # once and reused, since building it cost more than running it.
-            facts = (
-                await conn.execute(
-                    _checkin_facts(),
-                    {"g": group_id, "m": member_id, "d": day, "p": day - timedelta(days=1)},
-                )
-            ).one()
-            if facts.streak is not None:
-                return CheckinOutcome(
-                    False, day, int(facts.streak), facts.rank, total_checkins=int(facts.total)
-                )
-            streak = int(facts.prev) + 1 if facts.prev is not None else 1
-            rank = int(facts.taken) + 1
-            total = int(facts.total) + 1
-            items: list[tuple[str, int]] = [(k, int(a)) for k, a in itemize(streak, rank)]
-            await conn.execute(
-                checkins.insert(),
-                {
-                    "group_id": group_id,
-                    "member_id": member_id,
-                    "day": day,
-                    "at": at,
-                    "streak": streak,
-                    "rank": rank,
-                    "points": sum(a for _, a in items),
-                    "makeup": False,
-                },
+        if conn.dialect.name == "postgresql":
+            # Ranks of the day are handed out in order: claims in one group queue here (on
+            # SQLite, BEGIN IMMEDIATE already queues every writer). Released at commit.
+            conn.execute(select(func.pg_advisory_xact_lock(_RANK_LOCK, group_id)))
+        # One round trip for everything the claim needs to know; the statement is built
+        # once and reused, since building it cost more than running it.
+        facts = (
+            conn.execute(
+                _checkin_facts(),
+                {"g": group_id, "m": member_id, "d": day, "p": day - timedelta(days=1)},
             )
-            posting = await self._post(
-                conn,
-                group_id,
-                member_id,
-                [Entry(a, k, True) for k, a in items],
-                at=at,
-                day=day,
-                ref=f"checkin:{day.isoformat()}",
-            )
-            new = await self._grant_due(
-                conn,
-                group_id,
-                member_id,
-                badge_rules,
-                at,
-                day,
-                affected=("checkin_streak", "checkin_total", "points_earned"),
-                known={
-                    "checkin_streak": streak,
-                    "checkin_total": total,
-                    "points_earned": posting.earned_after,
-                },
-            )
+        ).one()
+        if facts.streak is not None:
+            return CheckinOutcome(False, day, int(facts.streak), facts.rank, total_checkins=int(facts.total))
+        streak = int(facts.prev) + 1 if facts.prev is not None else 1
+        rank = int(facts.taken) + 1
+        total = int(facts.total) + 1
+        items: list[tuple[str, int]] = [(k, int(a)) for k, a in itemize(streak, rank)]
+        conn.execute(
+            checkins.insert(),
+            {
+                "group_id": group_id,
+                "member_id": member_id,
+                "day": day,
+                "at": at,
+                "streak": streak,
+                "rank": rank,
+                "points": sum(a for _, a in items),
+                "makeup": False,
+            },
+        )
+        posting = self._post(
+            conn,
+            group_id,
+            member_id,
+            [Entry(a, k, True) for k, a in items],
+            at=at,
+            day=day,
+            ref=f"checkin:{day.isoformat()}",
+        )
+        new = self._grant_due(
+            conn,
+            group_id,
+            member_id,
+            badge_rules,
+            at,
+            day,
+            affected=("checkin_streak", "checkin_total", "points_earned"),
+            known={
+                "checkin_streak": streak,
+                "checkin_total": total,
+                "points_earned": posting.earned_after,
+            },
+        )
         return CheckinOutcome(
             True,
             day,
@@ -893,10 +920,10 @@ class PointsRepo:
             total,
         )
 
-    async def _checkin_total(self, conn: AsyncConnection, group_id: int, member_id: int) -> int:
+    def _checkin_total(self, conn: Connection, group_id: int, member_id: int) -> int:
         return int(
             (
-                await conn.execute(
+                conn.execute(
                     select(func.count())
                     .select_from(checkins)
                     .where(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
@@ -904,11 +931,11 @@ class PointsRepo:
             ).scalar_one()
         )
 
-    async def _checkin_row(
-        self, conn: AsyncConnection, group_id: int, member_id: int, day: date
+    def _checkin_row(
+        self, conn: Connection, group_id: int, member_id: int, day: date
     ) -> CheckinOutcome | None:
         row = (
-            await conn.execute(
+            conn.execute(
                 select(checkins.c.streak, checkins.c.rank).where(
                     checkins.c.group_id == group_id, checkins.c.member_id == member_id, checkins.c.day == day
                 )
@@ -916,21 +943,21 @@ class PointsRepo:
         ).first()
         if row is None:
             return None
-        total = await self._checkin_total(conn, group_id, member_id)
+        total = self._checkin_total(conn, group_id, member_id)
         return CheckinOutcome(False, day, int(row.streak), row.rank, total_checkins=total)
 
     async def checkin_status(self, group_id: int, member_id: int, today: date) -> CheckinStatus:
         """Whether the member checked in ``today``, the live streak and the total."""
-        async with self.db.begin() as conn:
-            last = (
-                await conn.execute(
-                    select(checkins.c.day, checkins.c.streak)
-                    .where(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
-                    .order_by(checkins.c.day.desc())
-                    .limit(1)
-                )
-            ).first()
-            total = await self._checkin_total(conn, group_id, member_id)
+        return await self.db.transact(self._checkin_status, group_id, member_id, today)
+
+    def _checkin_status(self, conn: Connection, group_id: int, member_id: int, today: date) -> CheckinStatus:
+        last = conn.execute(
+            select(checkins.c.day, checkins.c.streak)
+            .where(checkins.c.group_id == group_id, checkins.c.member_id == member_id)
+            .order_by(checkins.c.day.desc())
+            .limit(1)
+        ).first()
+        total = self._checkin_total(conn, group_id, member_id)
         if last is None:
             return CheckinStatus(False, 0, total, None)
         alive = last.day >= today - timedelta(days=1)
@@ -966,93 +993,102 @@ class PointsRepo:
         Refusals: ``nothing_to_repair``, ``limit`` (detail: limit), ``not_enough`` (detail: cost,
         balance). On success today's streak, when already claimed, is re-linked too.
         """
-        yesterday = today - timedelta(days=1)
-        month_start = today.replace(day=1)
         try:
-            async with self.db.begin() as conn:
-                days = {
-                    r.day: r
-                    for r in (
-                        await conn.execute(
-                            select(checkins.c.id, checkins.c.day, checkins.c.streak).where(
-                                checkins.c.group_id == group_id,
-                                checkins.c.member_id == member_id,
-                                checkins.c.day >= yesterday - timedelta(days=1),
-                                checkins.c.day <= today,
-                            )
-                        )
-                    ).all()
-                }
-                before = days.get(yesterday - timedelta(days=1))
-                if yesterday in days or before is None:
-                    raise _Refused("nothing_to_repair")
-                used = int(
-                    (
-                        await conn.execute(
-                            select(func.count())
-                            .select_from(points_ledger)
-                            .where(
-                                points_ledger.c.group_id == group_id,
-                                points_ledger.c.member_id == member_id,
-                                points_ledger.c.kind == "makeup",
-                                points_ledger.c.day >= month_start,
-                                points_ledger.c.day <= today,
-                            )
-                        )
-                    ).scalar_one()
-                )
-                if used >= monthly_limit:
-                    raise _Refused("limit")
-                streak = int(before.streak) + 1
-                await conn.execute(
-                    checkins.insert().values(
-                        group_id=group_id,
-                        member_id=member_id,
-                        day=yesterday,
-                        at=at,
-                        streak=streak,
-                        rank=None,
-                        points=0,
-                        makeup=True,
-                    )
-                )
-                if today in days:
-                    await conn.execute(
-                        update(checkins).where(checkins.c.id == days[today].id).values(streak=streak + 1)
-                    )
-                posting = await self._post(
-                    conn,
-                    group_id,
-                    member_id,
-                    [Entry(-cost, "makeup", False)] if cost > 0 else [],
-                    at=at,
-                    day=today,
-                    ref=f"makeup:{yesterday.isoformat()}",
-                )
-                if cost <= 0:
-                    # A free make-up still needs a ledger-visible trace for the monthly limit.
-                    await conn.execute(
-                        points_ledger.insert().values(
-                            group_id=group_id,
-                            member_id=member_id,
-                            delta=0,
-                            earned=0,
-                            kind="makeup",
-                            at=at,
-                            day=today,
-                            ref=f"makeup:{yesterday.isoformat()}",
-                            balance_after=posting.balance,
-                        )
-                    )
+            posting, used, streak = await self.db.transact(
+                self._makeup, group_id, member_id, today, at, cost, monthly_limit
+            )
         except _Refused as exc:
             return Outcome(exc.status, detail={"limit": monthly_limit, "cost": cost})
         except InsufficientPoints as exc:
             return Outcome("not_enough", detail={"cost": cost, "balance": exc.balance})
-        return Outcome(
-            "ok",
-            posting,
-            {"day": yesterday, "streak": streak + 1 if today in days else streak, "used": used + 1},
+        return Outcome("ok", posting, {"day": today - timedelta(days=1), "streak": streak, "used": used})
+
+    def _makeup(
+        self,
+        conn: Connection,
+        group_id: int,
+        member_id: int,
+        today: date,
+        at: datetime,
+        cost: int,
+        monthly_limit: int,
+    ) -> tuple[Posting, int, int]:
+        """``(posting, make-ups used this month, the streak now)``."""
+        yesterday = today - timedelta(days=1)
+        month_start = today.replace(day=1)
+        days = {
+            r.day: r
+            for r in (
+                conn.execute(
+                    select(checkins.c.id, checkins.c.day, checkins.c.streak).where(
+                        checkins.c.group_id == group_id,
+                        checkins.c.member_id == member_id,
+                        checkins.c.day >= yesterday - timedelta(days=1),
+                        checkins.c.day <= today,
+                    )
+                )
+            ).all()
+        }
+        before = days.get(yesterday - timedelta(days=1))
+        if yesterday in days or before is None:
+            raise _Refused("nothing_to_repair")
+        used = int(
+            (
+                conn.execute(
+                    select(func.count())
+                    .select_from(points_ledger)
+                    .where(
+                        points_ledger.c.group_id == group_id,
+                        points_ledger.c.member_id == member_id,
+                        points_ledger.c.kind == "makeup",
+                        points_ledger.c.day >= month_start,
+                        points_ledger.c.day <= today,
+                    )
+                )
+            ).scalar_one()
         )
+        if used >= monthly_limit:
+            raise _Refused("limit")
+        streak = int(before.streak) + 1
+        conn.execute(
+            checkins.insert().values(
+                group_id=group_id,
+                member_id=member_id,
+                day=yesterday,
+                at=at,
+                streak=streak,
+                rank=None,
+                points=0,
+                makeup=True,
+            )
+        )
+        if today in days:
+            conn.execute(update(checkins).where(checkins.c.id == days[today].id).values(streak=streak + 1))
+        posting = self._post(
+            conn,
+            group_id,
+            member_id,
+            [Entry(-cost, "makeup", False)] if cost > 0 else [],
+            at=at,
+            day=today,
+            ref=f"makeup:{yesterday.isoformat()}",
+        )
+        if cost <= 0:
+            # A free make-up still needs a ledger-visible trace for the monthly limit.
+            conn.execute(
+                points_ledger.insert().values(
+                    group_id=group_id,
+                    member_id=member_id,
+                    delta=0,
+                    earned=0,
+                    kind="makeup",
+                    at=at,
+                    day=today,
+                    ref=f"makeup:{yesterday.isoformat()}",
+                    balance_after=posting.balance,
+                )
+            )
+        return posting, used + 1, streak + 1 if today in days else streak
 
     # --- counters and badges ------------------------------------------------------------------
 
@@ -1068,14 +1104,25 @@ class PointsRepo:
         badge_rules: Sequence[AutoRule] = (),
     ) -> tuple[str, ...]:
         """Add ``by`` to a member counter and award any badge that now applies."""
-        async with self.db.begin() as conn:
-            await self._bump(conn, group_id, member_id, key, by)
-            return await self._grant_due(conn, group_id, member_id, badge_rules, at, day, affected=(key,))
+        return await self.db.transact(self._bump_counter, group_id, member_id, key, by, at, day, badge_rules)
+
+    def _bump_counter(
+        self,
+        conn: Connection,
+        group_id: int,
+        member_id: int,
+        key: str,
+        by: int,
+        at: datetime,
+        day: date,
+        badge_rules: Sequence[AutoRule],
+    ) -> tuple[str, ...]:
+        self._bump(conn, group_id, member_id, key, by)
+        return self._grant_due(conn, group_id, member_id, badge_rules, at, day, affected=(key,))
 
     async def counters(self, group_id: int, member_id: int, day: date) -> dict[str, int]:
         """Every counter a badge rule can name, for progress displays."""
-        async with self.db.begin() as conn:
-            return await self._counters(conn, group_id, member_id, day, set(ALL_COUNTER_KEYS), {})
+        return await self.db.transact(self._counters, group_id, member_id, day, set(ALL_COUNTER_KEYS), {})
 
     async def badges_of(self, group_id: int, member_id: int) -> dict[str, datetime]:
         """The member's badge keys with when each was awarded."""
@@ -1134,14 +1181,18 @@ class PointsRepo:
         The daily cap is re-checked here against the ledger: the in-memory limiter on the hot path
         forgets its counts on restart, this sum does not. Returns one posting per credit, in order.
         """
+        return await self.db.transact(self._flush_activity, credits, badge_rules)
+
+    def _flush_activity(
+        self, conn: Connection, credits: Sequence[ActivityCredit], badge_rules: Sequence[AutoRule]
+    ) -> list[Posting]:
         out: list[Posting] = []
-        async with self.db.begin() as conn:
-            for i in range(0, len(credits), _CHUNK):
-                out.extend(await self._flush_chunk(conn, credits[i : i + _CHUNK], badge_rules))
+        for i in range(0, len(credits), _CHUNK):
+            out.extend(self._flush_chunk(conn, credits[i : i + _CHUNK], badge_rules))
         return out
 
-    async def _flush_chunk(
-        self, conn: AsyncConnection, credits: Sequence[ActivityCredit], badge_rules: Sequence[AutoRule]
+    def _flush_chunk(
+        self, conn: Connection, credits: Sequence[ActivityCredit], badge_rules: Sequence[AutoRule]
     ) -> list[Posting]:
         member_ids = sorted({c.member_id for c in credits})
         group_ids = sorted({c.group_id for c in credits})
@@ -1156,14 +1207,14 @@ class PointsRepo:
                 index_elements=["group_id", "member_id", "key"],
                 set_={"value": member_counters.c.value + stmt.excluded.value},
             )
-            await conn.execute(stmt, counted)
+            conn.execute(stmt, counted)
         claiming = [c for c in credits if c.points > 0]
         granted: dict[tuple[int, int, date], int] = {}
         if claiming:
             already = {
                 (int(r.group_id), int(r.member_id), r.day): int(r.total)
                 for r in (
-                    await conn.execute(
+                    conn.execute(
                         select(
                             points_ledger.c.group_id,
                             points_ledger.c.member_id,
@@ -1191,7 +1242,7 @@ class PointsRepo:
             per_member[(gid, mid)] = per_member.get((gid, mid), 0) + pts
         if per_member:
             first = min(c.at for c in credits)
-            await conn.execute(
+            conn.execute(
                 dialect_insert(conn, points_balances).on_conflict_do_nothing(
                     index_elements=["group_id", "member_id"]
                 ),
@@ -1201,7 +1252,7 @@ class PointsRepo:
                 ],
             )
             last = max(c.at for c in credits)
-            await conn.execute(
+            conn.execute(
                 update(points_balances)
                 .where(
                     points_balances.c.group_id == bindparam("g"),
@@ -1219,7 +1270,7 @@ class PointsRepo:
         balances = {
             (int(r.group_id), int(r.member_id)): (int(r.balance), int(r.earned))
             for r in (
-                await conn.execute(
+                conn.execute(
                     select(
                         points_balances.c.group_id,
                         points_balances.c.member_id,
@@ -1256,8 +1307,8 @@ class PointsRepo:
                 }
             )
         if ledger_rows:
-            await conn.execute(points_ledger.insert(), ledger_rows)
-        new_badges = await self._grant_batch(conn, credits, balances, badge_rules)
+            conn.execute(points_ledger.insert(), ledger_rows)
+        new_badges = self._grant_batch(conn, credits, balances, badge_rules)
         out: list[Posting] = []
         for c in credits:
             mk = (c.group_id, c.member_id)
@@ -1266,9 +1317,9 @@ class PointsRepo:
             out.append(Posting(c.member_id, bal, before, earned, tuple(new_badges.pop(mk, ()))))
         return out
 
-    async def _grant_batch(
+    def _grant_batch(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         credits: Sequence[ActivityCredit],
         balances: Mapping[tuple[int, int], tuple[int, int]],
         badge_rules: Sequence[AutoRule],
@@ -1283,7 +1334,7 @@ class PointsRepo:
         messages = {
             (int(r.group_id), int(r.member_id)): int(r.value)
             for r in (
-                await conn.execute(
+                conn.execute(
                     select(
                         member_counters.c.group_id, member_counters.c.member_id, member_counters.c.value
                     ).where(
@@ -1305,7 +1356,7 @@ class PointsRepo:
         owned = {
             (int(r.group_id), int(r.member_id), r.badge_key)
             for r in (
-                await conn.execute(
+                conn.execute(
                     select(
                         member_badges.c.group_id, member_badges.c.member_id, member_badges.c.badge_key
                     ).where(
@@ -1320,7 +1371,7 @@ class PointsRepo:
         new = {k: v for k, v in new.items() if v}
         at = max(c.at for c in credits)
         if new:
-            await conn.execute(
+            conn.execute(
                 member_badges.insert(),
                 [
                     {"group_id": g, "member_id": m, "badge_key": b, "awarded_at": at}
@@ -1386,72 +1437,11 @@ class PointsRepo:
         """Buy one of an item: ``ok`` (detail: redemption id, item), ``unknown``, ``sold_out``,
         ``over_limit`` (detail: limit) or ``not_enough`` (detail: cost, balance)."""
         try:
-            async with self.db.begin() as conn:
-                item = (
-                    await conn.execute(
-                        select(shop_items).where(
-                            shop_items.c.group_id == group_id,
-                            shop_items.c.id == item_id,
-                            shop_items.c.active.is_(True),
-                        )
-                    )
-                ).first()
-                if item is None:
-                    raise _Refused("unknown")
-                if int(item.stock) <= 0:
-                    raise _Refused("sold_out")
-                posting = await self._post(
-                    conn,
-                    group_id,
-                    member_id,
-                    [Entry(-int(item.cost), "redeem", False)],
-                    at=at,
-                    day=day,
-                    reason=item.name,
-                    ref=f"item:{item.id}",
-                )
-                if item.per_member_limit is not None:
-                    bought = int(
-                        (
-                            await conn.execute(
-                                select(func.count())
-                                .select_from(shop_redemptions)
-                                .where(
-                                    shop_redemptions.c.item_id == item.id,
-                                    shop_redemptions.c.member_id == member_id,
-                                )
-                            )
-                        ).scalar_one()
-                    )
-                    if bought >= int(item.per_member_limit):
-                        raise _Refused("over_limit")
-                taken = await conn.execute(
-                    update(shop_items)
-                    .where(shop_items.c.id == item.id, shop_items.c.stock > 0)
-                    .values(stock=shop_items.c.stock - 1)
-                )
-                if not taken.rowcount:
-                    raise _Refused("sold_out")
-                redemption_id = (
-                    await conn.execute(
-                        shop_redemptions.insert()
-                        .values(
-                            group_id=group_id,
-                            item_id=item.id,
-                            member_id=member_id,
-                            cost=int(item.cost),
-                            at=at,
-                            status="open",
-                        )
-                        .returning(shop_redemptions.c.id)
-                    )
-                ).scalar_one()
+            posting, redemption_id, item = await self.db.transact(
+                self._redeem, group_id, member_id, item_id, at, day
+            )
         except _Refused as exc:
-            limit = item.per_member_limit if item is not None else None
-            return Outcome(exc.status, detail={"limit": limit})
-        except InsufficientPoints as exc:
-            cost = int(item.cost) if item is not None else 0
-            return Outcome("not_enough", detail={"cost": cost, "balance": exc.balance})
+            return Outcome(exc.status, detail=exc.detail)
         return Outcome(
             "ok",
             posting,
@@ -1462,6 +1452,80 @@ class PointsRepo:
                 "stock": int(item.stock) - 1,
             },
         )
+
+    def _redeem(
+        self,
+        conn: Connection,
+        group_id: int,
+        member_id: int,
+        item_id: int,
+        at: datetime,
+        day: date,
+    ) -> tuple[Posting, int, Any]:
+        item = (
+            conn.execute(
+                select(shop_items).where(
+                    shop_items.c.group_id == group_id,
+                    shop_items.c.id == item_id,
+                    shop_items.c.active.is_(True),
+                )
+            )
+        ).first()
+        if item is None:
+            raise _Refused("unknown", limit=None)
+        limit = item.per_member_limit
+        if int(item.stock) <= 0:
+            raise _Refused("sold_out", limit=limit)
+        try:
+            posting = self._post(
+                conn,
+                group_id,
+                member_id,
+                [Entry(-int(item.cost), "redeem", False)],
+                at=at,
+                day=day,
+                reason=item.name,
+                ref=f"item:{item.id}",
+            )
+        except InsufficientPoints as exc:
+            raise _Refused("not_enough", cost=int(item.cost), balance=exc.balance) from exc
+        if item.per_member_limit is not None:
+            bought = int(
+                (
+                    conn.execute(
+                        select(func.count())
+                        .select_from(shop_redemptions)
+                        .where(
+                            shop_redemptions.c.item_id == item.id,
+                            shop_redemptions.c.member_id == member_id,
+                        )
+                    )
+                ).scalar_one()
+            )
+            if bought >= int(item.per_member_limit):
+                raise _Refused("over_limit", limit=limit)
+        taken = conn.execute(
+            update(shop_items)
+            .where(shop_items.c.id == item.id, shop_items.c.stock > 0)
+            .values(stock=shop_items.c.stock - 1)
+        )
+        if not taken.rowcount:
+            raise _Refused("sold_out", limit=limit)
+        redemption_id = (
+            conn.execute(
+                shop_redemptions.insert()
+                .values(
+                    group_id=group_id,
+                    item_id=item.id,
+                    member_id=member_id,
+                    cost=int(item.cost),
+                    at=at,
+                    status="open",
+                )
+                .returning(shop_redemptions.c.id)
+            )
+        ).scalar_one()
+        return posting, int(redemption_id), item
 
     async def redemptions(self, group_id: int, *, open_only: bool, limit: int = 20) -> list[Redemption]:
         """Recent redemptions, newest first."""
@@ -1550,40 +1614,53 @@ class PointsRepo:
         badge_rules: Sequence[AutoRule] = (),
     ) -> Posting | None:
         """Pay the inviter once the invitee has spoken; None when nothing was pending."""
-        async with self.db.begin() as conn:
-            claimed = await conn.execute(
-                update(referrals)
-                .where(
-                    referrals.c.group_id == group_id,
-                    referrals.c.invitee_id == invitee_id,
-                    referrals.c.state == "pending",
-                )
-                .values(state="credited", amount=amount, credited_at=at)
-                .returning(referrals.c.inviter_id)
+        return await self.db.transact(
+            self._credit_referral, group_id, invitee_id, amount, at, day, badge_rules
+        )
+
+    def _credit_referral(
+        self,
+        conn: Connection,
+        group_id: int,
+        invitee_id: int,
+        amount: int,
+        at: datetime,
+        day: date,
+        badge_rules: Sequence[AutoRule],
+    ) -> Posting | None:
+        claimed = conn.execute(
+            update(referrals)
+            .where(
+                referrals.c.group_id == group_id,
+                referrals.c.invitee_id == invitee_id,
+                referrals.c.state == "pending",
             )
-            inviter = claimed.scalar()
-            if inviter is None:
-                return None
-            await self._bump(conn, group_id, int(inviter), "invites", 1)
-            posting = await self._post(
-                conn,
-                group_id,
-                int(inviter),
-                [Entry(amount, "referral", True)],
-                at=at,
-                day=day,
-                ref=f"invitee:{invitee_id}",
-            )
-            new = await self._grant_due(
-                conn,
-                group_id,
-                int(inviter),
-                badge_rules,
-                at,
-                day,
-                affected=("invites", "points_earned"),
-                known={"points_earned": posting.earned_after},
-            )
+            .values(state="credited", amount=amount, credited_at=at)
+            .returning(referrals.c.inviter_id)
+        )
+        inviter = claimed.scalar()
+        if inviter is None:
+            return None
+        self._bump(conn, group_id, int(inviter), "invites", 1)
+        posting = self._post(
+            conn,
+            group_id,
+            int(inviter),
+            [Entry(amount, "referral", True)],
+            at=at,
+            day=day,
+            ref=f"invitee:{invitee_id}",
+        )
+        new = self._grant_due(
+            conn,
+            group_id,
+            int(inviter),
+            badge_rules,
+            at,
+            day,
+            affected=("invites", "points_earned"),
+            known={"points_earned": posting.earned_after},
+        )
         return Posting(int(inviter), posting.balance, posting.earned_before, posting.earned_after, new)
 
     async def settle_leave(
@@ -1591,47 +1668,57 @@ class PointsRepo:
     ) -> Posting | None:
         """The invitee left: inside ``window`` of joining, void the referral and claw back any
         credit (never below zero). Returns the inviter's posting when points were taken back."""
-        async with self.db.begin() as conn:
-            row = (
-                await conn.execute(
-                    select(referrals).where(
-                        referrals.c.group_id == group_id, referrals.c.invitee_id == invitee_id
-                    )
+        return await self.db.transact(self._settle_leave, group_id, invitee_id, at, day, window)
+
+    def _settle_leave(
+        self,
+        conn: Connection,
+        group_id: int,
+        invitee_id: int,
+        at: datetime,
+        day: date,
+        window: timedelta,
+    ) -> Posting | None:
+        row = (
+            conn.execute(
+                select(referrals).where(
+                    referrals.c.group_id == group_id, referrals.c.invitee_id == invitee_id
                 )
-            ).first()
-            if row is None or row.state not in ("pending", "credited") or at - row.joined_at > window:
-                return None
-            if row.state == "pending":
-                await conn.execute(
-                    update(referrals)
-                    .where(referrals.c.group_id == group_id, referrals.c.invitee_id == invitee_id)
-                    .values(state="void")
-                )
-                return None
-            await conn.execute(
+            )
+        ).first()
+        if row is None or row.state not in ("pending", "credited") or at - row.joined_at > window:
+            return None
+        if row.state == "pending":
+            conn.execute(
                 update(referrals)
                 .where(referrals.c.group_id == group_id, referrals.c.invitee_id == invitee_id)
-                .values(state="clawed_back")
+                .values(state="void")
             )
-            await self._bump(conn, group_id, int(row.inviter_id), "invites", -1)
-            balance = (
-                await conn.execute(
-                    select(points_balances.c.balance).where(
-                        points_balances.c.group_id == group_id, points_balances.c.member_id == row.inviter_id
-                    )
+            return None
+        conn.execute(
+            update(referrals)
+            .where(referrals.c.group_id == group_id, referrals.c.invitee_id == invitee_id)
+            .values(state="clawed_back")
+        )
+        self._bump(conn, group_id, int(row.inviter_id), "invites", -1)
+        balance = (
+            conn.execute(
+                select(points_balances.c.balance).where(
+                    points_balances.c.group_id == group_id, points_balances.c.member_id == row.inviter_id
                 )
-            ).scalar()
-            take = min(int(row.amount), int(balance or 0))
-            return await self._post(
-                conn,
-                group_id,
-                int(row.inviter_id),
-                [Entry(-take, "referral", True)],
-                at=at,
-                day=day,
-                reason="clawback",
-                ref=f"invitee:{invitee_id}",
             )
+        ).scalar()
+        take = min(int(row.amount), int(balance or 0))
+        return self._post(
+            conn,
+            group_id,
+            int(row.inviter_id),
+            [Entry(-take, "referral", True)],
+            at=at,
+            day=day,
+            reason="clawback",
+            ref=f"invitee:{invitee_id}",
+        )
 
     # --- privacy --------------------------------------------------------------------------------
 
@@ -1716,6 +1803,10 @@ class PointsRepo:
                     (referrals.c.invitee_id == member_id) | (referrals.c.inviter_id == member_id),
                 )
             )
+
+
+def _select_one(conn: Connection) -> None:
+    conn.execute(select(literal(1)))
 
 
 def month_bounds(day: date) -> tuple[date, date]:
