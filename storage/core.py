@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.engine import Connection, Row
 
 from storage.database import Database
 from storage.models import Group, Job, Member
@@ -22,7 +22,7 @@ from storage.schema import (
     role_overrides,
     scheduled_jobs,
 )
-from storage.sql import dialect_insert, upsert
+from storage.sql import dialect_insert, upsert, upsert_statement
 
 
 def _group(row: Row[Any]) -> Group:
@@ -264,15 +264,8 @@ class MemberRepo:
     async def touch_many(self, seen: Iterable[tuple[int, datetime]]) -> None:
         """Batch-update ``last_seen`` (from the hot path's flush)."""
         rows = [{"mid": mid, "at": at} for mid, at in seen]
-        if not rows:
-            return
-        from sqlalchemy import bindparam
-
-        async with self.db.begin() as conn:
-            await conn.execute(
-                update(members).where(members.c.id == bindparam("mid")).values(last_seen=bindparam("at")),
-                rows,
-            )
+        if rows:
+            await self.db.transact(_touch, rows)
 
     async def mark_joined(self, member_id: int, at: datetime) -> None:
         """Record a join (clears an earlier leave)."""
@@ -412,15 +405,8 @@ class EventLogRepo:
 
     async def record(self, seen: Sequence[tuple[str, str, datetime]], prune_before: datetime) -> None:
         """Store a batch of handled ids and prune old ones, in one transaction."""
-        async with self.db.begin() as conn:
-            if seen:
-                stmt = dialect_insert(conn, processed_events).on_conflict_do_nothing(
-                    index_elements=["adapter", "event_id"]
-                )
-                await conn.execute(
-                    stmt, [{"adapter": a, "event_id": e[:191], "seen_at": t} for a, e, t in seen]
-                )
-            await conn.execute(delete(processed_events).where(processed_events.c.seen_at < prune_before))
+        rows = [{"adapter": a, "event_id": e[:191], "seen_at": t} for a, e, t in seen]
+        await self.db.transact(_record_events, rows, prune_before)
 
     async def get_state(self, adapter: str, key: str) -> str | None:
         """One adapter state value."""
@@ -435,16 +421,8 @@ class EventLogRepo:
 
     async def set_states(self, values: Sequence[tuple[str, str, str]]) -> None:
         """Set (adapter, key, value) triples."""
-        if not values:
-            return
-        async with self.db.begin() as conn:
-            await upsert(
-                conn,
-                adapter_state,
-                [{"adapter": a, "key": k, "value": v} for a, k, v in values],
-                keys=("adapter", "key"),
-                update=("value",),
-            )
+        if values:
+            await self.db.transact(_set_states, [{"adapter": a, "key": k, "value": v} for a, k, v in values])
 
 
 class JobRepo:
@@ -561,20 +539,9 @@ class ActivityRepo:
 
     async def add(self, rows: Sequence[tuple[int, int | None, date, int, int, int]]) -> None:
         """Add (group, member, day, messages, replies, commands) counts."""
-        if not rows:
-            return
-        async with self.db.begin() as conn:
-            stmt = dialect_insert(conn, activity_daily)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["group_id", "member_id", "day"],
-                set_={
-                    "messages": activity_daily.c.messages + stmt.excluded.messages,
-                    "replies": activity_daily.c.replies + stmt.excluded.replies,
-                    "commands": activity_daily.c.commands + stmt.excluded.commands,
-                },
-            )
-            await conn.execute(
-                stmt,
+        if rows:
+            await self.db.transact(
+                _add_activity,
                 [
                     {"group_id": g, "member_id": m, "day": d, "messages": n, "replies": r, "commands": c}
                     for g, m, d, n, r, c in rows
@@ -611,3 +578,35 @@ class ActivityRepo:
                 )
             ).one()
         return int(row[0]), int(row[1])
+
+
+# --- the hot path's batched writes: one synchronous transaction each (``Database.transact``) ---
+
+
+def _touch(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    conn.execute(
+        update(members).where(members.c.id == bindparam("mid")).values(last_seen=bindparam("at")), rows
+    )
+
+
+def _record_events(conn: Connection, rows: list[dict[str, Any]], prune_before: datetime) -> None:
+    if rows:
+        conn.execute(upsert_statement(conn, processed_events, ("adapter", "event_id")), rows)
+    conn.execute(delete(processed_events).where(processed_events.c.seen_at < prune_before))
+
+
+def _set_states(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    conn.execute(upsert_statement(conn, adapter_state, ("adapter", "key"), ("value",)), rows)
+
+
+def _add_activity(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    stmt = dialect_insert(conn, activity_daily)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["group_id", "member_id", "day"],
+        set_={
+            "messages": activity_daily.c.messages + stmt.excluded.messages,
+            "replies": activity_daily.c.replies + stmt.excluded.replies,
+            "commands": activity_daily.c.commands + stmt.excluded.commands,
+        },
+    )
+    conn.execute(stmt, rows)

@@ -7,24 +7,24 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import ColumnElement
 
 
-def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
+def dialect_insert(conn: Connection | AsyncConnection, table: Table) -> Any:
     """An INSERT that knows ON CONFLICT for the connection's dialect."""
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
 
 
-async def upsert(
-    conn: AsyncConnection,
+def upsert_statement(
+    conn: Connection | AsyncConnection,
     table: Table,
-    rows: Sequence[Mapping[str, Any]] | Mapping[str, Any],
     keys: Sequence[str],
     update: Mapping[str, Any] | Sequence[str] | None = None,
-) -> None:
+) -> Any:
     """INSERT … ON CONFLICT (keys) DO UPDATE (or DO NOTHING when ``update`` is empty).
 
     ``update`` is either column names to take from the new row, or a mapping of column to an
@@ -36,9 +36,19 @@ async def upsert(
             values: Mapping[str, Any] = update
         else:
             values = {name: stmt.excluded[name] for name in update}
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=dict(values))
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=dict(values))
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
+
+
+async def upsert(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]] | Mapping[str, Any],
+    keys: Sequence[str],
+    update: Mapping[str, Any] | Sequence[str] | None = None,
+) -> None:
+    """Run ``upsert_statement`` for one row or many."""
+    stmt = upsert_statement(conn, table, keys, update)
     if isinstance(rows, Mapping):
         await conn.execute(stmt, dict(rows))
     elif rows:
