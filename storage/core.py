@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from storage.schema import (
     role_overrides,
     scheduled_jobs,
 )
-from storage.sql import dialect_insert, upsert, upsert_statement
+from storage.sql import chunked, dialect_insert, upsert, upsert_statement
 
 
 def _group(row: Row[Any]) -> Group:
@@ -264,8 +264,8 @@ class MemberRepo:
     async def touch_many(self, seen: Iterable[tuple[int, datetime]]) -> None:
         """Batch-update ``last_seen`` (from the hot path's flush)."""
         rows = [{"mid": mid, "at": at} for mid, at in seen]
-        if rows:
-            await self.db.transact(_touch, rows)
+        for chunk in chunked(rows):
+            await self.db.transact(_touch, chunk)
 
     async def mark_joined(self, member_id: int, at: datetime) -> None:
         """Record a join (clears an earlier leave)."""
@@ -406,7 +406,9 @@ class EventLogRepo:
     async def record(self, seen: Sequence[tuple[str, str, datetime]], prune_before: datetime) -> None:
         """Store a batch of handled ids and prune old ones, in one transaction."""
         rows = [{"adapter": a, "event_id": e[:191], "seen_at": t} for a, e, t in seen]
-        await self.db.transact(_record_events, rows, prune_before)
+        for chunk in chunked(rows):
+            await self.db.transact(_record_events, chunk, None)
+        await self.db.transact(_record_events, [], prune_before)
 
     async def get_state(self, adapter: str, key: str) -> str | None:
         """One adapter state value."""
@@ -539,14 +541,12 @@ class ActivityRepo:
 
     async def add(self, rows: Sequence[tuple[int, int | None, date, int, int, int]]) -> None:
         """Add (group, member, day, messages, replies, commands) counts."""
-        if rows:
-            await self.db.transact(
-                _add_activity,
-                [
-                    {"group_id": g, "member_id": m, "day": d, "messages": n, "replies": r, "commands": c}
-                    for g, m, d, n, r, c in rows
-                ],
-            )
+        values = [
+            {"group_id": g, "member_id": m, "day": d, "messages": n, "replies": r, "commands": c}
+            for g, m, d, n, r, c in rows
+        ]
+        for chunk in chunked(values):
+            await self.db.transact(_add_activity, chunk)
 
     async def for_member(self, member_id: int) -> list[tuple[date, int, int, int]]:
         """A member's daily counts (for data export)."""
@@ -583,23 +583,26 @@ class ActivityRepo:
 # --- the hot path's batched writes: one synchronous transaction each (``Database.transact``) ---
 
 
-def _touch(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _touch(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     conn.execute(
         update(members).where(members.c.id == bindparam("mid")).values(last_seen=bindparam("at")), rows
     )
 
 
-def _record_events(conn: Connection, rows: list[dict[str, Any]], prune_before: datetime) -> None:
+def _record_events(
+    conn: Connection, rows: Sequence[Mapping[str, Any]], prune_before: datetime | None
+) -> None:
     if rows:
         conn.execute(upsert_statement(conn, processed_events, ("adapter", "event_id")), rows)
-    conn.execute(delete(processed_events).where(processed_events.c.seen_at < prune_before))
+    if prune_before is not None:
+        conn.execute(delete(processed_events).where(processed_events.c.seen_at < prune_before))
 
 
 def _set_states(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(upsert_statement(conn, adapter_state, ("adapter", "key"), ("value",)), rows)
 
 
-def _add_activity(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _add_activity(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     stmt = dialect_insert(conn, activity_daily)
     stmt = stmt.on_conflict_do_update(
         index_elements=["group_id", "member_id", "day"],

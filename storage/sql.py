@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import ColumnElement
+
+T = TypeVar("T")
 
 
 def dialect_insert(conn: Connection | AsyncConnection, table: Table) -> Any:
@@ -53,6 +55,17 @@ async def upsert(
         await conn.execute(stmt, dict(rows))
     elif rows:
         await conn.execute(stmt, [dict(r) for r in rows])
+
+
+#: Rows per transaction in a batched flush: each is a few milliseconds of the write lock, and
+#: other transactions (a check-in) get their turn between two of them.
+CHUNK = 200
+
+
+def chunked(rows: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """``rows`` in consecutive slices of at most ``size``."""
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
 
 
 def increment(table: Table, stmt: Any, column: str) -> ColumnElement[Any]:

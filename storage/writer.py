@@ -63,6 +63,9 @@ class SqliteWriter:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(conn, *args)`` in one transaction: committed on return, rolled back on raise."""
+        # Every transaction is a turn of the loop: a flush written in many transactions lets
+        # the check-ins that arrived meanwhile go between them.
+        await asyncio.sleep(0)
         async with self._turn:
             conn = self._connection()
             await self._begin(conn)

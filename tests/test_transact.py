@@ -96,12 +96,12 @@ async def test_gives_up_with_the_lock_error_after_the_busy_timeout(
 
 
 def _rows_in_main_file(tmp_path: Path) -> int:
-    """Rows of processed_events in the database file alone, as if the log did not exist."""
+    """Rows of adapter_state in the database file alone, as if the log did not exist."""
     copy = tmp_path / "main-only.db"
     copy.write_bytes((tmp_path / "w.db").read_bytes())
     probe = sqlite3.connect(copy)
     try:
-        return int(probe.execute("SELECT count(*) FROM processed_events").fetchone()[0])
+        return int(probe.execute("SELECT count(*) FROM adapter_state").fetchone()[0])
     finally:
         probe.close()
 
@@ -113,12 +113,11 @@ async def test_checkpoints_the_log_off_the_loop(tmp_path: Path, monkeypatch: pyt
     setup = sqlite3.connect(tmp_path / "w.db")
     setup.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     setup.close()
-    events = EventLogRepo(db)
     for i in range(4):
-        await events.record([("t", f"e{i}", T0)], T0 - timedelta(days=1))
+        await db.transact(_put, f"k{i}", "v")
     await asyncio.sleep(0.05)
     assert _rows_in_main_file(tmp_path) == 0, "four commits are still only in the log"
-    await events.record([("t", "e4", T0)], T0 - timedelta(days=1))
+    await db.transact(_put, "k4", "v")
     # The fifth commit starts a checkpoint on a worker thread.
     for _ in range(200):
         if _rows_in_main_file(tmp_path) == 5:
