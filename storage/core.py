@@ -404,11 +404,11 @@ class EventLogRepo:
         return [(r.adapter, r.event_id) for r in rows]
 
     async def record(self, seen: Sequence[tuple[str, str, datetime]], prune_before: datetime) -> None:
-        """Store a batch of handled ids and prune old ones, in one transaction."""
+        """Store a batch of handled ids (a transaction per chunk), then prune old ones."""
         rows = [{"adapter": a, "event_id": e[:191], "seen_at": t} for a, e, t in seen]
         for chunk in chunked(rows):
-            await self.db.transact(_record_events, chunk, None)
-        await self.db.transact(_record_events, [], prune_before)
+            await self.db.transact(_insert_events, chunk)
+        await self.db.transact(_prune_events, prune_before)
 
     async def get_state(self, adapter: str, key: str) -> str | None:
         """One adapter state value."""
@@ -589,16 +589,15 @@ def _touch(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     )
 
 
-def _record_events(
-    conn: Connection, rows: Sequence[Mapping[str, Any]], prune_before: datetime | None
-) -> None:
-    if rows:
-        conn.execute(upsert_statement(conn, processed_events, ("adapter", "event_id")), rows)
-    if prune_before is not None:
-        conn.execute(delete(processed_events).where(processed_events.c.seen_at < prune_before))
+def _insert_events(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    conn.execute(upsert_statement(conn, processed_events, ("adapter", "event_id")), rows)
 
 
-def _set_states(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _prune_events(conn: Connection, before: datetime) -> None:
+    conn.execute(delete(processed_events).where(processed_events.c.seen_at < before))
+
+
+def _set_states(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     conn.execute(upsert_statement(conn, adapter_state, ("adapter", "key"), ("value",)), rows)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage.writer import SqliteWriter
+from storage.writer import SQLITE_PRAGMAS, SqliteWriter
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -28,12 +28,8 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us emit BEGIN ourselves (below) instead of pysqlite's deferred begin.
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+        for pragma in (*SQLITE_PRAGMAS, "PRAGMA busy_timeout=10000"):
+            dbapi_connection.execute(pragma)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -117,15 +117,14 @@ class SqliteWriter:
         self._engine.dispose()
 
 
+#: Every connection to the file, this one and the async engine's: write-ahead log, foreign keys,
+#: and commits that append to the log without syncing the disk.
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL")
+
+
 def _configure(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # transactions are begun by hand, in ``_begin``
-    for pragma in (
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA foreign_keys=ON",
-        "PRAGMA synchronous=NORMAL",
-        "PRAGMA busy_timeout=0",
-        "PRAGMA wal_autocheckpoint=0",
-    ):
+    for pragma in (*SQLITE_PRAGMAS, "PRAGMA busy_timeout=0", "PRAGMA wal_autocheckpoint=0"):
         dbapi_connection.execute(pragma)
 
 
