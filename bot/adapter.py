@@ -101,7 +101,12 @@ class Adapter(ABC):
         return f"{self.name} ({self.platform})"
 
     def default_moderator_chat(self, chat: ChatRef) -> ChatRef | None:
-        """Where moderator alerts go when a group has not set a moderator chat."""
+        """Where moderator alerts go when a group has not linked a moderator chat."""
+        return None
+
+    def moderated_scope(self, chat: ChatRef) -> str | None:
+        """The reverse of ``default_moderator_chat``: the scope whose conventional moderator
+        chat ``chat`` is, when the platform names one in another scope (else None)."""
         return None
 
     async def send(self, chat: ChatRef, message: OutgoingMessage) -> SentMessage:

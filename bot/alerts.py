@@ -10,6 +10,7 @@ from bot.events import ChatRef, SentMessage
 from bot.messages import OutgoingMessage
 from bot.roles import Role
 from bot.services import Services
+from storage.modchat import ModChatRepo
 from storage.models import Group
 
 log = logging.getLogger(__name__)
@@ -20,14 +21,21 @@ class AlertService:
 
     def __init__(self, services: Services) -> None:
         self._services = services
+        self.links = ModChatRepo(services.db)
 
     async def moderator_chat(self, group: Group) -> ChatRef | None:
-        """The configured or platform-default moderator chat of a group."""
+        """Where a group's alerts go: its consented link, else the operator's default from
+        config.toml, else the platform's own convention (console: ``<chat>-mods``)."""
         services = self._services
         adapter = services.adapters.get(group.adapter)
         if adapter is None:
             return None
-        configured = await services.settings.get(group.id, "mod_chat")
+        link = await self.links.link_of(group.id)
+        if link is not None:
+            linked = await services.groups.get(link.chat_group_id)
+            if linked is not None:
+                return services.directory.chat_for(linked, link.channel_id)
+        configured = services.settings.default("mod_chat")
         if configured:
             return ChatRef(
                 platform=group.platform,
@@ -37,6 +45,30 @@ class AlertService:
                 kind="group",
             )
         return adapter.default_moderator_chat(services.directory.chat_for(group))
+
+    async def moderated_group(self, chat_group: Group, chat: ChatRef) -> Group | None:
+        """The group whose moderator chat ``chat`` (in ``chat_group``) is, or None.
+
+        Only a consented link or the platform's convention (checked both ways: the other group
+        must still route its alerts here) makes a chat a moderator chat; the operator's
+        config-wide default serves every group and so is never a command target.
+        """
+        services = self._services
+        link = await self.links.link_served_by(chat_group.id)
+        if link is not None:
+            if link.channel_id is not None and link.channel_id != chat.channel_id:
+                return None  # another channel of that server: it acts on its own server
+            return await services.groups.get(link.group_id)
+        adapter = services.adapters.get(chat_group.adapter)
+        if adapter is None:
+            return None
+        scope = adapter.moderated_scope(chat)
+        if scope is None or scope == chat_group.scope_id:
+            return None
+        group = await services.groups.find(chat_group.adapter, scope)
+        if group is None or await self.links.link_of(group.id) is not None:
+            return None
+        return group
 
     async def moderators(self, group: Group) -> list[str]:
         """User ids known to be moderators or above in a group."""

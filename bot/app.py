@@ -196,6 +196,11 @@ class App:
         self.services = services
         self.dispatcher = Dispatcher(services, commands, deduper)
         for feature in self.features:
+            if feature.provides is not None:
+                for port, implementation in feature.provides(services).items():
+                    services.ports.provide(port, implementation, feature.name)
+        services.ports.check(self.features)
+        for feature in self.features:
             if feature.startup is not None:
                 await feature.startup(services)
         await services.scheduler.start(services)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,8 @@ Hook = Callable[["Services"], Awaitable[None]]
 ExportHook = Callable[["Services", "Member"], Awaitable[dict[str, Any]]]
 DeleteHook = Callable[["Services", "Member"], Awaitable[None]]
 DemoHook = Callable[["Services", "Group", "list[Member]"], Awaitable[None]]
+#: Builds a feature's port implementations once the services exist.
+PortFactory = Callable[["Services"], Mapping[type[Any], Any]]
 
 
 @dataclass
@@ -41,3 +43,7 @@ class Feature:
     config_model: type[BaseModel] | None = None
     #: Filled at start from ``[<name>]`` in config.toml when ``config_model`` is set.
     config: Any = field(default=None)
+    #: The ports (``bot.ports``) this feature implements, built at start.
+    provides: PortFactory | None = None
+    #: The ports this feature needs from others; the bot refuses to start without them.
+    requires: Sequence[type[Any]] = ()

@@ -17,6 +17,7 @@ from bot.events import ChatRef, SentMessage
 from bot.i18n import I18n
 from bot.messages import OutgoingMessage
 from bot.permissions import Permissions
+from bot.ports import Ports
 from bot.scheduler import Scheduler
 from bot.settings import SettingsService
 from storage import ActivityRepo, Database, EventLogRepo, GroupRepo, JobRepo, MemberRepo, RoleRepo
@@ -53,6 +54,8 @@ class Services:
     features: list[Feature] = field(default_factory=list)
     commands: CommandTable | None = None
     alerts: AlertService | None = None
+    #: Cross-feature needs, wired from the features' ``provides`` at start (``bot.ports``).
+    ports: Ports = field(default_factory=Ports)
     #: Per-feature runtime state (caches, matchers), keyed by feature name: never module globals.
     state: dict[str, Any] = field(default_factory=dict)
     started_at: Any = None

@@ -85,7 +85,9 @@ class SettingSpec:
     """A setting a feature registers: its key, how to read a value, its default and help.
 
     ``parser`` may be ``int``, ``bool``, ``str`` or any callable raising ``ValueError`` with
-    the allowed values as its message.
+    the allowed values as its message. A ``guarded`` setting changes where a group's data goes
+    or who holds power: only admins may change it, and every change is written to the audit
+    log and announced to the group's moderators.
     """
 
     key: str
@@ -93,6 +95,12 @@ class SettingSpec:
     default: Any
     description: str = ""
     min_role: Role = Role.MODERATOR
+    guarded: bool = False
+
+    @property
+    def required_role(self) -> Role:
+        """The rank needed to change this setting."""
+        return max(self.min_role, Role.ADMIN) if self.guarded else self.min_role
 
     def parse(self, value: Any) -> Any:
         """Validate ``value``; raises ``ValueError`` naming what is allowed."""

@@ -4,12 +4,13 @@ The order is the order handlers run in inside each band.
 """
 
 from bot.feature import Feature
-from handlers import activity, checkin, core, moderation, stats
+from handlers import activity, checkin, core, modchat, moderation, stats
 from handlers.schedule import events, schedules, topics, welcome
 
 FEATURES: list[Feature] = [
     core.FEATURE,
     moderation.FEATURE,
+    modchat.FEATURE,
     activity.FEATURE,
     stats.FEATURE,
     checkin.FEATURE,

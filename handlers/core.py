@@ -13,14 +13,18 @@ from bot.errors import CapabilityNotSupported
 from bot.feature import Feature
 from bot.i18n import normalize_language
 from bot.messages import Button, OutgoingMessage, Text
+from bot.ports import AuditTrail
 from bot.roles import Role
 from bot.router import Command, Router
 from bot.settings import SettingSpec
-from storage.models import Member
+from storage.models import Group, Member
 
 router = Router("core")
 
 _SPECIAL_KEYS = ("language", "timezone")
+#: The operator's config-wide moderator chat (``[core] mod_chat``); groups link theirs with
+#: ``/modchat link``, never with ``/set``.
+MOD_CHAT_KEY = "mod_chat"
 
 
 def _visible(ctx: Context, command: Command) -> bool:
@@ -128,21 +132,38 @@ async def set_command(ctx: Context) -> None:
                 "core.set.bad_value", key=key, allowed="Asia/Shanghai, Europe/Berlin, UTC…"
             ) from None
         ctx.group = await services.directory.update_group(ctx.group, timezone=tz)
+    elif key.lower() == MOD_CHAT_KEY:
+        # Pointing a group's alerts and moderator commands at another chat needs that chat's
+        # consent too; a bare setting let one group's moderators disarm another group.
+        raise BadArgument("core.set.mod_chat_link")
     elif _resolve_key(services.settings.specs, key) is None:
         raise BadArgument("core.set.unknown_key", key=key[:40])
     else:
         key = _resolve_key(services.settings.specs, key) or key
         spec = services.settings.specs[key]
-        if await ctx.role() < spec.min_role:
-            await ctx.reply(ctx.t("core.denied"))
+        if await ctx.role() < spec.required_role:
+            await ctx.reply(ctx.t("core.set.admins_only" if spec.guarded else "core.denied"))
             return
         try:
             value = await services.settings.set(ctx.group.id, key, raw, ctx.user.user_id, ctx.now)
         except ValueError as exc:
             raise BadArgument("core.set.bad_value", key=key, allowed=str(exc)) from None
         await ctx.reply(ctx.t("core.set.done", key=key, value=_show(value)))
+        if spec.guarded:
+            await _announce_guarded_change(ctx, ctx.group, key, _show(value))
         return
     await ctx.reply(ctx.t("core.set.done", key=key, value=raw))
+
+
+async def _announce_guarded_change(ctx: Context, group: Group, key: str, value: str) -> None:
+    """Audit a guarded setting's change and tell the group's moderators who made it."""
+    services = ctx.services
+    await services.ports.get(AuditTrail).record(group.id, ctx.now, ctx.user.user_id, "set", f"{key}={value}")
+    assert services.alerts is not None
+    text = services.i18n.t(
+        group.language, "core.set.guarded_notice", key=key, value=value, user=ctx.user.display_name
+    )
+    await services.alerts.notify(group, OutgoingMessage.of(text))
 
 
 def _resolve_key(specs: dict[str, SettingSpec], key: str) -> str | None:
@@ -329,7 +350,14 @@ async def _edit_or_send(ctx: Context, message_id: str, text: str) -> None:
 FEATURE = Feature(
     name="core",
     router=router,
+    requires=(AuditTrail,),
     settings=[
-        SettingSpec("mod_chat", str, "", "chat id where moderator alerts go (empty: platform default)"),
+        SettingSpec(
+            MOD_CHAT_KEY,
+            str,
+            "",
+            "operator default chat for every group's alerts (groups link their own with /modchat)",
+            guarded=True,
+        ),
     ],
 )

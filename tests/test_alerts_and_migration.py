@@ -13,6 +13,7 @@ from bot.messages import OutgoingMessage
 from bot.router import Router
 from handlers import FEATURES
 from tests.harness import Harness, sends, texts
+from tests.modchat_helpers import link_mod_chat
 
 
 def _alerting() -> list[Feature]:
@@ -32,9 +33,9 @@ async def test_alert_goes_to_the_console_moderator_chat_by_default(tmp_path: Pat
         assert [(r.get("chat"), r["text"]) for r in out] == [("demo-mods", "manual action needed")]
 
 
-async def test_alert_goes_to_the_configured_moderator_chat(tmp_path: Path) -> None:
+async def test_alert_goes_to_the_linked_moderator_chat(tmp_path: Path) -> None:
     async with Harness(tmp_path, features=_alerting()) as h:
-        await h.say("demo", "max", "/set mod_chat staff-room", role="moderator")
+        await link_mod_chat(h, "demo", "staff-room", "max")
         out = sends(await h.say("demo", "alice", "/alertme"))
         assert [(r.get("chat"), r["text"]) for r in out] == [("staff-room", "manual action needed")]
 

@@ -101,6 +101,11 @@ class ConsoleAdapter(Adapter):
         scope = f"{chat.scope_id}-mods"
         return ChatRef(PLATFORM, self.name, scope, scope, "group")
 
+    def moderated_scope(self, chat: ChatRef) -> str | None:
+        """Chat ``X-mods`` is, by the console's convention, the moderator chat of ``X``."""
+        scope, suffix, rest = chat.scope_id.rpartition("-mods")
+        return scope if suffix and not rest and scope else None
+
     # -- output --------------------------------------------------------------------------
     def _at(self) -> str:
         now = self.clock.now()

@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import ConfigError
 from bot.feature import Feature
+from bot.ports import AuditTrail
 from bot.services import Services
 from bot.settings import SettingSpec, choice, int_range
 from handlers.moderation.folding import fold
@@ -139,10 +141,27 @@ async def _forget(services: Services, member: Member) -> None:
     await state.repo.forget_member(member.id)
 
 
+class _ModLogAuditTrail:
+    """The ``AuditTrail`` port over the moderation audit log, so ``/modlog`` shows every change
+    to where a group's data goes or who holds power, whichever feature made it."""
+
+    def __init__(self, repo: ModerationRepo) -> None:
+        self._repo = repo
+
+    async def record(self, group_id: int, at: datetime, actor: str, action: str, detail: str = "") -> None:
+        """Append one line to the group's ``mod_log``."""
+        await self._repo.log(group_id, at, actor, action, detail)
+
+
+def _ports(services: Services) -> dict[type[Any], Any]:
+    return {AuditTrail: _ModLogAuditTrail(ModerationRepo(services.db))}
+
+
 FEATURE = Feature(
     name="moderation",
     router=router,
     settings=SETTINGS,
+    provides=_ports,
     startup=_startup,
     export_member_data=_export,
     delete_member_data=_forget,

@@ -98,8 +98,8 @@ async def screen(ctx: Context) -> None:
         flood = None  # commands answer the member; repeating one (/ping, 签到) is not chat flooding
     if not hits and flood is None:
         return
-    if await _is_moderator_chat(ctx, group):
-        return  # moderators quote offending words while they discuss them; never act there
+    # A moderator chat is screened like any group, by its own lexicon and its own roles: being
+    # linked as another group's moderator chat never switches a chat's defences off.
     role = await ctx.role()
     if role >= Role.MODERATOR and await ctx.setting("moderation.exempt_moderators"):
         return
@@ -109,22 +109,6 @@ async def screen(ctx: Context) -> None:
         await _handle_hits(ctx, group, member, message, hits)
     elif flood is not None:
         await _handle_flood(ctx, group, member, flood)
-
-
-async def _is_moderator_chat(ctx: Context, group: Group) -> bool:
-    """True when this group is another group's moderator chat (cached for a few minutes).
-
-    Only asked on the hit path, so the scan over groups does not touch ordinary messages.
-    """
-    state = get_state(ctx.services)
-    now = ctx.now
-    cached = state.mod_chat_cache.get(group.id)
-    if cached is not None and cached[1] > now:
-        return cached[0]
-    target = await _target_group(ctx)
-    answer = target is not None and target.id != group.id
-    state.mod_chat_cache[group.id] = (answer, now + timedelta(minutes=5))
-    return answer
 
 
 def _is_command(ctx: Context, message: MessageEvent) -> bool:
@@ -436,33 +420,27 @@ async def _ladder(
 
 
 async def _target_group(ctx: Context) -> Group | None:
-    """The group a command acts on: this group, or the group whose moderator chat this is."""
+    """The group a command acts on: this group, or the group whose consented moderator chat
+    this is (``/modchat link``, or the platform's convention such as the console's ``X-mods``)."""
     if ctx.group is None:
         return None
-    services = ctx.services
-    assert services.alerts is not None
-    for group in await services.groups.all():
-        if group.id == ctx.group.id or group.adapter != ctx.chat.adapter:
-            continue
-        chat = await services.alerts.moderator_chat(group)
-        if chat is not None and chat.channel_id == ctx.chat.channel_id:
-            return group
-    return ctx.group
+    assert ctx.services.alerts is not None
+    return await ctx.services.alerts.moderated_group(ctx.group, ctx.chat) or ctx.group
 
 
 async def _moderator_group(ctx: Context) -> Group | None:
     """The target group, after checking the caller moderates it.
 
-    Returns None after giving the same polite refusal as the core when they do not; commands
-    used from the moderator chat are checked against the group they act on, not that chat.
+    Returns None after giving the same polite refusal as the core when they do not. A command
+    typed in a moderator chat acts on the linked group, so it needs moderator rank in both: in
+    that group, and in the chat it is typed in.
     """
     group = await _target_group(ctx)
     if group is None:
         raise BadArgument("core.args.group_only")
-    if group.id == (ctx.group.id if ctx.group else None):
-        role = await ctx.role()
-    else:
-        role = await ctx.role_in(group)
+    role = await ctx.role()
+    if ctx.group is not None and group.id != ctx.group.id:
+        role = min(role, await ctx.role_in(group))
     if role < Role.MODERATOR:
         await ctx.reply(ctx.t("core.denied"))
         return None

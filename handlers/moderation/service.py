@@ -161,7 +161,6 @@ class ModState:
     recent: dict[int, OrderedDict[str, tuple[str, str]]] = field(default_factory=dict)
     builds: int = 0
     #: group id → (is it some group's moderator chat, until when that answer is trusted).
-    mod_chat_cache: dict[int, tuple[bool, datetime]] = field(default_factory=dict)
 
     # -- matchers ------------------------------------------------------------------------
     async def matcher(self, group_id: int) -> Matcher:

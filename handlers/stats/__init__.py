@@ -62,7 +62,9 @@ def _time_of_day(value: Any) -> str:
 
 
 SETTINGS = [
-    SettingSpec("stats.public", parse_bool, False, "members may use /stats (moderators only when off)"),
+    SettingSpec(
+        "stats.public", parse_bool, False, "members may use /stats (moderators only when off)", guarded=True
+    ),
     SettingSpec("stats.store_text", parse_bool, True, "keep message text for hot words (off: /hot is off)"),
     SettingSpec("stats.text_retention_days", int_range(1, 30), 7, "days message text is kept for hot words"),
     SettingSpec("stats.recall", parse_bool, True, "weekly post naming sleeping members"),

@@ -55,7 +55,10 @@ async def test_lexicon_import_reports_added_duplicate_and_invalid(tmp_path: Path
 async def test_lexicon_commands_in_the_moderator_chat_act_on_the_group(tmp_path: Path) -> None:
     async with Harness(tmp_path) as h:
         await _setup(h)
+        # Acting on the group from its moderator chat needs moderator rank in both chats.
         out = await h.say("demo-mods", "max", "/kw add red 内部词 custom")
+        assert sent_to(out, "demo-mods") == ["抱歉，这个命令只有管理员可以使用。"]
+        out = await h.say("demo-mods", "max", "/kw add red 内部词 custom", role="moderator")
         assert "本群词库共 1 条" in sent_to(out, "demo-mods")[0]
         assert actions(out, "delete") == []  # nothing to hide in the moderator chat
         assert actions(await h.say("demo", "bob", "这是内部词"), "mute")

@@ -132,8 +132,11 @@ async def test_stats_bad_input_and_permissions(tmp_path: Path) -> None:
         assert _one(await h.say("demo", "mod", "/stats 7d extra")).startswith("看不懂周期")
         huge = "x" * 5000
         assert "x" * 21 not in _one(await h.say("demo", "mod", f"/stats {huge}"))
-        # Opening /stats to members is a setting.
-        await h.say("demo", "mod", "/set stats.public on")
+        # Opening /stats to members is a guarded setting: owners and admins only.
+        refused = _one(await h.say("demo", "mod", "/set stats.public on"))
+        assert refused == "抱歉，只有群主或管理员可以修改这个设置。"
+        assert _one(await h.say("demo", "alice", "/stats")) == "抱歉，这个只有管理可以查看。"
+        await h.say("demo", "olga", "/set stats.public on", role="owner")
         assert _one(await h.say("demo", "alice", "/stats")).startswith("📊 近 7 天群数据")
         assert _one(await h.say("demo", "alice", "/lifecycle")) == "抱歉，这个命令只有管理员可以使用。"
         assert _one(await h.say("demo", "alice", "/kol")) == "抱歉，这个命令只有管理员可以使用。"

@@ -1,0 +1,18 @@
+"""Linking a moderator chat through the real /modchat flow, for tests."""
+
+from __future__ import annotations
+
+import re
+
+from tests.harness import Harness, texts
+
+CODE = re.compile(r"/modchat link ([A-Z0-9]{8})")
+
+
+async def link_mod_chat(h: Harness, group: str, chat: str, admin: str) -> list[str]:
+    """``admin`` (owner of ``group``, admin of ``chat``) links ``chat`` as ``group``'s moderator
+    chat; returns the texts the acceptance produced."""
+    asked = texts(await h.say(group, admin, "/modchat link", role="owner"))
+    match = CODE.search(asked[0])
+    assert match, asked
+    return texts(await h.say(chat, admin, f"/modchat link {match.group(1)}", role="admin"))
