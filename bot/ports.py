@@ -8,14 +8,25 @@ inside a handler.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
-
-if TYPE_CHECKING:
-    from bot.feature import Feature
+from typing import Any, Protocol, TypeVar, cast
 
 PortT = TypeVar("PortT")
+
+
+class Requirer(Protocol):
+    """What ``Ports.check`` reads of a feature (kept apart so ports need not import features)."""
+
+    @property
+    def name(self) -> str:
+        """The feature's name, for the error."""
+        ...
+
+    @property
+    def requires(self) -> Sequence[type[Any]]:
+        """The ports it needs."""
+        ...
 
 
 class AuditTrail(Protocol):
@@ -50,7 +61,7 @@ class Ports:
         except KeyError:
             raise PortMissing(f"no feature provides the port {port.__name__}") from None
 
-    def check(self, features: Iterable[Feature]) -> None:
+    def check(self, features: Iterable[Requirer]) -> None:
         """Raise ``PortMissing`` naming the first feature whose requirement is unmet."""
         for feature in features:
             for port in feature.requires:
