@@ -73,6 +73,22 @@ def _key(job_id: str, fire_at: datetime) -> Any:
     return and_(job_leases.c.job_id == job_id, job_leases.c.fire_at == fire_at)
 
 
+def _record_sent(conn: Connection, job_id: str, fire_at: datetime, owner: str, message_id: str) -> bool:
+    result = conn.execute(
+        update(job_leases)
+        .where(_key(job_id, fire_at), job_leases.c.owner == owner)
+        .values(message_id=message_id)
+    )
+    return bool(result.rowcount)
+
+
+def _complete(conn: Connection, job_id: str, fire_at: datetime, owner: str | None) -> bool:
+    stmt = delete(job_leases).where(_key(job_id, fire_at))
+    if owner is not None:
+        stmt = stmt.where(job_leases.c.owner == owner)
+    return bool(conn.execute(stmt).rowcount)
+
+
 class LeaseRepo:
     """Claims, progress and completion of job runs (see the module docstring)."""
 
@@ -97,23 +113,16 @@ class LeaseRepo:
             return None
 
     async def record_sent(self, job_id: str, fire_at: datetime, owner: str, message_id: str) -> bool:
-        """Remember the platform id of the message the run sent; False when the lease is gone."""
-        async with self.db.begin() as conn:
-            result = await conn.execute(
-                update(job_leases)
-                .where(_key(job_id, fire_at), job_leases.c.owner == owner)
-                .values(message_id=message_id)
-            )
-        return bool(result.rowcount)
+        """Remember the platform id of the message the run sent; False when the lease is gone.
+
+        Through ``transact``: on SQLite one direct UPDATE and commit on the loop thread, which keeps
+        the window between the platform accepting a message and this record as short as it can be.
+        """
+        return await self.db.transact(_record_sent, job_id, fire_at, owner, message_id)
 
     async def complete(self, job_id: str, fire_at: datetime, owner: str | None = None) -> bool:
         """The run is over (or given up): drop its lease. ``owner`` None drops anyone's."""
-        stmt = delete(job_leases).where(_key(job_id, fire_at))
-        if owner is not None:
-            stmt = stmt.where(job_leases.c.owner == owner)
-        async with self.db.begin() as conn:
-            result = await conn.execute(stmt)
-        return bool(result.rowcount)
+        return await self.db.transact(_complete, job_id, fire_at, owner)
 
     async def open(self) -> list[Lease]:
         """Every run claimed and not completed, oldest fire time first."""
