@@ -8,13 +8,21 @@ A fresh app on the same database file plays the restarted process.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.app import App
+from bot.feature import Feature
+from bot.messages import OutgoingMessage
+from bot.router import Router
+from bot.scheduler import At
+from bot.services import Services
+from handlers import FEATURES
 from storage import LeaseRepo
+from storage.models import Job
 from tests.harness import Harness, texts
 
 
@@ -130,3 +138,40 @@ async def test_crash_past_the_grace_window_is_given_up(tmp_path: Path) -> None:
         assert texts(second.adapter.take()) == []
         assert await LeaseRepo(second.services.db).open() == []
         assert texts(await second.advance(to="2026-03-03T10:00:00+08:00")) == ["早上好"]
+
+
+def _ticker(rerun: bool) -> Feature:
+    """A job kind that sends one message per run through the console, re-run safe or not."""
+    router = Router("ticker")
+
+    async def tick(services: Services, job: Job, fire_time: datetime) -> None:
+        group = await services.directory.group_by_id(job.group_id or 0)
+        assert group is not None
+        await services.send(services.directory.chat_for(group), OutgoingMessage.of("tick"))
+
+    async def startup(services: Services) -> None:
+        services.scheduler.register("tick", tick, rerun=rerun)
+
+    return Feature(name="ticker", router=router, startup=startup)
+
+
+@pytest.mark.parametrize("rerun", [False, True])
+async def test_only_kinds_registered_rerun_are_run_again(tmp_path: Path, rerun: bool) -> None:
+    features = [*FEATURES, _ticker(rerun)]
+    first = Harness(tmp_path, features=features)
+    await first.__aenter__()
+    await first.say("demo", "alice", "hello")
+    group = await first.services.groups.find("console", "demo")
+    assert group is not None
+    await first.services.scheduler.schedule(
+        "tick:1", "tick", At(first.now + timedelta(minutes=5)), {}, group_id=group.id
+    )
+    _crash_on_send(first, after=False)
+    with pytest.raises(Crash):
+        await first.advance(600)
+    await _abandon(first.app)
+
+    async with Harness(tmp_path, clock="2026-03-02T09:12:00+08:00", features=features) as second:
+        assert texts(second.adapter.take()) == (["tick"] if rerun else [])
+        assert second.services.scheduler.given_up == (0 if rerun else 1)
+        assert await LeaseRepo(second.services.db).open() == []
