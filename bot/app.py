@@ -34,6 +34,7 @@ from storage import (
     EventLogRepo,
     GroupRepo,
     JobRepo,
+    LeaseRepo,
     MemberRepo,
     RoleRepo,
     SettingsRepo,
@@ -169,7 +170,7 @@ class App:
             i18n=i18n,
             settings=settings_service,
             scheduler=Scheduler(
-                JobRepo(db), clock, timedelta(seconds=settings.scheduler.misfire_grace_seconds)
+                JobRepo(db), LeaseRepo(db), clock, timedelta(seconds=settings.scheduler.misfire_grace_seconds)
             ),
             permissions=Permissions(settings.bot, RoleRepo(db), clock),
             directory=Directory(groups, members, clock, settings.bot.timezone, settings.bot.language),

@@ -2,8 +2,13 @@
 
 * Every job is a row in ``scheduled_jobs`` (the source of truth) and is rebuilt at start.
 * Fire times come from APScheduler triggers (cron in the group's IANA timezone, date, interval).
-* Before a job runs, its row is moved past the fire time with a compare-and-set, so a run
-  happens at most once, even across crashes and restarts.
+* Before a job runs, its row is moved past the fire time with a compare-and-set, and in the same
+  transaction the run is leased to this worker (``storage.leases``): no two claims of one run can
+  both win. The lease is dropped only when the run has completed.
+* A lease still open at start is a run a crash cut short. When its fire time is within ``grace``
+  and its kind was registered ``rerun=True``, it runs again (its handler must then be safe to run
+  twice: a post checks the message id recorded with the lease, see ``record_sent``); otherwise it
+  is given up and logged, as before (at most once).
 * A run missed while the bot was down is made up when at most ``grace`` late, else skipped and
   logged.
 * Under a virtual clock, ``run_due`` fires every due job in time order (then job id), moving
@@ -28,16 +33,23 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock, VirtualClock, parse_instant, zone
-from storage.models import Job
+from storage.models import Job, Lease
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from storage import JobRepo
+    from storage import JobRepo, LeaseRepo
 
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[["Services", Job, datetime], Awaitable[None]]
 _WAKE_ID = "qunyou-wake"
+#: The worker name leases are held under. One process runs the scheduler today, so at start every
+#: lease of this name belongs to a dead predecessor and is taken back at once; a scale-out gives each
+#: worker its own stable name and lets it take another's lease only after ``lease_until``.
+DEFAULT_OWNER = "main"
+#: How long a claimed run is held before another worker may take it over. Not renewed while a
+#: handler runs (nothing else takes leases yet); scale-out must renew it for handlers running longer.
+LEASE_TTL = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -147,11 +159,26 @@ def _repeated_wall_time(local: datetime) -> bool:
 class Scheduler:
     """Schedules feature jobs by stable id; see the module docstring for the guarantees."""
 
-    def __init__(self, repo: JobRepo, clock: Clock, grace: timedelta) -> None:
+    def __init__(
+        self,
+        repo: JobRepo,
+        leases: LeaseRepo,
+        clock: Clock,
+        grace: timedelta,
+        *,
+        owner: str = DEFAULT_OWNER,
+    ) -> None:
         self._repo = repo
+        self._leases = leases
         self._clock = clock
         self.grace = grace
+        self.owner = owner
         self._handlers: dict[str, JobHandler] = {}
+        self._rerun: set[str] = set()
+        #: Runs in hand, by (job id, fire time): what ``lease`` answers without a query.
+        self._held: dict[tuple[str, datetime], Lease] = {}
+        #: Runs a crash cut short, taken back at start and run before anything newer.
+        self._recovered: list[Lease] = []
         self._next: dict[str, datetime] = {}
         self._heap: list[tuple[datetime, str]] = []
         self._services: Services | None = None
@@ -161,11 +188,47 @@ class Scheduler:
         self._wake_again = False
         self.fired = 0
         self.skipped = 0
+        self.rerun = 0
+        self.given_up = 0
 
     # -- feature API -------------------------------------------------------------------
-    def register(self, kind: str, handler: JobHandler) -> None:
-        """Say which function runs jobs of ``kind`` (in a feature's startup hook)."""
+    def register(self, kind: str, handler: JobHandler, *, rerun: bool = False) -> None:
+        """Say which function runs jobs of ``kind`` (in a feature's startup hook).
+
+        ``rerun=True``: a run a crash cut short is run again at start (within the grace window), so
+        the handler must be safe to run twice for one fire time; one that sends a message checks
+        ``lease(...).message_id`` first and calls ``record_sent`` after the send. Without it such a
+        run is given up: at most once, never twice.
+        """
         self._handlers[kind] = handler
+        if rerun:
+            self._rerun.add(kind)
+        else:
+            self._rerun.discard(kind)
+
+    def lease(self, job_id: str, fire_time: datetime) -> Lease | None:
+        """The lease of the run in hand (``attempts`` > 1 on a re-run after a crash), else None."""
+        return self._held.get((job_id, fire_time))
+
+    async def record_sent(self, job_id: str, fire_time: datetime, message_id: str) -> None:
+        """Remember, with the run's lease, the message it sent: a re-run then does not send it again.
+
+        Call it right after the platform accepted the message. A crash between that acceptance and
+        this commit is the one window left: the re-run cannot tell the message went out and sends it
+        again (unless the platform itself deduplicates).
+        """
+        held = self._held.get((job_id, fire_time))
+        if held is None:
+            return
+        await self._leases.record_sent(job_id, fire_time, held.owner, message_id)
+        self._held[(job_id, fire_time)] = Lease(
+            job_id=held.job_id,
+            fire_at=held.fire_at,
+            owner=held.owner,
+            lease_until=held.lease_until,
+            attempts=held.attempts,
+            message_id=message_id,
+        )
 
     async def schedule(
         self,
@@ -239,10 +302,13 @@ class Scheduler:
             self._next[job_id] = next_run_at
             self._heap.append((next_run_at, job_id))
         heapq.heapify(self._heap)
+        await self._recover(now)
         if not self._clock.is_virtual:
             self._aps = AsyncIOScheduler(timezone=UTC)
             self._aps.start()
             self._arm()
+            if self._recovered:
+                self._draining = asyncio.get_running_loop().create_task(self._drain())
 
     async def stop(self) -> None:
         """Stop waking; rows stay for the next start."""
@@ -255,10 +321,20 @@ class Scheduler:
             await self._draining
         self._next.clear()
         self._heap.clear()
+        self._recovered.clear()
 
     async def run_due(self, until: datetime) -> int:
-        """Fire every job due at or before ``until`` in time order; returns how many ran."""
+        """Fire every job due at or before ``until`` in time order; returns how many ran.
+
+        Runs recovered at start go first: their fire times are already past.
+        """
         ran = 0
+        while self._running and self._recovered and self._recovered[0].fire_at <= until:
+            lease = self._recovered.pop(0)
+            if isinstance(self._clock, VirtualClock) and lease.fire_at > self._clock.now():
+                self._clock.set(lease.fire_at)  # never before its time, even when made up
+            if await self._rerun_lease(lease):
+                ran += 1
         while self._running:
             head = self._peek()
             if head is None or head[0] > until:
@@ -349,17 +425,80 @@ class Scheduler:
             return False
         trigger = trigger_from_dict(job.trigger)
         following = next_fire(trigger, expected, previous=expected)
-        if not await self._repo.claim(job_id, expected, following, now):
+        lease = await self._leases.claim(
+            job_id, expected, following, owner=self.owner, now=now, lease_until=now + LEASE_TTL
+        )
+        if lease is None:
             return False
         self._index(job_id, following)
+        return await self._run(job, lease)
+
+    async def _run(self, job: Job, lease: Lease) -> bool:
+        """Run one leased fire of ``job``; the lease is dropped once the handler has returned.
+
+        A handler that raises has still run (its error is logged; retrying it would likely fail the
+        same way), so its lease is dropped too. Only a run that never returns, because the process
+        died or the task was cancelled at shutdown, leaves its lease for the next start.
+        """
         handler = self._handlers.get(job.kind)
         if handler is None:
-            log.error("no handler for job kind %s (job %s)", job.kind, job_id)
+            log.error("no handler for job kind %s (job %s)", job.kind, job.id)
+            await self._leases.complete(job.id, lease.fire_at, lease.owner)
             return False
         assert self._services is not None
+        key = (job.id, lease.fire_at)
+        self._held[key] = lease
         try:
-            await handler(self._services, job, expected)
+            await handler(self._services, job, lease.fire_at)
         except Exception:
-            log.exception("job %s (%s) failed", job_id, job.kind)
+            log.exception("job %s (%s) failed", job.id, job.kind)
+        finally:
+            held = self._held.pop(key, lease)
+        await self._leases.complete(job.id, lease.fire_at, held.owner)
         self.fired += 1
         return True
+
+    async def _recover(self, now: datetime) -> None:
+        """Take back the runs a crash cut short (open leases) and decide which run again."""
+        self._recovered = []
+        for lease in await self._leases.open():
+            if lease.owner != self.owner and lease.lease_until > now:
+                continue  # another worker's live run: not ours to touch
+            job = await self._repo.get(lease.job_id)
+            late = now - lease.fire_at
+            if job is None or job.kind not in self._rerun or late > self.grace:
+                reason = (
+                    "its job is gone"
+                    if job is None
+                    else "its kind is not safe to run twice"
+                    if job.kind not in self._rerun
+                    else f"it is more than {self.grace} late"
+                )
+                log.warning(
+                    "run of job %s at %s was cut short (attempt %d) and is given up: %s",
+                    lease.job_id,
+                    lease.fire_at,
+                    lease.attempts,
+                    reason,
+                )
+                self.given_up += 1
+                await self._leases.complete(lease.job_id, lease.fire_at)
+                continue
+            taken = await self._leases.take_over(lease, owner=self.owner, lease_until=now + LEASE_TTL)
+            if taken is not None:
+                self._recovered.append(taken)
+
+    async def _rerun_lease(self, lease: Lease) -> bool:
+        job = await self._repo.get(lease.job_id)
+        if job is None:
+            await self._leases.complete(lease.job_id, lease.fire_at, lease.owner)
+            return False
+        log.warning(
+            "job %s (%s): re-running its run at %s, cut short by a crash (attempt %d)",
+            job.id,
+            job.kind,
+            lease.fire_at,
+            lease.attempts,
+        )
+        self.rerun += 1
+        return await self._run(job, lease)

@@ -2,7 +2,8 @@
 
 from storage.core import ActivityRepo, EventLogRepo, GroupRepo, JobRepo, MemberRepo, RoleRepo, SettingsRepo
 from storage.database import Database
-from storage.models import ActivityRow, Group, Job, Member
+from storage.leases import LeaseRepo
+from storage.models import ActivityRow, Group, Job, Lease, Member
 
 __all__ = [
     "ActivityRepo",
@@ -13,6 +14,8 @@ __all__ = [
     "GroupRepo",
     "Job",
     "JobRepo",
+    "Lease",
+    "LeaseRepo",
     "Member",
     "MemberRepo",
     "RoleRepo",

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from storage.database import Database
@@ -499,21 +499,6 @@ class JobRepo:
         """How many jobs exist."""
         async with self.db.begin() as conn:
             return int((await conn.execute(select(func.count()).select_from(scheduled_jobs))).scalar_one())
-
-    async def claim(
-        self, job_id: str, expected: datetime, next_run_at: datetime | None, fired_at: datetime
-    ) -> bool:
-        """Move a job past ``expected`` before it runs; False when someone already did.
-
-        This compare-and-set is what makes a run happen at most once, even across restarts.
-        """
-        async with self.db.begin() as conn:
-            result = await conn.execute(
-                update(scheduled_jobs)
-                .where(and_(scheduled_jobs.c.id == job_id, scheduled_jobs.c.next_run_at == expected))
-                .values(next_run_at=next_run_at, last_run_at=fired_at)
-            )
-        return bool(result.rowcount)
 
     async def set_next(self, job_id: str, next_run_at: datetime | None) -> None:
         """Set the next run (after a skip)."""

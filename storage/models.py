@@ -52,6 +52,18 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """A claimed run of a job (``fire_at``) held by ``owner`` until it completes or ``lease_until``."""
+
+    job_id: str
+    fire_at: datetime
+    owner: str
+    lease_until: datetime
+    attempts: int
+    message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ActivityRow:
     """Counts for one member on one local day."""
 

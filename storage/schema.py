@@ -118,6 +118,24 @@ scheduled_jobs = Table(
     Index("ix_scheduled_jobs_next", "next_run_at"),
 )
 
+#: One row per run of a job claimed and not yet completed (``storage.leases``): the claim is a lease,
+#: deleted when the run completes, so a run cut short by a crash is found and re-run at start.
+#: ``owner`` and ``lease_until`` say who holds it and until when, so several workers on one
+#: database can later take over only a dead worker's runs.
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("job_id", String(191), primary_key=True),
+    Column("fire_at", UTCDateTime(), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("lease_until", UTCDateTime(), nullable=False),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    #: The platform's id of the message the run sent, recorded right after the send: a re-run that
+    #: finds it knows the message went out and does not post it again.
+    Column("message_id", String(191)),
+)
+
 #: Per member and local day; aggregated counts stay when a member is forgotten (member_id nulls).
 activity_daily = Table(
     "activity_daily",

@@ -11,6 +11,7 @@ from storage import (
     EventLogRepo,
     GroupRepo,
     JobRepo,
+    LeaseRepo,
     MemberRepo,
     RoleRepo,
     SettingsRepo,
@@ -96,7 +97,7 @@ async def test_settings_and_roles(database: Database) -> None:
     assert await roles.remove(gid, "u1") is False
 
 
-async def test_job_claim_happens_once_even_when_raced(database: Database) -> None:
+async def test_job_claim_is_one_lease_even_when_raced(database: Database) -> None:
     jobs = JobRepo(database)
     at = NOW + timedelta(minutes=5)
     await jobs.put(
@@ -108,10 +109,28 @@ async def test_job_claim_happens_once_even_when_raced(database: Database) -> Non
         next_run_at=at,
         now=NOW,
     )
-    results = await asyncio.gather(*(jobs.claim("j1", at, None, at) for _ in range(20)))
-    assert sum(results) == 1
+    leases = LeaseRepo(database)
+    results = await asyncio.gather(
+        *(
+            leases.claim("j1", at, None, owner=f"w{n}", now=at, lease_until=at + timedelta(minutes=5))
+            for n in range(20)
+        )
+    )
+    won = [r for r in results if r is not None]
+    assert len(won) == 1
     job = await jobs.get("j1")
     assert job is not None and job.next_run_at is None and job.last_run_at == at and job.payload == {"n": 1}
+    # The claim is a lease: open until the run completes, then gone.
+    assert await leases.open() == won
+    assert await leases.record_sent("j1", at, won[0].owner, "m-1")
+    assert [lease.message_id for lease in await leases.open()] == ["m-1"]
+    taken = await leases.take_over(won[0], owner="w-next", lease_until=at + timedelta(minutes=10))
+    assert taken is not None and taken.attempts == 2 and taken.message_id is None
+    # A second taker holding the stale view loses.
+    assert await leases.take_over(won[0], owner="w-other", lease_until=at) is None
+    assert not await leases.complete("j1", at, won[0].owner)
+    assert await leases.complete("j1", at, "w-next")
+    assert await leases.open() == []
 
 
 async def test_activity_counts_add_up(database: Database) -> None:

@@ -186,12 +186,17 @@ async def run_script(
     db_path: Path | None,
     out: TextIO,
 ) -> int:
-    """Run a whole script; returns the exit code."""
+    """Run a whole script; returns the exit code.
+
+    The database is ``db_path`` when given, else the one ``[storage] url`` names in the config
+    file (CONSOLE_PROTOCOL.md: how console workers on one PostgreSQL database are tested), else a
+    fresh temporary SQLite file.
+    """
     with tempfile.TemporaryDirectory(prefix="qunyou-") as tmp:
-        path = db_path or Path(tmp) / "console.db"
-        settings = settings.model_copy(
-            update={"storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{path}"})}
-        )
+        if db_path is not None or "url" not in settings.storage.model_fields_set:
+            path = db_path or Path(tmp) / "console.db"
+            storage = settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{path}"})
+            settings = settings.model_copy(update={"storage": storage})
         session = ScriptSession(settings, start=start, write=json_writer(out))
         await session.start()
         try:

@@ -105,7 +105,9 @@ async def _startup(services: Services) -> None:
     )
     services.state[STATE_KEY] = state
     scheduler = services.scheduler
-    scheduler.register(JOB_LIFT, run_lift_job)
+    # Lifting a mute or ban twice is harmless (the row says whether it is lifted; unmuting an unmuted
+    # member does nothing), while a lift lost to a crash would leave a member muted for good.
+    scheduler.register(JOB_LIFT, run_lift_job, rerun=True)
     scheduler.register(JOB_BATCH, run_batch_job)
     scheduler.register(JOB_ESCALATE, run_escalate_job)
     scheduler.register(JOB_DIGEST, run_digest_job)

@@ -133,6 +133,32 @@ async def send(services: Services, chat: ChatRef, message: OutgoingMessage, lang
         return None
 
 
+async def send_once(
+    services: Services, job: Job, fire: datetime, chat: ChatRef, message: OutgoingMessage, lang: str
+) -> SentMessage | None:
+    """Send the one message of a scheduled run, so that a re-run after a crash does not repeat it.
+
+    The platform's message id is recorded with the run's lease right after the send; a re-run that
+    finds it knows the message already went out. One window remains: a crash after the platform
+    accepted the message and before that id is committed (one small UPDATE). The re-run cannot tell
+    and sends again, since none of our platforms can be asked whether a message went out.
+    """
+    lease = services.scheduler.lease(job.id, fire)
+    if lease is not None and lease.message_id is not None:
+        log.info("job %s at %s: already sent as message %s before a restart", job.id, fire, lease.message_id)
+        return None
+    sent = await send(services, chat, message, lang)
+    if sent is not None:
+        await services.scheduler.record_sent(job.id, fire, sent.message_id)
+    return sent
+
+
+def is_rerun(services: Services, job: Job, fire: datetime) -> bool:
+    """True when this run is being run again after a crash cut it short."""
+    lease = services.scheduler.lease(job.id, fire)
+    return lease is not None and lease.attempts > 1
+
+
 async def notify_moderators(services: Services, group: Group, message: OutgoingMessage) -> None:
     """An alert to the group's moderators (their chat, else privately, else the group)."""
     if services.alerts is None:

@@ -28,10 +28,11 @@ from handlers.schedule.common import (
     defer_if_quiet,
     excerpt,
     is_moderator,
+    is_rerun,
     notify_moderators,
     plan,
     refuse,
-    send,
+    send_once,
     tz_of,
     user_ref,
 )
@@ -173,10 +174,11 @@ async def run_phase(services: Services, job: Job, fire: datetime) -> None:
             parts = (*parts, Text("\n"), *_mentions(services, group, going))
             notify = tuple(user_ref(services, m, group) for m in going)
         buttons = None if phase == "t1h" else rsvp_buttons(services, lang, act.id)
-        await send(services, chat, OutgoingMessage(parts=parts, buttons=buttons, notify=notify), lang)
+        message = OutgoingMessage(parts=parts, buttons=buttons, notify=notify)
+        await send_once(services, job, fire, chat, message, lang)
     elif phase == "start":
         text = t(lang, "events.starting", id=act.id, title=act.title, end=_local(act.end_at, group))
-        await send(services, chat, OutgoingMessage.of(text), lang)
+        await send_once(services, job, fire, chat, OutgoingMessage.of(text), lang)
     elif phase == "feedback":
         if await defer_if_quiet(services, group, job, fire):
             return
@@ -184,10 +186,17 @@ async def run_phase(services: Services, job: Job, fire: datetime) -> None:
             Button(str(n), f"ev:rate:{act.id}:{n}", command=f"/rate {act.id} {n}") for n in range(1, 6)
         )
         text = t(lang, "events.feedback", id=act.id, title=act.title)
-        sent = await send(services, chat, OutgoingMessage(parts=(Text(text),), buttons=(row,)), lang)
+        sent = await send_once(
+            services, job, fire, chat, OutgoingMessage(parts=(Text(text),), buttons=(row,)), lang
+        )
         if sent is not None:
             await st.events.set_message(act.id, sent.message_id, feedback=True)
     elif phase == "summary":
+        if is_rerun(services, job, fire):
+            # It goes to the moderators' chat or to each moderator (no one message id to record):
+            # after a crash mid-run it stays at most once rather than risk sending it twice.
+            log.info("activity %s: summary run cut short by a crash is not repeated", act.id)
+            return
         count, avg = await st.events.rating_summary(act.id)
         key = "events.summary" if count else "events.summary_none"
         text = t(
@@ -486,7 +495,9 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
 
 async def startup(services: Services) -> None:
     """Register the timeline job kind."""
-    services.scheduler.register(KIND, run_phase)
+    # Re-run after a crash: each phase sends one message through ``send_once`` (or, the summary,
+    # returns at once on a re-run), so a run cut short is completed without posting twice.
+    services.scheduler.register(KIND, run_phase, rerun=True)
 
 
 async def export(services: Services, member: Member) -> dict[str, object]:

@@ -26,8 +26,9 @@ from handlers.schedule.common import (
     check_length,
     defer_if_quiet,
     excerpt,
+    is_rerun,
     plan,
-    send,
+    send_once,
     tz_of,
 )
 from handlers.schedule.quiet import parse_window, window_from_setting
@@ -121,10 +122,14 @@ async def plan_post(services: Services, group: Group, post: ScheduledPost) -> da
 
 
 async def run_post(services: Services, job: Job, fire: datetime) -> None:
-    """Post a scheduled message (or defer it past quiet hours); at most once per local wall time."""
+    """Post a scheduled message (or defer it past quiet hours); once per local wall time.
+
+    Registered ``rerun=True``: a run a crash cut short runs again at start, so every step here is
+    safe to repeat for one fire time (see ``send_once`` for the one window that remains).
+    """
     st = plan(services)
     post = await st.schedules.get(int(job.payload["post_id"]))
-    if post is None or post.paused or post.done:
+    if post is None or post.paused:
         return
     group = await services.directory.group_by_id(post.group_id)
     if group is None or not group.active:
@@ -143,11 +148,17 @@ async def run_post(services: Services, job: Job, fire: datetime) -> None:
     if await defer_if_quiet(services, group, job, fire, urgent=post.urgent):
         return
     local_key = origin.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
-    # Committed before the message is sent: a crash after this line loses a post, never doubles one.
-    if not await st.schedules.mark_posted(post.id, local_key, done=post.spec["type"] == "at"):
+    # A re-run finds this wall time already marked by the attempt a crash cut short: that mark says
+    # the post was due, not that it went out (the lease's message id says that, in ``send_once``).
+    resumed = is_rerun(services, job, fire) and post.last_local == local_key
+    if post.done and not resumed:
         return
-    await send(
+    if not resumed and not await st.schedules.mark_posted(post.id, local_key, done=post.spec["type"] == "at"):
+        return
+    await send_once(
         services,
+        job,
+        fire,
         chat_of(services, group, post.channel_id, post.thread_id),
         OutgoingMessage.of(post.text),
         group.language,
@@ -363,7 +374,7 @@ async def forget(services: Services, member: Member) -> None:
 
 async def startup(services: Services) -> None:
     """Register the job kind; the rows and jobs themselves are already in the database."""
-    services.scheduler.register(KIND, run_post)
+    services.scheduler.register(KIND, run_post, rerun=True)
 
 
 FEATURE = Feature(
