@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
@@ -14,6 +14,7 @@ from adapters.console.adapter import ConsoleAdapter, Record
 from bot.app import App
 from bot.clock import SystemClock, VirtualClock, parse_instant, zone
 from bot.config import Settings
+from bot.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +169,26 @@ class ScriptSession:
                 self.adapter.emit("error", line=number, error=str(exc))
 
 
+def script_lines(stream: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a script, read the same way from a file and from standard input.
+
+    Lines end at ``\n`` only (a trailing ``\r`` is stripped with the other whitespace): text
+    mode would also end one at ``\r``, and ``str.splitlines`` at U+2028 or U+0085, which are
+    valid inside a JSON string, so one valid line failed in a file and worked from stdin.
+    Bytes that are not UTF-8 become U+FFFD instead of ending the run before its first line.
+    """
+    for raw in stream:
+        yield raw.decode("utf-8", errors="replace")
+
+
 def json_writer(out: TextIO) -> Callable[[Record], None]:
     """Write records as JSON lines (UTF-8, unescaped CJK) and flush each one."""
 
     def write(record: Record) -> None:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        line = json.dumps(record, ensure_ascii=False)
+        # Inputs are cleaned at the adapter's edge; this guards the output stream against any
+        # lone surrogate still reaching a record (say, from a feature), which would end the run.
+        out.write(clean(line) + "\n")
         out.flush()
 
     return write
