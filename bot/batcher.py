@@ -2,6 +2,11 @@
 
 Per-message counters live in memory and reach the database in one transaction per second and
 at shutdown, so a plain message costs no database round trip.
+
+``write_isolated`` is how a flush writes: one item the database refuses (a character it cannot
+encode) is found by halving, logged and dropped, and the rest is written. A flush used to put a
+refused batch back whole, so it failed again every second and everything counted after it was
+lost with it.
 """
 
 from __future__ import annotations
@@ -9,11 +14,61 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from storage import is_transient
+from storage.sql import CHUNK
 
 log = logging.getLogger(__name__)
 
 Flush = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+
+
+async def write_isolated(
+    name: str,
+    items: Sequence[T],
+    write: Callable[[Sequence[T]], Awaitable[object]],
+    *,
+    size: int = CHUNK,
+    transient: Callable[[BaseException], bool] = is_transient,
+) -> list[T]:
+    """Write ``items`` with ``write(part)`` in parts of at most ``size``; returns what to retry.
+
+    ``write`` must be all-or-nothing for a part (one transaction). When a part fails because of
+    its data (not ``transient``), it is halved until the item at fault stands alone; that item
+    is logged and dropped, every other item is written. When the database itself fails
+    (``transient``: locked, away), the part in hand and every part after it are returned, in
+    order, for the caller to keep for the next flush; parts already written are not.
+    """
+    # A stack of parts still to write, the next on top.
+    stack: list[Sequence[T]] = [items[i : i + size] for i in range(0, len(items), size)][::-1]
+    while stack:
+        part = stack.pop()
+        try:
+            await write(part)
+        except Exception as exc:
+            if transient(exc):
+                log.warning("flush %s: database unavailable (%s); will retry", name, type(exc).__name__)
+                left = list(part)
+                for later in reversed(stack):
+                    left.extend(later)
+                return left
+            if len(part) == 1:
+                # repr: the item may hold exactly the characters the log stream cannot encode.
+                log.error(
+                    "flush %s: dropped an item the database refuses: %r (%s: %r)",
+                    name,
+                    part[0],
+                    type(exc).__name__,
+                    str(exc)[:300],
+                )
+                continue
+            half = len(part) // 2
+            stack.append(part[half:])
+            stack.append(part[:half])
+    return []
 
 
 class Batcher:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -95,18 +96,17 @@ async def _console(args: argparse.Namespace) -> int:
     settings = _settings(args.config, default_if_missing=False)
     start = _clock(args.clock)
     if args.script:
-        from adapters.console.script import run_script
+        from adapters.console.script import run_script, script_lines
 
-        if args.script == "-":
-            lines = sys.stdin
-            return await run_script(lines, settings=settings, start=start, db_path=args.db, out=sys.stdout)
-        try:
-            text = await asyncio.to_thread(Path(args.script).read_text, encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"--script: no such file {args.script}") from None
-        return await run_script(
-            text.splitlines(), settings=settings, start=start, db_path=args.db, out=sys.stdout
-        )
+        # Both read as bytes through script_lines: the same splitting and decoding either way.
+        source: Iterable[bytes] = sys.stdin.buffer
+        if args.script != "-":
+            try:
+                source = io.BytesIO(await asyncio.to_thread(Path(args.script).read_bytes))
+            except FileNotFoundError:
+                raise ConfigError(f"--script: no such file {args.script}") from None
+        lines = script_lines(source)
+        return await run_script(lines, settings=settings, start=start, db_path=args.db, out=sys.stdout)
     from adapters.console.repl import run_repl
 
     if args.db is not None:

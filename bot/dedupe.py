@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
+from bot.batcher import write_isolated
 from bot.clock import Clock
 from storage import EventLogRepo
 
@@ -64,10 +65,19 @@ class Deduper:
         return True
 
     async def flush(self) -> None:
-        """Persist what was handled since the last flush."""
+        """Persist what was handled since the last flush.
+
+        An id the database refuses is logged and dropped alone: the rest of the flush is still
+        written, so a restart does not handle those events a second time. What the database
+        could not take at all (locked, away) is kept for the next flush.
+        """
         pending, self._pending = self._pending, []
         marks = [(a, "high_water", str(self._high_water[a])) for a in sorted(self._dirty_marks)]
         self._dirty_marks.clear()
         if pending:
-            await self._repo.record(pending, self._clock.now() - _WINDOW)
-        await self._repo.set_states(marks)
+            left = await write_isolated("dedupe", pending, self._repo.insert)
+            self._pending[:0] = left
+            if not left:
+                await self._repo.prune(self._clock.now() - _WINDOW)
+        unsaved = await write_isolated("dedupe marks", marks, self._repo.set_states)
+        self._dirty_marks.update(adapter for adapter, _key, _value in unsaved)

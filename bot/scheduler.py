@@ -323,12 +323,21 @@ class Scheduler:
         self._heap.clear()
         self._recovered.clear()
 
-    async def run_due(self, until: datetime) -> int:
+    async def run_due(self, until: datetime, *, catch_up: timedelta | None = None) -> int:
         """Fire every job due at or before ``until`` in time order; returns how many ran.
 
         Runs recovered at start go first: their fire times are already past.
+
+        With ``catch_up`` (a virtual clock's long jump), recurring jobs run only through the
+        last ``catch_up`` before ``until``: before that the bot is idle, as if it had been down,
+        and a recurring job due there is moved in one step (no walk over its occurrences) to
+        its first run after ``until - catch_up - grace``, logged once. So a jump costs the
+        distinct runs in that window, not every occurrence since ``now``: a daily post jumped
+        over ten years runs on the last ``catch_up`` days only. One-shot jobs (a mute's end, a
+        reminder) each run once, in order, wherever they fall.
         """
         ran = 0
+        idle_until = until - catch_up if catch_up is not None else None
         while self._running and self._recovered and self._recovered[0].fire_at <= until:
             lease = self._recovered.pop(0)
             if isinstance(self._clock, VirtualClock) and lease.fire_at > self._clock.now():
@@ -343,6 +352,12 @@ class Scheduler:
             self._next.pop(job_id, None)
             if isinstance(self._clock, VirtualClock):
                 self._clock.set(at)
+            if (
+                idle_until is not None
+                and at < idle_until - self.grace
+                and await self._resume_after(job_id, at, idle_until - self.grace)
+            ):
+                continue
             if await self._fire(job_id, at):
                 ran += 1
         if isinstance(self._clock, VirtualClock):
@@ -415,6 +430,22 @@ class Scheduler:
         await self._repo.set_next(job.id, following)
         self._index(job.id, following)
 
+    async def _resume_after(self, job_id: str, expected: datetime, after: datetime) -> bool:
+        """Move a recurring job due at ``expected`` to its first run after ``after``, without
+        running it; False (nothing done) for a one-shot job, which then runs as usual."""
+        job = await self._repo.get(job_id)
+        if job is None or job.paused or job.next_run_at != expected:
+            return True  # cancelled, paused or moved since it was indexed: nothing to run
+        trigger = trigger_from_dict(job.trigger)
+        if isinstance(trigger, At):
+            return False
+        following = next_fire(trigger, after)
+        log.info("job %s (%s): runs from %s to %s skipped (idle)", job_id, job.kind, expected, after)
+        self.skipped += 1
+        await self._repo.set_next(job_id, following)
+        self._index(job_id, following)
+        return True
+
     async def _fire(self, job_id: str, expected: datetime) -> bool:
         job = await self._repo.get(job_id)
         if job is None or job.paused or job.next_run_at != expected:
@@ -425,6 +456,10 @@ class Scheduler:
             return False
         trigger = trigger_from_dict(job.trigger)
         following = next_fire(trigger, expected, previous=expected)
+        if following is not None and following <= now:
+            # Late (within grace): runs missed meanwhile coalesce into this one rather than
+            # firing back to back; asked from now in one step, not walked one by one.
+            following = next_fire(trigger, now)
         lease = await self._leases.claim(
             job_id, expected, following, owner=self.owner, now=now, lease_until=now + LEASE_TTL
         )

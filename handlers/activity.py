@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from bot.batcher import write_isolated
 from bot.clock import local_day
 from bot.context import Context
 from bot.feature import Feature
@@ -37,6 +38,15 @@ class Counters:
         if command:
             row[2] += 1
 
+    def add_back(self, group_id: int, member_id: int | None, day: date, n: int, r: int, c: int) -> None:
+        """Return counts a flush could not write, for the next flush."""
+        if member_id is None:
+            return
+        row = self.pending[(group_id, member_id, day)]
+        row[0] += n
+        row[1] += r
+        row[2] += c
+
     def take(self) -> list[tuple[int, int | None, date, int, int, int]]:
         """Everything counted since the last take."""
         pending, self.pending = self.pending, defaultdict(lambda: [0, 0, 0])
@@ -61,12 +71,16 @@ async def _startup(services: Services) -> None:
     directory = services.directory
 
     async def flush() -> None:
+        # A row the database refuses is dropped alone; what it could not take at all (locked,
+        # away) goes back into memory for the next flush (rows already written do not).
         rows = counters.take()
-        if rows:
-            await services.activity.add(rows)
+        for g, m, d, n, r, c in await write_isolated("activity", rows, services.activity.add):
+            counters.add_back(g, m, d, n, r, c)
         seen, directory.seen = directory.seen, {}
-        if seen:
-            await services.members.touch_many(sorted(seen.items()))
+        for member_id, at in await write_isolated(
+            "last-seen", sorted(seen.items()), services.members.touch_many
+        ):
+            directory.seen[member_id] = max(at, directory.seen.get(member_id, at))
 
     services.batcher.register("activity", flush)
 

@@ -1,7 +1,7 @@
 """Storage: the database engine, migrations and repositories. The only place with SQL."""
 
 from storage.core import ActivityRepo, EventLogRepo, GroupRepo, JobRepo, MemberRepo, RoleRepo, SettingsRepo
-from storage.database import Database
+from storage.database import Database, is_transient
 from storage.leases import LeaseRepo
 from storage.models import ActivityRow, Group, Job, Lease, Member
 
@@ -20,4 +20,5 @@ __all__ = [
     "MemberRepo",
     "RoleRepo",
     "SettingsRepo",
+    "is_transient",
 ]

@@ -405,10 +405,18 @@ class EventLogRepo:
 
     async def record(self, seen: Sequence[tuple[str, str, datetime]], prune_before: datetime) -> None:
         """Store a batch of handled ids (a transaction per chunk), then prune old ones."""
+        await self.insert(seen)
+        await self.prune(prune_before)
+
+    async def insert(self, seen: Sequence[tuple[str, str, datetime]]) -> None:
+        """Store handled ids (a transaction per chunk)."""
         rows = [{"adapter": a, "event_id": e[:191], "seen_at": t} for a, e, t in seen]
         for chunk in chunked(rows):
             await self.db.transact(_insert_events, chunk)
-        await self.db.transact(_prune_events, prune_before)
+
+    async def prune(self, before: datetime) -> None:
+        """Forget ids handled before ``before``."""
+        await self.db.transact(_prune_events, before)
 
     async def get_state(self, adapter: str, key: str) -> str | None:
         """One adapter state value."""

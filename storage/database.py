@@ -11,6 +11,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.writer import SQLITE_PRAGMAS, SqliteWriter
@@ -19,6 +20,17 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when a failed write may succeed as it is later (the database locked, away or
+    restarting); False when the data itself was refused (a character the driver cannot encode,
+    a broken constraint), which no number of retries can fix."""
+    if isinstance(exc, OperationalError | InterfaceError | sqlite3.OperationalError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OSError | TimeoutError)
 
 
 def _tune_sqlite(engine: Engine) -> None:

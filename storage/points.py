@@ -1823,21 +1823,19 @@ def iter_entries(items: Iterable[tuple[str, int]], earns: bool = True) -> list[E
 
 @functools.cache
 def _checkin_facts() -> Any:
-    """Today's row (streak, rank), yesterday's streak, today's claims so far and the member's
-    total, as one SELECT of scalar subqueries with parameters g, m, d (day) and p (day before)."""
+    """Today's row (streak, rank), yesterday's streak, today's highest rank so far and the
+    member's total, as one SELECT of scalar subqueries with parameters g, m, d (day) and p (day before)."""
     mine = and_(checkins.c.group_id == bindparam("g"), checkins.c.member_id == bindparam("m"))
 
     def on(day_param: str, column: Any) -> Any:
         return select(column).where(mine, checkins.c.day == bindparam(day_param)).scalar_subquery()
 
+    # The highest rank handed out today, not a count of today's rows: /forgetme deletes rows,
+    # and a count it lowered handed out a rank still held (unique key) for the rest of the day.
+    # Claims in a group are serialised (advisory lock / BEGIN IMMEDIATE), so max + 1 is free.
     taken = (
-        select(func.count())
-        .select_from(checkins)
-        .where(
-            checkins.c.group_id == bindparam("g"),
-            checkins.c.day == bindparam("d"),
-            checkins.c.makeup.is_(False),
-        )
+        select(func.coalesce(func.max(checkins.c.rank), 0))
+        .where(checkins.c.group_id == bindparam("g"), checkins.c.day == bindparam("d"))
         .scalar_subquery()
     )
     total = select(func.count()).select_from(checkins).where(mine).scalar_subquery()

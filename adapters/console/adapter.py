@@ -31,6 +31,7 @@ from bot.events import (
 )
 from bot.messages import OutgoingMessage, render_plain
 from bot.roles import Role
+from bot.text import clean, clean_opt
 
 PLATFORM = "console"
 Record = dict[str, Any]
@@ -168,6 +169,10 @@ class ConsoleAdapter(Adapter):
         lang: str | None = None,
     ) -> Any:
         """A member says ``text`` in group ``chat``; returns the dispatcher's task."""
+        # The console's edge: everything here came from outside (a script line, a typed line);
+        # made encodable once, so neither the core nor the echo of this line can fail on it.
+        chat, user, text = clean(chat), clean(user), clean(text)
+        id, reply_to, role, name, lang = map(clean_opt, (id, reply_to, role, name, lang))
         sender = self.user(user, name)
         if role:
             self.set_role(chat, user, role)
@@ -205,6 +210,7 @@ class ConsoleAdapter(Adapter):
 
     def dm(self, user: str, text: str, *, id: str | None = None, lang: str | None = None) -> Any:
         """A private message to the bot."""
+        user, text, id, lang = clean(user), clean(text), clean_opt(id), clean_opt(lang)
         sender = self.user(user)
         message_id = id or f"m{next(self._msg_ids)}"
         self.emit("seen", user=user, id=message_id)
@@ -224,6 +230,7 @@ class ConsoleAdapter(Adapter):
 
     def join(self, chat: str, user: str, *, invited_by: str | None = None, name: str | None = None) -> Any:
         """A member joins group ``chat``."""
+        chat, user, invited_by, name = clean(chat), clean(user), clean_opt(invited_by), clean_opt(name)
         member = self.user(user, name)
         self.members.setdefault(chat, set()).add(user)
         inviter = self.user(invited_by) if invited_by else None
@@ -238,6 +245,7 @@ class ConsoleAdapter(Adapter):
 
     def leave(self, chat: str, user: str) -> Any:
         """A member leaves group ``chat``."""
+        chat, user = clean(chat), clean(user)
         member = self.user(user)
         self.members.setdefault(chat, set()).discard(user)
         event = MemberLeft(
@@ -250,6 +258,7 @@ class ConsoleAdapter(Adapter):
 
     def button(self, chat: str, user: str, message: str, data: str) -> Any:
         """A member presses the button ``data`` under bot message ``message``."""
+        chat, user, message, data = clean(chat), clean(user), clean(message), clean(data)
         presser = self.user(user)
         ref = self.private_chat(user) if chat == user and chat not in self.members else self.group_chat(chat)
         event = ButtonPressed(

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TextIO
 
 from adapters.console.adapter import ConsoleAdapter, Record
+from adapters.console.script import CATCH_UP, MAX_ADVANCE
 from bot.app import App
 from bot.args import BadArgument, UsageError, parse_duration
 from bot.clock import SystemClock, TickingClock, zone
@@ -116,12 +117,16 @@ async def run_repl(settings: Settings, *, start: datetime | None, demo: bool) ->
                     print("roles: member, moderator, admin, owner")
             elif head == "/advance" and rest:
                 try:
-                    target = clock.now() + parse_duration(rest)
-                except (UsageError, BadArgument):
+                    step = parse_duration(rest)
+                    if step > MAX_ADVANCE:
+                        print("at most ten years at a time")
+                        continue
+                    target = clock.now() + step
+                except (UsageError, BadArgument, OverflowError):
                     print("durations look like 10m, 2h, 3d, 1天")
                     continue
                 assert app.services is not None
-                await app.services.scheduler.run_due(target)
+                await app.services.scheduler.run_due(target, catch_up=CATCH_UP)
             elif head == "/dm" and rest:
                 task = adapter.dm(speaker, rest)
             elif head == "/press" and rest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
@@ -14,10 +14,19 @@ from adapters.console.adapter import ConsoleAdapter, Record
 from bot.app import App
 from bot.clock import SystemClock, VirtualClock, parse_instant, zone
 from bot.config import Settings
+from bot.text import clean
 
 log = logging.getLogger(__name__)
 
 _MAX_LINE = 1_000_000
+
+#: The longest ``advance``, by ``seconds`` or by ``to`` alike.
+MAX_ADVANCE = timedelta(days=10 * 366)
+
+#: How much of a long ``advance`` recurring schedules run through (the end of it); before that
+#: the bot is idle, as after an outage (``Scheduler.run_due``). A month: every daily, weekly
+#: and monthly schedule still shows, and a ten-year jump costs a month of runs, not ten years.
+CATCH_UP = timedelta(days=31)
 
 
 class ScriptError(ValueError):
@@ -86,7 +95,7 @@ class ScriptSession:
         assert self.app.services is not None and self.app.dispatcher is not None
         if target < self.clock.now():
             raise ScriptError("the clock cannot go backwards")
-        await self.app.services.scheduler.run_due(target)
+        await self.app.services.scheduler.run_due(target, catch_up=CATCH_UP)
         await self.app.dispatcher.drain()
 
     async def feed(self, obj: dict[str, Any]) -> None:
@@ -136,17 +145,24 @@ class ScriptSession:
         await self.app.dispatcher.drain()
 
     def _target(self, obj: dict[str, Any]) -> datetime:
+        now = self.clock.now()
         if "to" in obj:
             try:
-                return parse_instant(str(obj["to"]))
-            except ValueError as exc:
+                target = parse_instant(str(obj["to"]))
+            except (ValueError, OverflowError) as exc:  # Overflow: near year 1 or 9999 in UTC
                 raise ScriptError(f"bad 'to': {exc}") from None
+            if target - now > MAX_ADVANCE:
+                raise ScriptError("advance of more than ten years")
+            return target
         seconds = obj.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
             raise ScriptError("advance needs 'seconds' (a number ≥ 0) or 'to'")
-        if seconds > 10 * 366 * 86400:
+        if seconds > MAX_ADVANCE.total_seconds():
             raise ScriptError("advance of more than ten years")
-        return self.clock.now() + timedelta(seconds=seconds)
+        try:
+            return now + timedelta(seconds=seconds)
+        except OverflowError:  # ten years after a clock started near 9999
+            raise ScriptError("advance past the year 9999") from None
 
     async def run(self, lines: Iterable[str]) -> None:
         """Feed every line; a bad line gives an ``error`` record and the run goes on."""
@@ -168,11 +184,26 @@ class ScriptSession:
                 self.adapter.emit("error", line=number, error=str(exc))
 
 
+def script_lines(stream: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a script, read the same way from a file and from standard input.
+
+    Lines end at ``\n`` only (a trailing ``\r`` is stripped with the other whitespace): text
+    mode would also end one at ``\r``, and ``str.splitlines`` at U+2028 or U+0085, which are
+    valid inside a JSON string, so one valid line failed in a file and worked from stdin.
+    Bytes that are not UTF-8 become U+FFFD instead of ending the run before its first line.
+    """
+    for raw in stream:
+        yield raw.decode("utf-8", errors="replace")
+
+
 def json_writer(out: TextIO) -> Callable[[Record], None]:
     """Write records as JSON lines (UTF-8, unescaped CJK) and flush each one."""
 
     def write(record: Record) -> None:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        line = json.dumps(record, ensure_ascii=False)
+        # Inputs are cleaned at the adapter's edge; this guards the output stream against any
+        # lone surrogate still reaching a record (say, from a feature), which would end the run.
+        out.write(clean(line) + "\n")
         out.flush()
 
     return write

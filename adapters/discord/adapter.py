@@ -54,6 +54,7 @@ from bot.i18n import DEFAULT_LANGUAGE
 from bot.messages import Button, OutgoingMessage
 from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
+from bot.text import clean_event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -435,7 +436,9 @@ class DiscordAdapter(Adapter):
         if self._sink is None:
             log.debug("Discord adapter %s: event before start, dropped", self.name)
             return None
-        return self._sink.submit(event)
+        # Made encodable here, once, for every inbound event: a lone surrogate (a client bug)
+        # would otherwise fail far inside the core (the database, the log).
+        return self._sink.submit(clean_event(event))
 
     # ---------------------------------------------------------------- inbound
 

@@ -48,6 +48,7 @@ from bot.events import ChatRef, MessageEvent, SentMessage, UserRef
 from bot.messages import Bold, Link, Mention, OutgoingMessage, Text
 from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
+from bot.text import clean_event
 
 log = logging.getLogger(__name__)
 
@@ -372,6 +373,8 @@ class OneBotAdapter(Adapter):
                 return  # a multi-account bridge: this event belongs to another bot
         try:
             parsed = parse_frame(frame, adapter=self.name, self_id=self.self_id, now=self.clock.now())
+            # Made encodable here, once: a lone surrogate from the JSON would fail in the core.
+            parsed = clean_event(parsed)
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("%s: ignored a malformed frame (%s): %.300r", self.name, exc, raw)
             return

@@ -48,6 +48,7 @@ from bot.events import ButtonPressed, ChatMigrated, ChatRef, Event, MemberJoined
 from bot.messages import Button, OutgoingMessage
 from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
+from bot.text import clean_event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -271,7 +272,8 @@ class TelegramAdapter(Adapter):
         if self._seen(update.update_id):
             log.debug("telegram adapter %s: duplicate update %s dropped", self.name, update.update_id)
             return []
-        events = update_events(self.name, update, self._identity, self.clock.now())
+        # Made encodable here, once: a lone surrogate from the JSON would fail far inside the core.
+        events = [clean_event(e) for e in update_events(self.name, update, self._identity, self.clock.now())]
         delivered: list[Event] = []
         for event in events:
             if isinstance(event, ButtonPressed) and event.data.startswith("~"):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from bot.batcher import write_isolated
 from bot.context import Context
 from bot.events import ChatRef, MemberJoined, MemberLeft
 from bot.router import Band
@@ -67,31 +69,43 @@ def _looks_like_command(text: str, prefixes: list[str]) -> bool:
 
 
 async def flush_activity(services: Services) -> None:
-    """Write pending activity in one transaction, then announce level-ups and badges."""
+    """Write pending activity, then announce level-ups and badges.
+
+    A credit the database refuses is logged and dropped alone, the rest is written; what the
+    database could not take at all (locked, away) goes back for the next flush.
+    """
     st = state(services)
     if not st.pending:
         return
     batch, st.pending = st.pending, {}
-    credits = [
-        ActivityCredit(gid, mid, day, p.points, p.messages, p.at or services.clock.now(), p.daily_cap)
-        for (gid, mid, day), p in batch.items()
+    items = [
+        (
+            key,
+            p,
+            ActivityCredit(
+                key[0], key[1], key[2], p.points, p.messages, p.at or services.clock.now(), p.daily_cap
+            ),
+        )
+        for key, p in batch.items()
     ]
-    try:
-        postings = await st.repo.flush_activity(credits, badge_rules=st.auto_rules)
-    except Exception:
-        # Put the batch back so the next flush retries it instead of losing a second of activity.
-        for k, p in batch.items():
-            cur = st.pending.get(k)
-            if cur is None:
-                st.pending[k] = p
-            else:
-                cur.points += p.points
-                cur.messages += p.messages
-        raise
+    written: list[tuple[PendingActivity, Posting]] = []
+
+    async def write(part: Sequence[tuple[tuple[int, int, date], PendingActivity, ActivityCredit]]) -> None:
+        postings = await st.repo.flush_activity([c for _k, _p, c in part], badge_rules=st.auto_rules)
+        written.extend((p, posting) for (_k, p, _c), posting in zip(part, postings, strict=True))
+
+    for k, p, _c in await write_isolated("checkin.activity", items, write):
+        # Put it back so the next flush retries it instead of losing a second of activity.
+        cur = st.pending.get(k)
+        if cur is None:
+            st.pending[k] = p
+        else:
+            cur.points += p.points
+            cur.messages += p.messages
     by_chat: dict[tuple[int, ChatRef], list[tuple[Member, Posting]]] = {}
-    for ((gid, _mid, _day), pending), posting in zip(batch.items(), postings, strict=True):
+    for pending, posting in written:
         if posting.new_badges or posting.earned_after > posting.earned_before:
-            by_chat.setdefault((gid, pending.chat), []).append((pending.member, posting))
+            by_chat.setdefault((pending.member.group_id, pending.chat), []).append((pending.member, posting))
     for (gid, chat), reached in by_chat.items():
         group = await services.directory.group_by_id(gid)
         if group is not None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
+from bot.batcher import write_isolated
 from storage.stats import Batch, StatsRepo
 
 log = logging.getLogger(__name__)
@@ -74,30 +77,41 @@ class Recorder:
         return bool(self._batch) or bool(self._received)
 
     async def flush(self) -> None:
-        """Write what was collected; on failure the counts are put back for the next flush."""
+        """Write what was collected.
+
+        An item the database refuses (say, a retained text holding a character it cannot
+        encode) is logged and dropped alone and the rest is written; what the database could
+        not take at all (locked, away) is put back for the next flush.
+        """
         if not self.pending:
             return
         batch, received = self._batch, self._received
         self._batch, self._received = Batch.empty(), defaultdict(int)
-        own_daily = dict(batch.member_daily)
-        try:
-            by_group: dict[int, set[str]] = defaultdict(set)
-            for g, user, _d in received:
-                by_group[g].add(user)
-            for g, users in by_group.items():
-                ids = await self.repo.resolve_users(g, users)
-                for (gg, user, d), n in received.items():
-                    if gg != g or user not in ids:
-                        continue
-                    mkey = (g, ids[user], d)
-                    r, t = batch.member_daily.get(mkey, (0, 0))
-                    batch.member_daily[mkey] = (r + n, t)
-            await self.repo.record(batch)
-        except Exception:
-            log.exception("stats flush failed; keeping %d pending keys for the next try", len(batch.hourly))
-            batch.member_daily = own_daily
-            self._merge_back(batch, received)
-            raise
+        by_group: dict[int, set[str]] = defaultdict(set)
+        for g, user, _d in received:
+            by_group[g].add(user)
+        for g, users in by_group.items():
+            ids: dict[str, int] = {}
+
+            async def resolve(part: Sequence[str], g: int = g, ids: dict[str, int] = ids) -> None:
+                ids.update(await self.repo.resolve_users(g, set(part)))
+
+            if await write_isolated("stats users", sorted(users), resolve):
+                self._merge_back(batch, received)  # the database is away: try it all again later
+                return
+            for (gg, user, d), n in received.items():
+                if gg != g or user not in ids:
+                    continue
+                mkey = (g, ids[user], d)
+                r, t = batch.member_daily.get(mkey, (0, 0))
+                batch.member_daily[mkey] = (r + n, t)
+
+        async def write(part: Sequence[_Item]) -> None:
+            await self.repo.record(_batch_of(part))
+
+        left = await write_isolated("stats", _items(batch), write)
+        if left:
+            self._merge_back(_batch_of(left), {})
 
     def _merge_back(self, batch: Batch, received: dict[tuple[int, str, date], int]) -> None:
         cur = self._batch
@@ -116,3 +130,27 @@ class Recorder:
         cur.texts[:0] = batch.texts
         for k2, n in received.items():
             self._received[k2] += n
+
+
+#: One entry of a batch: (field, key, value); texts have no key.
+_Item = tuple[str, Any, Any]
+
+
+def _items(batch: Batch) -> list[_Item]:
+    """A batch as a list, so a flush can write it in parts and isolate an item it cannot."""
+    items: list[_Item] = []
+    for name in ("hourly", "last_post", "member_daily", "joins"):
+        items.extend((name, k, v) for k, v in getattr(batch, name).items())
+    items.extend(("texts", None, t) for t in batch.texts)
+    return items
+
+
+def _batch_of(items: Sequence[_Item]) -> Batch:
+    """The inverse of ``_items`` for any part of it."""
+    batch = Batch.empty()
+    for name, key, value in items:
+        if name == "texts":
+            batch.texts.append(value)
+        else:
+            getattr(batch, name)[key] = value
+    return batch
