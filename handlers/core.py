@@ -7,7 +7,8 @@ from typing import Any
 
 from bot import __version__
 from bot.adapter import Capability
-from bot.args import BadArgument, UsageError, resolve_member
+from bot.args import BadArgument, UsageError, button_fields, decode_id, excerpt, resolve_member
+from bot.clock import UnknownTimezone
 from bot.context import Context
 from bot.errors import CapabilityNotSupported
 from bot.feature import Feature
@@ -15,7 +16,7 @@ from bot.i18n import normalize_language
 from bot.messages import Button, OutgoingMessage, Text
 from bot.roles import Role
 from bot.router import Command, Router
-from bot.settings import SettingSpec
+from bot.settings import SettingSpec, parse_timezone
 from storage.models import Member
 
 router = Router("core")
@@ -119,15 +120,17 @@ async def set_command(ctx: Context) -> None:
         ctx.group = await services.directory.update_group(ctx.group, language=lang)
         ctx.lang = lang
     elif key == "timezone":
-        from bot.settings import parse_timezone
-
         try:
             tz = parse_timezone(raw)
-        except ValueError:
-            raise BadArgument(
-                "core.set.bad_value", key=key, allowed="Asia/Shanghai, Europe/Berlin, UTC…"
-            ) from None
+        except UnknownTimezone as err:
+            if err.suggestions:
+                raise BadArgument(
+                    "core.set.bad_timezone_hint", value=excerpt(raw), suggestions=", ".join(err.suggestions)
+                ) from None
+            raise BadArgument("core.set.bad_timezone", value=excerpt(raw)) from None
         ctx.group = await services.directory.update_group(ctx.group, timezone=tz)
+        await ctx.reply(ctx.t("core.set.done", key=key, value=tz))
+        return
     elif _resolve_key(services.settings.specs, key) is None:
         raise BadArgument("core.set.unknown_key", key=key[:40])
     else:
@@ -298,9 +301,12 @@ async def forget_button(ctx: Context) -> None:
     """Run every feature's delete hook once the member confirms."""
     services = ctx.services
     event = ctx.event
-    data = getattr(event, "data", "")
-    _, _, answer, raw_id = data.split(":", 3)
-    member = await services.members.get(int(raw_id)) if raw_id.isdigit() else None
+    fields = button_fields(getattr(event, "data", ""), 4)
+    member_id = decode_id(fields[3]) if fields else None
+    if fields is None or member_id is None:
+        return  # forged or garbled: ours are ``core:forget:yes|no:MEMBER``
+    answer = fields[2]
+    member = await services.members.get(member_id)
     if member is None or member.user_id != ctx.user.user_id:
         await ctx.send(ctx.t("core.forgetme.not_yours"))
         return

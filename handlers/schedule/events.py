@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from bot.args import BadArgument, UsageError, parse_int
+from bot.args import BadArgument, UsageError, button_fields, decode_id, parse_id, parse_int
 from bot.events import ButtonPressed, UserRef
 from bot.feature import Feature
 from bot.messages import Button, Mention, OutgoingMessage, Part, Text
@@ -241,9 +241,10 @@ async def _add(ctx: Context) -> None:
     description = fields[3] if len(fields) > 3 else ""
     capacity: int | None = None
     if len(fields) > 4 and fields[4]:
-        if not fields[4].isdigit() or int(fields[4]) < 1:
-            raise BadArgument("events.err_capacity", part=excerpt(fields[4]))
-        capacity = parse_int(fields[4], min_value=1, max_value=100_000)
+        try:
+            capacity = parse_int(fields[4], min_value=1, max_value=100_000)
+        except BadArgument:
+            raise BadArgument("events.err_capacity", part=excerpt(fields[4])) from None
     check_length(ctx, description)
     st = plan(ctx.services)
     act = await st.events.add(
@@ -276,7 +277,7 @@ async def _find(ctx: Context, token: str | None) -> Activity:
     assert ctx.group is not None
     if token is None:
         raise UsageError()
-    activity_id = parse_int(token, min_value=1, max_value=2**31 - 1)
+    activity_id = parse_id(token)
     act = await plan(ctx.services).events.get(ctx.group.id, activity_id)
     if act is None:
         raise BadArgument("events.err_unknown", id=activity_id)
@@ -442,12 +443,14 @@ async def on_button(ctx: Context) -> None:
     """Join / Cancel under announcements and countdowns; 1–5 under the feedback post."""
     event = ctx.event
     assert isinstance(event, ButtonPressed)
-    parts = event.data.split(":")
-    if len(parts) < 3 or not parts[2].isdigit() or ctx.group is None or ctx.member is None:
+    # ``ev:join:ID``, ``ev:leave:ID`` or ``ev:rate:ID:N``; anything else is forged or stale.
+    parts = button_fields(event.data, 4 if event.data.startswith("ev:rate:") else 3)
+    activity_id = decode_id(parts[2]) if parts else None
+    if parts is None or activity_id is None or ctx.group is None or ctx.member is None:
         return
-    act = await plan(ctx.services).events.get(ctx.group.id, int(parts[2]))
+    act = await plan(ctx.services).events.get(ctx.group.id, activity_id)
     if act is None:
-        await ctx.reply(ctx.t("events.err_unknown", id=parts[2]))
+        await ctx.reply(ctx.t("events.err_unknown", id=activity_id))
         return
     try:
         if parts[1] == "join":
