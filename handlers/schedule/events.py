@@ -31,6 +31,7 @@ from handlers.schedule.common import (
     is_moderator,
     notify_moderators,
     plan,
+    prunes_deferred,
     refuse,
     send,
     tz_of,
@@ -519,7 +520,7 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
 
 async def startup(services: Services) -> None:
     """Register the timeline job kind."""
-    services.scheduler.register(KIND, run_phase)
+    services.scheduler.register(KIND, prunes_deferred(run_phase))
 
 
 async def export(services: Services, member: Member) -> dict[str, object]:

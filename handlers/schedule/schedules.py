@@ -27,6 +27,7 @@ from handlers.schedule.common import (
     defer_if_quiet,
     excerpt,
     plan,
+    prunes_deferred,
     send,
     tz_of,
 )
@@ -363,7 +364,7 @@ async def forget(services: Services, member: Member) -> None:
 
 async def startup(services: Services) -> None:
     """Register the job kind; the rows and jobs themselves are already in the database."""
-    services.scheduler.register(KIND, run_post)
+    services.scheduler.register(KIND, prunes_deferred(run_post))
 
 
 FEATURE = Feature(

@@ -29,6 +29,7 @@ from handlers.schedule.common import (
     is_moderator,
     notify_moderators,
     plan,
+    prunes_deferred,
     refuse,
     send,
     tz_of,
@@ -353,7 +354,7 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
 
 async def startup(services: Services) -> None:
     """Register the daily-topic job kind."""
-    services.scheduler.register(KIND, run_daily)
+    services.scheduler.register(KIND, prunes_deferred(run_daily))
 
 
 async def export(services: Services, member: Member) -> dict[str, object]:

@@ -79,7 +79,9 @@ async def test_reminder_rows_and_activity_commit_together(database: Database) ->
 
     def good(activity_id: int) -> list[PlannedJob]:
         at = NOW + timedelta(days=9)
-        return [PlannedJob(f"ev:{activity_id}:t1d", "events-phase", {"type": "at", "at": at.isoformat()}, {}, at)]
+        return [
+            PlannedJob(f"ev:{activity_id}:t1d", "events-phase", {"type": "at", "at": at.isoformat()}, {}, at)
+        ]
 
     act = await repo.add(**fields, jobs=good)  # type: ignore[arg-type]
     assert await _count(database, activities) == 1
