@@ -42,13 +42,68 @@ def parse_int(text: str | None, *, min_value: int | None = None, max_value: int 
 
     folded = unicodedata.normalize("NFKC", text.strip())
     if not re.fullmatch(r"[+-]?\d{1,12}", folded):
-        raise BadArgument("core.args.not_integer", value=_excerpt(text))
+        raise BadArgument("core.args.not_integer", value=excerpt(text))
     number = int(folded)
     if min_value is not None and number < min_value:
         raise BadArgument("core.args.too_small", value=number, min=min_value)
     if max_value is not None and number > max_value:
         raise BadArgument("core.args.too_large", value=number, max=max_value)
     return number
+
+
+#: The largest row id either backend can hold. Ids are ``Integer`` columns: 64-bit on SQLite but
+#: 32-bit (``int4``) on PostgreSQL, where asyncpg refuses a larger parameter outright. A number
+#: beyond this names no row, so it is rejected before it reaches a query.
+MAX_ID = 2**31 - 1
+#: ASCII digits only, no sign, no leading zero, at most as many digits as ``MAX_ID`` has: checked
+#: before ``int()`` so a 400-digit string is never converted (and ``"²"``, which ``str.isdigit``
+#: accepts but ``int`` refuses, never gets that far).
+_ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
+#: Button data is ours (we put it under our messages), but a forged press can carry anything.
+MAX_BUTTON_DATA = 256
+
+
+def decode_id(text: str | None) -> int | None:
+    """A row id exactly as the bot writes it (``"12"``), or None for anything no row can have.
+
+    The one decoder for ids from button data; typed arguments go through ``parse_id``, which
+    folds what members type first. Never raises.
+    """
+    if not isinstance(text, str) or not _ID_TEXT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
+def parse_id(text: str | None) -> int:
+    """A row id a member typed: ``12``, ``#12``, full-width ``１２``; leading zeros allowed.
+
+    Raises ``UsageError`` when missing and ``BadArgument("core.args.bad_id")`` (answered with the
+    command's usage line) for anything that is not an id some row could have.
+    """
+    if text is None or not text.strip():
+        raise UsageError()
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text.strip()[:64]).removeprefix("#")
+    if folded.isascii() and folded.isdigit():
+        folded = folded.lstrip("0")
+    value = decode_id(folded)
+    if value is None:
+        raise BadArgument("core.args.bad_id", value=excerpt(text))
+    return value
+
+
+def button_fields(data: str, count: int) -> list[str] | None:
+    """The ``count`` colon-separated fields of button data, or None when the shape is wrong.
+
+    Handlers decode each field themselves (ids with ``decode_id``); a press that does not fit is
+    ignored quietly, since only a forged or stale button can carry it.
+    """
+    if not isinstance(data, str) or len(data) > MAX_BUTTON_DATA:
+        return None
+    fields = data.split(":")
+    return fields if len(fields) == count else None
 
 
 _UNITS: dict[str, int] = {
@@ -89,16 +144,16 @@ def parse_duration(text: str | None) -> timedelta:
     total = 0
     for match in _DURATION_PART.finditer(folded):
         if match.start() != position and folded[position : match.start()].strip():
-            raise BadArgument("core.args.bad_duration", value=_excerpt(text))
+            raise BadArgument("core.args.bad_duration", value=excerpt(text))
         total += int(match.group(1)) * _UNITS[match.group(2).lower()]
         position = match.end()
     if position == 0 or folded[position:].strip():
-        raise BadArgument("core.args.bad_duration", value=_excerpt(text))
+        raise BadArgument("core.args.bad_duration", value=excerpt(text))
     if total <= 0:
-        raise BadArgument("core.args.bad_duration", value=_excerpt(text))
+        raise BadArgument("core.args.bad_duration", value=excerpt(text))
     duration = timedelta(seconds=total)
     if duration > MAX_DURATION:
-        raise BadArgument("core.args.duration_too_long", value=_excerpt(text))
+        raise BadArgument("core.args.duration_too_long", value=excerpt(text))
     return duration
 
 
@@ -120,11 +175,11 @@ def parse_time_of_day(text: str | None) -> time:
     folded = unicodedata.normalize("NFKC", text.strip())
     match = re.fullmatch(r"(\d{1,2})(?::(\d{2})|点(?:(\d{1,2})分?)?)?", folded)
     if not match:
-        raise BadArgument("core.args.bad_time", value=_excerpt(text))
+        raise BadArgument("core.args.bad_time", value=excerpt(text))
     hour = int(match.group(1))
     minute = int(match.group(2) or match.group(3) or 0)
     if hour > 23 or minute > 59:
-        raise BadArgument("core.args.bad_time", value=_excerpt(text))
+        raise BadArgument("core.args.bad_time", value=excerpt(text))
     return time(hour, minute)
 
 
@@ -143,7 +198,7 @@ def parse_date(text: str, today: date) -> date:
             result = date(year + 1, result.month, result.day)
         return result
     except ValueError:
-        raise BadArgument("core.args.bad_date", value=_excerpt(text)) from None
+        raise BadArgument("core.args.bad_date", value=excerpt(text)) from None
 
 
 def parse_local_datetime(text: str | None, tz: str, now: datetime) -> datetime:
@@ -152,7 +207,7 @@ def parse_local_datetime(text: str | None, tz: str, now: datetime) -> datetime:
         raise UsageError()
     parts = text.split()
     if len(parts) != 2:
-        raise BadArgument("core.args.bad_datetime", value=_excerpt(text))
+        raise BadArgument("core.args.bad_datetime", value=excerpt(text))
     local_today = now.astimezone(zone(tz)).date()
     day = parse_date(parts[0], local_today)
     at = parse_time_of_day(parts[1])
@@ -192,13 +247,13 @@ async def resolve_member(ctx: Context, token: str | None) -> Member:
             return await services.directory.member_for(group, mentioned)
     found = await services.members.search(group.id, name)
     if not found:
-        raise BadArgument("core.args.unknown_member", name=_excerpt(name))
+        raise BadArgument("core.args.unknown_member", name=excerpt(name))
     if len(found) > 1:
-        raise BadArgument("core.args.ambiguous_member", name=_excerpt(name), count=len(found))
+        raise BadArgument("core.args.ambiguous_member", name=excerpt(name), count=len(found))
     return found[0]
 
 
-def _excerpt(text: str, limit: int = 24) -> str:
+def excerpt(text: str, limit: int = 24) -> str:
     """A short, single-line echo of bad input (never a whole 100k message)."""
     flat = " ".join(text.split())
     flat = "".join(ch for ch in flat if ch.isprintable())

@@ -62,7 +62,8 @@ class ButtonFallback:
         """The button a numbered reply means, if any."""
         options = self._options.get((adapter, channel_id, message_id))
         token = text.strip()
-        if not options or not token.isdigit():
+        # ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` then refuses.
+        if not options or not (token.isascii() and token.isdigit()):
             return None
         index = int(token) - 1
         return options[index] if 0 <= index < len(options) else None

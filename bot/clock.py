@@ -5,10 +5,12 @@ Nothing else reads the wall clock. All instants are timezone-aware UTC.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
 class Clock(Protocol):
@@ -86,12 +88,76 @@ class TickingClock(VirtualClock):
             self._anchor = time.monotonic()
 
 
+class UnknownTimezone(ValueError):
+    """A name that is not in the tz database; ``suggestions`` holds the closest real names."""
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        self.name = name
+        self.suggestions = suggestions
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        shown = name if len(name) <= 40 else name[:39] + "…"
+        super().__init__(f"unknown timezone {shown!r}{hint}")
+
+
+@functools.cache
+def timezone_names() -> frozenset[str]:
+    """Every IANA name the tz database on this machine knows (read once)."""
+    return frozenset(available_timezones())
+
+
+def suggest_timezones(name: str, limit: int = 3) -> list[str]:
+    """The real timezone names closest to ``name`` (``Asia/Shanghia`` → ``Asia/Shanghai``)."""
+    text = name.strip()[:64]  # difflib's cost grows with the length; no real name is longer
+    names = sorted(timezone_names())
+    folded = {n.casefold(): n for n in names}
+    if text.casefold() in folded:
+        return [folded[text.casefold()]]
+    region = text.casefold().rstrip("/")
+    if region in _WELL_KNOWN:
+        # A region alone ("Asia" is a directory of the tz database): difflib would offer
+        # Asia/Omsk; the cities most groups mean are more use.
+        return [n for n in _WELL_KNOWN[region] if n in timezone_names()][:limit]
+    close = difflib.get_close_matches(text.casefold(), list(folded), n=limit, cutoff=0.6)
+    return [folded[c] for c in close]
+
+
+_WELL_KNOWN: dict[str, tuple[str, ...]] = {
+    "asia": ("Asia/Shanghai", "Asia/Tokyo", "Asia/Singapore"),
+    "europe": ("Europe/London", "Europe/Berlin", "Europe/Moscow"),
+    "america": ("America/New_York", "America/Chicago", "America/Los_Angeles"),
+    "us": ("America/New_York", "America/Chicago", "America/Los_Angeles"),
+    "africa": ("Africa/Cairo", "Africa/Lagos", "Africa/Johannesburg"),
+    "australia": ("Australia/Sydney", "Australia/Melbourne", "Australia/Perth"),
+    "pacific": ("Pacific/Auckland", "Pacific/Honolulu", "Pacific/Fiji"),
+    "etc": ("UTC",),
+}
+
+
+def check_timezone(name: object) -> str:
+    """The IANA name ``name`` means, validated against the tz database's list of names.
+
+    The one validator for timezone names from config, commands and stored settings. Checking the
+    list first matters: ``ZoneInfo`` reads a file under that name, so ``Asia`` (a directory),
+    a 300-character name or one with a NUL raise ``OSError`` rather than a clean refusal. A name
+    that differs from a real one only in case is taken as that one. Raises ``UnknownTimezone``.
+    """
+    text = name.strip() if isinstance(name, str) else ""
+    if text in timezone_names():
+        return text
+    suggestions = suggest_timezones(text) if text else []
+    if len(suggestions) == 1 and suggestions[0].casefold() == text.casefold():
+        return suggestions[0]
+    raise UnknownTimezone(text if isinstance(name, str) else repr(name), suggestions)
+
+
 def zone(name: str) -> ZoneInfo:
-    """A ``ZoneInfo`` for an IANA name; raises ``ValueError`` for an unknown name."""
+    """A ``ZoneInfo`` for an IANA name; raises ``ValueError`` (``UnknownTimezone``) for an unknown name."""
+    if name not in timezone_names():
+        raise UnknownTimezone(str(name), [])
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone {name!r}") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise UnknownTimezone(name, []) from None
 
 
 def local_now(clock: Clock, tz: str) -> datetime:

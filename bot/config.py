@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.clock import zone
+from bot.clock import check_timezone
 from bot.errors import ConfigError
 
 CORE_SECTIONS = ("bot", "storage", "scheduler", "adapters")
@@ -37,8 +37,7 @@ class BotSection(_Strict):
     @field_validator("timezone")
     @classmethod
     def _valid_zone(cls, value: str) -> str:
-        zone(value)
-        return value
+        return check_timezone(value)
 
     @field_validator("command_prefixes")
     @classmethod

@@ -47,3 +47,5 @@ class Feature:
     provides: PortFactory | None = None
     #: The ports this feature needs from others; the bot refuses to start without them.
     requires: Sequence[type[Any]] = ()
+    #: Ports this feature uses when a listed feature provides them, and does without otherwise.
+    uses: Sequence[type[Any]] = ()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import zone
+from bot.clock import check_timezone
 from bot.roles import Role
 
 if TYPE_CHECKING:
@@ -47,10 +47,8 @@ def parse_str(value: Any) -> str:
 
 
 def parse_timezone(value: Any) -> str:
-    """Read an IANA timezone name."""
-    text = str(value).strip()
-    zone(text)
-    return text
+    """Read an IANA timezone name (``bot.clock.check_timezone``: raises ``UnknownTimezone``)."""
+    return check_timezone(str(value))
 
 
 def choice(*allowed: str) -> Callable[[Any], str]:

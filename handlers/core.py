@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from bot import __version__
 from bot.adapter import Capability
-from bot.args import BadArgument, UsageError, resolve_member
+from bot.args import BadArgument, UsageError, button_fields, decode_id, excerpt, resolve_member
+from bot.clock import UnknownTimezone
 from bot.context import Context
 from bot.errors import CapabilityNotSupported
 from bot.feature import Feature
@@ -16,10 +18,11 @@ from bot.messages import Button, OutgoingMessage, Text
 from bot.ports import AuditTrail
 from bot.roles import Role
 from bot.router import Command, Router
-from bot.settings import SettingSpec
+from bot.settings import SettingSpec, parse_timezone
 from storage.models import Group, Member
 
 router = Router("core")
+log = logging.getLogger(__name__)
 
 _SPECIAL_KEYS = ("language", "timezone")
 #: The operator's config-wide moderator chat (``[core] mod_chat``); groups link theirs with
@@ -123,15 +126,17 @@ async def set_command(ctx: Context) -> None:
         ctx.group = await services.directory.update_group(ctx.group, language=lang)
         ctx.lang = lang
     elif key == "timezone":
-        from bot.settings import parse_timezone
-
         try:
             tz = parse_timezone(raw)
-        except ValueError:
-            raise BadArgument(
-                "core.set.bad_value", key=key, allowed="Asia/Shanghai, Europe/Berlin, UTC…"
-            ) from None
+        except UnknownTimezone as err:
+            if err.suggestions:
+                raise BadArgument(
+                    "core.set.bad_timezone_hint", value=excerpt(raw), suggestions=", ".join(err.suggestions)
+                ) from None
+            raise BadArgument("core.set.bad_timezone", value=excerpt(raw)) from None
         ctx.group = await services.directory.update_group(ctx.group, timezone=tz)
+        await ctx.reply(ctx.t("core.set.done", key=key, value=tz))
+        return
     elif key.lower() == MOD_CHAT_KEY:
         # Pointing a group's alerts and moderator commands at another chat needs that chat's
         # consent too; a bare setting let one group's moderators disarm another group.
@@ -158,7 +163,11 @@ async def set_command(ctx: Context) -> None:
 async def _announce_guarded_change(ctx: Context, group: Group, key: str, value: str) -> None:
     """Audit a guarded setting's change and tell the group's moderators who made it."""
     services = ctx.services
-    await services.ports.get(AuditTrail).record(group.id, ctx.now, ctx.user.user_id, "set", f"{key}={value}")
+    trail = services.ports.find(AuditTrail)
+    if trail is not None:
+        await trail.record(group.id, ctx.now, ctx.user.user_id, "set", f"{key}={value}")
+    else:
+        log.info("group %s: %s set %s=%s", group.id, ctx.user.user_id, key, value)
     assert services.alerts is not None
     text = services.i18n.t(
         group.language, "core.set.guarded_notice", key=key, value=value, user=ctx.user.display_name
@@ -319,9 +328,12 @@ async def forget_button(ctx: Context) -> None:
     """Run every feature's delete hook once the member confirms."""
     services = ctx.services
     event = ctx.event
-    data = getattr(event, "data", "")
-    _, _, answer, raw_id = data.split(":", 3)
-    member = await services.members.get(int(raw_id)) if raw_id.isdigit() else None
+    fields = button_fields(getattr(event, "data", ""), 4)
+    member_id = decode_id(fields[3]) if fields else None
+    if fields is None or member_id is None:
+        return  # forged or garbled: ours are ``core:forget:yes|no:MEMBER``
+    answer = fields[2]
+    member = await services.members.get(member_id)
     if member is None or member.user_id != ctx.user.user_id:
         await ctx.send(ctx.t("core.forgetme.not_yours"))
         return
@@ -350,7 +362,8 @@ async def _edit_or_send(ctx: Context, message_id: str, text: str) -> None:
 FEATURE = Feature(
     name="core",
     router=router,
-    requires=(AuditTrail,),
+    # Without the moderation feature there is no /modlog; guarded changes then go to the log.
+    uses=(AuditTrail,),
     settings=[
         SettingSpec(
             MOD_CHAT_KEY,

@@ -5,6 +5,8 @@ Named ``activities`` in SQL so the tables never read like the inbound platform e
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.core import member_from_row
 from storage.database import Database
 from storage.models import Member
-from storage.schema import members, metadata
+from storage.schema import members, metadata, scheduled_jobs
+from storage.sql import upsert
 from storage.types import UTCDateTime
 
 activities = Table(
@@ -82,6 +85,17 @@ activity_ratings = Table(
     Column("rating", Integer, nullable=False),
     Column("at", UTCDateTime(), nullable=False),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedJob:
+    """A scheduler job row to write together with the activity it belongs to."""
+
+    id: str
+    kind: str
+    trigger: dict[str, Any]
+    payload: dict[str, Any]
+    next_run_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +186,10 @@ class EventRepo:
         capacity: int | None,
         created_by: int | None,
         now: datetime,
+        jobs: Callable[[int], Sequence[PlannedJob]] | None = None,
     ) -> Activity:
-        """Create an activity."""
+        """Create an activity and, in the same transaction, the job rows ``jobs(activity_id)``
+        gives (its timeline): if they cannot be written, neither is the activity."""
         async with self.db.begin() as conn:
             result = await conn.execute(
                 insert(activities).values(
@@ -192,6 +208,30 @@ class EventRepo:
             )
             aid = result.inserted_primary_key[0] if result.inserted_primary_key else None
             row = (await conn.execute(select(activities).where(activities.c.id == aid))).one()
+            planned = list(jobs(int(row.id))) if jobs is not None else []
+            if planned:
+                # The same row ``Scheduler.schedule`` writes (``JobRepo.put``); the scheduler then
+                # indexes it. Written here so the activity and its reminders commit together.
+                await upsert(
+                    conn,
+                    scheduled_jobs,
+                    [
+                        {
+                            "id": job.id,
+                            "kind": job.kind,
+                            "group_id": group_id,
+                            "trigger": json.dumps(job.trigger, sort_keys=True),
+                            "payload": json.dumps(job.payload, sort_keys=True, ensure_ascii=False),
+                            "next_run_at": job.next_run_at,
+                            "last_run_at": None,
+                            "paused": False,
+                            "created_at": now,
+                        }
+                        for job in planned
+                    ],
+                    keys=("id",),
+                    update=("kind", "group_id", "trigger", "payload", "next_run_at", "paused"),
+                )
         return _activity(row)
 
     async def get(self, group_id: int, activity_id: int) -> Activity | None:

@@ -14,6 +14,7 @@ from adapters.console.adapter import ConsoleAdapter, Record
 from bot.app import App
 from bot.clock import SystemClock, VirtualClock, parse_instant, zone
 from bot.config import Settings
+from bot.roles import Role
 from bot.text import clean
 
 log = logging.getLogger(__name__)
@@ -108,13 +109,20 @@ class ScriptSession:
             text = obj.get("text")
             if not isinstance(text, str):
                 raise ScriptError("missing field 'text'")
+            role = _opt(obj, "role")
+            if role:
+                try:
+                    Role.parse(role)
+                except ValueError:
+                    # Found by the protocol fuzzer: an unknown role ended the whole run.
+                    raise ScriptError(f"unknown role {role[:20]!r}") from None
             task = adapter.message(
                 chat,
                 user,
                 text,
                 id=_opt(obj, "id"),
                 reply_to=_opt(obj, "reply_to"),
-                role=_opt(obj, "role"),
+                role=role,
                 name=_opt(obj, "name"),
                 lang=_opt(obj, "lang"),
             )
@@ -155,6 +163,7 @@ class ScriptSession:
                 raise ScriptError("advance of more than ten years")
             return target
         seconds = obj.get("seconds")
+        # NaN passes both comparisons below and then fails in timedelta (found by the fuzzer).
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
             raise ScriptError("advance needs 'seconds' (a number ≥ 0) or 'to'")
         if seconds > MAX_ADVANCE.total_seconds():

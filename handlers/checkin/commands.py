@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bot.adapter import Capability
-from bot.args import BadArgument, UsageError, local_instant, resolve_member
+from bot.args import BadArgument, UsageError, local_instant, parse_id, resolve_member
 from bot.context import Context
 from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
@@ -571,11 +571,13 @@ def _parse_count(token: str) -> int:
 async def _find_item(ctx: Context, group: Group, token: str) -> ShopItem:
     st = state(ctx.services)
     items = await st.repo.items(group.id)
-    folded = unicodedata.normalize("NFKC", token.strip()).lstrip("#")
-    if folded.isdigit():
-        for i in items:
-            if i.id == int(folded):
-                return i
+    try:
+        wanted_id: int | None = parse_id(token)
+    except (BadArgument, UsageError):
+        wanted_id = None  # not an id: an item name
+    for i in items:
+        if wanted_id is not None and i.id == wanted_id:
+            return i
     wanted = token.strip().casefold()
     exact = [i for i in items if i.name.casefold() == wanted]
     if exact:
@@ -639,14 +641,12 @@ async def redemptions(ctx: Context) -> None:
     if sub in ("done", "完成"):
         if len(ctx.args) != 2:
             raise UsageError()
-        token = unicodedata.normalize("NFKC", ctx.args[1]).lstrip("#")
-        if not token.isdigit():
-            raise BadArgument("checkin.redemptions.unknown", id=ctx.args[1][:24])
+        redemption_id = parse_id(ctx.args[1])
         done = await st.repo.complete_redemption(
-            group.id, int(token), at=ctx.now, by=ctx.member.id if ctx.member else None
+            group.id, redemption_id, at=ctx.now, by=ctx.member.id if ctx.member else None
         )
         if done is None:
-            raise BadArgument("checkin.redemptions.unknown", id=token[:24])
+            raise BadArgument("checkin.redemptions.unknown", id=redemption_id)
         await ctx.reply(ctx.t("checkin.redemptions.done", id=done.id, name=done.item_name))
         return
     if (ctx.args and sub not in ("open", "未完成")) or len(ctx.args) > 1:

@@ -8,7 +8,16 @@ import statistics
 from datetime import timedelta
 from typing import Any
 
-from bot.args import BadArgument, UsageError, looks_like_duration, parse_duration, parse_int, resolve_member
+from bot.args import (
+    BadArgument,
+    UsageError,
+    button_fields,
+    decode_id,
+    looks_like_duration,
+    parse_duration,
+    parse_id,
+    resolve_member,
+)
 from bot.context import Context
 from bot.errors import CapabilityNotSupported, QunyouError
 from bot.events import ButtonPressed, MessageEvent, UserRef
@@ -782,7 +791,7 @@ async def ack_command(ctx: Context) -> None:
     group = await _moderator_group(ctx)
     if group is None:
         return
-    alert_id = parse_int(ctx.args[0].lstrip("#") if ctx.args else None, min_value=1)
+    alert_id = parse_id(ctx.args[0] if ctx.args else None)
     state = get_state(ctx.services)
     alert = await state.repo.alert(alert_id)
     if alert is None or alert.group_id != group.id:
@@ -841,10 +850,11 @@ async def alert_button(ctx: Context) -> None:
     """Acknowledge / Undo / Ban / Delete pressed under an alert."""
     event = ctx.event
     assert isinstance(event, ButtonPressed)
-    pieces = event.data.split(":")
-    if len(pieces) != 3 or not pieces[2].isdigit():
-        return
-    action, alert_id = pieces[1], int(pieces[2])
+    pieces = button_fields(event.data, 3)
+    alert_id = decode_id(pieces[2]) if pieces else None
+    if pieces is None or alert_id is None:
+        return  # forged or garbled: no alert has that id
+    action = pieces[1]
     services = ctx.services
     state = get_state(services)
     alert = await state.repo.alert(alert_id)

@@ -14,7 +14,7 @@ from bot.errors import QunyouError
 from bot.events import ChatRef, SentMessage, UserRef
 from bot.messages import OutgoingMessage
 from bot.roles import Role
-from bot.scheduler import At
+from bot.scheduler import At, JobHandler
 from handlers.schedule.quiet import deferred_until, window_from_setting
 from handlers.schedule.timeparse import TimeError
 from storage.events import EventRepo
@@ -181,8 +181,13 @@ async def defer_if_quiet(
 ) -> bool:
     """Re-plan this run for the end of the group's quiet hours; True when it was deferred.
 
-    The deferred run is its own job row (a stable id derived from the original run), so it survives
-    restarts and is claimed like any other job: deferred, it is still posted exactly once.
+    The deferred run is its own job row, so it survives restarts and is claimed like any other job:
+    deferred, it is still posted exactly once. Its id is derived from where it goes (the job and the
+    end of the window), not from the run it replaces: every run of a repeating job deferred to the
+    same morning shares one row, so a per-minute schedule leaves one row a night, not 600, and
+    posts once when the window ends (the last run's payload wins). Runs deferred earlier and
+    already finished are pruned here too (``prunes_deferred`` removes them at completion; this
+    catches a crash between the run and its prune, and rows from before that existed).
     """
     if job.payload.get("deferred_from"):
         return False
@@ -191,11 +196,33 @@ async def defer_if_quiet(
     if target <= fire:
         return False
     payload = {**job.payload, "deferred_from": fire.isoformat()}
-    await services.scheduler.schedule(
-        f"{job.id}~{fire.strftime('%Y%m%dT%H%M')}", job.kind, At(target), payload, group_id=group.id
-    )
+    deferred_id = f"{job.id}~{target.strftime('%Y%m%dT%H%M')}"
+    for earlier in await services.scheduler.list(f"{job.id}~"):
+        if earlier.id != deferred_id and earlier.next_run_at is None and not earlier.paused:
+            await services.scheduler.cancel(earlier.id)  # spent: claimed and run, never fires again
+    await services.scheduler.schedule(deferred_id, job.kind, At(target), payload, group_id=group.id)
     log.info("job %s deferred by quiet hours from %s to %s", job.id, fire.isoformat(), target.isoformat())
     return True
+
+
+def prunes_deferred(handler: JobHandler) -> JobHandler:
+    """``handler`` for a job kind that ``defer_if_quiet`` may defer, deleting a deferred run's row
+    once the run is over.
+
+    Safe against posting twice: the scheduler claimed the row (moved it past its only fire time)
+    before the run started, so it could never fire again anyway, and a restart does not rebuild
+    spent rows; keeping it served nothing but growth (one row per skipped run).
+    """
+
+    async def run(services: Services, job: Job, fire: datetime) -> None:
+        try:
+            await handler(services, job, fire)
+        finally:
+            if job.payload.get("deferred_from"):
+                await services.scheduler.cancel(job.id)
+
+    run.__qualname__ = getattr(handler, "__qualname__", "deferrable")
+    return run
 
 
 def _checkin_module(services: Services) -> Any | None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from bot.args import BadArgument, UsageError, parse_int
+from bot.args import BadArgument, UsageError, button_fields, decode_id, parse_id, parse_int
 from bot.events import ButtonPressed, UserRef
 from bot.feature import Feature
 from bot.messages import Button, Mention, OutgoingMessage, Part, Text
 from bot.router import Router
-from bot.scheduler import At
+from bot.scheduler import At, trigger_to_dict
 from bot.settings import SettingSpec, int_range
 from handlers.schedule.common import (
     award,
@@ -31,13 +32,14 @@ from handlers.schedule.common import (
     is_rerun,
     notify_moderators,
     plan,
+    prunes_deferred,
     refuse,
     send_once,
     tz_of,
     user_ref,
 )
 from handlers.schedule.timeparse import TimeError, localize, parse_duration, parse_start, shift_days
-from storage.events import Activity
+from storage.events import Activity, PlannedJob
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -116,16 +118,47 @@ def _details(services: Services, group: Group, act: Activity) -> str:
     return "\n".join(lines)
 
 
-async def plan_timeline(services: Services, group: Group, act: Activity) -> None:
-    """Create the activity's phase jobs that still lie ahead."""
-    now = services.clock.now()
+def timeline(start: datetime, tz: ZoneInfo, now: datetime) -> list[tuple[str, datetime]]:
+    """The phases of an activity starting at ``start`` that still lie ahead, with their instants.
+
+    Pure arithmetic, done before anything is written: a start it cannot handle fails here.
+    """
+    ahead = []
     for phase, days, offset in PHASES:
-        at = shift_days(act.start_at, days, tz_of(group)) + offset
-        if at <= now:
-            continue
-        await services.scheduler.schedule(
-            job_id(act.id, phase), KIND, At(at), {"activity_id": act.id, "phase": phase}, group_id=group.id
-        )
+        at = shift_days(start, days, tz) + offset
+        if at > now:
+            ahead.append((phase, at))
+    return ahead
+
+
+async def create_activity(services: Services, group: Group, **fields: Any) -> Activity:
+    """Store an activity and its timeline jobs in one transaction, then let the scheduler know.
+
+    ``fields`` are ``EventRepo.add``'s (without ``group_id`` and ``now``). Reminders that cannot be
+    computed or written leave no activity behind: one that is listed but never announced is worse
+    than a refusal.
+    """
+    now = services.clock.now()
+    phases = timeline(fields["start_at"], tz_of(group), now)
+
+    def jobs(activity_id: int) -> list[PlannedJob]:
+        return [
+            PlannedJob(
+                id=job_id(activity_id, phase),
+                kind=KIND,
+                trigger=trigger_to_dict(At(at)),
+                payload={"activity_id": activity_id, "phase": phase},
+                next_run_at=at,
+            )
+            for phase, at in phases
+        ]
+
+    act = await plan(services).events.add(group_id=group.id, now=now, jobs=jobs, **fields)
+    for job in jobs(act.id):
+        # The rows are committed already; this rewrites them unchanged and, what matters, puts them
+        # in the scheduler's in-memory index so they fire without a restart.
+        await services.scheduler.schedule(job.id, KIND, At(job.next_run_at), job.payload, group_id=group.id)
+    return act
 
 
 async def cancel_timeline(services: Services, activity_id: int) -> None:
@@ -250,13 +283,15 @@ async def _add(ctx: Context) -> None:
     description = fields[3] if len(fields) > 3 else ""
     capacity: int | None = None
     if len(fields) > 4 and fields[4]:
-        if not fields[4].isdigit() or int(fields[4]) < 1:
-            raise BadArgument("events.err_capacity", part=excerpt(fields[4]))
-        capacity = parse_int(fields[4], min_value=1, max_value=100_000)
+        try:
+            capacity = parse_int(fields[4], min_value=1, max_value=100_000)
+        except BadArgument:
+            raise BadArgument("events.err_capacity", part=excerpt(fields[4])) from None
     check_length(ctx, description)
     st = plan(ctx.services)
-    act = await st.events.add(
-        group_id=ctx.group.id,
+    act = await create_activity(
+        ctx.services,
+        ctx.group,
         channel_id=channel_of(ctx.chat),
         thread_id=ctx.chat.thread_id,
         title=title,
@@ -265,9 +300,7 @@ async def _add(ctx: Context) -> None:
         duration_s=int(duration.total_seconds()),
         capacity=capacity,
         created_by=ctx.member.id if ctx.member else None,
-        now=ctx.now,
     )
-    await plan_timeline(ctx.services, ctx.group, act)
     text = (
         ctx.t("events.announce")
         + "\n"
@@ -285,7 +318,7 @@ async def _find(ctx: Context, token: str | None) -> Activity:
     assert ctx.group is not None
     if token is None:
         raise UsageError()
-    activity_id = parse_int(token, min_value=1, max_value=2**31 - 1)
+    activity_id = parse_id(token)
     act = await plan(ctx.services).events.get(ctx.group.id, activity_id)
     if act is None:
         raise BadArgument("events.err_unknown", id=activity_id)
@@ -451,12 +484,14 @@ async def on_button(ctx: Context) -> None:
     """Join / Cancel under announcements and countdowns; 1–5 under the feedback post."""
     event = ctx.event
     assert isinstance(event, ButtonPressed)
-    parts = event.data.split(":")
-    if len(parts) < 3 or not parts[2].isdigit() or ctx.group is None or ctx.member is None:
+    # ``ev:join:ID``, ``ev:leave:ID`` or ``ev:rate:ID:N``; anything else is forged or stale.
+    parts = button_fields(event.data, 4 if event.data.startswith("ev:rate:") else 3)
+    activity_id = decode_id(parts[2]) if parts else None
+    if parts is None or activity_id is None or ctx.group is None or ctx.member is None:
         return
-    act = await plan(ctx.services).events.get(ctx.group.id, int(parts[2]))
+    act = await plan(ctx.services).events.get(ctx.group.id, activity_id)
     if act is None:
-        await ctx.reply(ctx.t("events.err_unknown", id=parts[2]))
+        await ctx.reply(ctx.t("events.err_unknown", id=activity_id))
         return
     try:
         if parts[1] == "join":
@@ -476,8 +511,9 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
     tz = tz_of(group)
     start = localize(now.astimezone(tz).date() + timedelta(days=2), time(20, 0), tz)
     st = plan(services)
-    act = await st.events.add(
-        group_id=group.id,
+    act = await create_activity(
+        services,
+        group,
         channel_id=None,
         thread_id=None,
         title=t(group.language, "events.demo_title"),
@@ -486,18 +522,16 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
         duration_s=int(DEFAULT_DURATION.total_seconds()),
         capacity=3,
         created_by=members[1].id if len(members) > 1 else None,
-        now=now,
     )
     for member in members[2:4]:
         await st.events.join(act.id, member.id, now)
-    await plan_timeline(services, group, act)
 
 
 async def startup(services: Services) -> None:
     """Register the timeline job kind."""
     # Re-run after a crash: each phase sends one message through ``send_once`` (or, the summary,
     # returns at once on a re-run), so a run cut short is completed without posting twice.
-    services.scheduler.register(KIND, run_phase, rerun=True)
+    services.scheduler.register(KIND, prunes_deferred(run_phase), rerun=True)
 
 
 async def export(services: Services, member: Member) -> dict[str, object]:

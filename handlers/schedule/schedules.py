@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.args import BadArgument, UsageError, parse_int
+from bot.args import BadArgument, UsageError, parse_id
 from bot.feature import Feature
 from bot.messages import OutgoingMessage
 from bot.roles import Role
@@ -28,6 +28,7 @@ from handlers.schedule.common import (
     excerpt,
     is_rerun,
     plan,
+    prunes_deferred,
     send_once,
     tz_of,
 )
@@ -281,7 +282,7 @@ def _preview(text: str, limit: int = 40) -> str:
 def _id_arg(ctx: Context) -> int:
     if len(ctx.args) < 2:
         raise UsageError()
-    return parse_int(ctx.args[1], min_value=1, max_value=2**31 - 1)
+    return parse_id(ctx.args[1])
 
 
 async def _delete(ctx: Context) -> None:
@@ -374,7 +375,7 @@ async def forget(services: Services, member: Member) -> None:
 
 async def startup(services: Services) -> None:
     """Register the job kind; the rows and jobs themselves are already in the database."""
-    services.scheduler.register(KIND, run_post, rerun=True)
+    services.scheduler.register(KIND, prunes_deferred(run_post), rerun=True)
 
 
 FEATURE = Feature(

@@ -192,6 +192,7 @@ def parse_when(text: str, tz: ZoneInfo, now: datetime) -> tuple[When, str]:
     if head in ("once", "一次", "单次"):
         need(3)
         d = _parse_date(tokens[1], now.astimezone(tz).date(), year_optional=False)
+        check_horizon(d, now.astimezone(tz).date(), "schedule.err_too_far", tokens[1])
         t = parse_time_of_day(tokens[2])
         at = localize(d, t, tz)
         if at <= now:
@@ -340,6 +341,19 @@ def shift_days(instant: datetime, days: int, tz: ZoneInfo) -> datetime:
     return localize(local.date() + timedelta(days=days), local.time().replace(tzinfo=None), tz)
 
 
+#: How far ahead a date may be planned. Nothing a group plans lies years away, and the arithmetic
+#: after the parse (countdowns three days before, feedback after, quiet-hours deferral, a timezone
+#: west of UTC) must never reach ``date.max``: 9999-12-31 once stored an activity whose reminders
+#: could not be computed.
+MAX_YEARS_AHEAD = 5
+
+
+def check_horizon(d: date, today: date, key: str, part: str) -> None:
+    """Refuse a date more than ``MAX_YEARS_AHEAD`` years after ``today`` (``key``: the message)."""
+    if d.toordinal() - today.toordinal() > MAX_YEARS_AHEAD * 366:
+        raise TimeError(key, part=part, years=MAX_YEARS_AHEAD)
+
+
 def _parse_date(token: str, today: date, year_optional: bool = True) -> date:
     m = _DATE_RE.match(token) or _ZH_DATE_RE.match(token)
     if not m or (m.group(1) is None and not year_optional):
@@ -445,6 +459,7 @@ def parse_start(text: str, tz: ZoneInfo, now: datetime) -> datetime:
             d = _parse_date(day_tok, local_today)
         except TimeError:
             raise TimeError("events.err_start_day", part=day_tok) from None
+        check_horizon(d, local_today, "events.err_too_far", day_tok)
         at = localize(d, t, tz)
     if at <= now:
         raise TimeError("events.err_past", part=s)

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.args import BadArgument, UsageError, parse_int
+from bot.args import BadArgument, UsageError, button_fields, decode_id, parse_id, parse_int
 from bot.events import ButtonPressed, ChatRef
 from bot.feature import Feature
 from bot.messages import Button, OutgoingMessage, Text
@@ -29,6 +29,7 @@ from handlers.schedule.common import (
     is_moderator,
     notify_moderators,
     plan,
+    prunes_deferred,
     refuse,
     send,
     tz_of,
@@ -195,7 +196,7 @@ async def _delete(ctx: Context) -> None:
     assert ctx.group is not None
     if len(ctx.args) < 2:
         raise UsageError()
-    topic_id = parse_int(ctx.args[1], min_value=1, max_value=2**31 - 1)
+    topic_id = parse_id(ctx.args[1])
     if not await plan(ctx.services).topics.delete(ctx.group.id, topic_id):
         raise BadArgument("topics.err_unknown", id=topic_id)
     await ctx.reply(ctx.t("topics.deleted", id=topic_id))
@@ -261,12 +262,14 @@ async def decide(ctx: Context) -> None:
     """Approve / Reject on a suggestion, pressed in the moderator chat."""
     event = ctx.event
     assert isinstance(event, ButtonPressed)
-    _, verdict, raw = [*event.data.split(":"), "", ""][:3]
-    if verdict not in ("ok", "no") or not raw.isdigit():
-        return
+    fields = button_fields(event.data, 3)
+    suggestion_id = decode_id(fields[2]) if fields else None
+    if fields is None or fields[1] not in ("ok", "no") or suggestion_id is None:
+        return  # forged or garbled
+    verdict = fields[1]
     services = ctx.services
     st = plan(services)
-    sug = await st.topics.get_suggestion(int(raw))
+    sug = await st.topics.get_suggestion(suggestion_id)
     if sug is None:
         return
     group = await services.directory.group_by_id(sug.group_id)
@@ -351,7 +354,7 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
 
 async def startup(services: Services) -> None:
     """Register the daily-topic job kind."""
-    services.scheduler.register(KIND, run_daily)
+    services.scheduler.register(KIND, prunes_deferred(run_daily))
 
 
 async def export(services: Services, member: Member) -> dict[str, object]:

@@ -27,6 +27,7 @@ from handlers.schedule.common import (
     defer_if_quiet,
     plan,
     points_of,
+    prunes_deferred,
     send,
     user_ref,
 )
@@ -289,7 +290,7 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
 
 async def startup(services: Services) -> None:
     """Register the onboarding job kind and load the newcomers still being onboarded."""
-    services.scheduler.register(KIND, run_step)
+    services.scheduler.register(KIND, prunes_deferred(run_step))
     st = _state(services)
     st.pending = set(await st.repo.active())
 

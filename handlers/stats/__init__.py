@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapter import Capability
-from bot.args import BadArgument, UsageError
+from bot.args import BadArgument, UsageError, button_fields, decode_id
 from bot.clock import local_day, zone
 from bot.context import Context
 from bot.errors import QunyouError
@@ -569,18 +569,19 @@ async def _nps_answer(ctx: Context, st: StatsState, poll_id: int | None, score: 
     await ctx.reply(ctx.t("stats.nps_changed" if changed else "stats.nps_thanks", score=score))
 
 
+_SCORES = {str(n): n for n in range(11)}
+
+
 @router.button("nps:")
 async def nps_button(ctx: Context) -> None:
     """A member pressed a score button under a poll."""
     event = ctx.event
     assert isinstance(event, ButtonPressed)
-    try:
-        _, poll_id, score = event.data.split(":")
-        value = int(score)
-        pid = int(poll_id)
-    except ValueError:
-        return
-    if ctx.group is None or ctx.member is None or not 0 <= value <= 10:
+    fields = button_fields(event.data, 3)
+    pid = decode_id(fields[1]) if fields else None
+    # Scores are the exact strings "0"…"10" we put on the buttons.
+    value = _SCORES.get(fields[2]) if fields else None
+    if pid is None or value is None or ctx.group is None or ctx.member is None:
         return
     await _nps_answer(ctx, _state(ctx.services), pid, value)
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from bot.args import decode_id
 from bot.clock import Clock, SystemClock, local_day
 from storage import Database, GroupRepo
 from storage.models import Group
@@ -49,9 +50,10 @@ async def find_group(db: Database, token: str) -> Group:
     """A group by internal id, ``adapter:scope_id``, or a scope id unique across adapters."""
     repo = GroupRepo(db)
     groups = await repo.all()
-    if token.isdecimal():
+    group_id = decode_id(token)
+    if group_id is not None:
         for g in groups:
-            if g.id == int(token):
+            if g.id == group_id:
                 return g
     adapter, sep, scope = token.partition(":")
     if sep:

@@ -114,7 +114,7 @@ async def test_allow_list_cancels_a_hit(tmp_path: Path) -> None:
         ("/warn @max", "不能对管理员"),
         ("/warn @qunyou", "不能对机器人"),
         ("/ack 999", "找不到告警 #999"),
-        ("/ack abc", "不是整数"),
+        ("/ack abc", "不是有效的编号"),
         ("/alerts maybe", "用法"),
         ("/reports", "用法"),
         ("/del", "请回复要删除的那条消息"),

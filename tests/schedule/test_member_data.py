@@ -65,7 +65,8 @@ async def test_deleting_a_post_also_drops_its_deferred_run(h: Harness) -> None:
     await h.say("demo", "mod", "/quiet 22:00-08:00", **MOD)
     await h.say("demo", "mod", "/schedule add daily 23:00 晚安", **MOD)
     await h.advance(to="2026-03-02T23:30:00+08:00")
-    assert [j.id for j in await h.services.scheduler.list("sched:1~")] == ["sched:1~20260302T1500"]
+    # The deferred run is named after where it goes: the end of the window (08:00 = 00:00 UTC).
+    assert [j.id for j in await h.services.scheduler.list("sched:1~")] == ["sched:1~20260303T0000"]
     await h.say("demo", "mod", "/schedule del 1", **MOD)
     assert await h.services.scheduler.list("sched:1") == []
     assert texts(await h.advance(86400)) == []
