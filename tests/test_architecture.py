@@ -118,6 +118,44 @@ def test_no_bench_modules_inside_the_product() -> None:
     )
 
 
+#: Reading package data or metadata through importlib is fine; importing code by name is not.
+_IMPORTLIB_OK = {"resources", "metadata"}
+
+
+def _dynamic_imports(path: Path) -> list[str]:
+    """Uses of importlib's import machinery (not its ``resources``/``metadata``) in ``path``."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                head, _, sub = alias.name.partition(".")
+                if head == "importlib" and sub.split(".")[0] not in _IMPORTLIB_OK:
+                    found.append(alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module == "importlib":
+            found += [f"importlib.{a.name}" for a in node.names if a.name not in _IMPORTLIB_OK]
+        elif isinstance(node, ast.Attribute) and node.attr == "import_module":
+            found.append("import_module")
+        elif isinstance(node, ast.Name) and node.id in {"import_module", "__import__"}:
+            found.append(node.id)
+    return found
+
+
+def test_handlers_import_code_statically() -> None:
+    offenders = []
+    for path in (ROOT / "handlers").rglob("*.py"):
+        found = _dynamic_imports(path)
+        if found:
+            offenders.append(f"{path.relative_to(ROOT)}: {sorted(set(found))}")
+    assert offenders == [], (
+        "Features must not import code by name at run time (importlib.import_module, __import__): "
+        "it hides a dependency from this test and from mypy. A feature that needs another "
+        "feature's behaviour asks for a port (a Protocol in bot/ports.py, provided by the owning "
+        "feature's Feature.provides, looked up through services.ports); a benchmark belongs in "
+        "bench/. importlib.resources and importlib.metadata stay allowed. "
+        f"Offenders: {offenders}"
+    )
+
+
 def test_no_sql_outside_storage() -> None:
     pattern = re.compile(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b")
     offenders = []
