@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+
+if TYPE_CHECKING:
+    from storage.models import Group, Job
 
 PortT = TypeVar("PortT")
 
@@ -34,6 +37,15 @@ class AuditTrail(Protocol):
 
     async def record(self, group_id: int, at: datetime, actor: str, action: str, detail: str = "") -> None:
         """Write one audit line for ``group_id``."""
+        ...
+
+
+class QuietHours(Protocol):
+    """A group's quiet hours, in which automated, non-urgent posts wait (the schedule feature)."""
+
+    async def defer(self, group: Group, job: Job, fire: datetime) -> bool:
+        """Re-plan this run of ``job`` for the end of the group's quiet hours; True when it did
+        (the caller then posts nothing now), False when the post may go out at ``fire``."""
         ...
 
 
@@ -65,6 +77,12 @@ class Ports:
             return cast(PortT, self._providers[port][1])
         except KeyError:
             raise PortMissing(f"no feature provides the port {port.__name__}") from None
+
+    def find(self, port: type[PortT]) -> PortT | None:
+        """The implementation of ``port``, or None when no listed feature provides it: for a
+        feature that uses another's behaviour when it is installed and works without it."""
+        entry = self._providers.get(port)
+        return None if entry is None else cast(PortT, entry[1])
 
     def check(self, features: Iterable[Requirer]) -> None:
         """Raise ``PortMissing`` naming the first feature whose requirement is unmet."""

@@ -48,9 +48,112 @@ def test_only_bot_app_imports_adapters_and_handlers() -> None:
     for path in (ROOT / "bot").rglob("*.py"):
         rel = path.relative_to(ROOT).as_posix()
         bad = _imports(path) & {"adapters", "handlers"}
-        if bad and rel not in {"bot/app.py", "bot/cli.py", "bot/bench.py"}:
+        if bad and rel not in {"bot/app.py", "bot/cli.py"}:
             offenders.append(f"{rel}: {sorted(bad)}")
     assert offenders == []
+
+
+PRODUCT = ("bot", "handlers", "adapters", "storage", "web")
+#: The one import of ``bench`` product code may make: ``python -m bot bench`` has to load the
+#: benchmarks somehow, and does it lazily inside this one CLI function, so nothing else in the
+#: bot ever loads benchmark code.
+BENCH_ENTRY = ("bot/cli.py", "_bench")
+
+
+def _imports_with_scope(path: Path) -> list[tuple[str, str | None]]:
+    """Every absolute import in ``path`` as (top-level package, enclosing function or None)."""
+    found: list[tuple[str, str | None]] = []
+
+    def visit(node: ast.AST, function: str | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import):
+                found.extend((alias.name.split(".")[0], function) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+                found.append((child.module.split(".")[0], function))
+            inner = child.name if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else function
+            visit(child, inner)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), None)
+    return found
+
+
+def _product_files() -> list[Path]:
+    return [path for folder in PRODUCT if (ROOT / folder).is_dir() for path in (ROOT / folder).rglob("*.py")]
+
+
+def test_product_code_never_imports_bench() -> None:
+    offenders = []
+    entries = []
+    for path in _product_files():
+        rel = path.relative_to(ROOT).as_posix()
+        for package, function in _imports_with_scope(path):
+            if package != "bench":
+                continue
+            if (rel, function) == BENCH_ENTRY:
+                entries.append(rel)
+            else:
+                where = f"in {function}()" if function else "at module level"
+                offenders.append(f"{rel} imports bench {where}")
+    assert offenders == [], (
+        "Product code (bot, handlers, adapters, storage, web) must not import the top-level "
+        "`bench` package: benchmarks depend on the product, never the other way round. Put "
+        "measurement code in bench/<section>.py and register it in bench/runner.py's SECTIONS; "
+        "if the bench needs something from the product, give the product a public function "
+        f"and call it from bench/. Only {BENCH_ENTRY[0]}:{BENCH_ENTRY[1]}() may import it, "
+        f"lazily. Offenders: {offenders}"
+    )
+    assert entries == [BENCH_ENTRY[0]], (
+        f"`python -m bot bench` loads the benchmarks through one lazy `import bench` inside "
+        f"{BENCH_ENTRY[0]}:{BENCH_ENTRY[1]}(); found {len(entries)}. Keep exactly that one."
+    )
+
+
+def test_no_bench_modules_inside_the_product() -> None:
+    stray = [
+        path.relative_to(ROOT).as_posix() for path in _product_files() if "bench" in path.stem.split("_")
+    ]
+    assert stray == [], (
+        f"Benchmark modules belong in the top-level bench/ package, not in the product: {stray}. "
+        "Move each to bench/<section>.py and list it in bench/runner.py's SECTIONS."
+    )
+
+
+#: Reading package data or metadata through importlib is fine; importing code by name is not.
+_IMPORTLIB_OK = {"resources", "metadata"}
+
+
+def _dynamic_imports(path: Path) -> list[str]:
+    """Uses of importlib's import machinery (not its ``resources``/``metadata``) in ``path``."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                head, _, sub = alias.name.partition(".")
+                if head == "importlib" and sub.split(".")[0] not in _IMPORTLIB_OK:
+                    found.append(alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module == "importlib":
+            found += [f"importlib.{a.name}" for a in node.names if a.name not in _IMPORTLIB_OK]
+        elif isinstance(node, ast.Attribute) and node.attr == "import_module":
+            found.append("import_module")
+        elif isinstance(node, ast.Name) and node.id in {"import_module", "__import__"}:
+            found.append(node.id)
+    return found
+
+
+def test_handlers_import_code_statically() -> None:
+    offenders = []
+    for path in (ROOT / "handlers").rglob("*.py"):
+        found = _dynamic_imports(path)
+        if found:
+            offenders.append(f"{path.relative_to(ROOT)}: {sorted(set(found))}")
+    assert offenders == [], (
+        "Features must not import code by name at run time (importlib.import_module, __import__): "
+        "it hides a dependency from this test and from mypy. A feature that needs another "
+        "feature's behaviour asks for a port (a Protocol in bot/ports.py, provided by the owning "
+        "feature's Feature.provides, looked up through services.ports); a benchmark belongs in "
+        "bench/. importlib.resources and importlib.metadata stay allowed. "
+        f"Offenders: {offenders}"
+    )
 
 
 def test_no_sql_outside_storage() -> None:

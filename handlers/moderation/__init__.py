@@ -2,8 +2,7 @@
 
 * ``folding`` / ``matcher`` / ``segment``: the evasion-resistant matcher (no core needed);
 * ``service``: runtime state, credit, sanctions, alerts and scheduled jobs;
-* ``routes``: the band-0 screen, the per-level action plans and every command;
-* ``bench``: ``python -m bot bench moderation``.
+* ``routes``: the band-0 screen, the per-level action plans and every command.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot.args import BadArgument, UsageError, parse_id
 from bot.feature import Feature
 from bot.messages import OutgoingMessage
+from bot.ports import QuietHours
 from bot.roles import Role
 from bot.router import Router
 from bot.scheduler import At, Cron, Trigger, next_fire
@@ -378,6 +379,21 @@ async def startup(services: Services) -> None:
     services.scheduler.register(KIND, prunes_deferred(run_post), rerun=True)
 
 
+class _QuietHours:
+    """The ``QuietHours`` port: other features' automated posts wait out quiet hours too."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def defer(self, group: Group, job: Job, fire: datetime) -> bool:
+        """Defer this run to the end of the group's quiet hours; True when it was deferred."""
+        return await defer_if_quiet(self._services, group, job, fire)
+
+
+def _ports(services: Services) -> dict[type[Any], Any]:
+    return {QuietHours: _QuietHours(services)}
+
+
 FEATURE = Feature(
     name="schedule",
     router=router,
@@ -385,6 +401,7 @@ FEATURE = Feature(
         SettingSpec(QUIET_KEY, _quiet_setting, "", "quiet hours HH:MM-HH:MM in which automated posts wait"),
         SettingSpec(MAX_KEY, int_range(1, 10_000), 100, "live scheduled posts a group may have"),
     ],
+    provides=_ports,
     startup=startup,
     export_member_data=export,
     delete_member_data=forget,

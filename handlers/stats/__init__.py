@@ -8,7 +8,6 @@ figure means.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import tempfile
@@ -27,6 +26,7 @@ from bot.errors import QunyouError
 from bot.events import ButtonPressed
 from bot.feature import Feature
 from bot.messages import Button, OutgoingMessage, Text
+from bot.ports import QuietHours
 from bot.roles import Role
 from bot.router import Band, Router
 from bot.scheduler import Cron
@@ -696,14 +696,10 @@ async def recall_job(services: Services, job: Any, fire_time: datetime) -> None:
     group = await _job_group(services, job.group_id)
     if group is None:
         return
-    if "schedule.quiet_hours" in services.settings.specs:
-        # Quiet hours belong to the schedule feature; use its deferral when it is installed.
-        try:
-            defer = getattr(importlib.import_module("handlers.schedule.common"), "defer_if_quiet", None)
-        except ImportError:
-            defer = None
-        if callable(defer) and await defer(services, group, job, fire_time):
-            return
+    # Quiet hours belong to the schedule feature: honour them when it is installed.
+    quiet = services.ports.find(QuietHours)
+    if quiet is not None and await quiet.defer(group, job, fire_time):
+        return
     await run_recall(services, group, fire_time)
 
 

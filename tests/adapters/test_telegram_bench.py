@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.telegram import bench
+from bench import telegram_adapter as bench
 
 
 async def test_bench_reports_its_figures(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,7 @@ Speed targets are measured by ``python -m bot bench moderation``, never asserted
 
 from __future__ import annotations
 
-from handlers.moderation import bench
+from bench import moderation as bench
 
 
 async def test_bench_reports_all_figures_on_a_small_run(capsys) -> None:  # type: ignore[no-untyped-def]

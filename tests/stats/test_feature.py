@@ -215,6 +215,23 @@ async def test_lifecycle_stages_and_recall(tmp_path: Path, db_url: str) -> None:
     assert rate == (7, 4)
 
 
+async def test_the_recall_post_waits_out_quiet_hours(tmp_path: Path) -> None:
+    # Quiet hours belong to the schedule feature; stats reaches them through the QuietHours port.
+    config = {
+        "stats": {"weekly_report": False, "recall_day": "sat", "recall_time": "10:00"},
+        "checkin": QUIET_BADGES,
+    }
+    async with Harness(tmp_path, clock="2026-03-01T09:00:00+08:00", config=config) as h:
+        await h.say("demo", "sleepy", "大家好")
+        await h.say("demo", "mod", "/quiet 09:00-12:00", role="moderator")
+        # Sat 03-14 10:00 falls inside the window: nothing until it ends at 12:00, then once.
+        during = [r for r in sends(await _to(h, "2026-03-14T11:59:00+08:00")) if r["chat"] == "demo"]
+        after = [r for r in sends(await _to(h, "2026-03-14T12:30:00+08:00")) if r["chat"] == "demo"]
+    assert during == []
+    assert len(after) == 1 and "@sleepy" in after[0]["text"]
+    assert after[0]["at"].startswith("2026-03-14T12:00")
+
+
 # -- churn ---------------------------------------------------------------------------------------------
 
 

@@ -1,35 +1,22 @@
-"""``python -m bot bench``: throughput and latency, measured in-process on a real SQLite file.
+"""``python -m bot bench`` (or ``core``): the message pipeline, measured in-process on a real SQLite file.
 
-The core section drives plain group messages and command round trips through the console
-adapter, the dispatcher (dedupe, bands, counters) and a real database under a virtual clock.
-Feature sections live in their packages and are listed in ``SECTIONS``.
+Plain group messages and command round trips go through the console adapter, the dispatcher
+(dedupe, bands, counters) and a real database under a virtual clock.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import json
 import resource
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-#: section name → "module:function" taking argv and returning a dict of figures.
-SECTIONS: dict[str, str] = {
-    "core": "bot.bench:run_core",
-    "checkin": "handlers.checkin.bench:run",
-    "discord": "adapters.discord.bench:run",
-    "moderation": "handlers.moderation.bench:run",
-    "onebot": "adapters.onebot.bench:run",
-    "stats": "handlers.stats.bench:run",
-    "schedule": "handlers.schedule.bench:run",
-    "telegram": "adapters.telegram.bench:run",
-}
+from adapters.console.adapter import ConsoleAdapter
+from bot.app import App
+from bot.clock import VirtualClock
+from bot.config import Settings
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -47,13 +34,8 @@ def _table(title: str, rows: list[tuple[str, str, str]]) -> None:
         print(f"  {name.ljust(width)}  {value:>14}  {target}")
 
 
-async def run_core(argv: list[str]) -> dict[str, float]:
+async def run(argv: list[str]) -> dict[str, float]:
     """Plain messages per second with p50/p99 latency, command round trips, start-up time."""
-    from adapters.console.adapter import ConsoleAdapter
-    from bot.app import App
-    from bot.clock import VirtualClock
-    from bot.config import Settings
-
     messages = int(argv[0]) if argv else 20_000
     members = 500
     with tempfile.TemporaryDirectory(prefix="qunyou-bench-") as tmp:
@@ -122,25 +104,3 @@ async def run_core(argv: list[str]) -> dict[str, float]:
         ],
     )
     return figures
-
-
-def _load(section: str) -> Callable[[list[str]], Any]:
-    module_name, _, func = SECTIONS[section].partition(":")
-    return getattr(importlib.import_module(module_name), func or "run")
-
-
-async def main(section: str, argv: list[str]) -> int:
-    """Run one section (or ``all``) and print one JSON line of figures."""
-    names = list(SECTIONS) if section == "all" else [section]
-    unknown = [n for n in names if n not in SECTIONS]
-    if unknown:
-        print(f"unknown bench section {unknown[0]!r}; known: all, {', '.join(SECTIONS)}")
-        return 2
-    results: dict[str, Any] = {}
-    for name in names:
-        result = _load(name)(argv if section != "all" else [])
-        if inspect.isawaitable(result):
-            result = await result
-        results[name] = result
-    print(json.dumps({"bench": results}, sort_keys=True))
-    return 0

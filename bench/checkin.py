@@ -16,6 +16,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from adapters.console.adapter import ConsoleAdapter
+from bot.app import App
+from bot.clock import VirtualClock
+from bot.config import Settings
 from storage.points import PointsRepo
 
 #: The start of the zh-CN "check-in done" reply (the bench group speaks the default language).
@@ -62,15 +66,6 @@ async def _paced(app: Any, adapter: Any, count: int, rate: int) -> tuple[list[fl
 
 async def run(argv: list[str]) -> dict[str, float]:
     """Check-ins per second with p50/p99, duplicate claims, and plain messages with activity on."""
-    import importlib
-
-    from bot.app import ADAPTER_TYPES, App
-    from bot.clock import VirtualClock
-    from bot.config import Settings
-
-    # Features do not depend on adapters; the bench asks the core's adapter registry for the
-    # console platform by name, exactly as the app resolves a configured adapter type.
-    console = importlib.import_module(ADAPTER_TYPES["console"])
     checkins = int(argv[0]) if argv else 3_000
     messages = int(argv[1]) if len(argv) > 1 else 20_000
     rate = int(argv[2]) if len(argv) > 2 else 1_000
@@ -85,7 +80,7 @@ async def run(argv: list[str]) -> dict[str, float]:
             }
         )
         clock = VirtualClock(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
-        adapter = console.ConsoleAdapter("console", clock=clock)
+        adapter = ConsoleAdapter("console", clock=clock)
         app = App(settings, clock=clock, adapters=[adapter])
         await app.start()
         # The floor on this machine: one empty write transaction (begin, a trivial query,

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import itertools
 import json
 import random
@@ -22,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.app import ADAPTER_TYPES, App
+from adapters.console.adapter import ConsoleAdapter
+from bot.app import App
 from bot.clock import Clock, SystemClock, VirtualClock, zone
 from bot.config import Settings
 from bot.scheduler import At
@@ -54,18 +54,8 @@ def _table(title: str, rows: list[tuple[str, str, str]]) -> None:
         print(f"  {name.ljust(width)}  {value:>14}  {target}")
 
 
-def _console(clock: Clock) -> Any:
-    """A console platform on ``clock``, found through the app's adapter registry.
-
-    Features never import adapters (an architecture test holds that); the benchmark needs the
-    in-process platform, so it takes it the way the app does, by the registered type name.
-    """
-    module = importlib.import_module(ADAPTER_TYPES["console"] + ".adapter")
-    return module.ConsoleAdapter("console", clock=clock)
-
-
-async def _app(db: Path, clock: Clock) -> tuple[App, Any]:
-    adapter = _console(clock)
+async def _app(db: Path, clock: Clock) -> tuple[App, ConsoleAdapter]:
+    adapter = ConsoleAdapter("console", clock=clock)
     app = App(_settings(db), clock=clock, adapters=[adapter])
     await app.start()
     return app, adapter

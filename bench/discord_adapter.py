@@ -1,4 +1,4 @@
-"""``python -m bot bench`` figures for the Discord adapter.
+"""``python -m bot bench discord``: figures for the Discord adapter.
 
 - ``discord.render_us``: rendering a typical reply (mention, escaped member text, bold) to
   Discord markdown, microseconds per message;

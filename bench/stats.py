@@ -39,7 +39,8 @@ BOSS = UserRef(platform="bench", user_id="boss", display_name="boss")
 class BenchAdapter(Adapter):
     """A platform faked at its transport boundary: it keeps what the bot sends, nothing more.
 
-    (Feature code may not import ``adapters``; this is all the bench needs of one.)
+    (Written when this bench lived in the feature, which may not import ``adapters``; kept, as it
+    is all the bench needs of a platform and keeps the figures comparable.)
     """
 
     platform = "bench"
@@ -183,7 +184,7 @@ def _print(figures: dict[str, float], args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m handlers.stats.bench`` until the bench command wires this section in."""
+    """``python -m bench.stats [OPTIONS]``: this section alone (``python -m bot bench stats`` is the same)."""
     import asyncio
     import sys
 

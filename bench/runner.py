@@ -1,0 +1,94 @@
+"""Runs the sections of ``python -m bot bench`` and prints one JSON line of their figures.
+
+A section is a module of this package with ``run(argv)`` (sync or async) that prints its table
+and returns a dict of figures. Each section is imported only when it runs, so ``bench core``
+does not pay for jieba, python-telegram-bot or discord.py.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+#: What a section runs: argv in, figures out (printed as it goes).
+Section = Callable[[list[str]], Awaitable[dict[str, float]] | dict[str, float]]
+
+
+def _core() -> Section:
+    from bench.core import run
+
+    return run
+
+
+def _checkin() -> Section:
+    from bench.checkin import run
+
+    return run
+
+
+def _discord() -> Section:
+    from bench.discord_adapter import run
+
+    return run
+
+
+def _moderation() -> Section:
+    from bench.moderation import run
+
+    return run
+
+
+def _onebot() -> Section:
+    from bench.onebot_adapter import run
+
+    return run
+
+
+def _stats() -> Section:
+    from bench.stats import run
+
+    return run
+
+
+def _schedule() -> Section:
+    from bench.schedule import run
+
+    return run
+
+
+def _telegram() -> Section:
+    from bench.telegram_adapter import run
+
+    return run
+
+
+#: section name → a loader importing that section's ``run`` (``all`` runs them in this order).
+SECTIONS: dict[str, Callable[[], Section]] = {
+    "core": _core,
+    "checkin": _checkin,
+    "discord": _discord,
+    "moderation": _moderation,
+    "onebot": _onebot,
+    "stats": _stats,
+    "schedule": _schedule,
+    "telegram": _telegram,
+}
+
+
+async def main(section: str, argv: list[str]) -> int:
+    """Run one section (or ``all``, each with its defaults) and print one JSON line of figures."""
+    names = list(SECTIONS) if section == "all" else [section]
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        print(f"unknown bench section {unknown[0]!r}; known: all, {', '.join(SECTIONS)}")
+        return 2
+    results: dict[str, Any] = {}
+    for name in names:
+        result = SECTIONS[name]()(argv if section != "all" else [])
+        if inspect.isawaitable(result):
+            result = await result
+        results[name] = result
+    print(json.dumps({"bench": results}, sort_keys=True))
+    return 0
