@@ -66,11 +66,6 @@ class Ports:
             raise PortMissing(f"port {port.__name__} is provided by both {other} and {by}")
         self._providers[port] = (by, implementation)
 
-    def find(self, port: type[PortT]) -> PortT | None:
-        """The implementation of an optional port (one a feature ``uses``), or None."""
-        found = self._providers.get(port)
-        return cast(PortT, found[1]) if found else None
-
     def get(self, port: type[PortT]) -> PortT:
         """The implementation of ``port``; ``check`` at start guarantees required ones exist."""
         try:

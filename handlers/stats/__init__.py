@@ -801,6 +801,7 @@ FEATURE = Feature(
     name="stats",
     router=router,
     settings=SETTINGS,
+    uses=(QuietHours,),
     startup=_startup,
     export_member_data=_export,
     delete_member_data=_forget,
