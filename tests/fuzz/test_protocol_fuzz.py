@@ -12,6 +12,7 @@ about 100,000 lines locally.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.console.script import ScriptSession
+from adapters.console.script import ScriptSession, script_lines
 from bot.config import parse_settings
 from bot.router import CommandTable
 from handlers import FEATURES
@@ -377,5 +378,31 @@ def test_lone_surrogates_in_fields(fuzz: Fuzz, objects: list[dict[str, Any]]) ->
     )
 )
 def test_far_future_advance(fuzz: Fuzz, to: str) -> None:
-    """``advance`` to the end of the calendar, on a bot without groups (so without jobs)."""
-    run_batch(fuzz, [{"type": "advance", "to": to}, {"type": "advance", "seconds": 1}])
+    """``advance`` to the end of the calendar on a bot with a group and its daily jobs: an
+    ``error`` record beyond the ten-year cap, and the run goes on."""
+    fuzz.feed([dumps({"type": "message", "chat": "demo", "user": "alice", "text": "签到", "role": "owner"})])
+    out = fuzz.feed([dumps({"type": "advance", "to": to}), dumps({"type": "advance", "seconds": 1})])
+    if to.startswith(("9999", "0001")):
+        assert [r["line"] for r in out if r["action"] == "error"] == [1]
+
+
+#: Bytes as a script file may hold them: JSON around arbitrary bytes, and bare invalid UTF-8.
+raw_lines = st.one_of(
+    st.binary(max_size=60),
+    st.tuples(st.sampled_from(NAMES), st.binary(min_size=1, max_size=30)).map(
+        lambda p: b'{"type":"message","chat":"demo","user":"' + p[0].encode() + b'","text":"' + p[1] + b'"}'
+    ),
+    st.binary(min_size=1, max_size=20).map(
+        lambda b: b'{"type":"message","chat":"' + b + b'","user":"x","text":"hi"}'
+    ),
+    st.sampled_from([b"\xff\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80"]),
+)
+
+
+@FUZZ
+@given(st.lists(raw_lines, min_size=1, max_size=12))
+def test_invalid_utf8_in_script_bytes(fuzz: Fuzz, raw: list[bytes]) -> None:
+    """Undecodable bytes anywhere in a line: read as a script file is (U+FFFD), never fatal."""
+    stream = io.BytesIO(b"\n".join(raw) + b"\n")
+    lines = list(script_lines(stream))
+    check_errors(lines, fuzz.feed(lines))
