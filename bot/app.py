@@ -205,7 +205,8 @@ class App:
             if feature.startup is not None:
                 await feature.startup(services)
         await services.scheduler.start(services)
-        services.batcher.start()
+        if clock.moves_on_its_own:
+            services.batcher.start()  # else the scheduler flushes as the virtual clock moves
         for adapter in adapters:
             await adapter.start(self.dispatcher)
         self.started = True

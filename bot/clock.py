@@ -21,6 +21,11 @@ class Clock(Protocol):
         """True when time moves only when told to."""
         ...
 
+    @property
+    def moves_on_its_own(self) -> bool:
+        """True when time passes between events (so timers may follow the wall clock)."""
+        ...
+
     def now(self) -> datetime:
         """The current instant, aware, in UTC."""
         ...
@@ -30,6 +35,7 @@ class SystemClock:
     """The real time."""
 
     is_virtual = False
+    moves_on_its_own = True
 
     def now(self) -> datetime:
         """The current instant, aware, in UTC."""
@@ -40,6 +46,7 @@ class VirtualClock:
     """A clock that moves only when ``advance`` or ``set`` is called."""
 
     is_virtual = True
+    moves_on_its_own = False
 
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
@@ -66,6 +73,8 @@ class TickingClock(VirtualClock):
 
     It keeps an offset so ``/advance`` can jump ahead while time still passes between lines.
     """
+
+    moves_on_its_own = True
 
     def __init__(self, start: datetime) -> None:
         super().__init__(start)

@@ -352,6 +352,7 @@ class Scheduler:
             self._next.pop(job_id, None)
             if isinstance(self._clock, VirtualClock):
                 self._clock.set(at)
+            await self._time_passed()
             if (
                 idle_until is not None
                 and at < idle_until - self.grace
@@ -362,7 +363,14 @@ class Scheduler:
                 ran += 1
         if isinstance(self._clock, VirtualClock):
             self._clock.set(until)
+        await self._time_passed()
         return ran
+
+    async def _time_passed(self) -> None:
+        """Let batched writes and announcements follow a clock that moves only when told: they
+        go out as its time passes, between the jobs, as they would have in real time."""
+        if self._services is not None and not self._clock.moves_on_its_own:
+            await self._services.batcher.tick(self._clock.now())
 
     # -- internals ---------------------------------------------------------------------
     def _index(self, job_id: str, at: datetime | None) -> None:

@@ -17,7 +17,7 @@ from bot.ports import AuditTrail, PortMissing
 from bot.router import Router
 from handlers import FEATURES
 from tests.harness import Harness, texts
-from tests.modchat_helpers import CODE, link_mod_chat
+from tests.modchat_helpers import ask_code, link_mod_chat
 from tests.moderation.helpers import actions, sent_to
 
 
@@ -68,20 +68,16 @@ async def test_link_needs_both_sides_and_acts_on_the_linked_group(tmp_path: Path
 async def test_accepting_a_code_needs_admin_here_and_moderator_there(tmp_path: Path) -> None:
     async with Harness(tmp_path) as h:
         await _two_groups(h)
-        asked = texts(await h.say("a", "ann", "/modchat link"))
-        code = CODE.search(asked[0])
-        assert code
+        code = await ask_code(h, "a", "ann")
         # A member of A who is admin of their own chat cannot capture A's alerts with the code.
-        out = texts(await h.say("evil", "eve", f"/modchat link {code.group(1)}", role="owner"))
+        out = texts(await h.say("evil", "eve", f"/modchat link {code}", role="owner"))
         assert out[0].startswith("只有 a (a) 的管理才能接受它的代码")
         # The code was consumed by that attempt: one use only.
-        out = texts(await h.say("staff", "ann", f"/modchat link {code.group(1)}", role="admin"))
+        out = texts(await h.say("staff", "ann", f"/modchat link {code}", role="admin"))
         assert out[0].startswith("这个代码不存在、已使用或已过期")
         # A plain member of the target chat cannot accept, even with a fresh code.
-        asked = texts(await h.say("a", "ann", "/modchat link"))
-        fresh = CODE.search(asked[0])
-        assert fresh
-        out = texts(await h.say("b", "carl", f"/modchat link {fresh.group(1)}"))
+        fresh = await ask_code(h, "a", "ann")
+        out = texts(await h.say("b", "carl", f"/modchat link {fresh}"))
         assert out == ["抱歉，这个命令只有管理员可以使用。"]
         # A moderator (not admin) of A cannot ask for a code.
         out = texts(await h.say("a", "max", "/modchat link", role="moderator"))
@@ -91,11 +87,9 @@ async def test_accepting_a_code_needs_admin_here_and_moderator_there(tmp_path: P
 async def test_codes_expire_and_wrong_guesses_are_limited(tmp_path: Path) -> None:
     async with Harness(tmp_path) as h:
         await _two_groups(h)
-        asked = texts(await h.say("a", "ann", "/modchat link"))
-        code = CODE.search(asked[0])
-        assert code
+        code = await ask_code(h, "a", "ann")
         await h.advance(11 * 60)
-        out = texts(await h.say("staff", "ann", f"/modchat link {code.group(1)}", role="admin"))
+        out = texts(await h.say("staff", "ann", f"/modchat link {code}", role="admin"))
         assert out[0].startswith("这个代码不存在、已使用或已过期")
         for guess in ["AAAAAAAA", "x" * 300, "🙂", "22222222"]:
             out = texts(await h.say("staff", "ann", f"/modchat link {guess}"))
@@ -109,10 +103,8 @@ async def test_codes_expire_and_wrong_guesses_are_limited(tmp_path: Path) -> Non
 async def test_a_group_cannot_be_its_own_or_a_busy_moderator_chat(tmp_path: Path) -> None:
     async with Harness(tmp_path) as h:
         await _two_groups(h)
-        asked = texts(await h.say("a", "ann", "/modchat link"))
-        code = CODE.search(asked[0])
-        assert code
-        out = texts(await h.say("a", "ann", f"/modchat link {code.group(1)}"))
+        code = await ask_code(h, "a", "ann")
+        out = texts(await h.say("a", "ann", f"/modchat link {code}"))
         assert out[0].startswith("群不能做自己的管理员群")
         await link_mod_chat(h, "a", "staff", "ann")
         await h.say("c", "ann", "hi", role="owner")

@@ -54,6 +54,11 @@ class ScenarioAdapter(OneBotAdapter):
     def default_moderator_chat(self, chat: ChatRef) -> ChatRef | None:
         return group_chat(self.name, chat.scope_id + "-mods")
 
+    def moderated_scope(self, chat: ChatRef) -> str | None:
+        """The reverse, so moderator commands typed in "<chat>-mods" act on the group."""
+        scope, suffix, rest = chat.scope_id.rpartition("-mods")
+        return scope if suffix and not rest and scope else None
+
 
 class CountingSink:
     """Stands between the adapter and the dispatcher to know when a frame became an event."""

@@ -367,6 +367,15 @@ class _ReplayTelegramAdapter(TelegramAdapter):
         mods = str(self.bridge._chat_id(f"{name}-mods"))
         return ChatRef("telegram", self.name, mods, mods, "group")
 
+    def moderated_scope(self, chat: ChatRef) -> str | None:
+        """The reverse: the Telegram chat standing in for "<chat>-mods" moderates "<chat>"."""
+        if chat.is_private:
+            return None
+        name = str(self.bridge._chat_name(int(chat.channel_id)).get("chat", ""))
+        group, suffix, rest = name.rpartition("-mods")
+        found = self.bridge.chats.get(group) if suffix and not rest and group else None
+        return str(found) if found is not None else None
+
 
 class TelegramScriptSession(ScriptSession):
     """A scripted run whose platform is Telegram (through the bridge) instead of the console."""
