@@ -20,6 +20,7 @@ from typing import Any
 
 from adapters.discord.render import render, render_chunks
 from bot.events import Event, UserRef
+from bot.host import CommandInfo
 from bot.messages import Bold, Mention, Text
 
 
@@ -40,6 +41,14 @@ class _CountingSink:
         self.count += 1
         if self.count >= self.expected:
             self.done.set()
+
+    def translate(self, lang: str, key: str, /, **values: Any) -> str:
+        """No catalogs needed to count events."""
+        return key
+
+    def commands(self) -> list[CommandInfo]:
+        """No command table: the adapter registers no commands."""
+        return []
 
 
 async def _inbound_us(rounds: int) -> float | None:

@@ -22,6 +22,7 @@ from adapters.onebot.adapter import OneBotAdapter
 from adapters.onebot.config import OneBotConfig
 from adapters.onebot.protocol import group_chat, parse_frame
 from bot.events import Event, UserRef
+from bot.host import CommandInfo
 from bot.messages import Mention, OutgoingMessage
 from bot.outbound import OutboundQueue
 
@@ -55,6 +56,14 @@ class _CountingSink:
         self.count += 1
         if self.count >= self.target:
             self.done.set()
+
+    def translate(self, lang: str, key: str, /, **values: Any) -> str:
+        """No catalogs needed to count events."""
+        return key
+
+    def commands(self) -> list[CommandInfo]:
+        """No command table: the adapter registers no commands."""
+        return []
 
 
 def _free_port() -> int:

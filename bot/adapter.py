@@ -6,52 +6,30 @@ nothing. Platform errors are mapped to the core errors in ``bot.errors``.
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.capability import ALL_CAPABILITIES, Capability
 from bot.errors import CapabilityNotSupported
-from bot.events import ChatRef, Event, SentMessage, UserRef
+from bot.events import ChatRef, SentMessage, UserRef
+from bot.host import AdapterHost, CommandInfo, EventSink
 from bot.messages import OutgoingMessage
 from bot.roles import Role
 
-
-class Capability(StrEnum):
-    """What a platform can do; features degrade or alert when one is missing."""
-
-    SEND = "send"
-    REPLY = "reply"
-    EDIT = "edit"
-    DELETE = "delete"
-    MUTE = "mute"
-    UNMUTE = "unmute"
-    BAN = "ban"
-    UNBAN = "unban"
-    KICK = "kick"
-    ROLE_LOOKUP = "get_role"
-    PRIVATE = "send_private"
-    BUTTONS = "buttons"
-    IMAGES = "images"
-    MENTIONS = "mentions"
-    EDIT_EVENTS = "edit_events"
-    INBOUND = "inbound"
-
-
-#: Every capability: the console, Telegram and Discord can do all of it.
-ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability)
-
-
-class EventSink(Protocol):
-    """Where an adapter hands normalized events: the dispatcher."""
-
-    def submit(self, event: Event) -> asyncio.Task[None] | None:
-        """Queue one event for handling; returns the task handling it (None if dropped)."""
-        ...
+__all__ = [
+    "ALL_CAPABILITIES",
+    "Adapter",
+    "AdapterConfig",
+    "AdapterFactory",
+    "AdapterHost",
+    "Capability",
+    "CommandInfo",
+    "EventSink",
+]
 
 
 class AdapterConfig(BaseModel):
@@ -85,8 +63,8 @@ class Adapter(ABC):
         return CapabilityNotSupported(capability, self.name)
 
     @abstractmethod
-    async def start(self, sink: EventSink) -> None:
-        """Connect and start delivering events to ``sink``; returns without blocking."""
+    async def start(self, host: AdapterHost) -> None:
+        """Connect and start delivering events to ``host.submit``; returns without blocking."""
 
     @abstractmethod
     async def stop(self) -> None:

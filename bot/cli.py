@@ -75,7 +75,7 @@ async def _run(settings: Settings) -> int:
     if not settings.adapters:
         from adapters.console.repl import run_repl
 
-        return await run_repl(settings, start=None, demo=False)
+        return await run_repl(settings, start=None, demo=False, make_app=App)
     app = App(settings)
     await app.start()
     stop = asyncio.Event()
@@ -93,6 +93,9 @@ async def _run(settings: Settings) -> int:
 
 
 async def _console(args: argparse.Namespace) -> int:
+    # The console runners get the app wiring from here: adapters never import bot.app.
+    from bot.app import App
+
     settings = _settings(args.config, default_if_missing=False)
     start = _clock(args.clock)
     if args.script:
@@ -106,14 +109,16 @@ async def _console(args: argparse.Namespace) -> int:
             except FileNotFoundError:
                 raise ConfigError(f"--script: no such file {args.script}") from None
         lines = script_lines(source)
-        return await run_script(lines, settings=settings, start=start, db_path=args.db, out=sys.stdout)
+        return await run_script(
+            lines, settings=settings, start=start, db_path=args.db, out=sys.stdout, make_app=App
+        )
     from adapters.console.repl import run_repl
 
     if args.db is not None:
         settings = settings.model_copy(
             update={"storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{args.db}"})}
         )
-        return await run_repl(settings, start=start, demo=args.demo)
+        return await run_repl(settings, start=start, demo=args.demo, make_app=App)
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="qunyou-") as tmp:
@@ -124,7 +129,7 @@ async def _console(args: argparse.Namespace) -> int:
                 )
             }
         )
-        return await run_repl(settings, start=start, demo=args.demo)
+        return await run_repl(settings, start=start, demo=args.demo, make_app=App)
 
 
 async def _db(args: argparse.Namespace) -> int:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from bot.args import BadArgument, UsageError
 from bot.context import Context
 from bot.dedupe import Deduper
 from bot.errors import QunyouError
 from bot.events import ButtonPressed, ChatMigrated, Event, MemberJoined, MemberLeft, MessageEvent
+from bot.host import CommandInfo
 from bot.i18n import normalize_language
 from bot.router import Band, ButtonRoute, CommandTable, Invocation, Listener, Unknown
 from bot.services import Services
@@ -24,11 +26,11 @@ log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    """Turns events into handler calls."""
+    """Turns events into handler calls; the ``AdapterHost`` every adapter is started with."""
 
     def __init__(self, services: Services, commands: CommandTable, deduper: Deduper) -> None:
         self.services = services
-        self.commands = commands
+        self.command_table = commands
         self.deduper = deduper
         routers = [f.router for f in services.features]
         listeners = [listener for r in routers for listener in r.listeners]
@@ -55,6 +57,14 @@ class Dispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def translate(self, lang: str, key: str, /, **values: Any) -> str:
+        """``AdapterHost.translate``: the shared catalogs."""
+        return self.services.i18n.t(lang, key, **values)
+
+    def commands(self) -> Sequence[CommandInfo]:
+        """``AdapterHost.commands``: the command table, without the handlers."""
+        return self.command_table.describe()
 
     async def drain(self) -> None:
         """Wait until every queued event has been handled."""
@@ -161,7 +171,7 @@ class Dispatcher:
             await self._run(ctx, listener.handler)
             if ctx.stopped:
                 return
-        parsed = self.commands.parse(event.text, ctx.adapter.me.username if ctx.adapter.me else None)
+        parsed = self.command_table.parse(event.text, ctx.adapter.me.username if ctx.adapter.me else None)
         if isinstance(parsed, Invocation):
             ctx.is_command = True
             await self._command(ctx, parsed)

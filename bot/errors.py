@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.adapter import Capability
+from bot.capability import Capability
 
 
 class QunyouError(Exception):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Literal
 
+from bot.host import CommandInfo
 from bot.roles import Role
 
 if TYPE_CHECKING:
@@ -203,6 +204,21 @@ class CommandTable:
     def all(self) -> list[Command]:
         """Every command, by name."""
         return sorted(self.by_name.values(), key=lambda c: c.name)
+
+    def describe(self) -> list[CommandInfo]:
+        """Every command as adapters see it (``AdapterHost.commands``): no handlers, by name."""
+        return [
+            CommandInfo(
+                name=c.name,
+                aliases=tuple(a for a in c.aliases if isinstance(a, str)),
+                min_role=c.min_role,
+                usage=c.usage,
+                help=c.help,
+                where=c.where,
+                hidden=c.hidden,
+            )
+            for c in self.all()
+        ]
 
     def parse(self, text: str, bot_username: str | None) -> Invocation | Unknown | None:
         """Read a command from a message, or None when it is not one."""

@@ -35,7 +35,7 @@ class Harness:
         self.settings = parse_settings(data)
         self.start_at = datetime.fromisoformat(clock)
         self.session = ScriptSession(
-            self.settings, start=self.start_at, write=lambda _r: None, features=features
+            self.settings, start=self.start_at, write=lambda _r: None, features=features, make_app=App
         )
         if capabilities is not None:
             self.session.adapter.capabilities = capabilities

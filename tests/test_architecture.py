@@ -193,3 +193,183 @@ def test_features_are_listed_once_with_unique_names() -> None:
     names = [f.name for f in FEATURES]
     assert len(names) == len(set(names))
     assert names[0] == "core"
+
+
+# ---------------------------------------------------------------- bot/ has no import cycle
+
+
+def _bot_module(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _bot_imports(path: Path, *, type_only: bool) -> set[str]:
+    """The ``bot.*`` modules ``path`` imports at module level; with ``type_only`` also those
+    under ``if TYPE_CHECKING:`` (never those inside functions: they run after import)."""
+    known = {_bot_module(p) for p in (ROOT / "bot").rglob("*.py")}
+    found: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.If) and _is_type_checking(node.test):
+                if type_only:
+                    visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.If | ast.Try):
+                visit(node.body)
+                visit(getattr(node, "orelse", []))
+                for handler in getattr(node, "handlers", []):
+                    visit(handler.body)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name in known)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                if node.module in known:
+                    found.add(node.module)
+                found.update(
+                    f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in known
+                )
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    return found
+
+
+def _cycles(type_only: bool) -> list[list[str]]:
+    graph = {_bot_module(p): _bot_imports(p, type_only=type_only) for p in (ROOT / "bot").rglob("*.py")}
+    cycles: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def walk(node: str, stack: list[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in stack:
+                cycle = stack[stack.index(nxt) :]
+                if frozenset(cycle) not in seen:
+                    seen.add(frozenset(cycle))
+                    cycles.append([*cycle, nxt])
+            elif len(stack) < 12:
+                walk(nxt, [*stack, nxt])
+
+    for start in sorted(graph):
+        walk(start, [start])
+    return cycles
+
+
+def test_no_import_cycle_inside_bot() -> None:
+    """No cycle among ``bot/`` modules, counting the imports that run when a module is loaded:
+    module-level ones, not those under ``if TYPE_CHECKING:`` (type-only, never executed) and
+    not those inside functions (they run later, once both modules are loaded)."""
+    cycles = _cycles(type_only=False)
+    assert cycles == [], (
+        "bot/ has an import cycle: "
+        + "; ".join(" → ".join(c) for c in cycles)
+        + ". Move what both sides need into a lower module (as bot/capability.py holds Capability "
+        "for bot/adapter.py and bot/errors.py), or have the lower module accept a Protocol "
+        "instead of the higher module's class."
+    )
+
+
+#: Modules in cycles that exist only through ``if TYPE_CHECKING:`` imports (annotations): harmless
+#: at run time, but a sign of layers that know each other (Services names AlertService, Feature,
+#: CommandTable and Scheduler, which name Services back). Shrink this set; never grow it.
+KNOWN_TYPE_ONLY_CYCLE_MODULES = {
+    "bot.alerts",
+    "bot.context",
+    "bot.feature",
+    "bot.router",
+    "bot.scheduler",
+    "bot.services",
+}
+
+
+def test_type_only_import_cycles_do_not_grow() -> None:
+    cycles = _cycles(type_only=True)
+    involved = {module for cycle in cycles for module in cycle}
+    new = sorted(involved - KNOWN_TYPE_ONLY_CYCLE_MODULES)
+    assert new == [], (
+        f"{new} joined an import cycle inside bot/ through `if TYPE_CHECKING:` imports "
+        f"({[' → '.join(c) for c in cycles if set(c) & set(new)]}). Type against a Protocol in "
+        "the lower module instead of importing the higher one."
+    )
+
+
+# ---------------------------------------------------------------- adapters and the core
+
+
+def test_adapters_never_import_the_app_wiring() -> None:
+    offenders = []
+    for path in (ROOT / "adapters").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            if any(n == "bot.app" or n.startswith("bot.app.") for n in names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == [], (
+        f"adapters/ must not import bot.app (the wiring sits above the adapters): {offenders}. "
+        "Take what you need as an argument from bot/cli.py, as the console runners take a "
+        "RuntimeFactory (adapters/console/runtime.py)."
+    )
+
+
+def test_adapters_implement_the_adapter_abc_and_use_only_the_host_protocol() -> None:
+    """Every adapter type the app knows builds an ``Adapter``; adapters reach the core only
+    through ``AdapterHost`` members, never by probing it (``getattr``/``hasattr``)."""
+    import importlib
+
+    from bot.adapter import Adapter
+    from bot.app import ADAPTER_TYPES
+    from bot.host import AdapterHost
+
+    for module_name in ADAPTER_TYPES.values():
+        module = importlib.import_module(module_name)
+        build = module.build
+        returns = build.__annotations__.get("return")
+        cls = getattr(module, str(returns), None) if isinstance(returns, str) else returns
+        assert isinstance(cls, type) and issubclass(cls, Adapter), (module_name, returns)
+    allowed = {name for name in dir(AdapterHost) if not name.startswith("_")}
+    offenders = []
+
+    def host_attribute(node: ast.Attribute, params: set[str]) -> bool:
+        value = node.value
+        if isinstance(value, ast.Name):
+            return value.id in params
+        return (
+            isinstance(value, ast.Attribute)
+            and value.attr in {"host", "_host"}
+            and isinstance(value.value, ast.Name)
+            and value.value.id == "self"
+        )
+
+    for path in (ROOT / "adapters").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            params = {
+                a.arg
+                for a in function.args.args + function.args.kwonlyargs
+                if a.annotation is not None and "AdapterHost" in ast.unparse(a.annotation)
+            }
+            for node in ast.walk(function):
+                if isinstance(node, ast.Attribute) and host_attribute(node, params):
+                    if node.attr not in allowed:
+                        offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} host.{node.attr}")
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    if node.func.id in {"getattr", "hasattr"} and node.args:
+                        first = ast.unparse(node.args[0])
+                        if first in params or first in {"self.host", "self._host", "sink", "self._sink"}:
+                            offenders.append(
+                                f"{path.relative_to(ROOT)}:{node.lineno} {node.func.id}({first})"
+                            )
+    assert offenders == [], (
+        f"Adapters may ask the core only what AdapterHost offers ({sorted(allowed)}): {offenders}. "
+        "Add what is missing to bot/host.py (and the dispatcher) instead of reaching around it."
+    )

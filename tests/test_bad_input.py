@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from adapters.console.script import run_script
+from bot.app import App
 from bot.config import Settings
 from bot.context import Context
 from bot.feature import Feature
@@ -78,7 +79,9 @@ async def test_malformed_script_lines_give_error_records(tmp_path: Path) -> None
         '{"type": "message", "chat": "demo", "user": "alice", "text": "/ping"}',
     ]
     out = io.StringIO()
-    code = await run_script(lines, settings=Settings(), start=None, db_path=tmp_path / "s.db", out=out)
+    code = await run_script(
+        lines, settings=Settings(), start=None, db_path=tmp_path / "s.db", out=out, make_app=App
+    )
     assert code == 0
     import json
 

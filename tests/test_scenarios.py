@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console.script import run_script
+from bot.app import App
 from bot.config import Settings, load_settings
 
 SCENARIOS = Path(__file__).with_name("scenarios")
@@ -37,7 +38,7 @@ async def _play(path: Path, db: Path) -> str:
     config = path.with_suffix(".toml")
     settings = load_settings(config) if config.exists() else Settings()
     out = io.StringIO()
-    await run_script(lines, settings=settings, start=_options(lines), db_path=db, out=out)
+    await run_script(lines, settings=settings, start=_options(lines), db_path=db, out=out, make_app=App)
     return out.getvalue()
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterConfig, Capability, EventSink
+from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterConfig, AdapterHost, Capability
 from bot.clock import Clock
 from bot.errors import TargetNotFound
 from bot.events import (
@@ -69,7 +69,7 @@ class ConsoleAdapter(Adapter):
         if capabilities is not None:
             self.capabilities = capabilities
         self.me = UserRef(PLATFORM, "qunyou", bot_name, is_bot=True, username="qunyou")
-        self.sink: EventSink | None = None
+        self.host: AdapterHost | None = None
         self.roles: dict[tuple[str, str], Role] = {}
         self.users: dict[str, UserRef] = {}
         self.members: dict[str, set[str]] = {}
@@ -85,13 +85,13 @@ class ConsoleAdapter(Adapter):
         self.banned: dict[tuple[str, str], datetime | None] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
-    async def start(self, sink: EventSink) -> None:
-        """Start delivering injected events to ``sink``."""
-        self.sink = sink
+    async def start(self, host: AdapterHost) -> None:
+        """Start delivering injected events to ``host``."""
+        self.host = host
 
     async def stop(self) -> None:
         """Stop delivering; platform state stays (it is the platform's, not the bot's)."""
-        self.sink = None
+        self.host = None
 
     def status_line(self) -> str:
         """For ``/status``."""
@@ -152,9 +152,9 @@ class ConsoleAdapter(Adapter):
 
     # -- inbound -------------------------------------------------------------------------
     def _submit(self, event: Event) -> Any:
-        if self.sink is None:
+        if self.host is None:
             raise RuntimeError("console adapter is not started")
-        return self.sink.submit(event)
+        return self.host.submit(event)
 
     def message(
         self,

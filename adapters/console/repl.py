@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import TextIO
 
 from adapters.console.adapter import ConsoleAdapter, Record
+from adapters.console.runtime import Runtime, RuntimeFactory
 from adapters.console.script import CATCH_UP, MAX_ADVANCE
-from bot.app import App
 from bot.args import BadArgument, UsageError, parse_duration
 from bot.clock import SystemClock, TickingClock, zone
 from bot.config import Settings
@@ -59,7 +59,7 @@ async def _read_line(prompt: str) -> str | None:
         return None
 
 
-async def _ticker(app: App, clock: TickingClock) -> None:
+async def _ticker(app: Runtime, clock: TickingClock) -> None:
     # Time passes between lines in the interactive console: run jobs as they fall due.
     while True:
         await asyncio.sleep(1)
@@ -67,8 +67,10 @@ async def _ticker(app: App, clock: TickingClock) -> None:
             await app.services.scheduler.run_due(clock.now())
 
 
-async def run_repl(settings: Settings, *, start: datetime | None, demo: bool) -> int:
-    """Run the interactive console until /quit or end of input."""
+async def run_repl(
+    settings: Settings, *, start: datetime | None, demo: bool, make_app: RuntimeFactory
+) -> int:
+    """Run the interactive console until /quit or end of input; ``make_app`` builds the bot."""
     clock = TickingClock(start or SystemClock().now())
     adapter = ConsoleAdapter(
         "console",
@@ -77,7 +79,7 @@ async def run_repl(settings: Settings, *, start: datetime | None, demo: bool) ->
         out_tz=zone(settings.bot.timezone),
         bot_name=settings.bot.name,
     )
-    app = App(settings, clock=clock, adapters=[adapter])
+    app = make_app(settings, clock=clock, adapters=[adapter])
     await app.start()
     speaker, chat = "alice", "demo"
     if demo:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.console.adapter import ConsoleAdapter, Record
-from bot.app import App
+from adapters.console.runtime import Runtime, RuntimeFactory
 from bot.clock import SystemClock, VirtualClock, parse_instant, zone
 from bot.config import Settings
 from bot.roles import Role
@@ -62,10 +62,13 @@ class ScriptSession:
         *,
         start: datetime | None,
         write: Callable[[Record], None],
+        make_app: RuntimeFactory,
         out_tz: tzinfo | None = None,
         features: Any = None,
     ) -> None:
         self.settings = settings
+        #: Builds the bot (``bot.app.App``, handed in by ``bot/cli.py`` or a test harness).
+        self._make_app = make_app
         self.clock = VirtualClock(start or SystemClock().now())
         tz = out_tz or (start.tzinfo if start is not None else zone(settings.bot.timezone))
         self.adapter = ConsoleAdapter(
@@ -74,8 +77,10 @@ class ScriptSession:
         self._features = features
         self.app = self._new_app()
 
-    def _new_app(self) -> App:
-        return App(self.settings, clock=self.clock, adapters=[self.adapter], features=self._features)
+    def _new_app(self) -> Runtime:
+        return self._make_app(
+            self.settings, clock=self.clock, adapters=[self.adapter], features=self._features
+        )
 
     async def start(self) -> None:
         """Start the bot."""
@@ -225,19 +230,20 @@ async def run_script(
     start: datetime | None,
     db_path: Path | None,
     out: TextIO,
+    make_app: RuntimeFactory,
 ) -> int:
     """Run a whole script; returns the exit code.
 
     The database is ``db_path`` when given, else the one ``[storage] url`` names in the config
     file (CONSOLE_PROTOCOL.md: how console workers on one PostgreSQL database are tested), else a
-    fresh temporary SQLite file.
+    fresh temporary SQLite file. ``make_app`` builds the bot (``bot.app.App``).
     """
     with tempfile.TemporaryDirectory(prefix="qunyou-") as tmp:
         if db_path is not None or "url" not in settings.storage.model_fields_set:
             path = db_path or Path(tmp) / "console.db"
             storage = settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{path}"})
             settings = settings.model_copy(update={"storage": storage})
-        session = ScriptSession(settings, start=start, write=json_writer(out))
+        session = ScriptSession(settings, start=start, write=json_writer(out), make_app=make_app)
         await session.start()
         try:
             await session.run(lines)

@@ -8,7 +8,6 @@ from typing import Any
 from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.config import DiscordConfig
 from bot.errors import ConfigError
-from bot.i18n import I18n
 
 CONFIG_MODEL = DiscordConfig
 
@@ -25,5 +24,6 @@ def build(name: str, config: DiscordConfig | Mapping[str, Any], env: Mapping[str
             f"adapters.{name}.token_env: the environment variable {config.token_env} is empty or not set; "
             "put the bot token from the Discord Developer Portal (Bot → Reset Token) there"
         )
-    # The adapter's own strings (slash-command names, intent warnings) live in the shared catalogs.
-    return DiscordAdapter(name, config, token, translate=I18n.load().t)
+    # The adapter's own strings (intent warnings) and its slash commands come from the host
+    # it is started with: the shared catalogs and the core's command table.
+    return DiscordAdapter(name, config, token)

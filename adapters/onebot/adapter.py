@@ -41,7 +41,7 @@ from adapters.onebot.protocol import (
     parse_frame,
     role_of,
 )
-from bot.adapter import Adapter, Capability, EventSink
+from bot.adapter import Adapter, AdapterHost, Capability
 from bot.clock import Clock, SystemClock
 from bot.errors import TransportError
 from bot.events import ChatRef, MessageEvent, SentMessage, UserRef
@@ -119,7 +119,7 @@ class OneBotAdapter(Adapter):
         # ten, so a morning check-in rush still gets quick replies) and five a second overall stay
         # within what bridge communities run safely; the queue delays, it never drops.
         self._queue = queue or OutboundQueue(per_chat=Limit(10, 10.0), overall=Limit(5, 1.0))
-        self._sink: EventSink | None = None
+        self._host: AdapterHost | None = None
         self._server: Server | None = None
         self._forward_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -142,22 +142,22 @@ class OneBotAdapter(Adapter):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self, sink: EventSink) -> None:
+    async def start(self, host: AdapterHost) -> None:
         """Listen for the bridge (reverse) or start dialling it (forward); returns at once."""
-        self._sink = sink
+        self._host = host
         self._stopping = False
         if self.config.mode == "reverse":
-            host, port = self.config.host_port
+            address, port = self.config.host_port
             self._server = await serve(
                 self._serve_reverse,
-                host,
+                address,
                 port,
                 process_request=self._check_handshake,
                 max_size=16 * 1024 * 1024,
             )
             sockets = list(self._server.sockets)
             self.bound_port = sockets[0].getsockname()[1] if sockets else port
-            log.info("%s: waiting for a OneBot bridge on ws://%s:%s%s", self.name, host, port, WS_PATH)
+            log.info("%s: waiting for a OneBot bridge on ws://%s:%s%s", self.name, address, port, WS_PATH)
         else:
             self._forward_task = asyncio.create_task(self._forward_loop(), name=f"onebot-{self.name}")
 
@@ -392,8 +392,8 @@ class OneBotAdapter(Adapter):
         else:
             if isinstance(parsed, MessageEvent):
                 parsed = self._note_message(parsed, frame)
-            if self._sink is not None:
-                self._sink.submit(parsed)
+            if self._host is not None:
+                self._host.submit(parsed)
 
     def _note_message(self, event: MessageEvent, frame: dict[str, Any]) -> MessageEvent:
         """Remember who wrote what, and fill in who a reply answers when we saw the original."""

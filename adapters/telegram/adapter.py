@@ -41,10 +41,11 @@ from adapters.telegram.config import TelegramConfig
 from adapters.telegram.errors import BadRequestError, map_error
 from adapters.telegram.normalize import PLATFORM, BotIdentity, chat_ref, update_events, user_ref
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render_chunks
-from bot.adapter import ALL_CAPABILITIES, Adapter, EventSink
+from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterHost
 from bot.clock import Clock, SystemClock
 from bot.errors import ConfigError, TransportError
 from bot.events import ButtonPressed, ChatMigrated, ChatRef, Event, MemberJoined, MemberLeft, SentMessage
+from bot.i18n import LANGUAGES
 from bot.messages import Button, OutgoingMessage
 from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
@@ -114,7 +115,7 @@ class TelegramAdapter(Adapter):
         self._sleep = sleep
         self._poll_interval = poll_interval
         self.queue = OutboundQueue(per_chat=PER_CHAT, overall=OVERALL, sleep=sleep, monotonic=monotonic)
-        self._sink: EventSink | None = None
+        self._host: AdapterHost | None = None
         self._identity: BotIdentity | None = None
         self._warnings: list[str] = []
         self._roles: dict[str, tuple[float, dict[str, Role]]] = {}
@@ -144,9 +145,9 @@ class TelegramAdapter(Adapter):
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self, sink: EventSink) -> None:
+    async def start(self, host: AdapterHost) -> None:
         """Check the token, then poll (or listen for webhooks) without blocking."""
-        self._sink = sink
+        self._host = host
         app = self.application
         for attempt in range(START_ATTEMPTS):
             try:
@@ -185,7 +186,7 @@ class TelegramAdapter(Adapter):
                 )
         self._started = True
         if self.command_menu is None:
-            self.command_menu = menu_from_sink(sink)
+            self.command_menu = menu_from_host(host)
         if self.command_menu is not None:
             await self.set_command_menu(*self.command_menu)
         log.info("telegram adapter %s started as @%s (%s)", self.name, me.username, self.config.mode)
@@ -255,7 +256,7 @@ class TelegramAdapter(Adapter):
         await self.handle_update(update)
 
     async def handle_update(self, update: Update) -> list[Event]:
-        """Normalize one update and hand its events to the sink; returns them (for tests)."""
+        """Normalize one update and hand its events to the host; returns them (for tests)."""
         if update.callback_query is not None:
             # Always answered, even for a duplicate or a button nobody handles: an unanswered
             # query leaves the member's client spinning. In the background, so a burst of
@@ -289,8 +290,8 @@ class TelegramAdapter(Adapter):
                 log.info(
                     "telegram adapter %s: chat %s is %r", self.name, event.chat.channel_id, event.chat.title
                 )
-            if self._sink is not None:
-                task = self._sink.submit(event)
+            if self._host is not None:
+                task = self._host.submit(event)
                 if isinstance(event, ChatMigrated) and task is not None:
                     # The next update is often the first message in the new supergroup. PTB hands
                     # us updates one at a time, so waiting here makes the group's data move
@@ -378,9 +379,9 @@ class TelegramAdapter(Adapter):
         if self._migrated.get(old) == new:
             return
         self._migrated[old] = new
-        if self._sink is not None:
+        if self._host is not None:
             chat = ChatRef(PLATFORM, self.name, old, old, "group")
-            self._sink.submit(
+            self._host.submit(
                 ChatMigrated(
                     event_id=f"{self.name}:migrate:{old}",
                     at=self.clock.now(),
@@ -669,24 +670,23 @@ class TelegramAdapter(Adapter):
                     return
 
 
-def menu_from_sink(sink: object) -> tuple[list[MenuCommand], list[MenuCommand]] | None:
-    """The member and administrator menus, from the dispatcher's command table and catalogs.
+def menu_from_host(host: AdapterHost) -> tuple[list[MenuCommand], list[MenuCommand]] | None:
+    """The member and administrator menus, from the core's command table and catalogs.
 
     Members see what they may run; group administrators also see moderator and admin commands.
+    None when the core offers no commands (an adapter test's host): no menu is set then.
     """
-    services = getattr(sink, "services", None)
-    table = getattr(services, "commands", None)
-    i18n = getattr(services, "i18n", None)
-    if table is None or i18n is None:
+    table = host.commands()
+    if not table:
         return None
     members: list[MenuCommand] = []
     admins: list[MenuCommand] = []
-    for command in table.all():
+    for command in table:
         if command.hidden or command.min_role > Role.ADMIN or not _valid_command_name(command.name):
             continue
         descriptions = {}
-        for lang in ("zh-CN", "en"):
-            text = i18n.t(lang, command.help) if command.help else command.name
+        for lang in LANGUAGES:
+            text = host.translate(lang, command.help) if command.help else command.name
             descriptions[lang] = (text.strip().splitlines() or [command.name])[0]
         entry = MenuCommand(command.name, descriptions)
         admins.append(entry)

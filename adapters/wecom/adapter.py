@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 
 from adapters.wecom.config import WeComRobotConfig
-from bot.adapter import Adapter, Capability, EventSink
+from bot.adapter import Adapter, AdapterHost, Capability
 from bot.errors import (
     BotLacksPermission,
     CapabilityNotSupported,
@@ -98,8 +98,8 @@ class WeComRobotAdapter(Adapter):
     def _unsupported(self, capability: Capability) -> CapabilityNotSupported:
         return SendOnly(capability, self.name)
 
-    async def start(self, sink: EventSink) -> None:
-        """Open the HTTP session; a robot never delivers events, so ``sink`` is unused."""
+    async def start(self, host: AdapterHost) -> None:
+        """Open the HTTP session; a robot never delivers events, so ``host`` is unused."""
         self._session = aiohttp.ClientSession(timeout=self._timeout)
 
     async def stop(self) -> None:

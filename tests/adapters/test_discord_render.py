@@ -79,17 +79,34 @@ def test_split_respects_the_limit_and_loses_nothing(texts: list[str]) -> None:
 
 
 def test_localized_slash_names_and_descriptions_fit_discord_rules() -> None:
-    """Discord rejects the whole sync when one localized name breaks its rules; catch it here."""
-    from adapters.discord.adapter import SLASH_COMMANDS
+    """Discord rejects the whole sync when one localized name breaks its rules; catch it here,
+    for the slash commands generated from the real command table."""
+    from adapters.discord.commands import slash_specs
     from bot.i18n import LANGUAGES, I18n
+    from tests.fakes.host import RecordingHost, core_commands
 
     i18n = I18n.load()
+    specs = slash_specs(RecordingHost(core_commands()))
+    member_commands = {
+        "checkin",
+        "me",
+        "points",
+        "rank",
+        "badges",
+        "topic",
+        "events",
+        "join",
+        "report",
+        "help",
+    }
+    assert member_commands <= {s.name for s in specs}
+    assert len(specs) <= 100
     for lang in LANGUAGES:
-        for name in SLASH_COMMANDS:
-            local = i18n.t(lang, f"discord.slash.{name}.name")
+        for spec in specs:
+            local = spec.names[lang]
             assert 1 <= len(local) <= 32 and local == local.lower(), (lang, local)
             assert all(ch.isalnum() or ch in "-_" for ch in local), (lang, local)
-            assert 1 <= len(i18n.t(lang, f"discord.slash.{name}.description")) <= 100
+            assert 1 <= len(spec.descriptions[lang]) <= 100, (lang, spec.name)
         option = i18n.t(lang, "discord.args_name")
         assert option == option.lower() and all(ch.isalnum() or ch in "-_" for ch in option)
         assert 1 <= len(i18n.t(lang, "discord.menu.report")) <= 32

@@ -14,13 +14,13 @@ from bot.errors import BotLacksPermission
 from bot.events import ChatRef
 from bot.messages import OutgoingMessage
 from tests.fakes import discord_api as fx
+from tests.fakes.host import RecordingHost
 
 CHAT = ChatRef("discord", "dc", str(fx.GUILD_ID), str(fx.CHANNEL_ID), kind="group")
 
 
-class NullSink:
-    def submit(self, event: object) -> None:
-        return None
+class NullSink(RecordingHost):
+    """A host that keeps events nobody reads."""
 
 
 async def test_real_http_403_is_bot_lacks_permission_and_429_is_retried_by_discord_py() -> None:
@@ -39,7 +39,7 @@ async def test_real_http_403_is_bot_lacks_permission_and_429_is_retried_by_disco
             (200, posted, {}),
         )
         adapter = build("dc", {"type": "discord"}, {"DISCORD_BOT_TOKEN": "wire-token"})
-        await adapter.start(NullSink())  # type: ignore[arg-type]
+        await adapter.start(NullSink())
         try:
             with pytest.raises(BotLacksPermission, match="50013"):
                 await adapter.ban(CHAT, str(fx.ALICE_ID), None)

@@ -112,8 +112,8 @@ class Player:
         )
         self.app = App(self.settings, clock=self.clock, adapters=[self.adapter])
         await self.app.start()
-        self.sink = CountingSink(self.adapter._sink)
-        self.adapter._sink = self.sink
+        self.sink = CountingSink(self.adapter._host)
+        self.adapter._host = self.sink
         bridge = BridgeClient(f"ws://127.0.0.1:{self.port}/onebot/v11/ws", TOKEN, self_id=SELF_ID)
         # Console bot messages are b1, b2…; the bridge numbers the bot's messages the same way.
         bridge.default_response = self._respond(bridge.default_response)  # type: ignore[method-assign]

@@ -519,10 +519,10 @@ async def test_a_failure_while_handling_one_frame_keeps_the_connection(linked: L
         def submit(self, event: object) -> None:
             raise RuntimeError("dispatcher bug")
 
-    adapter._sink = Exploding()
+    adapter._host = Exploding()
     await bridge.push(bridge.group_message("boom", message_id=60))
     await asyncio.sleep(0.05)
-    adapter._sink = sink
+    adapter._host = sink
     await bridge.push(bridge.group_message("after", message_id=61))
     (event,) = await sink.wait(1)
     assert event.text == "after" and adapter.connected

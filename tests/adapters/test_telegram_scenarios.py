@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import App
 from bot.config import Settings, load_settings
 from tests.fakes.telegram_replay import TelegramScriptSession, plain_text
 from tests.test_scenarios import CASES, SCENARIOS, _options
@@ -67,7 +68,9 @@ async def _console(lines: list[str], settings: Settings, start: object) -> list[
 
     out = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="qunyou-console-") as tmp:
-        await run_script(lines, settings=settings, start=start, db_path=Path(tmp) / "c.db", out=out)  # type: ignore[arg-type]
+        await run_script(
+            lines, settings=settings, start=start, db_path=Path(tmp) / "c.db", out=out, make_app=App
+        )  # type: ignore[arg-type]
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 

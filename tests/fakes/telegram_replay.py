@@ -384,7 +384,7 @@ class TelegramScriptSession(ScriptSession):
         self.state = BotApiState()
         self.bridge = TelegramBridge(self.state)
         self._time = FakeTime()
-        super().__init__(settings, start=start, write=lambda _r: None, features=features)
+        super().__init__(settings, start=start, write=lambda _r: None, features=features, make_app=App)
         self.bridge.clock = self.clock
         self.bridge.out_tz = start.tzinfo if start is not None else None
         self.state.clock = self.clock

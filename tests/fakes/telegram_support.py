@@ -8,28 +8,17 @@ from typing import Any
 from adapters.telegram import TelegramAdapter, TelegramConfig
 from bot.clock import VirtualClock
 from bot.events import Event
+from tests.fakes.host import RecordingHost
 from tests.fakes.telegram_api import TOKEN, BotApiState, FakeBotApi
 
 
-class RecordingSink:
-    """An ``EventSink`` that keeps what it was given."""
+class RecordingSink(RecordingHost):
+    """The adapter tests' ``AdapterHost``: keeps what it was given, offers no commands."""
 
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.arrived = asyncio.Event()
-
-    def submit(self, event: Event) -> None:
-        """Keep the event."""
+    def submit(self, event: Event) -> None:  # type: ignore[override]
+        """Keep the event (no task: Telegram does not wait on one in these tests)."""
         self.events.append(event)
         self.arrived.set()
-
-    async def wait_for(self, count: int, within: float = 5.0) -> list[Event]:
-        """Wait until ``count`` events have arrived."""
-        async with asyncio.timeout(within):
-            while len(self.events) < count:
-                self.arrived.clear()
-                await self.arrived.wait()
-        return self.events
 
 
 class FakeTime:

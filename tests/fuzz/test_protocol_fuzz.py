@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.console.script import ScriptSession, script_lines
+from bot.app import App
 from bot.config import parse_settings
 from bot.router import CommandTable
 from handlers import FEATURES
@@ -189,7 +190,10 @@ class Fuzz:
         self.records: list[dict[str, Any]] = []
         cfg = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{tmp / 'fuzz.db'}"}})
         self.session = ScriptSession(
-            cfg, start=datetime.fromisoformat("2026-03-02T09:00:00+08:00"), write=self.records.append
+            cfg,
+            start=datetime.fromisoformat("2026-03-02T09:00:00+08:00"),
+            write=self.records.append,
+            make_app=App,
         )
         self.loop.run_until_complete(self.session.start())
         self.lines = 0

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.console.script import run_script
+from bot.app import App
 from bot.config import load_settings
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scenarios" / "week_of_a_group.jsonl"
@@ -32,7 +33,7 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     start = datetime.fromisoformat("2026-03-23T09:00:00+01:00")
     db = tmp_path_factory.mktemp("week") / "bot.db"
     settings = load_settings(SCRIPT.with_suffix(".toml"))  # the same config the golden run uses
-    asyncio.run(run_script(lines, settings=settings, start=start, db_path=db, out=out))
+    asyncio.run(run_script(lines, settings=settings, start=start, db_path=db, out=out, make_app=App))
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 

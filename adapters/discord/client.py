@@ -1,0 +1,94 @@
+"""The connection to Discord: discord.py's client, command tree and button view, and the state
+the adapter's parts share (a pending slash command, the custom-id prefixes).
+
+The client forwards gateway events to the adapter's inbound handlers (``normalize.py``); the tree
+answers its own failures through the command-sync part (``commands.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+if TYPE_CHECKING:
+    from adapters.discord.adapter import DiscordAdapter
+
+PLATFORM = "discord"
+#: Prefix of every button custom id the bot posts; anything else belongs to someone else.
+BUTTON_PREFIX = "qy:"
+#: Custom ids longer than Discord's 100 characters are replaced by a digest under this prefix.
+DIGEST_PREFIX = "qy#"
+MAX_CUSTOM_ID = 100
+#: An interaction token (for followups) lives 15 minutes; stop using it a little before.
+INTERACTION_WINDOW = timedelta(minutes=14)
+
+
+def wanted_intents() -> discord.Intents:
+    """The intents the adapter asks for: message content and members (both privileged)."""
+    intents = discord.Intents.default()
+    intents.message_content = True
+    intents.members = True
+    return intents
+
+
+@dataclass(slots=True)
+class Pending:
+    """A slash command awaiting its answer: the reply goes back as the interaction's followup."""
+
+    interaction: discord.Interaction[Any]
+    expires: datetime
+    replied: bool = False
+    followups: set[int] = field(default_factory=set)
+
+
+class StaticView(discord.ui.View):
+    """Buttons only. Presses are handled from the raw interaction stream by custom id, so the
+    view must not be stored in discord.py's view store (that would keep every message's view in
+    memory forever, and it would not survive a restart anyway)."""
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+class Client(discord.Client):
+    """discord.py's client with its gateway events forwarded to the adapter."""
+
+    def __init__(self, adapter: DiscordAdapter, *, intents: discord.Intents) -> None:
+        super().__init__(
+            intents=intents,
+            # Nobody is pinged unless a message says so explicitly (see DiscordAdapter._mentions).
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self._qy = adapter
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self._qy._on_message(message)
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        await self._qy._on_edit(payload)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self._qy._on_join(member)
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        await self._qy._on_leave(payload)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        await self._qy._on_interaction(interaction)
+
+
+class Tree(app_commands.CommandTree[Any]):
+    """The command tree, answering its own failures instead of leaving "interaction failed"."""
+
+    def __init__(self, client: discord.Client, adapter: DiscordAdapter) -> None:
+        super().__init__(client)
+        self._qy = adapter
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /
+    ) -> None:
+        await self._qy._on_tree_error(interaction, error)

@@ -1,0 +1,34 @@
+"""What a platform can do: the ``Capability`` values an adapter declares.
+
+Its own module, below both ``bot.adapter`` and ``bot.errors`` (``CapabilityNotSupported`` names
+one), so neither has to import the other.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Capability(StrEnum):
+    """What a platform can do; features degrade or alert when one is missing."""
+
+    SEND = "send"
+    REPLY = "reply"
+    EDIT = "edit"
+    DELETE = "delete"
+    MUTE = "mute"
+    UNMUTE = "unmute"
+    BAN = "ban"
+    UNBAN = "unban"
+    KICK = "kick"
+    ROLE_LOOKUP = "get_role"
+    PRIVATE = "send_private"
+    BUTTONS = "buttons"
+    IMAGES = "images"
+    MENTIONS = "mentions"
+    EDIT_EVENTS = "edit_events"
+    INBOUND = "inbound"
+
+
+#: Every capability: the console, Telegram and Discord can do all of it.
+ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability)
