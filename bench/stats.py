@@ -28,6 +28,7 @@ from bot.config import parse_settings
 from bot.events import ChatRef, MessageEvent, SentMessage, UserRef
 from bot.messages import OutgoingMessage
 from bot.roles import Role
+from handlers.stats.facts import checkin_counter
 from storage.stats import BulkLoader, StatsRepo
 
 START = "2026-03-02T09:00:00+08:00"
@@ -150,7 +151,7 @@ async def run(argv: list[str]) -> dict[str, float]:
             figures["stats_30d_cold_ms"] = (await _time_command(app, "/stats 30d", 1))[0]
             # Steady state: the nightly job has rolled up every complete day.
             assert app.services is not None
-            repo = StatsRepo(app.services.db)
+            repo = StatsRepo(app.services.db, checkins=checkin_counter(app.services))
             group = await app.services.directory.group_for(CHAT)
             yesterday = local_day(clock.now(), group.timezone) - timedelta(days=1)
             t0 = time.perf_counter()

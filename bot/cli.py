@@ -153,9 +153,9 @@ async def _db(args: argparse.Namespace) -> int:
 
 
 async def _export(args: argparse.Namespace) -> int:
-    import handlers  # noqa: F401  (loads every feature's tables, e.g. check-ins for the rollups)
     from handlers.stats.export import main as export_main
     from storage import Database
+    from storage.checkin_views import CheckinViews
 
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--config", type=Path)
@@ -165,7 +165,9 @@ async def _export(args: argparse.Namespace) -> int:
     db = Database(url)
     try:
         await db.migrate()
-        return await export_main(db, rest)
+        # No running bot here, so no ports: the export gets check-in counts from the view the
+        # check-in feature publishes (the one behind its CheckinFacts port).
+        return await export_main(db, rest, checkins=CheckinViews(db).checkins_per_day)
     finally:
         await db.close()
 

@@ -8,12 +8,14 @@ inside a handler.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
-    from storage.models import Group, Job
+    from bot.events import ChatRef
+    from storage.models import Group, Job, Member
 
 PortT = TypeVar("PortT")
 
@@ -46,6 +48,105 @@ class QuietHours(Protocol):
     async def defer(self, group: Group, job: Job, fire: datetime) -> bool:
         """Re-plan this run of ``job`` for the end of the group's quiet hours; True when it did
         (the caller then posts nothing now), False when the post may go out at ``fire``."""
+        ...
+
+
+class PointsLedger(Protocol):
+    """A member's points, owned by the check-in feature: topics and activities credit points
+    and badge counters through it, onboarding reads a member's standing."""
+
+    async def award(
+        self,
+        member: Member,
+        points: int,
+        kind: str,
+        reason: str,
+        *,
+        chat: ChatRef | None = None,
+        counters: Mapping[str, int] | None = None,
+    ) -> None:
+        """Credit ``points`` (and bump badge ``counters``) to ``member`` in one transaction,
+        announcing level-ups and badges in ``chat`` after the commit. Raises ``ValueError`` on
+        an unknown ledger kind or counter, a core ``QunyouError`` when storage fails."""
+        ...
+
+    async def has_checked_in(self, group: Group, member: Member) -> bool:
+        """True when the member has ever checked in in ``group``."""
+        ...
+
+    async def balance(self, group: Group, member: Member) -> int:
+        """The member's points balance in ``group``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeAward:
+    """A badge a member was awarded (``CheckinFacts.badges_awarded``)."""
+
+    member_name: str
+    badge_key: str
+
+
+class CheckinFacts(Protocol):
+    """Read-only check-in figures for statistics (the check-in feature publishes them)."""
+
+    async def checkins_per_day(self, group_id: int, first: date, last: date) -> dict[date, int]:
+        """Check-ins per local check-in day of ``first``…``last``; days without any are absent."""
+        ...
+
+    async def live_streaks(self, member_ids: Sequence[int], alive_on: date) -> dict[int, int]:
+        """The current streak of each member whose latest check-in is on or after ``alive_on``
+        (a streak only counts while it is alive); members without one are absent."""
+        ...
+
+    async def badges_awarded(self, group_id: int, since: datetime, until: datetime) -> list[BadgeAward]:
+        """Badges awarded in ``[since, until)``, oldest first."""
+        ...
+
+
+class MessageScreen(Protocol):
+    """Whether a text must never be shown in public in a group (moderation's lexicon)."""
+
+    async def blocked(self, group_id: int) -> Callable[[str], bool]:
+        """A predicate, true for text the group's lexicon blocks; build it once, call it often."""
+        ...
+
+
+class CreditScore(Protocol):
+    """A member's moderation credit (0…100) and its level, owned by the moderation feature."""
+
+    async def score(self, group: Group, member: Member) -> int:
+        """The member's credit today."""
+        ...
+
+    def level(self, score: int) -> str:
+        """The level key of a score (``excellent``…``danger``; ``moderation.credit_level.<key>``)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSummary:
+    """Moderation alerts raised in a window (``ModerationFacts.alert_summary``)."""
+
+    #: alert level (``red``, ``yellow``, ``blue``, ``other``) → count
+    by_level: Mapping[str, int] = field(default_factory=dict)
+    #: seconds from raising to handling, for each handled alert
+    handling_seconds: tuple[float, ...] = ()
+
+
+class ModerationFacts(Protocol):
+    """Read-only moderation figures for statistics (the moderation feature publishes them)."""
+
+    async def alert_summary(self, group_id: int, since: datetime, until: datetime) -> AlertSummary:
+        """Alerts raised in ``[since, until)`` by level, and how long handled ones took."""
+        ...
+
+
+class ActivityFacts(Protocol):
+    """Read-only attendance figures of organised activities (the events feature publishes them)."""
+
+    async def attended(self, member_ids: Sequence[int], first: date, last: date) -> dict[int, int]:
+        """Activities each member attended over the local days ``first``…``last`` (absent: none)."""
         ...
 
 

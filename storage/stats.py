@@ -12,10 +12,10 @@ row. That is what lets ``/stats`` answer in milliseconds for a large group with 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -244,7 +244,11 @@ class NpsPoll:
 
 @dataclass(frozen=True, slots=True)
 class KolRow:
-    """Raw KOL figures of one member over a window."""
+    """Raw KOL figures of one member over a window.
+
+    ``activities`` and ``streak`` come from other features (events, check-in): ``kol_inputs``
+    leaves them 0 and the stats feature fills them in from those features' ports.
+    """
 
     member_id: int
     user_id: str
@@ -252,8 +256,8 @@ class KolRow:
     messages: int
     topic_replies: int
     replies_received: int
-    activities: int
-    streak: int
+    activities: int = 0
+    streak: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,9 +298,9 @@ class Batch:
         return bool(self.hourly or self.last_post or self.member_daily or self.joins or self.texts)
 
 
-def _optional_table(name: str) -> Table | None:
-    """Another feature's table when its module is loaded (check-ins, RSVPs); else None."""
-    return metadata.tables.get(name)
+#: Check-ins per day of a group over ``first``…``last`` (``CheckinFacts.checkins_per_day``):
+#: how the rollups learn the check-in counts without reading the check-in feature's tables.
+CheckinCounter = Callable[[int, date, date], Awaitable[Mapping[date, int]]]
 
 
 def _active() -> ColumnElement[bool]:
@@ -306,8 +310,11 @@ def _active() -> ColumnElement[bool]:
 class StatsRepo:
     """Every query of the stats feature."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, checkins: CheckinCounter | None = None) -> None:
         self.db = db
+        #: Where the day rollups get check-in counts; None when no check-in feature is installed
+        #: (the rollups then record none, and ``/stats`` shows no check-in rate).
+        self._checkins = checkins
         #: Members named in a recall who have not posted since; None until first loaded. Kept in
         #: memory so the per-second flush touches ``stats_recall`` only for them (usually nobody).
         self._awaiting: set[int] | None = None
@@ -322,8 +329,8 @@ class StatsRepo:
                 yield new
 
     def checkins_tracked(self) -> bool:
-        """True when a check-in feature's table is loaded (so a 0 % rate means something)."""
-        return _optional_table("checkins") is not None
+        """True when a check-in feature feeds the rollups (so a 0 % rate means something)."""
+        return self._checkins is not None
 
     # -- the batched hot path --------------------------------------------------------------
     async def record(self, batch: Batch) -> None:
@@ -435,35 +442,32 @@ class StatsRepo:
         self._awaiting.difference_update(m for m, _at in back)
 
     # -- rollups --------------------------------------------------------------------------
-    async def ensure_rollups(
-        self,
-        group_id: int,
-        start: date,
-        end: date,
-        force: bool = False,
-        *,
-        conn: AsyncConnection | None = None,
-    ) -> None:
+    async def ensure_rollups(self, group_id: int, start: date, end: date, force: bool = False) -> None:
         """Compute the day figures of ``start``…``end`` (complete days) that are still missing."""
-        async with self._tx(conn) as conn:
-            have = {
-                r.day
-                for r in (
-                    await conn.execute(
-                        select(stats_group_daily.c.day).where(
-                            stats_group_daily.c.group_id == group_id,
-                            stats_group_daily.c.day.between(start, end),
-                            stats_group_daily.c.dau.is_not(None),
+        missing = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        if not force:
+            async with self.db.begin() as conn:
+                have = {
+                    r.day
+                    for r in (
+                        await conn.execute(
+                            select(stats_group_daily.c.day).where(
+                                stats_group_daily.c.group_id == group_id,
+                                stats_group_daily.c.day.between(start, end),
+                                stats_group_daily.c.dau.is_not(None),
+                            )
                         )
-                    )
-                ).all()
-            }
-            missing = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-            if not force:
-                missing = [d for d in missing if d not in have]
-            if not missing:
-                return
-            lo, hi = min(missing), max(missing)
+                    ).all()
+                }
+            missing = [d for d in missing if d not in have]
+        if not missing:
+            return
+        lo, hi = min(missing), max(missing)
+        # Asked while no transaction of ours is open: the counts come from the check-in
+        # feature's own transaction, and on SQLite (BEGIN IMMEDIATE) two open transactions
+        # would wait on each other.
+        checkins: Mapping[date, int] = await self._checkins(group_id, lo, hi) if self._checkins else {}
+        async with self.db.begin() as conn:
             sums = {
                 r.day: r
                 for r in (
@@ -480,19 +484,6 @@ class StatsRepo:
                     )
                 ).all()
             }
-            checkins: dict[date, int] = {}
-            table = _optional_table("checkins")
-            if table is not None:
-                checkins = {
-                    r.day: int(r.n)
-                    for r in (
-                        await conn.execute(
-                            select(table.c.day, func.count().label("n"))
-                            .where(table.c.group_id == group_id, table.c.day.between(lo, hi))
-                            .group_by(table.c.day)
-                        )
-                    ).all()
-                }
             rows = []
             for d in missing:
                 s = sums.get(d)
@@ -505,7 +496,7 @@ class StatsRepo:
                         "messages": int(s.messages) if s else 0,
                         "replies": int(s.replies) if s else 0,
                         "commands": int(s.commands) if s else 0,
-                        "checkins": checkins.get(d, 0),
+                        "checkins": int(checkins.get(d, 0)),
                         "dau": int(s.dau) if s else 0,
                     }
                 )
@@ -739,8 +730,10 @@ class StatsRepo:
         ``members_now`` may come from the caller's cache (counting a large group costs more than
         everything else here together).
         """
+        # Rolled up first, in their own transactions (see ``ensure_rollups``); complete days
+        # never change afterwards, so the snapshot below stays consistent.
+        await self.ensure_rollups(group_id, prev_start, end)
         async with self.db.begin() as conn:
-            await self.ensure_rollups(group_id, prev_start, end, conn=conn)
             rows = await self.daily(group_id, prev_start, end, conn=conn)
             wau = (
                 await self.distinct_active(group_id, end, 7, conn=conn),
@@ -1011,27 +1004,6 @@ class StatsRepo:
                     )
                 ).all()
             }
-            streaks: dict[int, int] = {}
-            checkins = _optional_table("checkins")
-            if checkins is not None and ids:
-                latest = (
-                    select(checkins.c.member_id, func.max(checkins.c.day).label("d"))
-                    .where(checkins.c.member_id.in_(ids))
-                    .group_by(checkins.c.member_id)
-                    .subquery()
-                )
-                for row in (
-                    await conn.execute(
-                        select(checkins.c.member_id, checkins.c.streak, checkins.c.day).join(
-                            latest,
-                            and_(latest.c.member_id == checkins.c.member_id, latest.c.d == checkins.c.day),
-                        )
-                    )
-                ).all():
-                    # A streak only counts while it is alive (checked in today or yesterday).
-                    if row.day >= end:
-                        streaks[row.member_id] = int(row.streak)
-            activities = await self._activities(conn, ids, start, end)
         out = []
         for r in base:
             e = extra.get(r.member_id)
@@ -1043,75 +1015,9 @@ class StatsRepo:
                     messages=int(r.n or 0),
                     topic_replies=int(e.tr or 0) if e else 0,
                     replies_received=int(e.rr or 0) if e else 0,
-                    activities=activities.get(r.member_id, 0),
-                    streak=streaks.get(r.member_id, 0),
                 )
             )
         return out
-
-    async def _activities(
-        self, conn: AsyncConnection, ids: Sequence[int], start: date, end: date
-    ) -> dict[int, int]:
-        """Activities attended in the window, from the events feature's attendance table when loaded."""
-        table = _optional_table("activity_attendance")
-        if table is None or not ids or "member_id" not in table.c or "at" not in table.c:
-            return {}
-        rows = (
-            await conn.execute(
-                select(table.c.member_id, func.count().label("n"))
-                .where(
-                    table.c.member_id.in_(list(ids)),
-                    table.c.at >= datetime.combine(start, datetime.min.time(), tzinfo=UTC),
-                    table.c.at < datetime.combine(end + timedelta(days=2), datetime.min.time(), tzinfo=UTC),
-                )
-                .group_by(table.c.member_id)
-            )
-        ).all()
-        return {r.member_id: int(r.n) for r in rows}
-
-    async def badges_awarded(self, group_id: int, since: datetime, until: datetime) -> list[tuple[str, str]]:
-        """(member name, badge key) awarded in the window, from the badges table when loaded."""
-        table = _optional_table("member_badges")
-        if table is None or "awarded_at" not in table.c or "badge_key" not in table.c:
-            return []
-        async with self.db.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(members.c.display_name, table.c.badge_key)
-                    .join(members, members.c.id == table.c.member_id)
-                    .where(
-                        table.c.group_id == group_id, table.c.awarded_at >= since, table.c.awarded_at < until
-                    )
-                    .order_by(table.c.awarded_at)
-                )
-            ).all()
-        return [(r.display_name, r.badge_key) for r in rows]
-
-    async def moderation_summary(
-        self, group_id: int, since: datetime, until: datetime
-    ) -> tuple[dict[str, int], list[float]] | None:
-        """Alerts by level and handling times (seconds) in the window, from the moderation
-        feature's alert table when it is loaded; None without it."""
-        table = _optional_table("mod_alerts")
-        needed = {"group_id", "level", "created_at", "handled_at"}
-        if table is None or not needed <= set(table.c.keys()):
-            return None
-        async with self.db.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(table.c.level, table.c.created_at, table.c.handled_at).where(
-                        table.c.group_id == group_id, table.c.created_at >= since, table.c.created_at < until
-                    )
-                )
-            ).all()
-        levels: dict[str, int] = {}
-        handling: list[float] = []
-        for r in rows:
-            key = str(r.level or "other")
-            levels[key] = levels.get(key, 0) + 1
-            if r.handled_at is not None and r.created_at is not None:
-                handling.append((r.handled_at - r.created_at).total_seconds())
-        return levels, handling
 
     # -- feedback --------------------------------------------------------------------------
     async def add_feedback(self, group_id: int, member_id: int | None, at: datetime, text: str) -> int:
@@ -1354,8 +1260,11 @@ def _poll(row: Any) -> NpsPoll:
 class BulkLoader:
     """Fast inserts of synthetic history: the benchmark (``python -m bot bench stats``) and the demo."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, checkins: CheckinCounter | None = None) -> None:
         self.db = db
+        #: Where the day rollups get check-in counts; None when no check-in feature is installed
+        #: (the rollups then record none, and ``/stats`` shows no check-in rate).
+        self._checkins = checkins
 
     async def members(self, group_id: int, user_ids: Sequence[str], seen: datetime) -> list[int]:
         """Insert members; returns their ids in order."""

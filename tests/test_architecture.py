@@ -6,6 +6,9 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
+from bot.feature import Feature
 from bot.i18n import LANGUAGES, I18n
 from handlers import FEATURES
 
@@ -373,3 +376,240 @@ def test_adapters_implement_the_adapter_abc_and_use_only_the_host_protocol() -> 
         f"Adapters may ask the core only what AdapterHost offers ({sorted(allowed)}): {offenders}. "
         "Add what is missing to bot/host.py (and the dispatcher) instead of reaching around it."
     )
+
+
+# -- features meet only through ports (issue 14) ---------------------------------------------------
+
+
+def _handlers_unit(path: Path) -> str | None:
+    """The feature unit a file under handlers/ belongs to: its package, or its module for a
+    one-file feature; None for handlers/__init__.py, which lists the features."""
+    parts = path.relative_to(ROOT / "handlers").parts
+    if parts == ("__init__.py",):
+        return None
+    return parts[0].removesuffix(".py")
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module an absolute import in ``path`` names (``from a import b`` gives a and a.b)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_a_feature_never_imports_another_feature() -> None:
+    offenders = []
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        unit = _handlers_unit(path)
+        if unit is None:
+            continue
+        for module in sorted(_imported_modules(path)):
+            parts = module.split(".")
+            if parts[0] == "handlers" and len(parts) > 1 and parts[1] != unit:
+                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offenders == [], (
+        "A feature (a package or module under handlers/) must not import another feature: the "
+        "dependency is invisible at start and breaks when that feature is not listed. Add a "
+        "Protocol to bot/ports.py, have the owning feature provide it (Feature.provides), list it "
+        "in this feature's requires= (or uses= when it works without it) and call "
+        f"services.ports.get(Port) / services.ports.find(Port). Offenders: {offenders}"
+    )
+
+
+#: Storage modules of the core, shared by every feature: their tables are everyone's to read.
+CORE_STORAGE = {"__init__", "schema", "core", "database", "sql", "types", "models", "writer", "leases"}
+#: Storage units named otherwise than the feature that owns them (the check-in feature's tables
+#: are the points ledger's, for historical reasons). ``<feature>_views`` modules belong to
+#: ``<feature>`` without being listed.
+STORAGE_OWNER = {"points": "checkin"}
+
+
+def _storage_unit(path: Path) -> str:
+    """storage/points.py and storage/points/ledger.py are both the unit ``points``."""
+    return path.relative_to(ROOT / "storage").parts[0].removesuffix(".py")
+
+
+def _storage_owner(unit: str) -> str:
+    if unit in CORE_STORAGE:
+        return "core"
+    if unit.endswith("_views"):
+        return unit.removesuffix("_views")
+    return STORAGE_OWNER.get(unit, unit)
+
+
+def _storage_files() -> list[Path]:
+    return [p for p in sorted((ROOT / "storage").rglob("*.py")) if "migrations" not in p.parts]
+
+
+def _defined_tables(path: Path) -> dict[str, str]:
+    """``variable → table name`` for every ``x = Table("name", ...)`` in ``path``."""
+    found: dict[str, str] = {}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == "Table"
+            and node.value.args
+            and isinstance(node.value.args[0], ast.Constant)
+        ):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = str(node.value.args[0].value)
+    return found
+
+
+def _table_references(path: Path, names: set[str], variables: set[str]) -> set[tuple[str, str]]:
+    """("variable"|"name", what) for each table ``path`` reaches: a table variable imported from
+    another storage module or read as ``module.variable``, or a table name looked up by string
+    (``metadata.tables["x"]``, ``metadata.tables.get("x")``, a helper with "table" in its name)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[tuple[str, str]] = set()
+    storage_modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("storage"):
+            for alias in node.names:
+                if alias.name in variables:
+                    found.add(("variable", alias.name))
+                storage_modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            storage_modules.update(a.asname or a.name for a in node.names if a.name.startswith("storage."))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in variables:
+            base = ast.unparse(node.value)
+            if base in storage_modules or base.startswith("storage."):
+                found.add(("variable", node.attr))
+        elif isinstance(node, ast.Call):
+            callee = ast.unparse(node.func)
+            if "table" in callee.lower():
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and arg.value in names:
+                        found.add(("name", str(arg.value)))
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("tables"):
+            if isinstance(node.slice, ast.Constant) and node.slice.value in names:
+                found.add(("name", str(node.slice.value)))
+    return found
+
+
+def test_storage_of_a_feature_never_reads_another_features_tables() -> None:
+    owner_of_variable: dict[str, str] = {}
+    owner_of_name: dict[str, str] = {}
+    for path in _storage_files():
+        owner = _storage_owner(_storage_unit(path))
+        for variable, name in _defined_tables(path).items():
+            owner_of_variable[variable] = owner
+            owner_of_name[name] = owner
+    assert {"checkins", "mod_alerts", "activity_attendance", "groups"} <= set(owner_of_name), (
+        "the table scan found too little: has the way tables are defined changed?"
+    )
+    offenders = []
+    for path in _storage_files():
+        owner = _storage_owner(_storage_unit(path))
+        for kind, what in sorted(_table_references(path, set(owner_of_name), set(owner_of_variable))):
+            other = (owner_of_variable if kind == "variable" else owner_of_name)[what]
+            if other not in (owner, "core"):
+                offenders.append(f"{path.relative_to(ROOT)} ({owner}) reads {what} of feature {other}")
+    assert offenders == [], (
+        "A feature's storage reads only its own tables and the core's (storage/schema.py). To "
+        "use another feature's figures, add the query to that feature's views module "
+        "(storage/<owner>_views.py), publish it through a port the owner provides (bot/ports.py, "
+        "Feature.provides), and pass the result into your repository from your handlers. "
+        f"Offenders: {offenders}"
+    )
+
+
+_PORT_CALL = re.compile(r"\.ports\.(get|find)\(\s*([A-Za-z_][\w.]*)\s*\)")
+
+
+def _feature_units() -> dict[str, list[Feature]]:
+    """handlers unit (package or module) → the features defined in it."""
+    import importlib
+
+    units: dict[str, list[Feature]] = {}
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        unit = _handlers_unit(path)
+        if unit is None:
+            continue
+        rel = path.relative_to(ROOT).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        module = importlib.import_module(name)
+        feature = getattr(module, "FEATURE", None)
+        if isinstance(feature, Feature) and feature in FEATURES and feature not in units.get(unit, []):
+            units.setdefault(unit, []).append(feature)
+    return units
+
+
+def test_every_port_a_feature_asks_for_is_declared() -> None:
+    units = _feature_units()
+    assert {f.name for fs in units.values() for f in fs} == {f.name for f in FEATURES}
+    offenders = []
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        unit = _handlers_unit(path)
+        if unit is None:
+            continue
+        features = units.get(unit, [])
+        required = {p.__name__ for f in features for p in f.requires}
+        used = {p.__name__ for f in features for p in f.uses}
+        names = ", ".join(f.name for f in features) or f"no feature in handlers/{unit}"
+        for call, port in _PORT_CALL.findall(path.read_text(encoding="utf-8")):
+            port = port.rsplit(".", 1)[-1]
+            if call == "get" and port not in required:
+                hint = "requires=" if port not in used else "requires= (it is in uses=: use ports.find)"
+                offenders.append(
+                    f"{path.relative_to(ROOT)}: ports.get({port}) but {names} lacks it in {hint}"
+                )
+            elif call == "find" and port not in required | used:
+                offenders.append(f"{path.relative_to(ROOT)}: ports.find({port}) but {names} lists it nowhere")
+    assert offenders == [], (
+        "Every port a feature asks for is declared on its Feature, so the bot can refuse to start "
+        "when it is missing and a reader sees the dependency: ports.get(P) needs P in requires= "
+        "(start fails without a provider), ports.find(P) needs P in uses= (optional: handle None) "
+        f"or requires=. Offenders: {offenders}"
+    )
+
+
+def test_every_declared_port_is_a_protocol_in_bot_ports() -> None:
+    import bot.ports
+
+    offenders = [
+        f"{f.name}: {p!r}"
+        for f in FEATURES
+        for p in (*f.requires, *f.uses)
+        if getattr(bot.ports, getattr(p, "__name__", ""), None) is not p
+    ]
+    assert offenders == [], (
+        f"Ports are typed Protocols defined in bot/ports.py (one place to read them all): {offenders}"
+    )
+
+
+async def test_a_listed_feature_without_its_required_port_stops_the_start(tmp_path: Path) -> None:
+    from bot.app import App
+    from bot.config import parse_settings
+    from bot.ports import PortMissing
+
+    settings = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}})
+    # modchat requires AuditTrail, which only moderation provides.
+    app = App(settings, adapters=[], features=[f for f in FEATURES if f.name != "moderation"])
+    try:
+        with pytest.raises(PortMissing, match="feature 'modchat' requires the port AuditTrail"):
+            await app.start()
+    finally:
+        if app.db is not None:
+            await app.db.close()
+
+
+async def test_optional_ports_let_a_feature_start_without_their_provider(tmp_path: Path) -> None:
+    from bot.app import App
+    from bot.config import parse_settings
+
+    settings = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}})
+    # Stats and the planning features only use check-in, moderation and events: all start without.
+    dropped = {"checkin", "moderation", "modchat", "events"}
+    app = App(settings, adapters=[], features=[f for f in FEATURES if f.name not in dropped])
+    await app.start()
+    await app.stop()

@@ -1,7 +1,7 @@
 """Check-ins, the points ledger, levels and tiers, badges, leaderboards, the shop and referrals.
 
-Other features credit points and feed badge counters with ``award`` and ``bump_counter``
-(see ``handlers.checkin.api``).
+Other features credit points and read a member's standing through the ``PointsLedger`` port,
+and statistics read check-in figures through ``CheckinFacts`` (``handlers.checkin.ports``).
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.feature import Feature
+from bot.ports import CreditScore
 from handlers.checkin import activity as _activity  # registers the listener and join/leave hooks
 from handlers.checkin.api import FEATURE_NAME, CheckinState, award, bump_counter, day_of, rules_for, state
 from handlers.checkin.badges import DEFAULT_BADGES, build_badges
 from handlers.checkin.commands import router
 from handlers.checkin.config import SETTINGS, CheckinConfig
+from handlers.checkin.ports import provide
 from handlers.checkin.rules import itemize
 from storage.points import PointsRepo
 
@@ -90,4 +92,7 @@ FEATURE = Feature(
     delete_member_data=_forget,
     demo=_demo,
     config_model=CheckinConfig,
+    provides=provide,
+    # /me shows the moderation credit when the moderation feature is installed.
+    uses=(CreditScore,),
 )

@@ -13,6 +13,7 @@ from bot.adapter import Capability
 from bot.args import BadArgument, UsageError, local_instant, parse_id, resolve_member
 from bot.context import Context
 from bot.messages import OutgoingMessage, Text
+from bot.ports import CreditScore
 from bot.roles import Role
 from bot.router import Router
 from handlers.checkin.api import (
@@ -428,13 +429,11 @@ async def me(ctx: Context) -> None:
 
 async def _credit_line(ctx: Context, group: Group, member: Member) -> str | None:
     """The moderation credit score, when that feature is installed (it owns the number)."""
-    if not any(f.name == "moderation" for f in ctx.services.features):
+    credit = ctx.services.ports.find(CreditScore)
+    if credit is None:
         return None
-    # Imported here: check-ins work without moderation, and only read its public helpers.
-    from handlers.moderation.service import credit_level, current_credit
-
-    score = await current_credit(ctx.services, group, member)
-    level = ctx.t(f"moderation.credit_level.{credit_level(score)}")
+    score = await credit.score(group, member)
+    level = ctx.t(f"moderation.credit_level.{credit.level(score)}")
     return ctx.t("checkin.me.credit", score=score, level=level)
 
 

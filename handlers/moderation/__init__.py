@@ -15,11 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import ConfigError
 from bot.feature import Feature
-from bot.ports import AuditTrail
+from bot.ports import AuditTrail, CreditScore, MessageScreen, ModerationFacts
 from bot.services import Services
 from bot.settings import SettingSpec, choice, int_range
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
+from handlers.moderation.ports import Credit, Facts, Screen
 from handlers.moderation.routes import router
 from handlers.moderation.service import (
     JOB_BATCH,
@@ -37,6 +38,7 @@ from handlers.moderation.service import (
 )
 from storage.models import Group, Member
 from storage.moderation import ModerationRepo
+from storage.moderation_views import ModerationViews
 
 
 class ModerationSection(BaseModel):
@@ -155,7 +157,12 @@ class _ModLogAuditTrail:
 
 
 def _ports(services: Services) -> dict[type[Any], Any]:
-    return {AuditTrail: _ModLogAuditTrail(ModerationRepo(services.db))}
+    # Annotated so mypy checks each implementation against its protocol.
+    trail: AuditTrail = _ModLogAuditTrail(ModerationRepo(services.db))
+    screen: MessageScreen = Screen(services)
+    credit: CreditScore = Credit(services)
+    facts: ModerationFacts = Facts(ModerationViews(services.db))
+    return {AuditTrail: trail, MessageScreen: screen, CreditScore: credit, ModerationFacts: facts}
 
 
 FEATURE = Feature(

@@ -13,6 +13,7 @@ from bot.clock import zone
 from bot.errors import QunyouError
 from bot.events import ChatRef, SentMessage, UserRef
 from bot.messages import OutgoingMessage
+from bot.ports import PointsLedger
 from bot.roles import Role
 from bot.scheduler import At, JobHandler
 from handlers.schedule.quiet import deferred_until, window_from_setting
@@ -225,19 +226,14 @@ def prunes_deferred(handler: JobHandler) -> JobHandler:
     return run
 
 
-def _checkin_module(services: Services) -> Any | None:
-    """The check-in feature's module when it is installed and enabled, else None.
+def _checkin_module(services: Services) -> PointsLedger | None:
+    """The points ledger when the check-in feature is installed, else None.
 
-    Points belong to the check-in feature; topics and activities credit them through its public
-    ``award``. Without that feature the planning features still work, they just award nothing.
+    Points belong to the check-in feature; topics and activities credit them through its
+    ``PointsLedger`` port (listed in their ``uses``). Without that feature the planning features
+    still work, they just award nothing.
     """
-    if not any(getattr(f, "name", None) == "checkin" for f in services.features):
-        return None
-    try:
-        import handlers.checkin as checkin
-    except ImportError:
-        return None
-    return checkin
+    return services.ports.find(PointsLedger)
 
 
 async def award(
@@ -251,12 +247,12 @@ async def award(
     counters: dict[str, int] | None = None,
 ) -> bool:
     """Credit points (and badge counters) through the check-in feature; False when unavailable."""
-    checkin = _checkin_module(services)
-    if checkin is None or not hasattr(checkin, "award"):
+    ledger = _checkin_module(services)
+    if ledger is None:
         log.info("no points feature: %s points for member %s (%s) not credited", points, member.id, kind)
         return False
     try:
-        await checkin.award(services, member, points, kind, reason, chat=chat, counters=counters or None)
+        await ledger.award(member, points, kind, reason, chat=chat, counters=counters or None)
     except (QunyouError, ValueError) as exc:
         log.warning("award to member %s failed: %s", member.id, exc)
         return False
@@ -265,29 +261,23 @@ async def award(
 
 async def checked_in_since(services: Services, group: Group, member: Member) -> bool | None:
     """Whether the member has ever checked in (None: the check-in feature is not there)."""
-    checkin = _checkin_module(services)
+    ledger = _checkin_module(services)
+    if ledger is None:
+        return None
     try:
-        repo = checkin.state(services).repo if checkin is not None else None
-        if repo is None:
-            return None
-        status = await repo.checkin_status(
-            group.id, member.id, services.clock.now().astimezone(tz_of(group)).date()
-        )
-        return bool(status.total)
-    except (AttributeError, KeyError, QunyouError) as exc:
+        return await ledger.has_checked_in(group, member)
+    except (KeyError, QunyouError) as exc:  # KeyError: the feature's state is not built yet
         log.info("check-in status unavailable: %s", exc)
         return None
 
 
 async def points_of(services: Services, group: Group, member: Member) -> int | None:
     """The member's balance (None: the check-in feature is not there)."""
-    checkin = _checkin_module(services)
+    ledger = _checkin_module(services)
+    if ledger is None:
+        return None
     try:
-        repo = checkin.state(services).repo if checkin is not None else None
-        if repo is None:
-            return None
-        balance, _ = await repo.balance(group.id, member.id)
-        return int(balance)
-    except (AttributeError, KeyError, QunyouError) as exc:
+        return await ledger.balance(group, member)
+    except (KeyError, QunyouError) as exc:  # KeyError: the feature's state is not built yet
         log.info("points balance unavailable: %s", exc)
         return None

@@ -17,9 +17,11 @@ from bot.args import BadArgument, UsageError, button_fields, decode_id, parse_id
 from bot.events import ButtonPressed, UserRef
 from bot.feature import Feature
 from bot.messages import Button, Mention, OutgoingMessage, Part, Text
+from bot.ports import PointsLedger
 from bot.router import Router
 from bot.scheduler import At, trigger_to_dict
 from bot.settings import SettingSpec, int_range
+from handlers.schedule.activity_facts import provide as provide_ports
 from handlers.schedule.common import (
     award,
     bad_time,
@@ -550,6 +552,8 @@ FEATURE = Feature(
     settings=[
         SettingSpec("events.attend_points", int_range(0, 10_000), 20, "points for /here at an activity"),
     ],
+    provides=provide_ports,
+    uses=(PointsLedger,),  # /here awards points when the check-in feature is installed
     startup=startup,
     export_member_data=export,
     delete_member_data=forget,

@@ -14,6 +14,7 @@ from bot.args import BadArgument, UsageError, button_fields, decode_id, parse_id
 from bot.events import ButtonPressed, ChatRef
 from bot.feature import Feature
 from bot.messages import Button, OutgoingMessage, Text
+from bot.ports import PointsLedger
 from bot.roles import Role
 from bot.router import Band, Router
 from bot.scheduler import Cron
@@ -377,6 +378,7 @@ FEATURE = Feature(
         ),
         SettingSpec("topics.suggest_points", int_range(0, 10_000), 10, "points for an approved suggestion"),
     ],
+    uses=(PointsLedger,),  # replies and suggestions earn points when check-in is installed
     startup=startup,
     export_member_data=export,
     delete_member_data=forget,

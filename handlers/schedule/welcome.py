@@ -16,6 +16,7 @@ from bot.args import BadArgument
 from bot.errors import QunyouError
 from bot.feature import Feature
 from bot.messages import Mention, OutgoingMessage, Part, Text
+from bot.ports import PointsLedger
 from bot.roles import Role
 from bot.router import Band, Router
 from bot.scheduler import At
@@ -318,6 +319,7 @@ FEATURE = Feature(
         SettingSpec("welcome.onboarding", bool, False, "send the 7-day onboarding nudges to newcomers"),
         SettingSpec("welcome.onboarding_private", bool, False, "send onboarding nudges privately"),
     ],
+    uses=(PointsLedger,),  # onboarding steps read check-in status and points when installed
     startup=startup,
     export_member_data=export,
     delete_member_data=forget,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -26,13 +25,14 @@ from bot.errors import QunyouError
 from bot.events import ButtonPressed
 from bot.feature import Feature
 from bot.messages import Button, OutgoingMessage, Text
-from bot.ports import QuietHours
+from bot.ports import ActivityFacts, CheckinFacts, MessageScreen, ModerationFacts, QuietHours
 from bot.roles import Role
 from bot.router import Band, Router
 from bot.scheduler import Cron
 from bot.services import Services
 from bot.settings import SettingSpec, choice, int_range, parse_bool
 from handlers.stats import report
+from handlers.stats.facts import blocked_words, checkin_counter, with_other_figures
 from handlers.stats.hotwords import engine
 from handlers.stats.kol import KolInput, rank
 from handlers.stats.lifecycle import STAGES, Stage
@@ -96,31 +96,6 @@ def _state(services: Services) -> StatsState:
 
 def _t(services: Services, group: Group) -> report.T:
     return partial(services.i18n.t, group.language)
-
-
-async def blocked_words(services: Services, group_id: int) -> Callable[[str], bool] | None:
-    """A predicate for text that must never be shown in public, from the moderation feature.
-
-    Moderation keeps a compiled matcher per group in ``services.state["moderation"]``; without
-    that feature there is nothing to hide. A failing lookup hides nothing but is logged.
-    """
-    mod = services.state.get("moderation")
-    get = getattr(mod, "matcher", None)
-    if not callable(get):
-        return None
-    try:
-        matcher = await get(group_id)
-    except Exception:
-        log.exception("moderation matcher unavailable for group %s; hot words unfiltered", group_id)
-        return None
-    check = getattr(matcher, "check", None)
-    if not callable(check):
-        return None
-
-    def is_blocked(text: str) -> bool:
-        return bool(check(text))
-
-    return is_blocked
 
 
 # -- the per-message path ----------------------------------------------------------------------
@@ -394,7 +369,10 @@ async def kol_command(ctx: Context) -> None:
     await ctx.services.batcher.flush()
     end = ctx.today - timedelta(days=1)
     moderators = await ctx.services.alerts.moderators(ctx.group) if ctx.services.alerts else []
-    rows = await st.repo.kol_inputs(ctx.group.id, end - timedelta(days=29), end, moderators)
+    start = end - timedelta(days=29)
+    rows = await with_other_figures(
+        ctx.services, await st.repo.kol_inputs(ctx.group.id, start, end, moderators), start, end
+    )
     candidates = []
     for r in rows:
         if await ctx.role_of(r.user_id) >= Role.MODERATOR:
@@ -729,7 +707,7 @@ async def send_weekly_report(services: Services, group: Group, now: datetime) ->
 
 
 async def _startup(services: Services) -> None:
-    repo = StatsRepo(services.db)
+    repo = StatsRepo(services.db, checkins=checkin_counter(services))
     st = StatsState(repo=repo, recorder=Recorder(repo))
     if services.db.sqlite_path is not None:
         # Next to the database: one place for an operator to look, and per-test in the tests.
@@ -801,7 +779,9 @@ FEATURE = Feature(
     name="stats",
     router=router,
     settings=SETTINGS,
-    uses=(QuietHours,),
+    # All optional: without them /stats shows no check-in rate, the weekly report no moderation
+    # or badge section, KOL no streaks or activities, and hot words are not screened.
+    uses=(QuietHours, CheckinFacts, ModerationFacts, ActivityFacts, MessageScreen),
     startup=_startup,
     export_member_data=_export,
     delete_member_data=_forget,

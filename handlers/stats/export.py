@@ -20,7 +20,7 @@ from bot.args import decode_id
 from bot.clock import Clock, SystemClock, local_day
 from storage import Database, GroupRepo
 from storage.models import Group
-from storage.stats import StatsRepo
+from storage.stats import CheckinCounter, StatsRepo
 
 COLUMNS = ("day", "messages", "replies", "commands", "joins", "leaves", "checkins", "dau", "wau", "mau")
 MAX_DAYS = 3660
@@ -69,8 +69,14 @@ async def find_group(db: Database, token: str) -> Group:
     raise ExportError(f"unknown group {token!r}; known groups: {known}")
 
 
-async def export_rows(db: Database, group: Group, start: date, end: date, today: date) -> list[ExportRow]:
-    """The day rows of ``start``…``end``, clipped to complete days."""
+async def export_rows(
+    db: Database, group: Group, start: date, end: date, today: date, checkins: CheckinCounter | None = None
+) -> list[ExportRow]:
+    """The day rows of ``start``…``end``, clipped to complete days.
+
+    ``checkins`` counts check-ins for days not rolled up yet (the check-in feature's
+    ``CheckinFacts.checkins_per_day``); without it such days export 0 check-ins.
+    """
     if end < start:
         raise ExportError(f"--from {start} is after --to {end}; swap them")
     last = min(end, today - timedelta(days=1))
@@ -80,7 +86,7 @@ async def export_rows(db: Database, group: Group, start: date, end: date, today:
         )
     if (last - start).days >= MAX_DAYS:
         raise ExportError(f"at most {MAX_DAYS} days at a time")
-    repo = StatsRepo(db)
+    repo = StatsRepo(db, checkins=checkins)
     await repo.ensure_rollups(group.id, start, last)
     rows = {r.day: r for r in await repo.daily(group.id, start, last)}
     out = []
@@ -144,21 +150,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="write here instead of standard output")
 
 
-async def run_export(db: Database, args: argparse.Namespace, clock: Clock | None = None) -> str:
+async def run_export(
+    db: Database, args: argparse.Namespace, clock: Clock | None = None, checkins: CheckinCounter | None = None
+) -> str:
     """Run an export on an open database; returns the document (raises ``ExportError``)."""
     group = await find_group(db, str(args.group))
     today = local_day((clock or SystemClock()).now(), group.timezone)
-    rows = await export_rows(db, group, args.start, args.end, today)
+    rows = await export_rows(db, group, args.start, args.end, today, checkins)
     return render(rows, args.format, group)
 
 
-async def main(db: Database, argv: Sequence[str], clock: Clock | None = None) -> int:
-    """Entry point for ``python -m bot export stats ...`` on an already migrated database."""
+async def main(
+    db: Database, argv: Sequence[str], clock: Clock | None = None, checkins: CheckinCounter | None = None
+) -> int:
+    """Entry point for ``python -m bot export stats ...`` on an already migrated database;
+    ``checkins`` as for ``export_rows``."""
     parser = argparse.ArgumentParser(prog="python -m bot export stats")
     add_arguments(parser)
     args = parser.parse_args(list(argv))
     try:
-        text = await run_export(db, args, clock)
+        text = await run_export(db, args, clock, checkins)
     except ExportError as exc:
         print(f"export stats: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from bot.adapter import Capability
 from bot.clock import local_day
 from bot.messages import OutgoingMessage, Text
 from handlers.stats import report
+from handlers.stats.facts import alert_summary, badges_awarded, blocked_words
 from storage.models import Group
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ async def build_weekly_report(
     sections = [t("stats.report_title", group=group.title or group.scope_id), report.format_kpis(t, kpis)]
 
     if await services.settings.get(group.id, "stats.store_text"):
-        from handlers.stats import blocked_words
-
         exclude = await blocked_words(services, group.id)
         words = await st.hot.get(st.repo, group.id, now, 168, exclude=exclude, top=5)
         sections.append(report.format_hot(t, words, 168))
@@ -39,9 +38,9 @@ async def build_weekly_report(
     if moderation:
         sections.append(moderation)
 
-    badges = await st.repo.badges_awarded(group.id, now - timedelta(days=7), now)
+    badges = await badges_awarded(services, group.id, now - timedelta(days=7), now)
     if badges:
-        shown = ", ".join(f"{name} · {badge}" for name, badge in badges[:10])
+        shown = ", ".join(f"{b.member_name} · {b.badge_key}" for b in badges[:10])
         sections.append(t("stats.report_badges", count=len(badges), badges=shown))
 
     named, returned = await st.repo.recall_rate(group.id, now - timedelta(days=14), now - timedelta(days=7))
@@ -64,12 +63,10 @@ async def build_weekly_report(
 
 async def _moderation_summary(services: Services, group: Group, now: datetime) -> str | None:
     """Alerts by level and the median handling time, when the moderation feature is installed."""
-    from handlers.stats import _state
-
-    found = await _state(services).repo.moderation_summary(group.id, now - timedelta(days=7), now)
+    found = await alert_summary(services, group.id, now - timedelta(days=7), now)
     if found is None:
         return None
-    by_level, handling = found
+    by_level, handling = found.by_level, found.handling_seconds
     t = partial(services.i18n.t, group.language)
     median = statistics.median(handling) / 60 if handling else None
     return t(

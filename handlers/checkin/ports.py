@@ -1,0 +1,82 @@
+"""The ports the check-in feature provides: ``PointsLedger`` (points and badge counters for
+topics, activities and onboarding) and ``CheckinFacts`` (figures for statistics)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import zone
+from bot.events import ChatRef
+from bot.ports import BadgeAward, CheckinFacts, PointsLedger
+from handlers.checkin.api import award, state
+from storage.checkin_views import CheckinViews
+from storage.models import Group, Member
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+class Ledger:
+    """``PointsLedger`` over the feature's ``award`` and repository.
+
+    Built before the startup hook runs, so it looks the feature's state up on each call.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def award(
+        self,
+        member: Member,
+        points: int,
+        kind: str,
+        reason: str,
+        *,
+        chat: ChatRef | None = None,
+        counters: Mapping[str, int] | None = None,
+    ) -> None:
+        """Credit points and badge counters (see ``handlers.checkin.api.award``)."""
+        await award(self._services, member, points, kind, reason, chat=chat, counters=counters)
+
+    async def has_checked_in(self, group: Group, member: Member) -> bool:
+        """True when the member has ever checked in in ``group``."""
+        # The plain local date is enough here: only the total is read, not today's streak.
+        today = self._services.clock.now().astimezone(zone(group.timezone)).date()
+        status = await state(self._services).repo.checkin_status(group.id, member.id, today)
+        return bool(status.total)
+
+    async def balance(self, group: Group, member: Member) -> int:
+        """The member's balance in ``group``."""
+        balance, _ = await state(self._services).repo.balance(group.id, member.id)
+        return int(balance)
+
+
+class Facts:
+    """``CheckinFacts`` over the feature's published views (``storage.checkin_views``)."""
+
+    def __init__(self, views: CheckinViews) -> None:
+        self._views = views
+
+    async def checkins_per_day(self, group_id: int, first: date, last: date) -> dict[date, int]:
+        """Check-ins per check-in day of ``first``…``last``."""
+        return await self._views.checkins_per_day(group_id, first, last)
+
+    async def live_streaks(self, member_ids: Sequence[int], alive_on: date) -> dict[int, int]:
+        """Streaks still alive on ``alive_on``."""
+        return await self._views.live_streaks(member_ids, alive_on)
+
+    async def badges_awarded(self, group_id: int, since: datetime, until: datetime) -> list[BadgeAward]:
+        """Badges awarded in ``[since, until)``, oldest first."""
+        return [
+            BadgeAward(name, key) for name, key in await self._views.badges_awarded(group_id, since, until)
+        ]
+
+
+def provide(services: Services) -> dict[type[Any], Any]:
+    """The feature's ports (``Feature.provides``)."""
+    # Annotated so mypy checks each implementation against its protocol.
+    ledger: PointsLedger = Ledger(services)
+    facts: CheckinFacts = Facts(CheckinViews(services.db))
+    return {PointsLedger: ledger, CheckinFacts: facts}

@@ -1,0 +1,47 @@
+"""Read-only views over the events feature's tables (activities, RSVPs, attendance), for other
+features' statistics.
+
+Published through the events feature's ``ActivityFacts`` port (``bot.ports``): the KOL ranking
+reads attendance here instead of querying ``activity_attendance`` itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from storage.database import Database
+from storage.events import activity_attendance
+
+
+class EventsViews:
+    """Attendance figures, each read in its own transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def attended(self, member_ids: Sequence[int], first: date, last: date) -> dict[int, int]:
+        """Activities each member attended over the days ``first``…``last``; absent: none.
+
+        The days are a group's local days but attendance is stored in UTC, so the window runs
+        from ``first`` 00:00 UTC to the end of the day after ``last`` (UTC): wide enough for
+        every timezone, at the price of a few hours' slack at either end.
+        """
+        if not member_ids:
+            return {}
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(activity_attendance.c.member_id, func.count().label("n"))
+                    .where(
+                        activity_attendance.c.member_id.in_(list(member_ids)),
+                        activity_attendance.c.at >= datetime.combine(first, datetime.min.time(), tzinfo=UTC),
+                        activity_attendance.c.at
+                        < datetime.combine(last + timedelta(days=2), datetime.min.time(), tzinfo=UTC),
+                    )
+                    .group_by(activity_attendance.c.member_id)
+                )
+            ).all()
+        return {r.member_id: int(r.n) for r in rows}
