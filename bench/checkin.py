@@ -20,7 +20,7 @@ from adapters.console.adapter import ConsoleAdapter
 from bot.app import App
 from bot.clock import VirtualClock
 from bot.config import Settings
-from storage.points import PointsRepo
+from storage.checkin import LedgerRepo
 
 #: The start of the zh-CN "check-in done" reply (the bench group speaks the default language).
 _DONE = "✅ 签到成功"
@@ -87,7 +87,7 @@ async def run(argv: list[str]) -> dict[str, float]:
         # commit) on the path a check-in's transaction takes.
         assert app.services is not None
         floor: list[float] = []
-        repo = PointsRepo(app.services.db)
+        repo = LedgerRepo(app.services.db)
         for _ in range(300):
             t = time.perf_counter()
             await repo.round_trip()

@@ -12,8 +12,8 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, func, select
 
+from storage.checkin.tables import checkins, member_badges
 from storage.database import Database
-from storage.points import checkins, member_badges
 from storage.schema import members
 
 

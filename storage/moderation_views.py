@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from storage.database import Database
-from storage.moderation import mod_alerts
+from storage.moderation.tables import mod_alerts
 
 
 class ModerationViews:

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from handlers import FEATURES
-from storage.moderation import ModerationRepo
+from storage.moderation import ModerationRepos
 from tests.conftest import POSTGRES_ENV, _create_pg_database, _drop_pg_database
 from tests.harness import Harness
 from tests.moderation.helpers import actions, sent_to
@@ -99,12 +99,12 @@ async def _b_state(h: Harness) -> dict[str, Any]:
     group = await services.groups.find("console", B)
     assert group is not None
     assert services.alerts is not None
-    repo = ModerationRepo(services.db)
+    repo = ModerationRepos(services.db)
     return {
         "group": group,
         "settings": dict(await services.settings.overrides(group.id)),
-        "terms": sorted((t.key, t.level, t.mode) for t in await repo.terms(group.id)),
-        "allow": sorted(a.key for a in await repo.allow_terms(group.id)),
+        "terms": sorted((t.key, t.level, t.mode) for t in await repo.lexicon.terms(group.id)),
+        "allow": sorted(a.key for a in await repo.lexicon.allow_terms(group.id)),
         "roles": dict(await services.permissions.overrides(group.id)),
         "link": await services.alerts.links.link_of(group.id),
         "serves": await services.alerts.links.link_served_by(group.id),

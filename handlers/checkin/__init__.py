@@ -18,7 +18,7 @@ from handlers.checkin.commands import router
 from handlers.checkin.config import SETTINGS, CheckinConfig
 from handlers.checkin.ports import provide
 from handlers.checkin.rules import itemize
-from storage.points import PointsRepo
+from storage.checkin import CheckinRepos
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -30,9 +30,9 @@ __all__ = ["FEATURE", "award", "bump_counter"]
 async def _startup(services: Services) -> None:
     config = FEATURE.config
     badge_configs = config.badges if isinstance(config, CheckinConfig) else list(DEFAULT_BADGES)
-    repo = PointsRepo(services.db)
-    st = CheckinState(repo=repo, badges=build_badges(badge_configs))
-    st.referrals = await repo.pending_invitees()
+    repos = CheckinRepos(services.db)
+    st = CheckinState(repos=repos, badges=build_badges(badge_configs))
+    st.referrals = await repos.referrals.pending_invitees()
     services.state[FEATURE_NAME] = st
 
     async def flush() -> None:
@@ -42,7 +42,7 @@ async def _startup(services: Services) -> None:
 
 
 async def _export(services: Services, member: Member) -> dict[str, Any]:
-    return await state(services).repo.export_member(member.group_id, member.id)
+    return await state(services).repos.privacy.export_member(member.group_id, member.id)
 
 
 async def _forget(services: Services, member: Member) -> None:
@@ -51,7 +51,7 @@ async def _forget(services: Services, member: Member) -> None:
     st.pending = {k: v for k, v in st.pending.items() if k[1] != member.id}
     st.activity.pop((member.group_id, member.id), None)
     st.referrals.discard((member.group_id, member.id))
-    await st.repo.delete_member(member.group_id, member.id)
+    await st.repos.privacy.delete_member(member.group_id, member.id)
 
 
 async def _demo(services: Services, group: Group, members: list[Member]) -> None:
@@ -65,7 +65,7 @@ async def _demo(services: Services, group: Group, members: list[Member]) -> None
             if (back + n) % (n + 4) == 0:
                 continue  # a gap now and then, different for each member
             day = today - timedelta(days=back)
-            await st.repo.checkin(
+            await st.repos.checkins.checkin(
                 group.id,
                 member.id,
                 day=day,
@@ -73,14 +73,14 @@ async def _demo(services: Services, group: Group, members: list[Member]) -> None
                 itemize=lambda s, r: [(i.kind, i.amount) for i in itemize(s, r, rules.checkin)],
                 badge_rules=st.auto_rules,
             )
-    existing = {i.name for i in await st.repo.items(group.id)}
+    existing = {i.name for i in await st.repos.shop.items(group.id)}
     for name, cost, stock, limit in (
         ("群主签名照", 200, 3, 1),
         ("定制头衔", 120, 10, 1),
         ("表情包合集", 30, 50, None),
     ):
         if name not in existing:
-            await st.repo.add_item(group.id, name, cost, stock, limit, at=now)
+            await st.repos.shop.add_item(group.id, name, cost, stock, limit, at=now)
 
 
 FEATURE = Feature(

@@ -20,8 +20,8 @@ from bot.router import Band
 from handlers.checkin.api import PendingActivity, announce, announce_many, day_of, rules_for, state, user_ref
 from handlers.checkin.commands import router
 from handlers.checkin.rules import ActivityState, activity_award, fold_text
+from storage.checkin import ActivityCredit, Posting
 from storage.models import Member
-from storage.points import ActivityCredit, Posting
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -91,7 +91,9 @@ async def flush_activity(services: Services) -> None:
     written: list[tuple[PendingActivity, Posting]] = []
 
     async def write(part: Sequence[tuple[tuple[int, int, date], PendingActivity, ActivityCredit]]) -> None:
-        postings = await st.repo.flush_activity([c for _k, _p, c in part], badge_rules=st.auto_rules)
+        postings = await st.repos.activity.flush_activity(
+            [c for _k, _p, c in part], badge_rules=st.auto_rules
+        )
         written.extend((p, posting) for (_k, p, _c), posting in zip(part, postings, strict=True))
 
     for k, p, _c in await write_isolated("checkin.activity", items, write):
@@ -118,7 +120,7 @@ async def _pay_referral(ctx: Context) -> None:
     services = ctx.services
     st = state(services)
     rules = await rules_for(services, group.id)
-    posting = await st.repo.credit_referral(
+    posting = await st.repos.referrals.credit_referral(
         group.id,
         member.id,
         rules.referral_points,
@@ -154,7 +156,7 @@ async def on_join(ctx: Context) -> None:
     services = ctx.services
     invitee = ctx.member or await services.directory.member_for(ctx.group, event.member)
     inviter = await services.directory.member_for(ctx.group, event.invited_by)
-    if await state(services).repo.record_invite(ctx.group.id, invitee.id, inviter.id, at=ctx.now):
+    if await state(services).repos.referrals.record_invite(ctx.group.id, invitee.id, inviter.id, at=ctx.now):
         state(services).referrals.add((ctx.group.id, invitee.id))
 
 
@@ -170,7 +172,7 @@ async def on_leave(ctx: Context) -> None:
     st = state(services)
     st.referrals.discard((group.id, invitee.id))
     rules = await rules_for(services, group.id)
-    posting = await st.repo.settle_leave(
+    posting = await st.repos.referrals.settle_leave(
         group.id,
         invitee.id,
         at=ctx.now,

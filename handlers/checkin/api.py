@@ -27,8 +27,8 @@ from bot.messages import OutgoingMessage, Part, Text
 from handlers.checkin.badges import STORED_COUNTERS, Badge
 from handlers.checkin.config import GroupRules, group_rules
 from handlers.checkin.rules import EARNING_KINDS, ActivityState, level_for, tier_for
+from storage.checkin import AutoRule, CheckinRepos, Entry, InsufficientPoints, Posting
 from storage.models import Group, Member
-from storage.points import AutoRule, Entry, InsufficientPoints, PointsRepo, Posting
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -59,7 +59,8 @@ class PendingActivity:
 class CheckinState:
     """Everything the feature keeps between events (in ``services.state["checkin"]``)."""
 
-    repo: PointsRepo
+    #: The feature's repositories, one per aggregate (ledger, check-ins, badges, shop…).
+    repos: CheckinRepos
     badges: tuple[Badge, ...]
     activity: dict[tuple[int, int], ActivityState] = field(default_factory=dict)
     pending: dict[tuple[int, int, date], PendingActivity] = field(default_factory=dict)
@@ -254,7 +255,7 @@ async def award(
     rules = await rules_for(services, group.id)
     now = services.clock.now()
     day = day_of(now, group, rules)
-    posting = await st.repo.post(
+    posting = await st.repos.ledger.post(
         group.id,
         member.id,
         [Entry(delta, kind, kind in EARNING_KINDS)],
@@ -291,11 +292,11 @@ async def bump_counter(
     st = state(services)
     rules = await rules_for(services, group.id)
     now = services.clock.now()
-    new = await st.repo.bump_counter(
+    new = await st.repos.badges.bump_counter(
         group.id, member.id, key, by, at=now, day=day_of(now, group, rules), badge_rules=st.auto_rules
     )
     if new and announce_result:
-        balance, earned = await st.repo.balance(group.id, member.id)
+        balance, earned = await st.repos.ledger.balance(group.id, member.id)
         await announce(
             services, group, member, Posting(member.id, balance, earned, earned, new), chat, rules=rules
         )

@@ -29,8 +29,8 @@ from handlers.checkin.badges import find_badge
 from handlers.checkin.calendar_view import render_png, text_grid
 from handlers.checkin.config import MAX_AMOUNT, GroupRules
 from handlers.checkin.rules import itemize, progress, tier_for
+from storage.checkin import Entry, InsufficientPoints, Posting, ShopItem, month_bounds
 from storage.models import Group, Member
-from storage.points import Entry, InsufficientPoints, Posting, ShopItem, month_bounds
 
 router = Router("checkin")
 
@@ -117,7 +117,7 @@ async def checkin(ctx: Context) -> None:
     rules = await rules_for(services, group.id)
     now = ctx.now
     day = day_of(now, group, rules)
-    out = await st.repo.checkin(
+    out = await st.repos.checkins.checkin(
         group.id,
         member.id,
         day=day,
@@ -168,7 +168,7 @@ async def makeup(ctx: Context) -> None:
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
     today = day_of(ctx.now, group, rules)
-    out = await st.repo.makeup(
+    out = await st.repos.checkins.makeup(
         group.id,
         member.id,
         today=today,
@@ -206,7 +206,7 @@ async def calendar_cmd(ctx: Context) -> None:
     rules = await rules_for(ctx.services, group.id)
     today = day_of(ctx.now, group, rules)
     first, last = month_bounds(today)
-    days = await st.repo.checkin_days(group.id, member.id, first, last)
+    days = await st.repos.checkins.checkin_days(group.id, member.id, first, last)
     weekdays = ctx.t("checkin.calendar.weekdays").split(",")
     grid = text_grid(today.year, today.month, days, today, weekdays)
     head = ctx.t("checkin.calendar.title", month=today.strftime("%Y-%m"), count=len(days))
@@ -247,8 +247,8 @@ async def points(ctx: Context) -> None:
 
 async def _show_history(ctx: Context, group: Group, member: Member, limit: int) -> None:
     st = state(ctx.services)
-    balance, earned = await st.repo.balance(group.id, member.id)
-    rows = await st.repo.history(group.id, member.id, limit)
+    balance, earned = await st.repos.ledger.balance(group.id, member.id)
+    rows = await st.repos.ledger.history(group.id, member.id, limit)
     lines = [ctx.t("checkin.points.balance", name=_name(member), balance=balance, earned=earned)]
     if not rows:
         lines.append(ctx.t("checkin.points.empty"))
@@ -280,7 +280,7 @@ async def _points_adjust(ctx: Context, group: Group, give: bool) -> None:
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
     try:
-        posting = await st.repo.post(
+        posting = await st.repos.ledger.post(
             group.id,
             target.id,
             [Entry(amount if give else -amount, "admin", True)],
@@ -318,7 +318,7 @@ async def give(ctx: Context) -> None:
         raise BadArgument("checkin.give.bot")
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
-    out = await st.repo.transfer(
+    out = await st.repos.ledger.transfer(
         group.id,
         member.id,
         target.id,
@@ -374,7 +374,7 @@ async def rank(ctx: Context) -> None:
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
     since = period_start(period, day_of(ctx.now, group, rules))
-    board = await st.repo.leaderboard(group.id, since, 10)
+    board = await st.repos.ledger.leaderboard(group.id, since, 10)
     lines = [ctx.t("checkin.rank.title", period=ctx.t(f"checkin.rank.period.{period}"))]
     if not board:
         lines.append(ctx.t("checkin.rank.empty"))
@@ -385,7 +385,7 @@ async def rank(ctx: Context) -> None:
         lines.append(
             ctx.t("checkin.rank.row", pos=medals[i - 1] if i <= 3 else f"{i}.", name=name, points=earned)
         )
-    mine = await st.repo.rank_of(group.id, member.id, since)
+    mine = await st.repos.ledger.rank_of(group.id, member.id, since)
     if mine is None:
         lines.append(ctx.t("checkin.rank.you_none"))
     else:
@@ -400,11 +400,11 @@ async def me(ctx: Context) -> None:
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
     today = day_of(ctx.now, group, rules)
-    balance, earned = await st.repo.balance(group.id, member.id)
+    balance, earned = await st.repos.ledger.balance(group.id, member.id)
     prog = progress(earned, rules.level_factor)
-    status = await st.repo.checkin_status(group.id, member.id, today)
-    owned = await st.repo.badges_of(group.id, member.id)
-    month_rank = await st.repo.rank_of(group.id, member.id, period_start("month", today))
+    status = await st.repos.checkins.checkin_status(group.id, member.id, today)
+    owned = await st.repos.badges.badges_of(group.id, member.id)
+    month_rank = await st.repos.ledger.rank_of(group.id, member.id, period_start("month", today))
     badges = " ".join(b.emoji for b in st.badges if b.key in owned) or ctx.t("checkin.me.no_badges")
     lines = [
         ctx.t("checkin.me.title", name=_name(member)),
@@ -448,8 +448,8 @@ async def badges_cmd(ctx: Context) -> None:
     group, member = _need_group(ctx)
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
-    owned = await st.repo.badges_of(group.id, member.id)
-    counters = await st.repo.counters(group.id, member.id, day_of(ctx.now, group, rules))
+    owned = await st.repos.badges.badges_of(group.id, member.id)
+    counters = await st.repos.badges.counters(group.id, member.id, day_of(ctx.now, group, rules))
     lines = [ctx.t("checkin.badges.title", count=len(owned), total=len(st.badges))]
     for b in st.badges:
         if b.key in owned:
@@ -495,12 +495,12 @@ async def badge_cmd(ctx: Context) -> None:
         raise BadArgument("checkin.badge.unknown", keys=", ".join(b.key for b in st.badges))
     who = user_ref(ctx.services, target, group)
     if grant:
-        done = await st.repo.grant_badge(
+        done = await st.repos.badges.grant_badge(
             group.id, target.id, badge.key, at=ctx.now, actor_id=ctx.member.id if ctx.member else None
         )
         key = "checkin.badge.granted" if done else "checkin.badge.already"
     else:
-        done = await st.repo.revoke_badge(group.id, target.id, badge.key)
+        done = await st.repos.badges.revoke_badge(group.id, target.id, badge.key)
         key = "checkin.badge.revoked" if done else "checkin.badge.not_held"
     await ctx.reply(ctx.parts(key, user=who, badge=badge.label(ctx.lang)))
 
@@ -527,9 +527,9 @@ async def shop(ctx: Context) -> None:
         limit = _parse_count(ctx.args[4]) if len(ctx.args) == 5 else None
         if limit == 0:
             raise BadArgument("checkin.bad_count", max=MAX_AMOUNT)
-        if any(i.name.casefold() == name.casefold() for i in await st.repo.items(group.id)):
+        if any(i.name.casefold() == name.casefold() for i in await st.repos.shop.items(group.id)):
             raise BadArgument("checkin.shop.duplicate", name=name)
-        item = await st.repo.add_item(group.id, name, cost, stock, limit, at=ctx.now)
+        item = await st.repos.shop.add_item(group.id, name, cost, stock, limit, at=ctx.now)
         await ctx.reply(ctx.t("checkin.shop.added", id=item.id, name=item.name, cost=cost, stock=stock))
         return
     if sub in ("del", "delete", "remove", "下架"):
@@ -538,12 +538,12 @@ async def shop(ctx: Context) -> None:
         if len(ctx.args) != 2:
             raise UsageError()
         item = await _find_item(ctx, group, ctx.args[1])
-        await st.repo.remove_item(group.id, item.id)
+        await st.repos.shop.remove_item(group.id, item.id)
         await ctx.reply(ctx.t("checkin.shop.removed", name=item.name))
         return
     if ctx.args:
         raise UsageError()
-    items = await st.repo.items(group.id)
+    items = await st.repos.shop.items(group.id)
     if not items:
         await ctx.reply(ctx.t("checkin.shop.empty"))
         return
@@ -569,7 +569,7 @@ def _parse_count(token: str) -> int:
 
 async def _find_item(ctx: Context, group: Group, token: str) -> ShopItem:
     st = state(ctx.services)
-    items = await st.repo.items(group.id)
+    items = await st.repos.shop.items(group.id)
     try:
         wanted_id: int | None = parse_id(token)
     except (BadArgument, UsageError):
@@ -598,7 +598,9 @@ async def redeem(ctx: Context) -> None:
     item = await _find_item(ctx, group, ctx.arg_text)
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
-    out = await st.repo.redeem(group.id, member.id, item.id, at=ctx.now, day=day_of(ctx.now, group, rules))
+    out = await st.repos.shop.redeem(
+        group.id, member.id, item.id, at=ctx.now, day=day_of(ctx.now, group, rules)
+    )
     if out.status == "unknown":
         raise BadArgument("checkin.shop.unknown", name=item.name)
     if out.status == "sold_out":
@@ -641,7 +643,7 @@ async def redemptions(ctx: Context) -> None:
         if len(ctx.args) != 2:
             raise UsageError()
         redemption_id = parse_id(ctx.args[1])
-        done = await st.repo.complete_redemption(
+        done = await st.repos.shop.complete_redemption(
             group.id, redemption_id, at=ctx.now, by=ctx.member.id if ctx.member else None
         )
         if done is None:
@@ -650,7 +652,7 @@ async def redemptions(ctx: Context) -> None:
         return
     if (ctx.args and sub not in ("open", "未完成")) or len(ctx.args) > 1:
         raise UsageError()
-    rows = await st.repo.redemptions(group.id, open_only=bool(ctx.args))
+    rows = await st.repos.shop.redemptions(group.id, open_only=bool(ctx.args))
     if not rows:
         await ctx.reply(ctx.t("checkin.redemptions.empty"))
         return

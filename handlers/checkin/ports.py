@@ -44,12 +44,12 @@ class Ledger:
         """True when the member has ever checked in in ``group``."""
         # The plain local date is enough here: only the total is read, not today's streak.
         today = self._services.clock.now().astimezone(zone(group.timezone)).date()
-        status = await state(self._services).repo.checkin_status(group.id, member.id, today)
+        status = await state(self._services).repos.checkins.checkin_status(group.id, member.id, today)
         return bool(status.total)
 
     async def balance(self, group: Group, member: Member) -> int:
         """The member's balance in ``group``."""
-        balance, _ = await state(self._services).repo.balance(group.id, member.id)
+        balance, _ = await state(self._services).repos.ledger.balance(group.id, member.id)
         return int(balance)
 
 

@@ -37,7 +37,7 @@ from handlers.moderation.service import (
     run_lift_job,
 )
 from storage.models import Group, Member
-from storage.moderation import ModerationRepo
+from storage.moderation import AuditRepo, ModerationRepos
 from storage.moderation_views import ModerationViews
 
 
@@ -102,7 +102,7 @@ async def _startup(services: Services) -> None:
     # Loading jieba's dictionary and compiling the lexicon take about a second: off the loop.
     layer = await asyncio.to_thread(build_global_layer, entries)
     state = ModState(
-        repo=ModerationRepo(services.db), global_layer=layer, regex_timeout=section.regex_timeout_ms / 1000
+        repos=ModerationRepos(services.db), global_layer=layer, regex_timeout=section.regex_timeout_ms / 1000
     )
     services.state[STATE_KEY] = state
     scheduler = services.scheduler
@@ -127,28 +127,28 @@ async def _demo(services: Services, group: Group, members: list[Member]) -> None
         ("spam link", "yellow", "ads"),
         ("团购群", "blue", "ads"),
     ]
-    await state.repo.add_terms(
+    await state.repos.lexicon.add_terms(
         group.id, [(t, fold(t), lvl, cat, "text") for t, lvl, cat in entries], "demo", now
     )
-    await state.repo.add_allow(group.id, "江阴毛纺厂", fold("江阴毛纺厂"), "demo", now)
+    await state.repos.lexicon.add_allow(group.id, "江阴毛纺厂", fold("江阴毛纺厂"), "demo", now)
     await state.rebuild(group.id)
 
 
 async def _export(services: Services, member: Member) -> dict[str, Any]:
     state: ModState = services.state[STATE_KEY]
-    return await state.repo.export_member(member.id)
+    return await state.repos.privacy.export_member(member.id)
 
 
 async def _forget(services: Services, member: Member) -> None:
     state: ModState = services.state[STATE_KEY]
-    await state.repo.forget_member(member.id)
+    await state.repos.privacy.forget_member(member.id)
 
 
 class _ModLogAuditTrail:
     """The ``AuditTrail`` port over the moderation audit log, so ``/modlog`` shows every change
     to where a group's data goes or who holds power, whichever feature made it."""
 
-    def __init__(self, repo: ModerationRepo) -> None:
+    def __init__(self, repo: AuditRepo) -> None:
         self._repo = repo
 
     async def record(self, group_id: int, at: datetime, actor: str, action: str, detail: str = "") -> None:
@@ -158,7 +158,7 @@ class _ModLogAuditTrail:
 
 def _ports(services: Services) -> dict[type[Any], Any]:
     # Annotated so mypy checks each implementation against its protocol.
-    trail: AuditTrail = _ModLogAuditTrail(ModerationRepo(services.db))
+    trail: AuditTrail = _ModLogAuditTrail(AuditRepo(services.db))
     screen: MessageScreen = Screen(services)
     credit: CreditScore = Credit(services)
     facts: ModerationFacts = Facts(ModerationViews(services.db))

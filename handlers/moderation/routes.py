@@ -150,9 +150,9 @@ async def _handle_hits(
         level = Level.RED
     now = ctx.now
     for term in sorted({h.entry.term for h in hits}):
-        await state.repo.count_hit(group.id, term)
+        await state.repos.lexicon.count_hit(group.id, term)
     category = top.entry.category
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id,
         now,
         BOT_ACTOR,
@@ -163,7 +163,7 @@ async def _handle_hits(
         member_id=member.id,
     )
     if level is Level.BLUE:
-        await state.repo.add_alert(
+        await state.repos.alerts.add_alert(
             group_id=group.id,
             kind="hit",
             now=now,
@@ -208,7 +208,7 @@ async def _yellow(
     before = await current_credit(services, group, member)
     after = await change_credit(services, group, member, -int(await ctx.setting("moderation.yellow_credit")))
     steps.append(Step("credit", True))
-    alert_id = await state.repo.add_alert(
+    alert_id = await state.repos.alerts.add_alert(
         group_id=group.id,
         kind="hit",
         now=now,
@@ -237,8 +237,8 @@ async def _yellow(
     if ladder:
         parts.append(Text(" " + ctx.t(ladder)))
     await _public(ctx, OutgoingMessage(parts=tuple(parts)))
-    await state.repo.set_alert(alert_id, steps=[s.as_dict() for s in steps])
-    await state.repo.log(
+    await state.repos.alerts.set_alert(alert_id, steps=[s.as_dict() for s in steps])
+    await state.repos.audit.log(
         group.id, now, BOT_ACTOR, "yellow", _steps_detail(steps), member_id=member.id, alert_id=alert_id
     )
     await queue_yellow(services, group)
@@ -260,7 +260,7 @@ async def _red(
     action = str(await ctx.setting("moderation.red_action"))
     duration = _minutes(await ctx.setting("moderation.red_mute_minutes")) if action == "mute" else None
     before = await current_credit(services, group, member)
-    alert_id = await state.repo.add_alert(
+    alert_id = await state.repos.alerts.add_alert(
         group_id=group.id,
         kind="hit",
         now=now,
@@ -277,7 +277,9 @@ async def _red(
     steps.append(Step("credit", True))
     if by_credit:
         steps.append(Step("credit_escalated", True))
-    await state.repo.set_alert(alert_id, steps=[s.as_dict() for s in steps], credit_delta=after - before)
+    await state.repos.alerts.set_alert(
+        alert_id, steps=[s.as_dict() for s in steps], credit_delta=after - before
+    )
     category_label = ctx.t(category_key(category))
     if ok and duration is not None:
         key, extra = (
@@ -291,7 +293,7 @@ async def _red(
     await _public(
         ctx, OutgoingMessage(parts=ctx.parts(key, member=ctx.user, category=category_label, **extra))
     )
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id, now, BOT_ACTOR, "red", _steps_detail(steps), member_id=member.id, alert_id=alert_id
     )
     await send_alert(services, group, alert_id)
@@ -307,7 +309,7 @@ async def _handle_flood(ctx: Context, group: Group, member: Member, kind: str) -
     now = ctx.now
     steps: list[Step] = []
     duration = _minutes(await ctx.setting("moderation.flood_mute_minutes"))
-    alert_id = await state.repo.add_alert(
+    alert_id = await state.repos.alerts.add_alert(
         group_id=group.id,
         kind="flood",
         now=now,
@@ -319,14 +321,14 @@ async def _handle_flood(ctx: Context, group: Group, member: Member, kind: str) -
         excerpt=ctx.t(f"moderation.flood.{kind}"),
     )
     ok = await sanction(services, group, member, "mute", duration, "flood", BOT_ACTOR, steps, alert_id)
-    await state.repo.set_alert(alert_id, steps=[s.as_dict() for s in steps])
+    await state.repos.alerts.set_alert(alert_id, steps=[s.as_dict() for s in steps])
     if ok:
         minutes = human_duration(services, ctx.lang, duration.total_seconds())
         await _public(
             ctx,
             OutgoingMessage(parts=ctx.parts("moderation.public.flood", member=ctx.user, duration=minutes)),
         )
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id,
         now,
         BOT_ACTOR,
@@ -344,12 +346,12 @@ async def _surge_alert(services: Services, group: Group) -> None:
     hits = int(await services.settings.get(group.id, "moderation.surge_hits"))
     minutes = int(await services.settings.get(group.id, "moderation.surge_minutes"))
     now = services.clock.now()
-    alert_id = await state.repo.add_alert(group_id=group.id, kind="surge", now=now, level="red")
+    alert_id = await state.repos.alerts.add_alert(group_id=group.id, kind="surge", now=now, level="red")
     # A surge is a heads-up with nothing to undo: it is closed at once so open lists stay actionable.
-    await state.repo.handle_alert(alert_id, "resolved", BOT_ACTOR, now)
+    await state.repos.alerts.handle_alert(alert_id, "resolved", BOT_ACTOR, now)
     text = services.i18n.t(group.language, "moderation.alert.surge", id=alert_id, hits=hits, minutes=minutes)
     await notify(services, group, OutgoingMessage.of(text))
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id, services.clock.now(), BOT_ACTOR, "surge", f"> {hits} in {minutes}m", alert_id=alert_id
     )
 
@@ -377,7 +379,7 @@ async def _warn(
     state = get_state(services)
     now = services.clock.now()
     days = int(await services.settings.get(group.id, "moderation.warning_days"))
-    count = await state.repo.add_warning(
+    count = await state.repos.sanctions.add_warning(
         group.id,
         member.id,
         reason=reason,
@@ -387,7 +389,7 @@ async def _warn(
         expires_at=now + timedelta(days=days),
         alert_id=alert_id,
     )
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id,
         now,
         actor,
@@ -561,11 +563,11 @@ async def unwarn_command(ctx: Context) -> None:
         return
     member, _ = await _target(ctx, group)
     state = get_state(ctx.services)
-    revoked = await state.repo.revoke_latest_warning(member.id, ctx.now)
+    revoked = await state.repos.sanctions.revoke_latest_warning(member.id, ctx.now)
     if revoked is None:
         raise BadArgument("moderation.no_warnings")
-    left = len(await state.repo.active_warnings(member.id, ctx.now))
-    await state.repo.log(
+    left = len(await state.repos.sanctions.active_warnings(member.id, ctx.now))
+    await state.repos.audit.log(
         group.id, ctx.now, ctx.user.user_id, "unwarn", f"warning={revoked.id}", member_id=member.id
     )
     await ctx.reply(ctx.parts("moderation.unwarned", member=_ref(ctx.services, group, member), count=left))
@@ -581,7 +583,7 @@ async def warns_command(ctx: Context) -> None:
         return
     member, _ = await _target(ctx, group)
     state = get_state(ctx.services)
-    active = await state.repo.active_warnings(member.id, ctx.now)
+    active = await state.repos.sanctions.active_warnings(member.id, ctx.now)
     lines = [ctx.t("moderation.warns.header", name=member.display_name, count=len(active), max=WARNING_MAX)]
     for w in active:
         local = w.created_at.astimezone(ctx.zone)
@@ -682,7 +684,7 @@ async def kick_command(ctx: Context) -> None:
         lambda: ctx.adapter.kick(services.directory.chat_for(group), member.user_id),
     )
     state = get_state(services)
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id,
         ctx.now,
         ctx.user.user_id,
@@ -711,7 +713,7 @@ async def del_command(ctx: Context) -> None:
     state = get_state(ctx.services)
     author = message.reply_to_user
     target = await ctx.services.directory.member_for(group, author) if author else None
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id,
         ctx.now,
         ctx.user.user_id,
@@ -760,7 +762,7 @@ async def alerts_command(ctx: Context) -> None:
     if which not in ("open", "all"):
         raise UsageError()
     state = get_state(ctx.services)
-    rows = await state.repo.alerts(group.id, status="open" if which == "open" else None, limit=30)
+    rows = await state.repos.alerts.alerts(group.id, status="open" if which == "open" else None, limit=30)
     if not rows:
         await ctx.reply(ctx.t("moderation.alerts.none"))
         return
@@ -793,7 +795,7 @@ async def ack_command(ctx: Context) -> None:
         return
     alert_id = parse_id(ctx.args[0] if ctx.args else None)
     state = get_state(ctx.services)
-    alert = await state.repo.alert(alert_id)
+    alert = await state.repos.alerts.alert(alert_id)
     if alert is None or alert.group_id != group.id:
         raise BadArgument("moderation.ack.unknown", id=alert_id)
     await ctx.reply(await _act_on_alert(ctx.services, group, alert, "ack", ctx.user, ctx.lang))
@@ -816,7 +818,7 @@ async def modlog_command(ctx: Context) -> None:
             else await services.directory.member_for(group, ctx.reply_target)  # type: ignore[arg-type]
         )
     state = get_state(services)
-    rows = await state.repo.log_rows(group.id, member.id if member else None, limit=25)
+    rows = await state.repos.audit.log_rows(group.id, member.id if member else None, limit=25)
     if not rows:
         await ctx.reply(ctx.t("moderation.modlog.none"))
         return
@@ -857,7 +859,7 @@ async def alert_button(ctx: Context) -> None:
     action = pieces[1]
     services = ctx.services
     state = get_state(services)
-    alert = await state.repo.alert(alert_id)
+    alert = await state.repos.alerts.alert(alert_id)
     if alert is None:
         await ctx.reply(ctx.t("moderation.ack.unknown", id=alert_id))
         return
@@ -886,8 +888,8 @@ async def _act_on_alert(
     }.get(action)
     if status is None or (action == "undo" and alert.kind not in ("hit", "flood")):
         return t(lang, "moderation.ack.unknown_action")
-    if not await state.repo.handle_alert(alert.id, status, actor.user_id, now):
-        fresh = await state.repo.alert(alert.id)
+    if not await state.repos.alerts.handle_alert(alert.id, status, actor.user_id, now):
+        fresh = await state.repos.alerts.alert(alert.id)
         return t(
             lang,
             "moderation.ack.already",
@@ -902,9 +904,9 @@ async def _act_on_alert(
             await lift(services, group, member, alert.sanction, actor.user_id, steps)
         if alert.credit_delta:
             await change_credit(services, group, member, -alert.credit_delta)
-        await state.repo.revoke_warnings_of_alert(alert.id, now)
+        await state.repos.sanctions.revoke_warnings_of_alert(alert.id, now)
         if alert.term_key:
-            await state.repo.count_hit(group.id, alert.term_key, false_positive=True)
+            await state.repos.lexicon.count_hit(group.id, alert.term_key, false_positive=True)
     elif action == "ban" and member is not None:
         await sanction(
             services, group, member, "ban", None, f"alert #{alert.id}", actor.user_id, steps, alert.id
@@ -915,7 +917,7 @@ async def _act_on_alert(
         message_id = alert.message_id
         await attempt(steps, "delete", adapter, lambda: adapter.delete(chat, message_id))
     await services.scheduler.cancel(f"mod-esc:{alert.id}")
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id,
         now,
         actor.user_id,
@@ -924,7 +926,7 @@ async def _act_on_alert(
         member_id=alert.member_id,
         alert_id=alert.id,
     )
-    fresh = await state.repo.alert(alert.id)
+    fresh = await state.repos.alerts.alert(alert.id)
     if fresh is not None:
         if fresh.kind in ("hit", "flood", "report"):
             await edit_alert_messages(services, fresh, await handled_message(services, group, fresh, actor))
@@ -1002,14 +1004,14 @@ async def _kw_add(ctx: Context, group: Group) -> None:
         key = validate_term(term, mode, state.regex_timeout)
     except LexiconError as exc:
         raise _lexicon_error(exc) from None
-    existing = await state.repo.terms(group.id)
+    existing = await state.repos.lexicon.terms(group.id)
     if len(existing) >= MAX_GROUP_TERMS:
         raise BadArgument("moderation.kw.full", max=MAX_GROUP_TERMS)
     cat = normalise_category(category)
-    await state.repo.add_terms(
+    await state.repos.lexicon.add_terms(
         group.id, [(term, key, level.label, cat, mode.value)], ctx.user.user_id, ctx.now
     )
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id, ctx.now, ctx.user.user_id, "kw_add", f"level={level.label} category={cat} mode={mode.value}"
     )
     await _hide_command(ctx, group)
@@ -1029,15 +1031,15 @@ async def _kw_del(ctx: Context, group: Group) -> None:
         raise UsageError()
     term = " ".join(ctx.args[1:]) if len(ctx.args) > 2 else ctx.args[1]
     state = get_state(ctx.services)
-    removed = await state.repo.delete_term(group.id, fold(term) or term)
+    removed = await state.repos.lexicon.delete_term(group.id, fold(term) or term)
     if not removed and fold(term) != term:
-        removed = await state.repo.delete_term(group.id, term)
+        removed = await state.repos.lexicon.delete_term(group.id, term)
     await _hide_command(ctx, group)
     if not removed:
         in_global = fold(term) in set(state.global_layer.keys)
         await ctx.send(ctx.t("moderation.kw.global_term" if in_global else "moderation.kw.not_found"))
         return
-    await state.repo.log(group.id, ctx.now, ctx.user.user_id, "kw_del", f"removed={removed}")
+    await state.repos.audit.log(group.id, ctx.now, ctx.user.user_id, "kw_del", f"removed={removed}")
     await state.rebuild(group.id)
     await ctx.send(ctx.t("moderation.kw.deleted", count=removed))
 
@@ -1050,8 +1052,12 @@ async def _kw_list(ctx: Context, group: Group) -> None:
         except ValueError:
             raise BadArgument("moderation.kw.bad_level", value=ctx.args[1][:12]) from None
     state = get_state(ctx.services)
-    terms = [t for t in await state.repo.terms(group.id) if level_filter is None or t.level == level_filter]
-    stats = await state.repo.term_stats(group.id)
+    terms = [
+        t
+        for t in await state.repos.lexicon.terms(group.id)
+        if level_filter is None or t.level == level_filter
+    ]
+    stats = await state.repos.lexicon.term_stats(group.id)
     lines = [ctx.t("moderation.kw.list_header", count=len(terms), global_count=state.global_layer.size)]
     for t in terms[:300]:
         st = stats.get(t.term)
@@ -1128,13 +1134,13 @@ async def _kw_import(ctx: Context, group: Group) -> None:
     if not body.strip():
         raise UsageError()
     state = get_state(ctx.services)
-    existing = await state.repo.terms(group.id)
+    existing = await state.repos.lexicon.terms(group.id)
     result = parse_import(body, {t.key for t in existing})
     room = MAX_GROUP_TERMS - len(existing)
     added = result.entries[: max(0, room)]
     rows = [(e.term, fold(e.term), e.level.label, e.category, e.mode.value) for e in added]
-    await state.repo.add_terms(group.id, rows, ctx.user.user_id, ctx.now)
-    await state.repo.log(
+    await state.repos.lexicon.add_terms(group.id, rows, ctx.user.user_id, ctx.now)
+    await state.repos.audit.log(
         group.id,
         ctx.now,
         ctx.user.user_id,
@@ -1163,7 +1169,7 @@ async def _kw_import(ctx: Context, group: Group) -> None:
 
 async def _kw_export(ctx: Context, group: Group) -> None:
     state = get_state(ctx.services)
-    terms = await state.repo.terms(group.id)
+    terms = await state.repos.lexicon.terms(group.id)
     if not terms:
         await ctx.reply(ctx.t("moderation.kw.empty"))
         return
@@ -1187,7 +1193,7 @@ async def allow_command(ctx: Context) -> None:
     sub = ctx.args[0].lower()
     state = get_state(ctx.services)
     if sub == "list":
-        rows = await state.repo.allow_terms(group.id)
+        rows = await state.repos.lexicon.allow_terms(group.id)
         lines = [ctx.t("moderation.allow.header", count=len(rows))] + [f"• {r.term}" for r in rows]
         await _deliver(ctx, group, "\n".join(lines))
         return
@@ -1199,13 +1205,13 @@ async def allow_command(ctx: Context) -> None:
     except LexiconError as exc:
         raise _lexicon_error(exc) from None
     if sub == "add":
-        changed = await state.repo.add_allow(group.id, phrase, key, ctx.user.user_id, ctx.now)
+        changed = await state.repos.lexicon.add_allow(group.id, phrase, key, ctx.user.user_id, ctx.now)
         reply = "moderation.allow.added" if changed else "moderation.allow.exists"
     else:
-        changed = await state.repo.delete_allow(group.id, key)
+        changed = await state.repos.lexicon.delete_allow(group.id, key)
         reply = "moderation.allow.deleted" if changed else "moderation.allow.not_found"
     if changed:
-        await state.repo.log(
+        await state.repos.audit.log(
             group.id, ctx.now, ctx.user.user_id, f"allow_{'add' if sub == 'add' else 'del'}", ""
         )
         await state.rebuild(group.id)
@@ -1228,14 +1234,14 @@ async def report_command(ctx: Context) -> None:
     me = ctx.adapter.me
     if me is not None and author.user_id == me.user_id:
         raise BadArgument("moderation.report.not_bot")
-    existing = await state.repo.report_alert_for(group.id, message.reply_to)
+    existing = await state.repos.alerts.report_alert_for(group.id, message.reply_to)
     if existing is not None:
-        fresh_vote = await state.repo.add_reporter(existing.id, ctx.user.user_id)
+        fresh_vote = await state.repos.alerts.add_reporter(existing.id, ctx.user.user_id)
         if fresh_vote:
-            merged = await state.repo.alert(existing.id)
+            merged = await state.repos.alerts.alert(existing.id)
             if merged is not None:
                 await edit_alert_messages(services, merged, await _report_message(services, group, merged))
-            await state.repo.log(
+            await state.repos.audit.log(
                 group.id, ctx.now, ctx.user.user_id, "report_merged", "", alert_id=existing.id
             )
         await ctx.reply(ctx.t("moderation.report.thanks"))
@@ -1258,7 +1264,7 @@ async def report_command(ctx: Context) -> None:
             text = " ".join(remembered[1].split())
             excerpt = text if len(text) <= 80 else text[:79] + "…"
     reason = ctx.arg_text.strip()[:200] or None
-    alert_id = await state.repo.add_alert(
+    alert_id = await state.repos.alerts.add_alert(
         group_id=group.id,
         kind="report",
         now=ctx.now,
@@ -1269,12 +1275,12 @@ async def report_command(ctx: Context) -> None:
         excerpt=(excerpt or ctx.t("moderation.report.no_excerpt")) + (f" — {reason}" if reason else ""),
         reporters=0,
     )
-    await state.repo.add_reporter(alert_id, ctx.user.user_id)
-    alert = await state.repo.alert(alert_id)
+    await state.repos.alerts.add_reporter(alert_id, ctx.user.user_id)
+    alert = await state.repos.alerts.alert(alert_id)
     assert alert is not None
     sent = await notify(services, group, await _report_message(services, group, alert))
-    await state.repo.mark_notified([alert_id], ctx.now, refs_of(sent))
-    await state.repo.log(
+    await state.repos.alerts.mark_notified([alert_id], ctx.now, refs_of(sent))
+    await state.repos.audit.log(
         group.id, ctx.now, ctx.user.user_id, "report", reason or "", member_id=target.id, alert_id=alert_id
     )
     await ctx.reply(ctx.t("moderation.report.thanks"))
@@ -1299,8 +1305,8 @@ async def reports_command(ctx: Context) -> None:
     lines = [ctx.t("moderation.reports.header")]
     for days in (7, 30):
         since = ctx.now - timedelta(days=days)
-        count = await state.repo.count_alerts(group.id, "report", since)
-        durations = await state.repo.handled_durations(group.id, "report", since)
+        count = await state.repos.alerts.count_alerts(group.id, "report", since)
+        durations = await state.repos.alerts.handled_durations(group.id, "report", since)
         if durations:
             median = human_duration(services, ctx.lang, statistics.median(durations))
             p90 = human_duration(services, ctx.lang, percentile(durations, 0.9))

@@ -40,7 +40,7 @@ from handlers.moderation.matcher import (
 )
 from handlers.moderation.segment import SEGMENTER
 from storage.models import Group, Member
-from storage.moderation import AlertRow, ModerationRepo
+from storage.moderation import AlertRow, ModerationRepos
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,8 @@ class FloodTracker:
 class ModState:
     """Runtime state of the moderation feature for one running app."""
 
-    repo: ModerationRepo
+    #: The feature's repositories, one per aggregate (lexicon, alerts, sanctions, audit…).
+    repos: ModerationRepos
     global_layer: Layer
     regex_timeout: float = DEFAULT_REGEX_TIMEOUT
     matchers: dict[int, Matcher] = field(default_factory=dict)
@@ -181,8 +182,8 @@ class ModState:
         async with lock:
             if only_if_missing and group_id in self.matchers:
                 return self.matchers[group_id]
-            terms = await self.repo.terms(group_id)
-            allow = [a.term for a in await self.repo.allow_terms(group_id)]
+            terms = await self.repos.lexicon.terms(group_id)
+            allow = [a.term for a in await self.repos.lexicon.allow_terms(group_id)]
             entries = [
                 Entry(t.term, Level.parse(t.level), t.category, Mode(t.mode), t.id, scope=str(group_id))
                 for t in terms
@@ -248,7 +249,7 @@ def build_global_layer(entries: Sequence[Entry]) -> Layer:
 async def current_credit(services: Services, group: Group, member: Member) -> int:
     """A member's credit today, after adding the clean days since it was last touched."""
     state = get_state(services)
-    row = await state.repo.credit(member.id)
+    row = await state.repos.sanctions.credit(member.id)
     if row is None:
         return CREDIT_START
     today = local_day(services.clock.now(), group.timezone)
@@ -257,7 +258,7 @@ async def current_credit(services: Services, group: Group, member: Member) -> in
     if clean <= 0 or row.score >= CREDIT_START:
         return row.score
     score = min(CREDIT_START, row.score + clean)
-    await state.repo.put_credit(member.id, group.id, score, yesterday, services.clock.now())
+    await state.repos.sanctions.put_credit(member.id, group.id, score, yesterday, services.clock.now())
     return score
 
 
@@ -270,9 +271,9 @@ async def change_credit(services: Services, group: Group, member: Member, delta:
     score = await current_credit(services, group, member)
     new = max(0, min(CREDIT_START, score + delta))
     today = local_day(services.clock.now(), group.timezone)
-    row = await state.repo.credit(member.id)
+    row = await state.repos.sanctions.credit(member.id)
     through = today if delta < 0 else (row.recovered_through if row else today - timedelta(days=1))
-    await state.repo.put_credit(member.id, group.id, new, through, services.clock.now())
+    await state.repos.sanctions.put_credit(member.id, group.id, new, through, services.clock.now())
     return new
 
 
@@ -355,14 +356,14 @@ async def sanction(
     )
     detail = f"until={until.isoformat() if until else 'indefinite'}" + (f" reason={reason}" if reason else "")
     if ok:
-        sanction_id = await state.repo.add_sanction(
+        sanction_id = await state.repos.sanctions.add_sanction(
             group.id, member.id, member.user_id, kind, until, now, reason
         )
         if until is not None:
             await services.scheduler.schedule(
                 f"mod-lift:{sanction_id}", JOB_LIFT, At(until), {"sanction": sanction_id}, group_id=group.id
             )
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id, now, actor, kind if ok else f"{kind}_failed", detail, member_id=member.id, alert_id=alert_id
     )
     return ok
@@ -385,9 +386,11 @@ async def lift(
         ),
     )
     now = services.clock.now()
-    for sanction_id in await state.repo.lift(member.id, kind, now):
+    for sanction_id in await state.repos.sanctions.lift(member.id, kind, now):
         await services.scheduler.cancel(f"mod-lift:{sanction_id}")
-    await state.repo.log(group.id, now, actor, name if ok else f"{name}_failed", "", member_id=member.id)
+    await state.repos.audit.log(
+        group.id, now, actor, name if ok else f"{name}_failed", "", member_id=member.id
+    )
     return ok
 
 
@@ -395,7 +398,7 @@ async def run_lift_job(services: Services, job: Any, fire_time: datetime) -> Non
     """A temporary mute or ban has ended: lift it (re-reads the row, so a stale job is harmless)."""
     state = get_state(services)
     sanction_id = int(job.payload.get("sanction", 0))
-    row = await state.repo.sanction(sanction_id)
+    row = await state.repos.sanctions.sanction(sanction_id)
     if row is None or row.lifted_at is not None:
         return
     group = await services.directory.group_by_id(row.group_id)
@@ -411,8 +414,8 @@ async def run_lift_job(services: Services, job: Any, fire_time: datetime) -> Non
         lambda: adapter.unmute(chat, row.user_id) if row.kind == "mute" else adapter.unban(chat, row.user_id),
     )
     now = services.clock.now()
-    await state.repo.close_sanction(sanction_id, now)
-    await state.repo.log(
+    await state.repos.sanctions.close_sanction(sanction_id, now)
+    await state.repos.audit.log(
         group.id,
         now,
         BOT_ACTOR,
@@ -438,7 +441,7 @@ async def reschedule_lifts(services: Services) -> None:
     """
     state = get_state(services)
     now = services.clock.now()
-    for row in await state.repo.open_sanctions():
+    for row in await state.repos.sanctions.open_sanctions():
         if row.until is None:
             continue
         at = row.until if row.until > now else now + timedelta(seconds=1)
@@ -625,7 +628,7 @@ async def handled_message(
 async def send_alert(services: Services, group: Group, alert_id: int, *, escalation: bool = False) -> None:
     """Send (or re-send) one alert with buttons and remember where it went."""
     state = get_state(services)
-    alert = await state.repo.alert(alert_id)
+    alert = await state.repos.alerts.alert(alert_id)
     if alert is None:
         return
     message = await hit_alert_message(services, group, alert, escalation=escalation)
@@ -633,15 +636,15 @@ async def send_alert(services: Services, group: Group, alert_id: int, *, escalat
     now = services.clock.now()
     refs = alert.refs + refs_of(sent)
     if escalation:
-        await state.repo.set_alert(alert_id, escalated_at=now, refs=refs)
+        await state.repos.alerts.set_alert(alert_id, escalated_at=now, refs=refs)
     else:
-        await state.repo.mark_notified([alert_id], now, refs)
+        await state.repos.alerts.mark_notified([alert_id], now, refs)
 
 
 async def flush_batch(services: Services, group: Group) -> int:
     """Send the waiting yellow alerts of a group as one message; returns how many it listed."""
     state = get_state(services)
-    pending = await state.repo.unnotified(group.id, "hit", "yellow")
+    pending = await state.repos.alerts.unnotified(group.id, "hit", "yellow")
     if not pending:
         return 0
     t = services.i18n.t
@@ -669,7 +672,7 @@ async def flush_batch(services: Services, group: Group) -> int:
         for line in manual_lines(services, group, alert.steps):
             parts.append(Text("\n  " + line))
     sent = await notify(services, group, OutgoingMessage(parts=tuple(parts)))
-    await state.repo.mark_notified([a.id for a in pending], services.clock.now(), refs_of(sent))
+    await state.repos.alerts.mark_notified([a.id for a in pending], services.clock.now(), refs_of(sent))
     return len(pending)
 
 
@@ -677,7 +680,7 @@ async def queue_yellow(services: Services, group: Group) -> None:
     """Send the yellow batch now, or schedule it so that a group gets at most one per window."""
     state = get_state(services)
     window = timedelta(minutes=int(await services.settings.get(group.id, "moderation.alert_batch_minutes")))
-    last = await state.repo.last_notified(group.id, "hit", "yellow")
+    last = await state.repos.alerts.last_notified(group.id, "hit", "yellow")
     now = services.clock.now()
     if last is None or now - last >= window:
         await flush_batch(services, group)
@@ -697,14 +700,14 @@ async def run_batch_job(services: Services, job: Any, fire_time: datetime) -> No
 async def run_escalate_job(services: Services, job: Any, fire_time: datetime) -> None:
     """A red alert unacknowledged after the escalation delay: alert again, mentioning moderators."""
     state = get_state(services)
-    alert = await state.repo.alert(int(job.payload.get("alert", 0)))
+    alert = await state.repos.alerts.alert(int(job.payload.get("alert", 0)))
     if alert is None or alert.status != "open":
         return
     group = await services.directory.group_by_id(alert.group_id)
     if group is None:
         return
     await send_alert(services, group, alert.id, escalation=True)
-    await state.repo.log(
+    await state.repos.audit.log(
         group.id,
         services.clock.now(),
         BOT_ACTOR,
@@ -738,7 +741,7 @@ async def run_digest_job(services: Services, job: Any, fire_time: datetime) -> N
     if group is None:
         return
     since = fire_time - timedelta(days=1)
-    recent = await state.repo.alerts(group.id, since=since, limit=1000)
+    recent = await state.repos.alerts.alerts(group.id, since=since, limit=1000)
     blue = [a for a in recent if a.kind == "hit" and a.level == "blue"]
     still_open = [a for a in recent if a.status == "open" and not (a.kind == "hit" and a.level == "blue")]
     if not blue and not still_open:
@@ -760,7 +763,7 @@ async def run_digest_job(services: Services, job: Any, fire_time: datetime) -> N
     await notify(services, group, OutgoingMessage.of("\n".join(lines)))
     for a in blue:
         if a.notified_at is None:
-            await state.repo.mark_notified([a.id], services.clock.now(), a.refs)
+            await state.repos.alerts.mark_notified([a.id], services.clock.now(), a.refs)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

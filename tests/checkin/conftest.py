@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from storage.checkin import CheckinRepos
 from storage.core import GroupRepo, MemberRepo
 from storage.database import Database
 from storage.models import Group, Member
-from storage.points import PointsRepo
 
 PG_URL = os.environ.get("QUNYOU_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
@@ -58,7 +58,7 @@ class World:
         self.db = db
         self.group = group
         self.members = members
-        self.repo = PointsRepo(db)
+        self.repo = CheckinRepos(db)
 
     def id(self, name: str) -> int:
         return self.members[name].id

@@ -16,11 +16,11 @@ async def balance(h: Harness, user: str, chat: str = "demo") -> int:
     group = await h.services.directory.group_for(h.adapter.group_chat(chat))
     member = await h.services.members.find(group.id, user)
     assert member is not None
-    return (await state(h.services).repo.balance(group.id, member.id))[0]
+    return (await state(h.services).repos.ledger.balance(group.id, member.id))[0]
 
 
 async def ledger_adds_up(h: Harness) -> None:
-    for _, _, bal, total in await state(h.services).repo.all_balances():
+    for _, _, bal, total in await state(h.services).repos.ledger.all_balances():
         assert bal == total and bal >= 0
 
 
@@ -94,7 +94,7 @@ async def test_a_month_with_gaps_makeup_milestone_and_midnight(tmp_path: Path, d
         for _ in range(10):
             await h.advance(86400)
             await h.say("demo", "alice", "签到")
-            streak_now = (await state(h.services).repo.checkin_status(1, 1, h.now.date())).streak
+            streak_now = (await state(h.services).repos.checkins.checkin_status(1, 1, h.now.date())).streak
             total += expected(streak_now)
         assert await balance(h, "alice") == total
         me = texts(await h.say("demo", "alice", "我的"))[0]

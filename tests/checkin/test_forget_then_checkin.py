@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from storage.points import checkins
+from storage.checkin.tables import checkins
 from tests.harness import Harness, sends, texts
 
 

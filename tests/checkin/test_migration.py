@@ -1,4 +1,4 @@
-"""The checkin_0001 migration builds exactly the tables storage/points.py declares, and undoes them."""
+"""The checkin_0001 migration builds exactly the tables storage/checkin/tables.py declares, and undoes them."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from storage.checkin.tables import points_balances  # noqa: F401  (registers the tables on the metadata)
 from storage.database import MIGRATIONS_DIR, Database
-from storage.points import points_balances  # noqa: F401  (registers the tables on the metadata)
 from storage.schema import metadata
 
 MINE = {

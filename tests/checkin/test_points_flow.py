@@ -19,19 +19,19 @@ async def ids(h: Harness, user: str, chat: str = "demo") -> tuple[int, int]:
 
 
 async def balance(h: Harness, user: str) -> int:
-    return (await state(h.services).repo.balance(*(await ids(h, user))))[0]
+    return (await state(h.services).repos.ledger.balance(*(await ids(h, user))))[0]
 
 
 async def ledger_rows(h: Harness) -> int:
-    repo = state(h.services).repo
+    repo = state(h.services).repos
     count = 0
-    for gid, mid, _, _ in await repo.all_balances():
-        count += len(await repo.history(gid, mid, 10_000))
+    for gid, mid, _, _ in await repo.ledger.all_balances():
+        count += len(await repo.ledger.history(gid, mid, 10_000))
     return count
 
 
 async def ledger_adds_up(h: Harness) -> None:
-    for _, _, bal, total in await state(h.services).repo.all_balances():
+    for _, _, bal, total in await state(h.services).repos.ledger.all_balances():
         assert bal == total and bal >= 0
 
 
@@ -320,7 +320,7 @@ async def test_member_data_export_and_forget(tmp_path: Path, db_url: str) -> Non
         assert data["balance"] == [{"balance": 15, "earned": 15}]
         await feature.delete_member_data(h.services, member)
         assert (await feature.export_member_data(h.services, member))["ledger"] == []
-        assert await state(h.services).repo.balance(gid, mid) == (0, 0)
+        assert await state(h.services).repos.ledger.balance(gid, mid) == (0, 0)
 
 
 async def test_demo_seeds_history_that_adds_up(tmp_path: Path, db_url: str) -> None:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers.checkin.rules import CheckinRules, itemize
-from storage.points import Entry, InsufficientPoints
+from storage.checkin import Entry, InsufficientPoints
 from tests.checkin.conftest import BACKENDS, T0, close_db, make_world, open_db
 
 NAMES = ["alice", "bob", "carol"]
@@ -41,28 +41,30 @@ async def run(kind: str, script: list[tuple]) -> None:
             w = await make_world(db, NAMES)
             r, gid = w.repo, w.group.id
             shop = [
-                await r.add_item(gid, "cheap", 20, 3, 2, at=T0),
-                await r.add_item(gid, "dear", 90, 10, None, at=T0),
+                await r.shop.add_item(gid, "cheap", 20, 3, 2, at=T0),
+                await r.shop.add_item(gid, "dear", 90, 10, None, at=T0),
             ]
             day = date(2026, 3, 2)
             for op in script:
                 at = T0 + (day - date(2026, 3, 2))
                 if op[0] == "checkin":
-                    await r.checkin(gid, w.id(op[1]), day=day, at=at, itemize=items)
+                    await r.checkins.checkin(gid, w.id(op[1]), day=day, at=at, itemize=items)
                 elif op[0] == "day":
                     day += timedelta(days=op[1])
                 elif op[0] == "transfer" and op[1] != op[2]:
-                    await r.transfer(gid, w.id(op[1]), w.id(op[2]), op[3], at=at, day=day, daily_cap=200)
+                    await r.ledger.transfer(
+                        gid, w.id(op[1]), w.id(op[2]), op[3], at=at, day=day, daily_cap=200
+                    )
                 elif op[0] == "grant" and op[2] != 0:
                     try:
-                        await r.post(gid, w.id(op[1]), [Entry(op[2], "admin", True)], at=at, day=day)
+                        await r.ledger.post(gid, w.id(op[1]), [Entry(op[2], "admin", True)], at=at, day=day)
                     except InsufficientPoints:
                         pass
                 elif op[0] == "redeem":
-                    await r.redeem(gid, w.id(op[1]), shop[op[2]].id, at=at, day=day)
+                    await r.shop.redeem(gid, w.id(op[1]), shop[op[2]].id, at=at, day=day)
                 elif op[0] == "makeup":
-                    await r.makeup(gid, w.id(op[1]), today=day, at=at, cost=50, monthly_limit=2)
-                for _, _, balance, total in await r.all_balances(gid):
+                    await r.checkins.makeup(gid, w.id(op[1]), today=day, at=at, cost=50, monthly_limit=2)
+                for _, _, balance, total in await r.ledger.all_balances(gid):
                     assert balance >= 0
                     assert balance == total
         finally:

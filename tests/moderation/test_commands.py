@@ -130,7 +130,7 @@ async def test_bad_input_gets_a_clear_reply_and_changes_nothing(
         texts = sent_to(out, "demo")
         assert texts and expected in texts[0], texts
         assert actions(out, "mute") == [] and actions(out, "ban") == []
-        assert await h.services.state["moderation"].repo.terms(1) == []
+        assert await h.services.state["moderation"].repos.lexicon.terms(1) == []
 
 
 async def test_garbled_and_huge_input_is_handled(tmp_path: Path) -> None:

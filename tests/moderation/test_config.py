@@ -32,7 +32,10 @@ async def test_extra_lexicon_file_without_the_starter(tmp_path: Path) -> None:
         assert actions(await h.say("demo", "bob", "进刷单群赚钱"), "mute")
         assert actions(await h.say("demo", "carl", "来玩百家乐"), "delete") == []  # starter is off
         assert actions(await h.say("demo", "dan", "PROMO!"), "delete") == []  # blue: recorded only
-        assert await h.services.state["moderation"].repo.count_alerts(1, "hit", h.now.replace(year=2000)) == 2
+        assert (
+            await h.services.state["moderation"].repos.alerts.count_alerts(1, "hit", h.now.replace(year=2000))
+            == 2
+        )
 
 
 async def test_bad_lexicon_file_stops_the_start_with_the_key(tmp_path: Path) -> None:

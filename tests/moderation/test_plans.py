@@ -27,7 +27,7 @@ async def _member(h: Harness, user: str) -> int:
 async def _log_actions(h: Harness) -> list[str]:
     group = await h.services.groups.find("console", "demo")
     assert group is not None
-    rows = await get_state(h.services).repo.log_rows(group.id, limit=200)
+    rows = await get_state(h.services).repos.audit.log_rows(group.id, limit=200)
     return [r.action for r in reversed(rows)]
 
 
@@ -73,7 +73,7 @@ async def test_acknowledged_red_alert_is_not_repeated_and_records_the_handler(tm
         assert edit["id"] == alert["id"] and "buttons" not in edit and "@max" in edit["text"]
         assert "已确认" in sent_to(pressed, "demo-mods")[0]
         assert sent_to(await h.advance(seconds=30 * 60), "demo-mods") == []
-        row = await get_state(h.services).repo.alert(1)
+        row = await get_state(h.services).repos.alerts.alert(1)
         assert row is not None and row.status == "acked" and row.handled_by == "max"
         assert row.handled_at is not None and row.handled_at - row.created_at == timedelta(minutes=2)
         # a second press is answered, not applied twice

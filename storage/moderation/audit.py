@@ -1,0 +1,81 @@
+"""The audit log (``mod_log``): every action moderation takes, automatic or by a moderator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+
+from storage.database import Database
+from storage.moderation.tables import mod_log
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    """One audit-log line."""
+
+    id: int
+    group_id: int
+    at: datetime
+    actor: str
+    member_id: int | None
+    action: str
+    detail: str
+    alert_id: int | None
+
+
+def _log(row: Row[Any]) -> LogRow:
+    return LogRow(
+        id=row.id,
+        group_id=row.group_id,
+        at=row.at,
+        actor=row.actor,
+        member_id=row.member_id,
+        action=row.action,
+        detail=row.detail,
+        alert_id=row.alert_id,
+    )
+
+
+class AuditRepo:
+    """Appends to and reads the audit log; one transaction per method."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def log(
+        self,
+        group_id: int,
+        at: datetime,
+        actor: str,
+        action: str,
+        detail: str = "",
+        *,
+        member_id: int | None = None,
+        alert_id: int | None = None,
+    ) -> None:
+        """Append one audit-log line."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                mod_log.insert().values(
+                    group_id=group_id,
+                    at=at,
+                    actor=actor,
+                    member_id=member_id,
+                    action=action,
+                    detail=detail,
+                    alert_id=alert_id,
+                )
+            )
+
+    async def log_rows(self, group_id: int, member_id: int | None = None, limit: int = 20) -> list[LogRow]:
+        """Newest audit-log lines of a group (or about one member)."""
+        query = select(mod_log).where(mod_log.c.group_id == group_id)
+        if member_id is not None:
+            query = query.where(mod_log.c.member_id == member_id)
+        async with self.db.begin() as conn:
+            rows = await conn.execute(query.order_by(mod_log.c.id.desc()).limit(limit))
+            return [_log(r) for r in rows]
