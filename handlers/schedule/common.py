@@ -17,7 +17,7 @@ from bot.roles import Role
 from bot.scheduler import At, JobHandler
 from handlers.schedule.quiet import deferred_until, window_from_setting
 from handlers.schedule.timeparse import TimeError
-from storage.events import EventRepo
+from storage.activities import ActivitiesRepo
 from storage.schedules import ScheduleRepo
 from storage.topics import TopicRepo
 
@@ -40,7 +40,7 @@ class PlanState:
 
     topics: TopicRepo
     schedules: ScheduleRepo
-    events: EventRepo
+    events: ActivitiesRepo
     #: group id → message ids of recent topic posts, so the reply listener needs no query per message.
     topic_messages: dict[int, set[str]]
 
@@ -49,7 +49,7 @@ def plan(services: Services) -> PlanState:
     """The shared state, created on first use."""
     st = services.state.get(STATE_KEY)
     if st is None:
-        st = PlanState(TopicRepo(services.db), ScheduleRepo(services.db), EventRepo(services.db), {})
+        st = PlanState(TopicRepo(services.db), ScheduleRepo(services.db), ActivitiesRepo(services.db), {})
         services.state[STATE_KEY] = st
     return st
 

@@ -39,7 +39,7 @@ from handlers.schedule.common import (
     user_ref,
 )
 from handlers.schedule.timeparse import TimeError, localize, parse_duration, parse_start, shift_days
-from storage.events import Activity, PlannedJob
+from storage.activities import Activity, PlannedJob
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -134,7 +134,7 @@ def timeline(start: datetime, tz: ZoneInfo, now: datetime) -> list[tuple[str, da
 async def create_activity(services: Services, group: Group, **fields: Any) -> Activity:
     """Store an activity and its timeline jobs in one transaction, then let the scheduler know.
 
-    ``fields`` are ``EventRepo.add``'s (without ``group_id`` and ``now``). Reminders that cannot be
+    ``fields`` are ``ActivitiesRepo.add``'s (without ``group_id`` and ``now``). Reminders that cannot be
     computed or written leave no activity behind: one that is listed but never announced is worse
     than a refusal.
     """

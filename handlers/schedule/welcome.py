@@ -32,7 +32,7 @@ from handlers.schedule.common import (
     user_ref,
 )
 from handlers.schedule.timeparse import shift_days
-from storage.welcome import OnboardingRepo
+from storage.onboarding import OnboardingRepo
 
 if TYPE_CHECKING:
     from bot.context import Context
