@@ -1,110 +1,23 @@
-"""Topic prompts (话题): a per-group bank seeded from the starter bank, a daily topic, suggestions.
-
-Replies to a topic post earn points (capped per member and topic) and feed the ``topic_replies``
-badge counter through the check-in feature.
-"""
+"""Topic commands (话题): ``/topic`` today's topic, and ``add|list|del|suggest|now|schedule``."""
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.args import BadArgument, UsageError, button_fields, decode_id, parse_id, parse_int
-from bot.events import ButtonPressed, ChatRef
-from bot.feature import Feature
+from bot.args import BadArgument, UsageError, parse_id, parse_int
 from bot.messages import Button, OutgoingMessage, Text
-from bot.roles import Role
-from bot.router import Band, Router
-from bot.scheduler import Cron
-from bot.settings import SettingSpec, int_range
-from handlers.schedule.bank import starter_topics
-from handlers.schedule.common import (
-    award,
-    bad_time,
-    channel_of,
-    chat_of,
-    check_length,
-    defer_if_quiet,
-    is_moderator,
-    notify_moderators,
-    plan,
-    prunes_deferred,
-    refuse,
-    send,
-    tz_of,
-)
-from handlers.schedule.timeparse import TimeError, parse_time_of_day
-from storage.topics import TopicPost
+from bot.planned_posts import channel_of, check_length, is_moderator, notify_moderators, refuse
+from bot.router import Router
+from bot.timeparse import TimeError, bad_time, parse_time_of_day
+from handlers.topics.bank import starter_topics
+from handlers.topics.jobs import job_id, plan_daily, post_next
+from handlers.topics.state import topics_state
 
 if TYPE_CHECKING:
     from bot.context import Context
-    from bot.services import Services
-    from storage.models import Group, Job, Member
 
-log = logging.getLogger(__name__)
-
-KIND = "topics-daily"
 MAX_TOPIC = 500
 router = Router("topics")
-
-
-def job_id(group_id: int) -> str:
-    """The daily-topic job of a group."""
-    return f"topic:{group_id}"
-
-
-async def post_next(services: Services, group: Group, chat: ChatRef) -> TopicPost | None:
-    """Post the least recently used topic into ``chat``; tell the moderators when the bank is empty."""
-    st = plan(services)
-    await st.topics.seed(group.id, starter_topics(group.language), services.clock.now())
-    now = services.clock.now()
-    topic = await st.topics.take_next(group.id, now)
-    if topic is None:
-        await notify_moderators(
-            services, group, OutgoingMessage.of(services.i18n.t(group.language, "topics.empty_bank"))
-        )
-        return None
-    day = now.astimezone(tz_of(group)).date()
-    post = await st.topics.record_post(group.id, topic, chat.channel_id, now, day)
-    message = OutgoingMessage.of(services.i18n.t(group.language, "topics.post", text=topic.text))
-    sent = await send(services, chat, message, group.language)
-    if sent is not None:
-        await st.topics.set_post_message(post.id, sent.message_id)
-        st.topic_messages.setdefault(group.id, set()).add(sent.message_id)
-    return post
-
-
-async def plan_daily(services: Services, group: Group, hhmm: str) -> None:
-    """(Re)create the group's daily-topic job at local time ``hhmm``."""
-    hour, minute = hhmm.split(":")
-    await services.scheduler.schedule(
-        job_id(group.id),
-        KIND,
-        Cron(tz=group.timezone, minute=str(int(minute)), hour=str(int(hour))),
-        {"group_id": group.id},
-        group_id=group.id,
-    )
-
-
-async def run_daily(services: Services, job: Job, fire: datetime) -> None:
-    """The daily topic job: re-read the setting, respect quiet hours, post."""
-    group = await services.directory.group_by_id(int(job.payload["group_id"]))
-    if group is None or not group.active:
-        return
-    state = await plan(services).topics.state(group.id)
-    if state.daily_time is None:
-        return  # turned off since the job was planned
-    if job.trigger.get("tz", group.timezone) != group.timezone:
-        # The group moved to another timezone: re-plan at the same local time there.
-        await plan_daily(services, group, state.daily_time)
-        return
-    if await defer_if_quiet(services, group, job, fire):
-        return
-    await post_next(services, group, chat_of(services, group, state.channel_id, state.thread_id))
-
-
-# ------------------------------------------------------------------------------- commands
 
 
 @router.command("topic", aliases=("话题",), usage="topics.usage", help="topics.help")
@@ -143,7 +56,7 @@ async def topic_cmd(ctx: Context) -> None:
 
 async def _today(ctx: Context) -> None:
     assert ctx.group is not None
-    post = await plan(ctx.services).topics.post_for_day(ctx.group.id, ctx.today)
+    post = await topics_state(ctx.services).topics.post_for_day(ctx.group.id, ctx.today)
     if post is None:
         if await post_next(ctx.services, ctx.group, ctx.chat) is None:
             await ctx.reply(ctx.t("topics.empty_reply"))
@@ -161,7 +74,7 @@ async def _add(ctx: Context, text: str) -> None:
         raise BadArgument("topics.err_empty")
     if len(text) > MAX_TOPIC:
         raise BadArgument("topics.err_too_long", limit=MAX_TOPIC, length=len(text))
-    st = plan(ctx.services)
+    st = topics_state(ctx.services)
     await st.topics.seed(ctx.group.id, starter_topics(ctx.group.language), ctx.now)
     if await st.topics.find_text(ctx.group.id, text) is not None:
         raise BadArgument("topics.err_duplicate")
@@ -171,7 +84,7 @@ async def _add(ctx: Context, text: str) -> None:
 
 async def _list(ctx: Context) -> None:
     assert ctx.group is not None
-    st = plan(ctx.services)
+    st = topics_state(ctx.services)
     await st.topics.seed(ctx.group.id, starter_topics(ctx.group.language), ctx.now)
     total = await st.topics.count(ctx.group.id)
     page = 1
@@ -197,14 +110,14 @@ async def _delete(ctx: Context) -> None:
     if len(ctx.args) < 2:
         raise UsageError()
     topic_id = parse_id(ctx.args[1])
-    if not await plan(ctx.services).topics.delete(ctx.group.id, topic_id):
+    if not await topics_state(ctx.services).topics.delete(ctx.group.id, topic_id):
         raise BadArgument("topics.err_unknown", id=topic_id)
     await ctx.reply(ctx.t("topics.deleted", id=topic_id))
 
 
 async def _schedule(ctx: Context, text: str) -> None:
     assert ctx.group is not None
-    st = plan(ctx.services)
+    st = topics_state(ctx.services)
     if not text:
         state = await st.topics.state(ctx.group.id)
         await ctx.reply(
@@ -236,7 +149,7 @@ async def _suggest(ctx: Context, text: str) -> None:
         raise BadArgument("topics.err_too_long", limit=MAX_TOPIC, length=len(text))
     check_length(ctx, text)
     group = ctx.group
-    sug = await plan(ctx.services).topics.suggest(
+    sug = await topics_state(ctx.services).topics.suggest(
         group.id, ctx.member.id if ctx.member else None, text, ctx.now
     )
     lang = group.language
@@ -255,130 +168,3 @@ async def _suggest(ctx: Context, text: str) -> None:
     )
     await notify_moderators(ctx.services, group, alert)
     await ctx.reply(ctx.t("topics.suggested", id=sug.id))
-
-
-@router.button("topics:")
-async def decide(ctx: Context) -> None:
-    """Approve / Reject on a suggestion, pressed in the moderator chat."""
-    event = ctx.event
-    assert isinstance(event, ButtonPressed)
-    fields = button_fields(event.data, 3)
-    suggestion_id = decode_id(fields[2]) if fields else None
-    if fields is None or fields[1] not in ("ok", "no") or suggestion_id is None:
-        return  # forged or garbled
-    verdict = fields[1]
-    services = ctx.services
-    st = plan(services)
-    sug = await st.topics.get_suggestion(suggestion_id)
-    if sug is None:
-        return
-    group = await services.directory.group_by_id(sug.group_id)
-    if group is None:
-        return
-    # The button lives in the moderator chat; the right to decide is a role in the suggesting group.
-    role = await services.permissions.role_of(
-        ctx.adapter, services.directory.chat_for(group), group.id, ctx.user.user_id
-    )
-    if role < Role.MODERATOR:
-        await ctx.reply(ctx.t("core.denied"))
-        return
-    decided = await st.topics.decide(sug.id, verdict == "ok", ctx.user.user_id, ctx.now)
-    if decided is None:
-        await ctx.reply(ctx.t("topics.already_decided", id=sug.id))
-        return
-    suggestion, topic = decided
-    if topic is None:
-        await ctx.reply(ctx.t("topics.rejected", id=sug.id, by=ctx.user))
-        return
-    credited = False
-    author: Member | None = None
-    if suggestion.member_id is not None:
-        author = await services.members.get(suggestion.member_id)
-    if author is not None:
-        points = int(await services.settings.get(group.id, "topics.suggest_points"))
-        credited = points > 0 and await award(
-            services,
-            author,
-            points,
-            "topic",
-            # The ledger reason is shown to the member by /points: in the group's language.
-            services.i18n.t(group.language, "topics.reason_suggestion", id=sug.id),
-            chat=services.directory.chat_for(group),
-        )
-    await ctx.reply(
-        ctx.t(
-            "topics.approved_points" if credited else "topics.approved",
-            id=sug.id,
-            topic=topic.id,
-            by=ctx.user,
-        )
-    )
-
-
-@router.message(band=Band.LISTENER)
-async def topic_reply(ctx: Context) -> None:
-    """A reply to a topic post: points, at most ``topics.reply_cap`` per member and topic."""
-    message = ctx.message
-    if message is None or message.edited or not message.reply_to or ctx.group is None or ctx.member is None:
-        return
-    st = plan(ctx.services)
-    known = st.topic_messages.get(ctx.group.id)
-    if known is None:
-        known = set(await st.topics.post_message_ids(ctx.group.id))
-        st.topic_messages[ctx.group.id] = known
-    if message.reply_to not in known:
-        return
-    post = await st.topics.post_by_message(ctx.group.id, message.reply_to)
-    if post is None:
-        return
-    cap = int(await ctx.setting("topics.reply_cap"))
-    if not await st.topics.count_reply(post.id, ctx.member.id, cap):
-        return
-    points = int(await ctx.setting("topics.reply_points"))
-    await award(
-        ctx.services,
-        ctx.member,
-        points,
-        "topic",
-        ctx.t("topics.reason_reply"),
-        chat=ctx.chat,
-        counters={"topic_replies": 1},
-    )
-
-
-async def demo(services: Services, group: Group, members: list[Member]) -> None:
-    """The console demo: a daily topic at 20:00."""
-    await plan(services).topics.set_daily(group.id, "20:00", None, None)
-    await plan_daily(services, group, "20:00")
-
-
-async def startup(services: Services) -> None:
-    """Register the daily-topic job kind."""
-    services.scheduler.register(KIND, prunes_deferred(run_daily))
-
-
-async def export(services: Services, member: Member) -> dict[str, object]:
-    """What the topic feature keeps about a member."""
-    return await plan(services).topics.export_member(member.id)
-
-
-async def forget(services: Services, member: Member) -> None:
-    """Forget a member's suggestions and reply counts."""
-    await plan(services).topics.forget_member(member.id)
-
-
-FEATURE = Feature(
-    name="topics",
-    router=router,
-    settings=[
-        SettingSpec("topics.reply_points", int_range(0, 1000), 2, "points per reply to a topic post"),
-        SettingSpec(
-            "topics.reply_cap", int_range(0, 100), 3, "replies per member and topic that earn points"
-        ),
-        SettingSpec("topics.suggest_points", int_range(0, 10_000), 10, "points for an approved suggestion"),
-    ],
-    startup=startup,
-    export_member_data=export,
-    delete_member_data=forget,
-    demo=demo,
-)
