@@ -26,7 +26,7 @@ from bot.app import App
 from bot.clock import Clock, SystemClock, VirtualClock, zone
 from bot.config import Settings
 from bot.scheduler import At
-from handlers.schedule.timeparse import localize
+from bot.timeparse import localize
 from storage.schedules import seed_bench
 
 START = datetime.fromisoformat("2026-03-02T09:00:00+08:00")

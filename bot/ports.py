@@ -43,11 +43,17 @@ class AuditTrail(Protocol):
 
 
 class QuietHours(Protocol):
-    """A group's quiet hours, in which automated, non-urgent posts wait (the schedule feature)."""
+    """A group's quiet hours, in which automated, non-urgent posts wait (the schedule feature,
+    ``handlers/schedules``)."""
 
-    async def defer(self, group: Group, job: Job, fire: datetime) -> bool:
+    async def defer(
+        self, group: Group, job: Job, fire: datetime, *, event_start: datetime | None = None
+    ) -> bool:
         """Re-plan this run of ``job`` for the end of the group's quiet hours; True when it did
-        (the caller then posts nothing now), False when the post may go out at ``fire``."""
+        (the caller then posts nothing now), False when the post may go out at ``fire``.
+
+        ``event_start``: the run is a reminder of something starting then; it is not deferred
+        when that would leave it less than two hours before the start."""
         ...
 
 

@@ -4,8 +4,18 @@ The order is the order handlers run in inside each band.
 """
 
 from bot.feature import Feature
-from handlers import activity, checkin, core, modchat, moderation, stats
-from handlers.schedule import events, schedules, topics, welcome
+from handlers import (
+    activities,
+    activity,
+    checkin,
+    core,
+    modchat,
+    moderation,
+    onboarding,
+    schedules,
+    stats,
+    topics,
+)
 
 FEATURES: list[Feature] = [
     core.FEATURE,
@@ -16,6 +26,6 @@ FEATURES: list[Feature] = [
     checkin.FEATURE,
     topics.FEATURE,
     schedules.FEATURE,
-    events.FEATURE,
-    welcome.FEATURE,
+    activities.FEATURE,
+    onboarding.FEATURE,
 ]

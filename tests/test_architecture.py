@@ -662,3 +662,27 @@ def test_line_ceiling_debts_are_still_debts() -> None:
         f"{settled} no longer exceed {MAX_LINES} lines (or are gone): delete them from "
         "OVER_CEILING in tests/test_architecture.py so they cannot grow back."
     )
+
+
+PLANNING_FEATURES = ("topics", "schedules", "activities", "onboarding")
+
+
+def test_planning_features_do_not_import_each_other() -> None:
+    # One feature reaches another only through a port (bot/ports.py): not even a lazy import
+    # inside a function, so every import anywhere in the file counts.
+    offenders = []
+    for package in PLANNING_FEATURES:
+        for path in (ROOT / "handlers" / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+                else:
+                    continue
+                for name in names:
+                    parts = name.split(".")
+                    if len(parts) > 1 and parts[0] == "handlers" and parts[1] in PLANNING_FEATURES:
+                        if parts[1] != package:
+                            offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == []

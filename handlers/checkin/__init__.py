@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.feature import Feature
 from bot.ports import CreditScore
-from handlers.checkin import activity as _activity  # registers the listener and join/leave hooks
+from bot.router import Band
+from handlers.checkin import activity as _activity
 from handlers.checkin.api import FEATURE_NAME, CheckinState, award, bump_counter, day_of, rules_for, state
 from handlers.checkin.badges import DEFAULT_BADGES, build_badges
 from handlers.checkin.commands import router
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
     from storage.models import Group, Member
 
 __all__ = ["FEATURE", "award", "bump_counter"]
+
+# Points for activity (the hot path) and referrals; after the commands, as before.
+router.message(band=Band.LISTENER)(_activity.on_message)
+router.join()(_activity.on_join)
+router.leave()(_activity.on_leave)
 
 
 async def _startup(services: Services) -> None:

@@ -3,6 +3,9 @@
 A plain message costs no database round trip here: the limiter runs in memory and the credit
 waits in ``CheckinState.pending`` until the batcher flushes it (every second and at shutdown).
 The flush re-checks the daily cap against the ledger, so a restart cannot double the cap.
+
+The listener and the join/leave hooks are registered on the feature's router in
+``handlers/checkin/__init__.py``; importing this module registers nothing.
 """
 
 from __future__ import annotations
@@ -16,9 +19,7 @@ from typing import TYPE_CHECKING
 from bot.batcher import write_isolated
 from bot.context import Context
 from bot.events import ChatRef, MemberJoined, MemberLeft
-from bot.router import Band
 from handlers.checkin.api import PendingActivity, announce, announce_many, day_of, rules_for, state, user_ref
-from handlers.checkin.commands import router
 from handlers.checkin.rules import ActivityState, activity_award, fold_text
 from storage.checkin import ActivityCredit, Posting
 from storage.models import Member
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@router.message(band=Band.LISTENER)
 async def on_message(ctx: Context) -> None:
     """Count the message and maybe earn an activity point; pay a pending referral."""
     group, member, event = ctx.group, ctx.member, ctx.message
@@ -145,7 +145,6 @@ async def _pay_referral(ctx: Context) -> None:
     await announce(services, group, inviter, posting, ctx.chat, rules=rules)
 
 
-@router.join()
 async def on_join(ctx: Context) -> None:
     """Remember who invited the newcomer; they are paid when the newcomer first speaks."""
     event = ctx.event
@@ -160,7 +159,6 @@ async def on_join(ctx: Context) -> None:
         state(services).referrals.add((ctx.group.id, invitee.id))
 
 
-@router.leave()
 async def on_leave(ctx: Context) -> None:
     """A newcomer leaving within the clawback window undoes their inviter's reward."""
     event = ctx.event

@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 
 from bot.feature import Feature
-from handlers import core
-from handlers.schedule import events, schedules, topics, welcome
+from handlers import activities, core, onboarding, schedules, topics
 from tests.harness import Harness
 
 
 def planning_features() -> list[Feature]:
     """The core feature plus the four planning features."""
-    return [core.FEATURE, topics.FEATURE, schedules.FEATURE, events.FEATURE, welcome.FEATURE]
+    return [core.FEATURE, topics.FEATURE, schedules.FEATURE, activities.FEATURE, onboarding.FEATURE]
 
 
 HarnessFactory = Callable[..., AbstractAsyncContextManager[Harness]]

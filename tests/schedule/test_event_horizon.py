@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage import Database, GroupRepo
-from storage.events import EventRepo, PlannedJob, activities
+from storage.activities import ActivitiesRepo, PlannedJob, activities
 from storage.schema import scheduled_jobs
 from tests.harness import Harness, texts
 
@@ -56,7 +56,7 @@ async def test_reminder_rows_and_activity_commit_together(database: Database) ->
         language="zh-CN",
         now=NOW,
     )
-    repo = EventRepo(database)
+    repo = ActivitiesRepo(database)
     fields = {
         "group_id": group.id,
         "channel_id": None,

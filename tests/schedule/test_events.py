@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from storage.events import activities, activity_attendance
+from storage.activities import activities, activity_attendance
 from tests.harness import Harness, sends, texts
 
 MOD = {"role": "moderator"}

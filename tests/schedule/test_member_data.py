@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from storage.events import activity_rsvps
+from storage.activities import activity_rsvps
 from storage.schedules import scheduled_posts
 from storage.topics import topic_replies, topic_suggestions
 from tests.harness import Harness, sends, texts

@@ -8,15 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.feature import Feature
-from handlers import checkin, core
-from handlers.schedule import events, schedules, topics, welcome
+from handlers import activities, checkin, core, onboarding, schedules, topics
 from tests.harness import Harness, sends, texts
 
 MOD = {"role": "moderator"}
 
 
 def features() -> list[Feature]:
-    return [core.FEATURE, checkin.FEATURE, topics.FEATURE, schedules.FEATURE, events.FEATURE, welcome.FEATURE]
+    return [
+        core.FEATURE,
+        checkin.FEATURE,
+        topics.FEATURE,
+        schedules.FEATURE,
+        activities.FEATURE,
+        onboarding.FEATURE,
+    ]
 
 
 async def balance(h: Harness, user: str) -> str:

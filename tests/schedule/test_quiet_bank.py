@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.schedule.bank import starter_topics
-from handlers.schedule.quiet import QuietWindow, deferred_until, parse_window, window_from_setting
-from handlers.schedule.timeparse import TimeError
+from bot.timeparse import TimeError
+from handlers.schedules.quiet import QuietWindow, deferred_until, parse_window, window_from_setting
+from handlers.topics.bank import starter_topics
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

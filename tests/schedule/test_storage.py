@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from storage import Database, GroupRepo, MemberRepo
-from storage.events import EventRepo
+from storage.activities import ActivitiesRepo
 from storage.models import Group, Member
 from storage.schedules import ScheduleRepo
 from storage.topics import TopicRepo
@@ -90,7 +90,7 @@ async def test_suggestion_decided_once(db: Database) -> None:
 
 async def test_waitlist_promotes_in_order(db: Database) -> None:
     group, people = await group_and_members(db, 4)
-    repo = EventRepo(db)
+    repo = ActivitiesRepo(db)
     act = await repo.add(
         group_id=group.id,
         channel_id="demo",
@@ -120,7 +120,7 @@ async def test_waitlist_promotes_in_order(db: Database) -> None:
 
 async def test_attendance_and_ratings(db: Database) -> None:
     group, people = await group_and_members(db, 2)
-    repo = EventRepo(db)
+    repo = ActivitiesRepo(db)
     act = await repo.add(
         group_id=group.id,
         channel_id="demo",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.schedule.timeparse import (
+from bot.timeparse import (
     CronSpec,
     OnceSpec,
     TimeError,

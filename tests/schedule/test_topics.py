@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.schedule.bank import starter_topics
+from handlers.topics.bank import starter_topics
 from storage.topics import topic_replies, topic_suggestions, topics
 from tests.harness import Harness, sends, texts
 from tests.schedule.conftest import HarnessFactory

@@ -167,8 +167,12 @@ def _activity(row: Row[Any]) -> Activity:
     )
 
 
-class EventRepo:
-    """Activities, sign-ups, attendance and ratings."""
+class ActivitiesRepo:
+    """Activities, sign-ups, attendance and ratings.
+
+    Plural on purpose: ``storage.core.ActivityRepo`` is the core's daily message counters (the
+    "activity" of members), a different thing; the method sets do not overlap, so mypy catches a mix-up.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db

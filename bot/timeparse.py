@@ -2,7 +2,10 @@
 
 Nothing here reads the clock: callers pass ``now`` (from the injected Clock) and the group's timezone.
 Every failure raises :class:`TimeError` carrying an i18n key and the exact piece of input that was
-wrong, so the reply can name it instead of printing a generic usage line.
+wrong, so the reply can name it instead of printing a generic usage line (``bad_time``).
+
+Shared by the features that plan posts (schedules, topics, activities, onboarding); the i18n keys
+it raises live in their catalogs (``schedule.*``, ``events.*``).
 """
 
 from __future__ import annotations
@@ -10,11 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+
+from bot.args import BadArgument
+
+if TYPE_CHECKING:
+    from bot.context import Context
 
 
 class TimeError(ValueError):
@@ -24,6 +33,26 @@ class TimeError(ValueError):
         self.key = key
         self.kw = kw
         super().__init__(f"{key} {kw}")
+
+
+#: What a bad-input reply quotes of the member's text: enough to recognise, never a wall of text.
+EXCERPT = 24
+
+
+def excerpt(text: str) -> str:
+    """A short, single-line quote of member input for an error reply."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
+
+
+def bad_time(ctx: Context, err: TimeError) -> BadArgument:
+    """A parser failure as the core's ``BadArgument``, quoting only a short excerpt."""
+    values: dict[str, Any] = dict(err.kw)
+    if "part" in values:
+        values["part"] = excerpt(str(values["part"]))
+    if "field" in values:
+        values["field"] = ctx.t(f"schedule.field_{values['field']}")
+    return BadArgument(err.key, **values)
 
 
 # APScheduler 3 counts Monday as 0; cron counts Sunday as 0 (and 7). We never hand APScheduler a

@@ -1,11 +1,16 @@
-"""Helpers the planning features share: repositories, where to post, quiet hours, points."""
+"""Helpers for features that plan posts: where a post goes, sending it once from a job, quiet hours.
+
+Generic scheduling helpers with no tables of their own, shared by the topics, schedules,
+activities and onboarding features (and open to any other). Quiet hours themselves belong to the
+schedules feature; a feature reaches them through the ``QuietHours`` port (``defer_for_quiet_hours``),
+and ``defer_run`` / ``prunes_deferred`` are the mechanism that port uses to re-plan a run.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.args import BadArgument
@@ -13,14 +18,9 @@ from bot.clock import zone
 from bot.errors import QunyouError
 from bot.events import ChatRef, SentMessage, UserRef
 from bot.messages import OutgoingMessage
-from bot.ports import PointsLedger
+from bot.ports import QuietHours
 from bot.roles import Role
 from bot.scheduler import At, JobHandler
-from handlers.schedule.quiet import deferred_until, window_from_setting
-from handlers.schedule.timeparse import TimeError
-from storage.events import EventRepo
-from storage.schedules import ScheduleRepo
-from storage.topics import TopicRepo
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -29,46 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "schedule"
-QUIET_KEY = "schedule.quiet_hours"
-#: What a bad-input reply quotes of the member's text: enough to recognise, never a wall of text.
-EXCERPT = 24
-
-
-@dataclass
-class PlanState:
-    """Runtime state of the planning features, kept in ``services.state`` (never module globals)."""
-
-    topics: TopicRepo
-    schedules: ScheduleRepo
-    events: EventRepo
-    #: group id → message ids of recent topic posts, so the reply listener needs no query per message.
-    topic_messages: dict[int, set[str]]
-
-
-def plan(services: Services) -> PlanState:
-    """The shared state, created on first use."""
-    st = services.state.get(STATE_KEY)
-    if st is None:
-        st = PlanState(TopicRepo(services.db), ScheduleRepo(services.db), EventRepo(services.db), {})
-        services.state[STATE_KEY] = st
-    return st
-
-
-def excerpt(text: str) -> str:
-    """A short, single-line quote of member input for an error reply."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
-
-
-def bad_time(ctx: Context, err: TimeError) -> BadArgument:
-    """A parser failure as the core's ``BadArgument``, quoting only a short excerpt."""
-    values: dict[str, Any] = dict(err.kw)
-    if "part" in values:
-        values["part"] = excerpt(str(values["part"]))
-    if "field" in values:
-        values["field"] = ctx.t(f"schedule.field_{values['field']}")
-    return BadArgument(err.key, **values)
+#: The payload key of a run re-planned by ``defer_run``: the fire time it was deferred from.
+DEFERRED_FROM = "deferred_from"
 
 
 def check_length(ctx: Context, text: str, key: str = "schedule.err_too_long") -> None:
@@ -171,43 +133,40 @@ async def notify_moderators(services: Services, group: Group, message: OutgoingM
         log.warning("could not alert moderators of group %s: %s", group.id, exc)
 
 
-async def defer_if_quiet(
-    services: Services,
-    group: Group,
-    job: Job,
-    fire: datetime,
-    *,
-    urgent: bool = False,
-    event_start: datetime | None = None,
+async def defer_for_quiet_hours(
+    services: Services, group: Group, job: Job, fire: datetime, *, event_start: datetime | None = None
 ) -> bool:
-    """Re-plan this run for the end of the group's quiet hours; True when it was deferred.
+    """True when this run waits for the end of the group's quiet hours (the caller posts nothing now).
+
+    Quiet hours belong to the schedules feature: honoured through the ``QuietHours`` port when a
+    listed feature provides it, and without it every post goes out when due.
+    """
+    quiet = services.ports.find(QuietHours)
+    return quiet is not None and await quiet.defer(group, job, fire, event_start=event_start)
+
+
+async def defer_run(services: Services, group: Group, job: Job, fire: datetime, target: datetime) -> None:
+    """Re-plan the run of ``job`` due at ``fire`` for the later instant ``target``.
 
     The deferred run is its own job row, so it survives restarts and is claimed like any other job:
     deferred, it is still posted exactly once. Its id is derived from where it goes (the job and the
-    end of the window), not from the run it replaces: every run of a repeating job deferred to the
-    same morning shares one row, so a per-minute schedule leaves one row a night, not 600, and
-    posts once when the window ends (the last run's payload wins). Runs deferred earlier and
-    already finished are pruned here too (``prunes_deferred`` removes them at completion; this
-    catches a crash between the run and its prune, and rows from before that existed).
+    target), not from the run it replaces: every run of a repeating job deferred to the same
+    morning shares one row, so a per-minute schedule leaves one row a night, not 600, and posts
+    once when the window ends (the last run's payload wins). Runs deferred earlier and already
+    finished are pruned here too (``prunes_deferred`` removes them at completion; this catches a
+    crash between the run and its prune, and rows from before that existed).
     """
-    if job.payload.get("deferred_from"):
-        return False
-    window = window_from_setting(await services.settings.get(group.id, QUIET_KEY))
-    target = deferred_until(window, fire, tz_of(group), urgent=urgent, event_start=event_start)
-    if target <= fire:
-        return False
-    payload = {**job.payload, "deferred_from": fire.isoformat()}
+    payload = {**job.payload, DEFERRED_FROM: fire.isoformat()}
     deferred_id = f"{job.id}~{target.strftime('%Y%m%dT%H%M')}"
     for earlier in await services.scheduler.list(f"{job.id}~"):
         if earlier.id != deferred_id and earlier.next_run_at is None and not earlier.paused:
             await services.scheduler.cancel(earlier.id)  # spent: claimed and run, never fires again
     await services.scheduler.schedule(deferred_id, job.kind, At(target), payload, group_id=group.id)
     log.info("job %s deferred by quiet hours from %s to %s", job.id, fire.isoformat(), target.isoformat())
-    return True
 
 
 def prunes_deferred(handler: JobHandler) -> JobHandler:
-    """``handler`` for a job kind that ``defer_if_quiet`` may defer, deleting a deferred run's row
+    """``handler`` for a job kind that ``defer_run`` may defer, deleting a deferred run's row
     once the run is over.
 
     Safe against posting twice: the scheduler claimed the row (moved it past its only fire time)
@@ -219,65 +178,8 @@ def prunes_deferred(handler: JobHandler) -> JobHandler:
         try:
             await handler(services, job, fire)
         finally:
-            if job.payload.get("deferred_from"):
+            if job.payload.get(DEFERRED_FROM):
                 await services.scheduler.cancel(job.id)
 
     run.__qualname__ = getattr(handler, "__qualname__", "deferrable")
     return run
-
-
-def _checkin_module(services: Services) -> PointsLedger | None:
-    """The points ledger when the check-in feature is installed, else None.
-
-    Points belong to the check-in feature; topics and activities credit them through its
-    ``PointsLedger`` port (listed in their ``uses``). Without that feature the planning features
-    still work, they just award nothing.
-    """
-    return services.ports.find(PointsLedger)
-
-
-async def award(
-    services: Services,
-    member: Member,
-    points: int,
-    kind: str,
-    reason: str,
-    *,
-    chat: ChatRef | None = None,
-    counters: dict[str, int] | None = None,
-) -> bool:
-    """Credit points (and badge counters) through the check-in feature; False when unavailable."""
-    ledger = _checkin_module(services)
-    if ledger is None:
-        log.info("no points feature: %s points for member %s (%s) not credited", points, member.id, kind)
-        return False
-    try:
-        await ledger.award(member, points, kind, reason, chat=chat, counters=counters or None)
-    except (QunyouError, ValueError) as exc:
-        log.warning("award to member %s failed: %s", member.id, exc)
-        return False
-    return True
-
-
-async def checked_in_since(services: Services, group: Group, member: Member) -> bool | None:
-    """Whether the member has ever checked in (None: the check-in feature is not there)."""
-    ledger = _checkin_module(services)
-    if ledger is None:
-        return None
-    try:
-        return await ledger.has_checked_in(group, member)
-    except (KeyError, QunyouError) as exc:  # KeyError: the feature's state is not built yet
-        log.info("check-in status unavailable: %s", exc)
-        return None
-
-
-async def points_of(services: Services, group: Group, member: Member) -> int | None:
-    """The member's balance (None: the check-in feature is not there)."""
-    ledger = _checkin_module(services)
-    if ledger is None:
-        return None
-    try:
-        return await ledger.balance(group, member)
-    except (KeyError, QunyouError) as exc:  # KeyError: the feature's state is not built yet
-        log.info("points balance unavailable: %s", exc)
-        return None

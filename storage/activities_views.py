@@ -12,11 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from storage.activities import activity_attendance
 from storage.database import Database
-from storage.events import activity_attendance
 
 
-class EventsViews:
+class ActivitiesViews:
     """Attendance figures, each read in its own transaction."""
 
     def __init__(self, db: Database) -> None:

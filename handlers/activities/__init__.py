@@ -1,0 +1,82 @@
+"""Activities (活动): sign-ups with a waitlist, a timeline of posts, attendance and feedback.
+
+Named "activities" in the code because "events" also means the platform events the dispatcher
+handles; the feature keeps the name ``events``: it is the ``[events]`` section of config.toml and
+the prefix of its setting (``events.attend_points``), and its job ids and button data (``ev:``)
+are stored in the database and in posted messages.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import TYPE_CHECKING
+
+from bot.feature import Feature
+from bot.planned_posts import prunes_deferred, tz_of
+from bot.ports import PointsLedger, QuietHours
+from bot.timeparse import localize
+from handlers.activities import listeners
+from handlers.activities.commands import router
+from handlers.activities.jobs import DEFAULT_DURATION, KIND, create_activity, run_phase
+from handlers.activities.ports import provide as provide_ports
+from handlers.activities.settings import SETTINGS
+from handlers.activities.state import activities_repo
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.models import Group, Member
+
+router.button("ev:")(listeners.on_button)
+
+
+async def demo(services: Services, group: Group, members: list[Member]) -> None:
+    """The console demo: an activity the day after tomorrow at 20:00, with two people signed up."""
+    t = services.i18n.t
+    now = services.clock.now()
+    tz = tz_of(group)
+    start = localize(now.astimezone(tz).date() + timedelta(days=2), time(20, 0), tz)
+    st = activities_repo(services)
+    act = await create_activity(
+        services,
+        group,
+        channel_id=None,
+        thread_id=None,
+        title=t(group.language, "events.demo_title"),
+        description=t(group.language, "events.demo_description"),
+        start_at=start,
+        duration_s=int(DEFAULT_DURATION.total_seconds()),
+        capacity=3,
+        created_by=members[1].id if len(members) > 1 else None,
+    )
+    for member in members[2:4]:
+        await st.join(act.id, member.id, now)
+
+
+async def startup(services: Services) -> None:
+    """Register the timeline job kind."""
+    # Re-run after a crash: each phase sends one message through ``send_once`` (or, the summary,
+    # returns at once on a re-run), so a run cut short is completed without posting twice.
+    services.scheduler.register(KIND, prunes_deferred(run_phase), rerun=True)
+
+
+async def export(services: Services, member: Member) -> dict[str, object]:
+    """What the activity feature keeps about a member."""
+    return await activities_repo(services).export_member(member.id)
+
+
+async def forget(services: Services, member: Member) -> None:
+    """Forget a member's sign-ups, attendance and ratings."""
+    await activities_repo(services).forget_member(member.id)
+
+
+FEATURE = Feature(
+    name="events",
+    router=router,
+    settings=SETTINGS,
+    startup=startup,
+    export_member_data=export,
+    delete_member_data=forget,
+    demo=demo,
+    provides=provide_ports,
+    uses=(QuietHours, PointsLedger),  # /here awards points when the check-in feature is installed
+)

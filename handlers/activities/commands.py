@@ -1,0 +1,266 @@
+"""Activity commands (活动): ``/event add|info|cancel``, ``/events``, ``/join``, ``/leave``, ``/here``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.args import BadArgument, UsageError, parse_id, parse_int
+from bot.messages import OutgoingMessage, Part, Text
+from bot.planned_posts import channel_of, check_length, is_moderator, refuse, tz_of, user_ref
+from bot.points_access import award
+from bot.router import Router
+from bot.timeparse import TimeError, bad_time, excerpt, parse_duration, parse_start, shift_days
+from handlers.activities.cards import details, local_time, mentions, rsvp_buttons
+from handlers.activities.jobs import (
+    DEFAULT_DURATION,
+    EARLY_CHECKIN,
+    FEEDBACK_CLOSE_DAYS,
+    MAX_TITLE,
+    cancel_timeline,
+    create_activity,
+)
+from handlers.activities.state import activities_repo
+from storage.activities import Activity
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+router = Router("events")
+
+
+@router.command("event", usage="events.usage", help="events.help")
+async def event_cmd(ctx: Context) -> None:
+    """``/event add|info|cancel``."""
+    if not ctx.args:
+        raise UsageError()
+    sub = ctx.args[0].lower()
+    if sub in ("info", "详情"):
+        await _info(ctx)
+        return
+    if sub not in ("add", "添加", "新增", "cancel", "取消"):
+        # Any member can reach this: the reply does not quote what they typed (see topics.err_sub).
+        raise BadArgument("events.err_sub")
+    if not await is_moderator(ctx):
+        await refuse(ctx)
+        return
+    if sub == "cancel" or sub == "取消":
+        await _cancel(ctx)
+    else:
+        await _add(ctx)
+
+
+async def _add(ctx: Context) -> None:
+    assert ctx.group is not None
+    body = ctx.arg_text.strip().split(maxsplit=1)
+    fields = [f.strip() for f in (body[1] if len(body) > 1 else "").replace("｜", "|").split("|")]
+    if len(fields) < 2:
+        raise UsageError()
+    if len(fields) > 5:
+        raise BadArgument("events.err_fields", count=len(fields))
+    title = fields[0]
+    if not title:
+        raise BadArgument("events.err_title")
+    if len(title) > MAX_TITLE:
+        raise BadArgument("events.err_title_long", limit=MAX_TITLE, length=len(title))
+    try:
+        start = parse_start(fields[1], ctx.zone, ctx.now)
+        duration = parse_duration(fields[2]) if len(fields) > 2 and fields[2] else DEFAULT_DURATION
+    except TimeError as err:
+        raise bad_time(ctx, err) from None
+    description = fields[3] if len(fields) > 3 else ""
+    capacity: int | None = None
+    if len(fields) > 4 and fields[4]:
+        try:
+            capacity = parse_int(fields[4], min_value=1, max_value=100_000)
+        except BadArgument:
+            raise BadArgument("events.err_capacity", part=excerpt(fields[4])) from None
+    check_length(ctx, description)
+    st = activities_repo(ctx.services)
+    act = await create_activity(
+        ctx.services,
+        ctx.group,
+        channel_id=channel_of(ctx.chat),
+        thread_id=ctx.chat.thread_id,
+        title=title,
+        description=description,
+        start_at=start,
+        duration_s=int(duration.total_seconds()),
+        capacity=capacity,
+        created_by=ctx.member.id if ctx.member else None,
+    )
+    text = (
+        ctx.t("events.announce")
+        + "\n"
+        + details(ctx.services, ctx.group, act)
+        + "\n"
+        + ctx.t("events.how_to_join", id=act.id)
+    )
+    sent = await ctx.send(
+        OutgoingMessage(parts=(Text(text),), buttons=rsvp_buttons(ctx.services, ctx.lang, act.id))
+    )
+    await st.set_message(act.id, sent.message_id)
+
+
+async def _find(ctx: Context, token: str | None) -> Activity:
+    assert ctx.group is not None
+    if token is None:
+        raise UsageError()
+    activity_id = parse_id(token)
+    act = await activities_repo(ctx.services).get(ctx.group.id, activity_id)
+    if act is None:
+        raise BadArgument("events.err_unknown", id=activity_id)
+    return act
+
+
+async def _info(ctx: Context) -> None:
+    assert ctx.group is not None
+    act = await _find(ctx, ctx.args[1] if len(ctx.args) > 1 else None)
+    rsvps = await activities_repo(ctx.services).rsvps(act.id)
+    going = [r.member.display_name for r in rsvps if r.status == "going"]
+    waiting = [r.member.display_name for r in rsvps if r.status == "waiting"]
+    lines = [details(ctx.services, ctx.group, act)]
+    if act.status != "open":
+        lines.append(ctx.t("events.is_cancelled"))
+    cap = f"/{act.capacity}" if act.capacity else ""
+    sep = ctx.t("events.name_sep")
+    lines.append(ctx.t("events.going", count=len(going), cap=cap, names=sep.join(going) or "-"))
+    if waiting:
+        lines.append(ctx.t("events.waiting", count=len(waiting), names=sep.join(waiting)))
+    await ctx.reply("\n".join(lines))
+
+
+async def _cancel(ctx: Context) -> None:
+    assert ctx.group is not None
+    act = await _find(ctx, ctx.args[1] if len(ctx.args) > 1 else None)
+    st = activities_repo(ctx.services)
+    people = [r.member for r in await st.rsvps(act.id)]
+    if not await st.cancel(ctx.group.id, act.id):
+        raise BadArgument("events.err_cancelled", id=act.id)
+    await cancel_timeline(ctx.services, act.id)
+    parts: tuple[Part, ...] = (Text(ctx.t("events.cancelled", id=act.id, title=act.title)),)
+    if people:
+        parts = (*parts, Text("\n"), *mentions(ctx.services, ctx.group, people))
+    notify = tuple(user_ref(ctx.services, m, ctx.group) for m in people)
+    await ctx.send(OutgoingMessage(parts=parts, notify=notify))
+
+
+@router.command("events", aliases=("活动",), usage="events.list_usage", help="events.list_help")
+async def events_cmd(ctx: Context) -> None:
+    """Upcoming activities."""
+    assert ctx.group is not None
+    st = activities_repo(ctx.services)
+    upcoming = await st.upcoming(ctx.group.id, ctx.now, limit=10)
+    if not upcoming:
+        await ctx.reply(ctx.t("events.none"))
+        return
+    lines = [ctx.t("events.list_head")]
+    for act in upcoming:
+        rsvps = await st.rsvps(act.id)
+        going = sum(1 for r in rsvps if r.status == "going")
+        waiting = len(rsvps) - going
+        lines.append(
+            ctx.t(
+                "events.list_line",
+                id=act.id,
+                title=act.title,
+                start=local_time(act.start_at, ctx.group),
+                going=going,
+                cap=f"/{act.capacity}" if act.capacity else "",
+                waiting=ctx.t("events.list_waiting", count=waiting) if waiting else "",
+            )
+        )
+    await ctx.reply("\n".join(lines))
+
+
+async def join_activity(ctx: Context, act: Activity) -> None:
+    assert ctx.member is not None and ctx.group is not None
+    if act.status != "open":
+        raise BadArgument("events.err_cancelled", id=act.id)
+    if act.start_at <= ctx.now:
+        raise BadArgument("events.err_started", id=act.id)
+    result = await activities_repo(ctx.services).join(act.id, ctx.member.id, ctx.now)
+    key = {
+        "going": "events.joined",
+        "waiting": "events.waitlisted",
+        "already_going": "events.already_going",
+        "already_waiting": "events.already_waiting",
+        "closed": "events.err_cancelled",
+    }[result.outcome]
+    await ctx.reply(ctx.parts(key, user=ctx.user, id=act.id, title=act.title, position=result.position))
+
+
+async def leave_activity(ctx: Context, act: Activity) -> None:
+    assert ctx.member is not None and ctx.group is not None
+    result = await activities_repo(ctx.services).leave(act.id, ctx.member.id)
+    key = {
+        "left": "events.left",
+        "left_waitlist": "events.left_waitlist",
+        "not_joined": "events.not_joined",
+        "closed": "events.err_cancelled",
+    }[result.outcome]
+    await ctx.reply(ctx.parts(key, user=ctx.user, id=act.id, title=act.title))
+    if result.promoted is not None:
+        promoted = user_ref(ctx.services, result.promoted, ctx.group)
+        parts = ctx.parts("events.promoted", user=promoted, id=act.id, title=act.title)
+        await ctx.send(OutgoingMessage(parts=parts, notify=(promoted,)))
+
+
+@router.command("join", aliases=("参加", "报名"), usage="events.join_usage", help="events.join_help")
+async def join_cmd(ctx: Context) -> None:
+    """``/join ID``: where buttons are missing."""
+    await join_activity(ctx, await _find(ctx, ctx.args[0] if ctx.args else None))
+
+
+@router.command("leave", aliases=("取消报名",), usage="events.leave_usage", help="events.leave_help")
+async def leave_cmd(ctx: Context) -> None:
+    """``/leave ID``."""
+    await leave_activity(ctx, await _find(ctx, ctx.args[0] if ctx.args else None))
+
+
+@router.command("here", aliases=("到场",), usage="events.here_usage", help="events.here_help")
+async def here_cmd(ctx: Context) -> None:
+    """``/here ID`` during the activity: attendance and points."""
+    assert ctx.group is not None and ctx.member is not None
+    act = await _find(ctx, ctx.args[0] if ctx.args else None)
+    if act.status != "open":
+        raise BadArgument("events.err_cancelled", id=act.id)
+    if not act.start_at - EARLY_CHECKIN <= ctx.now <= act.end_at:
+        raise BadArgument("events.err_not_now", id=act.id, start=local_time(act.start_at, ctx.group))
+    if not await activities_repo(ctx.services).attend(act.id, ctx.member.id, ctx.now):
+        await ctx.reply(ctx.t("events.already_here", id=act.id))
+        return
+    points = int(await ctx.setting("events.attend_points"))
+    credited = points > 0 and await award(
+        ctx.services,
+        ctx.member,
+        points,
+        "event",
+        ctx.t("events.reason_attended", id=act.id, title=act.title),
+        chat=ctx.chat,
+        counters={"events_attended": 1},
+    )
+    key = "events.here_points" if credited else "events.here"
+    await ctx.reply(ctx.parts(key, user=ctx.user, id=act.id, title=act.title, points=points))
+
+
+@router.command("rate", usage="events.rate_usage", help="events.rate_help", hidden=True)
+async def rate_cmd(ctx: Context) -> None:
+    """``/rate ID N``: the feedback buttons' typed form."""
+    if len(ctx.args) < 2:
+        raise UsageError()
+    act = await _find(ctx, ctx.args[0])
+    await rate_activity(ctx, act, parse_int(ctx.args[1], min_value=1, max_value=5))
+
+
+async def rate_activity(ctx: Context, act: Activity, rating: int) -> None:
+    assert ctx.member is not None
+    assert ctx.group is not None
+    if act.status != "open" or ctx.now < act.end_at:
+        raise BadArgument("events.err_rate_early", id=act.id)
+    if ctx.now > shift_days(act.start_at, FEEDBACK_CLOSE_DAYS, tz_of(ctx.group)):
+        raise BadArgument("events.err_rate_closed", id=act.id)
+    st = activities_repo(ctx.services)
+    if not await st.took_part(act.id, ctx.member.id):
+        raise BadArgument("events.err_rate_outsider", id=act.id)
+    first = await st.rate(act.id, ctx.member.id, rating, ctx.now)
+    await ctx.reply(ctx.t("events.rated" if first else "events.rerated", id=act.id, rating=rating))

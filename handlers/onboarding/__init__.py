@@ -1,0 +1,71 @@
+"""Welcome, rules and the optional 7-day onboarding (成长礼).
+
+A newcomer is greeted from the group's template (``{name}``, ``{group}``, ``{rules}``). With
+onboarding on, four nudges follow — day 1 the rules, day 2 a check-in nudge, day 3 an "introduce
+yourself" prompt, day 7 a summary — each a scheduler job, each skipped when the member already did it.
+The feature keeps the name ``welcome``: it is the ``[welcome]`` section of config.toml and the
+prefix of its settings (``welcome.onboarding``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.feature import Feature
+from bot.planned_posts import prunes_deferred
+from bot.ports import PointsLedger, QuietHours
+from bot.router import Band
+from handlers.onboarding import listeners
+from handlers.onboarding.commands import router
+from handlers.onboarding.jobs import KIND, STEPS, job_id, run_step
+from handlers.onboarding.settings import SETTINGS
+from handlers.onboarding.state import onboarding_state
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.models import Group, Member
+
+router.join()(listeners.on_join)
+router.leave()(listeners.on_leave)
+router.message(band=Band.LISTENER)(listeners.newcomer_spoke)
+
+
+async def demo(services: Services, group: Group, members: list[Member]) -> None:
+    """The console demo: rules to read and onboarding for newcomers."""
+    now = services.clock.now()
+    by = members[0].user_id if members else None
+    await services.settings.set(
+        group.id, "welcome.rules", services.i18n.t(group.language, "welcome.demo_rules"), by, now
+    )
+    await services.settings.set(group.id, "welcome.onboarding", True, by, now)
+
+
+async def startup(services: Services) -> None:
+    """Register the onboarding job kind and load the newcomers still being onboarded."""
+    services.scheduler.register(KIND, prunes_deferred(run_step))
+    st = onboarding_state(services)
+    st.pending = set(await st.repo.active())
+
+
+async def export(services: Services, member: Member) -> dict[str, object]:
+    """A member's onboarding progress."""
+    return await onboarding_state(services).repo.export_member(member.id)
+
+
+async def forget(services: Services, member: Member) -> None:
+    """Forget a member's onboarding."""
+    await onboarding_state(services).repo.forget(member.id)
+    for step, _, _ in STEPS:
+        await services.scheduler.cancel(job_id(member.id, step))
+
+
+FEATURE = Feature(
+    name="welcome",
+    router=router,
+    settings=SETTINGS,
+    startup=startup,
+    export_member_data=export,
+    delete_member_data=forget,
+    demo=demo,
+    uses=(QuietHours, PointsLedger),  # onboarding reads check-in status and points when installed
+)

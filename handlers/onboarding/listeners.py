@@ -1,0 +1,75 @@
+"""Reactions: greet a newcomer and plan their onboarding, stop it on leave, note first words.
+
+Registered on the feature's router in ``handlers/onboarding/__init__.py``, not here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.messages import Mention, OutgoingMessage, Part, Text
+from bot.planned_posts import channel_of
+from bot.scheduler import At
+from bot.timeparse import shift_days
+from handlers.onboarding.commands import OFF_WORDS, render_template, rules_text
+from handlers.onboarding.jobs import KIND, STEPS, job_id
+from handlers.onboarding.state import onboarding_state
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+
+async def on_join(ctx: Context) -> None:
+    """Greet the newcomer and plan their onboarding."""
+    group, member = ctx.group, ctx.member
+    if group is None or member is None or ctx.user.is_bot:
+        return
+    template = str(await ctx.setting("welcome.template") or "")
+    if template.lower() not in OFF_WORDS:
+        template = template or ctx.t("welcome.default_template")
+        rules = await rules_text(ctx.services, group)
+        text = render_template(template, "\x00", group.title or group.scope_id, rules)
+        # The name becomes a real mention wherever it appears in the template.
+        parts: list[Part] = []
+        for i, chunk in enumerate(text.split("\x00")):
+            if i:
+                parts.append(Mention(ctx.user))
+            if chunk:
+                parts.append(Text(chunk))
+        await ctx.send(OutgoingMessage(parts=tuple(parts), notify=(ctx.user,)))
+    if not await ctx.setting("welcome.onboarding"):
+        return
+    st = onboarding_state(ctx.services)
+    await st.repo.start(group.id, member.id, ctx.now)
+    st.pending.add((group.id, member.id))
+    for step, days, delay in STEPS:
+        await ctx.services.scheduler.schedule(
+            job_id(member.id, step),
+            KIND,
+            At(shift_days(ctx.now, days, ctx.zone) + delay),
+            {"group_id": group.id, "member_id": member.id, "step": step, "channel_id": channel_of(ctx.chat)},
+            group_id=group.id,
+        )
+
+
+async def on_leave(ctx: Context) -> None:
+    """A member who left gets no more nudges."""
+    if ctx.member is None:
+        return
+    for step, _, _ in STEPS:
+        await ctx.services.scheduler.cancel(job_id(ctx.member.id, step))
+    if ctx.group is not None:
+        onboarding_state(ctx.services).pending.discard((ctx.group.id, ctx.member.id))
+
+
+async def newcomer_spoke(ctx: Context) -> None:
+    """Remember that a newcomer has said something (then the "introduce yourself" step is skipped)."""
+    if ctx.group is None or ctx.member is None:
+        return
+    st = onboarding_state(ctx.services)
+    key = (ctx.group.id, ctx.member.id)
+    if key not in st.pending or ctx.is_command:
+        # A command (/rules, /checkin) is not an introduction.
+        return
+    st.pending.discard(key)
+    await st.repo.mark(ctx.group.id, ctx.member.id, "spoke_at", ctx.now)

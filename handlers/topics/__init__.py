@@ -1,0 +1,60 @@
+"""Topic prompts (话题): a per-group bank seeded from the starter bank, a daily topic, suggestions.
+
+Replies to a topic post earn points (capped per member and topic) and feed the ``topic_replies``
+badge counter through the check-in feature. The daily topic waits out quiet hours through the
+``QuietHours`` port when the schedule feature is listed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.feature import Feature
+from bot.planned_posts import prunes_deferred
+from bot.ports import PointsLedger, QuietHours
+from bot.router import Band
+from handlers.topics import listeners
+from handlers.topics.commands import router
+from handlers.topics.jobs import KIND, plan_daily, run_daily
+from handlers.topics.settings import SETTINGS
+from handlers.topics.state import topics_state
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.models import Group, Member
+
+router.button("topics:")(listeners.decide)
+router.message(band=Band.LISTENER)(listeners.topic_reply)
+
+
+async def demo(services: Services, group: Group, members: list[Member]) -> None:
+    """The console demo: a daily topic at 20:00."""
+    await topics_state(services).topics.set_daily(group.id, "20:00", None, None)
+    await plan_daily(services, group, "20:00")
+
+
+async def startup(services: Services) -> None:
+    """Register the daily-topic job kind."""
+    services.scheduler.register(KIND, prunes_deferred(run_daily))
+
+
+async def export(services: Services, member: Member) -> dict[str, object]:
+    """What the topic feature keeps about a member."""
+    return await topics_state(services).topics.export_member(member.id)
+
+
+async def forget(services: Services, member: Member) -> None:
+    """Forget a member's suggestions and reply counts."""
+    await topics_state(services).topics.forget_member(member.id)
+
+
+FEATURE = Feature(
+    name="topics",
+    router=router,
+    settings=SETTINGS,
+    startup=startup,
+    export_member_data=export,
+    delete_member_data=forget,
+    demo=demo,
+    uses=(QuietHours, PointsLedger),  # replies and suggestions earn points when check-in is installed
+)
