@@ -130,6 +130,9 @@ async def test_unlink_from_either_side_takes_effect_at_once_and_is_audited(tmp_p
         for action in ("modchat.code", "modchat.link", "modchat.unlink"):
             assert action in log
         assert texts(await h.say("a", "ann", "/modchat unlink"))[0].startswith("这里没有绑定管理员群")
+        assert texts(await h.say("a", "ann", "/modchat")) == [
+            "尚未绑定管理员群；告警发到平台默认位置 a-mods。管理员可发送 /modchat link 绑定其他群。"
+        ]
 
 
 async def test_guarded_settings_need_admin_and_are_audited_and_announced(tmp_path: Path) -> None:

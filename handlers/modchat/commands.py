@@ -117,7 +117,12 @@ async def _show(ctx: Context, group: Group) -> None:
         target = await services.groups.get(served.group_id)
         lines.append(ctx.t("modchat.show.serves", group=_name(target) if target else "?"))
     if not lines:
-        lines.append(ctx.t("modchat.show.none"))
+        assert services.alerts is not None
+        default = await services.alerts.moderator_chat(group)
+        if default is not None:
+            lines.append(ctx.t("modchat.show.default", chat=default.title or default.channel_id))
+        else:
+            lines.append(ctx.t("modchat.show.none"))
     await ctx.reply("\n".join(lines))
 
 
