@@ -2,7 +2,9 @@
 
 * ``folding`` / ``matcher`` / ``segment``: the evasion-resistant matcher (no core needed);
 * ``service``: runtime state, credit, sanctions, alerts and scheduled jobs;
-* ``routes``: the band-0 screen, the per-level action plans and every command.
+* ``listeners``: the band-0 screen and the per-level action plans it runs;
+* ``commands`` (the router), ``alerts_commands``, ``lexicon_commands``, ``reports``: the commands
+  and buttons; ``targets`` and ``plans`` hold what they share.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from bot.feature import Feature
 from bot.ports import AuditTrail, CreditScore, MessageScreen, ModerationFacts
 from bot.services import Services
 from bot.settings import SettingSpec, choice, int_range
+from handlers.moderation import alerts_commands, lexicon_commands, listeners, reports
+from handlers.moderation.commands import router
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
 from handlers.moderation.ports import Credit, Facts, Screen
-from handlers.moderation.routes import router
 from handlers.moderation.service import (
     JOB_BATCH,
     JOB_DIGEST,
@@ -39,6 +42,10 @@ from handlers.moderation.service import (
 from storage.models import Group, Member
 from storage.moderation import AuditRepo, ModerationRepos
 from storage.moderation_views import ModerationViews
+
+#: The modules that register on ``router`` when imported, in the order their commands are listed
+#: (each imports ``commands``, which registers /warn … /credit first).
+HANDLER_MODULES = (alerts_commands, lexicon_commands, reports, listeners)
 
 
 class ModerationSection(BaseModel):

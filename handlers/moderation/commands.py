@@ -1,0 +1,265 @@
+"""Moderator commands about one member (warn, mute, ban, kick, del, credit); the feature's router."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.args import BadArgument, looks_like_duration, parse_duration, resolve_member
+from bot.context import Context
+from bot.messages import OutgoingMessage, Text
+from bot.roles import Role
+from bot.router import Router
+from handlers.moderation.plans import _ladder, _minutes, _warn
+from handlers.moderation.service import (
+    WARNING_MAX,
+    Step,
+    attempt,
+    category_key,
+    credit_level,
+    current_credit,
+    get_state,
+    human_duration,
+    lift,
+    sanction,
+)
+from handlers.moderation.targets import _moderator_group, _ref, _setting, _target
+
+router = Router("moderation")
+
+
+# -- moderator commands --------------------------------------------------------------------
+
+
+def _duration_and_reason(args: list[str], default: timedelta | None) -> tuple[timedelta | None, str | None]:
+    duration: timedelta | None
+    if args and (looks_like_duration(args[0]) or args[0][:1].isdigit()):
+        duration = parse_duration(args[0])  # raises a clear "can't read the duration" otherwise
+        args = args[1:]
+    else:
+        duration = default
+    reason = " ".join(args).strip()[:200] or None
+    return duration, reason
+
+
+@router.command("warn", usage="moderation.usage.warn", help="moderation.help.warn", min_role=Role.MODERATOR)
+async def warn_command(ctx: Context) -> None:
+    """Warn a member; the warning ladder applies."""
+    group = await _moderator_group(ctx)
+    if group is None:
+        return
+    member, rest = await _target(ctx, group)
+    reason = " ".join(rest).strip()[:200] or None
+    services = ctx.services
+    count = await _warn(services, group, member, None, reason, ctx.user.user_id, None)
+    steps: list[Step] = []
+    parts = list(
+        ctx.parts(
+            "moderation.warned",
+            member=_ref(services, group, member),
+            count=min(count, WARNING_MAX),
+            max=WARNING_MAX,
+        )
+    )
+    if reason:
+        parts.append(Text(" " + ctx.t("moderation.reason", reason=reason)))
+    ladder = await _ladder(services, group, member, count, ctx.user.user_id, steps, None)
+    if ladder:
+        parts.append(Text(" " + ctx.t(ladder)))
+    await ctx.reply(OutgoingMessage(parts=tuple(parts)))
+
+
+@router.command(
+    "unwarn", usage="moderation.usage.unwarn", help="moderation.help.unwarn", min_role=Role.MODERATOR
+)
+async def unwarn_command(ctx: Context) -> None:
+    """Revoke a member's newest active warning."""
+    group = await _moderator_group(ctx)
+    if group is None:
+        return
+    member, _ = await _target(ctx, group)
+    state = get_state(ctx.services)
+    revoked = await state.repos.sanctions.revoke_latest_warning(member.id, ctx.now)
+    if revoked is None:
+        raise BadArgument("moderation.no_warnings")
+    left = len(await state.repos.sanctions.active_warnings(member.id, ctx.now))
+    await state.repos.audit.log(
+        group.id, ctx.now, ctx.user.user_id, "unwarn", f"warning={revoked.id}", member_id=member.id
+    )
+    await ctx.reply(ctx.parts("moderation.unwarned", member=_ref(ctx.services, group, member), count=left))
+
+
+@router.command(
+    "warns", usage="moderation.usage.warns", help="moderation.help.warns", min_role=Role.MODERATOR
+)
+async def warns_command(ctx: Context) -> None:
+    """List a member's active warnings."""
+    group = await _moderator_group(ctx)
+    if group is None:
+        return
+    member, _ = await _target(ctx, group)
+    state = get_state(ctx.services)
+    active = await state.repos.sanctions.active_warnings(member.id, ctx.now)
+    lines = [ctx.t("moderation.warns.header", name=member.display_name, count=len(active), max=WARNING_MAX)]
+    for w in active:
+        local = w.created_at.astimezone(ctx.zone)
+        what = ctx.t(category_key(w.category)) if w.category else (w.reason or "—")
+        lines.append(
+            ctx.t(
+                "moderation.warns.line",
+                date=local.strftime("%m-%d %H:%M"),
+                what=what,
+                expires=w.expires_at.astimezone(ctx.zone).strftime("%m-%d"),
+            )
+        )
+    await ctx.reply("\n".join(lines))
+
+
+async def _sanction_command(ctx: Context, kind: str) -> None:
+    group = await _moderator_group(ctx)
+    if group is None:
+        return
+    member, rest = await _target(ctx, group)
+    services = ctx.services
+    default = (
+        _minutes(await _setting(services, group, "moderation.default_mute_minutes"))
+        if kind == "mute"
+        else None
+    )
+    duration, reason = _duration_and_reason(rest, default)
+    steps: list[Step] = []
+    ok = await sanction(services, group, member, kind, duration, reason, ctx.user.user_id, steps)
+    if not ok:
+        await ctx.reply(ctx.t("moderation.action_failed", what=ctx.t(f"moderation.why.{steps[-1].why}")))
+        return
+    if duration is None:
+        key, extra = f"moderation.{kind}ned_forever" if kind == "ban" else "moderation.muted_forever", {}
+    else:
+        key, extra = (
+            f"moderation.{kind}d" if kind == "mute" else "moderation.banned",
+            {"duration": human_duration(services, ctx.lang, duration.total_seconds())},
+        )
+    await ctx.reply(ctx.parts(key, member=_ref(services, group, member), **extra))
+
+
+@router.command("mute", usage="moderation.usage.mute", help="moderation.help.mute", min_role=Role.MODERATOR)
+async def mute_command(ctx: Context) -> None:
+    """Mute a member for a while (default from settings)."""
+    await _sanction_command(ctx, "mute")
+
+
+@router.command("ban", usage="moderation.usage.ban", help="moderation.help.ban", min_role=Role.MODERATOR)
+async def ban_command(ctx: Context) -> None:
+    """Ban a member, for good or for a while."""
+    await _sanction_command(ctx, "ban")
+
+
+async def _lift_command(ctx: Context, kind: str) -> None:
+    group = await _moderator_group(ctx)
+    if group is None:
+        return
+    member, _ = await _target(ctx, group)
+    steps: list[Step] = []
+    ok = await lift(ctx.services, group, member, kind, ctx.user.user_id, steps)
+    if not ok:
+        await ctx.reply(ctx.t("moderation.action_failed", what=ctx.t(f"moderation.why.{steps[-1].why}")))
+        return
+    key = "moderation.unmuted" if kind == "mute" else "moderation.unbanned"
+    await ctx.reply(ctx.parts(key, member=_ref(ctx.services, group, member)))
+
+
+@router.command(
+    "unmute", usage="moderation.usage.unmute", help="moderation.help.unmute", min_role=Role.MODERATOR
+)
+async def unmute_command(ctx: Context) -> None:
+    """Let a muted member speak again."""
+    await _lift_command(ctx, "mute")
+
+
+@router.command(
+    "unban", usage="moderation.usage.unban", help="moderation.help.unban", min_role=Role.MODERATOR
+)
+async def unban_command(ctx: Context) -> None:
+    """Lift a ban."""
+    await _lift_command(ctx, "ban")
+
+
+@router.command("kick", usage="moderation.usage.kick", help="moderation.help.kick", min_role=Role.MODERATOR)
+async def kick_command(ctx: Context) -> None:
+    """Remove a member who may come back."""
+    group = await _moderator_group(ctx)
+    if group is None:
+        return
+    member, rest = await _target(ctx, group)
+    steps: list[Step] = []
+    services = ctx.services
+    ok = await attempt(
+        steps,
+        "kick",
+        ctx.adapter,
+        lambda: ctx.adapter.kick(services.directory.chat_for(group), member.user_id),
+    )
+    state = get_state(services)
+    await state.repos.audit.log(
+        group.id,
+        ctx.now,
+        ctx.user.user_id,
+        "kick" if ok else "kick_failed",
+        " ".join(rest)[:200],
+        member_id=member.id,
+    )
+    if not ok:
+        await ctx.reply(ctx.t("moderation.action_failed", what=ctx.t(f"moderation.why.{steps[-1].why}")))
+        return
+    await ctx.reply(ctx.parts("moderation.kicked", member=_ref(services, group, member)))
+
+
+@router.command("del", usage="moderation.usage.del", help="moderation.help.del", min_role=Role.MODERATOR)
+async def del_command(ctx: Context) -> None:
+    """Delete the message this command replies to."""
+    group = await _moderator_group(ctx)
+    if group is None:
+        return
+    message = ctx.message
+    if message is None or message.reply_to is None:
+        raise BadArgument("moderation.del_needs_reply")
+    steps: list[Step] = []
+    target_id, own_id = message.reply_to, message.message_id
+    ok = await attempt(steps, "delete", ctx.adapter, lambda: ctx.adapter.delete(ctx.chat, target_id))
+    state = get_state(ctx.services)
+    author = message.reply_to_user
+    target = await ctx.services.directory.member_for(group, author) if author else None
+    await state.repos.audit.log(
+        group.id,
+        ctx.now,
+        ctx.user.user_id,
+        "delete" if ok else "delete_failed",
+        f"message={message.reply_to}",
+        member_id=target.id if target else None,
+    )
+    if not ok:
+        await ctx.reply(ctx.t("moderation.action_failed", what=ctx.t(f"moderation.why.{steps[-1].why}")))
+    else:
+        await attempt([], "delete", ctx.adapter, lambda: ctx.adapter.delete(ctx.chat, own_id))
+
+
+@router.command("credit", usage="moderation.usage.credit", help="moderation.help.credit")
+async def credit_command(ctx: Context) -> None:
+    """A member's credit score and level (their own, or anyone's for moderators)."""
+    group = ctx.group
+    assert group is not None and ctx.member is not None
+    services = ctx.services
+    if ctx.args or (ctx.reply_target is not None and ctx.reply_target.user_id != ctx.user.user_id):
+        if await ctx.role() < Role.MODERATOR:
+            raise BadArgument("moderation.credit_others")
+        member = (
+            await resolve_member(ctx, ctx.args[0])
+            if ctx.args
+            else await services.directory.member_for(group, ctx.reply_target)  # type: ignore[arg-type]
+        )
+    else:
+        member = ctx.member
+    score = await current_credit(services, group, member)
+    level = ctx.t(f"moderation.credit_level.{credit_level(score)}")
+    await ctx.reply(
+        ctx.parts("moderation.credit", member=_ref(services, group, member), score=score, level=level)
+    )

@@ -1,0 +1,294 @@
+"""Lexicon commands: /kw and /allow."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+from bot.args import BadArgument, UsageError
+from bot.context import Context
+from bot.roles import Role
+from handlers.moderation.commands import router
+from handlers.moderation.folding import fold
+from handlers.moderation.lexicon import normalise_category, parse_import
+from handlers.moderation.matcher import Level, LexiconError, Matcher, Mode, Report, validate_term
+from handlers.moderation.service import category_key, get_state
+from handlers.moderation.targets import _deliver, _hide_command, _moderator_group
+from storage.models import Group
+
+#: Vendors cap a group's own list around this size; it also bounds rebuild time.
+MAX_GROUP_TERMS = 10_000
+
+
+# -- lexicon commands ----------------------------------------------------------------------
+
+
+async def _kw_group(ctx: Context) -> tuple[bool, Group | None]:
+    """(allowed, group): the group a lexicon command edits; None in a private chat, where only
+    ``test`` works (against the global lexicon)."""
+    if ctx.group is None:
+        return True, None
+    group = await _moderator_group(ctx)
+    return group is not None, group
+
+
+@router.command("kw", usage="moderation.usage.kw", help="moderation.help.kw", where="any")
+async def kw_command(ctx: Context) -> None:
+    """Lexicon management: add, del, list, test, import, export."""
+    if not ctx.args:
+        raise UsageError()
+    sub = ctx.args[0].lower()
+    allowed, group = await _kw_group(ctx)
+    if not allowed:
+        return
+    if sub == "test":
+        await _kw_test(ctx, group)
+        return
+    if group is None:
+        await ctx.reply(ctx.t("moderation.kw.group_needed"))
+        return
+    if sub == "add":
+        await _kw_add(ctx, group)
+    elif sub in ("del", "delete", "rm"):
+        await _kw_del(ctx, group)
+    elif sub == "list":
+        await _kw_list(ctx, group)
+    elif sub == "import":
+        await _kw_import(ctx, group)
+    elif sub == "export":
+        await _kw_export(ctx, group)
+    else:
+        raise UsageError()
+
+
+def _lexicon_error(exc: LexiconError) -> BadArgument:
+    return BadArgument(f"moderation.kw.{exc.code}")
+
+
+async def _kw_add(ctx: Context, group: Group) -> None:
+    args = ctx.args[1:]
+    if len(args) < 2:
+        raise UsageError()
+    try:
+        level = Level.parse(args[0])
+    except ValueError:
+        raise BadArgument("moderation.kw.bad_level", value=args[0][:12]) from None
+    term = args[1]
+    mode = Mode.TEXT
+    category = None
+    for extra in args[2:]:
+        if extra.lower() in (m.value for m in Mode):
+            mode = Mode(extra.lower())
+        elif category is None:
+            category = extra
+    state = get_state(ctx.services)
+    try:
+        key = validate_term(term, mode, state.regex_timeout)
+    except LexiconError as exc:
+        raise _lexicon_error(exc) from None
+    existing = await state.repos.lexicon.terms(group.id)
+    if len(existing) >= MAX_GROUP_TERMS:
+        raise BadArgument("moderation.kw.full", max=MAX_GROUP_TERMS)
+    cat = normalise_category(category)
+    await state.repos.lexicon.add_terms(
+        group.id, [(term, key, level.label, cat, mode.value)], ctx.user.user_id, ctx.now
+    )
+    await state.repos.audit.log(
+        group.id, ctx.now, ctx.user.user_id, "kw_add", f"level={level.label} category={cat} mode={mode.value}"
+    )
+    await _hide_command(ctx, group)
+    await state.rebuild(group.id)
+    await ctx.send(
+        ctx.t(
+            "moderation.kw.added",
+            level=ctx.t(f"moderation.level.{level.label}"),
+            category=ctx.t(category_key(cat)),
+            size=len(existing) + 1,
+        )
+    )
+
+
+async def _kw_del(ctx: Context, group: Group) -> None:
+    if len(ctx.args) < 2:
+        raise UsageError()
+    term = " ".join(ctx.args[1:]) if len(ctx.args) > 2 else ctx.args[1]
+    state = get_state(ctx.services)
+    removed = await state.repos.lexicon.delete_term(group.id, fold(term) or term)
+    if not removed and fold(term) != term:
+        removed = await state.repos.lexicon.delete_term(group.id, term)
+    await _hide_command(ctx, group)
+    if not removed:
+        in_global = fold(term) in set(state.global_layer.keys)
+        await ctx.send(ctx.t("moderation.kw.global_term" if in_global else "moderation.kw.not_found"))
+        return
+    await state.repos.audit.log(group.id, ctx.now, ctx.user.user_id, "kw_del", f"removed={removed}")
+    await state.rebuild(group.id)
+    await ctx.send(ctx.t("moderation.kw.deleted", count=removed))
+
+
+async def _kw_list(ctx: Context, group: Group) -> None:
+    level_filter = None
+    if len(ctx.args) > 1:
+        try:
+            level_filter = Level.parse(ctx.args[1]).label
+        except ValueError:
+            raise BadArgument("moderation.kw.bad_level", value=ctx.args[1][:12]) from None
+    state = get_state(ctx.services)
+    terms = [
+        t
+        for t in await state.repos.lexicon.terms(group.id)
+        if level_filter is None or t.level == level_filter
+    ]
+    stats = await state.repos.lexicon.term_stats(group.id)
+    lines = [ctx.t("moderation.kw.list_header", count=len(terms), global_count=state.global_layer.size)]
+    for t in terms[:300]:
+        st = stats.get(t.term)
+        lines.append(
+            ctx.t(
+                "moderation.kw.list_line",
+                level=ctx.t(f"moderation.level.{t.level}"),
+                term=t.term,
+                category=t.category,
+                mode=t.mode,
+                hits=st.hits if st else 0,
+                fp=st.false_positives if st else 0,
+            )
+        )
+    if len(terms) > 300:
+        lines.append(ctx.t("moderation.kw.list_more", count=len(terms) - 300))
+    await _deliver(ctx, group, "\n".join(lines))
+
+
+async def _kw_test(ctx: Context, group: Group | None) -> None:
+    pieces = ctx.arg_text.split(None, 1)
+    text = pieces[1].strip() if len(pieces) > 1 else ""
+    if not text:
+        raise UsageError()
+    state = get_state(ctx.services)
+    matcher = await state.matcher(group.id) if group is not None else Matcher([state.global_layer])
+    pinyin = group is not None and bool(await ctx.services.settings.get(group.id, "moderation.pinyin"))
+    report = await _explain(matcher, text, pinyin=pinyin)
+    lines = [ctx.t("moderation.kw.test_folded", folded=report.folded[:300])]
+    if not report.candidates:
+        lines.append(ctx.t("moderation.kw.test_none"))
+    for cand in report.candidates[:30]:
+        verdict = (
+            ctx.t(f"moderation.reject.{cand.rejected}") if cand.rejected else ctx.t("moderation.reject.kept")
+        )
+        lines.append(
+            ctx.t(
+                "moderation.kw.test_candidate",
+                term=cand.entry.term,
+                level=ctx.t(f"moderation.level.{cand.entry.level.label}"),
+                verdict=verdict,
+            )
+        )
+    if report.hits:
+        level = report.level
+        assert level is not None
+        lines.append(ctx.t("moderation.kw.test_level", level=ctx.t(f"moderation.level.{level.label}")))
+        for hit in report.hits:
+            if hit.downgraded:
+                lines.append(ctx.t("moderation.kw.test_downgraded", term=hit.entry.term))
+    else:
+        lines.append(ctx.t("moderation.kw.test_clean"))
+    if group is None:
+        await ctx.reply("\n".join(lines))
+    else:
+        await _hide_command(ctx, group)
+        await _deliver(ctx, group, "\n".join(lines))
+
+
+async def _explain(matcher: Matcher, text: str, *, pinyin: bool = False) -> Report:
+    # A long test text with many candidates costs milliseconds; keep it off the event loop.
+    return await asyncio.to_thread(functools.partial(matcher.explain, text[:4096], pinyin=pinyin))
+
+
+async def _kw_import(ctx: Context, group: Group) -> None:
+    # Line numbers count from the first line after "/kw import".
+    body = ctx.arg_text.partition("import")[2].lstrip(" \t").removeprefix("\n")
+    if not body.strip():
+        raise UsageError()
+    state = get_state(ctx.services)
+    existing = await state.repos.lexicon.terms(group.id)
+    result = parse_import(body, {t.key for t in existing})
+    room = MAX_GROUP_TERMS - len(existing)
+    added = result.entries[: max(0, room)]
+    rows = [(e.term, fold(e.term), e.level.label, e.category, e.mode.value) for e in added]
+    await state.repos.lexicon.add_terms(group.id, rows, ctx.user.user_id, ctx.now)
+    await state.repos.audit.log(
+        group.id,
+        ctx.now,
+        ctx.user.user_id,
+        "kw_import",
+        f"added={len(added)} duplicates={len(result.duplicates)} invalid={len(result.invalid)}",
+    )
+    await _hide_command(ctx, group)
+    if added:
+        await state.rebuild(group.id)
+    lines = [
+        ctx.t(
+            "moderation.kw.imported",
+            added=len(added),
+            duplicates=len(result.duplicates),
+            invalid=len(result.invalid),
+        )
+    ]
+    for number, code in result.invalid[:20]:
+        lines.append(
+            ctx.t("moderation.kw.invalid_line", line=number, reason=ctx.t(f"moderation.invalid.{code}"))
+        )
+    if len(result.entries) > len(added):
+        lines.append(ctx.t("moderation.kw.full", max=MAX_GROUP_TERMS))
+    await ctx.send("\n".join(lines))
+
+
+async def _kw_export(ctx: Context, group: Group) -> None:
+    state = get_state(ctx.services)
+    terms = await state.repos.lexicon.terms(group.id)
+    if not terms:
+        await ctx.reply(ctx.t("moderation.kw.empty"))
+        return
+    lines = []
+    for t in terms:
+        quoted = f'"{t.term}"' if any(c.isspace() for c in t.term) else t.term
+        lines.append(f"{t.level} {quoted} {t.category}" + ("" if t.mode == "text" else f" {t.mode}"))
+    await _deliver(ctx, group, "\n".join(lines))
+
+
+@router.command(
+    "allow", usage="moderation.usage.allow", help="moderation.help.allow", min_role=Role.MODERATOR
+)
+async def allow_command(ctx: Context) -> None:
+    """Allow-list phrases that cancel a hit inside them."""
+    if not ctx.args:
+        raise UsageError()
+    group = await _moderator_group(ctx)
+    if group is None:
+        return
+    sub = ctx.args[0].lower()
+    state = get_state(ctx.services)
+    if sub == "list":
+        rows = await state.repos.lexicon.allow_terms(group.id)
+        lines = [ctx.t("moderation.allow.header", count=len(rows))] + [f"• {r.term}" for r in rows]
+        await _deliver(ctx, group, "\n".join(lines))
+        return
+    if sub not in ("add", "del", "delete", "rm") or len(ctx.args) < 2:
+        raise UsageError()
+    phrase = " ".join(ctx.args[1:])
+    try:
+        key = validate_term(phrase)
+    except LexiconError as exc:
+        raise _lexicon_error(exc) from None
+    if sub == "add":
+        changed = await state.repos.lexicon.add_allow(group.id, phrase, key, ctx.user.user_id, ctx.now)
+        reply = "moderation.allow.added" if changed else "moderation.allow.exists"
+    else:
+        changed = await state.repos.lexicon.delete_allow(group.id, key)
+        reply = "moderation.allow.deleted" if changed else "moderation.allow.not_found"
+    if changed:
+        await state.repos.audit.log(
+            group.id, ctx.now, ctx.user.user_id, f"allow_{'add' if sub == 'add' else 'del'}", ""
+        )
+        await state.rebuild(group.id)
+    await ctx.reply(ctx.t(reply))

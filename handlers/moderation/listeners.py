@@ -1,0 +1,327 @@
+"""The band-0 screen and the per-level action plans it runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.context import Context
+from bot.errors import QunyouError
+from bot.events import MessageEvent
+from bot.messages import OutgoingMessage, Text
+from bot.roles import Role
+from bot.router import Band, Invocation
+from bot.scheduler import At
+from bot.services import Services
+from handlers.moderation.commands import router
+from handlers.moderation.matcher import Hit, Level
+from handlers.moderation.plans import _ladder, _minutes, _pinyin_ready, _steps_detail, _warn
+from handlers.moderation.service import (
+    BOT_ACTOR,
+    JOB_ESCALATE,
+    WARNING_MAX,
+    Step,
+    attempt,
+    category_key,
+    change_credit,
+    credit_level,
+    current_credit,
+    ensure_digest,
+    get_state,
+    human_duration,
+    notify,
+    queue_yellow,
+    sanction,
+    send_alert,
+)
+from storage.models import Group, Member
+
+# -- the screen (band 0) -------------------------------------------------------------------
+
+
+@router.message(band=Band.MODERATION)
+async def screen(ctx: Context) -> None:
+    """Check every group message (and edit) against the lexicon and the flood limits."""
+    group, member, message = ctx.group, ctx.member, ctx.message
+    if group is None or member is None or message is None or ctx.user.is_bot:
+        return
+    services = ctx.services
+    state = get_state(services)
+    # An edit replaces what a later report quotes.
+    state.remember(group.id, message.message_id, member.user_id, message.text)
+    if not await ctx.setting("moderation.enabled"):
+        return
+    matcher = await state.matcher(group.id)
+    pinyin = bool(await ctx.setting("moderation.pinyin"))
+    if pinyin:
+        await _pinyin_ready(matcher)
+    hits = matcher.check(message.text, pinyin=pinyin) if message.text else []
+    flood = None
+    if not message.edited:
+        flood = state.flood.observe(
+            group.id,
+            member.user_id,
+            message.at,
+            message.text,
+            max_messages=int(await ctx.setting("moderation.flood_messages")),
+            window=timedelta(seconds=int(await ctx.setting("moderation.flood_seconds"))),
+            max_identical=int(await ctx.setting("moderation.flood_identical")),
+            identical_window=timedelta(seconds=int(await ctx.setting("moderation.flood_identical_seconds"))),
+        )
+    if flood is not None and _is_command(ctx, message):
+        flood = None  # commands answer the member; repeating one (/ping, 签到) is not chat flooding
+    if not hits and flood is None:
+        return
+    # A moderator chat is screened like any group, by its own lexicon and its own roles: being
+    # linked as another group's moderator chat never switches a chat's defences off.
+    role = await ctx.role()
+    if role >= Role.MODERATOR and await ctx.setting("moderation.exempt_moderators"):
+        return
+    if role >= Role.MODERATOR and _is_moderation_command(ctx, message):
+        return  # a moderator typing /kw add … is managing the lexicon, not breaking it
+    if hits:
+        await _handle_hits(ctx, group, member, message, hits)
+    elif flood is not None:
+        await _handle_flood(ctx, group, member, flood)
+
+
+def _is_command(ctx: Context, message: MessageEvent) -> bool:
+    table = ctx.services.commands
+    if table is None:
+        return False
+    me = ctx.adapter.me.username if ctx.adapter.me else None
+    return isinstance(table.parse(message.text, me), Invocation)
+
+
+def _is_moderation_command(ctx: Context, message: MessageEvent) -> bool:
+    table = ctx.services.commands
+    if table is None:
+        return False
+    me = ctx.adapter.me.username if ctx.adapter.me else None
+    parsed = table.parse(message.text, me)
+    return isinstance(parsed, Invocation) and parsed.command.feature == "moderation"
+
+
+async def _handle_hits(
+    ctx: Context, group: Group, member: Member, message: MessageEvent, hits: list[Hit]
+) -> None:
+    services = ctx.services
+    state = get_state(services)
+    top = max(hits, key=lambda h: (h.level, -h.start))
+    level = top.level
+    score = await current_credit(services, group, member)
+    by_credit = level is Level.YELLOW and credit_level(score) == "danger"
+    if by_credit:
+        level = Level.RED
+    now = ctx.now
+    for term in sorted({h.entry.term for h in hits}):
+        await state.repos.lexicon.count_hit(group.id, term)
+    category = top.entry.category
+    await state.repos.audit.log(
+        group.id,
+        now,
+        BOT_ACTOR,
+        "hit",
+        f"level={level.label} category={category} entry={top.entry.entry_id or 'global'}"
+        + (" edited" if message.edited else "")
+        + (" credit_escalated" if by_credit else ""),
+        member_id=member.id,
+    )
+    if level is Level.BLUE:
+        await state.repos.alerts.add_alert(
+            group_id=group.id,
+            kind="hit",
+            now=now,
+            level="blue",
+            category=category,
+            member_id=member.id,
+            user_id=member.user_id,
+            message_id=message.message_id,
+            term_key=top.entry.term,
+        )
+        await ensure_digest(services, group)
+        return
+    ctx.stop()
+    if state.surge_hit(
+        group.id,
+        now,
+        int(await ctx.setting("moderation.surge_hits")),
+        _minutes(await ctx.setting("moderation.surge_minutes")),
+    ):
+        await _surge_alert(services, group)
+    steps: list[Step] = []
+    await attempt(steps, "delete", ctx.adapter, lambda: ctx.adapter.delete(ctx.chat, message.message_id))
+    await ensure_digest(services, group)
+    if level is Level.YELLOW:
+        await _yellow(ctx, group, member, message, category, top.entry.term, steps)
+    else:
+        await _red(ctx, group, member, message, category, top.entry.term, steps, by_credit)
+
+
+async def _yellow(
+    ctx: Context,
+    group: Group,
+    member: Member,
+    message: MessageEvent,
+    category: str,
+    term: str,
+    steps: list[Step],
+) -> None:
+    services = ctx.services
+    state = get_state(services)
+    now = ctx.now
+    before = await current_credit(services, group, member)
+    after = await change_credit(services, group, member, -int(await ctx.setting("moderation.yellow_credit")))
+    steps.append(Step("credit", True))
+    alert_id = await state.repos.alerts.add_alert(
+        group_id=group.id,
+        kind="hit",
+        now=now,
+        level="yellow",
+        category=category,
+        member_id=member.id,
+        user_id=member.user_id,
+        message_id=message.message_id,
+        term_key=term,
+        credit_delta=after - before,
+    )
+    count = await _warn(services, group, member, category, None, BOT_ACTOR, alert_id)
+    steps.append(Step("warn", True))
+    user = ctx.user
+    parts = list(
+        ctx.parts(
+            "moderation.public.yellow",
+            member=user,
+            category=ctx.t(category_key(category)),
+            count=min(count, WARNING_MAX),
+            max=WARNING_MAX,
+            days=int(await ctx.setting("moderation.warning_days")),
+        )
+    )
+    ladder = await _ladder(services, group, member, count, BOT_ACTOR, steps, alert_id)
+    if ladder:
+        parts.append(Text(" " + ctx.t(ladder)))
+    await _public(ctx, OutgoingMessage(parts=tuple(parts)))
+    await state.repos.alerts.set_alert(alert_id, steps=[s.as_dict() for s in steps])
+    await state.repos.audit.log(
+        group.id, now, BOT_ACTOR, "yellow", _steps_detail(steps), member_id=member.id, alert_id=alert_id
+    )
+    await queue_yellow(services, group)
+
+
+async def _red(
+    ctx: Context,
+    group: Group,
+    member: Member,
+    message: MessageEvent,
+    category: str,
+    term: str,
+    steps: list[Step],
+    by_credit: bool,
+) -> None:
+    services = ctx.services
+    state = get_state(services)
+    now = ctx.now
+    action = str(await ctx.setting("moderation.red_action"))
+    duration = _minutes(await ctx.setting("moderation.red_mute_minutes")) if action == "mute" else None
+    before = await current_credit(services, group, member)
+    alert_id = await state.repos.alerts.add_alert(
+        group_id=group.id,
+        kind="hit",
+        now=now,
+        level="red",
+        category=category,
+        member_id=member.id,
+        user_id=member.user_id,
+        message_id=message.message_id,
+        term_key=term,
+        sanction=action,
+    )
+    ok = await sanction(services, group, member, action, duration, None, BOT_ACTOR, steps, alert_id)
+    after = await change_credit(services, group, member, -int(await ctx.setting("moderation.red_credit")))
+    steps.append(Step("credit", True))
+    if by_credit:
+        steps.append(Step("credit_escalated", True))
+    await state.repos.alerts.set_alert(
+        alert_id, steps=[s.as_dict() for s in steps], credit_delta=after - before
+    )
+    category_label = ctx.t(category_key(category))
+    if ok and duration is not None:
+        key, extra = (
+            "moderation.public.red_mute",
+            {"duration": human_duration(services, ctx.lang, duration.total_seconds())},
+        )
+    elif ok:
+        key, extra = "moderation.public.red_ban", {}
+    else:
+        key, extra = "moderation.public.red_removed", {}
+    await _public(
+        ctx, OutgoingMessage(parts=ctx.parts(key, member=ctx.user, category=category_label, **extra))
+    )
+    await state.repos.audit.log(
+        group.id, now, BOT_ACTOR, "red", _steps_detail(steps), member_id=member.id, alert_id=alert_id
+    )
+    await send_alert(services, group, alert_id)
+    delay = _minutes(await ctx.setting("moderation.escalate_minutes"))
+    await services.scheduler.schedule(
+        f"mod-esc:{alert_id}", JOB_ESCALATE, At(now + delay), {"alert": alert_id}, group_id=group.id
+    )
+
+
+async def _handle_flood(ctx: Context, group: Group, member: Member, kind: str) -> None:
+    services = ctx.services
+    state = get_state(services)
+    now = ctx.now
+    steps: list[Step] = []
+    duration = _minutes(await ctx.setting("moderation.flood_mute_minutes"))
+    alert_id = await state.repos.alerts.add_alert(
+        group_id=group.id,
+        kind="flood",
+        now=now,
+        level="yellow",
+        category="flood",
+        member_id=member.id,
+        user_id=member.user_id,
+        sanction="mute",
+        excerpt=ctx.t(f"moderation.flood.{kind}"),
+    )
+    ok = await sanction(services, group, member, "mute", duration, "flood", BOT_ACTOR, steps, alert_id)
+    await state.repos.alerts.set_alert(alert_id, steps=[s.as_dict() for s in steps])
+    if ok:
+        minutes = human_duration(services, ctx.lang, duration.total_seconds())
+        await _public(
+            ctx,
+            OutgoingMessage(parts=ctx.parts("moderation.public.flood", member=ctx.user, duration=minutes)),
+        )
+    await state.repos.audit.log(
+        group.id,
+        now,
+        BOT_ACTOR,
+        "flood",
+        f"{kind} {_steps_detail(steps)}",
+        member_id=member.id,
+        alert_id=alert_id,
+    )
+    await send_alert(services, group, alert_id)
+    ctx.stop()
+
+
+async def _surge_alert(services: Services, group: Group) -> None:
+    state = get_state(services)
+    hits = int(await services.settings.get(group.id, "moderation.surge_hits"))
+    minutes = int(await services.settings.get(group.id, "moderation.surge_minutes"))
+    now = services.clock.now()
+    alert_id = await state.repos.alerts.add_alert(group_id=group.id, kind="surge", now=now, level="red")
+    # A surge is a heads-up with nothing to undo: it is closed at once so open lists stay actionable.
+    await state.repos.alerts.handle_alert(alert_id, "resolved", BOT_ACTOR, now)
+    text = services.i18n.t(group.language, "moderation.alert.surge", id=alert_id, hits=hits, minutes=minutes)
+    await notify(services, group, OutgoingMessage.of(text))
+    await state.repos.audit.log(
+        group.id, services.clock.now(), BOT_ACTOR, "surge", f"> {hits} in {minutes}m", alert_id=alert_id
+    )
+
+
+async def _public(ctx: Context, message: OutgoingMessage) -> None:
+    try:
+        await ctx.send(message)
+    except QunyouError:
+        pass  # the alert already lists what happened; a failed notice must not stop the plan
