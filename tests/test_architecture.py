@@ -625,8 +625,6 @@ MAX_LINES = 800
 OVER_CEILING = {
     # Moderation's commands, buttons and listeners in one module (commands.py, listeners.py…).
     "handlers/moderation/routes.py",
-    # Every statistics table and query; to become storage/stats/ with one module per aggregate.
-    "storage/stats.py",
 }
 
 
