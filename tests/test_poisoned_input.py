@@ -20,7 +20,7 @@ from bot.batcher import write_isolated
 from bot.events import MessageEvent, Segment
 from bot.text import clean, clean_event
 from storage import is_transient
-from storage.stats import stats_hourly, stats_text
+from storage.stats.tables import stats_hourly, stats_text
 from tests.harness import Harness, sends
 
 BAD = "bad \ud800 text"

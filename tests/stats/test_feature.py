@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.adapter import Capability
-from storage.stats import stats_text
+from storage.stats.tables import stats_text
 from tests.harness import Harness, sends, texts
 
 # A Monday, 09:00 in Shanghai.
