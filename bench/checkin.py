@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from adapters.console.adapter import ConsoleAdapter
+from bench.clock import BenchClock
 from bot.app import App
-from bot.clock import VirtualClock
 from bot.config import Settings
 from storage.checkin import LedgerRepo
 
@@ -79,7 +79,7 @@ async def run(argv: list[str]) -> dict[str, float]:
                 )
             }
         )
-        clock = VirtualClock(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
+        clock = BenchClock(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
         adapter = ConsoleAdapter("console", clock=clock)
         app = App(settings, clock=clock, adapters=[adapter])
         await app.start()

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from adapters.console.adapter import ConsoleAdapter
+from bench.clock import BenchClock
 from bot.app import App
-from bot.clock import VirtualClock
 from bot.config import Settings
 
 
@@ -47,7 +47,7 @@ async def run(argv: list[str]) -> dict[str, float]:
                 )
             }
         )
-        clock = VirtualClock(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
+        clock = BenchClock(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
         adapter = ConsoleAdapter("console", clock=clock)
         t0 = time.perf_counter()
         app = App(settings, clock=clock, adapters=[adapter])

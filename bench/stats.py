@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.clock import BenchClock
 from bot.adapter import Adapter, Capability, EventSink
 from bot.app import App
-from bot.clock import VirtualClock, local_day
+from bot.clock import local_day
 from bot.config import parse_settings
 from bot.events import ChatRef, MessageEvent, SentMessage, UserRef
 from bot.messages import OutgoingMessage
@@ -138,7 +139,7 @@ async def run(argv: list[str]) -> dict[str, float]:
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="qunyou-bench-stats-") as tmp:
         settings = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"}})
-        clock = VirtualClock(datetime.fromisoformat(START))
+        clock = BenchClock(datetime.fromisoformat(START))
         adapter = BenchAdapter()
         app = App(settings, clock=clock, adapters=[adapter])
         await app.start()

@@ -126,8 +126,8 @@ async def _pipeline(messages: int) -> dict[str, float]:
     """Plain messages and /ping round trips through PTB, the adapter and the real core."""
     from adapters.telegram.adapter import TelegramAdapter
     from adapters.telegram.config import TelegramConfig
+    from bench.clock import BenchClock
     from bot.app import App
-    from bot.clock import VirtualClock
     from bot.config import Settings
 
     members = 500
@@ -137,7 +137,7 @@ async def _pipeline(messages: int) -> dict[str, float]:
         settings = Settings()
         storage = settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{Path(tmp) / 'b.db'}"})
         settings = settings.model_copy(update={"storage": storage})
-        clock = VirtualClock(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
+        clock = BenchClock(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
         adapter = TelegramAdapter(
             "tg",
             TelegramConfig(type="telegram"),
