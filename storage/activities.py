@@ -5,7 +5,6 @@ Named ``activities`` in SQL so the tables never read like the inbound platform e
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.core import member_from_row
+from storage.core import JOB_UPDATE, job_row, member_from_row
 from storage.database import Database
 from storage.models import Member
 from storage.schema import members, metadata, scheduled_jobs
@@ -216,26 +215,11 @@ class ActivitiesRepo:
             if planned:
                 # The same row ``Scheduler.schedule`` writes (``JobRepo.put``); the scheduler then
                 # indexes it. Written here so the activity and its reminders commit together.
-                await upsert(
-                    conn,
-                    scheduled_jobs,
-                    [
-                        {
-                            "id": job.id,
-                            "kind": job.kind,
-                            "group_id": group_id,
-                            "trigger": json.dumps(job.trigger, sort_keys=True),
-                            "payload": json.dumps(job.payload, sort_keys=True, ensure_ascii=False),
-                            "next_run_at": job.next_run_at,
-                            "last_run_at": None,
-                            "paused": False,
-                            "created_at": now,
-                        }
-                        for job in planned
-                    ],
-                    keys=("id",),
-                    update=("kind", "group_id", "trigger", "payload", "next_run_at", "paused"),
-                )
+                rows = [
+                    job_row(job.id, job.kind, group_id, job.trigger, job.payload, job.next_run_at, now)
+                    for job in planned
+                ]
+                await upsert(conn, scheduled_jobs, rows, keys=("id",), update=JOB_UPDATE)
         return _activity(row)
 
     async def get(self, group_id: int, activity_id: int) -> Activity | None:

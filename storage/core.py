@@ -435,6 +435,34 @@ class EventLogRepo:
             await self.db.transact(_set_states, [{"adapter": a, "key": k, "value": v} for a, k, v in values])
 
 
+#: The columns a job write replaces when the job exists (its run history stays).
+JOB_UPDATE = ("kind", "group_id", "trigger", "payload", "next_run_at", "paused")
+
+
+def job_row(
+    job_id: str,
+    kind: str,
+    group_id: int | None,
+    trigger: dict[str, Any],
+    payload: dict[str, Any],
+    next_run_at: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """One ``scheduled_jobs`` row as ``JobRepo.put`` writes it; shared with writes that must
+    commit a feature's row and its jobs together."""
+    return {
+        "id": job_id,
+        "kind": kind,
+        "group_id": group_id,
+        "trigger": json.dumps(trigger, sort_keys=True),
+        "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False),
+        "next_run_at": next_run_at,
+        "last_run_at": None,
+        "paused": False,
+        "created_at": now,
+    }
+
+
 class JobRepo:
     """Scheduled jobs: the scheduler's source of truth."""
 
@@ -457,19 +485,9 @@ class JobRepo:
             await upsert(
                 conn,
                 scheduled_jobs,
-                {
-                    "id": job_id,
-                    "kind": kind,
-                    "group_id": group_id,
-                    "trigger": json.dumps(trigger, sort_keys=True),
-                    "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False),
-                    "next_run_at": next_run_at,
-                    "last_run_at": None,
-                    "paused": False,
-                    "created_at": now,
-                },
+                job_row(job_id, kind, group_id, trigger, payload, next_run_at, now),
                 keys=("id",),
-                update=("kind", "group_id", "trigger", "payload", "next_run_at", "paused"),
+                update=JOB_UPDATE,
             )
 
     async def get(self, job_id: str) -> Job | None:
