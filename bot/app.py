@@ -116,7 +116,7 @@ class App:
                 leftover = {}
                 # A feature's section sets its own settings, prefixed ("checkin.base_points")
                 # or not (the core's "mod_chat").
-                own = {spec.key for spec in feature.settings}
+                own = set(settings_service.keys_of(feature.settings)) if feature.settings else set()
                 for key, raw in value.items():
                     full = key if key in own else f"{section}.{key}"
                     if full in settings_service.specs:
@@ -154,7 +154,8 @@ class App:
         settings_service = SettingsService(SettingsRepo(db))
         for feature in self.features:
             feature.config = None
-            settings_service.register(feature.settings)
+            if feature.settings is not None:
+                settings_service.register(feature.settings)
         self._apply_feature_config(settings_service)
         groups, members = GroupRepo(db), MemberRepo(db)
         services = Services(

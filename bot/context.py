@@ -20,6 +20,7 @@ from bot.events import (
 )
 from bot.messages import OutgoingMessage, Part, Text
 from bot.roles import Role
+from bot.settings import Model
 
 if TYPE_CHECKING:
     from bot.router import Command
@@ -193,9 +194,10 @@ class Context:
             self.services.adapters[group.adapter], chat, group.id, self.user.user_id
         )
 
-    async def setting(self, key: str) -> Any:
-        """A group setting (the default in private chats)."""
-        return await self.services.settings.get(self.group.id if self.group else None, key)
+    async def settings(self, model: type[Model]) -> Model:
+        """The group's resolved settings of one feature (the defaults in private chats): typed
+        attributes, read from a snapshot cached per group until ``/set`` changes it."""
+        return await self.services.settings.of(self.group.id if self.group else None, model)
 
     def stop(self) -> None:
         """End the chain: later bands and handlers do not see this event."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from bot import __version__
 from bot.adapter import Capability
@@ -18,7 +20,7 @@ from bot.messages import Button, OutgoingMessage, Text
 from bot.ports import AuditTrail
 from bot.roles import Role
 from bot.router import Command, Router
-from bot.settings import SettingSpec, parse_timezone
+from bot.settings import GUARDED, FeatureSettings, SettingError, SettingSpec, String, parse_timezone
 from storage.models import Group, Member
 
 router = Router("core")
@@ -28,6 +30,14 @@ _SPECIAL_KEYS = ("language", "timezone")
 #: The operator's config-wide moderator chat (``[core] mod_chat``); groups link theirs with
 #: ``/modchat link``, never with ``/set``.
 MOD_CHAT_KEY = "mod_chat"
+
+
+class CoreSettings(FeatureSettings):
+    """The core's settings: bare keys, ``[core]`` in config.toml."""
+
+    mod_chat: Annotated[String, GUARDED] = Field(
+        "", description="operator default chat for every group's alerts (groups link their own with /modchat)"
+    )
 
 
 def _visible(ctx: Context, command: Command) -> bool:
@@ -151,8 +161,8 @@ async def set_command(ctx: Context) -> None:
             return
         try:
             value = await services.settings.set(ctx.group.id, key, raw, ctx.user.user_id, ctx.now)
-        except ValueError as exc:
-            raise BadArgument("core.set.bad_value", key=key, allowed=str(exc)) from None
+        except SettingError as exc:
+            raise BadArgument("core.set.bad_value", key=exc.key, allowed=exc.reason) from None
         await ctx.reply(ctx.t("core.set.done", key=key, value=_show(value)))
         if spec.guarded:
             await _announce_guarded_change(ctx, ctx.group, key, _show(value))
@@ -364,13 +374,5 @@ FEATURE = Feature(
     router=router,
     # Without the moderation feature there is no /modlog; guarded changes then go to the log.
     uses=(AuditTrail,),
-    settings=[
-        SettingSpec(
-            MOD_CHAT_KEY,
-            str,
-            "",
-            "operator default chat for every group's alerts (groups link their own with /modchat)",
-            guarded=True,
-        ),
-    ],
+    settings=CoreSettings,
 )

@@ -22,7 +22,8 @@ from handlers.moderation.service import (
     lift,
     sanction,
 )
-from handlers.moderation.targets import _moderator_group, _ref, _setting, _target
+from handlers.moderation.settings import ModerationSettings
+from handlers.moderation.targets import _moderator_group, _ref, _target
 
 router = Router("moderation")
 
@@ -120,11 +121,8 @@ async def _sanction_command(ctx: Context, kind: str) -> None:
         return
     member, rest = await _target(ctx, group)
     services = ctx.services
-    default = (
-        _minutes(await _setting(services, group, "moderation.default_mute_minutes"))
-        if kind == "mute"
-        else None
-    )
+    settings = await services.settings.of(group.id, ModerationSettings)
+    default = _minutes(settings.default_mute_minutes) if kind == "mute" else None
     duration, reason = _duration_and_reason(rest, default)
     steps: list[Step] = []
     ok = await sanction(services, group, member, kind, duration, reason, ctx.user.user_id, steps)

@@ -23,6 +23,7 @@ from handlers.moderation.service import (
     percentile,
     refs_of,
 )
+from handlers.moderation.settings import ModerationSettings
 from handlers.moderation.targets import _moderator_group
 from storage.models import Group
 from storage.moderation import AlertRow
@@ -61,7 +62,7 @@ async def report_command(ctx: Context) -> None:
     excerpt = None
     if remembered is not None:
         reported = await state.matcher(group.id)
-        pinyin = bool(await services.settings.get(group.id, "moderation.pinyin"))
+        pinyin = (await services.settings.of(group.id, ModerationSettings)).pinyin
         if pinyin:
             await _pinyin_ready(reported)
         hits = reported.check(remembered[1], pinyin=pinyin)

@@ -39,6 +39,7 @@ from handlers.moderation.matcher import (
     build_matcher,
 )
 from handlers.moderation.segment import SEGMENTER
+from handlers.moderation.settings import ModerationSettings
 from storage.models import Group, Member
 from storage.moderation import AlertRow, ModerationRepos
 
@@ -567,7 +568,7 @@ async def hit_alert_message(
         head = f"moderation.alert.hit_{alert.level or 'red'}"
     else:
         head = f"moderation.alert.{alert.kind}"
-    minutes = int(await services.settings.get(group.id, "moderation.escalate_minutes"))
+    minutes = (await services.settings.of(group.id, ModerationSettings)).escalate_minutes
     parts.extend(services.i18n.parts(lang, head, id=alert.id, minutes=minutes))
     parts.append(Text("\n" + t(lang, "moderation.alert.member")))
     parts.append(Mention(who) if who else Text("—"))
@@ -679,7 +680,7 @@ async def flush_batch(services: Services, group: Group) -> int:
 async def queue_yellow(services: Services, group: Group) -> None:
     """Send the yellow batch now, or schedule it so that a group gets at most one per window."""
     state = get_state(services)
-    window = timedelta(minutes=int(await services.settings.get(group.id, "moderation.alert_batch_minutes")))
+    window = timedelta(minutes=(await services.settings.of(group.id, ModerationSettings)).alert_batch_minutes)
     last = await state.repos.alerts.last_notified(group.id, "hit", "yellow")
     now = services.clock.now()
     if last is None or now - last >= window:
@@ -723,7 +724,7 @@ async def ensure_digest(services: Services, group: Group) -> None:
     state = get_state(services)
     if group.id in state.digests:
         return
-    hour = int(await services.settings.get(group.id, "moderation.digest_hour"))
+    hour = (await services.settings.of(group.id, ModerationSettings)).digest_hour
     await services.scheduler.schedule(
         f"mod-digest:{group.id}",
         JOB_DIGEST,

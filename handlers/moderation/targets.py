@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.args import BadArgument, resolve_member
 from bot.context import Context
 from bot.errors import CapabilityNotSupported, QunyouError
@@ -13,11 +11,6 @@ from bot.roles import Role
 from bot.services import Services
 from handlers.moderation.service import Step, attempt
 from storage.models import Group, Member
-
-
-async def _setting(services: Services, group: Group, key: str) -> Any:
-    return await services.settings.get(group.id, key)
-
 
 # -- where commands act and where lists go -------------------------------------------------
 

@@ -18,7 +18,7 @@ from bot.router import Band
 from handlers.onboarding import listeners
 from handlers.onboarding.commands import router
 from handlers.onboarding.jobs import KIND, STEPS, job_id, run_step
-from handlers.onboarding.settings import SETTINGS
+from handlers.onboarding.settings import WelcomeSettings
 from handlers.onboarding.state import onboarding_state
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ async def forget(services: Services, member: Member) -> None:
 FEATURE = Feature(
     name="welcome",
     router=router,
-    settings=SETTINGS,
+    settings=WelcomeSettings,
     startup=startup,
     export_member_data=export,
     delete_member_data=forget,

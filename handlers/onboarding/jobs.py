@@ -15,6 +15,7 @@ from bot.errors import QunyouError
 from bot.messages import Mention, OutgoingMessage, Text
 from bot.planned_posts import defer_for_quiet_hours, send, user_ref
 from bot.points_access import checked_in_since, points_of
+from handlers.onboarding.settings import WelcomeSettings
 from handlers.onboarding.state import onboarding_state
 from storage.activities import ActivitiesRepo
 from storage.topics import TopicRepo
@@ -56,7 +57,7 @@ async def run_step(services: Services, job: Job, fire: datetime) -> None:
     t = services.i18n.t
     text: str | None = None
     if step == "rules":
-        rules = str(await services.settings.get(group.id, "welcome.rules") or "")
+        rules = str((await services.settings.of(group.id, WelcomeSettings)).rules or "")
         if rules and row.read_rules_at is None:
             text = t(lang, "welcome.step_rules", rules=rules)
     elif step == "checkin":
@@ -76,7 +77,7 @@ async def run_step(services: Services, job: Job, fire: datetime) -> None:
         return
     ref = user_ref(services, member, group)
     message = OutgoingMessage(parts=(Mention(ref), Text(" " + text)), notify=(ref,))
-    if await services.settings.get(group.id, "welcome.onboarding_private"):
+    if (await services.settings.of(group.id, WelcomeSettings)).onboarding_private:
         adapter = services.adapters.get(group.adapter)
         if adapter is not None and Capability.PRIVATE in adapter.capabilities:
             try:
