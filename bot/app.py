@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.adapter import Adapter
-from bot.alerts import AlertService
 from bot.batcher import Batcher
 from bot.buttons import ButtonFallback
 from bot.clock import Clock, SystemClock
@@ -158,6 +157,7 @@ class App:
                 settings_service.register(feature.settings)
         self._apply_feature_config(settings_service)
         groups, members = GroupRepo(db), MemberRepo(db)
+        commands = CommandTable([f.router for f in self.features], settings.bot.command_prefixes)
         services = Services(
             config=settings,
             clock=clock,
@@ -170,7 +170,7 @@ class App:
             event_log=EventLogRepo(db),
             i18n=i18n,
             settings=settings_service,
-            scheduler=Scheduler(
+            scheduler=Scheduler[Services](
                 JobRepo(db), LeaseRepo(db), clock, timedelta(seconds=settings.scheduler.misfire_grace_seconds)
             ),
             permissions=Permissions(settings.bot, RoleRepo(db), clock),
@@ -178,9 +178,9 @@ class App:
             batcher=Batcher(self._flush_interval),
             buttons=ButtonFallback(i18n),
             features=self.features,
+            commands=commands,
             started_at=clock.now(),
         )
-        services.alerts = AlertService(services)
         adapters = self._given_adapters
         if adapters is None:
             adapters = build_adapters(settings, self._env)
@@ -190,13 +190,11 @@ class App:
                 if hasattr(adapter, "clock"):
                     adapter.clock = clock
         services.adapters = {a.name: a for a in adapters}
-        commands = CommandTable([f.router for f in self.features], settings.bot.command_prefixes)
-        services.commands = commands
         deduper = Deduper(services.event_log, clock)
         await deduper.load(list(services.adapters))
         services.batcher.register("dedupe", deduper.flush)
         self.services = services
-        self.dispatcher = Dispatcher(services, commands, deduper)
+        self.dispatcher = Dispatcher(services, commands, deduper, [f.router for f in self.features])
         for feature in self.features:
             if feature.provides is not None:
                 for port, implementation in feature.provides(services).items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.adapter import Adapter
@@ -20,12 +20,31 @@ from bot.events import (
 )
 from bot.messages import OutgoingMessage, Part, Text
 from bot.roles import Role
+from bot.services import Services
 from bot.settings import Model
 
 if TYPE_CHECKING:
-    from bot.router import Command
-    from bot.services import Services
     from storage.models import Group, Member
+
+
+class CommandMeta(Protocol):
+    """What a context knows of the command it runs (``bot.router.Command``): typed this way
+    because the router hands contexts to handlers, so the context must not import the router."""
+
+    @property
+    def name(self) -> str:
+        """The command's name."""
+        ...
+
+    @property
+    def feature(self) -> str:
+        """The feature that declares it."""
+        ...
+
+    @property
+    def usage(self) -> str | None:
+        """The translation key of its usage line."""
+        ...
 
 
 class Context:
@@ -49,7 +68,7 @@ class Context:
         self.lang = lang
         self.stopped = False
         self.is_command = False
-        self.command: Command | None = None
+        self.command: CommandMeta | None = None
         self.command_name = ""
         self.args: list[str] = []
         self.arg_text = ""

@@ -19,7 +19,8 @@ from bot.i18n import normalize_language
 from bot.messages import Button, OutgoingMessage, Text
 from bot.ports import AuditTrail
 from bot.roles import Role
-from bot.router import Command, Router
+from bot.router import Router
+from bot.services import CommandView
 from bot.settings import GUARDED, FeatureSettings, SettingError, SettingSpec, String, parse_timezone
 from storage.models import Group, Member
 
@@ -40,7 +41,7 @@ class CoreSettings(FeatureSettings):
     )
 
 
-def _visible(ctx: Context, command: Command) -> bool:
+def _visible(ctx: Context, command: CommandView) -> bool:
     if command.hidden:
         return False
     if ctx.group is None:
@@ -48,7 +49,7 @@ def _visible(ctx: Context, command: Command) -> bool:
     return command.where in ("group", "any")
 
 
-def _usage_line(ctx: Context, command: Command) -> str:
+def _usage_line(ctx: Context, command: CommandView) -> str:
     return ctx.t(command.usage) if command.usage else f"/{command.name}"
 
 
@@ -58,7 +59,6 @@ def _usage_line(ctx: Context, command: Command) -> str:
 async def help_command(ctx: Context) -> None:
     """List the commands the caller may use, or explain one."""
     table = ctx.services.commands
-    assert table is not None
     role = await ctx.role()
     if ctx.args:
         name = ctx.args[0].lstrip("/!！").lower()
@@ -178,7 +178,6 @@ async def _announce_guarded_change(ctx: Context, group: Group, key: str, value: 
         await trail.record(group.id, ctx.now, ctx.user.user_id, "set", f"{key}={value}")
     else:
         log.info("group %s: %s set %s=%s", group.id, ctx.user.user_id, key, value)
-    assert services.alerts is not None
     text = services.i18n.t(
         group.language, "core.set.guarded_notice", key=key, value=value, user=ctx.user.display_name
     )

@@ -88,16 +88,12 @@ async def screen(ctx: Context) -> None:
 
 def _is_command(ctx: Context, message: MessageEvent) -> bool:
     table = ctx.services.commands
-    if table is None:
-        return False
     me = ctx.adapter.me.username if ctx.adapter.me else None
     return isinstance(table.parse(message.text, me), Invocation)
 
 
 def _is_moderation_command(ctx: Context, message: MessageEvent) -> bool:
     table = ctx.services.commands
-    if table is None:
-        return False
     me = ctx.adapter.me.username if ctx.adapter.me else None
     parsed = table.parse(message.text, me)
     return isinstance(parsed, Invocation) and parsed.command.feature == "moderation"

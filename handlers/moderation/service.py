@@ -486,7 +486,6 @@ def done_line(services: Services, group: Group, steps: Sequence[dict[str, Any]])
 
 async def notify(services: Services, group: Group, message: OutgoingMessage) -> list[SentMessage]:
     """Send to the group's moderators (moderator chat, else privately, else the group)."""
-    assert services.alerts is not None
     try:
         return await services.alerts.notify(group, message)
     except QunyouError as exc:
@@ -517,7 +516,6 @@ async def edit_alert_messages(services: Services, alert: AlertRow, message: Outg
 
 async def has_moderator_chat(services: Services, group: Group) -> bool:
     """True when alerts reach a dedicated moderator chat (then a lexicon term may be named)."""
-    assert services.alerts is not None
     return await services.alerts.moderator_chat(group) is not None
 
 
@@ -587,7 +585,6 @@ async def hit_alert_message(
             parts.append(Text("\n" + line))
     notify_refs: tuple[UserRef, ...] = ()
     if escalation:
-        assert services.alerts is not None
         mods = []
         for user_id in await services.alerts.moderators(group):
             found = await services.members.find(group.id, user_id)

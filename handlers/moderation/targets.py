@@ -20,7 +20,6 @@ async def _target_group(ctx: Context) -> Group | None:
     this is (``/modchat link``, or the platform's convention such as the console's ``X-mods``)."""
     if ctx.group is None:
         return None
-    assert ctx.services.alerts is not None
     return await ctx.services.alerts.moderated_group(ctx.group, ctx.chat) or ctx.group
 
 
@@ -49,7 +48,6 @@ async def _deliver(ctx: Context, group: Group, text: str) -> None:
     if ctx.chat.is_private or (ctx.group is not None and ctx.group.id != group.id):
         await ctx.reply(text)
         return
-    assert services.alerts is not None
     chat = await services.alerts.moderator_chat(group)
     if chat is not None:
         await services.send(chat, OutgoingMessage.of(text), group.language)

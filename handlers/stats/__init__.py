@@ -344,7 +344,7 @@ async def kol_command(ctx: Context) -> None:
     st = _state(ctx.services)
     await ctx.services.batcher.flush()
     end = ctx.today - timedelta(days=1)
-    moderators = await ctx.services.alerts.moderators(ctx.group) if ctx.services.alerts else []
+    moderators = await ctx.services.alerts.moderators(ctx.group)
     start = end - timedelta(days=29)
     rows = await with_other_figures(
         ctx.services, await st.repo.kol_inputs(ctx.group.id, start, end, moderators), start, end
@@ -639,8 +639,7 @@ async def churn_alert(services: Services, group: Group, today: Any, now: datetim
         return False
     quiet = await st.repo.went_quiet(group.id, today, now)
     text = report.format_churn(_t(services, group), check, quiet)
-    if services.alerts is not None:
-        await services.alerts.notify(group, OutgoingMessage.of(text))
+    await services.alerts.notify(group, OutgoingMessage.of(text))
     await st.repo.set_marker(group.id, "churn_alert", str(today.toordinal()))
     return True
 
@@ -671,11 +670,10 @@ async def send_weekly_report(services: Services, group: Group, now: datetime) ->
 
     await services.batcher.flush()
     message = await build_weekly_report(services, _state(services), group, now)
-    if services.alerts is not None:
-        try:
-            await services.alerts.notify(group, message)
-        except QunyouError as exc:
-            log.warning("weekly report for group %s not delivered: %s", group.id, exc)
+    try:
+        await services.alerts.notify(group, message)
+    except QunyouError as exc:
+        log.warning("weekly report for group %s not delivered: %s", group.id, exc)
     return message
 
 
