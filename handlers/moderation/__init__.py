@@ -1,7 +1,9 @@
 """Keyword moderation with red/yellow/blue levels and the moderator's toolkit.
 
 * ``folding`` / ``matcher`` / ``segment``: the evasion-resistant matcher (no core needed);
-* ``service``: runtime state, credit, sanctions, alerts and scheduled jobs;
+* ``service``: runtime state, floods and credit; ``sanctions``: platform actions with a manual
+  fallback and their scheduled lifting; ``alerting``: alerts, batches, escalation, the digest;
+* ``settings``: the per-group settings model;
 * ``listeners``: the band-0 screen and the per-level action plans it runs;
 * ``commands`` (the router), ``alerts_commands``, ``lexicon_commands``, ``reports``: the commands
   and buttons; ``targets`` and ``plans`` hold what they share.
@@ -20,10 +22,12 @@ from bot.feature import Feature
 from bot.ports import AuditTrail, CreditScore, MessageScreen, ModerationFacts
 from bot.services import Services
 from handlers.moderation import alerts_commands, lexicon_commands, listeners, reports
+from handlers.moderation.alerting import run_batch_job, run_digest_job, run_escalate_job
 from handlers.moderation.commands import router
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
 from handlers.moderation.ports import Credit, Facts, Screen
+from handlers.moderation.sanctions import reschedule_lifts, run_lift_job
 from handlers.moderation.service import (
     JOB_BATCH,
     JOB_DIGEST,
@@ -32,11 +36,6 @@ from handlers.moderation.service import (
     STATE_KEY,
     ModState,
     build_global_layer,
-    reschedule_lifts,
-    run_batch_job,
-    run_digest_job,
-    run_escalate_job,
-    run_lift_job,
 )
 from handlers.moderation.settings import ModerationSettings
 from storage.models import Group, Member

@@ -10,17 +10,15 @@ from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
 from bot.router import Router
 from handlers.moderation.plans import _ladder, _minutes, _warn
+from handlers.moderation.sanctions import attempt, lift, sanction
 from handlers.moderation.service import (
     WARNING_MAX,
     Step,
-    attempt,
     category_key,
     credit_level,
     current_credit,
     get_state,
     human_duration,
-    lift,
-    sanction,
 )
 from handlers.moderation.settings import ModerationSettings
 from handlers.moderation.targets import _moderator_group, _ref, _target

@@ -12,26 +12,22 @@ from bot.roles import Role
 from bot.router import Band, Invocation
 from bot.scheduler import At
 from bot.services import Services
+from handlers.moderation.alerting import ensure_digest, notify, queue_yellow, send_alert
 from handlers.moderation.commands import router
 from handlers.moderation.matcher import Hit, Level
 from handlers.moderation.plans import _ladder, _minutes, _pinyin_ready, _steps_detail, _warn
+from handlers.moderation.sanctions import attempt, sanction
 from handlers.moderation.service import (
     BOT_ACTOR,
     JOB_ESCALATE,
     WARNING_MAX,
     Step,
-    attempt,
     category_key,
     change_credit,
     credit_level,
     current_credit,
-    ensure_digest,
     get_state,
     human_duration,
-    notify,
-    queue_yellow,
-    sanction,
-    send_alert,
 )
 from handlers.moderation.settings import ModerationSettings
 from storage.models import Group, Member

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.services import Services
 from handlers.moderation.matcher import Matcher
-from handlers.moderation.service import WARNING_LADDER, WARNING_MAX, Step, get_state, sanction
+from handlers.moderation.sanctions import sanction
+from handlers.moderation.service import WARNING_LADDER, WARNING_MAX, Step, get_state
 from handlers.moderation.settings import ModerationSettings
 from storage.models import Group, Member
 

@@ -9,7 +9,8 @@ from bot.events import UserRef
 from bot.messages import OutgoingMessage
 from bot.roles import Role
 from bot.services import Services
-from handlers.moderation.service import Step, attempt
+from handlers.moderation.sanctions import attempt
+from handlers.moderation.service import Step
 from storage.models import Group, Member
 
 # -- where commands act and where lists go -------------------------------------------------
