@@ -16,6 +16,7 @@ from bot.router import Band
 from handlers.topics import listeners
 from handlers.topics.commands import router
 from handlers.topics.jobs import KIND, plan_daily, run_daily
+from handlers.topics.ports import provide
 from handlers.topics.settings import TopicsSettings
 from handlers.topics.state import topics_state
 
@@ -56,5 +57,6 @@ FEATURE = Feature(
     export_member_data=export,
     delete_member_data=forget,
     demo=demo,
+    provides=provide,
     uses=(QuietHours, PointsLedger),  # replies and suggestions earn points when check-in is installed
 )
