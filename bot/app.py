@@ -28,13 +28,13 @@ from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.settings import SettingsService
 from storage import (
-    ActivityRepo,
     Database,
     EventLogRepo,
     GroupRepo,
     JobRepo,
     LeaseRepo,
     MemberRepo,
+    MessageCountRepo,
     RoleRepo,
     SettingsRepo,
 )
@@ -166,7 +166,7 @@ class App:
             members=members,
             roles=RoleRepo(db),
             jobs=JobRepo(db),
-            activity=ActivityRepo(db),
+            message_counts=MessageCountRepo(db),
             event_log=EventLogRepo(db),
             i18n=i18n,
             settings=settings_service,

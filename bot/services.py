@@ -30,7 +30,7 @@ from bot.ports import Ports
 from bot.roles import Role
 from bot.scheduler import Scheduler
 from bot.settings import SettingsService
-from storage import ActivityRepo, Database, EventLogRepo, GroupRepo, JobRepo, MemberRepo, RoleRepo
+from storage import Database, EventLogRepo, GroupRepo, JobRepo, MemberRepo, MessageCountRepo, RoleRepo
 
 if TYPE_CHECKING:
     from storage.models import Group, Member
@@ -136,7 +136,8 @@ class Services:
     members: MemberRepo
     roles: RoleRepo
     jobs: JobRepo
-    activity: ActivityRepo
+    #: Daily message counts per member (the ``activity`` feature's; not organised activities).
+    message_counts: MessageCountRepo
     event_log: EventLogRepo
     i18n: I18n
     settings: SettingsService
