@@ -14,7 +14,7 @@ changes that group, so a message's handlers read typed attributes, not string ke
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, get_args
@@ -192,6 +192,8 @@ class SettingsService:
         self.specs: dict[str, SettingSpec] = {}
         self._defaults: dict[str, Any] = {}
         self._overrides: dict[int, dict[str, Any]] = {}
+        #: Bumped per group by every change, so a read that raced a ``/set`` is not cached.
+        self._generation: dict[int, int] = {}
         #: Resolved snapshots per group (None: the defaults, for private chats) and model.
         self._snapshots: dict[int | None, dict[type[FeatureSettings], FeatureSettings]] = {}
 
@@ -222,12 +224,16 @@ class SettingsService:
         """The group's overrides, cached until changed."""
         cached = self._overrides.get(group_id)
         if cached is None:
+            generation = self._generation.get(group_id, 0)
             cached = await self._repo.all_for(group_id)
-            self._overrides[group_id] = cached
+            if self._generation.get(group_id, 0) == generation:
+                self._overrides[group_id] = cached
         return cached
 
     async def of(self, group_id: int | None, model: type[Model]) -> Model:
         """The group's resolved settings of ``model`` (the defaults for ``None``), cached."""
+        # A change while resolving drops this group's dict: the result then lands in the
+        # detached one, and the next read resolves again from the new values.
         per_group = self._snapshots.setdefault(group_id, {})
         found = per_group.get(model)
         if found is None:
@@ -273,13 +279,10 @@ class SettingsService:
         self._forget(group_id)
 
     def _forget(self, group_id: int) -> None:
+        self._generation[group_id] = self._generation.get(group_id, 0) + 1
         self._overrides.pop(group_id, None)
         self._snapshots.pop(group_id, None)
 
     def keys(self, prefix: str = "") -> Sequence[str]:
         """Registered keys, sorted."""
         return sorted(k for k in self.specs if k.startswith(prefix))
-
-    def models(self) -> Iterable[type[FeatureSettings]]:
-        """Every registered model, once."""
-        return {spec.model: None for spec in self.specs.values()}.keys()

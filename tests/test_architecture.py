@@ -711,3 +711,16 @@ def test_every_feature_declares_its_settings_as_one_model() -> None:
             assert key not in keys, f"{key} declared by {keys[key]} and {feature.name}"
             keys[key] = feature.name
             assert info.description, f"{key} has no description (/settings and the docs show it)"
+
+
+def test_services_are_whole_when_built() -> None:
+    """Handlers never None-check a service: nothing in ``Services`` is Optional or filled later."""
+    import dataclasses
+
+    from bot.services import Services
+
+    optional = [f.name for f in dataclasses.fields(Services) if "None" in str(f.type)]
+    assert optional == [], (
+        f"Services.{optional} may be None: build the service before Services (or in its "
+        "__post_init__) and pass it in, so no handler has to check."
+    )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.errors import ConfigError
+from bot.settings import SettingsService
 from handlers.moderation.settings import ModerationSettings
 from handlers.onboarding.settings import WelcomeSettings
 from handlers.stats.settings import StatsSettings
-from storage import SettingsRepo
+from storage import Database, GroupRepo, SettingsRepo
 from tests.harness import Harness, texts
 
 
@@ -145,3 +149,36 @@ async def test_an_override_stored_under_older_rules_falls_back_to_the_default(
         rules = await h.services.settings.of(gid, ModerationSettings)
         assert rules.red_mute_minutes == 1440
         assert texts(await h.say("demo", "alice", "/ping")) == ["pong 🏓 我在。"]
+
+
+class _SlowRepo(SettingsRepo):
+    """The real repository, but a read waits until the test lets it finish."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.reading = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def all_for(self, group_id: int) -> dict[str, Any]:
+        found = await super().all_for(group_id)
+        self.reading.set()
+        await self.release.wait()
+        return found
+
+
+async def test_a_read_that_races_a_set_is_not_cached(database: Database) -> None:
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    group = await GroupRepo(database).get_or_create(
+        platform="console", adapter="console", scope_id="g", title="g", timezone="UTC", language="en", now=now
+    )
+    repo = _SlowRepo(database)
+    service = SettingsService(repo)
+    service.register(ModerationSettings)
+    # A message reads the settings: its query returns the old values and is held there…
+    read = asyncio.create_task(service.of(group.id, ModerationSettings))
+    await repo.reading.wait()
+    # …while /set stores a new value; then the held read finishes.
+    await service.set(group.id, "moderation.red_action", "ban", "mod", now)
+    repo.release.set()
+    assert (await read).red_action == "mute"  # that message saw the values of its start
+    assert (await service.of(group.id, ModerationSettings)).red_action == "ban"  # nothing stale kept
