@@ -3,23 +3,73 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Protocol
 
-from bot.adapter import Capability
+from bot.adapter import Adapter, Capability
+from bot.directory import Directory
 from bot.errors import QunyouError
 from bot.events import ChatRef, SentMessage
 from bot.messages import OutgoingMessage
+from bot.permissions import Permissions
 from bot.roles import Role
-from bot.services import Services
+from bot.settings import SettingsService
+from storage import Database, GroupRepo
 from storage.modchat import ModChatRepo
 from storage.models import Group
 
 log = logging.getLogger(__name__)
 
 
+class AlertHost(Protocol):
+    """What alert routing needs of the services (``bot.services.Services`` is one): typed as a
+    protocol so this module never imports the services bag that holds an ``AlertService``."""
+
+    @property
+    def db(self) -> Database:
+        """The database (moderator-chat links)."""
+        ...
+
+    @property
+    def adapters(self) -> Mapping[str, Adapter]:
+        """The running adapters by name."""
+        ...
+
+    @property
+    def groups(self) -> GroupRepo:
+        """Groups by id and by platform scope."""
+        ...
+
+    @property
+    def directory(self) -> Directory:
+        """Chats of groups."""
+        ...
+
+    @property
+    def settings(self) -> SettingsService:
+        """The operator's default moderator chat."""
+        ...
+
+    @property
+    def permissions(self) -> Permissions:
+        """Who moderates a group."""
+        ...
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage, lang: str | None = None) -> SentMessage:
+        """Post to a chat."""
+        ...
+
+    async def send_private(
+        self, adapter_name: str, user_id: str, message: OutgoingMessage, lang: str | None = None
+    ) -> SentMessage:
+        """Send one-to-one."""
+        ...
+
+
 class AlertService:
     """Routes messages meant for a group's moderators."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: AlertHost) -> None:
         self._services = services
         self.links = ModChatRepo(services.db)
 

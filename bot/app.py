@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.adapter import Adapter
-from bot.alerts import AlertService
 from bot.batcher import Batcher
 from bot.buttons import ButtonFallback
 from bot.clock import Clock, SystemClock
@@ -29,13 +28,13 @@ from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.settings import SettingsService
 from storage import (
-    ActivityRepo,
     Database,
     EventLogRepo,
     GroupRepo,
     JobRepo,
     LeaseRepo,
     MemberRepo,
+    MessageCountRepo,
     RoleRepo,
     SettingsRepo,
 )
@@ -116,7 +115,7 @@ class App:
                 leftover = {}
                 # A feature's section sets its own settings, prefixed ("checkin.base_points")
                 # or not (the core's "mod_chat").
-                own = {spec.key for spec in feature.settings}
+                own = set(settings_service.keys_of(feature.settings)) if feature.settings else set()
                 for key, raw in value.items():
                     full = key if key in own else f"{section}.{key}"
                     if full in settings_service.specs:
@@ -154,9 +153,11 @@ class App:
         settings_service = SettingsService(SettingsRepo(db))
         for feature in self.features:
             feature.config = None
-            settings_service.register(feature.settings)
+            if feature.settings is not None:
+                settings_service.register(feature.settings)
         self._apply_feature_config(settings_service)
         groups, members = GroupRepo(db), MemberRepo(db)
+        commands = CommandTable([f.router for f in self.features], settings.bot.command_prefixes)
         services = Services(
             config=settings,
             clock=clock,
@@ -165,11 +166,11 @@ class App:
             members=members,
             roles=RoleRepo(db),
             jobs=JobRepo(db),
-            activity=ActivityRepo(db),
+            message_counts=MessageCountRepo(db),
             event_log=EventLogRepo(db),
             i18n=i18n,
             settings=settings_service,
-            scheduler=Scheduler(
+            scheduler=Scheduler[Services](
                 JobRepo(db), LeaseRepo(db), clock, timedelta(seconds=settings.scheduler.misfire_grace_seconds)
             ),
             permissions=Permissions(settings.bot, RoleRepo(db), clock),
@@ -177,9 +178,9 @@ class App:
             batcher=Batcher(self._flush_interval),
             buttons=ButtonFallback(i18n),
             features=self.features,
+            commands=commands,
             started_at=clock.now(),
         )
-        services.alerts = AlertService(services)
         adapters = self._given_adapters
         if adapters is None:
             adapters = build_adapters(settings, self._env)
@@ -189,13 +190,11 @@ class App:
                 if hasattr(adapter, "clock"):
                     adapter.clock = clock
         services.adapters = {a.name: a for a in adapters}
-        commands = CommandTable([f.router for f in self.features], settings.bot.command_prefixes)
-        services.commands = commands
         deduper = Deduper(services.event_log, clock)
         await deduper.load(list(services.adapters))
         services.batcher.register("dedupe", deduper.flush)
         self.services = services
-        self.dispatcher = Dispatcher(services, commands, deduper)
+        self.dispatcher = Dispatcher(services, commands, deduper, [f.router for f in self.features])
         for feature in self.features:
             if feature.provides is not None:
                 for port, implementation in feature.provides(services).items():

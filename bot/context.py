@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.adapter import Adapter
@@ -20,11 +20,31 @@ from bot.events import (
 )
 from bot.messages import OutgoingMessage, Part, Text
 from bot.roles import Role
+from bot.services import Services
+from bot.settings import Model
 
 if TYPE_CHECKING:
-    from bot.router import Command
-    from bot.services import Services
     from storage.models import Group, Member
+
+
+class CommandMeta(Protocol):
+    """What a context knows of the command it runs (``bot.router.Command``): typed this way
+    because the router hands contexts to handlers, so the context must not import the router."""
+
+    @property
+    def name(self) -> str:
+        """The command's name."""
+        ...
+
+    @property
+    def feature(self) -> str:
+        """The feature that declares it."""
+        ...
+
+    @property
+    def usage(self) -> str | None:
+        """The translation key of its usage line."""
+        ...
 
 
 class Context:
@@ -48,7 +68,7 @@ class Context:
         self.lang = lang
         self.stopped = False
         self.is_command = False
-        self.command: Command | None = None
+        self.command: CommandMeta | None = None
         self.command_name = ""
         self.args: list[str] = []
         self.arg_text = ""
@@ -193,9 +213,10 @@ class Context:
             self.services.adapters[group.adapter], chat, group.id, self.user.user_id
         )
 
-    async def setting(self, key: str) -> Any:
-        """A group setting (the default in private chats)."""
-        return await self.services.settings.get(self.group.id if self.group else None, key)
+    async def settings(self, model: type[Model]) -> Model:
+        """The group's resolved settings of one feature (the defaults in private chats): typed
+        attributes, read from a snapshot cached per group until ``/set`` changes it."""
+        return await self.services.settings.of(self.group.id if self.group else None, model)
 
     def stop(self) -> None:
         """End the chain: later bands and handlers do not see this event."""

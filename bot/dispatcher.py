@@ -19,7 +19,7 @@ from bot.errors import QunyouError
 from bot.events import ButtonPressed, ChatMigrated, Event, MemberJoined, MemberLeft, MessageEvent
 from bot.host import CommandInfo
 from bot.i18n import normalize_language
-from bot.router import Band, ButtonRoute, CommandTable, Invocation, Listener, Unknown
+from bot.router import Band, ButtonRoute, CommandTable, Invocation, Listener, Router, Unknown
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 class Dispatcher:
     """Turns events into handler calls; the ``AdapterHost`` every adapter is started with."""
 
-    def __init__(self, services: Services, commands: CommandTable, deduper: Deduper) -> None:
+    def __init__(
+        self, services: Services, commands: CommandTable, deduper: Deduper, routers: Sequence[Router]
+    ) -> None:
         self.services = services
         self.command_table = commands
         self.deduper = deduper
-        routers = [f.router for f in services.features]
         listeners = [listener for r in routers for listener in r.listeners]
         self._moderation: list[Listener] = [x for x in listeners if x.band == Band.MODERATION]
         self._listeners: list[Listener] = [x for x in listeners if x.band == Band.LISTENER]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from bot.router import Router
-from bot.settings import SettingSpec
+from bot.settings import FeatureSettings
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -34,7 +34,8 @@ class Feature:
 
     name: str
     router: Router
-    settings: Sequence[SettingSpec] = ()
+    #: The feature's settings model (``bot.settings``): its keys are ``/set`` and config keys.
+    settings: type[FeatureSettings] | None = None
     startup: Hook | None = None
     shutdown: Hook | None = None
     export_member_data: ExportHook | None = None

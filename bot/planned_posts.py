@@ -124,9 +124,6 @@ def is_rerun(services: Services, job: Job, fire: datetime) -> bool:
 
 async def notify_moderators(services: Services, group: Group, message: OutgoingMessage) -> None:
     """An alert to the group's moderators (their chat, else privately, else the group)."""
-    if services.alerts is None:
-        await send(services, services.directory.chat_for(group), message, group.language)
-        return
     try:
         await services.alerts.notify(group, message)
     except QunyouError as exc:
@@ -165,7 +162,7 @@ async def defer_run(services: Services, group: Group, job: Job, fire: datetime, 
     log.info("job %s deferred by quiet hours from %s to %s", job.id, fire.isoformat(), target.isoformat())
 
 
-def prunes_deferred(handler: JobHandler) -> JobHandler:
+def prunes_deferred(handler: JobHandler[Services]) -> JobHandler[Services]:
     """``handler`` for a job kind that ``defer_run`` may defer, deleting a deferred run's row
     once the run is over.
 

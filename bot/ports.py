@@ -155,6 +155,18 @@ class ActivityFacts(Protocol):
         """Activities each member attended over the local days ``first``…``last`` (absent: none)."""
         ...
 
+    async def attended_count(self, member_id: int) -> int:
+        """Activities one member has attended, ever (the newcomer's day-7 summary)."""
+        ...
+
+
+class TopicFacts(Protocol):
+    """Read-only figures of the daily topics (the topics feature publishes them)."""
+
+    async def replies_by(self, member_id: int) -> int:
+        """Counted replies one member has made to topic posts, ever (the day-7 summary)."""
+        ...
+
 
 class PortMissing(RuntimeError):
     """A feature requires a port nobody provides."""

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -32,16 +32,30 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.batcher import Batcher
 from bot.clock import Clock, VirtualClock, parse_instant, zone
 from storage.models import Job, Lease
 
 if TYPE_CHECKING:
-    from bot.services import Services
     from storage import JobRepo, LeaseRepo
 
 log = logging.getLogger(__name__)
 
-JobHandler = Callable[["Services", Job, datetime], Awaitable[None]]
+
+class JobContext(Protocol):
+    """What the scheduler needs of the object it hands to job handlers (``Services``): the
+    batcher it ticks as a virtual clock moves. Typed this way so the scheduler, a service
+    itself, never imports the services bag that holds it."""
+
+    @property
+    def batcher(self) -> Batcher:
+        """The batched writes that follow the clock."""
+        ...
+
+
+S = TypeVar("S", bound=JobContext)
+#: A job kind's handler: ``(services, job, fire_time)``.
+JobHandler = Callable[[S, Job, datetime], Awaitable[None]]
 _WAKE_ID = "qunyou-wake"
 #: The worker name leases are held under. One process runs the scheduler today, so at start every
 #: lease of this name belongs to a dead predecessor and is taken back at once; a scale-out gives each
@@ -156,7 +170,7 @@ def _repeated_wall_time(local: datetime) -> bool:
     return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
 
 
-class Scheduler:
+class Scheduler(Generic[S]):
     """Schedules feature jobs by stable id; see the module docstring for the guarantees."""
 
     def __init__(
@@ -173,7 +187,7 @@ class Scheduler:
         self._clock = clock
         self.grace = grace
         self.owner = owner
-        self._handlers: dict[str, JobHandler] = {}
+        self._handlers: dict[str, JobHandler[S]] = {}
         self._rerun: set[str] = set()
         #: Runs in hand, by (job id, fire time): what ``lease`` answers without a query.
         self._held: dict[tuple[str, datetime], Lease] = {}
@@ -181,7 +195,7 @@ class Scheduler:
         self._recovered: list[Lease] = []
         self._next: dict[str, datetime] = {}
         self._heap: list[tuple[datetime, str]] = []
-        self._services: Services | None = None
+        self._services: S | None = None
         self._aps: AsyncIOScheduler | None = None
         self._running = False
         self._draining: asyncio.Task[None] | None = None
@@ -192,7 +206,7 @@ class Scheduler:
         self.given_up = 0
 
     # -- feature API -------------------------------------------------------------------
-    def register(self, kind: str, handler: JobHandler, *, rerun: bool = False) -> None:
+    def register(self, kind: str, handler: JobHandler[S], *, rerun: bool = False) -> None:
         """Say which function runs jobs of ``kind`` (in a feature's startup hook).
 
         ``rerun=True``: a run a crash cut short is run again at start (within the grace window), so
@@ -286,7 +300,7 @@ class Scheduler:
         return len(self._next)
 
     # -- lifecycle ---------------------------------------------------------------------
-    async def start(self, services: Services) -> None:
+    async def start(self, services: S) -> None:
         """Rebuild the in-memory schedule from the job rows, then start waking."""
         self._services = services
         self._running = True

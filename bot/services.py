@@ -1,12 +1,21 @@
-"""The services a handler reaches through ``ctx.services``: one object, built by the app."""
+"""The services a handler reaches through ``ctx.services``: one object, built by the app.
+
+Every field is set when the object is built: nothing is filled in a second phase and nothing a
+handler uses is Optional. The bag sits low in ``bot/``: what it holds of higher layers (the
+features, the command table) it types as the small protocols below, so no module it names needs
+to import it back.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.adapter import Adapter
+from bot.alerts import AlertService
 from bot.batcher import Batcher
 from bot.buttons import ButtonFallback
 from bot.clock import Clock
@@ -18,16 +27,102 @@ from bot.i18n import I18n
 from bot.messages import OutgoingMessage
 from bot.permissions import Permissions
 from bot.ports import Ports
+from bot.roles import Role
 from bot.scheduler import Scheduler
 from bot.settings import SettingsService
-from storage import ActivityRepo, Database, EventLogRepo, GroupRepo, JobRepo, MemberRepo, RoleRepo
+from storage import Database, EventLogRepo, GroupRepo, JobRepo, MemberRepo, MessageCountRepo, RoleRepo
 
 if TYPE_CHECKING:
-    from bot.alerts import AlertService
-    from bot.feature import Feature
-    from bot.router import CommandTable
+    from storage.models import Group, Member
 
 log = logging.getLogger(__name__)
+
+
+class FeatureHooks(Protocol):
+    """A feature as the core's own commands see it (``bot.feature.Feature`` is one): its name
+    and the hooks that make ``/mydata``, ``/forgetme`` and the console demo complete."""
+
+    @property
+    def name(self) -> str:
+        """The feature's name (its config section)."""
+        ...
+
+    @property
+    def export_member_data(self) -> Callable[[Services, Member], Awaitable[dict[str, Any]]] | None:
+        """What it stores about a member, for ``/mydata``."""
+        ...
+
+    @property
+    def delete_member_data(self) -> Callable[[Services, Member], Awaitable[None]] | None:
+        """Forget a member, for ``/forgetme``."""
+        ...
+
+    @property
+    def demo(self) -> Callable[[Services, Group, list[Member]], Awaitable[None]] | None:
+        """Seed the console demo group."""
+        ...
+
+
+class CommandView(Protocol):
+    """One command as handlers may read it (``bot.router.Command`` is one)."""
+
+    @property
+    def name(self) -> str:
+        """Its name, without prefix."""
+        ...
+
+    @property
+    def aliases(self) -> tuple[str | tuple[str, str], ...]:
+        """Plain words that call it (a pair: word and the sub-command it stands for)."""
+        ...
+
+    @property
+    def min_role(self) -> Role:
+        """The rank needed."""
+        ...
+
+    @property
+    def usage(self) -> str | None:
+        """Translation key of the usage line."""
+        ...
+
+    @property
+    def help(self) -> str | None:
+        """Translation key of the help text."""
+        ...
+
+    @property
+    def where(self) -> str:
+        """``group``, ``private`` or ``any``."""
+        ...
+
+    @property
+    def hidden(self) -> bool:
+        """Left out of ``/help``."""
+        ...
+
+
+class CommandCatalog(Protocol):
+    """The command table (``bot.router.CommandTable``) as handlers may consult it: typed this
+    way because the router hands contexts, which hold these services, to handlers."""
+
+    @property
+    def by_name(self) -> Mapping[str, CommandView]:
+        """Commands by name."""
+        ...
+
+    @property
+    def plain(self) -> Mapping[str, tuple[CommandView, str]]:
+        """Commands by plain-word alias, with the sub-command the word stands for."""
+        ...
+
+    def all(self) -> Sequence[CommandView]:
+        """Every command, by name."""
+        ...
+
+    def parse(self, text: str, me: str | None, /) -> object:
+        """What ``text`` invokes: an ``Invocation``, ``Unknown`` or None."""
+        ...
 
 
 @dataclass
@@ -41,24 +136,30 @@ class Services:
     members: MemberRepo
     roles: RoleRepo
     jobs: JobRepo
-    activity: ActivityRepo
+    #: Daily message counts per member (the ``activity`` feature's; not organised activities).
+    message_counts: MessageCountRepo
     event_log: EventLogRepo
     i18n: I18n
     settings: SettingsService
-    scheduler: Scheduler
+    scheduler: Scheduler[Services]
     permissions: Permissions
     directory: Directory
     batcher: Batcher
     buttons: ButtonFallback
+    features: Sequence[FeatureHooks]
+    commands: CommandCatalog
+    started_at: datetime
+    #: The running adapters by name; filled by the app before anything is delivered.
     adapters: dict[str, Adapter] = field(default_factory=dict)
-    features: list[Feature] = field(default_factory=list)
-    commands: CommandTable | None = None
-    alerts: AlertService | None = None
     #: Cross-feature needs, wired from the features' ``provides`` at start (``bot.ports``).
     ports: Ports = field(default_factory=Ports)
     #: Per-feature runtime state (caches, matchers), keyed by feature name: never module globals.
     state: dict[str, Any] = field(default_factory=dict)
-    started_at: Any = None
+    #: Moderator alerts: built with the services, since it routes through them.
+    alerts: AlertService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.alerts = AlertService(self)
 
     def adapter_for(self, chat: ChatRef) -> Adapter:
         """The adapter that owns ``chat``."""

@@ -1,17 +1,36 @@
-"""Group settings with registered defaults: config gives the defaults, ``/set`` the overrides."""
+"""Typed group settings: each feature declares one pydantic model, handlers read a snapshot.
+
+A feature declares its settings as one :class:`FeatureSettings` subclass: field types, bounds,
+defaults and descriptions are the model's; who may change a field is :class:`Access` metadata.
+A setting's public key is ``<SECTION>.<field>`` (``moderation.red_action``; the core's section is
+empty, so its keys are bare, ``mod_chat``): the keys ``/set`` and config.toml use.
+
+Values come from three layers: the group's override (``/set``, in the database), else the
+operator's default (config.toml), else the model's default. :meth:`SettingsService.of` resolves
+the three into one frozen model instance per group and model, cached until ``/set`` or a reset
+changes that group, so a message's handlers read typed attributes, not string keys.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, get_args
+
+import annotated_types
+from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from bot.clock import check_timezone
 from bot.roles import Role
 
 if TYPE_CHECKING:
     from storage import SettingsRepo
+
+log = logging.getLogger(__name__)
 
 _TRUE = {"on", "true", "yes", "1", "开", "开启", "是"}
 _FALSE = {"off", "false", "no", "0", "关", "关闭", "否"}
@@ -30,7 +49,7 @@ def parse_bool(value: Any) -> bool:
 
 
 def parse_int(value: Any) -> int:
-    """Read an integer."""
+    """Read an integer (``int()`` also reads full-width digits such as ``３０``)."""
     if isinstance(value, bool):
         raise ValueError("an integer")
     if isinstance(value, int):
@@ -46,54 +65,110 @@ def parse_str(value: Any) -> str:
     return str(value)
 
 
+def parse_word(value: Any) -> str:
+    """Read one word: a string without surrounding blanks."""
+    return str(value).strip()
+
+
 def parse_timezone(value: Any) -> str:
     """Read an IANA timezone name (``bot.clock.check_timezone``: raises ``UnknownTimezone``)."""
     return check_timezone(str(value))
 
 
-def choice(*allowed: str) -> Callable[[Any], str]:
-    """A parser that accepts only ``allowed`` values."""
-
-    def parse(value: Any) -> str:
-        text = str(value).strip()
-        if text not in allowed:
-            raise ValueError(" | ".join(allowed))
-        return text
-
-    return parse
+#: Field types that read what members type after ``/set KEY`` (``开``, ``３０``) as well as
+#: values from config.toml and the database. Bounds go on the field: ``Field(5, ge=0, le=100)``.
+OnOff = Annotated[bool, BeforeValidator(parse_bool)]
+Number = Annotated[int, BeforeValidator(parse_int)]
+String = Annotated[str, BeforeValidator(parse_str)]
+#: For ``Annotated[Literal["mute", "ban"], WORD]``: a choice of words, blanks around ignored.
+WORD = BeforeValidator(parse_word)
 
 
-def int_range(low: int, high: int) -> Callable[[Any], int]:
-    """A parser for an integer in ``[low, high]``."""
+@dataclass(frozen=True)
+class Access:
+    """Field metadata: who may change a setting (``Annotated[OnOff, Access(guarded=True)]``).
 
-    def parse(value: Any) -> int:
-        number = parse_int(value)
-        if not low <= number <= high:
-            raise ValueError(f"{low}..{high}")
-        return number
+    A ``guarded`` setting changes where a group's data goes or who holds power: only admins
+    may change it, and every change is written to the audit log and announced to the group's
+    moderators.
+    """
 
-    return parse
+    min_role: Role = Role.MODERATOR
+    guarded: bool = False
 
 
-_PARSERS: dict[Any, Callable[[Any], Any]] = {bool: parse_bool, int: parse_int, str: parse_str}
+GUARDED = Access(guarded=True)
+
+
+class FeatureSettings(BaseModel):
+    """Base of a feature's settings model; ``SECTION`` prefixes its keys (``"stats"``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    SECTION: ClassVar[str] = ""
+
+    @classmethod
+    def key_of(cls, field: str) -> str:
+        """The public key of one field (``stats.public``)."""
+        return f"{cls.SECTION}.{field}" if cls.SECTION else field
+
+
+Model = TypeVar("Model", bound=FeatureSettings)
+
+
+class SettingError(ValueError):
+    """A value a setting does not accept; ``reason`` says what it allows (``1..1440``)."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(reason)
+        self.key = key
+        self.reason = reason
+
+
+def _reason(field: FieldInfo, error: ErrorDetails) -> str:
+    """What a field allows, in the words ``/set`` has always answered with."""
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind == "value_error" and "error" in context:
+        return str(context["error"])
+    if kind == "literal_error":
+        return " | ".join(str(word) for word in get_args(field.annotation))
+    bounds = [m for m in field.metadata if isinstance(m, annotated_types.Ge | annotated_types.Le)]
+    if bounds:
+        low = next((m.ge for m in bounds if isinstance(m, annotated_types.Ge)), "")
+        high = next((m.le for m in bounds if isinstance(m, annotated_types.Le)), "")
+        return f"{low}..{high}"
+    return str(error["msg"])
 
 
 @dataclass(frozen=True)
 class SettingSpec:
-    """A setting a feature registers: its key, how to read a value, its default and help.
-
-    ``parser`` may be ``int``, ``bool``, ``str`` or any callable raising ``ValueError`` with
-    the allowed values as its message. A ``guarded`` setting changes where a group's data goes
-    or who holds power: only admins may change it, and every change is written to the audit
-    log and announced to the group's moderators.
-    """
+    """One setting as ``/set`` and ``/settings`` see it: derived from a model's field."""
 
     key: str
-    parser: Callable[[Any], Any] | type
+    model: type[FeatureSettings]
+    field: str
     default: Any
-    description: str = ""
-    min_role: Role = Role.MODERATOR
-    guarded: bool = False
+    description: str
+    min_role: Role
+    guarded: bool
+    adapter: TypeAdapter[Any]
+
+    @classmethod
+    def of(cls, model: type[FeatureSettings], name: str, info: FieldInfo) -> SettingSpec:
+        """The spec of field ``name`` of ``model``."""
+        access = next((m for m in info.metadata if isinstance(m, Access)), Access())
+        annotated: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        return cls(
+            key=model.key_of(name),
+            model=model,
+            field=name,
+            default=info.default,
+            description=info.description or "",
+            min_role=access.min_role,
+            guarded=access.guarded,
+            adapter=TypeAdapter(annotated),
+        )
 
     @property
     def required_role(self) -> Role:
@@ -101,32 +176,45 @@ class SettingSpec:
         return max(self.min_role, Role.ADMIN) if self.guarded else self.min_role
 
     def parse(self, value: Any) -> Any:
-        """Validate ``value``; raises ``ValueError`` naming what is allowed."""
-        parser = _PARSERS.get(self.parser, self.parser)
-        return parser(value)
+        """Validate ``value``; raises :class:`SettingError` naming the key and what is allowed."""
+        try:
+            return self.adapter.validate_python(value)
+        except ValidationError as exc:
+            info = self.model.model_fields[self.field]
+            raise SettingError(self.key, _reason(info, exc.errors()[0])) from None
 
 
 class SettingsService:
-    """Resolves a group's settings: override in the database, else config default, else spec."""
+    """Resolves a group's settings: override in the database, else config default, else model."""
 
     def __init__(self, repo: SettingsRepo) -> None:
         self._repo = repo
         self.specs: dict[str, SettingSpec] = {}
         self._defaults: dict[str, Any] = {}
-        self._cache: dict[int, dict[str, Any]] = {}
+        self._overrides: dict[int, dict[str, Any]] = {}
+        #: Bumped per group by every change, so a read that raced a ``/set`` is not cached.
+        self._generation: dict[int, int] = {}
+        #: Resolved snapshots per group (None: the defaults, for private chats) and model.
+        self._snapshots: dict[int | None, dict[type[FeatureSettings], FeatureSettings]] = {}
 
-    def register(self, specs: Iterable[SettingSpec]) -> None:
-        """Add a feature's settings."""
-        for spec in specs:
+    def register(self, model: type[FeatureSettings]) -> None:
+        """Add a feature's settings model."""
+        for name, info in model.model_fields.items():
+            spec = SettingSpec.of(model, name, info)
             if spec.key in self.specs:
                 raise ValueError(f"setting {spec.key} registered twice")
+            # A model's own default must pass its own validation, or every group would fail.
+            self._defaults[spec.key] = spec.parse(spec.default)
             self.specs[spec.key] = spec
-            self._defaults.setdefault(spec.key, spec.default)
+
+    def keys_of(self, model: type[FeatureSettings]) -> list[str]:
+        """The public keys of a model's fields."""
+        return [model.key_of(name) for name in model.model_fields]
 
     def set_default(self, key: str, value: Any) -> None:
-        """Override a spec's default (from config.toml); raises ``ValueError`` when invalid."""
-        spec = self.specs[key]
-        self._defaults[key] = spec.parse(value)
+        """Override a model's default (from config.toml); raises ``SettingError`` when invalid."""
+        self._defaults[key] = self.specs[key].parse(value)
+        self._snapshots.clear()
 
     def default(self, key: str) -> Any:
         """The default in force for ``key``."""
@@ -134,33 +222,66 @@ class SettingsService:
 
     async def overrides(self, group_id: int) -> dict[str, Any]:
         """The group's overrides, cached until changed."""
-        cached = self._cache.get(group_id)
+        cached = self._overrides.get(group_id)
         if cached is None:
+            generation = self._generation.get(group_id, 0)
             cached = await self._repo.all_for(group_id)
-            self._cache[group_id] = cached
+            if self._generation.get(group_id, 0) == generation:
+                self._overrides[group_id] = cached
         return cached
 
+    async def of(self, group_id: int | None, model: type[Model]) -> Model:
+        """The group's resolved settings of ``model`` (the defaults for ``None``), cached."""
+        # A change while resolving drops this group's dict: the result then lands in the
+        # detached one, and the next read resolves again from the new values.
+        per_group = self._snapshots.setdefault(group_id, {})
+        found = per_group.get(model)
+        if found is None:
+            found = per_group[model] = await self._resolve(group_id, model)
+        assert isinstance(found, model)
+        return found
+
+    async def _resolve(self, group_id: int | None, model: type[Model]) -> Model:
+        overrides = await self.overrides(group_id) if group_id is not None else {}
+        values: dict[str, Any] = {}
+        for name in model.model_fields:
+            key = model.key_of(name)
+            if key not in self.specs:
+                raise KeyError(f"{model.__name__} is not registered (no feature declares it)")
+            values[name] = overrides.get(key, self._defaults[key])
+        try:
+            return model.model_validate(values)
+        except ValidationError as exc:
+            # An override stored under older rules: the group gets the default, the log the key.
+            for error in exc.errors():
+                name = str(error["loc"][0])
+                log.warning(
+                    "group %s: stored %s is invalid now; using the default", group_id, model.key_of(name)
+                )
+                values[name] = self._defaults[model.key_of(name)]
+            return model.model_validate(values)
+
     async def get(self, group_id: int | None, key: str) -> Any:
-        """The value of ``key`` in a group (the default for ``None``)."""
-        if key not in self.specs:
-            raise KeyError(key)
-        if group_id is not None:
-            overrides = await self.overrides(group_id)
-            if key in overrides:
-                return overrides[key]
-        return self._defaults[key]
+        """The value of one key in a group (``/settings`` lists them; handlers use :meth:`of`)."""
+        spec = self.specs[key]
+        return getattr(await self.of(group_id, spec.model), spec.field)
 
     async def set(self, group_id: int, key: str, raw: Any, by: str | None, now: datetime) -> Any:
         """Validate and store an override; returns the parsed value."""
         value = self.specs[key].parse(raw)
         await self._repo.put(group_id, key, value, by, now)
-        self._cache.pop(group_id, None)
+        self._forget(group_id)
         return value
 
     async def reset(self, group_id: int, key: str) -> None:
         """Back to the default."""
         await self._repo.remove(group_id, key)
-        self._cache.pop(group_id, None)
+        self._forget(group_id)
+
+    def _forget(self, group_id: int) -> None:
+        self._generation[group_id] = self._generation.get(group_id, 0) + 1
+        self._overrides.pop(group_id, None)
+        self._snapshots.pop(group_id, None)
 
     def keys(self, prefix: str = "") -> Sequence[str]:
         """Registered keys, sorted."""

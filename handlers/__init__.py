@@ -6,9 +6,9 @@ The order is the order handlers run in inside each band.
 from bot.feature import Feature
 from handlers import (
     activities,
-    activity,
     checkin,
     core,
+    message_counts,
     modchat,
     moderation,
     onboarding,
@@ -21,7 +21,7 @@ FEATURES: list[Feature] = [
     core.FEATURE,
     moderation.FEATURE,
     modchat.FEATURE,
-    activity.FEATURE,
+    message_counts.FEATURE,
     stats.FEATURE,
     checkin.FEATURE,
     topics.FEATURE,

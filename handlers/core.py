@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from bot import __version__
 from bot.adapter import Capability
@@ -17,8 +19,9 @@ from bot.i18n import normalize_language
 from bot.messages import Button, OutgoingMessage, Text
 from bot.ports import AuditTrail
 from bot.roles import Role
-from bot.router import Command, Router
-from bot.settings import SettingSpec, parse_timezone
+from bot.router import Router
+from bot.services import CommandView
+from bot.settings import GUARDED, FeatureSettings, SettingError, SettingSpec, String, parse_timezone
 from storage.models import Group, Member
 
 router = Router("core")
@@ -30,7 +33,15 @@ _SPECIAL_KEYS = ("language", "timezone")
 MOD_CHAT_KEY = "mod_chat"
 
 
-def _visible(ctx: Context, command: Command) -> bool:
+class CoreSettings(FeatureSettings):
+    """The core's settings: bare keys, ``[core]`` in config.toml."""
+
+    mod_chat: Annotated[String, GUARDED] = Field(
+        "", description="operator default chat for every group's alerts (groups link their own with /modchat)"
+    )
+
+
+def _visible(ctx: Context, command: CommandView) -> bool:
     if command.hidden:
         return False
     if ctx.group is None:
@@ -38,7 +49,7 @@ def _visible(ctx: Context, command: Command) -> bool:
     return command.where in ("group", "any")
 
 
-def _usage_line(ctx: Context, command: Command) -> str:
+def _usage_line(ctx: Context, command: CommandView) -> str:
     return ctx.t(command.usage) if command.usage else f"/{command.name}"
 
 
@@ -48,7 +59,6 @@ def _usage_line(ctx: Context, command: Command) -> str:
 async def help_command(ctx: Context) -> None:
     """List the commands the caller may use, or explain one."""
     table = ctx.services.commands
-    assert table is not None
     role = await ctx.role()
     if ctx.args:
         name = ctx.args[0].lstrip("/!！").lower()
@@ -151,8 +161,8 @@ async def set_command(ctx: Context) -> None:
             return
         try:
             value = await services.settings.set(ctx.group.id, key, raw, ctx.user.user_id, ctx.now)
-        except ValueError as exc:
-            raise BadArgument("core.set.bad_value", key=key, allowed=str(exc)) from None
+        except SettingError as exc:
+            raise BadArgument("core.set.bad_value", key=exc.key, allowed=exc.reason) from None
         await ctx.reply(ctx.t("core.set.done", key=key, value=_show(value)))
         if spec.guarded:
             await _announce_guarded_change(ctx, ctx.group, key, _show(value))
@@ -168,7 +178,6 @@ async def _announce_guarded_change(ctx: Context, group: Group, key: str, value: 
         await trail.record(group.id, ctx.now, ctx.user.user_id, "set", f"{key}={value}")
     else:
         log.info("group %s: %s set %s=%s", group.id, ctx.user.user_id, key, value)
-    assert services.alerts is not None
     text = services.i18n.t(
         group.language, "core.set.guarded_notice", key=key, value=value, user=ctx.user.display_name
     )
@@ -364,13 +373,5 @@ FEATURE = Feature(
     router=router,
     # Without the moderation feature there is no /modlog; guarded changes then go to the log.
     uses=(AuditTrail,),
-    settings=[
-        SettingSpec(
-            MOD_CHAT_KEY,
-            str,
-            "",
-            "operator default chat for every group's alerts (groups link their own with /modchat)",
-            guarded=True,
-        ),
-    ],
+    settings=CoreSettings,
 )

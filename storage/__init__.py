@@ -1,13 +1,19 @@
 """Storage: the database engine, migrations and repositories. The only place with SQL."""
 
-from storage.core import ActivityRepo, EventLogRepo, GroupRepo, JobRepo, MemberRepo, RoleRepo, SettingsRepo
+from storage.core import (
+    EventLogRepo,
+    GroupRepo,
+    JobRepo,
+    MemberRepo,
+    MessageCountRepo,
+    RoleRepo,
+    SettingsRepo,
+)
 from storage.database import Database, is_transient
 from storage.leases import LeaseRepo
-from storage.models import ActivityRow, Group, Job, Lease, Member
+from storage.models import Group, Job, Lease, Member, MessageCountRow
 
 __all__ = [
-    "ActivityRepo",
-    "ActivityRow",
     "Database",
     "EventLogRepo",
     "Group",
@@ -18,6 +24,8 @@ __all__ = [
     "LeaseRepo",
     "Member",
     "MemberRepo",
+    "MessageCountRepo",
+    "MessageCountRow",
     "RoleRepo",
     "SettingsRepo",
     "is_transient",

@@ -169,8 +169,8 @@ def _activity(row: Row[Any]) -> Activity:
 class ActivitiesRepo:
     """Activities, sign-ups, attendance and ratings.
 
-    Plural on purpose: ``storage.core.ActivityRepo`` is the core's daily message counters (the
-    "activity" of members), a different thing; the method sets do not overlap, so mypy catches a mix-up.
+    "Activity" in code means an organised event; the core's daily message counters are
+    ``storage.core.MessageCountRepo`` (the ``activity`` feature, named before the events were).
     """
 
     def __init__(self, db: Database) -> None:

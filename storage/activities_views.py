@@ -45,3 +45,11 @@ class ActivitiesViews:
                 )
             ).all()
         return {r.member_id: int(r.n) for r in rows}
+
+    async def attended_count(self, member_id: int) -> int:
+        """Activities one member has attended, ever."""
+        async with self.db.begin() as conn:
+            value = (
+                await conn.execute(select(func.count()).where(activity_attendance.c.member_id == member_id))
+            ).scalar_one()
+        return int(value)

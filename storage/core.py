@@ -544,8 +544,8 @@ class JobRepo:
         return bool(result.rowcount)
 
 
-class ActivityRepo:
-    """Per member per local day activity counters, written in batches."""
+class MessageCountRepo:
+    """Per member per local day message counts (the ``activity`` feature's), written in batches."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

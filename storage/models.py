@@ -64,7 +64,7 @@ class Lease:
 
 
 @dataclass(frozen=True, slots=True)
-class ActivityRow:
+class MessageCountRow:
     """Counts for one member on one local day."""
 
     group_id: int

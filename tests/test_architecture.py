@@ -201,8 +201,8 @@ def test_features_are_listed_once_with_unique_names() -> None:
 # ---------------------------------------------------------------- bot/ has no import cycle
 
 
-def _bot_module(path: Path) -> str:
-    rel = path.relative_to(ROOT).with_suffix("")
+def _bot_module(path: Path, root: Path = ROOT) -> str:
+    rel = path.relative_to(root).with_suffix("")
     parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
     return ".".join(parts)
 
@@ -213,10 +213,10 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def _bot_imports(path: Path, *, type_only: bool) -> set[str]:
+def _bot_imports(path: Path, *, type_only: bool, root: Path = ROOT) -> set[str]:
     """The ``bot.*`` modules ``path`` imports at module level; with ``type_only`` also those
     under ``if TYPE_CHECKING:`` (never those inside functions: they run after import)."""
-    known = {_bot_module(p) for p in (ROOT / "bot").rglob("*.py")}
+    known = {_bot_module(p, root) for p in (root / "bot").rglob("*.py")}
     found: set[str] = set()
 
     def visit(body: list[ast.stmt]) -> None:
@@ -243,8 +243,11 @@ def _bot_imports(path: Path, *, type_only: bool) -> set[str]:
     return found
 
 
-def _cycles(type_only: bool) -> list[list[str]]:
-    graph = {_bot_module(p): _bot_imports(p, type_only=type_only) for p in (ROOT / "bot").rglob("*.py")}
+def _cycles(type_only: bool, root: Path = ROOT) -> list[list[str]]:
+    graph = {
+        _bot_module(p, root): _bot_imports(p, type_only=type_only, root=root)
+        for p in (root / "bot").rglob("*.py")
+    }
     cycles: list[list[str]] = []
     seen: set[frozenset[str]] = set()
 
@@ -264,41 +267,33 @@ def _cycles(type_only: bool) -> list[list[str]]:
 
 
 def test_no_import_cycle_inside_bot() -> None:
-    """No cycle among ``bot/`` modules, counting the imports that run when a module is loaded:
-    module-level ones, not those under ``if TYPE_CHECKING:`` (type-only, never executed) and
-    not those inside functions (they run later, once both modules are loaded)."""
-    cycles = _cycles(type_only=False)
+    """No cycle among ``bot/`` modules, counting the imports that run when a module is loaded
+    (module-level ones, not those inside functions: they run later, once both modules are
+    loaded) and those under ``if TYPE_CHECKING:`` too: a type-only cycle runs fine but is two
+    layers that know each other, and the next runtime import between them breaks the start."""
+    cycles = _cycles(type_only=True)
+    runtime = _cycles(type_only=False)
     assert cycles == [], (
-        "bot/ has an import cycle: "
-        + "; ".join(" → ".join(c) for c in cycles)
+        "bot/ has an import cycle"
+        + (" at run time: " if runtime else " through `if TYPE_CHECKING:` imports: ")
+        + "; ".join(" → ".join(c) for c in (runtime or cycles))
         + ". Move what both sides need into a lower module (as bot/capability.py holds Capability "
         "for bot/adapter.py and bot/errors.py), or have the lower module accept a Protocol "
-        "instead of the higher module's class."
+        "instead of the higher module's class (as bot/services.py types the command table as "
+        "CommandCatalog and bot/alerts.py types the services as AlertHost)."
     )
 
 
-#: Modules in cycles that exist only through ``if TYPE_CHECKING:`` imports (annotations): harmless
-#: at run time, but a sign of layers that know each other (Services names AlertService, Feature,
-#: CommandTable and Scheduler, which name Services back). Shrink this set; never grow it.
-KNOWN_TYPE_ONLY_CYCLE_MODULES = {
-    "bot.alerts",
-    "bot.context",
-    "bot.feature",
-    "bot.router",
-    "bot.scheduler",
-    "bot.services",
-}
-
-
-def test_type_only_import_cycles_do_not_grow() -> None:
-    cycles = _cycles(type_only=True)
-    involved = {module for cycle in cycles for module in cycle}
-    new = sorted(involved - KNOWN_TYPE_ONLY_CYCLE_MODULES)
-    assert new == [], (
-        f"{new} joined an import cycle inside bot/ through `if TYPE_CHECKING:` imports "
-        f"({[' → '.join(c) for c in cycles if set(c) & set(new)]}). Type against a Protocol in "
-        "the lower module instead of importing the higher one."
+def test_the_cycle_check_sees_type_only_imports(tmp_path: Path) -> None:
+    """The check above is only as good as its reading of ``if TYPE_CHECKING:`` blocks."""
+    (tmp_path / "bot").mkdir()
+    (tmp_path / "bot" / "low.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.high import X\n"
     )
+    (tmp_path / "bot" / "high.py").write_text("from bot.low import Y\n")
+    (tmp_path / "bot" / "__init__.py").write_text("")
+    assert _cycles(type_only=True, root=tmp_path) == [["bot.high", "bot.low", "bot.high"]]
+    assert _cycles(type_only=False, root=tmp_path) == []
 
 
 # ---------------------------------------------------------------- adapters and the core
@@ -681,3 +676,51 @@ def test_planning_features_do_not_import_each_other() -> None:
                         if parts[1] != package:
                             offenders.append(f"{path.relative_to(ROOT)}: {name}")
     assert offenders == []
+
+
+# ---------------------------------------------------------------- typed settings
+
+_STRING_SETTING_READ = re.compile(r"settings\.get\(|ctx\.setting\(|SettingSpec\(")
+
+
+def test_handlers_read_settings_through_their_typed_models() -> None:
+    offenders = []
+    for path in (ROOT / "handlers").rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _STRING_SETTING_READ.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == [], (
+        "settings read by string key: "
+        + "; ".join(offenders)
+        + ". Declare the feature's settings as one FeatureSettings model (handlers/<f>/settings.py, "
+        "Feature(settings=...)) and read `(await ctx.settings(Model)).field`, or "
+        "`await services.settings.of(group_id, Model)` in jobs."
+    )
+
+
+def test_every_feature_declares_its_settings_as_one_model() -> None:
+    from bot.settings import FeatureSettings
+
+    keys: dict[str, str] = {}
+    for feature in FEATURES:
+        if feature.settings is None:
+            continue
+        assert issubclass(feature.settings, FeatureSettings), feature.name
+        for name, info in feature.settings.model_fields.items():
+            key = feature.settings.key_of(name)
+            assert key not in keys, f"{key} declared by {keys[key]} and {feature.name}"
+            keys[key] = feature.name
+            assert info.description, f"{key} has no description (/settings and the docs show it)"
+
+
+def test_services_are_whole_when_built() -> None:
+    """Handlers never None-check a service: nothing in ``Services`` is Optional or filled later."""
+    import dataclasses
+
+    from bot.services import Services
+
+    optional = [f.name for f in dataclasses.fields(Services) if "None" in str(f.type)]
+    assert optional == [], (
+        f"Services.{optional} may be None: build the service before Services (or in its "
+        "__post_init__) and pass it in, so no handler has to check."
+    )

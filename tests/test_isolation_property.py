@@ -36,7 +36,10 @@ A, B = "alpha", "beta"
 ACTORS = {"ann": "owner", "adam": "admin", "amy": "moderator", "art": "member"}
 COMMANDS = sorted({c.name for f in FEATURES for c in f.router.commands})
 BUTTON_PREFIXES = sorted({b.prefix for f in FEATURES for b in f.router.buttons})
-SETTING_KEYS = sorted({s.key for f in FEATURES for s in f.settings} | {"language", "timezone"})
+SETTING_KEYS = sorted(
+    {f.settings.key_of(name) for f in FEATURES if f.settings for name in f.settings.model_fields}
+    | {"language", "timezone"}
+)
 #: Values aimed at B: its ids, its moderator chat, its people, and what no row can hold.
 HOSTILE = [
     B,

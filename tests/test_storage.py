@@ -6,13 +6,13 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from storage import (
-    ActivityRepo,
     Database,
     EventLogRepo,
     GroupRepo,
     JobRepo,
     LeaseRepo,
     MemberRepo,
+    MessageCountRepo,
     RoleRepo,
     SettingsRepo,
 )
@@ -138,7 +138,7 @@ async def test_activity_counts_add_up(database: Database) -> None:
     member = await MemberRepo(database).upsert(
         group_id=gid, user_id="u", display_name="u", username=None, is_bot=False, now=NOW
     )
-    repo = ActivityRepo(database)
+    repo = MessageCountRepo(database)
     day = date(2026, 3, 2)
     await repo.add([(gid, member.id, day, 3, 1, 0)])
     await repo.add([(gid, member.id, day, 2, 0, 1)])

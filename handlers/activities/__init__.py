@@ -19,7 +19,7 @@ from handlers.activities import listeners
 from handlers.activities.commands import router
 from handlers.activities.jobs import DEFAULT_DURATION, KIND, create_activity, run_phase
 from handlers.activities.ports import provide as provide_ports
-from handlers.activities.settings import SETTINGS
+from handlers.activities.settings import EventsSettings
 from handlers.activities.state import activities_repo
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ async def forget(services: Services, member: Member) -> None:
 FEATURE = Feature(
     name="events",
     router=router,
-    settings=SETTINGS,
+    settings=EventsSettings,
     startup=startup,
     export_member_data=export,
     delete_member_data=forget,

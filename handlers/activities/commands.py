@@ -19,6 +19,7 @@ from handlers.activities.jobs import (
     cancel_timeline,
     create_activity,
 )
+from handlers.activities.settings import EventsSettings
 from handlers.activities.state import activities_repo
 from storage.activities import Activity
 
@@ -229,7 +230,7 @@ async def here_cmd(ctx: Context) -> None:
     if not await activities_repo(ctx.services).attend(act.id, ctx.member.id, ctx.now):
         await ctx.reply(ctx.t("events.already_here", id=act.id))
         return
-    points = int(await ctx.setting("events.attend_points"))
+    points = (await ctx.settings(EventsSettings)).attend_points
     credited = points > 0 and await award(
         ctx.services,
         ctx.member,

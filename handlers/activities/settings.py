@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from bot.settings import SettingSpec, int_range
+from pydantic import Field
 
-SETTINGS = [
-    SettingSpec("events.attend_points", int_range(0, 10_000), 20, "points for /here at an activity"),
-]
+from bot.settings import FeatureSettings, Number
+
+
+class EventsSettings(FeatureSettings):
+    """Points for attending an activity in one group."""
+
+    SECTION = "events"
+
+    attend_points: Number = Field(20, ge=0, le=10000, description="points for /here at an activity")

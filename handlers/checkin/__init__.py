@@ -16,7 +16,7 @@ from handlers.checkin import activity as _activity
 from handlers.checkin.api import FEATURE_NAME, CheckinState, award, bump_counter, day_of, rules_for, state
 from handlers.checkin.badges import DEFAULT_BADGES, build_badges
 from handlers.checkin.commands import router
-from handlers.checkin.config import SETTINGS, CheckinConfig
+from handlers.checkin.config import CheckinConfig, CheckinSettings
 from handlers.checkin.ports import provide
 from handlers.checkin.rules import itemize
 from storage.checkin import CheckinRepos
@@ -92,7 +92,7 @@ async def _demo(services: Services, group: Group, members: list[Member]) -> None
 FEATURE = Feature(
     name=FEATURE_NAME,
     router=router,
-    settings=SETTINGS,
+    settings=CheckinSettings,
     startup=_startup,
     export_member_data=_export,
     delete_member_data=_forget,

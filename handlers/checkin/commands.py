@@ -619,13 +619,14 @@ async def redeem(ctx: Context) -> None:
     await ctx.reply(
         ctx.t("checkin.redeem.done", name=item.name, cost=item.cost, balance=out.posting.balance, id=rid)
     )
-    alerts = ctx.services.alerts
-    if alerts is not None:
-        lang = group.language
-        parts = ctx.services.i18n.parts(
-            lang, "checkin.redeem.alert", user=user_ref(ctx.services, member, group), name=item.name, id=rid
-        )
-        await alerts.notify(group, OutgoingMessage(parts=parts))
+    parts = ctx.services.i18n.parts(
+        group.language,
+        "checkin.redeem.alert",
+        user=user_ref(ctx.services, member, group),
+        name=item.name,
+        id=rid,
+    )
+    await ctx.services.alerts.notify(group, OutgoingMessage(parts=parts))
 
 
 @router.command(

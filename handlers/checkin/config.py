@@ -1,18 +1,19 @@
 """Settings and config for check-ins, points, badges, shop and referrals.
 
-Every number is a ``SettingSpec``: config.toml's ``[checkin]`` changes the default for all groups,
-``/set checkin.<key> VALUE`` changes it for one group. Badges are defined in ``[[badges]]``.
+Every number is a field of ``CheckinSettings``: config.toml's ``[checkin]`` changes the default
+for all groups, ``/set checkin.<key> VALUE`` changes it for one group. Badges are defined in ``[[badges]]``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from bot.settings import SettingSpec, int_range
+from bot.settings import FeatureSettings, Number, OnOff
 from handlers.checkin.badges import DEFAULT_BADGES, BadgeConfig
 from handlers.checkin.rules import (
     DEFAULT_TIERS,
@@ -62,50 +63,77 @@ def _day_start(value: Any) -> str:
     return f"{total // 60:02d}:{total % 60:02d}"
 
 
-def _nonneg(high: int = MAX_AMOUNT) -> Callable[[Any], int]:
-    return int_range(0, high)
+class CheckinSettings(FeatureSettings):
+    """Points, streaks, make-ups, activity points, referrals and levels of one group."""
 
+    SECTION = "checkin"
 
-SETTINGS: list[SettingSpec] = [
-    SettingSpec("checkin.day_start", _day_start, "00:00", "when a check-in day begins (HH:MM, local time)"),
-    SettingSpec("checkin.base_points", _nonneg(), 10, "points for a check-in"),
-    SettingSpec("checkin.streak_step", _nonneg(), 2, "extra points per consecutive day after the first"),
-    SettingSpec("checkin.streak_cap", _nonneg(), 20, "most extra points a streak can add"),
-    SettingSpec(
-        "checkin.milestones",
-        _validated(parse_milestones, "DAYS:POINTS,…"),
-        "7:50,30:200,100:1000",
-        "streak milestones and their bonus",
-    ),
-    SettingSpec(
-        "checkin.rank_bonus",
-        _validated(parse_int_list, "N,N,N"),
-        "5,3,1",
-        "bonus for the first check-ins of the day",
-    ),
-    SettingSpec("checkin.makeup_cost", _nonneg(), 50, "points a make-up costs"),
-    SettingSpec("checkin.makeup_per_month", int_range(0, 31), 2, "make-ups allowed per calendar month"),
-    SettingSpec("checkin.activity_points", int_range(0, 100), 1, "points for an ordinary message"),
-    SettingSpec(
-        "checkin.activity_min_chars", int_range(1, 1000), 5, "characters (after folding) a message needs"
-    ),
-    SettingSpec("checkin.activity_cooldown", int_range(0, 86400), 60, "seconds between two activity points"),
-    SettingSpec("checkin.activity_daily_cap", int_range(0, 10000), 20, "activity points per local day"),
-    SettingSpec("checkin.transfer_daily_cap", _nonneg(), 200, "points a member may send per local day"),
-    SettingSpec("checkin.referral_points", _nonneg(), 20, "points for inviting a member who then speaks"),
-    SettingSpec(
-        "checkin.referral_clawback_days", int_range(0, 365), 7, "a leave within this many days undoes it"
-    ),
-    SettingSpec("checkin.level_factor", int_range(1, 100000), 50, "level n needs factor·n² earned points"),
-    SettingSpec(
-        "checkin.tiers",
-        _validated(parse_tiers, "LEVEL:中文名/English,…"),
-        format_tiers(DEFAULT_TIERS),
-        "tier names by level",
-    ),
-    SettingSpec("checkin.announce_levels", bool, True, "announce level-ups in the group"),
-    SettingSpec("checkin.announce_badges", bool, True, "announce new badges in the group"),
-]
+    day_start: Annotated[str, BeforeValidator(_day_start)] = Field(
+        "00:00", description="when a check-in day begins (HH:MM, local time)"
+    )
+    base_points: Number = Field(10, ge=0, le=MAX_AMOUNT, description="points for a check-in")
+    streak_step: Number = Field(
+        2, ge=0, le=MAX_AMOUNT, description="extra points per consecutive day after the first"
+    )
+    streak_cap: Number = Field(20, ge=0, le=MAX_AMOUNT, description="most extra points a streak can add")
+    milestones: Annotated[str, BeforeValidator(_validated(parse_milestones, "DAYS:POINTS,…"))] = Field(
+        "7:50,30:200,100:1000", description="streak milestones and their bonus"
+    )
+    rank_bonus: Annotated[str, BeforeValidator(_validated(parse_int_list, "N,N,N"))] = Field(
+        "5,3,1", description="bonus for the first check-ins of the day"
+    )
+    makeup_cost: Number = Field(50, ge=0, le=MAX_AMOUNT, description="points a make-up costs")
+    makeup_per_month: Number = Field(2, ge=0, le=31, description="make-ups allowed per calendar month")
+    activity_points: Number = Field(1, ge=0, le=100, description="points for an ordinary message")
+    activity_min_chars: Number = Field(
+        5, ge=1, le=1000, description="characters (after folding) a message needs"
+    )
+    activity_cooldown: Number = Field(60, ge=0, le=86400, description="seconds between two activity points")
+    activity_daily_cap: Number = Field(20, ge=0, le=10000, description="activity points per local day")
+    transfer_daily_cap: Number = Field(
+        200, ge=0, le=MAX_AMOUNT, description="points a member may send per local day"
+    )
+    referral_points: Number = Field(
+        20, ge=0, le=MAX_AMOUNT, description="points for inviting a member who then speaks"
+    )
+    referral_clawback_days: Number = Field(
+        7, ge=0, le=365, description="a leave within this many days undoes it"
+    )
+    level_factor: Number = Field(50, ge=1, le=100000, description="level n needs factor·n² earned points")
+    tiers: Annotated[str, BeforeValidator(_validated(parse_tiers, "LEVEL:中文名/English,…"))] = Field(
+        format_tiers(DEFAULT_TIERS), description="tier names by level"
+    )
+    announce_levels: OnOff = Field(True, description="announce level-ups in the group")
+    announce_badges: OnOff = Field(True, description="announce new badges in the group")
+
+    @cached_property
+    def rules(self) -> GroupRules:
+        """The settings as the rules the feature computes with (lists and tiers parsed)."""
+        return GroupRules(
+            day_start=day_start_minutes(self.day_start),
+            checkin=CheckinRules(
+                base=self.base_points,
+                streak_step=self.streak_step,
+                streak_cap=self.streak_cap,
+                milestones=parse_milestones(self.milestones),
+                rank_bonus=tuple(parse_int_list(self.rank_bonus)),
+            ),
+            makeup_cost=self.makeup_cost,
+            makeup_per_month=self.makeup_per_month,
+            activity=ActivityRules(
+                points=self.activity_points,
+                min_chars=self.activity_min_chars,
+                cooldown_seconds=self.activity_cooldown,
+                daily_cap=self.activity_daily_cap,
+            ),
+            transfer_cap=self.transfer_daily_cap,
+            referral_points=self.referral_points,
+            referral_days=self.referral_clawback_days,
+            level_factor=self.level_factor,
+            tiers=parse_tiers(self.tiers),
+            announce_levels=self.announce_levels,
+            announce_badges=self.announce_badges,
+        )
 
 
 class _Section(BaseModel):
@@ -142,33 +170,5 @@ class GroupRules:
 
 
 async def group_rules(services: Services, group_id: int | None) -> GroupRules:
-    """Read every check-in setting of a group (cached by the settings service)."""
-
-    async def get(key: str) -> Any:
-        return await services.settings.get(group_id, "checkin." + key)
-
-    return GroupRules(
-        day_start=day_start_minutes(await get("day_start")),
-        checkin=CheckinRules(
-            base=int(await get("base_points")),
-            streak_step=int(await get("streak_step")),
-            streak_cap=int(await get("streak_cap")),
-            milestones=parse_milestones(str(await get("milestones"))),
-            rank_bonus=tuple(parse_int_list(str(await get("rank_bonus")))),
-        ),
-        makeup_cost=int(await get("makeup_cost")),
-        makeup_per_month=int(await get("makeup_per_month")),
-        activity=ActivityRules(
-            points=int(await get("activity_points")),
-            min_chars=int(await get("activity_min_chars")),
-            cooldown_seconds=int(await get("activity_cooldown")),
-            daily_cap=int(await get("activity_daily_cap")),
-        ),
-        transfer_cap=int(await get("transfer_daily_cap")),
-        referral_points=int(await get("referral_points")),
-        referral_days=int(await get("referral_clawback_days")),
-        level_factor=int(await get("level_factor")),
-        tiers=parse_tiers(str(await get("tiers"))),
-        announce_levels=bool(await get("announce_levels")),
-        announce_badges=bool(await get("announce_badges")),
-    )
+    """A group's check-in rules, from its settings snapshot (parsed once per snapshot)."""
+    return (await services.settings.of(group_id, CheckinSettings)).rules

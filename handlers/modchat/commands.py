@@ -53,7 +53,6 @@ def _state(services: Services) -> _State:
 
 
 def _repo(ctx: Context) -> ModChatRepo:
-    assert ctx.services.alerts is not None
     return ctx.services.alerts.links
 
 
@@ -117,7 +116,6 @@ async def _show(ctx: Context, group: Group) -> None:
         target = await services.groups.get(served.group_id)
         lines.append(ctx.t("modchat.show.serves", group=_name(target) if target else "?"))
     if not lines:
-        assert services.alerts is not None
         default = await services.alerts.moderator_chat(group)
         if default is not None:
             lines.append(ctx.t("modchat.show.default", chat=default.title or default.channel_id))

@@ -1,7 +1,9 @@
 """Keyword moderation with red/yellow/blue levels and the moderator's toolkit.
 
 * ``folding`` / ``matcher`` / ``segment``: the evasion-resistant matcher (no core needed);
-* ``service``: runtime state, credit, sanctions, alerts and scheduled jobs;
+* ``service``: runtime state, floods and credit; ``sanctions``: platform actions with a manual
+  fallback and their scheduled lifting; ``alerting``: alerts, batches, escalation, the digest;
+* ``settings``: the per-group settings model;
 * ``listeners``: the band-0 screen and the per-level action plans it runs;
 * ``commands`` (the router), ``alerts_commands``, ``lexicon_commands``, ``reports``: the commands
   and buttons; ``targets`` and ``plans`` hold what they share.
@@ -19,12 +21,13 @@ from bot.errors import ConfigError
 from bot.feature import Feature
 from bot.ports import AuditTrail, CreditScore, MessageScreen, ModerationFacts
 from bot.services import Services
-from bot.settings import SettingSpec, choice, int_range
 from handlers.moderation import alerts_commands, lexicon_commands, listeners, reports
+from handlers.moderation.alerting import run_batch_job, run_digest_job, run_escalate_job
 from handlers.moderation.commands import router
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
 from handlers.moderation.ports import Credit, Facts, Screen
+from handlers.moderation.sanctions import reschedule_lifts, run_lift_job
 from handlers.moderation.service import (
     JOB_BATCH,
     JOB_DIGEST,
@@ -33,12 +36,8 @@ from handlers.moderation.service import (
     STATE_KEY,
     ModState,
     build_global_layer,
-    reschedule_lifts,
-    run_batch_job,
-    run_digest_job,
-    run_escalate_job,
-    run_lift_job,
 )
+from handlers.moderation.settings import ModerationSettings
 from storage.models import Group, Member
 from storage.moderation import AuditRepo, ModerationRepos
 from storage.moderation_views import ModerationViews
@@ -67,33 +66,6 @@ class ModerationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     moderation: ModerationSection = Field(default_factory=ModerationSection)
-
-
-SETTINGS = [
-    SettingSpec("moderation.enabled", bool, True, "screen messages against the lexicon"),
-    SettingSpec("moderation.exempt_moderators", bool, True, "moderators and above are not screened"),
-    SettingSpec("moderation.red_action", choice("mute", "ban"), "mute", "what a red hit does to the member"),
-    SettingSpec("moderation.red_mute_minutes", int_range(1, 525_600), 1440, "mute length for a red hit"),
-    SettingSpec("moderation.yellow_credit", int_range(0, 100), 10, "credit taken by a yellow hit"),
-    SettingSpec("moderation.red_credit", int_range(0, 100), 30, "credit taken by a red hit"),
-    SettingSpec("moderation.warning_days", int_range(1, 3650), 30, "days a warning stays active"),
-    SettingSpec("moderation.alert_batch_minutes", int_range(0, 1440), 5, "at most one yellow alert per this"),
-    SettingSpec(
-        "moderation.escalate_minutes", int_range(1, 1440), 15, "re-alert an unacknowledged red after"
-    ),
-    SettingSpec("moderation.digest_hour", int_range(0, 23), 21, "local hour of the moderators' digest"),
-    SettingSpec("moderation.default_mute_minutes", int_range(1, 525_600), 60, "/mute without a duration"),
-    SettingSpec("moderation.flood_messages", int_range(2, 1000), 8, "more messages than this in the window"),
-    SettingSpec("moderation.flood_seconds", int_range(1, 3600), 10, "flood window in seconds"),
-    SettingSpec("moderation.flood_identical", int_range(2, 1000), 4, "this many identical messages…"),
-    SettingSpec("moderation.flood_identical_seconds", int_range(1, 86_400), 60, "…within this many seconds"),
-    SettingSpec("moderation.flood_mute_minutes", int_range(1, 525_600), 10, "mute length for a flood"),
-    SettingSpec("moderation.surge_hits", int_range(1, 10_000), 5, "more red/yellow hits than this…"),
-    SettingSpec("moderation.surge_minutes", int_range(1, 1440), 10, "…within this many minutes: surge alert"),
-    SettingSpec(
-        "moderation.pinyin", bool, False, "terms of 3+ Chinese characters also match in pinyin or homophones"
-    ),
-]
 
 
 async def _startup(services: Services) -> None:
@@ -175,7 +147,7 @@ def _ports(services: Services) -> dict[type[Any], Any]:
 FEATURE = Feature(
     name="moderation",
     router=router,
-    settings=SETTINGS,
+    settings=ModerationSettings,
     provides=_ports,
     startup=_startup,
     export_member_data=_export,

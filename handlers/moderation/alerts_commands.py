@@ -7,19 +7,11 @@ from bot.context import Context
 from bot.events import ButtonPressed, UserRef
 from bot.roles import Role
 from bot.services import Services
+from handlers.moderation.alerting import edit_alert_messages, handled_message
 from handlers.moderation.commands import router
 from handlers.moderation.plans import _steps_detail
-from handlers.moderation.service import (
-    Step,
-    attempt,
-    category_key,
-    change_credit,
-    edit_alert_messages,
-    get_state,
-    handled_message,
-    lift,
-    sanction,
-)
+from handlers.moderation.sanctions import attempt, lift, sanction
+from handlers.moderation.service import Step, category_key, change_credit, get_state
 from handlers.moderation.targets import _deliver, _moderator_group
 from storage.models import Group
 from storage.moderation import AlertRow

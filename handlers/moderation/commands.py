@@ -10,19 +10,18 @@ from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
 from bot.router import Router
 from handlers.moderation.plans import _ladder, _minutes, _warn
+from handlers.moderation.sanctions import attempt, lift, sanction
 from handlers.moderation.service import (
     WARNING_MAX,
     Step,
-    attempt,
     category_key,
     credit_level,
     current_credit,
     get_state,
     human_duration,
-    lift,
-    sanction,
 )
-from handlers.moderation.targets import _moderator_group, _ref, _setting, _target
+from handlers.moderation.settings import ModerationSettings
+from handlers.moderation.targets import _moderator_group, _ref, _target
 
 router = Router("moderation")
 
@@ -120,11 +119,8 @@ async def _sanction_command(ctx: Context, kind: str) -> None:
         return
     member, rest = await _target(ctx, group)
     services = ctx.services
-    default = (
-        _minutes(await _setting(services, group, "moderation.default_mute_minutes"))
-        if kind == "mute"
-        else None
-    )
+    settings = await services.settings.of(group.id, ModerationSettings)
+    default = _minutes(settings.default_mute_minutes) if kind == "mute" else None
     duration, reason = _duration_and_reason(rest, default)
     steps: list[Step] = []
     ok = await sanction(services, group, member, kind, duration, reason, ctx.user.user_id, steps)

@@ -13,6 +13,7 @@ from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import normalise_category, parse_import
 from handlers.moderation.matcher import Level, LexiconError, Matcher, Mode, Report, validate_term
 from handlers.moderation.service import category_key, get_state
+from handlers.moderation.settings import ModerationSettings
 from handlers.moderation.targets import _deliver, _hide_command, _moderator_group
 from storage.models import Group
 
@@ -166,7 +167,7 @@ async def _kw_test(ctx: Context, group: Group | None) -> None:
         raise UsageError()
     state = get_state(ctx.services)
     matcher = await state.matcher(group.id) if group is not None else Matcher([state.global_layer])
-    pinyin = group is not None and bool(await ctx.services.settings.get(group.id, "moderation.pinyin"))
+    pinyin = group is not None and (await ctx.services.settings.of(group.id, ModerationSettings)).pinyin
     report = await _explain(matcher, text, pinyin=pinyin)
     lines = [ctx.t("moderation.kw.test_folded", folded=report.folded[:300])]
     if not report.candidates:

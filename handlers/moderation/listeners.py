@@ -12,27 +12,24 @@ from bot.roles import Role
 from bot.router import Band, Invocation
 from bot.scheduler import At
 from bot.services import Services
+from handlers.moderation.alerting import ensure_digest, notify, queue_yellow, send_alert
 from handlers.moderation.commands import router
 from handlers.moderation.matcher import Hit, Level
 from handlers.moderation.plans import _ladder, _minutes, _pinyin_ready, _steps_detail, _warn
+from handlers.moderation.sanctions import attempt, sanction
 from handlers.moderation.service import (
     BOT_ACTOR,
     JOB_ESCALATE,
     WARNING_MAX,
     Step,
-    attempt,
     category_key,
     change_credit,
     credit_level,
     current_credit,
-    ensure_digest,
     get_state,
     human_duration,
-    notify,
-    queue_yellow,
-    sanction,
-    send_alert,
 )
+from handlers.moderation.settings import ModerationSettings
 from storage.models import Group, Member
 
 # -- the screen (band 0) -------------------------------------------------------------------
@@ -48,10 +45,11 @@ async def screen(ctx: Context) -> None:
     state = get_state(services)
     # An edit replaces what a later report quotes.
     state.remember(group.id, message.message_id, member.user_id, message.text)
-    if not await ctx.setting("moderation.enabled"):
+    rules = await ctx.settings(ModerationSettings)
+    if not rules.enabled:
         return
     matcher = await state.matcher(group.id)
-    pinyin = bool(await ctx.setting("moderation.pinyin"))
+    pinyin = rules.pinyin
     if pinyin:
         await _pinyin_ready(matcher)
     hits = matcher.check(message.text, pinyin=pinyin) if message.text else []
@@ -62,10 +60,10 @@ async def screen(ctx: Context) -> None:
             member.user_id,
             message.at,
             message.text,
-            max_messages=int(await ctx.setting("moderation.flood_messages")),
-            window=timedelta(seconds=int(await ctx.setting("moderation.flood_seconds"))),
-            max_identical=int(await ctx.setting("moderation.flood_identical")),
-            identical_window=timedelta(seconds=int(await ctx.setting("moderation.flood_identical_seconds"))),
+            max_messages=rules.flood_messages,
+            window=timedelta(seconds=rules.flood_seconds),
+            max_identical=rules.flood_identical,
+            identical_window=timedelta(seconds=rules.flood_identical_seconds),
         )
     if flood is not None and _is_command(ctx, message):
         flood = None  # commands answer the member; repeating one (/ping, 签到) is not chat flooding
@@ -74,7 +72,7 @@ async def screen(ctx: Context) -> None:
     # A moderator chat is screened like any group, by its own lexicon and its own roles: being
     # linked as another group's moderator chat never switches a chat's defences off.
     role = await ctx.role()
-    if role >= Role.MODERATOR and await ctx.setting("moderation.exempt_moderators"):
+    if role >= Role.MODERATOR and rules.exempt_moderators:
         return
     if role >= Role.MODERATOR and _is_moderation_command(ctx, message):
         return  # a moderator typing /kw add … is managing the lexicon, not breaking it
@@ -86,16 +84,12 @@ async def screen(ctx: Context) -> None:
 
 def _is_command(ctx: Context, message: MessageEvent) -> bool:
     table = ctx.services.commands
-    if table is None:
-        return False
     me = ctx.adapter.me.username if ctx.adapter.me else None
     return isinstance(table.parse(message.text, me), Invocation)
 
 
 def _is_moderation_command(ctx: Context, message: MessageEvent) -> bool:
     table = ctx.services.commands
-    if table is None:
-        return False
     me = ctx.adapter.me.username if ctx.adapter.me else None
     parsed = table.parse(message.text, me)
     return isinstance(parsed, Invocation) and parsed.command.feature == "moderation"
@@ -144,8 +138,8 @@ async def _handle_hits(
     if state.surge_hit(
         group.id,
         now,
-        int(await ctx.setting("moderation.surge_hits")),
-        _minutes(await ctx.setting("moderation.surge_minutes")),
+        (await ctx.settings(ModerationSettings)).surge_hits,
+        _minutes((await ctx.settings(ModerationSettings)).surge_minutes),
     ):
         await _surge_alert(services, group)
     steps: list[Step] = []
@@ -170,7 +164,9 @@ async def _yellow(
     state = get_state(services)
     now = ctx.now
     before = await current_credit(services, group, member)
-    after = await change_credit(services, group, member, -int(await ctx.setting("moderation.yellow_credit")))
+    after = await change_credit(
+        services, group, member, -(await ctx.settings(ModerationSettings)).yellow_credit
+    )
     steps.append(Step("credit", True))
     alert_id = await state.repos.alerts.add_alert(
         group_id=group.id,
@@ -194,7 +190,7 @@ async def _yellow(
             category=ctx.t(category_key(category)),
             count=min(count, WARNING_MAX),
             max=WARNING_MAX,
-            days=int(await ctx.setting("moderation.warning_days")),
+            days=(await ctx.settings(ModerationSettings)).warning_days,
         )
     )
     ladder = await _ladder(services, group, member, count, BOT_ACTOR, steps, alert_id)
@@ -221,8 +217,9 @@ async def _red(
     services = ctx.services
     state = get_state(services)
     now = ctx.now
-    action = str(await ctx.setting("moderation.red_action"))
-    duration = _minutes(await ctx.setting("moderation.red_mute_minutes")) if action == "mute" else None
+    rules = await ctx.settings(ModerationSettings)
+    action = rules.red_action
+    duration = _minutes(rules.red_mute_minutes) if action == "mute" else None
     before = await current_credit(services, group, member)
     alert_id = await state.repos.alerts.add_alert(
         group_id=group.id,
@@ -237,7 +234,7 @@ async def _red(
         sanction=action,
     )
     ok = await sanction(services, group, member, action, duration, None, BOT_ACTOR, steps, alert_id)
-    after = await change_credit(services, group, member, -int(await ctx.setting("moderation.red_credit")))
+    after = await change_credit(services, group, member, -rules.red_credit)
     steps.append(Step("credit", True))
     if by_credit:
         steps.append(Step("credit_escalated", True))
@@ -261,7 +258,7 @@ async def _red(
         group.id, now, BOT_ACTOR, "red", _steps_detail(steps), member_id=member.id, alert_id=alert_id
     )
     await send_alert(services, group, alert_id)
-    delay = _minutes(await ctx.setting("moderation.escalate_minutes"))
+    delay = _minutes((await ctx.settings(ModerationSettings)).escalate_minutes)
     await services.scheduler.schedule(
         f"mod-esc:{alert_id}", JOB_ESCALATE, At(now + delay), {"alert": alert_id}, group_id=group.id
     )
@@ -272,7 +269,7 @@ async def _handle_flood(ctx: Context, group: Group, member: Member, kind: str) -
     state = get_state(services)
     now = ctx.now
     steps: list[Step] = []
-    duration = _minutes(await ctx.setting("moderation.flood_mute_minutes"))
+    duration = _minutes((await ctx.settings(ModerationSettings)).flood_mute_minutes)
     alert_id = await state.repos.alerts.add_alert(
         group_id=group.id,
         kind="flood",
@@ -307,8 +304,8 @@ async def _handle_flood(ctx: Context, group: Group, member: Member, kind: str) -
 
 async def _surge_alert(services: Services, group: Group) -> None:
     state = get_state(services)
-    hits = int(await services.settings.get(group.id, "moderation.surge_hits"))
-    minutes = int(await services.settings.get(group.id, "moderation.surge_minutes"))
+    rules = await services.settings.of(group.id, ModerationSettings)
+    hits, minutes = rules.surge_hits, rules.surge_minutes
     now = services.clock.now()
     alert_id = await state.repos.alerts.add_alert(group_id=group.id, kind="surge", now=now, level="red")
     # A surge is a heads-up with nothing to undo: it is closed at once so open lists stay actionable.

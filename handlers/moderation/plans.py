@@ -8,7 +8,9 @@ from typing import Any
 
 from bot.services import Services
 from handlers.moderation.matcher import Matcher
-from handlers.moderation.service import WARNING_LADDER, WARNING_MAX, Step, get_state, sanction
+from handlers.moderation.sanctions import sanction
+from handlers.moderation.service import WARNING_LADDER, WARNING_MAX, Step, get_state
+from handlers.moderation.settings import ModerationSettings
 from storage.models import Group, Member
 
 
@@ -31,7 +33,7 @@ async def _warn(
 ) -> int:
     state = get_state(services)
     now = services.clock.now()
-    days = int(await services.settings.get(group.id, "moderation.warning_days"))
+    days = (await services.settings.of(group.id, ModerationSettings)).warning_days
     count = await state.repos.sanctions.add_warning(
         group.id,
         member.id,

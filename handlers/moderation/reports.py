@@ -10,19 +10,12 @@ from bot.context import Context
 from bot.messages import OutgoingMessage
 from bot.roles import Role
 from bot.services import Services
+from handlers.moderation.alerting import edit_alert_messages, hit_alert_message, notify, refs_of
 from handlers.moderation.commands import router
 from handlers.moderation.matcher import Level
 from handlers.moderation.plans import _pinyin_ready
-from handlers.moderation.service import (
-    category_key,
-    edit_alert_messages,
-    get_state,
-    hit_alert_message,
-    human_duration,
-    notify,
-    percentile,
-    refs_of,
-)
+from handlers.moderation.service import category_key, get_state, human_duration, percentile
+from handlers.moderation.settings import ModerationSettings
 from handlers.moderation.targets import _moderator_group
 from storage.models import Group
 from storage.moderation import AlertRow
@@ -61,7 +54,7 @@ async def report_command(ctx: Context) -> None:
     excerpt = None
     if remembered is not None:
         reported = await state.matcher(group.id)
-        pinyin = bool(await services.settings.get(group.id, "moderation.pinyin"))
+        pinyin = (await services.settings.of(group.id, ModerationSettings)).pinyin
         if pinyin:
             await _pinyin_ready(reported)
         hits = reported.check(remembered[1], pinyin=pinyin)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.args import BadArgument, resolve_member
 from bot.context import Context
 from bot.errors import CapabilityNotSupported, QunyouError
@@ -11,13 +9,9 @@ from bot.events import UserRef
 from bot.messages import OutgoingMessage
 from bot.roles import Role
 from bot.services import Services
-from handlers.moderation.service import Step, attempt
+from handlers.moderation.sanctions import attempt
+from handlers.moderation.service import Step
 from storage.models import Group, Member
-
-
-async def _setting(services: Services, group: Group, key: str) -> Any:
-    return await services.settings.get(group.id, key)
-
 
 # -- where commands act and where lists go -------------------------------------------------
 
@@ -27,7 +21,6 @@ async def _target_group(ctx: Context) -> Group | None:
     this is (``/modchat link``, or the platform's convention such as the console's ``X-mods``)."""
     if ctx.group is None:
         return None
-    assert ctx.services.alerts is not None
     return await ctx.services.alerts.moderated_group(ctx.group, ctx.chat) or ctx.group
 
 
@@ -56,7 +49,6 @@ async def _deliver(ctx: Context, group: Group, text: str) -> None:
     if ctx.chat.is_private or (ctx.group is not None and ctx.group.id != group.id):
         await ctx.reply(text)
         return
-    assert services.alerts is not None
     chat = await services.alerts.moderator_chat(group)
     if chat is not None:
         await services.send(chat, OutgoingMessage.of(text), group.language)

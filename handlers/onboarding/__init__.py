@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred
-from bot.ports import PointsLedger, QuietHours
+from bot.ports import ActivityFacts, PointsLedger, QuietHours, TopicFacts
 from bot.router import Band
 from handlers.onboarding import listeners
 from handlers.onboarding.commands import router
 from handlers.onboarding.jobs import KIND, STEPS, job_id, run_step
-from handlers.onboarding.settings import SETTINGS
+from handlers.onboarding.settings import WelcomeSettings
 from handlers.onboarding.state import onboarding_state
 
 if TYPE_CHECKING:
@@ -62,10 +62,11 @@ async def forget(services: Services, member: Member) -> None:
 FEATURE = Feature(
     name="welcome",
     router=router,
-    settings=SETTINGS,
+    settings=WelcomeSettings,
     startup=startup,
     export_member_data=export,
     delete_member_data=forget,
     demo=demo,
-    uses=(QuietHours, PointsLedger),  # onboarding reads check-in status and points when installed
+    # Check-in status and points, topic replies and attended activities, each when installed.
+    uses=(QuietHours, PointsLedger, TopicFacts, ActivityFacts),
 )

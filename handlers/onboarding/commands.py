@@ -8,6 +8,7 @@ from bot.args import BadArgument
 from bot.planned_posts import check_length
 from bot.roles import Role
 from bot.router import Router
+from handlers.onboarding.settings import WelcomeSettings
 from handlers.onboarding.state import onboarding_state
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def render_template(template: str, name: str, group: str, rules: str) -> str:
 
 async def rules_text(services: Services, group: Group) -> str:
     """The group's rules, or the "no rules yet" text."""
-    rules = str(await services.settings.get(group.id, "welcome.rules") or "")
+    rules = str((await services.settings.of(group.id, WelcomeSettings)).rules or "")
     return rules or services.i18n.t(group.language, "welcome.no_rules")
 
 
@@ -39,7 +40,7 @@ async def rules_text(services: Services, group: Group) -> str:
 async def rules_cmd(ctx: Context) -> None:
     """Show the group's rules."""
     assert ctx.group is not None
-    rules = str(await ctx.setting("welcome.rules") or "")
+    rules = str((await ctx.settings(WelcomeSettings)).rules or "")
     if not rules:
         await ctx.reply(ctx.t("welcome.no_rules"))
         return

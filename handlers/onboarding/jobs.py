@@ -15,9 +15,9 @@ from bot.errors import QunyouError
 from bot.messages import Mention, OutgoingMessage, Text
 from bot.planned_posts import defer_for_quiet_hours, send, user_ref
 from bot.points_access import checked_in_since, points_of
+from bot.ports import ActivityFacts, TopicFacts
+from handlers.onboarding.settings import WelcomeSettings
 from handlers.onboarding.state import onboarding_state
-from storage.activities import ActivitiesRepo
-from storage.topics import TopicRepo
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -56,7 +56,7 @@ async def run_step(services: Services, job: Job, fire: datetime) -> None:
     t = services.i18n.t
     text: str | None = None
     if step == "rules":
-        rules = str(await services.settings.get(group.id, "welcome.rules") or "")
+        rules = str((await services.settings.of(group.id, WelcomeSettings)).rules or "")
         if rules and row.read_rules_at is None:
             text = t(lang, "welcome.step_rules", rules=rules)
     elif step == "checkin":
@@ -76,7 +76,7 @@ async def run_step(services: Services, job: Job, fire: datetime) -> None:
         return
     ref = user_ref(services, member, group)
     message = OutgoingMessage(parts=(Mention(ref), Text(" " + text)), notify=(ref,))
-    if await services.settings.get(group.id, "welcome.onboarding_private"):
+    if (await services.settings.of(group.id, WelcomeSettings)).onboarding_private:
         adapter = services.adapters.get(group.adapter)
         if adapter is not None and Capability.PRIVATE in adapter.capabilities:
             try:
@@ -95,8 +95,12 @@ async def _summary(services: Services, group: Group, member: Member) -> str:
     points = await points_of(services, group, member)
     if points is not None:
         lines.append(t(lang, "welcome.summary_points", points=points))
-    lines.append(t(lang, "welcome.summary_topics", count=await TopicRepo(services.db).replies_by(member.id)))
-    lines.append(
-        t(lang, "welcome.summary_events", count=await ActivitiesRepo(services.db).attended_count(member.id))
-    )
+    # Topics and activities are other features: their figures come through their ports, and a
+    # line is left out when the feature is not installed.
+    topics = services.ports.find(TopicFacts)
+    if topics is not None:
+        lines.append(t(lang, "welcome.summary_topics", count=await topics.replies_by(member.id)))
+    activities = services.ports.find(ActivityFacts)
+    if activities is not None:
+        lines.append(t(lang, "welcome.summary_events", count=await activities.attended_count(member.id)))
     return "\n".join(lines)

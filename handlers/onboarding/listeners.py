@@ -13,6 +13,7 @@ from bot.scheduler import At
 from bot.timeparse import shift_days
 from handlers.onboarding.commands import OFF_WORDS, render_template, rules_text
 from handlers.onboarding.jobs import KIND, STEPS, job_id
+from handlers.onboarding.settings import WelcomeSettings
 from handlers.onboarding.state import onboarding_state
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ async def on_join(ctx: Context) -> None:
     group, member = ctx.group, ctx.member
     if group is None or member is None or ctx.user.is_bot:
         return
-    template = str(await ctx.setting("welcome.template") or "")
+    template = str((await ctx.settings(WelcomeSettings)).template or "")
     if template.lower() not in OFF_WORDS:
         template = template or ctx.t("welcome.default_template")
         rules = await rules_text(ctx.services, group)
@@ -37,7 +38,7 @@ async def on_join(ctx: Context) -> None:
             if chunk:
                 parts.append(Text(chunk))
         await ctx.send(OutgoingMessage(parts=tuple(parts), notify=(ctx.user,)))
-    if not await ctx.setting("welcome.onboarding"):
+    if not (await ctx.settings(WelcomeSettings)).onboarding:
         return
     st = onboarding_state(ctx.services)
     await st.repo.start(group.id, member.id, ctx.now)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from bot.settings import SettingSpec
+from pydantic import Field
 
-SETTINGS = [
-    SettingSpec("welcome.template", str, "", "welcome template with {name} {group} {rules}; off to disable"),
-    SettingSpec("welcome.rules", str, "", "the group's rules, shown by /rules"),
-    SettingSpec("welcome.onboarding", bool, False, "send the 7-day onboarding nudges to newcomers"),
-    SettingSpec("welcome.onboarding_private", bool, False, "send onboarding nudges privately"),
-]
+from bot.settings import FeatureSettings, OnOff, String
+
+
+class WelcomeSettings(FeatureSettings):
+    """Welcome, rules and onboarding nudges of one group."""
+
+    SECTION = "welcome"
+
+    template: String = Field("", description="welcome template with {name} {group} {rules}; off to disable")
+    rules: String = Field("", description="the group's rules, shown by /rules")
+    onboarding: OnOff = Field(False, description="send the 7-day onboarding nudges to newcomers")
+    onboarding_private: OnOff = Field(False, description="send onboarding nudges privately")

@@ -15,9 +15,9 @@ from bot.planned_posts import prunes_deferred, tz_of
 from bot.ports import QuietHours
 from bot.timeparse import parse_when
 from handlers.schedules.commands import router
+from handlers.schedules.deferral import QuietHoursPort
 from handlers.schedules.jobs import KIND, plan_post, run_post, spec_to_dict
-from handlers.schedules.quiet import QuietHoursPort
-from handlers.schedules.settings import SETTINGS
+from handlers.schedules.settings import ScheduleSettings
 from handlers.schedules.state import post_repo
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def _ports(services: Services) -> dict[type[Any], Any]:
 FEATURE = Feature(
     name="schedule",
     router=router,
-    settings=SETTINGS,
+    settings=ScheduleSettings,
     provides=_ports,
     startup=startup,
     export_member_data=export,

@@ -13,8 +13,8 @@ from bot.router import Router
 from bot.scheduler import next_fire
 from bot.timeparse import TimeError, bad_time, excerpt, parse_when
 from handlers.schedules.jobs import job_id, plan_post, spec_to_dict, trigger_of
-from handlers.schedules.quiet import parse_window, window_from_setting
-from handlers.schedules.settings import MAX_KEY, OFF_WORDS, QUIET_KEY
+from handlers.schedules.quiet import parse_window
+from handlers.schedules.settings import OFF_WORDS, QUIET_KEY, ScheduleSettings
 from handlers.schedules.state import post_repo
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ async def _add(ctx: Context) -> None:
         raise BadArgument("schedule.err_no_text")
     check_length(ctx, text)
     repo = post_repo(ctx.services)
-    limit = int(await ctx.setting(MAX_KEY))
+    limit = (await ctx.settings(ScheduleSettings)).max_posts
     if len(await repo.for_group(ctx.group.id)) >= limit:
         raise BadArgument("schedule.err_too_many", limit=limit)
     post = await repo.add(
@@ -199,7 +199,7 @@ async def quiet_cmd(ctx: Context) -> None:
     assert ctx.group is not None
     text = ctx.arg_text.strip()
     if not text:
-        window = window_from_setting(await ctx.setting(QUIET_KEY))
+        window = (await ctx.settings(ScheduleSettings)).quiet_window
         await ctx.reply(
             ctx.t("schedule.quiet_now", window=window) if window else ctx.t("schedule.quiet_none")
         )

@@ -14,7 +14,7 @@ from bot.messages import OutgoingMessage
 from bot.planned_posts import DEFERRED_FROM, chat_of, is_rerun, send_once, tz_of
 from bot.scheduler import At, Cron, Trigger
 from bot.timeparse import CronSpec, OnceSpec, repeated_wall_time
-from handlers.schedules.quiet import defer_if_quiet
+from handlers.schedules.deferral import defer_if_quiet
 from handlers.schedules.state import post_repo
 from storage.schedules import ScheduledPost
 

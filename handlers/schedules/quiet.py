@@ -1,8 +1,8 @@
 """Quiet hours (静默时段): a nightly window in which automated, non-urgent posts wait.
 
 The window is pure arithmetic over the group's local wall time (the caller passes instants from
-the injected Clock). ``defer_if_quiet`` applies a group's window to a job run, and
-``QuietHoursPort`` offers it to the other features as the ``QuietHours`` port.
+the injected Clock). ``deferral.defer_if_quiet`` applies a group's window to a job run, and
+``deferral.QuietHoursPort`` offers it to the other features as the ``QuietHours`` port.
 """
 
 from __future__ import annotations
@@ -10,15 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.planned_posts import DEFERRED_FROM, defer_run, tz_of
 from bot.timeparse import TimeError, localize, parse_time_of_day
-
-if TYPE_CHECKING:
-    from bot.services import Services
-    from storage.models import Group, Job
 
 #: The group setting holding the window (``""`` when off); see ``settings.py``.
 QUIET_KEY = "schedule.quiet_hours"
@@ -101,40 +95,3 @@ def deferred_until(
     if event_start is not None and event_start - target < URGENT_BEFORE_START:
         return fire
     return target
-
-
-async def defer_if_quiet(
-    services: Services,
-    group: Group,
-    job: Job,
-    fire: datetime,
-    *,
-    urgent: bool = False,
-    event_start: datetime | None = None,
-) -> bool:
-    """Re-plan this run for the end of the group's quiet hours; True when it was deferred.
-
-    A run that was itself deferred goes out when it fires. ``defer_run`` says how the deferred run
-    is stored (one row per job and morning, posted exactly once).
-    """
-    if job.payload.get(DEFERRED_FROM):
-        return False
-    window = window_from_setting(await services.settings.get(group.id, QUIET_KEY))
-    target = deferred_until(window, fire, tz_of(group), urgent=urgent, event_start=event_start)
-    if target <= fire:
-        return False
-    await defer_run(services, group, job, fire, target)
-    return True
-
-
-class QuietHoursPort:
-    """The ``QuietHours`` port: other features' automated posts wait out quiet hours too."""
-
-    def __init__(self, services: Services) -> None:
-        self._services = services
-
-    async def defer(
-        self, group: Group, job: Job, fire: datetime, *, event_start: datetime | None = None
-    ) -> bool:
-        """Defer this run to the end of the group's quiet hours; True when it was deferred."""
-        return await defer_if_quiet(self._services, group, job, fire, event_start=event_start)

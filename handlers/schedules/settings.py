@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cached_property
+from typing import Annotated, Any
 
-from bot.settings import SettingSpec, int_range
+from pydantic import BeforeValidator, Field
+
+from bot.settings import FeatureSettings, Number
 from bot.timeparse import TimeError
-from handlers.schedules.quiet import QUIET_KEY, parse_window
+from handlers.schedules.quiet import QUIET_KEY, QuietWindow, parse_window, window_from_setting
 
 MAX_KEY = "schedule.max_posts"
 #: Words that turn quiet hours off (``/quiet off``, ``/set schedule.quiet_hours off``).
@@ -24,9 +27,20 @@ def _quiet_setting(value: Any) -> str:
         raise ValueError("HH:MM-HH:MM | off") from None
 
 
-__all__ = ["MAX_KEY", "OFF_WORDS", "QUIET_KEY", "SETTINGS"]
+__all__ = ["MAX_KEY", "OFF_WORDS", "QUIET_KEY", "ScheduleSettings"]
 
-SETTINGS = [
-    SettingSpec(QUIET_KEY, _quiet_setting, "", "quiet hours HH:MM-HH:MM in which automated posts wait"),
-    SettingSpec(MAX_KEY, int_range(1, 10_000), 100, "live scheduled posts a group may have"),
-]
+
+class ScheduleSettings(FeatureSettings):
+    """Quiet hours and the cap on planned posts of one group."""
+
+    SECTION = "schedule"
+
+    quiet_hours: Annotated[str, BeforeValidator(_quiet_setting)] = Field(
+        "", description="quiet hours HH:MM-HH:MM in which automated posts wait"
+    )
+    max_posts: Number = Field(100, ge=1, le=10_000, description="live scheduled posts a group may have")
+
+    @cached_property
+    def quiet_window(self) -> QuietWindow | None:
+        """The quiet-hours window, or None when off."""
+        return window_from_setting(self.quiet_hours)

@@ -9,7 +9,6 @@ figure means.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -30,7 +29,6 @@ from bot.roles import Role
 from bot.router import Band, Router
 from bot.scheduler import Cron
 from bot.services import Services
-from bot.settings import SettingSpec, choice, int_range, parse_bool
 from handlers.stats import report
 from handlers.stats.facts import blocked_words, checkin_counter, with_other_figures
 from handlers.stats.hotwords import engine
@@ -39,6 +37,7 @@ from handlers.stats.lifecycle import STAGES, Stage
 from handlers.stats.metrics import PERIODS
 from handlers.stats.nps import nps, parse_score
 from handlers.stats.recorder import Recorder
+from handlers.stats.settings import StatsSettings
 from storage.models import Group, Member
 from storage.stats import BulkLoader, StatsRepo
 
@@ -46,33 +45,10 @@ log = logging.getLogger(__name__)
 
 router = Router("stats")
 _STATE = "stats"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RECALL_LIMIT = 10
 LIST_LIMIT = 20
 FEEDBACK_MAX = 1000
 QUESTION_MAX = 200
-
-
-def _time_of_day(value: Any) -> str:
-    text = str(value).strip()
-    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
-    if not m:
-        raise ValueError("HH:MM, 00:00–23:59")
-    return f"{int(m.group(1)):02d}:{m.group(2)}"
-
-
-SETTINGS = [
-    SettingSpec(
-        "stats.public", parse_bool, False, "members may use /stats (moderators only when off)", guarded=True
-    ),
-    SettingSpec("stats.store_text", parse_bool, True, "keep message text for hot words (off: /hot is off)"),
-    SettingSpec("stats.text_retention_days", int_range(1, 30), 7, "days message text is kept for hot words"),
-    SettingSpec("stats.recall", parse_bool, True, "weekly post naming sleeping members"),
-    SettingSpec("stats.recall_day", choice(*WEEKDAYS), "sat", "weekday of the recall post"),
-    SettingSpec("stats.recall_time", _time_of_day, "10:00", "local time of the recall post"),
-    SettingSpec("stats.weekly_report", parse_bool, True, "Monday 09:00 report to the moderator chat"),
-    SettingSpec("stats.churn_alert", parse_bool, True, "daily churn check with a moderator alert"),
-]
 
 
 @dataclass
@@ -122,7 +98,7 @@ async def record_message(ctx: Context) -> None:
     reply_user = event.reply_to_user
     to_bot = reply_user is not None and me is not None and reply_user.user_id == me.user_id
     text = None
-    if await ctx.setting("stats.store_text"):
+    if (await ctx.settings(StatsSettings)).store_text:
         st.text_dropped.discard(group.id)
         if not ctx.is_command and event.text:
             text = event.text
@@ -173,7 +149,7 @@ async def record_leave(ctx: Context) -> None:
 async def _may_view(ctx: Context) -> bool:
     if await ctx.role() >= Role.MODERATOR:
         return True
-    if await ctx.setting("stats.public"):
+    if (await ctx.settings(StatsSettings)).public:
         return True
     await ctx.reply(ctx.t("stats.moderators_only"))
     return False
@@ -285,7 +261,7 @@ async def nudge_command(ctx: Context) -> None:
 async def run_recall(services: Services, group: Group, now: datetime) -> int:
     """Post the weekly recall naming up to 10 sleeping members; returns how many were named."""
     st = _state(services)
-    if not await services.settings.get(group.id, "stats.recall"):
+    if not (await services.settings.of(group.id, StatsSettings)).recall:
         return 0
     await services.batcher.flush()
     people = await st.repo.stage_members(group.id, now, Stage.SLEEPING.value, RECALL_LIMIT, for_recall=True)
@@ -333,7 +309,7 @@ async def hot_command(ctx: Context) -> None:
     hours = _HOT_WINDOWS.get(arg)
     if hours is None or len(ctx.args) > 1:
         raise BadArgument("stats.bad_window", value=arg[:20])
-    if not await ctx.setting("stats.store_text"):
+    if not (await ctx.settings(StatsSettings)).store_text:
         await ctx.reply(ctx.t("stats.hot_off"))
         return
     st = _state(ctx.services)
@@ -346,10 +322,10 @@ async def hot_command(ctx: Context) -> None:
 async def purge_text(services: Services, group: Group, now: datetime) -> int:
     """Apply the group's text retention (everything when keeping text is off)."""
     st = _state(services)
-    if not await services.settings.get(group.id, "stats.store_text"):
+    if not (await services.settings.of(group.id, StatsSettings)).store_text:
         removed = await st.repo.drop_group_text(group.id)
     else:
-        days = int(await services.settings.get(group.id, "stats.text_retention_days"))
+        days = (await services.settings.of(group.id, StatsSettings)).text_retention_days
         removed = await st.repo.purge_text(now - timedelta(days=days), group.id)
     if removed:
         st.hot.invalidate(group.id)
@@ -368,7 +344,7 @@ async def kol_command(ctx: Context) -> None:
     st = _state(ctx.services)
     await ctx.services.batcher.flush()
     end = ctx.today - timedelta(days=1)
-    moderators = await ctx.services.alerts.moderators(ctx.group) if ctx.services.alerts else []
+    moderators = await ctx.services.alerts.moderators(ctx.group)
     start = end - timedelta(days=29)
     rows = await with_other_figures(
         ctx.services, await st.repo.kol_inputs(ctx.group.id, start, end, moderators), start, end
@@ -598,8 +574,8 @@ async def _ensure_jobs(services: Services, group: Group) -> None:
         "daily": Cron(tz=tz, minute="5", hour="0"),
         "report": Cron(tz=tz, minute="0", hour="9", day_of_week="mon"),
     }
-    day = await services.settings.get(group.id, "stats.recall_day")
-    hh, mm = str(await services.settings.get(group.id, "stats.recall_time")).split(":")
+    day = (await services.settings.of(group.id, StatsSettings)).recall_day
+    hh, mm = (await services.settings.of(group.id, StatsSettings)).recall_time.split(":")
     wanted["recall"] = Cron(tz=tz, minute=str(int(mm)), hour=str(int(hh)), day_of_week=day)
     from bot.scheduler import trigger_to_dict
 
@@ -634,7 +610,7 @@ async def daily_job(services: Services, job: Any, fire_time: datetime) -> None:
     await purge_text(services, group, fire_time)
     _cleanup_charts(st.chart_dir, today)
     await _ensure_jobs(services, group)
-    if await services.settings.get(group.id, "stats.churn_alert"):
+    if (await services.settings.of(group.id, StatsSettings)).churn_alert:
         await churn_alert(services, group, today, fire_time)
 
 
@@ -663,8 +639,7 @@ async def churn_alert(services: Services, group: Group, today: Any, now: datetim
         return False
     quiet = await st.repo.went_quiet(group.id, today, now)
     text = report.format_churn(_t(services, group), check, quiet)
-    if services.alerts is not None:
-        await services.alerts.notify(group, OutgoingMessage.of(text))
+    await services.alerts.notify(group, OutgoingMessage.of(text))
     await st.repo.set_marker(group.id, "churn_alert", str(today.toordinal()))
     return True
 
@@ -684,7 +659,7 @@ async def recall_job(services: Services, job: Any, fire_time: datetime) -> None:
 async def report_job(services: Services, job: Any, fire_time: datetime) -> None:
     """The Monday report to the moderator chat."""
     group = await _job_group(services, job.group_id)
-    if group is None or not await services.settings.get(group.id, "stats.weekly_report"):
+    if group is None or not (await services.settings.of(group.id, StatsSettings)).weekly_report:
         return
     await send_weekly_report(services, group, fire_time)
 
@@ -695,11 +670,10 @@ async def send_weekly_report(services: Services, group: Group, now: datetime) ->
 
     await services.batcher.flush()
     message = await build_weekly_report(services, _state(services), group, now)
-    if services.alerts is not None:
-        try:
-            await services.alerts.notify(group, message)
-        except QunyouError as exc:
-            log.warning("weekly report for group %s not delivered: %s", group.id, exc)
+    try:
+        await services.alerts.notify(group, message)
+    except QunyouError as exc:
+        log.warning("weekly report for group %s not delivered: %s", group.id, exc)
     return message
 
 
@@ -778,7 +752,7 @@ async def _forget(services: Services, member: Member) -> None:
 FEATURE = Feature(
     name="stats",
     router=router,
-    settings=SETTINGS,
+    settings=StatsSettings,
     # All optional: without them /stats shows no check-in rate, the weekly report no moderation
     # or badge section, KOL no streaks or activities, and hot words are not screened.
     uses=(QuietHours, CheckinFacts, ModerationFacts, ActivityFacts, MessageScreen),

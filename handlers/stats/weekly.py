@@ -13,6 +13,7 @@ from bot.clock import local_day
 from bot.messages import OutgoingMessage, Text
 from handlers.stats import report
 from handlers.stats.facts import alert_summary, badges_awarded, blocked_words
+from handlers.stats.settings import StatsSettings
 from storage.models import Group
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ async def build_weekly_report(
     kpis = await report.gather_kpis(st.repo, group.id, today, 7)
     sections = [t("stats.report_title", group=group.title or group.scope_id), report.format_kpis(t, kpis)]
 
-    if await services.settings.get(group.id, "stats.store_text"):
+    if (await services.settings.of(group.id, StatsSettings)).store_text:
         exclude = await blocked_words(services, group.id)
         words = await st.hot.get(st.repo, group.id, now, 168, exclude=exclude, top=5)
         sections.append(report.format_hot(t, words, 168))

@@ -16,7 +16,8 @@ from bot.router import Band
 from handlers.topics import listeners
 from handlers.topics.commands import router
 from handlers.topics.jobs import KIND, plan_daily, run_daily
-from handlers.topics.settings import SETTINGS
+from handlers.topics.ports import provide
+from handlers.topics.settings import TopicsSettings
 from handlers.topics.state import topics_state
 
 if TYPE_CHECKING:
@@ -51,10 +52,11 @@ async def forget(services: Services, member: Member) -> None:
 FEATURE = Feature(
     name="topics",
     router=router,
-    settings=SETTINGS,
+    settings=TopicsSettings,
     startup=startup,
     export_member_data=export,
     delete_member_data=forget,
     demo=demo,
+    provides=provide,
     uses=(QuietHours, PointsLedger),  # replies and suggestions earn points when check-in is installed
 )

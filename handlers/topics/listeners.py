@@ -11,6 +11,7 @@ from bot.args import button_fields, decode_id
 from bot.events import ButtonPressed
 from bot.points_access import award
 from bot.roles import Role
+from handlers.topics.settings import TopicsSettings
 from handlers.topics.state import topics_state
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ async def decide(ctx: Context) -> None:
     if suggestion.member_id is not None:
         author = await services.members.get(suggestion.member_id)
     if author is not None:
-        points = int(await services.settings.get(group.id, "topics.suggest_points"))
+        points = (await services.settings.of(group.id, TopicsSettings)).suggest_points
         credited = points > 0 and await award(
             services,
             author,
@@ -90,10 +91,10 @@ async def topic_reply(ctx: Context) -> None:
     post = await st.topics.post_by_message(ctx.group.id, message.reply_to)
     if post is None:
         return
-    cap = int(await ctx.setting("topics.reply_cap"))
+    cap = (await ctx.settings(TopicsSettings)).reply_cap
     if not await st.topics.count_reply(post.id, ctx.member.id, cap):
         return
-    points = int(await ctx.setting("topics.reply_points"))
+    points = (await ctx.settings(TopicsSettings)).reply_points
     await award(
         ctx.services,
         ctx.member,

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from bot.settings import SettingSpec, int_range
+from pydantic import Field
 
-SETTINGS = [
-    SettingSpec("topics.reply_points", int_range(0, 1000), 2, "points per reply to a topic post"),
-    SettingSpec("topics.reply_cap", int_range(0, 100), 3, "replies per member and topic that earn points"),
-    SettingSpec("topics.suggest_points", int_range(0, 10_000), 10, "points for an approved suggestion"),
-]
+from bot.settings import FeatureSettings, Number
+
+
+class TopicsSettings(FeatureSettings):
+    """Points for topic replies and suggestions in one group."""
+
+    SECTION = "topics"
+
+    reply_points: Number = Field(2, ge=0, le=1000, description="points per reply to a topic post")
+    reply_cap: Number = Field(3, ge=0, le=100, description="replies per member and topic that earn points")
+    suggest_points: Number = Field(10, ge=0, le=10000, description="points for an approved suggestion")

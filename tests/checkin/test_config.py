@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from handlers.checkin.config import SETTINGS
+from bot.settings import SettingSpec
+from handlers.checkin.config import CheckinSettings
 from tests.harness import Harness, texts
 
 DOC = Path(__file__).resolve().parents[2] / "config.example.toml"
@@ -24,7 +25,10 @@ def documented() -> dict[str, object]:
 def test_documented_defaults_are_the_real_defaults() -> None:
     doc = documented()["checkin"]
     assert isinstance(doc, dict)
-    specs = {s.key.removeprefix("checkin."): s for s in SETTINGS}
+    specs = {
+        name: SettingSpec.of(CheckinSettings, name, info)
+        for name, info in CheckinSettings.model_fields.items()
+    }
     assert set(doc) == set(specs), "every setting is documented, and nothing else"
     for key, value in doc.items():
         assert specs[key].parse(value) == specs[key].parse(specs[key].default), key

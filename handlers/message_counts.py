@@ -1,4 +1,8 @@
-"""Activity counters: messages, replies and commands per member per local day, batched.
+"""Message counts: messages, replies and commands per member per local day, batched.
+
+The feature keeps its public name ``activity`` (config section, ``/mydata`` key); in code the
+word "activity" means an organised event (``handlers/activities``), so this module, its repo
+(``MessageCountRepo``) and ``services.message_counts`` say what they count.
 
 This listener is on the hot path (every plain group message), so it only touches memory; the
 counts reach the database through the batcher once a second and at shutdown.
@@ -74,7 +78,7 @@ async def _startup(services: Services) -> None:
         # A row the database refuses is dropped alone; what it could not take at all (locked,
         # away) goes back into memory for the next flush (rows already written do not).
         rows = counters.take()
-        for g, m, d, n, r, c in await write_isolated("activity", rows, services.activity.add):
+        for g, m, d, n, r, c in await write_isolated("activity", rows, services.message_counts.add):
             counters.add_back(g, m, d, n, r, c)
         seen, directory.seen = directory.seen, {}
         for member_id, at in await write_isolated(
@@ -86,7 +90,7 @@ async def _startup(services: Services) -> None:
 
 
 async def _export(services: Services, member: Member) -> dict[str, Any]:
-    rows = await services.activity.for_member(member.id)
+    rows = await services.message_counts.for_member(member.id)
     return {
         "daily": [{"day": d.isoformat(), "messages": n, "replies": r, "commands": c} for d, n, r, c in rows]
     }
