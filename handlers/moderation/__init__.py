@@ -22,6 +22,7 @@ from bot.services import Services
 from bot.settings import SettingSpec, choice, int_range
 from handlers.moderation import alerts_commands, lexicon_commands, listeners, reports
 from handlers.moderation.commands import router
+from handlers.moderation.escalation import parse_later_minutes, run_escalate_job
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
 from handlers.moderation.ports import Credit, Facts, Screen
@@ -36,7 +37,6 @@ from handlers.moderation.service import (
     reschedule_lifts,
     run_batch_job,
     run_digest_job,
-    run_escalate_job,
     run_lift_job,
 )
 from storage.models import Group, Member
@@ -80,6 +80,13 @@ SETTINGS = [
     SettingSpec("moderation.alert_batch_minutes", int_range(0, 1440), 5, "at most one yellow alert per this"),
     SettingSpec(
         "moderation.escalate_minutes", int_range(1, 1440), 15, "re-alert an unacknowledged red after"
+    ),
+    SettingSpec(
+        "moderation.escalate_later_minutes",
+        parse_later_minutes,
+        "60",
+        "further re-alerts of an unacknowledged red, minutes after the hit (e.g. 60,240; off: none); "
+        "then the daily digest",
     ),
     SettingSpec("moderation.digest_hour", int_range(0, 23), 21, "local hour of the moderators' digest"),
     SettingSpec("moderation.default_mute_minutes", int_range(1, 525_600), 60, "/mute without a duration"),

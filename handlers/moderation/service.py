@@ -568,6 +568,8 @@ async def hit_alert_message(
     else:
         head = f"moderation.alert.{alert.kind}"
     minutes = int(await services.settings.get(group.id, "moderation.escalate_minutes"))
+    if escalation:  # how long it has waited: the rung of the ladder this re-alert is
+        minutes = round((services.clock.now() - alert.created_at).total_seconds() / 60)
     parts.extend(services.i18n.parts(lang, head, id=alert.id, minutes=minutes))
     parts.append(Text("\n" + t(lang, "moderation.alert.member")))
     parts.append(Mention(who) if who else Text("—"))
@@ -697,27 +699,6 @@ async def run_batch_job(services: Services, job: Any, fire_time: datetime) -> No
         await flush_batch(services, group)
 
 
-async def run_escalate_job(services: Services, job: Any, fire_time: datetime) -> None:
-    """A red alert unacknowledged after the escalation delay: alert again, mentioning moderators."""
-    state = get_state(services)
-    alert = await state.repos.alerts.alert(int(job.payload.get("alert", 0)))
-    if alert is None or alert.status != "open":
-        return
-    group = await services.directory.group_by_id(alert.group_id)
-    if group is None:
-        return
-    await send_alert(services, group, alert.id, escalation=True)
-    await state.repos.audit.log(
-        group.id,
-        services.clock.now(),
-        BOT_ACTOR,
-        "escalated",
-        "",
-        member_id=alert.member_id,
-        alert_id=alert.id,
-    )
-
-
 async def ensure_digest(services: Services, group: Group) -> None:
     """Schedule the group's daily digest (once per group)."""
     state = get_state(services)
@@ -743,7 +724,9 @@ async def run_digest_job(services: Services, job: Any, fire_time: datetime) -> N
     since = fire_time - timedelta(days=1)
     recent = await state.repos.alerts.alerts(group.id, since=since, limit=1000)
     blue = [a for a in recent if a.kind == "hit" and a.level == "blue"]
-    still_open = [a for a in recent if a.status == "open" and not (a.kind == "hit" and a.level == "blue")]
+    # Every alert still open, however old: the digest is the escalation ladder's last rung.
+    opened = await state.repos.alerts.alerts(group.id, status="open", limit=1000)
+    still_open = [a for a in opened if not (a.kind == "hit" and a.level == "blue")]
     if not blue and not still_open:
         return
     t = services.i18n.t
