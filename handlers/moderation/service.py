@@ -556,7 +556,7 @@ async def member_ref(
 async def hit_alert_message(
     services: Services, group: Group, alert: AlertRow, *, escalation: bool = False
 ) -> OutgoingMessage:
-    """The text of a red alert (or its 15-minute re-alert), with its buttons."""
+    """The text of a red alert (or a re-alert on its escalation ladder), with its buttons."""
     t = services.i18n.t
     lang = group.language
     who = await member_ref(services, group, alert.member_id, alert.user_id)
