@@ -95,6 +95,33 @@ async def ping(ctx: Context) -> None:
     await ctx.reply(ctx.t("core.ping.reply"))
 
 
+@router.command("id", aliases=("id",), usage="core.id.usage", help="core.id.help", where="any")
+async def id_command(ctx: Context) -> None:
+    """Tell the caller their platform user id and this chat's id, as config.toml wants them.
+
+    Any member, in a group or privately: these ids are what ``[bot.superusers]`` and
+    ``[core] mod_chat`` need, and platforms rarely show them. It takes no arguments.
+    """
+    chat, user = ctx.chat, ctx.user
+    lines = [
+        ctx.t("core.id.user", user_id=user.user_id, platform=chat.platform),
+        ctx.t(
+            "core.id.private" if chat.is_private else "core.id.chat",
+            chat_id=chat.channel_id,
+            adapter=chat.adapter,
+        ),
+    ]
+    if not chat.is_private and chat.scope_id != chat.channel_id:
+        # Discord: the server holds the channel; settings and roles are per server.
+        lines.append(ctx.t("core.id.scope", scope_id=chat.scope_id))
+    if chat.thread_id:
+        lines.append(ctx.t("core.id.thread", thread_id=chat.thread_id))
+    lines.append(ctx.t("core.id.superuser", platform=chat.platform, user_id=user.user_id))
+    if not chat.is_private:
+        lines.append(ctx.t("core.id.mod_chat", chat_id=chat.channel_id))
+    await ctx.reply("\n".join(lines))
+
+
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"

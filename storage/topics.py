@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     delete,
     func,
     insert,
@@ -45,6 +46,17 @@ topics = Table(
     Column("last_used_at", UTCDateTime()),
     Column("uses", Integer, nullable=False, default=0),
     Index("ix_topics_group_used", "group_id", "last_used_at"),
+)
+
+#: The rotation order (next first). Within a round (same ``uses``) the group's own topics (added
+#: or suggested) go before the shipped starter bank, which is the fallback once they are used up;
+#: then least recently used, then oldest.
+_ROTATION = (
+    topics.c.uses,
+    case((topics.c.source == "starter", 1), else_=0),
+    topics.c.last_used_at.is_not(None),
+    topics.c.last_used_at,
+    topics.c.id,
 )
 
 #: Per group: whether the starter bank was copied in, and where and when the daily topic goes.
@@ -254,9 +266,7 @@ class TopicRepo:
                 await conn.execute(
                     select(topics)
                     .where(topics.c.group_id == group_id)
-                    .order_by(
-                        topics.c.uses, topics.c.last_used_at.is_not(None), topics.c.last_used_at, topics.c.id
-                    )
+                    .order_by(*_ROTATION)
                     .limit(limit)
                     .offset(offset)
                 )
@@ -283,16 +293,14 @@ class TopicRepo:
         return bool(result.rowcount)
 
     async def take_next(self, group_id: int, now: datetime) -> Topic | None:
-        """Mark the least recently used topic as used now and return it (None: empty bank)."""
+        """Mark the next topic (own before starter, then least recently used) as used now and return it.
+
+        None when the bank is empty.
+        """
         async with self.db.begin() as conn:
             row = (
                 await conn.execute(
-                    select(topics)
-                    .where(topics.c.group_id == group_id)
-                    .order_by(
-                        topics.c.uses, topics.c.last_used_at.is_not(None), topics.c.last_used_at, topics.c.id
-                    )
-                    .limit(1)
+                    select(topics).where(topics.c.group_id == group_id).order_by(*_ROTATION).limit(1)
                 )
             ).first()
             if row is None:

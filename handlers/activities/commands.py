@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.args import BadArgument, UsageError, parse_id, parse_int
-from bot.messages import OutgoingMessage, Part, Text
+from bot.messages import Button, OutgoingMessage, Part, Text
 from bot.planned_posts import channel_of, check_length, is_moderator, refuse, tz_of, user_ref
 from bot.points_access import award
 from bot.router import Router
@@ -155,6 +155,7 @@ async def events_cmd(ctx: Context) -> None:
         await ctx.reply(ctx.t("events.none"))
         return
     lines = [ctx.t("events.list_head")]
+    joinable: list[int] = []
     for act in upcoming:
         rsvps = await st.rsvps(act.id)
         going = sum(1 for r in rsvps if r.status == "going")
@@ -170,7 +171,13 @@ async def events_cmd(ctx: Context) -> None:
                 waiting=ctx.t("events.list_waiting", count=waiting) if waiting else "",
             )
         )
-    await ctx.reply("\n".join(lines))
+        if act.start_at > ctx.now:  # sign-up closes at the start
+            joinable.append(act.id)
+    # A Join button per activity (three to a row); where a platform has no buttons they become
+    # numbered lines with the /join command, and a numbered reply presses them.
+    join = [Button(ctx.t("events.btn_join_id", id=i), f"ev:join:{i}", command=f"/join {i}") for i in joinable]
+    rows = tuple(tuple(join[i : i + 3]) for i in range(0, len(join), 3)) or None
+    await ctx.reply(OutgoingMessage(parts=(Text("\n".join(lines)),), buttons=rows))
 
 
 async def join_activity(ctx: Context, act: Activity) -> None:

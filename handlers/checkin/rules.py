@@ -122,10 +122,19 @@ class LevelProgress:
         return self.next_at - self.earned
 
     @property
+    def span(self) -> int:
+        """Points from this level's threshold to the next one's."""
+        return self.next_at - self.floor
+
+    @property
+    def into(self) -> int:
+        """Points earned since reaching this level."""
+        return max(0, min(self.span, self.earned - self.floor))
+
+    @property
     def percent(self) -> int:
-        """Progress through the current level, 0–100."""
-        span = self.next_at - self.floor
-        return 100 if span <= 0 else max(0, min(100, (self.earned - self.floor) * 100 // span))
+        """Progress through the current level, 0–100 (``into`` of ``span``, not of the total)."""
+        return 100 if self.span <= 0 else self.into * 100 // self.span
 
 
 def progress(earned: int, factor: int = 50) -> LevelProgress:

@@ -22,8 +22,9 @@ from bot.feature import Feature
 from bot.ports import AuditTrail, CreditScore, MessageScreen, ModerationFacts
 from bot.services import Services
 from handlers.moderation import alerts_commands, lexicon_commands, listeners, reports
-from handlers.moderation.alerting import run_batch_job, run_digest_job, run_escalate_job
+from handlers.moderation.alerting import run_batch_job, run_digest_job
 from handlers.moderation.commands import router
+from handlers.moderation.escalation import run_escalate_job
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
 from handlers.moderation.ports import Credit, Facts, Screen

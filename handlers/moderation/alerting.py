@@ -1,4 +1,4 @@
-"""Moderator alerts: hit alerts with their buttons, yellow batches, escalation of an
+"""Moderator alerts: hit alerts with their buttons, yellow batches, re-alerts of an
 unacknowledged red, and the daily digest."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from bot.events import ChatRef, SentMessage, UserRef
 from bot.messages import Button, Mention, OutgoingMessage, Part, Text
 from bot.scheduler import At, Cron
 from bot.services import Services
-from handlers.moderation.service import BOT_ACTOR, JOB_BATCH, JOB_DIGEST, Step, category_key, get_state
+from handlers.moderation.service import JOB_BATCH, JOB_DIGEST, Step, category_key, get_state
 from handlers.moderation.settings import ModerationSettings
 from storage.models import Group
 from storage.moderation import AlertRow
@@ -125,7 +125,7 @@ async def member_ref(
 async def hit_alert_message(
     services: Services, group: Group, alert: AlertRow, *, escalation: bool = False
 ) -> OutgoingMessage:
-    """The text of a red alert (or its 15-minute re-alert), with its buttons."""
+    """The text of a red alert (or a re-alert on its escalation ladder), with its buttons."""
     t = services.i18n.t
     lang = group.language
     who = await member_ref(services, group, alert.member_id, alert.user_id)
@@ -137,6 +137,8 @@ async def hit_alert_message(
     else:
         head = f"moderation.alert.{alert.kind}"
     minutes = (await services.settings.of(group.id, ModerationSettings)).escalate_minutes
+    if escalation:  # how long it has waited: the rung of the ladder this re-alert is
+        minutes = round((services.clock.now() - alert.created_at).total_seconds() / 60)
     parts.extend(services.i18n.parts(lang, head, id=alert.id, minutes=minutes))
     parts.append(Text("\n" + t(lang, "moderation.alert.member")))
     parts.append(Mention(who) if who else Text("—"))
@@ -265,27 +267,6 @@ async def run_batch_job(services: Services, job: Any, fire_time: datetime) -> No
         await flush_batch(services, group)
 
 
-async def run_escalate_job(services: Services, job: Any, fire_time: datetime) -> None:
-    """A red alert unacknowledged after the escalation delay: alert again, mentioning moderators."""
-    state = get_state(services)
-    alert = await state.repos.alerts.alert(int(job.payload.get("alert", 0)))
-    if alert is None or alert.status != "open":
-        return
-    group = await services.directory.group_by_id(alert.group_id)
-    if group is None:
-        return
-    await send_alert(services, group, alert.id, escalation=True)
-    await state.repos.audit.log(
-        group.id,
-        services.clock.now(),
-        BOT_ACTOR,
-        "escalated",
-        "",
-        member_id=alert.member_id,
-        alert_id=alert.id,
-    )
-
-
 async def ensure_digest(services: Services, group: Group) -> None:
     """Schedule the group's daily digest (once per group)."""
     state = get_state(services)
@@ -311,7 +292,9 @@ async def run_digest_job(services: Services, job: Any, fire_time: datetime) -> N
     since = fire_time - timedelta(days=1)
     recent = await state.repos.alerts.alerts(group.id, since=since, limit=1000)
     blue = [a for a in recent if a.kind == "hit" and a.level == "blue"]
-    still_open = [a for a in recent if a.status == "open" and not (a.kind == "hit" and a.level == "blue")]
+    # Every alert still open, however old: the digest is the escalation ladder's last rung.
+    opened = await state.repos.alerts.alerts(group.id, status="open", limit=1000)
+    still_open = [a for a in opened if not (a.kind == "hit" and a.level == "blue")]
     if not blue and not still_open:
         return
     t = services.i18n.t

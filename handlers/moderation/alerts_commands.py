@@ -9,6 +9,7 @@ from bot.roles import Role
 from bot.services import Services
 from handlers.moderation.alerting import edit_alert_messages, handled_message
 from handlers.moderation.commands import router
+from handlers.moderation.escalation import cancel_ladder
 from handlers.moderation.plans import _steps_detail
 from handlers.moderation.sanctions import attempt, lift, sanction
 from handlers.moderation.service import Step, category_key, change_credit, get_state
@@ -183,7 +184,7 @@ async def _act_on_alert(
         chat = services.directory.chat_for(group)
         message_id = alert.message_id
         await attempt(steps, "delete", adapter, lambda: adapter.delete(chat, message_id))
-    await services.scheduler.cancel(f"mod-esc:{alert.id}")
+    await cancel_ladder(services, alert.id)
     await state.repos.audit.log(
         group.id,
         now,

@@ -10,16 +10,15 @@ from bot.events import MessageEvent
 from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
 from bot.router import Band, Invocation
-from bot.scheduler import At
 from bot.services import Services
 from handlers.moderation.alerting import ensure_digest, notify, queue_yellow, send_alert
 from handlers.moderation.commands import router
+from handlers.moderation.escalation import plan_rung
 from handlers.moderation.matcher import Hit, Level
 from handlers.moderation.plans import _ladder, _minutes, _pinyin_ready, _steps_detail, _warn
 from handlers.moderation.sanctions import attempt, sanction
 from handlers.moderation.service import (
     BOT_ACTOR,
-    JOB_ESCALATE,
     WARNING_MAX,
     Step,
     category_key,
@@ -258,10 +257,7 @@ async def _red(
         group.id, now, BOT_ACTOR, "red", _steps_detail(steps), member_id=member.id, alert_id=alert_id
     )
     await send_alert(services, group, alert_id)
-    delay = _minutes((await ctx.settings(ModerationSettings)).escalate_minutes)
-    await services.scheduler.schedule(
-        f"mod-esc:{alert_id}", JOB_ESCALATE, At(now + delay), {"alert": alert_id}, group_id=group.id
-    )
+    await plan_rung(services, group.id, alert_id, now, 0)  # the first rung of the escalation ladder
 
 
 async def _handle_flood(ctx: Context, group: Group, member: Member, kind: str) -> None:

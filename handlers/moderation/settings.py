@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from bot.settings import WORD, FeatureSettings, Number, OnOff
+from handlers.moderation.ladder import parse_later_minutes
 
 
 class ModerationSettings(FeatureSettings):
@@ -25,6 +26,11 @@ class ModerationSettings(FeatureSettings):
     warning_days: Number = Field(30, ge=1, le=3650, description="days a warning stays active")
     alert_batch_minutes: Number = Field(5, ge=0, le=1440, description="at most one yellow alert per this")
     escalate_minutes: Number = Field(15, ge=1, le=1440, description="re-alert an unacknowledged red after")
+    escalate_later_minutes: Annotated[str, BeforeValidator(parse_later_minutes)] = Field(
+        "60",
+        description="further re-alerts of an unacknowledged red, minutes after the hit "
+        "(e.g. 60,240; off: none); then the daily digest",
+    )
     digest_hour: Number = Field(21, ge=0, le=23, description="local hour of the moderators' digest")
     default_mute_minutes: Number = Field(60, ge=1, le=525600, description="/mute without a duration")
     flood_messages: Number = Field(8, ge=2, le=1000, description="more messages than this in the window")

@@ -1,8 +1,12 @@
 """Charts as PNG files, drawn with matplotlib's Agg backend and no pyplot global state.
 
-Labels come from the caller (translated). Chinese labels need a CJK font: ``cjk_font()`` looks
-for one that really covers the glyphs; when there is none the caller passes English labels, so a
-chart never shows boxes of missing glyphs.
+Labels come from the caller (translated). Chinese labels need a CJK font. One comes with the
+install: the ``notojp-matplotlib`` dependency ships Noto Sans CJK (SIL Open Font License), which
+``cjk_font()`` registers with matplotlib at the first chart and prefers, so a fresh machine draws
+a Chinese group's charts in Chinese. Only its file is used (found through the package metadata,
+never imported: importing it would change matplotlib's global font). Without it ``cjk_font()``
+looks for an installed font that really covers the glyphs; when there is none the caller passes
+English labels, so a chart never shows boxes of missing glyphs.
 """
 
 from __future__ import annotations
@@ -44,20 +48,52 @@ _CJK_HINTS = (
 _PROBE = "数据活跃成员"
 
 
+#: The distribution that ships the CJK font (a dependency in pyproject.toml).
+FONT_PACKAGE = "notojp-matplotlib"
+
+
+def packaged_cjk_font() -> str | None:
+    """Register the CJK font file the font package ships with matplotlib; its path, or None.
+
+    Read through ``importlib.metadata`` so the package's own ``__init__`` (which sets
+    matplotlib's global default font) never runs.
+    """
+    from importlib import metadata
+
+    from matplotlib import font_manager
+
+    try:
+        files = metadata.distribution(FONT_PACKAGE).files or []
+    except metadata.PackageNotFoundError:
+        log.warning("%s is not installed: Chinese charts need another CJK font", FONT_PACKAGE)
+        return None
+    for file in files:
+        if file.suffix.lower() in (".otf", ".ttf", ".ttc"):
+            path = Path(str(file.locate()))
+            if path.is_file():
+                if all(entry.fname != str(path) for entry in font_manager.fontManager.ttflist):
+                    font_manager.fontManager.addfont(str(path))
+                return str(path)
+    return None
+
+
 @functools.cache
 def cjk_font() -> str | None:
-    """The family name of an installed font that really draws Chinese, or None.
+    """The family name of a font that really draws Chinese, or None.
 
-    Fonts whose names suggest CJK are tried first (cheap); then every other font, because a
-    family such as "Unifont" or a vendor font may cover Chinese under any name.
+    The packaged font comes first (the same on every machine); then installed fonts whose
+    names suggest CJK (cheap); then every other font, because a family such as "Unifont" or a
+    vendor font may cover Chinese under any name.
     """
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
+    packaged = packaged_cjk_font()
     # "Last Resort" covers every code point with a box glyph: exactly the tofu to avoid.
     fonts = [f for f in font_manager.fontManager.ttflist if "last resort" not in f.name.lower()]
-    hinted = [f for f in fonts if any(h in f.name.lower() for h in _CJK_HINTS)]
-    for entry in hinted + [f for f in fonts if f not in hinted]:
+    first = [f for f in fonts if f.fname == packaged]
+    hinted = [f for f in fonts if any(h in f.name.lower() for h in _CJK_HINTS) and f not in first]
+    for entry in first + hinted + [f for f in fonts if f not in hinted and f not in first]:
         try:
             charmap = FT2Font(entry.fname).get_charmap()
         except (OSError, RuntimeError):
@@ -113,7 +149,8 @@ def render_health(data: ChartData, labels: ChartLabels, path: Path, font: str | 
         _heatmap(fig, ax2, data, labels)
         _lifecycle(ax3, data, labels)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, format="png")
+        # The title in the PNG's metadata too: it says what the chart is (and in which language).
+        fig.savefig(path, format="png", metadata={"Title": labels.title})
     return path
 
 

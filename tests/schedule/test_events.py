@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
+from bot.adapter import Capability
 from storage.activities import activities, activity_attendance
 from tests.harness import Harness, sends, texts
+from tests.schedule.conftest import planning_features
 
 MOD = {"role": "moderator"}
 
@@ -210,3 +214,42 @@ async def test_over_long_description(h: Harness) -> None:
     out = await h.say("demo", "mod", "/event add 读书会 | 明天 20:00 | 1h | " + "字" * 2500, **MOD)
     assert first_line(out) == ["内容有 2500 个字，本平台一条消息最多 2000 个字。"]
     assert await count_activities(h) == 0
+
+
+# ------------------------------------------------------------------------------ /events buttons
+
+
+async def test_events_list_has_join_buttons(db_url: str, tmp_path: Path) -> None:
+    """Issue 21: the README promises Join buttons under /events; pressing one signs up."""
+    async with Harness(tmp_path, db_url=db_url, features=planning_features()) as h:
+        await h.say("demo", "mod", "/event add 观影夜 | 周五 20:00 | 2h | | 10", **MOD)
+        await h.say("demo", "mod", "/event add 桌游 | 周六 14:00 | 3h", **MOD)
+        listing = sends(await h.say("demo", "alice", "/events"))[0]
+        assert listing["text"] == (
+            "近期活动：\n#1 观影夜 — 2026-03-06 20:00 — 已报名 0/10\n#2 桌游 — 2026-03-07 14:00 — 已报名 0"
+        )
+        assert listing["buttons"] == [
+            [{"text": "参加 #1", "data": "ev:join:1"}, {"text": "参加 #2", "data": "ev:join:2"}]
+        ]
+        assert texts(await h.press("demo", "alice", listing["id"], "ev:join:2")) == [
+            "@alice 报名了 #2 桌游，到时见！"
+        ]
+        assert texts(await h.press("demo", "alice", listing["id"], "ev:join:2")) == [
+            "@alice，你已经报名了 #2。"
+        ]
+        # Once an activity has started it is still listed, without a Join button.
+        await h.advance(to="2026-03-06T20:30:00+08:00")
+        listing = sends(await h.say("demo", "bob", "/events"))[0]
+        assert listing["buttons"] == [[{"text": "参加 #2", "data": "ev:join:2"}]]
+
+
+async def test_events_join_buttons_degrade_to_numbered_lines(tmp_path: Path) -> None:
+    caps = frozenset(c for c in Capability if c is not Capability.BUTTONS)
+    async with Harness(tmp_path, features=planning_features(), capabilities=caps) as h:
+        await h.say("en", "mod", "/lang en", **MOD)
+        await h.say("en", "mod", "/event add Movie night | fri 20:00 | 90m", **MOD)
+        listing = sends(await h.say("en", "bob", "/events"))[0]
+        assert "buttons" not in listing
+        assert listing["text"].endswith("Reply with a number, or send the command:\n1. Join #1 (/join 1)")
+        out = await h.say("en", "bob", "1", reply_to=listing["id"])
+        assert texts(out) == ["@bob joined #1 Movie night. See you there!"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
 from handlers.topics.bank import starter_topics
 from storage.topics import topic_replies, topic_suggestions, topics
 from tests.harness import Harness, sends, texts
-from tests.schedule.conftest import HarnessFactory
+from tests.schedule.conftest import HarnessFactory, planning_features
 
 MOD = {"role": "moderator"}
 
@@ -67,7 +69,9 @@ async def test_add_list_delete(h: Harness) -> None:
     out = await h.say("demo", "mod", "/topic list", **MOD)
     listing = texts(out)[0].split("\n")
     assert listing[0] == f"话题库共 {new_id} 个话题（第 1/5 页，按下次使用顺序）："
-    assert listing[1].startswith("#1 ")
+    # The group's own topic is next (issue 21), then the starter bank.
+    assert listing[1] == f"#{new_id} 你最喜欢的编程语言是什么？（用过 0 次）"
+    assert listing[2].startswith("#1 ")
     out = await h.say("demo", "mod", f"/topic del {new_id}", **MOD)
     assert texts(out) == [f"话题 #{new_id} 已从话题库删除。"]
     out = await h.say("demo", "mod", f"/topic del {new_id}", **MOD)
@@ -166,3 +170,39 @@ async def test_daily_topic_once_on_the_night_the_clocks_go_back(make_harness: Ha
         await h.say("berlin", "mod", "/topic schedule 02:30", **MOD)
         posted = sends(await h.advance(2 * 86400))
     assert [r["at"] for r in posted] == ["2026-10-25T02:30:00+02:00", "2026-10-26T03:30:00+02:00"]
+
+
+def _posted(records: list[dict[str, object]]) -> list[str]:
+    return [t.split("：", 1)[1].split("\n")[0] for t in texts(records)]
+
+
+async def test_own_topics_come_before_the_starter_bank(db_url: str, tmp_path: Path) -> None:
+    """Issue 21: the group's own topics are picked first; the bank is the fallback once they are used."""
+    async with Harness(tmp_path, db_url=db_url, features=planning_features()) as h:
+        bank = starter_topics("zh-CN")
+        await h.say("demo", "mod", "/topic now", **MOD)  # one starter topic used before any own one
+        await h.say("demo", "mod", "/topic add 你最喜欢的编程语言是什么？", **MOD)
+        suggested = sends(await h.say("demo", "alice", "/topic suggest 最近看过最好看的电影？"))
+        alert = next(r for r in suggested if r["chat"] == "demo-mods")
+        await h.press("demo-mods", "mod", alert["id"], "topics:ok:1")
+        await h.say("demo", "mod", "/topic schedule 20:00", **MOD)
+        posted = _posted(await h.advance(3 * 86400))
+        assert posted == ["你最喜欢的编程语言是什么？", "最近看过最好看的电影？", bank[1]]
+        # The listing shows the same order: the next topic first.
+        listing = texts(await h.say("demo", "mod", "/topic list", **MOD))[0].split("\n")
+        assert listing[1].startswith("#3 ")
+        # An own topic added later still goes before the unused starters.
+        await h.say("demo", "mod", "/topic add 这周最开心的一件事？", **MOD)
+        assert _posted(await h.advance(2 * 86400)) == ["这周最开心的一件事？", bank[2]]
+
+
+async def test_own_topics_first_in_english(make_harness: HarnessFactory) -> None:
+    async with make_harness(config={"bot": {"language": "en"}}) as h:
+        await h.say("demo", "mod", "/topic add What did you learn this week?", **MOD)
+        out = await h.say("demo", "mod", "/topic now", **MOD)
+        assert texts(out)[0].split("\n")[0] == "💬 Today's topic: What did you learn this week?"
+        assert _posted_en(await h.say("demo", "mod", "/topic now", **MOD)) == [starter_topics("en")[0]]
+
+
+def _posted_en(records: list[dict[str, object]]) -> list[str]:
+    return [t.split(": ", 1)[1].split("\n")[0] for t in texts(records)]
