@@ -39,7 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--demo", action="store_true", help="start with a seeded demo group")
 
     bench = sub.add_parser("bench", help="measure throughput and latency")
-    bench.add_argument("section", nargs="?", default="core", help="core (default), all, or a feature section")
+    bench.add_argument(
+        "section",
+        nargs="?",
+        default="default",
+        help="core and start-up figures (default), all, or one section (core, startup, checkin, …)",
+    )
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="section options")
 
     export = sub.add_parser("export", help="export data for operators (stats)")
