@@ -22,6 +22,8 @@ from adapters.console.script import run_script
 from bot.app import App, build_adapters
 from bot.config import Settings, load_settings, parse_settings
 from bot.errors import ConfigError
+from storage.database import MIGRATIONS_DIR
+from storage.schema_heads import declared_heads
 from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,3 +227,46 @@ async def test_each_chat_is_logged_once_with_its_id(tmp_path: Path, caplog: pyte
         await h.say("g-4242", "bob", "hello again")
     seen = [r.getMessage() for r in caplog.records if r.name == "bot.directory"]
     assert len([m for m in seen if "chat g-4242" in m]) == 1, seen
+
+
+# -- start-up cost ----------------------------------------------------------------------------------
+def test_declared_heads_are_alembics_heads() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert declared_heads(MIGRATIONS_DIR / "versions") == frozenset(
+        ScriptDirectory.from_config(cfg).get_heads()
+    )
+
+
+_MIGRATE_TWICE = """
+import asyncio, sys
+from storage import Database
+
+async def main(url: str) -> None:
+    db = Database(url)
+    await db.migrate()
+    await db.close()
+
+asyncio.run(main(sys.argv[1]))
+print("alembic loaded" if "alembic" in sys.modules else "alembic not loaded")
+"""
+
+
+def test_a_current_schema_starts_without_alembic(db_url: str) -> None:
+    def migrate() -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", _MIGRATE_TWICE, db_url],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout.strip()
+
+    assert migrate() == "alembic loaded"  # a fresh database is migrated
+    assert migrate() == "alembic not loaded"  # a current one needs no Alembic at all
