@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -10,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,6 +24,7 @@ from adapters.console.script import run_script
 from bot.app import App, build_adapters
 from bot.config import Settings, load_settings, parse_settings
 from bot.errors import ConfigError
+from storage import Database, template
 from storage.database import MIGRATIONS_DIR
 from storage.schema_heads import declared_heads
 from tests.harness import Harness
@@ -263,10 +266,54 @@ def test_a_current_schema_starts_without_alembic(db_url: str) -> None:
             capture_output=True,
             text=True,
             timeout=120,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            # No schema template: the first run must migrate from nothing.
+            env={**os.environ, "PYTHONPATH": str(ROOT), "QUNYOU_SCHEMA_CACHE": "off"},
         )
         assert result.returncode == 0, result.stderr[-2000:]
         return result.stdout.strip()
 
     assert migrate() == "alembic loaded"  # a fresh database is migrated
     assert migrate() == "alembic not loaded"  # a current one needs no Alembic at all
+
+
+async def _schema(url: str) -> list[tuple[str, str]]:
+    db = Database(url)
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
+    path = url.removeprefix("sqlite+aiosqlite:///")
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
+        ).fetchall()
+        versions = conn.execute("SELECT version_num FROM alembic_version ORDER BY 1").fetchall()
+    return [(str(n), str(s)) for n, s in rows] + [("version", str(v[0])) for v in versions]
+
+
+async def test_a_fresh_sqlite_database_from_the_template_is_the_migrated_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("QUNYOU_SCHEMA_CACHE", "off")
+    migrated = await _schema(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
+    monkeypatch.delenv("QUNYOU_SCHEMA_CACHE")
+    first = await _schema(f"sqlite+aiosqlite:///{tmp_path / 'first.db'}")  # migrates, keeps the template
+    template_file = template.template_for(MIGRATIONS_DIR)
+    assert template_file is not None and template_file.is_file()
+    assert template_file.stat().st_mode & 0o077 == 0  # private to its user
+    copied = await _schema(f"sqlite+aiosqlite:///{tmp_path / 'copied.db'}")
+    assert migrated == first == copied and any(n == "groups" for n, _ in copied)
+
+
+async def test_a_template_others_could_write_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    await _schema(f"sqlite+aiosqlite:///{tmp_path / 'first.db'}")
+    template_file = template.template_for(MIGRATIONS_DIR)
+    assert template_file is not None
+    template_file.chmod(0o666)
+    assert not template.restore(tmp_path / "other.db", MIGRATIONS_DIR)
+    template_file.chmod(0o600)
+    assert template.restore(tmp_path / "other.db", MIGRATIONS_DIR)
