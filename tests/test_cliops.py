@@ -24,6 +24,7 @@ from adapters.console.script import run_script
 from bot.app import App, build_adapters
 from bot.config import Settings, load_settings, parse_settings
 from bot.errors import ConfigError
+from handlers import FEATURES
 from storage import Database, template
 from storage.database import MIGRATIONS_DIR
 from storage.schema_heads import declared_heads
@@ -317,3 +318,29 @@ async def test_a_template_others_could_write_is_ignored(
     assert not template.restore(tmp_path / "other.db", MIGRATIONS_DIR)
     template_file.chmod(0o600)
     assert template.restore(tmp_path / "other.db", MIGRATIONS_DIR)
+
+
+async def test_issue_21_killer_lines_answer_quietly(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """NaN, Infinity, an unknown role, a lone surrogate and forged presses under every feature's
+    button prefix: error records or quiet answers, never a traceback or "something went wrong"."""
+    caplog.set_level(logging.INFO)
+    lines = [
+        '{"type":"message","chat":"g","user":"u","text":"/ping","role":"owner"}',
+        '{"type":"advance","seconds":NaN}',
+        '{"type":"advance","seconds":Infinity}',
+        '{"type":"message","chat":"g","user":"u","text":"hi","role":"god"}',
+        '{"type":"message","chat":"g","user":"u","text":"x\\ud800"}',
+    ]
+    prefixes = sorted({b.prefix for f in FEATURES for b in f.router.buttons})
+    assert "core:forget:" in prefixes
+    for prefix in prefixes:
+        for tail in ("", ":", "yes", "yes:", "x:y:z", "9" * 50):
+            data = json.dumps(prefix + tail)
+            lines.append(f'{{"type":"button","chat":"g","user":"u","message":"b1","data":{data}}}')
+    lines.append('{"type":"message","chat":"g","user":"u","text":"/ping"}')
+    records = await _script(lines, tmp_path)
+    assert [r["line"] for r in records if r["action"] == "error"] == [2, 3, 4]
+    texts = [str(r.get("text")) for r in records if r["action"] == "send"]
+    assert texts.count("pong 🏓 我在。") == 2  # before and after every bad line
+    assert not any("出了点问题" in t or "went wrong" in t for t in texts)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
