@@ -241,7 +241,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 #: Libraries whose INFO lines are per-request or per-migration-plugin chatter, not start-up news.
-_CHATTY = ("alembic", "httpx", "httpcore", "aiosqlite", "asyncio", "discord.gateway", "discord.http")
+_CHATTY = ("alembic", "httpx", "httpcore", "aiosqlite", "discord.http")
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
