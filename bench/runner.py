@@ -58,6 +58,12 @@ def _schedule() -> Section:
     return run
 
 
+def _startup() -> Section:
+    from bench.headline import run
+
+    return run
+
+
 def _telegram() -> Section:
     from bench.telegram_adapter import run
 
@@ -74,19 +80,24 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "stats": _stats,
     "schedule": _schedule,
     "telegram": _telegram,
+    "startup": _startup,
 }
+
+#: Sections the plain ``python -m bot bench`` runs: the pipeline, then the headline figures
+#: (start-up time and open-loop check-in p99, each with its goal; issue 21).
+DEFAULT = ("core", "startup")
 
 
 async def main(section: str, argv: list[str]) -> int:
     """Run one section (or ``all``, each with its defaults) and print one JSON line of figures."""
-    names = list(SECTIONS) if section == "all" else [section]
+    names = list(SECTIONS) if section == "all" else list(DEFAULT) if section == "default" else [section]
     unknown = [n for n in names if n not in SECTIONS]
     if unknown:
         print(f"unknown bench section {unknown[0]!r}; known: all, {', '.join(SECTIONS)}")
         return 2
     results: dict[str, Any] = {}
     for name in names:
-        result = SECTIONS[name]()(argv if section != "all" else [])
+        result = SECTIONS[name]()(argv if section not in ("all", "default") else [])
         if inspect.isawaitable(result):
             result = await result
         results[name] = result

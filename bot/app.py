@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import os
@@ -15,7 +16,7 @@ from bot.adapter import Adapter
 from bot.batcher import Batcher
 from bot.buttons import ButtonFallback
 from bot.clock import Clock, SystemClock
-from bot.config import Settings, format_validation_error
+from bot.config import CORE_SECTIONS, Settings, format_validation_error, model_at, unknown_key_message
 from bot.dedupe import Deduper
 from bot.directory import Directory
 from bot.dispatcher import Dispatcher
@@ -71,7 +72,9 @@ def build_adapters(settings: Settings, env: Mapping[str, str]) -> list[Adapter]:
         try:
             config = module.CONFIG_MODEL(**section)
         except ValidationError as exc:
-            raise ConfigError(format_validation_error(exc, f"adapters.{name}")) from None
+            raise ConfigError(
+                format_validation_error(exc, f"adapters.{name}", model=module.CONFIG_MODEL)
+            ) from None
         built.append(module.build(name, config, env))
     return built
 
@@ -109,7 +112,10 @@ class App:
                 (f for f in self.features if section in getattr(f.config_model, "model_fields", {})), None
             )
             if feature is None and extra_owner is None:
-                raise ConfigError(f"{section}: unknown section")
+                known = [*CORE_SECTIONS, *owners]
+                close = difflib.get_close_matches(section, known, n=1, cutoff=0.6)
+                hint = f" — did you mean `[{close[0]}]`?" if close else ""
+                raise ConfigError(f"unknown section `[{section}]`{hint}")
             leftover: dict[str, Any] | Any = value
             if isinstance(value, dict) and feature is not None:
                 leftover = {}
@@ -126,10 +132,24 @@ class App:
                     else:
                         leftover[key] = raw
             owner = feature if feature is not None and feature.config_model is not None else extra_owner
+            # Every key this section could hold, for "did you mean" on a misspelled one.
+            known = [
+                spec.key.removeprefix(f"{section}.")
+                for spec in settings_service.specs.values()
+                if feature is not None and (spec.key.startswith(f"{section}.") or spec.key in own)
+            ]
+            section_model = model_at(owner.config_model, (section,)) if owner is not None else None
+            checked = owner is None or (
+                section_model is not None and section_model.model_config.get("extra") == "forbid"
+            )
+            if isinstance(leftover, dict) and checked:
+                fields = list(section_model.model_fields) if section_model is not None else []
+                for key in leftover:
+                    if key not in fields:
+                        raise ConfigError(unknown_key_message(f"{section}.{key}", str(key), known + fields))
             if owner is None or owner.config_model is None:
                 if leftover:
-                    key = next(iter(leftover)) if isinstance(leftover, dict) else ""
-                    raise ConfigError(f"{section}.{key}: unknown key")
+                    raise ConfigError(f"{section}: must be a table")
                 continue
             payload = dict(owner.config or {})
             payload[section] = leftover
@@ -140,7 +160,7 @@ class App:
             try:
                 feature.config = feature.config_model(**(feature.config or {}))
             except ValidationError as exc:
-                raise ConfigError(format_validation_error(exc)) from None
+                raise ConfigError(format_validation_error(exc, model=feature.config_model)) from None
 
     async def start(self) -> None:
         """Migrate, build services, start features, the scheduler and the adapters."""
@@ -207,7 +227,9 @@ class App:
         if clock.moves_on_its_own:
             services.batcher.start()  # else the scheduler flushes as the virtual clock moves
         for adapter in adapters:
+            log.info("adapter %s (%s): connecting", adapter.name, adapter.platform)
             await adapter.start(self.dispatcher)
+            log.info("adapter %s (%s): connected", adapter.name, adapter.platform)
         self.started = True
         if clock.is_virtual:
             # Catch up on runs missed while the bot was down (within the grace window).

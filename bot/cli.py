@@ -13,15 +13,19 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.clock import parse_instant
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, sqlite_file
 from bot.errors import ConfigError, QunyouError
 
 DEFAULT_CONFIG = Path("config.toml")
 
+log = logging.getLogger(__name__)
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Qunyou (群友) community bot")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true", help="log everything (debug)")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="start the configured adapters (the console when none)")
@@ -35,7 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--demo", action="store_true", help="start with a seeded demo group")
 
     bench = sub.add_parser("bench", help="measure throughput and latency")
-    bench.add_argument("section", nargs="?", default="core", help="core (default), all, or a feature section")
+    bench.add_argument(
+        "section",
+        nargs="?",
+        default="default",
+        help="core and start-up figures (default), all, or one section (core, startup, checkin, …)",
+    )
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="section options")
 
     export = sub.add_parser("export", help="export data for operators (stats)")
@@ -58,6 +67,24 @@ def _settings(path: Path | None, *, default_if_missing: bool = True) -> Settings
     return load_settings(path)
 
 
+def _usable_sqlite(path: Path, what: str) -> Path:
+    """``path`` when a SQLite file can live there; else a one-line ``ConfigError`` saying why
+    (a directory given for a file ended in a 165-line traceback from deep in SQLAlchemy)."""
+    if path.is_dir():
+        raise ConfigError(f"{what}: {path} is a directory; name a file in it, e.g. {path / 'qunyou.db'}")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ConfigError(f"{what}: {path.parent} is not a directory")
+    return path
+
+
+def _check_storage(settings: Settings) -> Settings:
+    """Fail early, in one line, when the configured SQLite path cannot be a database file."""
+    path = sqlite_file(settings.storage.url)
+    if path is not None:
+        _usable_sqlite(path, "storage.url")
+    return settings
+
+
 def _clock(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -73,9 +100,21 @@ async def _run(settings: Settings) -> int:
     from bot.app import App
 
     if not settings.adapters:
+        if settings.source is not None:
+            # A config file without adapters: opening the console silently left operators
+            # waiting for a Telegram bot that never started (issue 21).
+            print(
+                f"no adapter is configured in {settings.source}: add an [adapters.<name>] section "
+                '(type = "telegram", "discord", "onebot" or "wecom_robot"; config.example.toml '
+                "documents each), or chat with the bot in this terminal with "
+                f"`python -m bot console --config {settings.source}`.",
+                file=sys.stderr,
+            )
+            return 2
         from adapters.console.repl import run_repl
 
         return await run_repl(settings, start=None, demo=False, make_app=App)
+    log.info("starting %d adapter(s) with %s", len(settings.adapters), settings.source or "defaults")
     app = App(settings)
     await app.start()
     stop = asyncio.Event()
@@ -109,12 +148,15 @@ async def _console(args: argparse.Namespace) -> int:
             except FileNotFoundError:
                 raise ConfigError(f"--script: no such file {args.script}") from None
         lines = script_lines(source)
+        if args.db is not None:
+            _usable_sqlite(args.db, "--db")
         return await run_script(
             lines, settings=settings, start=start, db_path=args.db, out=sys.stdout, make_app=App
         )
     from adapters.console.repl import run_repl
 
     if args.db is not None:
+        _usable_sqlite(args.db, "--db")
         settings = settings.model_copy(
             update={"storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{args.db}"})}
         )
@@ -135,7 +177,21 @@ async def _console(args: argparse.Namespace) -> int:
 async def _db(args: argparse.Namespace) -> int:
     from storage import Database
 
-    settings = _settings(args.config)
+    settings = _check_storage(_settings(args.config))
+    if args.db_command == "backup":
+        source = sqlite_file(settings.storage.url)
+        if source is not None and not source.is_file():
+            # Opening it would create an empty database and "back up" that (issue 21).
+            where = f" (storage.url in {settings.source})" if settings.source else ""
+            print(
+                f"db backup: no database at {source}{where}; nothing to back up. "
+                "The bot creates it at its first start.",
+                file=sys.stderr,
+            )
+            return 1
+        _usable_sqlite(args.path, "db backup")
+        if source is not None and args.path.resolve() == source.resolve():
+            raise ConfigError("db backup: the backup would overwrite the database itself")
     db = Database(settings.storage.url)
     try:
         if args.db_command == "upgrade":
@@ -184,17 +240,38 @@ def _bench(args: argparse.Namespace) -> int:
     return asyncio.run(bench.main(args.section, list(args.rest)))
 
 
+#: Libraries whose INFO lines are per-request or per-migration-plugin chatter, not start-up news.
+_CHATTY = ("alembic", "httpx", "httpcore", "aiosqlite", "discord.http")
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """Log levels: ``run`` logs at INFO by default (start-up, each adapter's connection, each
+    chat seen: the README sends operators to the log for chat ids); the console and the other
+    commands at WARNING, since their output is the conversation or the result. ``-q`` keeps
+    warnings and errors only, ``-v`` logs everything at DEBUG."""
+    if args.verbose:
+        level = logging.DEBUG
+    elif args.quiet or args.command != "run":
+        level = logging.WARNING
+    else:
+        level = logging.INFO
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    for name in _CHATTY:
+        # DEBUG from aiosqlite is one line per statement: too much even for -v.
+        logging.getLogger(name).setLevel(
+            logging.INFO if args.verbose and name != "aiosqlite" else logging.WARNING
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    _configure_logging(args)
     try:
         if args.command == "run":
-            return asyncio.run(_run(_settings(args.config)))
+            return asyncio.run(_run(_check_storage(_settings(args.config))))
         if args.command == "console":
             return asyncio.run(_console(args))
         if args.command == "bench":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.events import ChatRef, UserRef
 from storage import GroupRepo, MemberRepo
 from storage.models import Group, Member
+
+log = logging.getLogger(__name__)
 
 
 class Directory:
@@ -42,6 +45,11 @@ class Directory:
                 now=self._clock.now(),
             )
             self._remember(group)
+            # Once per chat and process, at INFO (shown by default under ``run``): operators
+            # read a chat's id here for [core] mod_chat and [bot.superusers].
+            log.info(
+                "%s: chat %s (%s) seen, group %d", chat.adapter, chat.scope_id, chat.title or "-", group.id
+            )
         return group
 
     async def group_by_id(self, group_id: int) -> Group | None:

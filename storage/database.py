@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -9,11 +10,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage import template
+from storage.schema_heads import declared_heads
 from storage.writer import SQLITE_PRAGMAS, SqliteWriter
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -106,7 +109,20 @@ class Database:
         return await self._writer.run(functools.partial(fn, **kwargs), *args)
 
     async def migrate(self) -> None:
-        """Apply every Alembic migration not yet applied (all branches: ``heads``)."""
+        """Apply every Alembic migration not yet applied (all branches: ``heads``).
+
+        Alembic is loaded only when something is to be done: a database already at the heads
+        the migration files declare (``storage.schema_heads``) starts without it.
+        """
+        path = self.sqlite_path
+        fresh = path is not None and (not path.exists() or path.stat().st_size == 0)
+        if fresh and path is not None:
+            # A new SQLite file starts as a copy of this user's migrated empty schema, when
+            # one exists for the current migration files (storage.template).
+            await asyncio.to_thread(template.restore, path, MIGRATIONS_DIR)
+        heads = declared_heads(MIGRATIONS_DIR / "versions")
+        if heads is not None and await self._applied_revisions() == heads:
+            return
         from alembic import command
         from alembic.config import Config
 
@@ -119,6 +135,17 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.run_sync(_upgrade)
             await conn.commit()
+        if fresh and path is not None:
+            await asyncio.to_thread(template.save, path, MIGRATIONS_DIR)
+
+    async def _applied_revisions(self) -> frozenset[str] | None:
+        """The revisions recorded in ``alembic_version`` (None: no such table yet)."""
+        async with self.engine.connect() as conn:
+            exists = await conn.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
+            if not exists:
+                return None
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            return frozenset(str(r[0]) for r in rows)
 
     def backup(self, target: Path) -> None:
         """Copy a live SQLite database with SQLite's online backup API."""

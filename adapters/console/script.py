@@ -191,6 +191,10 @@ class ScriptSession:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise ScriptError(f"not JSON: {exc.msg}") from None
+                except RecursionError:
+                    # 20,000 nested arrays exhaust the decoder's stack: that line is refused,
+                    # not the whole run (issue 21).
+                    raise ScriptError("not JSON: nested too deeply") from None
                 if not isinstance(obj, dict):
                     raise ScriptError("not a JSON object")
                 await self.feed(obj)

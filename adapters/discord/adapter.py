@@ -149,11 +149,15 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
         try:
             await self.client.login(self._token)
         except discord.LoginFailure as exc:
+            # Close the HTTP session discord.py opened for the attempt: left open, aiohttp
+            # prints "Unclosed client session" around the one line that matters.
+            await self.client.close()
             raise ConfigError(
                 f"adapters.{self.name}.token_env: Discord refused the token in "
                 f"{self.config.token_env} ({exc})"
             ) from exc
         except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            await self.client.close()
             raise TransportError(f"Discord adapter {self.name}: login failed: {exc}") from exc
 
     async def _run_gateway(self) -> None:

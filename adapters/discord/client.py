@@ -54,6 +54,13 @@ class StaticView(discord.ui.View):
         return False
 
 
+# A text bot never joins voice: discord.py's start-up warnings that PyNaCl and davey (voice
+# encryption) are not installed only alarm operators. Both flags are discord.py's own switches
+# for printing that warning once; turning them off before the first client is built silences it.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class Client(discord.Client):
     """discord.py's client with its gateway events forwarded to the adapter."""
 

@@ -6,8 +6,11 @@ a small window around it. The lexicon's own terms are registered as words, so a 
 out as one token.
 
 A private ``jieba.Tokenizer`` keeps our extra words out of the global ``jieba.dt`` that other
-features (hot topics) use. It is created lazily because loading the dictionary costs about
-0.6–1 s and 80 MB; the feature's startup hook warms it in a worker thread.
+features (hot topics) use. It is created on first use because loading the dictionary costs
+about 0.6–1 s and 80 MB: start-up does not wait for it (issue 21, console ready in ≤ 1 s). Words
+handed over before then are remembered and added when the dictionary loads. Under a real clock
+the feature's startup hook warms it in a worker thread after start; under a virtual clock
+(console, tests) the first message that needs it pays.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import jieba
+if TYPE_CHECKING:
+    import jieba
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +48,21 @@ class Segmenter:
             return tok
         with self._lock:
             if self._tokenizer is None:
+                import jieba  # here, not at the top: ~0.1–0.3 s of imports no start-up needs
+
                 # jieba logs the dictionary load at DEBUG on its own stderr handler.
                 jieba.setLogLevel(logging.WARNING)
                 tok = jieba.Tokenizer()
                 tok.initialize()
+                for word in self._refs:  # words handed over before the dictionary was loaded
+                    self._add(tok, word)
                 self._tokenizer = tok
             return self._tokenizer
+
+    @property
+    def loaded(self) -> bool:
+        """Whether jieba's dictionary is loaded yet."""
+        return self._tokenizer is not None
 
     def warm(self) -> None:
         """Load the dictionary now (call from a worker thread at startup)."""
@@ -60,21 +74,25 @@ class Segmenter:
         Only the difference with the previous set is applied, so an edit costs per changed term,
         not per lexicon.
         """
-        tok = self._ensure()
         new = frozenset(w for w in words if w)
         with self._lock:
+            tok = self._tokenizer  # None: only counted now, added when the dictionary loads
             old = self._owners.get(owner, frozenset())
             for word in new - old:
                 self._refs[word] += 1
-                if self._refs[word] == 1:
-                    self._original[word] = int(tok.FREQ.get(word, 0) or 0)
-                    tok.add_word(word)
+                if self._refs[word] == 1 and tok is not None:
+                    self._add(tok, word)
             for word in old - new:
                 self._refs[word] -= 1
                 if self._refs[word] <= 0:
                     del self._refs[word]
-                    self._restore(tok, word)
+                    if tok is not None:
+                        self._restore(tok, word)
             self._owners[owner] = new
+
+    def _add(self, tok: jieba.Tokenizer, word: str) -> None:
+        self._original[word] = int(tok.FREQ.get(word, 0) or 0)
+        tok.add_word(word)
 
     def _restore(self, tok: jieba.Tokenizer, word: str) -> None:
         before = self._original.pop(word, 0)

@@ -227,8 +227,8 @@ def get_state(services: Services) -> ModState:
 
 
 def build_global_layer(entries: Sequence[Entry]) -> Layer:
-    """Compile the operator's lexicon files and teach the segmenter their Chinese terms."""
-    SEGMENTER.warm()
+    """Compile the operator's lexicon files and teach the segmenter their Chinese terms (added
+    to jieba's dictionary when it loads, on first use or when the startup hook warms it)."""
     layer = Layer(entries)
     SEGMENTER.set_words("global", layer.cjk_words())
     return layer
