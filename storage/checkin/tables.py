@@ -144,9 +144,10 @@ declare(points_balances, erase("member_id"), why="the member's balance")
 declare(
     points_ledger,
     erase("member_id"),
-    clear("actor_id"),
+    clear("actor_id", "reason"),
     why="the member's own postings go; a posting on another member's account that they caused "
-    "(a transfer, a correction) stays, since that balance is its sum, without naming them",
+    "(a transfer, a correction) stays, since that balance is its sum, without naming them or "
+    "the reason they wrote",
 )
 declare(checkins, erase("member_id"), why="the member's check-ins")
 declare(member_counters, erase("member_id"), why="the member's counters")
