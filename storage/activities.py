@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.core import JOB_UPDATE, job_row, member_from_row
@@ -390,22 +390,11 @@ class ActivitiesRepo:
         return [Rsvp(member_from_row(r), r.status, r.seq) for r in rows]
 
     async def attend(self, activity_id: int, member_id: int, now: datetime) -> bool:
-        """Record attendance once; False when already recorded."""
-        async with self.db.begin() as conn:
-            exists = (
-                await conn.execute(
-                    select(activity_attendance.c.member_id).where(
-                        activity_attendance.c.activity_id == activity_id,
-                        activity_attendance.c.member_id == member_id,
-                    )
-                )
-            ).first()
-            if exists is not None:
-                return False
-            await conn.execute(
-                insert(activity_attendance).values(activity_id=activity_id, member_id=member_id, at=now)
-            )
-        return True
+        """Record attendance once; False when already recorded.
+
+        One ``transact``: two ``/here`` of one member racing on PostgreSQL both read "not yet",
+        the loser's insert meets the key, and the re-run reads the winner's row (False)."""
+        return await self.db.transact(_attend, activity_id, member_id, now)
 
     async def attended_count(self, member_id: int) -> int:
         """Activities a member attended (the ``events_attended`` badge rule)."""
@@ -469,3 +458,16 @@ declare(activities, clear("created_by"), why="an event stays with the group, wit
 declare(activity_rsvps, erase("member_id"), why="the member's sign-ups")
 declare(activity_attendance, erase("member_id"), why="the member's attendance")
 declare(activity_ratings, erase("member_id"), why="the member's ratings")
+
+
+def _attend(conn: Connection, activity_id: int, member_id: int, now: datetime) -> bool:
+    exists = conn.execute(
+        select(activity_attendance.c.member_id).where(
+            activity_attendance.c.activity_id == activity_id,
+            activity_attendance.c.member_id == member_id,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    conn.execute(insert(activity_attendance).values(activity_id=activity_id, member_id=member_id, at=now))
+    return True

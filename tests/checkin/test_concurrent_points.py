@@ -143,3 +143,33 @@ async def test_concurrent_first_messages_pay_the_referral_once(
         assert alice is not None
         assert (await state(h.services).repos.ledger.balance(group.id, alice.id))[0] == 20
         await _ledger_adds_up(h)
+
+
+async def test_concurrent_attendance_and_topic_replies_credit_once_each(
+    tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Points other features credit through the ledger (events, topics) under the same race."""
+    caplog.set_level(logging.WARNING)
+    async with Harness(tmp_path, db_url=db_url) as h:
+        users = [f"u{i}" for i in range(8)]
+        for u in users:
+            await h.say("demo", u, "hi")
+        await h.say("demo", "mod", "/event add 快闪 | 今天 10:00 | 1h", role="moderator")
+        await h.advance(to="2026-03-02T10:05:00+08:00")
+        replies = await _burst(h, [(u, "/here 1") for u in users for _ in range(3)])
+        assert sum("+20 积分" in r for r in replies) == 8, replies
+        topic = [r for r in await h.say("demo", "mod", "/topic") if r["action"] == "send"][0]["id"]
+        lines = [(u, f"reply {n}") for u in users for n in range(4)]
+        await asyncio.gather(*(h.adapter.message("demo", u, t, reply_to=topic) for u, t in lines))
+        assert h.app.dispatcher is not None
+        await h.app.dispatcher.drain()
+        replies += texts(h.adapter.take())
+        _no_tracebacks(caplog, replies)
+        await _ledger_adds_up(h)
+        group = await h.services.directory.group_for(h.adapter.group_chat("demo"))
+        ledger = state(h.services).repos.ledger
+        for u in users:
+            member = await h.services.members.find(group.id, u)
+            assert member is not None
+            kinds = [row.kind for row in await ledger.history(group.id, member.id, 100)]
+            assert kinds.count("event") == 1 and kinds.count("topic") == 3, (u, kinds)
