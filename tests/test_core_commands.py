@@ -121,6 +121,8 @@ async def test_mydata_is_sent_privately_as_json(tmp_path: Path) -> None:
         body = json.loads(private[0]["text"].split("\n", 1)[1])
         assert body["user_id"] == "alice"
         assert body["groups"][0]["member"]["display_name"] == "alice"
+        # The credit /me shows (100 for a member never penalised), not null (issue 21).
+        assert body["groups"][0]["moderation"] == {"credit": 100}
         # Counts still in memory are flushed first, so today's message is in the export.
         assert [r["messages"] for r in body["groups"][0]["stored"]["activity_daily"]] == [1]
         assert texts(out)[-1] == "已私聊发给你。"
