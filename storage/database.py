@@ -14,7 +14,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.writer import SQLITE_PRAGMAS, SqliteWriter
@@ -143,7 +143,7 @@ class Database:
             try:
                 async with self.engine.begin() as conn:
                     return await conn.run_sync(fn, *args, **kwargs)
-            except (IntegrityError, OperationalError, DBAPIError) as exc:
+            except DBAPIError as exc:  # IntegrityError, OperationalError, ...
                 if not retry or not is_conflict(exc) or attempt == CONFLICT_ATTEMPTS - 1:
                     raise
                 log.debug("transaction conflicted (%s); attempt %d", type(exc.orig).__name__, attempt + 2)
