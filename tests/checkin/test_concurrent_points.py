@@ -14,8 +14,9 @@ from handlers.checkin.api import state
 from tests.harness import Harness, texts
 
 
-async def _burst(h: Harness, lines: list[tuple[str, str]], **kw: object) -> list[str]:
-    await asyncio.gather(*(h.adapter.message("demo", user, text, **kw) for user, text in lines))  # type: ignore[arg-type]
+async def _burst(h: Harness, lines: list[tuple[str, str]]) -> list[str]:
+    """Send every line at once, wait until all are handled, and return the bot's texts."""
+    await asyncio.gather(*(h.adapter.message("demo", user, text) for user, text in lines))
     assert h.app.dispatcher is not None
     await h.app.dispatcher.drain()
     return texts(h.adapter.take())
@@ -158,7 +159,7 @@ async def test_concurrent_attendance_and_topic_replies_credit_once_each(
         await h.advance(to="2026-03-02T10:05:00+08:00")
         replies = await _burst(h, [(u, "/here 1") for u in users for _ in range(3)])
         assert sum("+20 积分" in r for r in replies) == 8, replies
-        topic = [r for r in await h.say("demo", "mod", "/topic") if r["action"] == "send"][0]["id"]
+        topic = next(r for r in await h.say("demo", "mod", "/topic") if r["action"] == "send")["id"]
         lines = [(u, f"reply {n}") for u in users for n in range(4)]
         await asyncio.gather(*(h.adapter.message("demo", u, t, reply_to=topic) for u, t in lines))
         assert h.app.dispatcher is not None
