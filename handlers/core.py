@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from bot import __version__
+from bot import __version__, data_rights
 from bot.adapter import Capability
 from bot.args import BadArgument, UsageError, button_fields, decode_id, excerpt, resolve_member
 from bot.clock import UnknownTimezone
@@ -23,6 +23,9 @@ from bot.router import Router
 from bot.services import CommandView
 from bot.settings import GUARDED, FeatureSettings, SettingError, SettingSpec, String, parse_timezone
 from storage.models import Group, Member
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 router = Router("core")
 log = logging.getLogger(__name__)
@@ -331,9 +334,7 @@ async def mydata(ctx: Context) -> None:
                 "left_at": member.left_at.isoformat() if member.left_at else None,
             },
         }
-        for feature in services.features:
-            if feature.export_member_data is not None:
-                entry[feature.name] = await feature.export_member_data(services, member)
+        entry.update(await data_rights.export_member(services, member))
         export["groups"].append(entry)
     body = json.dumps(export, ensure_ascii=False, indent=1, default=str)
     try:
@@ -370,18 +371,18 @@ async def forget_button(ctx: Context) -> None:
         return  # forged or garbled: ours are ``core:forget:yes|no:MEMBER``
     answer = fields[2]
     member = await services.members.get(member_id)
-    if member is None or member.user_id != ctx.user.user_id:
+    message_id = getattr(event, "message_id", "")
+    if member is None or member.forgotten:
+        # Pressed again after it was done: their id is gone, so it is theirs no more to check.
+        await _edit_or_send(ctx, message_id, ctx.t("core.forgetme.done"))
+        return
+    if member.user_id != ctx.user.user_id:
         await ctx.send(ctx.t("core.forgetme.not_yours"))
         return
-    message_id = getattr(event, "message_id", "")
     if answer != "yes":
         await _edit_or_send(ctx, message_id, ctx.t("core.forgetme.cancelled"))
         return
-    for feature in services.features:
-        if feature.delete_member_data is not None:
-            await feature.delete_member_data(services, member)
-    await services.members.anonymize(member.id)
-    services.directory.forget_member(member)
+    await data_rights.forget_member(services, member)
     await _edit_or_send(ctx, message_id, ctx.t("core.forgetme.done"))
 
 
@@ -395,9 +396,14 @@ async def _edit_or_send(ctx: Context, message_id: str, text: str) -> None:
     await ctx.send(text)
 
 
+async def _startup(services: Services) -> None:
+    data_rights.register(services)  # the retention sweep after /forgetme
+
+
 FEATURE = Feature(
     name="core",
     router=router,
+    startup=_startup,
     # Without the moderation feature there is no /modlog; guarded changes then go to the log.
     uses=(AuditTrail,),
     settings=CoreSettings,

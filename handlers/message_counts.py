@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Any
 
 from bot.batcher import write_isolated
 from bot.clock import local_day
@@ -20,7 +19,6 @@ from bot.context import Context
 from bot.feature import Feature
 from bot.router import Band, Router
 from bot.services import Services
-from storage.models import Member
 
 router = Router("activity")
 
@@ -89,11 +87,4 @@ async def _startup(services: Services) -> None:
     services.batcher.register("activity", flush)
 
 
-async def _export(services: Services, member: Member) -> dict[str, Any]:
-    rows = await services.message_counts.for_member(member.id)
-    return {
-        "daily": [{"day": d.isoformat(), "messages": n, "replies": r, "commands": c} for d, n, r, c in rows]
-    }
-
-
-FEATURE = Feature(name="activity", router=router, startup=_startup, export_member_data=_export)
+FEATURE = Feature(name="activity", router=router, startup=_startup)

@@ -24,12 +24,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.core import JOB_UPDATE, job_row, member_from_row
 from storage.database import Database
 from storage.models import Member
+from storage.rights import clear, declare, erase
 from storage.schema import members, metadata, scheduled_jobs
 from storage.sql import upsert
 from storage.types import UTCDateTime
@@ -389,22 +390,11 @@ class ActivitiesRepo:
         return [Rsvp(member_from_row(r), r.status, r.seq) for r in rows]
 
     async def attend(self, activity_id: int, member_id: int, now: datetime) -> bool:
-        """Record attendance once; False when already recorded."""
-        async with self.db.begin() as conn:
-            exists = (
-                await conn.execute(
-                    select(activity_attendance.c.member_id).where(
-                        activity_attendance.c.activity_id == activity_id,
-                        activity_attendance.c.member_id == member_id,
-                    )
-                )
-            ).first()
-            if exists is not None:
-                return False
-            await conn.execute(
-                insert(activity_attendance).values(activity_id=activity_id, member_id=member_id, at=now)
-            )
-        return True
+        """Record attendance once; False when already recorded.
+
+        One ``transact``: two ``/here`` of one member racing on PostgreSQL both read "not yet",
+        the loser's insert meets the key, and the re-run reads the winner's row (False)."""
+        return await self.db.transact(_attend, activity_id, member_id, now)
 
     async def attended_count(self, member_id: int) -> int:
         """Activities a member attended (the ``events_attended`` badge rule)."""
@@ -461,34 +451,23 @@ class ActivitiesRepo:
         count = int(row[0])
         return count, (float(row[1]) if count else None)
 
-    async def export_member(self, member_id: int) -> dict[str, Any]:
-        """What this feature keeps about a member."""
-        async with self.db.begin() as conn:
-            signed = (
-                await conn.execute(
-                    select(activities.c.title, activity_rsvps.c.status)
-                    .join(activities, activities.c.id == activity_rsvps.c.activity_id)
-                    .where(activity_rsvps.c.member_id == member_id)
-                )
-            ).all()
-            rated = (
-                await conn.execute(
-                    select(activities.c.title, activity_ratings.c.rating)
-                    .join(activities, activities.c.id == activity_ratings.c.activity_id)
-                    .where(activity_ratings.c.member_id == member_id)
-                )
-            ).all()
-        return {
-            "activity_signups": [{"title": r.title, "status": r.status} for r in signed],
-            "activity_ratings": [{"title": r.title, "rating": r.rating} for r in rated],
-            "activities_attended": await self.attended_count(member_id),
-        }
 
-    async def forget_member(self, member_id: int) -> None:
-        """Drop the member's sign-ups, attendance and ratings."""
-        async with self.db.begin() as conn:
-            for table in (activity_rsvps, activity_attendance, activity_ratings):
-                await conn.execute(delete(table).where(table.c.member_id == member_id))
-            await conn.execute(
-                update(activities).where(activities.c.created_by == member_id).values(created_by=None)
-            )
+# -- data rights (storage/rights.py; docs/privacy.md) ------------------------------------------
+
+declare(activities, clear("created_by"), why="an event stays with the group, without who created it")
+declare(activity_rsvps, erase("member_id"), why="the member's sign-ups")
+declare(activity_attendance, erase("member_id"), why="the member's attendance")
+declare(activity_ratings, erase("member_id"), why="the member's ratings")
+
+
+def _attend(conn: Connection, activity_id: int, member_id: int, now: datetime) -> bool:
+    exists = conn.execute(
+        select(activity_attendance.c.member_id).where(
+            activity_attendance.c.activity_id == activity_id,
+            activity_attendance.c.member_id == member_id,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    conn.execute(insert(activity_attendance).values(activity_id=activity_id, member_id=member_id, at=now))
+    return True

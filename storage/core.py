@@ -51,6 +51,7 @@ def member_from_row(row: Row[Any]) -> Member:
         last_seen=row.last_seen,
         joined_at=row.joined_at,
         left_at=row.left_at,
+        forgotten=bool(row.forgotten),
     )
 
 
@@ -278,15 +279,6 @@ class MemberRepo:
         """Record a leave."""
         async with self.db.begin() as conn:
             await conn.execute(update(members).where(members.c.id == member_id).values(left_at=at))
-
-    async def anonymize(self, member_id: int) -> None:
-        """Forget who a member was; aggregate rows that point at them stay."""
-        async with self.db.begin() as conn:
-            await conn.execute(
-                update(members)
-                .where(members.c.id == member_id)
-                .values(display_name="(forgotten)", username=None, forgotten=True)
-            )
 
 
 class SettingsRepo:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import random
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +26,26 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 P = ParamSpec("P")
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
+#: SQLSTATEs of a write PostgreSQL refused because a concurrent transaction got there first:
+#: a unique key another transaction just committed (23505), a serialization failure (40001),
+#: a deadlock (40P01). Re-running the whole transaction reads the winner's row and answers as
+#: the losing request deserves ("already made up", "already checked in").
+CONFLICT_SQLSTATES = frozenset({"23505", "40001", "40P01"})
+
+#: Attempts of one ``transact`` call on PostgreSQL before a conflict reaches the caller. A
+#: re-run after a conflict sees the committed winner, so one retry almost always settles it;
+#: the rest cover pile-ups of many requests for one row.
+CONFLICT_ATTEMPTS = 8
+
+#: Upper bound, in seconds, of the random wait before the n-th retry (the first is immediate):
+#: jitter spreads the losers of one pile-up so they do not collide again in lockstep.
+CONFLICT_BACKOFF = (0.0, 0.002, 0.004, 0.008, 0.016, 0.032, 0.05)
+
+#: Seeded, so a test run waits the same way every time (no wall-clock randomness).
+_jitter = random.Random(0x51)
+
 
 def is_transient(exc: BaseException) -> bool:
     """True when a failed write may succeed as it is later (the database locked, away or
@@ -34,6 +56,15 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, OSError | TimeoutError)
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """True when PostgreSQL refused a write only because a concurrent transaction conflicted
+    with it (see ``CONFLICT_SQLSTATES``): running the same transaction again is correct."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in CONFLICT_SQLSTATES
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -101,12 +132,26 @@ class Database:
         plain pysqlite connection (``storage.writer``): no thread round trip at all while the
         write lock is free, where ``begin()`` through aiosqlite costs two or three per statement.
         Elsewhere (PostgreSQL, in-memory SQLite) ``fn`` runs on the async engine through
-        ``run_sync``. ``fn`` must not await anything.
+        ``run_sync``. ``fn`` must not await anything, and must have no effect outside the
+        transaction: on PostgreSQL a transaction that lost a race to a concurrent one
+        (``is_conflict``) is rolled back and ``fn`` runs again, up to ``CONFLICT_ATTEMPTS``
+        times with a jittered wait. On SQLite every writer queues at ``BEGIN IMMEDIATE``, so
+        writes never conflict there and a refused write is the data's fault, raised at once.
         """
-        if self._writer is None:
-            async with self.engine.begin() as conn:
-                return await conn.run_sync(fn, *args, **kwargs)
-        return await self._writer.run(functools.partial(fn, **kwargs), *args)
+        if self._writer is not None:
+            return await self._writer.run(functools.partial(fn, **kwargs), *args)
+        retry = self.backend == "postgresql"
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                async with self.engine.begin() as conn:
+                    return await conn.run_sync(fn, *args, **kwargs)
+            except DBAPIError as exc:  # IntegrityError, OperationalError, ...
+                if not retry or not is_conflict(exc) or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                log.debug("transaction conflicted (%s); attempt %d", type(exc.orig).__name__, attempt + 2)
+            bound = CONFLICT_BACKOFF[min(attempt, len(CONFLICT_BACKOFF) - 1)]
+            await asyncio.sleep(_jitter.uniform(0, bound) if bound else 0)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def migrate(self) -> None:
         """Apply every Alembic migration not yet applied (all branches: ``heads``).

@@ -15,6 +15,7 @@ from sqlalchemy import Column, ForeignKey, Integer, String, Table, delete, selec
 from sqlalchemy.engine import Row
 
 from storage.database import Database
+from storage.rights import declare, erase, rewrite
 from storage.schema import metadata
 from storage.types import UTCDateTime
 
@@ -168,3 +169,25 @@ class ModChatRepo:
                 return None
             await conn.execute(delete(mod_chat_links).where(mod_chat_links.c.group_id == group_id))
         return _link(row)
+
+
+# -- data rights (storage/rights.py; docs/privacy.md) ------------------------------------------
+
+
+def _either_side(table: Table, group_id: int) -> Any:
+    """A link is asked for in the group and accepted in the moderator chat: both are its groups."""
+    return (table.c.group_id == group_id) | (table.c.chat_group_id == group_id)
+
+
+declare(
+    mod_chat_links,
+    rewrite("requested_by", {"requested_by": "(forgotten)"}, holds="user"),
+    rewrite("accepted_by", {"accepted_by": "(forgotten)"}, holds="user"),
+    scope=_either_side,
+    why="the link between a group and its moderator chat stays; who asked and who accepted is forgotten",
+)
+declare(
+    mod_chat_codes,
+    erase("created_by", holds="user"),
+    why="a pending link code of theirs is dropped (it expires within minutes anyway)",
+)

@@ -35,6 +35,8 @@ class Member:
     last_seen: datetime
     joined_at: datetime | None
     left_at: datetime | None
+    #: After ``/forgetme``: an anonymous row the retention sweep deletes (``storage.rights``).
+    forgotten: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Integer, Table, delete, select, update
+from sqlalchemy import Column, ForeignKey, Integer, Table, select, update
 from sqlalchemy.engine import Row
 
 from storage.database import Database
+from storage.rights import declare, erase
 from storage.schema import metadata
 from storage.sql import upsert
 from storage.types import UTCDateTime
@@ -107,23 +108,7 @@ class OnboardingRepo:
                 .values({column: now})
             )
 
-    async def export_member(self, member_id: int) -> dict[str, Any]:
-        """A member's onboarding progress."""
-        async with self.db.begin() as conn:
-            rows = (await conn.execute(select(onboarding).where(onboarding.c.member_id == member_id))).all()
-        return {
-            "onboarding": [
-                {
-                    "joined_at": r.joined_at.isoformat(),
-                    "read_rules_at": r.read_rules_at.isoformat() if r.read_rules_at else None,
-                    "spoke_at": r.spoke_at.isoformat() if r.spoke_at else None,
-                    "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-                }
-                for r in rows
-            ]
-        }
 
-    async def forget(self, member_id: int) -> None:
-        """Drop a member's onboarding rows."""
-        async with self.db.begin() as conn:
-            await conn.execute(delete(onboarding).where(onboarding.c.member_id == member_id))
+# -- data rights (storage/rights.py; docs/privacy.md) ------------------------------------------
+
+declare(onboarding, erase("member_id"), why="the member's onboarding progress")

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 
 from storage.database import Database
+from storage.rights import clear, declare
 from storage.schema import metadata
 from storage.types import UTCDateTime
 
@@ -208,27 +209,6 @@ class ScheduleRepo:
             )
         return bool(result.rowcount)
 
-    async def export_member(self, group_id: int, user_id: str) -> dict[str, Any]:
-        """The posts a member planned."""
-        async with self.db.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(scheduled_posts.c.when_text, scheduled_posts.c.text).where(
-                        scheduled_posts.c.group_id == group_id, scheduled_posts.c.created_by == user_id
-                    )
-                )
-            ).all()
-        return {"scheduled_posts": [{"when": r.when_text, "text": r.text} for r in rows]}
-
-    async def forget_member(self, group_id: int, user_id: str) -> None:
-        """Forget who planned the posts; the posts stay with the group."""
-        async with self.db.begin() as conn:
-            await conn.execute(
-                update(scheduled_posts)
-                .where(scheduled_posts.c.group_id == group_id, scheduled_posts.c.created_by == user_id)
-                .values(created_by=None)
-            )
-
     async def count(self) -> int:
         """Every post row (the benchmark's check)."""
         async with self.db.begin() as conn:
@@ -245,3 +225,12 @@ async def seed_bench(db: Database, posts: list[dict[str, Any]], jobs: list[dict[
             await conn.execute(insert(scheduled_posts), posts[start : start + 10_000])
         for start in range(0, len(jobs), 10_000):
             await conn.execute(insert(scheduled_jobs), jobs[start : start + 10_000])
+
+
+# -- data rights (storage/rights.py; docs/privacy.md) ------------------------------------------
+
+declare(
+    scheduled_posts,
+    clear("created_by", holds="user"),
+    why="a planned post belongs to the group and keeps going out; who planned it is forgotten",
+)

@@ -15,8 +15,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    cast,
+    literal,
 )
 
+from storage.rights import clear, declare, erase, rewrite
 from storage.types import UTCDateTime
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -149,4 +152,41 @@ activity_daily = Table(
     Column("commands", BigInteger, nullable=False, default=0),
     UniqueConstraint("group_id", "member_id", "day", name="uq_activity_daily_gmd"),
     Index("ix_activity_daily_group_day", "group_id", "day"),
+)
+
+
+# -- data rights (storage/rights.py; docs/privacy.md) ------------------------------------------
+
+#: The members row is the anchor everything else points at. /forgetme overwrites who they were
+#: (the platform id becomes ``forgotten:<id>``, so their next message starts a new member); the
+#: retention sweep deletes the row once nothing has to point at it any more.
+_ANONYMOUS_MEMBER = {
+    "user_id": lambda t: literal("forgotten:") + cast(t.c.id, String),
+    "display_name": "(forgotten)",
+    "username": None,
+    "joined_at": None,
+    "left_at": None,
+    "forgotten": True,
+}
+declare(
+    members,
+    rewrite("id", _ANONYMOUS_MEMBER),
+    rewrite("user_id", _ANONYMOUS_MEMBER, holds="user"),
+    why="anonymised at once, deleted by the retention sweep",
+)
+declare(
+    group_settings,
+    clear("updated_by", holds="user"),
+    why="a group's setting stays; who changed it is forgotten",
+)
+declare(
+    role_overrides,
+    erase("user_id", holds="user"),
+    clear("granted_by", holds="user"),
+    why="a role given to the member goes; roles they gave others stay, ungranted by anyone",
+)
+declare(
+    activity_daily,
+    clear("member_id"),
+    why="the group's daily message counts stay; whose they were is forgotten",
 )

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 
 from storage.database import Database
+from storage.rights import clear, declare, erase
 from storage.schema import metadata
 from storage.sql import upsert
 from storage.types import UTCDateTime
@@ -472,30 +473,19 @@ class TopicRepo:
         return _suggestion(row), topic
 
     # -- member data ---------------------------------------------------------------------
-    async def export_member(self, member_id: int) -> dict[str, Any]:
-        """What this feature keeps about a member."""
-        async with self.db.begin() as conn:
-            sugg = (
-                await conn.execute(
-                    select(topic_suggestions.c.text, topic_suggestions.c.status).where(
-                        topic_suggestions.c.member_id == member_id
-                    )
-                )
-            ).all()
-            authored = (
-                await conn.execute(select(topics.c.text).where(topics.c.author_member_id == member_id))
-            ).all()
-        return {
-            "topic_suggestions": [{"text": r.text, "status": r.status} for r in sugg],
-            "topics_authored": [r.text for r in authored],
-            "topic_replies_counted": await self.replies_by(member_id),
-        }
 
-    async def forget_member(self, member_id: int) -> None:
-        """Drop the member's suggestions and reply counts; topics they wrote stay, unattributed."""
-        async with self.db.begin() as conn:
-            await conn.execute(delete(topic_suggestions).where(topic_suggestions.c.member_id == member_id))
-            await conn.execute(delete(topic_replies).where(topic_replies.c.member_id == member_id))
-            await conn.execute(
-                update(topics).where(topics.c.author_member_id == member_id).values(author_member_id=None)
-            )
+
+# -- data rights (storage/rights.py; docs/privacy.md) ------------------------------------------
+
+declare(
+    topics,
+    clear("author_member_id"),
+    why="a topic the member wrote stays in the group's bank (the group chose it), unattributed",
+)
+declare(topic_replies, erase("member_id"), why="the member's reply counts")
+declare(
+    topic_suggestions,
+    erase("member_id"),
+    clear("decided_by", holds="user"),
+    why="the member's suggestions go; decisions they took on others' stay, unsigned",
+)

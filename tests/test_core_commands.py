@@ -121,7 +121,10 @@ async def test_mydata_is_sent_privately_as_json(tmp_path: Path) -> None:
         body = json.loads(private[0]["text"].split("\n", 1)[1])
         assert body["user_id"] == "alice"
         assert body["groups"][0]["member"]["display_name"] == "alice"
-        assert "activity" in body["groups"][0]
+        # The credit /me shows (100 for a member never penalised), not null (issue 21).
+        assert body["groups"][0]["moderation"] == {"credit": 100}
+        # Counts still in memory are flushed first, so today's message is in the export.
+        assert [r["messages"] for r in body["groups"][0]["stored"]["activity_daily"]] == [1]
         assert texts(out)[-1] == "已私聊发给你。"
 
 
@@ -136,8 +139,12 @@ async def test_forgetme_asks_then_erases(tmp_path: Path) -> None:
         assert texts(await h.press("demo", "bob", ask["id"], yes)) == ["这个按钮不是给你的。"]
         out = await h.press("demo", "alice", ask["id"], yes)
         assert out[-1]["action"] == "edit" and out[-1]["text"] == "已删除你的个人数据。"
-        member = await h.services.members.find(1, "alice")
-        assert member is not None and member.display_name == "(forgotten)"
+        # Their platform id is gone with their name: the row left is anonymous.
+        assert await h.services.members.find(1, "alice") is None
+        assert [m.display_name for m in await h.services.members.in_group(1)] == ["(forgotten)", "bob"]
+        # Pressing the button again changes nothing and says so.
+        again = await h.press("demo", "alice", ask["id"], yes)
+        assert again[-1]["text"] == "已删除你的个人数据。"
 
 
 async def test_buttons_degrade_to_numbered_options(tmp_path: Path) -> None:

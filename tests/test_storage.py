@@ -16,6 +16,7 @@ from storage import (
     RoleRepo,
     SettingsRepo,
 )
+from storage.rights import MemberData, Subject
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -65,9 +66,14 @@ async def test_groups_and_members_upsert(database: Database) -> None:
     await members.touch_many([(m.id, NOW + timedelta(days=1))])
     fresh = await members.get(m.id)
     assert fresh is not None and fresh.last_seen == NOW + timedelta(days=1)
-    await members.anonymize(m.id)
+    # Forgetting goes through the tables' declarations (storage.rights), the members row too.
+    await MemberData(database).forget(Subject(m.id, gid, "u1"))
     gone = await members.get(m.id)
-    assert gone is not None and gone.display_name == "(forgotten)" and gone.username is None
+    assert gone is not None and gone.forgotten and gone.display_name == "(forgotten)"
+    assert gone.username is None and gone.user_id == f"forgotten:{m.id}"
+    assert await members.find(gid, "u1") is None
+    await MemberData(database).sweep(m.id, gid)
+    assert await members.get(m.id) is None
 
 
 async def test_chat_migration_keeps_every_row(database: Database) -> None:

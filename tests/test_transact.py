@@ -138,3 +138,18 @@ async def test_a_burst_of_writes_lands_whole(database: Database) -> None:
     async with database.begin() as conn:
         count = (await conn.execute(select(func.count()).select_from(processed_events))).scalar_one()
     assert count == 1_000
+
+
+def _claim_once(conn: Connection, key: str) -> str:
+    """Read-then-insert: the shape of every claim (check-in, make-up, referral)."""
+    if conn.execute(select(adapter_state.c.value).where(adapter_state.c.key == key)).first() is not None:
+        return "already"
+    conn.execute(adapter_state.insert(), {"adapter": "t", "key": key, "value": "x"})
+    return "won"
+
+
+async def test_racing_claims_lose_gracefully_instead_of_raising(database: Database) -> None:
+    # On PostgreSQL the losers' inserts hit the unique key; transact re-runs them, and the re-run
+    # reads the winner's row. On SQLite writers queue, so there is nothing to retry.
+    outcomes = await asyncio.gather(*(database.transact(_claim_once, "k") for _ in range(40)))
+    assert sorted(outcomes) == ["already"] * 39 + ["won"]

@@ -59,23 +59,11 @@ async def startup(services: Services) -> None:
     services.scheduler.register(KIND, prunes_deferred(run_phase), rerun=True)
 
 
-async def export(services: Services, member: Member) -> dict[str, object]:
-    """What the activity feature keeps about a member."""
-    return await activities_repo(services).export_member(member.id)
-
-
-async def forget(services: Services, member: Member) -> None:
-    """Forget a member's sign-ups, attendance and ratings."""
-    await activities_repo(services).forget_member(member.id)
-
-
 FEATURE = Feature(
     name="events",
     router=router,
     settings=EventsSettings,
     startup=startup,
-    export_member_data=export,
-    delete_member_data=forget,
     demo=demo,
     provides=provide_ports,
     uses=(QuietHours, PointsLedger),  # /here awards points when the check-in feature is installed

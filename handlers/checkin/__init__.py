@@ -7,7 +7,7 @@ and statistics read check-in figures through ``CheckinFacts`` (``handlers.checki
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.feature import Feature
 from bot.ports import CreditScore
@@ -47,17 +47,13 @@ async def _startup(services: Services) -> None:
     services.batcher.register("checkin.activity", flush)
 
 
-async def _export(services: Services, member: Member) -> dict[str, Any]:
-    return await state(services).repos.privacy.export_member(member.group_id, member.id)
-
-
 async def _forget(services: Services, member: Member) -> None:
     st = state(services)
     # Drop what is still in memory first, so a flush cannot re-create rows after the delete.
     st.pending = {k: v for k, v in st.pending.items() if k[1] != member.id}
     st.activity.pop((member.group_id, member.id), None)
     st.referrals.discard((member.group_id, member.id))
-    await st.repos.privacy.delete_member(member.group_id, member.id)
+    # The rows themselves: storage/checkin/tables.py declares how each is forgotten.
 
 
 async def _demo(services: Services, group: Group, members: list[Member]) -> None:
@@ -94,7 +90,6 @@ FEATURE = Feature(
     router=router,
     settings=CheckinSettings,
     startup=_startup,
-    export_member_data=_export,
     delete_member_data=_forget,
     demo=_demo,
     config_model=CheckinConfig,

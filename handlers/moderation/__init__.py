@@ -38,6 +38,7 @@ from handlers.moderation.service import (
     STATE_KEY,
     ModState,
     build_global_layer,
+    current_credit,
 )
 from handlers.moderation.settings import ModerationSettings
 from storage.models import Group, Member
@@ -125,13 +126,12 @@ async def _demo(services: Services, group: Group, members: list[Member]) -> None
 
 
 async def _export(services: Services, member: Member) -> dict[str, Any]:
-    state: ModState = services.state[STATE_KEY]
-    return await state.repos.privacy.export_member(member.id)
-
-
-async def _forget(services: Services, member: Member) -> None:
-    state: ModState = services.state[STATE_KEY]
-    await state.repos.privacy.forget_member(member.id)
+    """The member's credit as ``/me`` shows it: a member never penalised has no row and the
+    default score (their stored rows are exported from the tables' declarations)."""
+    group = await services.directory.group_by_id(member.group_id)
+    if group is None:
+        return {}
+    return {"credit": await current_credit(services, group, member)}
 
 
 class _ModLogAuditTrail:
@@ -162,7 +162,6 @@ FEATURE = Feature(
     provides=_ports,
     startup=_startup,
     export_member_data=_export,
-    delete_member_data=_forget,
     config_model=ModerationConfig,
     demo=_demo,
 )

@@ -47,14 +47,8 @@ async def startup(services: Services) -> None:
     st.pending = set(await st.repo.active())
 
 
-async def export(services: Services, member: Member) -> dict[str, object]:
-    """A member's onboarding progress."""
-    return await onboarding_state(services).repo.export_member(member.id)
-
-
 async def forget(services: Services, member: Member) -> None:
-    """Forget a member's onboarding."""
-    await onboarding_state(services).repo.forget(member.id)
+    """No more onboarding steps for a forgotten member (their rows: storage/onboarding.py)."""
     for step, _, _ in STEPS:
         await services.scheduler.cancel(job_id(member.id, step))
 
@@ -64,7 +58,6 @@ FEATURE = Feature(
     router=router,
     settings=WelcomeSettings,
     startup=startup,
-    export_member_data=export,
     delete_member_data=forget,
     demo=demo,
     # Check-in status and points, topic replies and attended activities, each when installed.

@@ -50,16 +50,6 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
         await plan_post(services, group, post)
 
 
-async def export(services: Services, member: Member) -> dict[str, object]:
-    """The posts a member (a moderator) planned."""
-    return await post_repo(services).export_member(member.group_id, member.user_id)
-
-
-async def forget(services: Services, member: Member) -> None:
-    """Keep the member's planned posts (they belong to the group) but forget who planned them."""
-    await post_repo(services).forget_member(member.group_id, member.user_id)
-
-
 def _ports(services: Services) -> dict[type[Any], Any]:
     return {QuietHours: QuietHoursPort(services)}
 
@@ -70,7 +60,5 @@ FEATURE = Feature(
     settings=ScheduleSettings,
     provides=_ports,
     startup=startup,
-    export_member_data=export,
-    delete_member_data=forget,
     demo=demo,
 )

@@ -740,12 +740,9 @@ async def _demo(services: Services, group: Group, members: list[Member]) -> None
     )
 
 
-async def _export(services: Services, member: Member) -> dict[str, Any]:
-    return await _state(services).repo.export_member(member.id)
-
-
 async def _forget(services: Services, member: Member) -> None:
-    await _state(services).repo.delete_member(member.id)
+    # Their rows: storage/stats/tables.py declares how each is forgotten.
+    await _state(services).repo.forget_member(member.id, member.group_id)
     _state(services).hot.invalidate(member.group_id)
 
 
@@ -757,7 +754,6 @@ FEATURE = Feature(
     # or badge section, KOL no streaks or activities, and hot words are not screened.
     uses=(QuietHours, CheckinFacts, ModerationFacts, ActivityFacts, MessageScreen),
     startup=_startup,
-    export_member_data=_export,
     delete_member_data=_forget,
     demo=_demo,
 )

@@ -39,23 +39,11 @@ async def startup(services: Services) -> None:
     services.scheduler.register(KIND, prunes_deferred(run_daily))
 
 
-async def export(services: Services, member: Member) -> dict[str, object]:
-    """What the topic feature keeps about a member."""
-    return await topics_state(services).topics.export_member(member.id)
-
-
-async def forget(services: Services, member: Member) -> None:
-    """Forget a member's suggestions and reply counts."""
-    await topics_state(services).topics.forget_member(member.id)
-
-
 FEATURE = Feature(
     name="topics",
     router=router,
     settings=TopicsSettings,
     startup=startup,
-    export_member_data=export,
-    delete_member_data=forget,
     demo=demo,
     provides=provide,
     uses=(QuietHours, PointsLedger),  # replies and suggestions earn points when check-in is installed

@@ -15,7 +15,6 @@ from storage.checkin.activity import ActivityPointsRepo
 from storage.checkin.badges import BadgeRepo
 from storage.checkin.checkins import CheckinRepo
 from storage.checkin.ledger import LedgerRepo
-from storage.checkin.privacy import CheckinPrivacyRepo
 from storage.checkin.referrals import ReferralRepo
 from storage.checkin.shop import ShopRepo
 from storage.checkin.values import (
@@ -50,7 +49,6 @@ class CheckinRepos:
         self.activity = ActivityPointsRepo(db)
         self.shop = ShopRepo(db)
         self.referrals = ReferralRepo(db)
-        self.privacy = CheckinPrivacyRepo(db)
 
 
 __all__ = [
@@ -61,7 +59,6 @@ __all__ = [
     "AutoRule",
     "BadgeRepo",
     "CheckinOutcome",
-    "CheckinPrivacyRepo",
     "CheckinRepo",
     "CheckinRepos",
     "CheckinStatus",

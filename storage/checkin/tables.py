@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from storage.rights import clear, declare, erase
 from storage.schema import metadata
 from storage.types import UTCDateTime
 
@@ -134,4 +135,37 @@ referrals = Table(
     Column("state", String(16), nullable=False),
     Column("amount", BigInteger, nullable=False, default=0),
     Column("credited_at", UTCDateTime()),
+)
+
+
+# -- data rights (storage/rights.py; docs/privacy.md) ------------------------------------------
+
+declare(points_balances, erase("member_id"), why="the member's balance")
+declare(
+    points_ledger,
+    erase("member_id"),
+    clear("actor_id", "reason"),
+    why="the member's own postings go; a posting on another member's account that they caused "
+    "(a transfer, a correction) stays, since that balance is its sum, without naming them or "
+    "the reason they wrote",
+)
+declare(checkins, erase("member_id"), why="the member's check-ins")
+declare(member_counters, erase("member_id"), why="the member's counters")
+declare(
+    member_badges,
+    erase("member_id"),
+    clear("actor_id"),
+    why="the member's badges go; badges they handed out stay, unsigned",
+)
+declare(
+    shop_redemptions,
+    clear("member_id"),
+    clear("done_by"),
+    why="the shop's books (stock, what was spent) keep the redemption, without the member",
+)
+declare(
+    referrals,
+    erase("invitee_id"),
+    erase("inviter_id"),
+    why="an invitation links two members: it goes when either is forgotten",
 )

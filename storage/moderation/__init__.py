@@ -15,7 +15,6 @@ from storage.database import Database
 from storage.moderation.alerts import AlertRepo, AlertRow
 from storage.moderation.audit import AuditRepo, LogRow
 from storage.moderation.lexicon import AllowRow, LexiconRepo, TermRow, TermStats
-from storage.moderation.privacy import ModerationPrivacyRepo
 from storage.moderation.sanctions import CreditRow, SanctionRepo, SanctionRow, WarningRow
 
 
@@ -28,7 +27,6 @@ class ModerationRepos:
         self.alerts = AlertRepo(db)
         self.sanctions = SanctionRepo(db)
         self.audit = AuditRepo(db)
-        self.privacy = ModerationPrivacyRepo(db)
 
 
 __all__ = [
@@ -39,7 +37,6 @@ __all__ = [
     "CreditRow",
     "LexiconRepo",
     "LogRow",
-    "ModerationPrivacyRepo",
     "ModerationRepos",
     "SanctionRepo",
     "SanctionRow",

@@ -3,8 +3,11 @@ votes, warnings, credit, sanctions and the audit log. Declared on ``storage.sche
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from typing import Any
 
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, select
+
+from storage.rights import clear, declare, erase, rewrite
 from storage.schema import metadata
 from storage.types import UTCDateTime
 
@@ -133,4 +136,57 @@ mod_log = Table(
     Column("detail", Text, nullable=False),
     Column("alert_id", Integer),
     Index("ix_mod_log_group_at", "group_id", "at"),
+)
+
+# -- data rights (storage/rights.py; docs/privacy.md) ------------------------------------------
+
+#: The stand-in where a column that names someone cannot be NULL.
+FORGOTTEN = "(forgotten)"
+
+
+def _open(table: Table) -> Any:
+    """A sanction still in force: kept whole until it is lifted, or it could not be lifted."""
+    return table.c.lifted_at.is_(None)
+
+
+def _alerts_of(table: Table, group_id: int) -> Any:
+    return table.c.alert_id.in_(select(mod_alerts.c.id).where(mod_alerts.c.group_id == group_id))
+
+
+declare(mod_terms, clear("created_by", holds="user"), why="the group's word list stays, unsigned")
+declare(mod_allow, clear("created_by", holds="user"), why="the group's allow list stays, unsigned")
+declare(
+    mod_alerts,
+    clear("member_id", "user_id", "excerpt"),
+    clear("user_id", "member_id", "excerpt", holds="user"),
+    clear("handled_by", holds="user"),
+    why="an alert stays for the moderators' figures (level, category, handling time) without "
+    "who it was about or the words it quoted; who handled it is forgotten",
+)
+declare(
+    mod_report_votes,
+    erase("user_id", holds="user"),
+    scope=_alerts_of,
+    why="who reported what goes; the alert keeps its count of reporters",
+)
+declare(
+    mod_warnings,
+    erase("member_id"),
+    clear("created_by", holds="user"),
+    why="the member's warnings go; warnings they gave stay, unsigned",
+)
+declare(mod_credit, erase("member_id"), why="the member's credit score")
+declare(
+    mod_sanctions,
+    erase("member_id", keep=_open),
+    erase("user_id", holds="user", keep=_open),
+    why="a mute or ban still in force stays until it is lifted (so it can be lifted); the "
+    "retention sweep deletes it after that. The audit log keeps that it happened, unnamed",
+)
+declare(
+    mod_log,
+    rewrite("member_id", {"member_id": None, "detail": ""}),
+    rewrite("actor", {"actor": FORGOTTEN}, holds="user"),
+    why="the audit trail keeps every action and when, without the member it was about, the "
+    "detail (which may quote them) or, when they acted, their name",
 )

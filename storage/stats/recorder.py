@@ -30,9 +30,14 @@ class RecorderRepo(StatsBase):
         """Write one flush of the hot path in a single transaction."""
         if not batch:
             return
-        await self.db.transact(self._record, batch)
+        returned = await self.db.transact(self._record, batch)
+        # Only once committed: a transaction that is rolled back (and on PostgreSQL perhaps run
+        # again after a conflict) must find them still awaited.
+        if self._awaiting is not None:
+            self._awaiting.difference_update(returned)
 
-    def _record(self, conn: Connection, batch: Batch) -> None:
+    def _record(self, conn: Connection, batch: Batch) -> set[int]:
+        returned: set[int] = set()
         if batch.hourly:
             stmt = dialect_insert(conn, stats_hourly)
             stmt = stmt.on_conflict_do_update(
@@ -61,7 +66,7 @@ class RecorderRepo(StatsBase):
                     for m, (g, at) in batch.last_post.items()
                 ],
             )
-            self._mark_returns(conn, batch.last_post)
+            returned = self._mark_returns(conn, batch.last_post)
         if batch.member_daily:
             stmt = dialect_insert(conn, stats_member_daily)
             stmt = stmt.on_conflict_do_update(
@@ -100,9 +105,11 @@ class RecorderRepo(StatsBase):
                 stats_text.insert(),
                 [{"group_id": g, "member_id": m, "at": at, "text": t} for g, m, at, t in batch.texts],
             )
+        return returned
 
-    def _mark_returns(self, conn: Connection, posts: Mapping[int, tuple[int, datetime]]) -> None:
-        """A recalled member's first post within 7 days of being named counts as a return."""
+    def _mark_returns(self, conn: Connection, posts: Mapping[int, tuple[int, datetime]]) -> set[int]:
+        """A recalled member's first post within 7 days of being named counts as a return;
+        returns the members marked, for the caller to stop awaiting once committed."""
         from sqlalchemy import bindparam
 
         if self._awaiting is None:
@@ -120,7 +127,7 @@ class RecorderRepo(StatsBase):
             }
         back = [(m, at) for m, (_g, at) in posts.items() if m in self._awaiting]
         if not back:
-            return
+            return set()
         conn.execute(
             update(stats_recall)
             .where(
@@ -132,7 +139,7 @@ class RecorderRepo(StatsBase):
             .values(returned_at=bindparam("at")),
             [{"mid": m, "at": at, "since": at - timedelta(days=7)} for m, at in back],
         )
-        self._awaiting.difference_update(m for m, _at in back)
+        return {m for m, _at in back}
 
     async def resolve_users(self, group_id: int, user_ids: Iterable[str]) -> dict[str, int]:
         """Member ids of platform user ids (for replies received, resolved once per flush)."""

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
 )
 
+from storage.rights import clear, declare, erase
 from storage.schema import metadata
 from storage.types import UTCDateTime
 
@@ -152,3 +153,14 @@ stats_marker = Table(
     Column("key", String(64), primary_key=True),
     Column("value", String(64), nullable=False),
 )
+
+# -- data rights (storage/rights.py; docs/privacy.md) ------------------------------------------
+
+declare(stats_member, erase("member_id"), why="the member's last post and nudge choice")
+declare(stats_member_daily, erase("member_id"), why="the member's daily reply counts")
+declare(stats_text, erase("member_id"), why="the member's retained message text")
+declare(stats_recall, erase("member_id"), why="the member's recall records")
+declare(stats_feedback, erase("member_id"), why="the member's feedback, their words")
+declare(stats_nps_answer, erase("member_id"), why="the member's survey answers")
+declare(stats_nps_poll, clear("started_by"), why="a survey stays with the group, without who started it")
+declare(stats_top, erase("member_id"), why="a cached ranking row naming the member (rankings are recomputed)")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.data_rights import export_member, forget_member
 from handlers.checkin import award, bump_counter
 from handlers.checkin.api import state
 from tests.harness import Harness, sends, texts
@@ -314,12 +315,10 @@ async def test_member_data_export_and_forget(tmp_path: Path, db_url: str) -> Non
         gid, mid = await ids(h, "alice")
         member = await h.services.members.get(mid)
         assert member is not None
-        feature = next(f for f in h.app.features if f.name == "checkin")
-        assert feature.export_member_data is not None and feature.delete_member_data is not None
-        data = await feature.export_member_data(h.services, member)
-        assert data["balance"] == [{"balance": 15, "earned": 15}]
-        await feature.delete_member_data(h.services, member)
-        assert (await feature.export_member_data(h.services, member))["ledger"] == []
+        data = (await export_member(h.services, member))["stored"]
+        assert [(r["balance"], r["earned"]) for r in data["points_balances"]] == [(15, 15)]
+        await forget_member(h.services, member)
+        assert "points_ledger" not in (await export_member(h.services, member))["stored"]
         assert await state(h.services).repos.ledger.balance(gid, mid) == (0, 0)
 
 
@@ -346,15 +345,15 @@ async def test_mydata_and_forgetme_through_the_core_commands(tmp_path: Path, db_
         out = await h.say("demo", "alice", "/mydata")
         private = next(r for r in out if r["action"] == "send" and r.get("user") == "alice")
         body = json.loads(private["text"].split("\n", 1)[1])
-        mine = body["groups"][0]["checkin"]
-        assert mine["balance"] == [{"balance": 15, "earned": 15}]
-        assert [row["kind"] for row in mine["ledger"]] == ["checkin", "rank_bonus"]
+        mine = body["groups"][0]["stored"]
+        assert [(r["balance"], r["earned"]) for r in mine["points_balances"]] == [(15, 15)]
+        assert [row["kind"] for row in mine["points_ledger"]] == ["checkin", "rank_bonus"]
         confirm = sends(await h.say("demo", "alice", "/forgetme"))[0]
         await h.press("demo", "alice", confirm["id"], confirm["buttons"][0][0]["data"])
-        assert await balance(h, "alice") == 0
-        assert (
-            "签到成功" in texts(await h.say("demo", "alice", "签到"))[0]
-        )  # today's claim went with the data
+        assert await h.services.members.find(1, "alice") is None  # who she was is gone
+        # Today's claim went with the data: she starts afresh, as a new member.
+        assert "签到成功" in texts(await h.say("demo", "alice", "签到"))[0]
+        assert await balance(h, "alice") == 15
         await ledger_adds_up(h)
 
 

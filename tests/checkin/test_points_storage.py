@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from handlers.checkin.rules import CheckinRules, itemize
 from storage.checkin import CheckinRepos, Entry, InsufficientPoints
+from storage.rights import MemberData, Subject
 from tests.checkin.conftest import T0, World
 
 RULES = CheckinRules()
@@ -278,18 +279,14 @@ async def test_export_and_delete_member(world: World) -> None:
     gid, a = world.group.id, world.id("alice")
     await r.checkins.checkin(gid, a, day=D0, at=T0, itemize=items, badge_rules=STREAK_RULES)
     await r.badges.bump_counter(gid, a, "messages", 3, at=T0, day=D0, badge_rules=STREAK_RULES)
-    data = await r.privacy.export_member(gid, a)
-    assert data["balance"] == [{"balance": 15, "earned": 15}]
-    assert len(data["ledger"]) == 2 and data["badges"][0]["badge_key"] == "first_message"
-    await r.privacy.delete_member(gid, a)
-    assert await r.privacy.export_member(gid, a) == {
-        "balance": [],
-        "ledger": [],
-        "checkins": [],
-        "badges": [],
-        "counters": [],
-        "redemptions": [],
-    }
+    who = Subject(a, gid, "alice")
+    data = await MemberData(world.db).export(who)
+    assert [(row["balance"], row["earned"]) for row in data["points_balances"]] == [(15, 15)]
+    assert len(data["points_ledger"]) == 2 and data["member_badges"][0]["badge_key"] == "first_message"
+    assert {"checkins", "member_counters", "members"} <= set(data)
+    await MemberData(world.db).forget(who)
+    left = await MemberData(world.db).export(Subject(a, gid, None))
+    assert set(left) == {"members"} and left["members"][0]["user_id"] == f"forgotten:{a}"
 
 
 async def test_simultaneous_checkins_of_many_members_get_distinct_ranks(world: World) -> None:

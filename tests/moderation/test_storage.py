@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from storage import Database, GroupRepo, MemberRepo
 from storage.moderation import ModerationRepos
+from storage.rights import MemberData, Subject
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -79,8 +80,10 @@ async def test_warnings_credit_sanctions_and_forgetting(database: Database) -> N
     assert await repo.sanctions.close_sanction(sid, NOW)
     assert not await repo.sanctions.close_sanction(sid, NOW)
     await repo.audit.log(gid, NOW, "max", "warn", "x", member_id=mid)
-    exported = await repo.privacy.export_member(mid)
-    assert exported["credit"] == 70 and len(exported["warnings"]) == 2
-    await repo.privacy.forget_member(mid)
+    who = Subject(mid, gid, "bob")
+    exported = await MemberData(database).export(who)
+    assert exported["mod_credit"][0]["score"] == 70 and len(exported["mod_warnings"]) == 2
+    assert await MemberData(database).forget(who) == 0  # the mute was lifted: nothing kept
     assert await repo.sanctions.credit(mid) is None
     assert (await repo.audit.log_rows(gid))[0].member_id is None
+    assert set(await MemberData(database).export(who)) == {"members"}  # the anonymous row alone

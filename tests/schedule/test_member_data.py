@@ -27,12 +27,13 @@ async def test_export_and_forget(h: Harness) -> None:
         for r in await h.say("demo", "alice", "/mydata")
         if r["action"] == "send" and r.get("user") == "alice"
     ]
-    exported = json.loads(dm[0]["text"].split("\n", 1)[1])["groups"][0]
-    assert exported["topics"]["topic_suggestions"] == [{"text": "你最喜欢的季节？", "status": "pending"}]
-    assert exported["topics"]["topic_replies_counted"] == 1
-    assert exported["events"]["activity_signups"] == [{"title": "读书会", "status": "going"}]
-    assert exported["welcome"]["onboarding"][0]["spoke_at"] is not None
-    assert exported["schedule"] == {"scheduled_posts": []}
+    exported = json.loads(dm[0]["text"].split("\n", 1)[1])["groups"][0]["stored"]
+    suggestions = exported["topic_suggestions"]
+    assert [(s["text"], s["status"]) for s in suggestions] == [("你最喜欢的季节？", "pending")]
+    assert [r["count"] for r in exported["topic_replies"]] == [1]
+    assert [(r["activity_id"], r["status"]) for r in exported["activity_rsvps"]] == [(1, "going")]
+    assert exported["onboarding"][0]["spoke_at"] is not None
+    assert "scheduled_posts" not in exported
 
     confirm = sends(await h.say("demo", "alice", "/forgetme"))[0]
     await h.press("demo", "alice", confirm["id"], confirm["buttons"][0][0]["data"])
@@ -51,8 +52,9 @@ async def test_moderator_export_lists_planned_posts_and_forget_keeps_them(h: Har
         for r in await h.say("demo", "mod", "/mydata", **MOD)
         if r["action"] == "send" and r.get("user") == "mod"
     ]
-    exported = json.loads(dm[0]["text"].split("\n", 1)[1])["groups"][0]
-    assert exported["schedule"] == {"scheduled_posts": [{"when": "daily 09:30", "text": "早"}]}
+    exported = json.loads(dm[0]["text"].split("\n", 1)[1])["groups"][0]["stored"]
+    posts = exported["scheduled_posts"]
+    assert [(p["when_text"], p["text"], p["created_by"]) for p in posts] == [("daily 09:30", "早", "mod")]
     confirm = sends(await h.say("demo", "mod", "/forgetme", **MOD))[0]
     await h.press("demo", "mod", confirm["id"], confirm["buttons"][0][0]["data"])
     async with h.services.db.begin() as conn:

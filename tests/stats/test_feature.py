@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.adapter import Capability
+from bot.data_rights import export_member, forget_member
 from storage.stats.tables import stats_text
 from tests.harness import Harness, sends, texts
 
@@ -418,17 +419,15 @@ async def test_feedback_grouped_and_member_data(tmp_path: Path, db_url: str) -> 
         listing = _one(await h.say("demo", "mod", "/feedback list", role="moderator"))
         member = await h.services.members.find(1, "a")
         assert member is not None
-        feature = next(f for f in h.app.features if f.name == "stats")
-        assert feature.export_member_data is not None and feature.delete_member_data is not None
-        exported = await feature.export_member_data(h.services, member)
-        await feature.delete_member_data(h.services, member)
-        after = await feature.export_member_data(h.services, member)
+        exported = (await export_member(h.services, member))["stored"]
+        await forget_member(h.services, member)
+        after = (await export_member(h.services, member))["stored"]
     lines = listing.splitlines()
     assert lines[0] == "📮 近 30 天的反馈（5 条），按关键词分组："
     groups = [line for line in lines if line.startswith("【")]
     assert "【积分】2 条" in groups and "【线下】2 条" in groups and "【其他】1 条" in groups
-    assert [f["text"] for f in exported["feedback"]] == ["签到积分太少了"]
-    assert after["feedback"] == [] and after["retained_messages"] == []
+    assert [f["text"] for f in exported["stats_feedback"]] == ["签到积分太少了"]
+    assert "stats_feedback" not in after and "stats_text" not in after
 
 
 async def test_kol_excludes_moderators(tmp_path: Path, db_url: str) -> None:
