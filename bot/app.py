@@ -5,12 +5,15 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import secrets
+import socket
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
+from bot import metrics
 from bot.adapter import Adapter
 from bot.alerts import AlertService
 from bot.batcher import Batcher
@@ -20,7 +23,7 @@ from bot.config import Settings, format_validation_error
 from bot.dedupe import Deduper
 from bot.directory import Directory
 from bot.dispatcher import Dispatcher
-from bot.errors import ConfigError
+from bot.errors import ConfigError, QunyouError
 from bot.feature import Feature
 from bot.i18n import I18n
 from bot.permissions import Permissions
@@ -39,6 +42,7 @@ from storage import (
     RoleRepo,
     SettingsRepo,
 )
+from storage.workers import SingleWorkerLock, WorkerPresence, WorkerRefused
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,21 @@ ADAPTER_TYPES: dict[str, str] = {
     "telegram": "adapters.telegram",
     "wecom_robot": "adapters.wecom",
 }
+
+
+#: The worker name on SQLite, where one worker runs per file (``bot.scheduler.DEFAULT_OWNER``).
+DEFAULT_WORKER = "main"
+
+
+def _pool_counter(db: Database) -> Any:
+    """The engine pool's checked-out count, for the ``/metrics`` gauge (0 where not pooled)."""
+    pool = db.engine.sync_engine.pool
+
+    def count() -> int:
+        checked = getattr(pool, "checkedout", None)
+        return int(checked()) if callable(checked) else 0
+
+    return count
 
 
 def default_features() -> list[Feature]:
@@ -100,6 +119,10 @@ class App:
         self.dispatcher: Dispatcher | None = None
         self.db: Database | None = None
         self.started = False
+        #: This worker's name in job leases (``docs/scale-out.md``).
+        self.worker = DEFAULT_WORKER
+        self._file_lock: SingleWorkerLock | None = None
+        self._presence: WorkerPresence | None = None
 
     def _apply_feature_config(self, settings_service: SettingsService) -> None:
         """Validate every non-core section against the features that own it."""
@@ -148,7 +171,23 @@ class App:
         settings = self.settings
         db = Database(settings.storage.url)
         self.db = db
+        if db.sqlite_path is not None:
+            self._file_lock = SingleWorkerLock(db.sqlite_path)
+            try:
+                self._file_lock.acquire()
+            except WorkerRefused as exc:
+                self._file_lock = None
+                await db.close()
+                self.db = None
+                raise QunyouError(str(exc)) from None
         await db.migrate()
+        if not db.is_sqlite:
+            # Several workers may share PostgreSQL: each needs its own name in the leases, and the
+            # advisory lock that tells the others it is alive.
+            self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+            self._presence = WorkerPresence(db, self.worker)
+            await self._presence.start()
+        metrics.watch_pool(_pool_counter(db))
         clock = self.clock
         i18n = I18n.load()
         settings_service = SettingsService(SettingsRepo(db))
@@ -170,7 +209,12 @@ class App:
             i18n=i18n,
             settings=settings_service,
             scheduler=Scheduler(
-                JobRepo(db), LeaseRepo(db), clock, timedelta(seconds=settings.scheduler.misfire_grace_seconds)
+                JobRepo(db),
+                LeaseRepo(db),
+                clock,
+                timedelta(seconds=settings.scheduler.misfire_grace_seconds),
+                owner=self.worker,
+                presence=self._presence,
             ),
             permissions=Permissions(settings.bot, RoleRepo(db), clock),
             directory=Directory(groups, members, clock, settings.bot.timezone, settings.bot.language),
@@ -191,7 +235,7 @@ class App:
         services.adapters = {a.name: a for a in adapters}
         commands = CommandTable([f.router for f in self.features], settings.bot.command_prefixes)
         services.commands = commands
-        deduper = Deduper(services.event_log, clock)
+        deduper = Deduper(services.event_log, clock, shared=self._presence is not None)
         await deduper.load(list(services.adapters))
         services.batcher.register("dedupe", deduper.flush)
         self.services = services
@@ -244,7 +288,16 @@ class App:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter %s failed to stop cleanly", adapter.name)
+        if self._presence is not None:
+            try:
+                await self._presence.stop()
+            except Exception:
+                log.exception("could not release the worker lock (closing the database does)")
+            self._presence = None
         if self.db is not None:
             await self.db.close()
+        if self._file_lock is not None:
+            self._file_lock.release()
+            self._file_lock = None
         self.started = False
         self.services = None

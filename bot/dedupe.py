@@ -3,6 +3,11 @@
 Recent event ids are kept in memory and persisted with the batched flush (not a row per
 message at the moment it arrives); a platform sequence number that only grows (Telegram's
 ``update_id``) is kept as a per-adapter high-water mark.
+
+When several workers share one PostgreSQL database (``shared``), memory is not enough: two of them
+may receive the same update (a redelivery after a failover, a webhook retried to another worker).
+Each event is then also claimed by inserting its id at once, and the table's primary key lets one
+insert win; the loser drops the event.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ _WINDOW = timedelta(days=1)
 class Deduper:
     """Remembers which events were handled."""
 
-    def __init__(self, repo: EventLogRepo, clock: Clock, capacity: int = 100_000) -> None:
+    def __init__(
+        self, repo: EventLogRepo, clock: Clock, capacity: int = 100_000, *, shared: bool = False
+    ) -> None:
         self._repo = repo
+        self.shared = shared
         self._clock = clock
         self._capacity = capacity
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -63,6 +71,15 @@ class Deduper:
             self._high_water[adapter] = max(seq, self._high_water.get(adapter, seq))
             self._dirty_marks.add(adapter)
         return True
+
+    async def claim(self, adapter: str, event_id: str) -> bool:
+        """True when this worker is the one to handle the event (always, when not ``shared``)."""
+        if not self.shared:
+            return True
+        if await self._repo.claim(adapter, event_id, self._clock.now()):
+            return True
+        self.dropped += 1
+        return False
 
     async def flush(self) -> None:
         """Persist what was handled since the last flush.

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot import metrics
 from bot.args import BadArgument, UsageError
 from bot.context import Context
 from bot.dedupe import Deduper
@@ -52,6 +54,7 @@ class Dispatcher:
             log.info("shutting down: event %s not handled", event.event_id)
             return None
         if not self.deduper.is_new(event.chat.adapter, event.event_id, event.seq):
+            metrics.DUPLICATES.labels(platform=event.chat.platform).inc()
             return None
         task = asyncio.create_task(self.handle(event), name=f"event-{event.event_id}")
         self._tasks.add(task)
@@ -73,13 +76,23 @@ class Dispatcher:
 
     async def handle(self, event: Event) -> None:
         """Handle one event now; never raises."""
+        platform = event.chat.platform
+        started = time.perf_counter()
         try:
+            # Several workers may receive the same update (a redelivery after a failover): the
+            # database's unique key decides which one handles it (on SQLite, one worker: no-op).
+            if not await self.deduper.claim(event.chat.adapter, event.event_id):
+                metrics.DUPLICATES.labels(platform=platform).inc()
+                return
+            metrics.MESSAGES_IN.labels(platform=platform).inc()
             await self._dispatch(event)
         except Exception:
             self.failures += 1
+            metrics.ERRORS.labels(handler="dispatcher").inc()
             log.exception("event %s failed outside any handler", event.event_id)
         finally:
             self.handled += 1
+            metrics.PIPELINE_SECONDS.labels(platform=platform).observe(time.perf_counter() - started)
 
     # -- routing -------------------------------------------------------------------------
     async def _dispatch(self, event: Event) -> None:
@@ -235,9 +248,9 @@ class Dispatcher:
             ctx.stop()
         except Exception:
             self.failures += 1
-            log.exception(
-                "handler %s failed on event %s", getattr(handler, "__qualname__", handler), ctx.event.event_id
-            )
+            name = str(getattr(handler, "__qualname__", handler))
+            metrics.ERRORS.labels(handler=name).inc()
+            log.exception("handler %s failed on event %s", name, ctx.event.event_id)
             await self._safe_reply(ctx, ctx.t("core.error.internal"))
             ctx.stop()
 

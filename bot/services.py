@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot import metrics
 from bot.adapter import Adapter
 from bot.batcher import Batcher
 from bot.buttons import ButtonFallback
@@ -74,6 +75,7 @@ class Services:
         except TargetNotFound:
             await self._chat_gone(chat)
             raise
+        metrics.MESSAGES_OUT.labels(platform=chat.platform).inc()
         if fallback:
             self.buttons.remember(chat.adapter, chat.channel_id, sent.message_id, message)
         return sent
@@ -97,4 +99,6 @@ class Services:
         adapter = self.adapters[adapter_name]
         fallback = self.buttons.needs_fallback(adapter, message)
         outgoing = self.buttons.render(message, lang or self.config.bot.language) if fallback else message
-        return await adapter.send_private(user_id, outgoing)
+        sent = await adapter.send_private(user_id, outgoing)
+        metrics.MESSAGES_OUT.labels(platform=adapter.platform).inc()
+        return sent

@@ -124,6 +124,16 @@ class LeaseRepo:
         """The run is over (or given up): drop its lease. ``owner`` None drops anyone's."""
         return await self.db.transact(_complete, job_id, fire_at, owner)
 
+    async def renew(self, job_id: str, fire_at: datetime, owner: str, lease_until: datetime) -> bool:
+        """Extend a run still in hand; False when it is no longer ``owner``'s (taken over)."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(job_leases)
+                .where(_key(job_id, fire_at), job_leases.c.owner == owner)
+                .values(lease_until=lease_until)
+            )
+        return bool(result.rowcount)
+
     async def open(self) -> list[Lease]:
         """Every run claimed and not completed, oldest fire time first."""
         async with self.db.begin() as conn:

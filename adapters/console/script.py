@@ -130,6 +130,7 @@ class ScriptSession:
                 role=role,
                 name=_opt(obj, "name"),
                 lang=_opt(obj, "lang"),
+                update=_opt(obj, "update"),
             )
         elif kind == "dm":
             (user,) = _need(obj, "user")
