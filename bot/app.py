@@ -41,6 +41,7 @@ from storage import (
     MemberRepo,
     RoleRepo,
     SettingsRepo,
+    health,
 )
 from storage.workers import SingleWorkerLock, WorkerPresence, WorkerRefused
 
@@ -258,6 +259,18 @@ class App:
             # Catch up on runs missed while the bot was down (within the grace window).
             await services.scheduler.run_due(clock.now())
         log.info("Qunyou ready: %d adapters, %d features", len(adapters), len(self.features))
+
+    async def readiness(self) -> dict[str, bool]:
+        """``/readyz``: database reachable, migrations current, every adapter connected."""
+        if self.db is None or self.services is None or not self.started:
+            return {"started": False}
+        checks = {
+            "database": await health.reachable(self.db),
+            "migrations": await health.migrations_current(self.db),
+        }
+        for adapter in self.services.adapters.values():
+            checks[f"adapter:{adapter.name}"] = adapter.connected
+        return checks
 
     async def stop(self) -> None:
         """Refuse new events, drain, flush batches, stop the scheduler, then adapters and database.

@@ -76,8 +76,22 @@ async def _run(settings: Settings) -> int:
         from adapters.console.repl import run_repl
 
         return await run_repl(settings, start=None, demo=False, make_app=App)
+    from bot import logs
+
+    logs.configure(settings.logging.format)
     app = App(settings)
     await app.start()
+    server = None
+    if settings.web.enabled or settings.web.metrics:
+        # Lazily: the web side (starlette, uvicorn) loads only when configured.
+        from web import WebServer, create_app
+
+        server = WebServer(create_app(app), settings.web.host, settings.web.port)
+        try:
+            await server.start()
+        except OSError as exc:
+            await app.stop()
+            raise ConfigError(f"web: {exc}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -88,7 +102,11 @@ async def _run(settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
+        # The graceful stop (App.stop): no new updates, in-flight ones finished, batches flushed,
+        # the scheduler's runs completed; /readyz answers 503 meanwhile, then the server goes.
         await app.stop()
+        if server is not None:
+            await server.stop()
     return 0
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from bot import metrics
+from bot import logs, metrics
 from bot.args import BadArgument, UsageError
 from bot.context import Context
 from bot.dedupe import Deduper
@@ -78,6 +78,7 @@ class Dispatcher:
         """Handle one event now; never raises."""
         platform = event.chat.platform
         started = time.perf_counter()
+        logs.UPDATE_ID.set(event.event_id)  # this task's own copy of the context
         try:
             # Several workers may receive the same update (a redelivery after a failover): the
             # database's unique key decides which one handles it (on SQLite, one worker: no-op).
@@ -114,6 +115,8 @@ class Dispatcher:
                 await self._bot_membership(event)
                 return
         ctx = await self._context(event)
+        if ctx.group is not None:
+            logs.GROUP_ID.set(ctx.group.id)
         if isinstance(event, MessageEvent):
             await self._message(ctx, event)
         elif isinstance(event, ButtonPressed):
