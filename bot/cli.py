@@ -137,6 +137,9 @@ async def _console(args: argparse.Namespace) -> int:
             update={"storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{args.db}"})}
         )
         return await run_repl(settings, start=start, demo=args.demo, make_app=App)
+    if "url" in settings.storage.model_fields_set:
+        # --config names a database: use it, as a scripted run does (a console worker on it).
+        return await run_repl(settings, start=start, demo=args.demo, make_app=App)
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="qunyou-") as tmp:
