@@ -43,7 +43,7 @@ from storage import (
     SettingsRepo,
     health,
 )
-from storage.workers import SingleWorkerLock, WorkerPresence, WorkerRefused
+from storage.workers import SingleWorkerLock, WorkerPresence, WorkerRefused, migrate_exclusively
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class App:
                 await db.close()
                 self.db = None
                 raise QunyouError(str(exc)) from None
-        await db.migrate()
+        await migrate_exclusively(db)
         if not db.is_sqlite:
             # Several workers may share PostgreSQL: each needs its own name in the leases, and the
             # advisory lock that tells the others it is alive.

@@ -160,7 +160,9 @@ async def _db(args: argparse.Namespace) -> int:
     db = Database(settings.storage.url)
     try:
         if args.db_command == "upgrade":
-            await db.migrate()
+            from storage.workers import migrate_exclusively
+
+            await migrate_exclusively(db)
             print(f"database at {settings.storage.url} is up to date")
         else:
             if not db.is_sqlite:

@@ -117,3 +117,27 @@ class SingleWorkerLock:
         fh, self._fh = self._fh, None
         if fh is not None:
             fh.close()
+
+
+#: The advisory-lock key under which one worker at a time applies migrations ("qunyou:migrate").
+MIGRATION_LOCK = lock_key("qunyou:migrate")
+
+
+async def migrate_exclusively(db: Database) -> None:
+    """Apply pending migrations; on PostgreSQL one worker at a time, under an advisory lock.
+
+    Workers started together (a rolling upgrade, ``compose up --scale``) all call this: the first
+    migrates, the others wait on the lock and then find nothing left to do. On SQLite one worker
+    runs per file anyway (``SingleWorkerLock``).
+    """
+    if db.is_sqlite:
+        await db.migrate()
+        return
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+        await conn.commit()
+        try:
+            await db.migrate()
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+            await conn.commit()
