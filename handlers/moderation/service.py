@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import metrics
 from bot.adapter import Adapter, Capability
 from bot.clock import local_day, zone
 from bot.errors import (
@@ -356,6 +357,7 @@ async def sanction(
     )
     detail = f"until={until.isoformat() if until else 'indefinite'}" + (f" reason={reason}" if reason else "")
     if ok:
+        metrics.SANCTIONS.labels(action=kind).inc()
         sanction_id = await state.repos.sanctions.add_sanction(
             group.id, member.id, member.user_id, kind, until, now, reason
         )
