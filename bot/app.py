@@ -18,6 +18,8 @@ from bot.adapter import Adapter
 from bot.alerts import AlertService
 from bot.batcher import Batcher
 from bot.buttons import ButtonFallback
+from bot.changes import CHANNEL as CHANGES_CHANNEL
+from bot.changes import ChangeFeed
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, format_validation_error
 from bot.dedupe import Deduper
@@ -43,6 +45,7 @@ from storage import (
     SettingsRepo,
     health,
 )
+from storage.notify import PgChannel
 from storage.workers import SingleWorkerLock, WorkerPresence, WorkerRefused, migrate_exclusively
 
 log = logging.getLogger(__name__)
@@ -225,6 +228,11 @@ class App:
             started_at=clock.now(),
         )
         services.alerts = AlertService(services)
+        services.changes = ChangeFeed(self.worker)
+        if not db.is_sqlite:
+            await services.changes.connect(PgChannel(db, CHANGES_CHANNEL))
+        settings_service.changed = lambda group_id: services.changes.publish("settings", group_id)
+        services.changes.subscribe("settings", lambda key: settings_service.invalidate(int(key)))
         adapters = self._given_adapters
         if adapters is None:
             adapters = build_adapters(settings, self._env)
@@ -301,6 +309,7 @@ class App:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter %s failed to stop cleanly", adapter.name)
+        await services.changes.close()
         if self._presence is not None:
             try:
                 await self._presence.stop()

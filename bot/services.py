@@ -10,6 +10,7 @@ from bot import metrics
 from bot.adapter import Adapter
 from bot.batcher import Batcher
 from bot.buttons import ButtonFallback
+from bot.changes import ChangeFeed
 from bot.clock import Clock
 from bot.config import Settings
 from bot.directory import Directory
@@ -60,6 +61,8 @@ class Services:
     #: Per-feature runtime state (caches, matchers), keyed by feature name: never module globals.
     state: dict[str, Any] = field(default_factory=dict)
     started_at: Any = None
+    #: Cache invalidation across workers sharing PostgreSQL (``bot.changes``).
+    changes: ChangeFeed = field(default_factory=ChangeFeed)
 
     def adapter_for(self, chat: ChatRef) -> Adapter:
         """The adapter that owns ``chat``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -114,6 +114,12 @@ class SettingsService:
         self.specs: dict[str, SettingSpec] = {}
         self._defaults: dict[str, Any] = {}
         self._cache: dict[int, dict[str, Any]] = {}
+        #: Called with the group id after an override changed (``bot.app`` tells other workers).
+        self.changed: Callable[[int], Awaitable[None]] | None = None
+
+    def invalidate(self, group_id: int) -> None:
+        """Forget the cached overrides of a group (another worker changed them)."""
+        self._cache.pop(group_id, None)
 
     def register(self, specs: Iterable[SettingSpec]) -> None:
         """Add a feature's settings."""
@@ -155,12 +161,16 @@ class SettingsService:
         value = self.specs[key].parse(raw)
         await self._repo.put(group_id, key, value, by, now)
         self._cache.pop(group_id, None)
+        if self.changed is not None:
+            await self.changed(group_id)
         return value
 
     async def reset(self, group_id: int, key: str) -> None:
         """Back to the default."""
         await self._repo.remove(group_id, key)
         self._cache.pop(group_id, None)
+        if self.changed is not None:
+            await self.changed(group_id)
 
     def keys(self, prefix: str = "") -> Sequence[str]:
         """Registered keys, sorted."""

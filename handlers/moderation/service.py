@@ -162,6 +162,8 @@ class ModState:
     #: Recent group messages (id → author, text), memory only: a report's excerpt comes from here.
     recent: dict[int, OrderedDict[str, tuple[str, str]]] = field(default_factory=dict)
     builds: int = 0
+    #: Called after a lexicon change rebuilt a group's matcher (other workers then drop theirs).
+    on_rebuilt: Callable[[int], Awaitable[None]] | None = None
     #: group id → (is it some group's moderator chat, until when that answer is trusted).
 
     # -- matchers ------------------------------------------------------------------------
@@ -198,6 +200,8 @@ class ModState:
                 owner=f"group:{group_id}",
             )
             self.matchers[group_id] = built
+            if not only_if_missing and self.on_rebuilt is not None:
+                await self.on_rebuilt(group_id)
             self.builds += 1
             return built
 
