@@ -58,6 +58,12 @@ def _schedule() -> Section:
     return run
 
 
+def _scaleout() -> Section:
+    from bench.scaleout import run
+
+    return run
+
+
 def _telegram() -> Section:
     from bench.telegram_adapter import run
 
@@ -74,6 +80,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "stats": _stats,
     "schedule": _schedule,
     "telegram": _telegram,
+    "scaleout": _scaleout,
 }
 
 

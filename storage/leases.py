@@ -45,6 +45,17 @@ def _claim(
     now: datetime,
     lease_until: datetime,
 ) -> Lease | None:
+    # Another worker claiming this very run holds the row's lock: skip it at once rather than wait
+    # for its commit only to find the row moved (PostgreSQL's SKIP LOCKED; SQLite has one writer
+    # per file and ignores the clause). Should that claim roll back, the row is still due and
+    # the next look at the due rows (``Scheduler._sync``) picks it up again.
+    free = conn.execute(
+        select(scheduled_jobs.c.id)
+        .where(and_(scheduled_jobs.c.id == job_id, scheduled_jobs.c.next_run_at == expected))
+        .with_for_update(skip_locked=True)
+    ).first()
+    if free is None:
+        return None
     moved = conn.execute(
         update(scheduled_jobs)
         .where(and_(scheduled_jobs.c.id == job_id, scheduled_jobs.c.next_run_at == expected))
