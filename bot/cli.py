@@ -17,6 +17,8 @@ from bot.config import Settings, load_settings
 from bot.errors import ConfigError, QunyouError
 
 DEFAULT_CONFIG = Path("config.toml")
+#: How long ``bot run`` gives its graceful stop after SIGTERM (below systemd's and compose's 30 s).
+STOP_DEADLINE = 25.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,15 +101,24 @@ async def _run(settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # pragma: no cover - Windows
             pass
+    code = 0
     try:
         await stop.wait()
     finally:
         # The graceful stop (App.stop): no new updates, in-flight ones finished, batches flushed,
         # the scheduler's runs completed; /readyz answers 503 meanwhile, then the server goes.
-        await app.stop()
+        # Bounded: past the deadline the process exits anyway, and a run it still held is taken
+        # over by another worker (or by this one's restart), as after a crash.
+        try:
+            await asyncio.wait_for(app.stop(), STOP_DEADLINE)
+        except TimeoutError:
+            logging.getLogger(__name__).error(
+                "graceful stop took longer than %.0f s; exiting with work in hand", STOP_DEADLINE
+            )
+            code = 1
         if server is not None:
             await server.stop()
-    return 0
+    return code
 
 
 async def _console(args: argparse.Namespace) -> int:
