@@ -13,13 +13,14 @@ insert win; the loser drops the event.
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.batcher import write_isolated
 from bot.clock import Clock
 from storage import EventLogRepo
 
 _WINDOW = timedelta(days=1)
+_PRUNE_EVERY = timedelta(minutes=1)
 
 
 class Deduper:
@@ -30,6 +31,7 @@ class Deduper:
     ) -> None:
         self._repo = repo
         self.shared = shared
+        self._pruned_at = datetime.min.replace(tzinfo=UTC)
         self._clock = clock
         self._capacity = capacity
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -66,7 +68,8 @@ class Deduper:
         self._seen[key] = None
         if len(self._seen) > self._capacity:
             self._seen.popitem(last=False)
-        self._pending.append((adapter, event_id, self._clock.now()))
+        if not self.shared:  # shared: ``claim`` writes the id as the event is handled
+            self._pending.append((adapter, event_id, self._clock.now()))
         if seq is not None:
             self._high_water[adapter] = max(seq, self._high_water.get(adapter, seq))
             self._dirty_marks.add(adapter)
@@ -96,5 +99,9 @@ class Deduper:
             self._pending[:0] = left
             if not left:
                 await self._repo.prune(self._clock.now() - _WINDOW)
+        elif self.shared and self._clock.now() - self._pruned_at >= _PRUNE_EVERY:
+            # Shared: the ids were written by ``claim``; old ones still go, a minute apart.
+            self._pruned_at = self._clock.now()
+            await self._repo.prune(self._pruned_at - _WINDOW)
         unsaved = await write_isolated("dedupe marks", marks, self._repo.set_states)
         self._dirty_marks.update(adapter for adapter, _key, _value in unsaved)
