@@ -64,6 +64,12 @@ def _startup() -> Section:
     return run
 
 
+def _scaleout() -> Section:
+    from bench.scaleout import run
+
+    return run
+
+
 def _telegram() -> Section:
     from bench.telegram_adapter import run
 
@@ -81,6 +87,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "schedule": _schedule,
     "telegram": _telegram,
     "startup": _startup,
+    "scaleout": _scaleout,
 }
 
 #: Sections the plain ``python -m bot bench`` runs: the pipeline, then the headline figures

@@ -70,6 +70,12 @@ class Adapter(ABC):
     async def stop(self) -> None:
         """Disconnect, flushing what is queued."""
 
+    @property
+    def connected(self) -> bool:
+        """True while the platform connection is up, for ``/readyz``; by default, once the bot
+        knows its own account (adapters with a connection that can drop say more)."""
+        return self.me is not None
+
     def warnings(self) -> list[str]:
         """Problems found at start-up (missing rights, privacy mode, intents) for ``/status``."""
         return []

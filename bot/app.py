@@ -6,21 +6,26 @@ import difflib
 import importlib
 import logging
 import os
+import secrets
+import socket
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
+from bot import metrics
 from bot.adapter import Adapter
 from bot.batcher import Batcher
 from bot.buttons import ButtonFallback
+from bot.changes import CHANNEL as CHANGES_CHANNEL
+from bot.changes import ChangeFeed
 from bot.clock import Clock, SystemClock
 from bot.config import CORE_SECTIONS, Settings, format_validation_error, model_at, unknown_key_message
 from bot.dedupe import Deduper
 from bot.directory import Directory
 from bot.dispatcher import Dispatcher
-from bot.errors import ConfigError
+from bot.errors import ConfigError, QunyouError
 from bot.feature import Feature
 from bot.i18n import I18n
 from bot.permissions import Permissions
@@ -38,7 +43,10 @@ from storage import (
     MessageCountRepo,
     RoleRepo,
     SettingsRepo,
+    health,
 )
+from storage.notify import PgChannel
+from storage.workers import SingleWorkerLock, WorkerPresence, WorkerRefused, migrate_exclusively
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,21 @@ ADAPTER_TYPES: dict[str, str] = {
     "telegram": "adapters.telegram",
     "wecom_robot": "adapters.wecom",
 }
+
+
+#: The worker name on SQLite, where one worker runs per file (``bot.scheduler.DEFAULT_OWNER``).
+DEFAULT_WORKER = "main"
+
+
+def _pool_counter(db: Database) -> Any:
+    """The engine pool's checked-out count, for the ``/metrics`` gauge (0 where not pooled)."""
+    pool = db.engine.sync_engine.pool
+
+    def count() -> int:
+        checked = getattr(pool, "checkedout", None)
+        return int(checked()) if callable(checked) else 0
+
+    return count
 
 
 def default_features() -> list[Feature]:
@@ -102,6 +125,10 @@ class App:
         self.dispatcher: Dispatcher | None = None
         self.db: Database | None = None
         self.started = False
+        #: This worker's name in job leases (``docs/scale-out.md``).
+        self.worker = DEFAULT_WORKER
+        self._file_lock: SingleWorkerLock | None = None
+        self._presence: WorkerPresence | None = None
 
     def _apply_feature_config(self, settings_service: SettingsService) -> None:
         """Validate every non-core section against the features that own it."""
@@ -167,7 +194,23 @@ class App:
         settings = self.settings
         db = Database(settings.storage.url)
         self.db = db
-        await db.migrate()
+        if db.sqlite_path is not None:
+            self._file_lock = SingleWorkerLock(db.sqlite_path)
+            try:
+                self._file_lock.acquire()
+            except WorkerRefused as exc:
+                self._file_lock = None
+                await db.close()
+                self.db = None
+                raise QunyouError(str(exc)) from None
+        await migrate_exclusively(db)
+        if not db.is_sqlite:
+            # Several workers may share PostgreSQL: each needs its own name in the leases, and the
+            # advisory lock that tells the others it is alive.
+            self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+            self._presence = WorkerPresence(db, self.worker)
+            await self._presence.start()
+        metrics.watch_pool(_pool_counter(db))
         clock = self.clock
         i18n = I18n.load()
         settings_service = SettingsService(SettingsRepo(db))
@@ -191,7 +234,12 @@ class App:
             i18n=i18n,
             settings=settings_service,
             scheduler=Scheduler[Services](
-                JobRepo(db), LeaseRepo(db), clock, timedelta(seconds=settings.scheduler.misfire_grace_seconds)
+                JobRepo(db),
+                LeaseRepo(db),
+                clock,
+                timedelta(seconds=settings.scheduler.misfire_grace_seconds),
+                owner=self.worker,
+                presence=self._presence,
             ),
             permissions=Permissions(settings.bot, RoleRepo(db), clock),
             directory=Directory(groups, members, clock, settings.bot.timezone, settings.bot.language),
@@ -200,7 +248,12 @@ class App:
             features=self.features,
             commands=commands,
             started_at=clock.now(),
+            changes=ChangeFeed(self.worker),
         )
+        if not db.is_sqlite:
+            await services.changes.connect(PgChannel(db, CHANGES_CHANNEL))
+        settings_service.changed = lambda group_id: services.changes.publish("settings", group_id)
+        services.changes.subscribe("settings", lambda key: settings_service.invalidate(int(key)))
         adapters = self._given_adapters
         if adapters is None:
             adapters = build_adapters(settings, self._env)
@@ -210,7 +263,7 @@ class App:
                 if hasattr(adapter, "clock"):
                     adapter.clock = clock
         services.adapters = {a.name: a for a in adapters}
-        deduper = Deduper(services.event_log, clock)
+        deduper = Deduper(services.event_log, clock, shared=self._presence is not None)
         await deduper.load(list(services.adapters))
         services.batcher.register("dedupe", deduper.flush)
         self.services = services
@@ -235,6 +288,18 @@ class App:
             # Catch up on runs missed while the bot was down (within the grace window).
             await services.scheduler.run_due(clock.now())
         log.info("Qunyou ready: %d adapters, %d features", len(adapters), len(self.features))
+
+    async def readiness(self) -> dict[str, bool]:
+        """``/readyz``: database reachable, migrations current, every adapter connected."""
+        if self.db is None or self.services is None or not self.started:
+            return {"started": False}
+        checks = {
+            "database": await health.reachable(self.db),
+            "migrations": await health.migrations_current(self.db),
+        }
+        for adapter in self.services.adapters.values():
+            checks[f"adapter:{adapter.name}"] = adapter.connected
+        return checks
 
     async def stop(self) -> None:
         """Refuse new events, drain, flush batches, stop the scheduler, then adapters and database.
@@ -265,7 +330,17 @@ class App:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter %s failed to stop cleanly", adapter.name)
+        await services.changes.close()
+        if self._presence is not None:
+            try:
+                await self._presence.stop()
+            except Exception:
+                log.exception("could not release the worker lock (closing the database does)")
+            self._presence = None
         if self.db is not None:
             await self.db.close()
+        if self._file_lock is not None:
+            self._file_lock.release()
+            self._file_lock = None
         self.started = False
         self.services = None

@@ -17,6 +17,8 @@ from bot.config import Settings, load_settings, sqlite_file
 from bot.errors import ConfigError, QunyouError
 
 DEFAULT_CONFIG = Path("config.toml")
+#: How long ``bot run`` gives its graceful stop after SIGTERM (below systemd's and compose's 30 s).
+STOP_DEADLINE = 25.0
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +116,23 @@ async def _run(settings: Settings) -> int:
         from adapters.console.repl import run_repl
 
         return await run_repl(settings, start=None, demo=False, make_app=App)
+    from bot import logs
+
+    logs.configure(settings.logging.format)
     log.info("starting %d adapter(s) with %s", len(settings.adapters), settings.source or "defaults")
     app = App(settings)
     await app.start()
+    server = None
+    if settings.web.enabled or settings.web.metrics:
+        # Lazily: the web side (starlette, uvicorn) loads only when configured.
+        from web import WebServer, create_app
+
+        server = WebServer(create_app(app), settings.web.host, settings.web.port)
+        try:
+            await server.start()
+        except OSError as exc:
+            await app.stop()
+            raise ConfigError(f"web: {exc}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -124,11 +140,24 @@ async def _run(settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # pragma: no cover - Windows
             pass
+    code = 0
     try:
         await stop.wait()
     finally:
-        await app.stop()
-    return 0
+        # The graceful stop (App.stop): no new updates, in-flight ones finished, batches flushed,
+        # the scheduler's runs completed; /readyz answers 503 meanwhile, then the server goes.
+        # Bounded: past the deadline the process exits anyway, and a run it still held is taken
+        # over by another worker (or by this one's restart), as after a crash.
+        try:
+            await asyncio.wait_for(app.stop(), STOP_DEADLINE)
+        except TimeoutError:
+            logging.getLogger(__name__).error(
+                "graceful stop took longer than %.0f s; exiting with work in hand", STOP_DEADLINE
+            )
+            code = 1
+        if server is not None:
+            await server.stop()
+    return code
 
 
 async def _console(args: argparse.Namespace) -> int:
@@ -160,6 +189,9 @@ async def _console(args: argparse.Namespace) -> int:
         settings = settings.model_copy(
             update={"storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{args.db}"})}
         )
+        return await run_repl(settings, start=start, demo=args.demo, make_app=App)
+    if "url" in settings.storage.model_fields_set:
+        # --config names a database: use it, as a scripted run does (a console worker on it).
         return await run_repl(settings, start=start, demo=args.demo, make_app=App)
     import tempfile
 
@@ -195,7 +227,9 @@ async def _db(args: argparse.Namespace) -> int:
     db = Database(settings.storage.url)
     try:
         if args.db_command == "upgrade":
-            await db.migrate()
+            from storage.workers import migrate_exclusively
+
+            await migrate_exclusively(db)
             print(f"database at {settings.storage.url} is up to date")
         else:
             if not db.is_sqlite:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.clock import check_timezone
 from bot.errors import ConfigError
 
-CORE_SECTIONS = ("bot", "storage", "scheduler", "adapters")
+CORE_SECTIONS = ("bot", "storage", "scheduler", "adapters", "web", "logging")
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +82,31 @@ class SchedulerSection(_Strict):
     misfire_grace_seconds: int = Field(default=600, ge=0)
 
 
+class WebSection(_Strict):
+    """``[web]``: the HTTP side of ``bot run`` (``/healthz``, ``/readyz``, ``/metrics``; the
+    dashboard pages when ``enabled``). Served when ``enabled`` or ``metrics`` is true."""
+
+    enabled: bool = False
+    metrics: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class LoggingSection(_Strict):
+    """``[logging]``: ``format = "json"`` writes one JSON object per line (with group and update
+    ids where known) for log collectors; ``"text"`` is the readable default."""
+
+    format: Literal["text", "json"] = "text"
+
+
 class Settings(_Strict):
     """The whole validated configuration."""
 
     bot: BotSection = Field(default_factory=BotSection)
     storage: StorageSection = Field(default_factory=StorageSection)
     scheduler: SchedulerSection = Field(default_factory=SchedulerSection)
+    web: WebSection = Field(default_factory=WebSection)
+    logging: LoggingSection = Field(default_factory=LoggingSection)
     #: ``[adapters.<name>]`` sections; each is validated by its adapter type's own model.
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: Every other top-level section, validated by the feature that owns it.

@@ -3,25 +3,35 @@
 Recent event ids are kept in memory and persisted with the batched flush (not a row per
 message at the moment it arrives); a platform sequence number that only grows (Telegram's
 ``update_id``) is kept as a per-adapter high-water mark.
+
+When several workers share one PostgreSQL database (``shared``), memory is not enough: two of them
+may receive the same update (a redelivery after a failover, a webhook retried to another worker).
+Each event is then also claimed by inserting its id at once, and the table's primary key lets one
+insert win; the loser drops the event.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.batcher import write_isolated
 from bot.clock import Clock
 from storage import EventLogRepo
 
 _WINDOW = timedelta(days=1)
+_PRUNE_EVERY = timedelta(minutes=1)
 
 
 class Deduper:
     """Remembers which events were handled."""
 
-    def __init__(self, repo: EventLogRepo, clock: Clock, capacity: int = 100_000) -> None:
+    def __init__(
+        self, repo: EventLogRepo, clock: Clock, capacity: int = 100_000, *, shared: bool = False
+    ) -> None:
         self._repo = repo
+        self.shared = shared
+        self._pruned_at = datetime.min.replace(tzinfo=UTC)
         self._clock = clock
         self._capacity = capacity
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -58,11 +68,21 @@ class Deduper:
         self._seen[key] = None
         if len(self._seen) > self._capacity:
             self._seen.popitem(last=False)
-        self._pending.append((adapter, event_id, self._clock.now()))
+        if not self.shared:  # shared: ``claim`` writes the id as the event is handled
+            self._pending.append((adapter, event_id, self._clock.now()))
         if seq is not None:
             self._high_water[adapter] = max(seq, self._high_water.get(adapter, seq))
             self._dirty_marks.add(adapter)
         return True
+
+    async def claim(self, adapter: str, event_id: str) -> bool:
+        """True when this worker is the one to handle the event (always, when not ``shared``)."""
+        if not self.shared:
+            return True
+        if await self._repo.claim(adapter, event_id, self._clock.now()):
+            return True
+        self.dropped += 1
+        return False
 
     async def flush(self) -> None:
         """Persist what was handled since the last flush.
@@ -79,5 +99,9 @@ class Deduper:
             self._pending[:0] = left
             if not left:
                 await self._repo.prune(self._clock.now() - _WINDOW)
+        elif self.shared and self._clock.now() - self._pruned_at >= _PRUNE_EVERY:
+            # Shared: the ids were written by ``claim``; old ones still go, a minute apart.
+            self._pruned_at = self._clock.now()
+            await self._repo.prune(self._pruned_at - _WINDOW)
         unsaved = await write_isolated("dedupe marks", marks, self._repo.set_states)
         self._dirty_marks.update(adapter for adapter, _key, _value in unsaved)

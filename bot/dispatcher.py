@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot import logs, metrics
 from bot.args import BadArgument, UsageError
 from bot.context import Context
 from bot.dedupe import Deduper
@@ -53,6 +55,7 @@ class Dispatcher:
             log.info("shutting down: event %s not handled", event.event_id)
             return None
         if not self.deduper.is_new(event.chat.adapter, event.event_id, event.seq):
+            metrics.DUPLICATES.labels(platform=event.chat.platform).inc()
             return None
         task = asyncio.create_task(self.handle(event), name=f"event-{event.event_id}")
         self._tasks.add(task)
@@ -74,13 +77,24 @@ class Dispatcher:
 
     async def handle(self, event: Event) -> None:
         """Handle one event now; never raises."""
+        platform = event.chat.platform
+        started = time.perf_counter()
+        logs.UPDATE_ID.set(event.event_id)  # this task's own copy of the context
         try:
+            # Several workers may receive the same update (a redelivery after a failover): the
+            # database's unique key decides which one handles it (on SQLite, one worker: no-op).
+            if not await self.deduper.claim(event.chat.adapter, event.event_id):
+                metrics.DUPLICATES.labels(platform=platform).inc()
+                return
+            metrics.MESSAGES_IN.labels(platform=platform).inc()
             await self._dispatch(event)
         except Exception:
             self.failures += 1
+            metrics.ERRORS.labels(handler="dispatcher").inc()
             log.exception("event %s failed outside any handler", event.event_id)
         finally:
             self.handled += 1
+            metrics.PIPELINE_SECONDS.labels(platform=platform).observe(time.perf_counter() - started)
 
     # -- routing -------------------------------------------------------------------------
     async def _dispatch(self, event: Event) -> None:
@@ -102,6 +116,8 @@ class Dispatcher:
                 await self._bot_membership(event)
                 return
         ctx = await self._context(event)
+        if ctx.group is not None:
+            logs.GROUP_ID.set(ctx.group.id)
         if isinstance(event, MessageEvent):
             await self._message(ctx, event)
         elif isinstance(event, ButtonPressed):
@@ -236,9 +252,9 @@ class Dispatcher:
             ctx.stop()
         except Exception:
             self.failures += 1
-            log.exception(
-                "handler %s failed on event %s", getattr(handler, "__qualname__", handler), ctx.event.event_id
-            )
+            name = str(getattr(handler, "__qualname__", handler))
+            metrics.ERRORS.labels(handler=name).inc()
+            log.exception("handler %s failed on event %s", name, ctx.event.event_id)
             await self._safe_reply(ctx, ctx.t("core.error.internal"))
             ctx.stop()
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot import metrics
 from bot.errors import RateLimited, TransportError
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,13 @@ class OutboundQueue:
     async def run(self, chat_key: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run ``call`` for ``chat_key`` once a slot is free, honouring retry_after and retrying."""
         lock = self._locks.setdefault(chat_key, asyncio.Lock())
+        metrics.OUTBOUND_WAITING.inc()
+        try:
+            return await self._run_locked(lock, chat_key, call)
+        finally:
+            metrics.OUTBOUND_WAITING.dec()
+
+    async def _run_locked(self, lock: asyncio.Lock, chat_key: str, call: Callable[[], Awaitable[T]]) -> T:
         async with lock:
             attempt = 0
             while True:
@@ -96,6 +104,7 @@ class OutboundQueue:
                     return await call()
                 except RateLimited as exc:
                     # The server said exactly how long: wait that, not a guess.
+                    metrics.RATE_LIMITED.inc()
                     self.waited += exc.retry_after
                     await self._sleep(exc.retry_after)
                 except TransportError:

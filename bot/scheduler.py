@@ -11,6 +11,12 @@
   is given up and logged, as before (at most once).
 * A run missed while the bot was down is made up when at most ``grace`` late, else skipped and
   logged.
+* Several workers may share one PostgreSQL database (``docs/scale-out.md``). Each has its own
+  name and holds a PostgreSQL advisory lock while it lives (``storage.workers``); the claim above
+  is what makes a run fire once between them. Every ``run_due`` (and, under the system clock, a
+  poll every ``SYNC_INTERVAL``) first reads the due rows, so jobs another worker planned or moved
+  are seen, and takes over the leases of workers that died (their lock is gone) or stopped renewing
+  (``lease_until`` passed, at most ``LEASE_TTL`` after the claim or the last renewal).
 * Under a virtual clock, ``run_due`` fires every due job in time order (then job id), moving
   the clock to each fire time, so scripted runs are deterministic. Under the system clock an
   ``AsyncIOScheduler`` wakes us at the earliest fire time.
@@ -21,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -32,12 +39,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.batcher import Batcher
 from bot.clock import Clock, VirtualClock, parse_instant, zone
 from storage.models import Job, Lease
 
 if TYPE_CHECKING:
     from storage import JobRepo, LeaseRepo
+    from storage.workers import WorkerPresence
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +66,18 @@ S = TypeVar("S", bound=JobContext)
 #: A job kind's handler: ``(services, job, fire_time)``.
 JobHandler = Callable[[S, Job, datetime], Awaitable[None]]
 _WAKE_ID = "qunyou-wake"
-#: The worker name leases are held under. One process runs the scheduler today, so at start every
-#: lease of this name belongs to a dead predecessor and is taken back at once; a scale-out gives each
-#: worker its own stable name and lets it take another's lease only after ``lease_until``.
+#: The worker name leases are held under on SQLite, where one process runs per file (an OS lock
+#: refuses a second): at start every lease of this name belongs to a dead predecessor and is taken
+#: back at once. On PostgreSQL each worker has its own name (``bot.app``) and takes another's lease
+#: when that worker's advisory lock is gone, or after ``lease_until``.
 DEFAULT_OWNER = "main"
-#: How long a claimed run is held before another worker may take it over. Not renewed while a
-#: handler runs (nothing else takes leases yet); scale-out must renew it for handlers running longer.
-LEASE_TTL = timedelta(minutes=5)
+#: How long a claimed run is held before another worker may take it over although its holder is
+#: still connected: the takeover bound for a hung worker. Renewed every third of it while a
+#: handler runs under the system clock, so a slow run is not taken over.
+LEASE_TTL = timedelta(seconds=30)
+#: How often a worker sharing PostgreSQL looks for due rows and orphaned leases under the system
+#: clock (its own jobs wake it exactly; this only bounds how late it sees another worker's).
+SYNC_INTERVAL = 5.0
 
 
 @dataclass(frozen=True)
@@ -181,12 +195,16 @@ class Scheduler(Generic[S]):
         grace: timedelta,
         *,
         owner: str = DEFAULT_OWNER,
+        presence: WorkerPresence | None = None,
     ) -> None:
         self._repo = repo
         self._leases = leases
         self._clock = clock
         self.grace = grace
         self.owner = owner
+        #: Set on PostgreSQL: other workers share the jobs, so rows are re-read and leases checked.
+        self._presence = presence
+        self._poll: asyncio.Task[None] | None = None
         self._handlers: dict[str, JobHandler[S]] = {}
         self._rerun: set[str] = set()
         #: Runs in hand, by (job id, fire time): what ``lease`` answers without a query.
@@ -204,6 +222,8 @@ class Scheduler(Generic[S]):
         self.skipped = 0
         self.rerun = 0
         self.given_up = 0
+        self.claimed = 0
+        self.taken_over = 0
 
     # -- feature API -------------------------------------------------------------------
     def register(self, kind: str, handler: JobHandler[S], *, rerun: bool = False) -> None:
@@ -323,10 +343,16 @@ class Scheduler(Generic[S]):
             self._arm()
             if self._recovered:
                 self._draining = asyncio.get_running_loop().create_task(self._drain())
+            if self._presence is not None:
+                self._poll = asyncio.get_running_loop().create_task(self._poll_shared())
 
     async def stop(self) -> None:
         """Stop waking; rows stay for the next start."""
         self._running = False
+        if self._poll is not None:
+            self._poll.cancel()
+            await asyncio.gather(self._poll, return_exceptions=True)
+            self._poll = None
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
@@ -340,7 +366,7 @@ class Scheduler(Generic[S]):
     async def run_due(self, until: datetime, *, catch_up: timedelta | None = None) -> int:
         """Fire every job due at or before ``until`` in time order; returns how many ran.
 
-        Runs recovered at start go first: their fire times are already past.
+        Runs recovered at start, or taken over from a dead worker, go first: their fire times are past.
 
         With ``catch_up`` (a virtual clock's long jump), recurring jobs run only through the
         last ``catch_up`` before ``until``: before that the bot is idle, as if it had been down,
@@ -352,13 +378,20 @@ class Scheduler(Generic[S]):
         """
         ran = 0
         idle_until = until - catch_up if catch_up is not None else None
-        while self._running and self._recovered and self._recovered[0].fire_at <= until:
-            lease = self._recovered.pop(0)
-            if isinstance(self._clock, VirtualClock) and lease.fire_at > self._clock.now():
-                self._clock.set(lease.fire_at)  # never before its time, even when made up
-            if await self._rerun_lease(lease):
-                ran += 1
+        synced: float | None = None
         while self._running:
+            # Sharing PostgreSQL: look at the rows again now and then (wall time) even inside one
+            # long run, so a dead worker's run is taken over while this one is busy with its own.
+            if self._presence is not None and (synced is None or time.monotonic() - synced >= SYNC_INTERVAL):
+                await self._sync(until)
+                synced = time.monotonic()
+            if self._recovered and self._recovered[0].fire_at <= until:
+                lease = self._recovered.pop(0)
+                if isinstance(self._clock, VirtualClock) and lease.fire_at > self._clock.now():
+                    self._clock.set(lease.fire_at)  # never before its time, even when made up
+                if await self._rerun_lease(lease):
+                    ran += 1
+                continue
             head = self._peek()
             if head is None or head[0] > until:
                 break
@@ -471,7 +504,12 @@ class Scheduler(Generic[S]):
     async def _fire(self, job_id: str, expected: datetime) -> bool:
         job = await self._repo.get(job_id)
         if job is None or job.paused or job.next_run_at != expected:
-            return False  # cancelled, paused or moved since it was indexed: a stale wake-up
+            # Cancelled, paused or moved since it was indexed: a stale wake-up. When workers share
+            # the rows, "moved" is mostly another worker having claimed this run: follow the row.
+            if self._presence is not None and job is not None and not job.paused and job.next_run_at:
+                if job.next_run_at > expected:
+                    self._index(job_id, job.next_run_at)
+            return False
         now = self._clock.now()
         if now - expected > self.grace:
             await self._skip(job, now)
@@ -486,7 +524,15 @@ class Scheduler(Generic[S]):
             job_id, expected, following, owner=self.owner, now=now, lease_until=now + LEASE_TTL
         )
         if lease is None:
+            if self._presence is not None:
+                fresh = await self._repo.get(job_id)
+                if fresh is not None and not fresh.paused and fresh.next_run_at is not None:
+                    if fresh.next_run_at > expected:
+                        self._index(job_id, fresh.next_run_at)
             return False
+        self.claimed += 1
+        metrics.JOBS_CLAIMED.labels(worker=self.owner).inc()
+        metrics.SCHEDULER_LAG.observe(max(0.0, (now - expected).total_seconds()))
         self._index(job_id, following)
         return await self._run(job, lease)
 
@@ -505,12 +551,18 @@ class Scheduler(Generic[S]):
         assert self._services is not None
         key = (job.id, lease.fire_at)
         self._held[key] = lease
+        renew = None
+        if self._presence is not None and self._clock.moves_on_its_own:
+            renew = asyncio.get_running_loop().create_task(self._renew(lease))
         try:
             await handler(self._services, job, lease.fire_at)
         except Exception:
             log.exception("job %s (%s) failed", job.id, job.kind)
+            metrics.ERRORS.labels(handler=f"job:{job.kind}").inc()
         finally:
             held = self._held.pop(key, lease)
+            if renew is not None:
+                renew.cancel()
         await self._leases.complete(job.id, lease.fire_at, held.owner)
         self.fired += 1
         return True
@@ -518,9 +570,29 @@ class Scheduler(Generic[S]):
     async def _recover(self, now: datetime) -> None:
         """Take back the runs a crash cut short (open leases) and decide which run again."""
         self._recovered = []
-        for lease in await self._leases.open():
-            if lease.owner != self.owner and lease.lease_until > now:
+        await self._adopt(await self._leases.open(), now)
+
+    async def _adopt(self, leases: Sequence[Lease], now: datetime) -> None:
+        """Take over those of ``leases`` whose holder is gone (or ours from before a restart)."""
+        live: set[str] = set()
+        if self._presence is not None:
+            live = await self._presence.alive({lease.owner for lease in leases} - {self.owner})
+        for lease in leases:
+            if (
+                lease.owner != self.owner
+                and lease.lease_until > now
+                and (self._presence is None or lease.owner in live)
+            ):
                 continue  # another worker's live run: not ours to touch
+            if lease.owner != self.owner:
+                self.taken_over += 1
+                log.warning(
+                    "taking over job %s at %s from worker %s (%s)",
+                    lease.job_id,
+                    lease.fire_at,
+                    lease.owner,
+                    "gone" if lease.owner not in live else "lease expired",
+                )
             job = await self._repo.get(lease.job_id)
             late = now - lease.fire_at
             if job is None or job.kind not in self._rerun or late > self.grace:
@@ -539,11 +611,48 @@ class Scheduler(Generic[S]):
                     reason,
                 )
                 self.given_up += 1
-                await self._leases.complete(lease.job_id, lease.fire_at)
+                # Only while still the dead holder's: another worker may have adopted it meanwhile.
+                await self._leases.complete(lease.job_id, lease.fire_at, lease.owner)
                 continue
             taken = await self._leases.take_over(lease, owner=self.owner, lease_until=now + LEASE_TTL)
             if taken is not None:
                 self._recovered.append(taken)
+
+    async def _sync(self, until: datetime) -> None:
+        """Learn the due rows other workers planned or moved, and adopt orphaned leases."""
+        for job_id, at in await self._repo.due_index(until):
+            if self._next.get(job_id) != at:
+                self._index(job_id, at)
+        now = self._clock.now()
+        held = {(lease.job_id, lease.fire_at) for lease in self._recovered} | set(self._held)
+        orphans = [
+            lease
+            for lease in await self._leases.open()
+            if lease.owner != self.owner and (lease.job_id, lease.fire_at) not in held
+        ]
+        if orphans:
+            await self._adopt(orphans, now)
+            self._recovered.sort(key=lambda lease: (lease.fire_at, lease.job_id))
+
+    async def _poll_shared(self) -> None:
+        """Under the system clock, wake every ``SYNC_INTERVAL`` to see other workers' rows."""
+        while self._running:
+            await asyncio.sleep(SYNC_INTERVAL)
+            try:
+                await self._wake()
+            except Exception:  # the database away for a moment: try again next time
+                log.exception("scheduler poll failed")
+
+    async def _renew(self, lease: Lease) -> None:
+        """Keep a long run's lease from expiring under the hands of other workers."""
+        while True:
+            await asyncio.sleep(LEASE_TTL.total_seconds() / 3)
+            try:
+                await self._leases.renew(
+                    lease.job_id, lease.fire_at, lease.owner, self._clock.now() + LEASE_TTL
+                )
+            except Exception:
+                log.exception("renewing the lease of job %s failed", lease.job_id)
 
     async def _rerun_lease(self, lease: Lease) -> bool:
         job = await self._repo.get(lease.job_id)

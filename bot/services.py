@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot import metrics
 from bot.adapter import Adapter
 from bot.alerts import AlertService
 from bot.batcher import Batcher
 from bot.buttons import ButtonFallback
+from bot.changes import ChangeFeed
 from bot.clock import Clock
 from bot.config import Settings
 from bot.directory import Directory
@@ -161,6 +163,9 @@ class Services:
     def __post_init__(self) -> None:
         self.alerts = AlertService(self)
 
+    #: Cache invalidation across workers sharing PostgreSQL (``bot.changes``).
+    changes: ChangeFeed = field(default_factory=ChangeFeed)
+
     def adapter_for(self, chat: ChatRef) -> Adapter:
         """The adapter that owns ``chat``."""
         return self.adapters[chat.adapter]
@@ -175,6 +180,7 @@ class Services:
         except TargetNotFound:
             await self._chat_gone(chat)
             raise
+        metrics.MESSAGES_OUT.labels(platform=chat.platform).inc()
         if fallback:
             self.buttons.remember(chat.adapter, chat.channel_id, sent.message_id, message)
         return sent
@@ -198,4 +204,6 @@ class Services:
         adapter = self.adapters[adapter_name]
         fallback = self.buttons.needs_fallback(adapter, message)
         outgoing = self.buttons.render(message, lang or self.config.bot.language) if fallback else message
-        return await adapter.send_private(user_id, outgoing)
+        sent = await adapter.send_private(user_id, outgoing)
+        metrics.MESSAGES_OUT.labels(platform=adapter.platform).inc()
+        return sent

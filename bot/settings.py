@@ -14,7 +14,7 @@ changes that group, so a message's handlers read typed attributes, not string ke
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, get_args
@@ -196,6 +196,12 @@ class SettingsService:
         self._generation: dict[int, int] = {}
         #: Resolved snapshots per group (None: the defaults, for private chats) and model.
         self._snapshots: dict[int | None, dict[type[FeatureSettings], FeatureSettings]] = {}
+        #: Called with the group id after an override changed (``bot.app`` tells other workers).
+        self.changed: Callable[[int], Awaitable[None]] | None = None
+
+    def invalidate(self, group_id: int) -> None:
+        """Forget the cached overrides and snapshots of a group (another worker changed them)."""
+        self._forget(group_id)
 
     def register(self, model: type[FeatureSettings]) -> None:
         """Add a feature's settings model."""
@@ -271,12 +277,16 @@ class SettingsService:
         value = self.specs[key].parse(raw)
         await self._repo.put(group_id, key, value, by, now)
         self._forget(group_id)
+        if self.changed is not None:
+            await self.changed(group_id)
         return value
 
     async def reset(self, group_id: int, key: str) -> None:
         """Back to the default."""
         await self._repo.remove(group_id, key)
         self._forget(group_id)
+        if self.changed is not None:
+            await self.changed(group_id)
 
     def _forget(self, group_id: int) -> None:
         self._generation[group_id] = self._generation.get(group_id, 0) + 1

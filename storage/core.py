@@ -406,6 +406,15 @@ class EventLogRepo:
         for chunk in chunked(rows):
             await self.db.transact(_insert_events, chunk)
 
+    async def claim(self, adapter: str, event_id: str, at: datetime) -> bool:
+        """Record one handled id now; False when it was already there (another worker has it).
+
+        The primary key (adapter, event id) decides, so two workers that receive the same update
+        handle it once between them.
+        """
+        row = {"adapter": adapter, "event_id": event_id[:191], "seen_at": at}
+        return await self.db.transact(_claim_event, row)
+
     async def prune(self, before: datetime) -> None:
         """Forget ids handled before ``before``."""
         await self.db.transact(_prune_events, before)
@@ -504,6 +513,16 @@ class JobRepo:
             rows = (await conn.execute(stmt)).all()
         return [(r.id, r.next_run_at) for r in rows]
 
+    async def due_index(self, until: datetime) -> list[tuple[str, datetime]]:
+        """``(id, next_run_at)`` of the jobs due at or before ``until``: what a worker sharing the
+        database reads to learn of jobs other workers planned or moved (index on ``next_run_at``)."""
+        stmt = select(scheduled_jobs.c.id, scheduled_jobs.c.next_run_at).where(
+            scheduled_jobs.c.paused.is_(False), scheduled_jobs.c.next_run_at <= until
+        )
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [(r.id, r.next_run_at) for r in rows]
+
     async def list(self, prefix: str = "") -> list[Job]:
         """Jobs whose id starts with ``prefix``, by id."""
         stmt = select(scheduled_jobs).order_by(scheduled_jobs.c.id)
@@ -594,6 +613,10 @@ def _touch(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
 
 def _insert_events(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     conn.execute(upsert_statement(conn, processed_events, ("adapter", "event_id")), rows)
+
+
+def _claim_event(conn: Connection, row: Mapping[str, Any]) -> bool:
+    return bool(conn.execute(upsert_statement(conn, processed_events, ("adapter", "event_id")), row).rowcount)
 
 
 def _prune_events(conn: Connection, before: datetime) -> None:

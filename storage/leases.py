@@ -45,6 +45,17 @@ def _claim(
     now: datetime,
     lease_until: datetime,
 ) -> Lease | None:
+    # Another worker claiming this very run holds the row's lock: skip it at once rather than wait
+    # for its commit only to find the row moved (PostgreSQL's SKIP LOCKED; SQLite has one writer
+    # per file and ignores the clause). Should that claim roll back, the row is still due and
+    # the next look at the due rows (``Scheduler._sync``) picks it up again.
+    free = conn.execute(
+        select(scheduled_jobs.c.id)
+        .where(and_(scheduled_jobs.c.id == job_id, scheduled_jobs.c.next_run_at == expected))
+        .with_for_update(skip_locked=True)
+    ).first()
+    if free is None:
+        return None
     moved = conn.execute(
         update(scheduled_jobs)
         .where(and_(scheduled_jobs.c.id == job_id, scheduled_jobs.c.next_run_at == expected))
@@ -123,6 +134,16 @@ class LeaseRepo:
     async def complete(self, job_id: str, fire_at: datetime, owner: str | None = None) -> bool:
         """The run is over (or given up): drop its lease. ``owner`` None drops anyone's."""
         return await self.db.transact(_complete, job_id, fire_at, owner)
+
+    async def renew(self, job_id: str, fire_at: datetime, owner: str, lease_until: datetime) -> bool:
+        """Extend a run still in hand; False when it is no longer ``owner``'s (taken over)."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(job_leases)
+                .where(_key(job_id, fire_at), job_leases.c.owner == owner)
+                .values(lease_until=lease_until)
+            )
+        return bool(result.rowcount)
 
     async def open(self) -> list[Lease]:
         """Every run claimed and not completed, oldest fire time first."""

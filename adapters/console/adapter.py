@@ -167,12 +167,17 @@ class ConsoleAdapter(Adapter):
         role: str | None = None,
         name: str | None = None,
         lang: str | None = None,
+        update: str | None = None,
     ) -> Any:
-        """A member says ``text`` in group ``chat``; returns the dispatcher's task."""
+        """A member says ``text`` in group ``chat``; returns the dispatcher's task.
+
+        ``update`` plays a platform's own update id: the same ``update`` given to two console
+        workers is one platform update delivered twice (without it every run's ids are its own).
+        """
         # The console's edge: everything here came from outside (a script line, a typed line);
         # made encodable once, so neither the core nor the echo of this line can fail on it.
         chat, user, text = clean(chat), clean(user), clean(text)
-        id, reply_to, role, name, lang = map(clean_opt, (id, reply_to, role, name, lang))
+        id, reply_to, role, name, lang, update = map(clean_opt, (id, reply_to, role, name, lang, update))
         sender = self.user(user, name)
         if role:
             self.set_role(chat, user, role)
@@ -183,7 +188,7 @@ class ConsoleAdapter(Adapter):
         self.authors[(chat, message_id)] = sender
         mentions = self._mentions(chat, text)
         event = MessageEvent(
-            event_id=f"{self._run}:{chat}:{message_id}",
+            event_id=f"update:{update}" if update else f"{self._run}:{chat}:{message_id}",
             at=self.clock.now(),
             chat=ref,
             sender=sender,

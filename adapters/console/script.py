@@ -130,6 +130,8 @@ class ScriptSession:
                 role=role,
                 name=_opt(obj, "name"),
                 lang=_opt(obj, "lang"),
+                # Only when given: the platform bridges of the adapter tests play scripts too.
+                **({"update": update} if (update := _opt(obj, "update")) else {}),
             )
         elif kind == "dm":
             (user,) = _need(obj, "user")

@@ -24,7 +24,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.actions import ActionsMixin
-from adapters.discord.client import PLATFORM, Client, Pending, Tree, wanted_intents
+from adapters.discord.client import PLATFORM, Client, Pending, ShardedClient, Tree, wanted_intents
 from adapters.discord.commands import CommandsMixin, SlashSpec, Translator, slash_specs
 from adapters.discord.config import DiscordConfig
 from adapters.discord.errors import DiscordRequestRejected, TimeoutTooLong
@@ -89,7 +89,15 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
         return self._host.translate(lang, key, **values)
 
     def _make_client(self, intents: discord.Intents) -> Client:
-        client = Client(self, intents=intents)
+        count, ids = self.config.shard_count, self.config.shard_ids
+        client: Client
+        if count is None:
+            client = Client(self, intents=intents)
+        elif len(ids) == 1:
+            client = Client(self, intents=intents, shard_id=ids[0], shard_count=count)
+        else:
+            # Every shard (Discord's recommended count when 0), or the listed ones, in this worker.
+            client = ShardedClient(self, intents=intents, shard_count=count or None, shard_ids=ids or None)
         self.tree: app_commands.CommandTree[Any] = Tree(client, self)
         self._fill_tree()
         if self.client_setup is not None:

@@ -64,11 +64,12 @@ discord.VoiceClient.warn_dave = False
 class Client(discord.Client):
     """discord.py's client with its gateway events forwarded to the adapter."""
 
-    def __init__(self, adapter: DiscordAdapter, *, intents: discord.Intents) -> None:
+    def __init__(self, adapter: DiscordAdapter, *, intents: discord.Intents, **options: Any) -> None:
         super().__init__(
             intents=intents,
             # Nobody is pinged unless a message says so explicitly (see DiscordAdapter._mentions).
             allowed_mentions=discord.AllowedMentions.none(),
+            **options,
         )
         self._qy = adapter
 
@@ -99,3 +100,7 @@ class Tree(app_commands.CommandTree[Any]):
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /
     ) -> None:
         await self._qy._on_tree_error(interaction, error)
+
+
+class ShardedClient(Client, discord.AutoShardedClient):
+    """The same client over several shards in one process (discord.py's ``AutoShardedClient``)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from bot.adapter import AdapterConfig
 
@@ -21,6 +21,20 @@ class DiscordConfig(AdapterConfig):
     moderator_channel: str = ""
     #: Level → role id, granted on level-up (the highest level reached wins).
     level_roles: dict[int, str] = Field(default_factory=dict)
+    #: Sharding for large bots (discord.py's own): ``shard_count`` shards in all; this worker runs
+    #: ``shard_ids`` of them (every shard when empty, with ``AutoShardedClient``). Unset: no
+    #: sharding. ``shard_count = 0`` lets Discord recommend the count (all shards in this worker).
+    shard_count: int | None = Field(default=None, ge=0)
+    shard_ids: list[int] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shards_in_range(self) -> DiscordConfig:
+        if self.shard_ids and not self.shard_count:
+            raise ValueError("shard_ids needs shard_count (how many shards there are in all)")
+        bad = [i for i in self.shard_ids if not 0 <= i < (self.shard_count or 0)]
+        if bad:
+            raise ValueError(f"shard_ids {bad} out of range 0..{(self.shard_count or 1) - 1}")
+        return self
 
     @field_validator("level_roles", mode="before")
     @classmethod

@@ -96,6 +96,9 @@ async def _startup(services: Services) -> None:
         repos=ModerationRepos(services.db), global_layer=layer, regex_timeout=section.regex_timeout_ms / 1000
     )
     services.state[STATE_KEY] = state
+    # Workers sharing PostgreSQL: a lexicon change here makes the others rebuild that group's matcher.
+    state.on_rebuilt = lambda group_id: services.changes.publish("lexicon", group_id)
+    services.changes.subscribe("lexicon", lambda key: state.matchers.pop(int(key), None))
     scheduler = services.scheduler
     # Lifting a mute or ban twice is harmless (the row says whether it is lifted; unmuting an unmuted
     # member does nothing), while a lift lost to a crash would leave a member muted for good.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import metrics
 from bot.context import Context
 from bot.errors import QunyouError
 from bot.events import MessageEvent
@@ -106,6 +107,7 @@ async def _handle_hits(
     if by_credit:
         level = Level.RED
     now = ctx.now
+    metrics.MODERATION_HITS.labels(level=level.label).inc()
     for term in sorted({h.entry.term for h in hits}):
         await state.repos.lexicon.count_hit(group.id, term)
     category = top.entry.category

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import metrics
 from bot.adapter import Adapter, Capability
 from bot.errors import (
     BotLacksPermission,
@@ -104,6 +105,7 @@ async def sanction(
     )
     detail = f"until={until.isoformat() if until else 'indefinite'}" + (f" reason={reason}" if reason else "")
     if ok:
+        metrics.SANCTIONS.labels(action=kind).inc()
         sanction_id = await state.repos.sanctions.add_sanction(
             group.id, member.id, member.user_id, kind, until, now, reason
         )

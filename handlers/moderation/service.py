@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -152,6 +152,8 @@ class ModState:
     #: Recent group messages (id → author, text), memory only: a report's excerpt comes from here.
     recent: dict[int, OrderedDict[str, tuple[str, str]]] = field(default_factory=dict)
     builds: int = 0
+    #: Called after a lexicon change rebuilt a group's matcher (other workers then drop theirs).
+    on_rebuilt: Callable[[int], Awaitable[None]] | None = None
     #: group id → (is it some group's moderator chat, until when that answer is trusted).
 
     # -- matchers ------------------------------------------------------------------------
@@ -188,6 +190,8 @@ class ModState:
                 owner=f"group:{group_id}",
             )
             self.matchers[group_id] = built
+            if not only_if_missing and self.on_rebuilt is not None:
+                await self.on_rebuilt(group_id)
             self.builds += 1
             return built
 
