@@ -7,6 +7,7 @@ from bot.feature import Feature
 from handlers import (
     activities,
     activity,
+    antispam,
     checkin,
     core,
     modchat,
@@ -19,6 +20,8 @@ from handlers import (
 
 FEATURES: list[Feature] = [
     core.FEATURE,
+    # Before moderation: a newcomer's link or a spam wave is handled here, in front of the lexicon.
+    antispam.FEATURE,
     moderation.FEATURE,
     modchat.FEATURE,
     activity.FEATURE,

@@ -1,0 +1,54 @@
+"""Spam bots and raids: newcomer probation, near-duplicate spam across accounts, spam samples
+moderators teach with ``/spam``, and a training mode that only detects.
+
+* ``detect``: what a probation member may not post (links, invites, contacts, forwards, emoji,
+  mentions) and the probation boundary — pure functions;
+* ``similar``: MinHash sketches and the sliding window of near-duplicates;
+* ``state``: caches in front of the tables, kept in ``services.state``;
+* ``commands`` (the router): ``/approve``, ``/spam``; ``listeners``: the band-0 screen and joins.
+
+It screens before keyword moderation (it is listed before it in ``handlers/__init__.py``) and
+reaches moderation only through ports: ``TextFolding`` to compare text the way the lexicon
+does, ``AuditTrail`` to log what it did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.feature import Feature
+from bot.ports import AuditTrail, TextFolding
+from bot.services import Services
+from handlers.antispam import listeners
+from handlers.antispam.commands import router
+from handlers.antispam.settings import SETTINGS
+from handlers.antispam.state import get_state
+from storage.models import Member
+
+#: Imported for their registrations on ``router``.
+HANDLER_MODULES = (listeners,)
+
+
+async def _startup(services: Services) -> None:
+    get_state(services)
+
+
+async def _export(services: Services, member: Member) -> dict[str, Any]:
+    return {"antispam_probation": await get_state(services).repos.probation.export_member(member.id)}
+
+
+async def _forget(services: Services, member: Member) -> None:
+    state = get_state(services)
+    await state.repos.probation.forget_member(member.id)
+    state.forget_rows(member.id)
+
+
+FEATURE = Feature(
+    name="antispam",
+    router=router,
+    settings=SETTINGS,
+    startup=_startup,
+    export_member_data=_export,
+    delete_member_data=_forget,
+    uses=(TextFolding, AuditTrail),
+)

@@ -1,0 +1,118 @@
+"""The antispam feature's runtime state: caches in front of its tables, the duplicate window and
+the group's spam samples, kept in ``services.state`` (never module globals)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from datasketch import LeanMinHash
+
+from bot.ports import AuditTrail, TextFolding
+from handlers.antispam.similar import DuplicateWindow, features, sketch
+from storage.antispam import AntispamRepos, ProbationRow
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+STATE_KEY = "antispam"
+#: Recent messages kept for ``/spam`` (which needs the text of the message it answers).
+RECENT_MAX = 20_000
+#: Probation rows cached; past this the cache starts over (rows are re-read on demand).
+ROWS_MAX = 200_000
+#: At most one automatic alert per group in this time: a wave is one alert, not one per spammer.
+ALERT_GAP = timedelta(seconds=60)
+
+
+def plain_fold(text: str) -> str:
+    """Folding without the moderation feature: NFKC, case-folded, letters and digits only."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+
+
+@dataclass
+class AntispamState:
+    """Caches and in-memory detectors of the antispam feature."""
+
+    repos: AntispamRepos
+    services: Services
+    window: DuplicateWindow = field(default_factory=DuplicateWindow)
+    rows: dict[tuple[int, int], ProbationRow | None] = field(default_factory=dict)
+    recent: OrderedDict[tuple[int, str], tuple[str, str]] = field(default_factory=OrderedDict)
+    samples: dict[int, list[LeanMinHash]] = field(default_factory=dict)
+    last_alert: dict[int, datetime] = field(default_factory=dict)
+
+    def fold(self, text: str) -> str:
+        """The moderation feature's folding when it is installed, a plain one otherwise."""
+        port = self.services.ports.find(TextFolding)
+        return port.fold(text) if port is not None else plain_fold(text)
+
+    def sketch_of(self, text: str) -> LeanMinHash:
+        """The MinHash sketch of a message."""
+        return sketch(features(text, self.fold))
+
+    # -- probation rows -----------------------------------------------------------------
+    async def row(self, group_id: int, member_id: int) -> ProbationRow | None:
+        """A member's probation row (cached)."""
+        key = (group_id, member_id)
+        if key in self.rows:
+            return self.rows[key]
+        found = await self.repos.probation.get(group_id, member_id)
+        self.put(found, key)
+        return found
+
+    def put(self, row: ProbationRow | None, key: tuple[int, int] | None = None) -> None:
+        """Cache a row (or the absence of one)."""
+        if len(self.rows) >= ROWS_MAX:
+            self.rows.clear()
+        if row is not None:
+            key = (row.group_id, row.member_id)
+        assert key is not None
+        self.rows[key] = row
+
+    def forget_rows(self, member_id: int) -> None:
+        """Drop a member's cached rows (after ``/forgetme``)."""
+        for key in [k for k in self.rows if k[1] == member_id]:
+            del self.rows[key]
+
+    # -- recent texts, for /spam ----------------------------------------------------------
+    def remember(self, group_id: int, message_id: str, user_id: str, text: str) -> None:
+        """Keep a message's author and text for a while."""
+        self.recent[(group_id, message_id)] = (user_id, text)
+        if len(self.recent) > RECENT_MAX:
+            self.recent.popitem(last=False)
+
+    # -- samples ----------------------------------------------------------------------------
+    async def samples_of(self, group_id: int) -> list[LeanMinHash]:
+        """The sketches of a group's spam samples (loaded once)."""
+        found = self.samples.get(group_id)
+        if found is None:
+            found = [self.sketch_of(text) for text in await self.repos.samples.texts(group_id)]
+            self.samples[group_id] = found
+        return found
+
+    # -- audit and alerts -------------------------------------------------------------------
+    async def audit(self, group_id: int, at: datetime, actor: str, action: str, detail: str) -> None:
+        """One line in the group's audit log, when the moderation feature keeps one."""
+        trail = self.services.ports.find(AuditTrail)
+        if trail is not None:
+            await trail.record(group_id, at, actor, action, detail)
+
+    def may_alert(self, group_id: int, now: datetime) -> bool:
+        """True when no automatic alert went out for this group within ``ALERT_GAP``."""
+        last = self.last_alert.get(group_id)
+        if last is not None and now - last < ALERT_GAP:
+            return False
+        self.last_alert[group_id] = now
+        return True
+
+
+def get_state(services: Services) -> AntispamState:
+    """The feature's state (built at start)."""
+    state = services.state.get(STATE_KEY)
+    if not isinstance(state, AntispamState):
+        state = AntispamState(AntispamRepos(services.db), services)
+        services.state[STATE_KEY] = state
+    return state
