@@ -40,7 +40,8 @@ async def approve(ctx: Context) -> None:
     state = get_state(ctx.services)
     row = await state.repos.probation.get(group.id, member.id)
     if not await state.repos.probation.approve(group.id, member.id, ctx.user.user_id, ctx.now):
-        raise BadArgument("antispam.approve_already", name=member.display_name)
+        await ctx.reply(ctx.t("antispam.approve_already", name=member.display_name))
+        return
     state.rows.pop((group.id, member.id), None)
     if row is not None and row.strikes >= int(await ctx.setting("antispam.mute_after")):
         try:

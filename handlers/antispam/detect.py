@@ -3,8 +3,8 @@
 Links are found in two passes: anything with a scheme or ``www.``, and bare domains
 (``fuli3.com``, ``t.me/xyz``) whose suffix is a real public suffix. The suffix check is
 ``publicsuffixlist``'s bundled Public Suffix List (no network at run time, no dependencies), so
-``v2.0`` or ``1.5`` are not links while ``bit.ly`` and ``t.me`` are. Contact offers (加V, 加微信, wx: …) are the
-Chinese spammer's link and are treated as one.
+``v2.0`` or ``1.5`` are not links while ``bit.ly`` and ``t.me`` are. Contact offers (加V, 加微信,
+wx: …) are the Chinese spammer's link and are treated as one.
 """
 
 from __future__ import annotations
@@ -68,19 +68,33 @@ def links(text: str) -> list[str]:
 
     Links are compared by where they lead: ``https://T.me/fuli3?x=1`` and ``t.me/fuli3`` are one.
     """
+    return [link for _, link in link_spans(text)[1]]
+
+
+def without_links(text: str) -> tuple[str, list[str]]:
+    """``text`` (NFKC, case-folded) with its links cut out, and the links as ``domain/path``."""
+    folded, spans = link_spans(text)
+    rest = folded
+    for (start, end), _ in reversed(spans):
+        rest = rest[:start] + " " + rest[end:]
+    return rest, [link for _, link in spans]
+
+
+def link_spans(text: str) -> tuple[str, list[tuple[tuple[int, int], str]]]:
+    """The NFKC, case-folded text and where in it each link is, with its ``domain/path``."""
     folded = _folded(text)
-    found: list[str] = []
-    taken: list[tuple[int, int]] = []
+    found: list[tuple[tuple[int, int], str]] = []
     for match in _URL.finditer(folded):
-        taken.append(match.span())
-        found.append(canonical_link(match.group(0)))
+        found.append((match.span(), canonical_link(match.group(0))))
+    taken = [span for span, _ in found]
     for match in _BARE.finditer(folded):
         start = match.start()
         if any(a <= start < b for a, b in taken):
             continue
         if _is_domain(match.group(1)):
-            found.append(canonical_link(match.group(0)))
-    return found
+            found.append((match.span(), canonical_link(match.group(0))))
+    found.sort()
+    return folded, found
 
 
 def canonical_link(url: str) -> str:

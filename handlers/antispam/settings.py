@@ -26,7 +26,7 @@ SETTINGS = [
         "antispam.duplicate_groups", int_range(2, 1000), 3, "…or from one account in this many groups"
     ),
     SettingSpec("antispam.duplicate_minutes", int_range(1, 1440), 10, "…within this many minutes is spam"),
-    SettingSpec("antispam.similarity", int_range(30, 100), 60, "percent similarity that counts as the same"),
+    SettingSpec("antispam.similarity", int_range(30, 100), 50, "percent similarity that counts as the same"),
     SettingSpec("antispam.min_chars", int_range(1, 1000), 10, "shorter texts without a link are never spam"),
     SettingSpec("antispam.spam_action", choice("ban", "mute"), "ban", "what spam costs its sender"),
 ]

@@ -1,6 +1,6 @@
 """Near-duplicate detection across accounts: MinHash sketches (``datasketch``) in a sliding window.
 
-A message becomes a set of features: character 3-grams of its folded text (links taken out) plus
+A message becomes a set of features: character bigrams of its folded text (links taken out) plus
 one ``link:domain/path`` feature per link, so a spammer who varies the words around one target
 still shares the link, and two messages about different targets do not. MinHash estimates the
 Jaccard similarity of two such sets in constant time; an LSH index (``MinHashLSH``) finds the
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from handlers.antispam.detect import canonical_link, links
+from handlers.antispam.detect import without_links
 
 #: Sketch size: 64 permutations estimate Jaccard within about ±0.06 (1/√64 / 2), enough to tell
 #: a variation of one spam (≈ 0.6–1.0) from unrelated chat (≈ 0–0.2), at ~30 µs per message.
@@ -34,17 +34,16 @@ Fold = Callable[[str], str]
 
 def features(text: str, fold: Fold) -> set[bytes]:
     """The feature set of a message (see the module docstring); empty for a text with none."""
-    found = links(text)
-    rest = text
-    for link in found:
-        # Links are features of their own; their letters must not also become 3-grams.
-        rest = rest.replace(link, " ")
+    # Links are features of their own; their letters must not also become bigrams.
+    rest, found = without_links(text)
     folded = fold(rest)
-    grams = {folded[i : i + 3] for i in range(max(len(folded) - 2, 0))}
-    if 0 < len(folded) < 3:
+    # Bigrams: the usual unit for Chinese (a word is mostly two characters), and short spam
+    # with one word changed stays above the threshold, where 3-grams lose half their overlap.
+    grams = {folded[i : i + 2] for i in range(max(len(folded) - 1, 0))}
+    if len(folded) == 1:
         grams.add(folded)
     out = {g.encode() for g in grams}
-    out.update(f"link:{canonical_link(link)}".encode() for link in found)
+    out.update(f"link:{link}".encode() for link in found)
     return out
 
 
