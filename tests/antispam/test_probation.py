@@ -24,7 +24,9 @@ async def _setup(h: Harness) -> None:
     await h.say("demo", "max", "hello", role="moderator")
 
 
-async def test_newcomer_link_is_deleted_quietly_then_muted_with_one_alert(tmp_path: Path, db_url: str) -> None:
+async def test_newcomer_link_is_deleted_quietly_then_muted_with_one_alert(
+    tmp_path: Path, db_url: str
+) -> None:
     async with Harness(tmp_path, db_url=db_url) as h:
         await _setup(h)
         await h.join("demo", "newbie")
