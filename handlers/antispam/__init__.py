@@ -5,11 +5,14 @@ moderators teach with ``/spam``, and a training mode that only detects.
   mentions) and the probation boundary — pure functions;
 * ``similar``: MinHash sketches and the sliding window of near-duplicates;
 * ``state``: caches in front of the tables, kept in ``services.state``;
-* ``commands`` (the router): ``/approve``, ``/spam``; ``listeners``: the band-0 screen and joins.
+* ``raid``: raid mode (surges, held announcements, the one notice and the one edited alert);
+* ``commands`` (the router): ``/approve``, ``/spam``; ``raid_commands``: ``/raid``, ``/purge`` and
+  the alert's buttons; ``listeners``: the band-0 screen and joins.
 
 It screens before keyword moderation (it is listed before it in ``handlers/__init__.py``) and
 reaches moderation only through ports: ``TextFolding`` to compare text the way the lexicon
-does, ``AuditTrail`` to log what it did.
+does, ``AuditTrail`` to log what it did. It provides ``NewcomerGate``: welcomes and badge
+announcements wait while a raid is on.
 """
 
 from __future__ import annotations
@@ -17,20 +20,26 @@ from __future__ import annotations
 from typing import Any
 
 from bot.feature import Feature
-from bot.ports import AuditTrail, TextFolding
+from bot.ports import AuditTrail, NewcomerGate, TextFolding
 from bot.services import Services
-from handlers.antispam import listeners
+from handlers.antispam import listeners, raid, raid_commands
 from handlers.antispam.commands import router
 from handlers.antispam.settings import SETTINGS
 from handlers.antispam.state import get_state
 from storage.models import Member
 
 #: Imported for their registrations on ``router``.
-HANDLER_MODULES = (listeners,)
+HANDLER_MODULES = (listeners, raid_commands)
 
 
 async def _startup(services: Services) -> None:
     get_state(services)
+    services.scheduler.register(raid.JOB_END, raid.run_end_job)
+
+
+def _ports(services: Services) -> dict[type[Any], Any]:
+    gate: NewcomerGate = raid.Gate(services)
+    return {NewcomerGate: gate}
 
 
 async def _export(services: Services, member: Member) -> dict[str, Any]:
@@ -48,6 +57,7 @@ FEATURE = Feature(
     router=router,
     settings=SETTINGS,
     startup=_startup,
+    provides=_ports,
     export_member_data=_export,
     delete_member_data=_forget,
     uses=(TextFolding, AuditTrail),

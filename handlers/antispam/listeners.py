@@ -16,6 +16,7 @@ from bot.events import MessageEvent
 from bot.messages import OutgoingMessage
 from bot.roles import Role
 from bot.router import Band
+from handlers.antispam import raid
 from handlers.antispam.commands import router
 from handlers.antispam.detect import Findings, in_probation, links, probation_findings
 from handlers.antispam.similar import Verdict, similarity
@@ -36,6 +37,8 @@ async def on_join(ctx: Context) -> None:
         return
     state = get_state(ctx.services)
     state.put(await state.repos.probation.start(group.id, member.id, ctx.now, joined=True))
+    if await ctx.setting("antispam.enabled"):
+        await raid.joined(ctx.services, group, ctx.chat, ctx.user, member.id)
 
 
 @router.message(band=Band.MODERATION)
@@ -45,7 +48,7 @@ async def screen(ctx: Context) -> None:
     if group is None or member is None or message is None or ctx.user.is_bot:
         return
     state = get_state(ctx.services)
-    state.remember(group.id, message.message_id, member.user_id, message.text)
+    state.remember(group.id, message.message_id, member.user_id, message.text, message.at)
     if not await ctx.setting("antispam.enabled"):
         return
     row = await _probation_row(ctx, state, group, member)
@@ -68,7 +71,15 @@ async def screen(ctx: Context) -> None:
         if probation
         else Findings()
     )
-    spam = await _spam_reason(ctx, state, group, member, message, probation)
+    spam, seen = await _spam_reason(ctx, state, group, member, message, probation)
+    if spam is None and seen is not None and findings:
+        # Probation deals with this copy; the wave must not act on it a second time.
+        state.window.drop(seen, message.chat.channel_id, message.message_id)
+    current = raid.book(ctx.services).raids.get(group.id)
+    if current is not None and (spam is not None or findings or _held(current, member.user_id)):
+        if await ctx.role() < Role.MODERATOR and not await ctx.setting("antispam.training"):
+            await _act_in_raid(ctx, state, group, member, message, spam, bool(findings))
+            return
     if spam is None and not findings:
         if probation and row is not None and not message.edited:
             await state.repos.probation.count_message(group.id, member.id)
@@ -81,6 +92,44 @@ async def screen(ctx: Context) -> None:
         await _act_on_spam(ctx, state, group, member, message, reason, verdict)
     else:
         await _act_on_probation(ctx, state, group, member, message, findings)
+
+
+def _held(current: raid.Raid, user_id: str) -> bool:
+    joiner = current.joiners.get(user_id)
+    return joiner is not None and not joiner.released and not joiner.banned
+
+
+async def _act_in_raid(
+    ctx: Context,
+    state: AntispamState,
+    group: Group,
+    member: Member,
+    message: MessageEvent,
+    spam: tuple[str, Verdict | None] | None,
+    findings: bool,
+) -> None:
+    """During a raid the wave's messages go without a word: deleted, spammers banned, counted in
+    the one alert (no private note, no per-member alert)."""
+    ctx.stop()
+    await _try(ctx.adapter.delete(ctx.chat, message.message_id))
+    verdict = spam[1] if spam is not None else None
+    banned: list[str] = []
+    if spam is not None or findings:
+        if await _try(ctx.adapter.ban(ctx.chat, member.user_id, None)):
+            banned.append(member.user_id)
+    if verdict is not None:
+        state.window.handled(verdict)
+        for seen in verdict.earlier:
+            if seen.message_id == message.message_id:
+                continue
+            await _try(ctx.adapter.delete(ctx.chat, seen.message_id))
+            if seen.user_id not in banned and await ctx.role_of(seen.user_id) < Role.MODERATOR:
+                if await _try(ctx.adapter.ban(ctx.chat, seen.user_id, None)):
+                    banned.append(seen.user_id)
+    if banned:
+        raid.removed(ctx.services, group, banned)
+        await raid.caught(ctx.services, group, len(banned))
+    await raid.flush_alert(ctx.services, group)
 
 
 async def _probation_row(
@@ -101,20 +150,20 @@ async def _spam_reason(
     member: Member,
     message: MessageEvent,
     probation: bool,
-) -> tuple[str, Verdict | None] | None:
-    """``("sample", None)``, ``("duplicate", verdict)`` or None."""
+) -> tuple[tuple[str, Verdict | None] | None, Verdict | None]:
+    """``("sample", None)``, ``("duplicate", verdict)`` or None; and the window's verdict."""
     text = message.text
     if not text.strip() or message.edited:
-        return None
+        return None, None
     has_link = bool(links(text))
     folded = state.fold(text)
     if len(folded) < int(await ctx.setting("antispam.min_chars")) and not has_link:
-        return None  # "hi", "+1", "早上好" from many members is a conversation, not a wave
+        return None, None  # "hi", "+1", "早上好" from many members is a conversation, not a wave
     mh = state.sketch_of(text)
     threshold = int(await ctx.setting("antispam.similarity")) / 100
     for sample in await state.samples_of(group.id):
         if similarity(sample, mh) >= threshold:
-            return "sample", None
+            return ("sample", None), None
     verdict = state.window.observe(
         group_id=group.id,
         user_id=member.user_id,
@@ -131,8 +180,8 @@ async def _spam_reason(
     # A duplicate alone never sanctions a member past probation unless it carries a link: regulars
     # answering a poll with the same words are not a raid.
     if wave and (probation or has_link):
-        return "duplicate", verdict
-    return None
+        return ("duplicate", verdict), verdict
+    return None, verdict
 
 
 async def _act_on_spam(
@@ -159,14 +208,20 @@ async def _act_on_spam(
     action = str(await ctx.setting("antispam.spam_action"))
     await _try(ctx.adapter.delete(ctx.chat, message.message_id))
     await _sanction(ctx, action, member.user_id)
-    removed = 1
+    sanctioned = {member.user_id}
     for seen in others:
         # The wave's first copies were posted before it was recognised: they go with this one.
         await _try(ctx.adapter.delete(ctx.chat, seen.message_id))
-        if seen.user_id != member.user_id and await ctx.role_of(seen.user_id) < Role.MODERATOR:
+        if seen.user_id not in sanctioned and await ctx.role_of(seen.user_id) < Role.MODERATOR:
             await _sanction(ctx, action, seen.user_id)
-            removed += 1
+            sanctioned.add(seen.user_id)
+    removed = len(sanctioned)
     await state.audit(group.id, now, BOT_ACTOR, f"spam-{action}", f"{reason} accounts={removed}")
+    if await raid.caught(ctx.services, group, removed) is not None:
+        # The raid's own alert and notices speak for this wave from now on.
+        raid.removed(ctx.services, group, sorted(sanctioned))
+        await raid.flush_alert(ctx.services, group)
+        return
     await _alert(
         ctx,
         state,

@@ -29,4 +29,10 @@ SETTINGS = [
     SettingSpec("antispam.similarity", int_range(30, 100), 50, "percent similarity that counts as the same"),
     SettingSpec("antispam.min_chars", int_range(1, 1000), 10, "shorter texts without a link are never spam"),
     SettingSpec("antispam.spam_action", choice("ban", "mute"), "ban", "what spam costs its sender"),
+    SettingSpec("antispam.raid_joins", int_range(2, 100_000), 10, "raid mode on at this many joins…"),
+    SettingSpec("antispam.raid_spammers", int_range(2, 100_000), 5, "…or this many spam accounts caught…"),
+    SettingSpec("antispam.raid_seconds", int_range(1, 3600), 60, "…within this many seconds"),
+    SettingSpec(
+        "antispam.raid_quiet_minutes", int_range(1, 1440), 10, "raid mode ends after this long quiet"
+    ),
 ]

@@ -192,6 +192,14 @@ class DuplicateWindow:
             cluster.accounts_in.get(group_id, 0), cluster.groups_of.get(user_id, 0), earlier, cluster.key
         )
 
+    def drop(self, verdict: Verdict, chat_id: str, message_id: str) -> None:
+        """One message was acted on by other means (probation): never act on it again."""
+        cluster = self.clusters.get(verdict.cluster)
+        if cluster is not None:
+            cluster.pending = [
+                p for p in cluster.pending if (p.chat_id, p.message_id) != (chat_id, message_id)
+            ]
+
     def handled(self, verdict: Verdict) -> None:
         """The message and the verdict's earlier ones were acted on: never act on them again."""
         cluster = self.clusters.get(verdict.cluster)

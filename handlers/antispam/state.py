@@ -4,7 +4,7 @@ the group's spam samples, kept in ``services.state`` (never module globals)."""
 from __future__ import annotations
 
 import unicodedata
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 STATE_KEY = "antispam"
 #: Recent messages kept for ``/spam`` (which needs the text of the message it answers).
 RECENT_MAX = 20_000
+#: Messages per member kept for ``/purge`` (Telegram deletes at most 100 per call).
+PURGE_MAX = 100
 #: Probation rows cached; past this the cache starts over (rows are re-read on demand).
 ROWS_MAX = 200_000
 #: At most one automatic alert per group in this time: a wave is one alert, not one per spammer.
@@ -41,6 +43,8 @@ class AntispamState:
     window: DuplicateWindow = field(default_factory=DuplicateWindow)
     rows: dict[tuple[int, int], ProbationRow | None] = field(default_factory=dict)
     recent: OrderedDict[tuple[int, str], tuple[str, str]] = field(default_factory=OrderedDict)
+    #: (group, account) → their latest message ids and times, for ``/purge``.
+    by_user: dict[tuple[int, str], deque[tuple[str, datetime]]] = field(default_factory=dict)
     samples: dict[int, list[LeanMinHash]] = field(default_factory=dict)
     last_alert: dict[int, datetime] = field(default_factory=dict)
 
@@ -78,11 +82,17 @@ class AntispamState:
             del self.rows[key]
 
     # -- recent texts, for /spam ----------------------------------------------------------
-    def remember(self, group_id: int, message_id: str, user_id: str, text: str) -> None:
+    def remember(self, group_id: int, message_id: str, user_id: str, text: str, at: datetime) -> None:
         """Keep a message's author and text for a while."""
         self.recent[(group_id, message_id)] = (user_id, text)
         if len(self.recent) > RECENT_MAX:
             self.recent.popitem(last=False)
+        mine = self.by_user.get((group_id, user_id))
+        if mine is None:
+            if len(self.by_user) >= RECENT_MAX:
+                self.by_user.clear()
+            mine = self.by_user[(group_id, user_id)] = deque(maxlen=PURGE_MAX)
+        mine.append((message_id, at))
 
     # -- samples ----------------------------------------------------------------------------
     async def samples_of(self, group_id: int) -> list[LeanMinHash]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred
-from bot.ports import PointsLedger, QuietHours
+from bot.ports import NewcomerGate, PointsLedger, QuietHours
 from bot.router import Band
 from handlers.onboarding import listeners
 from handlers.onboarding.commands import router
@@ -67,5 +67,6 @@ FEATURE = Feature(
     export_member_data=export,
     delete_member_data=forget,
     demo=demo,
-    uses=(QuietHours, PointsLedger),  # onboarding reads check-in status and points when installed
+    # onboarding reads check-in status and points when installed; holds welcomes during a raid
+    uses=(QuietHours, PointsLedger, NewcomerGate),
 )
