@@ -35,6 +35,7 @@ HANDLER_MODULES = (listeners, raid_commands)
 async def _startup(services: Services) -> None:
     get_state(services)
     services.scheduler.register(raid.JOB_END, raid.run_end_job)
+    services.scheduler.register(raid.JOB_WELCOME, raid.run_welcome_job)
 
 
 def _ports(services: Services) -> dict[type[Any], Any]:

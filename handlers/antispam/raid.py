@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_END = "antispam-raid-end"
+JOB_WELCOME = "antispam-welcome"
 RAID_KEY = "antispam.raids"
 #: The moderators' alert is edited at most this often while the count runs (rate limits).
 EDIT_GAP = timedelta(seconds=5)
@@ -80,6 +81,8 @@ class RaidBook:
     joins: dict[int, deque[datetime]] = field(default_factory=dict)
     caught: dict[int, deque[datetime]] = field(default_factory=dict)
     numbers: int = 0
+    #: Newcomers of a join burst too small for a raid, greeted together when it settles.
+    pending: dict[int, dict[str, Joiner]] = field(default_factory=dict)
 
     def surge(
         self, counter: dict[int, deque[datetime]], group_id: int, at: datetime, n: int, span: timedelta
@@ -108,8 +111,9 @@ class Gate:
         self._services = services
 
     async def holding(self, group_id: int) -> bool:
-        """True while a raid is on in the group."""
-        return group_id in book(self._services).raids
+        """True while a raid is on in the group, or a burst of joins is being greeted together."""
+        raids = book(self._services)
+        return group_id in raids.raids or bool(raids.pending.get(group_id))
 
 
 async def _setting(services: Services, group: Group, key: str) -> int:
@@ -129,6 +133,9 @@ async def start(
         return None
     raids.numbers += 1
     raid = Raid(raids.numbers, group.id, now, reason, now, until=until)
+    # The burst before the raid is greeted (if genuine) with the raid's newcomers, not apart.
+    raid.joiners.update({k: _released(j) for k, j in raids.pending.pop(group.id, {}).items()})
+    await services.scheduler.cancel(f"{JOB_WELCOME}:{group.id}")
     raids.raids[group.id] = raid
     i18n, lang = services.i18n, group.language
     await _post(services, group, OutgoingMessage.of(i18n.t(lang, "antispam.raid.public_start")))
@@ -149,6 +156,38 @@ async def _plan_end(services: Services, group: Group, raid: Raid) -> None:
     await services.scheduler.schedule(
         f"{JOB_END}:{group.id}", JOB_END, At(due), {"raid": raid.number}, group_id=group.id
     )
+
+
+def _released(joiner: Joiner) -> Joiner:
+    # Joined before the raid: never muted by it, so nothing to release or to lift at the end.
+    joiner.released = True
+    return joiner
+
+
+async def run_welcome_job(services: Services, job: Job, fire: datetime) -> None:
+    """Greet the newcomers of a join burst that did not become a raid, in one message."""
+    if job.group_id is None:
+        return
+    waiting = book(services).pending.pop(job.group_id, {})
+    group = await services.groups.get(job.group_id)
+    if group is not None:
+        await _welcome(services, group, list(waiting.values()))
+
+
+async def _welcome(services: Services, group: Group, joiners: list[Joiner]) -> None:
+    genuine = [j for j in joiners if not j.banned]
+    if not genuine:
+        return
+    i18n, lang = services.i18n, group.language
+    parts: list[Part] = [Text(i18n.t(lang, "antispam.raid.welcome_many") + " ")]
+    for i, joiner in enumerate(genuine[:50]):
+        if i:
+            parts.append(Text(" "))
+        parts.append(Mention(joiner.user))
+    if len(genuine) > 50:
+        parts.append(Text(" " + i18n.t(lang, "antispam.raid.and_more", count=len(genuine) - 50)))
+    # notify=(): a list of fifty names must not ping fifty people (or the raid's accounts).
+    await _post(services, group, OutgoingMessage(parts=tuple(parts), notify=()))
 
 
 async def run_end_job(services: Services, job: Job, fire: datetime) -> None:
@@ -189,15 +228,7 @@ async def end(services: Services, group: Group, why: str) -> Raid | None:
     for joiner in genuine:
         if adapter is not None and not joiner.released:
             await _quietly(adapter.unmute(chat, joiner.user.user_id))
-    if genuine:
-        parts: list[Part] = [Text(i18n.t(lang, "antispam.raid.welcome_many") + " ")]
-        for i, joiner in enumerate(genuine[:50]):
-            if i:
-                parts.append(Text(" "))
-            parts.append(Mention(joiner.user))
-        if len(genuine) > 50:
-            parts.append(Text(" " + i18n.t(lang, "antispam.raid.and_more", count=len(genuine) - 50)))
-        await _post(services, group, OutgoingMessage(parts=tuple(parts), notify=()))
+    await _welcome(services, group, genuine)
     await _audit(services, group, services.clock.now(), "raid-end", f"{why} removed={raid.removed}")
     return raid
 
@@ -218,7 +249,17 @@ async def joined(services: Services, group: Group, chat: ChatRef, user: UserRef,
     if raid is None and count >= await _setting(services, group, "antispam.raid_joins"):
         raid = await start(services, group, "joins")
     if raid is None:
-        return False
+        if count < await _setting(services, group, "antispam.welcome_batch_joins"):
+            return False
+        # A burst, not (yet) a raid: this newcomer is greeted with the others when it settles.
+        waiting = raids.pending.setdefault(group.id, {})
+        if not waiting:
+            span = timedelta(seconds=await _setting(services, group, "antispam.raid_seconds"))
+            await services.scheduler.schedule(
+                f"{JOB_WELCOME}:{group.id}", JOB_WELCOME, At(now + span), {}, group_id=group.id
+            )
+        waiting[user.user_id] = Joiner(user, member_id)
+        return True
     raid.last_surge = now
     raid.joiners[user.user_id] = Joiner(user, member_id)
     adapter = services.adapters.get(group.adapter)
@@ -242,8 +283,13 @@ async def caught(services: Services, group: Group, accounts: int) -> Raid | None
 
 
 def removed(services: Services, group: Group, user_ids: list[str]) -> None:
-    """Accounts banned during the raid (the running count)."""
-    raid = book(services).raids.get(group.id)
+    """Accounts banned during the raid (the running count), or out of a burst's welcome."""
+    raids = book(services)
+    for user_id in user_ids:
+        waiting = raids.pending.get(group.id, {}).get(user_id)
+        if waiting is not None:
+            waiting.banned = True
+    raid = raids.raids.get(group.id)
     if raid is None:
         return
     for user_id in user_ids:

@@ -35,4 +35,7 @@ SETTINGS = [
     SettingSpec(
         "antispam.raid_quiet_minutes", int_range(1, 1440), 10, "raid mode ends after this long quiet"
     ),
+    SettingSpec(
+        "antispam.welcome_batch_joins", int_range(2, 100_000), 3, "this many joins in the window: one welcome"
+    ),
 ]

@@ -26,8 +26,8 @@ async def test_a_join_surge_starts_one_raid_with_one_notice_and_one_alert(
         out = await _raid(h, joins=15)
         notices = [t for t in public(out) if t.startswith("🛡")]
         assert len(notices) == 1
-        # Welcomes stop at the surge: only those before the 10th join were greeted.
-        assert len([t for t in public(out) if t.startswith("欢迎")]) == 9
+        # Two joins are greeted one by one; from the third in a minute they wait for one welcome.
+        assert len([t for t in public(out) if t.startswith("欢迎")]) == 2
         assert {r["user"] for r in of(out, "mute")} == {f"r{i}" for i in range(9, 15)}
         alerts = [r for r in of(out, "send") if r.get("chat") == "demo-mods"]
         assert len(alerts) == 1 and len(alerts[0]["buttons"]) == 3
@@ -40,6 +40,7 @@ async def test_a_join_surge_starts_one_raid_with_one_notice_and_one_alert(
         regular = await h.say("demo", "reg", "what is going on?")
         assert of(regular, "delete") == []
         end = await h.advance(11 * 60)
+        # Everyone of the wave was banned: the end notice, and no welcome for anyone.
         assert public(end) == ["✅ 防护模式已结束，共移除 15 个账号。感谢大家耐心等待！"]
         assert of(end, "edit") and "15" in of(end, "edit")[-1]["text"]
 
@@ -53,6 +54,18 @@ async def test_genuine_newcomers_get_one_combined_welcome_after_the_raid(tmp_pat
         welcomes = [t for t in public(out) if t.startswith("👋")]
         assert len(welcomes) == 1 and "@alice" in welcomes[0] and "@bob" in welcomes[0]
         assert {"alice", "bob"} <= {r["user"] for r in of(out, "unmute")}
+
+
+async def test_a_burst_below_a_raid_gets_one_combined_welcome(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "max", "/set language en", role="moderator")
+        out = await _raid(h, joins=6)
+        assert len([t for t in public(out) if t.startswith("Welcome to demo")]) == 2
+        assert of(out, "mute") == [] and not any(t.startswith("🛡") for t in public(out))
+        later = await h.advance(61)
+        welcomes = public(later)
+        assert len(welcomes) == 1 and welcomes[0].startswith("👋 Welcome to everyone")
+        assert all(f"@r{i}" in welcomes[0] for i in range(2, 6)) and "@r1" not in welcomes[0]
 
 
 async def test_quiet_period_restarts_with_each_surge(tmp_path: Path, db_url: str) -> None:
