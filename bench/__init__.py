@@ -5,7 +5,7 @@ This package sits outside the product. It may import anything (``bot``, ``handle
 one lazy ``import bench`` in ``bot/cli.py``'s ``bench`` subcommand (``tests/test_architecture.py``
 holds both rules).
 
-Sections (``bench/runner.py`` lists them): ``core`` (the default), ``checkin``, ``moderation``,
+Sections (``bench/runner.py`` lists them): ``core`` (the default), ``antispam``, ``checkin``, ``moderation``,
 ``schedule``, ``stats``, and the platform adapters ``telegram``, ``discord`` and ``onebot``.
 The adapter modules are named ``<platform>_adapter.py``, never after the library they import.
 """

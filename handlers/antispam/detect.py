@@ -80,8 +80,11 @@ def without_links(text: str) -> tuple[str, list[str]]:
     return rest, [link for _, link in spans]
 
 
-def link_spans(text: str) -> tuple[str, list[tuple[tuple[int, int], str]]]:
-    """The NFKC, case-folded text and where in it each link is, with its ``domain/path``."""
+@lru_cache(maxsize=1024)
+def link_spans(text: str) -> tuple[str, tuple[tuple[tuple[int, int], str], ...]]:
+    """The NFKC, case-folded text and where in it each link is, with its ``domain/path``.
+
+    Cached: one message is read for links by probation, the duplicate detector and its sketch."""
     folded = _folded(text)
     found: list[tuple[tuple[int, int], str]] = []
     for match in _URL.finditer(folded):
@@ -94,7 +97,7 @@ def link_spans(text: str) -> tuple[str, list[tuple[tuple[int, int], str]]]:
         if _is_domain(match.group(1)):
             found.append((match.span(), canonical_link(match.group(0))))
     found.sort()
-    return folded, found
+    return folded, tuple(found)
 
 
 def canonical_link(url: str) -> str:
