@@ -48,6 +48,12 @@ async def screen(ctx: Context) -> None:
     if group is None or member is None or message is None or ctx.user.is_bot:
         return
     state = get_state(ctx.services)
+    current = raid.book(ctx.services).raids.get(group.id)
+    if current is not None and member.user_id in current.banned:
+        # Banned by this raid already (its later messages were in flight): gone without a word.
+        ctx.stop()
+        await _try(ctx.adapter.delete(ctx.chat, message.message_id))
+        return
     state.remember(group.id, message.message_id, member.user_id, message.text, message.at)
     if not await ctx.setting("antispam.enabled"):
         return
@@ -75,7 +81,7 @@ async def screen(ctx: Context) -> None:
     if spam is None and seen is not None and findings:
         # Probation deals with this copy; the wave must not act on it a second time.
         state.window.drop(seen, message.chat.channel_id, message.message_id)
-    current = raid.book(ctx.services).raids.get(group.id)
+    current = raid.book(ctx.services).raids.get(group.id)  # a spam surge may have started one
     if current is not None and (spam is not None or findings or _held(current, member.user_id)):
         if await ctx.role() < Role.MODERATOR and not await ctx.setting("antispam.training"):
             await _act_in_raid(ctx, state, group, member, message, spam, bool(findings))
