@@ -135,3 +135,28 @@ async def test_purge_deletes_recent_messages_and_bans(tmp_path: Path, db_url: st
         assert texts(out) == ["/purge 不能用于自己或管理员。"] and of(out, "ban") == []
         out = await h.say("demo", "max", "/purge", role="moderator")
         assert texts(out)[0].startswith("用法：")
+
+
+async def test_simulate_raid_plays_through_the_real_core(tmp_path: Path) -> None:
+    from adapters.console.simulate import simulate_raid
+
+    async with Harness(tmp_path) as h:
+        await h.say("demo", "owner", "hi", role="owner")
+        assert h.app.dispatcher is not None
+        await simulate_raid(h.adapter, "demo", 30, h.app.dispatcher.drain)
+        out = h.adapter.take()
+        assert len([t for t in public(out) if t.startswith("🛡")]) == 1
+        assert {r["user"] for r in of(out, "ban")} == {f"raider{i}" for i in range(30)}
+        end = await h.advance(11 * 60)
+        welcome = [t for t in public(end) if t.startswith("👋")]
+        assert len(welcome) == 1 and "@Anna" in welcome[0] and "@Ben" in welcome[0]
+
+
+async def test_a_restart_mid_raid_ends_it_quietly(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await _raid(h, joins=10)
+        await h.restart()
+        # The raid lived in memory: its end job finds nothing to end and posts nothing.
+        assert public(await h.advance(11 * 60)) == []
+        out = await h.say("demo", "max", "/raid", role="moderator")
+        assert texts(out) == ["防护模式未开启。"]
