@@ -33,7 +33,9 @@ HANDLER_MODULES = (listeners, raid_commands)
 
 
 async def _startup(services: Services) -> None:
-    get_state(services)
+    state = get_state(services)
+    state.approvals = await state.repos.probation.approvals()
+    services.batcher.register("antispam.probation", state.flush)
     services.scheduler.register(raid.JOB_END, raid.run_end_job)
     services.scheduler.register(raid.JOB_WELCOME, raid.run_welcome_job)
 
@@ -44,11 +46,13 @@ def _ports(services: Services) -> dict[type[Any], Any]:
 
 
 async def _export(services: Services, member: Member) -> dict[str, Any]:
+    await get_state(services).flush()
     return {"antispam_probation": await get_state(services).repos.probation.export_member(member.id)}
 
 
 async def _forget(services: Services, member: Member) -> None:
     state = get_state(services)
+    await state.flush()
     await state.repos.probation.forget_member(member.id)
     state.forget_rows(member.id)
 

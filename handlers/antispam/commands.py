@@ -38,11 +38,13 @@ async def approve(ctx: Context) -> None:
         case _:
             raise UsageError()
     state = get_state(ctx.services)
+    await state.settle(group.id, member.id)
     row = await state.repos.probation.get(group.id, member.id)
     if not await state.repos.probation.approve(group.id, member.id, ctx.user.user_id, ctx.now):
         await ctx.reply(ctx.t("antispam.approve_already", name=member.display_name))
         return
     state.rows.pop((group.id, member.id), None)
+    state.approvals[(group.id, member.id)] = (ctx.now, ctx.user.user_id)
     if row is not None and row.strikes >= int(await ctx.setting("antispam.mute_after")):
         try:
             await ctx.adapter.unmute(ctx.chat, member.user_id)  # the probation mute ends with it

@@ -36,7 +36,7 @@ async def on_join(ctx: Context) -> None:
     if group is None or member is None or ctx.user.is_bot:
         return
     state = get_state(ctx.services)
-    state.put(await state.repos.probation.start(group.id, member.id, ctx.now, joined=True))
+    state.joined(group.id, member.id, ctx.now)
     if await ctx.setting("antispam.enabled"):
         await raid.joined(ctx.services, group, ctx.chat, ctx.user, member.id)
 
@@ -88,6 +88,7 @@ async def screen(ctx: Context) -> None:
             return
     if spam is None and not findings:
         if probation and row is not None and not message.edited:
+            await state.settle(group.id, member.id)
             await state.repos.probation.count_message(group.id, member.id)
             state.rows.pop((group.id, member.id), None)
         return
@@ -264,6 +265,7 @@ async def _act_on_probation(
         return
     ctx.stop()
     await _try(ctx.adapter.delete(ctx.chat, message.message_id))
+    await state.settle(group.id, member.id)
     strikes = await state.repos.probation.strike(group.id, member.id)
     state.rows.pop((group.id, member.id), None)
     mute_after = int(await ctx.setting("antispam.mute_after"))

@@ -3,6 +3,7 @@ the group's spam samples, kept in ``services.state`` (never module globals)."""
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -47,6 +48,11 @@ class AntispamState:
     by_user: dict[tuple[int, str], deque[tuple[str, datetime]]] = field(default_factory=dict)
     samples: dict[int, list[LeanMinHash]] = field(default_factory=dict)
     last_alert: dict[int, datetime] = field(default_factory=dict)
+    #: Approvals, so a join can start probation in memory and write it with the next flush.
+    approvals: dict[tuple[int, int], tuple[datetime, str | None]] = field(default_factory=dict)
+    #: Probations started but not written yet (flushed by the batcher, or before any other write).
+    unwritten: dict[tuple[int, int], ProbationRow] = field(default_factory=dict)
+    _flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def fold(self, text: str) -> str:
         """The moderation feature's folding when it is installed, a plain one otherwise."""
@@ -58,9 +64,43 @@ class AntispamState:
         return sketch(features(text, self.fold))
 
     # -- probation rows -----------------------------------------------------------------
+    def joined(self, group_id: int, member_id: int, at: datetime) -> ProbationRow:
+        """A join starts (or restarts) probation in memory; the batcher writes it. A burst of a
+        thousand joins is then one transaction, not a thousand."""
+        key = (group_id, member_id)
+        approved = self.approvals.get(key)
+        row = ProbationRow(
+            group_id,
+            member_id,
+            at,
+            True,
+            0,
+            0,
+            approved[0] if approved else None,
+            approved[1] if approved else None,
+        )
+        self.unwritten[key] = row
+        self.put(row)
+        return row
+
+    async def flush(self) -> None:
+        """Write the probations started since the last flush."""
+        async with self._flush_lock:
+            if not self.unwritten:
+                return
+            rows, self.unwritten = list(self.unwritten.values()), {}
+            await self.repos.probation.start_many(rows)
+
+    async def settle(self, group_id: int, member_id: int) -> None:
+        """Before another write to a member's row: make sure its start is written."""
+        if (group_id, member_id) in self.unwritten:
+            await self.flush()
+
     async def row(self, group_id: int, member_id: int) -> ProbationRow | None:
         """A member's probation row (cached)."""
         key = (group_id, member_id)
+        if key in self.unwritten:
+            return self.unwritten[key]
         if key in self.rows:
             return self.rows[key]
         found = await self.repos.probation.get(group_id, member_id)
@@ -80,6 +120,8 @@ class AntispamState:
         """Drop a member's cached rows (after ``/forgetme``)."""
         for key in [k for k in self.rows if k[1] == member_id]:
             del self.rows[key]
+        for key in [k for k in self.approvals if k[1] == member_id]:
+            del self.approvals[key]
 
     # -- recent texts, for /spam ----------------------------------------------------------
     def remember(self, group_id: int, message_id: str, user_id: str, text: str, at: datetime) -> None:

@@ -78,6 +78,43 @@ class ProbationRepo:
             row = (await conn.execute(select(probation).where(_where(group_id, member_id)))).one()
         return _row(row)
 
+    async def start_many(self, rows: list[ProbationRow]) -> None:
+        """Start many probations in one transaction (the batched joins of a burst); approvals
+        already in the table are kept."""
+        if not rows:
+            return
+        async with self.db.begin() as conn:
+            for row in rows:
+                await upsert(
+                    conn,
+                    probation,
+                    {
+                        "group_id": row.group_id,
+                        "member_id": row.member_id,
+                        "started_at": row.started_at,
+                        "joined": int(row.joined),
+                        "messages": 0,
+                        "strikes": 0,
+                    },
+                    keys=("group_id", "member_id"),
+                    update=("started_at", "joined", "messages", "strikes"),
+                )
+
+    async def approvals(self) -> dict[tuple[int, int], tuple[datetime, str | None]]:
+        """Every approval: ``(group_id, member_id)`` → when and by whom."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        probation.c.group_id,
+                        probation.c.member_id,
+                        probation.c.approved_at,
+                        probation.c.approved_by,
+                    ).where(probation.c.approved_at.is_not(None))
+                )
+            ).all()
+        return {(r.group_id, r.member_id): (r.approved_at, r.approved_by) for r in rows}
+
     async def count_message(self, group_id: int, member_id: int) -> None:
         """One more clean message during probation."""
         async with self.db.begin() as conn:
