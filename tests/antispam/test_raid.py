@@ -160,3 +160,16 @@ async def test_a_restart_mid_raid_ends_it_quietly(tmp_path: Path, db_url: str) -
         assert public(await h.advance(11 * 60)) == []
         out = await h.say("demo", "max", "/raid", role="moderator")
         assert texts(out) == ["防护模式未开启。"]
+
+
+async def test_badge_announcements_wait_during_a_raid(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "max", "hi", role="moderator")
+        await h.say("demo", "max", "/raid on", role="moderator")
+        await h.say("demo", "carol", "大家好，今天天气真好")
+        held = await h.advance(5)
+        assert not any("徽章" in t for t in public(held))
+        await h.say("demo", "max", "/raid off", role="moderator")
+        await h.say("demo", "dave", "大家好，今天天气真好")
+        shown = await h.advance(5)
+        assert any("徽章" in t and "dave" in t for t in public(shown))
