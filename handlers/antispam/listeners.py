@@ -163,14 +163,21 @@ async def _spam_reason(
     if not text.strip() or message.edited:
         return None, None
     has_link = bool(links(text))
+    samples = await state.samples_of(group.id)
+    if not (probation or has_link or samples):
+        # A duplicate alone never acts on a member past probation without a link, and there is
+        # no sample to compare with: ordinary chat skips the sketch altogether.
+        return None, None
     folded = state.fold(text)
     if len(folded) < int(await ctx.setting("antispam.min_chars")) and not has_link:
         return None, None  # "hi", "+1", "早上好" from many members is a conversation, not a wave
     mh = state.sketch_of(text)
     threshold = int(await ctx.setting("antispam.similarity")) / 100
-    for sample in await state.samples_of(group.id):
+    for sample in samples:
         if similarity(sample, mh) >= threshold:
             return ("sample", None), None
+    if not (probation or has_link):
+        return None, None
     verdict = state.window.observe(
         group_id=group.id,
         user_id=member.user_id,

@@ -24,6 +24,8 @@ from handlers.antispam.detect import without_links
 NUM_PERM = 64
 #: The LSH index finds candidates from this similarity on; the group's threshold then decides.
 _INDEX_THRESHOLD = 0.4
+#: Messages of one cluster kept for removal with the one that tips it into a wave.
+PENDING_MAX = 500
 #: The window never holds more than this many messages, whatever the traffic (memory bound).
 MAX_WINDOW = 50_000
 
@@ -83,8 +85,9 @@ class Cluster:
     last: datetime
     #: Recent messages of the cluster, oldest first.
     seen: deque[Seen] = field(default_factory=deque)
-    #: Messages not acted on yet (a wave's first messages are removed with the one that tips it).
-    pending: list[Seen] = field(default_factory=list)
+    #: Messages not acted on yet (a wave's first messages are removed with the one that tips it);
+    #: bounded, so a cluster of ordinary chat repeated by hundreds of members stays cheap.
+    pending: deque[Seen] = field(default_factory=lambda: deque(maxlen=PENDING_MAX))
     #: (group, account) → messages in the window; and the distinct counts derived from it.
     pairs: dict[tuple[int, str], int] = field(default_factory=dict)
     accounts_in: dict[int, int] = field(default_factory=dict)
@@ -114,8 +117,8 @@ class Cluster:
             del self.pairs[pair]
             self.accounts_in[old.group_id] -= 1
             self.groups_of[old.user_id] -= 1
-        if self.pending and self.pending[0].at <= since:
-            self.pending = [p for p in self.pending if p.at > since]
+        while self.pending and self.pending[0].at <= since:
+            self.pending.popleft()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +129,19 @@ class Verdict:
     accounts: int
     #: Distinct groups the same account posted it in within the window.
     groups: int
-    #: The earlier near-duplicates in the same group not yet acted on (to remove with it).
-    earlier: tuple[Seen, ...] = ()
     #: The cluster the message joined.
-    cluster: str = ""
+    cluster: Cluster | None = None
+    group_id: int = 0
+    #: The message itself (not among ``earlier``).
+    seen: Seen | None = None
+
+    @property
+    def earlier(self) -> tuple[Seen, ...]:
+        """The earlier near-duplicates in the same group not yet acted on (to remove with it).
+        Read only when the message is acted on, so ordinary chat never walks the list."""
+        if self.cluster is None:
+            return ()
+        return tuple(p for p in self.cluster.pending if p.group_id == self.group_id and p is not self.seen)
 
 
 @dataclass
@@ -186,22 +198,19 @@ class DuplicateWindow:
             self.clusters[cluster.key] = cluster
             self.lsh.insert(cluster.key, mh)
         cluster.prune(since)
-        earlier = tuple(p for p in cluster.pending if p.group_id == group_id)
-        cluster.add(Seen(at, group_id, user_id, chat_id, message_id))
+        entry = Seen(at, group_id, user_id, chat_id, message_id)
+        cluster.add(entry)
         return Verdict(
-            cluster.accounts_in.get(group_id, 0), cluster.groups_of.get(user_id, 0), earlier, cluster.key
+            cluster.accounts_in.get(group_id, 0), cluster.groups_of.get(user_id, 0), cluster, group_id, entry
         )
 
     def drop(self, verdict: Verdict, chat_id: str, message_id: str) -> None:
         """One message was acted on by other means (probation): never act on it again."""
-        cluster = self.clusters.get(verdict.cluster)
-        if cluster is not None:
-            cluster.pending = [
-                p for p in cluster.pending if (p.chat_id, p.message_id) != (chat_id, message_id)
-            ]
+        cluster = verdict.cluster
+        if cluster is not None and verdict.seen is not None and verdict.seen in cluster.pending:
+            cluster.pending.remove(verdict.seen)
 
     def handled(self, verdict: Verdict) -> None:
         """The message and the verdict's earlier ones were acted on: never act on them again."""
-        cluster = self.clusters.get(verdict.cluster)
-        if cluster is not None:
-            cluster.pending.clear()
+        if verdict.cluster is not None:
+            verdict.cluster.pending.clear()
