@@ -22,6 +22,12 @@ def _core() -> Section:
     return run
 
 
+def _antispam() -> Section:
+    from bench.antispam import run
+
+    return run
+
+
 def _checkin() -> Section:
     from bench.checkin import run
 
@@ -79,6 +85,7 @@ def _telegram() -> Section:
 #: section name → a loader importing that section's ``run`` (``all`` runs them in this order).
 SECTIONS: dict[str, Callable[[], Section]] = {
     "core": _core,
+    "antispam": _antispam,
     "checkin": _checkin,
     "discord": _discord,
     "moderation": _moderation,

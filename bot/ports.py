@@ -168,6 +168,25 @@ class TopicFacts(Protocol):
         ...
 
 
+class TextFolding(Protocol):
+    """The moderation feature's matching view of a text (NFKC, look-alikes, case, traditional →
+    simplified, only letters and digits left), so other features compare text the way the
+    lexicon does without importing moderation."""
+
+    def fold(self, text: str) -> str:
+        """The folded text (for comparing only, never shown)."""
+        ...
+
+
+class NewcomerGate(Protocol):
+    """Whether per-member posts about newcomers (welcomes, badge announcements) should wait,
+    because the group is being raided (the antispam feature provides it)."""
+
+    async def holding(self, group_id: int) -> bool:
+        """True while per-member announcements in the group are held."""
+        ...
+
+
 class PortMissing(RuntimeError):
     """A feature requires a port nobody provides."""
 

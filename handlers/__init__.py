@@ -6,6 +6,7 @@ The order is the order handlers run in inside each band.
 from bot.feature import Feature
 from handlers import (
     activities,
+    antispam,
     checkin,
     core,
     message_counts,
@@ -19,6 +20,8 @@ from handlers import (
 
 FEATURES: list[Feature] = [
     core.FEATURE,
+    # Before moderation: a newcomer's link or a spam wave is handled here, in front of the lexicon.
+    antispam.FEATURE,
     moderation.FEATURE,
     modchat.FEATURE,
     message_counts.FEATURE,

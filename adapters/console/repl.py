@@ -12,6 +12,7 @@ from typing import TextIO
 from adapters.console.adapter import ConsoleAdapter, Record
 from adapters.console.runtime import Runtime, RuntimeFactory
 from adapters.console.script import CATCH_UP, MAX_ADVANCE
+from adapters.console.simulate import MAX_RAID, simulate_raid
 from bot.args import BadArgument, UsageError, parse_duration
 from bot.clock import SystemClock, TickingClock, zone
 from bot.config import Settings
@@ -24,6 +25,7 @@ HELP = """Commands of the console itself:
   /dm TEXT          say TEXT to the bot privately
   /press MSG DATA   press button DATA under bot message MSG
   /join NAME        NAME joins the group     /leave NAME   NAME leaves
+  /simulate raid 50 50 fresh accounts join and spam (then /advance 10m to see the raid end)
   /quit             leave
 Anything else is said in the group by the current speaker."""
 
@@ -65,6 +67,22 @@ async def _ticker(app: Runtime, clock: TickingClock) -> None:
         await asyncio.sleep(1)
         if app.services is not None:
             await app.services.scheduler.run_due(clock.now())
+
+
+async def _simulate(adapter: ConsoleAdapter, app: Runtime, chat: str, rest: str) -> None:
+    match rest.split():
+        case ["raid"]:
+            size = 50
+        case ["raid", number] if number.isdigit() and 1 <= int(number) <= MAX_RAID:
+            size = int(number)
+        case _:
+            print(f"/simulate raid [1..{MAX_RAID}] — a synthetic raid on this group")
+            return
+    assert app.dispatcher is not None
+    await simulate_raid(adapter, chat, size, app.dispatcher.drain)
+    print(
+        f"simulated: {size} accounts joined and posted {2 * size} spam messages; /advance 10m ends the raid"
+    )
 
 
 async def run_repl(
@@ -138,6 +156,8 @@ async def run_repl(
                 task = adapter.join(chat, rest)
             elif head == "/leave" and rest:
                 task = adapter.leave(chat, rest)
+            elif head == "/simulate":
+                await _simulate(adapter, app, chat, rest)
             else:
                 task = adapter.message(chat, speaker, line)
             if task is not None:

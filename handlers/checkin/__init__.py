@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.feature import Feature
-from bot.ports import CreditScore
+from bot.ports import CreditScore, NewcomerGate
 from bot.router import Band
 from handlers.checkin import activity as _activity
 from handlers.checkin.api import FEATURE_NAME, CheckinState, award, bump_counter, day_of, rules_for, state
@@ -95,5 +95,5 @@ FEATURE = Feature(
     config_model=CheckinConfig,
     provides=provide,
     # /me shows the moderation credit when the moderation feature is installed.
-    uses=(CreditScore,),
+    uses=(CreditScore, NewcomerGate),  # badge announcements wait while a raid is on
 )

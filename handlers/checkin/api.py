@@ -24,6 +24,7 @@ from bot.clock import local_day
 from bot.errors import QunyouError
 from bot.events import ChatRef, UserRef
 from bot.messages import OutgoingMessage, Part, Text
+from bot.ports import NewcomerGate
 from handlers.checkin.badges import STORED_COUNTERS, Badge
 from handlers.checkin.config import GroupRules, group_rules
 from handlers.checkin.rules import EARNING_KINDS, ActivityState, level_for, tier_for
@@ -188,6 +189,9 @@ async def announce_many(
     """
     rules = rules or await rules_for(services, group.id)
     await grant_level_rewards(services, group, reached, rules)
+    gate = services.ports.find(NewcomerGate)
+    if gate is not None and await gate.holding(group.id):
+        return  # a raid is on: no announcement that would mention (and amplify) the wave
     lang = group.language
     badges = state(services).badges
     found = [(m, celebration_lines(services, lang, p, rules, badges)) for m, p in reached]

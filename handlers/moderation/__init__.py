@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import ConfigError
 from bot.feature import Feature
-from bot.ports import AuditTrail, CreditScore, MessageScreen, ModerationFacts
+from bot.ports import AuditTrail, CreditScore, MessageScreen, ModerationFacts, TextFolding
 from bot.services import Services
 from handlers.moderation import alerts_commands, lexicon_commands, listeners, reports
 from handlers.moderation.alerting import run_batch_job, run_digest_job
@@ -149,13 +149,28 @@ class _ModLogAuditTrail:
         await self._repo.log(group_id, at, actor, action, detail)
 
 
+class _Folding:
+    """The ``TextFolding`` port over the lexicon's folding (``handlers.moderation.folding``)."""
+
+    def fold(self, text: str) -> str:
+        """The folded text."""
+        return fold(text)
+
+
 def _ports(services: Services) -> dict[type[Any], Any]:
     # Annotated so mypy checks each implementation against its protocol.
     trail: AuditTrail = _ModLogAuditTrail(AuditRepo(services.db))
     screen: MessageScreen = Screen(services)
     credit: CreditScore = Credit(services)
     facts: ModerationFacts = Facts(ModerationViews(services.db))
-    return {AuditTrail: trail, MessageScreen: screen, CreditScore: credit, ModerationFacts: facts}
+    folding: TextFolding = _Folding()
+    return {
+        AuditTrail: trail,
+        MessageScreen: screen,
+        CreditScore: credit,
+        ModerationFacts: facts,
+        TextFolding: folding,
+    }
 
 
 FEATURE = Feature(

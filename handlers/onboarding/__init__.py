@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred
-from bot.ports import ActivityFacts, PointsLedger, QuietHours, TopicFacts
+from bot.ports import ActivityFacts, NewcomerGate, PointsLedger, QuietHours, TopicFacts
 from bot.router import Band
 from handlers.onboarding import listeners
 from handlers.onboarding.commands import router
@@ -60,6 +60,7 @@ FEATURE = Feature(
     startup=startup,
     delete_member_data=forget,
     demo=demo,
-    # Check-in status and points, topic replies and attended activities, each when installed.
-    uses=(QuietHours, PointsLedger, TopicFacts, ActivityFacts),
+    # Check-in status and points, topic replies and attended activities, each when installed;
+    # welcomes are held during a raid (antispam).
+    uses=(QuietHours, PointsLedger, TopicFacts, ActivityFacts, NewcomerGate),
 )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.messages import Mention, OutgoingMessage, Part, Text
 from bot.planned_posts import channel_of
+from bot.ports import NewcomerGate
 from bot.scheduler import At
 from bot.timeparse import shift_days
 from handlers.onboarding.commands import OFF_WORDS, render_template, rules_text
@@ -26,7 +27,10 @@ async def on_join(ctx: Context) -> None:
     if group is None or member is None or ctx.user.is_bot:
         return
     template = str((await ctx.settings(WelcomeSettings)).template or "")
-    if template.lower() not in OFF_WORDS:
+    gate = ctx.services.ports.find(NewcomerGate)
+    # During a raid welcomes are held: the antispam feature sends one combined welcome after it.
+    held = gate is not None and await gate.holding(group.id)
+    if template.lower() not in OFF_WORDS and not held:
         template = template or ctx.t("welcome.default_template")
         rules = await rules_text(ctx.services, group)
         text = render_template(template, "\x00", group.title or group.scope_id, rules)

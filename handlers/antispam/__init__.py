@@ -1,0 +1,62 @@
+"""Spam bots and raids: newcomer probation, near-duplicate spam across accounts, spam samples
+moderators teach with ``/spam``, and a training mode that only detects.
+
+* ``detect``: what a probation member may not post (links, invites, contacts, forwards, emoji,
+  mentions) and the probation boundary — pure functions;
+* ``similar``: MinHash sketches and the sliding window of near-duplicates;
+* ``state``: caches in front of the tables, kept in ``services.state``;
+* ``raid``: raid mode (surges, held announcements, the one notice and the one edited alert);
+* ``commands`` (the router): ``/approve``, ``/spam``; ``raid_commands``: ``/raid``, ``/purge`` and
+  the alert's buttons; ``listeners``: the band-0 screen and joins.
+
+It screens before keyword moderation (it is listed before it in ``handlers/__init__.py``) and
+reaches moderation only through ports: ``TextFolding`` to compare text the way the lexicon
+does, ``AuditTrail`` to log what it did. It provides ``NewcomerGate``: welcomes and badge
+announcements wait while a raid is on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.feature import Feature
+from bot.ports import AuditTrail, NewcomerGate, TextFolding
+from bot.services import Services
+from handlers.antispam import listeners, raid, raid_commands
+from handlers.antispam.commands import router
+from handlers.antispam.settings import AntispamSettings
+from handlers.antispam.state import get_state
+from storage.models import Member
+
+#: Imported for their registrations on ``router``.
+HANDLER_MODULES = (listeners, raid_commands)
+
+
+async def _startup(services: Services) -> None:
+    state = get_state(services)
+    state.approvals = await state.repos.probation.approvals()
+    services.batcher.register("antispam.probation", state.flush)
+    services.scheduler.register(raid.JOB_END, raid.run_end_job)
+    services.scheduler.register(raid.JOB_WELCOME, raid.run_welcome_job)
+
+
+def _ports(services: Services) -> dict[type[Any], Any]:
+    gate: NewcomerGate = raid.Gate(services)
+    return {NewcomerGate: gate}
+
+
+async def _forget(services: Services, member: Member) -> None:
+    state = get_state(services)
+    await state.flush()  # the table rows go by their data-rights declaration (storage/antispam)
+    state.forget_rows(member.id)
+
+
+FEATURE = Feature(
+    name="antispam",
+    router=router,
+    settings=AntispamSettings,
+    startup=_startup,
+    provides=_ports,
+    delete_member_data=_forget,
+    uses=(TextFolding, AuditTrail),
+)

@@ -1,0 +1,397 @@
+"""Raid mode: a surge of joins or of spam accounts switches the group into a defensive state.
+
+While a raid is on: joiners are muted at once and their welcomes and badge announcements are
+held (other features ask the ``NewcomerGate`` port); whatever the wave posts is deleted and its
+senders banned; the group gets one notice when the raid starts and one when it ends, the
+moderators one alert, edited in place with the running count, with buttons to ban the whole
+wave, release the genuine newcomers and end the raid. It ends after a quiet period without a
+surge (or at the end of a ``/raid on`` duration); the newcomers left get one combined welcome.
+
+The raid itself lives in memory: a restart mid-raid ends it (the mutes stay, which is the safe
+side); the end check is a scheduler job, so it follows the virtual clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.errors import QunyouError
+from bot.events import ChatRef, SentMessage, UserRef
+from bot.messages import Button, Mention, OutgoingMessage, Part, Text
+from bot.ports import AuditTrail
+from bot.scheduler import At
+from handlers.antispam.settings import AntispamSettings
+from storage.models import Group, Job
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+JOB_END = "antispam-raid-end"
+JOB_WELCOME = "antispam-welcome"
+RAID_KEY = "antispam.raids"
+#: The moderators' alert is edited at most this often while the count runs (rate limits).
+EDIT_GAP = timedelta(seconds=5)
+
+
+@dataclass
+class Joiner:
+    """Someone who joined during the raid."""
+
+    user: UserRef
+    member_id: int
+    banned: bool = False
+    released: bool = False
+
+
+@dataclass
+class Raid:
+    """One raid on one group."""
+
+    number: int
+    group_id: int
+    started_at: datetime
+    reason: str
+    #: Last surge (join or spam account); the quiet period counts from here.
+    last_surge: datetime
+    #: Set by ``/raid on DURATION``: the raid ends then, surge or not.
+    until: datetime | None = None
+    #: Accounts banned during the raid.
+    banned: set[str] = field(default_factory=set)
+    joiners: dict[str, Joiner] = field(default_factory=dict)
+    alerts: list[SentMessage] = field(default_factory=list)
+    last_edit: datetime | None = None
+    dirty: bool = False
+
+    @property
+    def removed(self) -> int:
+        """How many accounts the raid removed so far."""
+        return len(self.banned)
+
+
+@dataclass
+class RaidBook:
+    """Raids in progress and the surge counters that start them."""
+
+    raids: dict[int, Raid] = field(default_factory=dict)
+    joins: dict[int, deque[datetime]] = field(default_factory=dict)
+    caught: dict[int, deque[datetime]] = field(default_factory=dict)
+    numbers: int = 0
+    #: Newcomers of a join burst too small for a raid, greeted together when it settles.
+    pending: dict[int, dict[str, Joiner]] = field(default_factory=dict)
+
+    def surge(
+        self, counter: dict[int, deque[datetime]], group_id: int, at: datetime, n: int, span: timedelta
+    ) -> int:
+        """Count ``n`` events at ``at``; returns the events within ``span`` before it."""
+        seen = counter.setdefault(group_id, deque())
+        seen.extend([at] * n)
+        while seen and seen[0] <= at - span:
+            seen.popleft()
+        return len(seen)
+
+
+def book(services: Services) -> RaidBook:
+    """The raid book (in ``services.state``)."""
+    found = services.state.get(RAID_KEY)
+    if not isinstance(found, RaidBook):
+        found = RaidBook()
+        services.state[RAID_KEY] = found
+    return found
+
+
+class Gate:
+    """The ``NewcomerGate`` port: per-member announcements wait while a group is raided."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def holding(self, group_id: int) -> bool:
+        """True while a raid is on in the group, or a burst of joins is being greeted together."""
+        raids = book(self._services)
+        return group_id in raids.raids or bool(raids.pending.get(group_id))
+
+
+async def _rules(services: Services, group: Group) -> AntispamSettings:
+    return await services.settings.of(group.id, AntispamSettings)
+
+
+async def start(
+    services: Services, group: Group, reason: str, *, until: datetime | None = None
+) -> Raid | None:
+    """Start a raid (None when one is on already: a manual duration then replaces its end)."""
+    raids = book(services)
+    now = services.clock.now()
+    current = raids.raids.get(group.id)
+    if current is not None:
+        if until is not None:
+            current.until = until
+        return None
+    raids.numbers += 1
+    raid = Raid(raids.numbers, group.id, now, reason, now, until=until)
+    # The burst before the raid is greeted (if genuine) with the raid's newcomers, not apart.
+    raid.joiners.update({k: _released(j) for k, j in raids.pending.pop(group.id, {}).items()})
+    await services.scheduler.cancel(f"{JOB_WELCOME}:{group.id}")
+    raids.raids[group.id] = raid
+    i18n, lang = services.i18n, group.language
+    await _post(services, group, OutgoingMessage.of(i18n.t(lang, "antispam.raid.public_start")))
+    alerts = services.alerts
+    if alerts is not None:
+        try:
+            raid.alerts = await alerts.notify(group, _alert_message(services, group, raid))
+        except QunyouError as exc:
+            log.warning("raid alert for group %s failed: %s", group.id, exc)
+    await _audit(services, group, now, "raid-start", reason)
+    await _plan_end(services, group, raid)
+    return raid
+
+
+async def _plan_end(services: Services, group: Group, raid: Raid) -> None:
+    quiet = timedelta(minutes=(await _rules(services, group)).raid_quiet_minutes)
+    due = raid.until if raid.until is not None else raid.last_surge + quiet
+    await services.scheduler.schedule(
+        f"{JOB_END}:{group.id}", JOB_END, At(due), {"raid": raid.number}, group_id=group.id
+    )
+
+
+def _released(joiner: Joiner) -> Joiner:
+    # Joined before the raid: never muted by it, so nothing to release or to lift at the end.
+    joiner.released = True
+    return joiner
+
+
+async def run_welcome_job(services: Services, job: Job, fire: datetime) -> None:
+    """Greet the newcomers of a join burst that did not become a raid, in one message."""
+    if job.group_id is None:
+        return
+    waiting = book(services).pending.pop(job.group_id, {})
+    group = await services.groups.get(job.group_id)
+    if group is not None:
+        await _welcome(services, group, list(waiting.values()))
+
+
+async def _welcome(services: Services, group: Group, joiners: list[Joiner]) -> None:
+    genuine = [j for j in joiners if not j.banned]
+    if not genuine:
+        return
+    i18n, lang = services.i18n, group.language
+    parts: list[Part] = [Text(i18n.t(lang, "antispam.raid.welcome_many") + " ")]
+    for i, joiner in enumerate(genuine[:50]):
+        if i:
+            parts.append(Text(" "))
+        parts.append(Mention(joiner.user))
+    if len(genuine) > 50:
+        parts.append(Text(" " + i18n.t(lang, "antispam.raid.and_more", count=len(genuine) - 50)))
+    # notify=(): a list of fifty names must not ping fifty people (or the raid's accounts).
+    await _post(services, group, OutgoingMessage(parts=tuple(parts), notify=()))
+
+
+async def run_end_job(services: Services, job: Job, fire: datetime) -> None:
+    """End the raid when it has been quiet long enough (or its duration is over); else look again
+    when the quiet period after the latest surge is over."""
+    if job.group_id is None:
+        return
+    raid = book(services).raids.get(job.group_id)
+    group = await services.groups.get(job.group_id)
+    if raid is None or group is None or job.payload.get("raid") != raid.number:
+        return  # a raid that ended already, or one from before a restart
+    now = services.clock.now()
+    quiet = timedelta(minutes=(await _rules(services, group)).raid_quiet_minutes)
+    if raid.until is not None and now >= raid.until:
+        await end(services, group, "duration")
+    elif raid.until is None and now >= raid.last_surge + quiet:
+        await end(services, group, "quiet")
+    else:
+        await flush_alert(services, group, force=True)
+        await _plan_end(services, group, raid)
+
+
+async def end(services: Services, group: Group, why: str) -> Raid | None:
+    """End the raid: the closing notice, the final alert, the newcomers' one combined welcome."""
+    raids = book(services)
+    raid = raids.raids.pop(group.id, None)
+    if raid is None:
+        return None
+    await services.scheduler.cancel(f"{JOB_END}:{group.id}")
+    i18n, lang = services.i18n, group.language
+    await _post(
+        services, group, OutgoingMessage.of(i18n.t(lang, "antispam.raid.public_end", count=raid.removed))
+    )
+    await _edit_alerts(services, group, raid, ended=True)
+    genuine = [j for j in raid.joiners.values() if not j.banned]
+    adapter = services.adapters.get(group.adapter)
+    chat = services.directory.chat_for(group)
+    for joiner in genuine:
+        if adapter is not None and not joiner.released:
+            await _quietly(adapter.unmute(chat, joiner.user.user_id))
+    await _welcome(services, group, genuine)
+    await _audit(services, group, services.clock.now(), "raid-end", f"{why} removed={raid.removed}")
+    return raid
+
+
+async def joined(services: Services, group: Group, chat: ChatRef, user: UserRef, member_id: int) -> bool:
+    """A join: counts toward a surge; during a raid the joiner is muted at once. True when the
+    joiner joined a raid (their welcome is held)."""
+    raids = book(services)
+    now = services.clock.now()
+    count = raids.surge(
+        raids.joins,
+        group.id,
+        now,
+        1,
+        timedelta(seconds=(await _rules(services, group)).raid_seconds),
+    )
+    raid = raids.raids.get(group.id)
+    if raid is None and count >= (await _rules(services, group)).raid_joins:
+        raid = await start(services, group, "joins")
+    if raid is None:
+        if count < (await _rules(services, group)).welcome_batch_joins:
+            return False
+        # A burst, not (yet) a raid: this newcomer is greeted with the others when it settles.
+        waiting = raids.pending.setdefault(group.id, {})
+        if not waiting:
+            span = timedelta(seconds=(await _rules(services, group)).raid_seconds)
+            await services.scheduler.schedule(
+                f"{JOB_WELCOME}:{group.id}", JOB_WELCOME, At(now + span), {}, group_id=group.id
+            )
+        waiting[user.user_id] = Joiner(user, member_id)
+        return True
+    raid.last_surge = now
+    raid.joiners[user.user_id] = Joiner(user, member_id)
+    adapter = services.adapters.get(group.adapter)
+    if adapter is not None:
+        await _quietly(adapter.mute(chat, user.user_id, None))
+    return True
+
+
+async def caught(services: Services, group: Group, accounts: int) -> Raid | None:
+    """Accounts the duplicate detector caught: counts toward a surge. Returns the raid, if any."""
+    raids = book(services)
+    now = services.clock.now()
+    span = timedelta(seconds=(await _rules(services, group)).raid_seconds)
+    count = raids.surge(raids.caught, group.id, now, accounts, span)
+    raid = raids.raids.get(group.id)
+    if raid is None and count >= (await _rules(services, group)).raid_spammers:
+        raid = await start(services, group, "spam")
+    if raid is not None:
+        raid.last_surge = now
+    return raid
+
+
+def removed(services: Services, group: Group, user_ids: list[str]) -> None:
+    """Accounts banned during the raid (the running count), or out of a burst's welcome."""
+    raids = book(services)
+    for user_id in user_ids:
+        waiting = raids.pending.get(group.id, {}).get(user_id)
+        if waiting is not None:
+            waiting.banned = True
+    raid = raids.raids.get(group.id)
+    if raid is None:
+        return
+    for user_id in user_ids:
+        joiner = raid.joiners.get(user_id)
+        if joiner is not None:
+            joiner.banned = True
+        raid.banned.add(user_id)
+    raid.dirty = True
+
+
+async def flush_alert(services: Services, group: Group, *, force: bool = False) -> None:
+    """Edit the moderators' alert with the running count, at most every ``EDIT_GAP``."""
+    raid = book(services).raids.get(group.id)
+    if raid is None or not raid.dirty:
+        return
+    now = services.clock.now()
+    if not force and raid.last_edit is not None and now - raid.last_edit < EDIT_GAP:
+        return
+    await _edit_alerts(services, group, raid, ended=False)
+
+
+async def _edit_alerts(services: Services, group: Group, raid: Raid, *, ended: bool) -> None:
+    raid.last_edit, raid.dirty = services.clock.now(), False
+    message = _alert_message(services, group, raid, ended=ended)
+    for sent in raid.alerts:
+        adapter = services.adapters.get(sent.chat.adapter)
+        if adapter is not None:
+            await _quietly(adapter.edit(sent.chat, sent.message_id, message))
+
+
+def _alert_message(services: Services, group: Group, raid: Raid, *, ended: bool = False) -> OutgoingMessage:
+    i18n, lang = services.i18n, group.language
+    waiting = sum(1 for j in raid.joiners.values() if not j.banned and not j.released)
+    key = "antispam.raid.alert_ended" if ended else "antispam.raid.alert"
+    text = i18n.t(
+        lang,
+        key,
+        title=group.title or group.scope_id,
+        reason=i18n.t(lang, f"antispam.raid.reason.{raid.reason}"),
+        removed=raid.removed,
+        waiting=waiting,
+    )
+    if ended:
+        return OutgoingMessage.of(text)
+    data = f"as:raid:{group.id}:{raid.number}"
+    buttons = (
+        (Button(i18n.t(lang, "antispam.raid.button_ban"), f"{data}:ban"),),
+        (Button(i18n.t(lang, "antispam.raid.button_release"), f"{data}:release"),),
+        (Button(i18n.t(lang, "antispam.raid.button_end"), f"{data}:end"),),
+    )
+    return OutgoingMessage.of(text, buttons=buttons)
+
+
+async def ban_wave(services: Services, group: Group) -> int:
+    """Ban every joiner of the raid not released or banned yet; returns how many."""
+    raid = book(services).raids.get(group.id)
+    adapter = services.adapters.get(group.adapter)
+    if raid is None or adapter is None:
+        return 0
+    chat = services.directory.chat_for(group)
+    targets = [j for j in raid.joiners.values() if not j.banned and not j.released]
+    for joiner in targets:
+        await _quietly(adapter.ban(chat, joiner.user.user_id, None))
+    removed(services, group, [j.user.user_id for j in targets])
+    await flush_alert(services, group, force=True)
+    return len(targets)
+
+
+async def release(services: Services, group: Group) -> int:
+    """Unmute the raid's joiners that posted nothing caught (they stay on probation)."""
+    raid = book(services).raids.get(group.id)
+    adapter = services.adapters.get(group.adapter)
+    if raid is None or adapter is None:
+        return 0
+    chat = services.directory.chat_for(group)
+    targets = [j for j in raid.joiners.values() if not j.banned and not j.released]
+    for joiner in targets:
+        await _quietly(adapter.unmute(chat, joiner.user.user_id))
+        joiner.released = True
+    raid.dirty = True
+    await flush_alert(services, group, force=True)
+    return len(targets)
+
+
+async def _post(services: Services, group: Group, message: OutgoingMessage) -> None:
+    try:
+        await services.send(services.directory.chat_for(group), message, group.language)
+    except QunyouError as exc:
+        log.warning("raid notice for group %s failed: %s", group.id, exc)
+
+
+async def _audit(services: Services, group: Group, at: datetime, action: str, detail: str) -> None:
+    trail = services.ports.find(AuditTrail)
+    if trail is not None:
+        await trail.record(group.id, at, "antispam", action, detail)
+
+
+async def _quietly(action: object) -> bool:
+    try:
+        await action  # type: ignore[misc]
+    except QunyouError as exc:
+        log.warning("raid action failed: %s", exc)
+        return False
+    return True

@@ -1,0 +1,128 @@
+"""``/raid on [duration] | off``, ``/purge @member`` and the buttons of the raid alert."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.args import UsageError, button_fields, decode_id, parse_duration, resolve_member
+from bot.context import Context
+from bot.errors import QunyouError
+from bot.events import ButtonPressed
+from bot.roles import Role
+from handlers.antispam import raid
+from handlers.antispam.commands import router
+from handlers.antispam.state import get_state
+
+log = logging.getLogger(__name__)
+
+#: Telegram deletes only messages younger than 48 hours; older ones are not tried.
+PURGE_AGE = timedelta(hours=48)
+
+
+@router.command(
+    "raid", aliases=("防护",), min_role=Role.MODERATOR, usage="antispam.raid_usage", help="antispam.raid_help"
+)
+async def raid_command(ctx: Context) -> None:
+    """Switch raid mode on (optionally for a duration) or off, or show whether it is on."""
+    group = ctx.group
+    assert group is not None
+    services = ctx.services
+    match [a.lower() for a in ctx.args]:
+        case [] | ["status"]:
+            current = raid.book(services).raids.get(group.id)
+            if current is None:
+                await ctx.reply(ctx.t("antispam.raid.status_off"))
+            else:
+                await ctx.reply(ctx.t("antispam.raid.status_on", removed=current.removed))
+        case ["on" | "开"]:
+            if await raid.start(services, group, "manual") is None:
+                await ctx.reply(ctx.t("antispam.raid.already_on"))
+        case ["on" | "开", duration]:
+            until = ctx.now + parse_duration(duration)
+            if await raid.start(services, group, "manual", until=until) is None:
+                await ctx.reply(ctx.t("antispam.raid.extended"))
+        case ["off" | "关"]:
+            if await raid.end(services, group, "manual") is None:
+                await ctx.reply(ctx.t("antispam.raid.status_off"))
+        case _:
+            raise UsageError()
+
+
+@router.command(
+    "purge",
+    aliases=("清除",),
+    min_role=Role.MODERATOR,
+    usage="antispam.purge_usage",
+    help="antispam.purge_help",
+)
+async def purge(ctx: Context) -> None:
+    """Delete a member's recent messages (as far as the platform allows) and ban them."""
+    group = ctx.group
+    assert group is not None
+    match ctx.args:
+        case [who]:
+            member = await resolve_member(ctx, who)
+        case []:
+            member = await resolve_member(ctx, None)
+        case _:
+            raise UsageError()
+    if member.user_id == ctx.user.user_id or await ctx.role_of(member.user_id) >= Role.MODERATOR:
+        await ctx.reply(ctx.t("antispam.purge_moderator"))
+        return
+    state = get_state(ctx.services)
+    mine = state.by_user.pop((group.id, member.user_id), None) or ()
+    deleted = 0
+    for message_id, at in mine:
+        if ctx.now - at < PURGE_AGE and await _attempt(ctx.adapter.delete(ctx.chat, message_id)):
+            deleted += 1
+    banned = await _attempt(ctx.adapter.ban(ctx.chat, member.user_id, None))
+    raid.removed(ctx.services, group, [member.user_id] if banned else [])
+    await state.audit(group.id, ctx.now, ctx.user.user_id, "purge", f"member={member.id} deleted={deleted}")
+    key = "antispam.purge_done" if banned else "antispam.purge_not_banned"
+    await ctx.reply(ctx.t(key, name=member.display_name, count=deleted))
+
+
+@router.button("as:raid:")
+async def raid_button(ctx: Context) -> None:
+    """The raid alert's buttons; a forged or stale press (another raid, a non-moderator) does
+    nothing at all."""
+    event = ctx.event
+    if not isinstance(event, ButtonPressed):
+        return
+    fields = button_fields(event.data, 5)
+    if fields is None:
+        return
+    group_id, number, action = decode_id(fields[2]), decode_id(fields[3]), fields[4]
+    if group_id is None or number is None:
+        return
+    services = ctx.services
+    group = await services.groups.get(group_id)
+    current = raid.book(services).raids.get(group_id)
+    if group is None or current is None or current.number != number:
+        return
+    if not any(sent.message_id == event.message_id for sent in current.alerts):
+        return  # a press on a message that is not this raid's alert
+    if await ctx.role_in(group) < Role.MODERATOR:
+        return
+    if action == "ban":
+        count = await raid.ban_wave(services, group)
+        detail = f"ban_wave={count}"
+    elif action == "release":
+        count = await raid.release(services, group)
+        detail = f"released={count}"
+    elif action == "end":
+        await raid.end(services, group, "button")
+        detail = "end"
+    else:
+        return
+    await get_state(services).audit(group.id, ctx.now, ctx.user.user_id, "raid-button", detail)
+
+
+async def _attempt(action: object) -> bool:
+    try:
+        await action  # type: ignore[misc]
+    except QunyouError as exc:
+        log.warning("antispam action failed: %s", exc)
+        return False
+    return True
