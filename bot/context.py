@@ -22,7 +22,7 @@ from bot.messages import OutgoingMessage, Part, Text
 from bot.roles import Role
 
 if TYPE_CHECKING:
-    from bot.router import Command
+    from bot.router import Command, Subcommand
     from bot.services import Services
     from storage.models import Group, Member
 
@@ -49,8 +49,14 @@ class Context:
         self.stopped = False
         self.is_command = False
         self.command: Command | None = None
+        #: The subcommand the call selected (``/kw add``), if the command has subcommands.
+        self.subcommand: Subcommand | None = None
         self.command_name = ""
+        #: The words after the command, for the core only: handlers get their declared
+        #: arguments converted (``bot.params``); listeners may read ``params``.
         self.args: list[str] = []
+        #: The current command's converted arguments, by declared name (empty before binding).
+        self.params: dict[str, Any] = {}
         self.arg_text = ""
         self._role: Role | None = None
         #: Set by ``reply``: the bot's answer to this event (later handlers may edit it).
@@ -166,9 +172,16 @@ class Context:
 
     async def usage(self) -> SentMessage:
         """Answer with the current command's usage line."""
+        return await self.reply(self.t("core.usage", usage=self.usage_line()))
+
+    def usage_line(self) -> str:
+        """The current command's usage: its subcommand's or its own line, else generated."""
+        from bot.usage import usage_line
+
         command = self.command
-        line = self.t(command.usage) if command and command.usage else f"/{self.command_name}"
-        return await self.reply(self.t("core.usage", usage=line))
+        if command is None:
+            return f"/{self.command_name}"
+        return usage_line(command, self.subcommand, self.t)
 
     # -- permissions and settings ----------------------------------------------------------
     async def role(self) -> Role:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.args import MAX_AMOUNT
 from bot.settings import SettingSpec, int_range
 from handlers.checkin.badges import DEFAULT_BADGES, BadgeConfig
 from handlers.checkin.rules import (
@@ -27,8 +28,6 @@ from handlers.checkin.rules import (
 
 if TYPE_CHECKING:
     from bot.services import Services
-
-MAX_AMOUNT = 1_000_000
 
 
 def _validated(parse: Callable[[str], Any], what: str) -> Callable[[Any], str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.args import BadArgument
+from bot.params import OFF_WORDS, Rest
 from bot.planned_posts import check_length
 from bot.roles import Role
 from bot.router import Router
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from bot.services import Services
     from storage.models import Group
 
-OFF_WORDS = {"off", "关", "关闭", "none"}
 _RESET = {"reset", "default", "默认", "重置"}
 
 router = Router("welcome")
@@ -54,11 +54,11 @@ async def rules_cmd(ctx: Context) -> None:
     min_role=Role.MODERATOR,
     usage="welcome.setrules_usage",
     help="welcome.setrules_help",
+    args=[Rest("text", optional=True, default="")],
 )
-async def setrules_cmd(ctx: Context) -> None:
+async def setrules_cmd(ctx: Context, text: str) -> None:
     """``/setrules TEXT`` or ``/setrules off``."""
     assert ctx.group is not None
-    text = ctx.arg_text.strip()
     if not text:
         raise BadArgument("welcome.err_empty_rules")
     if text.lower() in OFF_WORDS:
@@ -74,11 +74,11 @@ async def setrules_cmd(ctx: Context) -> None:
     min_role=Role.MODERATOR,
     usage="welcome.setwelcome_usage",
     help="welcome.setwelcome_help",
+    args=[Rest("text", optional=True, default="")],
 )
-async def setwelcome_cmd(ctx: Context) -> None:
+async def setwelcome_cmd(ctx: Context, text: str) -> None:
     """``/setwelcome TEXT`` with ``{name}``, ``{group}``, ``{rules}``; ``off``; ``reset``."""
     assert ctx.group is not None
-    text = ctx.arg_text.strip()
     if not text:
         raise BadArgument("welcome.err_empty_template")
     if text.lower() in _RESET:

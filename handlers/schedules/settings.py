@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.params import OFF_WORDS
 from bot.settings import SettingSpec, int_range
 from bot.timeparse import TimeError
 from handlers.schedules.quiet import QUIET_KEY, parse_window
 
 MAX_KEY = "schedule.max_posts"
-#: Words that turn quiet hours off (``/quiet off``, ``/set schedule.quiet_hours off``).
-OFF_WORDS = {"off", "关", "关闭", "none", "无"}
 
 
 def _quiet_setting(value: Any) -> str:
@@ -24,7 +23,7 @@ def _quiet_setting(value: Any) -> str:
         raise ValueError("HH:MM-HH:MM | off") from None
 
 
-__all__ = ["MAX_KEY", "OFF_WORDS", "QUIET_KEY", "SETTINGS"]
+__all__ = ["MAX_KEY", "QUIET_KEY", "SETTINGS"]
 
 SETTINGS = [
     SettingSpec(QUIET_KEY, _quiet_setting, "", "quiet hours HH:MM-HH:MM in which automated posts wait"),

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapter import Capability
-from bot.args import BadArgument, UsageError, button_fields, decode_id
+from bot.args import BadArgument, button_fields, decode_id
 from bot.clock import local_day, zone
 from bot.context import Context
 from bot.errors import QunyouError
 from bot.events import ButtonPressed
 from bot.feature import Feature
 from bot.messages import Button, OutgoingMessage, Text
+from bot.params import USAGE, Choice, OnOff, Rest, Word
 from bot.ports import ActivityFacts, CheckinFacts, MessageScreen, ModerationFacts, QuietHours
 from bot.roles import Role
 from bot.router import Band, Router
@@ -112,7 +113,11 @@ async def record_message(ctx: Context) -> None:
     if group.id not in st.scheduled:
         st.scheduled.add(group.id)
         await _ensure_jobs(ctx.services, group)
-    elif ctx.is_command and ctx.command_name == "set" and ctx.args and ctx.args[0].startswith("stats.recall"):
+    elif (
+        ctx.is_command
+        and ctx.command_name == "set"
+        and str(ctx.params.get("key", "")).startswith("stats.recall")
+    ):
         # The /set just ran (commands come before listeners): move the recall post now, not
         # at the next nightly check.
         await _ensure_jobs(ctx.services, group)
@@ -179,19 +184,27 @@ async def _may_view(ctx: Context) -> bool:
     return False
 
 
-@router.command("stats", aliases=("数据", ("数据图表", "chart")), usage="stats.usage", help="stats.help")
-async def stats_command(ctx: Context) -> None:
+_CHART = 0  # the ``chart`` word, among the periods in days
+_PERIOD = Choice(
+    "days",
+    optional=True,
+    default=PERIODS["7d"],
+    error="stats.bad_period",
+    words={**PERIODS, "chart": _CHART, "图表": _CHART, "图": _CHART},
+)
+
+
+@router.command(
+    "stats", aliases=("数据", ("数据图表", "chart")), usage="stats.usage", help="stats.help", args=[_PERIOD]
+)
+async def stats_command(ctx: Context, days: int) -> None:
     """``/stats [7d|30d|chart]``: the group's KPIs, or the health chart."""
     assert ctx.group is not None
     if not await _may_view(ctx):
         return
-    arg = ctx.args[0].lower() if ctx.args else "7d"
-    if arg in ("chart", "图表", "图"):
+    if days == _CHART:
         await _send_chart(ctx)
         return
-    days = PERIODS.get(arg)
-    if days is None or len(ctx.args) > 1:
-        raise BadArgument("stats.bad_period", value=arg[:20])
     st = _state(ctx.services)
     await ctx.services.batcher.flush()
     first = await st.repo.first_day(ctx.group.id)
@@ -246,18 +259,16 @@ _STAGE_WORDS: dict[str, Stage] = {s.value: s for s in STAGES} | {
     min_role=Role.MODERATOR,
     usage="stats.lifecycle_usage",
     help="stats.lifecycle_help",
+    args=[Choice("stage", optional=True, words=_STAGE_WORDS, error="stats.bad_stage")],
 )
-async def lifecycle_command(ctx: Context) -> None:
+async def lifecycle_command(ctx: Context, stage: Stage | None) -> None:
     """``/lifecycle [stage]``: members per stage, or the members of one stage."""
     assert ctx.group is not None
     st = _state(ctx.services)
     await ctx.services.batcher.flush()
-    if not ctx.args:
+    if stage is None:
         await ctx.reply(report.format_lifecycle(ctx.t, await st.repo.stage_counts(ctx.group.id, ctx.now)))
         return
-    stage = _STAGE_WORDS.get(ctx.args[0].lower())
-    if stage is None or len(ctx.args) > 1:
-        raise BadArgument("stats.bad_stage", value=ctx.args[0][:20])
     people = await st.repo.stage_members(ctx.group.id, ctx.now, stage.value, LIST_LIMIT)
     label = ctx.t(f"stats.stage.{stage.value}")
     if not people:
@@ -267,17 +278,17 @@ async def lifecycle_command(ctx: Context) -> None:
     await ctx.reply(ctx.t("stats.stage_list", stage=label, count=len(people), names=names))
 
 
-@router.command("nudge", aliases=("召回",), usage="stats.nudge_usage", help="stats.nudge_help")
-async def nudge_command(ctx: Context) -> None:
+@router.command(
+    "nudge",
+    aliases=("召回",),
+    usage="stats.nudge_usage",
+    help="stats.nudge_help",
+    args=[OnOff("on", error=USAGE)],
+)
+async def nudge_command(ctx: Context, on: bool) -> None:
     """``/nudge off|on``: opt out of (or back into) the weekly recall post."""
     assert ctx.group is not None and ctx.member is not None
-    arg = ctx.args[0].lower() if ctx.args else ""
-    if arg in ("off", "关", "关闭", "no"):
-        off = True
-    elif arg in ("on", "开", "开启", "yes"):
-        off = False
-    else:
-        raise UsageError()
+    off = not on
     await _state(ctx.services).repo.set_nudge(ctx.group.id, ctx.member.id, off)
     await ctx.reply(ctx.t("stats.nudge_off" if off else "stats.nudge_on"))
 
@@ -325,14 +336,20 @@ _HOT_WINDOWS = {
 }
 
 
-@router.command("hot", aliases=("热词",), usage="stats.hot_usage", help="stats.hot_help")
-async def hot_command(ctx: Context) -> None:
+@router.command(
+    "hot",
+    aliases=("热词",),
+    usage="stats.hot_usage",
+    help="stats.hot_help",
+    args=[
+        Choice(
+            "hours", optional=True, default=_HOT_WINDOWS["24h"], words=_HOT_WINDOWS, error="stats.bad_window"
+        )
+    ],
+)
+async def hot_command(ctx: Context, hours: int) -> None:
     """``/hot [24h|7d]``: the group's hot words."""
     assert ctx.group is not None
-    arg = ctx.args[0].lower() if ctx.args else "24h"
-    hours = _HOT_WINDOWS.get(arg)
-    if hours is None or len(ctx.args) > 1:
-        raise BadArgument("stats.bad_window", value=arg[:20])
     if not await ctx.setting("stats.store_text"):
         await ctx.reply(ctx.t("stats.hot_off"))
         return
@@ -406,20 +423,26 @@ async def kol_command(ctx: Context) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@router.command("feedback", aliases=("反馈",), usage="stats.feedback_usage", help="stats.feedback_help")
-async def feedback_command(ctx: Context) -> None:
-    """``/feedback TEXT`` stores feedback; ``/feedback list`` (moderators) groups it by keyword."""
+feedback = router.group(
+    "feedback",
+    aliases=("反馈",),
+    usage="stats.feedback_usage",
+    help="stats.feedback_help",
+    denied="stats.moderators_only",
+)
+
+
+@feedback.sub("list", aliases=("列表", "查看"), min_role=Role.MODERATOR)
+async def feedback_list(ctx: Context) -> None:
+    """``/feedback list``: the last 30 days' feedback grouped by keyword."""
+    await _feedback_list(ctx, _state(ctx.services))
+
+
+@feedback.default(args=[Rest("text")])
+async def feedback_command(ctx: Context, text: str) -> None:
+    """``/feedback TEXT`` stores feedback."""
     assert ctx.group is not None and ctx.member is not None
-    text = ctx.arg_text.strip()
-    if not text:
-        raise UsageError()
     st = _state(ctx.services)
-    if text.lower() in ("list", "列表", "查看"):
-        if await ctx.role() < Role.MODERATOR:
-            await ctx.reply(ctx.t("stats.moderators_only"))
-            return
-        await _feedback_list(ctx, st)
-        return
     if len(text) > FEEDBACK_MAX:
         raise BadArgument("stats.feedback_too_long", max=FEEDBACK_MAX)
     await st.repo.add_feedback(ctx.group.id, ctx.member.id, ctx.now, text)
@@ -455,39 +478,48 @@ async def _to_thread_group(items: list[tuple[int, str]], exclude: Any) -> list[t
     return await asyncio.to_thread(engine().group, items, exclude=exclude)
 
 
-@router.command("nps", aliases=("评分",), usage="stats.nps_usage", help="stats.nps_help")
-async def nps_command(ctx: Context) -> None:
-    """``/nps start [question]``, ``/nps result``, ``/nps close`` (moderators); ``/nps N`` answers."""
-    assert ctx.group is not None and ctx.member is not None
-    if not ctx.args:
-        raise UsageError()
+nps_group = router.group(
+    "nps", aliases=("评分",), usage="stats.nps_usage", help="stats.nps_help", denied="stats.moderators_only"
+)
+
+
+@nps_group.sub("start", aliases=("开始",), args=[Rest("question", optional=True)], min_role=Role.MODERATOR)
+async def nps_start(ctx: Context, question: str | None) -> None:
+    """``/nps start [question]``: open a poll."""
+    await _nps_start(ctx, _state(ctx.services), question)
+
+
+@nps_group.sub("result", aliases=("结果",), min_role=Role.MODERATOR)
+async def nps_result(ctx: Context) -> None:
+    """``/nps result``: the latest poll's score."""
+    await _nps_result(ctx, _state(ctx.services))
+
+
+@nps_group.sub("close", aliases=("结束",), min_role=Role.MODERATOR)
+async def nps_close(ctx: Context) -> None:
+    """``/nps close``: close the open poll and show its score."""
+    assert ctx.group is not None
     st = _state(ctx.services)
-    sub = ctx.args[0].lower()
-    if sub in ("start", "开始", "result", "结果", "close", "结束"):
-        if await ctx.role() < Role.MODERATOR:
-            await ctx.reply(ctx.t("stats.moderators_only"))
-            return
-        if sub in ("start", "开始"):
-            await _nps_start(ctx, st)
-        elif sub in ("result", "结果"):
-            await _nps_result(ctx, st)
-        else:
-            poll = await st.repo.open_poll(ctx.group.id)
-            if poll is None:
-                await ctx.reply(ctx.t("stats.nps_none"))
-                return
-            await st.repo.close_poll(poll.id, ctx.now)
-            await _nps_result(ctx, st)
+    poll = await st.repo.open_poll(ctx.group.id)
+    if poll is None:
+        await ctx.reply(ctx.t("stats.nps_none"))
         return
-    score = parse_score(ctx.args[0])
-    if score is None or len(ctx.args) > 1:
-        raise BadArgument("stats.nps_bad_score", value=ctx.args[0][:20])
-    await _nps_answer(ctx, st, None, score)
+    await st.repo.close_poll(poll.id, ctx.now)
+    await _nps_result(ctx, st)
 
 
-async def _nps_start(ctx: Context, st: StatsState) -> None:
+@nps_group.default(args=[Word("answer", hint="core.param.score")])
+async def nps_command(ctx: Context, answer: str) -> None:
+    """``/nps N``: answer the open poll with 0–10."""
     assert ctx.group is not None and ctx.member is not None
-    question = ctx.arg_text.strip()[len(ctx.args[0]) :].strip() or None
+    score = parse_score(answer)
+    if score is None:
+        raise BadArgument("stats.nps_bad_score", value=answer[:20])
+    await _nps_answer(ctx, _state(ctx.services), None, score)
+
+
+async def _nps_start(ctx: Context, st: StatsState, question: str | None) -> None:
+    assert ctx.group is not None and ctx.member is not None
     if question and len(question) > QUESTION_MAX:
         raise BadArgument("stats.nps_question_too_long", max=QUESTION_MAX)
     poll = await st.repo.start_poll(ctx.group.id, question, ctx.member.id, ctx.now)
