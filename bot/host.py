@@ -29,6 +29,8 @@ class OptionInfo:
     name: str
     kind: Literal["user", "integer", "string"] = "string"
     required: bool = True
+    #: Catalog key naming the argument (``core.param.amount``), for the option's description.
+    label: str = "core.param.text"
 
 
 @dataclass(frozen=True)

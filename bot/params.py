@@ -17,13 +17,10 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from bot import args as conv
-from bot.args import MAX_AMOUNT, BadArgument, UsageError, excerpt
-
-if TYPE_CHECKING:
-    from bot.context import Context
+from bot.args import MAX_AMOUNT, ArgContext, BadArgument, UsageError, excerpt
 
 #: How a parameter appears as a Discord slash-command option.
 OptionKind = Literal["user", "integer", "string"]
@@ -65,7 +62,7 @@ class Param:
         inner = t(self.hint or self.placeholder)
         return f"[{inner}]" if self.optional else f"<{inner}>"
 
-    async def convert(self, ctx: Context, word: str) -> Any:
+    async def convert(self, ctx: ArgContext, word: str) -> Any:
         """The value of one typed word (raises ``BadArgument`` with a reason)."""
         return word
 
@@ -107,7 +104,7 @@ class Int(Param):
     placeholder: ClassVar[str] = "core.param.number"
     option: ClassVar[OptionKind] = "integer"
 
-    async def convert(self, ctx: Context, word: str) -> int:
+    async def convert(self, ctx: ArgContext, word: str) -> int:
         try:
             return conv.parse_int(word, min_value=self.low, max_value=self.high)
         except BadArgument as exc:
@@ -122,7 +119,7 @@ class Amount(Int):
     high: int | None = MAX_AMOUNT
     placeholder: ClassVar[str] = "core.param.amount"
 
-    async def convert(self, ctx: Context, word: str) -> int:
+    async def convert(self, ctx: ArgContext, word: str) -> int:
         return await super().convert(ctx, fold(word).replace(",", ""))
 
 
@@ -133,7 +130,7 @@ class Id(Param):
     placeholder: ClassVar[str] = "core.param.id"
     option: ClassVar[OptionKind] = "integer"
 
-    async def convert(self, ctx: Context, word: str) -> int:
+    async def convert(self, ctx: ArgContext, word: str) -> int:
         try:
             return conv.parse_id(word)
         except BadArgument as exc:
@@ -146,7 +143,7 @@ class Duration(Param):
 
     placeholder: ClassVar[str] = "core.param.duration"
 
-    async def convert(self, ctx: Context, word: str) -> timedelta:
+    async def convert(self, ctx: ArgContext, word: str) -> timedelta:
         try:
             return conv.parse_duration(word)
         except BadArgument as exc:
@@ -159,7 +156,7 @@ class TimeOfDay(Param):
 
     placeholder: ClassVar[str] = "core.param.time"
 
-    async def convert(self, ctx: Context, word: str) -> time:
+    async def convert(self, ctx: ArgContext, word: str) -> time:
         try:
             return conv.parse_time_of_day(word)
         except BadArgument as exc:
@@ -172,7 +169,7 @@ class Date(Param):
 
     placeholder: ClassVar[str] = "core.param.date"
 
-    async def convert(self, ctx: Context, word: str) -> date:
+    async def convert(self, ctx: ArgContext, word: str) -> date:
         try:
             return conv.parse_date(word, ctx.today)
         except BadArgument as exc:
@@ -187,7 +184,7 @@ class Member(Param):
     placeholder: ClassVar[str] = "core.param.member"
     option: ClassVar[OptionKind] = "user"
 
-    async def convert(self, ctx: Context, word: str) -> Any:
+    async def convert(self, ctx: ArgContext, word: str) -> Any:
         return await conv.resolve_member(ctx, word)
 
 
@@ -217,7 +214,7 @@ class Choice(Param):
         shown = "|".join(dict.fromkeys(w for w in self.words if w.isascii()) or self.words)
         return f"[{shown}]" if self.optional else shown
 
-    async def convert(self, ctx: Context, word: str) -> Any:
+    async def convert(self, ctx: ArgContext, word: str) -> Any:
         key = fold(word).lower()
         if key in self.words:
             return self.words[key]
@@ -262,7 +259,7 @@ def rest_after(text: str, words: int) -> str:
     return rest
 
 
-async def bind(ctx: Context, params: Sequence[Param], words: Sequence[str], raw: str) -> dict[str, Any]:
+async def bind(ctx: ArgContext, params: Sequence[Param], words: Sequence[str], raw: str) -> dict[str, Any]:
     """The handler's keyword arguments for ``words`` (``raw`` is the same line unsplit).
 
     Left to right, each parameter takes one word, except: ``Rest`` takes the rest of the line; a

@@ -358,7 +358,9 @@ class CommandTable:
                 help=c.help,
                 where=c.where,
                 hidden=c.hidden,
-                options=tuple(OptionInfo(p.name, p.option, not p.optional) for p in c.args),
+                options=tuple(
+                    OptionInfo(p.name, p.option, not p.optional, p.hint or p.placeholder) for p in c.args
+                ),
                 subcommands=tuple(s.name for s in c.subcommands),
             )
             for c in self.all()

@@ -24,7 +24,7 @@ from bot.context import Context
 from bot.errors import QunyouError
 from bot.events import ButtonPressed
 from bot.feature import Feature
-from bot.messages import Button, OutgoingMessage, Text
+from bot.messages import OutgoingMessage, Text
 from bot.params import USAGE, Choice, OnOff, Rest, Word
 from bot.ports import ActivityFacts, CheckinFacts, MessageScreen, ModerationFacts, QuietHours
 from bot.roles import Role
@@ -32,13 +32,12 @@ from bot.router import Band, Router
 from bot.scheduler import Cron
 from bot.services import Services
 from bot.settings import SettingSpec, choice, int_range, parse_bool
-from handlers.stats import report
+from handlers.stats import opinion, report
 from handlers.stats.facts import blocked_words, checkin_counter, with_other_figures
-from handlers.stats.hotwords import engine
 from handlers.stats.kol import KolInput, rank
 from handlers.stats.lifecycle import STAGES, Stage
 from handlers.stats.metrics import PERIODS
-from handlers.stats.nps import nps, parse_score
+from handlers.stats.nps import parse_score
 from handlers.stats.recorder import Recorder
 from storage.models import Group, Member
 from storage.stats import BulkLoader, StatsRepo
@@ -51,7 +50,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RECALL_LIMIT = 10
 LIST_LIMIT = 20
 FEEDBACK_MAX = 1000
-QUESTION_MAX = 200
 
 
 def _time_of_day(value: Any) -> str:
@@ -435,7 +433,7 @@ feedback = router.group(
 @feedback.sub("list", aliases=("列表", "查看"), min_role=Role.MODERATOR)
 async def feedback_list(ctx: Context) -> None:
     """``/feedback list``: the last 30 days' feedback grouped by keyword."""
-    await _feedback_list(ctx, _state(ctx.services))
+    await opinion.feedback_list(ctx, _state(ctx.services).repo)
 
 
 @feedback.default(args=[Rest("text")])
@@ -449,35 +447,6 @@ async def feedback_command(ctx: Context, text: str) -> None:
     await ctx.reply(ctx.t("stats.feedback_thanks"))
 
 
-async def _feedback_list(ctx: Context, st: StatsState) -> None:
-    assert ctx.group is not None
-    items = await st.repo.feedback(ctx.group.id, ctx.now - timedelta(days=30))
-    if not items:
-        await ctx.reply(ctx.t("stats.feedback_none"))
-        return
-    by_id = {f.id: f for f in items}
-    exclude = await blocked_words(ctx.services, ctx.group.id)
-    groups = await _to_thread_group([(f.id, f.text) for f in items], exclude)
-    lines = [ctx.t("stats.feedback_title", count=len(items))]
-    for keyword, ids in groups:
-        label = keyword if keyword is not None else ctx.t("stats.feedback_other")
-        lines.append(ctx.t("stats.feedback_group", keyword=label, count=len(ids)))
-        for fid in ids[:5]:
-            f = by_id[fid]
-            excerpt = f.text if len(f.text) <= 80 else f.text[:79] + "…"
-            if exclude is not None and exclude(f.text):
-                # The list is posted where the moderator asked: never repeat a blocked word there.
-                excerpt = ctx.t("stats.feedback_hidden")
-            lines.append(ctx.t("stats.feedback_item", name=f.name or "?", text=excerpt))
-    await ctx.reply("\n".join(lines))
-
-
-async def _to_thread_group(items: list[tuple[int, str]], exclude: Any) -> list[tuple[str | None, list[int]]]:
-    import asyncio
-
-    return await asyncio.to_thread(engine().group, items, exclude=exclude)
-
-
 nps_group = router.group(
     "nps", aliases=("评分",), usage="stats.nps_usage", help="stats.nps_help", denied="stats.moderators_only"
 )
@@ -486,13 +455,13 @@ nps_group = router.group(
 @nps_group.sub("start", aliases=("开始",), args=[Rest("question", optional=True)], min_role=Role.MODERATOR)
 async def nps_start(ctx: Context, question: str | None) -> None:
     """``/nps start [question]``: open a poll."""
-    await _nps_start(ctx, _state(ctx.services), question)
+    await opinion.nps_start(ctx, _state(ctx.services).repo, question)
 
 
 @nps_group.sub("result", aliases=("结果",), min_role=Role.MODERATOR)
 async def nps_result(ctx: Context) -> None:
     """``/nps result``: the latest poll's score."""
-    await _nps_result(ctx, _state(ctx.services))
+    await opinion.nps_result(ctx, _state(ctx.services).repo)
 
 
 @nps_group.sub("close", aliases=("结束",), min_role=Role.MODERATOR)
@@ -505,7 +474,7 @@ async def nps_close(ctx: Context) -> None:
         await ctx.reply(ctx.t("stats.nps_none"))
         return
     await st.repo.close_poll(poll.id, ctx.now)
-    await _nps_result(ctx, st)
+    await opinion.nps_result(ctx, st.repo)
 
 
 @nps_group.default(args=[Word("answer", hint="core.param.score")])
@@ -516,50 +485,6 @@ async def nps_command(ctx: Context, answer: str) -> None:
     if score is None:
         raise BadArgument("stats.nps_bad_score", value=answer[:20])
     await _nps_answer(ctx, _state(ctx.services), None, score)
-
-
-async def _nps_start(ctx: Context, st: StatsState, question: str | None) -> None:
-    assert ctx.group is not None and ctx.member is not None
-    if question and len(question) > QUESTION_MAX:
-        raise BadArgument("stats.nps_question_too_long", max=QUESTION_MAX)
-    poll = await st.repo.start_poll(ctx.group.id, question, ctx.member.id, ctx.now)
-    text = question or ctx.t("stats.nps_default_question")
-    if ctx.adapter.supports(Capability.BUTTONS):
-        rows = (
-            tuple(Button(str(n), f"nps:{poll.id}:{n}") for n in range(0, 6)),
-            tuple(Button(str(n), f"nps:{poll.id}:{n}") for n in range(6, 11)),
-        )
-        message = OutgoingMessage(parts=(Text(ctx.t("stats.nps_poll", question=text)),), buttons=rows)
-    else:
-        message = OutgoingMessage(parts=(Text(ctx.t("stats.nps_poll_text", question=text)),))
-    sent = await ctx.send(message)
-    await st.repo.set_marker(ctx.group.id, "nps_message", f"{poll.id}:{sent.message_id}")
-
-
-async def _nps_result(ctx: Context, st: StatsState) -> None:
-    assert ctx.group is not None
-    poll = await st.repo.latest_poll(ctx.group.id)
-    if poll is None:
-        await ctx.reply(ctx.t("stats.nps_none"))
-        return
-    r = nps(await st.repo.scores(poll.id))
-    question = poll.question or ctx.t("stats.nps_default_question")
-    if r.score is None:
-        await ctx.reply(ctx.t("stats.nps_no_answers", question=question))
-        return
-    state = ctx.t("stats.nps_open") if poll.closed_at is None else ctx.t("stats.nps_closed")
-    await ctx.reply(
-        ctx.t(
-            "stats.nps_result",
-            question=question,
-            score=f"{r.score:+.0f}",
-            count=r.count,
-            promoters=r.promoters,
-            passives=r.passives,
-            detractors=r.detractors,
-            state=state,
-        )
-    )
 
 
 async def _nps_answer(ctx: Context, st: StatsState, poll_id: int | None, score: int) -> None:
