@@ -221,6 +221,9 @@ class Dispatcher:
             sub = None
         if sub is not None:
             ctx.subcommand = sub
+            if sub.where == "group" and ctx.group is None:
+                await ctx.reply(ctx.t(command.group_needed))
+                return
             if await ctx.role() < command.role_for(sub):
                 await ctx.reply(ctx.t(command.denied))
                 return

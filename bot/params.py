@@ -52,15 +52,23 @@ class Param:
     error: str | None = None
     #: A catalog key naming this argument in usage lines (``<reason>``), instead of its type's.
     hint: str | None = None
+    #: Optional, and taken only when the word starts with a digit: ``/mute @bob 10m spam`` has a
+    #: duration, ``/mute @bob spam`` has none (the word goes to the next argument).
+    if_number: bool = False
 
     #: The catalog key of the placeholder shown in usage lines (``core.param.<kind>``).
     placeholder: ClassVar[str] = "core.param.text"
     option: ClassVar[OptionKind] = "string"
 
+    @property
+    def required(self) -> bool:
+        """Whether a call without this argument is a usage error."""
+        return not (self.optional or self.if_number)
+
     def label(self, t: Callable[[str], str]) -> str:
         """The placeholder as a member of ``t``'s language reads it: ``<数量>``, ``[@member]``."""
         inner = t(self.hint or self.placeholder)
-        return f"[{inner}]" if self.optional else f"<{inner}>"
+        return f"<{inner}>" if self.required else f"[{inner}]"
 
     async def convert(self, ctx: ArgContext, word: str) -> Any:
         """The value of one typed word (raises ``BadArgument`` with a reason)."""
@@ -272,7 +280,7 @@ async def bind(ctx: ArgContext, params: Sequence[Param], words: Sequence[str], r
     position = 0
     for index, param in enumerate(params):
         later = params[index + 1 :]
-        required_after = sum(1 for p in later if not p.optional)
+        required_after = sum(1 for p in later if p.required)
         left = len(words) - position
         if isinstance(param, Words):
             joined = " ".join(words[position:])
@@ -299,6 +307,9 @@ async def bind(ctx: ArgContext, params: Sequence[Param], words: Sequence[str], r
                 continue
         if isinstance(param, Member) and ctx.reply_target is not None and left <= required_after:
             values[param.name] = await conv.resolve_member(ctx, None)
+            continue
+        if param.if_number and (left <= 0 or not fold(words[position])[:1].isdigit()):
+            values[param.name] = param.default
             continue
         if left <= 0 or (param.optional and left <= required_after):
             if not param.optional:

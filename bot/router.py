@@ -49,6 +49,8 @@ class Subcommand:
     min_role: Role | None = None
     #: A translation key for this form's usage line; generated from ``args`` when None.
     usage: str | None = None
+    #: ``group``: only in a group, even when the command itself works anywhere.
+    where: Where = "any"
 
     def words(self) -> tuple[str, ...]:
         """Every word that selects this form."""
@@ -76,6 +78,8 @@ class Command:
     unknown_sub: str | None = None
     #: Translation key answered when a member may not use the subcommand they named.
     denied: str = "core.denied"
+    #: Translation key answered for a group-only subcommand typed in a private chat.
+    group_needed: str = "core.group_only"
 
     def subcommand(self, word: str) -> Subcommand | None:
         """The subcommand ``word`` selects, if any."""
@@ -116,14 +120,14 @@ class CommandGroup:
         args: Sequence[Param] = (),
         min_role: Role | None = None,
         usage: str | None = None,
+        where: Where = "any",
     ) -> Callable[[CommandHandler], CommandHandler]:
         """Declare ``/<command> <name> …``."""
 
         def register(handler: CommandHandler) -> CommandHandler:
             _check_signature(handler, args)
-            sub = Subcommand(
-                name.lower(), handler, tuple(a.lower() for a in aliases), tuple(args), min_role, usage
-            )
+            words = tuple(a.lower() for a in aliases)
+            sub = Subcommand(name.lower(), handler, words, tuple(args), min_role, usage, where)
             self._replace(subcommands=(*self._command().subcommands, sub))
             return handler
 
@@ -233,6 +237,7 @@ class Router:
         hidden: bool = False,
         unknown_sub: str | None = None,
         denied: str = "core.denied",
+        group_needed: str = "core.group_only",
     ) -> CommandGroup:
         """Declare a command made of subcommands (``/kw add …``, ``/kw list``)."""
         self.commands.append(
@@ -248,6 +253,7 @@ class Router:
                 hidden=hidden,
                 unknown_sub=unknown_sub,
                 denied=denied,
+                group_needed=group_needed,
             )
         )
         return CommandGroup(self, name.lower())
@@ -359,7 +365,7 @@ class CommandTable:
                 where=c.where,
                 hidden=c.hidden,
                 options=tuple(
-                    OptionInfo(p.name, p.option, not p.optional, p.hint or p.placeholder) for p in c.args
+                    OptionInfo(p.name, p.option, p.required, p.hint or p.placeholder) for p in c.args
                 ),
                 subcommands=tuple(s.name for s in c.subcommands),
             )

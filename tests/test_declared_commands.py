@@ -129,8 +129,8 @@ async def test_missing_leftover_optional_and_rest() -> None:
 # ---------------------------------------------------------------- through the core
 
 
-async def test_full_width_and_swapped_arguments_through_the_console(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_full_width_and_swapped_arguments_through_the_console(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "bob", "hi")
         await h.say("demo", "alice", "签到")
         # a number first, then the member; full-width digits
@@ -138,8 +138,8 @@ async def test_full_width_and_swapped_arguments_through_the_console(tmp_path: Pa
         assert texts(await h.say("demo", "alice", "/give @bob 1")) == ["💸 已转给 @bob 1 分，你的余额 13。"]
 
 
-async def test_garbled_input_gets_a_localised_reason_and_the_usage(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_garbled_input_gets_a_localised_reason_and_the_usage(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         await h.say("demo", "bob", "hi")
         zh = texts(await h.say("demo", "max", "/mute @bob 3x", role="moderator"))
         assert zh == [
@@ -160,8 +160,10 @@ def _usage(h: Harness, lang: str, name: str) -> str:
     return h.services.i18n.t(lang, command.usage)
 
 
-async def test_help_lists_what_each_role_may_use_and_help_all_lists_everything(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_help_lists_what_each_role_may_use_and_help_all_lists_everything(
+    tmp_path: Path, db_url: str
+) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         member = texts(await h.say("demo", "alice", "/help"))[0]
         moderator = texts(await h.say("demo", "max", "/help", role="moderator"))[0]
         everything = texts(await h.say("demo", "alice", "/help all"))[0]
@@ -180,8 +182,8 @@ async def test_help_lists_what_each_role_may_use_and_help_all_lists_everything(t
         assert everything.startswith("全部命令：") and "/promote" in everything
 
 
-async def test_help_for_one_command_shows_the_declared_forms(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_help_for_one_command_shows_the_declared_forms(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         give = texts(await h.say("demo", "alice", "/help give"))[0]
         assert "写法：\n  /give <@成员> <数量>" in give
         kw = texts(await h.say("demo", "alice", "/help kw"))[0]
@@ -191,8 +193,10 @@ async def test_help_for_one_command_shows_the_declared_forms(tmp_path: Path) -> 
         assert "/points give <@member> <amount> [reason]" in points
 
 
-async def test_a_member_naming_a_moderator_form_is_refused_before_anything_is_parsed(tmp_path: Path) -> None:
-    async with Harness(tmp_path) as h:
+async def test_a_member_naming_a_moderator_form_is_refused_before_anything_is_parsed(
+    tmp_path: Path, db_url: str
+) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
         assert texts(await h.say("demo", "alice", "/points give @bob lots")) == [
             "抱歉，这个命令只有管理员可以使用。"
         ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.args import BadArgument, looks_like_duration, parse_duration, resolve_member
+from bot.args import BadArgument, resolve_member
 from bot.context import Context
 from bot.messages import OutgoingMessage, Text
-from bot.params import MemberRef, Words
+from bot.params import Duration, MemberRef, Words
 from bot.roles import Role
 from bot.router import Router
 from handlers.moderation.plans import _ladder, _minutes, _warn
@@ -29,17 +29,6 @@ router = Router("moderation")
 
 
 # -- moderator commands --------------------------------------------------------------------
-
-
-def _duration_and_reason(args: list[str], default: timedelta | None) -> tuple[timedelta | None, str | None]:
-    duration: timedelta | None
-    if args and (looks_like_duration(args[0]) or args[0][:1].isdigit()):
-        duration = parse_duration(args[0])  # raises a clear "can't read the duration" otherwise
-        args = args[1:]
-    else:
-        duration = default
-    reason = " ".join(args).strip()[:200] or None
-    return duration, reason
 
 
 _WHO = MemberRef("who")
@@ -133,18 +122,17 @@ async def warns_command(ctx: Context, who: str | None) -> None:
     await ctx.reply("\n".join(lines))
 
 
-async def _sanction_command(ctx: Context, kind: str, who: str | None, rest: str) -> None:
+async def _sanction_command(
+    ctx: Context, kind: str, who: str | None, duration: timedelta | None, rest: str
+) -> None:
     group = await _moderator_group(ctx)
     if group is None:
         return
     member = await _target(ctx, group, who)
     services = ctx.services
-    default = (
-        _minutes(await _setting(services, group, "moderation.default_mute_minutes"))
-        if kind == "mute"
-        else None
-    )
-    duration, reason = _duration_and_reason(rest.split(), default)
+    if duration is None and kind == "mute":
+        duration = _minutes(await _setting(services, group, "moderation.default_mute_minutes"))
+    reason = rest.strip()[:200] or None
     steps: list[Step] = []
     ok = await sanction(services, group, member, kind, duration, reason, ctx.user.user_id, steps)
     if not ok:
@@ -160,7 +148,7 @@ async def _sanction_command(ctx: Context, kind: str, who: str | None, rest: str)
     await ctx.reply(ctx.parts(key, member=_ref(services, group, member), **extra))
 
 
-_SANCTION = [_WHO, Words("rest", optional=True, default="", hint="core.param.reason")]
+_SANCTION = [_WHO, Duration("duration", if_number=True), _REST]
 
 
 @router.command(
@@ -170,17 +158,17 @@ _SANCTION = [_WHO, Words("rest", optional=True, default="", hint="core.param.rea
     min_role=Role.MODERATOR,
     args=_SANCTION,
 )
-async def mute_command(ctx: Context, who: str | None, rest: str) -> None:
+async def mute_command(ctx: Context, who: str | None, duration: timedelta | None, rest: str) -> None:
     """Mute a member for a while (default from settings)."""
-    await _sanction_command(ctx, "mute", who, rest)
+    await _sanction_command(ctx, "mute", who, duration, rest)
 
 
 @router.command(
     "ban", usage="moderation.usage.ban", help="moderation.help.ban", min_role=Role.MODERATOR, args=_SANCTION
 )
-async def ban_command(ctx: Context, who: str | None, rest: str) -> None:
+async def ban_command(ctx: Context, who: str | None, duration: timedelta | None, rest: str) -> None:
     """Ban a member, for good or for a while."""
-    await _sanction_command(ctx, "ban", who, rest)
+    await _sanction_command(ctx, "ban", who, duration, rest)
 
 
 async def _lift_command(ctx: Context, kind: str, who: str | None) -> None:

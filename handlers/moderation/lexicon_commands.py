@@ -33,7 +33,13 @@ async def _kw_group(ctx: Context) -> tuple[bool, Group | None]:
     return group is not None, group
 
 
-kw = router.group("kw", usage="moderation.usage.kw", help="moderation.help.kw", where="any")
+kw = router.group(
+    "kw",
+    usage="moderation.usage.kw",
+    help="moderation.help.kw",
+    where="any",
+    group_needed="moderation.kw.group_needed",
+)
 
 
 async def _kw_edit_group(ctx: Context) -> Group | None:
@@ -61,6 +67,7 @@ _LEVEL = Word("level", hint="core.param.level")
     "add",
     args=[_LEVEL, Word("term"), Words("extras", optional=True, default="", hint="core.param.category")],
     min_role=Role.MODERATOR,
+    where="group",
 )
 async def kw_add(ctx: Context, level: str, term: str, extras: str) -> None:
     """``/kw add LEVEL TERM [category] [mode]``."""
@@ -69,7 +76,7 @@ async def kw_add(ctx: Context, level: str, term: str, extras: str) -> None:
         await _kw_add(ctx, group, level, term, extras.split())
 
 
-@kw.sub("del", aliases=("delete", "rm"), args=[Words("term")], min_role=Role.MODERATOR)
+@kw.sub("del", aliases=("delete", "rm"), args=[Words("term")], min_role=Role.MODERATOR, where="group")
 async def kw_del(ctx: Context, term: str) -> None:
     """``/kw del TERM``."""
     group = await _kw_edit_group(ctx)
@@ -77,7 +84,12 @@ async def kw_del(ctx: Context, term: str) -> None:
         await _kw_del(ctx, group, term)
 
 
-@kw.sub("list", args=[Word("level", optional=True, hint="core.param.level")], min_role=Role.MODERATOR)
+@kw.sub(
+    "list",
+    args=[Word("level", optional=True, hint="core.param.level")],
+    min_role=Role.MODERATOR,
+    where="group",
+)
 async def kw_list(ctx: Context, level: str | None) -> None:
     """``/kw list [LEVEL]``."""
     group = await _kw_edit_group(ctx)
@@ -85,7 +97,7 @@ async def kw_list(ctx: Context, level: str | None) -> None:
         await _kw_list(ctx, group, level)
 
 
-@kw.sub("import", args=[Rest("body", lines=True)], min_role=Role.MODERATOR)
+@kw.sub("import", args=[Rest("body", lines=True)], min_role=Role.MODERATOR, where="group")
 async def kw_import(ctx: Context, body: str) -> None:
     """``/kw import`` and one term per line below."""
     group = await _kw_edit_group(ctx)
@@ -93,7 +105,7 @@ async def kw_import(ctx: Context, body: str) -> None:
         await _kw_import(ctx, group, body)
 
 
-@kw.sub("export", min_role=Role.MODERATOR)
+@kw.sub("export", min_role=Role.MODERATOR, where="group")
 async def kw_export(ctx: Context) -> None:
     """``/kw export``: the group's own terms in the import format."""
     group = await _kw_edit_group(ctx)
