@@ -234,7 +234,7 @@ class Dispatcher:
             raise BadArgument(command.unknown_sub, part=excerpt(words[0]))
         if command.handler is None:
             raise UsageError()
-        ctx.params = await bind(ctx, command.args, words, raw)
+        ctx.params = await bind(ctx, command.args, words, raw, ignore_extra=command.ignore_extra)
         await command.handler(ctx, **ctx.params)
 
     async def _button(self, ctx: Context, event: ButtonPressed) -> None:

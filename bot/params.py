@@ -267,14 +267,17 @@ def rest_after(text: str, words: int) -> str:
     return rest
 
 
-async def bind(ctx: ArgContext, params: Sequence[Param], words: Sequence[str], raw: str) -> dict[str, Any]:
+async def bind(
+    ctx: ArgContext, params: Sequence[Param], words: Sequence[str], raw: str, *, ignore_extra: bool = False
+) -> dict[str, Any]:
     """The handler's keyword arguments for ``words`` (``raw`` is the same line unsplit).
 
     Left to right, each parameter takes one word, except: ``Rest`` takes the rest of the line; a
     ``Member`` whose word is missing (fewer words left than required parameters) is the author
     of the replied-to message; an optional parameter is skipped while the words left are only
     enough for the required ones. ``Member`` followed by a number also reads the two the other
-    way round (``/give 5 @bob``), since members type both. Words left over are a usage error.
+    way round (``/give 5 @bob``), since members type both. Words left over are a usage error,
+    unless ``ignore_extra`` (a command whose plain word may lead a sentence: ``活动 几点开始？``).
     """
     values: dict[str, Any] = {}
     position = 0
@@ -326,7 +329,7 @@ async def bind(ctx: ArgContext, params: Sequence[Param], words: Sequence[str], r
                 return {**values, **await bind(ctx, later[1:], words[position:], rest_after(raw, position))}
         values[param.name] = await param.convert(ctx, word)
         position += 1
-    if position < len(words):
+    if position < len(words) and not ignore_extra:
         raise UsageError()
     return values
 

@@ -80,6 +80,8 @@ class Command:
     denied: str = "core.denied"
     #: Translation key answered for a group-only subcommand typed in a private chat.
     group_needed: str = "core.group_only"
+    #: Words after the declared arguments are ignored rather than answered with the usage line.
+    ignore_extra: bool = False
 
     def subcommand(self, word: str) -> Subcommand | None:
         """The subcommand ``word`` selects, if any."""
@@ -198,6 +200,7 @@ class Router:
         where: Where = "group",
         hidden: bool = False,
         args: Sequence[Param] = (),
+        ignore_extra: bool = False,
     ) -> Callable[[CommandHandler], CommandHandler]:
         """Declare a command and its arguments; ``usage`` and ``help`` are translation keys.
 
@@ -219,6 +222,7 @@ class Router:
                     where=where,
                     hidden=hidden,
                     args=tuple(args),
+                    ignore_extra=ignore_extra,
                 )
             )
             return handler

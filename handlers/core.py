@@ -131,13 +131,13 @@ async def help_command(ctx: Context, name: str | None) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@router.command("start", usage="core.start.usage", where="any")
+@router.command("start", usage="core.start.usage", where="any", ignore_extra=True)
 async def start(ctx: Context) -> None:
     """Say hello."""
     await ctx.reply(ctx.t("core.start.text", name=ctx.services.config.bot.name))
 
 
-@router.command("ping", aliases=("ping",), usage="core.ping.usage", where="any")
+@router.command("ping", aliases=("ping",), usage="core.ping.usage", where="any", ignore_extra=True)
 async def ping(ctx: Context) -> None:
     """Answer, so a member knows the bot is alive."""
     await ctx.reply(ctx.t("core.ping.reply"))
@@ -266,7 +266,7 @@ async def lang_command(ctx: Context, language: str) -> None:
     await ctx.reply(ctx.t("core.lang.done"))
 
 
-@router.command("status", usage="core.status.usage", min_role=Role.MODERATOR, where="any")
+@router.command("status", usage="core.status.usage", min_role=Role.MODERATOR, where="any", ignore_extra=True)
 async def status(ctx: Context) -> None:
     """Version, adapters and their warnings, database, scheduled jobs."""
     services = ctx.services
@@ -340,7 +340,7 @@ async def _memberships(ctx: Context) -> list[MemberRow]:
     return await ctx.services.members.for_user(ctx.chat.adapter, ctx.user.user_id)
 
 
-@router.command("mydata", aliases=("我的数据",), usage="core.mydata.usage", where="any")
+@router.command("mydata", aliases=("我的数据",), usage="core.mydata.usage", where="any", ignore_extra=True)
 async def mydata(ctx: Context) -> None:
     """Send the member everything stored about them, as JSON, privately."""
     services = ctx.services
@@ -375,7 +375,9 @@ async def mydata(ctx: Context) -> None:
         await ctx.reply(ctx.t("core.mydata.sent"))
 
 
-@router.command("forgetme", aliases=("删除我的数据",), usage="core.forgetme.usage", where="group")
+@router.command(
+    "forgetme", aliases=("删除我的数据",), usage="core.forgetme.usage", where="group", ignore_extra=True
+)
 async def forgetme(ctx: Context) -> None:
     """Ask for confirmation before erasing the member's data."""
     assert ctx.member is not None

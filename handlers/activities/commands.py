@@ -146,7 +146,9 @@ async def _cancel(ctx: Context, activity_id: int) -> None:
     await ctx.send(OutgoingMessage(parts=parts, notify=notify))
 
 
-@router.command("events", aliases=("活动",), usage="events.list_usage", help="events.list_help")
+@router.command(
+    "events", aliases=("活动",), usage="events.list_usage", help="events.list_help", ignore_extra=True
+)
 async def events_cmd(ctx: Context) -> None:
     """Upcoming activities."""
     assert ctx.group is not None

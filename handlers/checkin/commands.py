@@ -385,7 +385,7 @@ async def rank(ctx: Context, period: str) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@router.command("me", aliases=("我的",), usage="checkin.usage.me", help="checkin.help.me")
+@router.command("me", aliases=("我的",), usage="checkin.usage.me", help="checkin.help.me", ignore_extra=True)
 async def me(ctx: Context) -> None:
     """Level, tier, balance, streak, badges and this month's rank."""
     group, member = _need_group(ctx)

@@ -245,7 +245,13 @@ async def kick_command(ctx: Context, who: str | None, rest: str) -> None:
     await ctx.reply(ctx.parts("moderation.kicked", member=_ref(services, group, member)))
 
 
-@router.command("del", usage="moderation.usage.del", help="moderation.help.del", min_role=Role.MODERATOR)
+@router.command(
+    "del",
+    usage="moderation.usage.del",
+    help="moderation.help.del",
+    min_role=Role.MODERATOR,
+    ignore_extra=True,
+)
 async def del_command(ctx: Context) -> None:
     """Delete the message this command replies to."""
     group = await _moderator_group(ctx)

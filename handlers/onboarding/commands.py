@@ -35,7 +35,9 @@ async def rules_text(services: Services, group: Group) -> str:
     return rules or services.i18n.t(group.language, "welcome.no_rules")
 
 
-@router.command("rules", aliases=("群规",), usage="welcome.rules_usage", help="welcome.rules_help")
+@router.command(
+    "rules", aliases=("群规",), usage="welcome.rules_usage", help="welcome.rules_help", ignore_extra=True
+)
 async def rules_cmd(ctx: Context) -> None:
     """Show the group's rules."""
     assert ctx.group is not None

@@ -375,7 +375,12 @@ async def purge_text(services: Services, group: Group, now: datetime) -> int:
 
 
 @router.command(
-    "kol", aliases=("星火计划",), min_role=Role.MODERATOR, usage="stats.kol_usage", help="stats.kol_help"
+    "kol",
+    aliases=("星火计划",),
+    min_role=Role.MODERATOR,
+    usage="stats.kol_usage",
+    help="stats.kol_help",
+    ignore_extra=True,
 )
 async def kol_command(ctx: Context) -> None:
     """``/kol``: the top 10 KOL candidates by the documented composite, moderators excluded."""
