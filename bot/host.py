@@ -31,6 +31,8 @@ class OptionInfo:
     required: bool = True
     #: Catalog key naming the argument (``core.param.amount``), for the option's description.
     label: str = "core.param.text"
+    #: Fixed words to offer (a choice of words); empty when anything may be typed.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,10 @@ class Param:
         """The value of one typed word (raises ``BadArgument`` with a reason)."""
         return word
 
+    def offered(self) -> tuple[str, ...]:
+        """The words a platform may offer as fixed choices (none: anything may be typed)."""
+        return ()
+
     def _fail(self, key: str, /, **values: Any) -> Exception:
         if self.error == USAGE:
             return UsageError()
@@ -218,16 +222,19 @@ class Choice(Param):
     words: Mapping[str, Any] = field(default_factory=dict)
     placeholder: ClassVar[str] = "core.param.choice"
 
+    def offered(self) -> tuple[str, ...]:
+        """The ASCII words (``week|month|all``), or every word when none is ASCII."""
+        return tuple(dict.fromkeys(w for w in self.words if w.isascii())) or tuple(self.words)
+
     def label(self, t: Callable[[str], str]) -> str:
-        shown = "|".join(dict.fromkeys(w for w in self.words if w.isascii()) or self.words)
+        shown = "|".join(self.offered())
         return f"[{shown}]" if self.optional else shown
 
     async def convert(self, ctx: ArgContext, word: str) -> Any:
         key = fold(word).lower()
         if key in self.words:
             return self.words[key]
-        options = "|".join(dict.fromkeys(w for w in self.words if w.isascii()) or self.words)
-        raise self._fail("core.args.bad_choice", value=excerpt(word), options=options)
+        raise self._fail("core.args.bad_choice", value=excerpt(word), options="|".join(self.offered()))
 
 
 def OnOff(name: str, *, optional: bool = False, default: Any = None, error: str | None = None) -> Choice:
@@ -239,8 +246,8 @@ def OnOff(name: str, *, optional: bool = False, default: Any = None, error: str 
 
 @dataclass(frozen=True)
 class _OnOff(Choice):
-    def label(self, t: Callable[[str], str]) -> str:
-        return "[on|off]" if self.optional else "on|off"
+    def offered(self) -> tuple[str, ...]:
+        return ("on", "off")
 
 
 def parse_switch(word: str) -> bool | None:

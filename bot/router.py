@@ -369,7 +369,8 @@ class CommandTable:
                 where=c.where,
                 hidden=c.hidden,
                 options=tuple(
-                    OptionInfo(p.name, p.option, p.required, p.hint or p.placeholder) for p in c.args
+                    OptionInfo(p.name, p.option, p.required, p.hint or p.placeholder, p.offered())
+                    for p in c.args
                 ),
                 subcommands=tuple(s.name for s in c.subcommands),
             )

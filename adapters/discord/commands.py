@@ -9,7 +9,7 @@ import contextlib
 import inspect
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
@@ -35,6 +35,8 @@ SYNC_COMMAND = "synccommands"
 
 #: Discord takes at most 100 chat-input commands per application.
 MAX_SLASH_COMMANDS = 100
+#: Discord offers at most 25 fixed choices for an option.
+MAX_CHOICES = 25
 #: Discord's limit on a command description.
 MAX_DESCRIPTION = 100
 
@@ -201,7 +203,9 @@ class CommandsMixin:
             )
         ]
         for option in options:
-            kind = _OPTION_TYPES[option.kind]
+            kind: Any = _OPTION_TYPES[option.kind]
+            if option.choices and len(option.choices) <= MAX_CHOICES:
+                kind = Literal[option.choices]  # discord.py offers a Literal's values as choices
             parameters.append(
                 inspect.Parameter(
                     option.name,
