@@ -176,12 +176,10 @@ class Context:
 
     def usage_line(self) -> str:
         """The current command's usage: its subcommand's or its own line, else generated."""
-        from bot.usage import usage_line
-
         command = self.command
         if command is None:
             return f"/{self.command_name}"
-        return usage_line(command, self.subcommand, self.t)
+        return command.usage_line(self.subcommand, self.t)
 
     # -- permissions and settings ----------------------------------------------------------
     async def role(self) -> Role:

@@ -204,7 +204,13 @@ class Dispatcher:
         if await ctx.role() < command.min_role:
             await self._safe_reply(ctx, ctx.t("core.denied"))
             return
-        await self._run(ctx, lambda c: self._invoke(c, call))
+
+        async def invoke(c: Context) -> None:
+            await self._invoke(c, call)
+
+        # Failures are logged under the command's name, not this wrapper's.
+        invoke.__qualname__ = f"/{command.name} ({getattr(command.handler, '__qualname__', 'subcommands')})"
+        await self._run(ctx, invoke)
 
     async def _invoke(self, ctx: Context, call: Invocation) -> None:
         """Pick the subcommand, check its role, convert the declared arguments, run the handler.

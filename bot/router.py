@@ -16,7 +16,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Literal
 
 from bot.host import CommandInfo, OptionInfo
-from bot.params import Param
+from bot.params import Param, usage_words
 from bot.roles import Role
 
 if TYPE_CHECKING:
@@ -94,6 +94,31 @@ class Command:
     def role_for(self, sub: Subcommand | None) -> Role:
         """The role a call needs: the subcommand's own, else the command's."""
         return sub.min_role if sub is not None and sub.min_role is not None else self.min_role
+
+    def declared_usage(self, sub: Subcommand | None, t: Callable[[str], str]) -> str:
+        """``/give <@member> <amount>``, ``/kw add <level> <term>``: from the declaration only."""
+        head = f"/{self.name}" if sub is None else f"/{self.name} {sub.name}"
+        words = usage_words(self.args if sub is None else sub.args, t)
+        return f"{head} {words}" if words else head
+
+    def usage_line(self, sub: Subcommand | None, t: Callable[[str], str]) -> str:
+        """The line a usage error shows: the subcommand's own, the command's own, else generated."""
+        if sub is not None and sub.usage:
+            return t(sub.usage)
+        if self.usage:
+            return t(self.usage)
+        return self.declared_usage(sub, t)
+
+    def forms(self, role: Role | None, t: Callable[[str], str]) -> list[str]:
+        """Every form a member of ``role`` may use (all when ``role`` is None), one usage line
+        each; empty when they may use none."""
+        if role is not None and role < self.min_role:
+            return []
+        lines = [self.declared_usage(None, t)] if self.handler is not None else []
+        for sub in self.subcommands:
+            if role is None or role >= self.role_for(sub):
+                lines.append(t(sub.usage) if sub.usage else self.declared_usage(sub, t))
+        return lines
 
 
 @dataclass

@@ -20,7 +20,6 @@ from bot.ports import AuditTrail
 from bot.roles import Role
 from bot.router import Command, Router
 from bot.settings import SettingSpec, parse_timezone
-from bot.usage import forms as usage_forms
 from storage.models import Group
 from storage.models import Member as MemberRow
 
@@ -56,10 +55,10 @@ def _listing(ctx: Context, command: Command, role: Role | None) -> list[str]:
         return []
     if not command.subcommands:
         return [_usage_line(ctx, command)]
-    permitted = usage_forms(command, role, ctx.t)
+    permitted = command.forms(role, ctx.t)
     if not permitted:
         return []
-    if command.usage and len(permitted) == len(usage_forms(command, None, ctx.t)):
+    if command.usage and len(permitted) == len(command.forms(None, ctx.t)):
         return [ctx.t(command.usage)]
     # Some forms are for moderators only: list the ones this member may use, generated from
     # the declarations, with the first sentence of the help.
@@ -109,7 +108,7 @@ async def help_command(ctx: Context, name: str | None) -> None:
         if command.help:
             lines.append(ctx.t(command.help))
         lines.append(ctx.t("core.help.forms"))
-        lines += ["  " + form for form in usage_forms(command, None, ctx.t)]
+        lines += ["  " + form for form in command.forms(None, ctx.t)]
         words = [a if isinstance(a, str) else a[0] for a in command.aliases]
         if words:
             lines.append(ctx.t("core.help.aliases", aliases="、".join(words)))
