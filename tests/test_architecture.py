@@ -176,7 +176,8 @@ def test_catalogs_have_the_same_keys() -> None:
 
 
 _KEY_USE = re.compile(
-    r"""(?:\.t|\.parts|BadArgument|usage=|help=|_key\s*=)\(?\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']"""
+    r"""(?:\.t|\.parts|BadArgument|usage=|help=|_key\s*=|error=|hint=|denied=|unknown_sub=|group_needed=)"""
+    r"""\(?\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']"""
 )
 
 

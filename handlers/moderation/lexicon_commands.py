@@ -43,13 +43,10 @@ kw = router.group(
 
 
 async def _kw_edit_group(ctx: Context) -> Group | None:
-    """The group a lexicon edit applies to, or None after answering why there is none."""
+    """The group a lexicon edit applies to (this one, or the one a moderator chat serves), or
+    None after the refusal. Edits are group-only subcommands: a private chat never gets here."""
     allowed, group = await _kw_group(ctx)
-    if not allowed:
-        return None
-    if group is None:
-        await ctx.reply(ctx.t("moderation.kw.group_needed"))
-    return group
+    return group if allowed else None
 
 
 @kw.sub("test", args=[Rest("text")])
