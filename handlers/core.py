@@ -78,7 +78,10 @@ def _summary(ctx: Context, command: Command) -> str:
     first = text.splitlines()[0] if text else ""
     for stop in ("。", "，", "；", ". ", ", ", "; "):
         first = first.split(stop, 1)[0]
-    return first.strip()
+    first = first.strip()
+    if first[:2].isascii() and first[:2].istitle():
+        first = first[0].lower() + first[1:]  # "Plan an activity" reads on like the usage lines
+    return first
 
 
 @router.command(
