@@ -14,6 +14,7 @@ from bot.args import BadArgument, UsageError
 from bot.params import (
     Amount,
     Choice,
+    Date,
     Duration,
     Id,
     Int,
@@ -100,6 +101,11 @@ async def test_ids_times_and_choices() -> None:
     with pytest.raises(BadArgument):
         await _bind([Id("i")], "99999999999")
     assert str((await _bind([TimeOfDay("t")], "20点30"))["t"]) == "20:30:00"
+    # a month-day already past this year means next year's (today is 2026-03-02)
+    assert (await _bind([Date("d")], "０１-１５"))["d"] == date(2027, 1, 15)
+    assert (await _bind([Date("d")], "12/01"))["d"] == date(2026, 12, 1)
+    with pytest.raises(BadArgument):
+        await _bind([Date("d")], "02-30")
     week = Choice("p", words={"week": "week", "周": "week"})
     assert await _bind([week], "ＷＥＥＫ") == {"p": "week"}
     with pytest.raises(BadArgument) as err:
