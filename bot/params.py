@@ -234,7 +234,8 @@ class Choice(Param):
         key = fold(word).lower()
         if key in self.words:
             return self.words[key]
-        raise self._fail("core.args.bad_choice", value=excerpt(word), options="|".join(self.offered()))
+        # A short echo: a word that is not a choice may be anything, up to a whole message.
+        raise self._fail("core.args.bad_choice", value=excerpt(word, 20), options="|".join(self.offered()))
 
 
 def OnOff(name: str, *, optional: bool = False, default: Any = None, error: str | None = None) -> Choice:

@@ -850,11 +850,11 @@ async def test_slash_options_are_generated_typed_from_the_declared_arguments(rig
 
 
 async def test_a_typed_slash_command_runs_as_the_words_a_member_would_type(rig: Rig) -> None:
-    payload = fx.slash("give", ALICE, locale="zh-CN")
-    payload["data"]["options"] = [
+    options = [
         {"name": "target", "type": 6, "value": str(fx.BOB_ID)},
         {"name": "amount", "type": 4, "value": 5},
     ]
+    payload = fx.slash("give", ALICE, options=options, locale="zh-CN")
     payload["data"]["resolved"] = {"users": {str(fx.BOB_ID): BOB["user"]}}
     rig.feed("INTERACTION_CREATE", payload)
     (event,) = await rig.sink.wait(1)
