@@ -9,13 +9,49 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.clock import zone
 
 if TYPE_CHECKING:
-    from bot.context import Context
-    from storage.models import Member
+    from bot.events import UserRef
+    from storage.models import Group, Member
+
+
+class _Directory(Protocol):
+    async def member_for(self, group: Group, user: UserRef) -> Member: ...
+
+
+class _Members(Protocol):
+    async def search(self, group_id: int, name: str) -> list[Member]: ...
+
+
+class _Lookups(Protocol):
+    @property
+    def directory(self) -> _Directory: ...
+
+    @property
+    def members(self) -> _Members: ...
+
+
+class ArgContext(Protocol):
+    """What converting an argument reads of a handler's ``Context``: a narrow view, so this
+    module (and ``bot.params``, which the router imports) never imports the context back."""
+
+    @property
+    def services(self) -> _Lookups: ...
+
+    @property
+    def group(self) -> Group | None: ...
+
+    @property
+    def reply_target(self) -> UserRef | None: ...
+
+    @property
+    def mentions(self) -> tuple[UserRef, ...]: ...
+
+    @property
+    def today(self) -> date: ...
 
 
 class UsageError(Exception):
@@ -128,7 +164,9 @@ _UNITS: dict[str, int] = {
     "星期": 604800,
 }
 _DURATION_PART = re.compile(
-    r"(\d+)\s*(分钟|小时|星期|days|day|min|sec|hr|[smhdw秒分时天日周])", re.IGNORECASE
+    # At most 12 digits a part: a 500-digit "duration" is garbled input, not an int to build.
+    r"(\d{1,12})\s*(分钟|小时|星期|days|day|min|sec|hr|[smhdw秒分时天日周])",
+    re.IGNORECASE,
 )
 MAX_DURATION = timedelta(days=366)
 
@@ -151,10 +189,9 @@ def parse_duration(text: str | None) -> timedelta:
         raise BadArgument("core.args.bad_duration", value=excerpt(text))
     if total <= 0:
         raise BadArgument("core.args.bad_duration", value=excerpt(text))
-    duration = timedelta(seconds=total)
-    if duration > MAX_DURATION:
+    if total > MAX_DURATION.total_seconds():  # before timedelta(), which overflows on huge input
         raise BadArgument("core.args.duration_too_long", value=excerpt(text))
-    return duration
+    return timedelta(seconds=total)
 
 
 def looks_like_duration(text: str) -> bool:
@@ -224,7 +261,7 @@ def local_instant(day: date, at: time, tz: str) -> datetime:
 _MENTION = re.compile(r"^@(\S+)$")
 
 
-async def resolve_member(ctx: Context, token: str | None) -> Member:
+async def resolve_member(ctx: ArgContext, token: str | None) -> Member:
     """The member meant by ``token`` (a mention, ``@username``, a name), or the replied-to author.
 
     Raises ``BadArgument`` when nobody or more than one member fits, ``UsageError`` when there is

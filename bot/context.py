@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
@@ -46,6 +47,24 @@ class CommandMeta(Protocol):
         """The translation key of its usage line."""
         ...
 
+    def usage_line(self, sub: Any, t: Callable[[str], str]) -> str:
+        """The line a usage error shows for this command (and subcommand ``sub``)."""
+        ...
+
+
+class SubcommandMeta(Protocol):
+    """What a context knows of the subcommand a call selected (``bot.router.Subcommand``)."""
+
+    @property
+    def name(self) -> str:
+        """The subcommand's word."""
+        ...
+
+    @property
+    def usage(self) -> str | None:
+        """The translation key of its own usage line, if any."""
+        ...
+
 
 class Context:
     """Everything one handler call needs; built by the dispatcher once per event."""
@@ -69,8 +88,14 @@ class Context:
         self.stopped = False
         self.is_command = False
         self.command: CommandMeta | None = None
+        #: The subcommand the call selected (``/kw add``), if the command has subcommands.
+        self.subcommand: SubcommandMeta | None = None
         self.command_name = ""
+        #: The words after the command, for the core only: handlers get their declared
+        #: arguments converted (``bot.params``); listeners may read ``params``.
         self.args: list[str] = []
+        #: The current command's converted arguments, by declared name (empty before binding).
+        self.params: dict[str, Any] = {}
         self.arg_text = ""
         self._role: Role | None = None
         #: Set by ``reply``: the bot's answer to this event (later handlers may edit it).
@@ -186,9 +211,14 @@ class Context:
 
     async def usage(self) -> SentMessage:
         """Answer with the current command's usage line."""
+        return await self.reply(self.t("core.usage", usage=self.usage_line()))
+
+    def usage_line(self) -> str:
+        """The current command's usage: its subcommand's or its own line, else generated."""
         command = self.command
-        line = self.t(command.usage) if command and command.usage else f"/{self.command_name}"
-        return await self.reply(self.t("core.usage", usage=line))
+        if command is None:
+            return f"/{self.command_name}"
+        return command.usage_line(self.subcommand, self.t)
 
     # -- permissions and settings ----------------------------------------------------------
     async def role(self) -> Role:

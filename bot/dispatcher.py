@@ -14,13 +14,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bot import logs, metrics
-from bot.args import BadArgument, UsageError
+from bot.args import BadArgument, UsageError, excerpt
 from bot.context import Context
 from bot.dedupe import Deduper
 from bot.errors import QunyouError
 from bot.events import ButtonPressed, ChatMigrated, Event, MemberJoined, MemberLeft, MessageEvent
 from bot.host import CommandInfo
 from bot.i18n import normalize_language
+from bot.params import bind, rest_after
 from bot.router import Band, ButtonRoute, CommandTable, Invocation, Listener, Router, Unknown
 from bot.services import Services
 
@@ -220,7 +221,44 @@ class Dispatcher:
         if await ctx.role() < command.min_role:
             await self._safe_reply(ctx, ctx.t("core.denied"))
             return
-        await self._run(ctx, command.handler)
+
+        async def invoke(c: Context) -> None:
+            await self._invoke(c, call)
+
+        # Failures are logged under the command's name, not this wrapper's.
+        invoke.__qualname__ = f"/{command.name} ({getattr(command.handler, '__qualname__', 'subcommands')})"
+        await self._run(ctx, invoke)
+
+    async def _invoke(self, ctx: Context, call: Invocation) -> None:
+        """Pick the subcommand, check its role, convert the declared arguments, run the handler.
+
+        Conversion raises ``UsageError``/``BadArgument`` before the handler runs; ``_run``
+        answers both with the command's usage line.
+        """
+        command = call.command
+        words, raw = call.args, call.arg_text
+        sub = command.subcommand(words[0]) if words and command.subcommands else None
+        if sub is not None and not sub.args and len(words) > 1 and command.handler is not None:
+            # A subcommand that takes nothing counts only alone: ``/feedback list is too long``
+            # is feedback, not ``list``.
+            sub = None
+        if sub is not None:
+            ctx.subcommand = sub
+            if sub.where == "group" and ctx.group is None:
+                await ctx.reply(ctx.t(command.group_needed))
+                return
+            if await ctx.role() < command.role_for(sub):
+                await ctx.reply(ctx.t(command.denied))
+                return
+            ctx.params = await bind(ctx, sub.args, words[1:], rest_after(raw, 1))
+            await sub.handler(ctx, **ctx.params)
+            return
+        if words and command.unknown_sub is not None:
+            raise BadArgument(command.unknown_sub, part=excerpt(words[0]))
+        if command.handler is None:
+            raise UsageError()
+        ctx.params = await bind(ctx, command.args, words, raw, ignore_extra=command.ignore_extra)
+        await command.handler(ctx, **ctx.params)
 
     async def _button(self, ctx: Context, event: ButtonPressed) -> None:
         for route in self._buttons:
@@ -242,8 +280,8 @@ class Dispatcher:
             await self._safe_usage(ctx)
         except BadArgument as exc:
             text = ctx.t(exc.key, **exc.values)
-            if ctx.command is not None and ctx.command.usage:
-                text += "\n" + ctx.t("core.usage", usage=ctx.t(ctx.command.usage))
+            if ctx.command is not None and (ctx.command.usage or (ctx.subcommand and ctx.subcommand.usage)):
+                text += "\n" + ctx.t("core.usage", usage=ctx.usage_line())
             await self._safe_reply(ctx, text)
         except QunyouError as exc:
             self.failures += 1

@@ -23,6 +23,19 @@ from bot.roles import Role
 
 
 @dataclass(frozen=True)
+class OptionInfo:
+    """One declared argument as a platform option: ``user`` (a member), ``integer`` or ``string``."""
+
+    name: str
+    kind: Literal["user", "integer", "string"] = "string"
+    required: bool = True
+    #: Catalog key naming the argument (``core.param.amount``), for the option's description.
+    label: str = "core.param.text"
+    #: Fixed words to offer (a choice of words); empty when anything may be typed.
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CommandInfo:
     """One command as an adapter may show it; ``usage`` and ``help`` are translation keys."""
 
@@ -34,6 +47,10 @@ class CommandInfo:
     help: str | None = None
     where: Literal["group", "private", "any"] = "group"
     hidden: bool = False
+    #: The declared arguments in order; empty for commands made of subcommands, which a
+    #: platform offers as one free-text option (``subcommands`` names their words).
+    options: tuple[OptionInfo, ...] = ()
+    subcommands: tuple[str, ...] = ()
 
 
 class EventSink(Protocol):

@@ -6,21 +6,25 @@ features and the app builds one ``CommandTable`` from their routers.
 
 from __future__ import annotations
 
+import inspect
 import re
 import shlex
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import TYPE_CHECKING, Literal
 
-from bot.host import CommandInfo
+from bot.host import CommandInfo, OptionInfo
+from bot.params import Param, usage_words
 from bot.roles import Role
 
 if TYPE_CHECKING:
     from bot.context import Context
 
 Handler = Callable[["Context"], Awaitable[None]]
+#: A command handler: the context, then one keyword argument per declared parameter.
+CommandHandler = Callable[..., Awaitable[None]]
 Where = Literal["group", "private", "any"]
 Alias = str | tuple[str, str]
 
@@ -34,11 +38,32 @@ class Band(IntEnum):
 
 
 @dataclass(frozen=True)
-class Command:
-    """A command a member can type."""
+class Subcommand:
+    """One word-led form of a command (``/kw add …``): its own arguments, handler and role."""
 
     name: str
-    handler: Handler
+    handler: CommandHandler
+    aliases: tuple[str, ...] = ()
+    args: tuple[Param, ...] = ()
+    #: None: the command's own ``min_role``.
+    min_role: Role | None = None
+    #: A translation key for this form's usage line; generated from ``args`` when None.
+    usage: str | None = None
+    #: ``group``: only in a group, even when the command itself works anywhere.
+    where: Where = "any"
+
+    def words(self) -> tuple[str, ...]:
+        """Every word that selects this form."""
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command a member can type, with its declared arguments (or subcommands)."""
+
+    name: str
+    #: Runs when no subcommand word leads (None: such a call is a usage error).
+    handler: CommandHandler | None
     feature: str
     aliases: tuple[Alias, ...] = ()
     min_role: Role = Role.MEMBER
@@ -46,6 +71,116 @@ class Command:
     help: str | None = None
     where: Where = "group"
     hidden: bool = False
+    args: tuple[Param, ...] = ()
+    subcommands: tuple[Subcommand, ...] = ()
+    #: Translation key answered for a leading word that names no subcommand (gets ``part``);
+    #: None: the word goes to ``handler``'s arguments (or, without a handler, a usage error).
+    unknown_sub: str | None = None
+    #: Translation key answered when a member may not use the subcommand they named.
+    denied: str = "core.denied"
+    #: Translation key answered for a group-only subcommand typed in a private chat.
+    group_needed: str = "core.group_only"
+    #: Words after the declared arguments are ignored rather than answered with the usage line.
+    ignore_extra: bool = False
+
+    def subcommand(self, word: str) -> Subcommand | None:
+        """The subcommand ``word`` selects, if any."""
+        folded = unicodedata.normalize("NFKC", word).lower()
+        for sub in self.subcommands:
+            if folded in sub.words():
+                return sub
+        return None
+
+    def role_for(self, sub: Subcommand | None) -> Role:
+        """The role a call needs: the subcommand's own, else the command's."""
+        return sub.min_role if sub is not None and sub.min_role is not None else self.min_role
+
+    def declared_usage(self, sub: Subcommand | None, t: Callable[[str], str]) -> str:
+        """``/give <@member> <amount>``, ``/kw add <level> <term>``: from the declaration only."""
+        head = f"/{self.name}" if sub is None else f"/{self.name} {sub.name}"
+        words = usage_words(self.args if sub is None else sub.args, t)
+        return f"{head} {words}" if words else head
+
+    def usage_line(self, sub: Subcommand | None, t: Callable[[str], str]) -> str:
+        """The line a usage error shows: the subcommand's own, the command's own, else generated."""
+        if sub is not None and sub.usage:
+            return t(sub.usage)
+        if self.usage:
+            return t(self.usage)
+        return self.declared_usage(sub, t)
+
+    def forms(self, role: Role | None, t: Callable[[str], str]) -> list[str]:
+        """Every form a member of ``role`` may use (all when ``role`` is None), one usage line
+        each; empty when they may use none."""
+        if role is not None and role < self.min_role:
+            return []
+        lines = [self.declared_usage(None, t)] if self.handler is not None else []
+        for sub in self.subcommands:
+            if role is None or role >= self.role_for(sub):
+                lines.append(t(sub.usage) if sub.usage else self.declared_usage(sub, t))
+        return lines
+
+
+@dataclass
+class CommandGroup:
+    """A command made of subcommands; ``sub`` declares each, ``default`` the bare form."""
+
+    router: Router
+    name: str
+
+    def _replace(self, **changes: object) -> None:
+        commands = self.router.commands
+        for index, command in enumerate(commands):
+            if command.name == self.name:
+                commands[index] = replace(command, **changes)  # type: ignore[arg-type]
+                return
+        raise KeyError(self.name)
+
+    def _command(self) -> Command:
+        return next(c for c in self.router.commands if c.name == self.name)
+
+    def sub(
+        self,
+        name: str,
+        *,
+        aliases: Sequence[str] = (),
+        args: Sequence[Param] = (),
+        min_role: Role | None = None,
+        usage: str | None = None,
+        where: Where = "any",
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        """Declare ``/<command> <name> …``."""
+
+        def register(handler: CommandHandler) -> CommandHandler:
+            _check_signature(handler, args)
+            words = tuple(a.lower() for a in aliases)
+            sub = Subcommand(name.lower(), handler, words, tuple(args), min_role, usage, where)
+            self._replace(subcommands=(*self._command().subcommands, sub))
+            return handler
+
+        return register
+
+    def default(self, *, args: Sequence[Param] = ()) -> Callable[[CommandHandler], CommandHandler]:
+        """Declare what the command does when no subcommand word leads."""
+
+        def register(handler: CommandHandler) -> CommandHandler:
+            _check_signature(handler, args)
+            self._replace(handler=handler, args=tuple(args))
+            return handler
+
+        return register
+
+
+def _check_signature(handler: CommandHandler, params: Sequence[Param]) -> None:
+    """Refuse, at start, a handler whose keyword parameters are not its declared arguments."""
+    signature = inspect.signature(handler)
+    names = [p.name for p in signature.parameters.values()][1:]
+    declared = [p.name for p in params]
+    if sorted(names) != sorted(declared):
+        raise TypeError(
+            f"{handler.__qualname__} takes {names} but declares {declared}: "
+            "give the handler one keyword parameter per declared argument"
+        )
 
 
 @dataclass(frozen=True)
@@ -89,10 +224,17 @@ class Router:
         help: str | None = None,
         where: Where = "group",
         hidden: bool = False,
-    ) -> Callable[[Handler], Handler]:
-        """Declare a command; ``usage`` and ``help`` are translation keys."""
+        args: Sequence[Param] = (),
+        ignore_extra: bool = False,
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        """Declare a command and its arguments; ``usage`` and ``help`` are translation keys.
 
-        def register(handler: Handler) -> Handler:
+        The handler is called as ``handler(ctx, **values)``, one keyword per declared argument,
+        converted before it runs (``bot.params``).
+        """
+
+        def register(handler: CommandHandler) -> CommandHandler:
+            _check_signature(handler, args)
             self.commands.append(
                 Command(
                     name=name.lower(),
@@ -104,11 +246,46 @@ class Router:
                     help=help,
                     where=where,
                     hidden=hidden,
+                    args=tuple(args),
+                    ignore_extra=ignore_extra,
                 )
             )
             return handler
 
         return register
+
+    def group(
+        self,
+        name: str,
+        *,
+        aliases: Sequence[Alias] = (),
+        min_role: Role = Role.MEMBER,
+        usage: str | None = None,
+        help: str | None = None,
+        where: Where = "group",
+        hidden: bool = False,
+        unknown_sub: str | None = None,
+        denied: str = "core.denied",
+        group_needed: str = "core.group_only",
+    ) -> CommandGroup:
+        """Declare a command made of subcommands (``/kw add …``, ``/kw list``)."""
+        self.commands.append(
+            Command(
+                name=name.lower(),
+                handler=None,
+                feature=self.feature,
+                aliases=tuple(aliases),
+                min_role=min_role,
+                usage=usage,
+                help=help,
+                where=where,
+                hidden=hidden,
+                unknown_sub=unknown_sub,
+                denied=denied,
+                group_needed=group_needed,
+            )
+        )
+        return CommandGroup(self, name.lower())
 
     def message(self, band: Band = Band.LISTENER, *, private: bool = False) -> Callable[[Handler], Handler]:
         """Run ``handler`` for every group message (and private ones when ``private``)."""
@@ -216,6 +393,11 @@ class CommandTable:
                 help=c.help,
                 where=c.where,
                 hidden=c.hidden,
+                options=tuple(
+                    OptionInfo(p.name, p.option, p.required, p.hint or p.placeholder, p.offered())
+                    for p in c.args
+                ),
+                subcommands=tuple(s.name for s in c.subcommands),
             )
             for c in self.all()
         ]

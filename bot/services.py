@@ -103,6 +103,15 @@ class CommandView(Protocol):
         """Left out of ``/help``."""
         ...
 
+    @property
+    def subcommands(self) -> Sequence[object]:
+        """Its word-led forms (``/kw add …``), if any."""
+        ...
+
+    def forms(self, role: Role | None, t: Callable[[str], str]) -> list[str]:
+        """Usage lines of the forms ``role`` may use (every form when ``role`` is None)."""
+        ...
+
 
 class CommandCatalog(Protocol):
     """The command table (``bot.router.CommandTable``) as handlers may consult it: typed this

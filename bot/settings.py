@@ -24,7 +24,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, Valida
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from bot import args
 from bot.clock import check_timezone
+from bot.params import OFF_WORDS, ON_WORDS
 from bot.roles import Role
 
 if TYPE_CHECKING:
@@ -32,8 +34,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_TRUE = {"on", "true", "yes", "1", "开", "开启", "是"}
-_FALSE = {"off", "false", "no", "0", "关", "关闭", "否"}
+# The commands' on/off vocabulary (``bot.params``), plus 1/0 for settings written in config.
+_TRUE = ON_WORDS | {"1"}
+_FALSE = OFF_WORDS | {"0"}
 
 
 def parse_bool(value: Any) -> bool:
@@ -49,14 +52,14 @@ def parse_bool(value: Any) -> bool:
 
 
 def parse_int(value: Any) -> int:
-    """Read an integer (``int()`` also reads full-width digits such as ``３０``)."""
+    """Read an integer: an int as is, text through the commands' converter (full-width too)."""
     if isinstance(value, bool):
         raise ValueError("an integer")
     if isinstance(value, int):
         return value
     try:
-        return int(str(value).strip())
-    except ValueError:
+        return args.parse_int(str(value))
+    except (args.UsageError, args.BadArgument):
         raise ValueError("an integer") from None
 
 

@@ -10,19 +10,21 @@ from pydantic import Field
 
 from bot import __version__, data_rights
 from bot.adapter import Capability
-from bot.args import BadArgument, UsageError, button_fields, decode_id, excerpt, resolve_member
+from bot.args import BadArgument, UsageError, button_fields, decode_id, excerpt
 from bot.clock import UnknownTimezone
 from bot.context import Context
 from bot.errors import CapabilityNotSupported
 from bot.feature import Feature
 from bot.i18n import normalize_language
 from bot.messages import Button, OutgoingMessage, Text
+from bot.params import USAGE, Choice, Member, Word, Words
 from bot.ports import AuditTrail
 from bot.roles import Role
 from bot.router import Router
 from bot.services import CommandView
 from bot.settings import GUARDED, FeatureSettings, SettingError, SettingSpec, String, parse_timezone
-from storage.models import Group, Member
+from storage.models import Group
+from storage.models import Member as MemberRow
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -56,21 +58,73 @@ def _usage_line(ctx: Context, command: CommandView) -> str:
     return ctx.t(command.usage) if command.usage else f"/{command.name}"
 
 
+#: ``/help all``: every command, whoever asks.
+_ALL_WORDS = ("all", "全部")
+
+
+def _listing(ctx: Context, command: CommandView, role: Role | None) -> list[str]:
+    """``/help`` lines for ``command``: its usage line, or, for a command made of subcommands,
+    the forms ``role`` may use (all forms when ``role`` is None); nothing when none."""
+    if role is not None and role < command.min_role:
+        return []
+    if not command.subcommands:
+        return [_usage_line(ctx, command)]
+    permitted = command.forms(role, ctx.t)
+    if not permitted:
+        return []
+    if command.usage and len(permitted) == len(command.forms(None, ctx.t)):
+        return [ctx.t(command.usage)]
+    # Some forms are for moderators only: list the ones this member may use, generated from
+    # the declarations, with the first sentence of the help.
+    line = " · ".join(permitted)
+    summary = _summary(ctx, command)
+    return [f"{line} — {summary}" if summary else line]
+
+
+def _summary(ctx: Context, command: CommandView) -> str:
+    """A few words saying what a command is for: the tail of its usage line when that names no
+    other form (``… — 推荐度（NPS）调查``), else the first clause of its help."""
+    if command.usage:
+        _, dash, tail = ctx.t(command.usage).rpartition(" — ")
+        if dash and "/" not in tail:
+            return tail.strip()
+    text = ctx.t(command.help).strip() if command.help else ""
+    first = text.splitlines()[0] if text else ""
+    for stop in ("。", "，", "；", ". ", ", ", "; "):
+        first = first.split(stop, 1)[0]
+    first = first.strip()
+    if first[:2].isascii() and first[:2].istitle():
+        first = first[0].lower() + first[1:]  # "Plan an activity" reads on like the usage lines
+    return first
+
+
 @router.command(
-    "help", aliases=("帮助", "help", "菜单"), usage="core.help.usage", help="core.help.help", where="any"
+    "help",
+    aliases=("帮助", "help", "菜单"),
+    usage="core.help.usage",
+    help="core.help.help",
+    where="any",
+    args=[Word("name", optional=True, hint="core.param.command")],
 )
-async def help_command(ctx: Context) -> None:
-    """List the commands the caller may use, or explain one."""
+async def help_command(ctx: Context, name: str | None) -> None:
+    """List the commands the caller may use (``all``: every command), or explain one."""
     table = ctx.services.commands
     role = await ctx.role()
-    if ctx.args:
-        name = ctx.args[0].lstrip("/!！").lower()
+    if name is not None and name.lower() in _ALL_WORDS:
+        lines = [ctx.t("core.help.all_header")]
+        lines += ["• " + line for c in table.all() if _visible(ctx, c) for line in _listing(ctx, c, None)]
+        await ctx.reply("\n".join(lines))
+        return
+    if name is not None:
+        name = name.lstrip("/!！").lower()
         command = table.by_name.get(name) or (table.plain.get(name, (None, ""))[0])
         if command is None or command.hidden:
             raise BadArgument("core.help.unknown", name=name[:24])
         lines = [_usage_line(ctx, command)]
         if command.help:
             lines.append(ctx.t(command.help))
+        lines.append(ctx.t("core.help.forms"))
+        lines += ["  " + form for form in command.forms(None, ctx.t)]
         words = [a if isinstance(a, str) else a[0] for a in command.aliases]
         if words:
             lines.append(ctx.t("core.help.aliases", aliases="、".join(words)))
@@ -79,20 +133,26 @@ async def help_command(ctx: Context) -> None:
         await ctx.reply("\n".join(lines))
         return
     lines = [ctx.t("core.help.header")]
+    partial = False
     for command in table.all():
-        if _visible(ctx, command) and role >= command.min_role:
-            lines.append("• " + _usage_line(ctx, command))
+        if _visible(ctx, command):
+            shown = _listing(ctx, command, role)
+            partial = partial or shown != _listing(ctx, command, None)
+            lines += ["• " + line for line in shown]
     lines.append(ctx.t("core.help.footer"))
+    if partial:
+        # Some commands (or forms) are for moderators: say where the whole list is.
+        lines.append(ctx.t("core.help.all_hint"))
     await ctx.reply("\n".join(lines))
 
 
-@router.command("start", usage="core.start.usage", where="any")
+@router.command("start", usage="core.start.usage", where="any", ignore_extra=True)
 async def start(ctx: Context) -> None:
     """Say hello."""
     await ctx.reply(ctx.t("core.start.text", name=ctx.services.config.bot.name))
 
 
-@router.command("ping", aliases=("ping",), usage="core.ping.usage", where="any")
+@router.command("ping", aliases=("ping",), usage="core.ping.usage", where="any", ignore_extra=True)
 async def ping(ctx: Context) -> None:
     """Answer, so a member knows the bot is alive."""
     await ctx.reply(ctx.t("core.ping.reply"))
@@ -133,13 +193,17 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-@router.command("settings", usage="core.settings.usage", min_role=Role.MEMBER)
-async def settings_command(ctx: Context) -> None:
+@router.command(
+    "settings",
+    usage="core.settings.usage",
+    min_role=Role.MEMBER,
+    args=[Word("prefix", optional=True, default="", hint="core.param.prefix")],
+)
+async def settings_command(ctx: Context, prefix: str) -> None:
     """Show the group's settings."""
     assert ctx.group is not None
     service = ctx.services.settings
     overrides = await service.overrides(ctx.group.id)
-    prefix = ctx.args[0] if ctx.args else ""
     lines = [ctx.t("core.settings.header")]
     lines.append(f"language = {ctx.group.language}")
     lines.append(f"timezone = {ctx.group.timezone}")
@@ -151,13 +215,16 @@ async def settings_command(ctx: Context) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@router.command("set", usage="core.set.usage", help="core.set.help", min_role=Role.MODERATOR)
-async def set_command(ctx: Context) -> None:
+@router.command(
+    "set",
+    usage="core.set.usage",
+    help="core.set.help",
+    min_role=Role.MODERATOR,
+    args=[Word("key", hint="core.param.key"), Words("raw", hint="core.param.value")],
+)
+async def set_command(ctx: Context, key: str, raw: str) -> None:
     """Change one group setting, validated."""
     assert ctx.group is not None
-    if len(ctx.args) < 2:
-        raise UsageError()
-    key, raw = ctx.args[0], " ".join(ctx.args[1:])
     services = ctx.services
     if key == "language":
         lang = normalize_language(raw)
@@ -222,13 +289,17 @@ def _resolve_key(specs: dict[str, SettingSpec], key: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-@router.command("lang", aliases=("语言",), usage="core.lang.usage", min_role=Role.MODERATOR)
-async def lang_command(ctx: Context) -> None:
+@router.command(
+    "lang",
+    aliases=("语言",),
+    usage="core.lang.usage",
+    min_role=Role.MODERATOR,
+    args=[Word("language", hint="core.param.language")],
+)
+async def lang_command(ctx: Context, language: str) -> None:
     """Switch the group's language."""
     assert ctx.group is not None
-    if len(ctx.args) != 1:
-        raise UsageError()
-    lang = normalize_language(ctx.args[0])
+    lang = normalize_language(language)
     if lang is None:
         raise UsageError()
     ctx.group = await ctx.services.directory.update_group(ctx.group, language=lang)
@@ -236,7 +307,7 @@ async def lang_command(ctx: Context) -> None:
     await ctx.reply(ctx.t("core.lang.done"))
 
 
-@router.command("status", usage="core.status.usage", min_role=Role.MODERATOR, where="any")
+@router.command("status", usage="core.status.usage", min_role=Role.MODERATOR, where="any", ignore_extra=True)
 async def status(ctx: Context) -> None:
     """Version, adapters and their warnings, database, scheduled jobs."""
     services = ctx.services
@@ -263,17 +334,15 @@ _PROMOTABLE = {
 }
 
 
-@router.command("promote", usage="core.promote.usage", min_role=Role.ADMIN)
-async def promote(ctx: Context) -> None:
+@router.command(
+    "promote",
+    usage="core.promote.usage",
+    min_role=Role.ADMIN,
+    args=[Member("target"), Choice("role", words=_PROMOTABLE, error=USAGE)],
+)
+async def promote(ctx: Context, target: MemberRow, role: Role) -> None:
     """Grant a member a role in this group."""
     assert ctx.group is not None
-    if not ctx.args:
-        raise UsageError()
-    role_word = ctx.args[-1].lower()
-    if role_word not in _PROMOTABLE:
-        raise UsageError()
-    role = _PROMOTABLE[role_word]
-    target = await resolve_member(ctx, ctx.args[0] if len(ctx.args) > 1 else None)
     if role > await ctx.role():
         await ctx.reply(ctx.t("core.denied"))
         return
@@ -291,11 +360,10 @@ async def promote(ctx: Context) -> None:
     )
 
 
-@router.command("demote", usage="core.demote.usage", min_role=Role.ADMIN)
-async def demote(ctx: Context) -> None:
+@router.command("demote", usage="core.demote.usage", min_role=Role.ADMIN, args=[Member("target")])
+async def demote(ctx: Context, target: MemberRow) -> None:
     """Take a granted role away."""
     assert ctx.group is not None
-    target = await resolve_member(ctx, ctx.args[0] if ctx.args else None)
     services = ctx.services
     current = (await services.permissions.overrides(ctx.group.id)).get(target.user_id)
     if current is not None and current > await ctx.role():
@@ -307,13 +375,13 @@ async def demote(ctx: Context) -> None:
     await ctx.reply(ctx.parts(key, user=services.directory.user_ref(target, ctx.chat.platform)))
 
 
-async def _memberships(ctx: Context) -> list[Member]:
+async def _memberships(ctx: Context) -> list[MemberRow]:
     if ctx.member is not None:
         return [ctx.member]
     return await ctx.services.members.for_user(ctx.chat.adapter, ctx.user.user_id)
 
 
-@router.command("mydata", aliases=("我的数据",), usage="core.mydata.usage", where="any")
+@router.command("mydata", aliases=("我的数据",), usage="core.mydata.usage", where="any", ignore_extra=True)
 async def mydata(ctx: Context) -> None:
     """Send the member everything stored about them, as JSON, privately."""
     services = ctx.services
@@ -346,7 +414,9 @@ async def mydata(ctx: Context) -> None:
         await ctx.reply(ctx.t("core.mydata.sent"))
 
 
-@router.command("forgetme", aliases=("删除我的数据",), usage="core.forgetme.usage", where="group")
+@router.command(
+    "forgetme", aliases=("删除我的数据",), usage="core.forgetme.usage", where="group", ignore_extra=True
+)
 async def forgetme(ctx: Context) -> None:
     """Ask for confirmation before erasing the member's data."""
     assert ctx.member is not None

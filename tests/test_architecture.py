@@ -176,7 +176,8 @@ def test_catalogs_have_the_same_keys() -> None:
 
 
 _KEY_USE = re.compile(
-    r"""(?:\.t|\.parts|BadArgument|usage=|help=|_key\s*=)\(?\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']"""
+    r"""(?:\.t|\.parts|BadArgument|usage=|help=|_key\s*=|error=|hint=|denied=|unknown_sub=|group_needed=)"""
+    r"""\(?\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']"""
 )
 
 
@@ -724,3 +725,47 @@ def test_services_are_whole_when_built() -> None:
         f"Services.{optional} may be None: build the service before Services (or in its "
         "__post_init__) and pass it in, so no handler has to check."
     )
+
+
+# ---------------------------------------------------------------- declared commands
+
+_RAW_ARGS = re.compile(r"\bctx\.(args|arg_text)\b")
+
+
+def test_handlers_never_read_raw_command_words() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "handlers").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _RAW_ARGS.search(line)
+    ]
+    assert offenders == [], (
+        "Handlers must not read the typed words (ctx.args[...], ctx.arg_text): declare the "
+        "command's arguments instead, e.g. @router.command('give', args=[Member('target'), "
+        "Amount('amount')]) and `async def give(ctx, target, amount)`, or subcommands with "
+        "router.group(...).sub(...). The dispatcher converts them (bot/params.py) before the "
+        "handler runs, words the usage error in the member's language, and feeds /help and the "
+        "Discord slash options from the same declaration. A listener that needs a command's "
+        f"values reads ctx.params. Offenders: {offenders}"
+    )
+
+
+def test_every_command_handler_takes_exactly_its_declared_arguments() -> None:
+    """Checked at registration too (Router raises TypeError); this names every command."""
+    import inspect
+
+    from bot.router import CommandTable
+
+    table = CommandTable([f.router for f in FEATURES], ("/",))
+    wrong = []
+    for command in table.all():
+        forms = [(command.name, command.handler, command.args)] + [
+            (f"{command.name} {s.name}", s.handler, s.args) for s in command.subcommands
+        ]
+        for name, handler, params in forms:
+            if handler is None:
+                continue
+            taken = list(inspect.signature(handler).parameters)[1:]
+            if sorted(taken) != sorted(p.name for p in params):
+                wrong.append(f"/{name}: takes {taken}, declares {[p.name for p in params]}")
+    assert wrong == []

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.context import Context
 from bot.feature import Feature
 from bot.messages import OutgoingMessage
+from bot.params import Int, Word
 from bot.router import Router
 from bot.scheduler import At, Cron, Every, next_fire
 from bot.services import Services
@@ -35,12 +36,12 @@ def test_weekday_names_and_dst() -> None:
 def _feature(calls: list[tuple[str, datetime]]) -> Feature:
     router = Router("ticker")
 
-    @router.command("plan", where="group")
-    async def plan(ctx: Context) -> None:
+    @router.command("plan", where="group", args=[Int("minutes"), Word("name")])
+    async def plan(ctx: Context, minutes: int, name: str) -> None:
         assert ctx.group is not None
-        when = ctx.now + timedelta(minutes=int(ctx.args[0]))
+        when = ctx.now + timedelta(minutes=minutes)
         await ctx.services.scheduler.schedule(
-            f"tick:{ctx.args[1]}", "tick", At(when), {"name": ctx.args[1]}, group_id=ctx.group.id
+            f"tick:{name}", "tick", At(when), {"name": name}, group_id=ctx.group.id
         )
         await ctx.reply("planned")
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
@@ -17,7 +18,7 @@ from adapters.discord.client import INTERACTION_WINDOW, Pending
 from adapters.discord.normalize import language_of
 from bot.errors import QunyouError
 from bot.events import ChatRef, MessageEvent, Segment, SentMessage, UserRef
-from bot.host import AdapterHost, CommandInfo
+from bot.host import AdapterHost, CommandInfo, OptionInfo
 from bot.i18n import LANGUAGES
 from bot.messages import OutgoingMessage
 from bot.roles import Role
@@ -34,17 +35,29 @@ SYNC_COMMAND = "synccommands"
 
 #: Discord takes at most 100 chat-input commands per application.
 MAX_SLASH_COMMANDS = 100
+#: Discord offers at most 25 fixed choices for an option.
+MAX_CHOICES = 25
 #: Discord's limit on a command description.
 MAX_DESCRIPTION = 100
 
 
 @dataclass(frozen=True)
 class SlashSpec:
-    """One slash command: its name, and its name and description in each language we ship."""
+    """One slash command: its name, and its name and description in each language we ship.
+
+    ``options`` are the command's declared arguments as typed options (a member, an integer, a
+    string); a command made of subcommands (``free_text``) takes one free-text option instead.
+    """
 
     name: str
     names: dict[str, str] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
+    options: tuple[OptionInfo, ...] = ()
+    free_text: bool = False
+
+
+#: The Python annotation that makes discord.py declare each kind of option.
+_OPTION_TYPES: dict[str, type] = {"user": discord.User, "integer": int, "string": str}
 
 
 def valid_slash_name(name: str) -> bool:
@@ -71,8 +84,10 @@ def slash_specs(host: AdapterHost) -> list[SlashSpec]:
     """The slash commands to offer, generated from the host's command table.
 
     Every command a member may run (not hidden, ``min_role`` member) that has a help text and a
-    name Discord accepts becomes a slash command with one optional free-text ``args`` option;
-    its description is the first line of its help in each language. Commands without help
+    name Discord accepts becomes a slash command whose options are its declared arguments
+    (a user option for a member, an integer option for a number or id, a string otherwise), or
+    one optional free-text ``args`` option for a command made of subcommands; its description is
+    the first line of its help in each language. Commands without help
     (``ping``, ``start``) stay typed-only. Moderator commands stay typed-only too: Discord would
     show them to everyone.
     """
@@ -86,7 +101,9 @@ def slash_specs(host: AdapterHost) -> list[SlashSpec]:
         descriptions = {
             lang: _description(host.translate(lang, command.help), command.name) for lang in LANGUAGES
         }
-        specs.append(SlashSpec(command.name, names, descriptions))
+        specs.append(
+            SlashSpec(command.name, names, descriptions, command.options, free_text=bool(command.subcommands))
+        )
     if len(specs) > MAX_SLASH_COMMANDS:
         log.warning("only %d slash commands fit; the rest stay typed-only", MAX_SLASH_COMMANDS)
     return specs[:MAX_SLASH_COMMANDS]
@@ -146,6 +163,8 @@ class CommandsMixin:
     # ---------------------------------------------------------------- slash commands
 
     def _slash_command(self, spec: SlashSpec) -> app_commands.Command[Any, Any, None]:
+        if not spec.free_text:
+            return self._typed_slash_command(spec)
         adapter = self
         name = spec.name
 
@@ -158,6 +177,47 @@ class CommandsMixin:
         async def callback(interaction: discord.Interaction, args: str | None = None) -> None:
             await adapter._on_slash(interaction, name, args or "")
 
+        description = spec.descriptions.get("en") or name
+        return app_commands.Command(
+            name=app_commands.locale_str(name, localized=spec.names),
+            description=app_commands.locale_str(description, localized=spec.descriptions),
+            callback=callback,
+        )
+
+    def _typed_slash_command(self, spec: SlashSpec) -> app_commands.Command[Any, Any, None]:
+        """A slash command with one typed option per declared argument, run as the text a
+        member would type (``/give <@id> 5``)."""
+        adapter = self
+        name = spec.name
+        options = spec.options
+
+        async def callback(interaction: discord.Interaction, **values: Any) -> None:
+            users = [v for v in values.values() if isinstance(v, discord.abc.User)]
+            await adapter._on_slash(interaction, name, typed_text(options, values), known=users)
+
+        # discord.py reads the options from the callback's signature: build it from the
+        # declaration (keyword-only, so required and optional ones may come in any order).
+        parameters = [
+            inspect.Parameter(
+                "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
+            )
+        ]
+        for option in options:
+            kind: Any = _OPTION_TYPES[option.kind]
+            if option.choices and len(option.choices) <= MAX_CHOICES:
+                kind = Literal[option.choices]  # discord.py offers a Literal's values as choices
+            parameters.append(
+                inspect.Parameter(
+                    option.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    annotation=kind if option.required else kind | None,
+                    default=inspect.Parameter.empty if option.required else None,
+                )
+            )
+        callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+            o.name: app_commands.locale_str(o.name.replace("_", " "), key=o.label) for o in options
+        }
         description = spec.descriptions.get("en") or name
         return app_commands.Command(
             name=app_commands.locale_str(name, localized=spec.names),
@@ -184,6 +244,7 @@ class CommandsMixin:
         *,
         target: discord.Message | None = None,
         private: bool = False,
+        known: list[discord.abc.User] | None = None,
     ) -> None:
         """Run a slash command as if the member had typed ``/name args``; answer as followups.
 
@@ -201,7 +262,7 @@ class CommandsMixin:
         pending = Pending(interaction, self.clock.now() + INTERACTION_WINDOW)
         self._pending[key] = pending
         text = f"/{name} {args}".strip()
-        mentions = self._mention_refs(interaction.guild, text)
+        mentions = self._mention_refs(interaction.guild, text, known)
         plain, segments = self._normalize(text, mentions)
         event = MessageEvent(
             event_id=f"dc:i:{interaction.id}",
@@ -284,6 +345,26 @@ class CommandsMixin:
             text = self.t(lang, "discord.sync_failed")
         await self.send(chat, reference.with_parts(_parts(text)))
         return True
+
+
+def typed_text(options: tuple[OptionInfo, ...], values: dict[str, Any]) -> str:
+    """The arguments a member would have typed for these option values, in declared order: a
+    user as a mention, a string with spaces quoted unless it is the last (the rest of the line)."""
+    words: list[str] = []
+    given = [o for o in options if values.get(o.name) is not None]
+    for index, option in enumerate(given):
+        value = values[option.name]
+        if isinstance(value, discord.abc.User):
+            words.append(f"<@{value.id}>")
+        elif (
+            isinstance(value, str)
+            and index < len(given) - 1
+            and (not value or any(c.isspace() for c in value))
+        ):
+            words.append('"' + value.replace('"', "'") + '"')
+        else:
+            words.append(str(value))
+    return " ".join(words)
 
 
 def _parts(text: str) -> tuple[Any, ...]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.args import BadArgument, UsageError, parse_id, parse_int
+from bot.args import BadArgument, UsageError, parse_int
 from bot.messages import Button, OutgoingMessage, Part, Text
-from bot.planned_posts import channel_of, check_length, is_moderator, refuse, tz_of, user_ref
+from bot.params import Id, Int, Rest
+from bot.planned_posts import channel_of, check_length, tz_of, user_ref
 from bot.points_access import award
+from bot.roles import Role
 from bot.router import Router
 from bot.timeparse import TimeError, bad_time, excerpt, parse_duration, parse_start, shift_days
 from handlers.activities.cards import details, local_time, mentions, rsvp_buttons
@@ -29,31 +31,34 @@ if TYPE_CHECKING:
 router = Router("events")
 
 
-@router.command("event", usage="events.usage", help="events.help")
-async def event_cmd(ctx: Context) -> None:
-    """``/event add|info|cancel``."""
-    if not ctx.args:
-        raise UsageError()
-    sub = ctx.args[0].lower()
-    if sub in ("info", "详情"):
-        await _info(ctx)
-        return
-    if sub not in ("add", "添加", "新增", "cancel", "取消"):
-        # Any member can reach this: the reply does not quote what they typed (see topics.err_sub).
-        raise BadArgument("events.err_sub")
-    if not await is_moderator(ctx):
-        await refuse(ctx)
-        return
-    if sub == "cancel" or sub == "取消":
-        await _cancel(ctx)
-    else:
-        await _add(ctx)
+event = router.group("event", usage="events.usage", help="events.help", unknown_sub="events.err_sub")
+# An unknown word is answered without quoting it: any member can reach that reply (see topics).
+_ID = Id("activity_id")
 
 
-async def _add(ctx: Context) -> None:
+@event.sub("info", aliases=("详情",), args=[_ID])
+async def event_info(ctx: Context, activity_id: int) -> None:
+    """``/event info ID``."""
+    await _info(ctx, activity_id)
+
+
+@event.sub(
+    "add", aliases=("添加", "新增"), args=[Rest("body", optional=True, default="")], min_role=Role.MODERATOR
+)
+async def event_add(ctx: Context, body: str) -> None:
+    """``/event add title | start [| duration | description | capacity]``."""
+    await _add(ctx, body)
+
+
+@event.sub("cancel", aliases=("取消",), args=[_ID], min_role=Role.MODERATOR)
+async def event_cancel(ctx: Context, activity_id: int) -> None:
+    """``/event cancel ID``."""
+    await _cancel(ctx, activity_id)
+
+
+async def _add(ctx: Context, body: str) -> None:
     assert ctx.group is not None
-    body = ctx.arg_text.strip().split(maxsplit=1)
-    fields = [f.strip() for f in (body[1] if len(body) > 1 else "").replace("｜", "|").split("|")]
+    fields = [f.strip() for f in body.replace("｜", "|").split("|")]
     if len(fields) < 2:
         raise UsageError()
     if len(fields) > 5:
@@ -102,20 +107,17 @@ async def _add(ctx: Context) -> None:
     await st.set_message(act.id, sent.message_id)
 
 
-async def _find(ctx: Context, token: str | None) -> Activity:
+async def _find(ctx: Context, activity_id: int) -> Activity:
     assert ctx.group is not None
-    if token is None:
-        raise UsageError()
-    activity_id = parse_id(token)
     act = await activities_repo(ctx.services).get(ctx.group.id, activity_id)
     if act is None:
         raise BadArgument("events.err_unknown", id=activity_id)
     return act
 
 
-async def _info(ctx: Context) -> None:
+async def _info(ctx: Context, activity_id: int) -> None:
     assert ctx.group is not None
-    act = await _find(ctx, ctx.args[1] if len(ctx.args) > 1 else None)
+    act = await _find(ctx, activity_id)
     rsvps = await activities_repo(ctx.services).rsvps(act.id)
     going = [r.member.display_name for r in rsvps if r.status == "going"]
     waiting = [r.member.display_name for r in rsvps if r.status == "waiting"]
@@ -130,9 +132,9 @@ async def _info(ctx: Context) -> None:
     await ctx.reply("\n".join(lines))
 
 
-async def _cancel(ctx: Context) -> None:
+async def _cancel(ctx: Context, activity_id: int) -> None:
     assert ctx.group is not None
-    act = await _find(ctx, ctx.args[1] if len(ctx.args) > 1 else None)
+    act = await _find(ctx, activity_id)
     st = activities_repo(ctx.services)
     people = [r.member for r in await st.rsvps(act.id)]
     if not await st.cancel(ctx.group.id, act.id):
@@ -145,7 +147,9 @@ async def _cancel(ctx: Context) -> None:
     await ctx.send(OutgoingMessage(parts=parts, notify=notify))
 
 
-@router.command("events", aliases=("活动",), usage="events.list_usage", help="events.list_help")
+@router.command(
+    "events", aliases=("活动",), usage="events.list_usage", help="events.list_help", ignore_extra=True
+)
 async def events_cmd(ctx: Context) -> None:
     """Upcoming activities."""
     assert ctx.group is not None
@@ -213,23 +217,27 @@ async def leave_activity(ctx: Context, act: Activity) -> None:
         await ctx.send(OutgoingMessage(parts=parts, notify=(promoted,)))
 
 
-@router.command("join", aliases=("参加", "报名"), usage="events.join_usage", help="events.join_help")
-async def join_cmd(ctx: Context) -> None:
+@router.command(
+    "join", aliases=("参加", "报名"), usage="events.join_usage", help="events.join_help", args=[_ID]
+)
+async def join_cmd(ctx: Context, activity_id: int) -> None:
     """``/join ID``: where buttons are missing."""
-    await join_activity(ctx, await _find(ctx, ctx.args[0] if ctx.args else None))
+    await join_activity(ctx, await _find(ctx, activity_id))
 
 
-@router.command("leave", aliases=("取消报名",), usage="events.leave_usage", help="events.leave_help")
-async def leave_cmd(ctx: Context) -> None:
+@router.command(
+    "leave", aliases=("取消报名",), usage="events.leave_usage", help="events.leave_help", args=[_ID]
+)
+async def leave_cmd(ctx: Context, activity_id: int) -> None:
     """``/leave ID``."""
-    await leave_activity(ctx, await _find(ctx, ctx.args[0] if ctx.args else None))
+    await leave_activity(ctx, await _find(ctx, activity_id))
 
 
-@router.command("here", aliases=("到场",), usage="events.here_usage", help="events.here_help")
-async def here_cmd(ctx: Context) -> None:
+@router.command("here", aliases=("到场",), usage="events.here_usage", help="events.here_help", args=[_ID])
+async def here_cmd(ctx: Context, activity_id: int) -> None:
     """``/here ID`` during the activity: attendance and points."""
     assert ctx.group is not None and ctx.member is not None
-    act = await _find(ctx, ctx.args[0] if ctx.args else None)
+    act = await _find(ctx, activity_id)
     if act.status != "open":
         raise BadArgument("events.err_cancelled", id=act.id)
     if not act.start_at - EARLY_CHECKIN <= ctx.now <= act.end_at:
@@ -251,13 +259,17 @@ async def here_cmd(ctx: Context) -> None:
     await ctx.reply(ctx.parts(key, user=ctx.user, id=act.id, title=act.title, points=points))
 
 
-@router.command("rate", usage="events.rate_usage", help="events.rate_help", hidden=True)
-async def rate_cmd(ctx: Context) -> None:
+@router.command(
+    "rate",
+    usage="events.rate_usage",
+    help="events.rate_help",
+    hidden=True,
+    args=[_ID, Int("rating", low=1, high=5)],
+)
+async def rate_cmd(ctx: Context, activity_id: int, rating: int) -> None:
     """``/rate ID N``: the feedback buttons' typed form."""
-    if len(ctx.args) < 2:
-        raise UsageError()
-    act = await _find(ctx, ctx.args[0])
-    await rate_activity(ctx, act, parse_int(ctx.args[1], min_value=1, max_value=5))
+    act = await _find(ctx, activity_id)
+    await rate_activity(ctx, act, rating)
 
 
 async def rate_activity(ctx: Context, act: Activity, rating: int) -> None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import logging
 
-from bot.args import BadArgument, UsageError, resolve_member
+from bot.args import BadArgument, UsageError
 from bot.context import Context
 from bot.errors import QunyouError
+from bot.params import Member
 from bot.roles import Role
 from bot.router import Router
 from handlers.antispam.settings import AntispamSettings
 from handlers.antispam.state import get_state
+from storage.models import Member as MemberRow
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +28,12 @@ router = Router("antispam")
     min_role=Role.MODERATOR,
     usage="antispam.approve_usage",
     help="antispam.approve_help",
+    args=[Member("member")],
 )
-async def approve(ctx: Context) -> None:
+async def approve(ctx: Context, member: MemberRow) -> None:
     """End a member's probation early; remembered in this group, also across a re-join."""
     group = ctx.group
     assert group is not None  # group-only command
-    match ctx.args:
-        case [who]:
-            member = await resolve_member(ctx, who)
-        case []:
-            member = await resolve_member(ctx, None)
-        case _:
-            raise UsageError()
     state = get_state(ctx.services)
     await state.settle(group.id, member.id)
     row = await state.repos.probation.get(group.id, member.id)
@@ -62,7 +58,7 @@ async def spam(ctx: Context) -> None:
     """As a reply: delete the message, ban its sender, keep its text as a spam sample."""
     group, message = ctx.group, ctx.message
     assert group is not None and message is not None
-    if ctx.args or message.reply_to is None:
+    if message.reply_to is None:  # a reply to the spam, nothing else
         raise UsageError()
     state = get_state(ctx.services)
     known = state.recent.get((group.id, message.reply_to))

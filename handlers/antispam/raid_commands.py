@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.args import UsageError, button_fields, decode_id, parse_duration, resolve_member
+from bot.args import button_fields, decode_id
 from bot.context import Context
 from bot.errors import QunyouError
 from bot.events import ButtonPressed
+from bot.params import Duration, Member
 from bot.roles import Role
 from handlers.antispam import raid
 from handlers.antispam.commands import router
 from handlers.antispam.state import get_state
+from storage.models import Member as MemberRow
 
 log = logging.getLogger(__name__)
 
@@ -20,33 +22,45 @@ log = logging.getLogger(__name__)
 PURGE_AGE = timedelta(hours=48)
 
 
-@router.command(
+raid_group = router.group(
     "raid", aliases=("防护",), min_role=Role.MODERATOR, usage="antispam.raid_usage", help="antispam.raid_help"
 )
-async def raid_command(ctx: Context) -> None:
-    """Switch raid mode on (optionally for a duration) or off, or show whether it is on."""
-    group = ctx.group
-    assert group is not None
-    services = ctx.services
-    match [a.lower() for a in ctx.args]:
-        case [] | ["status"]:
-            current = raid.book(services).raids.get(group.id)
-            if current is None:
-                await ctx.reply(ctx.t("antispam.raid.status_off"))
-            else:
-                await ctx.reply(ctx.t("antispam.raid.status_on", removed=current.removed))
-        case ["on" | "开"]:
-            if await raid.start(services, group, "manual") is None:
-                await ctx.reply(ctx.t("antispam.raid.already_on"))
-        case ["on" | "开", duration]:
-            until = ctx.now + parse_duration(duration)
-            if await raid.start(services, group, "manual", until=until) is None:
-                await ctx.reply(ctx.t("antispam.raid.extended"))
-        case ["off" | "关"]:
-            if await raid.end(services, group, "manual") is None:
-                await ctx.reply(ctx.t("antispam.raid.status_off"))
-        case _:
-            raise UsageError()
+
+
+@raid_group.default()
+async def raid_status(ctx: Context) -> None:
+    """Whether raid mode is on, and how many it has removed."""
+    assert ctx.group is not None
+    current = raid.book(ctx.services).raids.get(ctx.group.id)
+    if current is None:
+        await ctx.reply(ctx.t("antispam.raid.status_off"))
+    else:
+        await ctx.reply(ctx.t("antispam.raid.status_on", removed=current.removed))
+
+
+@raid_group.sub("status", aliases=("状态",))
+async def raid_status_word(ctx: Context) -> None:
+    """``/raid status``: the same as ``/raid``."""
+    await raid_status(ctx)
+
+
+@raid_group.sub("on", aliases=("开",), args=[Duration("duration", optional=True)])
+async def raid_on(ctx: Context, duration: timedelta | None) -> None:
+    """Switch raid mode on, until it goes quiet or for ``duration``."""
+    assert ctx.group is not None
+    if duration is None:
+        if await raid.start(ctx.services, ctx.group, "manual") is None:
+            await ctx.reply(ctx.t("antispam.raid.already_on"))
+    elif await raid.start(ctx.services, ctx.group, "manual", until=ctx.now + duration) is None:
+        await ctx.reply(ctx.t("antispam.raid.extended"))
+
+
+@raid_group.sub("off", aliases=("关",))
+async def raid_off(ctx: Context) -> None:
+    """Switch raid mode off now."""
+    assert ctx.group is not None
+    if await raid.end(ctx.services, ctx.group, "manual") is None:
+        await ctx.reply(ctx.t("antispam.raid.status_off"))
 
 
 @router.command(
@@ -55,18 +69,12 @@ async def raid_command(ctx: Context) -> None:
     min_role=Role.MODERATOR,
     usage="antispam.purge_usage",
     help="antispam.purge_help",
+    args=[Member("member")],
 )
-async def purge(ctx: Context) -> None:
+async def purge(ctx: Context, member: MemberRow) -> None:
     """Delete a member's recent messages (as far as the platform allows) and ban them."""
     group = ctx.group
     assert group is not None
-    match ctx.args:
-        case [who]:
-            member = await resolve_member(ctx, who)
-        case []:
-            member = await resolve_member(ctx, None)
-        case _:
-            raise UsageError()
     if member.user_id == ctx.user.user_id or await ctx.role_of(member.user_id) >= Role.MODERATOR:
         await ctx.reply(ctx.t("antispam.purge_moderator"))
         return

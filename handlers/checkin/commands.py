@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import tempfile
-import unicodedata
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bot.adapter import Capability
-from bot.args import BadArgument, UsageError, local_instant, parse_id, resolve_member
+from bot.args import MAX_AMOUNT, BadArgument, UsageError, local_instant, parse_id
 from bot.context import Context
 from bot.messages import OutgoingMessage, Text
+from bot.params import USAGE, Amount, Choice, Id, Int, Member, Rest, Word, Words
 from bot.ports import CreditScore
 from bot.roles import Role
 from bot.router import Router
@@ -27,47 +27,27 @@ from handlers.checkin.api import (
 )
 from handlers.checkin.badges import find_badge
 from handlers.checkin.calendar_view import render_png, text_grid
-from handlers.checkin.config import MAX_AMOUNT, GroupRules
+from handlers.checkin.config import GroupRules
 from handlers.checkin.rules import itemize, progress, tier_for
 from storage.checkin import Entry, InsufficientPoints, Posting, ShopItem, month_bounds
-from storage.models import Group, Member
+from storage.models import Group
+from storage.models import Member as MemberRow
 
 router = Router("checkin")
 
-_AMOUNT = re.compile(r"[+-]?\d{1,15}")
+#: Points typed by a member: ``1`` … ``MAX_AMOUNT``, ``1,000`` and full-width digits accepted.
+_POINTS = Amount("amount", error="checkin.bad_amount")
+#: A count of items (stock, per-member limit): ``0`` … ``MAX_AMOUNT``.
+_COUNT = Int("count", low=0, high=MAX_AMOUNT, error="checkin.bad_count")
 
 
-def parse_amount(token: str | None) -> int:
-    """A positive whole number of points up to ``MAX_AMOUNT``; a clear reason otherwise."""
-    if token is None or not token.strip():
-        raise UsageError()
-    folded = unicodedata.normalize("NFKC", token.strip()).replace(",", "")
-    if not _AMOUNT.fullmatch(folded):
-        raise BadArgument("checkin.bad_amount", max=MAX_AMOUNT)
-    value = int(folded)
-    if value <= 0 or value > MAX_AMOUNT:
-        raise BadArgument("checkin.bad_amount", max=MAX_AMOUNT)
-    return value
-
-
-def _member_then_amount(first: str, second: str) -> tuple[str, str]:
-    """``@bob 5`` or ``5 @bob``: people type both, so take whichever order was meant."""
-
-    def numeric(token: str) -> bool:
-        return bool(_AMOUNT.fullmatch(unicodedata.normalize("NFKC", token.strip()).replace(",", "")))
-
-    if numeric(first) and not numeric(second):
-        return second, first
-    return first, second
-
-
-def _need_group(ctx: Context) -> tuple[Group, Member]:
+def _need_group(ctx: Context) -> tuple[Group, MemberRow]:
     if ctx.group is None or ctx.member is None:
         raise BadArgument("core.args.group_only")
     return ctx.group, ctx.member
 
 
-def _name(member: Member) -> str:
+def _name(member: MemberRow) -> str:
     return member.display_name or member.user_id
 
 
@@ -91,26 +71,32 @@ def _signed(n: int) -> str:
     return f"+{n}" if n >= 0 else str(n)
 
 
-async def _celebrate(ctx: Context, group: Group, member: Member, posting: Posting, rules: GroupRules) -> None:
+async def _celebrate(
+    ctx: Context, group: Group, member: MemberRow, posting: Posting, rules: GroupRules
+) -> None:
     await announce(ctx.services, group, member, posting, ctx.chat, rules=rules)
 
 
 # --- check-in ---------------------------------------------------------------------------------
 
 
-@router.command(
+checkin_group = router.group(
     "checkin",
     aliases=("签到", "打卡", "checkin", ("签到日历", "calendar")),
     usage="checkin.usage.checkin",
     help="checkin.help.checkin",
 )
+
+
+@checkin_group.sub("calendar", aliases=("cal", "日历"))
+async def checkin_calendar(ctx: Context) -> None:
+    """``/checkin calendar``: this month's check-ins."""
+    await calendar_cmd(ctx)
+
+
+@checkin_group.default()
 async def checkin(ctx: Context) -> None:
-    """Claim today's check-in, or show the calendar with ``calendar``."""
-    if ctx.args:
-        if ctx.args[0].lower() in ("calendar", "cal", "日历"):
-            await calendar_cmd(ctx)
-            return
-        raise UsageError()
+    """Claim today's check-in."""
     group, member = _need_group(ctx)
     services = ctx.services
     st = state(services)
@@ -162,8 +148,6 @@ def _next_opening(day: date, group: Group, rules: GroupRules) -> datetime:
 @router.command("makeup", aliases=("补签",), usage="checkin.usage.makeup", help="checkin.help.makeup")
 async def makeup(ctx: Context) -> None:
     """Repair yesterday's missed check-in for points."""
-    if ctx.args:
-        raise UsageError()
     group, member = _need_group(ctx)
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
@@ -226,26 +210,41 @@ async def calendar_cmd(ctx: Context) -> None:
 # --- points -----------------------------------------------------------------------------------
 
 
-@router.command("points", aliases=("积分",), usage="checkin.usage.points", help="checkin.help.points")
+points_group = router.group(
+    "points", aliases=("积分",), usage="checkin.usage.points", help="checkin.help.points"
+)
+_ADJUST = [Member("target"), _POINTS, Words("reason", optional=True, hint="core.param.reason")]
+
+
+@points_group.default()
 async def points(ctx: Context) -> None:
-    """Balance and recent history; ``give``/``take``/``history`` for moderators."""
+    """Balance and recent history."""
     group, member = _need_group(ctx)
-    sub = ctx.args[0].lower() if ctx.args else ""
-    if sub in ("give", "take", "加", "扣"):
-        await _points_adjust(ctx, group, sub in ("give", "加"))
-        return
-    if sub in ("history", "记录"):
-        if not await _require_moderator(ctx):
-            return
-        target = await resolve_member(ctx, ctx.args[1] if len(ctx.args) > 1 else None)
-        await _show_history(ctx, group, target, 20)
-        return
-    if ctx.args:
-        raise UsageError()
     await _show_history(ctx, group, member, 5)
 
 
-async def _show_history(ctx: Context, group: Group, member: Member, limit: int) -> None:
+@points_group.sub("give", aliases=("加",), args=_ADJUST, min_role=Role.MODERATOR)
+async def points_give(ctx: Context, target: MemberRow, amount: int, reason: str | None) -> None:
+    """``/points give @member N [reason]``."""
+    group, _ = _need_group(ctx)
+    await _points_adjust(ctx, group, True, target, amount, reason)
+
+
+@points_group.sub("take", aliases=("扣",), args=_ADJUST, min_role=Role.MODERATOR)
+async def points_take(ctx: Context, target: MemberRow, amount: int, reason: str | None) -> None:
+    """``/points take @member N [reason]``."""
+    group, _ = _need_group(ctx)
+    await _points_adjust(ctx, group, False, target, amount, reason)
+
+
+@points_group.sub("history", aliases=("记录",), args=[Member("target")], min_role=Role.MODERATOR)
+async def points_history(ctx: Context, target: MemberRow) -> None:
+    """``/points history @member``: the last 20 postings."""
+    group, _ = _need_group(ctx)
+    await _show_history(ctx, group, target, 20)
+
+
+async def _show_history(ctx: Context, group: Group, member: MemberRow, limit: int) -> None:
     st = state(ctx.services)
     balance, earned = await st.repos.ledger.balance(group.id, member.id)
     rows = await st.repos.ledger.history(group.id, member.id, limit)
@@ -266,17 +265,12 @@ async def _show_history(ctx: Context, group: Group, member: Member, limit: int) 
     await ctx.reply("\n".join(lines))
 
 
-async def _points_adjust(ctx: Context, group: Group, give: bool) -> None:
-    if not await _require_moderator(ctx):
-        return
-    if len(ctx.args) < 3:
-        raise UsageError()
-    member_token, amount_token = _member_then_amount(ctx.args[1], ctx.args[2])
-    target = await resolve_member(ctx, member_token)
-    amount = parse_amount(amount_token)
+async def _points_adjust(
+    ctx: Context, group: Group, give: bool, target: MemberRow, amount: int, reason: str | None
+) -> None:
     if target.is_bot:
         raise BadArgument("checkin.points.bot")
-    reason = " ".join(ctx.args[3:])[:200] or None
+    reason = (reason or "")[:200] or None
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
     try:
@@ -299,19 +293,16 @@ async def _points_adjust(ctx: Context, group: Group, give: bool) -> None:
     await _celebrate(ctx, group, target, posting, rules)
 
 
-@router.command("give", aliases=("转账",), usage="checkin.usage.give", help="checkin.help.give")
-async def give(ctx: Context) -> None:
-    """Send some of your points to another member."""
+@router.command(
+    "give",
+    aliases=("转账",),
+    usage="checkin.usage.give",
+    help="checkin.help.give",
+    args=[Member("target"), _POINTS],
+)
+async def give(ctx: Context, target: MemberRow, amount: int) -> None:
+    """Send some of your points to another member (``@bob 5``, ``5 @bob``, or ``5`` as a reply)."""
     group, member = _need_group(ctx)
-    if len(ctx.args) < 2 and not (len(ctx.args) == 1 and ctx.reply_target is not None):
-        raise UsageError()
-    if len(ctx.args) >= 2:
-        member_token, amount_token = _member_then_amount(ctx.args[0], ctx.args[1])
-        target = await resolve_member(ctx, member_token)
-        amount = parse_amount(amount_token)
-    else:
-        target = await resolve_member(ctx, None)
-        amount = parse_amount(ctx.args[0])
     if target.id == member.id:
         raise BadArgument("checkin.give.self")
     if target.is_bot:
@@ -362,15 +353,16 @@ def period_start(period: str, today: date) -> date | None:
     return None
 
 
-@router.command("rank", aliases=("排行榜",), usage="checkin.usage.rank", help="checkin.help.rank")
-async def rank(ctx: Context) -> None:
+@router.command(
+    "rank",
+    aliases=("排行榜",),
+    usage="checkin.usage.rank",
+    help="checkin.help.rank",
+    args=[Choice("period", optional=True, default="week", words=_PERIODS, error=USAGE)],
+)
+async def rank(ctx: Context, period: str) -> None:
     """Top ten by points earned in the week, month or all time."""
     group, member = _need_group(ctx)
-    if len(ctx.args) > 1:
-        raise UsageError()
-    period = _PERIODS.get(ctx.args[0].lower()) if ctx.args else "week"
-    if period is None:
-        raise UsageError()
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
     since = period_start(period, day_of(ctx.now, group, rules))
@@ -393,7 +385,7 @@ async def rank(ctx: Context) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@router.command("me", aliases=("我的",), usage="checkin.usage.me", help="checkin.help.me")
+@router.command("me", aliases=("我的",), usage="checkin.usage.me", help="checkin.help.me", ignore_extra=True)
 async def me(ctx: Context) -> None:
     """Level, tier, balance, streak, badges and this month's rank."""
     group, member = _need_group(ctx)
@@ -430,7 +422,7 @@ async def me(ctx: Context) -> None:
     await ctx.reply("\n".join(lines))
 
 
-async def _credit_line(ctx: Context, group: Group, member: Member) -> str | None:
+async def _credit_line(ctx: Context, group: Group, member: MemberRow) -> str | None:
     """The moderation credit score, when that feature is installed (it owns the number)."""
     credit = ctx.services.ports.find(CreditScore)
     if credit is None:
@@ -446,8 +438,6 @@ async def _credit_line(ctx: Context, group: Group, member: Member) -> str | None
 @router.command("badges", aliases=("徽章",), usage="checkin.usage.badges", help="checkin.help.badges")
 async def badges_cmd(ctx: Context) -> None:
     """Earned badges, and locked ones with progress."""
-    if ctx.args:
-        raise UsageError()
     group, member = _need_group(ctx)
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
@@ -479,21 +469,30 @@ async def badges_cmd(ctx: Context) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@router.command(
-    "badge",
-    min_role=Role.MODERATOR,
-    usage="checkin.usage.badge",
-    help="checkin.help.badge",
+badge_group = router.group(
+    "badge", min_role=Role.MODERATOR, usage="checkin.usage.badge", help="checkin.help.badge"
 )
-async def badge_cmd(ctx: Context) -> None:
-    """``grant @user KEY`` or ``revoke @user KEY``."""
+# English badge names have spaces: the rest of the words name the badge.
+_BADGE_ARGS = [Member("target"), Words("name", hint="core.param.name")]
+
+
+@badge_group.sub("grant", aliases=("授予",), args=_BADGE_ARGS)
+async def badge_grant(ctx: Context, target: MemberRow, name: str) -> None:
+    """``/badge grant @user KEY``."""
+    await badge_cmd(ctx, True, target, name)
+
+
+@badge_group.sub("revoke", aliases=("收回",), args=_BADGE_ARGS)
+async def badge_revoke(ctx: Context, target: MemberRow, name: str) -> None:
+    """``/badge revoke @user KEY``."""
+    await badge_cmd(ctx, False, target, name)
+
+
+async def badge_cmd(ctx: Context, grant: bool, target: MemberRow, name: str) -> None:
+    """Grant or revoke a manual badge."""
     group, _ = _need_group(ctx)
-    if len(ctx.args) < 3 or ctx.args[0].lower() not in ("grant", "revoke", "授予", "收回"):
-        raise UsageError()
-    grant = ctx.args[0].lower() in ("grant", "授予")
-    target = await resolve_member(ctx, ctx.args[1])
     st = state(ctx.services)
-    badge = find_badge(st.badges, " ".join(ctx.args[2:]))  # English names have spaces
+    badge = find_badge(st.badges, name)
     if badge is None:
         raise BadArgument("checkin.badge.unknown", keys=", ".join(b.key for b in st.badges))
     who = user_ref(ctx.services, target, group)
@@ -511,41 +510,55 @@ async def badge_cmd(ctx: Context) -> None:
 # --- shop -------------------------------------------------------------------------------------
 
 
-@router.command("shop", aliases=("商城",), usage="checkin.usage.shop", help="checkin.help.shop")
-async def shop(ctx: Context) -> None:
-    """List items; ``add NAME COST STOCK [LIMIT]`` and ``del ITEM`` for moderators."""
+shop_group = router.group("shop", aliases=("商城",), usage="checkin.usage.shop", help="checkin.help.shop")
+
+
+@shop_group.sub(
+    "add",
+    aliases=("上架",),
+    args=[
+        Word("name", hint="core.param.name"),
+        _POINTS,
+        _COUNT,
+        replace(_COUNT, name="limit", optional=True),
+    ],
+    min_role=Role.MODERATOR,
+)
+async def shop_add(ctx: Context, name: str, amount: int, count: int, limit: int | None) -> None:
+    """``/shop add NAME COST STOCK [LIMIT]``."""
     group, _ = _need_group(ctx)
     st = state(ctx.services)
-    sub = ctx.args[0].lower() if ctx.args else ""
-    if sub in ("add", "上架"):
-        if not await _require_moderator(ctx):
-            return
-        if len(ctx.args) not in (4, 5):
-            raise UsageError()
-        name = ctx.args[1].strip()
-        if not name or len(name) > 64 or name.isdigit():
-            raise BadArgument("checkin.shop.bad_name")
-        cost = parse_amount(ctx.args[2])
-        stock = _parse_count(ctx.args[3])
-        limit = _parse_count(ctx.args[4]) if len(ctx.args) == 5 else None
-        if limit == 0:
-            raise BadArgument("checkin.bad_count", max=MAX_AMOUNT)
-        if any(i.name.casefold() == name.casefold() for i in await st.repos.shop.items(group.id)):
-            raise BadArgument("checkin.shop.duplicate", name=name)
-        item = await st.repos.shop.add_item(group.id, name, cost, stock, limit, at=ctx.now)
-        await ctx.reply(ctx.t("checkin.shop.added", id=item.id, name=item.name, cost=cost, stock=stock))
-        return
-    if sub in ("del", "delete", "remove", "下架"):
-        if not await _require_moderator(ctx):
-            return
-        if len(ctx.args) != 2:
-            raise UsageError()
-        item = await _find_item(ctx, group, ctx.args[1])
-        await st.repos.shop.remove_item(group.id, item.id)
-        await ctx.reply(ctx.t("checkin.shop.removed", name=item.name))
-        return
-    if ctx.args:
-        raise UsageError()
+    cost, stock = amount, count
+    name = name.strip()
+    if not name or len(name) > 64 or name.isdigit():
+        raise BadArgument("checkin.shop.bad_name")
+    if limit == 0:
+        raise BadArgument("checkin.bad_count", max=MAX_AMOUNT)
+    if any(i.name.casefold() == name.casefold() for i in await st.repos.shop.items(group.id)):
+        raise BadArgument("checkin.shop.duplicate", name=name)
+    item = await st.repos.shop.add_item(group.id, name, cost, stock, limit, at=ctx.now)
+    await ctx.reply(ctx.t("checkin.shop.added", id=item.id, name=item.name, cost=cost, stock=stock))
+
+
+@shop_group.sub(
+    "del",
+    aliases=("delete", "remove", "下架"),
+    args=[Word("item", hint="core.param.name")],
+    min_role=Role.MODERATOR,
+)
+async def shop_del(ctx: Context, item: str) -> None:
+    """``/shop del ITEM`` (its number or name)."""
+    group, _ = _need_group(ctx)
+    found = await _find_item(ctx, group, item)
+    await state(ctx.services).repos.shop.remove_item(group.id, found.id)
+    await ctx.reply(ctx.t("checkin.shop.removed", name=found.name))
+
+
+@shop_group.default()
+async def shop(ctx: Context) -> None:
+    """List the items on sale."""
+    group, _ = _need_group(ctx)
+    st = state(ctx.services)
     items = await st.repos.shop.items(group.id)
     if not items:
         await ctx.reply(ctx.t("checkin.shop.empty"))
@@ -561,13 +574,6 @@ async def shop(ctx: Context) -> None:
         )
     lines.append(ctx.t("checkin.shop.hint"))
     await ctx.reply("\n".join(lines))
-
-
-def _parse_count(token: str) -> int:
-    folded = unicodedata.normalize("NFKC", token.strip())
-    if not folded.isdigit() or int(folded) > MAX_AMOUNT:
-        raise BadArgument("checkin.bad_count", max=MAX_AMOUNT)
-    return int(folded)
 
 
 async def _find_item(ctx: Context, group: Group, token: str) -> ShopItem:
@@ -592,13 +598,17 @@ async def _find_item(ctx: Context, group: Group, token: str) -> ShopItem:
     raise BadArgument("checkin.shop.unknown", name=token[:24])
 
 
-@router.command("redeem", aliases=("兑换",), usage="checkin.usage.redeem", help="checkin.help.redeem")
-async def redeem(ctx: Context) -> None:
+@router.command(
+    "redeem",
+    aliases=("兑换",),
+    usage="checkin.usage.redeem",
+    help="checkin.help.redeem",
+    args=[Rest("name", hint="core.param.name")],
+)
+async def redeem(ctx: Context, name: str) -> None:
     """Buy an item: points, stock and the redemption change in one transaction."""
     group, member = _need_group(ctx)
-    if not ctx.arg_text.strip():
-        raise UsageError()
-    item = await _find_item(ctx, group, ctx.arg_text)
+    item = await _find_item(ctx, group, name)
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
     out = await st.repos.shop.redeem(
@@ -632,31 +642,44 @@ async def redeem(ctx: Context) -> None:
     await ctx.services.alerts.notify(group, OutgoingMessage(parts=parts))
 
 
-@router.command(
+redemptions_group = router.group(
     "redemptions",
     min_role=Role.MODERATOR,
     usage="checkin.usage.redemptions",
     help="checkin.help.redemptions",
 )
-async def redemptions(ctx: Context) -> None:
-    """``[open]`` lists redemptions; ``done ID`` marks one fulfilled."""
+
+
+@redemptions_group.sub("done", aliases=("完成",), args=[Id("redemption_id")])
+async def redemption_done(ctx: Context, redemption_id: int) -> None:
+    """``/redemptions done ID`` marks one fulfilled."""
     group, _ = _need_group(ctx)
     st = state(ctx.services)
-    sub = ctx.args[0].lower() if ctx.args else ""
-    if sub in ("done", "完成"):
-        if len(ctx.args) != 2:
-            raise UsageError()
-        redemption_id = parse_id(ctx.args[1])
-        done = await st.repos.shop.complete_redemption(
-            group.id, redemption_id, at=ctx.now, by=ctx.member.id if ctx.member else None
-        )
-        if done is None:
-            raise BadArgument("checkin.redemptions.unknown", id=redemption_id)
-        await ctx.reply(ctx.t("checkin.redemptions.done", id=done.id, name=done.item_name))
-        return
-    if (ctx.args and sub not in ("open", "未完成")) or len(ctx.args) > 1:
-        raise UsageError()
-    rows = await st.repos.shop.redemptions(group.id, open_only=bool(ctx.args))
+    done = await st.repos.shop.complete_redemption(
+        group.id, redemption_id, at=ctx.now, by=ctx.member.id if ctx.member else None
+    )
+    if done is None:
+        raise BadArgument("checkin.redemptions.unknown", id=redemption_id)
+    await ctx.reply(ctx.t("checkin.redemptions.done", id=done.id, name=done.item_name))
+
+
+@redemptions_group.sub("open", aliases=("未完成",))
+async def redemptions_open(ctx: Context) -> None:
+    """``/redemptions open``: the ones not fulfilled yet."""
+    await redemptions(ctx, open_only=True)
+
+
+@redemptions_group.default()
+async def redemptions_all(ctx: Context) -> None:
+    """``/redemptions``: every redemption."""
+    await redemptions(ctx, open_only=False)
+
+
+async def redemptions(ctx: Context, *, open_only: bool) -> None:
+    """List redemptions."""
+    group, _ = _need_group(ctx)
+    st = state(ctx.services)
+    rows = await st.repos.shop.redemptions(group.id, open_only=open_only)
     if not rows:
         await ctx.reply(ctx.t("checkin.redemptions.empty"))
         return

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from bot.args import MAX_AMOUNT
 from bot.settings import FeatureSettings, Number, OnOff
 from handlers.checkin.badges import DEFAULT_BADGES, BadgeConfig
 from handlers.checkin.rules import (
@@ -28,8 +29,6 @@ from handlers.checkin.rules import (
 
 if TYPE_CHECKING:
     from bot.services import Services
-
-MAX_AMOUNT = 1_000_000
 
 
 def _validated(parse: Callable[[str], Any], what: str) -> Callable[[Any], str]:

@@ -9,10 +9,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.args import BadArgument, UsageError
+from bot.args import BadArgument
 from bot.context import Context
 from bot.events import ChatRef
 from bot.messages import OutgoingMessage
+from bot.params import Word
 from bot.ports import AuditTrail
 from bot.roles import Role
 from bot.router import Router
@@ -70,22 +71,31 @@ async def _post(ctx: Context, audience: Group, where: ChatRef, key: str, **value
     await ctx.services.send(where, OutgoingMessage.of(text), audience.language)
 
 
-@router.command("modchat", usage="modchat.usage", help="modchat.help", min_role=Role.MODERATOR)
-async def modchat_command(ctx: Context) -> None:
-    """Show, link or unlink this group's moderator chat."""
+modchat = router.group("modchat", usage="modchat.usage", help="modchat.help", min_role=Role.MODERATOR)
+
+
+@modchat.default()
+async def modchat_show(ctx: Context) -> None:
+    """Show this group's moderator chat."""
     assert ctx.group is not None
-    words = list(ctx.args)
-    match [word.lower() for word in words]:
-        case []:
-            await _show(ctx, ctx.group)
-        case ["link"]:
-            await _ask_code(ctx, ctx.group)
-        case ["link", code]:
-            await _accept(ctx, ctx.group, code.strip().upper())
-        case ["unlink"]:
-            await _unlink(ctx, ctx.group)
-        case _:
-            raise UsageError()
+    await _show(ctx, ctx.group)
+
+
+@modchat.sub("link", args=[Word("code", optional=True, hint="core.param.code")])
+async def modchat_link(ctx: Context, code: str | None) -> None:
+    """Without a code: ask for one (in the moderator chat); with one: accept the link."""
+    assert ctx.group is not None
+    if code is None:
+        await _ask_code(ctx, ctx.group)
+    else:
+        await _accept(ctx, ctx.group, code.strip().upper())
+
+
+@modchat.sub("unlink")
+async def modchat_unlink(ctx: Context) -> None:
+    """Undo this group's link."""
+    assert ctx.group is not None
+    await _unlink(ctx, ctx.group)
 
 
 async def _require_admin(ctx: Context) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.args import BadArgument, UsageError, button_fields, decode_id, parse_id, resolve_member
+from bot.args import BadArgument, button_fields, decode_id, resolve_member
 from bot.context import Context
 from bot.events import ButtonPressed, UserRef
+from bot.params import USAGE, Choice, Id, MemberRef
 from bot.roles import Role
 from bot.services import Services
 from handlers.moderation.alerting import edit_alert_messages, handled_message
@@ -19,16 +20,17 @@ from storage.moderation import AlertRow
 
 
 @router.command(
-    "alerts", usage="moderation.usage.alerts", help="moderation.help.alerts", min_role=Role.MODERATOR
+    "alerts",
+    usage="moderation.usage.alerts",
+    help="moderation.help.alerts",
+    min_role=Role.MODERATOR,
+    args=[Choice("which", optional=True, default="open", words={"open": "open", "all": "all"}, error=USAGE)],
 )
-async def alerts_command(ctx: Context) -> None:
+async def alerts_command(ctx: Context, which: str) -> None:
     """Recent alerts (open ones by default) with their status."""
     group = await _moderator_group(ctx)
     if group is None:
         return
-    which = (ctx.args[0].lower() if ctx.args else "open").strip()
-    if which not in ("open", "all"):
-        raise UsageError()
     state = get_state(ctx.services)
     rows = await state.repos.alerts.alerts(group.id, status="open" if which == "open" else None, limit=30)
     if not rows:
@@ -55,13 +57,18 @@ async def alerts_command(ctx: Context) -> None:
     await _deliver(ctx, group, "\n".join(lines))
 
 
-@router.command("ack", usage="moderation.usage.ack", help="moderation.help.ack", min_role=Role.MODERATOR)
-async def ack_command(ctx: Context) -> None:
+@router.command(
+    "ack",
+    usage="moderation.usage.ack",
+    help="moderation.help.ack",
+    min_role=Role.MODERATOR,
+    args=[Id("alert_id")],
+)
+async def ack_command(ctx: Context, alert_id: int) -> None:
     """Acknowledge an alert by its number (as the Acknowledge button does)."""
     group = await _moderator_group(ctx)
     if group is None:
         return
-    alert_id = parse_id(ctx.args[0] if ctx.args else None)
     state = get_state(ctx.services)
     alert = await state.repos.alerts.alert(alert_id)
     if alert is None or alert.group_id != group.id:
@@ -70,19 +77,23 @@ async def ack_command(ctx: Context) -> None:
 
 
 @router.command(
-    "modlog", usage="moderation.usage.modlog", help="moderation.help.modlog", min_role=Role.MODERATOR
+    "modlog",
+    usage="moderation.usage.modlog",
+    help="moderation.help.modlog",
+    min_role=Role.MODERATOR,
+    args=[MemberRef("who")],
 )
-async def modlog_command(ctx: Context) -> None:
+async def modlog_command(ctx: Context, who: str | None) -> None:
     """The audit log of the group, or of one member."""
     group = await _moderator_group(ctx)
     if group is None:
         return
     services = ctx.services
     member = None
-    if ctx.args or ctx.reply_target is not None:
+    if who is not None or ctx.reply_target is not None:
         member = (
-            await resolve_member(ctx, ctx.args[0])
-            if ctx.args
+            await resolve_member(ctx, who)
+            if who is not None
             else await services.directory.member_for(group, ctx.reply_target)  # type: ignore[arg-type]
         )
     state = get_state(services)

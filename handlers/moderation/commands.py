@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.args import BadArgument, looks_like_duration, parse_duration, resolve_member
+from bot.args import BadArgument, resolve_member
 from bot.context import Context
 from bot.messages import OutgoingMessage, Text
+from bot.params import Duration, MemberRef, Words
 from bot.roles import Role
 from bot.router import Router
 from handlers.moderation.plans import _ladder, _minutes, _warn
@@ -29,25 +30,24 @@ router = Router("moderation")
 # -- moderator commands --------------------------------------------------------------------
 
 
-def _duration_and_reason(args: list[str], default: timedelta | None) -> tuple[timedelta | None, str | None]:
-    duration: timedelta | None
-    if args and (looks_like_duration(args[0]) or args[0][:1].isdigit()):
-        duration = parse_duration(args[0])  # raises a clear "can't read the duration" otherwise
-        args = args[1:]
-    else:
-        duration = default
-    reason = " ".join(args).strip()[:200] or None
-    return duration, reason
+_WHO = MemberRef("who")
+_REST = Words("rest", optional=True, default="", hint="core.param.reason")
 
 
-@router.command("warn", usage="moderation.usage.warn", help="moderation.help.warn", min_role=Role.MODERATOR)
-async def warn_command(ctx: Context) -> None:
+@router.command(
+    "warn",
+    usage="moderation.usage.warn",
+    help="moderation.help.warn",
+    min_role=Role.MODERATOR,
+    args=[_WHO, _REST],
+)
+async def warn_command(ctx: Context, who: str | None, rest: str) -> None:
     """Warn a member; the warning ladder applies."""
     group = await _moderator_group(ctx)
     if group is None:
         return
-    member, rest = await _target(ctx, group)
-    reason = " ".join(rest).strip()[:200] or None
+    member = await _target(ctx, group, who)
+    reason = rest.strip()[:200] or None
     services = ctx.services
     count = await _warn(services, group, member, None, reason, ctx.user.user_id, None)
     steps: list[Step] = []
@@ -68,14 +68,18 @@ async def warn_command(ctx: Context) -> None:
 
 
 @router.command(
-    "unwarn", usage="moderation.usage.unwarn", help="moderation.help.unwarn", min_role=Role.MODERATOR
+    "unwarn",
+    usage="moderation.usage.unwarn",
+    help="moderation.help.unwarn",
+    min_role=Role.MODERATOR,
+    args=[_WHO],
 )
-async def unwarn_command(ctx: Context) -> None:
+async def unwarn_command(ctx: Context, who: str | None) -> None:
     """Revoke a member's newest active warning."""
     group = await _moderator_group(ctx)
     if group is None:
         return
-    member, _ = await _target(ctx, group)
+    member = await _target(ctx, group, who)
     state = get_state(ctx.services)
     revoked = await state.repos.sanctions.revoke_latest_warning(member.id, ctx.now)
     if revoked is None:
@@ -88,14 +92,18 @@ async def unwarn_command(ctx: Context) -> None:
 
 
 @router.command(
-    "warns", usage="moderation.usage.warns", help="moderation.help.warns", min_role=Role.MODERATOR
+    "warns",
+    usage="moderation.usage.warns",
+    help="moderation.help.warns",
+    min_role=Role.MODERATOR,
+    args=[_WHO],
 )
-async def warns_command(ctx: Context) -> None:
+async def warns_command(ctx: Context, who: str | None) -> None:
     """List a member's active warnings."""
     group = await _moderator_group(ctx)
     if group is None:
         return
-    member, _ = await _target(ctx, group)
+    member = await _target(ctx, group, who)
     state = get_state(ctx.services)
     active = await state.repos.sanctions.active_warnings(member.id, ctx.now)
     lines = [ctx.t("moderation.warns.header", name=member.display_name, count=len(active), max=WARNING_MAX)]
@@ -113,15 +121,17 @@ async def warns_command(ctx: Context) -> None:
     await ctx.reply("\n".join(lines))
 
 
-async def _sanction_command(ctx: Context, kind: str) -> None:
+async def _sanction_command(
+    ctx: Context, kind: str, who: str | None, duration: timedelta | None, rest: str
+) -> None:
     group = await _moderator_group(ctx)
     if group is None:
         return
-    member, rest = await _target(ctx, group)
+    member = await _target(ctx, group, who)
     services = ctx.services
-    settings = await services.settings.of(group.id, ModerationSettings)
-    default = _minutes(settings.default_mute_minutes) if kind == "mute" else None
-    duration, reason = _duration_and_reason(rest, default)
+    if duration is None and kind == "mute":
+        duration = _minutes((await services.settings.of(group.id, ModerationSettings)).default_mute_minutes)
+    reason = rest.strip()[:200] or None
     steps: list[Step] = []
     ok = await sanction(services, group, member, kind, duration, reason, ctx.user.user_id, steps)
     if not ok:
@@ -137,23 +147,34 @@ async def _sanction_command(ctx: Context, kind: str) -> None:
     await ctx.reply(ctx.parts(key, member=_ref(services, group, member), **extra))
 
 
-@router.command("mute", usage="moderation.usage.mute", help="moderation.help.mute", min_role=Role.MODERATOR)
-async def mute_command(ctx: Context) -> None:
+_SANCTION = [_WHO, Duration("duration", if_number=True), _REST]
+
+
+@router.command(
+    "mute",
+    usage="moderation.usage.mute",
+    help="moderation.help.mute",
+    min_role=Role.MODERATOR,
+    args=_SANCTION,
+)
+async def mute_command(ctx: Context, who: str | None, duration: timedelta | None, rest: str) -> None:
     """Mute a member for a while (default from settings)."""
-    await _sanction_command(ctx, "mute")
+    await _sanction_command(ctx, "mute", who, duration, rest)
 
 
-@router.command("ban", usage="moderation.usage.ban", help="moderation.help.ban", min_role=Role.MODERATOR)
-async def ban_command(ctx: Context) -> None:
+@router.command(
+    "ban", usage="moderation.usage.ban", help="moderation.help.ban", min_role=Role.MODERATOR, args=_SANCTION
+)
+async def ban_command(ctx: Context, who: str | None, duration: timedelta | None, rest: str) -> None:
     """Ban a member, for good or for a while."""
-    await _sanction_command(ctx, "ban")
+    await _sanction_command(ctx, "ban", who, duration, rest)
 
 
-async def _lift_command(ctx: Context, kind: str) -> None:
+async def _lift_command(ctx: Context, kind: str, who: str | None) -> None:
     group = await _moderator_group(ctx)
     if group is None:
         return
-    member, _ = await _target(ctx, group)
+    member = await _target(ctx, group, who)
     steps: list[Step] = []
     ok = await lift(ctx.services, group, member, kind, ctx.user.user_id, steps)
     if not ok:
@@ -164,28 +185,42 @@ async def _lift_command(ctx: Context, kind: str) -> None:
 
 
 @router.command(
-    "unmute", usage="moderation.usage.unmute", help="moderation.help.unmute", min_role=Role.MODERATOR
+    "unmute",
+    usage="moderation.usage.unmute",
+    help="moderation.help.unmute",
+    min_role=Role.MODERATOR,
+    args=[_WHO],
 )
-async def unmute_command(ctx: Context) -> None:
+async def unmute_command(ctx: Context, who: str | None) -> None:
     """Let a muted member speak again."""
-    await _lift_command(ctx, "mute")
+    await _lift_command(ctx, "mute", who)
 
 
 @router.command(
-    "unban", usage="moderation.usage.unban", help="moderation.help.unban", min_role=Role.MODERATOR
+    "unban",
+    usage="moderation.usage.unban",
+    help="moderation.help.unban",
+    min_role=Role.MODERATOR,
+    args=[_WHO],
 )
-async def unban_command(ctx: Context) -> None:
+async def unban_command(ctx: Context, who: str | None) -> None:
     """Lift a ban."""
-    await _lift_command(ctx, "ban")
+    await _lift_command(ctx, "ban", who)
 
 
-@router.command("kick", usage="moderation.usage.kick", help="moderation.help.kick", min_role=Role.MODERATOR)
-async def kick_command(ctx: Context) -> None:
+@router.command(
+    "kick",
+    usage="moderation.usage.kick",
+    help="moderation.help.kick",
+    min_role=Role.MODERATOR,
+    args=[_WHO, _REST],
+)
+async def kick_command(ctx: Context, who: str | None, rest: str) -> None:
     """Remove a member who may come back."""
     group = await _moderator_group(ctx)
     if group is None:
         return
-    member, rest = await _target(ctx, group)
+    member = await _target(ctx, group, who)
     steps: list[Step] = []
     services = ctx.services
     ok = await attempt(
@@ -200,7 +235,7 @@ async def kick_command(ctx: Context) -> None:
         ctx.now,
         ctx.user.user_id,
         "kick" if ok else "kick_failed",
-        " ".join(rest)[:200],
+        rest[:200],
         member_id=member.id,
     )
     if not ok:
@@ -209,7 +244,13 @@ async def kick_command(ctx: Context) -> None:
     await ctx.reply(ctx.parts("moderation.kicked", member=_ref(services, group, member)))
 
 
-@router.command("del", usage="moderation.usage.del", help="moderation.help.del", min_role=Role.MODERATOR)
+@router.command(
+    "del",
+    usage="moderation.usage.del",
+    help="moderation.help.del",
+    min_role=Role.MODERATOR,
+    ignore_extra=True,
+)
 async def del_command(ctx: Context) -> None:
     """Delete the message this command replies to."""
     group = await _moderator_group(ctx)
@@ -238,18 +279,18 @@ async def del_command(ctx: Context) -> None:
         await attempt([], "delete", ctx.adapter, lambda: ctx.adapter.delete(ctx.chat, own_id))
 
 
-@router.command("credit", usage="moderation.usage.credit", help="moderation.help.credit")
-async def credit_command(ctx: Context) -> None:
+@router.command("credit", usage="moderation.usage.credit", help="moderation.help.credit", args=[_WHO])
+async def credit_command(ctx: Context, who: str | None) -> None:
     """A member's credit score and level (their own, or anyone's for moderators)."""
     group = ctx.group
     assert group is not None and ctx.member is not None
     services = ctx.services
-    if ctx.args or (ctx.reply_target is not None and ctx.reply_target.user_id != ctx.user.user_id):
+    if who is not None or (ctx.reply_target is not None and ctx.reply_target.user_id != ctx.user.user_id):
         if await ctx.role() < Role.MODERATOR:
             raise BadArgument("moderation.credit_others")
         member = (
-            await resolve_member(ctx, ctx.args[0])
-            if ctx.args
+            await resolve_member(ctx, who)
+            if who is not None
             else await services.directory.member_for(group, ctx.reply_target)  # type: ignore[arg-type]
         )
     else:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 
-from bot.args import BadArgument, UsageError
+from bot.args import BadArgument
 from bot.context import Context
+from bot.params import Rest, Word, Words
 from bot.roles import Role
 from handlers.moderation.commands import router
 from handlers.moderation.folding import fold
@@ -33,51 +34,95 @@ async def _kw_group(ctx: Context) -> tuple[bool, Group | None]:
     return group is not None, group
 
 
-@router.command("kw", usage="moderation.usage.kw", help="moderation.help.kw", where="any")
-async def kw_command(ctx: Context) -> None:
-    """Lexicon management: add, del, list, test, import, export."""
-    if not ctx.args:
-        raise UsageError()
-    sub = ctx.args[0].lower()
+kw = router.group(
+    "kw",
+    usage="moderation.usage.kw",
+    help="moderation.help.kw",
+    where="any",
+    group_needed="moderation.kw.group_needed",
+)
+
+
+async def _kw_edit_group(ctx: Context) -> Group | None:
+    """The group a lexicon edit applies to (this one, or the one a moderator chat serves), or
+    None after the refusal. Edits are group-only subcommands: a private chat never gets here."""
     allowed, group = await _kw_group(ctx)
-    if not allowed:
-        return
-    if sub == "test":
-        await _kw_test(ctx, group)
-        return
-    if group is None:
-        await ctx.reply(ctx.t("moderation.kw.group_needed"))
-        return
-    if sub == "add":
-        await _kw_add(ctx, group)
-    elif sub in ("del", "delete", "rm"):
-        await _kw_del(ctx, group)
-    elif sub == "list":
-        await _kw_list(ctx, group)
-    elif sub == "import":
-        await _kw_import(ctx, group)
-    elif sub == "export":
+    return group if allowed else None
+
+
+@kw.sub("test", args=[Rest("text")])
+async def kw_test(ctx: Context, text: str) -> None:
+    """``/kw test TEXT``: how the lexicon reads a text (in private: the global lexicon)."""
+    allowed, group = await _kw_group(ctx)
+    if allowed:
+        await _kw_test(ctx, group, text)
+
+
+_LEVEL = Word("level", hint="core.param.level")
+
+
+@kw.sub(
+    "add",
+    args=[_LEVEL, Word("term"), Words("extras", optional=True, default="", hint="core.param.category")],
+    min_role=Role.MODERATOR,
+    where="group",
+)
+async def kw_add(ctx: Context, level: str, term: str, extras: str) -> None:
+    """``/kw add LEVEL TERM [category] [mode]``."""
+    group = await _kw_edit_group(ctx)
+    if group is not None:
+        await _kw_add(ctx, group, level, term, extras.split())
+
+
+@kw.sub("del", aliases=("delete", "rm"), args=[Words("term")], min_role=Role.MODERATOR, where="group")
+async def kw_del(ctx: Context, term: str) -> None:
+    """``/kw del TERM``."""
+    group = await _kw_edit_group(ctx)
+    if group is not None:
+        await _kw_del(ctx, group, term)
+
+
+@kw.sub(
+    "list",
+    args=[Word("level", optional=True, hint="core.param.level")],
+    min_role=Role.MODERATOR,
+    where="group",
+)
+async def kw_list(ctx: Context, level: str | None) -> None:
+    """``/kw list [LEVEL]``."""
+    group = await _kw_edit_group(ctx)
+    if group is not None:
+        await _kw_list(ctx, group, level)
+
+
+@kw.sub("import", args=[Rest("body", lines=True)], min_role=Role.MODERATOR, where="group")
+async def kw_import(ctx: Context, body: str) -> None:
+    """``/kw import`` and one term per line below."""
+    group = await _kw_edit_group(ctx)
+    if group is not None:
+        await _kw_import(ctx, group, body)
+
+
+@kw.sub("export", min_role=Role.MODERATOR, where="group")
+async def kw_export(ctx: Context) -> None:
+    """``/kw export``: the group's own terms in the import format."""
+    group = await _kw_edit_group(ctx)
+    if group is not None:
         await _kw_export(ctx, group)
-    else:
-        raise UsageError()
 
 
 def _lexicon_error(exc: LexiconError) -> BadArgument:
     return BadArgument(f"moderation.kw.{exc.code}")
 
 
-async def _kw_add(ctx: Context, group: Group) -> None:
-    args = ctx.args[1:]
-    if len(args) < 2:
-        raise UsageError()
+async def _kw_add(ctx: Context, group: Group, level_word: str, term: str, extras: list[str]) -> None:
     try:
-        level = Level.parse(args[0])
+        level = Level.parse(level_word)
     except ValueError:
-        raise BadArgument("moderation.kw.bad_level", value=args[0][:12]) from None
-    term = args[1]
+        raise BadArgument("moderation.kw.bad_level", value=level_word[:12]) from None
     mode = Mode.TEXT
     category = None
-    for extra in args[2:]:
+    for extra in extras:
         if extra.lower() in (m.value for m in Mode):
             mode = Mode(extra.lower())
         elif category is None:
@@ -109,10 +154,7 @@ async def _kw_add(ctx: Context, group: Group) -> None:
     )
 
 
-async def _kw_del(ctx: Context, group: Group) -> None:
-    if len(ctx.args) < 2:
-        raise UsageError()
-    term = " ".join(ctx.args[1:]) if len(ctx.args) > 2 else ctx.args[1]
+async def _kw_del(ctx: Context, group: Group, term: str) -> None:
     state = get_state(ctx.services)
     removed = await state.repos.lexicon.delete_term(group.id, fold(term) or term)
     if not removed and fold(term) != term:
@@ -127,13 +169,13 @@ async def _kw_del(ctx: Context, group: Group) -> None:
     await ctx.send(ctx.t("moderation.kw.deleted", count=removed))
 
 
-async def _kw_list(ctx: Context, group: Group) -> None:
+async def _kw_list(ctx: Context, group: Group, level: str | None) -> None:
     level_filter = None
-    if len(ctx.args) > 1:
+    if level is not None:
         try:
-            level_filter = Level.parse(ctx.args[1]).label
+            level_filter = Level.parse(level).label
         except ValueError:
-            raise BadArgument("moderation.kw.bad_level", value=ctx.args[1][:12]) from None
+            raise BadArgument("moderation.kw.bad_level", value=level[:12]) from None
     state = get_state(ctx.services)
     terms = [
         t
@@ -160,11 +202,7 @@ async def _kw_list(ctx: Context, group: Group) -> None:
     await _deliver(ctx, group, "\n".join(lines))
 
 
-async def _kw_test(ctx: Context, group: Group | None) -> None:
-    pieces = ctx.arg_text.split(None, 1)
-    text = pieces[1].strip() if len(pieces) > 1 else ""
-    if not text:
-        raise UsageError()
+async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
     state = get_state(ctx.services)
     matcher = await state.matcher(group.id) if group is not None else Matcher([state.global_layer])
     pinyin = group is not None and (await ctx.services.settings.of(group.id, ModerationSettings)).pinyin
@@ -205,11 +243,8 @@ async def _explain(matcher: Matcher, text: str, *, pinyin: bool = False) -> Repo
     return await asyncio.to_thread(functools.partial(matcher.explain, text[:4096], pinyin=pinyin))
 
 
-async def _kw_import(ctx: Context, group: Group) -> None:
-    # Line numbers count from the first line after "/kw import".
-    body = ctx.arg_text.partition("import")[2].lstrip(" \t").removeprefix("\n")
-    if not body.strip():
-        raise UsageError()
+async def _kw_import(ctx: Context, group: Group, body: str) -> None:
+    # Line numbers count from the first line after "/kw import" (``Rest(lines=True)``).
     state = get_state(ctx.services)
     existing = await state.repos.lexicon.terms(group.id)
     result = parse_import(body, {t.key for t in existing})
@@ -257,26 +292,39 @@ async def _kw_export(ctx: Context, group: Group) -> None:
     await _deliver(ctx, group, "\n".join(lines))
 
 
-@router.command(
+allow = router.group(
     "allow", usage="moderation.usage.allow", help="moderation.help.allow", min_role=Role.MODERATOR
 )
-async def allow_command(ctx: Context) -> None:
-    """Allow-list phrases that cancel a hit inside them."""
-    if not ctx.args:
-        raise UsageError()
+
+
+@allow.sub("list")
+async def allow_list(ctx: Context) -> None:
+    """The allow-listed phrases."""
     group = await _moderator_group(ctx)
     if group is None:
         return
-    sub = ctx.args[0].lower()
-    state = get_state(ctx.services)
-    if sub == "list":
-        rows = await state.repos.lexicon.allow_terms(group.id)
-        lines = [ctx.t("moderation.allow.header", count=len(rows))] + [f"• {r.term}" for r in rows]
-        await _deliver(ctx, group, "\n".join(lines))
+    rows = await get_state(ctx.services).repos.lexicon.allow_terms(group.id)
+    lines = [ctx.t("moderation.allow.header", count=len(rows))] + [f"• {r.term}" for r in rows]
+    await _deliver(ctx, group, "\n".join(lines))
+
+
+@allow.sub("add", args=[Words("phrase")])
+async def allow_add(ctx: Context, phrase: str) -> None:
+    """Allow-list a phrase that cancels a hit inside it."""
+    await _allow_change(ctx, "add", phrase)
+
+
+@allow.sub("del", aliases=("delete", "rm"), args=[Words("phrase")])
+async def allow_del(ctx: Context, phrase: str) -> None:
+    """Remove an allow-listed phrase."""
+    await _allow_change(ctx, "del", phrase)
+
+
+async def _allow_change(ctx: Context, sub: str, phrase: str) -> None:
+    group = await _moderator_group(ctx)
+    if group is None:
         return
-    if sub not in ("add", "del", "delete", "rm") or len(ctx.args) < 2:
-        raise UsageError()
-    phrase = " ".join(ctx.args[1:])
+    state = get_state(ctx.services)
     try:
         key = validate_term(phrase)
     except LexiconError as exc:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import statistics
 from datetime import timedelta
 
-from bot.args import BadArgument, UsageError
+from bot.args import BadArgument
 from bot.context import Context
 from bot.messages import OutgoingMessage
+from bot.params import Rest
 from bot.roles import Role
 from bot.services import Services
 from handlers.moderation.alerting import edit_alert_messages, hit_alert_message, notify, refs_of
@@ -23,8 +24,14 @@ from storage.moderation import AlertRow
 # -- reports -------------------------------------------------------------------------------
 
 
-@router.command("report", aliases=("举报",), usage="moderation.usage.report", help="moderation.help.report")
-async def report_command(ctx: Context) -> None:
+@router.command(
+    "report",
+    aliases=("举报",),
+    usage="moderation.usage.report",
+    help="moderation.help.report",
+    args=[Rest("reason", optional=True, limit=200, hint="core.param.reason")],
+)
+async def report_command(ctx: Context, reason: str | None) -> None:
     """Report the replied-to message to the moderators."""
     group, message = ctx.group, ctx.message
     assert group is not None and message is not None and ctx.member is not None
@@ -65,7 +72,6 @@ async def report_command(ctx: Context) -> None:
         else:
             text = " ".join(remembered[1].split())
             excerpt = text if len(text) <= 80 else text[:79] + "…"
-    reason = ctx.arg_text.strip()[:200] or None
     alert_id = await state.repos.alerts.add_alert(
         group_id=group.id,
         kind="report",
@@ -92,16 +98,17 @@ async def _report_message(services: Services, group: Group, alert: AlertRow) -> 
     return await hit_alert_message(services, group, alert)
 
 
-@router.command(
+reports = router.group(
     "reports", usage="moderation.usage.reports", help="moderation.help.reports", min_role=Role.MODERATOR
 )
+
+
+@reports.sub("stats")
 async def reports_command(ctx: Context) -> None:
     """``/reports stats``: how many reports and how fast moderators handled them."""
     group = await _moderator_group(ctx)
     if group is None:
         return
-    if not ctx.args or ctx.args[0].lower() != "stats":
-        raise UsageError()
     services = ctx.services
     state = get_state(services)
     lines = [ctx.t("moderation.reports.header")]

@@ -71,17 +71,16 @@ async def _hide_command(ctx: Context, group: Group) -> None:
     await attempt(steps, "delete", ctx.adapter, lambda: ctx.adapter.delete(ctx.chat, message_id))
 
 
-async def _target(ctx: Context, group: Group) -> tuple[Member, list[str]]:
-    """The member a moderator command is about (reply or first argument) and the other args."""
-    args = list(ctx.args)
+async def _target(ctx: Context, group: Group, who: str | None) -> Member:
+    """The member a moderator command is about: the typed word (``MemberRef``), else the
+    author of the replied-to message."""
     services = ctx.services
-    if ctx.reply_target is not None and not (args and args[0].startswith("@")):
+    if who is None:
+        if ctx.reply_target is None:
+            raise BadArgument("moderation.no_target")
         member = await services.directory.member_for(group, ctx.reply_target)
     else:
-        if not args:
-            raise BadArgument("moderation.no_target")
-        member = await resolve_member(ctx, args[0])
-        args = args[1:]
+        member = await resolve_member(ctx, who)
     me = ctx.adapter.me
     if me is not None and member.user_id == me.user_id:
         raise BadArgument("moderation.target_bot")
@@ -89,7 +88,7 @@ async def _target(ctx: Context, group: Group) -> tuple[Member, list[str]]:
         raise BadArgument("moderation.target_self")
     if await ctx.role_of(member.user_id) >= Role.MODERATOR:
         raise BadArgument("moderation.target_moderator")
-    return member, args
+    return member
 
 
 def _ref(services: Services, group: Group, member: Member) -> UserRef:

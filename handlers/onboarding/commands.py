@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.args import BadArgument
+from bot.params import OFF_WORDS, Rest
 from bot.planned_posts import check_length
 from bot.roles import Role
 from bot.router import Router
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from bot.services import Services
     from storage.models import Group
 
-OFF_WORDS = {"off", "关", "关闭", "none"}
 _RESET = {"reset", "default", "默认", "重置"}
 
 router = Router("welcome")
@@ -36,7 +36,9 @@ async def rules_text(services: Services, group: Group) -> str:
     return rules or services.i18n.t(group.language, "welcome.no_rules")
 
 
-@router.command("rules", aliases=("群规",), usage="welcome.rules_usage", help="welcome.rules_help")
+@router.command(
+    "rules", aliases=("群规",), usage="welcome.rules_usage", help="welcome.rules_help", ignore_extra=True
+)
 async def rules_cmd(ctx: Context) -> None:
     """Show the group's rules."""
     assert ctx.group is not None
@@ -55,11 +57,11 @@ async def rules_cmd(ctx: Context) -> None:
     min_role=Role.MODERATOR,
     usage="welcome.setrules_usage",
     help="welcome.setrules_help",
+    args=[Rest("text", optional=True, default="")],
 )
-async def setrules_cmd(ctx: Context) -> None:
+async def setrules_cmd(ctx: Context, text: str) -> None:
     """``/setrules TEXT`` or ``/setrules off``."""
     assert ctx.group is not None
-    text = ctx.arg_text.strip()
     if not text:
         raise BadArgument("welcome.err_empty_rules")
     if text.lower() in OFF_WORDS:
@@ -75,11 +77,11 @@ async def setrules_cmd(ctx: Context) -> None:
     min_role=Role.MODERATOR,
     usage="welcome.setwelcome_usage",
     help="welcome.setwelcome_help",
+    args=[Rest("text", optional=True, default="")],
 )
-async def setwelcome_cmd(ctx: Context) -> None:
+async def setwelcome_cmd(ctx: Context, text: str) -> None:
     """``/setwelcome TEXT`` with ``{name}``, ``{group}``, ``{rules}``; ``off``; ``reset``."""
     assert ctx.group is not None
-    text = ctx.arg_text.strip()
     if not text:
         raise BadArgument("welcome.err_empty_template")
     if text.lower() in _RESET:

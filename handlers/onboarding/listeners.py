@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.messages import Mention, OutgoingMessage, Part, Text
+from bot.params import OFF_WORDS
 from bot.planned_posts import channel_of
 from bot.ports import NewcomerGate
 from bot.scheduler import At
 from bot.timeparse import shift_days
-from handlers.onboarding.commands import OFF_WORDS, render_template, rules_text
+from handlers.onboarding.commands import render_template, rules_text
 from handlers.onboarding.jobs import KIND, STEPS, job_id
 from handlers.onboarding.settings import WelcomeSettings
 from handlers.onboarding.state import onboarding_state

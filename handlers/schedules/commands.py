@@ -6,15 +6,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.args import BadArgument, UsageError, parse_id
+from bot.args import BadArgument, UsageError
+from bot.params import OFF_WORDS, Id, Rest
 from bot.planned_posts import channel_of, check_length
 from bot.roles import Role
 from bot.router import Router
 from bot.scheduler import next_fire
-from bot.timeparse import TimeError, bad_time, excerpt, parse_when
+from bot.timeparse import TimeError, bad_time, parse_when
 from handlers.schedules.jobs import job_id, plan_post, spec_to_dict, trigger_of
 from handlers.schedules.quiet import parse_window
-from handlers.schedules.settings import OFF_WORDS, QUIET_KEY, ScheduleSettings
+from handlers.schedules.settings import QUIET_KEY, ScheduleSettings
 from handlers.schedules.state import post_repo
 
 if TYPE_CHECKING:
@@ -42,40 +43,49 @@ def when_label(t: Callable[..., str], canonical: str) -> str:
     return canonical
 
 
-@router.command(
+schedule = router.group(
     "schedule",
     aliases=("定时",),
     min_role=Role.MODERATOR,
     usage="schedule.usage",
     help="schedule.help",
+    unknown_sub="schedule.err_sub",
 )
-async def schedule_cmd(ctx: Context) -> None:
-    """``/schedule add|list|del|pause|resume``."""
-    if not ctx.args:
-        raise UsageError()
-    sub = ctx.args[0].lower()
-    if sub in ("add", "添加", "新增"):
-        await _add(ctx)
-    elif sub in ("list", "列表", "ls"):
-        await _list(ctx)
-    elif sub in ("del", "delete", "rm", "删除"):
-        await _delete(ctx)
-    elif sub in ("pause", "暂停"):
-        await _pause(ctx, True)
-    elif sub in ("resume", "恢复", "继续"):
-        await _pause(ctx, False)
-    else:
-        raise BadArgument("schedule.err_sub", part=excerpt(ctx.args[0]))
+_ID = Id("post_id")
 
 
-def _after_first_word(text: str) -> str:
-    parts = text.strip().split(maxsplit=1)
-    return parts[1] if len(parts) > 1 else ""
+@schedule.sub("add", aliases=("添加", "新增"), args=[Rest("rest", optional=True, default="")])
+async def schedule_add(ctx: Context, rest: str) -> None:
+    """``/schedule add [urgent] WHEN TEXT``."""
+    await _add(ctx, rest)
 
 
-async def _add(ctx: Context) -> None:
+@schedule.sub("list", aliases=("列表", "ls"))
+async def schedule_list(ctx: Context) -> None:
+    """Every planned post of the group."""
+    await _list(ctx)
+
+
+@schedule.sub("del", aliases=("delete", "rm", "删除"), args=[_ID])
+async def schedule_delete(ctx: Context, post_id: int) -> None:
+    """Delete a planned post."""
+    await _delete(ctx, post_id)
+
+
+@schedule.sub("pause", aliases=("暂停",), args=[_ID])
+async def schedule_pause(ctx: Context, post_id: int) -> None:
+    """Pause a planned post."""
+    await _pause(ctx, post_id, True)
+
+
+@schedule.sub("resume", aliases=("恢复", "继续"), args=[_ID])
+async def schedule_resume(ctx: Context, post_id: int) -> None:
+    """Resume a paused post."""
+    await _pause(ctx, post_id, False)
+
+
+async def _add(ctx: Context, rest: str) -> None:
     assert ctx.group is not None
-    rest = _after_first_word(ctx.arg_text)
     urgent = False
     head = rest.split(maxsplit=1)
     if head and head[0].lower() in _URGENT:
@@ -152,15 +162,8 @@ def _preview(text: str, limit: int = 40) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _id_arg(ctx: Context) -> int:
-    if len(ctx.args) < 2:
-        raise UsageError()
-    return parse_id(ctx.args[1])
-
-
-async def _delete(ctx: Context) -> None:
+async def _delete(ctx: Context, post_id: int) -> None:
     assert ctx.group is not None
-    post_id = _id_arg(ctx)
     if not await post_repo(ctx.services).delete(ctx.group.id, post_id):
         raise BadArgument("schedule.err_unknown", id=post_id)
     await ctx.services.scheduler.cancel(job_id(post_id))
@@ -170,9 +173,8 @@ async def _delete(ctx: Context) -> None:
     await ctx.reply(ctx.t("schedule.deleted", id=post_id))
 
 
-async def _pause(ctx: Context, paused: bool) -> None:
+async def _pause(ctx: Context, post_id: int, paused: bool) -> None:
     assert ctx.group is not None
-    post_id = _id_arg(ctx)
     repo = post_repo(ctx.services)
     if not await repo.set_paused(ctx.group.id, post_id, paused):
         raise BadArgument("schedule.err_unknown", id=post_id)
@@ -193,11 +195,11 @@ async def _pause(ctx: Context, paused: bool) -> None:
     min_role=Role.MODERATOR,
     usage="schedule.quiet_usage",
     help="schedule.quiet_help",
+    args=[Rest("text", optional=True, default="")],
 )
-async def quiet_cmd(ctx: Context) -> None:
+async def quiet_cmd(ctx: Context, text: str) -> None:
     """``/quiet 22:00-08:00`` or ``/quiet off``; without arguments, the current window."""
     assert ctx.group is not None
-    text = ctx.arg_text.strip()
     if not text:
         window = (await ctx.settings(ScheduleSettings)).quiet_window
         await ctx.reply(

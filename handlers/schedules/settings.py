@@ -7,13 +7,12 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
+from bot.params import OFF_WORDS
 from bot.settings import FeatureSettings, Number
 from bot.timeparse import TimeError
 from handlers.schedules.quiet import QUIET_KEY, QuietWindow, parse_window, window_from_setting
 
 MAX_KEY = "schedule.max_posts"
-#: Words that turn quiet hours off (``/quiet off``, ``/set schedule.quiet_hours off``).
-OFF_WORDS = {"off", "关", "关闭", "none", "无"}
 
 
 def _quiet_setting(value: Any) -> str:
@@ -27,7 +26,7 @@ def _quiet_setting(value: Any) -> str:
         raise ValueError("HH:MM-HH:MM | off") from None
 
 
-__all__ = ["MAX_KEY", "OFF_WORDS", "QUIET_KEY", "ScheduleSettings"]
+__all__ = ["MAX_KEY", "QUIET_KEY", "ScheduleSettings"]
 
 
 class ScheduleSettings(FeatureSettings):

@@ -17,25 +17,25 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapter import Capability
-from bot.args import BadArgument, UsageError, button_fields, decode_id
+from bot.args import BadArgument, button_fields, decode_id
 from bot.clock import local_day, zone
 from bot.context import Context
 from bot.errors import QunyouError
 from bot.events import ButtonPressed
 from bot.feature import Feature
-from bot.messages import Button, OutgoingMessage, Text
+from bot.messages import OutgoingMessage, Text
+from bot.params import USAGE, Choice, OnOff, Rest, Word
 from bot.ports import ActivityFacts, CheckinFacts, MessageScreen, ModerationFacts, QuietHours
 from bot.roles import Role
 from bot.router import Band, Router
 from bot.scheduler import Cron
 from bot.services import Services
-from handlers.stats import report
+from handlers.stats import opinion, report
 from handlers.stats.facts import blocked_words, checkin_counter, with_other_figures
-from handlers.stats.hotwords import engine
 from handlers.stats.kol import KolInput, rank
 from handlers.stats.lifecycle import STAGES, Stage
 from handlers.stats.metrics import PERIODS
-from handlers.stats.nps import nps, parse_score
+from handlers.stats.nps import parse_score
 from handlers.stats.recorder import Recorder
 from handlers.stats.settings import StatsSettings
 from storage.models import Group, Member
@@ -48,7 +48,6 @@ _STATE = "stats"
 RECALL_LIMIT = 10
 LIST_LIMIT = 20
 FEEDBACK_MAX = 1000
-QUESTION_MAX = 200
 
 
 @dataclass
@@ -88,7 +87,11 @@ async def record_message(ctx: Context) -> None:
     if group.id not in st.scheduled:
         st.scheduled.add(group.id)
         await _ensure_jobs(ctx.services, group)
-    elif ctx.is_command and ctx.command_name == "set" and ctx.args and ctx.args[0].startswith("stats.recall"):
+    elif (
+        ctx.is_command
+        and ctx.command_name == "set"
+        and str(ctx.params.get("key", "")).startswith("stats.recall")
+    ):
         # The /set just ran (commands come before listeners): move the recall post now, not
         # at the next nightly check.
         await _ensure_jobs(ctx.services, group)
@@ -155,19 +158,27 @@ async def _may_view(ctx: Context) -> bool:
     return False
 
 
-@router.command("stats", aliases=("数据", ("数据图表", "chart")), usage="stats.usage", help="stats.help")
-async def stats_command(ctx: Context) -> None:
+_CHART = 0  # the ``chart`` word, among the periods in days
+_PERIOD = Choice(
+    "days",
+    optional=True,
+    default=PERIODS["7d"],
+    error="stats.bad_period",
+    words={**PERIODS, "chart": _CHART, "图表": _CHART, "图": _CHART},
+)
+
+
+@router.command(
+    "stats", aliases=("数据", ("数据图表", "chart")), usage="stats.usage", help="stats.help", args=[_PERIOD]
+)
+async def stats_command(ctx: Context, days: int) -> None:
     """``/stats [7d|30d|chart]``: the group's KPIs, or the health chart."""
     assert ctx.group is not None
     if not await _may_view(ctx):
         return
-    arg = ctx.args[0].lower() if ctx.args else "7d"
-    if arg in ("chart", "图表", "图"):
+    if days == _CHART:
         await _send_chart(ctx)
         return
-    days = PERIODS.get(arg)
-    if days is None or len(ctx.args) > 1:
-        raise BadArgument("stats.bad_period", value=arg[:20])
     st = _state(ctx.services)
     await ctx.services.batcher.flush()
     first = await st.repo.first_day(ctx.group.id)
@@ -222,18 +233,16 @@ _STAGE_WORDS: dict[str, Stage] = {s.value: s for s in STAGES} | {
     min_role=Role.MODERATOR,
     usage="stats.lifecycle_usage",
     help="stats.lifecycle_help",
+    args=[Choice("stage", optional=True, words=_STAGE_WORDS, error="stats.bad_stage")],
 )
-async def lifecycle_command(ctx: Context) -> None:
+async def lifecycle_command(ctx: Context, stage: Stage | None) -> None:
     """``/lifecycle [stage]``: members per stage, or the members of one stage."""
     assert ctx.group is not None
     st = _state(ctx.services)
     await ctx.services.batcher.flush()
-    if not ctx.args:
+    if stage is None:
         await ctx.reply(report.format_lifecycle(ctx.t, await st.repo.stage_counts(ctx.group.id, ctx.now)))
         return
-    stage = _STAGE_WORDS.get(ctx.args[0].lower())
-    if stage is None or len(ctx.args) > 1:
-        raise BadArgument("stats.bad_stage", value=ctx.args[0][:20])
     people = await st.repo.stage_members(ctx.group.id, ctx.now, stage.value, LIST_LIMIT)
     label = ctx.t(f"stats.stage.{stage.value}")
     if not people:
@@ -243,17 +252,17 @@ async def lifecycle_command(ctx: Context) -> None:
     await ctx.reply(ctx.t("stats.stage_list", stage=label, count=len(people), names=names))
 
 
-@router.command("nudge", aliases=("召回",), usage="stats.nudge_usage", help="stats.nudge_help")
-async def nudge_command(ctx: Context) -> None:
+@router.command(
+    "nudge",
+    aliases=("召回",),
+    usage="stats.nudge_usage",
+    help="stats.nudge_help",
+    args=[OnOff("on", error=USAGE)],
+)
+async def nudge_command(ctx: Context, on: bool) -> None:
     """``/nudge off|on``: opt out of (or back into) the weekly recall post."""
     assert ctx.group is not None and ctx.member is not None
-    arg = ctx.args[0].lower() if ctx.args else ""
-    if arg in ("off", "关", "关闭", "no"):
-        off = True
-    elif arg in ("on", "开", "开启", "yes"):
-        off = False
-    else:
-        raise UsageError()
+    off = not on
     await _state(ctx.services).repo.set_nudge(ctx.group.id, ctx.member.id, off)
     await ctx.reply(ctx.t("stats.nudge_off" if off else "stats.nudge_on"))
 
@@ -301,14 +310,20 @@ _HOT_WINDOWS = {
 }
 
 
-@router.command("hot", aliases=("热词",), usage="stats.hot_usage", help="stats.hot_help")
-async def hot_command(ctx: Context) -> None:
+@router.command(
+    "hot",
+    aliases=("热词",),
+    usage="stats.hot_usage",
+    help="stats.hot_help",
+    args=[
+        Choice(
+            "hours", optional=True, default=_HOT_WINDOWS["24h"], words=_HOT_WINDOWS, error="stats.bad_window"
+        )
+    ],
+)
+async def hot_command(ctx: Context, hours: int) -> None:
     """``/hot [24h|7d]``: the group's hot words."""
     assert ctx.group is not None
-    arg = ctx.args[0].lower() if ctx.args else "24h"
-    hours = _HOT_WINDOWS.get(arg)
-    if hours is None or len(ctx.args) > 1:
-        raise BadArgument("stats.bad_window", value=arg[:20])
     if not (await ctx.settings(StatsSettings)).store_text:
         await ctx.reply(ctx.t("stats.hot_off"))
         return
@@ -336,7 +351,12 @@ async def purge_text(services: Services, group: Group, now: datetime) -> int:
 
 
 @router.command(
-    "kol", aliases=("星火计划",), min_role=Role.MODERATOR, usage="stats.kol_usage", help="stats.kol_help"
+    "kol",
+    aliases=("星火计划",),
+    min_role=Role.MODERATOR,
+    usage="stats.kol_usage",
+    help="stats.kol_help",
+    ignore_extra=True,
 )
 async def kol_command(ctx: Context) -> None:
     """``/kol``: the top 10 KOL candidates by the documented composite, moderators excluded."""
@@ -382,128 +402,70 @@ async def kol_command(ctx: Context) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@router.command("feedback", aliases=("反馈",), usage="stats.feedback_usage", help="stats.feedback_help")
-async def feedback_command(ctx: Context) -> None:
-    """``/feedback TEXT`` stores feedback; ``/feedback list`` (moderators) groups it by keyword."""
+feedback = router.group(
+    "feedback",
+    aliases=("反馈",),
+    usage="stats.feedback_usage",
+    help="stats.feedback_help",
+    denied="stats.moderators_only",
+)
+
+
+@feedback.sub("list", aliases=("列表", "查看"), min_role=Role.MODERATOR)
+async def feedback_list(ctx: Context) -> None:
+    """``/feedback list``: the last 30 days' feedback grouped by keyword."""
+    await opinion.feedback_list(ctx, _state(ctx.services).repo)
+
+
+@feedback.default(args=[Rest("text")])
+async def feedback_command(ctx: Context, text: str) -> None:
+    """``/feedback TEXT`` stores feedback."""
     assert ctx.group is not None and ctx.member is not None
-    text = ctx.arg_text.strip()
-    if not text:
-        raise UsageError()
     st = _state(ctx.services)
-    if text.lower() in ("list", "列表", "查看"):
-        if await ctx.role() < Role.MODERATOR:
-            await ctx.reply(ctx.t("stats.moderators_only"))
-            return
-        await _feedback_list(ctx, st)
-        return
     if len(text) > FEEDBACK_MAX:
         raise BadArgument("stats.feedback_too_long", max=FEEDBACK_MAX)
     await st.repo.add_feedback(ctx.group.id, ctx.member.id, ctx.now, text)
     await ctx.reply(ctx.t("stats.feedback_thanks"))
 
 
-async def _feedback_list(ctx: Context, st: StatsState) -> None:
+nps_group = router.group(
+    "nps", aliases=("评分",), usage="stats.nps_usage", help="stats.nps_help", denied="stats.moderators_only"
+)
+
+
+@nps_group.sub("start", aliases=("开始",), args=[Rest("question", optional=True)], min_role=Role.MODERATOR)
+async def nps_start(ctx: Context, question: str | None) -> None:
+    """``/nps start [question]``: open a poll."""
+    await opinion.nps_start(ctx, _state(ctx.services).repo, question)
+
+
+@nps_group.sub("result", aliases=("结果",), min_role=Role.MODERATOR)
+async def nps_result(ctx: Context) -> None:
+    """``/nps result``: the latest poll's score."""
+    await opinion.nps_result(ctx, _state(ctx.services).repo)
+
+
+@nps_group.sub("close", aliases=("结束",), min_role=Role.MODERATOR)
+async def nps_close(ctx: Context) -> None:
+    """``/nps close``: close the open poll and show its score."""
     assert ctx.group is not None
-    items = await st.repo.feedback(ctx.group.id, ctx.now - timedelta(days=30))
-    if not items:
-        await ctx.reply(ctx.t("stats.feedback_none"))
-        return
-    by_id = {f.id: f for f in items}
-    exclude = await blocked_words(ctx.services, ctx.group.id)
-    groups = await _to_thread_group([(f.id, f.text) for f in items], exclude)
-    lines = [ctx.t("stats.feedback_title", count=len(items))]
-    for keyword, ids in groups:
-        label = keyword if keyword is not None else ctx.t("stats.feedback_other")
-        lines.append(ctx.t("stats.feedback_group", keyword=label, count=len(ids)))
-        for fid in ids[:5]:
-            f = by_id[fid]
-            excerpt = f.text if len(f.text) <= 80 else f.text[:79] + "…"
-            if exclude is not None and exclude(f.text):
-                # The list is posted where the moderator asked: never repeat a blocked word there.
-                excerpt = ctx.t("stats.feedback_hidden")
-            lines.append(ctx.t("stats.feedback_item", name=f.name or "?", text=excerpt))
-    await ctx.reply("\n".join(lines))
-
-
-async def _to_thread_group(items: list[tuple[int, str]], exclude: Any) -> list[tuple[str | None, list[int]]]:
-    import asyncio
-
-    return await asyncio.to_thread(engine().group, items, exclude=exclude)
-
-
-@router.command("nps", aliases=("评分",), usage="stats.nps_usage", help="stats.nps_help")
-async def nps_command(ctx: Context) -> None:
-    """``/nps start [question]``, ``/nps result``, ``/nps close`` (moderators); ``/nps N`` answers."""
-    assert ctx.group is not None and ctx.member is not None
-    if not ctx.args:
-        raise UsageError()
     st = _state(ctx.services)
-    sub = ctx.args[0].lower()
-    if sub in ("start", "开始", "result", "结果", "close", "结束"):
-        if await ctx.role() < Role.MODERATOR:
-            await ctx.reply(ctx.t("stats.moderators_only"))
-            return
-        if sub in ("start", "开始"):
-            await _nps_start(ctx, st)
-        elif sub in ("result", "结果"):
-            await _nps_result(ctx, st)
-        else:
-            poll = await st.repo.open_poll(ctx.group.id)
-            if poll is None:
-                await ctx.reply(ctx.t("stats.nps_none"))
-                return
-            await st.repo.close_poll(poll.id, ctx.now)
-            await _nps_result(ctx, st)
-        return
-    score = parse_score(ctx.args[0])
-    if score is None or len(ctx.args) > 1:
-        raise BadArgument("stats.nps_bad_score", value=ctx.args[0][:20])
-    await _nps_answer(ctx, st, None, score)
-
-
-async def _nps_start(ctx: Context, st: StatsState) -> None:
-    assert ctx.group is not None and ctx.member is not None
-    question = ctx.arg_text.strip()[len(ctx.args[0]) :].strip() or None
-    if question and len(question) > QUESTION_MAX:
-        raise BadArgument("stats.nps_question_too_long", max=QUESTION_MAX)
-    poll = await st.repo.start_poll(ctx.group.id, question, ctx.member.id, ctx.now)
-    text = question or ctx.t("stats.nps_default_question")
-    if ctx.adapter.supports(Capability.BUTTONS):
-        rows = (
-            tuple(Button(str(n), f"nps:{poll.id}:{n}") for n in range(0, 6)),
-            tuple(Button(str(n), f"nps:{poll.id}:{n}") for n in range(6, 11)),
-        )
-        message = OutgoingMessage(parts=(Text(ctx.t("stats.nps_poll", question=text)),), buttons=rows)
-    else:
-        message = OutgoingMessage(parts=(Text(ctx.t("stats.nps_poll_text", question=text)),))
-    sent = await ctx.send(message)
-    await st.repo.set_marker(ctx.group.id, "nps_message", f"{poll.id}:{sent.message_id}")
-
-
-async def _nps_result(ctx: Context, st: StatsState) -> None:
-    assert ctx.group is not None
-    poll = await st.repo.latest_poll(ctx.group.id)
+    poll = await st.repo.open_poll(ctx.group.id)
     if poll is None:
         await ctx.reply(ctx.t("stats.nps_none"))
         return
-    r = nps(await st.repo.scores(poll.id))
-    question = poll.question or ctx.t("stats.nps_default_question")
-    if r.score is None:
-        await ctx.reply(ctx.t("stats.nps_no_answers", question=question))
-        return
-    state = ctx.t("stats.nps_open") if poll.closed_at is None else ctx.t("stats.nps_closed")
-    await ctx.reply(
-        ctx.t(
-            "stats.nps_result",
-            question=question,
-            score=f"{r.score:+.0f}",
-            count=r.count,
-            promoters=r.promoters,
-            passives=r.passives,
-            detractors=r.detractors,
-            state=state,
-        )
-    )
+    await st.repo.close_poll(poll.id, ctx.now)
+    await opinion.nps_result(ctx, st.repo)
+
+
+@nps_group.default(args=[Word("answer", hint="core.param.score")])
+async def nps_command(ctx: Context, answer: str) -> None:
+    """``/nps N``: answer the open poll with 0–10."""
+    assert ctx.group is not None and ctx.member is not None
+    score = parse_score(answer)
+    if score is None:
+        raise BadArgument("stats.nps_bad_score", value=answer[:20])
+    await _nps_answer(ctx, _state(ctx.services), None, score)
 
 
 async def _nps_answer(ctx: Context, st: StatsState, poll_id: int | None, score: int) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.args import BadArgument, UsageError, parse_id, parse_int
+from bot.args import BadArgument
 from bot.messages import Button, OutgoingMessage, Text
-from bot.planned_posts import channel_of, check_length, is_moderator, notify_moderators, refuse
+from bot.params import OFF_WORDS, Id, Int, Rest
+from bot.planned_posts import channel_of, check_length, notify_moderators
+from bot.roles import Role
 from bot.router import Router
 from bot.timeparse import TimeError, bad_time, parse_time_of_day
 from handlers.topics.bank import starter_topics
@@ -20,38 +22,59 @@ MAX_TOPIC = 500
 router = Router("topics")
 
 
-@router.command("topic", aliases=("话题",), usage="topics.usage", help="topics.help")
-async def topic_cmd(ctx: Context) -> None:
-    """``/topic`` today's topic; ``add|list|del|suggest|now|schedule`` as sub-commands."""
+topic = router.group(
+    "topic", aliases=("话题",), usage="topics.usage", help="topics.help", unknown_sub="topics.err_sub"
+)
+# An unknown word is answered without quoting it: any member can reach that reply, so the bot
+# cannot be made to repeat a word in public that moderation merely noted (blue level).
+_TEXT = Rest("text", optional=True, default="")
+
+
+@topic.default()
+async def topic_today(ctx: Context) -> None:
+    """``/topic``: today's topic."""
+    await _today(ctx)
+
+
+@topic.sub("suggest", aliases=("建议", "投稿"), args=[_TEXT])
+async def topic_suggest(ctx: Context, text: str) -> None:
+    """A member suggests a topic for the moderators."""
+    await _suggest(ctx, text)
+
+
+@topic.sub("add", aliases=("添加",), args=[_TEXT], min_role=Role.MODERATOR)
+async def topic_add(ctx: Context, text: str) -> None:
+    """Add a topic to the bank."""
+    await _add(ctx, text)
+
+
+_PAGE = Int("page", optional=True, default=1, low=1, high=10_000)
+
+
+@topic.sub("list", aliases=("列表",), args=[_PAGE], min_role=Role.MODERATOR)
+async def topic_list(ctx: Context, page: int) -> None:
+    """One page of the topic bank."""
+    await _list(ctx, page)
+
+
+@topic.sub("del", aliases=("delete", "删除"), args=[Id("topic_id")], min_role=Role.MODERATOR)
+async def topic_delete(ctx: Context, topic_id: int) -> None:
+    """Remove a topic from the bank."""
+    await _delete(ctx, topic_id)
+
+
+@topic.sub("now", aliases=("现在",), min_role=Role.MODERATOR)
+async def topic_now(ctx: Context) -> None:
+    """Post the next topic now."""
     assert ctx.group is not None
-    if not ctx.args:
-        await _today(ctx)
-        return
-    sub = ctx.args[0].lower()
-    rest = ctx.arg_text.strip().split(maxsplit=1)
-    text = rest[1].strip() if len(rest) > 1 else ""
-    if sub in ("suggest", "建议", "投稿"):
-        await _suggest(ctx, text)
-        return
-    mod_subs = {"add", "添加", "list", "列表", "del", "delete", "删除", "now", "现在", "schedule", "定时"}
-    if sub not in mod_subs:
-        # Any member can reach this: the reply does not quote what they typed, so the bot cannot be
-        # made to repeat a word in public that moderation merely noted (blue level) without removing.
-        raise BadArgument("topics.err_sub")
-    if not await is_moderator(ctx):
-        await refuse(ctx)
-        return
-    if sub in ("add", "添加"):
-        await _add(ctx, text)
-    elif sub in ("list", "列表"):
-        await _list(ctx)
-    elif sub in ("del", "delete", "删除"):
-        await _delete(ctx)
-    elif sub in ("now", "现在"):
-        if await post_next(ctx.services, ctx.group, ctx.chat) is None:
-            await ctx.reply(ctx.t("topics.empty_reply"))
-    else:
-        await _schedule(ctx, text)
+    if await post_next(ctx.services, ctx.group, ctx.chat) is None:
+        await ctx.reply(ctx.t("topics.empty_reply"))
+
+
+@topic.sub("schedule", aliases=("定时",), args=[_TEXT], min_role=Role.MODERATOR)
+async def topic_schedule(ctx: Context, text: str) -> None:
+    """Show, set or turn off the daily topic time."""
+    await _schedule(ctx, text)
 
 
 async def _today(ctx: Context) -> None:
@@ -82,14 +105,11 @@ async def _add(ctx: Context, text: str) -> None:
     await ctx.reply(ctx.t("topics.added", id=topic.id))
 
 
-async def _list(ctx: Context) -> None:
+async def _list(ctx: Context, page: int) -> None:
     assert ctx.group is not None
     st = topics_state(ctx.services)
     await st.topics.seed(ctx.group.id, starter_topics(ctx.group.language), ctx.now)
     total = await st.topics.count(ctx.group.id)
-    page = 1
-    if len(ctx.args) > 1:
-        page = parse_int(ctx.args[1], min_value=1, max_value=10_000)
     size = 15
     items = await st.topics.bank(ctx.group.id, limit=size, offset=(page - 1) * size)
     if not items:
@@ -105,11 +125,8 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-async def _delete(ctx: Context) -> None:
+async def _delete(ctx: Context, topic_id: int) -> None:
     assert ctx.group is not None
-    if len(ctx.args) < 2:
-        raise UsageError()
-    topic_id = parse_id(ctx.args[1])
     if not await topics_state(ctx.services).topics.delete(ctx.group.id, topic_id):
         raise BadArgument("topics.err_unknown", id=topic_id)
     await ctx.reply(ctx.t("topics.deleted", id=topic_id))
@@ -126,7 +143,7 @@ async def _schedule(ctx: Context, text: str) -> None:
             else ctx.t("topics.schedule_none")
         )
         return
-    if text.lower() in ("off", "关", "关闭"):
+    if text.lower() in OFF_WORDS:
         await st.topics.set_daily(ctx.group.id, None, None, None)
         await ctx.services.scheduler.cancel(job_id(ctx.group.id))
         await ctx.reply(ctx.t("topics.schedule_off"))

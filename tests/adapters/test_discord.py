@@ -820,3 +820,45 @@ async def test_a_mention_outside_notify_shows_but_does_not_ping(rig: Rig) -> Non
     assert f"<@{fx.BOB_ID}>" in (call.content or "")
     assert call.json["allowed_mentions"] == {"parse": [], "users": []}
     assert call.json["flags"] & 4096  # silent: no push notification at all
+
+
+async def test_slash_options_are_generated_typed_from_the_declared_arguments(rig: Rig) -> None:
+    """A member argument is a user option, a number an integer option, anything else a string;
+    a command made of subcommands keeps one free-text option. Nothing is hand-listed."""
+    mod = fx.member(fx.MOD_ID, "mod", roles=[fx.MOD_ROLE_ID])
+    rig.feed("MESSAGE_CREATE", fx.message("!synccommands", author=mod["user"], author_member=mod))
+    await rig.settle()
+    (put,) = rig.fake.find("PUT", rf"/applications/{fx.APP_ID}/guilds/{fx.GUILD_ID}/commands")
+    by_name = {c["name"]: c for c in put.json if c.get("type", 1) == 1}
+
+    def shape(name: str) -> list[tuple[str, int, bool]]:
+        return [(o["name"], o["type"], o.get("required", False)) for o in by_name[name].get("options", [])]
+
+    user, integer, string = 6, 4, 3
+    assert shape("give") == [("target", user, True), ("amount", integer, True)]
+    assert shape("join") == [("activity_id", integer, True)]
+    assert shape("credit") == [("who", user, False)]
+    assert shape("rank") == [("period", string, False)]
+    assert shape("report") == [("reason", string, False)]
+    assert shape("me") == []  # takes nothing
+    assert shape("checkin") == [("args", string, False)]  # subcommands: free text
+    # a choice of words is offered as fixed choices
+    assert [c["value"] for c in by_name["rank"]["options"][0]["choices"]] == ["week", "month", "all"]
+    assert [c["value"] for c in by_name["nudge"]["options"][0]["choices"]] == ["on", "off"]
+    amount = by_name["give"]["options"][1]
+    assert amount["description_localizations"]["zh-CN"] == I18N.t("zh-CN", "core.param.amount")
+
+
+async def test_a_typed_slash_command_runs_as_the_words_a_member_would_type(rig: Rig) -> None:
+    options = [
+        {"name": "target", "type": 6, "value": str(fx.BOB_ID)},
+        {"name": "amount", "type": 4, "value": 5},
+    ]
+    payload = fx.slash("give", ALICE, options=options, locale="zh-CN")
+    payload["data"]["resolved"] = {"users": {str(fx.BOB_ID): BOB["user"]}}
+    rig.feed("INTERACTION_CREATE", payload)
+    (event,) = await rig.sink.wait(1)
+    await rig.settle()
+    assert isinstance(event, MessageEvent)
+    assert [m.user_id for m in event.mentions] == [str(fx.BOB_ID)]
+    assert event.text.startswith("/give ") and event.text.endswith(" 5")

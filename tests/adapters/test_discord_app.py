@@ -407,7 +407,7 @@ async def test_an_activity_button_pressed_and_join_by_slash(bot: Bot) -> None:
     assert joined.content == I18N.t(
         "zh-CN", "events.joined", user=f"<@{fx.ALICE_ID}>", id=1, title="Board games"
     )
-    payload = fx.slash("join", BOB, args="1", locale="zh-CN")
+    payload = fx.slash("join", BOB, options=[{"name": "activity_id", "type": 4, "value": 1}], locale="zh-CN")
     await bot.interact(payload)
     (answer,) = bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
     assert answer.content == I18N.t(

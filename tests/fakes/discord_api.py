@@ -293,15 +293,19 @@ def slash(
     who: dict[str, Any],
     *,
     args: str | None = None,
+    options: list[dict[str, Any]] | None = None,
     guild_id: int | None = GUILD_ID,
     channel_id: int = CHANNEL_ID,
     locale: str = "en-US",
 ) -> dict[str, Any]:
-    """An INTERACTION_CREATE for the slash command ``/name`` with its optional ``args`` string."""
+    """An INTERACTION_CREATE for the slash command ``/name``: with the free-text ``args`` of a
+    command made of subcommands, or the typed ``options`` of one with declared arguments."""
     data = _interaction_base(2, who, guild_id=guild_id, channel_id=channel_id, locale=locale)
     command: dict[str, Any] = {"id": str(next_id()), "name": name, "type": 1}
     if args is not None:
         command["options"] = [{"name": "args", "type": 3, "value": args}]
+    if options is not None:
+        command["options"] = options
     if guild_id is not None:
         command["guild_id"] = str(guild_id)
     data["data"] = command
