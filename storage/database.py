@@ -197,15 +197,7 @@ class Database:
         if self.sqlite_path is None:
             raise RuntimeError("backup works on a SQLite file; for PostgreSQL use pg_dump")
         target.parent.mkdir(parents=True, exist_ok=True)
-        src = sqlite3.connect(self.sqlite_path)
-        try:
-            dst = sqlite3.connect(target)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        template.copy_database(self.sqlite_path, target)
 
     async def close(self) -> None:
         """Release every connection."""

@@ -57,21 +57,33 @@ def template_for(migrations: Path) -> Path | None:
     return cache / f"schema-{_key(migrations)}.db" if cache is not None else None
 
 
+def copy_database(source: str | Path, target: Path, *, read_only: bool = False) -> None:
+    """Copy SQLite database ``source`` into ``target`` with SQLite's online backup API (safe on a
+    live database); ``read_only`` opens the source through a ``mode=ro`` URI, so a shared
+    template is never written."""
+    src = (
+        sqlite3.connect(f"{Path(source).as_uri()}?mode=ro", uri=True)
+        if read_only
+        else sqlite3.connect(source)
+    )
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
 def restore(target: Path, migrations: Path) -> bool:
     """Fill the new, empty database ``target`` from the template; False when there is none."""
     template = template_for(migrations)
     if template is None or not _trusted(template) or not _trusted(template.parent, directory=True):
         return False
     try:
-        src = sqlite3.connect(f"{template.as_uri()}?mode=ro", uri=True)
-        try:
-            dst = sqlite3.connect(target)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        copy_database(template, target, read_only=True)
     except sqlite3.Error as exc:
         log.info("schema template %s not used: %s", template, exc)
         return False
@@ -88,16 +100,7 @@ def save(source: Path, migrations: Path) -> None:
         template.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _trusted(template.parent, directory=True):
             return
-        src = sqlite3.connect(source)
-        try:
-            dst = sqlite3.connect(partial)
-            try:
-                src.backup(dst)
-                dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        copy_database(source, partial)
         partial.chmod(0o600)
         os.replace(partial, template)  # atomic: a concurrent start sees all of it or none
     except (OSError, sqlite3.Error) as exc:

@@ -396,18 +396,6 @@ class TopicRepo:
             )
         return bool(result.rowcount)
 
-    async def replies_by(self, member_id: int) -> int:
-        """How many counted topic replies a member has (the ``topic_replies`` badge rule)."""
-        async with self.db.begin() as conn:
-            value = (
-                await conn.execute(
-                    select(func.coalesce(func.sum(topic_replies.c.count), 0)).where(
-                        topic_replies.c.member_id == member_id
-                    )
-                )
-            ).scalar_one()
-        return int(value)
-
     # -- suggestions ---------------------------------------------------------------------
     async def suggest(self, group_id: int, member_id: int | None, text: str, now: datetime) -> Suggestion:
         """Record a pending suggestion."""

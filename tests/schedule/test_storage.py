@@ -12,6 +12,7 @@ from storage.activities import ActivitiesRepo
 from storage.models import Group, Member
 from storage.schedules import ScheduleRepo
 from storage.topics import TopicRepo
+from storage.topics_views import TopicsViews
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -74,7 +75,7 @@ async def test_topic_reply_cap(db: Database) -> None:
     assert (await repo.post_by_message(group.id, "m1")) == await repo.post_for_day(group.id, date(2026, 3, 2))
     earned = [await repo.count_reply(post.id, people[0].id, 3) for _ in range(5)]
     assert earned == [True, True, True, False, False]
-    assert await repo.replies_by(people[0].id) == 3
+    assert await TopicsViews(db).replies_by(people[0].id) == 3
 
 
 async def test_suggestion_decided_once(db: Database) -> None:
