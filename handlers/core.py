@@ -158,7 +158,14 @@ async def ping(ctx: Context) -> None:
     await ctx.reply(ctx.t("core.ping.reply"))
 
 
-@router.command("id", aliases=("id",), usage="core.id.usage", help="core.id.help", where="any")
+@router.command(
+    "id",
+    aliases=("id",),
+    usage="core.id.usage",
+    help="core.id.help",
+    where="any",
+    ignore_extra=True,
+)
 async def id_command(ctx: Context) -> None:
     """Tell the caller their platform user id and this chat's id, as config.toml wants them.
 
