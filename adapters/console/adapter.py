@@ -146,7 +146,9 @@ class ConsoleAdapter(Adapter):
         known = self.users.get(user_id)
         if known is None or (name and known.display_name != name):
             plain, platform = outside(user_id)
-            known = UserRef(platform, user_id, name or (known.display_name if known else plain), username=plain)
+            known = UserRef(
+                platform, user_id, name or (known.display_name if known else plain), username=plain
+            )
             self.users[user_id] = known
         return known
 
