@@ -198,6 +198,15 @@ class SharedSanctions(Protocol):
         ...
 
 
+class LinkedAccounts(Protocol):
+    """The accounts a person linked across platforms (the community feature provides it), so
+    ``/mydata`` covers all of them."""
+
+    async def accounts(self, platform: str, user_id: str) -> list[tuple[str, str]]:
+        """``(platform, user id)`` of every account linked with this one, itself included."""
+        ...
+
+
 class MemberSanctions(Protocol):
     """Ban and unban an account in a chat the way a moderator's ``/ban`` does (recorded,
     audited, liftable), for features that decide bans elsewhere (federations). The moderation

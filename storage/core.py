@@ -252,6 +252,19 @@ class MemberRepo:
             ).all()
         return [member_from_row(r) for r in rows]
 
+    async def for_account(self, platform: str, user_id: str) -> list[Member]:
+        """Every group membership of one platform account, whichever adapter carries it."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(members)
+                    .join(groups, groups.c.id == members.c.group_id)
+                    .where(groups.c.platform == platform, members.c.user_id == user_id)
+                    .order_by(members.c.id)
+                )
+            ).all()
+        return [member_from_row(r) for r in rows]
+
     async def in_group(self, group_id: int) -> list[Member]:
         """Every member of a group."""
         async with self.db.begin() as conn:

@@ -14,20 +14,35 @@ from __future__ import annotations
 from typing import Any
 
 from bot.feature import Feature
-from bot.ports import MemberSanctions, SharedSanctions
+from bot.ports import LinkedAccounts, MemberSanctions, SharedSanctions
 from bot.services import Services
 from handlers.community import federation, listeners
 from handlers.community.commands import router
 from handlers.community.peers import CommunityPeers
 from handlers.community.settings import CommunitySettings
+from handlers.community.state import get_state
+from storage.community import Account
 
 #: Imported for their registrations on ``router``.
 HANDLER_MODULES = (federation, listeners)
 
 
+class _Linked:
+    """``LinkedAccounts`` over the account links."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def accounts(self, platform: str, user_id: str) -> list[tuple[str, str]]:
+        """Every account linked with this one, itself included."""
+        found = await get_state(self._services).repos.links.accounts(Account(platform, user_id))
+        return [(a.platform, a.user_id) for a in found]
+
+
 def _ports(services: Services) -> dict[type[Any], Any]:
     peers: SharedSanctions = CommunityPeers(services)
-    return {SharedSanctions: peers}
+    linked: LinkedAccounts = _Linked(services)
+    return {SharedSanctions: peers, LinkedAccounts: linked}
 
 
 FEATURE = Feature(

@@ -6,6 +6,7 @@ community spanning a Telegram group, a Discord server and a OneBot group.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -191,3 +192,21 @@ async def test_link_codes_need_both_accounts(tmp_path: Path) -> None:
         assert done == ["discord:bob is no longer linked to your other accounts."]
         alone = said(await h.line(type="dm", platform="telegram", user="bob", text="/unlink"))
         assert alone == ["This account is not linked to any other."]
+
+
+async def test_mydata_covers_every_linked_account(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, config=EN) as h:
+        await say(h, "telegram", "tg", "bob", "/checkin")
+        await say(h, "discord", "dc", "bobby", "/checkin")
+        await say(h, "console", "demo", "someone", "hello")
+        sent = await h.line(type="dm", platform="telegram", user="bob", text="/link")
+        await h.line(type="dm", platform="discord", user="bobby", text="/link " + code_in(said(sent), "L"))
+        records = await h.line(type="dm", platform="telegram", user="bob", text="/mydata")
+        text = next(t for t in said(records) if "{" in t)
+        export = json.loads(text[text.index("{") :])
+        assert export["linked_accounts"] == ["discord:bobby"]
+        groups = sorted(entry["group"] for entry in export["groups"])
+        assert groups == ["dc", "tg"]
+        # Each membership carries its own stored rows (the check-in of each account).
+        assert all("checkins" in entry["stored"] for entry in export["groups"])
+        assert any("account_links" in entry["stored"] for entry in export["groups"])
