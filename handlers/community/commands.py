@@ -90,6 +90,20 @@ async def community_invite(ctx: Context) -> None:
     await ctx.reply(ctx.t("community.invite", name=found.name, code=code, minutes=_minutes()))
 
 
+async def take_code(ctx: Context, account: Account, code: str, kind: str) -> Code | None:
+    """Use up a one-time code of ``kind`` for ``account``; answers and returns None when it is
+    wrong, spent or expired, or the account has guessed too often."""
+    state = get_state(ctx.services)
+    if not state.may_try(account, ctx.now):
+        await ctx.reply(ctx.t("community.too_many_codes"))
+        return None
+    taken = await state.repos.codes.take(code.strip().upper(), kind, ctx.now)
+    if taken is None:
+        state.wrong_code(account, ctx.now)
+        await ctx.reply(ctx.t("community.bad_code"))
+    return taken
+
+
 def _minutes() -> str:
     return str(int(CODE_TTL.total_seconds() // 60))
 
@@ -117,18 +131,12 @@ async def community_join(ctx: Context, code: str) -> None:
     """Add this chat to the community whose code its owner got elsewhere."""
     assert ctx.group is not None
     state = get_state(ctx.services)
-    me = account_of(ctx.group, ctx.user.user_id)
-    if not state.may_try(me, ctx.now):
-        await ctx.reply(ctx.t("community.too_many_codes"))
-        return
     existing = await state.repos.communities.of_group(ctx.group.id)
     if existing is not None:
         await ctx.reply(ctx.t("community.already_in", name=existing.name))
         return
-    taken = await state.repos.codes.take(code.strip().upper(), "community", ctx.now)
+    taken = await take_code(ctx, account_of(ctx.group, ctx.user.user_id), code, "community")
     if taken is None:
-        state.wrong_code(me, ctx.now)
-        await ctx.reply(ctx.t("community.bad_code"))
         return
     found = await _community_by_id(ctx, taken)
     if found is None:
@@ -212,13 +220,8 @@ async def link_command(ctx: Context, code: str | None) -> None:
         key = "community.link.sent_private" if not ctx.chat.is_private else "community.link.listing"
         await ctx.reply(ctx.t(key, accounts=listing))
         return
-    if not state.may_try(me, ctx.now):
-        await ctx.reply(ctx.t("community.too_many_codes"))
-        return
-    taken = await state.repos.codes.take(code.strip().upper(), "link", ctx.now)
+    taken = await take_code(ctx, me, code, "link")
     if taken is None:
-        state.wrong_code(me, ctx.now)
-        await ctx.reply(ctx.t("community.bad_code"))
         return
     other = Account(taken.platform, taken.user_id)
     if other == me:
