@@ -164,15 +164,19 @@ class CodeRepo:
             )
 
     async def take(self, code: str, kind: str, now: datetime) -> Code | None:
-        """Consume a code of ``kind``: deleted whether valid or expired, returned only when valid."""
+        """Consume a code of ``kind``: deleted whether valid or expired, returned only when valid.
+
+        One ``DELETE … RETURNING``: of two uses racing for the same code, exactly one gets the
+        row back (a read, then a delete, would let both read it first).
+        """
 
         def write(conn: Connection) -> Any:
             row = conn.execute(
-                select(community_codes).where(community_codes.c.code == code, community_codes.c.kind == kind)
+                delete(community_codes)
+                .where(community_codes.c.code == code, community_codes.c.kind == kind)
+                .returning(*community_codes.c)
             ).first()
             conn.execute(delete(community_codes).where(community_codes.c.expires_at <= now))
-            if row is not None:
-                conn.execute(delete(community_codes).where(community_codes.c.code == code))
             return row
 
         row = await self.db.transact(write)

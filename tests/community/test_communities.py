@@ -6,6 +6,7 @@ community spanning a Telegram group, a Discord server and a OneBot group.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import datetime
@@ -210,3 +211,22 @@ async def test_mydata_covers_every_linked_account(tmp_path: Path, db_url: str) -
         # Each membership carries its own stored rows (the check-in of each account).
         assert all("checkins" in entry["stored"] for entry in export["groups"])
         assert any("account_links" in entry["stored"] for entry in export["groups"])
+
+
+async def test_one_code_used_by_two_accounts_at_once_links_exactly_one(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, config=EN) as h:
+        sent = await h.line(type="dm", platform="telegram", user="bob", text="/link")
+        code = code_in(said(sent), "L")
+        # Two accounts send the same code in the same instant: the database lets one have it.
+        first = h.adapter.dm("discord:bob", f"/link {code}")
+        second = h.adapter.dm("onebot:bob", f"/link {code}")
+        await asyncio.gather(first, second)
+        assert h.app.dispatcher is not None
+        await h.app.dispatcher.drain()
+        answers = said(h.adapter.take())
+        assert sorted(a.split(":")[0] for a in answers) == [
+            "Linked. Your accounts",
+            "That code is unknown, used or expired. Ask for a new one (codes last 10 minutes and work once).",
+        ]
+        listing = said(await h.line(type="dm", platform="telegram", user="bob", text="/link"))[1]
+        assert listing.count(",") == 1  # telegram:bob and exactly one of the two
