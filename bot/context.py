@@ -12,10 +12,10 @@ from bot.clock import zone
 from bot.events import (
     ButtonPressed,
     ChatRef,
-    Event,
     MemberJoined,
     MemberLeft,
     MessageEvent,
+    PlatformEvent,
     SentMessage,
     UserRef,
 )
@@ -73,7 +73,7 @@ class Context:
     def __init__(
         self,
         *,
-        event: Event,
+        event: PlatformEvent,
         services: Services,
         adapter: Adapter,
         group: Group | None,

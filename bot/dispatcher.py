@@ -19,7 +19,7 @@ from bot.args import BadArgument, UsageError, excerpt
 from bot.context import Context
 from bot.dedupe import Deduper
 from bot.errors import QunyouError
-from bot.events import ButtonPressed, ChatMigrated, Event, MemberJoined, MemberLeft, MessageEvent
+from bot.events import ButtonPressed, ChatMigrated, MemberJoined, MemberLeft, MessageEvent, PlatformEvent
 from bot.host import CommandInfo
 from bot.i18n import normalize_language
 from bot.params import bind, rest_after
@@ -53,7 +53,7 @@ class Dispatcher:
         self.closing = False
 
     # -- entry points ------------------------------------------------------------------
-    def submit(self, event: Event) -> asyncio.Task[None] | None:
+    def submit(self, event: PlatformEvent) -> asyncio.Task[None] | None:
         """Queue an event (deduplicated by adapter and event id); returns its task."""
         if self.closing:
             log.info("shutting down: event %s not handled", event.event_id)
@@ -79,7 +79,7 @@ class Dispatcher:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def handle(self, event: Event) -> None:
+    async def handle(self, event: PlatformEvent) -> None:
         """Handle one event now; never raises."""
         platform = event.chat.platform
         started = time.perf_counter()
@@ -101,7 +101,7 @@ class Dispatcher:
             metrics.PIPELINE_SECONDS.labels(platform=platform).observe(time.perf_counter() - started)
 
     # -- routing -------------------------------------------------------------------------
-    async def _dispatch(self, event: Event) -> None:
+    async def _dispatch(self, event: PlatformEvent) -> None:
         if isinstance(event, ChatMigrated):
             await self.services.directory.migrate(event.chat.adapter, event.chat.scope_id, event.new_scope_id)
             return
@@ -162,7 +162,7 @@ class Dispatcher:
             data=button.data,
         )
 
-    async def _context(self, event: Event) -> Context:
+    async def _context(self, event: PlatformEvent) -> Context:
         services = self.services
         adapter = services.adapters[event.chat.adapter]
         group = member = None
