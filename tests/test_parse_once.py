@@ -72,3 +72,28 @@ async def test_one_message_is_parsed_and_folded_once(tmp_path: Path, monkeypatch
         records = await h.say("demo", "newbie", MESSAGE)
         assert not [r for r in records if r["action"] in ("delete", "mute")]  # it passed every band
         assert calls == Counter(command=1, fold=1, nfkc=1), calls
+
+
+async def test_a_moderators_lexicon_command_is_split_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen asks whether a message that hit the lexicon is a moderation command (a
+    moderator managing the lexicon is not breaking it): it reads the dispatcher's parse."""
+    command = "/kw test cheap pills"
+    async with Harness(tmp_path) as h:
+        await h.say("demo", "max", '/kw add yellow "cheap pills" custom', role="moderator")
+        # Moderators are screened too, so the screen has to tell a lexicon command from a breach.
+        await h.say("demo", "olivia", "/set moderation.exempt_moderators off", role="owner")
+        parses: Counter[str] = Counter()
+        parse = CommandTable.parse
+
+        def counting_parse(self: CommandTable, text: str, me: str | None) -> Any:
+            parses[text] += 1
+            return parse(self, text, me)
+
+        monkeypatch.setattr(CommandTable, "parse", counting_parse)
+        records = await h.say("demo", "max", command, role="moderator")
+        # The command ran (its report went to the moderator chat) and the screen let it pass.
+        assert [r for r in records if r["action"] == "send" and r.get("chat") == "demo-mods"]
+        assert not [r for r in records if r["action"] in ("mute", "ban")]
+        assert parses[command] == 1, parses
