@@ -61,7 +61,7 @@ async def test_one_message_is_parsed_and_folded_once(tmp_path: Path, monkeypatch
         _count_everywhere(monkeypatch, folding.fold, "fold", calls)
         normalize = unicodedata.normalize
 
-        def counting_normalize(form: str, text: str) -> str:
+        def counting_normalize(form: Any, text: str) -> str:
             # NFKC of the whole message (or of a prefix that is all of it) is the shared
             # case-folded reading; per-character and per-word calls are not counted.
             if form == "NFKC" and text == MESSAGE:
