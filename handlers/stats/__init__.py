@@ -4,6 +4,12 @@ the weekly report, KOL nominations, feedback and NPS.
 Collection happens on the per-message path in memory only (``Recorder``); everything else is a
 command or a scheduled job that reads the database. See the README's community-health section for what each
 figure means.
+
+* ``commands`` (the router): /stats, /lifecycle, /nudge, /hot, /kol, /feedback, /nps, score buttons;
+* ``listeners``: counting messages, joins and leaves, numbered answers to a poll;
+* ``jobs``: the nightly roll-up and churn check, the recall post, the Monday report;
+* ``state``: the feature's runtime state; ``settings``: its settings model; the rest are the
+  figures themselves (``metrics``, ``lifecycle``, ``kol``, ``nps``, ``hotwords``, ``report``…).
 """
 
 from __future__ import annotations
