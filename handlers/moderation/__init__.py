@@ -19,11 +19,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import ConfigError
 from bot.feature import Feature
-from bot.ports import AuditTrail, CreditScore, MessageScreen, ModerationFacts, TextFolding
+from bot.ports import (
+    AuditTrail,
+    CreditScore,
+    MessageScreen,
+    ModerationDesk,
+    ModerationFacts,
+    TextFolding,
+)
 from bot.services import Services
 from handlers.moderation import alerts_commands, lexicon_commands, listeners, reports
 from handlers.moderation.alerting import run_batch_job, run_digest_job
 from handlers.moderation.commands import router
+from handlers.moderation.desk import Desk
 from handlers.moderation.escalation import run_escalate_job
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
@@ -164,7 +172,9 @@ def _ports(services: Services) -> dict[type[Any], Any]:
     credit: CreditScore = Credit(services)
     facts: ModerationFacts = Facts(ModerationViews(services.db))
     folding: TextFolding = _Folding()
+    desk: ModerationDesk = Desk(services)
     return {
+        ModerationDesk: desk,
         AuditTrail: trail,
         MessageScreen: screen,
         CreditScore: credit,

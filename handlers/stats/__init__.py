@@ -25,13 +25,21 @@ from bot.events import ButtonPressed
 from bot.feature import Feature
 from bot.messages import OutgoingMessage, Text
 from bot.params import USAGE, Choice, OnOff, Rest, Word
-from bot.ports import ActivityFacts, CheckinFacts, MessageScreen, ModerationFacts, QuietHours
+from bot.ports import (
+    ActivityFacts,
+    CheckinFacts,
+    GroupIndicators,
+    MessageScreen,
+    ModerationFacts,
+    QuietHours,
+)
 from bot.roles import Role
 from bot.router import Band, Router
 from bot.scheduler import Cron
 from bot.services import Services
 from handlers.stats import opinion, report
 from handlers.stats.facts import blocked_words, checkin_counter, with_other_figures
+from handlers.stats.indicators import Indicators
 from handlers.stats.kol import KolInput, rank
 from handlers.stats.lifecycle import STAGES, Stage
 from handlers.stats.metrics import PERIODS
@@ -716,6 +724,7 @@ FEATURE = Feature(
     # or badge section, KOL no streaks or activities, and hot words are not screened.
     uses=(QuietHours, CheckinFacts, ModerationFacts, ActivityFacts, MessageScreen),
     startup=_startup,
+    provides=lambda services: {GroupIndicators: Indicators(services)},
     delete_member_data=_forget,
     demo=_demo,
 )

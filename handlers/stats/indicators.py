@@ -1,0 +1,72 @@
+"""The ``GroupIndicators`` port: the dashboard's overview figures, from what ``/stats`` reads.
+
+The same ``gather_kpis`` as ``/stats`` (so the two never disagree), the lifecycle stage counts
+of ``/lifecycle``, and the alert figures the moderation feature publishes (``ModerationFacts``)
+when it is installed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.clock import local_day
+from bot.ports import Indicator
+from bot.services import Services
+from handlers.stats import report
+from handlers.stats.facts import alert_summary
+from handlers.stats.metrics import Change
+from storage.models import Group
+
+STATE_KEY = "stats"
+
+
+def _figure(key: str, change: Change) -> Indicator:
+    return Indicator(key, change.value, change.previous, change.delta, change.is_ratio)
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Indicators:
+    """``GroupIndicators`` over the stats feature's repository (looked up per call)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def indicators(self, group: Group, now: datetime, days: int) -> list[Indicator]:
+        """The overview figures of the ``days`` complete local days before ``now``."""
+        services = self._services
+        st = services.state[STATE_KEY]
+        today = local_day(now, group.timezone)
+        first = await st.repo.first_day(group.id)
+        if first is None or first >= today:
+            return []
+        members_now = await st.counts.get(st.repo, group.id, now)
+        k = await report.gather_kpis(st.repo, group.id, today, days, members_now)
+        out = [
+            Indicator("members", float(k.members_now)),
+            _figure("joined", k.joined),
+            _figure("left", k.left),
+            _figure("dau", k.dau),
+            _figure("wau", k.wau),
+            _figure("mau", k.mau),
+            _figure("stickiness", k.stickiness),
+            _figure("messages_per_day", k.messages_per_day),
+            _figure("interaction_rate", k.interaction_rate),
+        ]
+        if k.checkins_tracked:
+            out.append(_figure("checkin_rate", k.checkin_rate))
+        stages = await st.repo.stage_counts(group.id, now)
+        out.extend(Indicator(f"stage_{name}", float(count)) for name, count in sorted(stages.items()))
+        summary = await alert_summary(services, group.id, now - timedelta(days=days), now)
+        if summary is not None:
+            out.extend(Indicator(f"alerts_{lvl}", float(n)) for lvl, n in sorted(summary.by_level.items()))
+            handling = [s / 3600 for s in summary.handling_seconds]
+            out.append(Indicator("handling_median_hours", _percentile(handling, 0.5)))
+            out.append(Indicator("handling_p90_hours", _percentile(handling, 0.9)))
+        return out
