@@ -89,9 +89,7 @@ class DashboardRepo:
         )
         async with self.db.begin() as conn:
             row = (
-                await conn.execute(
-                    select(dashboard_links.c.platform, dashboard_links.c.user_id).where(where)
-                )
+                await conn.execute(select(dashboard_links.c.platform, dashboard_links.c.user_id).where(where))
             ).first()
             if row is None:
                 return None
