@@ -13,7 +13,7 @@ from web import create_app
 from web.app import dashboard_routes
 
 BASE = "http://127.0.0.1:8080"
-_LINK = re.compile(r"http://127\.0\.0\.1:8080/login/([A-Za-z0-9_-]+)")
+_LINK = re.compile(r"http://127\.0\.0\.1:\d+/login/([A-Za-z0-9_-]+)")
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
