@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,3 +97,35 @@ async def test_a_separate_web_process_on_the_console_database(tmp_path: Path) ->
         assert sorted(alerts) == ["acked", "open"]
         await h.restart()
         assert [r for r in await h.say("demo", "bob", "团购接龙来了") if r["action"] == "delete"]
+
+
+def test_bot_run_with_web_enabled_serves_the_pages(tmp_path: Path) -> None:
+    from tests.scaleout.test_web import _free_port, _get, _start
+
+    port = _free_port()
+    config = tmp_path / "bot.toml"
+    config.write_text(
+        f'[storage]\nurl = "sqlite+aiosqlite:///{tmp_path / "bot.db"}"\n'
+        f'[web]\nenabled = true\nport = {port}\n[adapters.local]\ntype = "console"\n',
+        encoding="utf-8",
+    )
+    proc = _start(config)
+    try:
+        for _ in range(300):
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            try:
+                if _get(port, "/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        assert _get(port, "/").status_code == 401
+        assert _get(port, "/login/not-a-link").status_code == 400
+        style = _get(port, "/static/dashboard.css")
+        assert style.status_code == 200 and "--accent" in style.text
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
