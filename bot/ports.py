@@ -247,6 +247,18 @@ class Indicator:
     is_ratio: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ActivitySeries:
+    """A group's activity over complete local days (the numbers of ``/stats chart``)."""
+
+    days: tuple[date, ...]
+    messages: tuple[int, ...]
+    #: distinct members who posted, per day
+    actives: tuple[int, ...]
+    #: 7 rows (Monday first) × 24 local hours of message counts over the same days
+    heatmap: tuple[tuple[int, ...], ...]
+
+
 class GroupIndicators(Protocol):
     """The key figures of a group for the dashboard's overview (the stats feature publishes
     them, from the same facts ``/stats`` reads)."""
@@ -254,6 +266,11 @@ class GroupIndicators(Protocol):
     async def indicators(self, group: Group, now: datetime, days: int) -> list[Indicator]:
         """The figures of the ``days`` complete local days before ``now``, with the previous
         period's; an empty list when the group has no complete day of data yet."""
+        ...
+
+    async def activity(self, group: Group, now: datetime, days: int) -> ActivitySeries:
+        """Messages and active members per day, and the hour-of-week grid, over the ``days``
+        complete local days before ``now``."""
         ...
 
 

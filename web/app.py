@@ -27,7 +27,7 @@ from bot.clock import zone
 from bot.i18n import LANGUAGES, normalize_language
 from bot.services import Services
 from storage.models import Group
-from web.auth import COOKIE, Auth, PageError, Viewer, client_of
+from web.auth import COOKIE, SECURITY_HEADERS, Auth, PageError, Viewer, client_of
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -91,23 +91,12 @@ class Dashboard:
             bot_name=self.services.config.bot.name,
             **values,
         )
-        return HTMLResponse(html, status_code=status, headers=_SECURITY_HEADERS)
+        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
 def _local_time(at: datetime, timezone: str) -> str:
     """An instant as the group's local date and time."""
     return at.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
-
-
-#: Sent with every page: no framing (clickjacking on the action buttons), no sniffing, no
-#: referrer (a login URL must not leak to another site), scripts and styles only from here.
-_SECURITY_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-    "Cache-Control": "no-store",
-}
 
 
 def page(dash: Dashboard, handler: Handler) -> Handler:
@@ -196,12 +185,12 @@ def _auth_routes(dash: Dashboard) -> list[BaseRoute]:
 
 def dashboard_routes(services: Services) -> list[BaseRoute]:
     """Every dashboard route over a started bot's ``services``."""
-    from web.routes import desk, lexicon, overview, settings
+    from web.routes import charts, desk, lexicon, overview, settings
 
     dash = Dashboard(services)
     static = StaticFiles(packages=[("web", "static")])
     routes: list[BaseRoute] = [Mount("/static", app=static, name="static"), *_auth_routes(dash)]
-    for module in (overview, desk, lexicon, settings):
+    for module in (overview, charts, desk, lexicon, settings):
         for path, method, handler in module.routes(dash):
             routes.append(Route(path, page(dash, handler), methods=[method]))
     return routes

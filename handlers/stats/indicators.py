@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.clock import local_day
-from bot.ports import Indicator
+from bot.ports import ActivitySeries, Indicator
 from bot.services import Services
 from handlers.stats import report
 from handlers.stats.facts import alert_summary
@@ -70,3 +70,19 @@ class Indicators:
             out.append(Indicator("handling_median_hours", _percentile(handling, 0.5)))
             out.append(Indicator("handling_p90_hours", _percentile(handling, 0.9)))
         return out
+
+    async def activity(self, group: Group, now: datetime, days: int) -> ActivitySeries:
+        """Per-day messages and actives and the 7 × 24 grid (``/stats chart``'s queries)."""
+        repo = self._services.state[STATE_KEY].repo
+        end = local_day(now, group.timezone) - timedelta(days=1)
+        start = end - timedelta(days=days - 1)
+        await repo.ensure_rollups(group.id, start, end)
+        rows = {r.day: r for r in await repo.daily(group.id, start, end)}
+        span = tuple(start + timedelta(days=i) for i in range(days))
+        grid = await repo.hour_of_week(group.id, start, end)
+        return ActivitySeries(
+            days=span,
+            messages=tuple(rows[d].messages if d in rows else 0 for d in span),
+            actives=tuple(rows[d].dau if d in rows else 0 for d in span),
+            heatmap=tuple(tuple(row) for row in grid),
+        )

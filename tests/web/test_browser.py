@@ -82,6 +82,10 @@ async def test_a_moderator_works_the_dashboard_in_a_browser(chromium: str, tmp_p
                 await expect(page.locator('[data-key="dau"]')).to_be_visible()
                 await page.screenshot(path=str(shots / "overview.png"), full_page=True)
 
+                await page.goto(f"{base}/g/1/charts?days=7")
+                await expect(page.locator("svg.chart")).to_have_count(2)
+                await page.screenshot(path=str(shots / "charts.png"), full_page=True)
+
                 await page.goto(f"{base}/g/1/desk")
                 await page.screenshot(path=str(shots / "desk.png"), full_page=True)
                 await page.locator('form[action="/g/1/desk/1/ack"] button').click()
@@ -117,6 +121,7 @@ async def test_a_moderator_works_the_dashboard_in_a_browser(chromium: str, tmp_p
         finally:
             await server.stop()
     assert sorted(p.name for p in shots.iterdir()) == [
+        "charts.png",
         "desk-phone.png",
         "desk.png",
         "home.png",

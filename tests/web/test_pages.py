@@ -191,3 +191,28 @@ async def test_overview_shows_the_stats_figures(tmp_path: Path) -> None:
         english = await client.post("/lang", data={"csrf": csrf, "lang": "en", "back": "/g/1"})
         assert english.status_code == 303
         assert "Daily active (avg)" in (await client.get("/g/1")).text
+
+
+async def test_charts_draw_the_stats_numbers_and_export_them(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h, dashboard(h) as client:
+        await _setup(h)
+        await log_in(h, client, "demo", "max")
+        for n in range(3):
+            await h.say("demo", "bob", f"消息 {n}")
+        await h.say("demo", "eve", "我也来")
+        await h.flush()
+        await h.advance(seconds=86400)
+        page = await client.get("/g/1/charts?days=7")
+        assert page.status_code == 200
+        assert page.text.count("<svg") == 2 and "2026-03-02: 消息数 7, 活跃人数 3" in page.text
+        assert "周一" in page.text  # the heatmap's weekday labels
+        exported = await client.get("/g/1/charts.csv?days=7")
+        assert exported.headers["content-type"].startswith("text/csv")
+        assert "attachment" in exported.headers["content-disposition"]
+        lines = exported.text.splitlines()
+        assert lines[0] == "day,messages,active_members" and len(lines) == 8
+        assert lines[-1] == "2026-03-02,7,3"  # bob 4, eve 1, max 2 (one is /dashboard)
+        overview = await client.get("/g/1?days=7")
+        assert overview.text.count('class="spark"') == 2
+        for garbled in ("?days=0", "?days=-1", "?days=abc", "?days=100000"):
+            assert (await client.get("/g/1/charts" + garbled)).status_code == 200

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.ports import GroupIndicators, Indicator
+from web.charts import sparkline
 
 if TYPE_CHECKING:
     from web.app import Dashboard, Handler
@@ -43,8 +44,23 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         days = 30 if request.query_params.get("days") == "30" else 7
         port = dash.services.ports.find(GroupIndicators)
         figures = await port.indicators(group, dash.auth.now(), days) if port is not None else []
+        trends = {}
+        if figures and port is not None:
+            # A sparkline for the figures a day-by-day series exists for (/stats chart's numbers).
+            series = await port.activity(group, dash.auth.now(), days)
+            trends = {"messages_per_day": series.messages, "dau": series.actives}
+        t = dash.services.i18n.t
+        lang = dash.language(viewer, group)
         cards = [
-            {"key": ind.key, "value": _value(ind), "delta": _delta(ind)[0], "direction": _delta(ind)[1]}
+            {
+                "key": ind.key,
+                "value": _value(ind),
+                "delta": _delta(ind)[0],
+                "direction": _delta(ind)[1],
+                "spark": sparkline(trends[ind.key], t(lang, f"web.kpi.{ind.key}"))
+                if ind.key in trends
+                else "",
+            }
             for ind in figures
         ]
         return await dash.render(
