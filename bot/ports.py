@@ -356,3 +356,23 @@ class ModerationDesk(Protocol):
     async def test(self, group: Group, text: str) -> DeskVerdict:
         """How the group's lexicon reads ``text`` (``/kw test``), saving nothing."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One line of a member's points ledger, as a moderator sees it."""
+
+    at: datetime
+    delta: int
+    kind: str
+    reason: str | None
+    balance_after: int
+
+
+class LedgerHistory(Protocol):
+    """A member's points ledger, newest first (the check-in feature provides it; the
+    dashboard's member page reads it, as ``/points history`` does in chat)."""
+
+    async def history(self, group: Group, member: Member, limit: int) -> list[LedgerLine]:
+        """The member's latest ``limit`` ledger lines in ``group``."""
+        ...

@@ -239,6 +239,33 @@ class MemberRepo:
             ).all()
         return [member_from_row(r) for r in rows]
 
+    async def page(self, group_id: int, query: str, *, offset: int, limit: int) -> tuple[list[Member], int]:
+        """One page of a group's members whose name, username or user id contains ``query``
+        (case-insensitive; empty: all), most recently seen first, and how many match."""
+        where = [members.c.group_id == group_id, members.c.forgotten.is_(False)]
+        needle = query.strip().lower()
+        if needle:
+            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(
+                or_(
+                    func.lower(members.c.display_name).like(pattern, escape="\\"),
+                    func.lower(members.c.username).like(pattern, escape="\\"),
+                    members.c.user_id == query.strip(),
+                )
+            )
+        async with self.db.begin() as conn:
+            total = (await conn.execute(select(func.count()).select_from(members).where(*where))).scalar_one()
+            rows = (
+                await conn.execute(
+                    select(members)
+                    .where(*where)
+                    .order_by(members.c.last_seen.desc(), members.c.id)
+                    .offset(offset)
+                    .limit(limit)
+                )
+            ).all()
+        return [member_from_row(r) for r in rows], int(total)
+
     async def for_user(self, adapter: str, user_id: str) -> list[Member]:
         """Every group membership of one account on one adapter."""
         async with self.db.begin() as conn:

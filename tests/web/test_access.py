@@ -7,7 +7,7 @@ from pathlib import Path
 from tests.harness import Harness, texts
 from tests.web.helpers import csrf_of, dashboard, link_token, log_in
 
-PAGES = ("", "/charts", "/charts.csv", "/desk", "/lexicon", "/settings")
+PAGES = ("", "/charts", "/charts.csv", "/desk", "/lexicon", "/members", "/settings")
 
 
 async def _groups(h: Harness) -> None:

@@ -216,3 +216,27 @@ async def test_charts_draw_the_stats_numbers_and_export_them(tmp_path: Path) -> 
         assert overview.text.count('class="spark"') == 2
         for garbled in ("?days=0", "?days=-1", "?days=abc", "?days=100000"):
             assert (await client.get("/g/1/charts" + garbled)).status_code == 200
+
+
+async def test_members_search_and_a_members_ledger(db_url: str, tmp_path: Path) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h, dashboard(h) as client:
+        await _setup(h)
+        await h.say("demo", "alice", "签到", name="Alice Wu")
+        await h.say("demo", "max", "/points give @alice 15 help at the meetup")
+        await log_in(h, client, "demo", "max")
+        listing = await client.get("/g/1/members")
+        assert listing.status_code == 200 and "Alice Wu" in listing.text and "bob" in listing.text
+        found = await client.get("/g/1/members?q=WU")
+        assert "Alice Wu" in found.text and ">bob<" not in found.text
+        assert "共 0 名成员" in (await client.get("/g/1/members?q=%25")).text  # % is not a wildcard
+        alice = await h.services.members.find(1, "alice")
+        assert alice is not None
+        page = await client.get(f"/g/1/members/{alice.id}")
+        assert page.status_code == 200
+        assert "help at the meetup" in page.text and "+15" in page.text
+        assert 'data-key="balance"' in page.text and 'data-key="credit"' in page.text
+        zoe = await h.services.members.find(2, "zoe")
+        assert zoe is not None
+        assert (await client.get(f"/g/1/members/{zoe.id}")).status_code == 404  # another group's
+        for garbled in ("abc", "-1", "9" * 20, "99999"):
+            assert (await client.get(f"/g/1/members/{garbled}")).status_code == 404
