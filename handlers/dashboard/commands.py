@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from bot.context import Context
-from bot.errors import CapabilityNotSupported
+from bot.errors import CapabilityNotSupported, QunyouError, TargetNotFound
 from bot.roles import Role
 from bot.router import Router
 from storage.dashboard import Account, DashboardRepo
@@ -53,8 +53,13 @@ async def dashboard_link(ctx: Context) -> None:
         # Stored before sending: a `bot web` process may be asked for it the moment it arrives.
         await repo.add_link(token, account, now, now + LINK_TTL)
         await ctx.send_private(ctx.t("dashboard.link", url=url, minutes=int(LINK_TTL.total_seconds() // 60)))
-    except CapabilityNotSupported:
+    except (CapabilityNotSupported, TargetNotFound):
+        # No private chat (the platform has none, or the member never opened one with the bot):
+        # the link must never be posted in the group instead.
         await ctx.reply(ctx.t("dashboard.no_private"))
+        return
+    except QunyouError:
+        await ctx.reply(ctx.t("dashboard.send_failed"))
         return
     if ctx.group is not None:
         await ctx.reply(ctx.t("dashboard.sent"))

@@ -195,3 +195,15 @@ async def test_language_follows_the_group_and_can_be_switched(tmp_path: Path) ->
             answer = await client.post("/lang", data={"csrf": csrf, "lang": "zh", "back": back})
             assert answer.headers["location"] == "/"
         assert csrf_of((await client.get("/")).text) == csrf
+
+
+async def test_without_private_messages_the_link_is_never_posted_in_the_group(tmp_path: Path) -> None:
+    from adapters.console.adapter import ConsoleAdapter
+    from bot.adapter import Capability
+
+    no_private = frozenset(ConsoleAdapter.capabilities - {Capability.PRIVATE})
+    async with Harness(tmp_path, capabilities=no_private) as h:
+        await _groups(h)
+        records = await h.say("demo", "max", "/dashboard")
+        assert texts(records) == ["我没法私聊你。请先和我开一个私聊，再发一次 /dashboard。"]
+        assert "/login/" not in str(records)
