@@ -312,6 +312,17 @@ class DeskVerdict:
     level: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DeskLogLine:
+    """One line of a group's audit log (``/modlog``)."""
+
+    at: datetime
+    actor: str
+    action: str
+    member_name: str | None
+    detail: str
+
+
 class DeskRefused(Exception):
     """A desk action refused with a translated reason: ``key`` and its ``values``."""
 
@@ -355,6 +366,21 @@ class ModerationDesk(Protocol):
 
     async def test(self, group: Group, text: str) -> DeskVerdict:
         """How the group's lexicon reads ``text`` (``/kw test``), saving nothing."""
+        ...
+
+    async def audit(
+        self,
+        group_id: int,
+        *,
+        actor: str,
+        action: str,
+        since: datetime | None,
+        until: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[DeskLogLine], int]:
+        """One page of the group's audit log (``/modlog``), newest first, filtered by actor
+        (user id), action and ``[since, until)``, and the total."""
         ...
 
 

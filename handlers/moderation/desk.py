@@ -8,9 +8,11 @@ the edited alert messages of one acting in chat.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.args import BadArgument
 from bot.events import UserRef
-from bot.ports import DeskAlert, DeskRefused, DeskTerm, DeskVerdict
+from bot.ports import DeskAlert, DeskLogLine, DeskRefused, DeskTerm, DeskVerdict
 from bot.services import Services
 from handlers.moderation.alerts_commands import _act_on_alert
 from handlers.moderation.lexicon_commands import _explain, add_group_term, remove_group_term
@@ -132,3 +134,30 @@ class Desk:
         )
         level = report.level
         return DeskVerdict(report.folded[:300], hits, level.label if level is not None else None)
+
+    async def audit(
+        self,
+        group_id: int,
+        *,
+        actor: str,
+        action: str,
+        since: datetime | None,
+        until: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[DeskLogLine], int]:
+        """One filtered page of the audit log, with member names as ``/modlog`` shows them."""
+        rows, total = await get_state(self._services).repos.audit.log_page(
+            group_id, actor=actor, action=action, since=since, until=until, offset=offset, limit=limit
+        )
+        names: dict[int, str] = {}
+        out = []
+        for row in rows:
+            name = None
+            if row.member_id is not None:
+                if row.member_id not in names:
+                    found = await self._services.members.get(row.member_id)
+                    names[row.member_id] = found.display_name if found else "—"
+                name = names[row.member_id]
+            out.append(DeskLogLine(row.at, row.actor, row.action, name, row.detail))
+        return out, total

@@ -13,7 +13,10 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 _KEY = re.compile(r"""t\(\s*'([a-z_]+(?:\.[a-z0-9_]+)+)'""")
 #: Keys a template builds (``'web.nav.' ~ name``): every value it can take.
 BUILT = [
-    *(f"web.nav.{name}" for name in ("overview", "charts", "desk", "lexicon", "members", "settings")),
+    *(
+        f"web.nav.{name}"
+        for name in ("overview", "charts", "desk", "audit", "lexicon", "members", "settings")
+    ),
     *(
         f"web.error.{reason}{suffix}"
         for reason in ("login_needed", "csrf", "not_found", "too_many", "bad_link", "bad_value", "denied")

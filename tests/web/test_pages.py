@@ -240,3 +240,28 @@ async def test_members_search_and_a_members_ledger(db_url: str, tmp_path: Path) 
         assert (await client.get(f"/g/1/members/{zoe.id}")).status_code == 404  # another group's
         for garbled in ("abc", "-1", "9" * 20, "99999"):
             assert (await client.get(f"/g/1/members/{garbled}")).status_code == 404
+
+
+async def test_the_audit_log_filters_and_exports(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h, dashboard(h) as client:
+        await _setup(h)
+        await h.say("demo", "bob", "来玩百家乐")  # the bot's own actions are audited as "bot"
+        await h.say("demo", "max", "/kw add red 团购接龙 ads")
+        await h.advance(seconds=2 * 86400)
+        csrf = await log_in(h, client, "demo", "max")
+        await client.post("/g/1/desk/1/ack", data={"csrf": csrf})
+        everything = await client.get("/g/1/audit")
+        assert (
+            everything.status_code == 200 and "kw_add" in everything.text and "alert_ack" in everything.text
+        )
+        mine = await client.get("/g/1/audit?actor=max&action=kw_add")
+        assert "kw_add" in mine.text and "alert_ack" not in mine.text and "共 1 条" in mine.text
+        today = h.now.date().isoformat()
+        recent = await client.get(f"/g/1/audit?from={today}&to={today}")
+        assert "alert_ack" in recent.text and "kw_add" not in recent.text
+        bad = await client.get("/g/1/audit?from=yesterday")
+        assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
+        exported = await client.get("/g/1/audit.csv?actor=max")
+        rows = exported.text.splitlines()
+        assert rows[0] == "at,actor,action,member,detail" and len(rows) == 3
+        assert (await client.get("/g/2/audit")).status_code == 404
