@@ -45,6 +45,7 @@ from storage import (
     SettingsRepo,
     health,
 )
+from storage.dashboard.changes import ChangeLog
 from storage.notify import PgChannel
 from storage.workers import SingleWorkerLock, WorkerPresence, WorkerRefused, migrate_exclusively
 
@@ -209,6 +210,9 @@ class App:
                 self.db = None
                 raise QunyouError(str(exc)) from None
         await migrate_exclusively(db)
+        if self.serve_only:
+            # Its own name, so the worker beside it does not take its changes for its own.
+            self.worker = f"web:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         if not db.is_sqlite and not self.serve_only:
             # Several workers may share PostgreSQL: each needs its own name in the leases, and the
             # advisory lock that tells the others it is alive.
@@ -257,6 +261,11 @@ class App:
         )
         if not db.is_sqlite:
             await services.changes.connect(PgChannel(db, CHANGES_CHANNEL))
+        else:
+            # A `bot web` process may share the file: changes go through a polled log instead.
+            await services.changes.attach_log(ChangeLog(db), clock.now)
+            if clock.moves_on_its_own:
+                services.changes.start_polling()
         settings_service.changed = lambda group_id: services.changes.publish("settings", group_id)
         services.changes.subscribe("settings", lambda key: settings_service.invalidate(int(key)))
         adapters = self._given_adapters

@@ -7,7 +7,7 @@ SHA-256 (a copy of the database lets nobody in). Both are bound to a platform ac
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, String, Table, select
+from sqlalchemy import Column, Index, Integer, String, Table, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.rights import declare, erase
@@ -41,6 +41,20 @@ dashboard_sessions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
     Index("ix_dashboard_sessions_user", "platform", "user_id"),
+)
+
+
+#: Cache invalidations between processes sharing one SQLite file (a worker and `bot web`), which
+#: have no NOTIFY: each process appends what it changed and reads the others' lines
+#: (``bot.changes.ChangeFeed``). Only topic names and group ids: nothing about members.
+dashboard_changes = Table(
+    "dashboard_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("worker", String(128), nullable=False),
+    Column("topic", String(32), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
 )
 
 

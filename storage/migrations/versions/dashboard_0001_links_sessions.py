@@ -1,4 +1,5 @@
-"""Dashboard: one-time login links and browser sessions (issue 17).
+"""Dashboard: one-time login links, browser sessions, and the change log that lets a `bot web`
+process and a worker on one SQLite file empty each other's caches (issue 17).
 
 Revision ID: dashboard_0001
 """
@@ -38,9 +39,18 @@ def upgrade() -> None:
         sa.Column("expires_at", UTCDateTime(), nullable=False),
     )
     op.create_index("ix_dashboard_sessions_user", "dashboard_sessions", ["platform", "user_id"])
+    op.create_table(
+        "dashboard_changes",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("worker", sa.String(128), nullable=False),
+        sa.Column("topic", sa.String(32), nullable=False),
+        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("dashboard_changes")
     op.drop_index("ix_dashboard_sessions_user", table_name="dashboard_sessions")
     op.drop_table("dashboard_sessions")
     op.drop_index("ix_dashboard_links_user", table_name="dashboard_links")
