@@ -241,7 +241,8 @@ class MemberRepo:
 
     async def page(self, group_id: int, query: str, *, offset: int, limit: int) -> tuple[list[Member], int]:
         """One page of a group's members whose name, username or user id contains ``query``
-        (case-insensitive; empty: all), most recently seen first, and how many match."""
+        (case-insensitive; empty: all), newest first, and how many match. Ordered by id, the
+        primary key: a page of 100,000 members costs no sort."""
         where = [members.c.group_id == group_id, members.c.forgotten.is_(False)]
         needle = query.strip().lower()
         if needle:
@@ -257,11 +258,7 @@ class MemberRepo:
             total = (await conn.execute(select(func.count()).select_from(members).where(*where))).scalar_one()
             rows = (
                 await conn.execute(
-                    select(members)
-                    .where(*where)
-                    .order_by(members.c.last_seen.desc(), members.c.id)
-                    .offset(offset)
-                    .limit(limit)
+                    select(members).where(*where).order_by(members.c.id.desc()).offset(offset).limit(limit)
                 )
             ).all()
         return [member_from_row(r) for r in rows], int(total)

@@ -7,7 +7,8 @@ when it is installed.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections import OrderedDict
+from datetime import date, datetime, timedelta
 
 from bot.clock import local_day
 from bot.ports import ActivitySeries, Indicator
@@ -32,14 +33,39 @@ def _percentile(values: list[float], q: float) -> float | None:
     return ordered[index]
 
 
+#: How long the overview's figures are reused: the member count and the stages move slowly (the
+#: same minute ``/stats`` caches the member count for), the day figures only at midnight.
+TTL = timedelta(seconds=60)
+#: Cached entries kept (groups × periods).
+CACHE_SIZE = 256
+
+
 class Indicators:
-    """``GroupIndicators`` over the stats feature's repository (looked up per call)."""
+    """``GroupIndicators`` over the stats feature's repository (looked up per call).
+
+    A page reloaded within ``TTL`` reuses the figures (counting 100,000 members by stage takes
+    a while); the day-by-day series covers complete days only, so it is kept until the day turns.
+    """
 
     def __init__(self, services: Services) -> None:
         self._services = services
+        self._figures: OrderedDict[tuple[int, int], tuple[datetime, list[Indicator]]] = OrderedDict()
+        self._series: OrderedDict[tuple[int, int, date], ActivitySeries] = OrderedDict()
 
     async def indicators(self, group: Group, now: datetime, days: int) -> list[Indicator]:
         """The overview figures of the ``days`` complete local days before ``now``."""
+        key = (group.id, days)
+        hit = self._figures.get(key)
+        if hit is not None and timedelta(0) <= now - hit[0] < TTL:
+            return hit[1]
+        figures = await self._compute(group, now, days)
+        self._figures[key] = (now, figures)
+        self._figures.move_to_end(key)
+        while len(self._figures) > CACHE_SIZE:
+            self._figures.popitem(last=False)
+        return figures
+
+    async def _compute(self, group: Group, now: datetime, days: int) -> list[Indicator]:
         services = self._services
         st = services.state[STATE_KEY]
         today = local_day(now, group.timezone)
@@ -73,8 +99,19 @@ class Indicators:
 
     async def activity(self, group: Group, now: datetime, days: int) -> ActivitySeries:
         """Per-day messages and actives and the 7 × 24 grid (``/stats chart``'s queries)."""
-        repo = self._services.state[STATE_KEY].repo
         end = local_day(now, group.timezone) - timedelta(days=1)
+        key = (group.id, days, end)
+        hit = self._series.get(key)
+        if hit is not None:
+            return hit
+        series = await self._activity(group, end, days)
+        self._series[key] = series
+        while len(self._series) > CACHE_SIZE:
+            self._series.popitem(last=False)
+        return series
+
+    async def _activity(self, group: Group, end: date, days: int) -> ActivitySeries:
+        repo = self._services.state[STATE_KEY].repo
         start = end - timedelta(days=days - 1)
         await repo.ensure_rollups(group.id, start, end)
         rows = {r.day: r for r in await repo.daily(group.id, start, end)}
