@@ -45,6 +45,7 @@ from storage import (
     SettingsRepo,
     health,
 )
+from storage.dashboard.changes import ChangeLog
 from storage.notify import PgChannel
 from storage.workers import SingleWorkerLock, WorkerPresence, WorkerRefused, migrate_exclusively
 
@@ -114,8 +115,13 @@ class App:
         features: Sequence[Feature] | None = None,
         env: Mapping[str, str] | None = None,
         flush_interval: float = 1.0,
+        serve_only: bool = False,
     ) -> None:
         self.settings = settings
+        #: ``bot web``: the services for the dashboard, on a database a worker (``bot run`` or
+        #: the console) may be using at the same time. No adapters, no scheduler, no batcher,
+        #: and no claim on the SQLite file: the worker running beside it keeps doing that work.
+        self.serve_only = serve_only
         self.clock: Clock = clock or SystemClock()
         self._env = env if env is not None else os.environ
         self._given_adapters = list(adapters) if adapters is not None else None
@@ -194,7 +200,7 @@ class App:
         settings = self.settings
         db = Database(settings.storage.url)
         self.db = db
-        if db.sqlite_path is not None:
+        if db.sqlite_path is not None and not self.serve_only:
             self._file_lock = SingleWorkerLock(db.sqlite_path)
             try:
                 self._file_lock.acquire()
@@ -204,7 +210,10 @@ class App:
                 self.db = None
                 raise QunyouError(str(exc)) from None
         await migrate_exclusively(db)
-        if not db.is_sqlite:
+        if self.serve_only:
+            # Its own name, so the worker beside it does not take its changes for its own.
+            self.worker = f"web:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        if not db.is_sqlite and not self.serve_only:
             # Several workers may share PostgreSQL: each needs its own name in the leases, and the
             # advisory lock that tells the others it is alive.
             self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -252,10 +261,17 @@ class App:
         )
         if not db.is_sqlite:
             await services.changes.connect(PgChannel(db, CHANGES_CHANNEL))
+        else:
+            # A `bot web` process may share the file: changes go through a polled log instead.
+            await services.changes.attach_log(ChangeLog(db), clock.now)
+            if clock.moves_on_its_own:
+                services.changes.start_polling()
         settings_service.changed = lambda group_id: services.changes.publish("settings", group_id)
         services.changes.subscribe("settings", lambda key: settings_service.invalidate(int(key)))
         adapters = self._given_adapters
-        if adapters is None:
+        if self.serve_only:
+            adapters = []
+        elif adapters is None:
             adapters = build_adapters(settings, self._env)
             for adapter in adapters:
                 # Adapters built from config start on the system clock; under a virtual clock
@@ -276,6 +292,10 @@ class App:
         for feature in self.features:
             if feature.startup is not None:
                 await feature.startup(services)
+        if self.serve_only:
+            self.started = True
+            log.info("Qunyou serving the dashboard only: %d features", len(self.features))
+            return
         await services.scheduler.start(services)
         if clock.moves_on_its_own:
             services.batcher.start()  # else the scheduler flushes as the virtual clock moves

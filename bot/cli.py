@@ -1,4 +1,4 @@
-"""``python -m bot`` (and the ``qunyou`` script): run, console, bench, db, export."""
+"""``python -m bot`` (and the ``qunyou`` script): run, console, web, bench, db, export."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--db", type=Path, help="SQLite file to keep state in (default: a fresh one)")
     console.add_argument("--config", type=Path, help="config file")
     console.add_argument("--demo", action="store_true", help="start with a seeded demo group")
+
+    web = sub.add_parser("web", help="serve the operators' dashboard on a bot's database")
+    where = web.add_mutually_exclusive_group()
+    where.add_argument("--db", type=Path, help="the SQLite file a console or bot uses")
+    where.add_argument("--config", type=Path, help="config file (its [storage] and [web])")
+    web.add_argument("--host", help="address to listen on (default: [web] host, 127.0.0.1)")
+    web.add_argument("--port", type=int, help="port (default: [web] port, 8080)")
 
     bench = sub.add_parser("bench", help="measure throughput and latency")
     bench.add_argument(
@@ -127,7 +134,13 @@ async def _run(settings: Settings) -> int:
         # Lazily: the web side (starlette, uvicorn) loads only when configured.
         from web import WebServer, create_app
 
-        server = WebServer(create_app(app), settings.web.host, settings.web.port)
+        pages = []
+        if settings.web.enabled:
+            from web.app import dashboard_routes
+
+            assert app.services is not None
+            pages = dashboard_routes(app.services)
+        server = WebServer(create_app(app, extra_routes=pages), settings.web.host, settings.web.port)
         try:
             await server.start()
         except OSError as exc:
@@ -204,6 +217,61 @@ async def _console(args: argparse.Namespace) -> int:
             }
         )
         return await run_repl(settings, start=start, demo=args.demo, make_app=App)
+
+
+async def _web(args: argparse.Namespace) -> int:
+    """``web``: the dashboard on its own, beside a running console or bot on the same database.
+
+    A serve-only app (``App(serve_only=True)``): the same services and ports, no adapters, no
+    scheduler, no claim on the SQLite file. Actions that need the platform (ban, undo) say so.
+    """
+    from bot.app import App
+    from web import WebServer, create_app
+    from web.app import dashboard_routes
+
+    settings = _settings(args.config, default_if_missing=args.db is None)
+    if args.db is not None:
+        _usable_sqlite(args.db, "--db")
+        if not args.db.is_file():
+            raise ConfigError(f"--db: no database at {args.db}; start the console or the bot on it first")
+        url = f"sqlite+aiosqlite:///{args.db}"
+        settings = settings.model_copy(update={"storage": settings.storage.model_copy(update={"url": url})})
+    _check_storage(settings)
+    updates: dict[str, object] = {}
+    if args.host:
+        updates["host"] = args.host
+    if args.port is not None:
+        if not 0 <= args.port <= 65535:
+            raise ConfigError(f"--port: {args.port} is not a port (0..65535)")
+        updates["port"] = args.port
+    web_settings = settings.web.model_copy(update=updates)
+    app = App(settings, serve_only=True)
+    await app.start()
+    assert app.services is not None
+    server = WebServer(
+        create_app(app, extra_routes=dashboard_routes(app.services)), web_settings.host, web_settings.port
+    )
+    try:
+        await server.start()
+    except OSError as exc:
+        await app.stop()
+        raise ConfigError(f"web: {exc}") from None
+    print(
+        f"dashboard on http://{web_settings.host}:{server.port}/ (links: {settings.web.base_url})", flush=True
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # pragma: no cover - Windows
+            pass
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        await app.stop()
+    return 0
 
 
 async def _db(args: argparse.Namespace) -> int:
@@ -310,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_console(args))
         if args.command == "bench":
             return _bench(args)
+        if args.command == "web":
+            return asyncio.run(_web(args))
         if args.command == "db":
             return asyncio.run(_db(args))
         if args.command == "export":

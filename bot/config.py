@@ -90,6 +90,18 @@ class WebSection(_Strict):
     metrics: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    #: Where browsers reach the dashboard: ``/dashboard`` links start with it (behind a reverse
+    #: proxy, the public https URL).
+    base_url: str = "http://127.0.0.1:8080"
+    #: How long a dashboard login lasts, in days.
+    session_days: int = Field(default=7, ge=1, le=365)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not (value.startswith("http://") or value.startswith("https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
 
 class LoggingSection(_Strict):

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
-    from bot.events import ChatRef
+    from bot.events import ChatRef, UserRef
     from storage.models import Group, Job, Member
 
 PortT = TypeVar("PortT")
@@ -261,3 +261,178 @@ class Ports:
                         "but no listed feature provides it (add the providing feature to "
                         "handlers/__init__.py, or drop the requirement)"
                     )
+
+
+# -- the operators' dashboard (issue 17) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One overview figure for a period with its value in the previous one.
+
+    ``key`` names it (``dau``, ``stickiness``…; the dashboard's label is ``web.kpi.<key>``);
+    ``delta`` is relative for counts and in points for ratios (``is_ratio``), None when there is
+    nothing to compare with."""
+
+    key: str
+    value: float | None
+    previous: float | None = None
+    delta: float | None = None
+    is_ratio: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ActivitySeries:
+    """A group's activity over complete local days (the numbers of ``/stats chart``)."""
+
+    days: tuple[date, ...]
+    messages: tuple[int, ...]
+    #: distinct members who posted, per day
+    actives: tuple[int, ...]
+    #: 7 rows (Monday first) × 24 local hours of message counts over the same days
+    heatmap: tuple[tuple[int, ...], ...]
+
+
+class GroupIndicators(Protocol):
+    """The key figures of a group for the dashboard's overview (the stats feature publishes
+    them, from the same facts ``/stats`` reads)."""
+
+    async def indicators(self, group: Group, now: datetime, days: int) -> list[Indicator]:
+        """The figures of the ``days`` complete local days before ``now``, with the previous
+        period's; an empty list when the group has no complete day of data yet."""
+        ...
+
+    async def activity(self, group: Group, now: datetime, days: int) -> ActivitySeries:
+        """Messages and active members per day, and the hour-of-week grid, over the ``days``
+        complete local days before ``now``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeskAlert:
+    """An alert as the moderation desk lists it."""
+
+    id: int
+    kind: str
+    level: str | None
+    category: str | None
+    status: str
+    member_name: str | None
+    created_at: datetime
+    #: The flagged text when the alert kept it (shown only to the group's moderators).
+    excerpt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeskTerm:
+    """A group lexicon term as the dashboard lists it."""
+
+    term: str
+    level: str
+    category: str
+    mode: str
+    hits: int = 0
+    false_positives: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeskVerdict:
+    """What the lexicon makes of a text, without saving anything (``/kw test``)."""
+
+    folded: str
+    #: (term, level) of every entry that matched and was kept, strongest first
+    hits: tuple[tuple[str, str], ...] = ()
+    #: the level the text would be flagged at, None when clean
+    level: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeskLogLine:
+    """One line of a group's audit log (``/modlog``)."""
+
+    at: datetime
+    actor: str
+    action: str
+    member_name: str | None
+    detail: str
+
+
+class DeskRefused(Exception):
+    """A desk action refused with a translated reason: ``key`` and its ``values``."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+class ModerationDesk(Protocol):
+    """The moderators' desk in the browser: the moderation feature's alerts and lexicon, with
+    exactly the effects of the chat commands and buttons (it provides this port)."""
+
+    async def alerts(
+        self, group_id: int, *, open_only: bool, offset: int, limit: int
+    ) -> tuple[list[DeskAlert], int]:
+        """One page of the group's alerts (newest first) and how many there are in all."""
+        ...
+
+    async def act(self, group: Group, alert_id: int, action: str, actor: UserRef, lang: str) -> str:
+        """``ack``, ``undo`` or ``ban`` an alert of ``group`` as ``actor`` (audited, alert messages
+        edited, as the chat button); returns the confirmation. Raises ``DeskRefused``."""
+        ...
+
+    async def terms(
+        self, group_id: int, query: str, *, offset: int, limit: int
+    ) -> tuple[list[DeskTerm], int]:
+        """One page of the group's own terms containing ``query`` (empty: all) and the total."""
+        ...
+
+    async def add_term(
+        self, group: Group, level: str, term: str, category: str, mode: str, actor: UserRef
+    ) -> None:
+        """Add a term as ``/kw add`` does (validated, audited, matcher rebuilt); raises
+        ``DeskRefused`` with ``/kw add``'s own error."""
+        ...
+
+    async def remove_term(self, group: Group, term: str, actor: UserRef) -> int:
+        """Remove a term as ``/kw del`` does; returns how many rows went (0: not found)."""
+        ...
+
+    async def test(self, group: Group, text: str) -> DeskVerdict:
+        """How the group's lexicon reads ``text`` (``/kw test``), saving nothing."""
+        ...
+
+    async def audit(
+        self,
+        group_id: int,
+        *,
+        actor: str,
+        action: str,
+        since: datetime | None,
+        until: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[DeskLogLine], int]:
+        """One page of the group's audit log (``/modlog``), newest first, filtered by actor
+        (user id), action and ``[since, until)``, and the total."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One line of a member's points ledger, as a moderator sees it."""
+
+    at: datetime
+    delta: int
+    kind: str
+    reason: str | None
+    balance_after: int
+
+
+class LedgerHistory(Protocol):
+    """A member's points ledger, newest first (the check-in feature provides it; the
+    dashboard's member page reads it, as ``/points history`` does in chat)."""
+
+    async def history(self, group: Group, member: Member, limit: int) -> list[LedgerLine]:
+        """The member's latest ``limit`` ledger lines in ``group``."""
+        ...

@@ -10,6 +10,7 @@ from handlers import (
     checkin,
     community,
     core,
+    dashboard,
     message_counts,
     modchat,
     moderation,
@@ -34,4 +35,5 @@ FEATURES: list[Feature] = [
     schedules.FEATURE,
     activities.FEATURE,
     onboarding.FEATURE,
+    dashboard.FEATURE,
 ]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import zone
 from bot.events import ChatRef
-from bot.ports import BadgeAward, CheckinFacts, PointsLedger
+from bot.ports import BadgeAward, CheckinFacts, LedgerHistory, LedgerLine, PointsLedger
 from handlers.checkin.api import award, state
 from storage.checkin_views import CheckinViews
 from storage.models import Group, Member
@@ -53,6 +53,18 @@ class Ledger:
         return int(balance)
 
 
+class History:
+    """``LedgerHistory`` over the feature's ledger repository."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def history(self, group: Group, member: Member, limit: int) -> list[LedgerLine]:
+        """The member's latest ledger lines, newest first."""
+        rows = await state(self._services).repos.ledger.history(group.id, member.id, limit=limit)
+        return [LedgerLine(r.at, r.delta, r.kind, r.reason, r.balance_after) for r in rows]
+
+
 class Facts:
     """``CheckinFacts`` over the feature's published views (``storage.checkin_views``)."""
 
@@ -79,4 +91,5 @@ def provide(services: Services) -> dict[type[Any], Any]:
     # Annotated so mypy checks each implementation against its protocol.
     ledger: PointsLedger = Ledger(services)
     facts: CheckinFacts = Facts(CheckinViews(services.db))
-    return {PointsLedger: ledger, CheckinFacts: facts}
+    history: LedgerHistory = History(services)
+    return {PointsLedger: ledger, CheckinFacts: facts, LedgerHistory: history}

@@ -24,6 +24,7 @@ from bot.ports import (
     CreditScore,
     MemberSanctions,
     MessageScreen,
+    ModerationDesk,
     ModerationFacts,
     SharedSanctions,
     TextFolding,
@@ -32,6 +33,7 @@ from bot.services import Services
 from handlers.moderation import alerts_commands, lexicon_commands, listeners, reports
 from handlers.moderation.alerting import run_batch_job, run_digest_job
 from handlers.moderation.commands import router
+from handlers.moderation.desk import Desk
 from handlers.moderation.escalation import run_escalate_job
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
@@ -173,8 +175,10 @@ def _ports(services: Services) -> dict[type[Any], Any]:
     facts: ModerationFacts = Facts(ModerationViews(services.db))
     folding: TextFolding = _Folding()
     sanctions: MemberSanctions = Sanctions(services)
+    desk: ModerationDesk = Desk(services)
     return {
         MemberSanctions: sanctions,
+        ModerationDesk: desk,
         AuditTrail: trail,
         MessageScreen: screen,
         CreditScore: credit,

@@ -9,6 +9,7 @@ from bot.args import BadArgument
 from bot.context import Context
 from bot.params import Rest, Word, Words
 from bot.roles import Role
+from bot.services import Services
 from handlers.moderation.commands import router
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import normalise_category, parse_import
@@ -115,19 +116,17 @@ def _lexicon_error(exc: LexiconError) -> BadArgument:
     return BadArgument(f"moderation.kw.{exc.code}")
 
 
-async def _kw_add(ctx: Context, group: Group, level_word: str, term: str, extras: list[str]) -> None:
+async def add_group_term(
+    services: Services, group: Group, level_word: str, term: str, category: str | None, mode: Mode, by: str
+) -> tuple[Level, str, int]:
+    """Add one term to a group's lexicon, validated and audited, and rebuild its matcher;
+    returns (level, category, new size). Raises ``BadArgument`` with ``/kw add``'s errors. The
+    chat command and the dashboard both add terms through here."""
     try:
         level = Level.parse(level_word)
     except ValueError:
         raise BadArgument("moderation.kw.bad_level", value=level_word[:12]) from None
-    mode = Mode.TEXT
-    category = None
-    for extra in extras:
-        if extra.lower() in (m.value for m in Mode):
-            mode = Mode(extra.lower())
-        elif category is None:
-            category = extra
-    state = get_state(ctx.services)
+    state = get_state(services)
     try:
         key = validate_term(term, mode, state.regex_timeout)
     except LexiconError as exc:
@@ -136,36 +135,58 @@ async def _kw_add(ctx: Context, group: Group, level_word: str, term: str, extras
     if len(existing) >= MAX_GROUP_TERMS:
         raise BadArgument("moderation.kw.full", max=MAX_GROUP_TERMS)
     cat = normalise_category(category)
-    await state.repos.lexicon.add_terms(
-        group.id, [(term, key, level.label, cat, mode.value)], ctx.user.user_id, ctx.now
-    )
+    now = services.clock.now()
+    await state.repos.lexicon.add_terms(group.id, [(term, key, level.label, cat, mode.value)], by, now)
     await state.repos.audit.log(
-        group.id, ctx.now, ctx.user.user_id, "kw_add", f"level={level.label} category={cat} mode={mode.value}"
+        group.id, now, by, "kw_add", f"level={level.label} category={cat} mode={mode.value}"
+    )
+    await state.rebuild(group.id)
+    return level, cat, len(existing) + 1
+
+
+async def remove_group_term(services: Services, group: Group, term: str, by: str) -> int:
+    """Remove a term from a group's lexicon (by its folded key, else as typed), audited, and
+    rebuild the matcher; returns how many rows went."""
+    state = get_state(services)
+    removed = await state.repos.lexicon.delete_term(group.id, fold(term) or term)
+    if not removed and fold(term) != term:
+        removed = await state.repos.lexicon.delete_term(group.id, term)
+    if removed:
+        await state.repos.audit.log(group.id, services.clock.now(), by, "kw_del", f"removed={removed}")
+        await state.rebuild(group.id)
+    return removed
+
+
+async def _kw_add(ctx: Context, group: Group, level_word: str, term: str, extras: list[str]) -> None:
+    mode = Mode.TEXT
+    category = None
+    for extra in extras:
+        if extra.lower() in (m.value for m in Mode):
+            mode = Mode(extra.lower())
+        elif category is None:
+            category = extra
+    level, cat, size = await add_group_term(
+        ctx.services, group, level_word, term, category, mode, ctx.user.user_id
     )
     await _hide_command(ctx, group)
-    await state.rebuild(group.id)
     await ctx.send(
         ctx.t(
             "moderation.kw.added",
             level=ctx.t(f"moderation.level.{level.label}"),
             category=ctx.t(category_key(cat)),
-            size=len(existing) + 1,
+            size=size,
         )
     )
 
 
 async def _kw_del(ctx: Context, group: Group, term: str) -> None:
     state = get_state(ctx.services)
-    removed = await state.repos.lexicon.delete_term(group.id, fold(term) or term)
-    if not removed and fold(term) != term:
-        removed = await state.repos.lexicon.delete_term(group.id, term)
+    removed = await remove_group_term(ctx.services, group, term, ctx.user.user_id)
     await _hide_command(ctx, group)
     if not removed:
         in_global = fold(term) in set(state.global_layer.keys)
         await ctx.send(ctx.t("moderation.kw.global_term" if in_global else "moderation.kw.not_found"))
         return
-    await state.repos.audit.log(group.id, ctx.now, ctx.user.user_id, "kw_del", f"removed={removed}")
-    await state.rebuild(group.id)
     await ctx.send(ctx.t("moderation.kw.deleted", count=removed))
 
 

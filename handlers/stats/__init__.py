@@ -18,12 +18,13 @@ from datetime import datetime, time, timedelta
 
 from bot.clock import local_day, zone
 from bot.feature import Feature
-from bot.ports import ActivityFacts, CheckinFacts, MessageScreen, ModerationFacts, QuietHours
+from bot.ports import ActivityFacts, CheckinFacts, GroupIndicators, MessageScreen, ModerationFacts, QuietHours
 from bot.router import Band
 from bot.services import Services
 from handlers.stats import listeners
 from handlers.stats.commands import nps_button, router
 from handlers.stats.facts import checkin_counter
+from handlers.stats.indicators import Indicators
 from handlers.stats.jobs import daily_job, ensure_jobs, recall_job, report_job
 from handlers.stats.recorder import Recorder
 from handlers.stats.settings import StatsSettings
@@ -116,6 +117,7 @@ FEATURE = Feature(
     # or badge section, KOL no streaks or activities, and hot words are not screened.
     uses=(QuietHours, CheckinFacts, ModerationFacts, ActivityFacts, MessageScreen),
     startup=_startup,
+    provides=lambda services: {GroupIndicators: Indicators(services)},
     delete_member_data=_forget,
     demo=_demo,
 )

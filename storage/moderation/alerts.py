@@ -145,6 +145,23 @@ class AlertRepo:
             rows = await conn.execute(query.order_by(mod_alerts.c.id.desc()).limit(limit))
             return [_alert(r) for r in rows]
 
+    async def alerts_page(
+        self, group_id: int, *, status: str | None, offset: int, limit: int
+    ) -> tuple[list[AlertRow], int]:
+        """One page of a group's alerts (newest first) and how many match in all (the
+        dashboard's desk pages on the server)."""
+        where = [mod_alerts.c.group_id == group_id]
+        if status is not None:
+            where.append(mod_alerts.c.status == status)
+        async with self.db.begin() as conn:
+            total = (
+                await conn.execute(select(func.count()).select_from(mod_alerts).where(*where))
+            ).scalar_one()
+            rows = await conn.execute(
+                select(mod_alerts).where(*where).order_by(mod_alerts.c.id.desc()).offset(offset).limit(limit)
+            )
+            return [_alert(r) for r in rows], int(total)
+
     async def unnotified(self, group_id: int, kind: str, level: str) -> list[AlertRow]:
         """Alerts waiting for the next batched message, oldest first."""
         async with self.db.begin() as conn:

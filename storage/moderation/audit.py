@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 
 from storage.database import Database
@@ -79,3 +79,32 @@ class AuditRepo:
         async with self.db.begin() as conn:
             rows = await conn.execute(query.order_by(mod_log.c.id.desc()).limit(limit))
             return [_log(r) for r in rows]
+
+    async def log_page(
+        self,
+        group_id: int,
+        *,
+        actor: str = "",
+        action: str = "",
+        since: datetime | None = None,
+        until: datetime | None = None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[LogRow], int]:
+        """One page of a group's audit log, newest first, filtered by actor, action and a time
+        window (the dashboard's desk), and how many lines match in all."""
+        where = [mod_log.c.group_id == group_id]
+        if actor:
+            where.append(mod_log.c.actor == actor)
+        if action:
+            where.append(mod_log.c.action == action)
+        if since is not None:
+            where.append(mod_log.c.at >= since)
+        if until is not None:
+            where.append(mod_log.c.at < until)
+        async with self.db.begin() as conn:
+            total = (await conn.execute(select(func.count()).select_from(mod_log).where(*where))).scalar_one()
+            rows = await conn.execute(
+                select(mod_log).where(*where).order_by(mod_log.c.id.desc()).offset(offset).limit(limit)
+            )
+            return [_log(r) for r in rows], int(total)
