@@ -46,6 +46,12 @@ def _moderation() -> Section:
     return run
 
 
+def _lexicon() -> Section:
+    from bench.lexicon import run
+
+    return run
+
+
 def _onebot() -> Section:
     from bench.onebot_adapter import run
 
@@ -89,6 +95,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "checkin": _checkin,
     "discord": _discord,
     "moderation": _moderation,
+    "lexicon": _lexicon,
     "onebot": _onebot,
     "stats": _stats,
     "schedule": _schedule,
