@@ -153,6 +153,37 @@ def fold(text: str) -> str:
     return text.translate(_TABLE)
 
 
+def narrow_char(ch: str) -> str:
+    """``ch`` as written, only case- and width-folded; empty for a character :func:`fold` deletes.
+
+    This is the "original spelling" the precision guard compares: it keeps traditional
+    characters, look-alike letters, diacritics and enclosed forms (㈠ stays ㈠) that the full
+    fold maps many-to-one.
+    """
+    if not _TABLE[ord(ch)]:
+        return ""
+    nfkc = unicodedata.normalize("NFKC", ch)
+    return (nfkc if len(nfkc) == 1 else ch).casefold()
+
+
+class _NarrowTable(dict[int, str]):
+    """Self-filling ``str.translate`` table of :func:`narrow_char` (see :class:`_FoldTable`)."""
+
+    def __missing__(self, cp: int) -> str:
+        result = narrow_char(chr(cp))
+        if len(self) < _MAX_MEMO:
+            self[cp] = result
+        return result
+
+
+_NARROW = _NarrowTable()
+
+
+def narrow_fold(text: str) -> str:
+    """``text`` without separators, case- and width-folded, but otherwise as written."""
+    return text.translate(_NARROW)
+
+
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """The folded text and, for each folded character, the index of its source character.
 

@@ -58,6 +58,14 @@ async def kw_test(ctx: Context, text: str) -> None:
         await _kw_test(ctx, group, text)
 
 
+@kw.sub("info", args=[Rest("term")])
+async def kw_info(ctx: Context, term: str) -> None:
+    """``/kw info TERM``: how the lexicon holds a term (in private: the global lexicon)."""
+    allowed, group = await _kw_group(ctx)
+    if allowed:
+        await _kw_info(ctx, group, term)
+
+
 _LEVEL = Word("level", hint="core.param.level")
 
 
@@ -231,6 +239,43 @@ async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
                 lines.append(ctx.t("moderation.kw.test_downgraded", term=hit.entry.term))
     else:
         lines.append(ctx.t("moderation.kw.test_clean"))
+    if group is None:
+        await ctx.reply("\n".join(lines))
+    else:
+        await _hide_command(ctx, group)
+        await _deliver(ctx, group, "\n".join(lines))
+
+
+async def _kw_info(ctx: Context, group: Group | None, term: str) -> None:
+    state = get_state(ctx.services)
+    matcher = await state.matcher(group.id) if group is not None else Matcher([state.global_layer])
+    key = fold(term)
+    if not key:
+        raise BadArgument("moderation.kw.folds_to_nothing")
+    lines = [ctx.t("moderation.kw.info_folded", term=term[:60], folded=key[:60])]
+    found = False
+    for index, layer in enumerate(matcher.layers):
+        held = layer.lookup(key)
+        if held is None:
+            continue
+        found = True
+        entry, spellings = held
+        lines.append(
+            ctx.t(
+                "moderation.kw.info_entry",
+                scope=ctx.t("moderation.kw.scope_global" if index == 0 else "moderation.kw.scope_group"),
+                term=entry.term,
+                level=ctx.t(f"moderation.level.{entry.level.label}"),
+                category=ctx.t(category_key(entry.category)),
+                mode=entry.mode.value,
+            )
+        )
+        if spellings is not None:
+            lines.append(
+                ctx.t("moderation.kw.info_strict", folded=key, spellings=", ".join(sorted(spellings)))
+            )
+    if not found:
+        lines.append(ctx.t("moderation.kw.info_absent"))
     if group is None:
         await ctx.reply("\n".join(lines))
     else:

@@ -37,7 +37,9 @@ from handlers.moderation.folding import (
     has_cjk,
     is_cjk,
     is_separator,
+    narrow_fold,
 )
+from handlers.moderation.frequency import fold_misleads
 from handlers.moderation.pinyin import PinyinIndex
 from handlers.moderation.segment import SEGMENTER, Segmenter, WindowCache
 
@@ -210,6 +212,9 @@ class _KeyMeta:
     glued_check: bool
     segment_check: bool
     word_breaks: frozenset[int]
+    #: When folding would turn this rare term into a common word (幹 → 干), the spellings
+    #: (:func:`narrow_fold`) a hit must have; None when any spelling that folds to the key counts.
+    spellings: frozenset[str] | None = None
 
 
 class Layer:
@@ -220,10 +225,26 @@ class Layer:
     which keeps a 50k-term rebuild within its one-second budget.
     """
 
-    __slots__ = ("_ac", "_best", "_extra_terms", "_metas", "entries", "exact", "keys", "regexes", "size")
+    __slots__ = (
+        "_ac",
+        "_best",
+        "_extra_terms",
+        "_metas",
+        "entries",
+        "exact",
+        "keys",
+        "regexes",
+        "size",
+        "strict",
+    )
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+    def __init__(self, entries: Iterable[Entry], *, precision_guard: bool = True) -> None:
+        """Compile ``entries``. ``precision_guard`` (on by default) keeps a term whose fold is a
+        common word that its own spelling is not to that spelling (see :attr:`strict`)."""
         best: dict[str, Entry] = {}
+        # key → the spellings allowed for it (None: any); only TEXT entries whose spelling the
+        # fold changes are checked against word frequencies.
+        spellings: dict[str, set[str] | None] = {}
         extra_terms: dict[str, list[str]] = {}
         exact: dict[str, Entry] = {}
         regexes: list[tuple[regex.Pattern[str], Entry]] = []
@@ -243,6 +264,17 @@ class Layer:
                 log.warning("skipping unusable lexicon entry %r", entry.term)
                 continue
             kept.append(entry)
+            if entry.mode is Mode.TEXT:
+                written = narrow_fold(term)
+                strict = precision_guard and written != key and fold_misleads(written, key)
+                if key not in spellings:
+                    spellings[key] = {written} if strict else None
+                else:
+                    allowed = spellings[key]
+                    if allowed is not None and strict:
+                        allowed.add(written)
+                    elif not strict:
+                        spellings[key] = None
             target = exact if entry.mode is Mode.EXACT else best
             previous = target.get(key)
             if previous is None:
@@ -265,6 +297,10 @@ class Layer:
         self.exact = exact
         self.regexes = tuple(regexes)
         self.size = len(kept)
+        #: Keys matched only as spelled in the lexicon: their fold is a common word.
+        self.strict: dict[str, frozenset[str]] = {
+            k: frozenset(v) for k, v in spellings.items() if v is not None
+        }
 
     def meta(self, pid: int) -> _KeyMeta:
         """Validation metadata of pattern ``pid`` (computed once, on its first candidate)."""
@@ -285,9 +321,18 @@ class Layer:
             glued_check=not cjk,
             segment_check=cjk and len(key) <= SEGMENT_CHECK_MAX and _all_cjk(key),
             word_breaks=frozenset(breaks),
+            spellings=self.strict.get(key),
         )
         self._metas[pid] = made
         return made
+
+    def lookup(self, key: str) -> tuple[Entry, frozenset[str] | None] | None:
+        """The entry a folded key belongs to and its allowed spellings (None: any), or None."""
+        for pid, k in enumerate(self.keys):
+            if k == key:
+                return self._best[pid], self.strict.get(key)
+        found = self.exact.get(key)
+        return (found, None) if found is not None else None
 
     def cjk_words(self) -> list[str]:
         """The Chinese keys the segmenter must know as words."""
@@ -344,7 +389,7 @@ class Matcher:
                 (key, (li, pid))
                 for li, (layer, skip) in enumerate(zip(self.layers, self._skip, strict=True))
                 for pid, key in enumerate(layer.keys)
-                if pid not in skip
+                if pid not in skip and key not in layer.strict
             ]
             found = self._pinyin = PinyinIndex(keys)
         return found
@@ -475,6 +520,8 @@ class Matcher:
             if x <= a and b <= y:
                 return "allowed"
         start, end = idx[a], idx[b - 1] + 1
+        if meta.spellings is not None and narrow_fold(text[start:end]) not in meta.spellings:
+            return "fold_guard"
         if meta.latin_start and start > 0 and _latin_wordish(text[start - 1]):
             return "word_boundary"
         if meta.latin_end and end < len(text) and _latin_wordish(text[end]):
