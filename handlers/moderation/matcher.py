@@ -564,10 +564,11 @@ def _latin_wordish(ch: str) -> bool:
 
 
 def _glued(text: str, start: int, end: int, word_breaks: frozenset[int]) -> bool:
-    """True when the span is separate words of two or more letters that the term does not have.
+    """True when the span is separate words that the term does not have.
 
     "I'm an al" folds to "imanal" and contains "anal", but "an" and "al" are real words, so it is
-    not a hit. "f u c k" (single letters) and "FREE  MONEY" (the term's own words) still are.
+    not a hit; nor is a lone letter glued to its neighbour ("t it" is not "tit"). "f u c k"
+    (single letters only) and "FREE  MONEY" (the term's own words) still are.
     """
     pieces: list[int] = []
     current = 0
@@ -582,10 +583,15 @@ def _glued(text: str, start: int, end: int, word_breaks: frozenset[int]) -> bool
         pieces.append(current)
     if len(pieces) < 2:
         return False
+    if pieces == [1, 1] and not word_breaks:
+        # "m a" is two one-letter words far more often than a spaced-out two-letter term.
+        return True
     pos = 0
     for left, right in itertools.pairwise(pieces):
         pos += left
-        if left >= 2 and right >= 2 and pos not in word_breaks:
+        # Only single letters may be spaced out ("f u c k"); a lone letter next to a longer
+        # word is two words ("t it", "but t", "K. I ll"), as are two longer ones ("an al").
+        if (left >= 2 or right >= 2) and pos not in word_breaks:
             return True
     return False
 

@@ -85,3 +85,52 @@ def test_labelled_corpus_precision() -> None:
         "第一章写得很好",
     ):
         assert line not in flagged_benign
+
+
+# -- look-alikes from Unicode's confusables data ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("ѕϲᴦҽѡ you", "screw"),  # Cyrillic dze, Greek lunate sigma, small-capital gamma, Abkhasian che
+        ("you are an ꙇdiot", "idiot"),  # Cyrillic iota
+        ("ѕһіт happens", "shit"),
+        ("ᏚᎻᎥᎢ happens", "shit"),  # Cherokee
+        ("ꓢꓔꓳꓑ now", "stop"),  # Lisu
+        ("ᴀss", "ass"),  # Latin small capital, from its Unicode name
+    ],
+)
+def test_unicode_look_alikes_are_caught(text: str, term: str) -> None:
+    assert _terms(_matcher(term), text) == [term]
+
+
+def test_the_look_alike_fold_leaves_chinese_japanese_korean_and_digits_alone() -> None:
+    from handlers.moderation.folding import fold
+
+    assert fold("口工一二ロエ한국어") == "口工一二ロエ한국어"
+    assert fold("1O0 13800138000") == "1o013800138000"
+
+
+# -- single letters glued to a neighbour --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("isn' t it fun", "tit"),
+        ("I can' t eat now", "teat"),
+        ("but t he said no", "butt"),
+        ("K. I ll be there soon", "kill"),
+        ("I have a m a degree", "ma"),
+    ],
+)
+def test_a_lone_letter_never_joins_the_next_word(text: str, term: str) -> None:
+    assert _terms(_matcher(term), text) == []
+
+
+def test_spaced_out_single_letters_still_match() -> None:
+    matcher = _matcher("kill", "free money")
+    assert _terms(matcher, "k i l l them") == ["kill"]
+    assert _terms(matcher, "k.i.l.l them") == ["kill"]
+    assert _terms(matcher, "FREE  MONEY now") == ["free money"]
