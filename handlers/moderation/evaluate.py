@@ -8,6 +8,7 @@ precision and recall. The bench (``python -m bot bench lexicon``) uses the same 
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,14 +28,19 @@ def read_lexicon(path: str | Path) -> list[Entry]:
 
     Raises ``ValueError`` naming the first line that cannot be read.
     """
-    entries: list[Entry] = []
+    return [entry for _, entry in read_lexicon_lines(path)]
+
+
+def read_lexicon_lines(path: str | Path) -> list[tuple[int, Entry]]:
+    """:func:`read_lexicon` with the line number of each entry."""
+    entries: list[tuple[int, Entry]] = []
     text = Path(path).read_text(encoding="utf-8-sig")
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip("\r\n")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if "\t" not in line:
-            entries.append(Entry(line.strip(), Level.YELLOW, "custom"))
+            entries.append((number, Entry(line.strip(), Level.YELLOW, "custom")))
             continue
         cols = line.split("\t")
         if len(cols) < 3:
@@ -44,7 +50,7 @@ def read_lexicon(path: str | Path) -> list[Entry]:
             mode = Mode(cols[3].strip()) if len(cols) > 3 and cols[3].strip() else Mode.TEXT
         except ValueError as exc:
             raise ValueError(f"{path}:{number}: {exc}") from None
-        entries.append(Entry(cols[2].strip(), level, normalise_category(cols[1]), mode))
+        entries.append((number, Entry(cols[2].strip(), level, normalise_category(cols[1]), mode)))
     return entries
 
 
@@ -170,3 +176,47 @@ def format_report(result: EvalResult, *, top: int = 20) -> str:
         for text, terms in result.false_alarms:
             lines.append(f"  false alarm ({terms}): {text[:120]}")
     return "\n".join(lines)
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m bot moderation eval --lexicon FILE --texts FILE [--labels FILE]``."""
+    import argparse
+
+    from handlers.moderation.lint import format_issues, lint_entries
+    from handlers.moderation.matcher import Layer
+    from handlers.moderation.segment import SEGMENTER
+
+    parser = argparse.ArgumentParser(prog="python -m bot moderation", description="lexicon tools")
+    sub = parser.add_subparsers(dest="tool", required=True)
+    ev = sub.add_parser("eval", help="run a lexicon over a file of texts and report what it flags")
+    ev.add_argument("--lexicon", required=True, type=Path, help="TSV lexicon or one term a line")
+    ev.add_argument("--texts", required=True, type=Path, help="one message a line")
+    ev.add_argument("--labels", type=Path, help="one label a line (1 = should be flagged, 0 = benign)")
+    ev.add_argument("--pinyin", action="store_true", help="also match through the pinyin view")
+    ev.add_argument("--top", type=int, default=20, help="how many top terms to list")
+    ev.add_argument("--allow", type=Path, help="allow-list phrases, one a line")
+    args = parser.parse_args(list(argv))
+    try:
+        numbered = read_lexicon_lines(args.lexicon)
+        entries = [entry for _, entry in numbered]
+        texts = read_lines(args.texts)
+        labels = read_labels(args.labels) if args.labels else None
+        allow = read_lines(args.allow) if args.allow else []
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"moderation eval: {exc}", file=sys.stderr)
+        return 2
+    if labels is not None and len(labels) != len(texts):
+        print(
+            f"moderation eval: {len(labels)} labels for {len(texts)} texts; give one label a line",
+            file=sys.stderr,
+        )
+        return 2
+    layer = Layer(entries)
+    SEGMENTER.set_words("moderation-eval", layer.cjk_words())
+    issues = lint_entries(numbered, allow=allow)
+    print(f"lexicon: {len(entries)} entries, {len(issues)} lint findings")
+    if issues:
+        print(format_issues(issues, limit=args.top))
+    matcher = Matcher([layer], allow)
+    print(format_report(evaluate(matcher, texts, labels, pinyin=args.pinyin), top=args.top))
+    return 0

@@ -76,7 +76,12 @@ def _load_confusables() -> dict[str, str]:
         targets = sorted(a["c"] for a in alikes if a["c"].isascii() and a["c"].isalpha() and len(a["c"]) <= 2)
         if targets:
             # Prefer a single letter; lower-case first so the choice never depends on dict order.
-            table[ch] = min(targets, key=lambda t: (len(t), t.swapcase()))
+            target = min(targets, key=lambda t: (len(t), t.swapcase()))
+            if target == "l" and "CAPITAL" in unicodedata.name(ch, ""):
+                # The data's prototype of capital I is l; after case folding a capital I-like
+                # letter stands for i (КІLL is kill).
+                target = "I"
+            table[ch] = target
     for cp in range(0x0250, 0x1D2C):
         ch = chr(cp)
         name = unicodedata.name(ch, "")
@@ -152,8 +157,11 @@ def _strip_diacritics(s: str) -> str:
 def fold_char(ch: str) -> str:
     """The folded form of one character: zero, one or several letters or digits."""
     glyphs = _homoglyphs()
-    # A look-alike is mapped before NFKC, which would turn some into other letters (ϲ → ς).
-    s = glyphs.get(ch) or unicodedata.normalize("NFKC", ch)
+    s = unicodedata.normalize("NFKC", ch)
+    if not s.isascii():
+        # A look-alike is mapped before NFKC, which would turn some into other letters (ϲ → ς);
+        # width and mathematical forms are left to NFKC, which knows their letter (Ｉ is I).
+        s = glyphs.get(ch) or s
     s = "".join(glyphs.get(c, c) for c in s)
     s = s.casefold()
     s = _strip_diacritics(s)

@@ -12,6 +12,7 @@ from bot.roles import Role
 from handlers.moderation.commands import router
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import normalise_category, parse_import
+from handlers.moderation.lint import lint_entries
 from handlers.moderation.matcher import Level, LexiconError, Matcher, Mode, Report, validate_term
 from handlers.moderation.service import category_key, get_state
 from handlers.moderation.settings import ModerationSettings
@@ -321,6 +322,25 @@ async def _kw_import(ctx: Context, group: Group, body: str) -> None:
         )
     if len(result.entries) > len(added):
         lines.append(ctx.t("moderation.kw.full", max=MAX_GROUP_TERMS))
+    if added:
+        allow_rows = await state.repos.lexicon.allow_terms(group.id)
+        issues = await asyncio.to_thread(
+            lint_entries,
+            list(zip(result.lines, added, strict=False)),
+            allow=[r.term for r in allow_rows],
+            regex_timeout=state.regex_timeout,
+        )
+        if issues:
+            # Line numbers and reasons only: this reply is public and must not repeat terms.
+            lines.append(ctx.t("moderation.kw.lint_header", count=len(issues)))
+            for issue in issues[:20]:
+                lines.append(
+                    ctx.t(
+                        "moderation.kw.invalid_line",
+                        line=issue.line,
+                        reason=ctx.t(f"moderation.lint.{issue.code}"),
+                    )
+                )
     await ctx.send("\n".join(lines))
 
 

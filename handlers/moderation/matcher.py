@@ -230,20 +230,22 @@ class Layer:
         "_best",
         "_extra_terms",
         "_metas",
+        "_spellings",
+        "_strict",
         "entries",
         "exact",
         "keys",
         "regexes",
         "size",
-        "strict",
     )
 
     def __init__(self, entries: Iterable[Entry], *, precision_guard: bool = True) -> None:
         """Compile ``entries``. ``precision_guard`` (on by default) keeps a term whose fold is a
-        common word that its own spelling is not to that spelling (see :attr:`strict`)."""
+        common word that its own spelling is not to that spelling (see :meth:`spellings`)."""
         best: dict[str, Entry] = {}
-        # key → the spellings allowed for it (None: any); only TEXT entries whose spelling the
-        # fold changes are checked against word frequencies.
+        # key → the spellings of its TEXT entries when the fold changed every one of them
+        # (None: some entry is spelled as its key). Word frequencies decide later, per key, on
+        # its first candidate: a rebuild never waits for jieba's dictionary or wordfreq.
         spellings: dict[str, set[str] | None] = {}
         extra_terms: dict[str, list[str]] = {}
         exact: dict[str, Entry] = {}
@@ -264,17 +266,16 @@ class Layer:
                 log.warning("skipping unusable lexicon entry %r", entry.term)
                 continue
             kept.append(entry)
-            if entry.mode is Mode.TEXT:
+            if entry.mode is Mode.TEXT and precision_guard:
                 written = narrow_fold(term)
-                strict = precision_guard and written != key and fold_misleads(written, key)
-                if key not in spellings:
-                    spellings[key] = {written} if strict else None
+                if written == key:
+                    spellings[key] = None
+                elif key not in spellings:
+                    spellings[key] = {written}
                 else:
-                    allowed = spellings[key]
-                    if allowed is not None and strict:
-                        allowed.add(written)
-                    elif not strict:
-                        spellings[key] = None
+                    known = spellings[key]
+                    if known is not None:
+                        known.add(written)
             target = exact if entry.mode is Mode.EXACT else best
             previous = target.get(key)
             if previous is None:
@@ -297,10 +298,20 @@ class Layer:
         self.exact = exact
         self.regexes = tuple(regexes)
         self.size = len(kept)
-        #: Keys matched only as spelled in the lexicon: their fold is a common word.
-        self.strict: dict[str, frozenset[str]] = {
-            k: frozenset(v) for k, v in spellings.items() if v is not None
-        }
+        self._spellings = {k: frozenset(v) for k, v in spellings.items() if v is not None}
+        self._strict: dict[str, frozenset[str] | None] = {}
+
+    def spellings(self, key: str) -> frozenset[str] | None:
+        """The spellings a hit of ``key`` must have, or None when any spelling that folds to it
+        counts. A key is kept to its spellings when every entry of it is spelled otherwise and
+        folding turns each spelling into a common word it is not (幹 → 干, ㈠ → 一)."""
+        if key in self._strict:
+            return self._strict[key]
+        written = self._spellings.get(key)
+        if written is not None and not all(fold_misleads(w, key) for w in written):
+            written = None
+        self._strict[key] = written
+        return written
 
     def meta(self, pid: int) -> _KeyMeta:
         """Validation metadata of pattern ``pid`` (computed once, on its first candidate)."""
@@ -321,7 +332,7 @@ class Layer:
             glued_check=not cjk,
             segment_check=cjk and len(key) <= SEGMENT_CHECK_MAX and _all_cjk(key),
             word_breaks=frozenset(breaks),
-            spellings=self.strict.get(key),
+            spellings=self.spellings(key),
         )
         self._metas[pid] = made
         return made
@@ -330,7 +341,7 @@ class Layer:
         """The entry a folded key belongs to and its allowed spellings (None: any), or None."""
         for pid, k in enumerate(self.keys):
             if k == key:
-                return self._best[pid], self.strict.get(key)
+                return self._best[pid], self.spellings(key)
         found = self.exact.get(key)
         return (found, None) if found is not None else None
 
@@ -389,7 +400,7 @@ class Matcher:
                 (key, (li, pid))
                 for li, (layer, skip) in enumerate(zip(self.layers, self._skip, strict=True))
                 for pid, key in enumerate(layer.keys)
-                if pid not in skip and key not in layer.strict
+                if pid not in skip and layer.spellings(key) is None
             ]
             found = self._pinyin = PinyinIndex(keys)
         return found
@@ -583,9 +594,6 @@ def _glued(text: str, start: int, end: int, word_breaks: frozenset[int]) -> bool
         pieces.append(current)
     if len(pieces) < 2:
         return False
-    if pieces == [1, 1] and not word_breaks:
-        # "m a" is two one-letter words far more often than a spaced-out two-letter term.
-        return True
     pos = 0
     for left, right in itertools.pairwise(pieces):
         pos += left
