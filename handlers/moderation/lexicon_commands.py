@@ -14,6 +14,7 @@ from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import normalise_category, parse_import
 from handlers.moderation.lint import lint_entries
 from handlers.moderation.matcher import Level, LexiconError, Matcher, Mode, Report, validate_term
+from handlers.moderation.pinyin import pinyin_view
 from handlers.moderation.service import category_key, get_state
 from handlers.moderation.settings import ModerationSettings
 from handlers.moderation.targets import _deliver, _hide_command, _moderator_group
@@ -217,12 +218,17 @@ async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
     pinyin = group is not None and (await ctx.services.settings.of(group.id, ModerationSettings)).pinyin
     report = await _explain(matcher, text, pinyin=pinyin)
     lines = [ctx.t("moderation.kw.test_folded", folded=report.folded[:300])]
+    if pinyin and report.folded:
+        view = await asyncio.to_thread(pinyin_view, report.folded[:300])
+        lines.append(ctx.t("moderation.kw.test_pinyin", view=view[:600]))
     if not report.candidates:
         lines.append(ctx.t("moderation.kw.test_none"))
     for cand in report.candidates[:30]:
         verdict = (
             ctx.t(f"moderation.reject.{cand.rejected}") if cand.rejected else ctx.t("moderation.reject.kept")
         )
+        if cand.lowered:
+            verdict = ctx.t("moderation.reject.homophone")
         lines.append(
             ctx.t(
                 "moderation.kw.test_candidate",
@@ -230,13 +236,14 @@ async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
                 level=ctx.t(f"moderation.level.{cand.entry.level.label}"),
                 verdict=verdict,
             )
+            + (ctx.t("moderation.kw.view_pinyin") if cand.view == "pinyin" else "")
         )
     if report.hits:
         level = report.level
         assert level is not None
         lines.append(ctx.t("moderation.kw.test_level", level=ctx.t(f"moderation.level.{level.label}")))
         for hit in report.hits:
-            if hit.downgraded:
+            if hit.downgraded and not hit.pinyin:
                 lines.append(ctx.t("moderation.kw.test_downgraded", term=hit.entry.term))
     else:
         lines.append(ctx.t("moderation.kw.test_clean"))

@@ -39,7 +39,7 @@ from handlers.moderation.folding import (
     is_separator,
     narrow_fold,
 )
-from handlers.moderation.frequency import fold_misleads
+from handlers.moderation.frequency import COMMON_ZH, fold_misleads
 from handlers.moderation.pinyin import PinyinIndex
 from handlers.moderation.segment import SEGMENTER, Segmenter, WindowCache
 
@@ -138,6 +138,10 @@ class Candidate:
     folded_start: int
     folded_end: int
     rejected: str | None
+    #: Which view matched: ``text`` (the folded text) or ``pinyin``.
+    view: str = "text"
+    #: Kept, but one level lower (a homophone made of everyday words).
+    lowered: bool = False
 
 
 @dataclass(slots=True)
@@ -486,16 +490,42 @@ class Matcher:
                     # (a segmentation veto must not be undone by the pinyin view).
                     continue
                 allowed = any(x <= hit.folded_start and hit.folded_end <= y for _, x, y in allow_spans)
+                span = folded[hit.folded_start : hit.folded_end]
+                # Precision guard: same-sound characters that are everyday words (搭飞机 for
+                # 打飞机, 通知书) are weaker evidence than typed pinyin: one level lower.
+                lowered = not allowed and _all_cjk(span) and self._common_words(span)
                 if explain:
                     report.candidates.append(
-                        Candidate(entry, hit.folded_start, hit.folded_end, "allowed" if allowed else None)
+                        Candidate(
+                            entry,
+                            hit.folded_start,
+                            hit.folded_end,
+                            "allowed" if allowed else None,
+                            view="pinyin",
+                            lowered=lowered,
+                        )
                     )
                 if allowed:
                     continue
                 already.add(entry.term)
+                level = entry.level.lowered() if lowered else entry.level
                 report.hits.append(
-                    Hit(entry, entry.level, hit.start, hit.end, hit.folded_start, hit.folded_end, pinyin=True)
+                    Hit(
+                        entry,
+                        level,
+                        hit.start,
+                        hit.end,
+                        hit.folded_start,
+                        hit.folded_end,
+                        downgraded=lowered,
+                        pinyin=True,
+                    )
                 )
+
+    def _common_words(self, span: str) -> bool:
+        """True when a Chinese span segments into words that are all common (jieba counts)."""
+        cuts = sorted(self._segmenter.boundaries(span))
+        return all(self._segmenter.frequency(span[a:b]) >= COMMON_ZH for a, b in itertools.pairwise(cuts))
 
     def _validate(self, text: str, folded: str, raw: list[_Raw], report: Report, *, explain: bool) -> None:
         _, idx = fold_with_offsets(text)
