@@ -215,8 +215,10 @@ async def _kw_list(ctx: Context, group: Group, level: str | None) -> None:
 async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
     state = get_state(ctx.services)
     matcher = await state.matcher(group.id) if group is not None else Matcher([state.global_layer])
-    pinyin = group is not None and (await ctx.services.settings.of(group.id, ModerationSettings)).pinyin
-    report = await _explain(matcher, text, pinyin=pinyin)
+    rules = await ctx.services.settings.of(group.id, ModerationSettings) if group is not None else None
+    pinyin = rules is not None and rules.pinyin
+    leet = rules.leetspeak if rules is not None else True
+    report = await _explain(matcher, text, pinyin=pinyin, leet=leet)
     lines = [ctx.t("moderation.kw.test_folded", folded=report.folded[:300])]
     if pinyin and report.folded:
         view = await asyncio.to_thread(pinyin_view, report.folded[:300])
@@ -236,7 +238,7 @@ async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
                 level=ctx.t(f"moderation.level.{cand.entry.level.label}"),
                 verdict=verdict,
             )
-            + (ctx.t("moderation.kw.view_pinyin") if cand.view == "pinyin" else "")
+            + (ctx.t(f"moderation.kw.view_{cand.view}") if cand.view != "text" else "")
         )
     if report.hits:
         level = report.level
@@ -291,9 +293,9 @@ async def _kw_info(ctx: Context, group: Group | None, term: str) -> None:
         await _deliver(ctx, group, "\n".join(lines))
 
 
-async def _explain(matcher: Matcher, text: str, *, pinyin: bool = False) -> Report:
+async def _explain(matcher: Matcher, text: str, *, pinyin: bool = False, leet: bool = False) -> Report:
     # A long test text with many candidates costs milliseconds; keep it off the event loop.
-    return await asyncio.to_thread(functools.partial(matcher.explain, text[:4096], pinyin=pinyin))
+    return await asyncio.to_thread(functools.partial(matcher.explain, text[:4096], pinyin=pinyin, leet=leet))
 
 
 async def _kw_import(ctx: Context, group: Group, body: str) -> None:

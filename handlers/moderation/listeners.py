@@ -52,7 +52,7 @@ async def screen(ctx: Context) -> None:
     pinyin = rules.pinyin
     if pinyin:
         await _pinyin_ready(matcher)
-    hits = matcher.check(message.text, pinyin=pinyin) if message.text else []
+    hits = matcher.check(message.text, pinyin=pinyin, leet=rules.leetspeak) if message.text else []
     flood = None
     if not message.edited:
         flood = state.flood.observe(

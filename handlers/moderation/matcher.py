@@ -40,6 +40,7 @@ from handlers.moderation.folding import (
     narrow_fold,
 )
 from handlers.moderation.frequency import COMMON_ZH, fold_misleads
+from handlers.moderation.leet import LEET_CATEGORIES, LeetIndex
 from handlers.moderation.pinyin import PinyinIndex
 from handlers.moderation.segment import SEGMENTER, Segmenter, WindowCache
 
@@ -341,6 +342,10 @@ class Layer:
         self._metas[pid] = made
         return made
 
+    def entry(self, pid: int) -> Entry:
+        """The entry behind pattern ``pid``."""
+        return self._best[pid]
+
     def lookup(self, key: str) -> tuple[Entry, frozenset[str] | None] | None:
         """The entry a folded key belongs to and its allowed spellings (None: any), or None."""
         for pid, k in enumerate(self.keys):
@@ -391,6 +396,7 @@ class Matcher:
                 self._skip.append(frozenset(j for j, k in enumerate(layer.keys) if k in overridden))
         self.timeouts = 0
         self._pinyin: PinyinIndex | None = None
+        self._leet: LeetIndex | None = None
 
     def pinyin_index(self) -> PinyinIndex:
         """The pinyin automaton of this snapshot's 3+ character Chinese terms, built on first use.
@@ -419,18 +425,33 @@ class Matcher:
         """Number of entries over every layer."""
         return sum(layer.size for layer in self.layers)
 
-    def check(self, text: str, *, pinyin: bool = False) -> list[Hit]:
+    def leet_index(self) -> LeetIndex:
+        """The leetspeak/repeated-letter automaton of this snapshot's Latin abuse terms
+        (``moderation.leetspeak``), built on first use (milliseconds)."""
+        found = self._leet
+        if found is None:
+            keys = [
+                (key, (li, pid))
+                for li, (layer, skip) in enumerate(zip(self.layers, self._skip, strict=True))
+                for pid, key in enumerate(layer.keys)
+                if pid not in skip and layer.entry(pid).category in LEET_CATEGORIES
+            ]
+            found = self._leet = LeetIndex(keys)
+        return found
+
+    def check(self, text: str, *, pinyin: bool = False, leet: bool = False) -> list[Hit]:
         """The validated hits in ``text`` (hot path: stops early once a red hit is confirmed).
 
-        ``pinyin`` adds the pinyin view (the group setting ``moderation.pinyin``).
+        ``pinyin`` adds the pinyin view (the group setting ``moderation.pinyin``), ``leet`` the
+        leetspeak and repeated-letter view (``moderation.leetspeak``).
         """
-        return self._run(text, explain=False, pinyin=pinyin).hits
+        return self._run(text, explain=False, pinyin=pinyin, leet=leet).hits
 
-    def explain(self, text: str, *, pinyin: bool = False) -> Report:
+    def explain(self, text: str, *, pinyin: bool = False, leet: bool = False) -> Report:
         """Every candidate with the reason it was kept or rejected (for ``/kw test``)."""
-        return self._run(text, explain=True, pinyin=pinyin)
+        return self._run(text, explain=True, pinyin=pinyin, leet=leet)
 
-    def _run(self, text: str, *, explain: bool, pinyin: bool = False) -> Report:
+    def _run(self, text: str, *, explain: bool, pinyin: bool = False, leet: bool = False) -> Report:
         folded = fold(text)
         report = Report(folded=folded)
         if folded:
@@ -453,6 +474,8 @@ class Matcher:
                     raw.append(_Raw(meta(pid), a, b))
         if raw:
             self._validate(text, folded, raw, report, explain=explain)
+        if leet and folded and (explain or not any(h.level is Level.RED for h in report.hits)):
+            self._leet_hits(text, folded, report, explain=explain)
         if pinyin and folded and (explain or not any(h.level is Level.RED for h in report.hits)):
             self._pinyin_hits(text, folded, report, explain=explain)
         for layer in self.layers:
@@ -521,6 +544,22 @@ class Matcher:
                         pinyin=True,
                     )
                 )
+
+    def _leet_hits(self, text: str, folded: str, report: Report, *, explain: bool) -> None:
+        index = self.leet_index()
+        found = index.find(text)
+        if not found:
+            return
+        already = {h.entry.term for h in report.hits}
+        for hit in found:
+            for li, pid in index.owners[hit.pid]:
+                entry = self.layers[li].entry(pid)
+                if entry.term in already:
+                    continue
+                already.add(entry.term)
+                if explain:
+                    report.candidates.append(Candidate(entry, -1, -1, None, view="leet"))
+                report.hits.append(Hit(entry, entry.level, hit.start, hit.end, -1, -1))
 
     def _common_words(self, span: str) -> bool:
         """True when a Chinese span segments into words that are all common (jieba counts)."""
