@@ -119,12 +119,14 @@ def evaluate(
     labels: Sequence[bool] | None = None,
     *,
     pinyin: bool = False,
+    leet: bool = True,
     keep_examples: int = 10,
 ) -> EvalResult:
-    """Screen every text like a message and count what the lexicon does to it."""
+    """Screen every text like a message and count what the lexicon does to it (``pinyin`` and
+    ``leet`` as the group settings ``moderation.pinyin`` and ``moderation.leetspeak``)."""
     result = EvalResult(labelled=labels is not None)
     for i, text in enumerate(texts):
-        hits = matcher.explain(text, pinyin=pinyin).hits
+        hits = matcher.explain(text, pinyin=pinyin, leet=leet).hits
         result.lines += 1
         for term in {h.entry.term for h in hits}:
             result.hits_per_term[term] += 1
@@ -193,6 +195,9 @@ def main(argv: Sequence[str]) -> int:
     ev.add_argument("--texts", required=True, type=Path, help="one message a line")
     ev.add_argument("--labels", type=Path, help="one label a line (1 = should be flagged, 0 = benign)")
     ev.add_argument("--pinyin", action="store_true", help="also match through the pinyin view")
+    ev.add_argument(
+        "--no-leet", action="store_true", help="without the leetspeak view (moderation.leetspeak off)"
+    )
     ev.add_argument("--top", type=int, default=20, help="how many top terms to list")
     ev.add_argument("--allow", type=Path, help="allow-list phrases, one a line")
     args = parser.parse_args(list(argv))
@@ -218,5 +223,6 @@ def main(argv: Sequence[str]) -> int:
     if issues:
         print(format_issues(issues, limit=args.top))
     matcher = Matcher([layer], allow)
-    print(format_report(evaluate(matcher, texts, labels, pinyin=args.pinyin), top=args.top))
+    result = evaluate(matcher, texts, labels, pinyin=args.pinyin, leet=not args.no_leet)
+    print(format_report(result, top=args.top))
     return 0
