@@ -30,6 +30,7 @@ from bench import lexicon_data
 from bench.moderation import generate
 from handlers.moderation.evaluate import evaluate
 from handlers.moderation.folding import fold, has_cjk
+from handlers.moderation.leet import LEET_CATEGORIES
 from handlers.moderation.lint import lint_entries
 from handlers.moderation.matcher import Entry, Layer, Matcher
 from handlers.moderation.segment import SEGMENTER
@@ -235,6 +236,8 @@ def recall(
         for entry in pool:
             if tried >= per_transform:
                 break
+            if name in ("leet", "repeats") and entry.category not in LEET_CATEGORIES:
+                continue  # the leetspeak view is for abuse terms (moderation.leetspeak)
             variant = tx.apply(name, entry.term)
             if variant is None:
                 continue

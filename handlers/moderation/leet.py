@@ -49,9 +49,11 @@ def _collapse(letters: str) -> tuple[str, tuple[int, ...]]:
 
 def leet_key(key: str) -> tuple[str, tuple[int, ...]] | None:
     """The collapsed pattern of a folded Latin term, or None when it does not take part."""
-    if len(key) < 3 or not key.isascii() or not key.isalpha():
+    # Lists carry leet spellings themselves (h0mo): read them like the text.
+    letters = "".join(LEET.get(c, c) for c in key)
+    if len(letters) < 3 or not letters.isascii() or not letters.isalpha():
         return None
-    return _collapse(key)
+    return _collapse(letters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +72,15 @@ def _view(text: str) -> tuple[str, list[int], list[int], list[int]]:
     idx: list[int] = []
     last: list[int] = []
     runs: list[int] = []
+    joined = False  # whether the next letter may extend the previous run (no separator between)
     for i, ch in enumerate(text):
         piece = LEET.get(ch) or fold_char_cached(ch)
+        if not piece:
+            if ch.isspace():
+                joined = False  # "bimbo ok": a word's last letter never runs into the next word
+            continue
         for c in piece:
-            if out and c == out[-1] and c.isalpha():
+            if joined and c == out[-1] and c.isalpha():
                 runs[-1] += 1
                 last[-1] = i
                 continue
@@ -81,6 +88,7 @@ def _view(text: str) -> tuple[str, list[int], list[int], list[int]]:
             idx.append(i)
             last.append(i)
             runs.append(1)
+            joined = True
     return "".join(out), idx, last, runs
 
 
@@ -94,15 +102,17 @@ def _wordish(ch: str) -> bool:
 class LeetIndex:
     """An Aho-Corasick automaton over the collapsed forms of the qualifying terms. Immutable."""
 
-    __slots__ = ("_ac", "owners", "patterns", "runs")
+    __slots__ = ("_ac", "owners", "patterns", "runs", "words")
 
-    def __init__(self, keys: Iterable[tuple[str, tuple[int, int]]]) -> None:
-        """``keys`` are (folded term, owner) pairs; the owner comes back with each hit."""
+    def __init__(self, keys: Iterable[tuple[str, tuple[int, int], int]]) -> None:
+        """``keys`` are (folded term, owner, number of words in the term) triples; the owner
+        comes back with each hit."""
         patterns: list[str] = []
+        words: list[int] = []
         runs: list[tuple[int, ...]] = []
         owners: list[list[tuple[int, int]]] = []
         seen: dict[tuple[str, tuple[int, ...]], int] = {}
-        for key, owner in keys:
+        for key, owner, count in keys:
             made = leet_key(key)
             if made is None:
                 continue
@@ -111,11 +121,13 @@ class LeetIndex:
                 seen[made] = len(patterns)
                 patterns.append(made[0])
                 runs.append(made[1])
+                words.append(count)
                 owners.append([owner])
             else:
                 owners[pid].append(owner)
         self.patterns = tuple(patterns)
         self.runs = tuple(runs)
+        self.words = tuple(words)
         self.owners = tuple(tuple(o) for o in owners)
         self._ac = ahocorasick_rs.AhoCorasick(patterns) if patterns else None
 
@@ -142,13 +154,14 @@ class LeetIndex:
                 continue
             if end < len(text) and _wordish(text[end]):
                 continue
-            if _lone_letter_glued(span):
+            if _glued(span, self.words[pid]):
                 continue
             out.append(LeetHit(pid, start, end))
         return out
 
 
-def _lone_letter_glued(span: str) -> bool:
-    """True when the span is several words of which one is longer than a letter ("a 55 hole")."""
+def _glued(span: str, term_words: int) -> bool:
+    """True when the span is several words that are not the term's own ("a 55 hole"): only a
+    spelled-out run of single characters or exactly the term's number of words may match."""
     pieces = [len(p) for p in re.split(r"\s+", span.strip()) if p]
-    return len(pieces) > 1 and max(pieces) > 1
+    return len(pieces) > 1 and max(pieces) > 1 and len(pieces) != term_words

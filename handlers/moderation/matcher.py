@@ -431,7 +431,7 @@ class Matcher:
         found = self._leet
         if found is None:
             keys = [
-                (key, (li, pid))
+                (key, (li, pid), len(layer.entry(pid).term.split()))
                 for li, (layer, skip) in enumerate(zip(self.layers, self._skip, strict=True))
                 for pid, key in enumerate(layer.keys)
                 if pid not in skip and layer.entry(pid).category in LEET_CATEGORIES
