@@ -308,6 +308,7 @@ def run(argv: list[str]) -> dict[str, float]:
     for msg in data.benign[:2000]:
         big_matcher.check(msg)
     rate = _throughput(big_matcher.check, data.benign, args.passes)
+    real_rate = _throughput(matcher.check, data.benign, args.passes)
 
     figures: dict[str, float] = {
         "terms": float(len(data.lexicon)),
@@ -320,6 +321,7 @@ def run(argv: list[str]) -> dict[str, float]:
         "lint_removed_terms": float(len(dropped)),
         "speed_terms": float(big.size),
         "msgs_per_s_14k": rate,
+        "msgs_per_s_real": real_rate,
         "load_avg_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0,
     }
     for name, (found, tried) in rec.items():
@@ -369,6 +371,14 @@ def _print(f: dict[str, float], parts: dict[str, int], top: list[tuple[str, int]
             base_rate,
             f"{f['msgs_per_s_14k']:,.0f}",
             f"target ≥ 40,000 {'ok' if met else 'MISSED'}; load {f['load_avg_1m']:.1f}",
+        )
+    )
+    rows.append(
+        (
+            f"throughput at the real {f['terms']:,.0f} terms (msg/s, CPU)",
+            "—",
+            f"{f['msgs_per_s_real']:,.0f}",
+            "the 14,000-term figure pads with synthetic rare words",
         )
     )
     width = max(len(r[0]) for r in rows)

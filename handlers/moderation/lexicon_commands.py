@@ -13,7 +13,7 @@ from handlers.moderation.commands import router
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import normalise_category, parse_import
 from handlers.moderation.lint import lint_entries
-from handlers.moderation.matcher import Level, LexiconError, Matcher, Mode, Report, validate_term
+from handlers.moderation.matcher import Entry, Level, LexiconError, Matcher, Mode, Report, validate_term
 from handlers.moderation.pinyin import pinyin_view
 from handlers.moderation.service import category_key, get_state
 from handlers.moderation.settings import ModerationSettings
@@ -154,14 +154,24 @@ async def _kw_add(ctx: Context, group: Group, level_word: str, term: str, extras
     )
     await _hide_command(ctx, group)
     await state.rebuild(group.id)
-    await ctx.send(
+    reply = [
         ctx.t(
             "moderation.kw.added",
             level=ctx.t(f"moderation.level.{level.label}"),
             category=ctx.t(category_key(cat)),
             size=len(existing) + 1,
         )
+    ]
+    # The same lint as /kw import (never repeating the term: this reply is public).
+    allow_rows = await state.repos.lexicon.allow_terms(group.id)
+    issues = await asyncio.to_thread(
+        lint_entries,
+        [(1, Entry(term, level, cat, mode))],
+        allow=[r.term for r in allow_rows],
+        regex_timeout=state.regex_timeout,
     )
+    reply += [ctx.t("moderation.kw.lint_note", reason=ctx.t(f"moderation.lint.{i.code}")) for i in issues]
+    await ctx.send("\n".join(reply))
 
 
 async def _kw_del(ctx: Context, group: Group, term: str) -> None:

@@ -88,12 +88,15 @@ def _slow(pattern: str, timeout: float) -> bool:
     except (regex.error, OverflowError, RecursionError):
         return False  # validation reports it as invalid
     for probe in _REGEX_PROBE:
-        started = time.perf_counter()
-        try:
-            compiled.search(probe, timeout=timeout)
-        except TimeoutError:
-            return True
-        if time.perf_counter() - started > timeout / 2:
+        best = timeout
+        for _ in range(3):  # the best of three: a busy machine must not make a regex look slow
+            started = time.perf_counter()
+            try:
+                compiled.search(probe, timeout=timeout)
+            except TimeoutError:
+                return True
+            best = min(best, time.perf_counter() - started)
+        if best > timeout / 2:
             return True
     return False
 

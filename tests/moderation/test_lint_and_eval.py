@@ -46,7 +46,7 @@ def test_lint_flags_a_slow_regex_but_not_a_fast_one() -> None:
     slow = [(1, Entry(r"(\w+\s?)+$", Level.RED, mode=Mode.REGEX))]
     fast = [(1, Entry(r"代\s*开\s*发\s*票", Level.RED, mode=Mode.REGEX))]
     assert [i.code for i in lint_entries(slow, regex_timeout=0.001)] == ["slow_regex"]
-    assert lint_entries(fast) == []
+    assert lint_entries(fast, regex_timeout=1.0) == []
 
 
 def test_lint_files_counts_duplicates_across_files(tmp_path: Path) -> None:
@@ -114,3 +114,13 @@ def test_eval_command_bad_input(
         args += extra
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+async def test_kw_add_notes_lint_findings_without_repeating_the_term(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h:
+        await h.say("demo", "bob", "hi")
+        await h.say("demo", "max", "hello", role="moderator")
+        (text,) = sent_to(await h.say("demo", "max", "/kw add yellow 系统 custom"), "demo")
+        assert "本群词库共 1 条" in text and "请检查：日常常用词" in text and "系统" not in text
+        (text,) = sent_to(await h.say("demo", "max", "/kw add red 网络赌博网站 gambling"), "demo")
+        assert "请检查" not in text
