@@ -15,7 +15,7 @@ A hit must be precise:
   a neighbouring word (the same rules as the ordinary view).
 
 The view is a Python loop over the message, so it only runs when the group has the setting on
-and the message has a digit, one of the symbols or a letter written three times in a row.
+and a leet character touches a Latin letter, or a letter is written three times in a row.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ LEET: dict[str, str] = {
     "4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s", "7": "t", "+": "t",
 }  # fmt: skip
 
-#: A message worth the leet view: a leet character, or a letter three times in a row.
-_TRIGGER = re.compile(r"[4@3105$7+!]|([A-Za-z])\1\1")
+#: A message worth the leet view: a leet character touching a Latin letter (not a price, a
+#: phone number or a Chinese line's "!"), or a letter three times in a row.
+_TRIGGER = re.compile(r"[A-Za-z][4@3105$7+]|[4@3105$7+][A-Za-z]|[A-Za-z]![A-Za-z]|([A-Za-z])\1\1")
 
 #: Categories whose Latin terms take part.
 LEET_CATEGORIES = frozenset({"abuse"})
