@@ -242,7 +242,7 @@ def narrow_fold(text: str) -> str:
     return text.translate(_NARROW)
 
 
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, list[int]]:
     """The folded text and, for each folded character, the index of its source character.
 
     A folded span ``[a, b)`` covers the original ``text[idx[a]:idx[b - 1] + 1]``; separators and
@@ -252,7 +252,9 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     if not lengths or max(lengths) <= "\x01":
         # The common case: every character folds to zero or one character, so the map is just
         # the positions of the kept characters, computed at C speed by itertools.compress.
-        return text.translate(_TABLE), list(compress(range(len(text)), lengths.encode("latin-1")))
+        # ``folded``: the caller's fold of this same text, so the hit path folds only once.
+        done = folded if folded is not None else text.translate(_TABLE)
+        return done, list(compress(range(len(text)), lengths.encode("latin-1")))
     table = _TABLE
     out: list[str] = []
     idx: list[int] = []

@@ -567,7 +567,7 @@ class Matcher:
         return all(self._segmenter.frequency(span[a:b]) >= COMMON_ZH for a, b in itertools.pairwise(cuts))
 
     def _validate(self, text: str, folded: str, raw: list[_Raw], report: Report, *, explain: bool) -> None:
-        _, idx = fold_with_offsets(text)
+        _, idx = fold_with_offsets(text, folded)
         allow_spans = self._allow.find_matches_as_indexes(folded, overlapping=True) if self._allow else []
         windows = WindowCache(self._segmenter, folded, [(r.a, r.b) for r in raw if r.meta.segment_check])
         # Most severe first, so the hot path can stop at the first confirmed red hit.

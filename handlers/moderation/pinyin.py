@@ -222,7 +222,7 @@ class PinyinIndex:
                 continue  # half a syllable
             fa, fb = bisect_right(ends, a), bisect_left(ends, b) + 1
             if idx is None:
-                _, idx = fold_with_offsets(text)
+                _, idx = fold_with_offsets(text, folded)
             start, end = idx[fa], idx[fb - 1] + 1
             if not is_cjk(folded[fa]) and start > 0 and _latin(text[start - 1]):
                 continue  # "ninjaweixin": the Latin run starts before the hit
