@@ -32,17 +32,16 @@ import regex
 from handlers.moderation.folding import (
     FOLD_VERSION,
     fold,
-    fold_char_cached,
     fold_with_offsets,
     has_cjk,
     is_cjk,
-    is_separator,
     narrow_fold,
 )
 from handlers.moderation.frequency import COMMON_ZH, fold_misleads
 from handlers.moderation.leet import LEET_CATEGORIES, LeetIndex
 from handlers.moderation.pinyin import PinyinIndex
 from handlers.moderation.segment import SEGMENTER, Segmenter, WindowCache
+from handlers.moderation.validators import all_cjk, glued, latin_wordish, open_edge, word_breaks
 
 log = logging.getLogger(__name__)
 
@@ -191,24 +190,6 @@ def validate_term(term: str, mode: Mode = Mode.TEXT, timeout: float = DEFAULT_RE
     return key
 
 
-def _word_breaks(term: str) -> frozenset[int]:
-    """Offsets in the folded term where the term itself has a word break ("free money" → {4})."""
-    if term.isalnum():
-        return frozenset()
-    breaks: set[int] = set()
-    pos = 0
-    word = ""
-    for ch in term:
-        if is_separator(ch):
-            if word:
-                pos += len(fold(word))
-                breaks.add(pos)
-                word = ""
-        else:
-            word += ch
-    return frozenset(b for b in breaks if 0 < b < len(fold(term)))
-
-
 @dataclass(frozen=True, slots=True)
 class _KeyMeta:
     entry: Entry
@@ -329,13 +310,13 @@ class Layer:
         breaks: set[int] = set()
         if not cjk:
             for term in (entry.term, *self._extra_terms.get(key, ())):
-                breaks.update(_word_breaks(term))
+                breaks.update(word_breaks(term))
         made = _KeyMeta(
             entry=entry,
             latin_start=not is_cjk(key[0]),
             latin_end=not is_cjk(key[-1]),
             glued_check=not cjk,
-            segment_check=cjk and len(key) <= SEGMENT_CHECK_MAX and _all_cjk(key),
+            segment_check=cjk and len(key) <= SEGMENT_CHECK_MAX and all_cjk(key),
             word_breaks=frozenset(breaks),
             spellings=self.spellings(key),
         )
@@ -516,7 +497,7 @@ class Matcher:
                 span = folded[hit.folded_start : hit.folded_end]
                 # Precision guard: same-sound characters that are everyday words (搭飞机 for
                 # 打飞机, 通知书) are weaker evidence than typed pinyin: one level lower.
-                lowered = not allowed and _all_cjk(span) and self._common_words(span)
+                lowered = not allowed and all_cjk(span) and self._common_words(span)
                 if explain:
                     report.candidates.append(
                         Candidate(
@@ -602,75 +583,22 @@ class Matcher:
         start, end = idx[a], idx[b - 1] + 1
         if meta.spellings is not None and narrow_fold(text[start:end]) not in meta.spellings:
             return "fold_guard"
-        if meta.latin_start and start > 0 and _latin_wordish(text[start - 1]):
+        if meta.latin_start and start > 0 and latin_wordish(text[start - 1]):
             return "word_boundary"
-        if meta.latin_end and end < len(text) and _latin_wordish(text[end]):
+        if meta.latin_end and end < len(text) and latin_wordish(text[end]):
             return "word_boundary"
         # A partial fold of the edge characters (ß → ss cut in half) is not a clean hit either.
         if (a > 0 and idx[a - 1] == start) or (b < len(idx) and idx[b] == end - 1):
             return "word_boundary"
-        if meta.glued_check and _glued(text, start, end, meta.word_breaks):
+        if meta.glued_check and glued(text, start, end, meta.word_breaks):
             return "glued_words"
         if (
             meta.segment_check
-            and not (_open_edge(text, start - 1) and _open_edge(text, end))
+            and not (open_edge(text, start - 1) and open_edge(text, end))
             and not windows.on_boundaries(a, b)
         ):
             return "segmentation"
         return None
-
-
-def _open_edge(text: str, i: int) -> bool:
-    """True when position ``i`` next to a hit cannot continue a Chinese word: the text's edge,
-    a separator (space, punctuation, emoji) or a non-Han character.
-
-    A Chinese hit with such edges on both sides needs no segmentation check; this skips the
-    costliest validator for most real hits ("……，赌博，……").
-    """
-    if i < 0 or i >= len(text):
-        return True
-    folded = fold_char_cached(text[i])
-    return not folded or not is_cjk(folded[0])
-
-
-def _all_cjk(key: str) -> bool:
-    return all(is_cjk(c) for c in key)
-
-
-def _latin_wordish(ch: str) -> bool:
-    """True when ``ch`` continues a Latin word (a letter or digit that is not a Han ideograph)."""
-    folded = fold_char_cached(ch)
-    return bool(folded) and not is_cjk(folded[0])
-
-
-def _glued(text: str, start: int, end: int, word_breaks: frozenset[int]) -> bool:
-    """True when the span is separate words that the term does not have.
-
-    "I'm an al" folds to "imanal" and contains "anal", but "an" and "al" are real words, so it is
-    not a hit; nor is a lone letter glued to its neighbour ("t it" is not "tit"). "f u c k"
-    (single letters only) and "FREE  MONEY" (the term's own words) still are.
-    """
-    pieces: list[int] = []
-    current = 0
-    for ch in text[start:end]:
-        folded = fold_char_cached(ch)
-        if folded:
-            current += len(folded)
-        elif current:
-            pieces.append(current)
-            current = 0
-    if current:
-        pieces.append(current)
-    if len(pieces) < 2:
-        return False
-    pos = 0
-    for left, right in itertools.pairwise(pieces):
-        pos += left
-        # Only single letters may be spaced out ("f u c k"); a lone letter next to a longer
-        # word is two words ("t it", "but t", "K. I ll"), as are two longer ones ("an al").
-        if (left >= 2 or right >= 2) and pos not in word_breaks:
-            return True
-    return False
 
 
 def build_matcher(
