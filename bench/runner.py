@@ -52,6 +52,12 @@ def _moderation() -> Section:
     return run
 
 
+def _lexicon() -> Section:
+    from bench.lexicon import run
+
+    return run
+
+
 def _onebot() -> Section:
     from bench.onebot_adapter import run
 
@@ -96,6 +102,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "dashboard": _dashboard,
     "discord": _discord,
     "moderation": _moderation,
+    "lexicon": _lexicon,
     "onebot": _onebot,
     "stats": _stats,
     "schedule": _schedule,

@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("what", choices=["stats"], help="what to export")
     export.add_argument("rest", nargs=argparse.REMAINDER, help="options; see: export stats --help")
 
+    moderation = sub.add_parser("moderation", help="lexicon tools for operators (eval)")
+    moderation.add_argument("rest", nargs=argparse.REMAINDER, help="see: moderation eval --help")
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply migrations")
@@ -384,6 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db(args))
         if args.command == "export":
             return asyncio.run(_export(args))
+        if args.command == "moderation":
+            from handlers.moderation.evaluate import main as moderation_main
+
+            return moderation_main(args.rest)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2

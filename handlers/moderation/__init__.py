@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,7 @@ from handlers.moderation.desk import Desk
 from handlers.moderation.escalation import run_escalate_job
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
+from handlers.moderation.lint import lint_files
 from handlers.moderation.ports import Credit, Facts, Sanctions, Screen
 from handlers.moderation.sanctions import reschedule_lifts, run_lift_job
 from handlers.moderation.segment import SEGMENTER
@@ -81,7 +83,22 @@ class ModerationConfig(BaseModel):
     moderation: ModerationSection = Field(default_factory=ModerationSection)
 
 
+log = logging.getLogger(__name__)
+
 _WARMING: set[asyncio.Task[None]] = set()
+
+
+def _log_lint(paths: list[Any]) -> None:
+    """Log the lint findings of the operator's lexicon files (nothing is changed or dropped)."""
+    try:
+        found = lint_files(paths)
+    except (OSError, ValueError):
+        log.exception("lexicon lint failed")
+        return
+    for path, issue in found:
+        log.warning("lexicon lint: %s line %d: %r %s", path, issue.line, issue.term, issue.code)
+    if found:
+        log.warning("lexicon lint: %d findings; nothing was changed (see /kw info TERM)", len(found))
 
 
 async def _startup(services: Services) -> None:
@@ -102,6 +119,14 @@ async def _startup(services: Services) -> None:
         warm = asyncio.create_task(asyncio.to_thread(SEGMENTER.warm), name="jieba warm-up")
         _WARMING.add(warm)  # a reference, or the task may be collected mid-run
         warm.add_done_callback(_WARMING.discard)
+    if section.lexicon_files and services.clock.moves_on_its_own:
+        # The operator's files get the import lint (issue 16) in a worker thread: it needs word
+        # frequencies (jieba's dictionary, wordfreq) that start-up must not wait for.
+        lint = asyncio.create_task(
+            asyncio.to_thread(_log_lint, list(section.lexicon_files)), name="lexicon lint"
+        )
+        _WARMING.add(lint)
+        lint.add_done_callback(_WARMING.discard)
     state = ModState(
         repos=ModerationRepos(services.db), global_layer=layer, regex_timeout=section.regex_timeout_ms / 1000
     )

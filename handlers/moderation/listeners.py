@@ -55,7 +55,11 @@ async def screen(ctx: Context) -> None:
     # The message is folded once (``ctx.parsed``): the lexicon, the flood check and antispam
     # all read the same folded text.
     parsed = ctx.parsed
-    hits = matcher.check(message.text, pinyin=pinyin, folded=parsed.folded) if message.text else []
+    hits = (
+        matcher.check(message.text, pinyin=pinyin, leet=rules.leetspeak, folded=parsed.folded)
+        if message.text
+        else []
+    )
     flood = None
     if not message.edited:
         flood = state.flood.observe(

@@ -32,14 +32,16 @@ import regex
 from handlers.moderation.folding import (
     FOLD_VERSION,
     fold,
-    fold_char_cached,
     fold_with_offsets,
     has_cjk,
     is_cjk,
-    is_separator,
+    narrow_fold,
 )
+from handlers.moderation.frequency import COMMON_ZH, fold_misleads
+from handlers.moderation.leet import LEET_CATEGORIES, LeetIndex
 from handlers.moderation.pinyin import PinyinIndex
 from handlers.moderation.segment import SEGMENTER, Segmenter, WindowCache
+from handlers.moderation.validators import all_cjk, glued, latin_wordish, open_edge, word_breaks
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,10 @@ class Candidate:
     folded_start: int
     folded_end: int
     rejected: str | None
+    #: Which view matched: ``text`` (the folded text) or ``pinyin``.
+    view: str = "text"
+    #: Kept, but one level lower (a homophone made of everyday words).
+    lowered: bool = False
 
 
 @dataclass(slots=True)
@@ -184,24 +190,6 @@ def validate_term(term: str, mode: Mode = Mode.TEXT, timeout: float = DEFAULT_RE
     return key
 
 
-def _word_breaks(term: str) -> frozenset[int]:
-    """Offsets in the folded term where the term itself has a word break ("free money" → {4})."""
-    if term.isalnum():
-        return frozenset()
-    breaks: set[int] = set()
-    pos = 0
-    word = ""
-    for ch in term:
-        if is_separator(ch):
-            if word:
-                pos += len(fold(word))
-                breaks.add(pos)
-                word = ""
-        else:
-            word += ch
-    return frozenset(b for b in breaks if 0 < b < len(fold(term)))
-
-
 @dataclass(frozen=True, slots=True)
 class _KeyMeta:
     entry: Entry
@@ -210,6 +198,9 @@ class _KeyMeta:
     glued_check: bool
     segment_check: bool
     word_breaks: frozenset[int]
+    #: When folding would turn this rare term into a common word (幹 → 干), the spellings
+    #: (:func:`narrow_fold`) a hit must have; None when any spelling that folds to the key counts.
+    spellings: frozenset[str] | None = None
 
 
 class Layer:
@@ -220,10 +211,28 @@ class Layer:
     which keeps a 50k-term rebuild within its one-second budget.
     """
 
-    __slots__ = ("_ac", "_best", "_extra_terms", "_metas", "entries", "exact", "keys", "regexes", "size")
+    __slots__ = (
+        "_ac",
+        "_best",
+        "_extra_terms",
+        "_metas",
+        "_spellings",
+        "_strict",
+        "entries",
+        "exact",
+        "keys",
+        "regexes",
+        "size",
+    )
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+    def __init__(self, entries: Iterable[Entry], *, precision_guard: bool = True) -> None:
+        """Compile ``entries``. ``precision_guard`` (on by default) keeps a term whose fold is a
+        common word that its own spelling is not to that spelling (see :meth:`spellings`)."""
         best: dict[str, Entry] = {}
+        # key → the spellings of its TEXT entries when the fold changed every one of them
+        # (None: some entry is spelled as its key). Word frequencies decide later, per key, on
+        # its first candidate: a rebuild never waits for jieba's dictionary or wordfreq.
+        spellings: dict[str, set[str] | None] = {}
         extra_terms: dict[str, list[str]] = {}
         exact: dict[str, Entry] = {}
         regexes: list[tuple[regex.Pattern[str], Entry]] = []
@@ -243,6 +252,16 @@ class Layer:
                 log.warning("skipping unusable lexicon entry %r", entry.term)
                 continue
             kept.append(entry)
+            if entry.mode is Mode.TEXT and precision_guard:
+                written = narrow_fold(term)
+                if written == key:
+                    spellings[key] = None
+                elif key not in spellings:
+                    spellings[key] = {written}
+                else:
+                    known = spellings[key]
+                    if known is not None:
+                        known.add(written)
             target = exact if entry.mode is Mode.EXACT else best
             previous = target.get(key)
             if previous is None:
@@ -265,6 +284,20 @@ class Layer:
         self.exact = exact
         self.regexes = tuple(regexes)
         self.size = len(kept)
+        self._spellings = {k: frozenset(v) for k, v in spellings.items() if v is not None}
+        self._strict: dict[str, frozenset[str] | None] = {}
+
+    def spellings(self, key: str) -> frozenset[str] | None:
+        """The spellings a hit of ``key`` must have, or None when any spelling that folds to it
+        counts. A key is kept to its spellings when every entry of it is spelled otherwise and
+        folding turns each spelling into a common word it is not (幹 → 干, ㈠ → 一)."""
+        if key in self._strict:
+            return self._strict[key]
+        written = self._spellings.get(key)
+        if written is not None and not all(fold_misleads(w, key) for w in written):
+            written = None
+        self._strict[key] = written
+        return written
 
     def meta(self, pid: int) -> _KeyMeta:
         """Validation metadata of pattern ``pid`` (computed once, on its first candidate)."""
@@ -277,17 +310,30 @@ class Layer:
         breaks: set[int] = set()
         if not cjk:
             for term in (entry.term, *self._extra_terms.get(key, ())):
-                breaks.update(_word_breaks(term))
+                breaks.update(word_breaks(term))
         made = _KeyMeta(
             entry=entry,
             latin_start=not is_cjk(key[0]),
             latin_end=not is_cjk(key[-1]),
             glued_check=not cjk,
-            segment_check=cjk and len(key) <= SEGMENT_CHECK_MAX and _all_cjk(key),
+            segment_check=cjk and len(key) <= SEGMENT_CHECK_MAX and all_cjk(key),
             word_breaks=frozenset(breaks),
+            spellings=self.spellings(key),
         )
         self._metas[pid] = made
         return made
+
+    def entry(self, pid: int) -> Entry:
+        """The entry behind pattern ``pid``."""
+        return self._best[pid]
+
+    def lookup(self, key: str) -> tuple[Entry, frozenset[str] | None] | None:
+        """The entry a folded key belongs to and its allowed spellings (None: any), or None."""
+        for pid, k in enumerate(self.keys):
+            if k == key:
+                return self._best[pid], self.spellings(key)
+        found = self.exact.get(key)
+        return (found, None) if found is not None else None
 
     def cjk_words(self) -> list[str]:
         """The Chinese keys the segmenter must know as words."""
@@ -331,6 +377,7 @@ class Matcher:
                 self._skip.append(frozenset(j for j, k in enumerate(layer.keys) if k in overridden))
         self.timeouts = 0
         self._pinyin: PinyinIndex | None = None
+        self._leet: LeetIndex | None = None
 
     def pinyin_index(self) -> PinyinIndex:
         """The pinyin automaton of this snapshot's 3+ character Chinese terms, built on first use.
@@ -344,7 +391,7 @@ class Matcher:
                 (key, (li, pid))
                 for li, (layer, skip) in enumerate(zip(self.layers, self._skip, strict=True))
                 for pid, key in enumerate(layer.keys)
-                if pid not in skip
+                if pid not in skip and layer.spellings(key) is None
             ]
             found = self._pinyin = PinyinIndex(keys)
         return found
@@ -359,19 +406,38 @@ class Matcher:
         """Number of entries over every layer."""
         return sum(layer.size for layer in self.layers)
 
-    def check(self, text: str, *, pinyin: bool = False, folded: str | None = None) -> list[Hit]:
+    def leet_index(self) -> LeetIndex:
+        """The leetspeak/repeated-letter automaton of this snapshot's Latin abuse terms
+        (``moderation.leetspeak``), built on first use (milliseconds)."""
+        found = self._leet
+        if found is None:
+            keys = [
+                (key, (li, pid), len(layer.entry(pid).term.split()))
+                for li, (layer, skip) in enumerate(zip(self.layers, self._skip, strict=True))
+                for pid, key in enumerate(layer.keys)
+                if pid not in skip and layer.entry(pid).category in LEET_CATEGORIES
+            ]
+            found = self._leet = LeetIndex(keys)
+        return found
+
+    def check(
+        self, text: str, *, pinyin: bool = False, leet: bool = False, folded: str | None = None
+    ) -> list[Hit]:
         """The validated hits in ``text`` (hot path: stops early once a red hit is confirmed).
 
-        ``pinyin`` adds the pinyin view (the group setting ``moderation.pinyin``); ``folded`` is
+        ``pinyin`` adds the pinyin view (the group setting ``moderation.pinyin``), ``leet`` the
+        leetspeak and repeated-letter view (``moderation.leetspeak``); ``folded`` is
         ``fold(text)`` when the caller has it already (the message's ``ctx.parsed.folded``).
         """
-        return self._run(text, explain=False, pinyin=pinyin, folded=folded).hits
+        return self._run(text, explain=False, pinyin=pinyin, leet=leet, folded=folded).hits
 
-    def explain(self, text: str, *, pinyin: bool = False) -> Report:
+    def explain(self, text: str, *, pinyin: bool = False, leet: bool = False) -> Report:
         """Every candidate with the reason it was kept or rejected (for ``/kw test``)."""
-        return self._run(text, explain=True, pinyin=pinyin)
+        return self._run(text, explain=True, pinyin=pinyin, leet=leet)
 
-    def _run(self, text: str, *, explain: bool, pinyin: bool = False, folded: str | None = None) -> Report:
+    def _run(
+        self, text: str, *, explain: bool, pinyin: bool = False, leet: bool = False, folded: str | None = None
+    ) -> Report:
         if folded is None:
             folded = fold(text)
         report = Report(folded=folded)
@@ -395,6 +461,8 @@ class Matcher:
                     raw.append(_Raw(meta(pid), a, b))
         if raw:
             self._validate(text, folded, raw, report, explain=explain)
+        if leet and folded and (explain or not any(h.level is Level.RED for h in report.hits)):
+            self._leet_hits(text, folded, report, explain=explain)
         if pinyin and folded and (explain or not any(h.level is Level.RED for h in report.hits)):
             self._pinyin_hits(text, folded, report, explain=explain)
         for layer in self.layers:
@@ -432,19 +500,61 @@ class Matcher:
                     # (a segmentation veto must not be undone by the pinyin view).
                     continue
                 allowed = any(x <= hit.folded_start and hit.folded_end <= y for _, x, y in allow_spans)
+                span = folded[hit.folded_start : hit.folded_end]
+                # Precision guard: same-sound characters that are everyday words (搭飞机 for
+                # 打飞机, 通知书) are weaker evidence than typed pinyin: one level lower.
+                lowered = not allowed and all_cjk(span) and self._common_words(span)
                 if explain:
                     report.candidates.append(
-                        Candidate(entry, hit.folded_start, hit.folded_end, "allowed" if allowed else None)
+                        Candidate(
+                            entry,
+                            hit.folded_start,
+                            hit.folded_end,
+                            "allowed" if allowed else None,
+                            view="pinyin",
+                            lowered=lowered,
+                        )
                     )
                 if allowed:
                     continue
                 already.add(entry.term)
+                level = entry.level.lowered() if lowered else entry.level
                 report.hits.append(
-                    Hit(entry, entry.level, hit.start, hit.end, hit.folded_start, hit.folded_end, pinyin=True)
+                    Hit(
+                        entry,
+                        level,
+                        hit.start,
+                        hit.end,
+                        hit.folded_start,
+                        hit.folded_end,
+                        downgraded=lowered,
+                        pinyin=True,
+                    )
                 )
 
+    def _leet_hits(self, text: str, folded: str, report: Report, *, explain: bool) -> None:
+        index = self.leet_index()
+        found = index.find(text)
+        if not found:
+            return
+        already = {h.entry.term for h in report.hits}
+        for hit in found:
+            for li, pid in index.owners[hit.pid]:
+                entry = self.layers[li].entry(pid)
+                if entry.term in already:
+                    continue
+                already.add(entry.term)
+                if explain:
+                    report.candidates.append(Candidate(entry, -1, -1, None, view="leet"))
+                report.hits.append(Hit(entry, entry.level, hit.start, hit.end, -1, -1))
+
+    def _common_words(self, span: str) -> bool:
+        """True when a Chinese span segments into words that are all common (jieba counts)."""
+        cuts = sorted(self._segmenter.boundaries(span))
+        return all(self._segmenter.frequency(span[a:b]) >= COMMON_ZH for a, b in itertools.pairwise(cuts))
+
     def _validate(self, text: str, folded: str, raw: list[_Raw], report: Report, *, explain: bool) -> None:
-        _, idx = fold_with_offsets(text)
+        _, idx = fold_with_offsets(text, folded)
         allow_spans = self._allow.find_matches_as_indexes(folded, overlapping=True) if self._allow else []
         windows = WindowCache(self._segmenter, folded, [(r.a, r.b) for r in raw if r.meta.segment_check])
         # Most severe first, so the hot path can stop at the first confirmed red hit.
@@ -477,72 +587,24 @@ class Matcher:
             if x <= a and b <= y:
                 return "allowed"
         start, end = idx[a], idx[b - 1] + 1
-        if meta.latin_start and start > 0 and _latin_wordish(text[start - 1]):
+        if meta.spellings is not None and narrow_fold(text[start:end]) not in meta.spellings:
+            return "fold_guard"
+        if meta.latin_start and start > 0 and latin_wordish(text[start - 1]):
             return "word_boundary"
-        if meta.latin_end and end < len(text) and _latin_wordish(text[end]):
+        if meta.latin_end and end < len(text) and latin_wordish(text[end]):
             return "word_boundary"
         # A partial fold of the edge characters (ß → ss cut in half) is not a clean hit either.
         if (a > 0 and idx[a - 1] == start) or (b < len(idx) and idx[b] == end - 1):
             return "word_boundary"
-        if meta.glued_check and _glued(text, start, end, meta.word_breaks):
+        if meta.glued_check and glued(text, start, end, meta.word_breaks):
             return "glued_words"
         if (
             meta.segment_check
-            and not (_open_edge(text, start - 1) and _open_edge(text, end))
+            and not (open_edge(text, start - 1) and open_edge(text, end))
             and not windows.on_boundaries(a, b)
         ):
             return "segmentation"
         return None
-
-
-def _open_edge(text: str, i: int) -> bool:
-    """True when position ``i`` next to a hit cannot continue a Chinese word: the text's edge,
-    a separator (space, punctuation, emoji) or a non-Han character.
-
-    A Chinese hit with such edges on both sides needs no segmentation check; this skips the
-    costliest validator for most real hits ("……，赌博，……").
-    """
-    if i < 0 or i >= len(text):
-        return True
-    folded = fold_char_cached(text[i])
-    return not folded or not is_cjk(folded[0])
-
-
-def _all_cjk(key: str) -> bool:
-    return all(is_cjk(c) for c in key)
-
-
-def _latin_wordish(ch: str) -> bool:
-    """True when ``ch`` continues a Latin word (a letter or digit that is not a Han ideograph)."""
-    folded = fold_char_cached(ch)
-    return bool(folded) and not is_cjk(folded[0])
-
-
-def _glued(text: str, start: int, end: int, word_breaks: frozenset[int]) -> bool:
-    """True when the span is separate words of two or more letters that the term does not have.
-
-    "I'm an al" folds to "imanal" and contains "anal", but "an" and "al" are real words, so it is
-    not a hit. "f u c k" (single letters) and "FREE  MONEY" (the term's own words) still are.
-    """
-    pieces: list[int] = []
-    current = 0
-    for ch in text[start:end]:
-        folded = fold_char_cached(ch)
-        if folded:
-            current += len(folded)
-        elif current:
-            pieces.append(current)
-            current = 0
-    if current:
-        pieces.append(current)
-    if len(pieces) < 2:
-        return False
-    pos = 0
-    for left, right in itertools.pairwise(pieces):
-        pos += left
-        if left >= 2 and right >= 2 and pos not in word_breaks:
-            return True
-    return False
 
 
 def build_matcher(

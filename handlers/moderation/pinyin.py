@@ -16,6 +16,7 @@ message must start and end on word boundaries of the original text ("ninjaweixin
 
 from __future__ import annotations
 
+import itertools
 import threading
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -31,7 +32,7 @@ from handlers.moderation.folding import fold_char_cached, fold_with_offsets, is_
 PINYIN_MIN_CHARS = 3
 
 _table: dict[int, str] | None = None
-_table_lock = threading.Lock()
+_table_lock = threading.RLock()
 
 
 def _strip_tone(reading: str) -> str:
@@ -40,17 +41,49 @@ def _strip_tone(reading: str) -> str:
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
 
 
+#: Readings with ü, which people type as v, u or ü (女 nǚ: nv, nu, nü → nu after folding).
+_UMLAUT = frozenset("üǖǘǚǜ")
+
+#: At most this many pinyin spellings are indexed per term (all readings of polyphonic
+#: characters; past the cap, every single-character change from the first reading).
+MAX_SPELLINGS = 32
+
+_readings: dict[int, tuple[str, ...]] | None = None
+
+
+def _spellings_of(reading: str) -> list[str]:
+    plain = _strip_tone(reading)
+    if not (plain.isascii() and plain.isalpha()):
+        return []
+    if _UMLAUT & set(reading):
+        return [plain, plain.replace("u", "v")] if "u" in plain else [plain]
+    return [plain]
+
+
+def readings_table() -> dict[int, tuple[str, ...]]:
+    """Code point → every toneless reading of a Chinese character (ü also as v), first first."""
+    global _readings
+    if _readings is None:
+        with _table_lock:
+            if _readings is None:
+                from pypinyin.pinyin_dict import pinyin_dict
+
+                made: dict[int, tuple[str, ...]] = {}
+                for cp, readings in pinyin_dict.items():
+                    if not is_cjk(chr(cp)):
+                        continue
+                    spelled: list[str] = []
+                    for reading in readings.split(","):
+                        spelled.extend(_spellings_of(reading.strip()))
+                    if spelled:
+                        made[cp] = tuple(dict.fromkeys(spelled))
+                _readings = made
+    return _readings
+
+
 def _build_table() -> dict[int, str]:
     # Imported here: only a group with pinyin matching on pays pypinyin's import (~0.2 s, ~58 MB).
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    table: dict[int, str] = {}
-    for cp, readings in pinyin_dict.items():
-        if not is_cjk(chr(cp)):
-            continue
-        first = _strip_tone(readings.split(",", 1)[0].strip())
-        if first.isascii() and first.isalpha():
-            table[cp] = first
+    table: dict[int, str] = {cp: spelled[0] for cp, spelled in readings_table().items()}
     # Latin letters and digits map to themselves, so ``str.translate`` finds them in the dict
     # instead of raising and catching ``LookupError`` for every one.
     for ch in "abcdefghijklmnopqrstuvwxyz0123456789":
@@ -106,6 +139,27 @@ def term_pinyin(key: str, table: dict[int, str] | None = None) -> str | None:
     return "".join(p for p in pieces if p)
 
 
+def term_spellings(key: str, limit: int = MAX_SPELLINGS) -> list[str]:
+    """Every pinyin spelling of a qualifying term (polyphonic characters in all their readings,
+    ü as u and v), the first-reading spelling first; [] when the term does not qualify."""
+    first = term_pinyin(key)
+    if first is None:
+        return []
+    table = readings_table()
+    options = [table.get(ord(c), ()) for c in key]
+    total = 1
+    for opts in options:
+        total *= max(1, len(opts))
+    if total <= limit:
+        return list(dict.fromkeys("".join(p) for p in itertools.product(*options)))
+    base = [opts[0] for opts in options]
+    out = [first]
+    for i, opts in enumerate(options):
+        for alt in opts[1:]:
+            out.append("".join([*base[:i], alt, *base[i + 1 :]]))
+    return list(dict.fromkeys(out))[:limit]
+
+
 @dataclass(frozen=True, slots=True)
 class PinyinHit:
     """A pinyin match mapped back: ``folded_start``/``folded_end`` index the folded text,
@@ -131,16 +185,14 @@ class PinyinIndex:
         owners: list[list[tuple[int, int]]] = []
         seen: dict[str, int] = {}
         for key, owner in keys:
-            spelled = term_pinyin(key, self._table)
-            if not spelled:
-                continue
-            pid = seen.get(spelled)
-            if pid is None:
-                seen[spelled] = len(patterns)
-                patterns.append(spelled)
-                owners.append([owner])
-            else:
-                owners[pid].append(owner)
+            for spelled in term_spellings(key):
+                pid = seen.get(spelled)
+                if pid is None:
+                    seen[spelled] = len(patterns)
+                    patterns.append(spelled)
+                    owners.append([owner])
+                elif owner not in owners[pid]:
+                    owners[pid].append(owner)
         self.patterns: tuple[str, ...] = tuple(patterns)
         self.owners: tuple[tuple[tuple[int, int], ...], ...] = tuple(tuple(o) for o in owners)
         self._ac = ahocorasick_rs.AhoCorasick(patterns) if patterns else None
@@ -170,7 +222,7 @@ class PinyinIndex:
                 continue  # half a syllable
             fa, fb = bisect_right(ends, a), bisect_left(ends, b) + 1
             if idx is None:
-                _, idx = fold_with_offsets(text)
+                _, idx = fold_with_offsets(text, folded)
             start, end = idx[fa], idx[fb - 1] + 1
             if not is_cjk(folded[fa]) and start > 0 and _latin(text[start - 1]):
                 continue  # "ninjaweixin": the Latin run starts before the hit

@@ -102,6 +102,20 @@ class Segmenter:
         tok.FREQ[word] = before
         tok.total += before - current
 
+    def frequency(self, word: str) -> int:
+        """How often jieba's own dictionary counts ``word`` (0 when absent), ignoring the
+        frequencies our added lexicon words were given. Loads the dictionary."""
+        tok = self._ensure()
+        with self._lock:
+            if word in self._original:
+                return self._original[word]
+            return int(tok.FREQ.get(word, 0) or 0)
+
+    @property
+    def total(self) -> int:
+        """Sum of the dictionary's word frequencies (the denominator of :meth:`frequency`)."""
+        return int(self._ensure().total)
+
     def boundaries(self, text: str) -> set[int]:
         """Offsets in ``text`` where a token starts or ends (always includes 0 and ``len(text)``).
 

@@ -43,3 +43,7 @@ class ModerationSettings(FeatureSettings):
     pinyin: OnOff = Field(
         False, description="terms of 3+ Chinese characters also match in pinyin or homophones"
     )
+    leetspeak: OnOff = Field(
+        True,
+        description="English abuse terms also match in leetspeak and with repeated letters (k1ll, fuuuck)",
+    )

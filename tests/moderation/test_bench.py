@@ -39,3 +39,22 @@ def test_generation_is_seeded() -> None:
     assert a.messages == b.messages
     assert [e.term for e in a.entries] == [e.term for e in b.entries]
     assert len({e.term for e in a.entries}) == 300
+
+
+def test_lexicon_bench_prints_baseline_and_new_figures(capsys) -> None:  # type: ignore[no-untyped-def]
+    from bench import lexicon as lexicon_bench
+
+    figures = lexicon_bench.run(
+        ["--benign", "300", "--per-transform", "8", "--speed-terms", "6500", "--passes", "1"]
+    )
+    for key in (
+        "benign_flag_rate",
+        "benign_flag_rate_after_lint",
+        "recall_homoglyph_uts39",
+        "msgs_per_s_14k",
+    ):
+        assert key in figures
+    assert 0 <= figures["benign_flag_rate_after_lint"] <= figures["benign_flag_rate"] <= 1
+    assert figures["recall_homoglyph_uts39"] >= 0.9 and figures["recall_leet"] > 0
+    out = capsys.readouterr().out
+    assert "baseline" in out and "recall: homoglyph_uts39" in out and "throughput at" in out

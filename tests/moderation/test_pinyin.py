@@ -118,3 +118,39 @@ async def test_setting_turns_pinyin_matching_on_end_to_end(tmp_path: Path) -> No
         assert mute["user"] == "bob"
         (public,) = sent_to(on, "demo")
         assert "@bob" in public and TERM not in public and "jia" not in public
+
+
+# -- issue 16: every reading, ü typed as v, the homophone guard, /kw test's view ----------
+
+
+def test_polyphonic_characters_match_in_every_reading() -> None:
+    m = Matcher([Layer([Entry("流血事件", Level.YELLOW, "abuse")])])
+    assert _pinyin_terms(m, "liu xie shi jian 发生了") == ["流血事件"]
+    assert _pinyin_terms(m, "liu xue shi jian 发生了") == ["流血事件"]
+
+
+@pytest.mark.parametrize("typed", ["ri ben nv you", "ri ben nu you", "ri ben nü you", "日本nv优"])
+def test_u_umlaut_typed_as_v_u_or_u_umlaut(typed: str) -> None:
+    m = Matcher([Layer([Entry("日本女优", Level.YELLOW, "porn")])])
+    assert _pinyin_terms(m, typed + " 合集") == ["日本女优"]
+
+
+def test_a_homophone_made_of_everyday_words_counts_one_level_lower() -> None:
+    m = Matcher([Layer([Entry("打飞机", Level.RED, "porn")])])
+    (hit,) = m.check("周末我们搭飞机去上海", pinyin=True)
+    assert hit.pinyin and hit.downgraded and hit.level is Level.YELLOW
+    (typed,) = m.check("周末 da fei ji 吗", pinyin=True)
+    assert typed.level is Level.RED and not typed.downgraded
+    report = m.explain("周末我们搭飞机去上海", pinyin=True)
+    assert [(c.view, c.lowered) for c in report.candidates] == [("pinyin", True)]
+
+
+async def test_kw_test_shows_the_pinyin_view_and_which_view_matched(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h:
+        await h.say("demo", "bob", "hi")
+        await h.say("demo", "max", "hello", role="moderator")
+        await h.say("demo", "max", "/set moderation.pinyin on")
+        await h.say("demo", "max", "/kw add red 加微信领红包 ads")
+        out = await h.say("demo", "max", "/kw test jia wei xin ling hong bao")
+        (report,) = sent_to(out, "demo-mods")
+        assert "拼音视图：jiaweixinlinghongbao" in report and "［拼音匹配］" in report
