@@ -84,6 +84,11 @@ class PointsLedger(Protocol):
         """The member's points balance in ``group``."""
         ...
 
+    async def spend(self, member: Member, points: int, kind: str, reason: str) -> bool:
+        """Debit ``points`` in one transaction; False (nothing taken) when the balance is too low.
+        A refund is an ``award`` of the same kind."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class BadgeAward:

@@ -9,6 +9,7 @@ from handlers import (
     antispam,
     checkin,
     core,
+    engage,
     message_counts,
     modchat,
     moderation,
@@ -31,4 +32,5 @@ FEATURES: list[Feature] = [
     schedules.FEATURE,
     activities.FEATURE,
     onboarding.FEATURE,
+    engage.FEATURE,
 ]

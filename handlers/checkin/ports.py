@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import zone
 from bot.events import ChatRef
 from bot.ports import BadgeAward, CheckinFacts, PointsLedger
-from handlers.checkin.api import award, state
+from handlers.checkin.api import InsufficientPoints, award, state
 from storage.checkin_views import CheckinViews
 from storage.models import Group, Member
 
@@ -51,6 +51,14 @@ class Ledger:
         """The member's balance in ``group``."""
         balance, _ = await state(self._services).repos.ledger.balance(group.id, member.id)
         return int(balance)
+
+    async def spend(self, member: Member, points: int, kind: str, reason: str) -> bool:
+        """Debit ``points``; False when the balance cannot pay (the debit was rolled back)."""
+        try:
+            await award(self._services, member, -points, kind, reason, announce_result=False)
+        except InsufficientPoints:
+            return False
+        return True
 
 
 class Facts:
