@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,8 @@ MAX_OPTION = {"price": 1_000_000, "points": 10_000_000, "days": 3650}
 
 def parse_prize(text: str) -> tuple[str, dict[str, int]]:
     """The prize and its options: ``周边T恤 | price 10 | points 100 | days 30``."""
+    # Control and format characters (NUL, zero-width space…) never make a prize name.
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch == "\n")
     fields = [f.strip() for f in text.replace("｜", "|").split("|")]
     prize, options = fields[0], {}
     if not prize:
@@ -137,7 +140,8 @@ async def gw_end(ctx: Context, giveaway_id: int) -> None:
     gw = await _find(ctx, giveaway_id)
     result = await draw(ctx.services, ctx.group, gw) if gw.status == "open" else None
     if result is None:
-        raise BadArgument("engage.gw.err_not_open", id=gw.id)
+        await ctx.reply(ctx.t("engage.gw.err_not_open", id=gw.id))
+        return
     await announce_now(ctx.services, ctx.group, gw, result)
 
 
@@ -151,11 +155,12 @@ async def gw_reroll(ctx: Context, giveaway_id: int, count: int) -> None:
     """``/giveaway reroll ID [N]``: N more winners, never one who won before."""
     assert ctx.group is not None
     gw = await _find(ctx, giveaway_id)
-    if gw.status != "drawn":
-        raise BadArgument("engage.gw.err_not_drawn", id=gw.id)
-    result = await get_state(ctx.services).giveaways.reroll(gw.id, count, ctx.now, picker(gw.seed))
+    result = None
+    if gw.status == "drawn":
+        result = await get_state(ctx.services).giveaways.reroll(gw.id, count, ctx.now, picker(gw.seed))
     if result is None:
-        raise BadArgument("engage.gw.err_not_drawn", id=gw.id)
+        await ctx.reply(ctx.t("engage.gw.err_not_drawn", id=gw.id))
+        return
     await announce_now(ctx.services, ctx.group, gw, result)
 
 
@@ -166,7 +171,8 @@ async def gw_cancel(ctx: Context, giveaway_id: int) -> None:
     gw = await _find(ctx, giveaway_id)
     owed = await get_state(ctx.services).giveaways.cancel(gw.id)
     if owed is None:
-        raise BadArgument("engage.gw.err_not_open", id=gw.id)
+        await ctx.reply(ctx.t("engage.gw.err_not_open", id=gw.id))
+        return
     await ctx.services.scheduler.cancel(draw_job_id(gw.id))
     refunded = await refund(ctx.services, ctx.group, gw, owed)
     fresh = await get_state(ctx.services).giveaways.by_id(gw.id)
