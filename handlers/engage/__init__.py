@@ -13,14 +13,19 @@ Points belong to the check-in feature and are reached only through the ``PointsL
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bot import fairdraw
 from bot.feature import Feature
 from bot.ports import PointsLedger
 from bot.services import Services
 from handlers.engage import listeners
 from handlers.engage.commands import router
 from handlers.engage.giveaways import DRAW_KIND, flush_posts
-from handlers.engage.jobs import make_up_missed, run_draw
+from handlers.engage.jobs import make_up_missed, run_draw, schedule_draw
 from handlers.engage.settings import EngageSettings
+from handlers.engage.state import get_state
+from storage.models import Group, Member
 
 router.button("gw:")(listeners.on_giveaway_button)
 
@@ -36,10 +41,36 @@ async def _startup(services: Services) -> None:
     await make_up_missed(services)
 
 
+async def _demo(services: Services, group: Group, members: list[Member]) -> None:
+    """The console demo: a giveaway drawn in two hours, with two members already in."""
+    now = services.clock.now()
+    seed = fairdraw.new_seed()
+    repo = get_state(services).giveaways
+    gw = await repo.add(
+        group_id=group.id,
+        channel_id=None,
+        thread_id=None,
+        prize=services.i18n.t(group.language, "engage.gw.demo_prize"),
+        winners=1,
+        ends_at=now + timedelta(hours=2),
+        seed=seed,
+        seed_hash=fairdraw.commitment(seed),
+        price=0,
+        min_points=0,
+        min_days=0,
+        created_by=members[1].id if len(members) > 1 else None,
+        created_at=now,
+    )
+    for member in members[2:4]:
+        await repo.enter(gw.id, member.id, now)
+    await schedule_draw(services, gw)
+
+
 FEATURE = Feature(
     name="engage",
     router=router,
     settings=EngageSettings,
     startup=_startup,
+    demo=_demo,
     uses=(PointsLedger,),
 )
