@@ -34,6 +34,12 @@ def _checkin() -> Section:
     return run
 
 
+def _engage() -> Section:
+    from bench.engage import run
+
+    return run
+
+
 def _discord() -> Section:
     from bench.discord_adapter import run
 
@@ -88,6 +94,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "antispam": _antispam,
     "checkin": _checkin,
     "discord": _discord,
+    "engage": _engage,
     "moderation": _moderation,
     "onebot": _onebot,
     "stats": _stats,

@@ -121,8 +121,10 @@ async def gw_start(ctx: Context, duration: timedelta, winners: int, prize: str) 
     )
     await schedule_draw(ctx.services, gw)
     sent = await ctx.send(post(ctx.services, ctx.group, gw, 0))
-    await get_state(ctx.services).giveaways.set_message(gw.id, sent.message_id)
-    get_state(ctx.services).posts.edited(gw.id, now)
+    state = get_state(ctx.services)
+    await state.giveaways.set_message(gw.id, sent.message_id)
+    state.changed(gw.id)
+    state.posts.edited(gw.id, now)
 
 
 async def _find(ctx: Context, giveaway_id: int) -> Giveaway:
@@ -170,6 +172,7 @@ async def gw_cancel(ctx: Context, giveaway_id: int) -> None:
     assert ctx.group is not None
     gw = await _find(ctx, giveaway_id)
     owed = await get_state(ctx.services).giveaways.cancel(gw.id)
+    get_state(ctx.services).changed(gw.id)
     if owed is None:
         await ctx.reply(ctx.t("engage.gw.err_not_open", id=gw.id))
         return
@@ -215,7 +218,11 @@ async def gw_default(ctx: Context) -> None:
 @giveaway.sub("join", aliases=("参加", "参与"), args=[_ID])
 async def gw_join(ctx: Context, giveaway_id: int) -> None:
     """``/giveaway join ID``: the button's typed form."""
-    await answer_entry(ctx, await _find(ctx, giveaway_id))
+    assert ctx.group is not None
+    gw = await get_state(ctx.services).giveaway(ctx.group.id, giveaway_id)
+    if gw is None:
+        raise BadArgument("engage.gw.err_unknown", id=giveaway_id)
+    await answer_entry(ctx, gw)
 
 
 async def answer_entry(ctx: Context, gw: Giveaway) -> None:

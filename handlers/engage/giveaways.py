@@ -156,6 +156,7 @@ async def flush_posts(services: Services) -> None:
     for giveaway_id, gap in list(state.posts.dirty.items()):
         if not state.posts.due(giveaway_id, now, gap):
             continue
+        state.changed(giveaway_id)
         gw = await state.giveaways.by_id(giveaway_id)
         group = await services.directory.group_by_id(gw.group_id) if gw is not None else None
         if gw is None or group is None or gw.status != "open":
@@ -202,7 +203,9 @@ async def enter(services: Services, group: Group, member: Member, gw: Giveaway) 
     now = services.clock.now()
     if gw.status != "open" or gw.ends_at <= now:
         return Refusal("engage.gw.err_closed", {"id": gw.id})
-    if await state.giveaways.entry(gw.id, member.id):
+    # Only a price needs this read first (no charge for a second press); otherwise the entry's
+    # own transaction answers "already".
+    if gw.price and await state.giveaways.entry(gw.id, member.id):
         return Refusal("engage.gw.already", {"id": gw.id})
     refusal = await eligibility(services, group, member, gw)
     if refusal is not None:
@@ -222,7 +225,7 @@ async def enter(services: Services, group: Group, member: Member, gw: Giveaway) 
         key = "engage.gw.already" if result.outcome == "already" else "engage.gw.err_closed"
         return Refusal(key, {"id": gw.id})
     await joined(services, group, gw)
-    return Refusal("engage.gw.entered", {"id": gw.id, "prize": gw.prize, "count": result.count})
+    return Refusal("engage.gw.entered", {"id": gw.id, "prize": gw.prize})
 
 
 def picker(seed: str) -> Picker:

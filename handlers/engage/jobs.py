@@ -49,6 +49,7 @@ async def draw(services: Services, group: Group, gw: Giveaway) -> DrawResult | N
     ``/giveaway end`` as the command's answer."""
     state = get_state(services)
     result = await state.giveaways.draw(gw.id, services.clock.now(), picker(gw.seed))
+    state.changed(gw.id)
     if result is None:
         return None
     await services.scheduler.cancel(draw_job_id(gw.id))

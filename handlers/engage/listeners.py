@@ -27,7 +27,7 @@ async def on_giveaway_button(ctx: Context) -> None:
     giveaway_id = decode_id(parts[2]) if parts else None
     if parts is None or parts[1] != "join" or giveaway_id is None or ctx.group is None or ctx.member is None:
         return
-    gw = await get_state(ctx.services).giveaways.get(ctx.group.id, giveaway_id)
+    gw = await get_state(ctx.services).giveaway(ctx.group.id, giveaway_id)
     if gw is None:
         try:
             await ctx.send_private(ctx.t("engage.gw.err_unknown", id=giveaway_id))

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from storage.engage import GiveawayRepo
+from storage.engage import Giveaway, GiveawayRepo
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 STATE_KEY = "engage"
+#: Giveaways kept in memory; past this the cache starts over.
+CACHE_MAX = 10_000
 
 
 @dataclass
@@ -48,6 +50,25 @@ class EngageState:
 
     giveaways: GiveawayRepo
     posts: PostBook = field(default_factory=PostBook)
+    #: Giveaways by id, so a press reads no row: only for the checks before the entry, which
+    #: re-reads the status in its own transaction (another worker may have drawn it meanwhile).
+    cache: dict[int, Giveaway] = field(default_factory=dict)
+
+    async def giveaway(self, group_id: int, giveaway_id: int) -> Giveaway | None:
+        """A giveaway of the group, from the cache when it is there."""
+        gw = self.cache.get(giveaway_id)
+        if gw is None:
+            gw = await self.giveaways.by_id(giveaway_id)
+            if gw is None:
+                return None
+            if len(self.cache) >= CACHE_MAX:
+                self.cache.clear()
+            self.cache[giveaway_id] = gw
+        return gw if gw.group_id == group_id else None
+
+    def changed(self, giveaway_id: int) -> None:
+        """Its row changed (drawn, cancelled, posted): read it again next time."""
+        self.cache.pop(giveaway_id, None)
 
 
 def get_state(services: Services) -> EngageState:

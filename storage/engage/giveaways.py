@@ -63,7 +63,6 @@ class EntryResult:
     """What an entry attempt did: ``entered``, ``already`` (one per member) or ``closed``."""
 
     outcome: Literal["entered", "already", "closed"]
-    count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +119,6 @@ def _lock(conn: Connection, giveaway_id: int, *, share: bool = False) -> Row[Any
     return conn.execute(stmt).first()
 
 
-def _count(conn: Connection, giveaway_id: int) -> int:
-    return int(conn.execute(select(func.count()).where(entries.c.giveaway_id == giveaway_id)).scalar_one())
-
-
 def _enter(conn: Connection, giveaway_id: int, member_id: int, now: datetime, paid: int) -> EntryResult:
     row = _lock(conn, giveaway_id, share=True)
     if row is None or row.status != "open" or row.ends_at <= now:
@@ -134,7 +129,7 @@ def _enter(conn: Connection, giveaway_id: int, member_id: int, now: datetime, pa
         .on_conflict_do_nothing()
     )
     inserted = conn.execute(stmt).rowcount == 1
-    return EntryResult("entered" if inserted else "already", _count(conn, giveaway_id))
+    return EntryResult("entered" if inserted else "already")
 
 
 def _draw(
