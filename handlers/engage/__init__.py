@@ -1,10 +1,12 @@
-"""Engagement tools (issue 23): giveaways (抽奖) with a provably fair draw.
+"""Engagement tools (issue 23): giveaways (抽奖) with a provably fair draw, and polls (投票).
 
 * ``giveaways``: the post, entering (conditions through the points port, an optional entry
   price), the draw over ``bot.fairdraw``, rerolls and refunds;
 * ``jobs``: the draw as a scheduler job (survives restarts, happens once);
 * ``commands`` (the router): ``/giveaway start|end|reroll|cancel|list|join|proof``;
   ``listeners``: the Join button;
+* ``polls`` and ``poll_commands``: ``/poll`` with a button per option, votes that change until
+  the poll closes (by hand or by itself), results as text with bars;
 * ``state``: repositories and the coalesced post edits, kept in ``services.state``.
 
 Points belong to the check-in feature and are reached only through the ``PointsLedger`` port
@@ -19,7 +21,7 @@ from bot import fairdraw
 from bot.feature import Feature
 from bot.ports import PointsLedger
 from bot.services import Services
-from handlers.engage import listeners
+from handlers.engage import listeners, poll_commands, polls
 from handlers.engage.commands import router
 from handlers.engage.giveaways import DRAW_KIND, flush_posts
 from handlers.engage.jobs import make_up_missed, run_draw, schedule_draw
@@ -28,14 +30,19 @@ from handlers.engage.state import get_state
 from storage.models import Group, Member
 
 router.button("gw:")(listeners.on_giveaway_button)
+#: Imported for its registrations on ``router`` (``/poll`` and the ``pl:`` buttons).
+HANDLER_MODULES = (poll_commands,)
 
 
 async def _startup(services: Services) -> None:
     # rerun: a run cut short by a crash draws (a no-op when already drawn) and announces once.
     services.scheduler.register(DRAW_KIND, run_draw, rerun=True)
 
+    services.scheduler.register(polls.CLOSE_KIND, polls.run_close, rerun=True)
+
     async def flush() -> None:
         await flush_posts(services)
+        await polls.flush_posts(services)
 
     services.batcher.register("engage.posts", flush)
     await make_up_missed(services)

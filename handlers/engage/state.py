@@ -1,5 +1,5 @@
 """The engagement feature's runtime state, kept in ``services.state`` (never module globals):
-its repositories and which giveaway posts wait for an edit."""
+its repositories and which giveaway and poll posts wait for an edit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from storage.engage import Giveaway, GiveawayRepo
+from storage.engage import Giveaway, GiveawayRepo, PollRepo
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -49,7 +49,10 @@ class EngageState:
     """Repositories and in-memory bookkeeping of the engagement feature."""
 
     giveaways: GiveawayRepo
+    polls: PollRepo
     posts: PostBook = field(default_factory=PostBook)
+    #: The same coalescing for poll posts (ids of another table, so a book of their own).
+    poll_posts: PostBook = field(default_factory=PostBook)
     #: Giveaways by id, so a press reads no row: only for the checks before the entry, which
     #: re-reads the status in its own transaction (another worker may have drawn it meanwhile).
     cache: dict[int, Giveaway] = field(default_factory=dict)
@@ -75,7 +78,7 @@ def get_state(services: Services) -> EngageState:
     """The feature's state, built on first use."""
     state = services.state.get(STATE_KEY)
     if state is None:
-        state = EngageState(GiveawayRepo(services.db))
+        state = EngageState(GiveawayRepo(services.db), PollRepo(services.db))
         services.state[STATE_KEY] = state
     assert isinstance(state, EngageState)
     return state

@@ -1,4 +1,6 @@
-"""The engagement feature's tables: giveaways and their entries. Declared on ``storage.schema.metadata``."""
+"""The engagement feature's tables: giveaways and their entries, polls and their votes.
+
+Declared on ``storage.schema.metadata``."""
 
 from __future__ import annotations
 
@@ -47,6 +49,38 @@ engage_giveaway_entries = Table(
     Column("won", Integer, nullable=False),
 )
 
+#: A poll (投票): the question, its options (a JSON list of strings), single or multiple choice,
+#: anonymous or not, and when it closes by itself (None: when a moderator closes it).
+engage_polls = Table(
+    "engage_polls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("channel_id", String(128)),
+    Column("thread_id", String(128)),
+    Column("message_id", String(128)),
+    Column("question", Text, nullable=False),
+    Column("options", Text, nullable=False),
+    Column("multi", Integer, nullable=False),
+    Column("anon", Integer, nullable=False),
+    Column("closes_at", UTCDateTime()),
+    Column("status", String(16), nullable=False),
+    Column("created_by", Integer, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime()),
+    Index("ix_engage_polls_group", "group_id", "status"),
+)
+
+#: One row per member and chosen option (a single-choice poll keeps at most one per member).
+engage_poll_votes = Table(
+    "engage_poll_votes",
+    metadata,
+    Column("poll_id", Integer, ForeignKey("engage_polls.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("option", Integer, primary_key=True),
+    Column("voted_at", UTCDateTime(), nullable=False),
+)
+
 declare(
     engage_giveaways,
     clear("created_by"),
@@ -56,4 +90,14 @@ declare(
     engage_giveaway_entries,
     erase("member_id"),
     why="an entry is the member's own; forgetting removes it (a draw already announced stays as posted)",
+)
+declare(
+    engage_polls,
+    clear("created_by"),
+    why="a poll belongs to the group; the member who asked it is forgotten",
+)
+declare(
+    engage_poll_votes,
+    erase("member_id"),
+    why="a vote is the member's own; forgetting removes it from the counts",
 )
