@@ -75,7 +75,10 @@ def _poll(row: Row[Any]) -> Poll:
 
 
 def _vote(conn: Connection, poll_id: int, member_id: int, option: int, now: datetime) -> VoteOutcome:
-    row = conn.execute(select(polls).where(polls.c.id == poll_id).with_for_update(read=True)).first()
+    # FOR UPDATE on PostgreSQL: one member's two presses in the same millisecond must not both
+    # read "no vote yet" and leave two choices in a single-choice poll (the key is per option).
+    # Votes of one poll then queue for a moment each; SQLite's BEGIN IMMEDIATE does the same.
+    row = conn.execute(select(polls).where(polls.c.id == poll_id).with_for_update()).first()
     if row is None or row.status != "open" or (row.closes_at is not None and row.closes_at <= now):
         return "closed"
     mine = {

@@ -14,7 +14,7 @@ from storage.database import MIGRATIONS_DIR, Database
 from storage.engage.tables import engage_giveaways  # noqa: F401  (registers the tables)
 from storage.schema import metadata
 
-MINE = {"engage_giveaways", "engage_giveaway_entries"}
+MINE = {"engage_giveaways", "engage_giveaway_entries", "engage_polls", "engage_poll_votes"}
 
 
 def _diffs(conn: Any) -> list[str]:
