@@ -46,6 +46,14 @@ async def _startup(services: Services) -> None:
 
     services.batcher.register("engage.posts", flush)
     await make_up_missed(services)
+    # Which posts waited for an edit is memory: after a restart each open post is rewritten once
+    # (by the first flush), so a press just before a crash still shows.
+    state = get_state(services)
+    gap = 0.0
+    for giveaway_id in await state.giveaways.open_ids():
+        state.posts.dirty[giveaway_id] = gap
+    for poll_id in await state.polls.open_ids():
+        state.poll_posts.dirty[poll_id] = gap
 
 
 async def _demo(services: Services, group: Group, members: list[Member]) -> None:

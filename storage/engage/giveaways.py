@@ -239,6 +239,12 @@ class GiveawayRepo:
             ).all()
         return [_giveaway(r) for r in rows]
 
+    async def open_ids(self) -> list[int]:
+        """Every open giveaway's id."""
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(select(giveaways.c.id).where(giveaways.c.status == "open"))).all()
+        return [r.id for r in rows]
+
     async def entry(self, giveaway_id: int, member_id: int) -> bool:
         """True when the member has entered."""
         async with self.db.begin() as conn:

@@ -153,6 +153,12 @@ class PollRepo:
             row = (await conn.execute(stmt)).first()
         return _poll(row) if row else None
 
+    async def open_ids(self) -> list[int]:
+        """Every open poll's id."""
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(select(polls.c.id).where(polls.c.status == "open"))).all()
+        return [r.id for r in rows]
+
     async def vote(self, poll_id: int, member_id: int, option: int, now: datetime) -> VoteOutcome:
         """Vote for option ``option`` (0-based) as the poll's rules say."""
         return await self.db.transact(_vote, poll_id, member_id, option, now)

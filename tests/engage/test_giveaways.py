@@ -113,6 +113,17 @@ async def test_restart_mid_giveaway_draws_once(tmp_path: Path, db_url: str) -> N
         assert "#1 奖品 · 已开奖 · 2 人参加" in listing
 
 
+async def test_a_press_before_a_restart_still_reaches_the_post(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await _setup(h, "alice")
+        card = await _start(h, "/giveaway start 30m 1 奖品")
+        pressed = await h.press("demo", "alice", card["id"], "gw:join:1")
+        assert of(pressed, "edit") == []  # within the interval: the edit waits
+        await h.restart()
+        edits = of(await h.advance(2), "edit")
+        assert len(edits) == 1 and edits[0]["id"] == card["id"] and "已参加：1 人" in edits[0]["text"]
+
+
 async def test_a_draw_missed_while_down_is_made_after_the_start(tmp_path: Path, db_url: str) -> None:
     async with Harness(tmp_path, db_url=db_url) as h:
         await _setup(h, "alice")
