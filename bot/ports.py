@@ -110,6 +110,11 @@ class CheckinFacts(Protocol):
         (a streak only counts while it is alive); members without one are absent."""
         ...
 
+    async def checkin_days(self, member_id: int, first: date, last: date) -> int:
+        """On how many check-in days of ``first``…``last`` one member checked in (giveaways'
+        "checked in on N of the last 7 days")."""
+        ...
+
     async def badges_awarded(self, group_id: int, since: datetime, until: datetime) -> list[BadgeAward]:
         """Badges awarded in ``[since, until)``, oldest first."""
         ...

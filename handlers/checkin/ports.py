@@ -75,6 +75,10 @@ class Facts:
         """Streaks still alive on ``alive_on``."""
         return await self._views.live_streaks(member_ids, alive_on)
 
+    async def checkin_days(self, member_id: int, first: date, last: date) -> int:
+        """On how many days of ``first``…``last`` the member checked in."""
+        return await self._views.checkin_days(member_id, first, last)
+
     async def badges_awarded(self, group_id: int, since: datetime, until: datetime) -> list[BadgeAward]:
         """Badges awarded in ``[since, until)``, oldest first."""
         return [

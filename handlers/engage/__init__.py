@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from bot import fairdraw
 from bot.feature import Feature
-from bot.ports import PointsLedger
+from bot.ports import CheckinFacts, PointsLedger
 from bot.services import Services
 from handlers.engage import listeners, poll_commands, polls
 from handlers.engage.commands import router
@@ -73,6 +73,7 @@ async def _demo(services: Services, group: Group, members: list[Member]) -> None
         price=0,
         min_points=0,
         min_days=0,
+        min_checkins=0,
         created_by=members[1].id if len(members) > 1 else None,
         created_at=now,
     )
@@ -87,5 +88,5 @@ FEATURE = Feature(
     settings=EngageSettings,
     startup=_startup,
     demo=_demo,
-    uses=(PointsLedger,),
+    uses=(PointsLedger, CheckinFacts),
 )

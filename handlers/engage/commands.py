@@ -12,7 +12,7 @@ from bot.errors import QunyouError
 from bot.messages import OutgoingMessage
 from bot.params import Duration, Id, Int, Rest
 from bot.planned_posts import channel_of
-from bot.ports import PointsLedger
+from bot.ports import CheckinFacts, PointsLedger
 from bot.roles import Role
 from bot.router import Router
 from bot.timeparse import excerpt
@@ -60,12 +60,14 @@ OPTIONS = {
     "days": "days",
     "入群": "days",
     "天数": "days",
+    "checkins": "checkins",
+    "签到": "checkins",
 }
-MAX_OPTION = {"price": 1_000_000, "points": 10_000_000, "days": 3650}
+MAX_OPTION = {"price": 1_000_000, "points": 10_000_000, "days": 3650, "checkins": 7}
 
 
 def parse_prize(text: str) -> tuple[str, dict[str, int]]:
-    """The prize and its options: ``周边T恤 | price 10 | points 100 | days 30``."""
+    """The prize and its options: ``周边T恤 | price 10 | points 100 | days 30 | checkins 3``."""
     # Control and format characters (NUL, zero-width space…) never make a prize name.
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch == "\n")
     fields = [f.strip() for f in text.replace("｜", "|").split("|")]
@@ -95,13 +97,15 @@ def parse_prize(text: str) -> tuple[str, dict[str, int]]:
     min_role=Role.MODERATOR,
 )
 async def gw_start(ctx: Context, duration: timedelta, winners: int, prize: str) -> None:
-    """``/giveaway start 2h 3 周边T恤 [| price N | points N | days N]``."""
+    """``/giveaway start 2h 3 周边T恤 [| price N | points N | days N | checkins N]``."""
     assert ctx.group is not None
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise BadArgument("engage.gw.err_duration", max_days=MAX_DURATION.days)
     title, options = parse_prize(prize)
     if (options.get("price") or options.get("points")) and ctx.services.ports.find(PointsLedger) is None:
         raise BadArgument("engage.gw.err_points_off")
+    if options.get("checkins") and ctx.services.ports.find(CheckinFacts) is None:
+        raise BadArgument("engage.gw.err_checkins_off")
     seed = fairdraw.new_seed()
     now = ctx.now
     gw = await get_state(ctx.services).giveaways.add(
@@ -116,6 +120,7 @@ async def gw_start(ctx: Context, duration: timedelta, winners: int, prize: str) 
         price=options.get("price", 0),
         min_points=options.get("points", 0),
         min_days=options.get("days", 0),
+        min_checkins=options.get("checkins", 0),
         created_by=ctx.member.id if ctx.member else None,
         created_at=now,
     )

@@ -21,7 +21,7 @@ from bot.events import UserRef
 from bot.messages import Button, Mention, OutgoingMessage, Part, Text
 from bot.planned_posts import chat_of, tz_of
 from bot.points_access import award, points_of
-from bot.ports import PointsLedger
+from bot.ports import CheckinFacts, PointsLedger
 from handlers.engage.settings import EngageSettings
 from handlers.engage.state import get_state
 from storage.engage import DrawResult, Entrant, Giveaway
@@ -80,6 +80,8 @@ def conditions(services: Services, lang: str, gw: Giveaway) -> list[str]:
         lines.append(t(lang, "engage.gw.cond_points", points=gw.min_points))
     if gw.min_days:
         lines.append(t(lang, "engage.gw.cond_days", days=gw.min_days))
+    if gw.min_checkins:
+        lines.append(t(lang, "engage.gw.cond_checkins", checkins=gw.min_checkins))
     if gw.price:
         lines.append(t(lang, "engage.gw.cond_price", price=gw.price))
     return lines
@@ -182,6 +184,14 @@ async def eligibility(services: Services, group: Group, member: Member, gw: Give
         since = member.joined_at or member.first_seen
         if now - since < timedelta(days=gw.min_days):
             return Refusal("engage.gw.err_days", {"days": gw.min_days})
+    if gw.min_checkins:
+        facts = services.ports.find(CheckinFacts)
+        if facts is None:
+            return Refusal("engage.gw.err_no_checkins", {})
+        today = now.astimezone(tz_of(group)).date()
+        days = await facts.checkin_days(member.id, today - timedelta(days=6), today)
+        if days < gw.min_checkins:
+            return Refusal("engage.gw.err_checkins", {"checkins": gw.min_checkins, "days": days})
     if gw.min_points or gw.price:
         balance = await points_of(services, group, member)
         need = max(gw.min_points, gw.price)

@@ -43,6 +43,7 @@ class Giveaway:
     price: int
     min_points: int
     min_days: int
+    min_checkins: int
     created_by: int | None
     created_at: datetime
     drawn_at: datetime | None
@@ -95,6 +96,7 @@ def _giveaway(row: Row[Any]) -> Giveaway:
         row.price,
         row.min_points,
         row.min_days,
+        row.min_checkins,
         row.created_by,
         row.created_at,
         row.drawn_at,

@@ -30,6 +30,7 @@ engage_giveaways = Table(
     Column("price", Integer, nullable=False),
     Column("min_points", Integer, nullable=False),
     Column("min_days", Integer, nullable=False),
+    Column("min_checkins", Integer, nullable=False),
     Column("created_by", Integer, ForeignKey("members.id", ondelete="SET NULL")),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("drawn_at", UTCDateTime()),

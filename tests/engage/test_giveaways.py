@@ -199,6 +199,20 @@ async def test_member_age_condition(tmp_path: Path, db_url: str) -> None:
         assert private(out, "newbie")[0].startswith("你已参加抽奖 #1")
 
 
+async def test_checkin_condition(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await _setup(h, "alice")
+        card = await _start(h, "/giveaway start 3d 1 奖品 | checkins 2")
+        assert "最近 7 天至少签到 2 天" in card["text"]
+        await h.say("demo", "alice", "/checkin")
+        out = await h.press("demo", "alice", card["id"], "gw:join:1")
+        assert private(out, "alice") == ["这个抽奖要求最近 7 天签到至少 2 天，你签到了 1 天。"]
+        await h.advance(86400)
+        await h.say("demo", "alice", "/checkin")
+        out = await h.press("demo", "alice", card["id"], "gw:join:1")
+        assert private(out, "alice")[0].startswith("你已参加抽奖 #1")
+
+
 async def test_end_now_and_no_entrants(tmp_path: Path, db_url: str) -> None:
     async with Harness(tmp_path, db_url=db_url) as h:
         await _setup(h, "alice")
@@ -218,6 +232,7 @@ BAD_STARTS = [
     ("/giveaway start 1h 1 奖品 | colour red", "“colour red”不是可用的条件。"),
     ("/giveaway start 1h 1 奖品 | price 5 5", "“price 5 5”不是可用的条件。"),
     ("/giveaway start 1h 1 奖品 | price -5", "“price -5”：数字要在 0 到 1000000 之间。"),
+    ("/giveaway start 1h 1 奖品 | checkins 8", "“checkins 8”：数字要在 0 到 7 之间。"),
     ("/giveaway start 1h 1 " + "奖" * 500, "奖品名称有 500 个字，最多 100 个。"),
     ("/giveaway start 1h 1 | price 5", "请写上奖品。"),
     ("/giveaway start 1h 1 \u200b\u0000", "请写上奖品。"),

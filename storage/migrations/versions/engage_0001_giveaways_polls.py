@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("price", sa.Integer, nullable=False),
         sa.Column("min_points", sa.Integer, nullable=False),
         sa.Column("min_days", sa.Integer, nullable=False),
+        sa.Column("min_checkins", sa.Integer, nullable=False),
         sa.Column("created_by", sa.Integer, sa.ForeignKey("members.id", ondelete="SET NULL")),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("drawn_at", UTCDateTime()),
