@@ -322,9 +322,9 @@ def _verify_giveaway(args: argparse.Namespace) -> int:
     ranking = fairdraw.ranking(args.seed, entrants)
     print(f"seed SHA-256: {fairdraw.commitment(args.seed)}")
     print(f"entrants: {len(ranking)}; the first {args.winners} win, rerolls take the next places in order")
-    for place, account in enumerate(ranking, start=1):
+    for place, entrant in enumerate(ranking, start=1):
         mark = "  winner" if place <= args.winners else ""
-        print(f"{place}\t{account}\t{fairdraw.ticket(args.seed, account)}{mark}")
+        print(f"{place}\t{entrant}\t{fairdraw.ticket(args.seed, entrant)}{mark}")
     return 0
 
 

@@ -1,10 +1,11 @@
 """A provably fair draw: commit to a secret seed, reveal it at the draw, anyone can re-run it.
 
 At the start only ``commitment(seed)`` (its SHA-256) is published. Each entrant's place in the draw
-is the SHA-256 of ``"<seed>:<entrant>"``; sorting by it ranks every entrant, and the winners are
-the first ``k`` of that ranking who have not won before. The order entrants joined in, their
-number and the bot's own randomness after the commitment change nothing, so a member who knows
-the seed and the entrant list (published with the result) gets the same winners with
+is the SHA-256 of ``"<seed>:<entrant>"`` (the bot uses member numbers); sorting by it ranks every
+entrant, and the winners are the first ``k`` of that ranking who have not won before. The order
+entrants joined in, their number and the bot's own randomness after the commitment change
+nothing, so a member who knows the seed and the entrant list (published with the result) gets
+the same winners with
 ``python -m bot giveaway verify SEED ENTRANTS.csv --winners K`` or the one-liner in
 ``docs/engagement.md``. Pure functions; no clock, no storage.
 """
@@ -17,12 +18,20 @@ import io
 import secrets
 from collections.abc import Iterable, Sequence
 
+#: The first column's name in a published entrant list.
+HEADER = "entrant"
 #: 32 random bytes, as 64 hex digits: guessing it from the commitment is out of reach.
 SEED_BYTES = 32
 
 
-def new_seed() -> str:
-    """A fresh secret seed (64 hex digits)."""
+def new_seed(replayable: str | None = None) -> str:
+    """A fresh secret seed (64 hex digits).
+
+    ``replayable``: under a virtual clock only (scripts and tests, where the same script must
+    give the same output byte for byte), the seed is derived from this text instead of drawn from
+    the system's randomness. Never used under the system clock."""
+    if replayable is not None:
+        return hashlib.sha256(f"qunyou-virtual-clock-seed:{replayable}".encode()).hexdigest()
     return secrets.token_hex(SEED_BYTES)
 
 
@@ -54,19 +63,19 @@ def pick(seed: str, entrants: Iterable[str], count: int, exclude: Iterable[str] 
 
 
 def entrants_csv(rows: Sequence[tuple[str, str]]) -> str:
-    """The published entrant list: ``account,name`` lines (the draw reads the first column)."""
+    """The published entrant list: ``entrant,name`` lines (the draw reads the first column)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["account", "name"])
+    writer.writerow([HEADER, "name"])
     writer.writerows(rows)
     return out.getvalue()
 
 
 def read_entrants(text: str) -> list[str]:
-    """The accounts in a published entrant list (first column; the header line is skipped)."""
-    accounts = []
+    """The entrants in a published list (first column; the header line is skipped)."""
+    found = []
     for row in csv.reader(io.StringIO(text)):
-        if not row or not row[0].strip() or row[0].strip() == "account":
+        if not row or not row[0].strip() or row[0].strip() == HEADER:
             continue
-        accounts.append(row[0].strip())
-    return accounts
+        found.append(row[0].strip())
+    return found

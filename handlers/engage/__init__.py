@@ -59,7 +59,7 @@ async def _startup(services: Services) -> None:
 async def _demo(services: Services, group: Group, members: list[Member]) -> None:
     """The console demo: a giveaway drawn in two hours, with two members already in."""
     now = services.clock.now()
-    seed = fairdraw.new_seed()
+    seed = fairdraw.new_seed(f"demo:{group.id}:{now.isoformat()}" if services.clock.is_virtual else None)
     repo = get_state(services).giveaways
     gw = await repo.add(
         group_id=group.id,

@@ -106,8 +106,11 @@ async def gw_start(ctx: Context, duration: timedelta, winners: int, prize: str) 
         raise BadArgument("engage.gw.err_points_off")
     if options.get("checkins") and ctx.services.ports.find(CheckinFacts) is None:
         raise BadArgument("engage.gw.err_checkins_off")
-    seed = fairdraw.new_seed()
     now = ctx.now
+    # Scripts under a virtual clock must replay byte for byte: there the seed is derived from the
+    # group and the instant; under the system clock it is always fresh randomness.
+    replay = f"{ctx.group.id}:{now.isoformat()}" if ctx.services.clock.is_virtual else None
+    seed = fairdraw.new_seed(replay)
     gw = await get_state(ctx.services).giveaways.add(
         group_id=ctx.group.id,
         channel_id=channel_of(ctx.chat),
@@ -250,7 +253,7 @@ async def gw_proof(ctx: Context, giveaway_id: int) -> None:
         await ctx.reply(ctx.t("engage.gw.proof_pending", id=gw.id, hash=gw.seed_hash))
         return
     entrants = await get_state(ctx.services).giveaways.entrants(gw.id)
-    csv_text = fairdraw.entrants_csv([(e.user_id, e.name) for e in entrants])
+    csv_text = fairdraw.entrants_csv([(e.key, e.name) for e in entrants])
     head = ctx.t(
         "engage.gw.proof", id=gw.id, seed=gw.seed, hash=gw.seed_hash, count=len(entrants), winners=gw.winners
     )

@@ -1,7 +1,7 @@
 """Giveaways (抽奖): the post, entering, the provably fair draw, rerolls and refunds.
 
 The post shows the SHA-256 of a secret seed from the start; the draw (``bot.fairdraw``) ranks the
-entrants by SHA-256 of ``seed:account`` and reveals the seed, so anyone can re-run it. The draw
+entrants by SHA-256 of ``seed:member number`` and reveals the seed, so anyone can re-run it. The draw
 is a scheduler job at the end time (a row: it survives restarts) and one compare-and-set in
 storage, so it happens exactly once whether the job, ``/giveaway end`` or a re-run after a crash
 gets there first.
@@ -239,10 +239,10 @@ async def enter(services: Services, group: Group, member: Member, gw: Giveaway) 
 
 
 def picker(seed: str) -> Picker:
-    """The storage draw's picker over ``bot.fairdraw`` (accounts are the public entrant keys)."""
+    """The storage draw's picker over ``bot.fairdraw`` (member numbers are the entrant keys)."""
 
     def pick(entrants: Sequence[Entrant], count: int, before: set[str]) -> list[str]:
-        return fairdraw.pick(seed, [e.user_id for e in entrants], count, exclude=before)
+        return fairdraw.pick(seed, [e.key for e in entrants], count, exclude=before)
 
     return pick
 
@@ -280,9 +280,7 @@ async def tell_winners(services: Services, group: Group, result: DrawResult) -> 
     if not (await services.settings.of(group.id, EngageSettings)).giveaway_dm_winners:
         return
     gw = result.giveaway
-    text = services.i18n.t(
-        group.language, "engage.gw.you_won", id=gw.id, prize=gw.prize, title=group.title or ""
-    )
+    text = services.i18n.t(group.language, "engage.gw.you_won", id=gw.id, prize=gw.prize)
     for winner in result.winners:
         try:
             await services.send_private(

@@ -58,6 +58,12 @@ class Entrant:
     name: str
     won: int
 
+    @property
+    def key(self) -> str:
+        """The entrant in the draw: the member number, the same on every platform (a platform's
+        account ids differ, and the draw must not depend on which platform the group is on)."""
+        return str(self.member_id)
+
 
 @dataclass(frozen=True, slots=True)
 class EntryResult:
@@ -76,7 +82,7 @@ class DrawResult:
     round: int
 
 
-#: Picks winners: (entrants, how many, accounts that won before) → the winning accounts, in order.
+#: Picks winners: (entrants, how many, keys that won before) → the winning keys, in order.
 Picker = Callable[[Sequence[Entrant], int, set[str]], list[str]]
 
 
@@ -108,7 +114,7 @@ def _entrants(conn: Connection, giveaway_id: int) -> list[Entrant]:
         select(entries.c.member_id, members.c.user_id, members.c.display_name, entries.c.won)
         .join(members, members.c.id == entries.c.member_id)
         .where(entries.c.giveaway_id == giveaway_id)
-        .order_by(members.c.user_id)
+        .order_by(entries.c.member_id)
     ).all()
     return [Entrant(r.member_id, r.user_id, r.display_name, r.won) for r in rows]
 
@@ -141,11 +147,11 @@ def _draw(
     if row is None or row.status != ("drawn" if reroll is not None else "open"):
         return None
     everyone = _entrants(conn, giveaway_id)
-    before = {e.user_id for e in everyone if e.won}
+    before = {e.key for e in everyone if e.won}
     rnd = max((e.won for e in everyone), default=0) + 1 if reroll is not None else 1
     chosen = pick(everyone, reroll if reroll is not None else row.winners, before)
-    by_account = {e.user_id: e for e in everyone}
-    winners = tuple(by_account[a] for a in chosen)
+    by_key = {e.key: e for e in everyone}
+    winners = tuple(by_key[k] for k in chosen)
     for entrant in winners:
         conn.execute(
             update(entries)
@@ -268,7 +274,7 @@ class GiveawayRepo:
         return int(value)
 
     async def entrants(self, giveaway_id: int) -> list[Entrant]:
-        """Everyone who entered, by account (the order of the published list)."""
+        """Everyone who entered, by member number (the order of the published list)."""
         async with self.db.begin() as conn:
             return await conn.run_sync(_entrants, giveaway_id)
 

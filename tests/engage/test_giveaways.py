@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -77,7 +79,13 @@ async def test_a_giveaway_from_post_to_verified_draw(tmp_path: Path, db_url: str
         assert len(announcement) == 1 and "共 6 人参加" in announcement[0]
         seed = _seed(announcement[0])
         assert fairdraw.commitment(seed) == commitment.group(1)
-        winners = fairdraw.pick(seed, people, 2)
+        proof = texts(await h.say("demo", "m5", "/giveaway proof 1"))[0]
+        listed = dict(row for row in csv.reader(io.StringIO(proof.split("\n", 3)[3])) if row[0] != "entrant")
+        assert sorted(listed.values()) == people and fairdraw.read_entrants(proof.split("\n", 3)[3]) == list(
+            listed
+        )
+        entrants = list(listed)
+        winners = [listed[k] for k in fairdraw.pick(seed, entrants, 2)]
         assert [f"@{w}" in announcement[0] for w in winners] == [True, True]
         for w in winners:
             assert any("中奖" in t for t in private(drawn, w))
@@ -86,10 +94,10 @@ async def test_a_giveaway_from_post_to_verified_draw(tmp_path: Path, db_url: str
         # Later presses of the stale button are told it is over, privately.
         late = await h.press("demo", "m5", card["id"], "gw:join:1")
         assert private(late, "m5") == ["抽奖 #1 已经结束。"] and public(late) == []
-        proof = texts(await h.say("demo", "m5", "/giveaway proof 1"))[0]
-        assert seed in proof and fairdraw.read_entrants(proof.split("\n", 3)[3]) == sorted(people)
+        assert seed in proof
         reroll = await h.say("demo", "max", "/giveaway reroll 1 2")
-        again_winners = fairdraw.pick(seed, people, 2, exclude=winners)
+        first = fairdraw.pick(seed, entrants, 2)
+        again_winners = [listed[k] for k in fairdraw.pick(seed, entrants, 2, exclude=first)]
         assert all(f"@{w}" in texts(reroll)[0] for w in again_winners)
         assert not any(f"@{w}" in texts(reroll)[0] for w in winners)
         # Nothing more fires later: the draw happened once.
