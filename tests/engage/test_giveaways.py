@@ -96,8 +96,8 @@ async def test_a_giveaway_from_post_to_verified_draw(tmp_path: Path, db_url: str
         assert private(late, "m5") == ["抽奖 #1 已经结束。"] and public(late) == []
         assert seed in proof
         reroll = await h.say("demo", "max", "/giveaway reroll 1 2")
-        first = fairdraw.pick(seed, entrants, 2)
-        again_winners = [listed[k] for k in fairdraw.pick(seed, entrants, 2, exclude=first)]
+        picked = fairdraw.pick(seed, entrants, 2)
+        again_winners = [listed[k] for k in fairdraw.pick(seed, entrants, 2, exclude=picked)]
         assert all(f"@{w}" in texts(reroll)[0] for w in again_winners)
         assert not any(f"@{w}" in texts(reroll)[0] for w in winners)
         # Nothing more fires later: the draw happened once.
