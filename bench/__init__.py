@@ -7,7 +7,8 @@ holds both rules).
 
 Sections (``bench/runner.py`` lists them): ``core``, ``startup`` (the headline figures: console
 start-up to first answer and open-loop check-in p99; ``core`` and ``startup`` are what a plain
-``bench`` runs), ``antispam``, ``checkin``, ``moderation``, ``schedule``, ``stats``, and the platform adapters
+``bench`` runs), ``antispam``, ``checkin``, ``engage``, ``moderation``, ``schedule``, ``stats``, and the
+platform adapters
 ``telegram``, ``discord`` and ``onebot``.
 The adapter modules are named ``<platform>_adapter.py``, never after the library they import.
 """

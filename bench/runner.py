@@ -40,6 +40,12 @@ def _dashboard() -> Section:
     return run
 
 
+def _engage() -> Section:
+    from bench.engage import run
+
+    return run
+
+
 def _discord() -> Section:
     from bench.discord_adapter import run
 
@@ -101,6 +107,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "checkin": _checkin,
     "dashboard": _dashboard,
     "discord": _discord,
+    "engage": _engage,
     "moderation": _moderation,
     "lexicon": _lexicon,
     "onebot": _onebot,

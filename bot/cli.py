@@ -62,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
 
     moderation = sub.add_parser("moderation", help="lexicon tools for operators (eval)")
     moderation.add_argument("rest", nargs=argparse.REMAINDER, help="see: moderation eval --help")
+    giveaway = sub.add_parser("giveaway", help="check a giveaway's draw (docs/engagement.md)")
+    giveaway_sub = giveaway.add_subparsers(dest="giveaway_command", required=True)
+    verify = giveaway_sub.add_parser("verify", help="re-run a draw from its revealed seed and entrant list")
+    verify.add_argument("seed", help="the seed revealed at the draw")
+    verify.add_argument("entrants", type=Path, help="the entrant list (/giveaway proof ID), as CSV")
+    verify.add_argument("--winners", type=int, default=1, help="how many winners the giveaway had")
+    verify.add_argument("--commitment", help="the SHA-256 shown when the giveaway started, to check too")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -370,6 +377,27 @@ def _configure_logging(args: argparse.Namespace) -> None:
         )
 
 
+def _verify_giveaway(args: argparse.Namespace) -> int:
+    """Print the draw's ranking and winners from a revealed seed; 1 when the commitment differs."""
+    from bot import fairdraw
+
+    try:
+        entrants = fairdraw.read_entrants(args.entrants.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        print(f"cannot read {args.entrants}: {exc}", file=sys.stderr)
+        return 2
+    if args.commitment is not None and fairdraw.commitment(args.seed) != args.commitment.strip().lower():
+        print(f"the seed does not match the commitment: its SHA-256 is {fairdraw.commitment(args.seed)}")
+        return 1
+    ranking = fairdraw.ranking(args.seed, entrants)
+    print(f"seed SHA-256: {fairdraw.commitment(args.seed)}")
+    print(f"entrants: {len(ranking)}; the first {args.winners} win, rerolls take the next places in order")
+    for place, entrant in enumerate(ranking, start=1):
+        mark = "  winner" if place <= args.winners else ""
+        print(f"{place}\t{entrant}\t{fairdraw.ticket(args.seed, entrant)}{mark}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -391,6 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from handlers.moderation.evaluate import main as moderation_main
 
             return moderation_main(args.rest)
+        if args.command == "giveaway":
+            return _verify_giveaway(args)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2

@@ -84,6 +84,11 @@ class PointsLedger(Protocol):
         """The member's points balance in ``group``."""
         ...
 
+    async def spend(self, member: Member, points: int, kind: str, reason: str) -> bool:
+        """Debit ``points`` in one transaction; False (nothing taken) when the balance is too low.
+        A refund is an ``award`` of the same kind."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class BadgeAward:
@@ -103,6 +108,11 @@ class CheckinFacts(Protocol):
     async def live_streaks(self, member_ids: Sequence[int], alive_on: date) -> dict[int, int]:
         """The current streak of each member whose latest check-in is on or after ``alive_on``
         (a streak only counts while it is alive); members without one are absent."""
+        ...
+
+    async def checkin_days(self, member_id: int, first: date, last: date) -> int:
+        """On how many check-in days of ``first``…``last`` one member checked in (giveaways'
+        "checked in on N of the last 7 days")."""
         ...
 
     async def badges_awarded(self, group_id: int, since: datetime, until: datetime) -> list[BadgeAward]:

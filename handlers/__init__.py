@@ -11,6 +11,7 @@ from handlers import (
     community,
     core,
     dashboard,
+    engage,
     message_counts,
     modchat,
     moderation,
@@ -36,4 +37,5 @@ FEATURES: list[Feature] = [
     activities.FEATURE,
     onboarding.FEATURE,
     dashboard.FEATURE,
+    engage.FEATURE,
 ]

@@ -58,6 +58,18 @@ class CheckinViews:
             ).all()
         return {r.member_id: int(r.streak) for r in rows if r.day >= alive_on}
 
+    async def checkin_days(self, member_id: int, first: date, last: date) -> int:
+        """On how many check-in days of ``first``…``last`` one member checked in."""
+        async with self.db.begin() as conn:
+            value = (
+                await conn.execute(
+                    select(func.count()).where(
+                        checkins.c.member_id == member_id, checkins.c.day.between(first, last)
+                    )
+                )
+            ).scalar_one()
+        return int(value)
+
     async def badges_awarded(self, group_id: int, since: datetime, until: datetime) -> list[tuple[str, str]]:
         """(member name, badge key) of the badges awarded in ``[since, until)``, oldest first."""
         async with self.db.begin() as conn:

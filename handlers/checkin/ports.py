@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import zone
 from bot.events import ChatRef
 from bot.ports import BadgeAward, CheckinFacts, LedgerHistory, LedgerLine, PointsLedger
-from handlers.checkin.api import award, state
+from handlers.checkin.api import InsufficientPoints, award, state
 from storage.checkin_views import CheckinViews
 from storage.models import Group, Member
 
@@ -52,6 +52,14 @@ class Ledger:
         balance, _ = await state(self._services).repos.ledger.balance(group.id, member.id)
         return int(balance)
 
+    async def spend(self, member: Member, points: int, kind: str, reason: str) -> bool:
+        """Debit ``points``; False when the balance cannot pay (the debit was rolled back)."""
+        try:
+            await award(self._services, member, -points, kind, reason, announce_result=False)
+        except InsufficientPoints:
+            return False
+        return True
+
 
 class History:
     """``LedgerHistory`` over the feature's ledger repository."""
@@ -78,6 +86,10 @@ class Facts:
     async def live_streaks(self, member_ids: Sequence[int], alive_on: date) -> dict[int, int]:
         """Streaks still alive on ``alive_on``."""
         return await self._views.live_streaks(member_ids, alive_on)
+
+    async def checkin_days(self, member_id: int, first: date, last: date) -> int:
+        """On how many days of ``first``…``last`` the member checked in."""
+        return await self._views.checkin_days(member_id, first, last)
 
     async def badges_awarded(self, group_id: int, since: datetime, until: datetime) -> list[BadgeAward]:
         """Badges awarded in ``[since, until)``, oldest first."""

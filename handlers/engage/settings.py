@@ -1,0 +1,18 @@
+"""The engagement feature's settings (``[engage]`` in config.toml, ``/set engage.<key>``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.settings import FeatureSettings, Number, OnOff
+
+
+class EngageSettings(FeatureSettings):
+    """Giveaways in one group."""
+
+    SECTION = "engage"
+
+    giveaway_edit_seconds: Number = Field(
+        5, ge=1, le=600, description="a giveaway post is edited at most this often while people join"
+    )
+    giveaway_dm_winners: OnOff = Field(True, description="tell giveaway winners privately as well")
