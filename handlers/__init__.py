@@ -9,6 +9,7 @@ from handlers import (
     antispam,
     checkin,
     core,
+    desk,
     message_counts,
     modchat,
     moderation,
@@ -31,4 +32,6 @@ FEATURES: list[Feature] = [
     schedules.FEATURE,
     activities.FEATURE,
     onboarding.FEATURE,
+    # Last: an FAQ answer comes after everything else a message does.
+    desk.FEATURE,
 ]

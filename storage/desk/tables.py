@@ -1,0 +1,75 @@
+"""The support desk's tables: FAQ entries, their automatic answers and the votes on them.
+
+Declared on ``storage.schema.metadata``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+
+from storage.rights import clear, declare, erase, rewrite
+from storage.schema import metadata
+from storage.types import UTCDateTime
+
+#: One FAQ entry of a group: how it matches (``keyword``, ``exact``, ``regex``, ``question``),
+#: its triggers (one per line), the answer, the language it answers in (None: any) and the
+#: cooldown per chat in seconds.
+desk_faq = Table(
+    "desk_faq",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("triggers", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("lang", String(16)),
+    Column("cooldown", Integer, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_desk_faq_group", "group_id"),
+)
+
+#: One automatic answer: which entry answered whom, in which chat and when. The latest per
+#: entry and chat is the cooldown (so it survives a restart); the rows are the entry's hits.
+desk_faq_answers = Table(
+    "desk_faq_answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("entry_id", Integer, ForeignKey("desk_faq.id", ondelete="CASCADE"), nullable=False),
+    Column("channel_id", String(128), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_desk_faq_answers_entry", "entry_id", "channel_id", "at"),
+)
+
+#: "Helpful / not helpful" under an automatic answer: one vote per member and answer (the
+#: primary key makes a second press impossible, not merely unlikely).
+desk_faq_votes = Table(
+    "desk_faq_votes",
+    metadata,
+    Column("answer_id", Integer, ForeignKey("desk_faq_answers.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("helpful", Boolean, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+#: What a forgotten moderator's user id becomes where the column cannot be NULL.
+FORGOTTEN = "(forgotten)"
+
+declare(
+    desk_faq,
+    rewrite("created_by", {"created_by": FORGOTTEN}, holds="user"),
+    why="an FAQ entry is the group's; the moderator who wrote it is forgotten",
+)
+declare(
+    desk_faq_answers,
+    clear("member_id"),
+    why="an answer counts as the entry's hit; who asked is forgotten",
+)
+declare(
+    desk_faq_votes,
+    erase("member_id"),
+    why="a vote is the member's own",
+)

@@ -1,0 +1,63 @@
+"""Support desk: FAQ entries, their automatic answers and the votes on them.
+
+Revision ID: desk_0001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from storage.types import UTCDateTime
+
+revision = "desk_0001"
+down_revision = "0001"
+branch_labels = ("desk",)
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "desk_faq",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("mode", sa.String(16), nullable=False),
+        sa.Column("triggers", sa.Text, nullable=False),
+        sa.Column("answer", sa.Text, nullable=False),
+        sa.Column("lang", sa.String(16)),
+        sa.Column("cooldown", sa.Integer, nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_desk_faq_group", "desk_faq", ["group_id"])
+    op.create_table(
+        "desk_faq_answers",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("entry_id", sa.Integer, sa.ForeignKey("desk_faq.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("channel_id", sa.String(128), nullable=False),
+        sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="SET NULL")),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_desk_faq_answers_entry", "desk_faq_answers", ["entry_id", "channel_id", "at"])
+    op.create_table(
+        "desk_faq_votes",
+        sa.Column(
+            "answer_id",
+            sa.Integer,
+            sa.ForeignKey("desk_faq_answers.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("helpful", sa.Boolean, nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("desk_faq_votes")
+    op.drop_index("ix_desk_faq_answers_entry", table_name="desk_faq_answers")
+    op.drop_table("desk_faq_answers")
+    op.drop_index("ix_desk_faq_group", table_name="desk_faq")
+    op.drop_table("desk_faq")
