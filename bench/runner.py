@@ -34,6 +34,12 @@ def _checkin() -> Section:
     return run
 
 
+def _desk() -> Section:
+    from bench.desk import run
+
+    return run
+
+
 def _discord() -> Section:
     from bench.discord_adapter import run
 
@@ -87,6 +93,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "core": _core,
     "antispam": _antispam,
     "checkin": _checkin,
+    "desk": _desk,
     "discord": _discord,
     "moderation": _moderation,
     "onebot": _onebot,

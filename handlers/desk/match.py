@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import ahocorasick_rs
+import numpy as np
 import regex
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ ANSWER_MAX = 2000
 STOP_WORDS = frozenset(
     """
     怎么 怎样 怎么样 如何 为什么 为啥 什么 啥 哪 哪里 哪儿 在哪 在哪里 哪个 哪些 多少 几
-    吗 呢 啊 吧 呀 哦 嘛 么
+    吗 呢 啊 吧 呀 哦 嘛 么 咋 咋办 怎么办 怎么弄 怎么回事 弄 办 多久 几点 后
     请问 问下 问一下 想问 一下 能 能不能 可以 可不可以 是否 是不是 有没有 要 需要 应该
     我 你 他 她 我们 你们 大家
     的 了 是 在 有 和 与 就 都 也 还 又 这 那 这个 那个 去 来 得 地 着 过 个 到 给 对 把 被 让 用 会
@@ -58,11 +60,15 @@ STOP_WORDS = frozenset(
 )
 
 _QUESTION = re.compile(
-    r"[?？]|怎么|怎样|如何|为什么|为啥|什么|哪里|哪儿|在哪|多少|请问|能不能|可不可以|是否|有没有|吗\s*$|呢\s*$"
+    r"[?？]|怎么|怎样|如何|为什么|为啥|什么|哪里|哪儿|在哪|多少|多久|几点|咋|请问|能不能|可不可以|是否|有没有"
+    r"|吗\s*$|呢\s*$"
     r"|\b(how|what|why|when|where|who|which|can i|is there|are there|does|do i)\b",
     re.IGNORECASE,
 )
 _CHUNK = re.compile(r"\w+")
+#: Patterns that cannot join the union prefilter: backreferences and named groups change meaning
+#: when patterns are concatenated; inline flags may not stand in the middle of a pattern.
+_UNION_UNSAFE = re.compile(r"\\\d|\\g<|\(\?P?[=<]|\(\?[a-zA-Z]")
 
 
 def looks_like_question(text: str) -> bool:
@@ -80,7 +86,7 @@ class _Jieba:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cut: Callable[[str], list[str]] | None = None
+        self._cut: Callable[..., list[str]] | None = None
 
     def cut(self, text: str) -> list[str]:
         if self._cut is None:
@@ -92,7 +98,8 @@ class _Jieba:
                     jieba.setLogLevel(logging.WARNING)
                     jieba.initialize()
                     self._cut = jieba.lcut
-        return self._cut(text)
+        # No HMM: new-word discovery costs half the time and the examples are short and plain.
+        return self._cut(text, HMM=False)
 
 
 _jieba = _Jieba()
@@ -108,8 +115,15 @@ def tokens(text: str, fold: Fold) -> list[str]:
             continue
         for word in _jieba.cut(folded):
             if word and word not in STOP_WORDS and not word.isspace():
-                out.append(word)
+                out.append(_stem(word))
     return out
+
+
+def _stem(word: str) -> str:
+    """English plurals meet their singular (``rules`` → ``rule``); anything else as it is."""
+    if len(word) > 3 and word.isascii() and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def check_regex(pattern: str) -> str | None:
@@ -162,12 +176,14 @@ class QuestionIndex:
             for word in set(words):
                 df[word] = df.get(word, 0) + 1
         self.idf = {w: math.log(1 + (count - n + 0.5) / (n + 0.5)) for w, n in df.items()}
-        #: the weight of a word no example has: as rare as can be
-        self.unknown_idf = math.log(1 + (count + 0.5) / 0.5)
+        #: the weight of a word no example has: that of a word only one example has (weighing it
+        #: as rarer still would let one extra word sink a question in a small FAQ)
+        self.unknown_idf = math.log(1 + (count - 0.5) / 1.5)
         if not self.examples:
             return
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build
         self.retriever = bm25s.BM25()
         self.retriever.index([words for _, _, words in self.examples], show_progress=False)
         self.self_scores = [
@@ -182,8 +198,9 @@ class QuestionIndex:
         unique = set(words)
         query_weight = sum(self.idf.get(w, self.unknown_idf) for w in unique)
         best: tuple[int, str, int] | None = None
-        order = raw.argsort()[::-1]
-        for index in order[:8]:  # the strength re-ranks BM25's best few
+        top = min(8, len(raw))
+        order = sorted(np.argpartition(raw, -top)[-top:], key=lambda i: -raw[i])
+        for index in order:  # the strength re-ranks BM25's best few
             score = float(raw[index])
             if score <= 0:
                 break
@@ -229,10 +246,37 @@ class FaqIndex:
                         log.warning("FAQ entry %s: stored regex no longer compiles", entry.id)
                 elif entry.mode == "question":
                     examples.append((entry.id, trigger, tokens(trigger, fold)))
-        # The longest keyword is the most specific: tried first.
+        # The longest keyword is the most specific: tried first. One Aho-Corasick scan of the
+        # folded message finds every keyword in it, however many entries there are.
         self.keywords.sort(key=lambda k: (-len(k[0]), k[1]))
+        self._keyword_scan = (
+            ahocorasick_rs.AhoCorasick([k[0] for k in self.keywords]) if self.keywords else None
+        )
+        self._union = self._regex_union()
         self.questions = QuestionIndex(examples)
         self.regex_timeouts = 0
+
+    def _regex_union(self) -> Any:
+        """One pattern that matches when any regex entry may: a message that none matches (most
+        messages) costs one timed search instead of one per pattern. None when a pattern cannot
+        join (then each is tried alone)."""
+        if len(self.patterns) < 2 or any(_UNION_UNSAFE.search(t) for _, _, t in self.patterns):
+            return None
+        try:
+            return regex.compile("|".join(f"(?:{t})" for _, _, t in self.patterns), regex.IGNORECASE)
+        except (regex.error, OverflowError, RecursionError, ValueError):
+            return None
+
+    def _regex_candidates(self, text: str) -> list[tuple[Any, int, str]]:
+        """The regex entries worth trying on ``text`` (none when the union finds nothing)."""
+        if self._union is None:
+            return self.patterns
+        try:
+            if self._union.search(text, timeout=REGEX_TIMEOUT) is None:
+                return []
+        except TimeoutError:
+            self.regex_timeouts += 1
+        return self.patterns
 
     @property
     def size(self) -> int:
@@ -259,10 +303,15 @@ class FaqIndex:
             hit = self.exact.get(folded)
             if hit is not None and allowed(hit[0]):
                 return Match(hit[0], "exact", hit[1], 100), None
-            for key, entry_id, trigger in self.keywords:
-                if key in folded and allowed(entry_id):
-                    return Match(entry_id, "keyword", trigger, 100), None
-        for pattern, entry_id, trigger in self.patterns:
+            if self._keyword_scan is not None:
+                found = sorted(
+                    i for i, _, _ in self._keyword_scan.find_matches_as_indexes(folded, overlapping=True)
+                )
+                for i in found:
+                    _, entry_id, trigger = self.keywords[i]
+                    if allowed(entry_id):
+                        return Match(entry_id, "keyword", trigger, 100), None
+        for pattern, entry_id, trigger in self._regex_candidates(text):
             if not allowed(entry_id):
                 continue
             try:
