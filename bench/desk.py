@@ -21,7 +21,7 @@ import statistics
 import tempfile
 import time
 import tomllib
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,8 @@ def quality(thresholds: list[int]) -> dict[str, float]:
         precision = 100 * correct / answered if answered else 100.0
         recall = 100 * correct / positives
         print(
-            f"{threshold:9d}  {correct:7d}  {wrong:5d}  {missed:6d}  {false:21d}  {precision:8.1f}%  {recall:5.1f}%"
+            f"{threshold:9d}  {correct:7d}  {wrong:5d}  {missed:6d}  {false:21d}"
+            f"  {precision:8.1f}%  {recall:5.1f}%"
         )
         figures[f"precision_at_{threshold}_pct"] = round(precision, 1)
         figures[f"recall_at_{threshold}_pct"] = round(recall, 1)
@@ -177,12 +178,20 @@ async def _pipeline_rate(folder: Path, with_desk: bool, size: int, messages: int
             rows = [f"{e.mode},{';'.join(e.triggers)},answer {e.id}" for e in big_faq(size, rng)]
             await say("max", "/faq import\n" + "\n".join(rows))
         rng = random.Random(seed)
-        users = [f"u{i}" for i in range(50)]
-        for i in range(100):  # warm
-            await say(users[i % 50], rng.choice(_CHAT) + f" {i}")
+        users = [f"u{i}" for i in range(100)]
+        clock = session.clock
+
+        async def chat(i: int) -> None:
+            if i % 20 == 0:  # a lively group, not a flood: 20 messages a minute from 100 members
+                await session.advance(clock.now() + timedelta(minutes=1))
+                adapter.take()
+            await say(users[i % 100], f"{rng.choice(_CHAT)} {i}")
+
+        for i in range(200):  # warm: every member seen, the FAQ compiled on the first message
+            await chat(i)
         start = time.perf_counter()
-        for i in range(messages):
-            await say(users[i % 50], rng.choice(_CHAT) + f" {i}")
+        for i in range(200, 200 + messages):
+            await chat(i)
         return messages / (time.perf_counter() - start)
     finally:
         await session.stop()
