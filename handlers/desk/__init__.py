@@ -1,9 +1,10 @@
-"""The support desk (issue 19): FAQ auto-replies.
+"""The support desk (issue 19): FAQ auto-replies and the library of standard replies.
 
 * ``match``: which entry answers a message (exact, keyword, regex, BM25 questions) — pure;
 * ``spec``: what moderators type (``/faq add``) and the CSV form — pure;
 * ``state``: each group's compiled FAQ and the cooldowns, kept in ``services.state``;
-* ``commands`` (the router): ``/faq``; ``listeners``: the automatic answers and their votes.
+* ``commands`` (the router): ``/faq``; ``listeners``: the automatic answers and their votes;
+* ``replies``: ``/reply NAME [@member]`` and ``/replies`` (话术库, with a starter set).
 
 It reaches moderation only through ports: ``TextFolding`` so triggers match the way the lexicon
 does (full-width, traditional, spaced variants), ``AuditTrail`` to log FAQ changes.
@@ -14,13 +15,13 @@ from __future__ import annotations
 from bot.feature import Feature
 from bot.ports import AuditTrail, TextFolding
 from bot.services import Services
-from handlers.desk import listeners
+from handlers.desk import listeners, replies
 from handlers.desk.commands import router
 from handlers.desk.settings import DeskSettings
 from handlers.desk.state import get_state
 
 #: Imported for their registrations on ``router``.
-HANDLER_MODULES = (listeners,)
+HANDLER_MODULES = (listeners, replies)
 
 
 async def _startup(services: Services) -> None:

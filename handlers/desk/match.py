@@ -304,10 +304,10 @@ class FaqIndex:
             if hit is not None and allowed(hit[0]):
                 return Match(hit[0], "exact", hit[1], 100), None
             if self._keyword_scan is not None:
-                found = sorted(
+                hits = sorted(
                     i for i, _, _ in self._keyword_scan.find_matches_as_indexes(folded, overlapping=True)
                 )
-                for i in found:
+                for i in hits:
                     _, entry_id, trigger = self.keywords[i]
                     if allowed(entry_id):
                         return Match(entry_id, "keyword", trigger, 100), None

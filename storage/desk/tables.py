@@ -5,7 +5,7 @@ Declared on ``storage.schema.metadata``.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
 from storage.rights import clear, declare, erase, rewrite
 from storage.schema import metadata
@@ -72,4 +72,30 @@ declare(
     desk_faq_votes,
     erase("member_id"),
     why="a vote is the member's own",
+)
+
+#: A group's own version of a standard reply (话术), per language: the 3T structure (fact,
+#: impact, plan) between a calming opening and closing. The starter set lives in the catalogs;
+#: a row here replaces a starter of the same name, or adds a new reply.
+desk_replies = Table(
+    "desk_replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("lang", String(16), nullable=False),
+    Column("opening", Text, nullable=False),
+    Column("fact", Text, nullable=False),
+    Column("impact", Text, nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("closing", Text, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("group_id", "name", "lang", name="uq_desk_replies_group_id"),
+)
+
+declare(
+    desk_replies,
+    rewrite("updated_by", {"updated_by": FORGOTTEN}, holds="user"),
+    why="a standard reply is the group's; the moderator who last edited it is forgotten",
 )

@@ -1,4 +1,4 @@
-"""Support desk: FAQ entries, their automatic answers and the votes on them.
+"""Support desk: FAQ entries, their automatic answers and the votes on them; standard replies.
 
 Revision ID: desk_0001
 """
@@ -53,9 +53,25 @@ def upgrade() -> None:
         sa.Column("helpful", sa.Boolean, nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
     )
+    op.create_table(
+        "desk_replies",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("lang", sa.String(16), nullable=False),
+        sa.Column("opening", sa.Text, nullable=False),
+        sa.Column("fact", sa.Text, nullable=False),
+        sa.Column("impact", sa.Text, nullable=False),
+        sa.Column("plan", sa.Text, nullable=False),
+        sa.Column("closing", sa.Text, nullable=False),
+        sa.Column("updated_by", sa.String(128), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("group_id", "name", "lang", name="uq_desk_replies_group_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("desk_replies")
     op.drop_table("desk_faq_votes")
     op.drop_index("ix_desk_faq_answers_entry", table_name="desk_faq_answers")
     op.drop_table("desk_faq_answers")
