@@ -8,7 +8,7 @@ from bot.settings import FeatureSettings, Number, OnOff
 
 
 class DeskSettings(FeatureSettings):
-    """FAQ auto-replies in one group."""
+    """FAQ auto-replies and the complaint response in one group."""
 
     SECTION = "desk"
 
@@ -18,4 +18,10 @@ class DeskSettings(FeatureSettings):
     )
     faq_cooldown: Number = Field(
         60, ge=0, le=86400, description="seconds before an entry answers again in one chat (new entries)"
+    )
+    complaint_threshold: Number = Field(
+        0,
+        ge=0,
+        le=100000,
+        description="complaints in a day over this start level 1 (0: scaled to the group, 3 per 300 members)",
     )

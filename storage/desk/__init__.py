@@ -1,8 +1,9 @@
-"""Support-desk storage: the FAQ and the standard replies, one repository per aggregate."""
+"""Support-desk storage: the FAQ, the standard replies and complaints, one repository per aggregate."""
 
 from __future__ import annotations
 
 from storage.database import Database
+from storage.desk.complaints import ComplaintRepo, ComplaintRow
 from storage.desk.faq import FaqRepo, FaqRow, FaqStat
 from storage.desk.replies import FIELDS, ReplyRepo, ReplyRow
 
@@ -14,6 +15,17 @@ class DeskRepos:
         self.db = db
         self.faq = FaqRepo(db)
         self.replies = ReplyRepo(db)
+        self.complaints = ComplaintRepo(db)
 
 
-__all__ = ["FIELDS", "DeskRepos", "FaqRepo", "FaqRow", "FaqStat", "ReplyRepo", "ReplyRow"]
+__all__ = [
+    "FIELDS",
+    "ComplaintRepo",
+    "ComplaintRow",
+    "DeskRepos",
+    "FaqRepo",
+    "FaqRow",
+    "FaqStat",
+    "ReplyRepo",
+    "ReplyRow",
+]

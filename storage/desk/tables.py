@@ -99,3 +99,37 @@ declare(
     rewrite("updated_by", {"updated_by": FORGOTTEN}, holds="user"),
     why="a standard reply is the group's; the moderator who last edited it is forgotten",
 )
+
+#: Complaints: ``/complain TEXT`` (source ``command``). Counted per local day for the first
+#: level of the response; each is also an alert in the moderators' list (its id here).
+desk_complaints = Table(
+    "desk_complaints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("text", Text, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("alert_id", Integer),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_desk_complaints_group_at", "group_id", "at"),
+)
+
+#: Each time a level of the three-level response fired in a group (level 1: the automatic
+#: acknowledgement and the alert), so "at most once per hour" holds across a restart.
+desk_responses = Table(
+    "desk_responses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_desk_responses_group_level", "group_id", "level", "at"),
+)
+
+declare(
+    desk_complaints,
+    erase("member_id"),
+    why="a complaint is the member's own words",
+)

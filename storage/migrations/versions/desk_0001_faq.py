@@ -1,4 +1,5 @@
-"""Support desk: FAQ entries, their automatic answers and the votes on them; standard replies.
+"""Support desk: FAQ entries, their answers and votes; standard replies; complaints and the
+response levels that fired.
 
 Revision ID: desk_0001
 """
@@ -68,9 +69,33 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("group_id", "name", "lang", name="uq_desk_replies_group_id"),
     )
+    op.create_table(
+        "desk_complaints",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="SET NULL")),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("alert_id", sa.Integer),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_desk_complaints_group_at", "desk_complaints", ["group_id", "at"])
+    op.create_table(
+        "desk_responses",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("level", sa.Integer, nullable=False),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_desk_responses_group_level", "desk_responses", ["group_id", "level", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_desk_responses_group_level", table_name="desk_responses")
+    op.drop_table("desk_responses")
+    op.drop_index("ix_desk_complaints_group_at", table_name="desk_complaints")
+    op.drop_table("desk_complaints")
     op.drop_table("desk_replies")
     op.drop_table("desk_faq_votes")
     op.drop_index("ix_desk_faq_answers_entry", table_name="desk_faq_answers")
