@@ -10,9 +10,11 @@ from datetime import timedelta
 
 from bot.args import BadArgument, UsageError, parse_duration
 from bot.context import Context
+from bot.messages import Button, OutgoingMessage, Text
 from bot.params import Id, Rest
 from bot.roles import Role
 from bot.router import Router
+from handlers.desk.match import Fold, tokens
 from handlers.desk.settings import DeskSettings
 from handlers.desk.spec import (
     COOLDOWN_MAX,
@@ -24,8 +26,8 @@ from handlers.desk.spec import (
     split_mode,
     to_csv,
 )
-from handlers.desk.state import get_state
-from storage.desk import FaqRow
+from handlers.desk.state import ANSWER_WINDOW, get_state
+from storage.desk import FaqRow, QuestionRow
 
 router = Router("desk")
 
@@ -293,3 +295,56 @@ async def faq_export(ctx: Context) -> None:
         await ctx.reply(ctx.t("desk.faq.empty"))
         return
     await ctx.reply(to_csv((r.mode, r.triggers, r.answer, r.lang, r.cooldown) for r in rows))
+
+
+#: Unanswered questions are shown for this long, and kept this long before they are purged.
+UNANSWERED_SHOWN = timedelta(days=1)
+UNANSWERED_KEPT = timedelta(days=7)
+#: Questions sharing this share of their words are one group.
+SIMILAR = 0.5
+
+
+def group_similar(rows: list[QuestionRow], fold: Fold) -> list[list[QuestionRow]]:
+    """Questions grouped by shared words (Jaccard over jieba words against each group's first),
+    the largest group first."""
+    groups: list[tuple[set[str], list[QuestionRow]]] = []
+    for row in rows:
+        words = set(tokens(row.text, fold))
+        for first, members in groups:
+            union = words | first
+            if union and len(words & first) / len(union) >= SIMILAR:
+                members.append(row)
+                break
+        else:
+            groups.append((words, [row]))
+    return sorted((members for _, members in groups), key=lambda m: (-len(m), m[0].at))
+
+
+@faq.sub("unanswered", aliases=("未回答",), min_role=Role.MODERATOR)
+async def faq_unanswered(ctx: Context) -> None:
+    """``/faq unanswered``: the last day's questions nobody answered within 30 minutes, grouped by
+    similarity, each group with a "make this an FAQ" button."""
+    assert ctx.group is not None
+    state = get_state(ctx.services)
+    await state.repos.unanswered.purge(ctx.now - UNANSWERED_KEPT)
+    rows = [
+        r
+        for r in await state.repos.unanswered.waiting(ctx.group.id, ctx.now - UNANSWERED_SHOWN)
+        if ctx.now - r.at >= ANSWER_WINDOW
+    ]
+    if not rows:
+        await ctx.reply(ctx.t("desk.faq.unanswered_none"))
+        return
+    groups = await asyncio.to_thread(group_similar, rows, state.fold)
+    lines = [ctx.t("desk.faq.unanswered_title", count=len(rows), groups=len(groups))]
+    buttons = []
+    for number, members in enumerate(groups[: LIST_MAX // 4], start=1):
+        lines.append(
+            ctx.t(
+                "desk.faq.unanswered_item", n=number, count=len(members), text=_excerpt(members[0].text, 80)
+            )
+        )
+        buttons.append((Button(ctx.t("desk.faq.make", n=number), f"desk:mk:{members[0].id}"),))
+    if len(groups) > LIST_MAX // 4:
+        lines.append(ctx.t("desk.faq.more", count=len(groups) - LIST_MAX // 4))
+    await ctx.reply(OutgoingMessage(parts=(Text("\n".join(lines)),), buttons=tuple(buttons)))

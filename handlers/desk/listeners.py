@@ -8,15 +8,18 @@ a restart, and carries "helpful / not helpful" buttons (one vote per member and 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.args import button_fields, decode_id
 from bot.context import Context
 from bot.events import ButtonPressed
 from bot.messages import Button, OutgoingMessage, Text
+from bot.roles import Role
 from bot.router import Band
 from handlers.desk.commands import router
+from handlers.desk.match import looks_like_question
 from handlers.desk.settings import DeskSettings
-from handlers.desk.state import get_state
+from handlers.desk.state import DeskState, get_state
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +40,29 @@ async def answer(ctx: Context) -> None:
     group, member, message = ctx.group, ctx.member, ctx.message
     if group is None or message is None or ctx.is_command or ctx.user.is_bot or message.edited:
         return
+    state = get_state(ctx.services)
+    channel = message.chat.channel_id
+    if message.reply_to is not None and member is not None:
+        await _replied(state, group.id, member.id, f"{channel}:{message.reply_to}", ctx.now)
     text = message.text
     if not text.strip() or len(text) > TEXT_MAX:
         return
     settings = await ctx.settings(DeskSettings)
     if not settings.faq:
         return
-    state = get_state(ctx.services)
     compiled = await state.faq(group.id)
-    if not compiled.rows:
-        return
-    found = compiled.index.match(text, threshold=settings.faq_threshold, lang=ctx.lang)
+    found = (
+        compiled.index.match(text, threshold=settings.faq_threshold, lang=ctx.lang) if compiled.rows else None
+    )
     if found is None:
+        if looks_like_question(text):  # nobody may answer it: keep it for /faq unanswered
+            question_id = await state.repos.unanswered.add(
+                group.id, channel, message.message_id, member.id if member else None, text, ctx.now
+            )
+            asked = await state.open_questions(group.id, ctx.now)
+            asked[f"{channel}:{message.message_id}"] = (question_id, member.id if member else None, ctx.now)
         return
     row = compiled.rows[found.entry_id]
-    channel = message.chat.channel_id
     if await state.cooling(row, channel, ctx.now):
         return
     answer_id = await state.repos.faq.record_answer(
@@ -68,15 +79,28 @@ async def answer(ctx: Context) -> None:
     await ctx.reply(OutgoingMessage(parts=(Text(body),), buttons=buttons))
 
 
+async def _replied(state: DeskState, group_id: int, member_id: int, key: str, now: datetime) -> None:
+    """A reply by someone else than the asker answers a question of the last 30 minutes."""
+    asked = await state.open_questions(group_id, now)
+    waiting = asked.get(key)
+    if waiting is not None and waiting[1] != member_id:
+        del asked[key]
+        await state.repos.unanswered.answered(waiting[0], now)
+
+
 _VOTES = {"y": True, "n": False}
 
 
 @router.button(VOTE_PREFIX)
 async def vote(ctx: Context) -> None:
-    """A member pressed "helpful" or "not helpful" under an answer."""
+    """A member pressed "helpful" or "not helpful" under an answer (or a moderator "make this
+    an FAQ" under the unanswered questions: ``desk:mk:<question id>``)."""
     event = ctx.event
     assert isinstance(event, ButtonPressed)
     fields = button_fields(event.data, 3)
+    if fields is not None and fields[1] == "mk":
+        await make_faq(ctx, decode_id(fields[2]))
+        return
     helpful = _VOTES.get(fields[1]) if fields else None
     answer_id = decode_id(fields[2]) if fields else None
     if helpful is None or answer_id is None or ctx.group is None or ctx.member is None:
@@ -89,3 +113,18 @@ async def vote(ctx: Context) -> None:
         await ctx.reply(ctx.t("desk.faq.vote_again"))
         return
     await ctx.reply(ctx.t("desk.faq.vote_thanks" if helpful else "desk.faq.vote_sorry"))
+
+
+async def make_faq(ctx: Context, question_id: int | None) -> None:
+    """ "Make this an FAQ": the command to send, the question already in it."""
+    if question_id is None or ctx.group is None:
+        return
+    if await ctx.role() < Role.MODERATOR:
+        await ctx.reply(ctx.t("core.denied"))
+        return
+    row = await get_state(ctx.services).repos.unanswered.get(ctx.group.id, question_id)
+    if row is None:
+        await ctx.reply(ctx.t("desk.faq.question_stale"))
+        return
+    example = " ".join(row.text.replace("|", " ").replace("｜", " ").replace(";", " ").split())
+    await ctx.reply(ctx.t("desk.faq.make_hint", command=f"/faq add question {example} | "))

@@ -4,6 +4,7 @@ group's compiled FAQ and the cooldowns in front of the answers table."""
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 STATE_KEY = "desk"
+#: A question nobody replied to within this time is "unanswered".
+ANSWER_WINDOW = timedelta(minutes=30)
 
 
 @dataclass
@@ -36,7 +39,23 @@ class DeskState:
     #: (entry id, channel id) → when it last answered there; filled from the table on demand,
     #: so a restart in the middle of a cooldown keeps it.
     last_answer: dict[tuple[int, str], datetime | None] = field(default_factory=dict)
+    #: group → "channel:message" → (question id, asker's member id, asked at): the questions of
+    #: the last ``ANSWER_WINDOW``, oldest first, read back from the table after a restart.
+    questions: dict[int, OrderedDict[str, tuple[int, int | None, datetime]]] = field(default_factory=dict)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+
+    async def open_questions(
+        self, group_id: int, now: datetime
+    ) -> OrderedDict[str, tuple[int, int | None, datetime]]:
+        """The group's questions still within the answer window."""
+        found = self.questions.get(group_id)
+        if found is None:
+            rows = await self.repos.unanswered.waiting(group_id, now - ANSWER_WINDOW)
+            found = OrderedDict((f"{r.channel_id}:{r.message_id}", (r.id, r.member_id, r.at)) for r in rows)
+            self.questions[group_id] = found
+        while found and now - next(iter(found.values()))[2] >= ANSWER_WINDOW:
+            found.popitem(last=False)
+        return found
 
     def fold(self, text: str) -> str:
         """The moderation feature's folding when it is installed, a plain one otherwise."""

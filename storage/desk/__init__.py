@@ -6,6 +6,7 @@ from storage.database import Database
 from storage.desk.complaints import ComplaintRepo, ComplaintRow
 from storage.desk.faq import FaqRepo, FaqRow, FaqStat
 from storage.desk.replies import FIELDS, ReplyRepo, ReplyRow
+from storage.desk.unanswered import QuestionRow, UnansweredRepo
 
 
 class DeskRepos:
@@ -16,6 +17,7 @@ class DeskRepos:
         self.faq = FaqRepo(db)
         self.replies = ReplyRepo(db)
         self.complaints = ComplaintRepo(db)
+        self.unanswered = UnansweredRepo(db)
 
 
 __all__ = [
@@ -26,6 +28,8 @@ __all__ = [
     "FaqRepo",
     "FaqRow",
     "FaqStat",
+    "QuestionRow",
     "ReplyRepo",
     "ReplyRow",
+    "UnansweredRepo",
 ]

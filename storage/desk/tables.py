@@ -133,3 +133,26 @@ declare(
     erase("member_id"),
     why="a complaint is the member's own words",
 )
+
+#: Members' questions (messages that look like one) that no FAQ entry answered, until someone
+#: replies to them; those still unanswered after 30 minutes are what ``/faq unanswered`` shows.
+#: Kept 7 days, then purged.
+desk_unanswered = Table(
+    "desk_unanswered",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("channel_id", String(128), nullable=False),
+    Column("message_id", String(128), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("text", Text, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("answered_at", UTCDateTime()),
+    Index("ix_desk_unanswered_group_at", "group_id", "at"),
+)
+
+declare(
+    desk_unanswered,
+    erase("member_id"),
+    why="an unanswered question is the member's own words",
+)

@@ -221,3 +221,37 @@ async def test_english_group_end_to_end(tmp_path: Path) -> None:
         assert [b["text"] for b in answers(out)[0]["buttons"][0]] == ["👍 Helpful", "👎 Not helpful"]
         assert (await mod(h, "/faq test what time is it?"))[0] == "No entry would answer this."
         assert (await mod(h, "/faq stats"))[0].startswith("FAQ statistics: 1 entries, 1 have answered.")
+
+
+async def test_unanswered_questions_grouped_with_make_faq(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await mod(h, "/faq add 会员 | 会员说明")
+        asked = await h.say("demo", "bob", "APP 怎么下载？")
+        await h.say("demo", "ann", "app怎么下载啊")
+        answered = await h.say("demo", "cat", "周末有活动吗？")
+        await h.say("demo", "dan", "有的，周六", reply_to=answered[0]["id"])  # answered by someone
+        await h.say("demo", "eve", "会员怎么开？")  # answered by the FAQ
+        await h.say("demo", "eve", "今天真热")  # not a question
+        await h.advance(10 * 60)
+        await h.say("demo", "fay", "发票怎么开？")
+        await h.restart()  # the open questions are read back
+        await h.say("demo", "bob", "顶一下", reply_to=asked[0]["id"])  # the asker is not an answer
+        await h.advance(25 * 60)
+        out = await h.say("demo", "max", "/faq unanswered")
+        listing = next(r for r in out if r["action"] == "send")
+        assert (
+            listing["text"] == "30 分钟内无人回答的问题（最近一天）：2 个，分为 1 组：\n1. ×2 APP 怎么下载？"
+        )
+        data = listing["buttons"][0][0]["data"]
+        assert texts(await h.press("demo", "max", listing["id"], data)) == [
+            "补上回答后发送：\n/faq add question APP 怎么下载？ | "
+        ]
+        assert texts(await h.press("demo", "bob", listing["id"], data)) == [
+            "抱歉，这个命令只有管理员可以使用。"
+        ]
+        assert texts(await h.press("demo", "max", listing["id"], "desk:mk:999")) == [
+            "这个问题已经不在记录里了。"
+        ]
+        assert texts(await h.say("demo", "bob", "/faq unanswered")) == ["抱歉，这个命令只有管理员可以使用。"]
+        await h.advance(8 * 86400)
+        assert texts(await h.say("demo", "max", "/faq unanswered")) == ["最近一天没有无人回答的问题。"]

@@ -14,7 +14,15 @@ from storage.database import MIGRATIONS_DIR, Database
 from storage.desk.tables import desk_faq  # noqa: F401  (registers the tables)
 from storage.schema import metadata
 
-MINE = {"desk_faq", "desk_faq_answers", "desk_faq_votes", "desk_replies", "desk_complaints", "desk_responses"}
+MINE = {
+    "desk_faq",
+    "desk_faq_answers",
+    "desk_faq_votes",
+    "desk_replies",
+    "desk_complaints",
+    "desk_responses",
+    "desk_unanswered",
+}
 
 
 def _diffs(conn: Any) -> list[str]:

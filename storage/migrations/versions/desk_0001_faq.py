@@ -89,9 +89,23 @@ def upgrade() -> None:
         sa.Column("at", UTCDateTime(), nullable=False),
     )
     op.create_index("ix_desk_responses_group_level", "desk_responses", ["group_id", "level", "at"])
+    op.create_table(
+        "desk_unanswered",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("channel_id", sa.String(128), nullable=False),
+        sa.Column("message_id", sa.String(128), nullable=False),
+        sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="SET NULL")),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("answered_at", UTCDateTime()),
+    )
+    op.create_index("ix_desk_unanswered_group_at", "desk_unanswered", ["group_id", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_desk_unanswered_group_at", table_name="desk_unanswered")
+    op.drop_table("desk_unanswered")
     op.drop_index("ix_desk_responses_group_level", table_name="desk_responses")
     op.drop_table("desk_responses")
     op.drop_index("ix_desk_complaints_group_at", table_name="desk_complaints")
