@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick_rs
-import numpy as np
 import regex
 
 log = logging.getLogger(__name__)
@@ -199,7 +198,7 @@ class QuestionIndex:
         query_weight = sum(self.idf.get(w, self.unknown_idf) for w in unique)
         best: tuple[int, str, int] | None = None
         top = min(8, len(raw))
-        order = sorted(np.argpartition(raw, -top)[-top:], key=lambda i: -raw[i])
+        order = sorted(raw.argpartition(-top)[-top:], key=lambda i: -raw[i])
         for index in order:  # the strength re-ranks BM25's best few
             score = float(raw[index])
             if score <= 0:
