@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.discord.render import render, render_chunks
-from bot.events import Event, UserRef
+from bot.events import PlatformEvent, UserRef
 from bot.host import CommandInfo
 from bot.messages import Bold, Mention, Text
 
@@ -37,7 +37,7 @@ class _CountingSink:
         self.expected = expected
         self.done = asyncio.Event()
 
-    def submit(self, event: Event) -> None:
+    def submit(self, event: PlatformEvent) -> None:
         self.count += 1
         if self.count >= self.expected:
             self.done.set()

@@ -21,7 +21,7 @@ from websockets.asyncio.client import connect
 from adapters.onebot.adapter import OneBotAdapter
 from adapters.onebot.config import OneBotConfig
 from adapters.onebot.protocol import group_chat, parse_frame
-from bot.events import Event, UserRef
+from bot.events import PlatformEvent, UserRef
 from bot.host import CommandInfo
 from bot.messages import Mention, OutgoingMessage
 from bot.outbound import OutboundQueue
@@ -52,7 +52,7 @@ class _CountingSink:
         self.target = target
         self.done = asyncio.Event()
 
-    def submit(self, event: Event) -> None:
+    def submit(self, event: PlatformEvent) -> None:
         self.count += 1
         if self.count >= self.target:
             self.done.set()

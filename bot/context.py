@@ -12,14 +12,15 @@ from bot.clock import zone
 from bot.events import (
     ButtonPressed,
     ChatRef,
-    Event,
     MemberJoined,
     MemberLeft,
     MessageEvent,
+    PlatformEvent,
     SentMessage,
     UserRef,
 )
 from bot.messages import OutgoingMessage, Part, Text
+from bot.parsed import ParsedMessage
 from bot.roles import Role
 from bot.services import Services
 from bot.settings import Model
@@ -72,14 +73,16 @@ class Context:
     def __init__(
         self,
         *,
-        event: Event,
+        event: PlatformEvent,
         services: Services,
         adapter: Adapter,
         group: Group | None,
         member: Member | None,
         lang: str,
+        parsed: ParsedMessage | None = None,
     ) -> None:
         self.event = event
+        self._parsed = parsed
         self.services = services
         self.adapter = adapter
         self.group = group
@@ -128,6 +131,14 @@ class Context:
     def text(self) -> str:
         """The message text ('' for other events)."""
         return self.event.text if isinstance(self.event, MessageEvent) else ""
+
+    @property
+    def parsed(self) -> ParsedMessage:
+        """The message parsed once (command, folded and case-folded text), shared by every
+        handler of this event: read from it rather than deriving your own (message events only)."""
+        if self._parsed is None:
+            raise AttributeError("this event has no message to parse")
+        return self._parsed
 
     @property
     def mentions(self) -> tuple[UserRef, ...]:

@@ -14,14 +14,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bot import logs, metrics
+from bot.adapter import Adapter
 from bot.args import BadArgument, UsageError, excerpt
 from bot.context import Context
 from bot.dedupe import Deduper
 from bot.errors import QunyouError
-from bot.events import ButtonPressed, ChatMigrated, Event, MemberJoined, MemberLeft, MessageEvent
+from bot.events import ButtonPressed, ChatMigrated, MemberJoined, MemberLeft, MessageEvent, PlatformEvent
 from bot.host import CommandInfo
 from bot.i18n import normalize_language
 from bot.params import bind, rest_after
+from bot.parsed import ParsedMessage
+from bot.ports import TextFolding
 from bot.router import Band, ButtonRoute, CommandTable, Invocation, Listener, Router, Unknown
 from bot.services import Services
 
@@ -50,7 +53,7 @@ class Dispatcher:
         self.closing = False
 
     # -- entry points ------------------------------------------------------------------
-    def submit(self, event: Event) -> asyncio.Task[None] | None:
+    def submit(self, event: PlatformEvent) -> asyncio.Task[None] | None:
         """Queue an event (deduplicated by adapter and event id); returns its task."""
         if self.closing:
             log.info("shutting down: event %s not handled", event.event_id)
@@ -76,7 +79,7 @@ class Dispatcher:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def handle(self, event: Event) -> None:
+    async def handle(self, event: PlatformEvent) -> None:
         """Handle one event now; never raises."""
         platform = event.chat.platform
         started = time.perf_counter()
@@ -98,7 +101,7 @@ class Dispatcher:
             metrics.PIPELINE_SECONDS.labels(platform=platform).observe(time.perf_counter() - started)
 
     # -- routing -------------------------------------------------------------------------
-    async def _dispatch(self, event: Event) -> None:
+    async def _dispatch(self, event: PlatformEvent) -> None:
         if isinstance(event, ChatMigrated):
             await self.services.directory.migrate(event.chat.adapter, event.chat.scope_id, event.new_scope_id)
             return
@@ -159,7 +162,7 @@ class Dispatcher:
             data=button.data,
         )
 
-    async def _context(self, event: Event) -> Context:
+    async def _context(self, event: PlatformEvent) -> Context:
         services = self.services
         adapter = services.adapters[event.chat.adapter]
         group = member = None
@@ -179,7 +182,28 @@ class Dispatcher:
         else:
             hint = event.language if isinstance(event, MessageEvent) else None
             lang = normalize_language(hint) or services.config.bot.language
-        return Context(event=event, services=services, adapter=adapter, group=group, member=member, lang=lang)
+        parsed = self._parse(event, adapter) if isinstance(event, MessageEvent) else None
+        return Context(
+            event=event,
+            services=services,
+            adapter=adapter,
+            group=group,
+            member=member,
+            lang=lang,
+            parsed=parsed,
+        )
+
+    def _parse(self, event: MessageEvent, adapter: Adapter) -> ParsedMessage:
+        """The one parsed value every band of this message shares (computed lazily)."""
+        me = adapter.me.username if adapter.me else None
+        table = self.command_table
+        folding = self.services.ports.find(TextFolding)
+        return ParsedMessage(
+            event.text,
+            read_command=lambda text: table.parse(text, me),
+            prefixes=self.services.config.bot.command_prefixes,
+            fold=folding.fold if folding is not None else None,
+        )
 
     async def _message(self, ctx: Context, event: MessageEvent) -> None:
         private = event.chat.is_private
@@ -189,7 +213,7 @@ class Dispatcher:
             await self._run(ctx, listener.handler)
             if ctx.stopped:
                 return
-        parsed = self.command_table.parse(event.text, ctx.adapter.me.username if ctx.adapter.me else None)
+        parsed = ctx.parsed.command
         if isinstance(parsed, Invocation):
             ctx.is_command = True
             await self._command(ctx, parsed)

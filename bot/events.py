@@ -121,7 +121,9 @@ class ChatMigrated:
     seq: int | None = None
 
 
-Event = MessageEvent | MemberJoined | MemberLeft | ButtonPressed | ChatMigrated
+#: What an adapter delivers to the core. "Platform" because the word event alone also names the
+#: activities members sign up for (the ``events`` feature, ``handlers/activities``).
+PlatformEvent = MessageEvent | MemberJoined | MemberLeft | ButtonPressed | ChatMigrated
 
 
 @dataclass(frozen=True, slots=True)

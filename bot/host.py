@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from bot.events import Event
+from bot.events import PlatformEvent
 from bot.roles import Role
 
 
@@ -56,7 +56,7 @@ class CommandInfo:
 class EventSink(Protocol):
     """Where an adapter hands normalized events (the narrow part of ``AdapterHost``)."""
 
-    def submit(self, event: Event) -> asyncio.Task[None] | None:
+    def submit(self, event: PlatformEvent) -> asyncio.Task[None] | None:
         """Queue one event for handling; returns the task handling it (None if dropped)."""
         ...
 

@@ -40,6 +40,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class Owned(Protocol):
+    """What a feature's router says of itself: the name its commands carry as ``feature``."""
+
+    @property
+    def feature(self) -> str:
+        """The feature name on its commands."""
+        ...
+
+
 class FeatureHooks(Protocol):
     """A feature as the core's own commands see it (``bot.feature.Feature`` is one): its name
     and the hooks that make ``/mydata``, ``/forgetme`` and the console demo complete."""
@@ -47,6 +56,11 @@ class FeatureHooks(Protocol):
     @property
     def name(self) -> str:
         """The feature's name (its config section)."""
+        ...
+
+    @property
+    def router(self) -> Owned:
+        """Its router (``/help`` lists features in the bot's order by it)."""
         ...
 
     @property
@@ -101,6 +115,11 @@ class CommandView(Protocol):
     @property
     def hidden(self) -> bool:
         """Left out of ``/help``."""
+        ...
+
+    @property
+    def feature(self) -> str:
+        """The feature that declared it (``/help`` groups by it when the list is long)."""
         ...
 
     @property

@@ -284,6 +284,29 @@ class SettingsService:
             await self.changed(group_id)
         return value
 
+    async def write(
+        self, group_id: int, model: type[FeatureSettings], by: str | None, now: datetime, /, **values: Any
+    ) -> None:
+        """Store overrides of ``model``'s fields, each validated against the model (a field the
+        model lacks raises ``KeyError`` at once, a bad value ``SettingError`` with the key path
+        and the reason): how handlers write settings. Only ``/set`` writes by key, because a
+        moderator typed the key."""
+        for name, raw in values.items():
+            await self.set(group_id, self.key_for(model, name), raw, by, now)
+
+    async def restore(self, group_id: int, model: type[FeatureSettings], name: str) -> None:
+        """Back to the default for one field of ``model``."""
+        await self.reset(group_id, self.key_for(model, name))
+
+    def key_for(self, model: type[FeatureSettings], name: str) -> str:
+        """The key of field ``name`` of a registered ``model``; ``KeyError`` when there is none."""
+        if name not in model.model_fields:
+            raise KeyError(f"{model.__name__} has no setting {name!r}")
+        key = model.key_of(name)
+        if key not in self.specs:
+            raise KeyError(f"{model.__name__} is not registered (no feature declares it)")
+        return key
+
     async def reset(self, group_id: int, key: str) -> None:
         """Back to the default."""
         await self._repo.remove(group_id, key)

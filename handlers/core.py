@@ -134,16 +134,50 @@ async def help_command(ctx: Context, name: str | None) -> None:
         return
     lines = [ctx.t("core.help.header")]
     partial = False
+    mine: list[CommandView] = []
     for command in table.all():
         if _visible(ctx, command):
             shown = _listing(ctx, command, role)
             partial = partial or shown != _listing(ctx, command, None)
             lines += ["• " + line for line in shown]
+            if shown:
+                mine.append(command)
     lines.append(ctx.t("core.help.footer"))
     if partial:
         # Some commands (or forms) are for moderators: say where the whole list is.
         lines.append(ctx.t("core.help.all_hint"))
-    await ctx.reply("\n".join(lines))
+    text = "\n".join(lines)
+    if len(text) > HELP_BUDGET:
+        text = _by_feature(ctx, mine, partial)
+    await ctx.reply(text)
+
+
+#: Longest ``/help`` answer with a line per command. Past it (an owner sees some 90 commands)
+#: the answer is one line per feature, so it stays one message on every platform (Discord takes
+#: 2,000 characters, Telegram 4,096) and reads the same everywhere.
+HELP_BUDGET = 1_900
+
+
+def _by_feature(ctx: Context, commands: list[CommandView], partial: bool) -> str:
+    """``/help`` as one line per feature: its name and its commands."""
+    # Features in the order the bot lists them (general first), commands alphabetically.
+    grouped: dict[str, list[str]] = {f.router.feature: [] for f in ctx.services.features}
+    for command in commands:
+        grouped.setdefault(command.feature, []).append("/" + command.name)
+    lines = [ctx.t("core.help.header_compact")]
+    for feature, names in grouped.items():
+        if not names:
+            continue
+        label = (
+            ctx.t(f"core.feature.{feature}")
+            if ctx.services.i18n.has(f"core.feature.{feature}", ctx.lang)
+            else feature
+        )
+        lines.append(ctx.t("core.help.feature_line", feature=label, commands=" ".join(names)))
+    lines.append(ctx.t("core.help.footer"))
+    if partial:
+        lines.append(ctx.t("core.help.all_hint"))
+    return "\n".join(lines)
 
 
 @router.command("start", usage="core.start.usage", where="any", ignore_extra=True)

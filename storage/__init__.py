@@ -3,13 +3,13 @@
 from storage.core import (
     EventLogRepo,
     GroupRepo,
-    JobRepo,
     MemberRepo,
     MessageCountRepo,
     RoleRepo,
     SettingsRepo,
 )
 from storage.database import Database, is_transient
+from storage.jobs import JobRepo
 from storage.leases import LeaseRepo
 from storage.models import Group, Job, Lease, Member, MessageCountRow
 

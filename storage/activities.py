@@ -27,8 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.core import JOB_UPDATE, job_row, member_from_row
+from storage.core import member_from_row
 from storage.database import Database
+from storage.jobs import JOB_UPDATE, job_row
 from storage.models import Member
 from storage.rights import clear, declare, erase
 from storage.schema import members, metadata, scheduled_jobs

@@ -176,10 +176,12 @@ async def test_help_lists_what_each_role_may_use_and_help_all_lists_everything(
         # whole moderator commands
         assert "/set " not in member and "/set " in moderator and "/set " in everything
         assert "/mute" not in member and "/mute" in moderator
-        # moderator forms of commands members use too
+        # moderator forms of commands members use too (a moderator's list is long enough to come
+        # one line per feature, so the forms are in /help all and /help NAME)
+        assert moderator.startswith("你可以使用的命令（按功能）：") and "• 群管：" in moderator
         for form in ("/points give", "/kw add", "/topic add", "/shop add", "/event add", "/nps start"):
             assert form not in member, form
-            assert form in moderator and form in everything, form
+            assert form in everything, form
         # what a member may do is still there, generated from the declaration where needed
         assert "/points — 查看积分余额和最近记录" in member
         assert "/topic · /topic suggest [内容]" in member

@@ -182,3 +182,26 @@ async def test_a_read_that_races_a_set_is_not_cached(database: Database) -> None
     repo.release.set()
     assert (await read).red_action == "mute"  # that message saw the values of its start
     assert (await service.of(group.id, ModerationSettings)).red_action == "ban"  # nothing stale kept
+
+
+async def test_handlers_write_through_the_model(tmp_path: Path, db_url: str) -> None:
+    """``settings.write`` validates against the model: a field the model lacks fails at once,
+    a bad value names the key path and the reason, a good one replaces the snapshot."""
+    from bot.settings import SettingError
+    from handlers.schedules.settings import ScheduleSettings
+
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "alice", "hi")
+        gid = await _group_id(h, "demo")
+        settings, now = h.services.settings, h.now
+        with pytest.raises(KeyError, match="WelcomeSettings has no setting 'rulez'"):
+            await settings.write(gid, WelcomeSettings, "max", now, rulez="x")
+        with pytest.raises(SettingError) as bad:
+            await settings.write(gid, ScheduleSettings, "max", now, quiet_hours="tea time")
+        assert (bad.value.key, bad.value.reason) == ("schedule.quiet_hours", "HH:MM-HH:MM | off")
+        before = await settings.of(gid, ScheduleSettings)
+        await settings.write(gid, ScheduleSettings, "max", now, quiet_hours="22:00-08:00", max_posts=5)
+        after = await settings.of(gid, ScheduleSettings)
+        assert after is not before and (after.quiet_hours, after.max_posts) == ("22:00-08:00", 5)
+        await settings.restore(gid, ScheduleSettings, "max_posts")
+        assert (await settings.of(gid, ScheduleSettings)).max_posts == ScheduleSettings().max_posts

@@ -21,10 +21,10 @@ from bot.errors import TargetNotFound
 from bot.events import (
     ButtonPressed,
     ChatRef,
-    Event,
     MemberJoined,
     MemberLeft,
     MessageEvent,
+    PlatformEvent,
     Segment,
     SentMessage,
     UserRef,
@@ -166,7 +166,7 @@ class ConsoleAdapter(Adapter):
         self.roles[(chat, user_id)] = role if isinstance(role, Role) else Role.parse(role)
 
     # -- inbound -------------------------------------------------------------------------
-    def _submit(self, event: Event) -> Any:
+    def _submit(self, event: PlatformEvent) -> Any:
         if self.host is None:
             raise RuntimeError("console adapter is not started")
         return self.host.submit(event)

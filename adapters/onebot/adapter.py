@@ -8,7 +8,6 @@ events in and action calls out; each call has an ``echo`` that its response carr
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import hmac
 import http
@@ -20,7 +19,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +28,6 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.http11 import Request, Response
 
-from adapters.onebot import cq
 from adapters.onebot.config import WS_PATH, OneBotConfig
 from adapters.onebot.protocol import (
     PLATFORM,
@@ -41,11 +38,12 @@ from adapters.onebot.protocol import (
     parse_frame,
     role_of,
 )
+from adapters.onebot.render import render
 from bot.adapter import Adapter, AdapterHost, Capability
 from bot.clock import Clock, SystemClock
 from bot.errors import TransportError
 from bot.events import ChatRef, MessageEvent, SentMessage, UserRef
-from bot.messages import Bold, Link, Mention, OutgoingMessage, Text
+from bot.messages import OutgoingMessage
 from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
 from bot.text import clean_event
@@ -479,7 +477,7 @@ class OneBotAdapter(Adapter):
     async def send(self, chat: ChatRef, message: OutgoingMessage) -> SentMessage:
         """Post to a group or a member as segments; long text goes as several messages."""
         first: SentMessage | None = None
-        for segments in await self._render(message):
+        for segments in await render(message, self.max_text_length):
             params: dict[str, Any] = {"message": segments}
             if chat.is_private:
                 action = "send_private_msg"
@@ -565,34 +563,6 @@ class OneBotAdapter(Adapter):
     def _cache_role(self, group_id: str, user_id: str, role: Role) -> None:
         self._roles[(group_id, user_id)] = (role, self._monotonic() + self._role_ttl)
 
-    # -- rendering ---------------------------------------------------------------------------
-
-    async def _render(self, message: OutgoingMessage) -> list[list[dict[str, Any]]]:
-        """The message as one or more segment arrays; member text only ever in ``text`` segments."""
-        pieces: list[dict[str, Any]] = []
-        for part in message.parts:
-            if isinstance(part, Mention):
-                pieces.append(cq.segment("at", qq=part.user.user_id))
-            elif isinstance(part, Link):
-                label = part.text if part.text == part.url else f"{part.text} ({part.url})"
-                pieces.append(cq.segment("text", text=label))
-            elif isinstance(part, Text | Bold):
-                pieces.append(cq.segment("text", text=part.text))
-        if message.buttons:
-            # Buttons should have been degraded by the core; never lose the choices if not.
-            lines: list[str] = []
-            for row in message.buttons:
-                for button in row:
-                    hint = f": {button.command}" if button.command else ""
-                    lines.append(f"{len(lines) + 1}. {button.text}{hint}")
-            pieces.append(cq.segment("text", text="\n" + "\n".join(lines)))
-        chunks = _chunk(pieces, self.max_text_length)
-        if message.reply_to:
-            chunks[0].insert(0, cq.segment("reply", id=message.reply_to))
-        if message.image:
-            chunks[-1].append(cq.segment("image", file=await _image_file(message.image)))
-        return chunks
-
 
 def _bearer(headers: Headers) -> str | None:
     value = headers.get("Authorization")
@@ -602,45 +572,3 @@ def _bearer(headers: Headers) -> str | None:
     if scheme.lower() in ("bearer", "token") and token:
         return token.strip()
     return None
-
-
-def _chunk(pieces: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
-    """Group segments into messages of at most ``limit`` characters of text each.
-
-    A text is cut at the last line break that fits (the break itself is dropped), and only cut
-    mid-line when a single line is longer than a whole message.
-    """
-    chunks: list[list[dict[str, Any]]] = [[]]
-    size = 0
-    for piece in pieces:
-        if piece["type"] != "text":
-            chunks[-1].append(piece)
-            continue
-        text = piece["data"]["text"]
-        while text:
-            room = limit - size
-            if len(text) <= room:
-                chunks[-1].append(cq.segment("text", text=text))
-                size += len(text)
-                break
-            cut = text.rfind("\n", 0, room + 1)
-            if cut > 0:
-                head, text = text[:cut], text[cut + 1 :]
-            elif size > 0:
-                chunks.append([])  # no break fits after what is already here: start afresh
-                size = 0
-                continue
-            else:
-                head, text = text[:room], text[room:]
-            chunks[-1].append(cq.segment("text", text=head))
-            chunks.append([])
-            size = 0
-    return [c for c in chunks if c] or [[cq.segment("text", text="")]]
-
-
-async def _image_file(image: str) -> str:
-    """A ``file`` value the bridge can load: URLs pass through, local files go as base64."""
-    if image.startswith(("http://", "https://", "base64://", "file://")):
-        return image
-    data = await asyncio.to_thread(Path(image).read_bytes)
-    return "base64://" + base64.b64encode(data).decode("ascii")

@@ -13,7 +13,7 @@ from typing import Any
 
 from adapters.onebot.cq import RawSegment, parse_message
 from bot.errors import BotLacksPermission, QunyouError, TargetNotFound, TransportError
-from bot.events import ChatRef, Event, MemberJoined, MemberLeft, MessageEvent, Segment, UserRef
+from bot.events import ChatRef, MemberJoined, MemberLeft, MessageEvent, PlatformEvent, Segment, UserRef
 from bot.roles import Role
 
 PLATFORM = "onebot"
@@ -48,7 +48,7 @@ class RoleChanged:
     user_id: str
 
 
-Parsed = Event | Meta | BotMuted | RoleChanged | None
+Parsed = PlatformEvent | Meta | BotMuted | RoleChanged | None
 
 
 def _id(value: Any, what: str) -> str:
@@ -104,7 +104,9 @@ def parse_frame(frame: Any, *, adapter: str, self_id: str | None, now: datetime)
     raise ValueError(f"unknown post_type {post_type!r}")
 
 
-def _message(frame: Mapping[str, Any], adapter: str, self_id: str | None, now: datetime) -> Event | None:
+def _message(
+    frame: Mapping[str, Any], adapter: str, self_id: str | None, now: datetime
+) -> PlatformEvent | None:
     user_id = _id(frame.get("user_id"), "user_id")
     if self_id is not None and user_id == self_id:
         return None

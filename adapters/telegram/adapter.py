@@ -13,17 +13,11 @@ import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import TypeVar
 
 from telegram import (
-    BotCommand,
-    BotCommandScopeAllChatAdministrators,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
     ChatPermissions,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -34,18 +28,26 @@ from telegram import (
 )
 from telegram import error as tg_error
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from adapters.telegram.config import TelegramConfig
+from adapters.telegram.connection import App, build_application, initialize, shutdown, start_updates
 from adapters.telegram.errors import BadRequestError, map_error
+from adapters.telegram.menu import MenuCommand, menu_from_host, push_menus
 from adapters.telegram.normalize import PLATFORM, BotIdentity, chat_ref, update_events, user_ref
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render_chunks
 from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterHost
 from bot.clock import Clock, SystemClock
-from bot.errors import ConfigError, TransportError
-from bot.events import ButtonPressed, ChatMigrated, ChatRef, Event, MemberJoined, MemberLeft, SentMessage
-from bot.i18n import LANGUAGES
+from bot.events import (
+    ButtonPressed,
+    ChatMigrated,
+    ChatRef,
+    MemberJoined,
+    MemberLeft,
+    PlatformEvent,
+    SentMessage,
+)
 from bot.messages import Button, OutgoingMessage
 from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
@@ -54,9 +56,6 @@ from bot.text import clean_event
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Updates the bot asks for. ``chat_member`` is not sent by default: without it, joins in large
-#: groups (where Telegram hides the service message) would go unseen.
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "chat_member", "my_chat_member"]
 #: Telegram's published limits: about 20 messages a minute into one group, 30 a second overall.
 PER_CHAT = Limit(20, 60.0)
 OVERALL = Limit(30, 1.0)
@@ -68,15 +67,6 @@ CALLBACK_DATA_LIMIT = 64
 JOIN_DEDUPE_SECONDS = 60.0
 RECENT_UPDATES = 4096
 PRIVACY_WARNING = "telegram.privacy_mode"
-START_ATTEMPTS = 4
-
-
-@dataclass(frozen=True, slots=True)
-class MenuCommand:
-    """One entry of the Telegram command menu, described in each language."""
-
-    name: str
-    descriptions: dict[str, str] = field(default_factory=dict)
 
 
 class TelegramAdapter(Adapter):
@@ -129,17 +119,7 @@ class TelegramAdapter(Adapter):
         self.command_menu: tuple[list[MenuCommand], list[MenuCommand]] | None = None
         self._started = False
 
-        builder = ApplicationBuilder().token(token).job_queue(None).concurrent_updates(False)
-        if config.api_base_url:
-            base = config.api_base_url
-            builder = builder.base_url(base)
-            if base.rstrip("/").endswith("/bot"):
-                builder = builder.base_file_url(base.rstrip("/")[: -len("/bot")] + "/file/bot")
-        if request is not None:
-            builder = builder.request(request)
-        if get_updates_request is not None:
-            builder = builder.get_updates_request(get_updates_request)
-        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.application: App = build_application(token, config, request, get_updates_request)
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
 
@@ -149,41 +129,14 @@ class TelegramAdapter(Adapter):
         """Check the token, then poll (or listen for webhooks) without blocking."""
         self._host = host
         app = self.application
-        for attempt in range(START_ATTEMPTS):
-            try:
-                await app.initialize()
-                break
-            except tg_error.InvalidToken as exc:
-                raise ConfigError(
-                    f"adapters.{self.name}: Telegram rejected the token in ${self.config.token_env} ({exc}); "
-                    "copy it again from @BotFather"
-                ) from None
-            except tg_error.TelegramError as exc:
-                if attempt + 1 == START_ATTEMPTS:
-                    raise TransportError(
-                        f"adapters.{self.name}: cannot reach the Telegram Bot API at "
-                        f"{self.config.api_base_url or 'api.telegram.org'}: {exc}"
-                    ) from exc
-                # A network blip while the host boots should not stop the bot: try a few times.
-                delay = 2.0**attempt
-                log.warning("telegram adapter %s: getMe failed (%s), retry in %.0fs", self.name, exc, delay)
-                await self._sleep(delay)
+        await initialize(app, self.name, self.config, self._sleep)
         me = app.bot.bot
         self.me = user_ref(me)
         self._identity = BotIdentity(me.id, me.username or "")
         self._check_privacy(bool(me.can_read_all_group_messages))
-        await app.start()
-        updater = app.updater
-        if updater is not None:
-            if self.config.mode == "webhook":
-                await self._start_webhook()
-            else:
-                await updater.start_polling(
-                    poll_interval=self._poll_interval,
-                    allowed_updates=ALLOWED_UPDATES,
-                    bootstrap_retries=3,
-                    error_callback=self._on_poll_error,
-                )
+        await start_updates(
+            app, self.name, self.config, self._poll_interval, self._secret_token, self._on_poll_error
+        )
         self._started = True
         if self.command_menu is None:
             self.command_menu = menu_from_host(host)
@@ -191,39 +144,11 @@ class TelegramAdapter(Adapter):
             await self.set_command_menu(*self.command_menu)
         log.info("telegram adapter %s started as @%s (%s)", self.name, me.username, self.config.mode)
 
-    async def _start_webhook(self) -> None:
-        updater = self.application.updater
-        assert updater is not None
-        try:
-            import tornado  # noqa: F401  (PTB's webhook server; checked here for a clear message)
-        except ImportError:
-            raise ConfigError(
-                f"adapters.{self.name}: mode = 'webhook' needs python-telegram-bot[webhooks] (tornado)"
-            ) from None
-        # The public URL's path is also the local path, so a reverse proxy is a plain pass-through.
-        url_path = urlsplit(self.config.url).path.strip("/")
-        await updater.start_webhook(
-            listen=self.config.listen,
-            port=self.config.port,
-            url_path=url_path,
-            webhook_url=self.config.url,
-            allowed_updates=ALLOWED_UPDATES,
-            secret_token=self._secret_token,
-        )
-
     async def stop(self) -> None:
         """Stop polling and shut PTB down; calls in flight finish first."""
-        app = self.application
         if self._answers:
             await asyncio.gather(*self._answers, return_exceptions=True)
-        try:
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
-            await app.shutdown()
-        except tg_error.TelegramError as exc:
-            log.warning("telegram adapter %s: error while stopping: %s", self.name, exc)
+        await shutdown(self.application, self.name)
         self._started = False
 
     def _check_privacy(self, can_read_all: bool) -> None:
@@ -255,7 +180,7 @@ class TelegramAdapter(Adapter):
             return
         await self.handle_update(update)
 
-    async def handle_update(self, update: Update) -> list[Event]:
+    async def handle_update(self, update: Update) -> list[PlatformEvent]:
         """Normalize one update and hand its events to the host; returns them (for tests)."""
         if update.callback_query is not None:
             # Always answered, even for a duplicate or a button nobody handles: an unanswered
@@ -275,7 +200,7 @@ class TelegramAdapter(Adapter):
             return []
         # Made encodable here, once: a lone surrogate from the JSON would fail far inside the core.
         events = [clean_event(e) for e in update_events(self.name, update, self._identity, self.clock.now())]
-        delivered: list[Event] = []
+        delivered: list[PlatformEvent] = []
         for event in events:
             if isinstance(event, ButtonPressed) and event.data.startswith("~"):
                 event = _with_data(event, self._long_data.get(event.data, event.data))
@@ -650,61 +575,7 @@ class TelegramAdapter(Adapter):
         self.command_menu = (list(members), list(admins))
         if not self._started:
             return
-        languages = sorted({lang for c in [*members, *admins] for lang in c.descriptions})
-        scopes = (
-            (members, BotCommandScopeAllPrivateChats()),
-            (members, BotCommandScopeAllGroupChats()),
-            (admins, BotCommandScopeAllChatAdministrators()),
-        )
-        for commands, scope in scopes:
-            for lang in [None, *languages]:
-                entries = [
-                    BotCommand(c.name, _menu_text(c, lang)) for c in commands if _valid_command_name(c.name)
-                ]
-                code = lang.split("-")[0] if lang else None
-                try:
-                    await self.application.bot.set_my_commands(entries, scope=scope, language_code=code)
-                except tg_error.TelegramError as exc:
-                    # A menu is a convenience: a failure is logged and the bot keeps running.
-                    log.warning("telegram adapter %s: setMyCommands failed: %s", self.name, exc)
-                    return
-
-
-def menu_from_host(host: AdapterHost) -> tuple[list[MenuCommand], list[MenuCommand]] | None:
-    """The member and administrator menus, from the core's command table and catalogs.
-
-    Members see what they may run; group administrators also see moderator and admin commands.
-    None when the core offers no commands (an adapter test's host): no menu is set then.
-    """
-    table = host.commands()
-    if not table:
-        return None
-    members: list[MenuCommand] = []
-    admins: list[MenuCommand] = []
-    for command in table:
-        if command.hidden or command.min_role > Role.ADMIN or not _valid_command_name(command.name):
-            continue
-        descriptions = {}
-        for lang in LANGUAGES:
-            text = host.translate(lang, command.help) if command.help else command.name
-            descriptions[lang] = (text.strip().splitlines() or [command.name])[0]
-        entry = MenuCommand(command.name, descriptions)
-        admins.append(entry)
-        if command.min_role <= Role.MEMBER:
-            members.append(entry)
-    return members, admins
-
-
-def _menu_text(command: MenuCommand, lang: str | None) -> str:
-    text = command.descriptions.get(lang or "", "") if lang else next(iter(command.descriptions.values()), "")
-    text = text or command.name
-    return text[:256]
-
-
-def _valid_command_name(name: str) -> bool:
-    # Bot API: 1-32 characters, lower-case English letters, digits and underscores only.
-    allowed = all(c.islower() or c.isdigit() or c == "_" for c in name)
-    return 1 <= len(name) <= 32 and allowed and name.isascii()
+        await push_menus(self.application.bot, self.name, members, admins)
 
 
 def _with_data(event: ButtonPressed, data: str) -> ButtonPressed:

@@ -12,10 +12,10 @@ from bot.events import (
     ButtonPressed,
     ChatMigrated,
     ChatRef,
-    Event,
     MemberJoined,
     MemberLeft,
     MessageEvent,
+    PlatformEvent,
     Segment,
     UserRef,
 )
@@ -119,12 +119,12 @@ def _segments(
 
 def message_events(
     adapter: str, update_id: int, message: Message, *, edited: bool, me: BotIdentity | None
-) -> list[Event]:
+) -> list[PlatformEvent]:
     """Events for one message: a text message, or the service events it carries."""
     chat = _message_chat(adapter, message)
     at: datetime = message.edit_date if edited and message.edit_date else message.date
     event_id = f"{adapter}:{update_id}"
-    events: list[Event] = []
+    events: list[PlatformEvent] = []
 
     if message.migrate_to_chat_id:
         events.append(
@@ -203,7 +203,7 @@ def _sender(message: Message) -> UserRef | None:
     return user_ref(message.from_user)
 
 
-def member_update_events(adapter: str, update_id: int, change: ChatMemberUpdated) -> list[Event]:
+def member_update_events(adapter: str, update_id: int, change: ChatMemberUpdated) -> list[PlatformEvent]:
     """Joins and leaves from ``chat_member`` updates (sent only when the bot is an admin)."""
     was = change.old_chat_member.status in _PRESENT and _is_member(change.old_chat_member)
     now = change.new_chat_member.status in _PRESENT and _is_member(change.new_chat_member)
@@ -242,7 +242,7 @@ def button_event(adapter: str, update_id: int, query: CallbackQuery, at: datetim
     )
 
 
-def update_events(adapter: str, update: Update, me: BotIdentity | None, at: datetime) -> list[Event]:
+def update_events(adapter: str, update: Update, me: BotIdentity | None, at: datetime) -> list[PlatformEvent]:
     """Every core event one update carries (often one, sometimes none or several)."""
     if update.message is not None:
         return message_events(adapter, update.update_id, update.message, edited=False, me=me)

@@ -20,6 +20,7 @@ import regex
 from publicsuffixlist import PublicSuffixList
 
 from bot.events import MessageEvent
+from bot.parsed import ParsedMessage
 
 #: Scheme or www. links, up to the next space (CJK punctuation ends them too).
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'，。！？、）】》]+", re.IGNORECASE)
@@ -63,6 +64,10 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+#: Links found in a case-folded text: the span of each and where it leads (``domain/path``).
+Spans = tuple[tuple[tuple[int, int], str], ...]
+
+
 def links(text: str) -> list[str]:
     """Every link in ``text`` as ``domain/path`` (no scheme, no ``www.``, no query), in order.
 
@@ -71,9 +76,18 @@ def links(text: str) -> list[str]:
     return [link for _, link in link_spans(text)[1]]
 
 
+def message_links(parsed: ParsedMessage) -> list[str]:
+    """:func:`links` of a message, read from its shared parse (found once per message)."""
+    return [link for _, link in parsed.view(message_link_spans)]
+
+
 def without_links(text: str) -> tuple[str, list[str]]:
     """``text`` (NFKC, case-folded) with its links cut out, and the links as ``domain/path``."""
-    folded, spans = link_spans(text)
+    return cut_links(*link_spans(text))
+
+
+def cut_links(folded: str, spans: Spans) -> tuple[str, list[str]]:
+    """The case-folded text with each link in ``spans`` replaced by a space, and the links."""
     rest = folded
     for (start, end), _ in reversed(spans):
         rest = rest[:start] + " " + rest[end:]
@@ -81,11 +95,23 @@ def without_links(text: str) -> tuple[str, list[str]]:
 
 
 @lru_cache(maxsize=1024)
-def link_spans(text: str) -> tuple[str, tuple[tuple[tuple[int, int], str], ...]]:
+def link_spans(text: str) -> tuple[str, Spans]:
     """The NFKC, case-folded text and where in it each link is, with its ``domain/path``.
 
-    Cached: one message is read for links by probation, the duplicate detector and its sketch."""
+    For texts outside the message path (stored samples, tests); a message's links come from
+    its shared parse (:func:`message_link_spans`)."""
     folded = _folded(text)
+    return folded, spans_in(folded)
+
+
+def message_link_spans(parsed: ParsedMessage) -> Spans:
+    """Where the links of a message are, in ``parsed.casefolded`` (use through
+    ``parsed.view``, so probation, the duplicate check and the sketch find them once)."""
+    return spans_in(parsed.casefolded)
+
+
+def spans_in(folded: str) -> Spans:
+    """Where each link is in an already NFKC, case-folded text, with its ``domain/path``."""
     found: list[tuple[tuple[int, int], str]] = []
     for match in _URL.finditer(folded):
         found.append((match.span(), canonical_link(match.group(0))))
@@ -97,7 +123,7 @@ def link_spans(text: str) -> tuple[str, tuple[tuple[tuple[int, int], str], ...]]
         if _is_domain(match.group(1)):
             found.append((match.span(), canonical_link(match.group(0))))
     found.sort()
-    return folded, tuple(found)
+    return tuple(found)
 
 
 def canonical_link(url: str) -> str:
@@ -126,19 +152,23 @@ class Findings:
         return bool(self.reasons)
 
 
-def probation_findings(message: MessageEvent, *, max_emoji: int, max_mentions: int) -> Findings:
+def probation_findings(
+    message: MessageEvent, parsed: ParsedMessage, *, max_emoji: int, max_mentions: int
+) -> Findings:
     """The probation rules ``message`` breaks: ``invite``, ``link``, ``contact``, ``forward``,
     ``emoji``, ``mentions``, in that order.
 
-    Forwards and shared contacts come from the adapter as ``forward`` / ``contact`` segments.
+    Forwards and shared contacts come from the adapter as ``forward`` / ``contact`` segments;
+    the text is read from the message's shared parse (case-folded once).
     """
     text = message.text
+    folded = parsed.casefolded
     reasons: list[str] = []
-    if _INVITE.search(_folded(text)):
+    if _INVITE.search(folded):
         reasons.append("invite")
-    elif links(text):
+    elif message_links(parsed):
         reasons.append("link")
-    if _CONTACT.search(_folded(text)):
+    if _CONTACT.search(folded):
         reasons.append("contact")
     kinds = {segment.kind for segment in message.segments}
     if "forward" in kinds:

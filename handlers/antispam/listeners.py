@@ -18,7 +18,7 @@ from bot.roles import Role
 from bot.router import Band
 from handlers.antispam import raid
 from handlers.antispam.commands import router
-from handlers.antispam.detect import Findings, in_probation, links, probation_findings
+from handlers.antispam.detect import Findings, in_probation, message_links, probation_findings
 from handlers.antispam.settings import AntispamSettings
 from handlers.antispam.similar import Verdict, similarity
 from handlers.antispam.state import AntispamState, get_state
@@ -72,6 +72,7 @@ async def screen(ctx: Context) -> None:
     findings = (
         probation_findings(
             message,
+            ctx.parsed,
             max_emoji=(await ctx.settings(AntispamSettings)).max_emoji,
             max_mentions=(await ctx.settings(AntispamSettings)).max_mentions,
         )
@@ -163,16 +164,17 @@ async def _spam_reason(
     text = message.text
     if not text.strip() or message.edited:
         return None, None
-    has_link = bool(links(text))
+    parsed = ctx.parsed  # links and folding found once per message, shared with moderation
+    has_link = bool(message_links(parsed))
     samples = await state.samples_of(group.id)
     if not (probation or has_link or samples):
         # A duplicate alone never acts on a member past probation without a link, and there is
         # no sample to compare with: ordinary chat skips the sketch altogether.
         return None, None
-    folded = state.fold(text)
+    folded = parsed.folded
     if len(folded) < (await ctx.settings(AntispamSettings)).min_chars and not has_link:
         return None, None  # "hi", "+1", "早上好" from many members is a conversation, not a wave
-    mh = state.sketch_of(text)
+    mh = state.sketch_of_message(parsed)
     threshold = (await ctx.settings(AntispamSettings)).similarity / 100
     for sample in samples:
         if similarity(sample, mh) >= threshold:

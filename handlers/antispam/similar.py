@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from handlers.antispam.detect import without_links
+from bot.parsed import ParsedMessage
+from handlers.antispam.detect import cut_links, message_link_spans, without_links
 
 if TYPE_CHECKING:
     from datasketch import LeanMinHash, MinHashLSH
@@ -54,9 +55,17 @@ Fold = Callable[[str], str]
 
 
 def features(text: str, fold: Fold) -> set[bytes]:
-    """The feature set of a message (see the module docstring); empty for a text with none."""
+    """The feature set of a text (see the module docstring); empty for a text with none."""
     # Links are features of their own; their letters must not also become bigrams.
-    rest, found = without_links(text)
+    return _features(*without_links(text), fold)
+
+
+def message_features(parsed: ParsedMessage, fold: Fold) -> set[bytes]:
+    """:func:`features` of a message, its links read from its shared parse."""
+    return _features(*cut_links(parsed.casefolded, parsed.view(message_link_spans)), fold)
+
+
+def _features(rest: str, found: list[str], fold: Fold) -> set[bytes]:
     folded = fold(rest)
     # Bigrams: the usual unit for Chinese (a word is mostly two characters), and short spam
     # with one word changed stays above the threshold, where 3-grams lose half their overlap.

@@ -4,14 +4,14 @@ the group's spam samples, kept in ``services.state`` (never module globals)."""
 from __future__ import annotations
 
 import asyncio
-import unicodedata
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.parsed import ParsedMessage, plain_fold
 from bot.ports import AuditTrail, TextFolding
-from handlers.antispam.similar import DuplicateWindow, features, sketch
+from handlers.antispam.similar import DuplicateWindow, features, message_features, sketch
 from storage.antispam import AntispamRepos, ProbationRow
 
 if TYPE_CHECKING:
@@ -28,11 +28,6 @@ PURGE_MAX = 100
 ROWS_MAX = 200_000
 #: At most one automatic alert per group in this time: a wave is one alert, not one per spammer.
 ALERT_GAP = timedelta(seconds=60)
-
-
-def plain_fold(text: str) -> str:
-    """Folding without the moderation feature: NFKC, case-folded, letters and digits only."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
 
 
 @dataclass
@@ -62,6 +57,10 @@ class AntispamState:
     def sketch_of(self, text: str) -> LeanMinHash:
         """The MinHash sketch of a message."""
         return sketch(features(text, self.fold))
+
+    def sketch_of_message(self, parsed: ParsedMessage) -> LeanMinHash:
+        """The MinHash sketch of a message, from its shared parse."""
+        return sketch(message_features(parsed, self.fold))
 
     # -- probation rows -----------------------------------------------------------------
     def joined(self, group_id: int, member_id: int, at: datetime) -> ProbationRow:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from bot.feature import Feature
 from bot.ports import CreditScore, NewcomerGate
 from bot.router import Band
-from handlers.checkin import activity as _activity
+from handlers.checkin import activity_points as _activity
+from handlers.checkin import shop_commands
 from handlers.checkin.api import FEATURE_NAME, CheckinState, award, bump_counter, day_of, rules_for, state
 from handlers.checkin.badges import DEFAULT_BADGES, build_badges
 from handlers.checkin.commands import router
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["FEATURE", "award", "bump_counter"]
 
 # Points for activity (the hot path) and referrals; after the commands, as before.
+#: Command modules that register on ``router`` when imported, after ``commands`` itself.
+COMMAND_MODULES = (shop_commands,)
+
 router.message(band=Band.LISTENER)(_activity.on_message)
 router.join()(_activity.on_join)
 router.leave()(_activity.on_leave)

@@ -211,7 +211,13 @@ def fold_text(text: str) -> str:
     """
     # This runs for every group message: one C-level regex pass instead of a per-character
     # loop, and only over a bounded prefix so a 100 kB paste costs what a long message costs.
-    return _NOT_CONTENT.sub("", unicodedata.normalize("NFKC", text[:FOLD_LIMIT]).casefold())
+    return content_of(unicodedata.normalize("NFKC", text[:FOLD_LIMIT]).casefold())
+
+
+def content_of(casefolded: str) -> str:
+    """:func:`fold_text` of a text already NFKC-normalised and case-folded (a message's
+    ``ctx.parsed.casefolded``): the regex pass runs over a bounded prefix only."""
+    return _NOT_CONTENT.sub("", casefolded[:FOLD_LIMIT])
 
 
 @dataclass(slots=True)

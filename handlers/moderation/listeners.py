@@ -52,7 +52,10 @@ async def screen(ctx: Context) -> None:
     pinyin = rules.pinyin
     if pinyin:
         await _pinyin_ready(matcher)
-    hits = matcher.check(message.text, pinyin=pinyin) if message.text else []
+    # The message is folded once (``ctx.parsed``): the lexicon, the flood check and antispam
+    # all read the same folded text.
+    parsed = ctx.parsed
+    hits = matcher.check(message.text, pinyin=pinyin, folded=parsed.folded) if message.text else []
     flood = None
     if not message.edited:
         flood = state.flood.observe(
@@ -64,8 +67,9 @@ async def screen(ctx: Context) -> None:
             window=timedelta(seconds=rules.flood_seconds),
             max_identical=rules.flood_identical,
             identical_window=timedelta(seconds=rules.flood_identical_seconds),
+            folded=parsed.folded,
         )
-    if flood is not None and _is_command(ctx, message):
+    if flood is not None and isinstance(parsed.command, Invocation):
         flood = None  # commands answer the member; repeating one (/ping, 签到) is not chat flooding
     if not hits and flood is None:
         return
@@ -74,7 +78,7 @@ async def screen(ctx: Context) -> None:
     role = await ctx.role()
     if role >= Role.MODERATOR and rules.exempt_moderators:
         return
-    if role >= Role.MODERATOR and _is_moderation_command(ctx, message):
+    if role >= Role.MODERATOR and _is_moderation_command(parsed.command):
         return  # a moderator typing /kw add … is managing the lexicon, not breaking it
     if hits:
         await _handle_hits(ctx, group, member, message, hits)
@@ -82,17 +86,8 @@ async def screen(ctx: Context) -> None:
         await _handle_flood(ctx, group, member, flood)
 
 
-def _is_command(ctx: Context, message: MessageEvent) -> bool:
-    table = ctx.services.commands
-    me = ctx.adapter.me.username if ctx.adapter.me else None
-    return isinstance(table.parse(message.text, me), Invocation)
-
-
-def _is_moderation_command(ctx: Context, message: MessageEvent) -> bool:
-    table = ctx.services.commands
-    me = ctx.adapter.me.username if ctx.adapter.me else None
-    parsed = table.parse(message.text, me)
-    return isinstance(parsed, Invocation) and parsed.command.feature == "moderation"
+def _is_moderation_command(command: object) -> bool:
+    return isinstance(command, Invocation) and command.command.feature == "moderation"
 
 
 async def _handle_hits(

@@ -359,19 +359,21 @@ class Matcher:
         """Number of entries over every layer."""
         return sum(layer.size for layer in self.layers)
 
-    def check(self, text: str, *, pinyin: bool = False) -> list[Hit]:
+    def check(self, text: str, *, pinyin: bool = False, folded: str | None = None) -> list[Hit]:
         """The validated hits in ``text`` (hot path: stops early once a red hit is confirmed).
 
-        ``pinyin`` adds the pinyin view (the group setting ``moderation.pinyin``).
+        ``pinyin`` adds the pinyin view (the group setting ``moderation.pinyin``); ``folded`` is
+        ``fold(text)`` when the caller has it already (the message's ``ctx.parsed.folded``).
         """
-        return self._run(text, explain=False, pinyin=pinyin).hits
+        return self._run(text, explain=False, pinyin=pinyin, folded=folded).hits
 
     def explain(self, text: str, *, pinyin: bool = False) -> Report:
         """Every candidate with the reason it was kept or rejected (for ``/kw test``)."""
         return self._run(text, explain=True, pinyin=pinyin)
 
-    def _run(self, text: str, *, explain: bool, pinyin: bool = False) -> Report:
-        folded = fold(text)
+    def _run(self, text: str, *, explain: bool, pinyin: bool = False, folded: str | None = None) -> Report:
+        if folded is None:
+            folded = fold(text)
         report = Report(folded=folded)
         if folded:
             for layer in reversed(self.layers):

@@ -110,11 +110,14 @@ class FloodTracker:
         window: timedelta,
         max_identical: int,
         identical_window: timedelta,
+        folded: str | None = None,
     ) -> str | None:
-        """Record a message; returns ``"rate"`` or ``"identical"`` when this one tips it over."""
+        """Record a message; returns ``"rate"`` or ``"identical"`` when this one tips it over.
+
+        ``folded`` is ``fold(text)`` when the caller has it already (``ctx.parsed.folded``)."""
         key = (group_id, user_id)
         queue = self._recent.setdefault(key, deque())
-        queue.append((at, fold(text)[:200]))
+        queue.append((at, (fold(text) if folded is None else folded)[:200]))
         horizon = at - max(window, identical_window)
         while queue and queue[0][0] < horizon:
             queue.popleft()

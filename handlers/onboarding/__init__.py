@@ -34,10 +34,14 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
     """The console demo: rules to read and onboarding for newcomers."""
     now = services.clock.now()
     by = members[0].user_id if members else None
-    await services.settings.set(
-        group.id, "welcome.rules", services.i18n.t(group.language, "welcome.demo_rules"), by, now
+    await services.settings.write(
+        group.id,
+        WelcomeSettings,
+        by,
+        now,
+        rules=services.i18n.t(group.language, "welcome.demo_rules"),
+        onboarding=True,
     )
-    await services.settings.set(group.id, "welcome.onboarding", True, by, now)
 
 
 async def startup(services: Services) -> None:

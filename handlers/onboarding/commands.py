@@ -67,7 +67,7 @@ async def setrules_cmd(ctx: Context, text: str) -> None:
     if text.lower() in OFF_WORDS:
         text = ""
     check_length(ctx, text, "welcome.err_too_long")
-    await ctx.services.settings.set(ctx.group.id, "welcome.rules", text, ctx.user.user_id, ctx.now)
+    await ctx.services.settings.write(ctx.group.id, WelcomeSettings, ctx.user.user_id, ctx.now, rules=text)
     await ctx.reply(ctx.t("welcome.rules_set" if text else "welcome.rules_cleared"))
 
 
@@ -85,12 +85,14 @@ async def setwelcome_cmd(ctx: Context, text: str) -> None:
     if not text:
         raise BadArgument("welcome.err_empty_template")
     if text.lower() in _RESET:
-        await ctx.services.settings.reset(ctx.group.id, "welcome.template")
+        await ctx.services.settings.restore(ctx.group.id, WelcomeSettings, "template")
         await ctx.reply(ctx.t("welcome.template_reset"))
         return
     check_length(ctx, text, "welcome.err_too_long")
     value = "off" if text.lower() in OFF_WORDS else text
-    await ctx.services.settings.set(ctx.group.id, "welcome.template", value, ctx.user.user_id, ctx.now)
+    await ctx.services.settings.write(
+        ctx.group.id, WelcomeSettings, ctx.user.user_id, ctx.now, template=value
+    )
     if value == "off":
         await ctx.reply(ctx.t("welcome.template_off"))
         return

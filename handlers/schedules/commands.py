@@ -15,7 +15,7 @@ from bot.scheduler import next_fire
 from bot.timeparse import TimeError, bad_time, parse_when
 from handlers.schedules.jobs import job_id, plan_post, spec_to_dict, trigger_of
 from handlers.schedules.quiet import parse_window
-from handlers.schedules.settings import QUIET_KEY, ScheduleSettings
+from handlers.schedules.settings import ScheduleSettings
 from handlers.schedules.state import post_repo
 
 if TYPE_CHECKING:
@@ -207,12 +207,16 @@ async def quiet_cmd(ctx: Context, text: str) -> None:
         )
         return
     if text.lower() in OFF_WORDS:
-        await ctx.services.settings.set(ctx.group.id, QUIET_KEY, "", ctx.user.user_id, ctx.now)
+        await ctx.services.settings.write(
+            ctx.group.id, ScheduleSettings, ctx.user.user_id, ctx.now, quiet_hours=""
+        )
         await ctx.reply(ctx.t("schedule.quiet_off"))
         return
     try:
         window = parse_window(text)
     except TimeError as err:
         raise bad_time(ctx, err) from None
-    await ctx.services.settings.set(ctx.group.id, QUIET_KEY, str(window), ctx.user.user_id, ctx.now)
+    await ctx.services.settings.write(
+        ctx.group.id, ScheduleSettings, ctx.user.user_id, ctx.now, quiet_hours=str(window)
+    )
     await ctx.reply(ctx.t("schedule.quiet_set", window=window))

@@ -14,9 +14,6 @@ from zoneinfo import ZoneInfo
 
 from bot.timeparse import TimeError, localize, parse_time_of_day
 
-#: The group setting holding the window (``""`` when off); see ``settings.py``.
-QUIET_KEY = "schedule.quiet_hours"
-
 #: Activity reminders for an activity starting sooner than this are never deferred: a reminder sent
 #: after the start would be useless.
 URGENT_BEFORE_START = timedelta(hours=2)

@@ -10,9 +10,7 @@ from pydantic import BeforeValidator, Field
 from bot.params import OFF_WORDS
 from bot.settings import FeatureSettings, Number
 from bot.timeparse import TimeError
-from handlers.schedules.quiet import QUIET_KEY, QuietWindow, parse_window, window_from_setting
-
-MAX_KEY = "schedule.max_posts"
+from handlers.schedules.quiet import QuietWindow, parse_window, window_from_setting
 
 
 def _quiet_setting(value: Any) -> str:
@@ -26,7 +24,7 @@ def _quiet_setting(value: Any) -> str:
         raise ValueError("HH:MM-HH:MM | off") from None
 
 
-__all__ = ["MAX_KEY", "QUIET_KEY", "ScheduleSettings"]
+__all__ = ["ScheduleSettings"]
 
 
 class ScheduleSettings(FeatureSettings):

@@ -18,7 +18,7 @@ from storage.models import Group
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from handlers.stats import StatsState
+    from handlers.stats.state import StatsState
 
 
 async def build_weekly_report(

@@ -11,7 +11,7 @@ Callers hold a ``CheckinRepos`` and name the aggregate they touch (``repos.ledge
 
 from __future__ import annotations
 
-from storage.checkin.activity import ActivityPointsRepo
+from storage.checkin.activity_points import ActivityPointsRepo
 from storage.checkin.badges import BadgeRepo
 from storage.checkin.checkins import CheckinRepo
 from storage.checkin.ledger import LedgerRepo

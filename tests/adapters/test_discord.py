@@ -15,7 +15,7 @@ from adapters.discord.adapter import TimeoutTooLong
 from bot.adapter import Capability
 from bot.clock import VirtualClock
 from bot.errors import BotLacksPermission, CapabilityNotSupported, ConfigError, QunyouError, TargetNotFound
-from bot.events import ButtonPressed, ChatRef, Event, MemberJoined, MemberLeft, MessageEvent, UserRef
+from bot.events import ButtonPressed, ChatRef, MemberJoined, MemberLeft, MessageEvent, PlatformEvent, UserRef
 from bot.messages import Bold, Button, Mention, OutgoingMessage, Text
 from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
@@ -39,7 +39,7 @@ class Sink(RecordingHost):
     def __init__(self) -> None:
         super().__init__(core_commands())
 
-    async def wait(self, count: int = 1) -> list[Event]:
+    async def wait(self, count: int = 1) -> list[PlatformEvent]:
         return await self.wait_for(count, within=2)
 
 
@@ -433,7 +433,7 @@ async def test_level_roles_give_the_highest_reached(monkeypatch: pytest.MonkeyPa
 
 
 async def test_slash_command_runs_as_typed_text_and_answers_as_followup(rig: Rig) -> None:
-    async def handler(event: Event) -> None:
+    async def handler(event: PlatformEvent) -> None:
         assert isinstance(event, MessageEvent)
         await rig.adapter.send(
             event.chat, OutgoingMessage.of(f"checked in: {event.text}", reply_to=event.message_id)
@@ -668,7 +668,7 @@ async def test_the_same_adapter_starts_again_after_stop(monkeypatch: pytest.Monk
 
 
 async def test_report_from_the_message_menu_reads_as_a_reply_and_answers_privately(rig: Rig) -> None:
-    async def handler(event: Event) -> None:
+    async def handler(event: PlatformEvent) -> None:
         assert isinstance(event, MessageEvent)
         await rig.adapter.send(
             event.chat, OutgoingMessage.of("thanks, sent to the moderators", reply_to=event.message_id)
@@ -709,7 +709,7 @@ async def test_a_delete_never_waits_behind_a_burst_of_replies(rig: Rig) -> None:
 
 
 async def test_slash_answer_can_be_edited_split_and_outlives_the_token(rig: Rig) -> None:
-    async def handler(event: Event) -> None:
+    async def handler(event: PlatformEvent) -> None:
         assert isinstance(event, MessageEvent)
         long = "\n".join(["line of the answer " * 5] * 40)  # over 2000: two followups
         sent = await rig.adapter.send(event.chat, OutgoingMessage.of(long, reply_to=event.message_id))
@@ -731,7 +731,7 @@ async def test_slash_answer_can_be_edited_split_and_outlives_the_token(rig: Rig)
 
 
 async def test_deleting_a_slash_command_removes_the_answer(rig: Rig) -> None:
-    async def handler(event: Event) -> None:
+    async def handler(event: PlatformEvent) -> None:
         assert isinstance(event, MessageEvent)
         await rig.adapter.send(event.chat, OutgoingMessage.of("answer", reply_to=event.message_id))
         await rig.adapter.delete(event.chat, event.message_id)  # e.g. moderation on the arguments

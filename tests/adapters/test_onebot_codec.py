@@ -290,7 +290,7 @@ def test_build_needs_the_named_token() -> None:
 
 @given(st.lists(st.text(min_size=0, max_size=400), max_size=8), st.integers(min_value=20, max_value=300))
 def test_chunks_respect_the_limit_and_lose_nothing(texts: list[str], limit: int) -> None:
-    from adapters.onebot.adapter import _chunk
+    from adapters.onebot.render import chunk as _chunk
 
     pieces = [{"type": "text", "data": {"text": t}} for t in texts]
     chunks = _chunk(pieces, limit)
@@ -311,7 +311,7 @@ def test_listening_beyond_loopback_needs_a_token() -> None:
 
 
 def test_chunks_cut_at_line_breaks() -> None:
-    from adapters.onebot.adapter import _chunk
+    from adapters.onebot.render import chunk as _chunk
 
     lines = [f"• /command{i} — something to do" for i in range(200)]
     chunks = _chunk([{"type": "text", "data": {"text": "\n".join(lines)}}], 1000)

@@ -33,7 +33,7 @@ from adapters.onebot.protocol import group_chat
 from bot.app import App
 from bot.clock import VirtualClock, parse_instant
 from bot.config import Settings, load_settings
-from bot.events import ChatRef, Event
+from bot.events import ChatRef, PlatformEvent
 from bot.outbound import OutboundQueue
 from tests.fakes.onebot_bridge import SELF_ID, BridgeClient, free_port
 
@@ -67,7 +67,7 @@ class CountingSink:
         self.inner = inner
         self.count = 0
 
-    def submit(self, event: Event) -> Any:
+    def submit(self, event: PlatformEvent) -> Any:
         self.count += 1
         return self.inner.submit(event)
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.parsed import plain_fold
 from handlers.antispam.detect import canonical_link, emoji_count, in_probation, links
 from handlers.antispam.similar import DuplicateWindow, features, similarity, sketch
-from handlers.antispam.state import plain_fold
 from handlers.moderation.folding import fold
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from bot.events import Event
+from bot.events import PlatformEvent
 from bot.host import CommandInfo
 from bot.i18n import I18n
 from bot.router import CommandTable
@@ -39,12 +39,12 @@ class RecordingHost:
     """Keeps submitted events; runs ``handler`` (when set) for each in its own task."""
 
     def __init__(self, commands: Sequence[CommandInfo] = ()) -> None:
-        self.events: list[Event] = []
-        self.handler: Callable[[Event], Awaitable[None]] | None = None
+        self.events: list[PlatformEvent] = []
+        self.handler: Callable[[PlatformEvent], Awaitable[None]] | None = None
         self._commands = list(commands)
         self.arrived = asyncio.Event()
 
-    def submit(self, event: Event) -> asyncio.Task[None] | None:
+    def submit(self, event: PlatformEvent) -> asyncio.Task[None] | None:
         """Keep the event; its task runs ``handler``."""
         self.events.append(event)
         self.arrived.set()
@@ -64,7 +64,7 @@ class RecordingHost:
         """The commands this host was built with."""
         return list(self._commands)
 
-    async def wait_for(self, count: int, within: float = 5.0) -> list[Event]:
+    async def wait_for(self, count: int, within: float = 5.0) -> list[PlatformEvent]:
         """Wait until ``count`` events have arrived."""
         async with asyncio.timeout(within):
             while len(self.events) < count:

@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.telegram import TelegramAdapter, TelegramConfig
 from bot.clock import VirtualClock
-from bot.events import Event
+from bot.events import PlatformEvent
 from tests.fakes.host import RecordingHost
 from tests.fakes.telegram_api import TOKEN, BotApiState, FakeBotApi
 
@@ -15,7 +15,7 @@ from tests.fakes.telegram_api import TOKEN, BotApiState, FakeBotApi
 class RecordingSink(RecordingHost):
     """The adapter tests' ``AdapterHost``: keeps what it was given, offers no commands."""
 
-    def submit(self, event: Event) -> None:  # type: ignore[override]
+    def submit(self, event: PlatformEvent) -> None:  # type: ignore[override]
         """Keep the event (no task: Telegram does not wait on one in these tests)."""
         self.events.append(event)
         self.arrived.set()

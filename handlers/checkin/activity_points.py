@@ -11,7 +11,6 @@ The listener and the join/leave hooks are registered on the feature's router in
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -20,7 +19,7 @@ from bot.batcher import write_isolated
 from bot.context import Context
 from bot.events import ChatRef, MemberJoined, MemberLeft
 from handlers.checkin.api import PendingActivity, announce, announce_many, day_of, rules_for, state, user_ref
-from handlers.checkin.rules import ActivityState, activity_award, fold_text
+from handlers.checkin.rules import ActivityState, activity_award, content_of
 from storage.checkin import ActivityCredit, Posting
 from storage.models import Member
 
@@ -38,7 +37,8 @@ async def on_message(ctx: Context) -> None:
     if ctx.user.is_bot:
         return
     services = ctx.services
-    if _looks_like_command(event.text, services.config.bot.command_prefixes):
+    parsed = ctx.parsed  # the message's shared parse: prefix and case-folding done once
+    if parsed.prefixed:
         return  # an unknown or mistyped /command is not conversation either
     st = state(services)
     key = (group.id, member.id)
@@ -52,7 +52,9 @@ async def on_message(ctx: Context) -> None:
     tracker = st.activity.get(key)
     if tracker is None:
         tracker = st.activity[key] = ActivityState()
-    earned = activity_award(tracker, fold_text(event.text), now.timestamp(), day.toordinal(), rules.activity)
+    earned = activity_award(
+        tracker, content_of(parsed.casefolded), now.timestamp(), day.toordinal(), rules.activity
+    )
     slot = st.pending.get((group.id, member.id, day))
     if slot is None:
         slot = st.pending[(group.id, member.id, day)] = PendingActivity(
@@ -61,11 +63,6 @@ async def on_message(ctx: Context) -> None:
     slot.messages += 1
     slot.points += earned
     slot.at = now
-
-
-def _looks_like_command(text: str, prefixes: list[str]) -> bool:
-    head = unicodedata.normalize("NFKC", text.lstrip()[:4])
-    return any(head.startswith(p) for p in prefixes)
 
 
 async def flush_activity(services: Services) -> None:
