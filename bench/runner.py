@@ -46,6 +46,12 @@ def _engage() -> Section:
     return run
 
 
+def _desk() -> Section:
+    from bench.desk import run
+
+    return run
+
+
 def _discord() -> Section:
     from bench.discord_adapter import run
 
@@ -106,6 +112,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "antispam": _antispam,
     "checkin": _checkin,
     "dashboard": _dashboard,
+    "desk": _desk,
     "discord": _discord,
     "engage": _engage,
     "moderation": _moderation,

@@ -188,6 +188,18 @@ class TextFolding(Protocol):
         ...
 
 
+class ModeratorAlerts(Protocol):
+    """Opens an alert in a group's moderation alert list at one of its levels (``red``,
+    ``yellow``, ``blue``) and sends it to the moderators: listed by ``/alerts``, closed with
+    ``/ack`` or its button, counted in the handling times (the moderation feature provides it)."""
+
+    async def open_alert(
+        self, group: Group, *, kind: str, level: str, text: str, member: Member | None = None
+    ) -> int:
+        """Open and send one alert; ``{id}`` in ``text`` becomes its id. Returns the id."""
+        ...
+
+
 class NewcomerGate(Protocol):
     """Whether per-member posts about newcomers (welcomes, badge announcements) should wait,
     because the group is being raided (the antispam feature provides it)."""

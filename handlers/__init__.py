@@ -11,6 +11,7 @@ from handlers import (
     community,
     core,
     dashboard,
+    desk,
     engage,
     message_counts,
     modchat,
@@ -38,4 +39,6 @@ FEATURES: list[Feature] = [
     onboarding.FEATURE,
     dashboard.FEATURE,
     engage.FEATURE,
+    # Last: an FAQ answer comes after everything else a message does.
+    desk.FEATURE,
 ]

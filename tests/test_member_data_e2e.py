@@ -40,6 +40,12 @@ async def _alice_uses_everything(h: Harness) -> None:
     topic = sends(await h.say("demo", "bob", "/topic"))[0]["id"]
     await h.say("demo", "alice", f"my answer {MARK}", reply_to=topic)
     await h.say("demo", "alice", f"/feedback {MARK} 建议多办活动")
+    # The support desk: a complaint, a question nobody answers, a vote under an FAQ answer.
+    await h.say("demo", "alice", f"/complain {MARK} 客服太慢")
+    await h.say("demo", "alice", f"{MARK} 怎么开发票？")
+    await h.say("demo", "max", "/faq add 会员 | 会员说明")
+    answer = next(r for r in await h.say("demo", "alice", "会员怎么开通") if r.get("buttons"))
+    await h.press("demo", "alice", answer["id"], answer["buttons"][0][0]["data"])
     await h.say("demo", "max", "/nps start")
     await h.say("demo", "alice", "/nps 9")
     bad = await h.say("demo", "bob", "加群领福利，私聊")
@@ -61,6 +67,8 @@ async def _alice_uses_everything(h: Harness) -> None:
     await h.say("demo", "alice", "/warn @bob 刷屏")
     await h.say("demo", "alice", "/redemptions done 1")
     await h.say("demo", "alice", "/ack 1")
+    await h.say("demo", "alice", "/faq add 发票 | 发票请找客服")
+    await h.say("demo", "alice", "/replies set outage plan 今晚恢复")
     await h.flush()
 
 
@@ -111,6 +119,9 @@ async def test_mydata_is_complete_and_forgetme_leaves_no_trace(tmp_path: Path, d
             "checkins", "stats_text", "stats_feedback", "topic_suggestions", "topic_replies",
             "role_overrides", "group_settings", "mod_terms", "mod_allow", "scheduled_posts",
             "activities", "topics",
+            # the support desk
+            "desk_complaints", "desk_unanswered", "desk_faq_answers", "desk_faq_votes", "desk_faq",
+            "desk_replies",
         }  # fmt: skip
         assert must <= set(exported["stored"]), sorted(must - set(exported["stored"]))
         assert set(exported["stored"]) <= set(declarations())

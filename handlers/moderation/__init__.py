@@ -27,6 +27,7 @@ from bot.ports import (
     MessageScreen,
     ModerationDesk,
     ModerationFacts,
+    ModeratorAlerts,
     SharedSanctions,
     TextFolding,
 )
@@ -39,7 +40,7 @@ from handlers.moderation.escalation import run_escalate_job
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
 from handlers.moderation.lint import lint_files
-from handlers.moderation.ports import Credit, Facts, Sanctions, Screen
+from handlers.moderation.ports import Alerts, Credit, Facts, Sanctions, Screen
 from handlers.moderation.sanctions import reschedule_lifts, run_lift_job
 from handlers.moderation.segment import SEGMENTER
 from handlers.moderation.service import (
@@ -199,9 +200,11 @@ def _ports(services: Services) -> dict[type[Any], Any]:
     credit: CreditScore = Credit(services)
     facts: ModerationFacts = Facts(ModerationViews(services.db))
     folding: TextFolding = _Folding()
+    alerts: ModeratorAlerts = Alerts(services)
     sanctions: MemberSanctions = Sanctions(services)
     desk: ModerationDesk = Desk(services)
     return {
+        ModeratorAlerts: alerts,
         MemberSanctions: sanctions,
         ModerationDesk: desk,
         AuditTrail: trail,

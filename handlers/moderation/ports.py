@@ -1,6 +1,6 @@
 """The ports the moderation feature provides besides ``AuditTrail``: ``MessageScreen`` (is a
-text blocked in a group), ``CreditScore`` (a member's credit) and ``ModerationFacts`` (alert
-figures for statistics)."""
+text blocked in a group), ``CreditScore`` (a member's credit), ``ModerationFacts`` (alert
+figures for statistics) and ``ModeratorAlerts`` (another feature's alert in the alert list)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.events import UserRef
+from bot.messages import Button, OutgoingMessage, Text
 from bot.ports import AlertSummary
+from handlers.moderation.alerting import notify, refs_of
 from handlers.moderation.sanctions import lift, sanction
 from handlers.moderation.service import Step, credit_level, current_credit, get_state
 from storage.models import Group, Member
@@ -87,3 +89,34 @@ class Facts:
         """Alerts raised in ``[since, until)`` by level, and handling times."""
         levels, handling = await self._views.alert_summary(group_id, since, until)
         return AlertSummary(levels, tuple(handling))
+
+
+class Alerts:
+    """``ModeratorAlerts``: another feature's alert (a complaint, a level of the support desk's
+    response) as a row of the alert list, sent like the others, with a "resolve" button."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def open_alert(
+        self, group: Group, *, kind: str, level: str, text: str, member: Member | None = None
+    ) -> int:
+        """Open the alert, send it to the moderators, remember where it went."""
+        services = self._services
+        state = get_state(services)
+        now = services.clock.now()
+        alert_id = await state.repos.alerts.add_alert(
+            group_id=group.id,
+            kind=kind,
+            now=now,
+            level=level,
+            member_id=member.id if member else None,
+            user_id=member.user_id if member else None,
+            excerpt=text[:200],
+        )
+        label = services.i18n.t(group.language, "moderation.button.resolve")
+        button = Button(label, f"mod:ack:{alert_id}", f"/ack {alert_id}")
+        message = OutgoingMessage(parts=(Text(text.replace("{id}", str(alert_id))),), buttons=((button,),))
+        sent = await notify(services, group, message)
+        await state.repos.alerts.mark_notified([alert_id], now, refs_of(sent))
+        return alert_id

@@ -1,0 +1,27 @@
+"""The support desk's per-group settings (``[desk]`` in config.toml, ``/set desk.<key>``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.settings import FeatureSettings, Number, OnOff
+
+
+class DeskSettings(FeatureSettings):
+    """FAQ auto-replies and the complaint response in one group."""
+
+    SECTION = "desk"
+
+    faq: OnOff = Field(True, description="answer members' questions from the FAQ")
+    faq_threshold: Number = Field(
+        60, ge=1, le=100, description="question entries: how close (percent) a question must be to answer"
+    )
+    faq_cooldown: Number = Field(
+        60, ge=0, le=86400, description="seconds before an entry answers again in one chat (new entries)"
+    )
+    complaint_threshold: Number = Field(
+        0,
+        ge=0,
+        le=100000,
+        description="complaints in a day over this start level 1 (0: scaled to the group, 3 per 300 members)",
+    )
