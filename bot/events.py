@@ -83,6 +83,9 @@ class MemberJoined:
     member: UserRef
     invited_by: UserRef | None = None
     seq: int | None = None
+    #: The platform's "X joined" service message, where there is one (Telegram), so it can go
+    #: with a newcomer who never passed join verification.
+    message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
-    from bot.events import ChatRef
+    from bot.events import ChatRef, UserRef
     from storage.models import Group, Job, Member
 
 PortT = TypeVar("PortT")
@@ -184,6 +184,19 @@ class NewcomerGate(Protocol):
 
     async def holding(self, group_id: int) -> bool:
         """True while per-member announcements in the group are held."""
+        ...
+
+    async def verifying(self, group_id: int, user_id: str) -> bool:
+        """True while this newcomer has a join challenge to pass: their welcome comes after it."""
+        ...
+
+
+class Greeter(Protocol):
+    """Sends one newcomer's welcome on demand (the onboarding feature provides it): the antispam
+    feature asks for it once a newcomer has passed join verification."""
+
+    async def greet(self, group: Group, chat: ChatRef, user: UserRef) -> None:
+        """Post the group's welcome for ``user`` in ``chat``."""
         ...
 
 

@@ -24,7 +24,9 @@ from bot.events import ChatRef, SentMessage, UserRef
 from bot.messages import Button, Mention, OutgoingMessage, Part, Text
 from bot.ports import AuditTrail
 from bot.scheduler import At
+from handlers.antispam.challenge import DATA_RAID, buttons, question
 from handlers.antispam.settings import AntispamSettings
+from handlers.antispam.state import get_state
 from storage.models import Group, Job
 
 if TYPE_CHECKING:
@@ -47,6 +49,8 @@ class Joiner:
     member_id: int
     banned: bool = False
     released: bool = False
+    #: Wrong answers to the raid's standing challenge.
+    wrong: int = 0
 
 
 @dataclass
@@ -67,6 +71,9 @@ class Raid:
     alerts: list[SentMessage] = field(default_factory=list)
     last_edit: datetime | None = None
     dirty: bool = False
+    #: The public notice, and the nonce and answer of the standing challenge it carries.
+    notice: SentMessage | None = None
+    challenge: tuple[str, int] | None = None
 
     @property
     def removed(self) -> int:
@@ -116,6 +123,10 @@ class Gate:
         raids = book(self._services)
         return group_id in raids.raids or bool(raids.pending.get(group_id))
 
+    async def verifying(self, group_id: int, user_id: str) -> bool:
+        """True while the newcomer has a join challenge of their own open."""
+        return (group_id, user_id) in get_state(self._services).verifying
+
 
 async def _rules(services: Services, group: Group) -> AntispamSettings:
     return await services.settings.of(group.id, AntispamSettings)
@@ -138,8 +149,7 @@ async def start(
     raid.joiners.update({k: _released(j) for k, j in raids.pending.pop(group.id, {}).items()})
     await services.scheduler.cancel(f"{JOB_WELCOME}:{group.id}")
     raids.raids[group.id] = raid
-    i18n, lang = services.i18n, group.language
-    await _post(services, group, OutgoingMessage.of(i18n.t(lang, "antispam.raid.public_start")))
+    raid.notice = await _post(services, group, await _notice(services, group, raid))
     alerts = services.alerts
     if alerts is not None:
         try:
@@ -149,6 +159,19 @@ async def start(
     await _audit(services, group, now, "raid-start", reason)
     await _plan_end(services, group, raid)
     return raid
+
+
+async def _notice(services: Services, group: Group, raid: Raid) -> OutgoingMessage:
+    """The raid's one public notice; with verification on it carries the standing challenge
+    (never one challenge per joiner during a raid)."""
+    i18n, lang = services.i18n, group.language
+    text = i18n.t(lang, "antispam.raid.public_start")
+    if (await _rules(services, group)).verification == "off":
+        return OutgoingMessage.of(text)
+    q = question(get_state(services).rng, lambda name: i18n.t(lang, f"antispam.verify.emoji.{name}"))
+    raid.challenge = (q.nonce, q.answer)
+    line = i18n.t(lang, "antispam.verify.standing") + " " + i18n.t(lang, q.key, **q.values)
+    return OutgoingMessage.of(f"{text}\n\n{line}", buttons=buttons(f"{DATA_RAID}{group.id}:{raid.number}", q))
 
 
 async def _plan_end(services: Services, group: Group, raid: Raid) -> None:
@@ -172,10 +195,11 @@ async def run_welcome_job(services: Services, job: Job, fire: datetime) -> None:
     waiting = book(services).pending.pop(job.group_id, {})
     group = await services.groups.get(job.group_id)
     if group is not None:
-        await _welcome(services, group, list(waiting.values()))
+        await welcome(services, group, list(waiting.values()))
 
 
-async def _welcome(services: Services, group: Group, joiners: list[Joiner]) -> None:
+async def welcome(services: Services, group: Group, joiners: list[Joiner]) -> None:
+    """One combined welcome for the newcomers not banned (mentions that do not ping)."""
     genuine = [j for j in joiners if not j.banned]
     if not genuine:
         return
@@ -222,6 +246,12 @@ async def end(services: Services, group: Group, why: str) -> Raid | None:
     await _post(
         services, group, OutgoingMessage.of(i18n.t(lang, "antispam.raid.public_end", count=raid.removed))
     )
+    if raid.notice is not None and raid.challenge is not None:
+        # The standing challenge is over: its buttons go, the notice stays.
+        notice = OutgoingMessage.of(i18n.t(lang, "antispam.raid.public_start"))
+        adapter_of_notice = services.adapters.get(raid.notice.chat.adapter)
+        if adapter_of_notice is not None:
+            await _quietly(adapter_of_notice.edit(raid.notice.chat, raid.notice.message_id, notice))
     await _edit_alerts(services, group, raid, ended=True)
     genuine = [j for j in raid.joiners.values() if not j.banned]
     adapter = services.adapters.get(group.adapter)
@@ -229,7 +259,7 @@ async def end(services: Services, group: Group, why: str) -> Raid | None:
     for joiner in genuine:
         if adapter is not None and not joiner.released:
             await _quietly(adapter.unmute(chat, joiner.user.user_id))
-    await _welcome(services, group, genuine)
+    await welcome(services, group, genuine)
     await _audit(services, group, services.clock.now(), "raid-end", f"{why} removed={raid.removed}")
     return raid
 
@@ -375,11 +405,12 @@ async def release(services: Services, group: Group) -> int:
     return len(targets)
 
 
-async def _post(services: Services, group: Group, message: OutgoingMessage) -> None:
+async def _post(services: Services, group: Group, message: OutgoingMessage) -> SentMessage | None:
     try:
-        await services.send(services.directory.chat_for(group), message, group.language)
+        return await services.send(services.directory.chat_for(group), message, group.language)
     except QunyouError as exc:
         log.warning("raid notice for group %s failed: %s", group.id, exc)
+        return None
 
 
 async def _audit(services: Services, group: Group, at: datetime, action: str, detail: str) -> None:

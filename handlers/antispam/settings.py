@@ -41,3 +41,9 @@ class AntispamSettings(FeatureSettings):
     welcome_batch_joins: Number = Field(
         3, ge=2, le=100000, description="this many joins in the window: one welcome"
     )
+    verification: Annotated[Literal["off", "raid-only", "always"], WORD] = Field(
+        "raid-only", description="join challenge: off, raid-only (one standing challenge) or always"
+    )
+    verification_minutes: Number = Field(
+        3, ge=1, le=1440, description="a newcomer who has not passed the challenge by then is removed"
+    )
