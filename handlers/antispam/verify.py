@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 JOB_VERIFY = "antispam-verify"
 #: Wrong presses allowed before the newcomer is removed (one more try after the first).
 TRIES = 2
+#: The restriction outlasts the challenge's timeout by this much.
+RESTRICT_MARGIN = timedelta(minutes=5)
 CHOICES_TEXT = tuple(str(i) for i in range(CHOICES))
 
 
@@ -82,11 +84,15 @@ async def on_join(ctx: Context, group: Group, member_id: int, in_raid: bool) -> 
         return False  # approved once in this group, or staff: no challenge to come back
     event = ctx.event
     join_message = event.message_id if isinstance(event, MemberJoined) else None
-    await _quietly(ctx.adapter.mute(ctx.chat, ctx.user.user_id, None))
+    minutes = (await ctx.settings(AntispamSettings)).verification_minutes
+    due = ctx.now + timedelta(minutes=minutes)
+    # Restricted until a little after the timeout, not for good: a platform with capped
+    # restrictions (Discord's timeouts) can then do it too, and a lost timer cannot leave a
+    # newcomer muted for ever.
+    await _quietly(ctx.adapter.mute(ctx.chat, ctx.user.user_id, due + RESTRICT_MARGIN))
     q = new_question(ctx.services, group.language)
     prefix = f"{DATA_ONE}{group.id}:{member_id}"
     sent = await _send(ctx.services, ctx.chat, _challenge(ctx.services, group, ctx.user, q, prefix, 0))
-    minutes = (await ctx.settings(AntispamSettings)).verification_minutes
     payload: dict[str, Any] = {
         "user_id": ctx.user.user_id,
         "channel_id": ctx.chat.channel_id,
@@ -96,9 +102,7 @@ async def on_join(ctx: Context, group: Group, member_id: int, in_raid: bool) -> 
         "answer": q.answer,
         "wrong": 0,
     }
-    await ctx.services.scheduler.schedule(
-        job_id(group.id, member_id), JOB_VERIFY, At(ctx.now + timedelta(minutes=minutes)), payload, group.id
-    )
+    await ctx.services.scheduler.schedule(job_id(group.id, member_id), JOB_VERIFY, At(due), payload, group.id)
     state.verifying.add((group.id, ctx.user.user_id))
     await state.audit(group.id, ctx.now, "antispam", "verify-start", f"member={member_id}")
     return True
@@ -171,6 +175,7 @@ async def _passed(ctx: Context, group: Group, member_id: int, job: Job, message_
     get_state(services).verifying.discard((group.id, ctx.user.user_id))
     chat = _chat(services, group, job)
     await _quietly(ctx.adapter.unmute(chat, ctx.user.user_id))
+    await _quietly(ctx.adapter.verified(chat, ctx.user.user_id))
     await _quietly(ctx.adapter.delete(chat, message_id))
     await get_state(services).audit(group.id, ctx.now, "antispam", "verify-pass", f"member={member_id}")
     greeter = services.ports.find(Greeter)
@@ -279,6 +284,7 @@ async def pressed_standing(ctx: Context) -> None:
             joiner.released = True
             current.dirty = True
             await _quietly(ctx.adapter.unmute(chat, ctx.user.user_id))
+            await _quietly(ctx.adapter.verified(chat, ctx.user.user_id))
             await _note(ctx, "antispam.verify.passed_raid")
             await get_state(services).audit(
                 group.id, ctx.now, "antispam", "verify-pass", f"member={joiner.member_id} raid"
