@@ -13,6 +13,7 @@ from bot.events import (
     ButtonPressed,
     ChatRef,
     Event,
+    JoinRequested,
     MemberJoined,
     MemberLeft,
     MessageEvent,
@@ -115,7 +116,7 @@ class Context:
             return event.sender
         if isinstance(event, ButtonPressed):
             return event.user
-        if isinstance(event, MemberJoined | MemberLeft):
+        if isinstance(event, MemberJoined | MemberLeft | JoinRequested):
             return event.member
         raise AttributeError("this event has no user")
 

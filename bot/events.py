@@ -89,6 +89,22 @@ class MemberJoined:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinRequested:
+    """Someone asked to join a group that screens requests (OneBot/QQ: ``request`` events with
+    the applicant's answer to the group's question). Answered with ``Adapter.answer_join_request``."""
+
+    event_id: str
+    at: datetime
+    chat: ChatRef
+    member: UserRef
+    #: What the applicant wrote (QQ: "问题：…\n答案：…").
+    answer: str
+    #: The platform's handle for the request (OneBot's ``flag``).
+    request_id: str
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MemberLeft:
     """A member left or was removed from a group."""
 
@@ -124,7 +140,7 @@ class ChatMigrated:
     seq: int | None = None
 
 
-Event = MessageEvent | MemberJoined | MemberLeft | ButtonPressed | ChatMigrated
+Event = MessageEvent | MemberJoined | MemberLeft | ButtonPressed | ChatMigrated | JoinRequested
 
 
 @dataclass(frozen=True, slots=True)

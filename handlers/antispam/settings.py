@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from bot.settings import WORD, FeatureSettings, Number, OnOff
+from bot.settings import WORD, FeatureSettings, Number, OnOff, String
 
 
 class AntispamSettings(FeatureSettings):
@@ -46,4 +46,7 @@ class AntispamSettings(FeatureSettings):
     )
     verification_minutes: Number = Field(
         3, ge=1, le=1440, description="a newcomer who has not passed the challenge by then is removed"
+    )
+    join_answer: String = Field(
+        "", description="join requests (QQ): the answer to the group's question; empty: moderators decide"
     )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.args import button_fields, decode_id
 from bot.errors import QunyouError
-from bot.events import ButtonPressed, ChatRef, MemberJoined, UserRef
+from bot.events import ButtonPressed, ChatRef, JoinRequested, MemberJoined, UserRef
 from bot.messages import Mention, OutgoingMessage, Part, Text
 from bot.ports import Greeter
 from bot.roles import Role
@@ -300,6 +300,37 @@ async def pressed_standing(ctx: Context) -> None:
             group.id, ctx.now, "antispam", "verify-failed", f"member={joiner.member_id} raid"
         )
     await raid.flush_alert(services, group)
+
+
+# -- join requests (OneBot/QQ) ---------------------------------------------------------------
+
+
+@router.join_request()
+async def join_requested(ctx: Context) -> None:
+    """Answer a join request by the answer the group expects (``antispam.join_answer``); without
+    one set, the request is left to the group's admins."""
+    event, group = ctx.event, ctx.group
+    if not isinstance(event, JoinRequested) or group is None:
+        return
+    rules = await ctx.settings(AntispamSettings)
+    expected = get_state(ctx.services).fold(str(rules.join_answer or ""))
+    if not rules.enabled or not expected:
+        return
+    given = get_state(ctx.services).fold(_answer_part(event.answer))
+    approve = expected in given
+    reason = "" if approve else ctx.t("antispam.verify.request_wrong")
+    await _quietly(ctx.adapter.answer_join_request(ctx.chat, event.request_id, approve, reason))
+    action = "request-approved" if approve else "request-rejected"
+    detail = f"member={ctx.member.id}" if ctx.member is not None else ""
+    await get_state(ctx.services).audit(group.id, ctx.now, "antispam", action, detail)
+
+
+def _answer_part(comment: str) -> str:
+    """The applicant's answer: QQ sends "问题：…\n答案：…", and the question must not count."""
+    for marker in ("答案：", "答案:", "Answer:", "answer:"):
+        if marker in comment:
+            return comment.rsplit(marker, 1)[1]
+    return comment
 
 
 # -- helpers ----------------------------------------------------------------------------------

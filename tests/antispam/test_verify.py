@@ -255,3 +255,16 @@ async def test_with_verification_off_the_raid_notice_has_no_challenge(tmp_path: 
         out = await _raid(h, joins=12)
         notices = [r for r in of(out, "send") if r.get("chat") == "demo" and r["text"].startswith("🛡")]
         assert len(notices) == 1 and not notices[0].get("buttons")
+
+
+async def test_join_requests_follow_the_groups_answer(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "reg", "hello everyone")
+        assert [r for r in await h.request("demo", "a", "芝麻开门") if r["action"] != "seen"] == []
+        await h.say("demo", "max", "/set antispam.join_answer 芝麻 开门", role="moderator")
+        ok = await h.request("demo", "a", "问题：暗号？\n答案：ＺＨＩ 芝麻开门!")
+        assert [(r["action"], r["request"]) for r in of(ok, "approve")] == [("approve", "demo:a")]
+        for wrong in ("", "不知道", "\x00" * 3, "芝" * 5000):
+            out = await h.request("demo", "b", wrong)
+            assert of(out, "approve") == [] and len(of(out, "reject")) == 1, wrong
+        assert public(out) == []
