@@ -41,6 +41,8 @@ async def _startup(services: Services) -> None:
     services.scheduler.register(raid.JOB_END, raid.run_end_job)
     services.scheduler.register(raid.JOB_WELCOME, raid.run_welcome_job)
     services.scheduler.register(verify.JOB_VERIFY, verify.run_timeout)
+    await raid.load(services)
+    services.batcher.register("antispam.raids", lambda: raid.flush(services))
     await verify.load(services)
 
 

@@ -283,6 +283,7 @@ async def pressed_standing(ctx: Context) -> None:
         if choice == current.challenge[1]:
             joiner.released = True
             current.dirty = True
+            raid.book(services).touch(current, ctx.user.user_id)
             await _quietly(ctx.adapter.unmute(chat, ctx.user.user_id))
             await _quietly(ctx.adapter.verified(chat, ctx.user.user_id))
             await _note(ctx, "antispam.verify.passed_raid")
@@ -291,6 +292,7 @@ async def pressed_standing(ctx: Context) -> None:
             )
             return
         joiner.wrong += 1
+        raid.book(services).touch(current, ctx.user.user_id)
         if joiner.wrong < TRIES:
             await _note(ctx, "antispam.verify.wrong")
             return

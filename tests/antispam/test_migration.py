@@ -14,7 +14,7 @@ from storage.antispam.tables import antispam_probation  # noqa: F401  (registers
 from storage.database import MIGRATIONS_DIR, Database
 from storage.schema import metadata
 
-MINE = {"antispam_probation", "antispam_samples"}
+MINE = {"antispam_probation", "antispam_samples", "antispam_raids", "antispam_raid_joiners"}
 
 
 def _diffs(conn: Any) -> list[str]:
@@ -30,7 +30,7 @@ def _downgrade_one(conn: Any) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = conn
-    command.downgrade(cfg, "antispam@-1")
+    command.downgrade(cfg, "antispam@-2")  # both antispam revisions
 
 
 async def test_migration_matches_the_table_definitions_and_downgrades(database: Database) -> None:
