@@ -133,8 +133,7 @@ class Dispatcher:
         elif isinstance(event, ButtonPressed):
             await self._button(ctx, event)
         elif isinstance(event, MemberJoined):
-            if ctx.member is not None:
-                await self.services.members.mark_joined(ctx.member.id, event.at)
+            # The join itself was recorded with the member row (``_context``): one write.
             await self._run_all(ctx, self._joins)
         elif isinstance(event, MemberLeft):
             if ctx.member is not None:
@@ -183,7 +182,8 @@ class Dispatcher:
                     event.user if isinstance(event, ButtonPressed) else event.sender  # type: ignore[union-attr]
                 )
             )
-            member = await services.directory.member_for(group, user)
+            joined = event.at if isinstance(event, MemberJoined) else None
+            member = await services.directory.member_for(group, user, joined_at=joined)
             services.directory.seen[member.id] = event.at
         if group is not None:
             lang = group.language
