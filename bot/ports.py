@@ -200,6 +200,40 @@ class Greeter(Protocol):
         ...
 
 
+class SharedSanctions(Protocol):
+    """Where else a sanction in a chat applies: the other chats of its community, with the
+    member's account on each chat's platform (the same id, or an account they linked). The
+    community feature provides it; without it a sanction stays in its chat."""
+
+    async def peers(self, group: Group, user_id: str) -> list[tuple[Group, str]]:
+        """``(other chat, user id there)`` for every chat a sanction of ``user_id`` in ``group``
+        also applies to (none when the group shares no bans)."""
+        ...
+
+
+class LinkedAccounts(Protocol):
+    """The accounts a person linked across platforms (the community feature provides it), so
+    ``/mydata`` covers all of them."""
+
+    async def accounts(self, platform: str, user_id: str) -> list[tuple[str, str]]:
+        """``(platform, user id)`` of every account linked with this one, itself included."""
+        ...
+
+
+class MemberSanctions(Protocol):
+    """Ban and unban an account in a chat the way a moderator's ``/ban`` does (recorded,
+    audited, liftable), for features that decide bans elsewhere (federations). The moderation
+    feature provides it."""
+
+    async def ban(self, group: Group, user_id: str, name: str, reason: str, actor: str) -> bool:
+        """Ban ``user_id`` in ``group`` for good, in that chat only; False when the platform refused."""
+        ...
+
+    async def unban(self, group: Group, user_id: str, name: str, actor: str) -> bool:
+        """Lift a ban of ``user_id`` in ``group``, in that chat only."""
+        ...
+
+
 class PortMissing(RuntimeError):
     """A feature requires a port nobody provides."""
 

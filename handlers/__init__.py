@@ -8,6 +8,7 @@ from handlers import (
     activities,
     antispam,
     checkin,
+    community,
     core,
     message_counts,
     modchat,
@@ -24,6 +25,8 @@ FEATURES: list[Feature] = [
     antispam.FEATURE,
     moderation.FEATURE,
     modchat.FEATURE,
+    # Before onboarding: a federation-banned newcomer is banned, not welcomed.
+    community.FEATURE,
     message_counts.FEATURE,
     stats.FEATURE,
     checkin.FEATURE,

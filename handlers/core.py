@@ -18,7 +18,7 @@ from bot.feature import Feature
 from bot.i18n import normalize_language
 from bot.messages import Button, OutgoingMessage, Text
 from bot.params import USAGE, Choice, Member, Word, Words
-from bot.ports import AuditTrail
+from bot.ports import AuditTrail, LinkedAccounts
 from bot.roles import Role
 from bot.router import Router
 from bot.services import CommandView
@@ -383,9 +383,20 @@ async def demote(ctx: Context, target: MemberRow) -> None:
 
 
 async def _memberships(ctx: Context) -> list[MemberRow]:
+    """This membership in a group; privately every group's, of every linked account too."""
     if ctx.member is not None:
         return [ctx.member]
-    return await ctx.services.members.for_user(ctx.chat.adapter, ctx.user.user_id)
+    mine = await ctx.services.members.for_user(ctx.chat.adapter, ctx.user.user_id)
+    linked = ctx.services.ports.find(LinkedAccounts)
+    if linked is None:
+        return mine
+    seen = {m.id for m in mine}
+    for platform, user_id in await linked.accounts(ctx.chat.platform, ctx.user.user_id):
+        for member in await ctx.services.members.for_account(platform, user_id):
+            if member.id not in seen:
+                seen.add(member.id)
+                mine.append(member)
+    return mine
 
 
 @router.command("mydata", aliases=("我的数据",), usage="core.mydata.usage", where="any", ignore_extra=True)
@@ -396,6 +407,14 @@ async def mydata(ctx: Context) -> None:
         await ctx.reply(ctx.t("core.mydata.no_private"))
         return
     export: dict[str, Any] = {"user_id": ctx.user.user_id, "platform": ctx.chat.platform, "groups": []}
+    linked = services.ports.find(LinkedAccounts)
+    if linked is not None:
+        accounts = await linked.accounts(ctx.chat.platform, ctx.user.user_id)
+        me = (ctx.chat.platform, ctx.user.user_id)
+        # The console's ids of other platforms already carry the platform (``telegram:bob``).
+        export["linked_accounts"] = [
+            u if u.startswith(f"{p}:") else f"{p}:{u}" for p, u in accounts if (p, u) != me
+        ]
     for member in await _memberships(ctx):
         group = await services.directory.group_by_id(member.group_id)
         entry: dict[str, Any] = {
@@ -482,6 +501,6 @@ FEATURE = Feature(
     router=router,
     startup=_startup,
     # Without the moderation feature there is no /modlog; guarded changes then go to the log.
-    uses=(AuditTrail,),
+    uses=(AuditTrail, LinkedAccounts),
     settings=CoreSettings,
 )

@@ -248,12 +248,19 @@ class MemberRepo:
 
     async def for_user(self, adapter: str, user_id: str) -> list[Member]:
         """Every group membership of one account on one adapter."""
+        return await self._memberships(groups.c.adapter == adapter, user_id)
+
+    async def for_account(self, platform: str, user_id: str) -> list[Member]:
+        """Every group membership of one platform account, whichever adapter carries it."""
+        return await self._memberships(groups.c.platform == platform, user_id)
+
+    async def _memberships(self, where: Any, user_id: str) -> list[Member]:
         async with self.db.begin() as conn:
             rows = (
                 await conn.execute(
                     select(members)
                     .join(groups, groups.c.id == members.c.group_id)
-                    .where(groups.c.adapter == adapter, members.c.user_id == user_id)
+                    .where(where, members.c.user_id == user_id)
                     .order_by(members.c.id)
                 )
             ).all()

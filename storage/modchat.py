@@ -118,12 +118,17 @@ class ModChatRepo:
 
     async def take_code(self, code: str, now: datetime) -> LinkCode | None:
         """Consume a code: it is deleted whether valid or expired, and returned only when valid."""
+        # One DELETE … RETURNING: of two acceptances racing for one code, exactly one gets the
+        # row (a read, then a delete, would let both read it first on PostgreSQL).
         async with self.db.begin() as conn:
-            row = (await conn.execute(select(mod_chat_codes).where(mod_chat_codes.c.code == code))).first()
+            row = (
+                await conn.execute(
+                    delete(mod_chat_codes).where(mod_chat_codes.c.code == code).returning(*mod_chat_codes.c)
+                )
+            ).first()
+            await conn.execute(delete(mod_chat_codes).where(mod_chat_codes.c.expires_at <= now))
             if row is None:
                 return None
-            await conn.execute(delete(mod_chat_codes).where(mod_chat_codes.c.code == code))
-            await conn.execute(delete(mod_chat_codes).where(mod_chat_codes.c.expires_at <= now))
         if row.expires_at <= now:
             return None
         return LinkCode(row.code, row.group_id, row.created_by, row.expires_at)

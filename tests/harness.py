@@ -75,6 +75,11 @@ class Harness:
         await self.app.dispatcher.drain()
         return self.adapter.take()
 
+    async def line(self, **fields: Any) -> list[Record]:
+        """One console-protocol input line (``type=…``, ``platform=…``), as a script gives it."""
+        await self.session.feed(fields)
+        return self.adapter.take()
+
     async def say(self, chat: str, user: str, text: str, **kw: Any) -> list[Record]:
         """A member says ``text``; returns every record the bot produced (``seen`` first)."""
         return await self._finish(self.adapter.message(chat, user, text, **kw))

@@ -605,7 +605,8 @@ async def test_optional_ports_let_a_feature_start_without_their_provider(tmp_pat
 
     settings = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}})
     # Stats and the planning features only use check-in, moderation and events: all start without.
-    dropped = {"checkin", "moderation", "modchat", "events"}
+    # (Communities require moderation's sanctions, so they go with it.)
+    dropped = {"checkin", "moderation", "modchat", "events", "community"}
     app = App(settings, adapters=[], features=[f for f in FEATURES if f.name not in dropped])
     await app.start()
     await app.stop()

@@ -344,3 +344,29 @@ async def test_issue_21_killer_lines_answer_quietly(tmp_path: Path, caplog: pyte
     assert texts.count("pong 🏓 我在。") == 2  # before and after every bad line
     assert not any("出了点问题" in t or "went wrong" in t for t in texts)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+def test_the_console_answers_without_importing_scipy_or_jieba() -> None:
+    """Start-up imports only what the first answer needs (issue 21): datasketch pulls in SciPy
+    (about a second) and is imported by the first message that needs a sketch, not at start."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, asyncio, io\n"
+        "from adapters.console.script import run_script\n"
+        "from bot.app import App\n"
+        "from bot.config import Settings\n"
+        'lines = [\'{"type":"message","chat":"demo","user":"a","text":"/ping"}\']\n'
+        "asyncio.run(run_script(lines, settings=Settings(), start=None, db_path=None, out=io.StringIO(), make_app=App))\n"
+        "print(sorted(m for m in ('scipy', 'datasketch', 'jieba') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -154,7 +154,7 @@ async def test_guarded_settings_need_admin_and_are_audited_and_announced(tmp_pat
 async def test_a_missing_port_stops_the_start_naming_feature_and_port(tmp_path: Path) -> None:
     needy = Feature(name="needy", router=Router("needy"), requires=(AuditTrail,))
     settings = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}})
-    without_moderation = [f for f in FEATURES if f.name not in ("moderation", "modchat")]
+    without_moderation = [f for f in FEATURES if f.name not in ("moderation", "modchat", "community")]
     app = App(settings, adapters=[], features=[*without_moderation, needy])
     with pytest.raises(PortMissing, match="'needy' requires the port AuditTrail"):
         await app.start()

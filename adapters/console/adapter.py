@@ -35,6 +35,8 @@ from bot.roles import Role
 from bot.text import clean, clean_opt
 
 PLATFORM = "console"
+#: The platforms a script line may name with ``platform`` besides the console's own.
+OTHER_PLATFORMS = ("telegram", "discord", "onebot")
 Record = dict[str, Any]
 _MENTION = re.compile(r"@([^\s@]+)")
 
@@ -118,6 +120,13 @@ class ConsoleAdapter(Adapter):
         record: Record = {"at": self._at(), "action": action}
         # ``until`` is meaningful as null (indefinitely); other absent fields are left out.
         record.update({k: v for k, v in fields.items() if v is not None or k == "until"})
+        platform = PLATFORM
+        for key in ("chat", "user"):
+            if isinstance(record.get(key), str):
+                record[key], named = outside(record[key])
+                platform = named if named != PLATFORM else platform
+        if platform != PLATFORM:
+            record["platform"] = platform
         self.records.append(record)
         if self._emit_fn is not None:
             self._emit_fn(record)
@@ -130,22 +139,28 @@ class ConsoleAdapter(Adapter):
 
     # -- platform directory ----------------------------------------------------------------
     def user(self, user_id: str, name: str | None = None) -> UserRef:
-        """The account ``user_id`` (its display name changes when ``name`` is given)."""
+        """The account ``user_id`` (its display name changes when ``name`` is given).
+
+        ``user_id`` is the console's own id (see :func:`local`): an account on another platform
+        is ``platform:user``, and its username stays the plain ``user`` for mentions.
+        """
         known = self.users.get(user_id)
         if known is None or (name and known.display_name != name):
+            plain, platform = outside(user_id)
             known = UserRef(
-                PLATFORM, user_id, name or (known.display_name if known else user_id), username=user_id
+                platform, user_id, name or (known.display_name if known else plain), username=plain
             )
             self.users[user_id] = known
         return known
 
     def group_chat(self, chat: str) -> ChatRef:
-        """The ``ChatRef`` of console group ``chat``."""
-        return ChatRef(PLATFORM, self.name, chat, chat, "group", title=chat)
+        """The ``ChatRef`` of console group ``chat`` (its console id, see :func:`local`)."""
+        plain, platform = outside(chat)
+        return ChatRef(platform, self.name, chat, chat, "group", title=plain)
 
     def private_chat(self, user_id: str) -> ChatRef:
         """The ``ChatRef`` of the bot's private chat with ``user_id``."""
-        return ChatRef(PLATFORM, self.name, user_id, user_id, "private")
+        return ChatRef(outside(user_id)[1], self.name, user_id, user_id, "private")
 
     def set_role(self, chat: str, user_id: str, role: str | Role) -> None:
         """Give a member a platform role in a chat."""
@@ -207,10 +222,12 @@ class ConsoleAdapter(Adapter):
     def _mentions(self, chat: str, text: str) -> list[UserRef]:
         found: list[UserRef] = []
         known = self.members.get(chat, set())
-        for token in _MENTION.findall(text):
+        platform = outside(chat)[1]
+        for plain in _MENTION.findall(text):
+            token = local(platform, plain)  # ``@bob`` in a Telegram chat is Telegram's bob
             if token in known and token in self.users and self.users[token] not in found:
                 found.append(self.users[token])
-            elif self.me is not None and token == self.me.username:
+            elif self.me is not None and plain == self.me.username:
                 found.append(self.me)
         return found
 
@@ -391,3 +408,21 @@ class ConsoleAdapter(Adapter):
         self._require(Capability.ROLE_LOOKUP)
         self.role_lookups += 1
         return self.roles.get((chat.scope_id, user_id), Role.MEMBER)
+
+
+def local(platform: str | None, name: str) -> str:
+    """The console's own id of chat or user ``name`` on ``platform``.
+
+    A console name stays as it is (old scripts and their output are unchanged); a name on another
+    platform becomes ``platform:name``, so the same ``bob`` on Telegram and on Discord are two
+    accounts and a ``demo`` chat is named per platform.
+    """
+    return name if platform in (None, PLATFORM) else f"{platform}:{name}"
+
+
+def outside(console_id: str) -> tuple[str, str]:
+    """``(name, platform)`` of a console id: the inverse of :func:`local`, for output records."""
+    head, sep, rest = console_id.partition(":")
+    if sep and rest and head in OTHER_PLATFORMS:
+        return rest, head
+    return console_id, PLATFORM

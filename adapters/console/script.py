@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
-from adapters.console.adapter import ConsoleAdapter, Record
+from adapters.console.adapter import OTHER_PLATFORMS, PLATFORM, ConsoleAdapter, Record, local
 from adapters.console.runtime import Runtime, RuntimeFactory
 from bot.clock import SystemClock, VirtualClock, parse_instant, zone
 from bot.config import Settings
@@ -42,6 +42,15 @@ def _need(obj: dict[str, Any], *names: str) -> list[str]:
             raise ScriptError(f"missing or empty field {name!r}")
         values.append(value)
     return values
+
+
+def _platform(obj: dict[str, Any]) -> str:
+    """The line's ``platform`` (``console`` when absent); an unknown one is the line's error."""
+    platform = obj.get("platform", PLATFORM)
+    if platform == PLATFORM or platform in OTHER_PLATFORMS:
+        return str(platform)
+    shown = platform[:20] if isinstance(platform, str) else type(platform).__name__
+    raise ScriptError(f"unknown platform {shown!r} (console, {', '.join(OTHER_PLATFORMS)})")
 
 
 def _opt(obj: dict[str, Any], name: str) -> str | None:
@@ -109,8 +118,10 @@ class ScriptSession:
         kind = obj.get("type")
         adapter = self.adapter
         task: Any = None
+        # Only lines about a chat or a user carry a platform; elsewhere the field is ignored.
+        on = _platform(obj) if kind in ("message", "dm", "join", "leave", "button") else PLATFORM
         if kind == "message":
-            chat, user = _need(obj, "chat", "user")
+            chat, user = (local(on, name) for name in _need(obj, "chat", "user"))
             text = obj.get("text")
             if not isinstance(text, str):
                 raise ScriptError("missing field 'text'")
@@ -134,20 +145,23 @@ class ScriptSession:
                 **({"update": update} if (update := _opt(obj, "update")) else {}),
             )
         elif kind == "dm":
-            (user,) = _need(obj, "user")
+            user = local(on, _need(obj, "user")[0])
             text = obj.get("text")
             if not isinstance(text, str):
                 raise ScriptError("missing field 'text'")
             task = adapter.dm(user, text, id=_opt(obj, "id"), lang=_opt(obj, "lang"))
         elif kind == "join":
-            chat, user = _need(obj, "chat", "user")
-            task = adapter.join(chat, user, invited_by=_opt(obj, "invited_by"), name=_opt(obj, "name"))
+            chat, user = (local(on, name) for name in _need(obj, "chat", "user"))
+            inviter = _opt(obj, "invited_by")
+            task = adapter.join(
+                chat, user, invited_by=local(on, inviter) if inviter else None, name=_opt(obj, "name")
+            )
         elif kind == "leave":
-            chat, user = _need(obj, "chat", "user")
+            chat, user = (local(on, name) for name in _need(obj, "chat", "user"))
             task = adapter.leave(chat, user)
         elif kind == "button":
             chat, user, message, data = _need(obj, "chat", "user", "message", "data")
-            task = adapter.button(chat, user, message, data)
+            task = adapter.button(local(on, chat), local(on, user), message, data)
         elif kind == "advance":
             await self.advance(self._target(obj))
         elif kind == "restart":

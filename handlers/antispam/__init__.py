@@ -19,12 +19,13 @@ announcements wait while a raid is on.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.feature import Feature
 from bot.ports import AuditTrail, Greeter, NewcomerGate, TextFolding
 from bot.services import Services
-from handlers.antispam import listeners, raid, raid_commands, verify
+from handlers.antispam import listeners, raid, raid_commands, similar, verify
 from handlers.antispam.commands import router
 from handlers.antispam.settings import AntispamSettings
 from handlers.antispam.state import get_state
@@ -34,7 +35,17 @@ from storage.models import Member
 HANDLER_MODULES = (listeners, raid_commands, verify)
 
 
+#: Warm-up tasks in flight (a reference, or a task may be collected mid-run).
+_WARMING: set[asyncio.Task[None]] = set()
+
+
 async def _startup(services: Services) -> None:
+    if services.clock.moves_on_its_own:
+        # A running bot imports datasketch (and SciPy, about a second) in a worker thread after
+        # start; the console and tests, on a virtual clock, when a message first needs a sketch.
+        warm = asyncio.create_task(asyncio.to_thread(similar.warm), name="datasketch warm-up")
+        _WARMING.add(warm)
+        warm.add_done_callback(_WARMING.discard)
     state = get_state(services)
     state.approvals = await state.repos.probation.approvals()
     services.batcher.register("antispam.probation", state.flush)

@@ -5,19 +5,26 @@ one ``link:domain/path`` feature per link, so a spammer who varies the words aro
 still shares the link, and two messages about different targets do not. MinHash estimates the
 Jaccard similarity of two such sets in constant time; an LSH index (``MinHashLSH``) finds the
 candidates, so one message costs one sketch and one index query however full the window is.
+
+``datasketch`` is imported on first use, not with this module: its package imports SciPy (for
+the LSH's parameter search), about a second of start-up the first answer must not wait for
+(issue 21). A running bot warms it in a worker thread after start (``warm``); on the virtual
+clock (console, tests) the first message that needs a sketch pays.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from typing import TYPE_CHECKING, Any
 
 from handlers.antispam.detect import without_links
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash, MinHashLSH
 
 #: Sketch size: 64 permutations estimate Jaccard within about ±0.06 (1/√64 / 2), enough to tell
 #: a variation of one spam (≈ 0.6–1.0) from unrelated chat (≈ 0–0.2), at ~30 µs per message.
@@ -29,7 +36,19 @@ PENDING_MAX = 500
 #: The window never holds more than this many messages, whatever the traffic (memory bound).
 MAX_WINDOW = 50_000
 
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
+
+@functools.cache
+def _permutations() -> Any:
+    """The sketches' shared permutations (and the first import of ``datasketch``)."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
+
+
+def warm() -> None:
+    """Import ``datasketch`` now (from a worker thread after start)."""
+    _permutations()
+
 
 Fold = Callable[[str], str]
 
@@ -51,14 +70,24 @@ def features(text: str, fold: Fold) -> set[bytes]:
 
 def sketch(items: Iterable[bytes]) -> LeanMinHash:
     """The MinHash of a feature set."""
-    mh = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme="affine32")
+    permutations = _permutations()
+    from datasketch import LeanMinHash, MinHash
+
+    mh = MinHash(num_perm=NUM_PERM, permutations=permutations, scheme="affine32")
     mh.update_batch(list(items))
     return LeanMinHash(mh)
 
 
 def similarity(a: LeanMinHash, b: LeanMinHash) -> float:
     """Estimated Jaccard similarity of two sketches."""
-    return float(np.count_nonzero(a.hashvalues == b.hashvalues)) / NUM_PERM
+    return float((a.hashvalues == b.hashvalues).sum()) / NUM_PERM
+
+
+def _new_index() -> MinHashLSH:
+    _permutations()
+    from datasketch import MinHashLSH
+
+    return MinHashLSH(threshold=_INDEX_THRESHOLD, num_perm=NUM_PERM)
 
 
 @dataclass
@@ -152,10 +181,18 @@ class DuplicateWindow:
     index query per message against a handful of clusters, not a comparison with every copy.
     """
 
-    lsh: MinHashLSH = field(default_factory=lambda: MinHashLSH(threshold=_INDEX_THRESHOLD, num_perm=NUM_PERM))
+    #: Built with the first message that has a sketch (see the module docstring).
+    _index: MinHashLSH | None = None
     clusters: dict[str, Cluster] = field(default_factory=dict)
     _next: int = 0
     _observed: int = 0
+
+    @property
+    def lsh(self) -> MinHashLSH:
+        """The LSH index of the clusters' representatives."""
+        if self._index is None:
+            self._index = _new_index()
+        return self._index
 
     def _expire(self, since: datetime) -> None:
         for key in [k for k, c in self.clusters.items() if c.last <= since]:

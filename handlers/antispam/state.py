@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from datasketch import LeanMinHash
-
 from bot.ports import AuditTrail, TextFolding
 from handlers.antispam.similar import DuplicateWindow, features, sketch
 from storage.antispam import AntispamRepos, ProbationRow
 
 if TYPE_CHECKING:
+    from datasketch import LeanMinHash
+
     from bot.services import Services
 
 STATE_KEY = "antispam"

@@ -19,7 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import ConfigError
 from bot.feature import Feature
-from bot.ports import AuditTrail, CreditScore, MessageScreen, ModerationFacts, TextFolding
+from bot.ports import (
+    AuditTrail,
+    CreditScore,
+    MemberSanctions,
+    MessageScreen,
+    ModerationFacts,
+    SharedSanctions,
+    TextFolding,
+)
 from bot.services import Services
 from handlers.moderation import alerts_commands, lexicon_commands, listeners, reports
 from handlers.moderation.alerting import run_batch_job, run_digest_job
@@ -27,7 +35,7 @@ from handlers.moderation.commands import router
 from handlers.moderation.escalation import run_escalate_job
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
-from handlers.moderation.ports import Credit, Facts, Screen
+from handlers.moderation.ports import Credit, Facts, Sanctions, Screen
 from handlers.moderation.sanctions import reschedule_lifts, run_lift_job
 from handlers.moderation.segment import SEGMENTER
 from handlers.moderation.service import (
@@ -164,7 +172,9 @@ def _ports(services: Services) -> dict[type[Any], Any]:
     credit: CreditScore = Credit(services)
     facts: ModerationFacts = Facts(ModerationViews(services.db))
     folding: TextFolding = _Folding()
+    sanctions: MemberSanctions = Sanctions(services)
     return {
+        MemberSanctions: sanctions,
         AuditTrail: trail,
         MessageScreen: screen,
         CreditScore: credit,
@@ -182,4 +192,5 @@ FEATURE = Feature(
     export_member_data=_export,
     config_model=ModerationConfig,
     demo=_demo,
+    uses=(SharedSanctions,),
 )

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from bot.args import BadArgument, resolve_member
 from bot.context import Context
-from bot.messages import OutgoingMessage, Text
+from bot.messages import OutgoingMessage, Part, Text
 from bot.params import Duration, MemberRef, Words
 from bot.roles import Role
 from bot.router import Router
 from handlers.moderation.plans import _ladder, _minutes, _warn
-from handlers.moderation.sanctions import attempt, lift, sanction
+from handlers.moderation.sanctions import Shared, attempt, lift, sanction
 from handlers.moderation.service import (
     WARNING_MAX,
     Step,
@@ -133,7 +133,10 @@ async def _sanction_command(
         duration = _minutes((await services.settings.of(group.id, ModerationSettings)).default_mute_minutes)
     reason = rest.strip()[:200] or None
     steps: list[Step] = []
-    ok = await sanction(services, group, member, kind, duration, reason, ctx.user.user_id, steps)
+    shared = Shared()
+    ok = await sanction(
+        services, group, member, kind, duration, reason, ctx.user.user_id, steps, shared=shared
+    )
     if not ok:
         await ctx.reply(ctx.t("moderation.action_failed", what=ctx.t(f"moderation.why.{steps[-1].why}")))
         return
@@ -144,7 +147,9 @@ async def _sanction_command(
             f"moderation.{kind}d" if kind == "mute" else "moderation.banned",
             {"duration": human_duration(services, ctx.lang, duration.total_seconds())},
         )
-    await ctx.reply(ctx.parts(key, member=_ref(services, group, member), **extra))
+    await ctx.reply(
+        ctx.parts(key, member=_ref(services, group, member), **extra) + _shared_lines(ctx, shared)
+    )
 
 
 _SANCTION = [_WHO, Duration("duration", if_number=True), _REST]
@@ -176,12 +181,23 @@ async def _lift_command(ctx: Context, kind: str, who: str | None) -> None:
         return
     member = await _target(ctx, group, who)
     steps: list[Step] = []
-    ok = await lift(ctx.services, group, member, kind, ctx.user.user_id, steps)
+    shared = Shared()
+    ok = await lift(ctx.services, group, member, kind, ctx.user.user_id, steps, shared=shared)
     if not ok:
         await ctx.reply(ctx.t("moderation.action_failed", what=ctx.t(f"moderation.why.{steps[-1].why}")))
         return
     key = "moderation.unmuted" if kind == "mute" else "moderation.unbanned"
-    await ctx.reply(ctx.parts(key, member=_ref(ctx.services, group, member)))
+    await ctx.reply(ctx.parts(key, member=_ref(ctx.services, group, member)) + _shared_lines(ctx, shared))
+
+
+def _shared_lines(ctx: Context, shared: Shared) -> tuple[Part, ...]:
+    """The community's other chats the action reached, and those where it could not."""
+    lines = []
+    if shared.applied:
+        lines.append(ctx.t("moderation.shared.applied", chats=", ".join(shared.applied)))
+    if shared.failed:
+        lines.append(ctx.t("moderation.shared.failed", chats=", ".join(shared.failed)))
+    return (Text("\n" + "\n".join(lines)),) if lines else ()
 
 
 @router.command(

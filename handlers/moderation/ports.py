@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.events import UserRef
 from bot.ports import AlertSummary
-from handlers.moderation.service import credit_level, current_credit, get_state
+from handlers.moderation.sanctions import lift, sanction
+from handlers.moderation.service import Step, credit_level, current_credit, get_state
 from storage.models import Group, Member
 from storage.moderation_views import ModerationViews
 
@@ -35,6 +37,29 @@ class Screen:
             return bool(matcher.check(text))
 
         return is_blocked
+
+
+class Sanctions:
+    """``MemberSanctions`` over the moderators' own ``sanction``/``lift`` (same rows, audit, lifts)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def _member(self, group: Group, user_id: str, name: str) -> Member:
+        account = UserRef(group.platform, user_id, name or user_id)
+        return await self._services.directory.member_for(group, account)
+
+    async def ban(self, group: Group, user_id: str, name: str, reason: str, actor: str) -> bool:
+        """Ban for good in this chat only (the caller decides where else)."""
+        member = await self._member(group, user_id, name)
+        steps: list[Step] = []
+        return await sanction(self._services, group, member, "ban", None, reason, actor, steps, share=False)
+
+    async def unban(self, group: Group, user_id: str, name: str, actor: str) -> bool:
+        """Lift the ban in this chat only."""
+        member = await self._member(group, user_id, name)
+        steps: list[Step] = []
+        return await lift(self._services, group, member, "ban", actor, steps, share=False)
 
 
 class Credit:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,9 @@ from bot.errors import (
     RateLimited,
     TargetNotFound,
 )
+from bot.events import UserRef
 from bot.messages import OutgoingMessage
+from bot.ports import SharedSanctions
 from bot.scheduler import At
 from bot.services import Services
 from handlers.moderation.alerting import notify, step_label
@@ -76,6 +79,39 @@ def _adapter(services: Services, group: Group) -> Adapter:
     return services.adapters[group.adapter]
 
 
+@dataclass
+class Shared:
+    """Where a sanction was carried to beyond its own chat (the community's other chats)."""
+
+    applied: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _chat_name(group: Group) -> str:
+    return f"{group.title or group.scope_id} ({group.platform})"
+
+
+async def _share(
+    services: Services,
+    group: Group,
+    member: Member,
+    apply: Callable[[Group, Member, list[Step]], Awaitable[bool]],
+) -> Shared:
+    """Carry an action to every chat of the group's community that shares bans, as the member's
+    account there; each chat audits its own, and a chat that refuses (the bot is no admin there)
+    is named in the result instead of failing the rest."""
+    shared = Shared()
+    port = services.ports.find(SharedSanctions)
+    if port is None:
+        return shared
+    for peer, user_id in await port.peers(group, member.user_id):
+        account = UserRef(peer.platform, user_id, member.display_name, username=member.username)
+        peer_member = await services.directory.member_for(peer, account)
+        ok = await apply(peer, peer_member, [])
+        (shared.applied if ok else shared.failed).append(_chat_name(peer))
+    return shared
+
+
 async def sanction(
     services: Services,
     group: Group,
@@ -86,8 +122,45 @@ async def sanction(
     actor: str,
     steps: list[Step],
     alert_id: int | None = None,
+    shared: Shared | None = None,
+    share: bool = True,
 ) -> bool:
-    """Mute or ban a member (``duration`` None: until lifted) and schedule the lift."""
+    """Mute or ban a member (``duration`` None: until lifted) and schedule the lift; in a
+    community that shares bans, the same in its other chats (``shared`` says where)."""
+    ok = await _sanction_here(services, group, member, kind, duration, reason, actor, steps, alert_id)
+    if ok and share:
+
+        async def apply(peer: Group, peer_member: Member, peer_steps: list[Step]) -> bool:
+            why = f"{reason} " if reason else ""
+            return await _sanction_here(
+                services,
+                peer,
+                peer_member,
+                kind,
+                duration,
+                f"{why}(shared from {_chat_name(group)})",
+                actor,
+                peer_steps,
+                None,
+            )
+
+        outcome = await _share(services, group, member, apply)
+        if shared is not None:
+            shared.applied, shared.failed = outcome.applied, outcome.failed
+    return ok
+
+
+async def _sanction_here(
+    services: Services,
+    group: Group,
+    member: Member,
+    kind: str,
+    duration: timedelta | None,
+    reason: str | None,
+    actor: str,
+    steps: list[Step],
+    alert_id: int | None,
+) -> bool:
     state = get_state(services)
     now = services.clock.now()
     until = now + duration if duration else None
@@ -120,9 +193,33 @@ async def sanction(
 
 
 async def lift(
+    services: Services,
+    group: Group,
+    member: Member,
+    kind: str,
+    actor: str,
+    steps: list[Step],
+    shared: Shared | None = None,
+    share: bool = True,
+) -> bool:
+    """Unmute or unban now and cancel the scheduled lift; in a community that shares bans, in
+    its other chats too."""
+    ok = await _lift_here(services, group, member, kind, actor, steps)
+    if not share:
+        return ok
+
+    async def apply(peer: Group, peer_member: Member, peer_steps: list[Step]) -> bool:
+        return await _lift_here(services, peer, peer_member, kind, actor, peer_steps)
+
+    outcome = await _share(services, group, member, apply)
+    if shared is not None:
+        shared.applied, shared.failed = outcome.applied, outcome.failed
+    return ok
+
+
+async def _lift_here(
     services: Services, group: Group, member: Member, kind: str, actor: str, steps: list[Step]
 ) -> bool:
-    """Unmute or unban now and cancel the scheduled lift."""
     state = get_state(services)
     chat = services.directory.chat_for(group)
     adapter = _adapter(services, group)

@@ -1,0 +1,54 @@
+"""Communities across platforms: chats that share bans, linked accounts, federations.
+
+* ``commands`` (the router): ``/community`` and ``/link`` / ``/unlink``;
+* ``federation``: ``/fed``, ``/fban``, ``/unfban``, ``/fedinfo``, ``/fedadmins``, ``/fbanlist``;
+* ``listeners``: a newcomer on the federation's ban list is banned at the door;
+* ``peers``: the ``SharedSanctions`` port moderation asks where else a sanction applies.
+
+Bans themselves are the moderation feature's (``MemberSanctions``): recorded, audited and
+liftable in every chat exactly as a moderator's ``/ban`` there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.feature import Feature
+from bot.ports import LinkedAccounts, MemberSanctions, SharedSanctions
+from bot.services import Services
+from handlers.community import federation, listeners
+from handlers.community.commands import router
+from handlers.community.peers import CommunityPeers
+from handlers.community.settings import CommunitySettings
+from handlers.community.state import get_state
+from storage.community import Account
+
+#: Imported for their registrations on ``router``.
+HANDLER_MODULES = (federation, listeners)
+
+
+class _Linked:
+    """``LinkedAccounts`` over the account links."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def accounts(self, platform: str, user_id: str) -> list[tuple[str, str]]:
+        """Every account linked with this one, itself included."""
+        found = await get_state(self._services).repos.links.accounts(Account(platform, user_id))
+        return [(a.platform, a.user_id) for a in found]
+
+
+def _ports(services: Services) -> dict[type[Any], Any]:
+    peers: SharedSanctions = CommunityPeers(services)
+    linked: LinkedAccounts = _Linked(services)
+    return {SharedSanctions: peers, LinkedAccounts: linked}
+
+
+FEATURE = Feature(
+    name="community",
+    router=router,
+    settings=CommunitySettings,
+    provides=_ports,
+    requires=(MemberSanctions,),
+)

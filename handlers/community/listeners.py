@@ -1,0 +1,31 @@
+"""A newcomer on the chat's federation ban list is banned as they join."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Context
+from handlers.community.commands import router
+from handlers.community.federation import _ban_in
+from handlers.community.settings import CommunitySettings
+from handlers.community.state import account_of, get_state
+
+log = logging.getLogger(__name__)
+
+
+@router.join()
+async def on_join(ctx: Context) -> None:
+    """Check the newcomer (every account they linked) against the federation's ban list."""
+    group, member = ctx.group, ctx.member
+    if group is None or member is None or ctx.user.is_bot:
+        return
+    if not (await ctx.settings(CommunitySettings)).federation_bans_on_join:
+        return
+    repos = get_state(ctx.services).repos
+    accounts = await repos.links.accounts(account_of(group, member.user_id))
+    ban = await repos.federations.banned(group.id, accounts)
+    if ban is None:
+        return
+    log.info("federation-banned account %s joined group %s: banning", member.user_id, group.id)
+    await _ban_in(ctx.services, group, member.user_id, member.display_name, ban.reason)
+    ctx.stop()

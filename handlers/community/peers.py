@@ -1,0 +1,34 @@
+"""The ``SharedSanctions`` port: where a sanction in one chat of a community applies as well."""
+
+from __future__ import annotations
+
+from bot.services import Services
+from handlers.community.settings import CommunitySettings
+from handlers.community.state import account_of, get_state
+from storage.community import accounts_on
+from storage.models import Group
+
+
+class CommunityPeers:
+    """The community's other chats that take shared bans, with the member's accounts there."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def peers(self, group: Group, user_id: str) -> list[tuple[Group, str]]:
+        """``(chat, user id there)`` pairs; none outside a community or when it shares no bans."""
+        services = self._services
+        repos = get_state(services).repos
+        community = await repos.communities.of_group(group.id)
+        if community is None or not community.share_bans:
+            return []
+        accounts = await repos.links.accounts(account_of(group, user_id))
+        found: list[tuple[Group, str]] = []
+        for group_id in await repos.communities.chats(community.id):
+            peer = await services.directory.group_by_id(group_id)
+            if peer is None or peer.id == group.id or not peer.active:
+                continue
+            if not (await services.settings.of(peer.id, CommunitySettings)).receive_shared_bans:
+                continue
+            found.extend((peer, other) for other in accounts_on(accounts, peer.platform))
+        return found

@@ -1,0 +1,20 @@
+"""The community feature's per-chat settings (``/set community.<key>``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.settings import FeatureSettings, OnOff
+
+
+class CommunitySettings(FeatureSettings):
+    """What this chat takes from its community and federation."""
+
+    SECTION = "community"
+
+    receive_shared_bans: OnOff = Field(
+        True, description="apply bans and mutes made in the community's other chats here too"
+    )
+    federation_bans_on_join: OnOff = Field(
+        True, description="ban at once a newcomer on this chat's federation's ban list"
+    )
