@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 JOB_END = "antispam-raid-end"
 JOB_WELCOME = "antispam-welcome"
 RAID_KEY = "antispam.raids"
+#: How long a raid's joiner is muted at most (the raid's end or a release lifts it sooner).
+RAID_MUTE = timedelta(days=7)
 #: The moderators' alert is edited at most this often while the count runs (rate limits).
 EDIT_GAP = timedelta(seconds=5)
 
@@ -318,7 +320,9 @@ async def joined(services: Services, group: Group, chat: ChatRef, user: UserRef,
     raids.touch(raid, user.user_id)
     adapter = services.adapters.get(group.adapter)
     if adapter is not None:
-        await _quietly(adapter.mute(chat, user.user_id, None))
+        # Bounded, not "until unmuted": Discord's timeouts cannot be longer than 28 days, and
+        # the raid's end (or a release) lifts it long before a week anyway.
+        await _quietly(adapter.mute(chat, user.user_id, now + RAID_MUTE))
     return True
 
 
