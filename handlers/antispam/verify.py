@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.args import button_fields, decode_id
+from bot.capability import Capability
 from bot.errors import QunyouError
 from bot.events import ButtonPressed, ChatRef, JoinRequested, MemberJoined, UserRef
 from bot.messages import Mention, OutgoingMessage, Part, Text
@@ -89,7 +90,10 @@ async def on_join(ctx: Context, group: Group, member_id: int, in_raid: bool) -> 
     # Restricted until a little after the timeout, not for good: a platform with capped
     # restrictions (Discord's timeouts) can then do it too, and a lost timer cannot leave a
     # newcomer muted for ever.
-    await _quietly(ctx.adapter.mute(ctx.chat, ctx.user.user_id, due + RESTRICT_MARGIN))
+    if ctx.adapter.supports(Capability.BUTTONS):
+        await _quietly(ctx.adapter.mute(ctx.chat, ctx.user.user_id, due + RESTRICT_MARGIN))
+    # Else (OneBot) the buttons become numbered lines answered by a reply, which a muted newcomer
+    # could not send: they stay unmuted, and anything else they post is deleted until they pass.
     q = new_question(ctx.services, group.language)
     prefix = f"{DATA_ONE}{group.id}:{member_id}"
     sent = await _send(ctx.services, ctx.chat, _challenge(ctx.services, group, ctx.user, q, prefix, 0))
@@ -163,9 +167,16 @@ async def pressed(ctx: Context) -> None:
         q = new_question(ctx.services, group.language)
         prefix = f"{DATA_ONE}{group.id}:{member_id}"
         message = _challenge(ctx.services, group, ctx.user, q, prefix, wrong)
-        await _quietly(ctx.adapter.edit(ctx.chat, event.message_id, message))
+        shown: str | None = event.message_id
+        if not (
+            ctx.adapter.supports(Capability.EDIT)
+            and await _quietly(ctx.adapter.edit(ctx.chat, event.message_id, message))
+        ):
+            # No edits (OneBot): the new question is a new message, the old one goes.
+            await _quietly(ctx.adapter.delete(ctx.chat, event.message_id))
+            shown = await _send(ctx.services, ctx.chat, message)
         due = job.next_run_at or ctx.now
-        payload = {**payload, "nonce": q.nonce, "answer": q.answer, "wrong": wrong}
+        payload = {**payload, "nonce": q.nonce, "answer": q.answer, "wrong": wrong, "message_id": shown}
         await ctx.services.scheduler.schedule(job.id, JOB_VERIFY, At(due), payload, group.id)
 
 

@@ -268,3 +268,31 @@ async def test_join_requests_follow_the_groups_answer(tmp_path: Path, db_url: st
             out = await h.request("demo", "b", wrong)
             assert of(out, "approve") == [] and len(of(out, "reject")) == 1, wrong
         assert public(out) == []
+
+
+async def test_without_buttons_the_newcomer_answers_by_replying_with_the_number(
+    tmp_path: Path, db_url: str
+) -> None:
+    """OneBot has no buttons: the challenge is numbered lines answered by a reply, so the newcomer
+    is not muted (they could not reply) and whatever else they post is deleted until they pass."""
+    from bot.adapter import ALL_CAPABILITIES, Capability
+
+    caps = ALL_CAPABILITIES - {Capability.BUTTONS, Capability.EDIT}
+    async with Harness(tmp_path, db_url=db_url, capabilities=caps) as h:
+        await _always(h)
+        joined = await h.join("demo", "newbie")
+        assert of(joined, "mute") == []
+        (challenge,) = [r for r in of(joined, "send") if r.get("chat") == "demo"]
+        assert "\n1. " in challenge["text"] and "\n4. " in challenge["text"]
+        job = await h.services.scheduler.list("antispam-verify:")
+        answer = int(job[0].payload["answer"])
+        said = await h.say("demo", "newbie", "spam t.me/x")
+        assert [r["message"] for r in of(said, "delete")] == [said[0]["id"]]
+        wrong = await h.say("demo", "newbie", str((answer + 1) % 4 + 1), reply_to=challenge["id"])
+        assert of(wrong, "kick") == [] and of(wrong, "unmute") == []
+        renewed = [r for r in of(wrong, "send") if r.get("chat") == "demo"]
+        assert len(renewed) == 1  # no edits here: the new question is a new message
+        answer = int((await h.services.scheduler.list("antispam-verify:"))[0].payload["answer"])
+        passed = await h.say("demo", "newbie", str(answer + 1), reply_to=renewed[0]["id"])
+        assert [t for t in public(passed) if t.startswith("欢迎 @newbie")]
+        assert await h.services.scheduler.list("antispam-verify:") == []
