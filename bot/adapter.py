@@ -133,6 +133,18 @@ class Adapter(ABC):
         """Send a one-to-one message."""
         raise self._unsupported(Capability.PRIVATE)
 
+    async def answer_join_request(self, chat: ChatRef, request_id: str, approve: bool, reason: str) -> None:
+        """Let an applicant in, or turn them away with ``reason`` (``JoinRequested``)."""
+        raise self._unsupported(Capability.JOIN_REQUESTS)
+
+    async def verified(self, chat: ChatRef, user_id: str) -> None:
+        """A newcomer passed join verification: grant what the platform ties to it, where it has
+        such a thing (Discord: the configured member role). Lifting the restriction is ``unmute``.
+
+        Optional by nature, so the default has nothing to do rather than raising.
+        """
+        return None
+
     async def level_reached(self, chat: ChatRef, user_id: str, level: int) -> None:
         """A member reached ``level``: apply the platform's level rewards, where it has any.
 

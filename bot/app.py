@@ -282,6 +282,7 @@ class App:
         deduper = Deduper(services.event_log, clock, shared=self._presence is not None)
         await deduper.load(list(services.adapters))
         services.batcher.register("dedupe", deduper.flush)
+        services.batcher.register("notices", services.notices.flush)
         self.services = services
         self.dispatcher = Dispatcher(services, commands, deduper, [f.router for f in self.features])
         for feature in self.features:

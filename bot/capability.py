@@ -28,7 +28,9 @@ class Capability(StrEnum):
     MENTIONS = "mentions"
     EDIT_EVENTS = "edit_events"
     INBOUND = "inbound"
+    #: Answering join requests (``JoinRequested``): OneBot and the console.
+    JOIN_REQUESTS = "join_requests"
 
 
-#: Every capability: the console, Telegram and Discord can do all of it.
-ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability)
+#: Every capability Telegram and Discord have (their join requests are not screened by the bot).
+ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability) - {Capability.JOIN_REQUESTS}

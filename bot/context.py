@@ -12,6 +12,7 @@ from bot.clock import zone
 from bot.events import (
     ButtonPressed,
     ChatRef,
+    JoinRequested,
     MemberJoined,
     MemberLeft,
     MessageEvent,
@@ -118,7 +119,7 @@ class Context:
             return event.sender
         if isinstance(event, ButtonPressed):
             return event.user
-        if isinstance(event, MemberJoined | MemberLeft):
+        if isinstance(event, MemberJoined | MemberLeft | JoinRequested):
             return event.member
         raise AttributeError("this event has no user")
 

@@ -82,11 +82,17 @@ class Directory:
             self._remember(moved)
         return moved
 
-    async def member_for(self, group: Group, user: UserRef) -> Member:
-        """The member row of ``user`` in ``group``; a name change refreshes it."""
+    async def member_for(self, group: Group, user: UserRef, *, joined_at: datetime | None = None) -> Member:
+        """The member row of ``user`` in ``group``; a name change refreshes it. ``joined_at``
+        records a join in the same write."""
         key = (group.id, user.user_id)
         member = self._member_cache.get(key)
-        if member is None or member.display_name != user.display_name or member.username != user.username:
+        if (
+            member is None
+            or joined_at is not None
+            or member.display_name != user.display_name
+            or member.username != user.username
+        ):
             member = await self._members.upsert(
                 group_id=group.id,
                 user_id=user.user_id,
@@ -94,6 +100,7 @@ class Directory:
                 username=user.username,
                 is_bot=user.is_bot,
                 now=self._clock.now(),
+                joined_at=joined_at,
             )
             self._member_cache[key] = member
         return member

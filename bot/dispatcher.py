@@ -19,7 +19,15 @@ from bot.args import BadArgument, UsageError, excerpt
 from bot.context import Context
 from bot.dedupe import Deduper
 from bot.errors import QunyouError
-from bot.events import ButtonPressed, ChatMigrated, MemberJoined, MemberLeft, MessageEvent, PlatformEvent
+from bot.events import (
+    ButtonPressed,
+    ChatMigrated,
+    JoinRequested,
+    MemberJoined,
+    MemberLeft,
+    MessageEvent,
+    PlatformEvent,
+)
 from bot.host import CommandInfo
 from bot.i18n import normalize_language
 from bot.params import bind, rest_after
@@ -45,6 +53,7 @@ class Dispatcher:
         self._listeners: list[Listener] = [x for x in listeners if x.band == Band.LISTENER]
         self._joins = [h for r in routers for h in r.on_join]
         self._leaves = [h for r in routers for h in r.on_leave]
+        self._join_requests = [h for r in routers for h in r.on_join_request]
         self._buttons: list[ButtonRoute] = [b for r in routers for b in r.buttons]
         self._tasks: set[asyncio.Task[None]] = set()
         self.handled = 0
@@ -127,13 +136,14 @@ class Dispatcher:
         elif isinstance(event, ButtonPressed):
             await self._button(ctx, event)
         elif isinstance(event, MemberJoined):
-            if ctx.member is not None:
-                await self.services.members.mark_joined(ctx.member.id, event.at)
+            # The join itself was recorded with the member row (``_context``): one write.
             await self._run_all(ctx, self._joins)
         elif isinstance(event, MemberLeft):
             if ctx.member is not None:
                 await self.services.members.mark_left(ctx.member.id, event.at)
             await self._run_all(ctx, self._leaves)
+        elif isinstance(event, JoinRequested):
+            await self._run_all(ctx, self._join_requests)
 
     async def _bot_membership(self, event: MemberJoined | MemberLeft) -> None:
         """The bot itself was added to or removed from a group: mark the group (in)active, so
@@ -170,12 +180,13 @@ class Dispatcher:
             group = await services.directory.group_for(event.chat)
             user = (
                 event.member
-                if isinstance(event, MemberJoined | MemberLeft)
+                if isinstance(event, MemberJoined | MemberLeft | JoinRequested)
                 else (
                     event.user if isinstance(event, ButtonPressed) else event.sender  # type: ignore[union-attr]
                 )
             )
-            member = await services.directory.member_for(group, user)
+            joined = event.at if isinstance(event, MemberJoined) else None
+            member = await services.directory.member_for(group, user, joined_at=joined)
             services.directory.seen[member.id] = event.at
         if group is not None:
             lang = group.language
@@ -327,7 +338,7 @@ class Dispatcher:
             log.exception("could not send usage for event %s", ctx.event.event_id)
 
     async def _safe_reply(self, ctx: Context, text: str) -> None:
-        if isinstance(ctx.event, MemberJoined | MemberLeft):
+        if isinstance(ctx.event, MemberJoined | MemberLeft | JoinRequested):
             return
         try:
             await ctx.reply(text)

@@ -83,6 +83,25 @@ class MemberJoined:
     member: UserRef
     invited_by: UserRef | None = None
     seq: int | None = None
+    #: The platform's "X joined" service message, where there is one (Telegram), so it can go
+    #: with a newcomer who never passed join verification.
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequested:
+    """Someone asked to join a group that screens requests (OneBot/QQ: ``request`` events with
+    the applicant's answer to the group's question). Answered with ``Adapter.answer_join_request``."""
+
+    event_id: str
+    at: datetime
+    chat: ChatRef
+    member: UserRef
+    #: What the applicant wrote (QQ: "问题：…\n答案：…").
+    answer: str
+    #: The platform's handle for the request (OneBot's ``flag``).
+    request_id: str
+    seq: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +142,7 @@ class ChatMigrated:
 
 #: What an adapter delivers to the core. "Platform" because the word event alone also names the
 #: activities members sign up for (the ``events`` feature, ``handlers/activities``).
-PlatformEvent = MessageEvent | MemberJoined | MemberLeft | ButtonPressed | ChatMigrated
+PlatformEvent = MessageEvent | MemberJoined | MemberLeft | ButtonPressed | ChatMigrated | JoinRequested
 
 
 @dataclass(frozen=True, slots=True)

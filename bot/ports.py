@@ -208,6 +208,19 @@ class NewcomerGate(Protocol):
         """True while per-member announcements in the group are held."""
         ...
 
+    async def verifying(self, group_id: int, user_id: str) -> bool:
+        """True while this newcomer has a join challenge to pass: their welcome comes after it."""
+        ...
+
+
+class Greeter(Protocol):
+    """Sends one newcomer's welcome on demand (the onboarding feature provides it): the antispam
+    feature asks for it once a newcomer has passed join verification."""
+
+    async def greet(self, group: Group, chat: ChatRef, user: UserRef) -> None:
+        """Post the group's welcome for ``user`` in ``chat``."""
+        ...
+
 
 class SharedSanctions(Protocol):
     """Where else a sanction in a chat applies: the other chats of its community, with the

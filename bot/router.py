@@ -213,6 +213,7 @@ class Router:
     buttons: list[ButtonRoute] = field(default_factory=list)
     on_join: list[Handler] = field(default_factory=list)
     on_leave: list[Handler] = field(default_factory=list)
+    on_join_request: list[Handler] = field(default_factory=list)
 
     def command(
         self,
@@ -303,6 +304,15 @@ class Router:
 
         def register(handler: Handler) -> Handler:
             self.on_join.append(handler)
+            return handler
+
+        return register
+
+    def join_request(self) -> Callable[[Handler], Handler]:
+        """Run ``handler`` when someone asks to join (``JoinRequested``)."""
+
+        def register(handler: Handler) -> Handler:
+            self.on_join_request.append(handler)
             return handler
 
         return register

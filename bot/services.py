@@ -27,6 +27,7 @@ from bot.errors import TargetNotFound
 from bot.events import ChatRef, SentMessage
 from bot.i18n import I18n
 from bot.messages import OutgoingMessage
+from bot.notices import Notices
 from bot.permissions import Permissions
 from bot.ports import Ports
 from bot.roles import Role
@@ -188,8 +189,12 @@ class Services:
     #: Moderator alerts: built with the services, since it routes through them.
     alerts: AlertService = field(init=False)
 
+    #: Public sanction notices, coalesced and kept under the per-group cap (``bot.notices``).
+    notices: Notices = field(init=False)
+
     def __post_init__(self) -> None:
         self.alerts = AlertService(self)
+        self.notices = Notices(self, self.config.bot.language)
 
     #: Cache invalidation across workers sharing PostgreSQL (``bot.changes``).
     changes: ChangeFeed = field(default_factory=ChangeFeed)
@@ -209,6 +214,7 @@ class Services:
             await self._chat_gone(chat)
             raise
         metrics.MESSAGES_OUT.labels(platform=chat.platform).inc()
+        self.notices.posted(chat)
         if fallback:
             self.buttons.remember(chat.adapter, chat.channel_id, sent.message_id, message)
         return sent

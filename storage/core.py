@@ -164,30 +164,37 @@ class MemberRepo:
         username: str | None,
         is_bot: bool,
         now: datetime,
+        joined_at: datetime | None = None,
     ) -> Member:
-        """Create the member on first sight, or refresh the name; returns the row."""
-        async with self.db.begin() as conn:
-            await upsert(
-                conn,
-                members,
-                {
-                    "group_id": group_id,
-                    "user_id": user_id,
-                    "display_name": display_name,
-                    "username": username,
-                    "is_bot": is_bot,
-                    "first_seen": now,
-                    "last_seen": now,
-                    "forgotten": False,
-                },
-                keys=("group_id", "user_id"),
-                update=("display_name", "username", "last_seen"),
-            )
-            row = (
-                await conn.execute(
-                    select(members).where(members.c.group_id == group_id, members.c.user_id == user_id)
-                )
+        """Create the member on first sight, or refresh the name; returns the row.
+
+        ``joined_at``: the member just joined; recorded (clearing an earlier leave) in the same
+        transaction, so a join costs one write, not two (a raid is a thousand joins).
+        """
+        values: dict[str, object] = {
+            "group_id": group_id,
+            "user_id": user_id,
+            "display_name": display_name,
+            "username": username,
+            "is_bot": is_bot,
+            "first_seen": now,
+            "last_seen": now,
+            "forgotten": False,
+        }
+        refreshed: tuple[str, ...] = ("display_name", "username", "last_seen")
+        if joined_at is not None:
+            values.update(joined_at=joined_at, left_at=None)
+            refreshed += ("joined_at", "left_at")
+
+        def _write(conn: Connection) -> Row[Any]:
+            # One transaction on SQLite's direct writer (no thread round trips): a new member is
+            # the hot path of a raid.
+            conn.execute(upsert_statement(conn, members, ("group_id", "user_id"), refreshed), values)
+            return conn.execute(
+                select(members).where(members.c.group_id == group_id, members.c.user_id == user_id)
             ).one()
+
+        row = await self.db.transact(_write)
         return member_from_row(row)
 
     async def get(self, member_id: int) -> Member | None:

@@ -92,6 +92,10 @@ class Harness:
         """A member joins."""
         return await self._finish(self.adapter.join(chat, user, **kw))
 
+    async def request(self, chat: str, user: str, answer: str) -> list[Record]:
+        """Someone asks to join, answering the group's question."""
+        return await self._finish(self.adapter.request(chat, user, answer))
+
     async def leave(self, chat: str, user: str) -> list[Record]:
         """A member leaves."""
         return await self._finish(self.adapter.leave(chat, user))

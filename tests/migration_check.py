@@ -37,22 +37,23 @@ def _tables(conn: Any) -> set[str]:
     return set(inspect(conn).get_table_names())
 
 
-def _downgrade(conn: Any, branch: str) -> None:
+def _downgrade(conn: Any, branch: str, steps: int) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = conn
-    command.downgrade(cfg, f"{branch}@-1")
+    command.downgrade(cfg, f"{branch}@-{steps}")
 
 
-async def check_branch(database: Database, branch: str, tables: Set[str]) -> None:
-    """``branch``'s first migration matches ``tables``' definitions, downgrades, and upgrades again.
+async def check_branch(database: Database, branch: str, tables: Set[str], steps: int = 1) -> None:
+    """``branch``'s migrations (``steps`` of them) match ``tables``' definitions, downgrade, and
+    upgrade again.
 
     The caller imports the feature's storage module first, so its tables are on the metadata.
     """
     async with database.engine.connect() as conn:
         assert await conn.run_sync(_diffs, tables) == []
         assert tables <= await conn.run_sync(_tables)
-        await conn.run_sync(_downgrade, branch)
+        await conn.run_sync(_downgrade, branch, steps)
         await conn.commit()
         left = await conn.run_sync(_tables)
     assert not (tables & left) and "members" in left

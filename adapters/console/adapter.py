@@ -21,6 +21,7 @@ from bot.errors import TargetNotFound
 from bot.events import (
     ButtonPressed,
     ChatRef,
+    JoinRequested,
     MemberJoined,
     MemberLeft,
     MessageEvent,
@@ -48,7 +49,7 @@ class ConsoleAdapter(Adapter):
     """A chat platform that lives in this process."""
 
     platform = PLATFORM
-    capabilities = ALL_CAPABILITIES
+    capabilities = ALL_CAPABILITIES | {Capability.JOIN_REQUESTS}
     max_text_length = 1_000_000
     #: Roles change by script line at any moment, so the core must not cache them.
     role_cache_ok = False
@@ -265,6 +266,19 @@ class ConsoleAdapter(Adapter):
         )
         return self._submit(event)
 
+    def request(self, chat: str, user: str, answer: str) -> Any:
+        """``user`` asks to join group ``chat``, answering its question with ``answer``."""
+        chat, user, answer = clean(chat), clean(user), clean(answer)
+        event = JoinRequested(
+            event_id=f"{self._run}:request:{chat}:{user}:{next(self._event_ids)}",
+            at=self.clock.now(),
+            chat=self.group_chat(chat),
+            member=self.user(user),
+            answer=answer,
+            request_id=f"{chat}:{user}",
+        )
+        return self._submit(event)
+
     def leave(self, chat: str, user: str) -> Any:
         """A member leaves group ``chat``."""
         chat, user = clean(chat), clean(user)
@@ -377,6 +391,11 @@ class ConsoleAdapter(Adapter):
         self._require(Capability.UNBAN)
         self.banned.pop((chat.scope_id, user_id), None)
         self.emit("unban", chat=chat.channel_id, user=user_id)
+
+    async def answer_join_request(self, chat: ChatRef, request_id: str, approve: bool, reason: str) -> None:
+        """An ``approve`` or ``reject`` record."""
+        self._require(Capability.JOIN_REQUESTS)
+        self.emit("approve" if approve else "reject", chat=chat.channel_id, request=request_id, reason=reason)
 
     async def kick(self, chat: ChatRef, user_id: str) -> None:
         """A ``kick`` record."""

@@ -355,6 +355,18 @@ class ActionsMixin:
             return None
         return ChatRef(PLATFORM, self.name, chat.scope_id, str(channel.id), kind="group", title=guild.name)
 
+    async def verified(self, chat: ChatRef, user_id: str) -> None:
+        """Grant the configured ``verified_role`` to a newcomer who passed join verification."""
+        if not self.config.verified_role or chat.is_private:
+            return
+        member = await self._member(chat, user_id)
+        if any(str(r.id) == self.config.verified_role for r in member.roles):
+            return
+        role = discord.Object(id=int(self.config.verified_role))
+        await self._call(
+            members_key(chat), lambda: member.add_roles(role, reason="Qunyou: passed verification")
+        )
+
     async def level_reached(self, chat: ChatRef, user_id: str, level: int) -> None:
         """Give the role configured for the highest level reached, and take back the other ones."""
         if not self.config.level_roles or chat.is_private:

@@ -41,6 +41,19 @@ log = logging.getLogger(__name__)
 __all__ = ["DiscordAdapter", "DiscordRequestRejected", "TimeoutTooLong", "language_of"]
 
 
+#: What the bot needs in every server: timeouts (mute, join verification), kicks (a newcomer who
+#: failed verification), bans (spam, raids) and deleting others' messages.
+NEEDED_PERMISSIONS: tuple[str, ...] = ("moderate_members", "kick_members", "ban_members", "manage_messages")
+#: Discord's own names for them, as server settings show them.
+PERMISSION_NAMES: dict[str, str] = {
+    "moderate_members": "Timeout Members",
+    "kick_members": "Kick Members",
+    "ban_members": "Ban Members",
+    "manage_messages": "Manage Messages",
+    "manage_roles": "Manage Roles",
+}
+
+
 class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
     """One Discord bot account."""
 
@@ -70,6 +83,8 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
         self.slash: list[SlashSpec] = []
         self._gateway: asyncio.Task[None] | None = None
         self._warnings: list[str] = []
+        #: Per server: the permissions the bot lacks there (replaced when the server is seen again).
+        self._guild_warnings: dict[int, str] = {}
         self._pending: dict[str, Pending] = {}
         self._long_ids: dict[str, str] = {}
         # Discord allows about 5 messages per 5 s into one channel and 50 requests/s overall;
@@ -186,6 +201,38 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
                 )
             )
 
+    def check_permissions(self, guild: discord.Guild) -> list[str]:
+        """The server permissions moderation, spam defence and join verification need that the bot
+        lacks in ``guild`` (Discord's names); each server missing some is one warning.
+
+        Called when a server becomes available (after start and on joining one), since the bot's
+        roles are only known then.
+        """
+        me = guild.me
+        if me is None:
+            return []
+        have = me.guild_permissions
+        if have.administrator:
+            return []
+        needed = list(NEEDED_PERMISSIONS)
+        if self.config.verified_role:
+            needed.append("manage_roles")
+        missing = [name for name in needed if not getattr(have, name)]
+        if missing:
+            names = ", ".join(PERMISSION_NAMES.get(m, m) for m in missing)
+            text = self.t(
+                self.default_language,
+                "discord.missing_permissions",
+                name=self.name,
+                server=guild.name,
+                missing=names,
+            )
+            log.warning("%s", text)
+            self._guild_warnings[guild.id] = text
+        else:
+            self._guild_warnings.pop(guild.id, None)
+        return missing
+
     def _warn(self, key: str, *, level: int = logging.WARNING) -> None:
         text = self.t(self.default_language, key, name=self.name)
         log.log(level, "%s", text)
@@ -202,8 +249,8 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
         self._pending.clear()
 
     def warnings(self) -> list[str]:
-        """Missing privileged intents and gateway failures, explained for ``/status``."""
-        return list(self._warnings)
+        """Missing privileged intents and permissions, and gateway failures, for ``/status``."""
+        return [*self._warnings, *self._guild_warnings.values()]
 
     def status_line(self) -> str:
         """Servers and latency, for ``/status``."""

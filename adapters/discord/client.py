@@ -88,6 +88,12 @@ class Client(discord.Client):
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         await self._qy._on_interaction(interaction)
 
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self._qy.check_permissions(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self._qy.check_permissions(guild)
+
 
 class Tree(app_commands.CommandTree[Any]):
     """The command tree, answering its own failures instead of leaving "interaction failed"."""

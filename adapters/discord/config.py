@@ -21,6 +21,9 @@ class DiscordConfig(AdapterConfig):
     moderator_channel: str = ""
     #: Level → role id, granted on level-up (the highest level reached wins).
     level_roles: dict[int, str] = Field(default_factory=dict)
+    #: Role id granted when a newcomer passes join verification (``antispam.verification``), for
+    #: servers where only that role sees the channels. Empty: passing only lifts the timeout.
+    verified_role: str = ""
     #: Sharding for large bots (discord.py's own): ``shard_count`` shards in all; this worker runs
     #: ``shard_ids`` of them (every shard when empty, with ``AutoShardedClient``). Unset: no
     #: sharding. ``shard_count = 0`` lets Discord recommend the count (all shards in this worker).
@@ -49,6 +52,14 @@ class DiscordConfig(AdapterConfig):
                 out[level] = text
             return out
         return value
+
+    @field_validator("verified_role", mode="before")
+    @classmethod
+    def _verified_role(cls, value: object) -> object:
+        text = str(value).strip()
+        if text and not text.isdigit():
+            raise ValueError(f"verified_role must be a role id (a number), got {value!r}")
+        return text
 
     @field_validator("command_prefix")
     @classmethod

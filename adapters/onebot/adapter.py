@@ -84,6 +84,7 @@ class OneBotAdapter(Adapter):
             Capability.IMAGES,
             Capability.MENTIONS,
             Capability.INBOUND,
+            Capability.JOIN_REQUESTS,
         }
     )
     # QQ refuses very long messages (around 4500 characters); split well below that.
@@ -533,6 +534,13 @@ class OneBotAdapter(Adapter):
                 "%s: OneBot cannot time a ban; %s stays out until an admin lets them in", self.name, user_id
             )
         await self._kick(chat, user_id, reject=True)
+
+    async def answer_join_request(self, chat: ChatRef, request_id: str, approve: bool, reason: str) -> None:
+        """``set_group_add_request``: let the applicant in, or refuse them with ``reason``."""
+        params: dict[str, Any] = {"flag": request_id, "sub_type": "add", "approve": approve}
+        if not approve and reason:
+            params["reason"] = reason
+        await self._call("set_group_add_request", params, lane=f"mod:{chat.channel_id}")
 
     async def _kick(self, chat: ChatRef, user_id: str, *, reject: bool) -> None:
         params = {

@@ -13,7 +13,16 @@ from typing import Any
 
 from adapters.onebot.cq import RawSegment, parse_message
 from bot.errors import BotLacksPermission, QunyouError, TargetNotFound, TransportError
-from bot.events import ChatRef, MemberJoined, MemberLeft, MessageEvent, PlatformEvent, Segment, UserRef
+from bot.events import (
+    ChatRef,
+    JoinRequested,
+    MemberJoined,
+    MemberLeft,
+    MessageEvent,
+    PlatformEvent,
+    Segment,
+    UserRef,
+)
 from bot.roles import Role
 
 PLATFORM = "onebot"
@@ -97,9 +106,10 @@ def parse_frame(frame: Any, *, adapter: str, self_id: str | None, now: datetime)
         return _notice(frame, adapter, self_id, now)
     if post_type == "meta_event":
         return _meta(frame)
-    if post_type in ("message_sent", "request"):
-        # message_sent: NapCat/LLOneBot report the bot's own posts; never answer ourselves.
-        # request: friend/group join requests need a moderator's decision we do not automate.
+    if post_type == "request":
+        return _request(frame, adapter, self_id, now)
+    if post_type == "message_sent":
+        # NapCat/LLOneBot report the bot's own posts; never answer ourselves.
         return None
     raise ValueError(f"unknown post_type {post_type!r}")
 
@@ -216,6 +226,30 @@ def _notice(frame: Mapping[str, Any], adapter: str, self_id: str | None, now: da
         seconds = int(duration) if isinstance(duration, int | float) else 0
         return BotMuted(group_id, 0 if sub_type == "lift_ban" else seconds)
     return None
+
+
+def _request(frame: Mapping[str, Any], adapter: str, self_id: str | None, now: datetime) -> Parsed:
+    """A group join request (``request_type: group``, ``sub_type: add``) as ``JoinRequested``.
+
+    Friend requests and invitations of the bot itself into a group stay a human's decision.
+    """
+    if frame.get("request_type") != "group" or frame.get("sub_type") != "add":
+        return None
+    flag = frame.get("flag")
+    if not isinstance(flag, str | int) or isinstance(flag, bool) or not str(flag):
+        raise ValueError("group request without a flag")
+    group_id = _id(frame.get("group_id"), "group_id")
+    user_id = _id(frame.get("user_id"), "user_id")
+    comment = frame.get("comment")
+    account = self_id or frame.get("self_id", "")
+    return JoinRequested(
+        event_id=f"{PLATFORM}:{account}:r:{group_id}:{user_id}:{flag}",
+        at=_instant(frame, now),
+        chat=group_chat(adapter, group_id),
+        member=_user(user_id),
+        answer=comment if isinstance(comment, str) else "",
+        request_id=str(flag),
+    )
 
 
 def _meta(frame: Mapping[str, Any]) -> Meta:

@@ -148,6 +148,7 @@ def message_events(
                     chat=chat,
                     member=user_ref(member),
                     invited_by=inviter,
+                    message_id=str(message.message_id),
                 )
             )
         return events

@@ -5,6 +5,8 @@ moderators teach with ``/spam``, and a training mode that only detects.
   mentions) and the probation boundary — pure functions;
 * ``similar``: MinHash sketches and the sliding window of near-duplicates;
 * ``state``: caches in front of the tables, kept in ``services.state``;
+* ``challenge``, ``verify``: join verification (a newcomer's own challenge, or the raid's
+  standing one) — see ``verify``'s docstring;
 * ``raid``: raid mode (surges, held announcements, the one notice and the one edited alert);
 * ``commands`` (the router): ``/approve``, ``/spam``; ``raid_commands``: ``/raid``, ``/purge`` and
   the alert's buttons; ``listeners``: the band-0 screen and joins.
@@ -21,16 +23,16 @@ import asyncio
 from typing import Any
 
 from bot.feature import Feature
-from bot.ports import AuditTrail, NewcomerGate, TextFolding
+from bot.ports import AuditTrail, Greeter, NewcomerGate, TextFolding
 from bot.services import Services
-from handlers.antispam import listeners, raid, raid_commands, similar
+from handlers.antispam import listeners, raid, raid_commands, similar, verify
 from handlers.antispam.commands import router
 from handlers.antispam.settings import AntispamSettings
 from handlers.antispam.state import get_state
 from storage.models import Member
 
 #: Imported for their registrations on ``router``.
-HANDLER_MODULES = (listeners, raid_commands)
+HANDLER_MODULES = (listeners, raid_commands, verify)
 
 
 #: Warm-up tasks in flight (a reference, or a task may be collected mid-run).
@@ -49,6 +51,10 @@ async def _startup(services: Services) -> None:
     services.batcher.register("antispam.probation", state.flush)
     services.scheduler.register(raid.JOB_END, raid.run_end_job)
     services.scheduler.register(raid.JOB_WELCOME, raid.run_welcome_job)
+    services.scheduler.register(verify.JOB_VERIFY, verify.run_timeout)
+    await raid.load(services)
+    services.batcher.register("antispam.raids", lambda: raid.flush(services))
+    await verify.load(services)
 
 
 def _ports(services: Services) -> dict[type[Any], Any]:
@@ -60,6 +66,9 @@ async def _forget(services: Services, member: Member) -> None:
     state = get_state(services)
     await state.flush()  # the table rows go by their data-rights declaration (storage/antispam)
     state.forget_rows(member.id)
+    for job in await services.scheduler.list(f"{verify.JOB_VERIFY}:"):
+        if job.id.endswith(f":{member.id}"):
+            await services.scheduler.cancel(job.id)  # the challenge's payload names them
 
 
 FEATURE = Feature(
@@ -69,5 +78,5 @@ FEATURE = Feature(
     startup=_startup,
     provides=_ports,
     delete_member_data=_forget,
-    uses=(TextFolding, AuditTrail),
+    uses=(TextFolding, AuditTrail, Greeter),  # Greeter: the welcome after join verification
 )

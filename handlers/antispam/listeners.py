@@ -16,7 +16,7 @@ from bot.events import MessageEvent
 from bot.messages import OutgoingMessage
 from bot.roles import Role
 from bot.router import Band
-from handlers.antispam import raid
+from handlers.antispam import raid, verify
 from handlers.antispam.commands import router
 from handlers.antispam.detect import Findings, in_probation, message_links, probation_findings
 from handlers.antispam.settings import AntispamSettings
@@ -40,6 +40,15 @@ async def on_join(ctx: Context) -> None:
     state.joined(group.id, member.id, ctx.now)
     if (await ctx.settings(AntispamSettings)).enabled:
         await raid.joined(ctx.services, group, ctx.chat, ctx.user, member.id)
+        in_raid = group.id in raid.book(ctx.services).raids
+        await verify.on_join(ctx, group, member.id, in_raid)
+
+
+@router.leave()
+async def on_leave(ctx: Context) -> None:
+    """A newcomer who leaves before answering their challenge: it goes too."""
+    if ctx.group is not None and ctx.member is not None:
+        await verify.left(ctx.services, ctx.group, ctx.member.id)
 
 
 @router.message(band=Band.MODERATION)
@@ -56,6 +65,12 @@ async def screen(ctx: Context) -> None:
         await _try(ctx.adapter.delete(ctx.chat, message.message_id))
         return
     state.remember(group.id, message.message_id, member.user_id, message.text, message.at)
+    if (group.id, member.user_id) in state.verifying:
+        # Restricted until they pass their join challenge (a platform that cannot restrict, or a
+        # message in flight): nothing they post stays before that.
+        ctx.stop()
+        await _try(ctx.adapter.delete(ctx.chat, message.message_id))
+        return
     if not (await ctx.settings(AntispamSettings)).enabled:
         return
     row = await _probation_row(ctx, state, group, member)

@@ -7,15 +7,18 @@ moderators one alert, edited in place with the running count, with buttons to ba
 wave, release the genuine newcomers and end the raid. It ends after a quiet period without a
 surge (or at the end of a ``/raid on`` duration); the newcomers left get one combined welcome.
 
-The raid itself lives in memory: a restart mid-raid ends it (the mutes stay, which is the safe
-side); the end check is a scheduler job, so it follows the virtual clock.
+A raid survives a restart: the book is written by the batcher (one transaction a second, not a
+write per raider) to ``antispam_raids``/``antispam_raid_joiners`` and read back at start; the
+end check is a scheduler job, so it follows the virtual clock and survives too.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -24,7 +27,10 @@ from bot.events import ChatRef, SentMessage, UserRef
 from bot.messages import Button, Mention, OutgoingMessage, Part, Text
 from bot.ports import AuditTrail
 from bot.scheduler import At
+from handlers.antispam.challenge import DATA_RAID, buttons, question
 from handlers.antispam.settings import AntispamSettings
+from handlers.antispam.state import get_state
+from storage.antispam import RaidJoinerRow, RaidRow
 from storage.models import Group, Job
 
 if TYPE_CHECKING:
@@ -35,6 +41,8 @@ log = logging.getLogger(__name__)
 JOB_END = "antispam-raid-end"
 JOB_WELCOME = "antispam-welcome"
 RAID_KEY = "antispam.raids"
+#: How long a raid's joiner is muted at most (the raid's end or a release lifts it sooner).
+RAID_MUTE = timedelta(days=7)
 #: The moderators' alert is edited at most this often while the count runs (rate limits).
 EDIT_GAP = timedelta(seconds=5)
 
@@ -47,6 +55,8 @@ class Joiner:
     member_id: int
     banned: bool = False
     released: bool = False
+    #: Wrong answers to the raid's standing challenge.
+    wrong: int = 0
 
 
 @dataclass
@@ -67,11 +77,20 @@ class Raid:
     alerts: list[SentMessage] = field(default_factory=list)
     last_edit: datetime | None = None
     dirty: bool = False
+    #: The public notice, and the nonce and answer of the standing challenge it carries.
+    notice: SentMessage | None = None
+    challenge: tuple[str, int] | None = None
+    #: Removed before the last restart (``banned`` holds only the accounts seen since).
+    removed_before: int = 0
+    #: Joiners whose row must be written with the next flush.
+    changed: set[str] = field(default_factory=set)
+    #: True while the alert shows the "Release the genuine" tick list instead of the summary.
+    listing: bool = False
 
     @property
     def removed(self) -> int:
         """How many accounts the raid removed so far."""
-        return len(self.banned)
+        return self.removed_before + len(self.banned)
 
 
 @dataclass
@@ -84,6 +103,15 @@ class RaidBook:
     numbers: int = 0
     #: Newcomers of a join burst too small for a raid, greeted together when it settles.
     pending: dict[int, dict[str, Joiner]] = field(default_factory=dict)
+    #: Groups whose raid must be written with the next flush, and whose raid ended.
+    dirty: set[int] = field(default_factory=set)
+    ended: set[int] = field(default_factory=set)
+    _flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def touch(self, raid: Raid, *user_ids: str) -> None:
+        """Mark a raid (and some of its joiners) for the next flush."""
+        self.dirty.add(raid.group_id)
+        raid.changed.update(user_ids)
 
     def surge(
         self, counter: dict[int, deque[datetime]], group_id: int, at: datetime, n: int, span: timedelta
@@ -116,6 +144,10 @@ class Gate:
         raids = book(self._services)
         return group_id in raids.raids or bool(raids.pending.get(group_id))
 
+    async def verifying(self, group_id: int, user_id: str) -> bool:
+        """True while the newcomer has a join challenge of their own open."""
+        return (group_id, user_id) in get_state(self._services).verifying
+
 
 async def _rules(services: Services, group: Group) -> AntispamSettings:
     return await services.settings.of(group.id, AntispamSettings)
@@ -138,8 +170,8 @@ async def start(
     raid.joiners.update({k: _released(j) for k, j in raids.pending.pop(group.id, {}).items()})
     await services.scheduler.cancel(f"{JOB_WELCOME}:{group.id}")
     raids.raids[group.id] = raid
-    i18n, lang = services.i18n, group.language
-    await _post(services, group, OutgoingMessage.of(i18n.t(lang, "antispam.raid.public_start")))
+    raids.touch(raid, *raid.joiners)
+    raid.notice = await _post(services, group, await _notice(services, group, raid))
     alerts = services.alerts
     if alerts is not None:
         try:
@@ -149,6 +181,19 @@ async def start(
     await _audit(services, group, now, "raid-start", reason)
     await _plan_end(services, group, raid)
     return raid
+
+
+async def _notice(services: Services, group: Group, raid: Raid) -> OutgoingMessage:
+    """The raid's one public notice; with verification on it carries the standing challenge
+    (never one challenge per joiner during a raid)."""
+    i18n, lang = services.i18n, group.language
+    text = i18n.t(lang, "antispam.raid.public_start")
+    if (await _rules(services, group)).verification == "off":
+        return OutgoingMessage.of(text)
+    q = question(get_state(services).rng, lambda name: i18n.t(lang, f"antispam.verify.emoji.{name}"))
+    raid.challenge = (q.nonce, q.answer)
+    line = i18n.t(lang, "antispam.verify.standing") + " " + i18n.t(lang, q.key, **q.values)
+    return OutgoingMessage.of(f"{text}\n\n{line}", buttons=buttons(f"{DATA_RAID}{group.id}:{raid.number}", q))
 
 
 async def _plan_end(services: Services, group: Group, raid: Raid) -> None:
@@ -172,10 +217,11 @@ async def run_welcome_job(services: Services, job: Job, fire: datetime) -> None:
     waiting = book(services).pending.pop(job.group_id, {})
     group = await services.groups.get(job.group_id)
     if group is not None:
-        await _welcome(services, group, list(waiting.values()))
+        await welcome(services, group, list(waiting.values()))
 
 
-async def _welcome(services: Services, group: Group, joiners: list[Joiner]) -> None:
+async def welcome(services: Services, group: Group, joiners: list[Joiner]) -> None:
+    """One combined welcome for the newcomers not banned (mentions that do not ping)."""
     genuine = [j for j in joiners if not j.banned]
     if not genuine:
         return
@@ -217,11 +263,19 @@ async def end(services: Services, group: Group, why: str) -> Raid | None:
     raid = raids.raids.pop(group.id, None)
     if raid is None:
         return None
+    raids.dirty.discard(group.id)
+    raids.ended.add(group.id)
     await services.scheduler.cancel(f"{JOB_END}:{group.id}")
     i18n, lang = services.i18n, group.language
     await _post(
         services, group, OutgoingMessage.of(i18n.t(lang, "antispam.raid.public_end", count=raid.removed))
     )
+    if raid.notice is not None and raid.challenge is not None:
+        # The standing challenge is over: its buttons go, the notice stays.
+        notice = OutgoingMessage.of(i18n.t(lang, "antispam.raid.public_start"))
+        adapter_of_notice = services.adapters.get(raid.notice.chat.adapter)
+        if adapter_of_notice is not None:
+            await _quietly(adapter_of_notice.edit(raid.notice.chat, raid.notice.message_id, notice))
     await _edit_alerts(services, group, raid, ended=True)
     genuine = [j for j in raid.joiners.values() if not j.banned]
     adapter = services.adapters.get(group.adapter)
@@ -229,7 +283,7 @@ async def end(services: Services, group: Group, why: str) -> Raid | None:
     for joiner in genuine:
         if adapter is not None and not joiner.released:
             await _quietly(adapter.unmute(chat, joiner.user.user_id))
-    await _welcome(services, group, genuine)
+    await welcome(services, group, genuine)
     await _audit(services, group, services.clock.now(), "raid-end", f"{why} removed={raid.removed}")
     return raid
 
@@ -263,9 +317,12 @@ async def joined(services: Services, group: Group, chat: ChatRef, user: UserRef,
         return True
     raid.last_surge = now
     raid.joiners[user.user_id] = Joiner(user, member_id)
+    raids.touch(raid, user.user_id)
     adapter = services.adapters.get(group.adapter)
     if adapter is not None:
-        await _quietly(adapter.mute(chat, user.user_id, None))
+        # Bounded, not "until unmuted": Discord's timeouts cannot be longer than 28 days, and
+        # the raid's end (or a release) lifts it long before a week anyway.
+        await _quietly(adapter.mute(chat, user.user_id, now + RAID_MUTE))
     return True
 
 
@@ -280,6 +337,7 @@ async def caught(services: Services, group: Group, accounts: int) -> Raid | None
         raid = await start(services, group, "spam")
     if raid is not None:
         raid.last_surge = now
+        raids.touch(raid)
     return raid
 
 
@@ -299,6 +357,7 @@ def removed(services: Services, group: Group, user_ids: list[str]) -> None:
             joiner.banned = True
         raid.banned.add(user_id)
     raid.dirty = True
+    raids.touch(raid, *user_ids)
 
 
 async def flush_alert(services: Services, group: Group, *, force: bool = False) -> None:
@@ -321,9 +380,38 @@ async def _edit_alerts(services: Services, group: Group, raid: Raid, *, ended: b
             await _quietly(adapter.edit(sent.chat, sent.message_id, message))
 
 
-def _alert_message(services: Services, group: Group, raid: Raid, *, ended: bool = False) -> OutgoingMessage:
+#: Newcomers shown on the tick list at once (Discord fits 5 rows of 5 buttons; two rows are
+#: kept for "release all" and "back").
+LIST_MAX = 15
+
+
+def waiting(raid: Raid) -> list[Joiner]:
+    """The raid's newcomers still held: neither banned nor let in."""
+    return [j for j in raid.joiners.values() if not j.banned and not j.released]
+
+
+def _list_message(services: Services, group: Group, raid: Raid) -> OutgoingMessage:
+    """The "Release the genuine" tick list: one button per held newcomer (pressing lets them
+    in), then "release all" and "back"."""
     i18n, lang = services.i18n, group.language
-    waiting = sum(1 for j in raid.joiners.values() if not j.banned and not j.released)
+    held = waiting(raid)
+    data = f"as:raid:{group.id}:{raid.number}"
+    text = i18n.t(lang, "antispam.raid.list", count=len(held), shown=min(len(held), LIST_MAX))
+    people = [Button(f"☐ {j.user.display_name[:40]}", f"{data}:m{j.member_id}") for j in held[:LIST_MAX]]
+    rows: list[tuple[Button, ...]] = [tuple(people[i : i + 5]) for i in range(0, len(people), 5)]
+    last = [Button(i18n.t(lang, "antispam.raid.button_back"), f"{data}:back")]
+    if held:
+        last.insert(
+            0, Button(i18n.t(lang, "antispam.raid.button_release_all", count=len(held)), f"{data}:all")
+        )
+    rows.append(tuple(last))
+    return OutgoingMessage.of(text, buttons=tuple(rows))
+
+
+def _alert_message(services: Services, group: Group, raid: Raid, *, ended: bool = False) -> OutgoingMessage:
+    if raid.listing and not ended:
+        return _list_message(services, group, raid)
+    i18n, lang = services.i18n, group.language
     key = "antispam.raid.alert_ended" if ended else "antispam.raid.alert"
     text = i18n.t(
         lang,
@@ -331,7 +419,7 @@ def _alert_message(services: Services, group: Group, raid: Raid, *, ended: bool 
         title=group.title or group.scope_id,
         reason=i18n.t(lang, f"antispam.raid.reason.{raid.reason}"),
         removed=raid.removed,
-        waiting=waiting,
+        waiting=len(waiting(raid)),
     )
     if ended:
         return OutgoingMessage.of(text)
@@ -359,6 +447,30 @@ async def ban_wave(services: Services, group: Group) -> int:
     return len(targets)
 
 
+async def show_list(services: Services, group: Group, listing: bool) -> None:
+    """Switch the alert between its summary and the tick list."""
+    raid = book(services).raids.get(group.id)
+    if raid is None:
+        return
+    raid.listing, raid.dirty = listing, True
+    await flush_alert(services, group, force=True)
+
+
+async def release_one(services: Services, group: Group, member_id: int) -> bool:
+    """Let one held newcomer in (a tick on the list); False when they are not held (any more)."""
+    raid = book(services).raids.get(group.id)
+    adapter = services.adapters.get(group.adapter)
+    joiner = next((j for j in waiting(raid) if j.member_id == member_id), None) if raid else None
+    if raid is None or joiner is None or adapter is None:
+        return False
+    await _quietly(adapter.unmute(services.directory.chat_for(group), joiner.user.user_id))
+    joiner.released = True
+    raid.dirty = True
+    book(services).touch(raid, joiner.user.user_id)
+    await flush_alert(services, group, force=True)
+    return True
+
+
 async def release(services: Services, group: Group) -> int:
     """Unmute the raid's joiners that posted nothing caught (they stay on probation)."""
     raid = book(services).raids.get(group.id)
@@ -366,20 +478,111 @@ async def release(services: Services, group: Group) -> int:
     if raid is None or adapter is None:
         return 0
     chat = services.directory.chat_for(group)
-    targets = [j for j in raid.joiners.values() if not j.banned and not j.released]
+    targets = waiting(raid)
+    raid.listing = False
     for joiner in targets:
         await _quietly(adapter.unmute(chat, joiner.user.user_id))
         joiner.released = True
     raid.dirty = True
+    book(services).touch(raid, *(j.user.user_id for j in targets))
     await flush_alert(services, group, force=True)
     return len(targets)
 
 
-async def _post(services: Services, group: Group, message: OutgoingMessage) -> None:
+# -- persistence ------------------------------------------------------------------------------
+
+
+def _sent_json(sent: SentMessage) -> dict[str, object]:
+    return {"chat": asdict(sent.chat), "id": sent.message_id}
+
+
+def _sent_of(data: object) -> SentMessage | None:
+    if not isinstance(data, dict) or not isinstance(data.get("chat"), dict):
+        return None
     try:
-        await services.send(services.directory.chat_for(group), message, group.language)
+        return SentMessage(ChatRef(**data["chat"]), str(data["id"]))
+    except (TypeError, KeyError):
+        return None
+
+
+async def flush(services: Services) -> None:
+    """Write the raids that changed since the last flush (the batcher calls it every second)."""
+    raids = book(services)
+    async with raids._flush_lock:
+        if not raids.dirty and not raids.ended:
+            return
+        ended, raids.ended = sorted(raids.ended), set()
+        rows: list[RaidRow] = []
+        for group_id in sorted(raids.dirty):
+            raid = raids.raids.get(group_id)
+            if raid is None:
+                continue
+            changed, raid.changed = raid.changed, set()
+            notice = None
+            if raid.notice is not None:
+                notice = json.dumps({**_sent_json(raid.notice), "challenge": raid.challenge})
+            rows.append(
+                RaidRow(
+                    group_id,
+                    raid.number,
+                    raid.started_at,
+                    raid.reason,
+                    raid.last_surge,
+                    raid.until,
+                    raid.removed,
+                    notice,
+                    json.dumps([_sent_json(a) for a in raid.alerts]),
+                    tuple(
+                        RaidJoinerRow(
+                            j.member_id, j.user.user_id, j.user.display_name, j.banned, j.released, j.wrong
+                        )
+                        for uid in sorted(changed)
+                        if (j := raid.joiners.get(uid)) is not None
+                    ),
+                )
+            )
+        raids.dirty = set()
+        try:
+            await get_state(services).repos.raids.save(ended, rows)
+        except Exception:
+            # Kept for the next flush (the batcher logs the failure and calls again).
+            raids.ended.update(ended)
+            for row in rows:
+                raids.dirty.add(row.group_id)
+                current = raids.raids.get(row.group_id)
+                if current is not None:
+                    current.changed.update(j.user_id for j in row.joiners)
+            raise
+
+
+async def load(services: Services) -> None:
+    """At start: the raids that were running, as they were at the last flush."""
+    raids = book(services)
+    for row in await get_state(services).repos.raids.load():
+        group = await services.groups.get(row.group_id)
+        if group is None:
+            continue
+        raid = Raid(row.number, row.group_id, row.started_at, row.reason, row.last_surge, until=row.until)
+        notice = json.loads(row.notice) if row.notice else None
+        raid.notice = _sent_of(notice)
+        challenge = notice.get("challenge") if isinstance(notice, dict) else None
+        if isinstance(challenge, list) and len(challenge) == 2:
+            raid.challenge = (str(challenge[0]), int(challenge[1]))
+        raid.alerts = [s for s in map(_sent_of, json.loads(row.alerts or "[]")) if s is not None]
+        for j in row.joiners:
+            user = UserRef(group.platform, j.user_id, j.name)
+            raid.joiners[j.user_id] = Joiner(user, j.member_id, j.banned, j.released, j.wrong)
+        raid.removed_before = row.removed
+        raids.raids[group.id] = raid
+        raids.numbers = max(raids.numbers, raid.number)
+
+
+async def _post(services: Services, group: Group, message: OutgoingMessage) -> SentMessage | None:
+    try:
+        return await services.send(services.directory.chat_for(group), message, group.language)
     except QunyouError as exc:
         log.warning("raid notice for group %s failed: %s", group.id, exc)
+        return None
 
 
 async def _audit(services: Services, group: Group, at: datetime, action: str, detail: str) -> None:

@@ -117,8 +117,18 @@ async def raid_button(ctx: Context) -> None:
         count = await raid.ban_wave(services, group)
         detail = f"ban_wave={count}"
     elif action == "release":
+        await raid.show_list(services, group, True)  # the tick list; nothing released yet
+        return
+    elif action == "back":
+        await raid.show_list(services, group, False)
+        return
+    elif action == "all":
         count = await raid.release(services, group)
         detail = f"released={count}"
+    elif action.startswith("m") and (member_id := decode_id(action[1:])) is not None:
+        if not await raid.release_one(services, group, member_id):
+            return  # a stale tick: already let in, banned, or never on the list
+        detail = f"released member={member_id}"
     elif action == "end":
         await raid.end(services, group, "button")
         detail = "end"

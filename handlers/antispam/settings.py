@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from bot.settings import WORD, FeatureSettings, Number, OnOff
+from bot.settings import WORD, FeatureSettings, Number, OnOff, String
 
 
 class AntispamSettings(FeatureSettings):
@@ -40,4 +40,13 @@ class AntispamSettings(FeatureSettings):
     raid_quiet_minutes: Number = Field(10, ge=1, le=1440, description="raid mode ends after this long quiet")
     welcome_batch_joins: Number = Field(
         3, ge=2, le=100000, description="this many joins in the window: one welcome"
+    )
+    verification: Annotated[Literal["off", "raid-only", "always"], WORD] = Field(
+        "raid-only", description="join challenge: off, raid-only (one standing challenge) or always"
+    )
+    verification_minutes: Number = Field(
+        3, ge=1, le=1440, description="a newcomer who has not passed the challenge by then is removed"
+    )
+    join_answer: String = Field(
+        "", description="join requests (QQ): the answer to the group's question; empty: moderators decide"
     )

@@ -4,6 +4,8 @@ the group's spam samples, kept in ``services.state`` (never module globals)."""
 from __future__ import annotations
 
 import asyncio
+import random
+import secrets
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,6 +50,21 @@ class AntispamState:
     #: Probations started but not written yet (flushed by the batcher, or before any other write).
     unwritten: dict[tuple[int, int], ProbationRow] = field(default_factory=dict)
     _flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Join challenges' generator: unguessable, but seeded under the virtual clock so console
+    #: runs and tests repeat exactly (set by ``get_state``).
+    rng: random.Random = field(default_factory=secrets.SystemRandom)
+    #: (group, account) of newcomers with a join challenge of their own open.
+    verifying: set[tuple[int, str]] = field(default_factory=set)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def lock(self, key: str) -> asyncio.Lock:
+        """One lock per challenge: two presses at once are handled one after the other."""
+        found = self._locks.get(key)
+        if found is None:
+            if len(self._locks) >= RECENT_MAX:
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            found = self._locks[key] = asyncio.Lock()
+        return found
 
     def fold(self, text: str) -> str:
         """The moderation feature's folding when it is installed, a plain one otherwise."""
@@ -165,5 +182,7 @@ def get_state(services: Services) -> AntispamState:
     state = services.state.get(STATE_KEY)
     if not isinstance(state, AntispamState):
         state = AntispamState(AntispamRepos(services.db), services)
+        if services.clock.is_virtual:
+            state.rng = random.Random(0)
         services.state[STATE_KEY] = state
     return state

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from bot import metrics
 from bot.context import Context
-from bot.errors import QunyouError
 from bot.events import MessageEvent
 from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
@@ -196,7 +195,10 @@ async def _yellow(
     ladder = await _ladder(services, group, member, count, BOT_ACTOR, steps, alert_id)
     if ladder:
         parts.append(Text(" " + ctx.t(ladder)))
-    await _public(ctx, OutgoingMessage(parts=tuple(parts)))
+    label = ctx.t(category_key(category))
+    await _public(
+        ctx, OutgoingMessage(parts=tuple(parts)), f"yellow:{category}", "yellow_many", category=label
+    )
     await state.repos.alerts.set_alert(alert_id, steps=[s.as_dict() for s in steps])
     await state.repos.audit.log(
         group.id, now, BOT_ACTOR, "yellow", _steps_detail(steps), member_id=member.id, alert_id=alert_id
@@ -252,7 +254,11 @@ async def _red(
     else:
         key, extra = "moderation.public.red_removed", {}
     await _public(
-        ctx, OutgoingMessage(parts=ctx.parts(key, member=ctx.user, category=category_label, **extra))
+        ctx,
+        OutgoingMessage(parts=ctx.parts(key, member=ctx.user, category=category_label, **extra)),
+        f"{key}:{category}",
+        key.rsplit(".", 1)[1] + "_many",
+        category=category_label,
     )
     await state.repos.audit.log(
         group.id, now, BOT_ACTOR, "red", _steps_detail(steps), member_id=member.id, alert_id=alert_id
@@ -285,6 +291,8 @@ async def _handle_flood(ctx: Context, group: Group, member: Member, kind: str) -
         await _public(
             ctx,
             OutgoingMessage(parts=ctx.parts("moderation.public.flood", member=ctx.user, duration=minutes)),
+            "flood",
+            "flood_many",
         )
     await state.repos.audit.log(
         group.id,
@@ -314,8 +322,15 @@ async def _surge_alert(services: Services, group: Group) -> None:
     )
 
 
-async def _public(ctx: Context, message: OutgoingMessage) -> None:
-    try:
-        await ctx.send(message)
-    except QunyouError:
-        pass  # the alert already lists what happened; a failed notice must not stop the plan
+async def _public(ctx: Context, message: OutgoingMessage, kind: str, many: str, **values: str) -> None:
+    """The public notice of a sanction. Never amplify: more of the same kind within a few seconds
+    become one summary (``moderation.public.<many>``), and notices wait while the bot is loud."""
+    await ctx.services.notices.notice(
+        ctx.chat,
+        message,
+        kind=f"moderation:{kind}",
+        member=ctx.user,
+        summary_key=f"moderation.public.{many}",
+        values=values,
+        lang=ctx.lang,
+    )

@@ -9,11 +9,11 @@ prefix of its settings (``welcome.onboarding``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred
-from bot.ports import ActivityFacts, NewcomerGate, PointsLedger, QuietHours, TopicFacts
+from bot.ports import ActivityFacts, Greeter, NewcomerGate, PointsLedger, QuietHours, TopicFacts
 from bot.router import Band
 from handlers.onboarding import listeners
 from handlers.onboarding.commands import router
@@ -57,8 +57,15 @@ async def forget(services: Services, member: Member) -> None:
         await services.scheduler.cancel(job_id(member.id, step))
 
 
+def provides(services: Services) -> dict[type[Any], Any]:
+    """``Greeter``: the welcome on demand (after join verification)."""
+    welcomer: Greeter = listeners.Welcomer(services)
+    return {Greeter: welcomer}
+
+
 FEATURE = Feature(
     name="welcome",
+    provides=provides,
     router=router,
     settings=WelcomeSettings,
     startup=startup,

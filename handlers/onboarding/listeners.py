@@ -20,6 +20,9 @@ from handlers.onboarding.state import onboarding_state
 
 if TYPE_CHECKING:
     from bot.context import Context
+    from bot.events import ChatRef, UserRef
+    from bot.services import Services
+    from storage.models import Group
 
 
 async def on_join(ctx: Context) -> None:
@@ -27,22 +30,14 @@ async def on_join(ctx: Context) -> None:
     group, member = ctx.group, ctx.member
     if group is None or member is None or ctx.user.is_bot:
         return
-    template = str((await ctx.settings(WelcomeSettings)).template or "")
     gate = ctx.services.ports.find(NewcomerGate)
     # During a raid welcomes are held: the antispam feature sends one combined welcome after it.
-    held = gate is not None and await gate.holding(group.id)
-    if template.lower() not in OFF_WORDS and not held:
-        template = template or ctx.t("welcome.default_template")
-        rules = await rules_text(ctx.services, group)
-        text = render_template(template, "\x00", group.title or group.scope_id, rules)
-        # The name becomes a real mention wherever it appears in the template.
-        parts: list[Part] = []
-        for i, chunk in enumerate(text.split("\x00")):
-            if i:
-                parts.append(Mention(ctx.user))
-            if chunk:
-                parts.append(Text(chunk))
-        await ctx.send(OutgoingMessage(parts=tuple(parts), notify=(ctx.user,)))
+    # A newcomer with a join challenge is welcomed when they pass it (through ``Greeter``).
+    held = gate is not None and (
+        await gate.holding(group.id) or await gate.verifying(group.id, ctx.user.user_id)
+    )
+    if not held:
+        await greet(ctx.services, group, ctx.chat, ctx.user)
     if not (await ctx.settings(WelcomeSettings)).onboarding:
         return
     st = onboarding_state(ctx.services)
@@ -56,6 +51,35 @@ async def on_join(ctx: Context) -> None:
             {"group_id": group.id, "member_id": member.id, "step": step, "channel_id": channel_of(ctx.chat)},
             group_id=group.id,
         )
+
+
+async def greet(services: Services, group: Group, chat: ChatRef, user: UserRef) -> None:
+    """Post the group's welcome for ``user`` (unless the template is ``off``)."""
+    template = str((await services.settings.of(group.id, WelcomeSettings)).template or "")
+    if template.lower() in OFF_WORDS:
+        return
+    template = template or services.i18n.t(group.language, "welcome.default_template")
+    rules = await rules_text(services, group)
+    text = render_template(template, "\x00", group.title or group.scope_id, rules)
+    # The name becomes a real mention wherever it appears in the template.
+    parts: list[Part] = []
+    for i, chunk in enumerate(text.split("\x00")):
+        if i:
+            parts.append(Mention(user))
+        if chunk:
+            parts.append(Text(chunk))
+    await services.send(chat, OutgoingMessage(parts=tuple(parts), notify=(user,)), group.language)
+
+
+class Welcomer:
+    """The ``Greeter`` port: a welcome on demand, after a newcomer passed join verification."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def greet(self, group: Group, chat: ChatRef, user: UserRef) -> None:
+        """Post the group's welcome for ``user``."""
+        await greet(self._services, group, chat, user)
 
 
 async def on_leave(ctx: Context) -> None:

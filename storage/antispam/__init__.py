@@ -1,8 +1,9 @@
-"""Antispam storage: newcomer probation and spam samples, one repository per aggregate."""
+"""Antispam storage: newcomer probation, spam samples and raids, one repository per aggregate."""
 
 from __future__ import annotations
 
 from storage.antispam.probation import ProbationRepo, ProbationRow
+from storage.antispam.raids import RaidJoinerRow, RaidRepo, RaidRow
 from storage.antispam.samples import SampleRepo
 from storage.database import Database
 
@@ -14,6 +15,15 @@ class AntispamRepos:
         self.db = db
         self.probation = ProbationRepo(db)
         self.samples = SampleRepo(db)
+        self.raids = RaidRepo(db)
 
 
-__all__ = ["AntispamRepos", "ProbationRepo", "ProbationRow", "SampleRepo"]
+__all__ = [
+    "AntispamRepos",
+    "ProbationRepo",
+    "ProbationRow",
+    "RaidJoinerRow",
+    "RaidRepo",
+    "RaidRow",
+    "SampleRepo",
+]

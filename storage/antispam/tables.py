@@ -39,6 +39,38 @@ antispam_samples = Table(
     Index("ix_antispam_samples_group", "group_id"),
 )
 
+#: A raid in progress (one per group), so a restart mid-raid carries on with it: its counters,
+#: where its public notice and moderator alerts are (``notice``/``alerts``: JSON of chat refs and
+#: message ids, no member data) and the standing challenge's nonce and answer. Deleted when the
+#: raid ends.
+antispam_raids = Table(
+    "antispam_raids",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("last_surge", UTCDateTime(), nullable=False),
+    Column("until", UTCDateTime()),
+    Column("removed", Integer, nullable=False, default=0),
+    Column("notice", Text),
+    Column("alerts", Text, nullable=False, default="[]"),
+)
+
+#: Who joined during a raid: held (muted) until released, banned, or the raid ends. The name is
+#: kept for the one combined welcome after the raid.
+antispam_raid_joiners = Table(
+    "antispam_raid_joiners",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", String(128), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("banned", Integer, nullable=False, default=0),
+    Column("released", Integer, nullable=False, default=0),
+    Column("wrong", Integer, nullable=False, default=0),
+)
+
 
 #: What a forgotten moderator's user id becomes where the column cannot be NULL.
 FORGOTTEN = "(forgotten)"
@@ -53,4 +85,10 @@ declare(
     antispam_samples,
     rewrite("added_by", {"added_by": FORGOTTEN}, holds="user"),
     why="spam samples hold the spammer's text, never the sender; the moderator who marked one is forgotten",
+)
+declare(
+    antispam_raid_joiners,
+    erase("member_id"),
+    erase("user_id", holds="user"),
+    why="a raid's newcomer and their name, kept only until the raid ends",
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -280,5 +281,55 @@ async def test_a_message_edited_into_a_red_hit_is_deleted_and_the_author_muted(
         assert mute["user_id"] == BOB["id"] and not any(mute["permissions"].values())
         await _quiet(app)
         assert all("代刷流水" not in c["text"] for c in state.called("sendMessage")[1:]), "never echoed"
+    finally:
+        await app.stop()
+
+
+async def test_join_verification_on_telegram_restricts_challenges_and_removes_on_timeout(
+    tmp_path: Path, server: LoopbackBotApi
+) -> None:
+    """Join verification over the Bot API: restrictChatMember at once, the challenge with inline
+    buttons, a pass lifts the restriction; no answer in time bans then unbans (a kick) and
+    deletes both the challenge and the "X joined" service message."""
+    state = server.state
+    app = _app(tmp_path, server)
+    await app.start()
+    try:
+        services = app.services
+        assert services is not None and app.dispatcher is not None
+        state.push(tg.text_update(1, "hello", message_id=1))
+        await _quiet(app)
+        group = await services.directory.group_for(ChatRef("telegram", "tg", str(GROUP), str(GROUP)))
+        await services.settings.set(group.id, "antispam.verification", "always", None, START)
+        carol, dave = tg.user(103, "Carol"), tg.user(104, "Dave")
+        state.push(tg.service_update(2, sender=carol, new_chat_members=[carol], message_id=60))
+        (challenge,) = await _replies(app, state, 1)
+        (restrict,) = await state.wait_calls("restrictChatMember", 1)
+        assert restrict["user_id"] == 103 and restrict["permissions"]["can_send_messages"] is False
+        buttons = challenge["reply_markup"]["inline_keyboard"][0]
+        assert len(buttons) == 4 and all(b["callback_data"].startswith("as:v:") for b in buttons)
+        job_id = "antispam-verify:{}:{}".format(*buttons[0]["callback_data"].split(":")[2:4])
+        job = await services.scheduler.get(job_id)
+        assert job is not None and job.payload["join_message_id"] == "60"
+        bot_message = max(mid for (cid, mid) in state.sent if cid == GROUP)
+        right = buttons[int(job.payload["answer"])]["callback_data"]
+        state.push(tg.callback_update(3, right, message_id=bot_message, sender=carol))
+        lifted = await state.wait_calls("restrictChatMember", 2)
+        assert lifted[1]["user_id"] == 103 and lifted[1]["permissions"]["can_send_messages"] is True
+        deleted = await state.wait_calls("deleteMessage", 1)
+        assert deleted[0]["message_id"] == bot_message
+        welcome = (await _replies(app, state, 2))[1]
+        assert "Carol" in welcome["text"]
+
+        state.push(tg.service_update(4, sender=dave, new_chat_members=[dave], message_id=61))
+        await _replies(app, state, 3)
+        dave_challenge = max(mid for (cid, mid) in state.sent if cid == GROUP)
+        await services.scheduler.run_due(START + timedelta(minutes=4))
+        await app.dispatcher.drain()
+        bans = await state.wait_calls("banChatMember", 1)
+        unbans = await state.wait_calls("unbanChatMember", 1)
+        assert bans[0]["user_id"] == 104 and unbans[0]["user_id"] == 104
+        gone = {c["message_id"] for c in await state.wait_calls("deleteMessage", 3)}
+        assert {dave_challenge, 61} <= gone
     finally:
         await app.stop()

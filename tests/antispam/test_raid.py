@@ -111,8 +111,29 @@ async def test_alert_buttons_and_forged_or_stale_presses(tmp_path: Path, db_url:
         banned = await h.press("demo-mods", "max", alert["id"], ban)
         assert {r["user"] for r in of(banned, "ban")} == {"r9", "r10", "r11"}
         await h.join("demo", "alice")
-        released = await h.press("demo-mods", "max", alert["id"], release)
+        await h.join("demo", "bob")
+        # "Release the genuine" shows the tick list first: nobody is let in yet.
+        listed = await h.press("demo-mods", "max", alert["id"], release)
+        assert of(listed, "unmute") == []
+        (tick_list,) = of(listed, "edit")
+        names = [b["text"] for row in tick_list["buttons"][:-1] for b in row]
+        assert names == ["☐ alice", "☐ bob"]
+        alice = tick_list["buttons"][0][0]["data"]
+        assert of(await h.press("demo-mods", "reg", alert["id"], alice), "unmute") == []  # not a moderator
+        released = await h.press("demo-mods", "max", alert["id"], alice)
         assert [r["user"] for r in of(released, "unmute")] == ["alice"]
+        assert [b["text"] for b in of(released, "edit")[-1]["buttons"][0]] == ["☐ bob"]
+        assert of(await h.press("demo-mods", "max", alert["id"], alice), "unmute") == []  # stale tick
+        forged = alice.rsplit(":", 1)[0] + ":m999999"
+        assert of(await h.press("demo-mods", "max", alert["id"], forged), "unmute") == []
+        back = alice.rsplit(":", 1)[0] + ":back"
+        summary = of(await h.press("demo-mods", "max", alert["id"], back), "edit")[-1]
+        assert len(summary["buttons"]) == 3
+        everyone = await h.press("demo-mods", "max", alert["id"], release)
+        release_all = of(everyone, "edit")[-1]["buttons"][-1][0]["data"]
+        assert [
+            r["user"] for r in of(await h.press("demo-mods", "max", alert["id"], release_all), "unmute")
+        ] == ["bob"]
         ended = await h.press("demo-mods", "max", alert["id"], end)
         assert any(t.startswith("✅") for t in public(ended))
         # The raid is over: its buttons are stale now.
@@ -152,14 +173,34 @@ async def test_simulate_raid_plays_through_the_real_core(tmp_path: Path) -> None
         assert len(welcome) == 1 and "@Anna" in welcome[0] and "@Ben" in welcome[0]
 
 
-async def test_a_restart_mid_raid_ends_it_quietly(tmp_path: Path, db_url: str) -> None:
+async def test_a_raid_survives_a_restart(tmp_path: Path, db_url: str) -> None:
     async with Harness(tmp_path, db_url=db_url) as h:
-        await _raid(h, joins=10)
+        out = await _raid(h, joins=12)
+        notice = next(r for r in of(out, "send") if r.get("chat") == "demo" and r.get("buttons"))
+        alert = next(r for r in of(out, "send") if r.get("chat") == "demo-mods")
+        for i in range(10, 12):
+            await h.say("demo", f"r{i}", SPAM.format(i=i))
+        await h.join("demo", "alice")
         await h.restart()
-        # The raid lived in memory: its end job finds nothing to end and posts nothing.
-        assert public(await h.advance(11 * 60)) == []
-        out = await h.say("demo", "max", "/raid", role="moderator")
-        assert texts(out) == ["防护模式未开启。"]
+        status = await h.say("demo", "max", "/raid", role="moderator")
+        assert texts(status) == ["防护模式开启中，已移除 2 个账号。/raid off 可结束。"]
+        # The standing challenge and the alert's buttons still work after the restart.
+        raid = h.services.state["antispam.raids"].raids[1]
+        assert raid.challenge is not None
+        right = notice["buttons"][0][raid.challenge[1]]["data"]
+        assert [r["user"] for r in of(await h.press("demo", "alice", notice["id"], right), "unmute")] == [
+            "alice"
+        ]
+        ban = alert["buttons"][0][0]["data"]
+        banned = await h.press("demo-mods", "max", alert["id"], ban)
+        assert {r["user"] for r in of(banned, "ban")} == {"r9"}
+        end = await h.advance(11 * 60)
+        assert public(end)[0] == "✅ 防护模式已结束，共移除 3 个账号。感谢大家耐心等待！"
+        welcomes = [t for t in public(end) if t.startswith("👋")]
+        assert len(welcomes) == 1 and "@alice" in welcomes[0] and "@r9" not in welcomes[0]
+        # Ended for good: another restart brings nothing back.
+        await h.restart()
+        assert texts(await h.say("demo", "max", "/raid", role="moderator")) == ["防护模式未开启。"]
 
 
 async def test_badge_announcements_wait_during_a_raid(tmp_path: Path, db_url: str) -> None:

@@ -1,0 +1,111 @@
+"""Raids in progress (``antispam_raids``) and their newcomers (``antispam_raid_joiners``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from storage.antispam.tables import antispam_raid_joiners as joiners
+from storage.antispam.tables import antispam_raids as raids
+from storage.database import Database
+from storage.sql import upsert
+
+
+@dataclass(frozen=True, slots=True)
+class RaidJoinerRow:
+    """One newcomer of a raid."""
+
+    member_id: int
+    user_id: str
+    name: str
+    banned: bool
+    released: bool
+    wrong: int
+
+
+@dataclass(frozen=True, slots=True)
+class RaidRow:
+    """A raid in progress, with the newcomers written so far (``joiners``: only changed ones
+    when saving)."""
+
+    group_id: int
+    number: int
+    started_at: datetime
+    reason: str
+    last_surge: datetime
+    until: datetime | None
+    removed: int
+    notice: str | None
+    alerts: str
+    joiners: tuple[RaidJoinerRow, ...] = field(default=())
+
+
+_RAID_COLUMNS = ("number", "started_at", "reason", "last_surge", "until", "removed", "notice", "alerts")
+_JOINER_COLUMNS = ("user_id", "name", "banned", "released", "wrong")
+
+
+class RaidRepo:
+    """Raid rows: written by the batcher while a raid runs, read once at start."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def save(self, ended: Sequence[int], rows: Sequence[RaidRow]) -> None:
+        """In one transaction: forget the raids that ended, then write the ones running."""
+        async with self.db.begin() as conn:
+            if ended:
+                await conn.execute(delete(joiners).where(joiners.c.group_id.in_(list(ended))))
+                await conn.execute(delete(raids).where(raids.c.group_id.in_(list(ended))))
+            for row in rows:
+                await upsert(
+                    conn,
+                    raids,
+                    {"group_id": row.group_id, **{c: getattr(row, c) for c in _RAID_COLUMNS}},
+                    keys=("group_id",),
+                    update=_RAID_COLUMNS,
+                )
+                values = [
+                    {
+                        "group_id": row.group_id,
+                        "member_id": j.member_id,
+                        "user_id": j.user_id,
+                        "name": j.name[:256],
+                        "banned": int(j.banned),
+                        "released": int(j.released),
+                        "wrong": j.wrong,
+                    }
+                    for j in row.joiners
+                ]
+                if values:
+                    await upsert(
+                        conn, joiners, values, keys=("group_id", "member_id"), update=_JOINER_COLUMNS
+                    )
+
+    async def load(self) -> list[RaidRow]:
+        """Every raid in progress with all its newcomers."""
+        async with self.db.begin() as conn:
+            found = (await conn.execute(select(raids))).all()
+            people = (await conn.execute(select(joiners))).all()
+        by_group: dict[int, list[RaidJoinerRow]] = {}
+        for p in people:
+            by_group.setdefault(p.group_id, []).append(
+                RaidJoinerRow(p.member_id, p.user_id, p.name, bool(p.banned), bool(p.released), p.wrong)
+            )
+        return [
+            RaidRow(
+                r.group_id,
+                r.number,
+                r.started_at,
+                r.reason,
+                r.last_surge,
+                r.until,
+                r.removed,
+                r.notice,
+                r.alerts,
+                tuple(by_group.get(r.group_id, ())),
+            )
+            for r in found
+        ]

@@ -1,0 +1,72 @@
+"""OneBot (QQ) join requests (issue 15): ``request`` frames become ``JoinRequested`` and the
+antispam feature answers them by the group's ``antispam.join_answer`` through the bridge."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.onebot.protocol import parse_frame
+from bot.events import ChatRef, JoinRequested
+from tests.adapters.test_onebot_app import running
+from tests.fakes.onebot_bridge import GROUP, SELF_ID
+
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def request(
+    user_id: int = 30001, comment: Any = "问题：本群暗号？\n答案：芝麻开门", **fields: Any
+) -> dict[str, Any]:
+    """A group join request frame as go-cqhttp/NapCat send it."""
+    frame: dict[str, Any] = {
+        "time": 1772413200,
+        "self_id": int(SELF_ID),
+        "post_type": "request",
+        "request_type": "group",
+        "sub_type": "add",
+        "group_id": int(GROUP),
+        "user_id": user_id,
+        "comment": comment,
+        "flag": f"flag-{user_id}",
+    }
+    frame.update(fields)
+    return frame
+
+
+def test_a_group_add_request_is_parsed_and_others_are_left_alone() -> None:
+    event = parse_frame(request(), adapter="qq", self_id=SELF_ID, now=NOW)
+    assert isinstance(event, JoinRequested)
+    assert event.member.user_id == "30001" and event.request_id == "flag-30001"
+    assert event.answer.endswith("芝麻开门") and event.chat.scope_id == GROUP
+    # The bot invited into a group, and friend requests: a human's decision.
+    assert parse_frame(request(sub_type="invite"), adapter="qq", self_id=SELF_ID, now=NOW) is None
+    assert parse_frame(request(request_type="friend"), adapter="qq", self_id=SELF_ID, now=NOW) is None
+    garbled = parse_frame(request(comment=None), adapter="qq", self_id=SELF_ID, now=NOW)
+    assert isinstance(garbled, JoinRequested) and garbled.answer == ""
+    for bad in (request(flag=None), request(flag=""), request(flag=True), request(user_id=None)):
+        with pytest.raises(ValueError):
+            parse_frame(bad, adapter="qq", self_id=SELF_ID, now=NOW)
+
+
+async def test_requests_are_answered_by_the_groups_answer_through_the_bridge(tmp_path: Path) -> None:
+    async with running(tmp_path) as (app, _, bridge):
+        assert app.services is not None and app.dispatcher is not None
+        await bridge.push(bridge.group_message("大家好", message_id=1))
+        await app.dispatcher.drain()
+        group = await app.services.directory.group_for(ChatRef("onebot", "qq", GROUP, GROUP))
+        # No answer set: the request stays with the group's admins.
+        await bridge.push(request(30001))
+        await app.dispatcher.drain()
+        assert bridge.calls("set_group_add_request") == []
+        await app.services.settings.set(group.id, "antispam.join_answer", "芝麻开门", None, NOW)
+        await bridge.push(request(30002))
+        (approved,) = await bridge.wait_action("set_group_add_request")
+        assert approved["params"] == {"flag": "flag-30002", "sub_type": "add", "approve": True}
+        # The question itself naming the answer does not let a wrong answer through.
+        await bridge.push(request(30003, comment="问题：暗号是芝麻开门吗？\n答案：不知道"))
+        rejected = (await bridge.wait_action("set_group_add_request", 2))[1]["params"]
+        assert rejected["flag"] == "flag-30003" and rejected["approve"] is False
+        assert rejected["reason"] == "入群问题的答案不对，欢迎重新申请。"
