@@ -145,19 +145,13 @@ async def joined(services: Services, group: Group, gw: Giveaway) -> None:
     """Someone entered: edit the post now if the interval allows, else leave it for the flush."""
     state = get_state(services)
     gap = (await services.settings.of(group.id, EngageSettings)).giveaway_edit_seconds
-    if state.posts.due(gw.id, services.clock.now(), gap):
-        await edit_post(services, group, gw)
-    else:
-        state.posts.dirty[gw.id] = gap
+    await state.posts.counts_changed(gw.id, services.clock.now(), gap, lambda: edit_post(services, group, gw))
 
 
 async def flush_posts(services: Services) -> None:
     """The batcher's tick: edit every dirty post whose interval has passed."""
     state = get_state(services)
-    now = services.clock.now()
-    for giveaway_id, gap in list(state.posts.dirty.items()):
-        if not state.posts.due(giveaway_id, now, gap):
-            continue
+    for giveaway_id in state.posts.ripe(services.clock.now()):
         state.changed(giveaway_id)
         gw = await state.giveaways.by_id(giveaway_id)
         group = await services.directory.group_by_id(gw.group_id) if gw is not None else None

@@ -112,19 +112,15 @@ async def voted(services: Services, group: Group, poll: Poll) -> None:
     """A vote changed the counts: edit now if the interval allows, else at the next flush."""
     state = get_state(services)
     gap = (await services.settings.of(group.id, EngageSettings)).giveaway_edit_seconds
-    if state.poll_posts.due(poll.id, services.clock.now(), gap):
-        await edit_post(services, group, poll)
-    else:
-        state.poll_posts.dirty[poll.id] = gap
+    await state.poll_posts.counts_changed(
+        poll.id, services.clock.now(), gap, lambda: edit_post(services, group, poll)
+    )
 
 
 async def flush_posts(services: Services) -> None:
     """The batcher's tick: edit every dirty poll post whose interval has passed."""
     state = get_state(services)
-    now = services.clock.now()
-    for poll_id, gap in list(state.poll_posts.dirty.items()):
-        if not state.poll_posts.due(poll_id, now, gap):
-            continue
+    for poll_id in state.poll_posts.ripe(services.clock.now()):
         poll = await state.polls.by_id(poll_id)
         group = await services.directory.group_by_id(poll.group_id) if poll is not None else None
         if poll is None or group is None or poll.status != "open":

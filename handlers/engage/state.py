@@ -3,6 +3,7 @@ its repositories and which giveaway and poll posts wait for an edit."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -42,6 +43,20 @@ class PostBook:
         """A finished giveaway's post is not edited for joins any more."""
         self.last_edit.pop(giveaway_id, None)
         self.dirty.pop(giveaway_id, None)
+
+    async def counts_changed(
+        self, post_id: int, now: datetime, gap: float, edit: Callable[[], Awaitable[None]]
+    ) -> None:
+        """A post's counts changed: ``edit`` it now if the interval allows, else mark it for
+        the next flush (giveaway joins and poll votes alike)."""
+        if self.due(post_id, now, gap):
+            await edit()
+        else:
+            self.dirty[post_id] = gap
+
+    def ripe(self, now: datetime) -> list[int]:
+        """The marked posts whose interval has passed (for the batcher's flush)."""
+        return [post_id for post_id, gap in list(self.dirty.items()) if self.due(post_id, now, gap)]
 
 
 @dataclass
