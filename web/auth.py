@@ -174,6 +174,13 @@ class Auth:
                 out.append(group)
         return out
 
+    async def in_group(self, request: Request) -> tuple[Viewer, Group]:
+        """The session and the group its URL names: 401 without a session, 404 unless the
+        viewer moderates that group (what every group page checks first)."""
+        viewer = await self.require(request)
+        group, _role = await self.group(viewer, request.path_params["group"])
+        return viewer, group
+
     async def group(self, viewer: Viewer, group_id: str) -> tuple[Group, Role]:
         """The group of a URL and the viewer's role there; 404 unless they moderate it."""
         if not group_id.isdigit() or len(group_id) > 12:

@@ -61,8 +61,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         return rows, total, params, error
 
     async def audit_page(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         number = page_number(request)
         rows, total, params, error = await lines(request, group, (number - 1) * PAGE_SIZE, PAGE_SIZE)
         return await dash.render(
@@ -81,8 +80,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         )
 
     async def audit_csv(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        _viewer, group = await dash.auth.in_group(request)
         rows, _total, _params, _error = await lines(request, group, 0, 10_000)
         out = io.StringIO()
         writer = csv.writer(out)

@@ -36,8 +36,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         return found
 
     async def charts_page(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         days = period_of(request)
         series = await port().activity(group, dash.auth.now(), days)
         i18n, lang = dash.services.i18n, dash.language(viewer, group)
@@ -60,8 +59,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         )
 
     async def charts_csv(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        _viewer, group = await dash.auth.in_group(request)
         days = period_of(request)
         series = await port().activity(group, dash.auth.now(), days)
         out = io.StringIO()

@@ -71,13 +71,11 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         )
 
     async def desk_page(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         return await show(request, viewer, group)
 
     async def act(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         await dash.auth.check_csrf(request, viewer)
         raw_id, action = request.path_params["alert"], request.path_params["action"]
         if not raw_id.isdigit() or len(raw_id) > 12:

@@ -64,13 +64,11 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         )
 
     async def lexicon_page(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         return await show(request, viewer, group)
 
     async def add(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         form = await dash.auth.check_csrf(request, viewer)
         t = dash.services.i18n.t
         lang = dash.language(viewer, group)
@@ -91,8 +89,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         return await show(request, viewer, group, notice=t(lang, "web.lexicon.added", term=term))
 
     async def remove(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         form = await dash.auth.check_csrf(request, viewer)
         t = dash.services.i18n.t
         lang = dash.language(viewer, group)
@@ -105,8 +102,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         return await show(request, viewer, group, notice=t(lang, "web.lexicon.removed", term=term))
 
     async def test(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         form = await dash.auth.check_csrf(request, viewer)
         text = form.get("text", "")[:MAX_TEXT]
         verdict = await desk_port(dash).test(group, text) if text.strip() else None

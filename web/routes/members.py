@@ -27,8 +27,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
     services = dash.services
 
     async def members_page(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         query = request.query_params.get("q", "")[:100]
         number = page_number(request)
         rows, total = await services.members.page(
@@ -48,8 +47,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         )
 
     async def member_page(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         raw = request.path_params["member"]
         member = await services.members.get(int(raw)) if raw.isdigit() and len(raw) < 12 else None
         if member is None or member.group_id != group.id or member.forgotten:

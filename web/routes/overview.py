@@ -39,8 +39,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
     """``GET /g/{group}``."""
 
     async def overview(request: Request) -> Response:
-        viewer = await dash.auth.require(request)
-        group, _role = await dash.auth.group(viewer, request.path_params["group"])
+        viewer, group = await dash.auth.in_group(request)
         days = 30 if request.query_params.get("days") == "30" else 7
         port = dash.services.ports.find(GroupIndicators)
         figures = await port.indicators(group, dash.auth.now(), days) if port is not None else []
