@@ -20,6 +20,7 @@ from typing import Any
 
 from adapters.console.adapter import ConsoleAdapter
 from adapters.console.script import ScriptSession
+from bench.figures import percentile, print_figures
 from bot.app import App
 from bot.config import parse_settings
 
@@ -82,13 +83,6 @@ _CHAT = [
     "哈哈哈哈笑死",
     "good morning all",
 ]
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
 
 
 async def _scenario(
@@ -165,8 +159,8 @@ async def _scenario(
         "alert_edits": float(sum(1 for r in records if r["action"] == "edit")),
         "bot_ms_per_raider": 1000 * sum(raider_s) / raiders,
         "raider_event_mean_ms": 1000 * statistics.fmean(raider_s),
-        "regular_p99_ms": _percentile(regular_ms, 0.99),
-        "regular_p50_ms": _percentile(regular_ms, 0.50),
+        "regular_p99_ms": percentile(regular_ms, 0.99),
+        "regular_p50_ms": percentile(regular_ms, 0.50),
     }
 
 
@@ -190,13 +184,5 @@ async def run(argv: list[str]) -> dict[str, float]:
         f"\nantispam: a raid of {args.raiders} accounts × {args.rounds} messages, {args.genuine} genuine "
         f"newcomers, {args.regulars} regulars (SQLite, virtual clock, wall time)"
     )
-    for name, value in figures.items():
-        goal = GOALS.get(name)
-        target = f"{goal[0]} {goal[1]:g}" if goal else ""
-        ok = (
-            ""
-            if goal is None
-            else ("ok" if (value >= goal[1] if goal[0] == ">=" else value <= goal[1]) else "MISSED")
-        )
-        print(f"  {name.ljust(26)} {value:>12.3f}  {target:>8}  {ok}")
+    print_figures(figures, GOALS, 26)
     return figures

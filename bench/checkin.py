@@ -18,19 +18,13 @@ from typing import Any
 
 from adapters.console.adapter import ConsoleAdapter
 from bench.clock import BenchClock
+from bench.figures import percentile
 from bot.app import App
 from bot.config import Settings
 from storage.checkin import LedgerRepo
 
 #: The start of the zh-CN "check-in done" reply (the bench group speaks the default language).
 _DONE = "✅ 签到成功"
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
 
 
 def _credited(records: list[dict[str, Any]]) -> int:
@@ -141,18 +135,18 @@ async def run(argv: list[str]) -> dict[str, float]:
         await app.stop()
     figures = {
         "checkins": float(checkins),
-        "empty_txn_p50_ms": _percentile(floor, 0.50) * 1000,
+        "empty_txn_p50_ms": percentile(floor, 0.50) * 1000,
         "checkins_per_s": checkins / elapsed,
-        "checkin_p50_ms": _percentile(latencies, 0.50) * 1000,
-        "checkin_p99_ms": _percentile(latencies, 0.99) * 1000,
+        "checkin_p50_ms": percentile(latencies, 0.50) * 1000,
+        "checkin_p99_ms": percentile(latencies, 0.99) * 1000,
         "checkin_mean_ms": statistics.fmean(latencies) * 1000,
         "paced_rate_per_s": float(rate),
         "paced_achieved_per_s": checkins / paced_s,
-        "paced_p50_ms": _percentile(paced_lat, 0.50) * 1000,
-        "paced_p99_ms": _percentile(paced_lat, 0.99) * 1000,
-        "duplicate_p99_ms": _percentile(dup_lat, 0.99) * 1000,
+        "paced_p50_ms": percentile(paced_lat, 0.50) * 1000,
+        "paced_p99_ms": percentile(paced_lat, 0.99) * 1000,
+        "duplicate_p99_ms": percentile(dup_lat, 0.99) * 1000,
         "messages_with_activity_per_s": messages / m_elapsed,
-        "message_p99_ms": _percentile(msg_lat, 0.99) * 1000,
+        "message_p99_ms": percentile(msg_lat, 0.99) * 1000,
         "final_flush_ms": flush_s * 1000,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

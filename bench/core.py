@@ -15,16 +15,9 @@ from pathlib import Path
 
 from adapters.console.adapter import ConsoleAdapter
 from bench.clock import BenchClock
+from bench.figures import percentile
 from bot.app import App
 from bot.config import Settings
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _table(title: str, rows: list[tuple[str, str, str]]) -> None:
@@ -84,8 +77,8 @@ async def run(argv: list[str]) -> dict[str, float]:
     figures = {
         "messages": float(messages),
         "messages_per_s": messages / elapsed,
-        "p50_ms": _percentile(latencies, 0.50) * 1000,
-        "p99_ms": _percentile(latencies, 0.99) * 1000,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
         "mean_ms": statistics.fmean(latencies) * 1000,
         "commands_per_s": commands / c_elapsed,
         "start_to_ready_s": ready,

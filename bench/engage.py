@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from adapters.console.adapter import ConsoleAdapter
 from adapters.console.script import ScriptSession
+from bench.figures import print_figures
 from bot.app import App
 from bot.config import parse_settings
 from storage.schema import members
@@ -164,13 +165,5 @@ async def run(argv: list[str]) -> dict[str, float]:
         f"\nengage: a giveaway with {args.entrants} {'new' if args.new else 'known'} entrants over "
         f"{args.seconds} virtual seconds (SQLite, sequential presses, wall time)"
     )
-    for name, value in figures.items():
-        goal = GOALS.get(name)
-        target = f"{goal[0]} {goal[1]:g}" if goal else ""
-        ok = (
-            ""
-            if goal is None
-            else ("ok" if (value >= goal[1] if goal[0] == ">=" else value <= goal[1]) else "MISSED")
-        )
-        print(f"  {name.ljust(32)} {value:>12.3f}  {target:>8}  {ok}")
+    print_figures(figures, GOALS, 32)
     return figures

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from adapters.console.adapter import ConsoleAdapter
 from bench.clock import BenchClock
+from bench.figures import percentile
 from bot.app import App
 from bot.config import Settings
 from handlers.moderation.segment import SEGMENTER
@@ -60,11 +61,6 @@ def startup_seconds(runs: int = 5) -> list[float]:
     if len(times) != runs:
         raise RuntimeError("the console never answered /ping while measuring start-up")
     return times
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))] if ordered else 0.0
 
 
 async def open_loop_checkins(count: int = 3_000, rate: int = 1_000) -> tuple[float, float, float]:
@@ -115,7 +111,7 @@ async def open_loop_checkins(count: int = 3_000, rate: int = 1_000) -> tuple[flo
             adapter.take()
         finally:
             await app.stop()
-    return _percentile(latencies, 0.5) * 1000, _percentile(latencies, 0.99) * 1000, count / took
+    return percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000, count / took
 
 
 async def run(argv: list[str]) -> dict[str, float]:

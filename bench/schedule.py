@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.console.adapter import ConsoleAdapter
+from bench.figures import percentile
 from bot.app import App
 from bot.clock import Clock, SystemClock, VirtualClock, zone
 from bot.config import Settings
@@ -38,13 +39,6 @@ def _settings(db: Path) -> Settings:
     return settings.model_copy(
         update={"storage": settings.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{db}"})}
     )
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
 
 
 def _table(title: str, rows: list[tuple[str, str, str]]) -> None:
@@ -213,8 +207,8 @@ async def _lateness(probes: int, spread_s: float, rate: float) -> dict[str, floa
         "probes": float(probes),
         "probes_fired": float(len(late)),
         "messages_during": float(messages),
-        "p50_lateness_ms": _percentile(late, 0.5) * 1000,
-        "p99_lateness_ms": _percentile(late, 0.99) * 1000,
+        "p50_lateness_ms": percentile(late, 0.5) * 1000,
+        "p99_lateness_ms": percentile(late, 0.99) * 1000,
         "max_lateness_ms": max(late, default=0.0) * 1000,
     }
 
