@@ -372,14 +372,20 @@ def app_info(*, message_content: bool = True, members: bool = True) -> dict[str,
 # ---------------------------------------------------------------- errors
 
 
+def _response(status: int, reason: str) -> Any:
+    """The two attributes discord.py's HTTP errors read from a response (typed ``Any``: since
+    2.7 discord.py annotates it as aiohttp's ``ClientResponse``, which a fake need not be)."""
+    return SimpleNamespace(status=status, reason=reason)
+
+
 def forbidden(code: int = 50013, text: str = "Missing Permissions") -> discord.Forbidden:
     """What discord.py raises for a 403 with Discord's error body."""
-    return discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"), {"code": code, "message": text})
+    return discord.Forbidden(_response(403, "Forbidden"), {"code": code, "message": text})
 
 
 def not_found(code: int = 10008, text: str = "Unknown Message") -> discord.NotFound:
     """What discord.py raises for a 404 with Discord's error body."""
-    return discord.NotFound(SimpleNamespace(status=404, reason="Not Found"), {"code": code, "message": text})
+    return discord.NotFound(_response(404, "Not Found"), {"code": code, "message": text})
 
 
 # ---------------------------------------------------------------- the fake transport
