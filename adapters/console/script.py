@@ -141,6 +141,7 @@ class ScriptSession:
                 role=role,
                 name=_opt(obj, "name"),
                 lang=_opt(obj, "lang"),
+                image=_opt(obj, "image"),
                 # Only when given: the platform bridges of the adapter tests play scripts too.
                 **({"update": update} if (update := _opt(obj, "update")) else {}),
             )
