@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,11 @@ from storage.media import MediaRepo
 if TYPE_CHECKING:
     from bot.services import Services
     from storage.models import Group
+
+
+#: A picture no post carries is deleted once it is this old: long enough that one stored for a
+#: post being made right now is attached first.
+PRUNE_GRACE = timedelta(hours=1)
 
 
 def image_kind(data: bytes) -> str | None:
@@ -109,12 +115,15 @@ class Library:
         return await self.keep_bytes(data)
 
     async def attach(self, group: Group, owner: str, media_id: int) -> None:
-        """Make ``media_id`` the picture of ``owner``."""
-        await self.repo.attach(group.id, owner, media_id, self._services.clock.now())
+        """Make ``media_id`` the picture of ``owner`` (a picture it replaces may be pruned)."""
+        now = self._services.clock.now()
+        await self.repo.attach(group.id, owner, media_id, now)
+        await self.repo.prune(now - PRUNE_GRACE)
 
     async def detach(self, group: Group, owner: str) -> None:
-        """Take the picture off ``owner``."""
-        await self.repo.detach(group.id, owner)
+        """Take the picture off ``owner``; a picture no post carries any more is deleted."""
+        if await self.repo.detach(group.id, owner):
+            await self.repo.prune(self._services.clock.now() - PRUNE_GRACE)
 
     async def path_of(self, group: Group, owner: str) -> str | None:
         """The picture ``owner`` carries, written out (once, by hash) for the adapter to send."""

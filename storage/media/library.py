@@ -85,6 +85,16 @@ class MediaRepo:
             ).first()
         return StoredImage(row.id, row.sha256, row.kind, row.size) if row is not None else None
 
+    async def prune(self, before: datetime) -> int:
+        """Delete pictures no post carries any more and stored before ``before``; how many.
+
+        The grace period keeps a picture just stored for a post being created (``keep`` and
+        ``attach`` are two steps) from being pruned between them."""
+        async with self.db.begin() as conn:
+            linked = select(media_links.c.id).where(media_links.c.media_id == media.c.id).exists()
+            result = await conn.execute(delete(media).where(~linked, media.c.created_at < before))
+        return int(result.rowcount or 0)
+
     async def count(self) -> int:
         """How many distinct pictures are stored (for ``/status``-style figures and tests)."""
         async with self.db.begin() as conn:

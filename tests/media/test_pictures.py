@@ -192,3 +192,25 @@ async def test_a_platform_without_pictures_gets_the_text_and_a_note(tmp_path: Pa
         note = "早\n（本帖附有一张图片，此平台无法显示图片。）"
         due = _posts(await h.advance(to="2026-03-02T09:30:00+08:00"), note)
     assert [(r["text"], r.get("image")) for r in due] == [(note, None)]
+
+
+async def test_a_picture_no_post_carries_any_more_is_deleted_after_the_grace(
+    db_url: str, tmp_path: Path
+) -> None:
+    media = tmp_path / "media-files"
+    write(media / "a.png", png(seed=1))
+    write(media / "b.png", png(seed=2))
+    async with Harness(tmp_path, db_url=db_url, config=_config(media)) as h:
+        await h.say("demo", "mod", "/schedule add image:a.png daily 09:30 x", **MOD)
+        await h.say("demo", "mod", "/schedule add image:a.png daily 10:30 y", **MOD)
+        await h.say("demo", "mod", "/schedule add image:b.png daily 11:30 z", **MOD)
+        assert await _library(h).repo.count() == 2
+        await h.say("demo", "mod", "/schedule del 1", **MOD)
+        await h.advance(7200)
+        await h.say("demo", "mod", "/schedule del 3", **MOD)
+        # b.png went with post 3; a.png stays, post 2 still carries it.
+        assert await _library(h).repo.count() == 1
+        group = await h.services.groups.find("console", "demo")
+        assert group is not None
+        path = await _library(h).path_of(group, "schedule:2")
+    assert path is not None and _sha(path) == hashlib.sha256(png(seed=1)).hexdigest()
