@@ -55,8 +55,11 @@ def inside(root: Path, name: str) -> Path | None:
         return None
     if ".." in Path(name.replace("\\", "/")).parts:
         return None
-    base = root.resolve()
-    target = (base / name).resolve()  # follows symlinks: a link out of the directory is outside
+    try:
+        base = root.resolve()
+        target = (base / name).resolve()  # follows symlinks: a link out of the directory is outside
+    except (OSError, RuntimeError):  # a symlink loop, a name the system refuses
+        return None
     return target if target.is_relative_to(base) and target != base else None
 
 

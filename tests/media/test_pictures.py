@@ -214,3 +214,16 @@ async def test_a_picture_no_post_carries_any_more_is_deleted_after_the_grace(
         assert group is not None
         path = await _library(h).path_of(group, "schedule:2")
     assert path is not None and _sha(path) == hashlib.sha256(png(seed=1)).hexdigest()
+
+
+async def test_hostile_file_names_are_refused_and_the_bot_goes_on(tmp_path: Path) -> None:
+    media = tmp_path / "media-files"
+    write(media / "ok.png", png())
+    (media / "loop.png").symlink_to(media / "loop.png")  # a symlink to itself
+    async with Harness(tmp_path, config=_config(media)) as h:
+        for name in ("loop.png", "a" * 5000, "sub/../ok.png", "."):
+            answer = texts(await h.say("demo", "mod", f"/schedule add image:{name} daily 09:30 x", **MOD))
+            assert answer[0].startswith(("“", "机器人图片目录里没有图片")), (name[:20], answer)
+        assert texts(await h.say("demo", "mod", "/schedule add image:./ok.png daily 09:30 x", **MOD))[
+            0
+        ].endswith("已附上图片。")
