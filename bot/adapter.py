@@ -133,6 +133,14 @@ class Adapter(ABC):
         """Send a one-to-one message."""
         raise self._unsupported(Capability.PRIVATE)
 
+    async def fetch_image(self, ref: str, limit: int) -> bytes:
+        """The bytes of a picture members sent (``MessageEvent.image`` / ``reply_to_image``).
+
+        At most ``limit + 1`` bytes are read, so the caller can refuse a picture that is too big
+        without holding all of it. Raises ``CapabilityNotSupported`` where pictures cannot be
+        fetched, ``TransportError`` when the platform does not give them."""
+        raise self._unsupported(Capability.IMAGES)
+
     async def answer_join_request(self, chat: ChatRef, request_id: str, approve: bool, reason: str) -> None:
         """Let an applicant in, or turn them away with ``reason`` (``JoinRequested``)."""
         raise self._unsupported(Capability.JOIN_REQUESTS)

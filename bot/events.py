@@ -71,6 +71,15 @@ class MessageEvent:
     language: str | None = None
     #: A platform sequence number that only grows (Telegram's update_id); used for restart dedupe.
     seq: int | None = None
+    #: The platform's handle of the picture in the message this one replies to (a Telegram
+    #: ``file_id``, a URL, a console file path), for ``Adapter.fetch_image``: a moderator replies
+    #: to a picture with a command to attach it to a post.
+    reply_to_image: str | None = None
+
+    @property
+    def image(self) -> str | None:
+        """The platform's handle of the first picture sent with this message, if any."""
+        return next((s.data for s in self.segments if s.kind == "image" and s.data), None)
 
 
 @dataclass(frozen=True, slots=True)

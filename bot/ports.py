@@ -471,3 +471,45 @@ class LedgerHistory(Protocol):
     async def history(self, group: Group, member: Member, limit: int) -> list[LedgerLine]:
         """The member's latest ``limit`` ledger lines in ``group``."""
         ...
+
+
+class MediaRefused(Exception):
+    """A picture the media store will not keep: ``key`` is a translation key saying why
+    (too big, not a picture, a path outside the media directory…), with its ``values``."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(key)
+
+
+class MediaLibrary(Protocol):
+    """Pictures for posts (the media feature, ``handlers/media``): each kept once by its
+    SHA-256, size-limited, checked by its magic bytes; a group's post (``owner``: the feature's
+    own name for it, e.g. ``schedule:12``) carries at most one."""
+
+    @property
+    def max_bytes(self) -> int:
+        """The largest picture kept, in bytes."""
+        ...
+
+    async def keep_bytes(self, data: bytes) -> int:
+        """Keep a picture (or find the same one kept before); its id. Raises ``MediaRefused``."""
+        ...
+
+    async def keep_file(self, name: str) -> int:
+        """Keep the picture at ``name`` inside the configured media directory; its id. Raises
+        ``MediaRefused`` for a name outside it, a missing file, or a file that is not a picture."""
+        ...
+
+    async def attach(self, group: Group, owner: str, media_id: int) -> None:
+        """Make ``media_id`` the picture of ``owner`` in ``group`` (replacing any before)."""
+        ...
+
+    async def detach(self, group: Group, owner: str) -> None:
+        """Take the picture off ``owner`` (nothing when it had none)."""
+        ...
+
+    async def path_of(self, group: Group, owner: str) -> str | None:
+        """A local file with the picture ``owner`` carries, for ``OutgoingMessage.image``."""
+        ...

@@ -13,6 +13,7 @@ from handlers import (
     dashboard,
     desk,
     engage,
+    media,
     message_counts,
     modchat,
     moderation,
@@ -41,4 +42,6 @@ FEATURES: list[Feature] = [
     engage.FEATURE,
     # Last: an FAQ answer comes after everything else a message does.
     desk.FEATURE,
+    # No handlers: pictures for posts (the MediaLibrary port), wherever it stands.
+    media.FEATURE,
 ]

@@ -8,6 +8,7 @@ survives a bot ``restart`` within one run just as a real platform's would.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import uuid
@@ -17,7 +18,7 @@ from typing import Any
 
 from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterConfig, AdapterHost, Capability
 from bot.clock import Clock
-from bot.errors import TargetNotFound
+from bot.errors import TargetNotFound, TransportError
 from bot.events import (
     ButtonPressed,
     ChatRef,
@@ -77,6 +78,9 @@ class ConsoleAdapter(Adapter):
         self.users: dict[str, UserRef] = {}
         self.members: dict[str, set[str]] = {}
         self.authors: dict[tuple[str, str], UserRef] = {}
+        #: The picture sent with a message (member's or bot's), by (chat, message id): a reply
+        #: to it names it (``MessageEvent.reply_to_image``), as a platform's reply would.
+        self.images: dict[tuple[str, str], str] = {}
         # Event ids must not repeat across runs on one --db file (the core dedupes by them), but
         # they never appear in the output, so a random per-run prefix keeps output deterministic.
         self._run = uuid.uuid4().hex[:8]
@@ -184,8 +188,11 @@ class ConsoleAdapter(Adapter):
         name: str | None = None,
         lang: str | None = None,
         update: str | None = None,
+        image: str | None = None,
     ) -> Any:
         """A member says ``text`` in group ``chat``; returns the dispatcher's task.
+
+        ``image`` is a path to a picture sent with the text (a photo with a caption).
 
         ``update`` plays a platform's own update id: the same ``update`` given to two console
         workers is one platform update delivered twice (without it every run's ids are its own).
@@ -194,6 +201,7 @@ class ConsoleAdapter(Adapter):
         # made encodable once, so neither the core nor the echo of this line can fail on it.
         chat, user, text = clean(chat), clean(user), clean(text)
         id, reply_to, role, name, lang, update = map(clean_opt, (id, reply_to, role, name, lang, update))
+        image = clean_opt(image)
         sender = self.user(user, name)
         if role:
             self.set_role(chat, user, role)
@@ -202,6 +210,8 @@ class ConsoleAdapter(Adapter):
         self.emit("seen", chat=chat, user=user, id=message_id)
         ref = self.group_chat(chat)
         self.authors[(chat, message_id)] = sender
+        if image:
+            self.images[(chat, message_id)] = image
         mentions = self._mentions(chat, text)
         event = MessageEvent(
             event_id=f"update:{update}" if update else f"{self._run}:{chat}:{message_id}",
@@ -210,12 +220,13 @@ class ConsoleAdapter(Adapter):
             sender=sender,
             message_id=message_id,
             text=text,
-            segments=(Segment("text", text),),
+            segments=(Segment("text", text), *((Segment("image", data=image),) if image else ())),
             reply_to=reply_to,
             reply_to_user=self.authors.get((chat, reply_to)) if reply_to else None,
             mentions=tuple(mentions),
             mentions_bot=any(m.user_id == self.me.user_id for m in mentions if self.me),
             language=lang,
+            reply_to_image=self.images.get((chat, reply_to)) if reply_to else None,
         )
         return self._submit(event)
 
@@ -337,7 +348,22 @@ class ConsoleAdapter(Adapter):
         )
         if self.me is not None:
             self.authors[(chat.channel_id, message_id)] = self.me
+        if message.image:
+            self.images[(chat.channel_id, message_id)] = message.image
         return SentMessage(chat, message_id)
+
+    async def fetch_image(self, ref: str, limit: int) -> bytes:
+        """A picture a script line sent: the file at its path (at most ``limit + 1`` bytes)."""
+        self._require(Capability.IMAGES)
+
+        def read() -> bytes:
+            with open(ref, "rb") as handle:
+                return handle.read(limit + 1)
+
+        try:
+            return await asyncio.to_thread(read)
+        except OSError as exc:
+            raise TransportError(f"cannot read picture {ref}: {exc.strerror}") from None
 
     async def send_private(self, user_id: str, message: OutgoingMessage) -> SentMessage:
         """A private message: a ``send`` record with ``user``."""

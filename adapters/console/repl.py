@@ -26,6 +26,8 @@ HELP = """Commands of the console itself:
   /press MSG DATA   press button DATA under bot message MSG
   /join NAME        NAME joins the group     /leave NAME   NAME leaves
   /simulate raid 50 50 fresh accounts join and spam (then /advance 10m to see the raid end)
+  /photo FILE TEXT  send the picture FILE with TEXT as its caption (a command in TEXT gets it:
+                    /photo cat.png /schedule add daily 09:00 早安)
   /quit             leave
 Anything else is said in the group by the current speaker."""
 
@@ -156,6 +158,9 @@ async def run_repl(
                 task = adapter.join(chat, rest)
             elif head == "/leave" and rest:
                 task = adapter.leave(chat, rest)
+            elif head == "/photo" and rest:
+                path, _, caption = rest.partition(" ")
+                task = adapter.message(chat, speaker, caption.strip(), image=path)
             elif head == "/simulate":
                 await _simulate(adapter, app, chat, rest)
             else:

@@ -143,6 +143,7 @@ class ScriptSession:
                 lang=_opt(obj, "lang"),
                 # Only when given: the platform bridges of the adapter tests play scripts too.
                 **({"update": update} if (update := _opt(obj, "update")) else {}),
+                **({"image": image} if (image := _opt(obj, "image")) else {}),
             )
         elif kind == "dm":
             user = local(on, _need(obj, "user")[0])

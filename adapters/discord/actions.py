@@ -116,6 +116,11 @@ class ActionsMixin:
                 )
         return view
 
+    async def fetch_image(self, ref: str, limit: int) -> bytes:
+        """A picture a member attached (its CDN URL, from the message Discord gave us)."""
+        data = await self._call("cdn", lambda: self.client.http.get_from_cdn(ref))
+        return data[: limit + 1]
+
     def _file(self, message: OutgoingMessage) -> discord.File | None:
         return discord.File(message.image) if message.image else None
 

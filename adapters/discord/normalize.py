@@ -122,11 +122,16 @@ class InboundMixin:
         ]
         reply_to: str | None = None
         reply_user: UserRef | None = None
+        reply_image: str | None = None
         ref = message.reference
         if ref is not None and ref.message_id is not None and message.type == discord.MessageType.reply:
             reply_to = str(ref.message_id)
             if isinstance(ref.resolved, discord.Message):
                 reply_user = self._user_ref(ref.resolved.author)
+                reply_image = next(
+                    (a.url for a in ref.resolved.attachments if (a.content_type or "").startswith("image/")),
+                    None,
+                )
         me = self.client.user
         # No ``seq``: snowflakes grow with time, but messages from different channels arrive
         # slightly out of order, and a high-water mark would drop the late ones as duplicates.
@@ -144,6 +149,7 @@ class InboundMixin:
             mentions_bot=me is not None
             and (me in message.mentions or (reply_user is not None and reply_user.user_id == str(me.id))),
             edited=edited,
+            reply_to_image=reply_image,
         )
 
     def _submit(self, event: Any) -> asyncio.Task[None] | None:

@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.http11 import Request, Response
 
 from adapters.onebot.config import WS_PATH, OneBotConfig
+from adapters.onebot.media import RecentImages, download
 from adapters.onebot.protocol import (
     PLATFORM,
     BotMuted,
@@ -128,6 +129,7 @@ class OneBotAdapter(Adapter):
         self._echo = itertools.count(1)
         self._roles: dict[tuple[str, str], tuple[Role, float]] = {}
         self._authors: OrderedDict[str, UserRef] = OrderedDict()
+        self._images = RecentImages()
         self._muted_until: dict[str, float] = {}
         self._stopping = False
         self.self_id: str | None = config.self_id or None
@@ -402,12 +404,17 @@ class OneBotAdapter(Adapter):
             if isinstance(sender, dict) and sender.get("role"):
                 self._cache_role(event.chat.scope_id, event.sender.user_id, role_of(sender))
         self._remember_author(event.message_id, event.sender)
+        event = self._images.note(event)  # a reply to a picture names it (OneBot gives only the id)
         if event.reply_to is not None and event.reply_to_user is None:
             author = self._authors.get(event.reply_to)
             if author is not None:
                 # "Reply to a message with /mute 10m" needs the author; OneBot gives only the id.
                 return dataclasses.replace(event, reply_to_user=author)
         return event
+
+    async def fetch_image(self, ref: str, limit: int) -> bytes:
+        """A picture a member sent (its URL, as the bridge gave it)."""
+        return await download(ref, limit)
 
     def _remember_author(self, message_id: str, author: UserRef) -> None:
         if not message_id:

@@ -34,6 +34,7 @@ from telegram.request import BaseRequest
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.connection import App, build_application, initialize, shutdown, start_updates
 from adapters.telegram.errors import BadRequestError, map_error
+from adapters.telegram.media import fetch_photo
 from adapters.telegram.menu import MenuCommand, menu_from_host, push_menus
 from adapters.telegram.normalize import PLATFORM, BotIdentity, chat_ref, update_events, user_ref
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render_chunks
@@ -563,6 +564,10 @@ class TelegramAdapter(Adapter):
         """Message a member one to one (only works once they have started the bot)."""
         chat = ChatRef(PLATFORM, self.name, user_id, user_id, "private")
         return await self.send(chat, message)
+
+    async def fetch_image(self, ref: str, limit: int) -> bytes:
+        """A photo members sent (its ``file_id``), for a post's picture."""
+        return await fetch_photo(self.application.bot, ref, limit)
 
     # ------------------------------------------------------------------ command menu
 

@@ -186,6 +186,7 @@ def message_events(
             mentions_bot=mentions_bot,
             edited=edited,
             language=message.from_user.language_code if message.from_user else None,
+            reply_to_image=reply.photo[-1].file_id if reply is not None and reply.photo else None,
         )
     )
     return events

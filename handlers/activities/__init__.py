@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred, tz_of
-from bot.ports import PointsLedger, QuietHours
+from bot.ports import MediaLibrary, PointsLedger, QuietHours
 from bot.timeparse import localize
 from handlers.activities import listeners
 from handlers.activities.commands import router
@@ -66,5 +66,7 @@ FEATURE = Feature(
     startup=startup,
     demo=demo,
     provides=provide_ports,
-    uses=(QuietHours, PointsLedger),  # /here awards points when the check-in feature is installed
+    # /here awards points when the check-in feature is installed; the announcement's picture
+    # comes from the media feature.
+    uses=(QuietHours, PointsLedger, MediaLibrary),
 )

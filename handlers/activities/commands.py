@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.args import BadArgument, UsageError, parse_int
+from bot.media import attach_picture, picked_image, split_image_word, with_picture
 from bot.messages import Button, OutgoingMessage, Part, Text
 from bot.params import Id, Int, Rest
 from bot.planned_posts import channel_of, check_length, tz_of, user_ref
@@ -58,6 +59,7 @@ async def event_cancel(ctx: Context, activity_id: int) -> None:
 
 async def _add(ctx: Context, body: str) -> None:
     assert ctx.group is not None
+    image_name, body = split_image_word(body)
     fields = [f.strip() for f in body.replace("｜", "|").split("|")]
     if len(fields) < 2:
         raise UsageError()
@@ -81,6 +83,7 @@ async def _add(ctx: Context, body: str) -> None:
         except BadArgument:
             raise BadArgument("events.err_capacity", part=excerpt(fields[4])) from None
     check_length(ctx, description)
+    media_id = await picked_image(ctx, image_name)  # before the activity: a refusal leaves none
     st = activities_repo(ctx.services)
     act = await create_activity(
         ctx.services,
@@ -101,9 +104,10 @@ async def _add(ctx: Context, body: str) -> None:
         + "\n"
         + ctx.t("events.how_to_join", id=act.id)
     )
-    sent = await ctx.send(
-        OutgoingMessage(parts=(Text(text),), buttons=rsvp_buttons(ctx.services, ctx.lang, act.id))
-    )
+    owner = f"event:{act.id}"
+    await attach_picture(ctx.services, ctx.group, owner, media_id)
+    announcement = OutgoingMessage(parts=(Text(text),), buttons=rsvp_buttons(ctx.services, ctx.lang, act.id))
+    sent = await ctx.send(await with_picture(ctx.services, ctx.group, ctx.chat, owner, announcement))
     await st.set_message(act.id, sent.message_id)
 
 

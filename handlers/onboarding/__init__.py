@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred
-from bot.ports import ActivityFacts, Greeter, NewcomerGate, PointsLedger, QuietHours, TopicFacts
+from bot.ports import ActivityFacts, Greeter, MediaLibrary, NewcomerGate, PointsLedger, QuietHours, TopicFacts
 from bot.router import Band
 from handlers.onboarding import listeners
 from handlers.onboarding.commands import router
@@ -73,5 +73,5 @@ FEATURE = Feature(
     demo=demo,
     # Check-in status and points, topic replies and attended activities, each when installed;
     # welcomes are held during a raid (antispam).
-    uses=(QuietHours, PointsLedger, TopicFacts, ActivityFacts, NewcomerGate),
+    uses=(QuietHours, PointsLedger, TopicFacts, ActivityFacts, NewcomerGate, MediaLibrary),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.args import BadArgument
+from bot.media import attach_picture, forget_picture, picked_image, split_image_word
 from bot.params import OFF_WORDS, Rest
 from bot.planned_posts import check_length
 from bot.roles import Role
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from storage.models import Group
 
 _RESET = {"reset", "default", "默认", "重置"}
+#: The welcome's name in the media store (``bot.media``).
+WELCOME_PICTURE = "welcome"
 
 router = Router("welcome")
 
@@ -82,17 +85,24 @@ async def setrules_cmd(ctx: Context, text: str) -> None:
 async def setwelcome_cmd(ctx: Context, text: str) -> None:
     """``/setwelcome TEXT`` with ``{name}``, ``{group}``, ``{rules}``; ``off``; ``reset``."""
     assert ctx.group is not None
+    image_name, text = split_image_word(text)
     if not text:
         raise BadArgument("welcome.err_empty_template")
     if text.lower() in _RESET:
         await ctx.services.settings.restore(ctx.group.id, WelcomeSettings, "template")
+        await forget_picture(ctx.services, ctx.group, WELCOME_PICTURE)
         await ctx.reply(ctx.t("welcome.template_reset"))
         return
     check_length(ctx, text, "welcome.err_too_long")
     value = "off" if text.lower() in OFF_WORDS else text
+    # The picture first: one that is refused leaves the welcome as it was.
+    media_id = None if value == "off" else await picked_image(ctx, image_name)
     await ctx.services.settings.write(
         ctx.group.id, WelcomeSettings, ctx.user.user_id, ctx.now, template=value
     )
+    # The welcome is what was set last: a new one without a picture carries none.
+    await forget_picture(ctx.services, ctx.group, WELCOME_PICTURE)
+    pictured = await attach_picture(ctx.services, ctx.group, WELCOME_PICTURE, media_id)
     if value == "off":
         await ctx.reply(ctx.t("welcome.template_off"))
         return
@@ -102,4 +112,6 @@ async def setwelcome_cmd(ctx: Context, text: str) -> None:
         ctx.group.title or ctx.group.scope_id,
         await rules_text(ctx.services, ctx.group),
     )
-    await ctx.reply(ctx.t("welcome.template_set", preview=preview))
+    await ctx.reply(
+        ctx.t("welcome.template_set", preview=preview) + ("\n" + ctx.t("media.attached") if pictured else "")
+    )

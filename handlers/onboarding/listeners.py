@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.media import with_picture
 from bot.messages import Mention, OutgoingMessage, Part, Text
 from bot.params import OFF_WORDS
 from bot.planned_posts import channel_of
 from bot.ports import NewcomerGate
 from bot.scheduler import At
 from bot.timeparse import shift_days
-from handlers.onboarding.commands import render_template, rules_text
+from handlers.onboarding.commands import WELCOME_PICTURE, render_template, rules_text
 from handlers.onboarding.jobs import KIND, STEPS, job_id
 from handlers.onboarding.settings import WelcomeSettings
 from handlers.onboarding.state import onboarding_state
@@ -68,7 +69,9 @@ async def greet(services: Services, group: Group, chat: ChatRef, user: UserRef) 
             parts.append(Mention(user))
         if chunk:
             parts.append(Text(chunk))
-    await services.send(chat, OutgoingMessage(parts=tuple(parts), notify=(user,)), group.language)
+    message = OutgoingMessage(parts=tuple(parts), notify=(user,))
+    message = await with_picture(services, group, chat, WELCOME_PICTURE, message)
+    await services.send(chat, message, group.language)
 
 
 class Welcomer:

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.args import BadArgument, UsageError
+from bot.media import attach_picture, forget_picture, picked_image, split_image_word
 from bot.params import OFF_WORDS, Id, Rest
 from bot.planned_posts import channel_of, check_length
 from bot.roles import Role
 from bot.router import Router
 from bot.scheduler import next_fire
 from bot.timeparse import TimeError, bad_time, parse_when
-from handlers.schedules.jobs import job_id, plan_post, spec_to_dict, trigger_of
+from handlers.schedules.jobs import job_id, picture_owner, plan_post, spec_to_dict, trigger_of
 from handlers.schedules.quiet import parse_window
 from handlers.schedules.settings import ScheduleSettings
 from handlers.schedules.state import post_repo
@@ -87,10 +88,13 @@ async def schedule_resume(ctx: Context, post_id: int) -> None:
 async def _add(ctx: Context, rest: str) -> None:
     assert ctx.group is not None
     urgent = False
+    image_name, rest = split_image_word(rest)
     head = rest.split(maxsplit=1)
     if head and head[0].lower() in _URGENT:
         urgent = True
         rest = head[1] if len(head) > 1 else ""
+    if image_name is None:
+        image_name, rest = split_image_word(rest)  # ``urgent image:FILE WHEN TEXT`` too
     if not rest.strip():
         raise UsageError()
     try:
@@ -104,6 +108,8 @@ async def _add(ctx: Context, rest: str) -> None:
     limit = (await ctx.settings(ScheduleSettings)).max_posts
     if len(await repo.for_group(ctx.group.id)) >= limit:
         raise BadArgument("schedule.err_too_many", limit=limit)
+    # The picture first: one that is refused (too big, not a picture…) leaves no post behind.
+    media_id = await picked_image(ctx, image_name)
     post = await repo.add(
         group_id=ctx.group.id,
         channel_id=channel_of(ctx.chat),
@@ -117,16 +123,16 @@ async def _add(ctx: Context, rest: str) -> None:
     )
     if post is None:
         raise BadArgument("schedule.err_duplicate", when=when_label(ctx.t, when.canonical))
+    pictured = await attach_picture(ctx.services, ctx.group, picture_owner(post.id), media_id)
     first = await plan_post(ctx.services, ctx.group, post)
-    await ctx.reply(
-        ctx.t(
-            "schedule.added",
-            id=post.id,
-            when=when_label(ctx.t, when.canonical),
-            next=_local(ctx, first),
-            urgent=ctx.t("schedule.urgent_mark") if urgent else "",
-        )
+    added = ctx.t(
+        "schedule.added",
+        id=post.id,
+        when=when_label(ctx.t, when.canonical),
+        next=_local(ctx, first),
+        urgent=ctx.t("schedule.urgent_mark") if urgent else "",
     )
+    await ctx.reply(added + ("\n" + ctx.t("media.attached") if pictured else ""))
 
 
 def _local(ctx: Context, instant: datetime | None) -> str:
@@ -167,6 +173,7 @@ async def _delete(ctx: Context, post_id: int) -> None:
     if not await post_repo(ctx.services).delete(ctx.group.id, post_id):
         raise BadArgument("schedule.err_unknown", id=post_id)
     await ctx.services.scheduler.cancel(job_id(post_id))
+    await forget_picture(ctx.services, ctx.group, picture_owner(post_id))
     # A run waiting for quiet hours to end is its own job ("sched:<id>~<time>"); it goes too.
     for deferred in await ctx.services.scheduler.list(job_id(post_id) + "~"):
         await ctx.services.scheduler.cancel(deferred.id)

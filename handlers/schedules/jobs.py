@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.media import with_picture
 from bot.messages import OutgoingMessage
 from bot.planned_posts import DEFERRED_FROM, chat_of, is_rerun, send_once, tz_of
 from bot.scheduler import At, Cron, Trigger
@@ -30,6 +31,11 @@ KIND = "schedule-post"
 def job_id(post_id: int) -> str:
     """The scheduler job of a post."""
     return f"sched:{post_id}"
+
+
+def picture_owner(post_id: int) -> str:
+    """The post's name in the media store (``bot.media``)."""
+    return f"schedule:{post_id}"
 
 
 def spec_to_dict(spec: CronSpec | OnceSpec) -> dict[str, Any]:
@@ -100,11 +106,6 @@ async def run_post(services: Services, job: Job, fire: datetime) -> None:
         post.id, local_key, done=post.spec["type"] == "at"
     ):
         return
-    await send_once(
-        services,
-        job,
-        fire,
-        chat_of(services, group, post.channel_id, post.thread_id),
-        OutgoingMessage.of(post.text),
-        group.language,
-    )
+    chat = chat_of(services, group, post.channel_id, post.thread_id)
+    message = await with_picture(services, group, chat, picture_owner(post.id), OutgoingMessage.of(post.text))
+    await send_once(services, job, fire, chat, message, group.language)

@@ -391,6 +391,29 @@ def not_found(code: int = 10008, text: str = "Unknown Message") -> discord.NotFo
 # ---------------------------------------------------------------- the fake transport
 
 
+def _upload(file: Any) -> bytes:
+    """The bytes of a ``discord.File`` about to be uploaded (read, then rewound for the sender)."""
+    fp = getattr(file, "fp", None)
+    if fp is None:
+        return b""
+    start = fp.tell()
+    data = fp.read()
+    fp.seek(start)
+    return bytes(data)
+
+
+def attachment(url: str, filename: str = "photo.png", content_type: str = "image/png") -> dict[str, Any]:
+    """An attachment object of a MESSAGE_CREATE payload."""
+    return {
+        "id": str(next_id()),
+        "filename": filename,
+        "size": 1,
+        "url": url,
+        "proxy_url": url,
+        "content_type": content_type,
+    }
+
+
 @dataclass
 class Call:
     """One REST or webhook request the client made."""
@@ -400,6 +423,8 @@ class Call:
     json: Any
     reason: str | None
     files: list[str] = field(default_factory=list)
+    #: The uploaded files' bytes, in the order of ``files``.
+    uploads: list[bytes] = field(default_factory=list)
     #: What the fake answered (a posted message's payload carries its new id).
     response: Any = None
 
@@ -427,6 +452,8 @@ class FakeDiscord:
         #: Raised by the fake gateway on connect (e.g. ``discord.PrivilegedIntentsRequired(None)``).
         self.gateway_error: Exception | None = None
         self._gateway_stop: asyncio.Event | None = None
+        #: Attachments members sent, by CDN URL (``attachment``): what ``get_from_cdn`` gives.
+        self.cdn: dict[str, bytes] = {}
         self._routes: list[tuple[str, re.Pattern[str], Responder]] = [
             ("GET", re.compile(r"/users/@me"), lambda f, c, m: user(BOT_ID, "qunyou", bot=True)),
             ("GET", re.compile(r"/oauth2/applications/@me"), lambda f, c, m: f.app),
@@ -513,7 +540,7 @@ class FakeDiscord:
         path = urlsplit(url).path
         path = re.sub(r"^/api/v\d+", "", path)
         names = [getattr(f, "filename", "?") for f in files or []]
-        call = Call(method, path, body, reason, names)
+        call = Call(method, path, body, reason, names, [_upload(f) for f in files or []])
         self.calls.append(call)
         for fail_method, pattern, exc in self.failures:
             if fail_method == method and pattern.fullmatch(path):
@@ -553,6 +580,13 @@ class FakeDiscord:
                     body = json.loads(part["value"])
         return self._answer(route.method, route.url, body, reason, files)
 
+    async def get_from_cdn(self, url: str) -> bytes:
+        """Stands in for ``HTTPClient.get_from_cdn``: an attachment's bytes, or 404."""
+        self.calls.append(Call("GET", url, None, None))
+        if url not in self.cdn:
+            raise not_found(0, "asset not found")
+        return self.cdn[url]
+
     async def _connect(self, *, reconnect: bool = True) -> None:
         # The gateway: nothing arrives on its own; tests feed events through the parsers.
         if self.gateway_error is not None:
@@ -563,6 +597,7 @@ class FakeDiscord:
     def install(self, client: discord.Client) -> None:
         """Route ``client``'s REST and gateway to this fake (call before ``login``)."""
         client.http.request = self.request  # type: ignore[method-assign]
+        client.http.get_from_cdn = self.get_from_cdn  # type: ignore[method-assign]
         client.connect = self._connect  # type: ignore[method-assign]
         self.clients.append(client)
 

@@ -68,6 +68,8 @@ class BotApiState:
         self._activity = asyncio.Event()
         #: When set, every call is stamped with this clock's time (for console-style records).
         self.clock: Clock | None = None
+        #: Files members sent, by ``file_id``: what ``getFile`` and the download URL give.
+        self.files: dict[str, bytes] = {}
 
     # -- test helpers --------------------------------------------------------
 
@@ -160,6 +162,21 @@ class BotApiState:
             extra["caption"] = params["caption"]
         return self._message(params["chat_id"], extra)
 
+    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params["file_id"])
+        data = self.files.get(file_id, b"")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(data),
+            "file_path": f"photos/{file_id}.jpg",
+        }
+
+    def download(self, file_path: str) -> bytes | None:
+        """The bytes at a ``getFile`` path (``photos/<file_id>.jpg``), as Telegram's file server."""
+        file_id = file_path.removeprefix("photos/").removesuffix(".jpg")
+        return self.files.get(file_id)
+
     def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (int(params["chat_id"]), int(params["message_id"]))
         message = dict(self.sent.get(key) or self._message(params["chat_id"], {}))
@@ -224,8 +241,17 @@ class FakeBotApi(BaseRequest):
         self, url: str, method: str, request_data: RequestData | None = None, **_: Any
     ) -> tuple[int, bytes]:
         """Answer one Bot API call."""
+        if "/file/bot" in url:
+            # Telegram's file server: https://api.telegram.org/file/bot<token>/<file_path>.
+            data = self.state.download(url.split("/file/bot", 1)[1].split("/", 1)[1])
+            return (200, data) if data is not None else (404, b"Not Found")
         api = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data is not None else {}
+        if request_data is not None:
+            # Uploaded files (a sendPhoto's photo): their bytes, as the loopback server reads them.
+            for part, upload in request_data.multipart_data.items():
+                content = upload[1] if isinstance(upload, tuple) else upload
+                params[part] = content if isinstance(content, bytes) else content.read()
         if api == "getUpdates":
             # Long polling: give the loop a moment instead of spinning on an empty queue.
             await asyncio.sleep(self._poll_delay)

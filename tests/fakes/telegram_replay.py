@@ -15,6 +15,7 @@ import itertools
 import re
 from collections.abc import Awaitable
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -265,8 +266,9 @@ class TelegramBridge:
         role: str | None = None,
         name: str | None = None,
         lang: str | None = None,
+        image: str | None = None,
     ) -> Awaitable[Any]:
-        """A member says ``text`` in group ``chat``."""
+        """A member says ``text`` in group ``chat`` (with ``image``: a photo with that caption)."""
         chat_id = self._chat_id(chat)
         sender = self._user(user, name, lang)
         if role:
@@ -274,7 +276,7 @@ class TelegramBridge:
         self.members.setdefault(chat, set()).add(user)
         console_id = id or f"m{next(self._auto_ids)}"
         self.emit("seen", chat=chat, user=user, id=console_id)
-        return self._say(chat_id, sender, text, console_id, reply_to)
+        return self._say(chat_id, sender, text, console_id, reply_to, image)
 
     def dm(self, user: str, text: str, *, id: str | None = None, lang: str | None = None) -> Awaitable[Any]:
         """A private message to the bot."""
@@ -284,11 +286,25 @@ class TelegramBridge:
         return self._say(int(sender["id"]), sender, text, console_id, None)
 
     def _say(
-        self, chat_id: int, sender: dict[str, Any], text: str, console_id: str, reply_to: str | None
+        self,
+        chat_id: int,
+        sender: dict[str, Any],
+        text: str,
+        console_id: str,
+        reply_to: str | None,
+        image: str | None = None,
     ) -> Awaitable[Any]:
         self._collect()
         message_id = next(self._member_ids)
         msg = tg.message(text, message_id=message_id, sender=sender, chat_id=chat_id, date=self._date())
+        if image is not None:
+            # A photo with a caption: Telegram keeps the bytes and gives the bot a file_id.
+            file_id = f"photo-{message_id}"
+            self.state.files[file_id] = Path(image).read_bytes()
+            msg["caption"] = msg.pop("text")
+            if "entities" in msg:
+                msg["caption_entities"] = msg.pop("entities")
+            msg["photo"] = [{"file_id": file_id, "file_unique_id": f"u-{file_id}", "width": 2, "height": 2}]
         if reply_to is not None and reply_to in self.messages:
             msg["reply_to_message"] = self.messages[reply_to][2]
         self.messages[console_id] = (chat_id, message_id, msg)
