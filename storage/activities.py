@@ -55,6 +55,13 @@ activities = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("message_id", String(128)),
     Column("feedback_message_id", String(128)),
+    #: ``event`` (a planned activity with a timeline) or ``signup`` (a 接龙 list: places up to
+    #: ``capacity``, a waiting list, and ``closes_at`` instead of a timeline; issue 23).
+    Column("kind", String(16), nullable=False, server_default="event"),
+    #: A sign-up list's deadline (None: open until closed by hand).
+    Column("closes_at", UTCDateTime()),
+    #: When a sign-up list was closed (its final post is announced once, by whoever closed it).
+    Column("closed_at", UTCDateTime()),
     Index("ix_activities_group_start", "group_id", "start_at"),
 )
 
@@ -68,6 +75,8 @@ activity_rsvps = Table(
     Column("status", String(16), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    #: A sign-up list's note (``+1 带球拍``); None for a plain join.
+    Column("note", String(100)),
 )
 
 activity_attendance = Table(
@@ -116,6 +125,9 @@ class Activity:
     created_by: int | None
     message_id: str | None
     feedback_message_id: str | None
+    kind: str = "event"
+    closes_at: datetime | None = None
+    closed_at: datetime | None = None
 
     @property
     def end_at(self) -> datetime:
@@ -132,6 +144,7 @@ class Rsvp:
     member: Member
     status: str
     seq: int
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +178,9 @@ def _activity(row: Row[Any]) -> Activity:
         created_by=row.created_by,
         message_id=row.message_id,
         feedback_message_id=row.feedback_message_id,
+        kind=row.kind,
+        closes_at=row.closes_at,
+        closed_at=row.closed_at,
     )
 
 
@@ -192,6 +208,8 @@ class ActivitiesRepo:
         created_by: int | None,
         now: datetime,
         jobs: Callable[[int], Sequence[PlannedJob]] | None = None,
+        kind: str = "event",
+        closes_at: datetime | None = None,
     ) -> Activity:
         """Create an activity and, in the same transaction, the job rows ``jobs(activity_id)``
         gives (its timeline): if they cannot be written, neither is the activity."""
@@ -209,6 +227,8 @@ class ActivitiesRepo:
                     status="open",
                     created_by=created_by,
                     created_at=now,
+                    kind=kind,
+                    closes_at=closes_at,
                 )
             )
             aid = result.inserted_primary_key[0] if result.inserted_primary_key else None
@@ -248,7 +268,11 @@ class ActivitiesRepo:
             rows = (
                 await conn.execute(
                     select(activities)
-                    .where(activities.c.group_id == group_id, activities.c.status == "open")
+                    .where(
+                        activities.c.group_id == group_id,
+                        activities.c.status == "open",
+                        activities.c.kind == "event",  # sign-up lists have no start: /signup lists them
+                    )
                     .order_by(activities.c.start_at, activities.c.id)
                 )
             ).all()
@@ -283,8 +307,13 @@ class ActivitiesRepo:
             await conn.execute(select(activities).where(activities.c.id == activity_id).with_for_update())
         ).first()
 
-    async def join(self, activity_id: int, member_id: int, now: datetime) -> JoinResult:
-        """Take a place, or a waitlist spot when the activity is full."""
+    async def join(
+        self, activity_id: int, member_id: int, now: datetime, note: str | None = None
+    ) -> JoinResult:
+        """Take a place, or a waitlist spot when the activity is full.
+
+        ``note`` (a sign-up list's ``+1 带球拍``) is kept with the place; a second join with a new
+        note replaces the note and keeps the place (outcome ``already_*``)."""
         async with self.db.begin() as conn:
             act = await self._lock(conn, activity_id)
             if act is None or act.status != "open":
@@ -297,6 +326,15 @@ class ActivitiesRepo:
                 )
             ).first()
             if mine is not None:
+                if note and note != mine.note:
+                    await conn.execute(
+                        update(activity_rsvps)
+                        .where(
+                            activity_rsvps.c.activity_id == activity_id,
+                            activity_rsvps.c.member_id == member_id,
+                        )
+                        .values(note=note)
+                    )
                 if mine.status == "going":
                     return JoinResult("already_going")
                 return JoinResult("already_waiting", await self._wait_position(conn, activity_id, mine.seq))
@@ -317,7 +355,12 @@ class ActivitiesRepo:
             status = "going" if act.capacity is None or going < act.capacity else "waiting"
             await conn.execute(
                 insert(activity_rsvps).values(
-                    activity_id=activity_id, member_id=member_id, status=status, seq=seq, created_at=now
+                    activity_id=activity_id,
+                    member_id=member_id,
+                    status=status,
+                    seq=seq,
+                    created_at=now,
+                    note=note or None,
                 )
             )
             position = 0 if status == "going" else await self._wait_position(conn, activity_id, seq)
@@ -382,13 +425,13 @@ class ActivitiesRepo:
         async with self.db.begin() as conn:
             rows = (
                 await conn.execute(
-                    select(members, activity_rsvps.c.status, activity_rsvps.c.seq)
+                    select(members, activity_rsvps.c.status, activity_rsvps.c.seq, activity_rsvps.c.note)
                     .join(activity_rsvps, activity_rsvps.c.member_id == members.c.id)
                     .where(activity_rsvps.c.activity_id == activity_id)
                     .order_by(activity_rsvps.c.status, activity_rsvps.c.seq)
                 )
             ).all()
-        return [Rsvp(member_from_row(r), r.status, r.seq) for r in rows]
+        return [Rsvp(member_from_row(r), r.status, r.seq, r.note) for r in rows]
 
     async def attend(self, activity_id: int, member_id: int, now: datetime) -> bool:
         """Record attendance once; False when already recorded.
