@@ -154,35 +154,37 @@ async def create(ctx: Context, body: str) -> None:
     signup_state(ctx.services).book.edited(act.id, ctx.now)
 
 
-async def _find(ctx: Context, activity_id: int) -> Activity:
+async def _find(ctx: Context, activity_id: int, *, organiser: bool = False) -> Activity | None:
+    """The group's list ``activity_id``; None (the member told why, without the usage line: the
+    input was well formed) when there is none, or when ``organiser`` and the member is neither
+    the one who started it nor a moderator (closing and exporting are theirs)."""
     assert ctx.group is not None
     act = await activities_repo(ctx.services).get(ctx.group.id, activity_id)
     if act is None or act.kind != "signup":
-        raise BadArgument("events.signup.err_unknown", id=activity_id)
+        await ctx.reply(ctx.t("events.signup.err_unknown", id=activity_id))
+        return None
+    if organiser:
+        mine = ctx.member is not None and act.created_by == ctx.member.id
+        if not mine and await ctx.role() < Role.MODERATOR:
+            await ctx.reply(ctx.t("events.signup.err_not_organiser", id=act.id))
+            return None
     return act
-
-
-async def _organiser(ctx: Context, act: Activity) -> None:
-    """Closing and exporting are for whoever started the list and for moderators."""
-    mine = ctx.member is not None and act.created_by == ctx.member.id
-    if not mine and await ctx.role() < Role.MODERATOR:
-        raise BadArgument("events.signup.err_not_organiser", id=act.id)
 
 
 @sg.sub("close", aliases=("截止", "结束"), args=[_ID], where="group")
 async def signup_close(ctx: Context, activity_id: int) -> None:
     """``/signup close ID``: close before the deadline (the final post goes out now)."""
-    act = await _find(ctx, activity_id)
-    await _organiser(ctx, act)
-    if not await signup.close_now(ctx, act):
-        raise BadArgument("events.signup.err_closed", id=act.id)
+    act = await _find(ctx, activity_id, organiser=True)
+    if act is not None and not await signup.close_now(ctx, act):
+        await ctx.reply(ctx.t("events.signup.err_closed", id=act.id))
 
 
 @sg.sub("export", aliases=("导出",), args=[_ID], where="group")
 async def signup_export(ctx: Context, activity_id: int) -> None:
     """``/signup export ID``: the list as CSV, sent privately (as ``/fbanlist`` does)."""
-    act = await _find(ctx, activity_id)
-    await _organiser(ctx, act)
+    act = await _find(ctx, activity_id, organiser=True)
+    if act is None:
+        return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["n", "status", "name", "user_id", "note"])
