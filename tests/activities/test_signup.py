@@ -291,3 +291,26 @@ async def test_platform_without_buttons_or_edits(tmp_path: Path, db_url: str) ->
         await h.say("demo", "ann", "+1", reply_to=again[0]["id"])
         last = lists(await h.advance(6))
         assert len(last) == 1 and "1. bob\n2. ann" in last[0]["text"]
+
+
+async def test_in_english(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await _setup(h, "ann", "bob")
+        await h.say("demo", "max", "/lang en", role="owner")
+        card = await _start(h, "/signup Badminton limit 1 until tomorrow 20:00")
+        assert card["text"].startswith("📋 Sign-up #1: Badminton\n⏰ Closes 2026-03-03 20:00")
+        assert card["buttons"][0][0]["text"] == "+1 Sign up"
+        assert private(await h.say("demo", "ann", "+1 rackets", reply_to=card["id"]), "ann") == [
+            "You are on sign-up list #1 Badminton."
+        ]
+        waiting = private(await h.say("demo", "bob", "+1", reply_to=card["id"]), "bob")
+        assert waiting == [
+            "Sign-up list #1 Badminton is full; you are number 1 on the waiting list. "
+            "I'll tell you privately when a place frees up."
+        ]
+        edits = of(await h.advance(6), "edit")
+        assert "1/1 signed up\n1. ann (rackets)\nWaiting list, 1:\n1. bob" in edits[0]["text"]
+        closed = await h.advance(to="2026-03-03T20:00:00+08:00")
+        assert [r["text"].split("\n")[0] for r in public(closed) if "closed" in r["text"]] == [
+            "⏰ Sign-up list #1 Badminton is closed: 1 signed up, 1 on the waiting list."
+        ]
