@@ -243,7 +243,9 @@ async def finish(services: Services, group: Group, act: Activity) -> OutgoingMes
 async def close_now(ctx: Context, act: Activity) -> bool:
     """``/signup close``: False when it was closed already; else the final post goes out now."""
     assert ctx.group is not None
-    if not await signup_state(ctx.services).repo.close(act.id, ctx.now):
+    state = signup_state(ctx.services)
+    state.cache.pop(act.id, None)
+    if not await state.repo.close(act.id, ctx.now):
         return False
     fresh = await activities_repo(ctx.services).by_id(act.id)
     assert fresh is not None
@@ -262,6 +264,7 @@ async def run_close(services: Services, job: Job, fire: datetime) -> None:
     group = await services.directory.group_by_id(act.group_id)
     if group is None:
         return
+    signup_state(services).cache.pop(act.id, None)
     if act.status == "open":
         if not await signup_state(services).repo.close(act.id, services.clock.now()):
             return

@@ -263,7 +263,7 @@ async def on_button(ctx: Context) -> None:
         return
     if ctx.group is None or ctx.member is None:
         return
-    act = await activities_repo(ctx.services).get(ctx.group.id, activity_id)
+    act = await signup_state(ctx.services).get(activities_repo(ctx.services), ctx.group.id, activity_id)
     if act is None or act.kind != "signup":
         await signup.tell(ctx, "events.signup.err_unknown", id=activity_id)
         return

@@ -1,5 +1,5 @@
-"""Sign-up lists (接龙, issue 23): an activity's kind, deadline and close time, and a note per
-sign-up.
+"""Sign-up lists (接龙, issue 23): an activity's kind, deadline and close time, a note per
+sign-up, and an index to count and order long lists.
 
 Revision ID: schedule_0002
 """
@@ -26,9 +26,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("closed_at", UTCDateTime()))
     with op.batch_alter_table("activity_rsvps") as batch:
         batch.add_column(sa.Column("note", sa.String(100)))
+    op.create_index("ix_activity_rsvps_status", "activity_rsvps", ["activity_id", "status", "seq"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_activity_rsvps_status", table_name="activity_rsvps")
     with op.batch_alter_table("activity_rsvps") as batch:
         batch.drop_column("note")
     with op.batch_alter_table("activities") as batch:
