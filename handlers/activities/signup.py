@@ -176,7 +176,8 @@ async def tell(ctx: Context, key: str, **values: object) -> None:
 async def join(ctx: Context, act: Activity, note: str | None = None) -> None:
     """Take a place, or a waiting spot past the limit; a repeated ``+1`` with a note changes it."""
     assert ctx.member is not None and ctx.group is not None
-    if act.status != "open":
+    # Past the deadline a list is closed even before its job has run (the bot was down).
+    if act.status != "open" or (act.closes_at is not None and act.closes_at <= ctx.now):
         await tell(ctx, "events.signup.err_closed", id=act.id)
         return
     note = " ".join(note.split())[:MAX_NOTE] if note else None

@@ -230,6 +230,9 @@ async def test_a_deadline_missed_while_down_closes_after_the_start(tmp_path: Pat
         h.session.clock.set(h.now + timedelta(hours=5))  # down far beyond the scheduler's grace
         await h.session.start()
         h.adapter.take()
+        # Past the deadline, before the close has run: no more sign-ups.
+        late = await h.press("demo", "max", card["id"], "sg:join:1")
+        assert private(late, "max") == ["接龙 #1 已经结束了。"]
         out = await h.advance(10)
         assert [r["text"] for r in public(out) if "已截止：共 1 人" in r["text"]]
         assert [r for r in public(await h.advance(3600)) if "已截止" in r["text"]] == []
