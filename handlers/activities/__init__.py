@@ -33,7 +33,8 @@ router.button("sg:")(signup_commands.on_button)
 
 
 async def demo(services: Services, group: Group, members: list[Member]) -> None:
-    """The console demo: an activity the day after tomorrow at 20:00, with two people signed up."""
+    """The console demo: an activity the day after tomorrow at 20:00, with two people signed up,
+    and a sign-up list (``/signup list``, ``/event info 2``) with its waiting list."""
     t = services.i18n.t
     now = services.clock.now()
     tz = tz_of(group)
@@ -53,6 +54,26 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
     )
     for member in members[2:4]:
         await st.join(act.id, member.id, now)
+    # A sign-up list (接龙) closing tomorrow at 20:00, with three places and a waiting list.
+    closes = localize(now.astimezone(tz).date() + timedelta(days=1), time(20, 0), tz)
+    listing = await st.add(
+        group_id=group.id,
+        channel_id=None,
+        thread_id=None,
+        title=t(group.language, "events.signup.demo_title"),
+        description="",
+        start_at=closes,
+        duration_s=0,
+        capacity=3,
+        created_by=members[1].id if len(members) > 1 else None,
+        now=now,
+        kind="signup",
+        closes_at=closes,
+    )
+    for i, member in enumerate(members[2:6]):
+        note = t(group.language, "events.signup.demo_note") if i == 0 else None
+        await st.join(listing.id, member.id, now, note=note)
+    await signup.schedule_close(services, listing, closes)
 
 
 async def startup(services: Services) -> None:

@@ -317,3 +317,21 @@ async def test_in_english(tmp_path: Path, db_url: str) -> None:
         assert [r["text"].split("\n")[0] for r in public(closed) if "closed" in r["text"]] == [
             "⏰ Sign-up list #1 Badminton is closed: 1 signed up, 1 on the waiting list."
         ]
+
+
+async def test_the_console_demo_has_a_list_with_a_waiting_list(tmp_path: Path, db_url: str) -> None:
+    from bot.demo import seed_demo
+
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await seed_demo(h.services, h.adapter, "demo")
+        assert texts(await h.say("demo", "bob", "/signup list")) == [
+            "最近的接龙：\n#2 周六羽毛球 — 3/3 人 — 进行中"
+        ]
+        info = texts(await h.say("demo", "bob", "/event info 2"))[0]
+        assert "1. Alice（带球拍）\n2. Bob\n3. 小红\n候补 1 人：\n1. 大伟" in info
+        out = await h.say("demo", "bob", "/leave 2")
+        assert private(out, "dave") == ["有人退出了接龙 #2 周六羽毛球：你已从候补转为正式名单！"]
+        closed = await h.advance(to="2026-03-03T20:00:00+08:00")
+        assert [r["text"].split("\n")[0] for r in public(closed) if "已截止" in r["text"]] == [
+            "⏰ 接龙 #2 周六羽毛球 已截止：共 3 人。"
+        ]
