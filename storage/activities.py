@@ -321,18 +321,6 @@ class ActivitiesRepo:
         statement); on PostgreSQL the row lock serialises joins and a conflict re-runs it."""
         return await self.db.transact(_join, activity_id, member_id, now, note)
 
-    async def _wait_position(self, conn: AsyncConnection, activity_id: int, seq: int) -> int:
-        ahead = (
-            await conn.execute(
-                select(func.count()).where(
-                    activity_rsvps.c.activity_id == activity_id,
-                    activity_rsvps.c.status == "waiting",
-                    activity_rsvps.c.seq <= seq,
-                )
-            )
-        ).scalar_one()
-        return int(ahead)
-
     async def leave(self, activity_id: int, member_id: int) -> LeaveResult:
         """Give up a place (promoting the first on the waitlist) or a waitlist spot."""
         async with self.db.begin() as conn:
