@@ -4,7 +4,9 @@ A moderator starts a giveaway; ``--entrants`` distinct members (default 100,000)
 button one after another, spread over ``--seconds`` virtual seconds, through the console adapter,
 the dispatcher and every feature on a SQLite file; then ``/giveaway end`` draws it. Then
 ``--votes`` of them (default 5,000) vote in a poll over one virtual minute, and its final count is
-compared with the votes cast. Each press is timed from submission until the dispatcher is idle
+compared with the votes cast. Then ``--signups`` of them (default 5,000) press +1 on a sign-up list
+(接龙) whose limit is half of them, over one virtual minute, and the closed list's places and
+waiting list are compared with the presses. Each press is timed from submission until the dispatcher is idle
 again. The members are in the database before (written in bulk, as members of a group that
 chats), not in the bot's memory; with ``--new`` they are strangers and the core's first sight of
 each (a member row) is timed too. Figures are printed beside the issue's goals (issue 23).
@@ -40,6 +42,9 @@ GOALS = {
     "entrants_counted_minus_pressed": ("<=", 0.0),
     "vote_p99_ms": ("<=", 20.0),
     "poll_voters_minus_votes": ("<=", 0.0),
+    "signup_p99_ms": ("<=", 20.0),
+    "signup_extra_edits": ("<=", 0.0),
+    "signup_listed_minus_pressed": ("<=", 0.0),
 }
 
 
@@ -66,7 +71,7 @@ def _seed_members(conn: Connection, group_id: int, count: int, at: datetime) -> 
 
 
 async def _scenario(
-    folder: Path, entrants: int, seconds: int, new: bool, poll_votes: int
+    folder: Path, entrants: int, seconds: int, new: bool, poll_votes: int, signups: int = 5000
 ) -> dict[str, float]:
     settings = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{folder / 'bench.db'}"}})
     start = datetime.fromisoformat("2026-03-02T09:00:00+08:00")
@@ -132,6 +137,33 @@ async def _scenario(
         # The post may be edited once per interval (5 s by default) of virtual time, plus the
         # closing edit at the draw.
         allowed = int(virtual // 5) + 1
+        # A sign-up list (接龙) with a limit of half the presses: the rest wait.
+        joins = min(signups, entrants)
+        out = await finish(adapter.message("demo", "max", f"/signup bench limit {max(1, joins // 2)}"))
+        list_post = next(r for r in out if r["action"] == "send" and r.get("buttons"))
+        list_id = list_post["buttons"][0][0]["data"].rsplit(":", 1)[1]
+        signup_ms: list[float] = []
+        signup_edits = 0
+        signup_step = max(1, joins // 60)
+        signup_start = session.clock.now()
+        signup_began = time.perf_counter()
+        for i in range(joins):
+            t0 = time.perf_counter()
+            records = await finish(adapter.button("demo", f"u{i}", list_post["id"], f"sg:join:{list_id}"))
+            signup_ms.append(1000 * (time.perf_counter() - t0))
+            signup_edits += sum(1 for r in records if r["action"] == "edit" and r["id"] == list_post["id"])
+            if (i + 1) % signup_step == 0:
+                await session.advance(session.clock.now() + timedelta(seconds=1))
+                # Only the list's own edits (the poll's post may still be edited meanwhile).
+                took = adapter.take()
+                signup_edits += sum(1 for r in took if r["action"] == "edit" and r["id"] == list_post["id"])
+        signup_elapsed = time.perf_counter() - signup_began
+        out = await finish(adapter.message("demo", "max", f"/signup close {list_id}"))
+        final = next(r["text"] for r in out if r["action"] == "send" and r.get("chat") == "demo")
+        digits = [int(w) for w in final.split("\n")[0].replace("，", " ").split() if w.isdigit()]
+        listed = sum(digits)  # "… 共 N 人，另有候补 M 人": N + M
+        signup_virtual = (session.clock.now() - signup_start).total_seconds()
+        signup_allowed = int(signup_virtual // 5)  # the closing edit is not counted above
     finally:
         await session.stop()
     return {
@@ -148,6 +180,13 @@ async def _scenario(
         "vote_p50_ms": _percentile(vote_ms, 0.50),
         "vote_p99_ms": _percentile(vote_ms, 0.99),
         "poll_voters_minus_votes": float(abs(cast - votes)),
+        "signups": float(joins),
+        "signups_per_s": joins / signup_elapsed if joins else 0.0,
+        "signup_p50_ms": _percentile(signup_ms, 0.50),
+        "signup_p99_ms": _percentile(signup_ms, 0.99),
+        "signup_edits": float(signup_edits),
+        "signup_extra_edits": float(max(0, signup_edits - signup_allowed)),
+        "signup_listed_minus_pressed": float(abs(listed - joins)),
     }
 
 
@@ -158,9 +197,10 @@ async def run(argv: list[str]) -> dict[str, float]:
     parser.add_argument("--seconds", type=int, default=600, help="virtual seconds the presses span")
     parser.add_argument("--new", action="store_true", help="entrants the bot has never seen")
     parser.add_argument("--votes", type=int, default=5000, help="poll votes over one virtual minute")
+    parser.add_argument("--signups", type=int, default=5000, help="sign-up presses over one virtual minute")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        figures = await _scenario(Path(tmp), args.entrants, args.seconds, args.new, args.votes)
+        figures = await _scenario(Path(tmp), args.entrants, args.seconds, args.new, args.votes, args.signups)
     print(
         f"\nengage: a giveaway with {args.entrants} {'new' if args.new else 'known'} entrants over "
         f"{args.seconds} virtual seconds (SQLite, sequential presses, wall time)"

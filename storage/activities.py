@@ -55,6 +55,13 @@ activities = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("message_id", String(128)),
     Column("feedback_message_id", String(128)),
+    #: ``event`` (a planned activity with a timeline) or ``signup`` (a 接龙 list: places up to
+    #: ``capacity``, a waiting list, and ``closes_at`` instead of a timeline; issue 23).
+    Column("kind", String(16), nullable=False, server_default="event"),
+    #: A sign-up list's deadline (None: open until closed by hand).
+    Column("closes_at", UTCDateTime()),
+    #: When a sign-up list was closed (its final post is announced once, by whoever closed it).
+    Column("closed_at", UTCDateTime()),
     Index("ix_activities_group_start", "group_id", "start_at"),
 )
 
@@ -68,6 +75,11 @@ activity_rsvps = Table(
     Column("status", String(16), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    #: A sign-up list's note (``+1 带球拍``); None for a plain join.
+    Column("note", String(100)),
+    #: Places and the waiting list in order, and their counts, without reading every row (a
+    #: sign-up list may have thousands).
+    Index("ix_activity_rsvps_status", "activity_id", "status", "seq"),
 )
 
 activity_attendance = Table(
@@ -116,6 +128,9 @@ class Activity:
     created_by: int | None
     message_id: str | None
     feedback_message_id: str | None
+    kind: str = "event"
+    closes_at: datetime | None = None
+    closed_at: datetime | None = None
 
     @property
     def end_at(self) -> datetime:
@@ -132,6 +147,7 @@ class Rsvp:
     member: Member
     status: str
     seq: int
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +181,9 @@ def _activity(row: Row[Any]) -> Activity:
         created_by=row.created_by,
         message_id=row.message_id,
         feedback_message_id=row.feedback_message_id,
+        kind=row.kind,
+        closes_at=row.closes_at,
+        closed_at=row.closed_at,
     )
 
 
@@ -192,6 +211,8 @@ class ActivitiesRepo:
         created_by: int | None,
         now: datetime,
         jobs: Callable[[int], Sequence[PlannedJob]] | None = None,
+        kind: str = "event",
+        closes_at: datetime | None = None,
     ) -> Activity:
         """Create an activity and, in the same transaction, the job rows ``jobs(activity_id)``
         gives (its timeline): if they cannot be written, neither is the activity."""
@@ -209,6 +230,8 @@ class ActivitiesRepo:
                     status="open",
                     created_by=created_by,
                     created_at=now,
+                    kind=kind,
+                    closes_at=closes_at,
                 )
             )
             aid = result.inserted_primary_key[0] if result.inserted_primary_key else None
@@ -248,7 +271,11 @@ class ActivitiesRepo:
             rows = (
                 await conn.execute(
                     select(activities)
-                    .where(activities.c.group_id == group_id, activities.c.status == "open")
+                    .where(
+                        activities.c.group_id == group_id,
+                        activities.c.status == "open",
+                        activities.c.kind == "event",  # sign-up lists have no start: /signup lists them
+                    )
                     .order_by(activities.c.start_at, activities.c.id)
                 )
             ).all()
@@ -283,57 +310,16 @@ class ActivitiesRepo:
             await conn.execute(select(activities).where(activities.c.id == activity_id).with_for_update())
         ).first()
 
-    async def join(self, activity_id: int, member_id: int, now: datetime) -> JoinResult:
-        """Take a place, or a waitlist spot when the activity is full."""
-        async with self.db.begin() as conn:
-            act = await self._lock(conn, activity_id)
-            if act is None or act.status != "open":
-                return JoinResult("closed")
-            mine = (
-                await conn.execute(
-                    select(activity_rsvps).where(
-                        activity_rsvps.c.activity_id == activity_id, activity_rsvps.c.member_id == member_id
-                    )
-                )
-            ).first()
-            if mine is not None:
-                if mine.status == "going":
-                    return JoinResult("already_going")
-                return JoinResult("already_waiting", await self._wait_position(conn, activity_id, mine.seq))
-            going = (
-                await conn.execute(
-                    select(func.count()).where(
-                        activity_rsvps.c.activity_id == activity_id, activity_rsvps.c.status == "going"
-                    )
-                )
-            ).scalar_one()
-            seq = (
-                await conn.execute(
-                    select(func.coalesce(func.max(activity_rsvps.c.seq), 0)).where(
-                        activity_rsvps.c.activity_id == activity_id
-                    )
-                )
-            ).scalar_one() + 1
-            status = "going" if act.capacity is None or going < act.capacity else "waiting"
-            await conn.execute(
-                insert(activity_rsvps).values(
-                    activity_id=activity_id, member_id=member_id, status=status, seq=seq, created_at=now
-                )
-            )
-            position = 0 if status == "going" else await self._wait_position(conn, activity_id, seq)
-        return JoinResult(status, position)
+    async def join(
+        self, activity_id: int, member_id: int, now: datetime, note: str | None = None
+    ) -> JoinResult:
+        """Take a place, or a waitlist spot when the activity is full.
 
-    async def _wait_position(self, conn: AsyncConnection, activity_id: int, seq: int) -> int:
-        ahead = (
-            await conn.execute(
-                select(func.count()).where(
-                    activity_rsvps.c.activity_id == activity_id,
-                    activity_rsvps.c.status == "waiting",
-                    activity_rsvps.c.seq <= seq,
-                )
-            )
-        ).scalar_one()
-        return int(ahead)
+        ``note`` (a sign-up list's ``+1 带球拍``) is kept with the place; a second join with a new
+        note replaces the note and keeps the place (outcome ``already_*``). One ``transact`` (a
+        sign-up list's presses are a hot path: on a SQLite file no thread round trip per
+        statement); on PostgreSQL the row lock serialises joins and a conflict re-runs it."""
+        return await self.db.transact(_join, activity_id, member_id, now, note)
 
     async def leave(self, activity_id: int, member_id: int) -> LeaveResult:
         """Give up a place (promoting the first on the waitlist) or a waitlist spot."""
@@ -382,13 +368,13 @@ class ActivitiesRepo:
         async with self.db.begin() as conn:
             rows = (
                 await conn.execute(
-                    select(members, activity_rsvps.c.status, activity_rsvps.c.seq)
+                    select(members, activity_rsvps.c.status, activity_rsvps.c.seq, activity_rsvps.c.note)
                     .join(activity_rsvps, activity_rsvps.c.member_id == members.c.id)
                     .where(activity_rsvps.c.activity_id == activity_id)
                     .order_by(activity_rsvps.c.status, activity_rsvps.c.seq)
                 )
             ).all()
-        return [Rsvp(member_from_row(r), r.status, r.seq) for r in rows]
+        return [Rsvp(member_from_row(r), r.status, r.seq, r.note) for r in rows]
 
     async def attend(self, activity_id: int, member_id: int, now: datetime) -> bool:
         """Record attendance once; False when already recorded.
@@ -472,3 +458,47 @@ def _attend(conn: Connection, activity_id: int, member_id: int, now: datetime) -
         return False
     conn.execute(insert(activity_attendance).values(activity_id=activity_id, member_id=member_id, at=now))
     return True
+
+
+def _join(conn: Connection, activity_id: int, member_id: int, now: datetime, note: str | None) -> JoinResult:
+    # FOR UPDATE serialises joins on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+    act = conn.execute(select(activities).where(activities.c.id == activity_id).with_for_update()).first()
+    if act is None or act.status != "open":
+        return JoinResult("closed")
+    mine_where = (activity_rsvps.c.activity_id == activity_id, activity_rsvps.c.member_id == member_id)
+    mine = conn.execute(select(activity_rsvps).where(*mine_where)).first()
+    if mine is not None:
+        if note and note != mine.note:
+            conn.execute(update(activity_rsvps).where(*mine_where).values(note=note))
+        if mine.status == "going":
+            return JoinResult("already_going")
+        ahead = conn.execute(
+            select(func.count()).where(
+                activity_rsvps.c.activity_id == activity_id,
+                activity_rsvps.c.status == "waiting",
+                activity_rsvps.c.seq <= mine.seq,
+            )
+        ).scalar_one()
+        return JoinResult("already_waiting", int(ahead))
+    # One read for all three (a long list is read once per press, not three times).
+    counts = conn.execute(
+        select(
+            func.count().filter(activity_rsvps.c.status == "going"),
+            func.count().filter(activity_rsvps.c.status == "waiting"),
+            func.coalesce(func.max(activity_rsvps.c.seq), 0),
+        ).where(activity_rsvps.c.activity_id == activity_id)
+    ).one()
+    going, waiting, seq = int(counts[0]), int(counts[1]), int(counts[2]) + 1
+    status = "going" if act.capacity is None or going < act.capacity else "waiting"
+    conn.execute(
+        insert(activity_rsvps).values(
+            activity_id=activity_id,
+            member_id=member_id,
+            status=status,
+            seq=seq,
+            created_at=now,
+            note=note or None,
+        )
+    )
+    # The newest sign-up has the highest ``seq``: last on the waiting list.
+    return JoinResult(status, 0 if status == "going" else waiting + 1)

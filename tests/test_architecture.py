@@ -433,7 +433,7 @@ CORE_STORAGE = {
 #: Storage units named otherwise than the feature that owns them (the check-in feature's tables
 #: are the points ledger's, for historical reasons). ``<feature>_views`` modules belong to
 #: ``<feature>`` without being listed.
-STORAGE_OWNER = {"points": "checkin"}
+STORAGE_OWNER = {"points": "checkin", "activities_signups": "activities"}
 
 
 def _storage_unit(path: Path) -> str:

@@ -13,6 +13,7 @@ from bot.points_access import award
 from bot.roles import Role
 from bot.router import Router
 from bot.timeparse import TimeError, bad_time, excerpt, parse_duration, parse_start, shift_days
+from handlers.activities import signup
 from handlers.activities.cards import details, local_time, mentions, rsvp_buttons
 from handlers.activities.jobs import (
     DEFAULT_DURATION,
@@ -123,6 +124,9 @@ async def _info(ctx: Context, activity_id: int) -> None:
     assert ctx.group is not None
     act = await _find(ctx, activity_id)
     rsvps = await activities_repo(ctx.services).rsvps(act.id)
+    if act.kind == "signup":  # a sign-up list: the list itself
+        await ctx.reply(signup.list_text(ctx.services, ctx.group, act, rsvps))
+        return
     going = [r.member.display_name for r in rsvps if r.status == "going"]
     waiting = [r.member.display_name for r in rsvps if r.status == "waiting"]
     lines = [details(ctx.services, ctx.group, act)]
@@ -190,6 +194,9 @@ async def events_cmd(ctx: Context) -> None:
 
 async def join_activity(ctx: Context, act: Activity) -> None:
     assert ctx.member is not None and ctx.group is not None
+    if act.kind == "signup":  # /join on a sign-up list (where buttons and replies are missing)
+        await signup.join(ctx, act)
+        return
     if act.status != "open":
         raise BadArgument("events.err_cancelled", id=act.id)
     if act.start_at <= ctx.now:
@@ -207,6 +214,9 @@ async def join_activity(ctx: Context, act: Activity) -> None:
 
 async def leave_activity(ctx: Context, act: Activity) -> None:
     assert ctx.member is not None and ctx.group is not None
+    if act.kind == "signup":
+        await signup.leave(ctx, act)
+        return
     result = await activities_repo(ctx.services).leave(act.id, ctx.member.id)
     key = {
         "left": "events.left",

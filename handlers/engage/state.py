@@ -3,11 +3,10 @@ its repositories and which giveaway and poll posts wait for an edit."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.postbook import PostBook
 from storage.engage import Giveaway, GiveawayRepo, PollRepo
 
 if TYPE_CHECKING:
@@ -16,47 +15,6 @@ if TYPE_CHECKING:
 STATE_KEY = "engage"
 #: Giveaways kept in memory; past this the cache starts over.
 CACHE_MAX = 10_000
-
-
-@dataclass
-class PostBook:
-    """Coalesced edits of giveaway posts: at most one edit per post per interval, however fast
-    people join. A join marks the post dirty; it is edited at once when the last edit is older
-    than the interval, else by the next batcher flush after the interval has passed."""
-
-    last_edit: dict[int, datetime] = field(default_factory=dict)
-    dirty: dict[int, float] = field(default_factory=dict)
-    edits: int = 0
-
-    def due(self, giveaway_id: int, now: datetime, gap: float) -> bool:
-        """True when the post may be edited now."""
-        last = self.last_edit.get(giveaway_id)
-        return last is None or (now - last).total_seconds() >= gap
-
-    def edited(self, giveaway_id: int, now: datetime) -> None:
-        """Record an edit (the post is clean again)."""
-        self.last_edit[giveaway_id] = now
-        self.dirty.pop(giveaway_id, None)
-        self.edits += 1
-
-    def forget(self, giveaway_id: int) -> None:
-        """A finished giveaway's post is not edited for joins any more."""
-        self.last_edit.pop(giveaway_id, None)
-        self.dirty.pop(giveaway_id, None)
-
-    async def counts_changed(
-        self, post_id: int, now: datetime, gap: float, edit: Callable[[], Awaitable[None]]
-    ) -> None:
-        """A post's counts changed: ``edit`` it now if the interval allows, else mark it for
-        the next flush (giveaway joins and poll votes alike)."""
-        if self.due(post_id, now, gap):
-            await edit()
-        else:
-            self.dirty[post_id] = gap
-
-    def ripe(self, now: datetime) -> list[int]:
-        """The marked posts whose interval has passed (for the batcher's flush)."""
-        return [post_id for post_id, gap in list(self.dirty.items()) if self.due(post_id, now, gap)]
 
 
 @dataclass
