@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -149,6 +150,14 @@ class GroupRepo:
         return _group(row)
 
 
+@functools.cache
+def _member_by_key() -> Any:
+    """The member row by (group, user), built once: a raid's joins each read it back."""
+    return select(members).where(
+        members.c.group_id == bindparam("group_id"), members.c.user_id == bindparam("user_id")
+    )
+
+
 class MemberRepo:
     """Members of groups."""
 
@@ -190,9 +199,7 @@ class MemberRepo:
             # One transaction on SQLite's direct writer (no thread round trips): a new member is
             # the hot path of a raid.
             conn.execute(upsert_statement(conn, members, ("group_id", "user_id"), refreshed), values)
-            return conn.execute(
-                select(members).where(members.c.group_id == group_id, members.c.user_id == user_id)
-            ).one()
+            return conn.execute(_member_by_key(), {"group_id": group_id, "user_id": user_id}).one()
 
         row = await self.db.transact(_write)
         return member_from_row(row)

@@ -94,6 +94,13 @@ async def screen(ctx: Context) -> None:
         if probation
         else Findings()
     )
+    if current is not None and findings and _held(current, member.user_id):
+        # A raid's own joiner breaking probation is banned whatever the duplicate check would
+        # say: no sketch (the costliest step of a raider's first message). The window then
+        # misses this copy; accounts outside the raid still form clusters of their own.
+        if await ctx.role() < Role.MODERATOR and not (await ctx.settings(AntispamSettings)).training:
+            await _act_in_raid(ctx, state, group, member, message, None, True)
+            return
     spam, seen = await _spam_reason(ctx, state, group, member, message, probation)
     if spam is None and seen is not None and findings:
         # Probation deals with this copy; the wave must not act on it a second time.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import bindparam, delete, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from storage.community.communities import Account
@@ -40,6 +41,25 @@ class FederationBan:
     reason: str | None
     banned_by: str
     banned_at: datetime
+
+
+@functools.cache
+def _banned_person_statement() -> Any:
+    """``FederationRepo.banned_person``'s query, built once (building it cost more than running it)."""
+    links, bans = account_links.c, federation_bans.c
+    platform, user_id = bindparam("platform"), bindparam("user_id")
+    person = select(links.person_id).where(links.platform == platform, links.user_id == user_id)
+    linked = select(links.platform, links.user_id).where(links.person_id == person.scalar_subquery())
+    return (
+        select(federation_bans)
+        .join(federation_chats, federation_chats.c.federation_id == bans.federation_id)
+        .where(
+            federation_chats.c.group_id == bindparam("group_id"),
+            ((bans.platform == platform) & (bans.user_id == user_id))
+            | tuple_(bans.platform, bans.user_id).in_(linked),
+        )
+        .limit(1)
+    )
 
 
 def _federation(row: Any) -> Federation:
@@ -246,25 +266,8 @@ class FederationRepo:
         """
 
         def read(conn: Connection) -> Any:
-            links, bans = account_links.c, federation_bans.c
-            person = (
-                select(links.person_id)
-                .where(links.platform == account.platform, links.user_id == account.user_id)
-                .scalar_subquery()
-            )
-            linked = select(account_links.c.platform, account_links.c.user_id).where(
-                account_links.c.person_id == person
-            )
-            same = (bans.platform == account.platform) & (bans.user_id == account.user_id)
-            return conn.execute(
-                select(federation_bans)
-                .join(federation_chats, federation_chats.c.federation_id == federation_bans.c.federation_id)
-                .where(
-                    federation_chats.c.group_id == group_id,
-                    same | tuple_(federation_bans.c.platform, federation_bans.c.user_id).in_(linked),
-                )
-                .limit(1)
-            ).first()
+            values = {"group_id": group_id, "platform": account.platform, "user_id": account.user_id}
+            return conn.execute(_banned_person_statement(), values).first()
 
         row = await self.db.transact(read)
         return _ban(row) if row else None
