@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, tuple_
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import BindParameter
 
 from storage.community.communities import Account
 from storage.community.tables import (
@@ -47,7 +48,8 @@ class FederationBan:
 def _banned_person_statement() -> Any:
     """``FederationRepo.banned_person``'s query, built once (building it cost more than running it)."""
     links, bans = account_links.c, federation_bans.c
-    platform, user_id = bindparam("platform"), bindparam("user_id")
+    platform: BindParameter[str] = bindparam("platform")
+    user_id: BindParameter[str] = bindparam("user_id")
     person = select(links.person_id).where(links.platform == platform, links.user_id == user_id)
     linked = select(links.platform, links.user_id).where(links.person_id == person.scalar_subquery())
     return (
