@@ -67,9 +67,11 @@ async def screen(ctx: Context) -> None:
     state.remember(group.id, message.message_id, member.user_id, message.text, message.at)
     if (group.id, member.user_id) in state.verifying:
         # Restricted until they pass their join challenge (a platform that cannot restrict, or a
-        # message in flight): nothing they post stays before that.
+        # message in flight): nothing they post stays before that, but the join answer typed in
+        # the group (OneBot), which lets them in.
         ctx.stop()
-        await _try(ctx.adapter.delete(ctx.chat, message.message_id))
+        if not await verify.typed(ctx, group, member.id):
+            await _try(ctx.adapter.delete(ctx.chat, message.message_id))
         return
     if not (await ctx.settings(AntispamSettings)).enabled:
         return
