@@ -36,11 +36,11 @@ def upsert_statement(
     if isinstance(update, Mapping):
         stmt = dialect_insert(conn, table)
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=dict(update))
-    return _named_upsert(conn.dialect.name, table, tuple(keys), tuple(update or ()))
+    return named_upsert(conn.dialect.name, table, tuple(keys), tuple(update or ()))
 
 
 @functools.lru_cache(maxsize=256)
-def _named_upsert(dialect: str, table: Table, keys: tuple[str, ...], update: tuple[str, ...]) -> Any:
+def named_upsert(dialect: str, table: Table, keys: tuple[str, ...], update: tuple[str, ...]) -> Any:
     """The upsert that takes ``update``'s columns from the new row, built once per shape.
 
     Building it is not free (``excluded`` assembles a column collection, about half a
