@@ -100,6 +100,12 @@ def _scaleout() -> Section:
     return run
 
 
+def _floods() -> Section:
+    from bench.floods import run
+
+    return run
+
+
 def _telegram() -> Section:
     from bench.telegram_adapter import run
 
@@ -123,6 +129,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "telegram": _telegram,
     "startup": _startup,
     "scaleout": _scaleout,
+    "floods": _floods,
 }
 
 #: Sections the plain ``python -m bot bench`` runs: the pipeline, then the headline figures

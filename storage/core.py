@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -22,7 +23,7 @@ from storage.schema import (
     processed_events,
     role_overrides,
 )
-from storage.sql import chunked, dialect_insert, upsert, upsert_statement
+from storage.sql import chunked, dialect_insert, named_upsert, upsert, upsert_statement
 
 
 def _group(row: Row[Any]) -> Group:
@@ -149,6 +150,13 @@ class GroupRepo:
         return _group(row)
 
 
+@functools.lru_cache(maxsize=8)
+def _member_upsert(dialect: str, refreshed: tuple[str, ...]) -> Any:
+    """The member upsert returning the row, built once per shape (SQLite ≥ 3.35 and PostgreSQL
+    return the row of ``ON CONFLICT DO UPDATE``, inserted or updated alike)."""
+    return named_upsert(dialect, members, ("group_id", "user_id"), refreshed).returning(*members.c)
+
+
 class MemberRepo:
     """Members of groups."""
 
@@ -187,12 +195,9 @@ class MemberRepo:
             refreshed += ("joined_at", "left_at")
 
         def _write(conn: Connection) -> Row[Any]:
-            # One transaction on SQLite's direct writer (no thread round trips): a new member is
-            # the hot path of a raid.
-            conn.execute(upsert_statement(conn, members, ("group_id", "user_id"), refreshed), values)
-            return conn.execute(
-                select(members).where(members.c.group_id == group_id, members.c.user_id == user_id)
-            ).one()
+            # One transaction on SQLite's direct writer (no thread round trips), one statement
+            # (the upsert returns the row): a new member is the hot path of a raid.
+            return conn.execute(_member_upsert(conn.dialect.name, refreshed), values).one()
 
         row = await self.db.transact(_write)
         return member_from_row(row)

@@ -60,6 +60,11 @@ def _is_domain(host: str) -> bool:
     return registered is not None and not registered.split(".", 1)[0].isdigit()
 
 
+def warm() -> None:
+    """Load the Public Suffix List now (about 0.5 s; see ``similar.warm``)."""
+    _suffixes()
+
+
 def _folded(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 

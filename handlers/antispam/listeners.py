@@ -67,9 +67,11 @@ async def screen(ctx: Context) -> None:
     state.remember(group.id, message.message_id, member.user_id, message.text, message.at)
     if (group.id, member.user_id) in state.verifying:
         # Restricted until they pass their join challenge (a platform that cannot restrict, or a
-        # message in flight): nothing they post stays before that.
+        # message in flight): nothing they post stays before that, but the join answer typed in
+        # the group (OneBot), which lets them in.
         ctx.stop()
-        await _try(ctx.adapter.delete(ctx.chat, message.message_id))
+        if not await verify.typed(ctx, group, member.id):
+            await _try(ctx.adapter.delete(ctx.chat, message.message_id))
         return
     if not (await ctx.settings(AntispamSettings)).enabled:
         return
@@ -94,6 +96,13 @@ async def screen(ctx: Context) -> None:
         if probation
         else Findings()
     )
+    if current is not None and findings and _held(current, member.user_id):
+        # A raid's own joiner breaking probation is banned whatever the duplicate check would
+        # say: no sketch (the costliest step of a raider's first message). The window then
+        # misses this copy; accounts outside the raid still form clusters of their own.
+        if await ctx.role() < Role.MODERATOR and not (await ctx.settings(AntispamSettings)).training:
+            await _act_in_raid(ctx, state, group, member, message, None, True)
+            return
     spam, seen = await _spam_reason(ctx, state, group, member, message, probation)
     if spam is None and seen is not None and findings:
         # Probation deals with this copy; the wave must not act on it a second time.

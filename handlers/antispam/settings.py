@@ -50,3 +50,7 @@ class AntispamSettings(FeatureSettings):
     join_answer: String = Field(
         "", description="join requests (QQ): the answer to the group's question; empty: moderators decide"
     )
+    join_answer_in_group: OnOff = Field(
+        False,
+        description="newcomers without the right join_answer type it in the group in time, or are removed",
+    )

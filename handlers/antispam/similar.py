@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.parsed import ParsedMessage
+from handlers.antispam import detect
 from handlers.antispam.detect import cut_links, message_link_spans, without_links
 
 if TYPE_CHECKING:
@@ -47,8 +48,10 @@ def _permutations() -> Any:
 
 
 def warm() -> None:
-    """Import ``datasketch`` now (from a worker thread after start)."""
+    """Import ``datasketch`` and load the Public Suffix List now (from a worker thread after
+    start): otherwise the first message with a link pays both, over a second."""
     _permutations()
+    detect.warm()
 
 
 Fold = Callable[[str], str]

@@ -55,6 +55,9 @@ class AntispamState:
     rng: random.Random = field(default_factory=secrets.SystemRandom)
     #: (group, account) of newcomers with a join challenge of their own open.
     verifying: set[tuple[int, str]] = field(default_factory=set)
+    #: Applicants the bot let in on the right answer to the join question: not asked again when
+    #: they arrive (in memory: after a restart they are asked to type it, the safe side).
+    answered: set[tuple[int, str]] = field(default_factory=set)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def lock(self, key: str) -> asyncio.Lock:

@@ -77,10 +77,15 @@ async def on_join(ctx: Context, group: Group, member_id: int, in_raid: bool) -> 
 
     During a raid nobody gets a challenge of their own: the raid's notice carries one for all.
     """
+    state = get_state(ctx.services)
+    answered = (group.id, ctx.user.user_id) in state.answered
+    state.answered.discard((group.id, ctx.user.user_id))
+    if not in_raid and not answered and await _typed_wanted(ctx, group, member_id):
+        await _start_typed(ctx, group, member_id)
+        return True
     mode = await _mode(ctx.services, group)
     if mode == "off" or in_raid or mode != "always":
         return False
-    state = get_state(ctx.services)
     if (group.id, member_id) in state.approvals or await ctx.role() >= Role.MODERATOR:
         return False  # approved once in this group, or staff: no challenge to come back
     event = ctx.event
@@ -185,9 +190,11 @@ async def _passed(ctx: Context, group: Group, member_id: int, job: Job, message_
     await services.scheduler.cancel(job.id)
     get_state(services).verifying.discard((group.id, ctx.user.user_id))
     chat = _chat(services, group, job)
-    await _quietly(ctx.adapter.unmute(chat, ctx.user.user_id))
+    if not job.payload.get("typed"):  # a typed answer's newcomer was never muted
+        await _quietly(ctx.adapter.unmute(chat, ctx.user.user_id))
     await _quietly(ctx.adapter.verified(chat, ctx.user.user_id))
-    await _quietly(ctx.adapter.delete(chat, message_id))
+    if message_id:
+        await _quietly(ctx.adapter.delete(chat, message_id))
     await get_state(services).audit(group.id, ctx.now, "antispam", "verify-pass", f"member={member_id}")
     greeter = services.ports.find(Greeter)
     try:
@@ -330,10 +337,15 @@ async def join_requested(ctx: Context) -> None:
     if not rules.enabled or not expected:
         return
     given = get_state(ctx.services).fold(_answer_part(event.answer))
-    approve = expected in given
+    right = expected in given
+    # With ``join_answer_in_group`` a wrong or missing answer is a second chance, not a refusal:
+    # the applicant is let in and must type the answer in the group in time (``on_join``).
+    approve = right or bool(rules.join_answer_in_group)
     reason = "" if approve else ctx.t("antispam.verify.request_wrong")
+    if right:
+        get_state(ctx.services).answered.add((group.id, event.member.user_id))
     await _quietly(ctx.adapter.answer_join_request(ctx.chat, event.request_id, approve, reason))
-    action = "request-approved" if approve else "request-rejected"
+    action = "request-approved" if right else "request-typed" if approve else "request-rejected"
     detail = f"member={ctx.member.id}" if ctx.member is not None else ""
     await get_state(ctx.services).audit(group.id, ctx.now, "antispam", action, detail)
 
@@ -344,6 +356,64 @@ def _answer_part(comment: str) -> str:
         if marker in comment:
             return comment.rsplit(marker, 1)[1]
     return comment
+
+
+# -- the answer typed in the group (OneBot/QQ) ------------------------------------------------
+
+
+async def _typed_wanted(ctx: Context, group: Group, member_id: int) -> bool:
+    rules = await ctx.settings(AntispamSettings)
+    if not (rules.enabled and rules.join_answer_in_group and get_state(ctx.services).fold(rules.join_answer)):
+        return False
+    if (group.id, member_id) in get_state(ctx.services).approvals:
+        return False
+    return await ctx.role() < Role.MODERATOR
+
+
+async def _start_typed(ctx: Context, group: Group, member_id: int) -> None:
+    """Ask the newcomer to type the join answer in the group within ``verification_minutes``.
+
+    They are not muted (they could not type); until they pass, everything else they post is
+    deleted (the screen's ``verifying`` rule). The timer is the challenge's own timeout job."""
+    state = get_state(ctx.services)
+    # Screened from now on: what they post while the request to answer is on its way goes too.
+    state.verifying.add((group.id, ctx.user.user_id))
+    minutes = (await ctx.settings(AntispamSettings)).verification_minutes
+    event = ctx.event
+    text = " " + ctx.t("antispam.verify.typed", minutes=minutes)
+    message = OutgoingMessage(parts=(Mention(ctx.user), Text(text)), notify=(ctx.user,))
+    payload: dict[str, Any] = {
+        "typed": True,
+        "user_id": ctx.user.user_id,
+        "channel_id": ctx.chat.channel_id,
+        "message_id": await _send(ctx.services, ctx.chat, message),
+        "join_message_id": event.message_id if isinstance(event, MemberJoined) else None,
+        "nonce": f"{state.rng.randrange(16**6):06x}",
+    }
+    due = At(ctx.now + timedelta(minutes=minutes))
+    await ctx.services.scheduler.schedule(job_id(group.id, member_id), JOB_VERIFY, due, payload, group.id)
+    await state.audit(group.id, ctx.now, "antispam", "verify-start", f"member={member_id} typed")
+
+
+async def typed(ctx: Context, group: Group, member_id: int) -> bool:
+    """A message from a newcomer still verifying: True when it is the typed join answer (they
+    pass: the answer and the request to type it go, the welcome follows). Anything else is the
+    caller's to delete."""
+    message = ctx.message
+    state = get_state(ctx.services)
+    if message is None:
+        return False
+    async with state.lock(job_id(group.id, member_id)):
+        job = await ctx.services.scheduler.get(job_id(group.id, member_id))
+        if job is None or not job.payload.get("typed") or job.payload.get("user_id") != ctx.user.user_id:
+            return False
+        expected = state.fold(str((await ctx.settings(AntispamSettings)).join_answer or ""))
+        if not expected or expected not in state.fold(message.text):
+            return False
+        await _quietly(ctx.adapter.delete(ctx.chat, message.message_id))
+        asked = job.payload.get("message_id")
+        await _passed(ctx, group, member_id, job, asked if isinstance(asked, str) else "")
+        return True
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ async def on_join(ctx: Context) -> None:
     if not (await ctx.settings(CommunitySettings)).federation_bans_on_join:
         return
     repos = get_state(ctx.services).repos
-    accounts = await repos.links.accounts(account_of(group, member.user_id))
-    ban = await repos.federations.banned(group.id, accounts)
+    # One statement for "any account of this person banned where this chat subscribes".
+    ban = await repos.federations.banned_person(group.id, account_of(group, member.user_id))
     if ban is None:
         return
     log.info("federation-banned account %s joined group %s: banning", member.user_id, group.id)

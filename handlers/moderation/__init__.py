@@ -32,7 +32,7 @@ from bot.ports import (
     TextFolding,
 )
 from bot.services import Services
-from handlers.moderation import alerts_commands, lexicon_commands, listeners, reports
+from handlers.moderation import alerts_commands, floods, lexicon_commands, listeners, reports
 from handlers.moderation.alerting import run_batch_job, run_digest_job
 from handlers.moderation.commands import router
 from handlers.moderation.desk import Desk
@@ -146,6 +146,7 @@ async def _startup(services: Services) -> None:
         if job.group_id is not None:
             state.digests.add(job.group_id)
     await reschedule_lifts(services)
+    services.batcher.register("moderation.floods", lambda: floods.flush(services))
 
 
 async def _demo(services: Services, group: Group, members: list[Member]) -> None:
@@ -221,6 +222,7 @@ FEATURE = Feature(
     settings=ModerationSettings,
     provides=_ports,
     startup=_startup,
+    shutdown=floods.shutdown,
     export_member_data=_export,
     config_model=ModerationConfig,
     demo=_demo,

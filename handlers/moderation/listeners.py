@@ -11,6 +11,7 @@ from bot.messages import OutgoingMessage, Text
 from bot.roles import Role
 from bot.router import Band, Invocation
 from bot.services import Services
+from handlers.moderation import floods
 from handlers.moderation.alerting import ensure_digest, notify, queue_yellow, send_alert
 from handlers.moderation.commands import router
 from handlers.moderation.escalation import plan_rung
@@ -268,6 +269,14 @@ async def _red(
 
 
 async def _handle_flood(ctx: Context, group: Group, member: Member, kind: str) -> None:
+    held = await floods.hold(ctx, group, member, kind)
+    if held is not None:
+        # A burst is open: muted now, written and alerted with the rest of the burst.
+        ok, duration = held
+        if ok:
+            await _flood_notice(ctx, duration)
+        ctx.stop()
+        return
     services = ctx.services
     state = get_state(services)
     now = ctx.now
@@ -287,13 +296,7 @@ async def _handle_flood(ctx: Context, group: Group, member: Member, kind: str) -
     ok = await sanction(services, group, member, "mute", duration, "flood", BOT_ACTOR, steps, alert_id)
     await state.repos.alerts.set_alert(alert_id, steps=[s.as_dict() for s in steps])
     if ok:
-        minutes = human_duration(services, ctx.lang, duration.total_seconds())
-        await _public(
-            ctx,
-            OutgoingMessage(parts=ctx.parts("moderation.public.flood", member=ctx.user, duration=minutes)),
-            "flood",
-            "flood_many",
-        )
+        await _flood_notice(ctx, duration)
     await state.repos.audit.log(
         group.id,
         now,
@@ -305,6 +308,16 @@ async def _handle_flood(ctx: Context, group: Group, member: Member, kind: str) -
     )
     await send_alert(services, group, alert_id)
     ctx.stop()
+
+
+async def _flood_notice(ctx: Context, duration: timedelta) -> None:
+    minutes = human_duration(ctx.services, ctx.lang, duration.total_seconds())
+    await _public(
+        ctx,
+        OutgoingMessage(parts=ctx.parts("moderation.public.flood", member=ctx.user, duration=minutes)),
+        "flood",
+        "flood_many",
+    )
 
 
 async def _surge_alert(services: Services, group: Group) -> None:

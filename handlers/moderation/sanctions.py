@@ -242,9 +242,15 @@ async def _lift_here(
 
 
 async def run_lift_job(services: Services, job: Any, fire_time: datetime) -> None:
-    """A temporary mute or ban has ended: lift it (re-reads the row, so a stale job is harmless)."""
+    """A temporary mute or ban has ended: lift it (re-reads the row, so a stale job is harmless).
+    A flood burst's job lifts all of its mutes (``sanctions``)."""
+    ids = job.payload.get("sanctions") or [job.payload.get("sanction", 0)]
+    for sanction_id in ids:
+        await _lift_one(services, int(sanction_id))
+
+
+async def _lift_one(services: Services, sanction_id: int) -> None:
     state = get_state(services)
-    sanction_id = int(job.payload.get("sanction", 0))
     row = await state.repos.sanctions.sanction(sanction_id)
     if row is None or row.lifted_at is not None:
         return

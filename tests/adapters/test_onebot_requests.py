@@ -3,7 +3,7 @@ antispam feature answers them by the group's ``antispam.join_answer`` through th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import pytest
 
 from adapters.onebot.protocol import parse_frame
 from bot.events import ChatRef, JoinRequested
-from tests.adapters.test_onebot_app import running
+from tests.adapters.test_onebot_app import running, text_of
 from tests.fakes.onebot_bridge import GROUP, SELF_ID
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -70,3 +70,56 @@ async def test_requests_are_answered_by_the_groups_answer_through_the_bridge(tmp
         rejected = (await bridge.wait_action("set_group_add_request", 2))[1]["params"]
         assert rejected["flag"] == "flag-30003" and rejected["approve"] is False
         assert rejected["reason"] == "入群问题的答案不对，欢迎重新申请。"
+
+
+async def test_with_the_in_group_answer_a_newcomer_types_it_in_time_or_is_removed(tmp_path: Path) -> None:
+    """``antispam.join_answer_in_group``: a wrong answer in the request is a second chance (let in,
+    must type the answer in the group); the right one in the request is never asked again; no
+    answer within ``verification_minutes`` is a kick. Through a real WebSocket bridge."""
+    async with running(tmp_path) as (app, _, bridge):
+        services, dispatcher = app.services, app.dispatcher
+        assert services is not None and dispatcher is not None
+        await bridge.push(bridge.group_message("大家好", message_id=1))
+        await dispatcher.drain()
+        group = await services.directory.group_for(ChatRef("onebot", "qq", GROUP, GROUP))
+        await services.settings.set(group.id, "antispam.join_answer", "芝麻开门", None, NOW)
+        await services.settings.set(group.id, "antispam.join_answer_in_group", "on", None, NOW)
+
+        # A wrong answer: approved, and asked to type it once in.
+        await bridge.push(request(30003, comment="问题：暗号？\n答案：不知道"))
+        (approved,) = await bridge.wait_action("set_group_add_request")
+        assert approved["params"]["approve"] is True
+        await bridge.push(bridge.notice("group_increase", sub_type="approve", user_id=30003, operator_id=0))
+        (asked,) = await bridge.wait_action("send_group_msg")
+        assert "入群问题的答案" in text_of(asked) and asked["params"]["message"][0]["type"] == "at"
+        # Anything else they post goes; the answer (folded: spacing and width) lets them in.
+        await bridge.push(bridge.group_message("加我好友领红包", user="30003", message_id=11))
+        (dropped,) = await bridge.wait_action("delete_msg")
+        assert dropped["params"]["message_id"] == 11
+        await bridge.push(bridge.group_message("芝麻 开门", user="30003", message_id=12))
+        deleted = await bridge.wait_action("delete_msg", 3)
+        # The answer, then the request to type it (the bot's own message, numbered by the bridge).
+        assert deleted[1]["params"]["message_id"] == 12 and deleted[2]["params"]["message_id"] >= 5001
+        await dispatcher.drain()
+        assert bridge.calls("set_group_kick") == []
+
+        # The right answer in the request: let in without being asked.
+        await bridge.push(request(30004))
+        await bridge.wait_action("set_group_add_request", 2)
+        sent_before = len(bridge.calls("send_group_msg"))
+        await bridge.push(bridge.notice("group_increase", sub_type="approve", user_id=30004, operator_id=0))
+        await dispatcher.drain()
+        asks = [c for c in bridge.calls("send_group_msg")[sent_before:] if "入群问题的答案" in text_of(c)]
+        assert asks == []
+
+        # Invited without a request, and silent: removed when the time is up, not before.
+        await bridge.push(
+            bridge.notice("group_increase", sub_type="invite", user_id=30005, operator_id=20001)
+        )
+        await dispatcher.drain()
+        await services.scheduler.run_due(services.clock.now() + timedelta(minutes=2))
+        await dispatcher.drain()
+        assert bridge.calls("set_group_kick") == []
+        await services.scheduler.run_due(services.clock.now() + timedelta(minutes=4))
+        (kicked,) = await bridge.wait_action("set_group_kick")
+        assert kicked["params"]["user_id"] == 30005

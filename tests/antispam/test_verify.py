@@ -296,3 +296,66 @@ async def test_without_buttons_the_newcomer_answers_by_replying_with_the_number(
         passed = await h.say("demo", "newbie", str(answer + 1), reply_to=renewed[0]["id"])
         assert [t for t in public(passed) if t.startswith("欢迎 @newbie")]
         assert await h.services.scheduler.list("antispam-verify:") == []
+
+
+async def test_with_verification_always_a_raid_still_posts_no_challenge_per_joiner(
+    tmp_path: Path, db_url: str
+) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await _always(h)
+        before = [
+            len([r for r in of(await h.join("demo", f"r{i}"), "send") if r.get("buttons")]) for i in range(9)
+        ]
+        assert before == [1] * 9  # below the raid threshold: each their own challenge
+        during: list[Record] = []
+        for i in range(9, 30):
+            during += await h.join("demo", f"r{i}")
+        with_buttons = [r for r in of(during, "send") if r.get("chat") == "demo" and r.get("buttons")]
+        # The tenth join starts the raid: from then on only the one standing challenge.
+        assert len(with_buttons) == 1 and with_buttons[0]["text"].startswith("🛡")
+
+
+async def _typed(h: Harness) -> None:
+    await h.say("demo", "max", "/set antispam.join_answer 芝麻开门", role="moderator")
+    await h.say("demo", "max", "/set antispam.join_answer_in_group on", role="moderator")
+
+
+async def test_the_join_answer_typed_in_the_group_lets_the_newcomer_in(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await _typed(h)
+        # A wrong answer in the request is a second chance: let in, asked to type it.
+        assert of(await h.request("demo", "a", "问题：暗号？\n答案：不知道"), "approve")
+        joined = await h.join("demo", "a")
+        (asked,) = [r for r in of(joined, "send") if r.get("chat") == "demo"]
+        assert "入群问题的答案" in asked["text"] and of(joined, "mute") == []
+        other = await h.say("demo", "a", "加我好友 领红包")
+        assert [r["message"] for r in of(other, "delete")] == [other[0]["id"]]
+        passed = await h.say("demo", "a", "答案是 ＺＨＩ麻 开门？ 芝麻开门！")
+        assert [r["message"] for r in of(passed, "delete")] == [passed[0]["id"], asked["id"]]
+        assert [t for t in public(passed) if t.startswith("欢迎 @a")] and of(passed, "unmute") == []
+        assert of(await h.say("demo", "a", "大家好"), "delete") == []
+        # The right answer in the request: never asked again. Moderators are never asked.
+        await h.request("demo", "b", "答案：芝麻开门")
+        assert [r for r in of(await h.join("demo", "b"), "send") if "入群问题" in r["text"]] == []
+        await h.say("demo", "mia", "hi", role="moderator")
+        await h.leave("demo", "mia")
+        assert [r for r in of(await h.join("demo", "mia"), "send") if "入群问题" in r["text"]] == []
+
+
+async def test_no_typed_answer_in_time_removes_the_newcomer_even_across_a_restart(
+    tmp_path: Path, db_url: str
+) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await _typed(h)
+        joined = await h.join("demo", "quiet")
+        (asked,) = [r for r in of(joined, "send") if r.get("chat") == "demo"]
+        assert of(await h.advance(2 * 60), "kick") == []
+        await h.restart()
+        # Still screened after the restart; the answer's timer kept its time.
+        assert of(await h.say("demo", "quiet", "t.me/spam"), "delete")
+        gone = await h.advance(61)
+        assert [r["user"] for r in of(gone, "kick")] == ["quiet"]
+        assert asked["id"] in [r["message"] for r in of(gone, "delete")]
+        # Off again: nobody is asked.
+        await h.say("demo", "max", "/set antispam.join_answer_in_group off", role="moderator")
+        assert [r for r in of(await h.join("demo", "later"), "send") if "入群问题" in r["text"]] == []
