@@ -95,6 +95,23 @@ async def complain(ctx: Context, text: str) -> None:
     await _level1(ctx, alerts)
 
 
+async def complaint_from_mood(ctx: Context, text: str) -> bool:
+    """A strongly negative message naming a product word: counted as a complaint (source
+    ``mood``, listed by ``/complaints``) toward level 1; not acknowledged to the member (they did
+    not ask) and no alert of its own (level 1 alerts when they add up). Once in ``MEMBER_GAP``
+    per member, like ``/complain``. Returns True when counted."""
+    group, member = ctx.group, ctx.member
+    if group is None or member is None:
+        return False
+    repo = get_state(ctx.services).repos.complaints
+    last = await repo.last_by(group.id, member.id)
+    if last is not None and ctx.now - last < MEMBER_GAP:
+        return False
+    await repo.add(group.id, member.id, text[:TEXT_MAX], "mood", ctx.now)
+    await _level1(ctx, ctx.services.ports.find(ModeratorAlerts))
+    return True
+
+
 async def _level1(ctx: Context, alerts: ModeratorAlerts | None) -> None:
     group = ctx.group
     assert group is not None
