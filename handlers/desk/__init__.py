@@ -6,6 +6,8 @@
 * ``commands`` (the router): ``/faq``; ``listeners``: the automatic answers and their votes;
 * ``replies``: ``/reply NAME [@member]`` and ``/replies`` (话术库, with a starter set);
 * ``complaints``: ``/complain`` and ``/complaints``, and level 1 of the three-level response;
+* ``jobs``: the daily job per group — level 2 (key rates down week over week, from the stats
+  feature's ``GroupIndicators``) and the unanswered questions digest to the moderators;
 * ``sentiment`` (pure) and ``mood``: a sentiment score per message, summed per local hour in the
   batched flush, provided to ``/stats`` and the weekly report as the ``GroupMood`` port.
 
@@ -20,9 +22,9 @@ from __future__ import annotations
 from functools import partial
 
 from bot.feature import Feature
-from bot.ports import AuditTrail, MessageScreen, ModeratorAlerts, TextFolding
+from bot.ports import AuditTrail, GroupIndicators, MessageScreen, ModeratorAlerts, TextFolding
 from bot.services import Services
-from handlers.desk import complaints, listeners, mood, replies
+from handlers.desk import complaints, jobs, listeners, mood, replies
 from handlers.desk.commands import router
 from handlers.desk.settings import DeskSettings
 from handlers.desk.state import get_state
@@ -32,8 +34,13 @@ HANDLER_MODULES = (complaints, listeners, mood, replies)
 
 
 async def _startup(services: Services) -> None:
-    get_state(services)
+    state = get_state(services)
     services.batcher.register("desk.mood", partial(mood.flush, services))
+    services.scheduler.register(jobs.JOB_KIND, jobs.daily_job)
+    for group in await services.groups.all():
+        if group.active:
+            state.scheduled.add(group.id)
+            await jobs.ensure_job(services, group)
 
 
 FEATURE = Feature(
@@ -41,6 +48,6 @@ FEATURE = Feature(
     router=router,
     settings=DeskSettings,
     startup=_startup,
-    uses=(TextFolding, AuditTrail, ModeratorAlerts, MessageScreen),
+    uses=(TextFolding, AuditTrail, ModeratorAlerts, MessageScreen, GroupIndicators),
     provides=mood.provide,
 )

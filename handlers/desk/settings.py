@@ -42,3 +42,12 @@ class DeskSettings(FeatureSettings):
         le=100,
         description="how negative (percent) a message naming a product word must be to count as a complaint",
     )
+    daily_hour: Number = Field(
+        21,
+        ge=0,
+        le=23,
+        description="local hour of the daily check (level 2) and the unanswered questions digest",
+    )
+    rate_drop: Number = Field(
+        5, ge=1, le=100, description="level 2: a key rate down this many percent week over week alerts"
+    )

@@ -66,6 +66,8 @@ class DeskState:
     #: group → "channel:message" → (question id, asker's member id, asked at): the questions of
     #: the last ``ANSWER_WINDOW``, oldest first, read back from the table after a restart.
     questions: dict[int, OrderedDict[str, tuple[int, int | None, datetime]]] = field(default_factory=dict)
+    #: groups whose daily job is known to exist (``handlers/desk/jobs.py``)
+    scheduled: set[int] = field(default_factory=set)
     #: messages waiting for the mood flush (``handlers/desk/mood.py``)
     mood: MoodBook = field(default_factory=MoodBook)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
