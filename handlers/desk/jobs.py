@@ -115,7 +115,8 @@ async def daily_job(services: Services, job: Any, fire_time: datetime) -> None:
     group = await services.groups.get(job.group_id)
     if group is None or not group.active:
         return
-    await services.batcher.flush()
+    # No batcher flush here: the rates are of complete days (rolled up after midnight), and a
+    # flush would also send other features' batched announcements at this hour.
     try:
         await level2(services, group, fire_time)
     except Exception:

@@ -162,7 +162,9 @@ class DeskMood:
 
     async def mood(self, group: Group, first: date, last: date, *, words: int = 5) -> MoodSummary:
         """The mood of the local days ``first`` … ``last``, the period before, negative topics."""
-        await self.services.batcher.flush()  # what waits in memory belongs in the figures
+        # What waits in memory belongs in the figures; only the desk's own flush (a whole
+        # batcher flush would also send other features' batched announcements now).
+        await flush(self.services)
         state = get_state(self.services)
         repo = state.repos.mood
         span = (last - first).days + 1
