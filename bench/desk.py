@@ -8,6 +8,8 @@ Three measurements:
 * speed: one group's FAQ of 1,000 entries (keyword, exact, regex and question) against a stream
   of chat messages (a fifth of them questions): messages per second and p99 per message, beside
   the issue's goals (≥ 5,000 msg/s per core, p99 ≤ 2 ms);
+* mood (``bench/desk_mood.py``): the sentiment model's accuracy on a hand-written labelled set
+  and its messages per second;
 * pipeline: plain group messages through the whole bot (console adapter, dispatcher, every
   feature, SQLite) with and without the desk feature and its 1,000 entries: the slowdown
   (goal ≤ 10 %).
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.console.script import ScriptSession
+from bench import desk_mood
 from bot.app import App
 from bot.config import parse_settings
 from handlers import FEATURES
@@ -224,9 +227,14 @@ async def run(argv: list[str]) -> dict[str, float]:
     parser.add_argument("--pipeline-messages", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-pipeline", action="store_true", help="skip the whole-bot comparison")
+    parser.add_argument("--no-mood", action="store_true", help="skip the mood model's figures")
+    parser.add_argument("--mood-repeat", type=int, default=500, help="passes over the chat lines to score")
     args = parser.parse_args(argv)
     figures = quality([40, 50, 55, 60, 70, 80])
     figures.update(speed(args.entries, args.messages, args.seed))
+    if not args.no_mood:
+        figures.update(desk_mood.quality(args.seed))
+        figures.update(desk_mood.speed(_CHAT + _QUESTIONS, args.mood_repeat))
     if not args.no_pipeline:
         figures.update(await pipeline(args.entries, args.pipeline_messages, args.seed))
     for key, (op, goal) in GOALS.items():

@@ -512,4 +512,40 @@ class MediaLibrary(Protocol):
 
     async def path_of(self, group: Group, owner: str) -> str | None:
         """A local file with the picture ``owner`` carries, for ``OutgoingMessage.image``."""
+# -- the support desk's mood (issue 19) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MoodDay:
+    """One local day of a group's mood: messages scored, their average (-1 … +1) and how many
+    were negative."""
+
+    day: date
+    messages: int
+    average: float
+    negative: int
+
+
+@dataclass(frozen=True, slots=True)
+class MoodSummary:
+    """A group's mood over a period of local days, with the period before it."""
+
+    messages: int
+    #: -1 (all negative) … +1; None when no message was scored
+    average: float | None
+    negative: int
+    #: the average of the period of the same length just before; None without data
+    previous_average: float | None
+    days: tuple[MoodDay, ...]
+    #: the most negative topics: hot words of the negative messages, most frequent first
+    negative_words: tuple[str, ...]
+
+
+class GroupMood(Protocol):
+    """A group's mood from the sentiment of its messages (the desk feature provides it; ``/stats``
+    and the weekly report read it)."""
+
+    async def mood(self, group: Group, first: date, last: date, *, words: int = 5) -> MoodSummary:
+        """The mood of the local days ``first`` … ``last`` (inclusive) and up to ``words``
+        negative topics (only from the days whose negative messages are still kept)."""
         ...

@@ -5,29 +5,42 @@
 * ``state``: each group's compiled FAQ and the cooldowns, kept in ``services.state``;
 * ``commands`` (the router): ``/faq``; ``listeners``: the automatic answers and their votes;
 * ``replies``: ``/reply NAME [@member]`` and ``/replies`` (话术库, with a starter set);
-* ``complaints``: ``/complain`` and ``/complaints``, and level 1 of the three-level response.
+* ``complaints``: ``/complain`` and ``/complaints``, and level 1 of the three-level response;
+* ``jobs``: the daily job per group — level 2 (key rates down week over week, from the stats
+  feature's ``GroupIndicators``) and the unanswered questions digest to the moderators;
+* ``sentiment`` (pure) and ``mood``: a sentiment score per message, summed per local hour in the
+  batched flush, provided to ``/stats`` and the weekly report as the ``GroupMood`` port.
 
 It reaches moderation only through ports: ``TextFolding`` so triggers match the way the lexicon
 does (full-width, traditional, spaced variants), ``AuditTrail`` to log FAQ changes,
-``ModeratorAlerts`` to put complaints in the alert list.
+``ModeratorAlerts`` to put complaints in the alert list, ``MessageScreen`` to keep blocked words
+out of the negative topics.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.feature import Feature
-from bot.ports import AuditTrail, ModeratorAlerts, TextFolding
+from bot.ports import AuditTrail, GroupIndicators, MessageScreen, ModeratorAlerts, TextFolding
 from bot.services import Services
-from handlers.desk import complaints, listeners, replies
+from handlers.desk import complaints, jobs, listeners, mood, replies
 from handlers.desk.commands import router
 from handlers.desk.settings import DeskSettings
 from handlers.desk.state import get_state
 
 #: Imported for their registrations on ``router``.
-HANDLER_MODULES = (complaints, listeners, replies)
+HANDLER_MODULES = (complaints, listeners, mood, replies)
 
 
 async def _startup(services: Services) -> None:
-    get_state(services)
+    state = get_state(services)
+    services.batcher.register("desk.mood", partial(mood.flush, services))
+    services.scheduler.register(jobs.JOB_KIND, jobs.daily_job)
+    for group in await services.groups.all():
+        if group.active:
+            state.scheduled.add(group.id)
+            await jobs.ensure_job(services, group)
 
 
 FEATURE = Feature(
@@ -35,5 +48,6 @@ FEATURE = Feature(
     router=router,
     settings=DeskSettings,
     startup=_startup,
-    uses=(TextFolding, AuditTrail, ModeratorAlerts),
+    uses=(TextFolding, AuditTrail, ModeratorAlerts, MessageScreen, GroupIndicators),
+    provides=mood.provide,
 )

@@ -6,7 +6,9 @@ The router lives here; ``listeners`` attaches the automatic answers and the vote
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.args import BadArgument, UsageError, parse_duration
 from bot.context import Context
@@ -28,6 +30,9 @@ from handlers.desk.spec import (
 )
 from handlers.desk.state import ANSWER_WINDOW, get_state
 from storage.desk import FaqRow, QuestionRow
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 router = Router("desk")
 
@@ -325,26 +330,32 @@ async def faq_unanswered(ctx: Context) -> None:
     """``/faq unanswered``: the last day's questions nobody answered within 30 minutes, grouped by
     similarity, each group with a "make this an FAQ" button."""
     assert ctx.group is not None
-    state = get_state(ctx.services)
-    await state.repos.unanswered.purge(ctx.now - UNANSWERED_KEPT)
+    found = await unanswered_digest(ctx.services, ctx.group.id, ctx.now, ctx.t)
+    await ctx.reply(found if found is not None else ctx.t("desk.faq.unanswered_none"))
+
+
+async def unanswered_digest(
+    services: Services, group_id: int, now: datetime, t: Callable[..., str]
+) -> OutgoingMessage | None:
+    """The unanswered questions of the last day as a message with the "make this an FAQ"
+    buttons (``/faq unanswered`` and the moderators' daily digest); None when there are none."""
+    state = get_state(services)
+    await state.repos.unanswered.purge(now - UNANSWERED_KEPT)
     rows = [
         r
-        for r in await state.repos.unanswered.waiting(ctx.group.id, ctx.now - UNANSWERED_SHOWN)
-        if ctx.now - r.at >= ANSWER_WINDOW
+        for r in await state.repos.unanswered.waiting(group_id, now - UNANSWERED_SHOWN)
+        if now - r.at >= ANSWER_WINDOW
     ]
     if not rows:
-        await ctx.reply(ctx.t("desk.faq.unanswered_none"))
-        return
+        return None
     groups = await asyncio.to_thread(group_similar, rows, state.fold)
-    lines = [ctx.t("desk.faq.unanswered_title", count=len(rows), groups=len(groups))]
+    lines = [t("desk.faq.unanswered_title", count=len(rows), groups=len(groups))]
     buttons = []
     for number, members in enumerate(groups[: LIST_MAX // 4], start=1):
         lines.append(
-            ctx.t(
-                "desk.faq.unanswered_item", n=number, count=len(members), text=_excerpt(members[0].text, 80)
-            )
+            t("desk.faq.unanswered_item", n=number, count=len(members), text=_excerpt(members[0].text, 80))
         )
-        buttons.append((Button(ctx.t("desk.faq.make", n=number), f"desk:mk:{members[0].id}"),))
+        buttons.append((Button(t("desk.faq.make", n=number), f"desk:mk:{members[0].id}"),))
     if len(groups) > LIST_MAX // 4:
-        lines.append(ctx.t("desk.faq.more", count=len(groups) - LIST_MAX // 4))
-    await ctx.reply(OutgoingMessage(parts=(Text("\n".join(lines)),), buttons=tuple(buttons)))
+        lines.append(t("desk.faq.more", count=len(groups) - LIST_MAX // 4))
+    return OutgoingMessage(parts=(Text("\n".join(lines)),), buttons=tuple(buttons))

@@ -17,6 +17,7 @@ from bot.messages import Button, OutgoingMessage, Text
 from bot.roles import Role
 from bot.router import Band
 from handlers.desk.commands import router
+from handlers.desk.jobs import ensure_job
 from handlers.desk.match import looks_like_question
 from handlers.desk.settings import DeskSettings
 from handlers.desk.state import DeskState, get_state
@@ -88,6 +89,22 @@ async def _replied(state: DeskState, group_id: int, member_id: int, key: str, no
         await state.repos.unanswered.answered(waiting[0], now)
 
 
+@router.message(band=Band.LISTENER)
+async def keep_daily_job(ctx: Context) -> None:
+    """The group's daily job (level 2, the digest) exists from its first message on, and moves
+    when ``/set desk.daily_hour`` just ran (commands come before listeners)."""
+    group = ctx.group
+    if group is None:
+        return
+    state = get_state(ctx.services)
+    moved = (
+        ctx.is_command and ctx.command_name == "set" and str(ctx.params.get("key", "")).startswith("desk.")
+    )
+    if group.id not in state.scheduled or moved:
+        state.scheduled.add(group.id)
+        await ensure_job(ctx.services, group)
+
+
 _VOTES = {"y": True, "n": False}
 
 
@@ -116,15 +133,28 @@ async def vote(ctx: Context) -> None:
 
 
 async def make_faq(ctx: Context, question_id: int | None) -> None:
-    """ "Make this an FAQ": the command to send, the question already in it."""
+    """ "Make this an FAQ": the command to send, the question already in it. The button may be
+    pressed in the moderators' chat (the daily digest): the role is checked in the question's
+    group, and the hint names the group to send it in."""
     if question_id is None or ctx.group is None:
         return
-    if await ctx.role() < Role.MODERATOR:
+    repos = get_state(ctx.services).repos
+    owner_id = await repos.unanswered.owner(question_id)
+    owner = ctx.group if owner_id in (None, ctx.group.id) else await ctx.services.groups.get(owner_id)
+    if owner is None:
+        await ctx.reply(ctx.t("desk.faq.question_stale"))
+        return
+    role = await ctx.role() if owner.id == ctx.group.id else await ctx.role_in(owner)
+    if role < Role.MODERATOR:
         await ctx.reply(ctx.t("core.denied"))
         return
-    row = await get_state(ctx.services).repos.unanswered.get(ctx.group.id, question_id)
+    row = await repos.unanswered.get(owner.id, question_id)
     if row is None:
         await ctx.reply(ctx.t("desk.faq.question_stale"))
         return
     example = " ".join(row.text.replace("|", " ").replace("｜", " ").replace(";", " ").split())
-    await ctx.reply(ctx.t("desk.faq.make_hint", command=f"/faq add question {example} | "))
+    command = f"/faq add question {example} | "
+    if owner.id == ctx.group.id:
+        await ctx.reply(ctx.t("desk.faq.make_hint", command=command))
+    else:
+        await ctx.reply(ctx.t("desk.faq.make_hint_in", group=owner.title or owner.scope_id, command=command))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from bot.args import BadArgument
 from bot.context import Context
@@ -23,6 +24,9 @@ from handlers.desk.commands import router
 from handlers.desk.state import get_state
 from storage.desk import FIELDS
 from storage.models import Member as MemberRow
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +60,16 @@ def reply_name(word: str) -> str:
 async def fields_of(ctx: Context, name: str) -> dict[str, str] | None:
     """The reply's fields in the group's language: the group's own, else the starter, else None."""
     assert ctx.group is not None
-    own = await get_state(ctx.services).repos.replies.get(ctx.group.id, name, ctx.lang)
+    return await reply_fields(ctx.services, ctx.group.id, ctx.lang, name)
+
+
+async def reply_fields(services: Services, group_id: int, lang: str, name: str) -> dict[str, str] | None:
+    """``fields_of`` for a group and language named outright (a private complaint, level 1)."""
+    own = await get_state(services).repos.replies.get(group_id, name, lang)
     if own is not None:
         return own.fields
     if name in STARTERS:
-        return {f: ctx.t(f"desk.reply.{name}.{f}") for f in FIELDS}
+        return {f: services.i18n.t(lang, f"desk.reply.{name}.{f}") for f in FIELDS}
     return None
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.ports import AuditTrail, TextFolding
 from handlers.desk.match import Entry, FaqIndex, plain_fold
-from storage.desk import DeskRepos, FaqRow
+from storage.desk import DeskRepos, FaqRow, MoodHour, NegativeMessage
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -19,6 +19,30 @@ if TYPE_CHECKING:
 STATE_KEY = "desk"
 #: A question nobody replied to within this time is "unanswered".
 ANSWER_WINDOW = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A message waiting for the next flush."""
+
+    group_id: int
+    member_id: int | None
+    at: datetime
+    day: date
+    hour: int
+    text: str
+
+
+@dataclass
+class MoodBook:
+    """Messages waiting to be scored, and when old negative messages were last purged."""
+
+    pending: list[Pending] = field(default_factory=list)
+    #: scored rows the database could not take at the last flush
+    unwritten: list[MoodHour | NegativeMessage] = field(default_factory=list)
+    last_purge: datetime | None = None
+    #: group → (the setting, its product words as typed, the same folded)
+    products: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -42,6 +66,10 @@ class DeskState:
     #: group → "channel:message" → (question id, asker's member id, asked at): the questions of
     #: the last ``ANSWER_WINDOW``, oldest first, read back from the table after a restart.
     questions: dict[int, OrderedDict[str, tuple[int, int | None, datetime]]] = field(default_factory=dict)
+    #: groups whose daily job is known to exist (``handlers/desk/jobs.py``)
+    scheduled: set[int] = field(default_factory=set)
+    #: messages waiting for the mood flush (``handlers/desk/mood.py``)
+    mood: MoodBook = field(default_factory=MoodBook)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
 
     async def open_questions(

@@ -15,7 +15,7 @@ from bot.params import USAGE, Choice, OnOff, Rest, Word
 from bot.roles import Role
 from bot.router import Router
 from handlers.stats import opinion, report
-from handlers.stats.facts import blocked_words, with_other_figures
+from handlers.stats.facts import blocked_words, group_mood, with_other_figures
 from handlers.stats.kol import KolInput, rank
 from handlers.stats.lifecycle import STAGES, Stage
 from handlers.stats.metrics import PERIODS
@@ -68,7 +68,9 @@ async def stats_command(ctx: Context, days: int) -> None:
         return
     members_now = await st.counts.get(st.repo, ctx.group.id, ctx.now)
     kpis = await report.gather_kpis(st.repo, ctx.group.id, ctx.today, days, members_now)
-    await ctx.reply(report.format_kpis(ctx.t, kpis))
+    mood = await group_mood(ctx.services, ctx.group, kpis.start, kpis.end)
+    extra = report.format_mood(ctx.t, mood) if mood is not None else []
+    await ctx.reply(report.format_kpis(ctx.t, kpis, extra))
 
 
 async def _send_chart(ctx: Context) -> None:

@@ -13,8 +13,18 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
-from bot.ports import ActivityFacts, AlertSummary, BadgeAward, CheckinFacts, MessageScreen, ModerationFacts
+from bot.ports import (
+    ActivityFacts,
+    AlertSummary,
+    BadgeAward,
+    CheckinFacts,
+    GroupMood,
+    MessageScreen,
+    ModerationFacts,
+    MoodSummary,
+)
 from bot.services import Services
+from storage.models import Group
 from storage.stats import CheckinCounter, KolRow
 
 log = logging.getLogger(__name__)
@@ -73,3 +83,17 @@ async def badges_awarded(
     """Badges awarded in the window; none without the check-in feature."""
     facts = services.ports.find(CheckinFacts)
     return [] if facts is None else await facts.badges_awarded(group_id, since, until)
+
+
+async def group_mood(services: Services, group: Group, first: date, last: date) -> MoodSummary | None:
+    """The group's mood over the local days ``first`` … ``last``; None without the desk feature
+    or when no message of those days was scored. A failing lookup shows no mood but is logged."""
+    facts = services.ports.find(GroupMood)
+    if facts is None:
+        return None
+    try:
+        found = await facts.mood(group, first, last)
+    except Exception:
+        log.exception("mood unavailable for group %s", group.id)
+        return None
+    return found if found.messages else None

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.ports import MoodSummary
 from handlers.stats import charts
 from handlers.stats.hotwords import HotWord, engine
 from handlers.stats.lifecycle import STAGES, ChurnCheck, churn_check
@@ -91,8 +92,8 @@ def delta_text(t: T, change: Change) -> str:
     return t("stats.delta_percent", delta=f"{change.delta * 100:+.0f}")
 
 
-def format_kpis(t: T, k: Kpis) -> str:
-    """The ``/stats`` text."""
+def format_kpis(t: T, k: Kpis, extra: Sequence[str] = ()) -> str:
+    """The ``/stats`` text (``extra``: lines from other features, after the figures)."""
     lines = [t("stats.title", days=k.days, start=k.start.isoformat(), end=k.end.isoformat())]
     if not k.has_data:
         lines.append(t("stats.no_data_period"))
@@ -111,6 +112,7 @@ def format_kpis(t: T, k: Kpis) -> str:
     lines.append(t("stats.kpi.members", value=k.members_now))
     for key, value, change in figures:
         lines.append(t(key, value=value) + delta_text(t, change))
+    lines.extend(extra)
     if k.top:
         lines.append(t("stats.top_header"))
         for i, m in enumerate(k.top, 1):
@@ -131,6 +133,19 @@ def format_kpis(t: T, k: Kpis) -> str:
             )
     lines.append(t("stats.footer"))
     return "\n".join(lines)
+
+
+def format_mood(t: T, mood: MoodSummary) -> list[str]:
+    """The mood lines (the desk feature's ``GroupMood``): the average on -1 … +1 with its change,
+    the negative messages, and the most negative topics."""
+    assert mood.average is not None
+    line = t("stats.mood_line", value=f"{mood.average:+.2f}", negative=mood.negative, messages=mood.messages)
+    if mood.previous_average is not None:
+        line += t("stats.mood_delta", delta=f"{mood.average - mood.previous_average:+.2f}")
+    lines = [line]
+    if mood.negative_words:
+        lines.append(t("stats.mood_topics", words=t("stats.mood_separator").join(mood.negative_words)))
+    return lines
 
 
 def stage_labels(t: T) -> dict[str, str]:

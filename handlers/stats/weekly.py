@@ -12,7 +12,7 @@ from bot.adapter import Capability
 from bot.clock import local_day
 from bot.messages import OutgoingMessage, Text
 from handlers.stats import report
-from handlers.stats.facts import alert_summary, badges_awarded, blocked_words
+from handlers.stats.facts import alert_summary, badges_awarded, blocked_words, group_mood
 from handlers.stats.settings import StatsSettings
 from storage.models import Group
 
@@ -34,6 +34,10 @@ async def build_weekly_report(
         exclude = await blocked_words(services, group.id)
         words = await st.hot.get(st.repo, group.id, now, 168, exclude=exclude, top=5)
         sections.append(report.format_hot(t, words, 168))
+
+    mood = await group_mood(services, group, kpis.start, kpis.end)
+    if mood is not None:
+        sections.append("\n".join(report.format_mood(t, mood)))
 
     moderation = await _moderation_summary(services, group, now)
     if moderation:

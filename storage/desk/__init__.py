@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage.database import Database
 from storage.desk.complaints import ComplaintRepo, ComplaintRow
 from storage.desk.faq import FaqRepo, FaqRow, FaqStat
+from storage.desk.mood import MoodDayRow, MoodHour, MoodRepo, NegativeMessage
 from storage.desk.replies import FIELDS, ReplyRepo, ReplyRow
 from storage.desk.unanswered import QuestionRow, UnansweredRepo
 
@@ -18,6 +19,7 @@ class DeskRepos:
         self.replies = ReplyRepo(db)
         self.complaints = ComplaintRepo(db)
         self.unanswered = UnansweredRepo(db)
+        self.mood = MoodRepo(db)
 
 
 __all__ = [
@@ -28,6 +30,10 @@ __all__ = [
     "FaqRepo",
     "FaqRow",
     "FaqStat",
+    "MoodDayRow",
+    "MoodHour",
+    "MoodRepo",
+    "NegativeMessage",
     "QuestionRow",
     "ReplyRepo",
     "ReplyRow",

@@ -5,7 +5,19 @@ Declared on ``storage.schema.metadata``.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from storage.rights import clear, declare, erase, rewrite
 from storage.schema import metadata
@@ -155,4 +167,39 @@ declare(
     desk_unanswered,
     erase("member_id"),
     why="an unanswered question is the member's own words",
+)
+
+#: The group's mood per local hour (``day`` and ``hour`` in the group's timezone): messages
+#: scored, the sum of their scores (-1 … +1 each) and how many were negative. Days are the sum
+#: of their hours. Holds no text and no member.
+desk_mood_hourly = Table(
+    "desk_mood_hourly",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("hour", Integer, primary_key=True),
+    Column("messages", Integer, nullable=False),
+    Column("score_sum", Float, nullable=False),
+    Column("negative", Integer, nullable=False),
+)
+
+#: Negative messages with their score and text, for the most negative topics (hot words of
+#: negative messages). Only negative ones are kept, and only for ``desk.mood_days`` (the text
+#: retention window, 7 days by default like ``stats.text_retention_days``); purged hourly.
+desk_mood_negative = Table(
+    "desk_mood_negative",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_desk_mood_negative_group_at", "group_id", "at"),
+)
+
+declare(
+    desk_mood_negative,
+    erase("member_id"),
+    why="a negative message is the member's own words",
 )

@@ -83,6 +83,12 @@ class UnansweredRepo:
             ).first()
         return None if r is None else _row(r)
 
+    async def owner(self, question_id: int) -> int | None:
+        """The group a question was asked in, or None."""
+        async with self.db.begin() as conn:
+            found = await conn.scalar(select(questions.c.group_id).where(questions.c.id == question_id))
+        return None if found is None else int(found)
+
     async def purge(self, before: datetime) -> int:
         """Delete questions asked before ``before`` (every group); returns how many."""
         async with self.db.begin() as conn:
