@@ -295,6 +295,8 @@ class Scheduler(Generic[S]):
         ran = 0
         idle_until = until - catch_up if catch_up is not None else None
         synced: float | None = None
+        # What the input before this run (or a job in it) batched falls due an interval later.
+        flush_due = self._batch_due()
         while self._running:
             # Sharing PostgreSQL: look at the rows again now and then (wall time) even inside one
             # long run, so a dead worker's run is taken over while this one is busy with its own.
@@ -309,6 +311,10 @@ class Scheduler(Generic[S]):
                     ran += 1
                 continue
             head = self._peek()
+            if flush_due is not None and flush_due <= (until if head is None else min(head[0], until)):
+                await self._flush_batches(flush_due)
+                flush_due = None
+                continue
             if head is None or head[0] > until:
                 break
             at, job_id = heapq.heappop(self._heap)
@@ -324,10 +330,23 @@ class Scheduler(Generic[S]):
                 continue
             if await self._fire(job_id, at):
                 ran += 1
+            flush_due = self._batch_due()
         if isinstance(self._clock, VirtualClock):
             self._clock.set(until)
         await self._time_passed()
         return ran
+
+    def _batch_due(self) -> datetime | None:
+        """When what was batched by now falls due under a clock that moves only when told."""
+        if self._services is None or self._clock.moves_on_its_own:
+            return None
+        return self._clock.now() + timedelta(seconds=self._services.batcher.interval)
+
+    async def _flush_batches(self, at: datetime) -> None:
+        if isinstance(self._clock, VirtualClock):
+            self._clock.set(at)
+        if self._services is not None:
+            await self._services.batcher.flush_at(at)
 
     async def _time_passed(self) -> None:
         """Let batched writes and announcements follow a clock that moves only when told: they
