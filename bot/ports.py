@@ -471,3 +471,53 @@ class LedgerHistory(Protocol):
     async def history(self, group: Group, member: Member, limit: int) -> list[LedgerLine]:
         """The member's latest ``limit`` ledger lines in ``group``."""
         ...
+
+
+# -- interest circles (issue 23) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CircleAudience:
+    """A circle and the members a post addressed to it mentions (``CircleMembers.audience``)."""
+
+    circle_id: int
+    name: str
+    #: In the circle, not muting its pings, still in the group; in joining order.
+    members: tuple[UserRef, ...]
+
+
+class CircleMembers(Protocol):
+    """Who is in a group's interest circles (the circles feature provides it), so scheduled
+    posts, activities and giveaways can address a circle: mention its members, never the ones
+    who muted its pings."""
+
+    async def audience(self, group: Group, name: str) -> CircleAudience | None:
+        """The group's circle called ``name`` (as a member types it, any case or width) and who
+        its posts reach; None when the group has no such circle."""
+        ...
+
+    async def circles_of(self, group: Group, member: Member) -> list[str]:
+        """The names of the circles ``member`` is in (muted ones too), by name."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CircleFigures:
+    """One circle's figures since a given instant (``CircleFacts.circle_figures``)."""
+
+    name: str
+    members: int
+    muted: int
+    joined: int
+    pings: int
+    #: Every member of the circle (for activity figures the asker keeps itself).
+    member_ids: tuple[int, ...] = ()
+
+
+class CircleFacts(Protocol):
+    """Read-only figures of a group's interest circles for ``/stats circles`` (the circles
+    feature publishes them)."""
+
+    async def circle_figures(self, group_id: int, since: datetime) -> list[CircleFigures]:
+        """Each circle of the group by name: size, muted members, joins and pings since ``since``."""
+        ...

@@ -386,3 +386,19 @@ class ActionsMixin:
         if stale:
             why = f"Qunyou level {level}"
             await self._call(members_key(chat), lambda: member.remove_roles(*stale, reason=why))
+
+    async def grant_role(self, chat: ChatRef, user_id: str, role_id: str) -> None:
+        """Give the member a role (a circle bound to it was joined); a role they have is left be."""
+        member = await self._member(chat, user_id)
+        if any(str(r.id) == role_id for r in member.roles):
+            return
+        role = discord.Object(id=snowflake(role_id))
+        await self._call(members_key(chat), lambda: member.add_roles(role, reason="Qunyou: joined a circle"))
+
+    async def revoke_role(self, chat: ChatRef, user_id: str, role_id: str) -> None:
+        """Take a role back (its circle was left); a role they do not have is left be."""
+        member = await self._member(chat, user_id)
+        if not any(str(r.id) == role_id for r in member.roles):
+            return
+        role = discord.Object(id=snowflake(role_id))
+        await self._call(members_key(chat), lambda: member.remove_roles(role, reason="Qunyou: left a circle"))

@@ -1,0 +1,42 @@
+"""Interest circles (兴趣圈, issue 23): self-assigned groups inside a group.
+
+* ``commands`` (the router): ``/circles`` and ``/circle add|remove|join|leave|mute|unmute|ping|
+  role|list|mine``; ``listeners``: the join/leave buttons under ``/circles``;
+* ``service``: names, the card, joining and leaving with the circle's platform role (Discord),
+  the chunked, rate-limited ping;
+* ``ports``: ``CircleMembers`` (giveaways address a circle through it) and ``CircleFacts``
+  (``/stats circles``); ``state``: the repository in ``services.state``.
+
+Memberships, mutes and pings are rows (``storage/circles``) that ``/mydata`` and ``/forgetme``
+reach through their declarations; there is nothing else to export or forget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.feature import Feature
+from bot.ports import CircleFacts, CircleMembers
+from bot.services import Services
+from handlers.circles import listeners
+from handlers.circles.commands import router
+from handlers.circles.ports import Circles
+from handlers.circles.service import BUTTON_PREFIX
+from handlers.circles.settings import CirclesSettings
+from handlers.circles.state import circle_repo
+
+router.button(BUTTON_PREFIX)(listeners.on_circle_button)
+
+
+def _ports(services: Services) -> Mapping[type[Any], Any]:
+    impl = Circles(circle_repo(services))
+    return {CircleMembers: impl, CircleFacts: impl}
+
+
+FEATURE = Feature(
+    name="circles",
+    router=router,
+    settings=CirclesSettings,
+    provides=_ports,
+)
