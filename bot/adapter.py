@@ -139,11 +139,11 @@ class Adapter(ABC):
 
     async def grant_role(self, chat: ChatRef, user_id: str, role_id: str) -> None:
         """Give the member the platform role ``role_id`` in ``chat``'s server (a circle bound to
-        a Discord role); nothing to do when they have it already."""
+        a Discord role); harmless when they have it already."""
         raise self._unsupported(Capability.ROLES)
 
     async def revoke_role(self, chat: ChatRef, user_id: str, role_id: str) -> None:
-        """Take the platform role ``role_id`` back; nothing to do when they do not have it."""
+        """Take the platform role ``role_id`` back; harmless when they do not have it."""
         raise self._unsupported(Capability.ROLES)
 
     async def answer_join_request(self, chat: ChatRef, request_id: str, approve: bool, reason: str) -> None:
