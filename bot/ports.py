@@ -500,6 +500,11 @@ class CircleMembers(Protocol):
         """The names of the circles ``member`` is in (muted ones too), by name."""
         ...
 
+    def tagged(self, text: str, names: Sequence[str]) -> list[str]:
+        """The circles among ``names`` that ``text`` is addressed to: an activity or a post
+        written with ``#NAME`` (any case or width) is for that circle."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class CircleFigures:
@@ -520,4 +525,23 @@ class CircleFacts(Protocol):
 
     async def circle_figures(self, group_id: int, since: datetime) -> list[CircleFigures]:
         """Each circle of the group by name: size, muted members, joins and pings since ``since``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingActivity:
+    """An open activity that has not started yet (``UpcomingActivities.upcoming``)."""
+
+    id: int
+    title: str
+    description: str
+    start_at: datetime
+
+
+class UpcomingActivities(Protocol):
+    """A group's activities still to come (the activities feature, named "events", provides it):
+    the lifecycle's recall post names the ones in a dormant member's interest circles."""
+
+    async def upcoming(self, group_id: int, since: datetime, until: datetime) -> list[UpcomingActivity]:
+        """Open activities of the group starting in ``[since, until)``, soonest first."""
         ...

@@ -3,6 +3,8 @@ mentions) and ``CircleFacts`` (``/stats circles``)."""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.args import BadArgument
@@ -35,6 +37,22 @@ class Circles:
     async def circles_of(self, group: Group, member: Member) -> list[str]:
         """The names of the member's circles."""
         return [c.name for c, _ in await self.repo.of_member(group.id, member.id)]
+
+    def tagged(self, text: str, names: Sequence[str]) -> list[str]:
+        """The circles among ``names`` that ``text`` tags with ``#NAME`` (case- and width-blind;
+        ``#game`` is not ``#games``)."""
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        found = []
+        for name in names:
+            tag = "#" + unicodedata.normalize("NFKC", name).casefold()
+            at = folded.find(tag)
+            while at >= 0:
+                end = at + len(tag)
+                if end == len(folded) or not (folded[end].isalnum() or folded[end] in "-_"):
+                    found.append(name)
+                    break
+                at = folded.find(tag, end)
+        return found
 
     async def circle_figures(self, group_id: int, since: datetime) -> list[CircleFigures]:
         """Each circle's figures since ``since`` (see ``CircleFacts``)."""

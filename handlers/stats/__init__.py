@@ -22,10 +22,12 @@ from bot.ports import (
     ActivityFacts,
     CheckinFacts,
     CircleFacts,
+    CircleMembers,
     GroupIndicators,
     MessageScreen,
     ModerationFacts,
     QuietHours,
+    UpcomingActivities,
 )
 from bot.router import Band
 from bot.services import Services
@@ -123,8 +125,18 @@ FEATURE = Feature(
     settings=StatsSettings,
     # All optional: without them /stats shows no check-in rate, the weekly report no moderation
     # or badge section, KOL no streaks or activities, and hot words are not screened.
-    # CircleFacts: /stats circles (the interest circles' sizes and activity).
-    uses=(QuietHours, CheckinFacts, ModerationFacts, ActivityFacts, MessageScreen, CircleFacts),
+    # CircleFacts: /stats circles (the interest circles' sizes and activity); CircleMembers and
+    # UpcomingActivities: the recall post names upcoming activities in the members' circles.
+    uses=(
+        QuietHours,
+        CheckinFacts,
+        ModerationFacts,
+        ActivityFacts,
+        MessageScreen,
+        CircleFacts,
+        CircleMembers,
+        UpcomingActivities,
+    ),
     startup=_startup,
     provides=lambda services: {GroupIndicators: Indicators(services)},
     delete_member_data=_forget,

@@ -1,4 +1,5 @@
-"""``/stats circles``: each interest circle's size and activity.
+"""``/stats circles``: each interest circle's size and activity; and the recall post's line
+about upcoming activities in a dormant member's circles.
 
 The circles belong to the circles feature, read through its ``CircleFacts`` port (``uses``:
 without it the command says circles are not installed); how active the circles' members were
@@ -7,14 +8,18 @@ is this feature's own message counts over the same 7 local days as ``/stats``.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.ports import CircleFacts
-from handlers.stats.state import stats_state
+from bot.clock import zone
+from bot.ports import CircleFacts, CircleMembers, UpcomingActivities
+from handlers.stats.state import group_t, stats_state
 
 if TYPE_CHECKING:
     from bot.context import Context
+    from bot.services import Services
+    from storage.models import Group, Member
 
 #: The window, in local days (today included), like ``/stats``'s default period.
 DAYS = 7
@@ -48,3 +53,43 @@ async def circles_report(ctx: Context) -> str:
             )
         )
     return "\n".join(lines)
+
+
+#: How far ahead the recall post looks for activities in a dormant member's circles.
+RECALL_AHEAD = timedelta(days=14)
+#: At most this many activity lines under one recall post.
+RECALL_ACTIVITIES = 5
+
+
+async def recall_activities(services: Services, group: Group, people: Sequence[Member], now: datetime) -> str:
+    """Lines for the recall post: upcoming activities in the named members' interest circles
+    (an activity is in a circle when its title or description tags ``#NAME``), each with whom it
+    is for. Empty when circles or activities are not installed, or nothing matches."""
+    circles = services.ports.find(CircleMembers)
+    activities = services.ports.find(UpcomingActivities)
+    if circles is None or activities is None or not people:
+        return ""
+    coming = await activities.upcoming(group.id, now, now + RECALL_AHEAD)
+    if not coming:
+        return ""
+    names_of = {m.id: await circles.circles_of(group, m) for m in people}
+    t = group_t(services, group)
+    tz = zone(group.timezone)
+    lines = []
+    for activity in coming:
+        text = f"{activity.title}\n{activity.description}"
+        who = [m.display_name for m in people if circles.tagged(text, names_of[m.id])]
+        if not who:
+            continue
+        lines.append(
+            t(
+                "stats.circles.recall_line",
+                id=activity.id,
+                title=activity.title,
+                when=activity.start_at.astimezone(tz).strftime("%m-%d %H:%M"),
+                names=t("stats.recall_separator").join(who),
+            )
+        )
+        if len(lines) == RECALL_ACTIVITIES:
+            break
+    return "\n".join([t("stats.circles.recall_intro"), *lines]) if lines else ""
