@@ -22,11 +22,15 @@ from bot.services import Services
 from handlers.circles import listeners
 from handlers.circles.commands import router
 from handlers.circles.ports import Circles
-from handlers.circles.service import BUTTON_PREFIX
+from handlers.circles.service import BUTTON_PREFIX, flush_cards
 from handlers.circles.settings import CirclesSettings
 from handlers.circles.state import circle_repo
 
 router.button(BUTTON_PREFIX)(listeners.on_circle_button)
+
+
+async def _startup(services: Services) -> None:
+    services.batcher.register("circles.cards", lambda: flush_cards(services))
 
 
 def _ports(services: Services) -> Mapping[type[Any], Any]:
@@ -38,5 +42,6 @@ FEATURE = Feature(
     name="circles",
     router=router,
     settings=CirclesSettings,
+    startup=_startup,
     provides=_ports,
 )

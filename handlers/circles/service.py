@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING
 from bot.adapter import Capability
 from bot.args import BadArgument
 from bot.errors import QunyouError
-from bot.events import UserRef
+from bot.events import ButtonPressed, UserRef
 from bot.messages import Button, Mention, OutgoingMessage, Part, Text
 from bot.timeparse import excerpt
 from handlers.circles.settings import CirclesSettings
-from handlers.circles.state import circle_repo
+from handlers.circles.state import CardKey, circle_repo, circles_state
 from storage.circles import Circle
 
 if TYPE_CHECKING:
     from bot.context import Context
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ MAX_PING = 500
 #: most five rows.
 MAX_CIRCLES = 20
 BUTTONS_PER_ROW = 4
+#: A ``/circles`` card is edited at most this often while members press its buttons.
+CARD_EDIT_SECONDS = 5.0
 #: Button data: ``cc:t:<circle id>`` toggles the presser's membership.
 BUTTON_PREFIX = "cc:"
 #: A Discord role as typed: ``<@&123…>``, ``@&123…`` or the bare id.
@@ -104,18 +107,24 @@ async def find(ctx: Context, name: str) -> Circle | None:
 async def card(ctx: Context) -> OutgoingMessage:
     """``/circles``: every circle with its size and description, a toggle button for each."""
     assert ctx.group is not None
-    listed = await circle_repo(ctx.services).listing(ctx.group.id)
+    return await card_of(ctx.services, ctx.group.id, ctx.lang)
+
+
+async def card_of(services: Services, group_id: int, lang: str) -> OutgoingMessage:
+    """The ``/circles`` card of a group as it stands, in ``lang``."""
+    listed = await circle_repo(services).listing(group_id)
+
+    def t(key: str, **values: object) -> str:
+        return services.i18n.t(lang, key, **values)
+
     if not listed:
-        return OutgoingMessage.of(ctx.t("circles.none"))
-    mine = set()
-    if ctx.member is not None:
-        mine = {c.id for c, _ in await circle_repo(ctx.services).of_member(ctx.group.id, ctx.member.id)}
-    lines = [ctx.t("circles.list_title", count=len(listed))]
+        return OutgoingMessage.of(t("circles.none"))
+    # The card is the group's, not the asker's: no marks of who is in what (that is /circle mine).
+    lines = [t("circles.list_title", count=len(listed))]
     for circle, size in listed:
         key = "circles.list_line_desc" if circle.description else "circles.list_line"
-        mark = "✅ " if circle.id in mine else ""
-        lines.append(mark + ctx.t(key, name=circle.name, count=size, description=circle.description or ""))
-    lines.append(ctx.t("circles.list_hint"))
+        lines.append(t(key, name=circle.name, count=size, description=circle.description or ""))
+    lines.append(t("circles.list_hint"))
     buttons = [
         Button(circle.name, f"{BUTTON_PREFIX}t:{circle.id}", command=f"/circle join {circle.name}")
         for circle, _ in listed
@@ -160,11 +169,53 @@ async def leave(ctx: Context, circle: Circle) -> str:
 
 
 async def toggle(ctx: Context, circle: Circle) -> str:
-    """A press of the circle's button: join when out, leave when in."""
+    """A press of the circle's button: join when out, leave when in; the card's counts follow."""
     assert ctx.member is not None
     if await circle_repo(ctx.services).is_member(circle.id, ctx.member.id):
-        return await leave(ctx, circle)
-    return await join(ctx, circle)
+        answer = await leave(ctx, circle)
+    else:
+        answer = await join(ctx, circle)
+    await card_changed(ctx)
+    return answer
+
+
+async def card_changed(ctx: Context) -> None:
+    """A press changed a circle's size: edit its card now, or mark it for the batcher's flush
+    when it was edited less than ``CARD_EDIT_SECONDS`` ago. Only where buttons and edits exist:
+    elsewhere the card's numbered lines are what a reply presses, and they stay as posted."""
+    event = ctx.event
+    if not isinstance(event, ButtonPressed) or ctx.group is None:
+        return
+    if not (ctx.adapter.supports(Capability.EDIT) and ctx.adapter.supports(Capability.BUTTONS)):
+        return
+    book = circles_state(ctx.services).cards
+    key = (ctx.chat.adapter, ctx.chat.channel_id, event.message_id)
+    book.dirty[key] = (ctx.chat, ctx.group.id, ctx.group.language)
+    if book.due(key, ctx.now, CARD_EDIT_SECONDS):
+        await _edit_card(ctx.services, key)
+
+
+async def flush_cards(services: Services) -> None:
+    """The batcher's flush: edit every marked card whose interval has passed."""
+    for key in circles_state(services).cards.ripe(services.clock.now(), CARD_EDIT_SECONDS):
+        await _edit_card(services, key)
+
+
+async def _edit_card(services: Services, key: CardKey) -> None:
+    book = circles_state(services).cards
+    entry = book.dirty.get(key)
+    if entry is None:
+        return
+    chat, group_id, lang = entry
+    book.edited(key, services.clock.now())
+    adapter = services.adapters.get(chat.adapter)
+    if adapter is None:
+        return
+    try:
+        await adapter.edit(chat, key[2], await card_of(services, group_id, lang))
+    except QunyouError as exc:
+        # The card is a view of the circles, not their state: a refused edit is only logged.
+        log.info("circles card %s could not be edited: %s", key, exc)
 
 
 def chunks(users: list[UserRef], size: int) -> list[list[UserRef]]:

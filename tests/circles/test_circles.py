@@ -54,8 +54,8 @@ async def test_moderators_make_circles_members_join_leave_and_list(tmp_path: Pat
         card = public(await h.say("demo", "alice", "/circles"))[0]
         assert card["text"].splitlines()[:3] == [
             "兴趣圈（2 个）：",
-            "✅ • Games（2 人）",
-            "✅ • 徒步（1 人）— 周末一起走走",
+            "• Games（2 人）",
+            "• 徒步（1 人）— 周末一起走走",
         ]
         assert card["buttons"] == [[{"text": "Games", "data": "cc:t:2"}, {"text": "徒步", "data": "cc:t:1"}]]
         assert texts(await h.say("demo", "alice", "/circle mine")) == ["你的兴趣圈：Games、徒步"]
@@ -252,3 +252,20 @@ async def test_mydata_and_forgetme_cover_circles(tmp_path: Path, db_url: str) ->
         assert (stat.members, stat.pings_since) == (1, 1)
         circle = await repo.by_id(1)
         assert circle is not None and circle.created_by is None
+
+
+async def test_presses_edit_the_card_in_place_at_most_once_per_interval(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await _setup(h, "alice", "bob", "carol")
+        await h.say("demo", "max", "/circle add games")
+        card = public(await h.say("demo", "alice", "/circles"))[0]
+        assert "• games（0 人）" in card["text"]
+        first = of(await h.press("demo", "alice", card["id"], "cc:t:1"), "edit")
+        assert [e["id"] for e in first] == [card["id"]] and "• games（1 人）" in first[0]["text"]
+        assert first[0]["buttons"] == card["buttons"]
+        # Two more presses within the interval: no edit now, one at the next flush after it.
+        assert of(await h.press("demo", "bob", card["id"], "cc:t:1"), "edit") == []
+        assert of(await h.press("demo", "carol", card["id"], "cc:t:1"), "edit") == []
+        later = of(await h.advance(6), "edit")
+        assert len(later) == 1 and "• games（3 人）" in later[0]["text"]
+        assert of(await h.advance(60), "edit") == []
