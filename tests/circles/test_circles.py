@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapter import Capability
+from bot.demo import seed_demo
 from storage.circles import CircleRepo
 from tests.harness import Harness, texts
 
@@ -269,3 +270,14 @@ async def test_presses_edit_the_card_in_place_at_most_once_per_interval(tmp_path
         later = of(await h.advance(6), "edit")
         assert len(later) == 1 and "• games（3 人）" in later[0]["text"]
         assert of(await h.advance(60), "edit") == []
+
+
+async def test_the_console_demo_has_circles(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h:
+        await seed_demo(h.services, h.adapter, "demo")
+        card = public(await h.say("demo", "alice", "/circles"))[0]
+        assert card["text"].splitlines()[1:3] == [
+            "• 徒步（3 人）— 周末一起走走",
+            "• 游戏（3 人）— 桌游和电子游戏",
+        ]
+        assert texts(await h.say("demo", "alice", "/circle mine")) == ["你的兴趣圈：游戏"]
