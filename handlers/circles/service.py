@@ -248,7 +248,7 @@ async def ping(ctx: Context, circle: Circle, text: str) -> None:
         if number == 1:
             parts.append(Text(ctx.t("circles.ping_head", name=circle.name, by=ctx.user.display_name) + "\n"))
             parts.append(Text(text + "\n"))
-        elif len(batches) > 1:
+        else:
             parts.append(
                 Text(ctx.t("circles.ping_more", name=circle.name, n=number, total=len(batches)) + "\n")
             )

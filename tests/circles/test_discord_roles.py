@@ -66,3 +66,21 @@ async def test_the_circles_button_grants_the_role_and_a_refusal_is_explained(
         assert len(bot.fake.find("DELETE", ROLE_PATH)) == 1
     finally:
         await bot.app.stop()
+
+
+async def test_circle_by_slash_command_grants_the_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = await start_bot(tmp_path, monkeypatch)
+    try:
+        await bot.say(MOD, "!circle add games")
+        await bot.say(MOD, f"!circle role games <@&{ROLE}>")
+        payload = fx.slash(
+            "circle", ALICE, options=[{"name": "args", "type": 3, "value": "join games"}], locale="zh-CN"
+        )
+        await bot.interact(payload)
+        (answer,) = bot.fake.find("POST", rf"/webhooks/{fx.APP_ID}/{payload['token']}")
+        assert answer.content == I18N.t("zh-CN", "circles.joined", name="games")
+        assert len(bot.fake.find("PUT", ROLE_PATH)) == 1
+    finally:
+        await bot.app.stop()
