@@ -47,6 +47,10 @@ class Adapter(ABC):
     capabilities: frozenset[Capability] = frozenset()
     #: The longest text one message may carry; longer text is split by the adapter.
     max_text_length: int = 4096
+    #: The most members one message should mention: posts naming many members (a circle's ping)
+    #: are split into messages of at most this many. 20 stays under Discord AutoMod's usual
+    #: mention-spam threshold and keeps Telegram and QQ posts short; an adapter may lower it.
+    max_mentions: int = 20
     #: False when roles change too often to cache (the console); the core then asks every time.
     role_cache_ok: bool = True
 
@@ -140,6 +144,14 @@ class Adapter(ABC):
         without holding all of it. Raises ``CapabilityNotSupported`` where pictures cannot be
         fetched, ``TransportError`` when the platform does not give them."""
         raise self._unsupported(Capability.IMAGES)
+    async def grant_role(self, chat: ChatRef, user_id: str, role_id: str) -> None:
+        """Give the member the platform role ``role_id`` in ``chat``'s server (a circle bound to
+        a Discord role); harmless when they have it already."""
+        raise self._unsupported(Capability.ROLES)
+
+    async def revoke_role(self, chat: ChatRef, user_id: str, role_id: str) -> None:
+        """Take the platform role ``role_id`` back; harmless when they do not have it."""
+        raise self._unsupported(Capability.ROLES)
 
     async def answer_join_request(self, chat: ChatRef, request_id: str, approve: bool, reason: str) -> None:
         """Let an applicant in, or turn them away with ``reason`` (``JoinRequested``)."""

@@ -30,7 +30,11 @@ class Capability(StrEnum):
     INBOUND = "inbound"
     #: Answering join requests (``JoinRequested``): OneBot and the console.
     JOIN_REQUESTS = "join_requests"
+    #: Granting and taking back platform roles on request (``Adapter.grant_role``): Discord,
+    #: whose self-assigned roles back the interest circles.
+    ROLES = "roles"
 
 
-#: Every capability Telegram and Discord have (their join requests are not screened by the bot).
-ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability) - {Capability.JOIN_REQUESTS}
+#: Every capability Telegram and Discord have (their join requests are not screened by the bot;
+#: only Discord has roles a member can be given, so it adds ``ROLES`` itself).
+ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability) - {Capability.JOIN_REQUESTS, Capability.ROLES}

@@ -548,4 +548,75 @@ class GroupMood(Protocol):
     async def mood(self, group: Group, first: date, last: date, *, words: int = 5) -> MoodSummary:
         """The mood of the local days ``first`` … ``last`` (inclusive) and up to ``words``
         negative topics (only from the days whose negative messages are still kept)."""
+# -- interest circles (issue 23) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CircleAudience:
+    """A circle and the members a post addressed to it mentions (``CircleMembers.audience``)."""
+
+    circle_id: int
+    name: str
+    #: In the circle, not muting its pings, still in the group; in joining order.
+    members: tuple[UserRef, ...]
+
+
+class CircleMembers(Protocol):
+    """Who is in a group's interest circles (the circles feature provides it), so scheduled
+    posts, activities and giveaways can address a circle: mention its members, never the ones
+    who muted its pings."""
+
+    async def audience(self, group: Group, name: str) -> CircleAudience | None:
+        """The group's circle called ``name`` (as a member types it, any case or width) and who
+        its posts reach; None when the group has no such circle."""
+        ...
+
+    async def circles_of(self, group: Group, member: Member) -> list[str]:
+        """The names of the circles ``member`` is in (muted ones too), by name."""
+        ...
+
+    def tagged(self, text: str, names: Sequence[str]) -> list[str]:
+        """The circles among ``names`` that ``text`` is addressed to: an activity or a post
+        written with ``#NAME`` (any case or width) is for that circle."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CircleFigures:
+    """One circle's figures since a given instant (``CircleFacts.circle_figures``)."""
+
+    name: str
+    members: int
+    muted: int
+    joined: int
+    pings: int
+    #: Every member of the circle (for activity figures the asker keeps itself).
+    member_ids: tuple[int, ...] = ()
+
+
+class CircleFacts(Protocol):
+    """Read-only figures of a group's interest circles for ``/stats circles`` (the circles
+    feature publishes them)."""
+
+    async def circle_figures(self, group_id: int, since: datetime) -> list[CircleFigures]:
+        """Each circle of the group by name: size, muted members, joins and pings since ``since``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingActivity:
+    """An open activity that has not started yet (``UpcomingActivities.upcoming``)."""
+
+    id: int
+    title: str
+    description: str
+    start_at: datetime
+
+
+class UpcomingActivities(Protocol):
+    """A group's activities still to come (the activities feature, named "events", provides it):
+    the lifecycle's recall post names the ones in a dormant member's interest circles."""
+
+    async def upcoming(self, group_id: int, since: datetime, until: datetime) -> list[UpcomingActivity]:
+        """Open activities of the group starting in ``[since, until)``, soonest first."""
         ...

@@ -8,6 +8,7 @@ from handlers import (
     activities,
     antispam,
     checkin,
+    circles,
     community,
     core,
     dashboard,
@@ -40,6 +41,7 @@ FEATURES: list[Feature] = [
     onboarding.FEATURE,
     dashboard.FEATURE,
     engage.FEATURE,
+    circles.FEATURE,
     # Last: an FAQ answer comes after everything else a message does.
     desk.FEATURE,
     # No handlers: pictures for posts (the MediaLibrary port), wherever it stands.

@@ -8,12 +8,23 @@ reads attendance here instead of querying ``activity_attendance`` itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from storage.activities import activity_attendance
+from storage.activities import activities, activity_attendance
 from storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """An open activity still to come."""
+
+    id: int
+    title: str
+    description: str
+    start_at: datetime
 
 
 class ActivitiesViews:
@@ -53,3 +64,23 @@ class ActivitiesViews:
                 await conn.execute(select(func.count()).where(activity_attendance.c.member_id == member_id))
             ).scalar_one()
         return int(value)
+
+    async def upcoming(self, group_id: int, since: datetime, until: datetime) -> list[Upcoming]:
+        """Open activities of the group starting in ``[since, until)``, soonest first (behind the
+        ``UpcomingActivities`` port)."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        activities.c.id, activities.c.title, activities.c.description, activities.c.start_at
+                    )
+                    .where(
+                        activities.c.group_id == group_id,
+                        activities.c.status == "open",
+                        activities.c.start_at >= since,
+                        activities.c.start_at < until,
+                    )
+                    .order_by(activities.c.start_at, activities.c.id)
+                )
+            ).all()
+        return [Upcoming(r.id, r.title, r.description or "", r.start_at) for r in rows]

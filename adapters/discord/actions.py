@@ -391,3 +391,16 @@ class ActionsMixin:
         if stale:
             why = f"Qunyou level {level}"
             await self._call(members_key(chat), lambda: member.remove_roles(*stale, reason=why))
+
+    async def grant_role(self, chat: ChatRef, user_id: str, role_id: str) -> None:
+        """Give the member a role (a circle bound to it was joined). Discord's PUT is idempotent,
+        and the cached member's roles may lag behind a grant moments ago, so it is always sent."""
+        member = await self._member(chat, user_id)
+        role = discord.Object(id=snowflake(role_id))
+        await self._call(members_key(chat), lambda: member.add_roles(role, reason="Qunyou: joined a circle"))
+
+    async def revoke_role(self, chat: ChatRef, user_id: str, role_id: str) -> None:
+        """Take a role back (its circle was left); idempotent too, so always sent."""
+        member = await self._member(chat, user_id)
+        role = discord.Object(id=snowflake(role_id))
+        await self._call(members_key(chat), lambda: member.remove_roles(role, reason="Qunyou: left a circle"))

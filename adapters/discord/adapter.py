@@ -30,7 +30,7 @@ from adapters.discord.config import DiscordConfig
 from adapters.discord.errors import DiscordRequestRejected, TimeoutTooLong
 from adapters.discord.normalize import InboundMixin, language_of
 from adapters.discord.render import MAX_CONTENT
-from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterHost
+from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterHost, Capability
 from bot.clock import Clock, SystemClock
 from bot.errors import ConfigError, TransportError
 from bot.i18n import DEFAULT_LANGUAGE
@@ -58,7 +58,8 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
     """One Discord bot account."""
 
     platform = PLATFORM
-    capabilities = ALL_CAPABILITIES
+    #: Roles too: a circle may be bound to a role that joining grants (the self-role habit).
+    capabilities = ALL_CAPABILITIES | {Capability.ROLES}
     max_text_length = MAX_CONTENT
 
     def __init__(

@@ -5,14 +5,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.ports import ActivityFacts
+from bot.ports import ActivityFacts, UpcomingActivities, UpcomingActivity
 from storage.activities_views import ActivitiesViews
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.services import Services
+
+
+class Upcoming:
+    """The ``UpcomingActivities`` port over the same view (the lifecycle's recall post reads it)."""
+
+    def __init__(self, views: ActivitiesViews) -> None:
+        self.views = views
+
+    async def upcoming(self, group_id: int, since: datetime, until: datetime) -> list[UpcomingActivity]:
+        """Open activities of the group starting in ``[since, until)``, soonest first."""
+        rows = await self.views.upcoming(group_id, since, until)
+        return [UpcomingActivity(r.id, r.title, r.description, r.start_at) for r in rows]
 
 
 def provide(services: Services) -> dict[type[Any], Any]:
     """The events feature's ports (``Feature.provides``); ``ActivitiesViews`` has the port's shape."""
     facts: ActivityFacts = ActivitiesViews(services.db)  # annotated: mypy checks the shape
-    return {ActivityFacts: facts}
+    upcoming: UpcomingActivities = Upcoming(ActivitiesViews(services.db))
+    return {ActivityFacts: facts, UpcomingActivities: upcoming}

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from bot import fairdraw
 from bot.feature import Feature
-from bot.ports import CheckinFacts, PointsLedger
+from bot.ports import CheckinFacts, CircleMembers, PointsLedger
 from bot.services import Services
 from handlers.engage import listeners, poll_commands, polls
 from handlers.engage.commands import router
@@ -88,5 +88,6 @@ FEATURE = Feature(
     settings=EngageSettings,
     startup=_startup,
     demo=_demo,
-    uses=(PointsLedger, CheckinFacts),
+    # CircleMembers: a giveaway for an interest circle mentions its members (circle_call.py).
+    uses=(PointsLedger, CheckinFacts, CircleMembers),
 )

@@ -16,6 +16,7 @@ from bot.ports import CheckinFacts, PointsLedger
 from bot.roles import Role
 from bot.router import Router
 from bot.timeparse import excerpt
+from handlers.engage import circle_call
 from handlers.engage.giveaways import (
     MAX_DURATION,
     MAX_PRIZE,
@@ -97,11 +98,13 @@ def parse_prize(text: str) -> tuple[str, dict[str, int]]:
     min_role=Role.MODERATOR,
 )
 async def gw_start(ctx: Context, duration: timedelta, winners: int, prize: str) -> None:
-    """``/giveaway start 2h 3 周边T恤 [| price N | points N | days N | checkins N]``."""
+    """``/giveaway start 2h 3 周边T恤 [| price N | points N | days N | checkins N | circle NAME]``."""
     assert ctx.group is not None
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise BadArgument("engage.gw.err_duration", max_days=MAX_DURATION.days)
-    title, options = parse_prize(prize)
+    text, circle_name = circle_call.split_circle(prize)
+    title, options = parse_prize(text)
+    circle = await circle_call.audience(ctx, circle_name)
     if (options.get("price") or options.get("points")) and ctx.services.ports.find(PointsLedger) is None:
         raise BadArgument("engage.gw.err_points_off")
     if options.get("checkins") and ctx.services.ports.find(CheckinFacts) is None:
@@ -133,6 +136,8 @@ async def gw_start(ctx: Context, duration: timedelta, winners: int, prize: str) 
     await state.giveaways.set_message(gw.id, sent.message_id)
     state.changed(gw.id)
     state.posts.edited(gw.id, now)
+    if circle is not None and circle.members:
+        await circle_call.call(ctx, gw, circle)
 
 
 async def _find(ctx: Context, giveaway_id: int) -> Giveaway:

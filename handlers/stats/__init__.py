@@ -21,11 +21,14 @@ from bot.feature import Feature
 from bot.ports import (
     ActivityFacts,
     CheckinFacts,
+    CircleFacts,
+    CircleMembers,
     GroupIndicators,
     GroupMood,
     MessageScreen,
     ModerationFacts,
     QuietHours,
+    UpcomingActivities,
 )
 from bot.router import Band
 from bot.services import Services
@@ -124,7 +127,19 @@ FEATURE = Feature(
     # All optional: without them /stats shows no check-in rate, the weekly report no moderation
     # or badge section, KOL no streaks or activities, and hot words are not screened; without
     # the desk, no mood lines.
-    uses=(QuietHours, CheckinFacts, ModerationFacts, ActivityFacts, MessageScreen, GroupMood),
+    # CircleFacts: /stats circles (the interest circles' sizes and activity); CircleMembers and
+    # UpcomingActivities: the recall post names upcoming activities in the members' circles.
+    uses=(
+        QuietHours,
+        CheckinFacts,
+        ModerationFacts,
+        ActivityFacts,
+        MessageScreen,
+        GroupMood,
+        CircleFacts,
+        CircleMembers,
+        UpcomingActivities,
+    ),
     startup=_startup,
     provides=lambda services: {GroupIndicators: Indicators(services)},
     delete_member_data=_forget,

@@ -15,6 +15,7 @@ from bot.params import USAGE, Choice, OnOff, Rest, Word
 from bot.roles import Role
 from bot.router import Router
 from handlers.stats import opinion, report
+from handlers.stats.circles import circles_report
 from handlers.stats.facts import blocked_words, group_mood, with_other_figures
 from handlers.stats.kol import KolInput, rank
 from handlers.stats.lifecycle import STAGES, Stage
@@ -39,12 +40,21 @@ async def _may_view(ctx: Context) -> bool:
 
 
 _CHART = 0  # the ``chart`` word, among the periods in days
+_CIRCLES = -1  # the ``circles`` word: the interest circles' figures (``handlers/stats/circles.py``)
 _PERIOD = Choice(
     "days",
     optional=True,
     default=PERIODS["7d"],
     error="stats.bad_period",
-    words={**PERIODS, "chart": _CHART, "图表": _CHART, "图": _CHART},
+    words={
+        **PERIODS,
+        "chart": _CHART,
+        "图表": _CHART,
+        "图": _CHART,
+        "circles": _CIRCLES,
+        "兴趣圈": _CIRCLES,
+        "圈子": _CIRCLES,
+    },
 )
 
 
@@ -58,6 +68,9 @@ async def stats_command(ctx: Context, days: int) -> None:
         return
     if days == _CHART:
         await _send_chart(ctx)
+        return
+    if days == _CIRCLES:
+        await ctx.reply(await circles_report(ctx))
         return
     st = stats_state(ctx.services)
     await ctx.services.batcher.flush()

@@ -15,6 +15,7 @@ from bot.ports import QuietHours
 from bot.scheduler import Cron
 from bot.services import Services
 from handlers.stats import report
+from handlers.stats.circles import recall_activities
 from handlers.stats.lifecycle import Stage
 from handlers.stats.settings import StatsSettings
 from handlers.stats.state import RECALL_LIMIT, group_t, stats_state
@@ -35,16 +36,22 @@ async def run_recall(services: Services, group: Group, now: datetime) -> int:
     t = group_t(services, group)
     parts: list[Any] = [Text(t("stats.recall_intro") + "\n")]
     users = []
+    named = []
     for i, p in enumerate(people):
         member = await services.members.get(p.member_id)
         if member is None:
             continue
+        named.append(member)
         user = services.directory.user_ref(member, group.platform)
         users.append(user)
         parts.extend(services.i18n.parts(group.language, "stats.recall_name", name=user))
         if i < len(people) - 1:
             parts.append(Text(t("stats.recall_separator")))
     parts.append(Text("\n" + t("stats.recall_outro")))
+    # What is coming up in their interest circles, when circles and activities are installed.
+    coming = await recall_activities(services, group, named, now)
+    if coming:
+        parts.append(Text("\n" + coming))
     await services.send(
         services.directory.chat_for(group), OutgoingMessage(parts=tuple(parts), notify=tuple(users))
     )
