@@ -272,6 +272,12 @@ class App:
         services.changes.subscribe("settings", lambda key: settings_service.invalidate(int(key)))
         if self._presence is not None:
             services.cooldowns = Cooldowns(CooldownRepo(db))
+            # Role grants and groups (language, timezone) are cached per worker: a change made
+            # through one worker drops the others' copies.
+            services.permissions.changed = lambda group_id: services.changes.publish_soon("roles", group_id)
+            services.changes.subscribe("roles", lambda key: services.permissions.forget_grants(int(key)))
+            services.directory.changed = lambda group_id: services.changes.publish("group", group_id)
+            services.changes.subscribe("group", lambda key: services.directory.forget_group(int(key)))
         adapters = self._given_adapters
         if self.serve_only:
             adapters = []

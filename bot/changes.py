@@ -40,6 +40,7 @@ class ChangeFeed:
         self._now: Callable[[], datetime] = lambda: datetime.min
         self._seen = 0
         self._poller: asyncio.Task[None] | None = None
+        self._publishing: set[asyncio.Task[None]] = set()
         self.received = 0
 
     def subscribe(self, topic: str, fn: Callable[[str], object]) -> None:
@@ -96,6 +97,12 @@ class ChangeFeed:
             await self._channel.notify(f"{self.worker}|{topic}|{key}")
         except Exception:  # the change is stored; only other workers' caches stay stale a while
             log.exception("could not announce a change of %s %s to the other workers", topic, key)
+
+    def publish_soon(self, topic: str, key: str | int) -> None:
+        """``publish`` from code that cannot wait for it (a synchronous cache drop)."""
+        task = asyncio.get_running_loop().create_task(self.publish(topic, key), name=f"publish {topic}")
+        self._publishing.add(task)  # a reference, or the task may be collected mid-run
+        task.add_done_callback(self._publishing.discard)
 
     def _deliver(self, payload: str) -> None:
         worker, _, rest = payload.partition("|")

@@ -5,6 +5,8 @@ apps (two engines, two worker names) on one PostgreSQL database, through the con
   other is off in the first (LISTEN/NOTIFY after the raid book's flush, rows read back on use).
 * An FAQ answer's cooldown is claimed in the database: the second worker, whose memory says
   the cooldown ran out, does not answer again within the first one's.
+* Role grants (``/promote``) and a group's language, cached per worker, are dropped from the
+  other worker's cache by NOTIFY.
 * One worker on SQLite keeps its own memory: no shared claims, no raid sync, no round trips.
 """
 
@@ -106,3 +108,22 @@ async def test_one_worker_on_sqlite_shares_nothing(tmp_path: Path) -> None:
         assert answers(await h.say("demo", "ann", "签到在哪")) == []  # its own memory decides
         assert not h.services.cooldowns.shared and h.services.cooldowns.asked == 0
         assert sync_of(h.services) is None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_grants_and_group_language_reach_the_other_workers_cache(tmp_path: Path, db_url: str) -> None:
+    async with (
+        Harness(tmp_path / "one", db_url=db_url) as one,
+        Harness(tmp_path / "two", db_url=db_url) as two,
+    ):
+        await one.say("demo", "olga", "hello", role="owner")
+        # The second worker caches the group (its language) and its grants (none yet).
+        assert texts(await two.say("demo", "bob", "/raid")) == ["抱歉，这个命令只有管理员可以使用。"]
+        told = two.services.changes.received
+        await one.say("demo", "olga", "/promote @bob moderator", role="owner")
+        assert await _until(lambda: two.services.changes.received > told), "grants not told"
+        assert texts(await two.say("demo", "bob", "/raid")) == ["防护模式未开启。"]
+        told = two.services.changes.received
+        await one.say("demo", "olga", "/set language en", role="owner")
+        assert await _until(lambda: two.services.changes.received > told), "language not told"
+        assert texts(await two.say("demo", "bob", "/raid")) == ["Raid mode is off."]
