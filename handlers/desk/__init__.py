@@ -20,14 +20,16 @@ from bot.services import Services
 from handlers.desk import complaints, listeners, replies
 from handlers.desk.commands import router
 from handlers.desk.settings import DeskSettings
-from handlers.desk.state import get_state
+from handlers.desk.state import CHANGES_TOPIC, get_state
 
 #: Imported for their registrations on ``router``.
 HANDLER_MODULES = (complaints, listeners, replies)
 
 
 async def _startup(services: Services) -> None:
-    get_state(services)
+    state = get_state(services)
+    # Another worker changed a group's entries: compile them again here too (no re-publish).
+    services.changes.subscribe(CHANGES_TOPIC, lambda key: state.compiled.pop(int(key), None))
 
 
 FEATURE = Feature(

@@ -127,3 +127,45 @@ async def test_grants_and_group_language_reach_the_other_workers_cache(tmp_path:
         await one.say("demo", "olga", "/set language en", role="owner")
         assert await _until(lambda: two.services.changes.received > told), "language not told"
         assert texts(await two.say("demo", "bob", "/raid")) == ["Raid mode is off."]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_faq_entries_approvals_and_spam_samples_reach_the_other_worker(
+    tmp_path: Path, db_url: str
+) -> None:
+    async with (
+        Harness(tmp_path / "one", db_url=db_url) as one,
+        Harness(tmp_path / "two", db_url=db_url) as two,
+    ):
+        await one.say("demo", "max", "hello", role="moderator")
+        # The second worker caches the group's (empty) FAQ and its (no) spam samples.
+        assert answers(await two.say("demo", "bob", "怎么签到")) == []
+        assert of(await two.say("demo", "bob", "今天的会议改到下午三点"), "delete") == []
+
+        async def told_after(action: Callable[[], object]) -> None:
+            before = two.services.changes.received
+            await action()  # type: ignore[misc]
+            assert await _until(lambda: two.services.changes.received > before), "not told"
+
+        await told_after(
+            lambda: one.say("demo", "max", "/faq add 签到 | 发送 /checkin 即可", role="moderator")
+        )
+        assert [r["text"] for r in answers(await two.say("demo", "ann", "签到在哪"))] == [
+            "发送 /checkin 即可"
+        ]
+
+        await one.join("demo", "newbie")
+        await one.flush()  # the probation row is written with the batcher's second
+        assert of(await two.say("demo", "newbie", "see example.com"), "delete")  # on probation there
+        await told_after(lambda: one.say("demo", "max", "/approve @newbie", role="moderator"))
+        assert of(await two.say("demo", "newbie", "see example.com"), "delete") == []
+        # A re-join on the second worker starts probation from its memory of approvals.
+        await two.leave("demo", "newbie")
+        await two.join("demo", "newbie")
+        await two.flush()
+        assert of(await two.say("demo", "newbie", "see example.com"), "delete") == []
+
+        spam = await one.say("demo", "s1", "💰日赚500 加V: fuli388 💰 名额有限速来")
+        await told_after(lambda: one.say("demo", "max", "/spam", role="moderator", reply_to=spam[0]["id"]))
+        again = await two.say("demo", "s9", "💰日赚600 加V: fuli388 💰 名额有限速来")
+        assert of(again, "delete") and of(again, "ban")
