@@ -43,6 +43,11 @@ class ChangeFeed:
         self._publishing: set[asyncio.Task[None]] = set()
         self.received = 0
 
+    @property
+    def across_workers(self) -> bool:
+        """True on PostgreSQL, where other workers may share the database (and hear ``publish``)."""
+        return self._channel is not None
+
     def subscribe(self, topic: str, fn: Callable[[str], object]) -> None:
         """Call ``fn(key)`` when another worker publishes ``key`` under ``topic``."""
         self._subscribers.setdefault(topic, []).append(fn)

@@ -3,7 +3,7 @@
 Each worker keeps its raid book in memory (``raid``) and writes it with the batcher, once a
 second. With several workers that is not enough: a raid started on one must be on in all (the
 next joiner is muted wherever their join arrives), and one ended on one must end in all. So,
-shared (``services.cooldowns.shared``) and only then:
+on PostgreSQL (``services.changes.across_workers``) and only then:
 
 * right after the book's flush, this worker compares each group's raid with what it last told
   the others (on or off, number, end, last surge, count) and, when it differs, publishes the
@@ -83,7 +83,7 @@ def install(services: Services) -> None:
 
     Call after ``raid.flush`` is registered with the batcher (callbacks run in that order).
     """
-    if not services.cooldowns.shared:
+    if not services.changes.across_workers:
         return
     sync = RaidSync()
     services.state[STATE_KEY] = sync

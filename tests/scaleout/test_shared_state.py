@@ -7,6 +7,8 @@ apps (two engines, two worker names) on one PostgreSQL database, through the con
   the cooldown ran out, does not answer again within the first one's.
 * Role grants (``/promote``) and a group's language, cached per worker, are dropped from the
   other worker's cache by NOTIFY.
+* A topic posted by one worker earns points for replies the other receives; a newcomer
+  onboarded by one worker who speaks on the other has spoken.
 * One worker on SQLite keeps its own memory: no shared claims, no raid sync, no round trips.
 """
 
@@ -21,7 +23,7 @@ import pytest
 from handlers.antispam.raid_sync import sync_of
 from tests.antispam.test_probation import of, public
 from tests.desk.test_faq import answers
-from tests.harness import Harness, texts
+from tests.harness import Harness, sends, texts
 
 
 async def _until(check: Callable[[], bool], seconds: float = 10.0) -> bool:
@@ -169,3 +171,29 @@ async def test_faq_entries_approvals_and_spam_samples_reach_the_other_worker(
         await told_after(lambda: one.say("demo", "max", "/spam", role="moderator", reply_to=spam[0]["id"]))
         again = await two.say("demo", "s9", "💰日赚600 加V: fuli388 💰 名额有限速来")
         assert of(again, "delete") and of(again, "ban")
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_topic_posts_and_newcomers_reach_the_other_worker(tmp_path: Path, db_url: str) -> None:
+    async with (
+        Harness(tmp_path / "one", db_url=db_url) as one,
+        Harness(tmp_path / "two", db_url=db_url) as two,
+    ):
+        await one.say("demo", "max", "/set welcome.onboarding on", role="moderator")
+        await two.say("demo", "bob", "a reply to nothing special", reply_to="1")  # caches the post ids
+        group = await two.services.groups.find("console", "demo")
+        assert group is not None
+        posts = two.services.state["topics"].topic_messages
+        assert group.id in posts
+        topic = sends(await one.say("demo", "alice", "/topic"))[0]["id"]
+        assert await _until(lambda: group.id not in posts), "the post was not told"
+        await two.say("demo", "bob", "my answer to the topic", reply_to=topic)
+        assert texts(await two.say("demo", "bob", "/points"))[0].split("\n")[0].endswith("余额 2，累计获得 2")
+
+        await one.join("demo", "newbie")
+        member = await two.services.members.find(group.id, "newbie")
+        assert member is not None
+        pending = two.services.state["welcome"].pending
+        assert await _until(lambda: (group.id, member.id) in pending), "the newcomer was not told"
+        await two.say("demo", "newbie", "大家好，我是新来的")
+        assert (group.id, member.id) not in pending  # spoke: the "introduce yourself" nudge is skipped
