@@ -9,6 +9,10 @@ the feature's own memory decides there, as it always did, so the single-process 
 work. Shared, a claim is one statement (``storage.cooldowns``) only when this worker's memory
 does not already know that the cooldown runs: a worker that lost a claim remembers until when
 the winner holds it, and asks the database again only after that.
+
+``Counts`` does the same for a count over a sliding window (a group's joins in the last
+minute): shared, one transaction per event counted; alone, None, and the feature counts in its
+own memory as before. Only for rare events (joins), never per message.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
-from storage.cooldowns import CooldownRepo
+from storage.cooldowns import CooldownRepo, CountRepo
 
 #: Cooldowns remembered per worker; the oldest are forgotten first (the database still has them).
 MEMORY = 10_000
@@ -62,3 +66,28 @@ class Cooldowns:
             self.lost += 1
             return False
         return True
+
+
+class Counts:
+    """``add(scope, name, at, n, span)``: events within ``span`` before ``at``, every worker's."""
+
+    def __init__(self, repo: CountRepo | None = None) -> None:
+        self._repo = repo
+        self._pruned_at: datetime | None = None
+
+    @property
+    def shared(self) -> bool:
+        """True when the counts are kept in the database (several workers may run)."""
+        return self._repo is not None
+
+    async def add(self, scope: str, name: str, at: datetime, n: int, span: timedelta) -> int | None:
+        """Count ``n`` events at ``at``; the count over ``span`` across workers, or None alone
+        (one worker counts in its own memory, as before: nothing is written)."""
+        repo = self._repo
+        if repo is None:
+            return None
+        total = await repo.add(scope, name, at, n, at - span)
+        if self._pruned_at is None or at - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = at
+            await repo.prune(at - PRUNE_EVERY)
+        return total

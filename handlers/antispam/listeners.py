@@ -40,6 +40,7 @@ async def on_join(ctx: Context) -> None:
     state.joined(group.id, member.id, ctx.now)
     if (await ctx.settings(AntispamSettings)).enabled:
         await raid_sync.refresh(ctx.services, group.id)  # another worker's raid (shared database)
+        await raid_sync.joined(ctx.services, group)  # every worker's joins toward a surge
         await raid.joined(ctx.services, group, ctx.chat, ctx.user, member.id)
         in_raid = group.id in raid.book(ctx.services).raids
         await verify.on_join(ctx, group, member.id, in_raid)

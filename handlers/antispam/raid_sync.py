@@ -8,6 +8,9 @@ on PostgreSQL (``services.changes.across_workers``) and only then:
 * right after the book's flush, this worker compares each group's raid with what it last told
   the others (on or off, number, end, last surge, count) and, when it differs, publishes the
   group on the change feed (one ``NOTIFY`` per changed group and flush, never per message);
+* joins are counted across workers (one statement per join, ``joined``): a surge split over
+  the workers starts the raid when their joins together reach the threshold, on the one worker
+  that claims the start;
 * a worker told so marks the group stale; before it handles its next event there (a message,
   a join, an alert button, the raid's end job) it reads the raids' rows back, once for all the
   stale groups, and merges them into its book (``refresh``). Not stale: a set lookup, no
@@ -25,17 +28,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from handlers.antispam import raid
-from storage.models import Job
+from handlers.antispam.settings import AntispamSettings
+from storage.models import Group, Job
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 TOPIC = "raid"
 STATE_KEY = "antispam.raid-sync"
+#: The shared count of a group's joins, and the claim of a raid's start (``bot.cooldowns``).
+JOINS = "antispam.joins"
+STARTS = "antispam.raid-start"
 
 #: What the other workers are told of a group's raid: (number, start, end, last surge, removed,
 #: joiners), or None for no raid.
@@ -120,6 +127,29 @@ async def announce(services: Services) -> None:
             sync.told[group_id] = mark
         await services.changes.publish(TOPIC, group_id)
         sync.told_count += 1
+
+
+async def joined(services: Services, group: Group) -> None:
+    """A join, counted with every worker's (``services.counts``): when together they reach the
+    raid's threshold, one worker (the one that claims the start) starts the raid, writes it and
+    tells the others at once. Each worker alone would see only its share of the surge.
+
+    Before ``raid.joined``, which then finds the raid on and mutes the joiner. Alone, or while a
+    raid is on here: nothing (no round trip).
+    """
+    raids = raid.book(services)
+    if sync_of(services) is None or not services.counts.shared or group.id in raids.raids:
+        return
+    rules = await services.settings.of(group.id, AntispamSettings)
+    now, span = services.clock.now(), timedelta(seconds=rules.raid_seconds)
+    count = await services.counts.add(JOINS, str(group.id), now, 1, span)
+    if count is None or count < rules.raid_joins:
+        return
+    if not await services.cooldowns.claim(STARTS, str(group.id), now, span):
+        return  # another worker starts it; its notification follows within milliseconds
+    if await raid.start(services, group, "joins") is not None:
+        await raid.flush(services)
+        await announce(services)
 
 
 async def refresh(services: Services, group_id: int) -> None:

@@ -8,4 +8,4 @@ from tests.migration_check import check_branch
 
 
 async def test_migration_matches_the_table_definitions_and_downgrades(database: Database) -> None:
-    await check_branch(database, "scaleout", {"shared_cooldowns"})
+    await check_branch(database, "scaleout", {"shared_cooldowns", "shared_counts"})

@@ -3,6 +3,7 @@ apps (two engines, two worker names) on one PostgreSQL database, through the con
 
 * Raid mode started on one worker is on in the other at its next event there, and ended on the
   other is off in the first (LISTEN/NOTIFY after the raid book's flush, rows read back on use).
+* Joins are counted across workers: a surge split over two starts one raid.
 * An FAQ answer's cooldown is claimed in the database: the second worker, whose memory says
   the cooldown ran out, does not answer again within the first one's.
 * Role grants (``/promote``) and a group's language, cached per worker, are dropped from the
@@ -73,6 +74,27 @@ async def test_a_raid_on_one_worker_is_on_in_the_other_at_its_next_event(tmp_pat
         await one.flush()
         await two.flush()
         assert (sync_one.told_count, sync_two.told_count) == (1, 1)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_surge_split_over_two_workers_starts_one_raid(tmp_path: Path, db_url: str) -> None:
+    async with (
+        Harness(tmp_path / "one", db_url=db_url) as one,
+        Harness(tmp_path / "two", db_url=db_url) as two,
+    ):
+        await one.say("demo", "max", "hi", role="moderator")
+        await two.say("demo", "reg", "hello everyone")
+        out: list[dict] = []
+        for i in range(10):  # raid_joins = 10 in the minute: five on each worker
+            out += await (one if i % 2 == 0 else two).join("demo", f"r{i}")
+        assert len([t for t in public(out) if t.startswith("🛡")]) == 1  # started once, by the 10th
+        assert [r["user"] for r in of(out, "mute")] == ["r9"]
+        sync_one = sync_of(one.services)
+        assert sync_one is not None
+        assert await _until(lambda: sync_one.received >= 1), "the first worker was not told"
+        late = await one.join("demo", "late")
+        assert [r["user"] for r in of(late, "mute")] == ["late"]
+        assert [t for t in public(late) if t.startswith("🛡")] == []
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)

@@ -1,4 +1,5 @@
-"""Scale-out: cooldowns shared by the workers on one database (``storage.cooldowns``).
+"""Scale-out: cooldowns and sliding-window counts shared by the workers on one database
+(``storage.cooldowns``).
 
 Revision ID: scaleout_0001
 """
@@ -24,7 +25,15 @@ def upgrade() -> None:
         sa.Column("name", sa.String(191), primary_key=True),
         sa.Column("until", UTCDateTime(), nullable=False),
     )
+    op.create_table(
+        "shared_counts",
+        sa.Column("scope", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(191), primary_key=True),
+        sa.Column("second", UTCDateTime(), primary_key=True),
+        sa.Column("n", sa.Integer, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("shared_counts")
     op.drop_table("shared_cooldowns")
