@@ -8,13 +8,13 @@ on PostgreSQL (``services.changes.across_workers``) and only then:
 * right after the book's flush, this worker compares each group's raid with what it last told
   the others (on or off, number, end, last surge, count) and, when it differs, publishes the
   group on the change feed (one ``NOTIFY`` per changed group and flush, never per message);
-* joins are counted across workers (one statement per join, ``joined``): a surge split over
-  the workers starts the raid when their joins together reach the threshold, on the one worker
-  that claims the start;
 * a worker told so marks the group stale; before it handles its next event there (a message,
-  a join, an alert button, the raid's end job) it reads the raids' rows back, once for all the
-  stale groups, and merges them into its book (``refresh``). Not stale: a set lookup, no
-  round trip.
+  a join, an alert button, a standing-challenge press, the raid's end job) it reads the raids'
+  rows back, once for all the stale groups, and merges them into its book (``refresh``). Not
+  stale: a set lookup, no round trip;
+* joins are counted across workers (one transaction per join, ``joined``): a surge split over
+  the workers starts the raid when their joins together reach the threshold, on the one worker
+  that claims the start, which writes and tells it at once.
 
 Merging: a raid the rows no longer have ended on another worker (which posted the closing
 notice and the welcome): it is dropped here quietly. A raid this worker did not have is taken
