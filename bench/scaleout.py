@@ -9,7 +9,10 @@ a virtual clock, on one throwaway PostgreSQL database (created on the server ``-
   per job for one worker (the claim's transaction plus the run's lease completion);
 * pipeline: ``--messages`` plain group messages per worker, each worker its own chats, with one
   worker and with two at once: messages/s per worker and in all (on PostgreSQL every message is
-  also claimed in ``processed_events``, so two workers handle a redelivered update once).
+  also claimed in ``processed_events``, so two workers handle a redelivered update once), and
+  the SQL statements per message (the shared state of ``docs/scale-out.md`` adds none);
+* cooldowns (``bot.cooldowns``): the wall time of one claim that goes to the database, and of one
+  this worker already knows is running (answered from memory).
 
 The figures depend on the machine: run it where the workers will run.
 """
@@ -24,6 +27,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import event
 
 START = datetime.fromisoformat("2026-03-02T09:00:00+08:00")
 DUE = START + timedelta(seconds=30)
@@ -97,6 +102,13 @@ async def _worker(url: str, role: str, wid: int, messages: int, barrier: Any) ->
         for i in range(50):  # warm up: the group and members exist
             await adapter.message(f"w{wid}", f"user{i}", "hello")
         adapter.take()
+        statements = [0]
+
+        def count(*_args: Any) -> None:
+            statements[0] += 1
+
+        assert app.db is not None
+        event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
         await asyncio.to_thread(barrier.wait)
         t = time.perf_counter()
         for i in range(messages):
@@ -105,9 +117,30 @@ async def _worker(url: str, role: str, wid: int, messages: int, barrier: Any) ->
             await adapter.message(f"w{wid}", f"user{i % 50}", f"plain message number {i}")
             if i % 1000 == 0:
                 adapter.take()
-        return {"elapsed": time.perf_counter() - t, "handled": float(messages)}
+        figures = {
+            "elapsed": time.perf_counter() - t,
+            "handled": float(messages),
+            "statements": float(statements[0]),
+        }
+        event.remove(app.db.engine.sync_engine, "before_cursor_execute", count)
+        if wid == 0:
+            figures.update(await _cooldowns(services))
+        return figures
     finally:
         await app.stop()
+
+
+async def _cooldowns(services: Any, claims: int = 300) -> dict[str, float]:
+    now, span = services.clock.now(), timedelta(minutes=1)
+    t = time.perf_counter()
+    for i in range(claims):  # each a new cooldown: one statement each
+        await services.cooldowns.claim("bench", f"key{i}", now, span)
+    fresh = time.perf_counter() - t
+    t = time.perf_counter()
+    for i in range(claims):  # each one this worker holds: memory only
+        await services.cooldowns.claim("bench", f"key{i}", now, span)
+    known = time.perf_counter() - t
+    return {"cooldown_claim_ms": fresh / claims * 1000, "cooldown_known_us": known / claims * 1e6}
 
 
 def _child(url: str, role: str, wid: int, messages: int, barrier: Any, out: Any) -> None:
@@ -160,6 +193,10 @@ async def run(argv: list[str]) -> dict[str, float]:
                 figures["claim_ms_per_job"] = wall / args.jobs * 1000
             msgs = await asyncio.to_thread(_run_workers, url, "messages", workers, args.messages)
             figures[f"messages_per_s_{workers}w"] = sum(r["handled"] / r["elapsed"] for r in msgs)
+            statements = sum(r["statements"] for r in msgs) / sum(r["handled"] for r in msgs)
+            figures[f"statements_per_message_{workers}w"] = statements
+            for r in msgs:
+                figures.update({k: v for k, v in r.items() if k.startswith("cooldown_")})
         finally:
             await _admin(args.pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print("\nscaleout: workers sharing one PostgreSQL database (this machine)")
@@ -169,6 +206,10 @@ async def run(argv: list[str]) -> dict[str, float]:
         ("claim + completion per job, 1 worker", f"{figures['claim_ms_per_job']:.2f} ms"),
         ("pipeline messages/s, 1 worker", f"{figures['messages_per_s_1w']:,.0f}"),
         ("pipeline messages/s, 2 workers", f"{figures['messages_per_s_2w']:,.0f}"),
+        ("SQL statements per message, 1 worker", f"{figures['statements_per_message_1w']:.2f}"),
+        ("SQL statements per message, 2 workers", f"{figures['statements_per_message_2w']:.2f}"),
+        ("cooldown claim, to the database", f"{figures['cooldown_claim_ms']:.2f} ms"),
+        ("cooldown claim, known running", f"{figures['cooldown_known_us']:.1f} µs"),
     ]
     width = max(len(r[0]) for r in rows)
     for label, value in rows:

@@ -22,6 +22,7 @@ from bot.changes import CHANNEL as CHANGES_CHANNEL
 from bot.changes import ChangeFeed
 from bot.clock import Clock, SystemClock
 from bot.config import CORE_SECTIONS, Settings, format_validation_error, model_at, unknown_key_message
+from bot.cooldowns import Cooldowns, Counts
 from bot.dedupe import Deduper
 from bot.directory import Directory
 from bot.dispatcher import Dispatcher
@@ -45,6 +46,7 @@ from storage import (
     SettingsRepo,
     health,
 )
+from storage.cooldowns import CooldownRepo, CountRepo
 from storage.dashboard.changes import ChangeLog
 from storage.notify import PgChannel
 from storage.workers import SingleWorkerLock, WorkerPresence, WorkerRefused, migrate_exclusively
@@ -268,6 +270,15 @@ class App:
                 services.changes.start_polling()
         settings_service.changed = lambda group_id: services.changes.publish("settings", group_id)
         services.changes.subscribe("settings", lambda key: settings_service.invalidate(int(key)))
+        if self._presence is not None:
+            services.cooldowns = Cooldowns(CooldownRepo(db))
+            services.counts = Counts(CountRepo(db))
+            # Role grants and groups (language, timezone) are cached per worker: a change made
+            # through one worker drops the others' copies.
+            services.permissions.changed = lambda group_id: services.changes.publish_soon("roles", group_id)
+            services.changes.subscribe("roles", lambda key: services.permissions.forget_grants(int(key)))
+            services.directory.changed = lambda group_id: services.changes.publish("group", group_id)
+            services.changes.subscribe("group", lambda key: services.directory.forget_group(int(key)))
         adapters = self._given_adapters
         if self.serve_only:
             adapters = []

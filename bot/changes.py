@@ -40,7 +40,13 @@ class ChangeFeed:
         self._now: Callable[[], datetime] = lambda: datetime.min
         self._seen = 0
         self._poller: asyncio.Task[None] | None = None
+        self._publishing: set[asyncio.Task[None]] = set()
         self.received = 0
+
+    @property
+    def across_workers(self) -> bool:
+        """True on PostgreSQL, where other workers may share the database (and hear ``publish``)."""
+        return self._channel is not None
 
     def subscribe(self, topic: str, fn: Callable[[str], object]) -> None:
         """Call ``fn(key)`` when another worker publishes ``key`` under ``topic``."""
@@ -96,6 +102,12 @@ class ChangeFeed:
             await self._channel.notify(f"{self.worker}|{topic}|{key}")
         except Exception:  # the change is stored; only other workers' caches stay stale a while
             log.exception("could not announce a change of %s %s to the other workers", topic, key)
+
+    def publish_soon(self, topic: str, key: str | int) -> None:
+        """``publish`` from code that cannot wait for it (a synchronous cache drop)."""
+        task = asyncio.get_running_loop().create_task(self.publish(topic, key), name=f"publish {topic}")
+        self._publishing.add(task)  # a reference, or the task may be collected mid-run
+        task.add_done_callback(self._publishing.discard)
 
     def _deliver(self, payload: str) -> None:
         worker, _, rest = payload.partition("|")

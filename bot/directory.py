@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.clock import Clock
@@ -29,6 +30,8 @@ class Directory:
         self._member_cache: dict[tuple[int, str], Member] = {}
         #: member id → last time seen, flushed in batches.
         self.seen: dict[int, datetime] = {}
+        #: Called after ``update_group`` stored a change (the app tells the other workers).
+        self.changed: Callable[[int], Awaitable[object]] | None = None
 
     async def group_for(self, chat: ChatRef) -> Group:
         """The group of a chat, created with the defaults on first sight."""
@@ -71,7 +74,15 @@ class Directory:
         fresh = await self._groups.get(group.id)
         assert fresh is not None
         self._remember(fresh)
+        if self.changed is not None:
+            await self.changed(group.id)
         return fresh
+
+    def forget_group(self, group_id: int) -> None:
+        """Drop a cached group (another worker changed it): read again on next use."""
+        group = self._by_id.pop(group_id, None)
+        if group is not None:
+            self._by_scope.pop((group.adapter, group.scope_id), None)
 
     async def migrate(self, adapter: str, old_scope: str, new_scope: str) -> Group | None:
         """Follow a chat-id change."""

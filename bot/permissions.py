@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.adapter import Adapter, Capability
@@ -26,6 +27,8 @@ class Permissions:
         self._ttl = timedelta(seconds=config.role_cache_seconds)
         self._overrides: dict[int, dict[str, Role]] = {}
         self._platform: dict[tuple[str, str, str], tuple[Role, object]] = {}
+        #: Called after ``invalidate`` (the app tells the other workers; they ``forget_grants``).
+        self.changed: Callable[[int], object] | None = None
 
     def is_superuser(self, platform: str, user_id: str) -> bool:
         """True for a configured superuser."""
@@ -47,6 +50,12 @@ class Permissions:
 
     def invalidate(self, group_id: int) -> None:
         """Forget cached grants of a group (after ``/promote`` or ``/demote``)."""
+        self.forget_grants(group_id)
+        if self.changed is not None:
+            self.changed(group_id)
+
+    def forget_grants(self, group_id: int) -> None:
+        """Forget cached grants of a group, telling no one (another worker changed them)."""
         self._overrides.pop(group_id, None)
 
     def forget_platform_role(self, adapter: str, scope_id: str, user_id: str) -> None:

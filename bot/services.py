@@ -22,6 +22,7 @@ from bot.buttons import ButtonFallback
 from bot.changes import ChangeFeed
 from bot.clock import Clock
 from bot.config import Settings
+from bot.cooldowns import Cooldowns, Counts
 from bot.directory import Directory
 from bot.errors import TargetNotFound
 from bot.events import ChatRef, SentMessage
@@ -198,6 +199,11 @@ class Services:
 
     #: Cache invalidation across workers sharing PostgreSQL (``bot.changes``).
     changes: ChangeFeed = field(default_factory=ChangeFeed)
+    #: Cooldowns that hold across workers sharing PostgreSQL (``bot.cooldowns``); one worker
+    #: alone: a no-op, the features' own memory decides.
+    cooldowns: Cooldowns = field(default_factory=Cooldowns)
+    #: Sliding-window counts across workers sharing PostgreSQL (``bot.cooldowns``); alone: None.
+    counts: Counts = field(default_factory=Counts)
 
     def adapter_for(self, chat: ChatRef) -> Adapter:
         """The adapter that owns ``chat``."""

@@ -13,6 +13,7 @@ from bot.errors import QunyouError
 from bot.params import Member
 from bot.roles import Role
 from bot.router import Router
+from handlers.antispam import told
 from handlers.antispam.settings import AntispamSettings
 from handlers.antispam.state import get_state
 from storage.models import Member as MemberRow
@@ -42,6 +43,7 @@ async def approve(ctx: Context, member: MemberRow) -> None:
         return
     state.rows.pop((group.id, member.id), None)
     state.approvals[(group.id, member.id)] = (ctx.now, ctx.user.user_id)
+    await told.approved(ctx.services, group.id, member.id, ctx.now, ctx.user.user_id)
     if row is not None and row.strikes >= (await ctx.settings(AntispamSettings)).mute_after:
         try:
             await ctx.adapter.unmute(ctx.chat, member.user_id)  # the probation mute ends with it
@@ -76,6 +78,7 @@ async def spam(ctx: Context) -> None:
     if text.strip():
         await state.repos.samples.add(group.id, text, ctx.user.user_id, ctx.now)
         state.samples.pop(group.id, None)  # reloaded with the new sample on the next message
+        await told.sampled(ctx.services, group.id)
     count = await state.repos.samples.count(group.id)
     await state.audit(
         group.id, ctx.now, ctx.user.user_id, "spam", f"user={user_id} deleted={deleted} banned={banned}"

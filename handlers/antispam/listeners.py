@@ -16,7 +16,7 @@ from bot.events import MessageEvent
 from bot.messages import OutgoingMessage
 from bot.roles import Role
 from bot.router import Band
-from handlers.antispam import raid, verify
+from handlers.antispam import raid, raid_sync, verify
 from handlers.antispam.commands import router
 from handlers.antispam.detect import Findings, in_probation, message_links, probation_findings
 from handlers.antispam.settings import AntispamSettings
@@ -39,6 +39,8 @@ async def on_join(ctx: Context) -> None:
     state = get_state(ctx.services)
     state.joined(group.id, member.id, ctx.now)
     if (await ctx.settings(AntispamSettings)).enabled:
+        await raid_sync.refresh(ctx.services, group.id)  # another worker's raid (shared database)
+        await raid_sync.joined(ctx.services, group)  # every worker's joins toward a surge
         await raid.joined(ctx.services, group, ctx.chat, ctx.user, member.id)
         in_raid = group.id in raid.book(ctx.services).raids
         await verify.on_join(ctx, group, member.id, in_raid)
@@ -58,6 +60,7 @@ async def screen(ctx: Context) -> None:
     if group is None or member is None or message is None or ctx.user.is_bot:
         return
     state = get_state(ctx.services)
+    await raid_sync.refresh(ctx.services, group.id)  # another worker's raid (shared database)
     current = raid.book(ctx.services).raids.get(group.id)
     if current is not None and member.user_id in current.banned:
         # Banned by this raid already (its later messages were in flight): gone without a word.

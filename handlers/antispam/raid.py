@@ -555,9 +555,9 @@ async def flush(services: Services) -> None:
             raise
 
 
-async def load(services: Services) -> None:
-    """At start: the raids that were running, as they were at the last flush."""
-    raids = book(services)
+async def load(services: Services, into: RaidBook | None = None) -> None:
+    """At start: the raids running at the last flush (``into`` a book apart: ``raid_sync``'s)."""
+    raids = book(services) if into is None else into
     for row in await get_state(services).repos.raids.load():
         group = await services.groups.get(row.group_id)
         if group is None:

@@ -11,7 +11,7 @@ from bot.errors import QunyouError
 from bot.events import ButtonPressed
 from bot.params import Duration, Member
 from bot.roles import Role
-from handlers.antispam import raid
+from handlers.antispam import raid, raid_sync
 from handlers.antispam.commands import router
 from handlers.antispam.state import get_state
 from storage.models import Member as MemberRow
@@ -106,6 +106,7 @@ async def raid_button(ctx: Context) -> None:
         return
     services = ctx.services
     group = await services.groups.get(group_id)
+    await raid_sync.refresh(services, group_id)  # another worker's raid (shared database)
     current = raid.book(services).raids.get(group_id)
     if group is None or current is None or current.number != number:
         return

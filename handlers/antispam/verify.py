@@ -33,7 +33,7 @@ from bot.messages import Mention, OutgoingMessage, Part, Text
 from bot.ports import Greeter
 from bot.roles import Role
 from bot.scheduler import At
-from handlers.antispam import raid
+from handlers.antispam import raid, raid_sync
 from handlers.antispam.challenge import CHOICES, DATA_ONE, DATA_RAID, Question, buttons, question
 from handlers.antispam.commands import router
 from handlers.antispam.settings import AntispamSettings
@@ -276,6 +276,7 @@ async def pressed_standing(ctx: Context) -> None:
         await _note(ctx, "antispam.verify.stale")
         return
     services = ctx.services
+    await raid_sync.refresh(services, group_id)  # another worker's raid (shared database)
     current = raid.book(services).raids.get(group_id)
     group = await services.groups.get(group_id)
     if (

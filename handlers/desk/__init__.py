@@ -27,7 +27,7 @@ from bot.services import Services
 from handlers.desk import complaints, jobs, listeners, mood, replies
 from handlers.desk.commands import router
 from handlers.desk.settings import DeskSettings
-from handlers.desk.state import get_state
+from handlers.desk.state import CHANGES_TOPIC, get_state
 
 #: Imported for their registrations on ``router``.
 HANDLER_MODULES = (complaints, listeners, mood, replies)
@@ -41,6 +41,8 @@ async def _startup(services: Services) -> None:
         if group.active:
             state.scheduled.add(group.id)
             await jobs.ensure_job(services, group)
+    # Another worker changed a group's entries: compile them again here too (no re-publish).
+    services.changes.subscribe(CHANGES_TOPIC, lambda key: state.compiled.pop(int(key), None))
 
 
 FEATURE = Feature(

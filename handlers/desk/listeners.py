@@ -8,7 +8,7 @@ a restart, and carries "helpful / not helpful" buttons (one vote per member and 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.args import button_fields, decode_id
 from bot.context import Context
@@ -65,6 +65,11 @@ async def answer(ctx: Context) -> None:
         return
     row = compiled.rows[found.entry_id]
     if await state.cooling(row, channel, ctx.now):
+        return
+    # Several workers on one database: the one that claims the cooldown answers (one worker: True).
+    if not await ctx.services.cooldowns.claim(
+        "desk.faq", f"{row.id}:{channel}", ctx.now, timedelta(seconds=row.cooldown)
+    ):
         return
     answer_id = await state.repos.faq.record_answer(
         group.id, row.id, channel, member.id if member else None, ctx.now

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 STATE_KEY = "desk"
+#: Change-feed topic: a group's FAQ entries changed on another worker (``bot.changes``).
+CHANGES_TOPIC = "desk.faq"
 #: A question nobody replied to within this time is "unanswered".
 ANSWER_WINDOW = timedelta(minutes=30)
 
@@ -108,8 +110,9 @@ class DeskState:
             return found
 
     def changed(self, group_id: int) -> None:
-        """The group's entries changed: compile again on the next message."""
+        """The group's entries changed: compile again on the next message (every worker)."""
         self.compiled.pop(group_id, None)
+        self.services.changes.publish_soon(CHANGES_TOPIC, group_id)
 
     async def cooling(self, row: FaqRow, channel_id: str, now: datetime) -> bool:
         """True while the entry's cooldown in this chat runs."""

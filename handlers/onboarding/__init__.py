@@ -19,7 +19,7 @@ from handlers.onboarding import listeners
 from handlers.onboarding.commands import router
 from handlers.onboarding.jobs import KIND, STEPS, job_id, run_step
 from handlers.onboarding.settings import WelcomeSettings
-from handlers.onboarding.state import onboarding_state
+from handlers.onboarding.state import PENDING_TOPIC, onboarding_state
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -49,6 +49,12 @@ async def startup(services: Services) -> None:
     services.scheduler.register(KIND, prunes_deferred(run_step))
     st = onboarding_state(services)
     st.pending = set(await st.repo.active())
+
+    def started_elsewhere(key: str) -> None:
+        group_id, member_id = key.split(" ", 1)
+        st.pending.add((int(group_id), int(member_id)))
+
+    services.changes.subscribe(PENDING_TOPIC, started_elsewhere)
 
 
 async def forget(services: Services, member: Member) -> None:

@@ -17,7 +17,7 @@ from bot.timeparse import shift_days
 from handlers.onboarding.commands import WELCOME_PICTURE, render_template, rules_text
 from handlers.onboarding.jobs import KIND, STEPS, job_id
 from handlers.onboarding.settings import WelcomeSettings
-from handlers.onboarding.state import onboarding_state
+from handlers.onboarding.state import PENDING_TOPIC, onboarding_state
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -44,6 +44,9 @@ async def on_join(ctx: Context) -> None:
     st = onboarding_state(ctx.services)
     await st.repo.start(group.id, member.id, ctx.now)
     st.pending.add((group.id, member.id))
+    if ctx.services.changes.across_workers:
+        # Their first message may reach another worker (one notification per join, none per message).
+        await ctx.services.changes.publish(PENDING_TOPIC, f"{group.id} {member.id}")
     for step, days, delay in STEPS:
         await ctx.services.scheduler.schedule(
             job_id(member.id, step),

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 STATE_KEY = "welcome"
+#: Change-feed topic: a newcomer's onboarding started on another worker (``bot.changes``).
+PENDING_TOPIC = "onboarding.pending"
 
 
 class WelcomeState:

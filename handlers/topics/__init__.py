@@ -18,7 +18,7 @@ from handlers.topics.commands import router
 from handlers.topics.jobs import KIND, plan_daily, run_daily
 from handlers.topics.ports import provide
 from handlers.topics.settings import TopicsSettings
-from handlers.topics.state import topics_state
+from handlers.topics.state import POSTED_TOPIC, topics_state
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -35,8 +35,11 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
 
 
 async def startup(services: Services) -> None:
-    """Register the daily-topic job kind."""
+    """Register the daily-topic job kind; another worker's new post: read the post ids again."""
     services.scheduler.register(KIND, prunes_deferred(run_daily))
+    services.changes.subscribe(
+        POSTED_TOPIC, lambda key: topics_state(services).topic_messages.pop(int(key), None)
+    )
 
 
 FEATURE = Feature(

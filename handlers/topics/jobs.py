@@ -11,7 +11,7 @@ from bot.messages import OutgoingMessage
 from bot.planned_posts import chat_of, defer_for_quiet_hours, notify_moderators, send, tz_of
 from bot.scheduler import Cron
 from handlers.topics.bank import starter_topics
-from handlers.topics.state import topics_state
+from handlers.topics.state import POSTED_TOPIC, topics_state
 from storage.topics import TopicPost
 
 if TYPE_CHECKING:
@@ -46,6 +46,8 @@ async def post_next(services: Services, group: Group, chat: ChatRef) -> TopicPos
     if sent is not None:
         await st.topics.set_post_message(post.id, sent.message_id)
         st.topic_messages.setdefault(group.id, set()).add(sent.message_id)
+        if services.changes.across_workers:  # replies may reach another worker: it reads the ids again
+            await services.changes.publish(POSTED_TOPIC, group.id)
     return post
 
 

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 STATE_KEY = "topics"
+#: Change-feed topic: a topic was posted in a group by another worker (``bot.changes``).
+POSTED_TOPIC = "topics.posted"
 
 
 @dataclass
