@@ -144,6 +144,7 @@ class Adapter(ABC):
         without holding all of it. Raises ``CapabilityNotSupported`` where pictures cannot be
         fetched, ``TransportError`` when the platform does not give them."""
         raise self._unsupported(Capability.IMAGES)
+
     async def grant_role(self, chat: ChatRef, user_id: str, role_id: str) -> None:
         """Give the member the platform role ``role_id`` in ``chat``'s server (a circle bound to
         a Discord role); harmless when they have it already."""

@@ -512,6 +512,8 @@ class MediaLibrary(Protocol):
 
     async def path_of(self, group: Group, owner: str) -> str | None:
         """A local file with the picture ``owner`` carries, for ``OutgoingMessage.image``."""
+
+
 # -- the support desk's mood (issue 19) ---------------------------------------------------------
 
 
@@ -548,6 +550,8 @@ class GroupMood(Protocol):
     async def mood(self, group: Group, first: date, last: date, *, words: int = 5) -> MoodSummary:
         """The mood of the local days ``first`` … ``last`` (inclusive) and up to ``words``
         negative topics (only from the days whose negative messages are still kept)."""
+
+
 # -- interest circles (issue 23) ---------------------------------------------------------------
 
 
