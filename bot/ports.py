@@ -471,3 +471,22 @@ class LedgerHistory(Protocol):
     async def history(self, group: Group, member: Member, limit: int) -> list[LedgerLine]:
         """The member's latest ``limit`` ledger lines in ``group``."""
         ...
+
+
+class CommunityScope(Protocol):
+    """Which chats share points, levels and check-ins with a chat: its community's chats that
+    share them (the community feature provides it). Without it every chat keeps its own."""
+
+    async def shared_chats(self, group: Group) -> list[int]:
+        """Group ids of the chats sharing points with ``group``, the community's first chat
+        first (its day is the community's day), ``group`` included; ``[group.id]`` when alone."""
+        ...
+
+
+class AccountLinkWatcher(Protocol):
+    """Told when an account leaves a person's linked accounts, to give back what is its own
+    (the check-in feature splits the merged balance as the ledger says)."""
+
+    async def unlinked(self, account: tuple[str, str], others: Sequence[tuple[str, str]]) -> None:
+        """``account`` (platform, user id) is no longer linked with ``others``."""
+        ...

@@ -28,6 +28,7 @@ from handlers.checkin.api import (
 from handlers.checkin.calendar_view import render_png, text_grid
 from handlers.checkin.config import GroupRules
 from handlers.checkin.rules import itemize, progress, tier_for
+from handlers.checkin.wallet import wallet_of
 from storage.checkin import Entry, InsufficientPoints, Posting, month_bounds
 from storage.models import Group
 from storage.models import Member as MemberRow
@@ -99,19 +100,23 @@ async def checkin(ctx: Context) -> None:
     group, member = _need_group(ctx)
     services = ctx.services
     st = state(services)
-    rules = await rules_for(services, group.id)
+    # In a community one person checks in once a day, on the community's day and rules.
+    w = await wallet_of(services, group, member)
+    rules = await rules_for(services, w.home.id)
     now = ctx.now
-    day = day_of(now, group, rules)
+    day = day_of(now, w.home, rules)
     out = await st.repos.checkins.checkin(
-        group.id,
-        member.id,
+        w.group.id,
+        w.member.id,
         day=day,
         at=now,
         itemize=lambda streak, rank: [(i.kind, i.amount) for i in itemize(streak, rank, rules.checkin)],
         badge_rules=st.auto_rules,
+        also=[(o.group_id, o.id) for o in (w.member, *w.others) if o.id != w.member.id],
+        actor_id=w.actor_for(member),
     )
     if not out.created:
-        opens = _next_opening(day, group, rules)
+        opens = _next_opening(day, w.home, rules)
         wait = opens - now
         hours, rest = divmod(max(int(wait.total_seconds()), 0), 3600)
         await ctx.reply(
@@ -245,8 +250,9 @@ async def points_history(ctx: Context, target: MemberRow) -> None:
 
 async def _show_history(ctx: Context, group: Group, member: MemberRow, limit: int) -> None:
     st = state(ctx.services)
-    balance, earned = await st.repos.ledger.balance(group.id, member.id)
-    rows = await st.repos.ledger.history(group.id, member.id, limit)
+    w = await wallet_of(ctx.services, group, member)
+    balance, earned = await st.repos.ledger.balance(w.group.id, w.member.id)
+    rows = await st.repos.ledger.history(w.group.id, w.member.id, limit)
     lines = [ctx.t("checkin.points.balance", name=_name(member), balance=balance, earned=earned)]
     if not rows:
         lines.append(ctx.t("checkin.points.empty"))
@@ -308,14 +314,21 @@ async def give(ctx: Context, target: MemberRow, amount: int) -> None:
         raise BadArgument("checkin.give.bot")
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
+    # Between the two people's wallets (in a community they may sit in different chats).
+    mine = await wallet_of(ctx.services, group, member)
+    theirs = await wallet_of(ctx.services, group, target)
+    if theirs.member.id == mine.member.id:
+        raise BadArgument("checkin.give.self")  # another account of the same person
     out = await st.repos.ledger.transfer(
-        group.id,
-        member.id,
-        target.id,
+        mine.group.id,
+        mine.member.id,
+        theirs.member.id,
         amount,
         at=ctx.now,
-        day=day_of(ctx.now, group, rules),
+        day=day_of(ctx.now, mine.home, rules),
         daily_cap=rules.transfer_cap,
+        receiver_group_id=theirs.group.id,
+        actor_id=member.id,
     )
     if out.status == "not_enough":
         await ctx.reply(ctx.t("checkin.give.not_enough", balance=out.detail["balance"], amount=amount))
@@ -390,12 +403,16 @@ async def me(ctx: Context) -> None:
     group, member = _need_group(ctx)
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
-    today = day_of(ctx.now, group, rules)
-    balance, earned = await st.repos.ledger.balance(group.id, member.id)
+    w = await wallet_of(ctx.services, group, member)
+    today = day_of(ctx.now, w.home, rules)
+    balance, earned = await st.repos.ledger.balance(w.group.id, w.member.id)
     prog = progress(earned, rules.level_factor)
-    status = await st.repos.checkins.checkin_status(group.id, member.id, today)
-    owned = await st.repos.badges.badges_of(group.id, member.id)
-    month_rank = await st.repos.ledger.rank_of(group.id, member.id, period_start("month", today))
+    status = await st.repos.checkins.checkin_status(w.group.id, w.member.id, today)
+    # One badge set: what any of the person's memberships in the community earned.
+    owned = set(await st.repos.badges.badges_of(w.group.id, w.member.id))
+    for other in w.others:
+        owned.update(await st.repos.badges.badges_of(other.group_id, other.id))
+    month_rank = await st.repos.ledger.rank_of(w.group.id, w.member.id, period_start("month", today))
     badges = " ".join(b.emoji for b in st.badges if b.key in owned) or ctx.t("checkin.me.no_badges")
     lines = [
         ctx.t("checkin.me.title", name=_name(member)),

@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.errors import QunyouError
 from bot.messages import OutgoingMessage
 from bot.params import OnOff, Word, Words
+from bot.ports import AccountLinkWatcher
 from bot.roles import Role
 from bot.router import Router
 from handlers.community.state import CODE_TTL, account_of, chat_name, get_state
@@ -254,4 +255,9 @@ async def unlink_command(ctx: Context, account: str | None) -> None:
     if len(mine) < 2 or not await state.repos.links.unlink(target):
         await ctx.reply(ctx.t("community.unlink.none"))
         return
+    watcher = ctx.services.ports.find(AccountLinkWatcher)
+    if watcher is not None:
+        # After the unlink, so a merge racing it cannot pull the share back in.
+        others = [(a.platform, a.user_id) for a in mine if a != target]
+        await watcher.unlinked((target.platform, target.user_id), others)
     await ctx.reply(ctx.t("community.unlink.done", account=shown(target)))
