@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -154,11 +155,13 @@ async def makeup(ctx: Context) -> None:
     """Repair yesterday's missed check-in for points."""
     group, member = _need_group(ctx)
     st = state(ctx.services)
-    rules = await rules_for(ctx.services, group.id)
-    today = day_of(ctx.now, group, rules)
+    # The person's check-ins and wallet, on the community's day.
+    w = await wallet_of(ctx.services, group, member)
+    rules = await rules_for(ctx.services, w.home.id)
+    today = day_of(ctx.now, w.home, rules)
     out = await st.repos.checkins.makeup(
-        group.id,
-        member.id,
+        w.group.id,
+        w.member.id,
         today=today,
         at=ctx.now,
         cost=rules.makeup_cost,
@@ -432,17 +435,30 @@ async def me(ctx: Context) -> None:
         ctx.t("checkin.me.badges", badges=badges),
         ctx.t("checkin.me.rank", rank=month_rank[0]) if month_rank else ctx.t("checkin.me.rank_none"),
     ]
-    credit = await _credit_line(ctx, group, member)
+    credit = await _credit_line(
+        ctx, group, member, w.others if w.member.id == member.id else (w.member, *w.others)
+    )
     if credit:
         lines.append(credit)
     await ctx.reply("\n".join(lines))
 
 
-async def _credit_line(ctx: Context, group: Group, member: MemberRow) -> str | None:
-    """The moderation credit score, when that feature is installed (it owns the number)."""
+async def _credit_line(
+    ctx: Context, group: Group, member: MemberRow, others: Sequence[MemberRow] = ()
+) -> str | None:
+    """The moderation credit score, when that feature is installed (it owns the number).
+
+    With the person's other memberships in the community (``others``), the lower score stands.
+    """
     credit = ctx.services.ports.find(CreditScore)
     if credit is None:
         return None
     score = await credit.score(group, member)
+    for other in others:
+        if other.id == member.id:
+            continue
+        where = await ctx.services.directory.group_by_id(other.group_id)
+        if where is not None:
+            score = min(score, await credit.score(where, other))
     level = ctx.t(f"moderation.credit_level.{credit.level(score)}")
     return ctx.t("checkin.me.credit", score=score, level=level)

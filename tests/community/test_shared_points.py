@@ -182,3 +182,33 @@ async def test_moderators_see_linked_accounts_in_a_members_record(tmp_path: Path
         # A member cannot read another's record.
         denied = said(await say(h, "telegram", "tg", "joe", "/warns @bob"))
         assert denied and "discord:bobd" not in denied[0]
+
+
+async def test_shop_make_up_and_credit_follow_the_person(tmp_path: Path) -> None:
+    async with Harness(tmp_path, config=EN) as h:
+        await community_of_two(h)
+        await checkin(h, "telegram", "tg", "bob")
+        await h.advance(DAY)
+        await say(h, "discord", "dc", "bobd", "hi")
+        await link(h, ("telegram", "bob"), ("discord", "bobd"))
+        held = await balance(h, "discord", "dc", "bobd")
+        # The Discord server's shop is paid from the wallet kept in the Telegram group.
+        listed = said(await say(h, "discord", "dc", "dora", "/shop add sticker 3 5"))[0]
+        assert listed.startswith("🛒 Listed")
+        bought = said(await say(h, "discord", "dc", "bobd", "/redeem sticker"))[0]
+        assert bought.startswith("🎁 Redeemed sticker for 3 points") and f"balance {held - 3}" in bought
+        assert await balance(h, "telegram", "tg", "bob") == held - 3
+        # The Telegram account checked in two days ago and nobody yesterday: the Discord account
+        # may repair the person's day, paid from the one wallet (too little in it here).
+        await h.advance(DAY)
+        costly = said(await say(h, "discord", "dc", "bobd", "/makeup"))[0]
+        assert costly == f"A make-up costs 50 points; you have {held - 3}."
+        await ledger_holds(h)
+        # The lower credit score stands: a moderation hit on Discord shows on the Telegram account.
+        before = said(await say(h, "telegram", "tg", "bob", "/me"))[0].splitlines()[-1]
+        said(await say(h, "discord", "dc", "dora", "/kw add yellow frobnicate"))
+        await say(h, "discord", "dc", "bobd", "frobnicate now")
+        after = said(await say(h, "telegram", "tg", "bob", "/me"))[0].splitlines()[-1]
+        score = re.compile(r"Credit (\d+)")
+        assert before.startswith("Credit") and after.startswith("Credit")
+        assert int(score.search(after).group(1)) < int(score.search(before).group(1))  # type: ignore[union-attr]
