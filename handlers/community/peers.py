@@ -46,12 +46,9 @@ class CommunityPoints:
         services = self._services
         if not (await services.settings.of(group.id, CommunitySettings)).share_points:
             return [group.id]
-        repos = get_state(services).repos
-        community = await repos.communities.of_group(group.id)
-        if community is None:
-            return [group.id]
+        chats = await get_state(services).community_chats(group.id)
         return [
             chat
-            for chat in await repos.communities.chats(community.id)
+            for chat in chats or (group.id,)
             if chat == group.id or (await services.settings.of(chat, CommunitySettings)).share_points
         ]
