@@ -263,7 +263,8 @@ async def award(
     w = await wallet_of(services, group, member)
     rules = await rules_for(services, group.id)
     now = services.clock.now()
-    day = day_of(now, w.home, rules)
+    home_rules = rules if w.home.id == group.id else await rules_for(services, w.home.id)
+    day = day_of(now, w.home, home_rules)
     posting = await st.repos.ledger.post(
         w.group.id,
         w.member.id,

@@ -29,7 +29,7 @@ from handlers.checkin.api import (
 from handlers.checkin.calendar_view import render_png, text_grid
 from handlers.checkin.config import GroupRules
 from handlers.checkin.rules import itemize, progress, tier_for
-from handlers.checkin.wallet import wallet_of
+from handlers.checkin.wallet import wallet_day, wallet_of
 from storage.checkin import Entry, InsufficientPoints, Posting, month_bounds
 from storage.models import Group
 from storage.models import Member as MemberRow
@@ -194,10 +194,10 @@ async def calendar_cmd(ctx: Context) -> None:
     """This month's check-ins as a grid (and a PNG where the platform takes images)."""
     group, member = _need_group(ctx)
     st = state(ctx.services)
-    rules = await rules_for(ctx.services, group.id)
-    today = day_of(ctx.now, group, rules)
+    w = await wallet_of(ctx.services, group, member)  # the person's check-ins in a community
+    today = await wallet_day(ctx.services, w, ctx.now)
     first, last = month_bounds(today)
-    days = await st.repos.checkins.checkin_days(group.id, member.id, first, last)
+    days = await st.repos.checkins.checkin_days(w.group.id, w.member.id, first, last)
     weekdays = ctx.t("checkin.calendar.weekdays").split(",")
     grid = text_grid(today.year, today.month, days, today, weekdays)
     head = ctx.t("checkin.calendar.title", month=today.strftime("%Y-%m"), count=len(days))
@@ -281,13 +281,14 @@ async def _points_adjust(
     reason = (reason or "")[:200] or None
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
+    w = await wallet_of(ctx.services, group, target)  # the person's one wallet in a community
     try:
         posting = await st.repos.ledger.post(
-            group.id,
-            target.id,
+            w.group.id,
+            w.member.id,
             [Entry(amount if give else -amount, "admin", True)],
             at=ctx.now,
-            day=day_of(ctx.now, group, rules),
+            day=await wallet_day(ctx.services, w, ctx.now),
             reason=reason,
             actor_id=ctx.member.id if ctx.member else None,
             badge_rules=st.auto_rules,
@@ -328,7 +329,7 @@ async def give(ctx: Context, target: MemberRow, amount: int) -> None:
         theirs.member.id,
         amount,
         at=ctx.now,
-        day=day_of(ctx.now, mine.home, rules),
+        day=await wallet_day(ctx.services, mine, ctx.now),
         daily_cap=rules.transfer_cap,
         receiver_group_id=theirs.group.id,
         actor_id=member.id,
@@ -407,7 +408,7 @@ async def me(ctx: Context) -> None:
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
     w = await wallet_of(ctx.services, group, member)
-    today = day_of(ctx.now, w.home, rules)
+    today = await wallet_day(ctx.services, w, ctx.now)
     balance, earned = await st.repos.ledger.balance(w.group.id, w.member.id)
     prog = progress(earned, rules.level_factor)
     status = await st.repos.checkins.checkin_status(w.group.id, w.member.id, today)

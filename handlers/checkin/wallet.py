@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.ports import CommunityScope, LinkedAccounts
@@ -90,6 +91,11 @@ async def wallet_of(services: Services, group: Group, member: Member) -> Wallet:
             (primary.group_id, primary.id), [(o.group_id, o.id) for o in others], at=now, day=day
         )
     return Wallet(where, primary, home, others)
+
+
+async def wallet_day(services: Services, wallet: Wallet, now: datetime) -> date:
+    """The community's day holding ``now``: its first chat's timezone and day start."""
+    return day_of(now, wallet.home, await rules_for(services, wallet.home.id))
 
 
 class LinkSplitter:

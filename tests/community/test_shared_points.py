@@ -167,6 +167,13 @@ async def test_a_transfer_between_linked_accounts_is_refused_and_between_people_
         assert sent.startswith("💸 Sent 5 points") and f"balance is {held - 5}" in sent
         assert await balance(h, "telegram", "tg", "bob") == held - 5
         assert await balance(h, "discord", "dc", "carl") == 5
+        # A moderator's adjustment on either account reaches the one wallet.
+        taken = said(await say(h, "discord", "dc", "dora", "/points take @bobd 2"))[0]
+        assert taken == f"Took 2 points from @bobd; balance {held - 7}."
+        assert await balance(h, "telegram", "tg", "bob") == held - 7
+        # The calendar shows the person's check-ins: one day (they were two accounts that day).
+        calendar = said(await say(h, "discord", "dc", "bobd", "/checkin calendar"))[0]
+        assert "(1 days this month)" in calendar.splitlines()[0]
         await ledger_holds(h)
 
 
