@@ -623,4 +623,22 @@ class UpcomingActivities(Protocol):
 
     async def upcoming(self, group_id: int, since: datetime, until: datetime) -> list[UpcomingActivity]:
         """Open activities of the group starting in ``[since, until)``, soonest first."""
+
+
+class CommunityScope(Protocol):
+    """Which chats share points, levels and check-ins with a chat: its community's chats that
+    share them (the community feature provides it). Without it every chat keeps its own."""
+
+    async def shared_chats(self, group: Group) -> list[int]:
+        """Group ids of the chats sharing points with ``group``, the community's first chat
+        first (its day is the community's day), ``group`` included; ``[group.id]`` when alone."""
+        ...
+
+
+class AccountLinkWatcher(Protocol):
+    """Told when an account leaves a person's linked accounts, to give back what is its own
+    (the check-in feature splits the merged balance as the ledger says)."""
+
+    async def unlinked(self, account: tuple[str, str], others: Sequence[tuple[str, str]]) -> None:
+        """``account`` (platform, user id) is no longer linked with ``others``."""
         ...

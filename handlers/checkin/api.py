@@ -256,17 +256,23 @@ async def award(
     if group is None:
         raise ValueError(f"member {member.id} has no group")
     st = state(services)
+    # Imported here: the wallet module builds on this one. In a community the points go to the
+    # person's one wallet, naming this membership when it is not the wallet's own.
+    from handlers.checkin.wallet import wallet_of
+
+    w = await wallet_of(services, group, member)
     rules = await rules_for(services, group.id)
     now = services.clock.now()
-    day = day_of(now, group, rules)
+    home_rules = rules if w.home.id == group.id else await rules_for(services, w.home.id)
+    day = day_of(now, w.home, home_rules)
     posting = await st.repos.ledger.post(
-        group.id,
-        member.id,
+        w.group.id,
+        w.member.id,
         [Entry(delta, kind, kind in EARNING_KINDS)],
         at=now,
         day=day,
         reason=reason[:256] if reason else None,
-        actor_id=actor.id if actor else None,
+        actor_id=actor.id if actor else w.actor_for(member),
         ref=ref,
         badge_rules=st.auto_rules,
         counters=counters,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from handlers.checkin.api import (
 from handlers.checkin.calendar_view import render_png, text_grid
 from handlers.checkin.config import GroupRules
 from handlers.checkin.rules import itemize, progress, tier_for
+from handlers.checkin.wallet import wallet_day, wallet_of
 from storage.checkin import Entry, InsufficientPoints, Posting, month_bounds
 from storage.models import Group
 from storage.models import Member as MemberRow
@@ -99,19 +101,23 @@ async def checkin(ctx: Context) -> None:
     group, member = _need_group(ctx)
     services = ctx.services
     st = state(services)
-    rules = await rules_for(services, group.id)
+    # In a community one person checks in once a day, on the community's day and rules.
+    w = await wallet_of(services, group, member)
+    rules = await rules_for(services, w.home.id)
     now = ctx.now
-    day = day_of(now, group, rules)
+    day = day_of(now, w.home, rules)
     out = await st.repos.checkins.checkin(
-        group.id,
-        member.id,
+        w.group.id,
+        w.member.id,
         day=day,
         at=now,
         itemize=lambda streak, rank: [(i.kind, i.amount) for i in itemize(streak, rank, rules.checkin)],
         badge_rules=st.auto_rules,
+        also=[(o.group_id, o.id) for o in (w.member, *w.others) if o.id != w.member.id],
+        actor_id=w.actor_for(member),
     )
     if not out.created:
-        opens = _next_opening(day, group, rules)
+        opens = _next_opening(day, w.home, rules)
         wait = opens - now
         hours, rest = divmod(max(int(wait.total_seconds()), 0), 3600)
         await ctx.reply(
@@ -149,11 +155,13 @@ async def makeup(ctx: Context) -> None:
     """Repair yesterday's missed check-in for points."""
     group, member = _need_group(ctx)
     st = state(ctx.services)
-    rules = await rules_for(ctx.services, group.id)
-    today = day_of(ctx.now, group, rules)
+    # The person's check-ins and wallet, on the community's day.
+    w = await wallet_of(ctx.services, group, member)
+    rules = await rules_for(ctx.services, w.home.id)
+    today = day_of(ctx.now, w.home, rules)
     out = await st.repos.checkins.makeup(
-        group.id,
-        member.id,
+        w.group.id,
+        w.member.id,
         today=today,
         at=ctx.now,
         cost=rules.makeup_cost,
@@ -186,10 +194,10 @@ async def calendar_cmd(ctx: Context) -> None:
     """This month's check-ins as a grid (and a PNG where the platform takes images)."""
     group, member = _need_group(ctx)
     st = state(ctx.services)
-    rules = await rules_for(ctx.services, group.id)
-    today = day_of(ctx.now, group, rules)
+    w = await wallet_of(ctx.services, group, member)  # the person's check-ins in a community
+    today = await wallet_day(ctx.services, w, ctx.now)
     first, last = month_bounds(today)
-    days = await st.repos.checkins.checkin_days(group.id, member.id, first, last)
+    days = await st.repos.checkins.checkin_days(w.group.id, w.member.id, first, last)
     weekdays = ctx.t("checkin.calendar.weekdays").split(",")
     grid = text_grid(today.year, today.month, days, today, weekdays)
     head = ctx.t("checkin.calendar.title", month=today.strftime("%Y-%m"), count=len(days))
@@ -245,8 +253,9 @@ async def points_history(ctx: Context, target: MemberRow) -> None:
 
 async def _show_history(ctx: Context, group: Group, member: MemberRow, limit: int) -> None:
     st = state(ctx.services)
-    balance, earned = await st.repos.ledger.balance(group.id, member.id)
-    rows = await st.repos.ledger.history(group.id, member.id, limit)
+    w = await wallet_of(ctx.services, group, member)
+    balance, earned = await st.repos.ledger.balance(w.group.id, w.member.id)
+    rows = await st.repos.ledger.history(w.group.id, w.member.id, limit)
     lines = [ctx.t("checkin.points.balance", name=_name(member), balance=balance, earned=earned)]
     if not rows:
         lines.append(ctx.t("checkin.points.empty"))
@@ -272,13 +281,14 @@ async def _points_adjust(
     reason = (reason or "")[:200] or None
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
+    w = await wallet_of(ctx.services, group, target)  # the person's one wallet in a community
     try:
         posting = await st.repos.ledger.post(
-            group.id,
-            target.id,
+            w.group.id,
+            w.member.id,
             [Entry(amount if give else -amount, "admin", True)],
             at=ctx.now,
-            day=day_of(ctx.now, group, rules),
+            day=await wallet_day(ctx.services, w, ctx.now),
             reason=reason,
             actor_id=ctx.member.id if ctx.member else None,
             badge_rules=st.auto_rules,
@@ -308,14 +318,21 @@ async def give(ctx: Context, target: MemberRow, amount: int) -> None:
         raise BadArgument("checkin.give.bot")
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
+    # Between the two people's wallets (in a community they may sit in different chats).
+    mine = await wallet_of(ctx.services, group, member)
+    theirs = await wallet_of(ctx.services, group, target)
+    if theirs.member.id == mine.member.id:
+        raise BadArgument("checkin.give.self")  # another account of the same person
     out = await st.repos.ledger.transfer(
-        group.id,
-        member.id,
-        target.id,
+        mine.group.id,
+        mine.member.id,
+        theirs.member.id,
         amount,
         at=ctx.now,
-        day=day_of(ctx.now, group, rules),
+        day=await wallet_day(ctx.services, mine, ctx.now),
         daily_cap=rules.transfer_cap,
+        receiver_group_id=theirs.group.id,
+        actor_id=member.id,
     )
     if out.status == "not_enough":
         await ctx.reply(ctx.t("checkin.give.not_enough", balance=out.detail["balance"], amount=amount))
@@ -390,12 +407,16 @@ async def me(ctx: Context) -> None:
     group, member = _need_group(ctx)
     st = state(ctx.services)
     rules = await rules_for(ctx.services, group.id)
-    today = day_of(ctx.now, group, rules)
-    balance, earned = await st.repos.ledger.balance(group.id, member.id)
+    w = await wallet_of(ctx.services, group, member)
+    today = await wallet_day(ctx.services, w, ctx.now)
+    balance, earned = await st.repos.ledger.balance(w.group.id, w.member.id)
     prog = progress(earned, rules.level_factor)
-    status = await st.repos.checkins.checkin_status(group.id, member.id, today)
-    owned = await st.repos.badges.badges_of(group.id, member.id)
-    month_rank = await st.repos.ledger.rank_of(group.id, member.id, period_start("month", today))
+    status = await st.repos.checkins.checkin_status(w.group.id, w.member.id, today)
+    # One badge set: what any of the person's memberships in the community earned.
+    owned = set(await st.repos.badges.badges_of(w.group.id, w.member.id))
+    for other in w.others:
+        owned.update(await st.repos.badges.badges_of(other.group_id, other.id))
+    month_rank = await st.repos.ledger.rank_of(w.group.id, w.member.id, period_start("month", today))
     badges = " ".join(b.emoji for b in st.badges if b.key in owned) or ctx.t("checkin.me.no_badges")
     lines = [
         ctx.t("checkin.me.title", name=_name(member)),
@@ -415,17 +436,30 @@ async def me(ctx: Context) -> None:
         ctx.t("checkin.me.badges", badges=badges),
         ctx.t("checkin.me.rank", rank=month_rank[0]) if month_rank else ctx.t("checkin.me.rank_none"),
     ]
-    credit = await _credit_line(ctx, group, member)
+    credit = await _credit_line(
+        ctx, group, member, w.others if w.member.id == member.id else (w.member, *w.others)
+    )
     if credit:
         lines.append(credit)
     await ctx.reply("\n".join(lines))
 
 
-async def _credit_line(ctx: Context, group: Group, member: MemberRow) -> str | None:
-    """The moderation credit score, when that feature is installed (it owns the number)."""
+async def _credit_line(
+    ctx: Context, group: Group, member: MemberRow, others: Sequence[MemberRow] = ()
+) -> str | None:
+    """The moderation credit score, when that feature is installed (it owns the number).
+
+    With the person's other memberships in the community (``others``), the lower score stands.
+    """
     credit = ctx.services.ports.find(CreditScore)
     if credit is None:
         return None
     score = await credit.score(group, member)
+    for other in others:
+        if other.id == member.id:
+            continue
+        where = await ctx.services.directory.group_by_id(other.group_id)
+        if where is not None:
+            score = min(score, await credit.score(where, other))
     level = ctx.t(f"moderation.credit_level.{credit.level(score)}")
     return ctx.t("checkin.me.credit", score=score, level=level)

@@ -1,5 +1,6 @@
 """The ports the check-in feature provides: ``PointsLedger`` (points and badge counters for
-topics, activities and onboarding) and ``CheckinFacts`` (figures for statistics)."""
+topics, activities and onboarding), ``CheckinFacts`` (figures for statistics), ``LedgerHistory``
+and ``AccountLinkWatcher`` (an unlinked account takes back its share of a community wallet)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import zone
 from bot.events import ChatRef
-from bot.ports import BadgeAward, CheckinFacts, LedgerHistory, LedgerLine, PointsLedger
+from bot.ports import AccountLinkWatcher, BadgeAward, CheckinFacts, LedgerHistory, LedgerLine, PointsLedger
 from handlers.checkin.api import InsufficientPoints, award, state
+from handlers.checkin.wallet import LinkSplitter, wallet_of
 from storage.checkin_views import CheckinViews
 from storage.models import Group, Member
 
@@ -48,8 +50,9 @@ class Ledger:
         return bool(status.total)
 
     async def balance(self, group: Group, member: Member) -> int:
-        """The member's balance in ``group``."""
-        balance, _ = await state(self._services).repos.ledger.balance(group.id, member.id)
+        """The member's balance in ``group`` (their community wallet's, when it shares one)."""
+        w = await wallet_of(self._services, group, member)
+        balance, _ = await state(self._services).repos.ledger.balance(w.group.id, w.member.id)
         return int(balance)
 
     async def spend(self, member: Member, points: int, kind: str, reason: str) -> bool:
@@ -68,8 +71,9 @@ class History:
         self._services = services
 
     async def history(self, group: Group, member: Member, limit: int) -> list[LedgerLine]:
-        """The member's latest ledger lines, newest first."""
-        rows = await state(self._services).repos.ledger.history(group.id, member.id, limit=limit)
+        """The member's latest ledger lines (of their community wallet), newest first."""
+        w = await wallet_of(self._services, group, member)
+        rows = await state(self._services).repos.ledger.history(w.group.id, w.member.id, limit=limit)
         return [LedgerLine(r.at, r.delta, r.kind, r.reason, r.balance_after) for r in rows]
 
 
@@ -104,4 +108,5 @@ def provide(services: Services) -> dict[type[Any], Any]:
     ledger: PointsLedger = Ledger(services)
     facts: CheckinFacts = Facts(CheckinViews(services.db))
     history: LedgerHistory = History(services)
-    return {PointsLedger: ledger, CheckinFacts: facts, LedgerHistory: history}
+    splitter: AccountLinkWatcher = LinkSplitter(services)
+    return {PointsLedger: ledger, CheckinFacts: facts, LedgerHistory: history, AccountLinkWatcher: splitter}

@@ -27,6 +27,7 @@ from handlers.checkin.commands import (
     _need_group,
     router,
 )
+from handlers.checkin.wallet import wallet_day, wallet_of
 from storage.checkin import ShopItem
 from storage.models import Group
 from storage.models import Member as MemberRow
@@ -209,9 +210,15 @@ async def redeem(ctx: Context, name: str) -> None:
     group, member = _need_group(ctx)
     item = await _find_item(ctx, group, name)
     st = state(ctx.services)
-    rules = await rules_for(ctx.services, group.id)
+    # Paid from the person's community wallet, wherever it is kept.
+    w = await wallet_of(ctx.services, group, member)
     out = await st.repos.shop.redeem(
-        group.id, member.id, item.id, at=ctx.now, day=day_of(ctx.now, group, rules)
+        group.id,
+        member.id,
+        item.id,
+        at=ctx.now,
+        day=await wallet_day(ctx.services, w, ctx.now),
+        payer=(w.group.id, w.member.id),
     )
     if out.status == "unknown":
         raise BadArgument("checkin.shop.unknown", name=item.name)

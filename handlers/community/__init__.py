@@ -3,7 +3,8 @@
 * ``commands`` (the router): ``/community`` and ``/link`` / ``/unlink``;
 * ``federation``: ``/fed``, ``/fban``, ``/unfban``, ``/fedinfo``, ``/fedadmins``, ``/fbanlist``;
 * ``listeners``: a newcomer on the federation's ban list is banned at the door;
-* ``peers``: the ``SharedSanctions`` port moderation asks where else a sanction applies.
+* ``peers``: the ``SharedSanctions`` port moderation asks where else a sanction applies, and
+  the ``CommunityScope`` port the check-in feature asks which chats share points.
 
 Bans themselves are the moderation feature's (``MemberSanctions``): recorded, audited and
 liftable in every chat exactly as a moderator's ``/ban`` there.
@@ -14,11 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.feature import Feature
-from bot.ports import LinkedAccounts, MemberSanctions, SharedSanctions
+from bot.ports import AccountLinkWatcher, CommunityScope, LinkedAccounts, MemberSanctions, SharedSanctions
 from bot.services import Services
 from handlers.community import federation, listeners
 from handlers.community.commands import router
-from handlers.community.peers import CommunityPeers
+from handlers.community.peers import CommunityPeers, CommunityPoints
 from handlers.community.settings import CommunitySettings
 from handlers.community.state import get_state
 from storage.community import Account
@@ -42,7 +43,8 @@ class _Linked:
 def _ports(services: Services) -> dict[type[Any], Any]:
     peers: SharedSanctions = CommunityPeers(services)
     linked: LinkedAccounts = _Linked(services)
-    return {SharedSanctions: peers, LinkedAccounts: linked}
+    points: CommunityScope = CommunityPoints(services)
+    return {SharedSanctions: peers, LinkedAccounts: linked, CommunityScope: points}
 
 
 FEATURE = Feature(
@@ -51,4 +53,6 @@ FEATURE = Feature(
     settings=CommunitySettings,
     provides=_ports,
     requires=(MemberSanctions,),
+    # An unlinked account takes back its share of the wallet it shared (the check-in feature).
+    uses=(AccountLinkWatcher,),
 )

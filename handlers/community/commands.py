@@ -12,9 +12,10 @@ from bot.context import Context
 from bot.errors import QunyouError
 from bot.messages import OutgoingMessage
 from bot.params import OnOff, Word, Words
+from bot.ports import AccountLinkWatcher
 from bot.roles import Role
 from bot.router import Router
-from handlers.community.state import CODE_TTL, account_of, chat_name, get_state
+from handlers.community.state import CODE_TTL, account_of, chat_name, chats_changed, get_state
 from storage.community import Account, Code
 from storage.models import Group
 
@@ -74,6 +75,7 @@ async def community_create(ctx: Context, name: str) -> None:
         await ctx.reply(ctx.t("community.already_in", name=existing.name))
         return
     created = await repos.communities.create(name, ctx.group.id, ctx.user.user_id, ctx.now)
+    await chats_changed(ctx.services)
     code = await _invitation(ctx, created.id)
     await ctx.reply(ctx.t("community.created", name=created.name, code=code, minutes=_minutes()))
 
@@ -149,6 +151,7 @@ async def community_join(ctx: Context, code: str) -> None:
     except Exception:  # the key refused it: a concurrent join put the chat in a community first
         await ctx.reply(ctx.t("community.bad_code"))
         return
+    await chats_changed(ctx.services)
     await ctx.reply(ctx.t("community.joined", name=found))
     origin = await ctx.services.directory.group_by_id(taken.group_id) if taken.group_id else None
     if origin is not None and origin.id != ctx.group.id:
@@ -173,6 +176,7 @@ async def community_leave(ctx: Context) -> None:
         await ctx.reply(ctx.t("community.none"))
         return
     await repos.communities.remove_chat(ctx.group.id)
+    await chats_changed(ctx.services)
     await ctx.reply(ctx.t("community.left", name=found.name))
 
 
@@ -254,4 +258,9 @@ async def unlink_command(ctx: Context, account: str | None) -> None:
     if len(mine) < 2 or not await state.repos.links.unlink(target):
         await ctx.reply(ctx.t("community.unlink.none"))
         return
+    watcher = ctx.services.ports.find(AccountLinkWatcher)
+    if watcher is not None:
+        # After the unlink, so a merge racing it cannot pull the share back in.
+        others = [(a.platform, a.user_id) for a in mine if a != target]
+        await watcher.unlinked((target.platform, target.user_id), others)
     await ctx.reply(ctx.t("community.unlink.done", account=shown(target)))

@@ -1,4 +1,5 @@
-"""The ``SharedSanctions`` port: where a sanction in one chat of a community applies as well."""
+"""The ``SharedSanctions`` port (where a sanction in one chat of a community applies as well) and
+the ``CommunityScope`` port (which chats share points and check-ins)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,22 @@ class CommunityPeers:
                 continue
             found.extend((peer, other) for other in accounts_on(accounts, peer.platform))
         return found
+
+
+class CommunityPoints:
+    """``CommunityScope``: the community's chats that share points, the first chat first."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def shared_chats(self, group: Group) -> list[int]:
+        """Chats sharing points with ``group``; ``[group.id]`` alone or when it opted out."""
+        services = self._services
+        if not (await services.settings.of(group.id, CommunitySettings)).share_points:
+            return [group.id]
+        chats = await get_state(services).community_chats(group.id)
+        return [
+            chat
+            for chat in chats or (group.id,)
+            if chat == group.id or (await services.settings.of(chat, CommunitySettings)).share_points
+        ]

@@ -18,3 +18,7 @@ class CommunitySettings(FeatureSettings):
     federation_bans_on_join: OnOff = Field(
         True, description="ban at once a newcomer on this chat's federation's ban list"
     )
+    share_points: OnOff = Field(
+        True,
+        description="share points, levels and check-ins with the community's other chats that share them",
+    )

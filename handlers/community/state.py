@@ -30,6 +30,18 @@ class CommunityState:
     repos: CommunityRepos
     rng: random.Random
     wrong: dict[Account, deque[datetime]] = field(default_factory=dict)
+    #: group id → its community's chat ids (empty: in none). Points commands ask on every call
+    #: (``CommunityScope``), so it is cached, and emptied whenever any community's chats change.
+    chats_cache: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    async def community_chats(self, group_id: int) -> tuple[int, ...]:
+        """The chats of ``group_id``'s community in the order they joined; empty when in none."""
+        cached = self.chats_cache.get(group_id)
+        if cached is None:
+            community = await self.repos.communities.of_group(group_id)
+            cached = tuple(await self.repos.communities.chats(community.id)) if community else ()
+            self.chats_cache[group_id] = cached
+        return cached
 
     def new_code(self, prefix: str = "") -> str:
         """A fresh one-time code."""
@@ -56,6 +68,8 @@ def get_state(services: Services) -> CommunityState:
         rng: random.Random = random.Random(0) if services.clock.is_virtual else secrets.SystemRandom()
         state = CommunityState(CommunityRepos(services.db), rng)
         services.state[STATE_KEY] = state
+        # Another worker changed a community: this one's cached chat lists are stale.
+        services.changes.subscribe("community", lambda _key: state.chats_cache.clear())
     assert isinstance(state, CommunityState)
     return state
 
@@ -68,3 +82,9 @@ def account_of(group: Group, user_id: str) -> Account:
 def chat_name(group: Group) -> str:
     """How a chat is named in replies: its title and platform."""
     return f"{group.title or group.scope_id} ({group.platform})"
+
+
+async def chats_changed(services: Services) -> None:
+    """A community gained or lost a chat: empty the cached chat lists here and in every worker."""
+    get_state(services).chats_cache.clear()
+    await services.changes.publish("community", 0)

@@ -23,6 +23,7 @@ from bot.feature import Feature
 from bot.ports import (
     AuditTrail,
     CreditScore,
+    LinkedAccounts,
     MemberSanctions,
     MessageScreen,
     ModerationDesk,
@@ -226,5 +227,6 @@ FEATURE = Feature(
     export_member_data=_export,
     config_model=ModerationConfig,
     demo=_demo,
-    uses=(SharedSanctions,),
+    # /warns (a member's record) names the accounts they linked.
+    uses=(SharedSanctions, LinkedAccounts),
 )

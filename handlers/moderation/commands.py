@@ -8,6 +8,7 @@ from bot.args import BadArgument, resolve_member
 from bot.context import Context
 from bot.messages import OutgoingMessage, Part, Text
 from bot.params import Duration, MemberRef, Words
+from bot.ports import LinkedAccounts
 from bot.roles import Role
 from bot.router import Router
 from handlers.moderation.plans import _ladder, _minutes, _warn
@@ -118,6 +119,17 @@ async def warns_command(ctx: Context, who: str | None) -> None:
                 expires=w.expires_at.astimezone(ctx.zone).strftime("%m-%d"),
             )
         )
+    linked = ctx.services.ports.find(LinkedAccounts)
+    if linked is not None:
+        # The member's record names the accounts they linked on other platforms.
+        me = (group.platform, member.user_id)
+        others = [
+            f"{p}:{u}" if not u.startswith(f"{p}:") else u
+            for p, u in await linked.accounts(*me)
+            if (p, u) != me
+        ]
+        if others:
+            lines.append(ctx.t("moderation.warns.linked", accounts=", ".join(others)))
     await ctx.reply("\n".join(lines))
 
 

@@ -35,6 +35,7 @@ from storage.checkin.values import (
     iter_entries,
     month_bounds,
 )
+from storage.checkin.wallets import WalletRepo
 from storage.database import Database
 
 
@@ -49,6 +50,7 @@ class CheckinRepos:
         self.activity = ActivityPointsRepo(db)
         self.shop = ShopRepo(db)
         self.referrals = ReferralRepo(db)
+        self.wallets = WalletRepo(db)
 
 
 __all__ = [
@@ -73,6 +75,7 @@ __all__ = [
     "ReferralRepo",
     "ShopItem",
     "ShopRepo",
+    "WalletRepo",
     "iter_entries",
     "month_bounds",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -54,8 +54,15 @@ class CheckinRepo:
         at: datetime,
         itemize: Itemizer,
         badge_rules: Sequence[AutoRule] = (),
+        also: Sequence[tuple[int, int]] = (),
+        actor_id: int | None = None,
     ) -> CheckinOutcome:
         """Claim ``day`` for the member; ``itemize(streak, rank)`` gives ``[(kind, amount)]``.
+
+        ``also`` names the person's other memberships ``(group id, member id)`` in chats that
+        share check-ins: a claim they made that day (before the accounts were one) counts, and
+        the longer of their streaks continues. ``actor_id`` is the membership that checked in,
+        when the points go to another (the person's primary).
 
         Unique keys decide between simultaneous claims. The same member twice: the loser's insert
         fails, its transaction rolls back whole, and it is answered as "already checked in". Two
@@ -64,12 +71,16 @@ class CheckinRepo:
         """
         for _ in range(_CLAIM_ATTEMPTS - 1):
             try:
-                return await self.db.transact(self._claim, group_id, member_id, day, at, itemize, badge_rules)
+                return await self.db.transact(
+                    self._claim, group_id, member_id, day, at, itemize, badge_rules, tuple(also), actor_id
+                )
             except IntegrityError:
                 existing = await self.db.transact(self._checkin_row, group_id, member_id, day)
                 if existing is not None:
                     return existing
-        return await self.db.transact(self._claim, group_id, member_id, day, at, itemize, badge_rules)
+        return await self.db.transact(
+            self._claim, group_id, member_id, day, at, itemize, badge_rules, tuple(also), actor_id
+        )
 
     def _claim(
         self,
@@ -80,6 +91,8 @@ class CheckinRepo:
         at: datetime,
         itemize: Itemizer,
         badge_rules: Sequence[AutoRule],
+        also: tuple[tuple[int, int], ...] = (),
+        actor_id: int | None = None,
     ) -> CheckinOutcome:
         if conn.dialect.name == "postgresql":
             # Ranks of the day are handed out in order: claims in one group queue here (on
@@ -95,7 +108,22 @@ class CheckinRepo:
         ).one()
         if facts.streak is not None:
             return CheckinOutcome(False, day, int(facts.streak), facts.rank, total_checkins=int(facts.total))
-        streak = int(facts.prev) + 1 if facts.prev is not None else 1
+        prev = int(facts.prev) if facts.prev is not None else 0
+        if also:
+            # The person's other memberships: a claim of theirs today is this claim; the longer
+            # streak continues (max, not sum: a day counts once).
+            for other_day, other_streak in conn.execute(
+                select(checkins.c.day, checkins.c.streak).where(
+                    or_(*(and_(checkins.c.group_id == g, checkins.c.member_id == m) for g, m in also)),
+                    checkins.c.day.in_((day, day - timedelta(days=1))),
+                )
+            ).all():
+                if other_day == day:
+                    return CheckinOutcome(
+                        False, day, int(other_streak), None, total_checkins=int(facts.total)
+                    )
+                prev = max(prev, int(other_streak))
+        streak = prev + 1
         rank = int(facts.taken) + 1
         total = int(facts.total) + 1
         items: list[tuple[str, int]] = [(k, int(a)) for k, a in itemize(streak, rank)]
@@ -119,6 +147,7 @@ class CheckinRepo:
             [Entry(a, k, True) for k, a in items],
             at=at,
             day=day,
+            actor_id=actor_id,
             ref=f"checkin:{day.isoformat()}",
         )
         new = grant_due(

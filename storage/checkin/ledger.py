@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select, update
+from sqlalchemy import and_, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -253,13 +253,30 @@ class LedgerRepo:
         day: date,
         daily_cap: int,
         reason: str | None = None,
+        receiver_group_id: int | None = None,
+        actor_id: int | None = None,
     ) -> Outcome:
-        """Move ``amount`` between members: ``ok``, ``over_cap`` (detail: sent, cap) or ``not_enough``."""
+        """Move ``amount`` between members: ``ok``, ``over_cap`` (detail: sent, cap) or ``not_enough``.
+
+        ``receiver_group_id``: the receiver's balance lives in another chat (a community's
+        wallets); ``actor_id``: the membership that sent it, when not the sender's wallet itself.
+        """
         if amount <= 0 or sender_id == receiver_id:
             raise ValueError("a transfer moves a positive amount between two members")
+        to_group = receiver_group_id if receiver_group_id is not None else group_id
         try:
             posting = await self.db.transact(
-                self._transfer, group_id, sender_id, receiver_id, amount, at, day, daily_cap, reason
+                self._transfer,
+                group_id,
+                sender_id,
+                receiver_id,
+                amount,
+                at,
+                day,
+                daily_cap,
+                reason,
+                to_group,
+                actor_id if actor_id is not None else sender_id,
             )
         except InsufficientPoints as exc:
             return Outcome("not_enough", detail={"balance": exc.balance})
@@ -278,11 +295,15 @@ class LedgerRepo:
         day: date,
         daily_cap: int,
         reason: str | None,
+        to_group: int,
+        actor_id: int,
     ) -> Posting:
         if conn.dialect.name == "postgresql":
             # Lock both balances in id order first: A→B and B→A at the same moment
             # would otherwise each hold one row and wait for the other (a deadlock).
-            self._lock_balances(conn, group_id, sorted((sender_id, receiver_id)), at)
+            self._lock_balances(
+                conn, sorted(((group_id, sender_id), (to_group, receiver_id)), key=lambda k: k[1]), at
+            )
         # Debit first: the sender's row lock serialises their transfers, so the
         # daily-cap sum below cannot be raced past.
         posting = post_entries(
@@ -293,7 +314,7 @@ class LedgerRepo:
             at=at,
             day=day,
             reason=reason,
-            actor_id=sender_id,
+            actor_id=actor_id,
             ref=f"to:{receiver_id}",
         )
         sent = -int(
@@ -311,7 +332,7 @@ class LedgerRepo:
             raise Refused("over_cap", sent=sent - amount, cap=daily_cap)
         post_entries(
             conn,
-            group_id,
+            to_group,
             receiver_id,
             [Entry(amount, "transfer", False)],
             at=at,
@@ -322,21 +343,24 @@ class LedgerRepo:
         )
         return posting
 
-    def _lock_balances(
-        self, conn: Connection, group_id: int, member_ids: Sequence[int], at: datetime
-    ) -> None:
+    def _lock_balances(self, conn: Connection, keys: Sequence[tuple[int, int]], at: datetime) -> None:
+        """Lock the balances ``(group id, member id)`` in member-id order (created empty if new)."""
         conn.execute(
             dialect_insert(conn, points_balances).on_conflict_do_nothing(
                 index_elements=["group_id", "member_id"]
             ),
-            [
-                {"group_id": group_id, "member_id": m, "balance": 0, "earned": 0, "updated_at": at}
-                for m in member_ids
-            ],
+            [{"group_id": g, "member_id": m, "balance": 0, "earned": 0, "updated_at": at} for g, m in keys],
         )
         conn.execute(
             select(points_balances.c.member_id)
-            .where(points_balances.c.group_id == group_id, points_balances.c.member_id.in_(member_ids))
+            .where(
+                or_(
+                    *(
+                        and_(points_balances.c.group_id == g, points_balances.c.member_id == m)
+                        for g, m in keys
+                    )
+                )
+            )
             .order_by(points_balances.c.member_id)
             .with_for_update()
         )

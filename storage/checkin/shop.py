@@ -69,13 +69,23 @@ class ShopRepo:
         return bool(result.rowcount)
 
     async def redeem(
-        self, group_id: int, member_id: int, item_id: int, *, at: datetime, day: date
+        self,
+        group_id: int,
+        member_id: int,
+        item_id: int,
+        *,
+        at: datetime,
+        day: date,
+        payer: tuple[int, int] | None = None,
     ) -> Outcome:
         """Buy one of an item: ``ok`` (detail: redemption id, item), ``unknown``, ``sold_out``,
-        ``over_limit`` (detail: limit) or ``not_enough`` (detail: cost, balance)."""
+        ``over_limit`` (detail: limit) or ``not_enough`` (detail: cost, balance).
+
+        ``payer`` is the balance ``(group id, member id)`` that pays when it is not the buyer's
+        own in this group (a community wallet kept in another chat)."""
         try:
             posting, redemption_id, item = await self.db.transact(
-                self._redeem, group_id, member_id, item_id, at, day
+                self._redeem, group_id, member_id, item_id, at, day, payer
             )
         except Refused as exc:
             return Outcome(exc.status, detail=exc.detail)
@@ -98,6 +108,7 @@ class ShopRepo:
         item_id: int,
         at: datetime,
         day: date,
+        payer: tuple[int, int] | None = None,
     ) -> tuple[Posting, int, Any]:
         item = (
             conn.execute(
@@ -114,14 +125,17 @@ class ShopRepo:
         if int(item.stock) <= 0:
             raise Refused("sold_out", limit=limit)
         try:
+            pays = payer or (group_id, member_id)
             posting = post_entries(
                 conn,
-                group_id,
-                member_id,
+                pays[0],
+                pays[1],
                 [Entry(-int(item.cost), "redeem", False)],
                 at=at,
                 day=day,
                 reason=item.name,
+                # The buyer, when the wallet is another membership of theirs.
+                actor_id=member_id if pays[1] != member_id else None,
                 ref=f"item:{item.id}",
             )
         except InsufficientPoints as exc:
