@@ -18,8 +18,8 @@
   are seen, and takes over the leases of workers that died (their lock is gone) or stopped renewing
   (``lease_until`` passed, at most ``LEASE_TTL`` after the claim or the last renewal).
 * Under a virtual clock, ``run_due`` fires every due job in time order (then job id), moving
-  the clock to each fire time, so scripted runs are deterministic. Under the system clock an
-  ``AsyncIOScheduler`` wakes us at the earliest fire time.
+  the clock to each fire time (and flushing batches an interval after input or a job), so
+  scripted runs are deterministic. Under the system clock an ``AsyncIOScheduler`` wakes us.
 """
 
 from __future__ import annotations
@@ -280,23 +280,19 @@ class Scheduler(Generic[S]):
         self._recovered.clear()
 
     async def run_due(self, until: datetime, *, catch_up: timedelta | None = None) -> int:
-        """Fire every job due at or before ``until`` in time order; returns how many ran.
+        """Fire every job due at or before ``until`` in time order; returns how many ran. Runs
+        recovered at start, or taken over from a dead worker, go first: their fire times are past.
 
-        Runs recovered at start, or taken over from a dead worker, go first: their fire times are past.
-
-        With ``catch_up`` (a virtual clock's long jump), recurring jobs run only through the
-        last ``catch_up`` before ``until``: before that the bot is idle, as if it had been down,
-        and a recurring job due there is moved in one step (no walk over its occurrences) to
-        its first run after ``until - catch_up - grace``, logged once. So a jump costs the
-        distinct runs in that window, not every occurrence since ``now``: a daily post jumped
-        over ten years runs on the last ``catch_up`` days only. One-shot jobs (a mute's end, a
-        reminder) each run once, in order, wherever they fall.
+        With ``catch_up`` (a virtual clock's long jump), recurring jobs run only through the last
+        ``catch_up`` before ``until``: before that the bot is idle, as if it had been down, and a
+        recurring job due there is moved in one step to its first run after ``until - catch_up -
+        grace``, logged once. So a daily post jumped over ten years runs on the last ``catch_up``
+        days only. One-shot jobs (a mute's end, a reminder) each run once, in order.
         """
         ran = 0
         idle_until = until - catch_up if catch_up is not None else None
         synced: float | None = None
-        # What the input before this run (or a job in it) batched falls due an interval later.
-        flush_due = self._batch_due()
+        flush_due = self._batch_due()  # what the input before this run batched
         while self._running:
             # Sharing PostgreSQL: look at the rows again now and then (wall time) even inside one
             # long run, so a dead worker's run is taken over while this one is busy with its own.
@@ -311,7 +307,7 @@ class Scheduler(Generic[S]):
                     ran += 1
                 continue
             head = self._peek()
-            if flush_due is not None and flush_due <= (until if head is None else min(head[0], until)):
+            if flush_due is not None and flush_due <= min(until, head[0] if head else until):
                 await self._flush_batches(flush_due)
                 flush_due = None
                 continue
@@ -337,15 +333,14 @@ class Scheduler(Generic[S]):
         return ran
 
     def _batch_due(self) -> datetime | None:
-        """When what was batched by now falls due under a clock that moves only when told."""
+        """When what was batched by now (input, a job) falls due under a clock moved by hand."""
         if self._services is None or self._clock.moves_on_its_own:
             return None
         return self._clock.now() + timedelta(seconds=self._services.batcher.interval)
 
     async def _flush_batches(self, at: datetime) -> None:
-        if isinstance(self._clock, VirtualClock):
+        if isinstance(self._clock, VirtualClock) and self._services is not None:
             self._clock.set(at)
-        if self._services is not None:
             await self._services.batcher.flush_at(at)
 
     async def _time_passed(self) -> None:

@@ -30,7 +30,7 @@ from bot.i18n import I18n
 from bot.messages import OutgoingMessage
 from bot.notices import Notices
 from bot.permissions import Permissions
-from bot.ports import Ports
+from bot.port_registry import Ports
 from bot.roles import Role
 from bot.scheduler import Scheduler
 from bot.settings import SettingsService

@@ -597,7 +597,7 @@ def test_every_declared_port_is_a_protocol_in_bot_ports() -> None:
 async def test_a_listed_feature_without_its_required_port_stops_the_start(tmp_path: Path) -> None:
     from bot.app import App
     from bot.config import parse_settings
-    from bot.ports import PortMissing
+    from bot.port_registry import PortMissing
 
     settings = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}})
     # modchat requires AuditTrail, which only moderation provides.

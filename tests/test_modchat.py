@@ -13,7 +13,8 @@ import pytest
 from bot.app import App
 from bot.config import parse_settings
 from bot.feature import Feature
-from bot.ports import AuditTrail, PortMissing
+from bot.port_registry import PortMissing
+from bot.ports import AuditTrail
 from bot.router import Router
 from handlers import FEATURES
 from tests.harness import Harness, texts

@@ -18,7 +18,8 @@ from bot.adapter import Capability
 from bot.args import BadArgument
 from bot.errors import QunyouError
 from bot.events import ButtonPressed, UserRef
-from bot.messages import Button, Mention, OutgoingMessage, Part, Text
+from bot.mentions import mention_messages
+from bot.messages import Button, OutgoingMessage
 from bot.timeparse import excerpt
 from handlers.circles.settings import CirclesSettings
 from handlers.circles.state import CardKey, circle_repo, circles_state
@@ -218,11 +219,6 @@ async def _edit_card(services: Services, key: CardKey) -> None:
         log.info("circles card %s could not be edited: %s", key, exc)
 
 
-def chunks(users: list[UserRef], size: int) -> list[list[UserRef]]:
-    """``users`` in messages of at most ``size`` mentions."""
-    return [users[i : i + size] for i in range(0, len(users), size)]
-
-
 async def ping(ctx: Context, circle: Circle, text: str) -> None:
     """``/circle ping``: mention the circle's members (not the muted, not the sender), a few per
     message, at most once per cooldown in the group."""
@@ -242,18 +238,11 @@ async def ping(ctx: Context, circle: Circle, text: str) -> None:
         return
     users = [UserRef(ctx.group.platform, p.user_id, p.display_name, username=p.username) for p in listeners]
     size = max(1, min(settings.ping_chunk, ctx.adapter.max_mentions))
-    batches = chunks(users, size)
-    for number, batch in enumerate(batches, start=1):
-        parts: list[Part] = []
+
+    def heading(number: int, total: int) -> str:
         if number == 1:
-            parts.append(Text(ctx.t("circles.ping_head", name=circle.name, by=ctx.user.display_name) + "\n"))
-            parts.append(Text(text + "\n"))
-        else:
-            parts.append(
-                Text(ctx.t("circles.ping_more", name=circle.name, n=number, total=len(batches)) + "\n")
-            )
-        for i, user in enumerate(batch):
-            if i:
-                parts.append(Text(" "))
-            parts.append(Mention(user))
-        await ctx.send(OutgoingMessage(parts=tuple(parts), notify=tuple(batch)))
+            return ctx.t("circles.ping_head", name=circle.name, by=ctx.user.display_name) + "\n" + text
+        return ctx.t("circles.ping_more", name=circle.name, n=number, total=total)
+
+    for message in mention_messages(users, size, heading):
+        await ctx.send(message)

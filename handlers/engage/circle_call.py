@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.args import BadArgument
-from bot.messages import Mention, OutgoingMessage, Part, Text
+from bot.mentions import first_only, mention_messages
 from bot.ports import CircleAudience, CircleMembers
 from bot.timeparse import excerpt
 
@@ -55,17 +55,6 @@ async def audience(ctx: Context, name: str | None) -> CircleAudience | None:
 async def call(ctx: Context, gw: Giveaway, circle: CircleAudience) -> None:
     """Mention the circle's members under the giveaway's post, at most the platform's share of
     mentions per message."""
-    size = max(1, ctx.adapter.max_mentions)
-    people = list(circle.members)
-    for start in range(0, len(people), size):
-        batch = people[start : start + size]
-        parts: list[Part] = []
-        if start == 0:
-            parts.append(
-                Text(ctx.t("engage.gw.circle_call", id=gw.id, prize=gw.prize, name=circle.name) + "\n")
-            )
-        for i, user in enumerate(batch):
-            if i:
-                parts.append(Text(" "))
-            parts.append(Mention(user))
-        await ctx.send(OutgoingMessage(parts=tuple(parts), notify=tuple(batch)))
+    first = ctx.t("engage.gw.circle_call", id=gw.id, prize=gw.prize, name=circle.name)
+    for message in mention_messages(circle.members, ctx.adapter.max_mentions, first_only(first)):
+        await ctx.send(message)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred, tz_of
-from bot.ports import MediaLibrary, QuietHours
+from bot.ports import CircleMembers, MediaLibrary, QuietHours
 from bot.timeparse import parse_when
 from handlers.schedules.commands import router
 from handlers.schedules.deferral import QuietHoursPort
@@ -61,5 +61,6 @@ FEATURE = Feature(
     provides=_ports,
     startup=startup,
     demo=demo,
-    uses=(MediaLibrary,),  # a post's picture, when the media feature is installed
+    # A post's picture, when the media feature is installed; circles a post tags with #NAME.
+    uses=(MediaLibrary, CircleMembers),
 )

@@ -15,6 +15,7 @@ from bot.messages import OutgoingMessage
 from bot.planned_posts import DEFERRED_FROM, chat_of, is_rerun, send_once, tz_of
 from bot.scheduler import At, Cron, Trigger
 from bot.timeparse import CronSpec, OnceSpec, repeated_wall_time
+from handlers.schedules.circles import call_circles
 from handlers.schedules.deferral import defer_if_quiet
 from handlers.schedules.state import post_repo
 from storage.schedules import ScheduledPost
@@ -108,4 +109,5 @@ async def run_post(services: Services, job: Job, fire: datetime) -> None:
         return
     chat = chat_of(services, group, post.channel_id, post.thread_id)
     message = await with_picture(services, group, chat, picture_owner(post.id), OutgoingMessage.of(post.text))
-    await send_once(services, job, fire, chat, message, group.language)
+    if await send_once(services, job, fire, chat, message, group.language) is not None:
+        await call_circles(services, group, chat, post.text)

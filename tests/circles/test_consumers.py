@@ -74,3 +74,32 @@ async def test_a_giveaway_for_a_circle_mentions_its_unmuted_members(tmp_path: Pa
         assert out[0].startswith("没有叫「chess」的兴趣圈。")
         listed = texts(await h.say("demo", "max", "/giveaway list"))[0]
         assert "#1" in listed and "#2" not in listed  # nothing was stored for the refused one
+
+
+async def test_a_scheduled_post_tagging_a_circle_mentions_its_unmuted_members(
+    tmp_path: Path, db_url: str
+) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "max", "hello", role="moderator")
+        await h.say("demo", "max", "/circle add 徒步")
+        for who in ("alice", "bob", "carol"):
+            await h.say("demo", who, "/circle join 徒步")
+        await h.say("demo", "carol", "/circle mute 徒步")
+        await h.say("demo", "max", "/schedule add daily 10:00 #徒步 周六爬山，报名走起 #nosuchcircle")
+        posted = public(await h.advance(to="2026-03-02T10:00:30+08:00"))
+        post = [r for r in posted if "周六爬山" in r["text"]]
+        call = [r for r in posted if "兴趣圈「徒步」" in r["text"]]
+        assert len(post) == 1 and len(call) == 1, posted
+        assert "@alice" in call[0]["text"] and "@bob" in call[0]["text"]
+        assert "@carol" not in call[0]["text"]  # muted the circle's pings
+        assert posted.index(post[0]) < posted.index(call[0])  # after the post
+
+
+async def test_a_scheduled_post_without_the_circles_feature_is_plain_text(tmp_path: Path) -> None:
+    features = [f for f in FEATURES if f.name != "circles"]
+    async with Harness(tmp_path, features=features) as h:
+        await h.say("demo", "max", "hello", role="moderator")
+        await h.say("demo", "max", "/schedule add daily 10:00 #徒步 周六爬山")
+        posted = public(await h.advance(to="2026-03-02T10:00:30+08:00"))
+    assert [r["text"] for r in posted if "周六爬山" in r["text"]] == ["#徒步 周六爬山"]
+    assert not [r for r in posted if "兴趣圈" in r["text"]]
