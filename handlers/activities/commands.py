@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.args import BadArgument, UsageError, parse_int
 from bot.media import attach_picture, picked_image, split_image_word, with_picture
+from bot.mentions import call_circles
 from bot.messages import Button, OutgoingMessage, Part, Text
 from bot.params import Id, Int, Rest
 from bot.planned_posts import channel_of, check_length, tz_of, user_ref
@@ -110,6 +111,7 @@ async def _add(ctx: Context, body: str) -> None:
     announcement = OutgoingMessage(parts=(Text(text),), buttons=rsvp_buttons(ctx.services, ctx.lang, act.id))
     sent = await ctx.send(await with_picture(ctx.services, ctx.group, ctx.chat, owner, announcement))
     await st.set_message(act.id, sent.message_id)
+    await call_circles(ctx.services, ctx.group, ctx.chat, f"{act.title} {act.description or ''}")
 
 
 async def _find(ctx: Context, activity_id: int) -> Activity:

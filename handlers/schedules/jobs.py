@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.media import with_picture
+from bot.mentions import call_circles
 from bot.messages import OutgoingMessage
 from bot.planned_posts import DEFERRED_FROM, chat_of, is_rerun, send_once, tz_of
 from bot.scheduler import At, Cron, Trigger
 from bot.timeparse import CronSpec, OnceSpec, repeated_wall_time
-from handlers.schedules.circles import call_circles
 from handlers.schedules.deferral import defer_if_quiet
 from handlers.schedules.state import post_repo
 from storage.schedules import ScheduledPost

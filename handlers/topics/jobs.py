@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.events import ChatRef
+from bot.mentions import call_circles
 from bot.messages import OutgoingMessage
 from bot.planned_posts import chat_of, defer_for_quiet_hours, notify_moderators, send, tz_of
 from bot.scheduler import Cron
@@ -44,6 +45,7 @@ async def post_next(services: Services, group: Group, chat: ChatRef) -> TopicPos
     message = OutgoingMessage.of(services.i18n.t(group.language, "topics.post", text=topic.text))
     sent = await send(services, chat, message, group.language)
     if sent is not None:
+        await call_circles(services, group, chat, topic.text)
         await st.topics.set_post_message(post.id, sent.message_id)
         st.topic_messages.setdefault(group.id, set()).add(sent.message_id)
         if services.changes.across_workers:  # replies may reach another worker: it reads the ids again

@@ -103,3 +103,22 @@ async def test_a_scheduled_post_without_the_circles_feature_is_plain_text(tmp_pa
         posted = public(await h.advance(to="2026-03-02T10:00:30+08:00"))
     assert [r["text"] for r in posted if "周六爬山" in r["text"]] == ["#徒步 周六爬山"]
     assert not [r for r in posted if "兴趣圈" in r["text"]]
+
+
+async def test_an_activity_and_a_topic_tagging_a_circle_mention_its_members(
+    tmp_path: Path, db_url: str
+) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "max", "hello", role="moderator")
+        await h.say("demo", "max", "/circle add 徒步")
+        await h.say("demo", "alice", "/circle join 徒步")
+        out = public(await h.say("demo", "max", "/event add 周日爬山 #徒步 | 03-15 08:00 | 4h | 北门集合"))
+        assert "周日爬山" in out[0]["text"] and out[0]["buttons"]  # the announcement first
+        assert [r["text"] for r in out[1:]] == ["📣 兴趣圈「徒步」的朋友们：\n@alice"]
+        await h.say("demo", "max", "/topic add #徒步 这周末想去哪儿走走？")
+        out = public(await h.say("demo", "max", "/topic now"))
+        assert "这周末想去哪儿走走" in out[0]["text"]
+        assert [r["text"] for r in out[1:]] == ["📣 兴趣圈「徒步」的朋友们：\n@alice"]
+        # Untagged posts mention nobody.
+        out = public(await h.say("demo", "max", "/event add 读书会 | 03-17 20:00"))
+        assert len(out) == 1
