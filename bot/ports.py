@@ -471,3 +471,120 @@ class LedgerHistory(Protocol):
     async def history(self, group: Group, member: Member, limit: int) -> list[LedgerLine]:
         """The member's latest ``limit`` ledger lines in ``group``."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ContentPost:
+    """A scheduled post as the dashboard's Content page lists it."""
+
+    id: int
+    #: the WHEN in the viewer's language (``每周五 20:00``)
+    when: str
+    #: the WHEN as ``/schedule add`` reads it (``weekly fri 20:00``): the edit form's value
+    canonical: str
+    text: str
+    urgent: bool
+    paused: bool
+    #: the next run (UTC; the page shows it in the group's timezone), None when paused or over
+    next_run: datetime | None
+
+
+class PlannedPostsDesk(Protocol):
+    """Scheduled posts in the browser, with the effects of ``/schedule`` (the schedule feature
+    provides it). Refusals raise ``DeskRefused`` with ``/schedule``'s own error."""
+
+    async def posts(self, group: Group, now: datetime, lang: str) -> list[ContentPost]:
+        """The group's live posts with their next run."""
+        ...
+
+    async def add(
+        self, group: Group, when: str, text: str, urgent: bool, actor: UserRef, now: datetime
+    ) -> int:
+        """Plan a post as ``/schedule add`` does; returns its id."""
+        ...
+
+    async def edit(
+        self, group: Group, post_id: int, when: str, text: str, actor: UserRef, now: datetime
+    ) -> None:
+        """Change a post's WHEN and text and plan it again from ``now``."""
+        ...
+
+    async def pause(self, group: Group, post_id: int, paused: bool, actor: UserRef, now: datetime) -> None:
+        """Pause or resume a post as ``/schedule pause|resume`` does."""
+        ...
+
+    async def delete(self, group: Group, post_id: int, actor: UserRef, now: datetime) -> None:
+        """Delete a post as ``/schedule del`` does."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ContentTopic:
+    """A topic of a group's bank."""
+
+    id: int
+    text: str
+    source: str
+    uses: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSuggestion:
+    """A member's topic suggestion waiting for a moderator."""
+
+    id: int
+    text: str
+    member_name: str | None
+    created_at: datetime
+
+
+class TopicBankDesk(Protocol):
+    """The topic bank and its suggestions in the browser, with the effects of ``/topic`` and of
+    the Approve / Reject buttons (the topics feature provides it)."""
+
+    async def topics(self, group: Group, *, offset: int, limit: int) -> tuple[list[ContentTopic], int]:
+        """One page of the bank in rotation order (next first) and its size."""
+        ...
+
+    async def daily(self, group: Group, now: datetime) -> tuple[str | None, datetime | None]:
+        """The daily topic's local time (None: off) and its next run."""
+        ...
+
+    async def suggestions(self, group: Group) -> list[ContentSuggestion]:
+        """The pending suggestions, oldest first."""
+        ...
+
+    async def add(self, group: Group, text: str, actor: UserRef, now: datetime) -> int:
+        """Add a topic as ``/topic add`` does; returns its id. Raises ``DeskRefused``."""
+        ...
+
+    async def remove(self, group: Group, topic_id: int, actor: UserRef, now: datetime) -> None:
+        """Remove a topic as ``/topic del`` does. Raises ``DeskRefused``."""
+        ...
+
+    async def decide(
+        self, group: Group, suggestion_id: int, approve: bool, actor: UserRef, now: datetime
+    ) -> tuple[int | None, bool]:
+        """Approve or reject as the buttons do (the author is credited on approval); returns
+        (the new topic's id or None, whether points were credited). Raises ``DeskRefused``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ContentActivity:
+    """An upcoming activity."""
+
+    id: int
+    title: str
+    start_at: datetime
+    status: str
+    going: int
+    capacity: int | None
+
+
+class ActivityBoard(Protocol):
+    """Upcoming activities for the dashboard (the events feature provides it)."""
+
+    async def upcoming(self, group: Group, now: datetime, limit: int) -> list[ContentActivity]:
+        """The group's activities that have not ended, soonest first, with sign-up counts."""
+        ...

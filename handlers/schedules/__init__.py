@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred, tz_of
-from bot.ports import QuietHours
+from bot.ports import AuditTrail, PlannedPostsDesk, QuietHours
 from bot.timeparse import parse_when
 from handlers.schedules.commands import router
 from handlers.schedules.deferral import QuietHoursPort
+from handlers.schedules.desk import PlannedPostsPort
 from handlers.schedules.jobs import KIND, plan_post, run_post, spec_to_dict
 from handlers.schedules.settings import ScheduleSettings
 from handlers.schedules.state import post_repo
@@ -51,7 +52,7 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
 
 
 def _ports(services: Services) -> dict[type[Any], Any]:
-    return {QuietHours: QuietHoursPort(services)}
+    return {QuietHours: QuietHoursPort(services), PlannedPostsDesk: PlannedPostsPort(services)}
 
 
 FEATURE = Feature(
@@ -61,4 +62,5 @@ FEATURE = Feature(
     provides=_ports,
     startup=startup,
     demo=demo,
+    uses=(AuditTrail,),  # the dashboard's schedule actions are audited when moderation is installed
 )

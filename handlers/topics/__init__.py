@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred
-from bot.ports import PointsLedger, QuietHours
+from bot.ports import AuditTrail, PointsLedger, QuietHours
 from bot.router import Band
 from handlers.topics import listeners
 from handlers.topics.commands import router
@@ -46,5 +46,7 @@ FEATURE = Feature(
     startup=startup,
     demo=demo,
     provides=provide,
-    uses=(QuietHours, PointsLedger),  # replies and suggestions earn points when check-in is installed
+    # Replies and suggestions earn points when check-in is installed; the dashboard's topic
+    # actions are audited when moderation is.
+    uses=(QuietHours, PointsLedger, AuditTrail),
 )
