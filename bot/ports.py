@@ -169,12 +169,22 @@ class ActivityFacts(Protocol):
         """Activities one member has attended, ever (the newcomer's day-7 summary)."""
         ...
 
+    async def attendance(self, group_id: int, since: datetime, until: datetime) -> tuple[int, int]:
+        """(signed up as going, attended) over the group's open activities that started in
+        ``[since, until)`` (the dashboard's attendance rate)."""
+        ...
+
 
 class TopicFacts(Protocol):
     """Read-only figures of the daily topics (the topics feature publishes them)."""
 
     async def replies_by(self, member_id: int) -> int:
         """Counted replies one member has made to topic posts, ever (the day-7 summary)."""
+        ...
+
+    async def participants(self, group_id: int, since: datetime, until: datetime) -> int:
+        """Distinct members who replied to the group's topic posts made in ``[since, until)``
+        (the dashboard's topic participation)."""
         ...
 
 
@@ -314,6 +324,9 @@ class Indicator:
     previous: float | None = None
     delta: float | None = None
     is_ratio: bool = False
+    #: ``good``, ``warn`` or ``bad`` by the group's thresholds (``stats.thresholds``); None
+    #: when no threshold covers the figure or it has no value
+    tone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,15 @@ from datetime import datetime, time, timedelta
 
 from bot.clock import local_day, zone
 from bot.feature import Feature
-from bot.ports import ActivityFacts, CheckinFacts, GroupIndicators, MessageScreen, ModerationFacts, QuietHours
+from bot.ports import (
+    ActivityFacts,
+    CheckinFacts,
+    GroupIndicators,
+    MessageScreen,
+    ModerationFacts,
+    QuietHours,
+    TopicFacts,
+)
 from bot.router import Band
 from bot.services import Services
 from handlers.stats import listeners
@@ -115,7 +123,7 @@ FEATURE = Feature(
     settings=StatsSettings,
     # All optional: without them /stats shows no check-in rate, the weekly report no moderation
     # or badge section, KOL no streaks or activities, and hot words are not screened.
-    uses=(QuietHours, CheckinFacts, ModerationFacts, ActivityFacts, MessageScreen),
+    uses=(QuietHours, CheckinFacts, ModerationFacts, ActivityFacts, MessageScreen, TopicFacts),
     startup=_startup,
     provides=lambda services: {GroupIndicators: Indicators(services)},
     delete_member_data=_forget,
