@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
+    from bot.content_values import ContentActivity, ContentPost, ContentSuggestion, ContentTopic
     from bot.events import ChatRef, UserRef
     from storage.models import Group, Job, Member
 
@@ -486,22 +487,6 @@ class LedgerHistory(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class ContentPost:
-    """A scheduled post as the dashboard's Content page lists it."""
-
-    id: int
-    #: the WHEN in the viewer's language (``每周五 20:00``)
-    when: str
-    #: the WHEN as ``/schedule add`` reads it (``weekly fri 20:00``): the edit form's value
-    canonical: str
-    text: str
-    urgent: bool
-    paused: bool
-    #: the next run (UTC; the page shows it in the group's timezone), None when paused or over
-    next_run: datetime | None
-
-
 class PlannedPostsDesk(Protocol):
     """Scheduled posts in the browser, with the effects of ``/schedule`` (the schedule feature
     provides it). Refusals raise ``DeskRefused`` with ``/schedule``'s own error."""
@@ -529,26 +514,6 @@ class PlannedPostsDesk(Protocol):
     async def delete(self, group: Group, post_id: int, actor: UserRef, now: datetime) -> None:
         """Delete a post as ``/schedule del`` does."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class ContentTopic:
-    """A topic of a group's bank."""
-
-    id: int
-    text: str
-    source: str
-    uses: int
-
-
-@dataclass(frozen=True, slots=True)
-class ContentSuggestion:
-    """A member's topic suggestion waiting for a moderator."""
-
-    id: int
-    text: str
-    member_name: str | None
-    created_at: datetime
 
 
 class TopicBankDesk(Protocol):
@@ -581,18 +546,6 @@ class TopicBankDesk(Protocol):
         """Approve or reject as the buttons do (the author is credited on approval); returns
         (the new topic's id or None, whether points were credited). Raises ``DeskRefused``."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class ContentActivity:
-    """An upcoming activity."""
-
-    id: int
-    title: str
-    start_at: datetime
-    status: str
-    going: int
-    capacity: int | None
 
 
 class ActivityBoard(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.ports import ContentActivity
+from bot.content_values import ContentActivity
 from handlers.activities.state import activities_repo
 
 if TYPE_CHECKING:

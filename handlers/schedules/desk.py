@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.content_values import ContentPost
 from bot.planned_posts import tz_of
-from bot.ports import AuditTrail, ContentPost, DeskRefused
+from bot.ports import AuditTrail, DeskRefused
 from bot.scheduler import next_fire
 from bot.timeparse import TimeError, excerpt, parse_when
 from handlers.schedules.commands import when_label

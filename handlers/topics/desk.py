@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.content_values import ContentSuggestion, ContentTopic
 from bot.points_access import award
-from bot.ports import AuditTrail, ContentSuggestion, ContentTopic, DeskRefused
+from bot.ports import AuditTrail, DeskRefused
 from bot.scheduler import Cron, next_fire
 from handlers.topics.bank import starter_topics
 from handlers.topics.commands import MAX_TOPIC
