@@ -370,6 +370,8 @@ class DeskAlert:
     created_at: datetime
     #: The flagged text when the alert kept it (shown only to the group's moderators).
     excerpt: str | None = None
+    #: When it was handled (acknowledged, resolved, undone, banned): the handling time's end.
+    handled_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,9 +422,15 @@ class ModerationDesk(Protocol):
     exactly the effects of the chat commands and buttons (it provides this port)."""
 
     async def alerts(
-        self, group_id: int, *, open_only: bool, offset: int, limit: int
+        self, group_id: int, *, open_only: bool, offset: int, limit: int, kind: str | None = None
     ) -> tuple[list[DeskAlert], int]:
-        """One page of the group's alerts (newest first) and how many there are in all."""
+        """One page of the group's alerts (newest first; of one ``kind`` when given: ``report``,
+        ``surge`` for raids…) and how many there are in all."""
+        ...
+
+    async def handling(self, group_id: int, kind: str, since: datetime) -> tuple[int, list[float]]:
+        """How many alerts of ``kind`` were raised since ``since``, and the seconds each handled
+        one took (``/reports stats``' figures)."""
         ...
 
     async def act(self, group: Group, alert_id: int, action: str, actor: UserRef, lang: str) -> str:

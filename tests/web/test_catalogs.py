@@ -51,6 +51,7 @@ BUILT = [
     *(f"moderation.level.{level}" for level in ("red", "yellow", "blue")),
     "web.nav.content",
     *(f"web.tone.{tone}" for tone in ("good", "warn", "bad")),
+    *(f"web.desk.kinds.{kind}" for kind in ("report", "surge", "hit", "flood", "complaint")),
     *(f"web.content.{action}" for action in ("pause", "resume", "delete", "approve", "reject")),
     *(f"web.content.post_{done}" for done in ("paused", "resumed", "deleted")),
     *(f"web.content.from.{source}" for source in ("starter", "custom", "suggested")),
