@@ -267,6 +267,37 @@ class MemberSanctions(Protocol):
         ...
 
 
+class MemberDiscipline(Protocol):
+    """Warn and mute from the dashboard's member page exactly as ``/warn`` and ``/mute`` do
+    (recorded, audited as ``actor``, the warning ladder applies, the same reply posted in the
+    group). The moderation feature provides it; refusals raise ``DeskRefused``."""
+
+    async def warnings(self, group: Group, member: Member) -> int:
+        """The member's active warnings."""
+        ...
+
+    async def warn(self, group: Group, member: Member, reason: str, actor: UserRef, lang: str) -> str:
+        """Warn; returns the chat's reply in ``lang``."""
+        ...
+
+    async def mute(
+        self, group: Group, member: Member, minutes: int | None, reason: str, actor: UserRef, lang: str
+    ) -> str:
+        """Mute for ``minutes`` (None: the group's default); returns the chat's reply in ``lang``."""
+        ...
+
+
+class PointsCorrection(Protocol):
+    """A moderator's points correction, as ``/points give|take`` (the check-in feature)."""
+
+    async def correct(
+        self, group: Group, member: Member, delta: int, reason: str, actor: UserRef, lang: str
+    ) -> str:
+        """Post ``delta`` as the moderator ``actor`` and announce it in the group as the chat
+        does; returns that reply in ``lang``. Raises ``DeskRefused``."""
+        ...
+
+
 class PortMissing(RuntimeError):
     """A feature requires a port nobody provides."""
 

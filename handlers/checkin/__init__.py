@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.feature import Feature
-from bot.ports import CreditScore, NewcomerGate
+from bot.ports import AuditTrail, CreditScore, NewcomerGate
 from bot.router import Band
 from handlers.checkin import activity_points as _activity
 from handlers.checkin import shop_commands
@@ -99,5 +99,6 @@ FEATURE = Feature(
     config_model=CheckinConfig,
     provides=provide,
     # /me shows the moderation credit when the moderation feature is installed.
-    uses=(CreditScore, NewcomerGate),  # badge announcements wait while a raid is on
+    # Badge announcements wait while a raid is on; dashboard corrections are audited.
+    uses=(CreditScore, NewcomerGate, AuditTrail),
 )

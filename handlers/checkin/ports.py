@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import zone
 from bot.events import ChatRef
-from bot.ports import BadgeAward, CheckinFacts, LedgerHistory, LedgerLine, PointsLedger
+from bot.ports import BadgeAward, CheckinFacts, LedgerHistory, LedgerLine, PointsCorrection, PointsLedger
 from handlers.checkin.api import InsufficientPoints, award, state
+from handlers.checkin.correction import Correction
 from storage.checkin_views import CheckinViews
 from storage.models import Group, Member
 
@@ -104,4 +105,5 @@ def provide(services: Services) -> dict[type[Any], Any]:
     ledger: PointsLedger = Ledger(services)
     facts: CheckinFacts = Facts(CheckinViews(services.db))
     history: LedgerHistory = History(services)
-    return {PointsLedger: ledger, CheckinFacts: facts, LedgerHistory: history}
+    correction: PointsCorrection = Correction(services)
+    return {PointsLedger: ledger, CheckinFacts: facts, LedgerHistory: history, PointsCorrection: correction}

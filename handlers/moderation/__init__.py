@@ -23,6 +23,7 @@ from bot.feature import Feature
 from bot.ports import (
     AuditTrail,
     CreditScore,
+    MemberDiscipline,
     MemberSanctions,
     MessageScreen,
     ModerationDesk,
@@ -36,6 +37,7 @@ from handlers.moderation import alerts_commands, lexicon_commands, listeners, re
 from handlers.moderation.alerting import run_batch_job, run_digest_job
 from handlers.moderation.commands import router
 from handlers.moderation.desk import Desk
+from handlers.moderation.discipline import Discipline
 from handlers.moderation.escalation import run_escalate_job
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
@@ -203,7 +205,9 @@ def _ports(services: Services) -> dict[type[Any], Any]:
     alerts: ModeratorAlerts = Alerts(services)
     sanctions: MemberSanctions = Sanctions(services)
     desk: ModerationDesk = Desk(services)
+    discipline: MemberDiscipline = Discipline(services)
     return {
+        MemberDiscipline: discipline,
         ModeratorAlerts: alerts,
         MemberSanctions: sanctions,
         ModerationDesk: desk,
