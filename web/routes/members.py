@@ -19,6 +19,7 @@ from bot.ports import (
     PointsCorrection,
     PointsLedger,
 )
+from storage.core import SEARCH_CAP
 from storage.models import Group, Member
 from web.auth import PageError, Viewer
 from web.routes.desk import actor_of, page_number
@@ -43,6 +44,10 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         rows, total = await services.members.page(
             group.id, query, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
+        # A search counts up to SEARCH_CAP matches: past it the page says "more than" and pages
+        # through the first SEARCH_CAP.
+        more = bool(query.strip()) and total > SEARCH_CAP
+        total = min(total, SEARCH_CAP) if more else total
         return await dash.render(
             request,
             "members.html",
@@ -50,6 +55,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
             group=group,
             members=rows,
             total=total,
+            more=more,
             query=query,
             page=number,
             pages=max(1, -(-total // PAGE_SIZE)),
