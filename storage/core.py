@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from storage.database import Database
-from storage.models import Group, Member
+from storage.models import SEARCH_CAP, Group, Member
 from storage.schema import (
     activity_daily,
     adapter_state,
@@ -53,10 +53,6 @@ def member_from_row(row: Row[Any]) -> Member:
         left_at=row.left_at,
         forgotten=bool(row.forgotten),
     )
-
-
-#: Most matches a member search counts (``MemberRepo.page``): past it, the total says "more".
-SEARCH_CAP = 1_000
 
 
 class GroupRepo:

@@ -19,8 +19,7 @@ from bot.ports import (
     PointsCorrection,
     PointsLedger,
 )
-from storage.core import SEARCH_CAP
-from storage.models import Group, Member
+from storage.models import SEARCH_CAP, Group, Member
 from web.auth import PageError, Viewer
 from web.routes.desk import actor_of, page_number
 
