@@ -500,9 +500,10 @@ class ModerationDesk(Protocol):
         until: datetime | None,
         offset: int,
         limit: int,
+        member_id: int | None = None,
     ) -> tuple[list[DeskLogLine], int]:
         """One page of the group's audit log (``/modlog``), newest first, filtered by actor
-        (user id), action and ``[since, until)``, and the total."""
+        (user id), action, the member it is about and ``[since, until)``, and the total."""
         ...
 
 

@@ -153,10 +153,18 @@ class Desk:
         until: datetime | None,
         offset: int,
         limit: int,
+        member_id: int | None = None,
     ) -> tuple[list[DeskLogLine], int]:
         """One filtered page of the audit log, with member names as ``/modlog`` shows them."""
         rows, total = await get_state(self._services).repos.audit.log_page(
-            group_id, actor=actor, action=action, since=since, until=until, offset=offset, limit=limit
+            group_id,
+            actor=actor,
+            action=action,
+            since=since,
+            until=until,
+            offset=offset,
+            limit=limit,
+            member_id=member_id,
         )
         names: dict[int, str] = {}
         out = []

@@ -55,6 +55,12 @@ async def test_warn_mute_and_points_from_the_member_page(db_url: str, tmp_path: 
         rows = await get_state(h.services).repos.audit.log_rows(1, limit=50)
         done = {(r.actor, r.action) for r in rows}
         assert {("max", "warn"), ("max", "mute"), ("max", "points_adjust")} <= done
+        # The audit log filtered to the lines about bob (the member page links there).
+        about = await client.get("/g/1/audit?member=bob")
+        assert about.status_code == 200 and "warn" in about.text and "mute" in about.text
+        assert 'href="/g/1/audit?member=bob"' in (await client.get(f"/g/1/members/{bob}")).text
+        nobody = await client.get("/g/1/audit?member=nobody")
+        assert nobody.status_code == 200 and "<tbody>" not in nobody.text
 
 
 async def test_member_actions_refuse_bad_input_and_the_wrong_targets(tmp_path: Path) -> None:
