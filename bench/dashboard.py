@@ -75,8 +75,12 @@ async def run(argv: list[str]) -> dict[str, float]:
                 "lexicon": f"/g/{group.id}/lexicon",
                 "members": f"/g/{group.id}/members",
                 "members_search": f"/g/{group.id}/members?q=u4242",
+                # Every member matches: the search stops at its cap; a deep page of it.
+                "members_search_broad": f"/g/{group.id}/members?q=member&page=300",
+                "members_page_2000": f"/g/{group.id}/members?page=2000",
                 "member": f"/g/{group.id}/members/{member.id}",
                 "settings": f"/g/{group.id}/settings",
+                "content": f"/g/{group.id}/content",
             }
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 client.cookies.set(COOKIE, session_id)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from storage.activities import activities, activity_attendance
+from storage.activities import activities, activity_attendance, activity_rsvps
 from storage.database import Database
 
 
@@ -84,3 +84,28 @@ class ActivitiesViews:
                 )
             ).all()
         return [Upcoming(r.id, r.title, r.description or "", r.start_at) for r in rows]
+
+    async def attendance(self, group_id: int, since: datetime, until: datetime) -> tuple[int, int]:
+        """(going, attended) over the group's open activities that started in ``[since, until)``."""
+        window = (
+            select(activities.c.id)
+            .where(
+                activities.c.group_id == group_id,
+                activities.c.status == "open",
+                activities.c.start_at >= since,
+                activities.c.start_at < until,
+            )
+            .scalar_subquery()
+        )
+        async with self.db.begin() as conn:
+            going = (
+                await conn.execute(
+                    select(func.count()).where(
+                        activity_rsvps.c.activity_id.in_(window), activity_rsvps.c.status == "going"
+                    )
+                )
+            ).scalar_one()
+            came = (
+                await conn.execute(select(func.count()).where(activity_attendance.c.activity_id.in_(window)))
+            ).scalar_one()
+        return int(going), int(came)

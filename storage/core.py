@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from storage.database import Database
-from storage.models import Group, Member
+from storage.models import SEARCH_CAP, Group, Member
 from storage.schema import (
     activity_daily,
     adapter_state,
@@ -242,29 +242,69 @@ class MemberRepo:
         """One page of a group's members whose name, username or user id contains ``query``
         (case-insensitive; empty: all) in user-id order, and how many match.
 
-        Both the order and the count come from the ``(group_id, user_id)`` unique index, so a page
-        of a 100,000-member group costs no sort and no table scan. Forgotten members (anonymous
-        rows waiting for the sweep) are counted but not returned.
+        Without a query, both the order and the count come from the ``(group_id, user_id)``
+        unique index, so a page of a 100,000-member group costs no sort and no table scan.
+
+        A search is a substring match, which no B-tree index serves: it reads the group's rows
+        once, collecting the matching ids (at most ``SEARCH_CAP`` + 1, sorted by user id here: a
+        total above ``SEARCH_CAP`` means "more than that", pages through the first matches the
+        scan met, and such a search should be narrowed), then reads the one page it shows by
+        id: one pass instead of a count and a page, with a plain ``LIKE`` (case-insensitive for
+        ASCII on SQLite; ``ILIKE`` on PostgreSQL) instead of ``lower()`` on every row.
+        Forgotten members (anonymous rows waiting for the sweep) are counted but not returned.
         """
-        where = [members.c.group_id == group_id]
         needle = query.strip().lower()
-        if needle:
-            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append(
-                or_(
-                    func.lower(members.c.display_name).like(pattern, escape="\\"),
-                    func.lower(members.c.username).like(pattern, escape="\\"),
-                    members.c.user_id == query.strip(),
-                )
+        if not needle:
+            async with self.db.begin() as conn:
+                total = (
+                    await conn.execute(
+                        select(func.count()).select_from(members).where(members.c.group_id == group_id)
+                    )
+                ).scalar_one()
+                rows = (
+                    await conn.execute(
+                        select(members)
+                        .where(members.c.group_id == group_id)
+                        .order_by(members.c.user_id)
+                        .offset(offset)
+                        .limit(limit)
+                    )
+                ).all()
+            return [m for m in map(member_from_row, rows) if not m.forgotten], int(total)
+        typed = query.strip()
+        pattern = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        if self.db.is_sqlite:
+            # SQLite's LIKE ignores ASCII case itself; lower() on every row costs twice the scan.
+            # Letters outside ASCII (CJK has no case) then match as typed.
+            match = or_(
+                members.c.display_name.like(pattern, escape="\\"),
+                members.c.username.like(pattern, escape="\\"),
+                members.c.user_id == typed,
             )
+        else:
+            match = or_(
+                members.c.display_name.ilike(pattern, escape="\\"),
+                members.c.username.ilike(pattern, escape="\\"),
+                members.c.user_id == typed,
+            )
+        # On SQLite, ``group_id + 0`` keeps the planner off the (group_id, user_id) index: walking
+        # it costs a row lookup per member, where reading the table in order and sorting the few
+        # matches costs a third less (measured: bench dashboard, members_search).
+        in_group = (members.c.group_id + 0 if self.db.is_sqlite else members.c.group_id) == group_id
         async with self.db.begin() as conn:
-            total = (await conn.execute(select(func.count()).select_from(members).where(*where))).scalar_one()
-            rows = (
+            # No ORDER BY: sorting every match of a broad search would cost more than the scan.
+            # The scan stops at the cap; the matches are put in user-id order here.
+            hits = (
                 await conn.execute(
-                    select(members).where(*where).order_by(members.c.user_id).offset(offset).limit(limit)
+                    select(members.c.id, members.c.user_id).where(in_group, match).limit(SEARCH_CAP + 1)
                 )
             ).all()
-        return [m for m in map(member_from_row, rows) if not m.forgotten], int(total)
+            found = [row.id for row in sorted(hits, key=lambda row: row.user_id)]
+            shown = found[:SEARCH_CAP][offset : offset + limit]
+            rows = (await conn.execute(select(members).where(members.c.id.in_(shown)))).all() if shown else []
+        by_id = {r.id: member_from_row(r) for r in rows}
+        page = [by_id[i] for i in shown if i in by_id]
+        return [m for m in page if not m.forgotten], len(found)
 
     async def for_user(self, adapter: str, user_id: str) -> list[Member]:
         """Every group membership of one account on one adapter."""

@@ -75,3 +75,9 @@ class MessageCountRow:
     messages: int
     replies: int
     commands: int
+
+
+#: Most matches a member search counts (``MemberRepo.page``): past it, the total is one more
+#: and the dashboard says "more than" (here, not in ``storage.core``, because the web layer may
+#: read only the shared models).
+SEARCH_CAP = 1_000

@@ -192,6 +192,25 @@ class ScheduleRepo:
             )
         return bool(result.rowcount)
 
+    async def edit(
+        self, group_id: int, post_id: int, *, when_text: str, spec: dict[str, Any], text: str
+    ) -> bool:
+        """Change a live post's WHEN and text (the dashboard's edit); False when the group has
+        no such live post. ``last_local`` is kept: a wall time already posted stays posted."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(scheduled_posts)
+                .where(
+                    scheduled_posts.c.group_id == group_id,
+                    scheduled_posts.c.id == post_id,
+                    scheduled_posts.c.done.is_(False),
+                )
+                .values(
+                    when_text=when_text, spec=json.dumps(spec, ensure_ascii=False, sort_keys=True), text=text
+                )
+            )
+        return bool(result.rowcount)
+
     async def mark_posted(self, post_id: int, local_key: str, done: bool) -> bool:
         """Record a post at local wall time ``local_key``; False when that wall time was already posted.
 

@@ -409,6 +409,19 @@ class TopicRepo:
             row = (await conn.execute(select(topic_suggestions).where(topic_suggestions.c.id == sid))).one()
         return _suggestion(row)
 
+    async def pending(self, group_id: int, limit: int = 100) -> list[tuple[Suggestion, datetime]]:
+        """A group's suggestions awaiting a decision, oldest first, with when each was made."""
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(topic_suggestions)
+                    .where(topic_suggestions.c.group_id == group_id, topic_suggestions.c.status == "pending")
+                    .order_by(topic_suggestions.c.id)
+                    .limit(limit)
+                )
+            ).all()
+        return [(_suggestion(r), r.created_at) for r in rows]
+
     async def get_suggestion(self, suggestion_id: int) -> Suggestion | None:
         """One suggestion."""
         async with self.db.begin() as conn:

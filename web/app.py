@@ -185,12 +185,12 @@ def _auth_routes(dash: Dashboard) -> list[BaseRoute]:
 
 def dashboard_routes(services: Services) -> list[BaseRoute]:
     """Every dashboard route over a started bot's ``services``."""
-    from web.routes import audit, charts, desk, lexicon, members, overview, settings
+    from web.routes import audit, charts, content, desk, lexicon, members, overview, settings
 
     dash = Dashboard(services)
     static = StaticFiles(packages=[("web", "static")])
     routes: list[BaseRoute] = [Mount("/static", app=static, name="static"), *_auth_routes(dash)]
-    for module in (overview, charts, desk, audit, lexicon, members, settings):
+    for module in (overview, charts, desk, audit, lexicon, members, settings, content):
         for path, method, handler in module.routes(dash):
             routes.append(Route(path, page(dash, handler), methods=[method]))
     return routes

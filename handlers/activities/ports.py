@@ -1,11 +1,14 @@
 """The ``ActivityFacts`` port the activities feature (named "events") provides: attendance
-figures for statistics, over the view it publishes (``storage.activities_views``)."""
+figures for statistics, over the view it publishes (``storage.activities_views``); and the
+``ActivityBoard`` port: upcoming activities for the dashboard's Content page; and
+``UpcomingActivities`` for the lifecycle's recall post."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.ports import ActivityFacts, UpcomingActivities, UpcomingActivity
+from bot.ports import ActivityBoard, ActivityFacts, UpcomingActivities, UpcomingActivity
+from handlers.activities.board import ActivityBoardPort
 from storage.activities_views import ActivitiesViews
 
 if TYPE_CHECKING:
@@ -30,4 +33,5 @@ def provide(services: Services) -> dict[type[Any], Any]:
     """The events feature's ports (``Feature.provides``); ``ActivitiesViews`` has the port's shape."""
     facts: ActivityFacts = ActivitiesViews(services.db)  # annotated: mypy checks the shape
     upcoming: UpcomingActivities = Upcoming(ActivitiesViews(services.db))
-    return {ActivityFacts: facts, UpcomingActivities: upcoming}
+    board: ActivityBoard = ActivityBoardPort(services)
+    return {ActivityFacts: facts, UpcomingActivities: upcoming, ActivityBoard: board}

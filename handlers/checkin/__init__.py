@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.feature import Feature
-from bot.ports import CommunityScope, CreditScore, LinkedAccounts, NewcomerGate
+from bot.ports import AuditTrail, CommunityScope, CreditScore, LinkedAccounts, NewcomerGate
 from bot.router import Band
 from handlers.checkin import activity_points as _activity
 from handlers.checkin import shop_commands
@@ -100,6 +100,6 @@ FEATURE = Feature(
     provides=provide,
     # /me shows the moderation credit when the moderation feature is installed.
     # Badge announcements wait while a raid is on; a community's chats share one wallet per
-    # person (handlers.checkin.wallet).
-    uses=(CreditScore, NewcomerGate, CommunityScope, LinkedAccounts),
+    # person (handlers.checkin.wallet); dashboard corrections are audited.
+    uses=(CreditScore, NewcomerGate, CommunityScope, LinkedAccounts, AuditTrail),
 )

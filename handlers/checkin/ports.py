@@ -10,8 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import zone
 from bot.events import ChatRef
-from bot.ports import AccountLinkWatcher, BadgeAward, CheckinFacts, LedgerHistory, LedgerLine, PointsLedger
+from bot.ports import (
+    AccountLinkWatcher,
+    BadgeAward,
+    CheckinFacts,
+    LedgerHistory,
+    LedgerLine,
+    PointsCorrection,
+    PointsLedger,
+)
 from handlers.checkin.api import InsufficientPoints, award, state
+from handlers.checkin.correction import Correction
 from handlers.checkin.wallet import LinkSplitter, wallet_of
 from storage.checkin_views import CheckinViews
 from storage.models import Group, Member
@@ -109,4 +118,11 @@ def provide(services: Services) -> dict[type[Any], Any]:
     facts: CheckinFacts = Facts(CheckinViews(services.db))
     history: LedgerHistory = History(services)
     splitter: AccountLinkWatcher = LinkSplitter(services)
-    return {PointsLedger: ledger, CheckinFacts: facts, LedgerHistory: history, AccountLinkWatcher: splitter}
+    correction: PointsCorrection = Correction(services)
+    return {
+        PointsLedger: ledger,
+        CheckinFacts: facts,
+        LedgerHistory: history,
+        AccountLinkWatcher: splitter,
+        PointsCorrection: correction,
+    }

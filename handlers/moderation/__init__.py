@@ -24,6 +24,7 @@ from bot.ports import (
     AuditTrail,
     CreditScore,
     LinkedAccounts,
+    MemberDiscipline,
     MemberSanctions,
     MessageScreen,
     ModerationDesk,
@@ -37,6 +38,7 @@ from handlers.moderation import alerts_commands, floods, lexicon_commands, liste
 from handlers.moderation.alerting import run_batch_job, run_digest_job
 from handlers.moderation.commands import router
 from handlers.moderation.desk import Desk
+from handlers.moderation.discipline import Discipline
 from handlers.moderation.escalation import run_escalate_job
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
@@ -205,7 +207,9 @@ def _ports(services: Services) -> dict[type[Any], Any]:
     alerts: ModeratorAlerts = Alerts(services)
     sanctions: MemberSanctions = Sanctions(services)
     desk: ModerationDesk = Desk(services)
+    discipline: MemberDiscipline = Discipline(services)
     return {
+        MemberDiscipline: discipline,
         ModeratorAlerts: alerts,
         MemberSanctions: sanctions,
         ModerationDesk: desk,

@@ -35,12 +35,12 @@ class Desk:
         self._services = services
 
     async def alerts(
-        self, group_id: int, *, open_only: bool, offset: int, limit: int
+        self, group_id: int, *, open_only: bool, offset: int, limit: int, kind: str | None = None
     ) -> tuple[list[DeskAlert], int]:
-        """One page of the group's alerts, newest first, and the total."""
+        """One page of the group's alerts (of one kind when given), newest first, and the total."""
         repo = get_state(self._services).repos.alerts
         rows, total = await repo.alerts_page(
-            group_id, status="open" if open_only else None, offset=offset, limit=limit
+            group_id, status="open" if open_only else None, offset=offset, limit=limit, kind=kind
         )
         names: dict[int, str] = {}
         out = []
@@ -61,9 +61,17 @@ class Desk:
                     member_name=name,
                     created_at=row.created_at,
                     excerpt=row.excerpt,
+                    handled_at=row.handled_at,
                 )
             )
         return out, total
+
+    async def handling(self, group_id: int, kind: str, since: datetime) -> tuple[int, list[float]]:
+        """Alerts of ``kind`` raised since ``since`` and the handled ones' seconds (``/reports stats``)."""
+        repo = get_state(self._services).repos.alerts
+        return await repo.count_alerts(group_id, kind, since), await repo.handled_durations(
+            group_id, kind, since
+        )
 
     async def act(self, group: Group, alert_id: int, action: str, actor: UserRef, lang: str) -> str:
         """Acknowledge, undo or ban as the alert's buttons do; returns their confirmation."""
@@ -145,10 +153,18 @@ class Desk:
         until: datetime | None,
         offset: int,
         limit: int,
+        member_id: int | None = None,
     ) -> tuple[list[DeskLogLine], int]:
         """One filtered page of the audit log, with member names as ``/modlog`` shows them."""
         rows, total = await get_state(self._services).repos.audit.log_page(
-            group_id, actor=actor, action=action, since=since, until=until, offset=offset, limit=limit
+            group_id,
+            actor=actor,
+            action=action,
+            since=since,
+            until=until,
+            offset=offset,
+            limit=limit,
+            member_id=member_id,
         )
         names: dict[int, str] = {}
         out = []

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred, tz_of
-from bot.ports import CircleMembers, MediaLibrary, QuietHours
+from bot.ports import AuditTrail, CircleMembers, MediaLibrary, PlannedPostsDesk, QuietHours
 from bot.timeparse import parse_when
 from handlers.schedules.commands import router
 from handlers.schedules.deferral import QuietHoursPort
+from handlers.schedules.desk import PlannedPostsPort
 from handlers.schedules.jobs import KIND, plan_post, run_post, spec_to_dict
 from handlers.schedules.settings import ScheduleSettings
 from handlers.schedules.state import post_repo
@@ -51,7 +52,7 @@ async def demo(services: Services, group: Group, members: list[Member]) -> None:
 
 
 def _ports(services: Services) -> dict[type[Any], Any]:
-    return {QuietHours: QuietHoursPort(services)}
+    return {QuietHours: QuietHoursPort(services), PlannedPostsDesk: PlannedPostsPort(services)}
 
 
 FEATURE = Feature(
@@ -61,6 +62,7 @@ FEATURE = Feature(
     provides=_ports,
     startup=startup,
     demo=demo,
-    # A post's picture, when the media feature is installed; circles a post tags with #NAME.
-    uses=(MediaLibrary, CircleMembers),
+    # A post's picture, when the media feature is installed; circles a post tags with #NAME;
+    # the dashboard's schedule actions are audited when moderation is installed.
+    uses=(MediaLibrary, CircleMembers, AuditTrail),
 )

@@ -28,6 +28,7 @@ from bot.ports import (
     MessageScreen,
     ModerationFacts,
     QuietHours,
+    TopicFacts,
     UpcomingActivities,
 )
 from bot.router import Band
@@ -135,6 +136,7 @@ FEATURE = Feature(
         ModerationFacts,
         ActivityFacts,
         MessageScreen,
+        TopicFacts,
         GroupMood,
         CircleFacts,
         CircleMembers,

@@ -1,21 +1,28 @@
 """The ``GroupIndicators`` port: the dashboard's overview figures, from what ``/stats`` reads.
 
 The same ``gather_kpis`` as ``/stats`` (so the two never disagree), the lifecycle stage counts
-of ``/lifecycle``, and the alert figures the moderation feature publishes (``ModerationFacts``)
-when it is installed.
+of ``/lifecycle``, the churn rule of the daily churn check, the latest NPS poll, and what other
+features publish when they are installed: alerts (``ModerationFacts``), topic participation
+(``TopicFacts``) and activity attendance (``ActivityFacts``). Each figure gets a tone from the
+group's ``stats.thresholds`` on every call, so a changed threshold shows at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from bot.clock import local_day
-from bot.ports import ActivitySeries, Indicator
+from bot.clock import local_day, zone
+from bot.ports import ActivityFacts, ActivitySeries, Indicator, TopicFacts
 from bot.services import Services
+from bot.timeparse import localize
 from handlers.stats import report
 from handlers.stats.facts import alert_summary
-from handlers.stats.metrics import Change
+from handlers.stats.metrics import Change, period_bounds
+from handlers.stats.nps import nps
+from handlers.stats.settings import StatsSettings
+from handlers.stats.thresholds import parse_rules
 from storage.models import Group
 
 STATE_KEY = "stats"
@@ -31,6 +38,23 @@ def _percentile(values: list[float], q: float) -> float | None:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
     return ordered[index]
+
+
+def _net_growth(joined: Change, left: Change) -> Indicator:
+    """Joined minus left, with the previous period's (no relative change: it crosses zero)."""
+    value = None if joined.value is None or left.value is None else joined.value - left.value
+    previous = None if joined.previous is None or left.previous is None else joined.previous - left.previous
+    return Indicator("net_growth", value, previous)
+
+
+def _rate(
+    key: str, part: float, whole: float | None, prev_part: float, prev_whole: float | None
+) -> Indicator:
+    """``part ÷ whole`` as a ratio figure with its change in points (None without a whole)."""
+    value = part / whole if whole else None
+    previous = prev_part / prev_whole if prev_whole else None
+    delta = value - previous if value is not None and previous is not None else None
+    return Indicator(key, value, previous, delta, is_ratio=True)
 
 
 #: How long the overview's figures are reused: the member count and the stages move slowly (the
@@ -57,13 +81,25 @@ class Indicators:
         key = (group.id, days)
         hit = self._figures.get(key)
         if hit is not None and timedelta(0) <= now - hit[0] < TTL:
-            return hit[1]
-        figures = await self._compute(group, now, days)
-        self._figures[key] = (now, figures)
-        self._figures.move_to_end(key)
-        while len(self._figures) > CACHE_SIZE:
-            self._figures.popitem(last=False)
-        return figures
+            figures = hit[1]
+        else:
+            figures = await self._compute(group, now, days)
+            self._figures[key] = (now, figures)
+            self._figures.move_to_end(key)
+            while len(self._figures) > CACHE_SIZE:
+                self._figures.popitem(last=False)
+        return await self._toned(group, figures)
+
+    async def _toned(self, group: Group, figures: list[Indicator]) -> list[Indicator]:
+        """The figures with the tone the group's thresholds give them."""
+        setting = (await self._services.settings.of(group.id, StatsSettings)).thresholds
+        rules = parse_rules(setting)
+        return [
+            dataclasses.replace(f, tone=rules[f.key].tone(f.value))
+            if f.key in rules and f.value is not None
+            else f
+            for f in figures
+        ]
 
     async def _compute(self, group: Group, now: datetime, days: int) -> list[Indicator]:
         services = self._services
@@ -76,6 +112,7 @@ class Indicators:
         k = await report.gather_kpis(st.repo, group.id, today, days, members_now)
         out = [
             Indicator("members", float(k.members_now)),
+            _net_growth(k.joined, k.left),
             _figure("joined", k.joined),
             _figure("left", k.left),
             _figure("dau", k.dau),
@@ -95,6 +132,38 @@ class Indicators:
             handling = [s / 3600 for s in summary.handling_seconds]
             out.append(Indicator("handling_median_hours", _percentile(handling, 0.5)))
             out.append(Indicator("handling_p90_hours", _percentile(handling, 0.9)))
+        out.extend(await self._engagement(group, today, days, k.wau if days <= 7 else k.mau))
+        churn = await report.churn_status(st.repo, group.id, today)
+        if churn.enough_data and churn.ratio is not None:
+            # Recent 7-day DAU against its 28-day baseline: the daily churn check warns below 0.8.
+            out.append(Indicator("churn_ratio", churn.ratio, is_ratio=True))
+        poll = await st.repo.latest_poll(group.id)
+        score = nps(await st.repo.scores(poll.id)).score if poll is not None else None
+        if score is not None:
+            out.append(Indicator("nps", score))
+        return out
+
+    async def _engagement(self, group: Group, today: date, days: int, active: Change) -> list[Indicator]:
+        """Topic participation (repliers ÷ members active in the period) and activity attendance
+        (attended ÷ signed up as going), where those features are installed."""
+        services = self._services
+        start, end, prev_start, prev_end = period_bounds(today - timedelta(days=1), days)
+        tz = zone(group.timezone)
+
+        def span(first: date, last: date) -> tuple[datetime, datetime]:
+            return localize(first, time(0), tz), localize(last + timedelta(days=1), time(0), tz)
+
+        out = []
+        topics = services.ports.find(TopicFacts)
+        if topics is not None:
+            now_n = await topics.participants(group.id, *span(start, end))
+            prev_n = await topics.participants(group.id, *span(prev_start, prev_end))
+            out.append(_rate("topic_participation", now_n, active.value, prev_n, active.previous))
+        activities = services.ports.find(ActivityFacts)
+        if activities is not None:
+            going, came = await activities.attendance(group.id, *span(start, end))
+            prev_going, prev_came = await activities.attendance(group.id, *span(prev_start, prev_end))
+            out.append(_rate("attendance_rate", came, going, prev_came, prev_going))
         return out
 
     async def activity(self, group: Group, now: datetime, days: int) -> ActivitySeries:

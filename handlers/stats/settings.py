@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from bot.settings import GUARDED, WORD, FeatureSettings, Number, OnOff
+from handlers.stats.thresholds import DEFAULT as DEFAULT_THRESHOLDS
+from handlers.stats.thresholds import normalize as normalize_thresholds
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -38,3 +40,7 @@ class StatsSettings(FeatureSettings):
     )
     weekly_report: OnOff = Field(True, description="Monday 09:00 report to the moderator chat")
     churn_alert: OnOff = Field(True, description="daily churn check with a moderator alert")
+    thresholds: Annotated[str, BeforeValidator(normalize_thresholds)] = Field(
+        DEFAULT_THRESHOLDS,
+        description="dashboard colours: KEY>=GOOD/BAD or KEY<=GOOD/BAD, blank-separated; off for none",
+    )

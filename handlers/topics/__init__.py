@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred
-from bot.ports import CircleMembers, PointsLedger, QuietHours
+from bot.ports import AuditTrail, CircleMembers, PointsLedger, QuietHours
 from bot.router import Band
 from handlers.topics import listeners
 from handlers.topics.commands import router
@@ -50,6 +50,7 @@ FEATURE = Feature(
     demo=demo,
     provides=provide,
     # Replies and suggestions earn points when check-in is installed; a topic tagging #NAME
-    # mentions that interest circle's members.
-    uses=(QuietHours, PointsLedger, CircleMembers),
+    # mentions that interest circle's members; the dashboard's topic actions are audited when
+    # moderation is.
+    uses=(QuietHours, PointsLedger, CircleMembers, AuditTrail),
 )

@@ -11,12 +11,12 @@ from bot.args import button_fields, decode_id
 from bot.events import ButtonPressed
 from bot.points_access import award
 from bot.roles import Role
+from handlers.topics.desk import decide_suggestion
 from handlers.topics.settings import TopicsSettings
 from handlers.topics.state import topics_state
 
 if TYPE_CHECKING:
     from bot.context import Context
-    from storage.models import Member
 
 
 async def decide(ctx: Context) -> None:
@@ -43,29 +43,14 @@ async def decide(ctx: Context) -> None:
     if role < Role.MODERATOR:
         await ctx.reply(ctx.t("core.denied"))
         return
-    decided = await st.topics.decide(sug.id, verdict == "ok", ctx.user.user_id, ctx.now)
+    decided = await decide_suggestion(services, group, sug.id, verdict == "ok", ctx.user.user_id, ctx.now)
     if decided is None:
         await ctx.reply(ctx.t("topics.already_decided", id=sug.id))
         return
-    suggestion, topic = decided
+    _suggestion, topic, credited = decided
     if topic is None:
         await ctx.reply(ctx.t("topics.rejected", id=sug.id, by=ctx.user))
         return
-    credited = False
-    author: Member | None = None
-    if suggestion.member_id is not None:
-        author = await services.members.get(suggestion.member_id)
-    if author is not None:
-        points = (await services.settings.of(group.id, TopicsSettings)).suggest_points
-        credited = points > 0 and await award(
-            services,
-            author,
-            points,
-            "topic",
-            # The ledger reason is shown to the member by /points: in the group's language.
-            services.i18n.t(group.language, "topics.reason_suggestion", id=sug.id),
-            chat=services.directory.chat_for(group),
-        )
     await ctx.reply(
         ctx.t(
             "topics.approved_points" if credited else "topics.approved",

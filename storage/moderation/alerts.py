@@ -146,13 +146,15 @@ class AlertRepo:
             return [_alert(r) for r in rows]
 
     async def alerts_page(
-        self, group_id: int, *, status: str | None, offset: int, limit: int
+        self, group_id: int, *, status: str | None, offset: int, limit: int, kind: str | None = None
     ) -> tuple[list[AlertRow], int]:
-        """One page of a group's alerts (newest first) and how many match in all (the
-        dashboard's desk pages on the server)."""
+        """One page of a group's alerts (newest first), of one ``kind`` when given, and how many
+        match in all (the dashboard's desk pages on the server)."""
         where = [mod_alerts.c.group_id == group_id]
         if status is not None:
             where.append(mod_alerts.c.status == status)
+        if kind is not None:
+            where.append(mod_alerts.c.kind == kind)
         async with self.db.begin() as conn:
             total = (
                 await conn.execute(select(func.count()).select_from(mod_alerts).where(*where))

@@ -90,10 +90,13 @@ class AuditRepo:
         until: datetime | None = None,
         offset: int,
         limit: int,
+        member_id: int | None = None,
     ) -> tuple[list[LogRow], int]:
-        """One page of a group's audit log, newest first, filtered by actor, action and a time
-        window (the dashboard's desk), and how many lines match in all."""
+        """One page of a group's audit log, newest first, filtered by actor, action, the member
+        it is about and a time window (the dashboard's desk), and how many lines match in all."""
         where = [mod_log.c.group_id == group_id]
+        if member_id is not None:
+            where.append(mod_log.c.member_id == member_id)
         if actor:
             where.append(mod_log.c.actor == actor)
         if action:

@@ -7,7 +7,18 @@ from pathlib import Path
 from tests.harness import Harness, texts
 from tests.web.helpers import csrf_of, dashboard, link_token, log_in
 
-PAGES = ("", "/charts", "/charts.csv", "/desk", "/audit", "/audit.csv", "/lexicon", "/members", "/settings")
+PAGES = (
+    "",
+    "/charts",
+    "/charts.csv",
+    "/desk",
+    "/audit",
+    "/audit.csv",
+    "/lexicon",
+    "/members",
+    "/settings",
+    "/content",
+)
 
 
 async def _groups(h: Harness) -> None:

@@ -67,6 +67,7 @@ async def test_a_moderator_works_the_dashboard_in_a_browser(chromium: str, tmp_p
             await h.flush()
             await h.advance(seconds=86400)
             await h.say("demo", "bob", "来玩百家乐")
+            await h.say("demo", "eve", "/topic suggest 大家最近在读什么书？")
             records = await h.say("demo", "max", "/dashboard")
             url = f"{base}/login/{link_token(records)}"
             h.adapter.take()
@@ -114,6 +115,30 @@ async def test_a_moderator_works_the_dashboard_in_a_browser(chromium: str, tmp_p
                 await expect(page.locator(".error")).to_contain_text("1..525600")
                 await page.screenshot(path=str(shots / "settings.png"))
 
+                # Content: plan a post with the keyboard (labels find the fields; Enter submits),
+                # approve a suggestion; the console has both.
+                await page.goto(f"{base}/g/1/content")
+                await page.get_by_label("内容", exact=True).fill("晚安，各位")
+                await page.get_by_label("时间", exact=True).fill("每天 21:00")
+                await page.get_by_label("时间", exact=True).press("Enter")
+                await expect(page.locator(".notice")).to_contain_text("定时消息 #1 已计划")
+                await expect(page.locator("#post-1")).to_contain_text("2026-03-03 21:00")
+                await page.locator('form[action="/g/1/content/suggestions/1/approve"] button').click()
+                await expect(page.locator(".notice")).to_contain_text("建议 #1 已采纳")
+                await page.screenshot(path=str(shots / "content.png"), full_page=True)
+                planned = await h.say("demo", "max", "/schedule list")
+                assert any("晚安，各位" in r.get("text", "") for r in actions(planned, "send"))
+
+                # A member's page: correct points; the group is told, as after /points give.
+                await page.goto(f"{base}/g/1/members?q=bob")
+                await page.get_by_role("link", name="bob").click()
+                await page.get_by_label("积分（正数加，负数扣）").fill("10")
+                await page.get_by_label("积分（正数加，负数扣）").press("Enter")
+                await expect(page.locator(".notice")).to_contain_text("已给 @bob 加 10 分")
+                await page.screenshot(path=str(shots / "member.png"), full_page=True)
+                told = actions(h.adapter.take(), "send")
+                assert any("已给 @bob 加 10 分" in r["text"] for r in told if r.get("chat") == "demo")
+
                 await page.set_viewport_size({"width": 390, "height": 844})  # a phone
                 await page.goto(f"{base}/g/1/desk?status=all")
                 await page.screenshot(path=str(shots / "desk-phone.png"), full_page=True)
@@ -122,10 +147,12 @@ async def test_a_moderator_works_the_dashboard_in_a_browser(chromium: str, tmp_p
             await server.stop()
     assert sorted(p.name for p in shots.iterdir()) == [
         "charts.png",
+        "content.png",
         "desk-phone.png",
         "desk.png",
         "home.png",
         "lexicon.png",
+        "member.png",
         "overview.png",
         "settings.png",
     ]

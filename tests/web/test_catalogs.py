@@ -39,11 +39,23 @@ BUILT = [
             "checkin_rate",
             "handling_median_hours",
             "handling_p90_hours",
+            "net_growth",
+            "churn_ratio",
+            "nps",
+            "topic_participation",
+            "attendance_rate",
         )
     ),
     *(f"web.kpi.stage_{stage.value}" for stage in STAGES),
     *(f"web.kpi.alerts_{level}" for level in ("red", "yellow", "blue", "other")),
     *(f"moderation.level.{level}" for level in ("red", "yellow", "blue")),
+    "web.nav.content",
+    *(f"web.tone.{tone}" for tone in ("good", "warn", "bad")),
+    *(f"web.desk.kinds.{kind}" for kind in ("report", "surge", "hit", "flood", "complaint")),
+    *(f"web.content.{action}" for action in ("pause", "resume", "delete", "approve", "reject")),
+    *(f"web.content.post_{done}" for done in ("paused", "resumed", "deleted")),
+    *(f"web.content.from.{source}" for source in ("starter", "custom", "suggested")),
+    *(f"web.content.welcome_{key}" for key in ("template", "rules", "onboarding")),
 ]
 
 

@@ -41,7 +41,13 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
     async def lines(
         request: Request, group: Group, offset: int, limit: int
     ) -> tuple[list[DeskLogLine], int, dict[str, str], str]:
-        params = {k: request.query_params.get(k, "")[:64].strip() for k in ("actor", "action", "from", "to")}
+        keys = ("actor", "action", "member", "from", "to")
+        params = {k: request.query_params.get(k, "")[:64].strip() for k in keys}
+        # The member a line is about, by user id (as the actor filter); unknown: no line.
+        member_id = None
+        if params["member"]:
+            about = await dash.services.members.find(group.id, params["member"])
+            member_id = about.id if about is not None else -1
         error = ""
         try:
             first, last = _day(params["from"]), _day(params["to"])
@@ -57,6 +63,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
             until=until,
             offset=offset,
             limit=limit,
+            member_id=member_id,
         )
         return rows, total, params, error
 

@@ -1,5 +1,6 @@
 """Overview: the group's key figures for 7 or 30 days, with the change against the previous
-period (``GroupIndicators``, the numbers ``/stats`` shows)."""
+period (``GroupIndicators``, the numbers ``/stats`` shows), each coloured good / warn / bad by
+the group's thresholds (the ``stats.thresholds`` setting) and saying so in words too."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def _value(ind: Indicator) -> str:
         return "—"
     if ind.is_ratio:
         return f"{ind.value * 100:.1f}%"
+    if ind.key == "net_growth":
+        return f"{ind.value:+.0f}"
     if ind.key.endswith("_hours"):
         return f"{ind.value:.1f} h"
     return str(int(ind.value)) if float(ind.value).is_integer() else f"{ind.value:.1f}"
@@ -56,6 +59,8 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
                 "value": _value(ind),
                 "delta": _delta(ind)[0],
                 "direction": _delta(ind)[1],
+                # good / warn / bad by the group's thresholds (stats.thresholds), or None
+                "tone": ind.tone,
                 "spark": sparkline(trends[ind.key], t(lang, f"web.kpi.{ind.key}"))
                 if ind.key in trends
                 else "",
