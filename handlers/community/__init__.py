@@ -3,6 +3,8 @@
 * ``commands`` (the router): ``/community`` and ``/link`` / ``/unlink``;
 * ``federation``: ``/fed``, ``/fban``, ``/unfban``, ``/fedinfo``, ``/fedadmins``, ``/fbanlist``;
 * ``listeners``: a newcomer on the federation's ban list is banned at the door;
+* ``cas``: (opt-in) a Telegram newcomer listed by Combot Anti-Spam is banned soon after, checked
+  in the background;
 * ``peers``: the ``SharedSanctions`` port moderation asks where else a sanction applies, and
   the ``CommunityScope`` port the check-in feature asks which chats share points.
 
@@ -17,7 +19,7 @@ from typing import Any
 from bot.feature import Feature
 from bot.ports import AccountLinkWatcher, CommunityScope, LinkedAccounts, MemberSanctions, SharedSanctions
 from bot.services import Services
-from handlers.community import federation, listeners
+from handlers.community import cas, federation, listeners
 from handlers.community.commands import router
 from handlers.community.peers import CommunityPeers, CommunityPoints
 from handlers.community.settings import CommunitySettings
@@ -47,10 +49,22 @@ def _ports(services: Services) -> dict[type[Any], Any]:
     return {SharedSanctions: peers, LinkedAccounts: linked, CommunityScope: points}
 
 
+async def _startup(services: Services) -> None:
+    config = FEATURE.config if isinstance(FEATURE.config, cas.CommunityConfig) else cas.CommunityConfig()
+    cas.build_checker(services, config.community)
+
+
+async def _shutdown(services: Services) -> None:
+    await cas.stop(services)
+
+
 FEATURE = Feature(
     name="community",
     router=router,
     settings=CommunitySettings,
+    config_model=cas.CommunityConfig,
+    startup=_startup,
+    shutdown=_shutdown,
     provides=_ports,
     requires=(MemberSanctions,),
     # An unlinked account takes back its share of the wallet it shared (the check-in feature).

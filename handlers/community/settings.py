@@ -22,3 +22,7 @@ class CommunitySettings(FeatureSettings):
         True,
         description="share points, levels and check-ins with the community's other chats that share them",
     )
+    cas_check: OnOff = Field(
+        False,
+        description="check Telegram newcomers against Combot Anti-Spam (cas.chat) online and ban listed ones",
+    )

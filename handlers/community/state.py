@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import secrets
 import string
@@ -9,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.cas import CasChecker
 from bot.services import Services
 from storage.community import Account, CommunityRepos
 from storage.models import Group
@@ -33,6 +35,9 @@ class CommunityState:
     #: group id → its community's chat ids (empty: in none). Points commands ask on every call
     #: (``CommunityScope``), so it is cached, and emptied whenever any community's chats change.
     chats_cache: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    #: The CAS lookup (``handlers.community.cas``), built at start; its checks in flight.
+    cas: CasChecker | None = None
+    cas_tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def community_chats(self, group_id: int) -> tuple[int, ...]:
         """The chats of ``group_id``'s community in the order they joined; empty when in none."""
