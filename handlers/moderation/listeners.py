@@ -16,6 +16,7 @@ from handlers.moderation.alerting import ensure_digest, notify, queue_yellow, se
 from handlers.moderation.commands import router
 from handlers.moderation.escalation import plan_rung
 from handlers.moderation.matcher import Hit, Level
+from handlers.moderation.person import person_credit
 from handlers.moderation.plans import _ladder, _minutes, _pinyin_ready, _steps_detail, _warn
 from handlers.moderation.sanctions import attempt, sanction
 from handlers.moderation.service import (
@@ -101,7 +102,8 @@ async def _handle_hits(
     state = get_state(services)
     top = max(hits, key=lambda h: (h.level, -h.start))
     level = top.level
-    score = await current_credit(services, group, member)
+    # The lowest credit among the person's linked accounts decides (issue 18).
+    score = await person_credit(services, group, member)
     by_credit = level is Level.YELLOW and credit_level(score) == "danger"
     if by_credit:
         level = Level.RED

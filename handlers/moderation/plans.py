@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.services import Services
 from handlers.moderation.matcher import Matcher
+from handlers.moderation.person import person_warnings
 from handlers.moderation.sanctions import sanction
 from handlers.moderation.service import WARNING_LADDER, WARNING_MAX, Step, get_state
 from handlers.moderation.settings import ModerationSettings
@@ -44,6 +45,8 @@ async def _warn(
         expires_at=now + timedelta(days=days),
         alert_id=alert_id,
     )
+    # The ladder sees the person: warnings given to their linked accounts count too.
+    count = await person_warnings(services, group, member, count)
     await state.repos.audit.log(
         group.id,
         now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -116,6 +117,22 @@ class SanctionRepo:
                 await conn.execute(
                     select(func.count()).where(
                         mod_warnings.c.member_id == member_id,
+                        mod_warnings.c.revoked_at.is_(None),
+                        mod_warnings.c.expires_at > now,
+                    )
+                )
+            ).scalar()
+            return int(value or 0)
+
+    async def active_warning_count(self, member_ids: Sequence[int], now: datetime) -> int:
+        """Unexpired, unrevoked warnings of all ``member_ids`` together (a person's accounts)."""
+        if not member_ids:
+            return 0
+        async with self.db.begin() as conn:
+            value = (
+                await conn.execute(
+                    select(func.count()).where(
+                        mod_warnings.c.member_id.in_(list(member_ids)),
                         mod_warnings.c.revoked_at.is_(None),
                         mod_warnings.c.expires_at > now,
                     )
