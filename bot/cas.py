@@ -108,7 +108,7 @@ class CasChecker:
         self._cache: dict[str, tuple[CasVerdict, datetime]] = {}
         self._pending: dict[str, asyncio.Future[CasVerdict]] = {}
         self._gate = asyncio.Semaphore(MAX_PARALLEL)
-        #: Requests made (for ``/health``-style figures and tests of the cache).
+        #: Requests made so far (logs and debugging; the tests count at the server instead).
         self.requests = 0
 
     def cached(self, user_id: str) -> CasVerdict | None:
