@@ -31,3 +31,12 @@ class TelegramConfig(AdapterConfig):
         if self.mode == "webhook" and not self.url:
             raise ValueError("mode = 'webhook' needs url (the public HTTPS address Telegram posts to)")
         return self
+
+
+#: What operators read in the log when the bot cannot see ordinary group messages.
+PRIVACY_TEXT = (
+    "Telegram privacy mode is ON: in groups where the bot is not an admin it sees only "
+    "commands and replies to it, so moderation and activity points miss ordinary messages. "
+    "Fix: @BotFather → /mybots → Bot Settings → Group Privacy → Turn off, then remove and "
+    "re-add the bot to each group (or make it an admin)."
+)
