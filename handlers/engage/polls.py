@@ -5,7 +5,9 @@ option; votes change until the poll closes (by a moderator, its author, or by it
 given with ``for``: a scheduler job ``pl:<id>:close``). An anonymous poll never shows who voted
 for what, to anyone. The post shows the counts, edited in place at most once per interval (as
 giveaways). Where a platform has no buttons the options are numbered lines and a reply with the
-number votes (``bot/buttons.py``).
+number votes (``bot/buttons.py``). Where the platform has its own polls (Telegram) and the poll
+is not anonymous, the poll is the platform's (``send_native``): its answers are the votes
+(``poll_commands.on_native_answer``) and closing stops it; see docs/engagement.md.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLOSE_KIND = "engage-poll-close"
-MAX_OPTIONS = 10  # Telegram's and Discord's own limit, so a native poll could carry it later
+MAX_OPTIONS = 10  # Discord's own limit (Telegram takes 12), so a native poll carries every poll
 MAX_QUESTION = 300
 MAX_OPTION = 100
 BAR = 10
