@@ -202,3 +202,28 @@ async def test_a_poll_that_closes_by_itself_stops_the_native_poll(
         assert _counts(state.called("sendMessage")[-1]["text"]) == [0, 1]
     finally:
         await app.stop()
+
+
+async def test_an_older_answer_handled_late_does_not_undo_a_newer_one(
+    db_url: str, server: LoopbackBotApi
+) -> None:
+    state = server.state
+    app = _app(db_url, server)
+    await app.start()
+    try:
+        await _say(app, state, 1, "/poll 喝什么？| 茶 | 咖啡")
+        (poll_id,) = state.polls
+        # One getUpdates batch, handled concurrently: Bob's later answer (update 41) must win
+        # over his earlier one (update 40) whichever is handled first; an option index the
+        # stored poll does not have (a member-added option) is not counted.
+        state.push(
+            tg.poll_answer_update(41, poll_id, BOB, [1]),
+            tg.poll_answer_update(40, poll_id, BOB, [0]),
+            tg.poll_answer_update(42, poll_id, ALICE, [5]),
+        )
+        await _settle(app)
+        await _say(app, state, 50, "/poll results")
+        text = state.called("sendMessage")[-1]["text"]
+        assert _counts(text) == [0, 1] and "1 人已投票" in text
+    finally:
+        await app.stop()
