@@ -125,6 +125,8 @@ class TelegramAdapter(Adapter):
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self.polls = NativePolls(name, self.application.bot, self._call)
+        if not config.native_polls:  # the operator keeps polls as posts with buttons
+            self.capabilities = ALL_CAPABILITIES
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -25,6 +25,8 @@ class TelegramConfig(AdapterConfig):
     url: str = ""
     #: Webhook mode: environment variable holding the secret Telegram echoes in every webhook call.
     secret_token_env: str = ""
+    #: Non-anonymous ``/poll`` as Telegram's own poll (``sendPoll``); false keeps the buttons.
+    native_polls: bool = True
 
     @model_validator(mode="after")
     def _webhook_needs_url(self) -> TelegramConfig:
