@@ -154,6 +154,24 @@ class Adapter(ABC):
         """Take the platform role ``role_id`` back; harmless when they do not have it."""
         raise self._unsupported(Capability.ROLES)
 
+    async def send_poll(
+        self, chat: ChatRef, question: str, options: tuple[str, ...], *, multi: bool, anonymous: bool
+    ) -> SentMessage:
+        """Post the platform's own poll; ``SentMessage.extra["poll_id"]`` is its id there, the
+        one ``PollAnswered.poll_id`` carries back."""
+        raise self._unsupported(Capability.NATIVE_POLLS)
+
+    async def stop_poll(self, chat: ChatRef, message_id: str) -> None:
+        """Close a native poll: nobody can vote any more and the platform shows final counts."""
+        raise self._unsupported(Capability.NATIVE_POLLS)
+
+    def track_poll(self, chat: ChatRef, message_id: str, poll_id: str) -> None:
+        """Remember where an open native poll lives (after a restart), so its answers, which the
+        platform sends without a chat, can be delivered as ``PollAnswered`` in the right group.
+
+        Optional by nature: adapters without native polls have nothing to remember."""
+        return None
+
     async def answer_join_request(self, chat: ChatRef, request_id: str, approve: bool, reason: str) -> None:
         """Let an applicant in, or turn them away with ``reason`` (``JoinRequested``)."""
         raise self._unsupported(Capability.JOIN_REQUESTS)

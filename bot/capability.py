@@ -33,8 +33,15 @@ class Capability(StrEnum):
     #: Granting and taking back platform roles on request (``Adapter.grant_role``): Discord,
     #: whose self-assigned roles back the interest circles.
     ROLES = "roles"
+    #: The platform's own poll (``Adapter.send_poll`` / ``stop_poll``), whose answers come back
+    #: as ``PollAnswered``: Telegram. Elsewhere polls are a post with buttons.
+    NATIVE_POLLS = "native_polls"
 
 
 #: Every capability Telegram and Discord have (their join requests are not screened by the bot;
 #: only Discord has roles a member can be given, so it adds ``ROLES`` itself).
-ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability) - {Capability.JOIN_REQUESTS, Capability.ROLES}
+ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability) - {
+    Capability.JOIN_REQUESTS,
+    Capability.ROLES,
+    Capability.NATIVE_POLLS,
+}

@@ -27,6 +27,7 @@ from bot.events import (
     MemberLeft,
     MessageEvent,
     PlatformEvent,
+    PollAnswered,
 )
 from bot.host import CommandInfo
 from bot.i18n import normalize_language
@@ -54,6 +55,7 @@ class Dispatcher:
         self._joins = [h for r in routers for h in r.on_join]
         self._leaves = [h for r in routers for h in r.on_leave]
         self._join_requests = [h for r in routers for h in r.on_join_request]
+        self._poll_answers = [h for r in routers for h in r.on_poll_answer]
         self._buttons: list[ButtonRoute] = [b for r in routers for b in r.buttons]
         self._tasks: set[asyncio.Task[None]] = set()
         self.handled = 0
@@ -144,6 +146,8 @@ class Dispatcher:
             await self._run_all(ctx, self._leaves)
         elif isinstance(event, JoinRequested):
             await self._run_all(ctx, self._join_requests)
+        elif isinstance(event, PollAnswered):
+            await self._run_all(ctx, self._poll_answers)
 
     async def _bot_membership(self, event: MemberJoined | MemberLeft) -> None:
         """The bot itself was added to or removed from a group: mark the group (in)active, so
@@ -182,7 +186,7 @@ class Dispatcher:
                 event.member
                 if isinstance(event, MemberJoined | MemberLeft | JoinRequested)
                 else (
-                    event.user if isinstance(event, ButtonPressed) else event.sender  # type: ignore[union-attr]
+                    event.user if isinstance(event, ButtonPressed | PollAnswered) else event.sender  # type: ignore[union-attr]
                 )
             )
             joined = event.at if isinstance(event, MemberJoined) else None

@@ -149,9 +149,33 @@ class ChatMigrated:
     seq: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PollAnswered:
+    """A member answered (or changed, or took back) their vote in a platform's native poll.
+
+    ``poll_id`` is the platform's id for the poll (``SentMessage.extra["poll_id"]`` when it was
+    sent), ``option_ids`` the member's whole choice now (0-based; empty: the vote was retracted).
+    ``chat`` and ``message_id`` are where the poll was posted, as the adapter remembers it.
+    """
+
+    event_id: str
+    at: datetime
+    chat: ChatRef
+    user: UserRef
+    message_id: str
+    poll_id: str
+    option_ids: tuple[int, ...]
+    #: Orders one member's answers when they are handled concurrently: with ``at``, the later
+    #: answer wins (Telegram: the update_id; not ``seq``, see adapters/telegram/normalize.py).
+    order: int = 0
+    seq: int | None = None
+
+
 #: What an adapter delivers to the core. "Platform" because the word event alone also names the
 #: activities members sign up for (the ``events`` feature, ``handlers/activities``).
-PlatformEvent = MessageEvent | MemberJoined | MemberLeft | ButtonPressed | ChatMigrated | JoinRequested
+PlatformEvent = (
+    MessageEvent | MemberJoined | MemberLeft | ButtonPressed | ChatMigrated | JoinRequested | PollAnswered
+)
 
 
 @dataclass(frozen=True, slots=True)

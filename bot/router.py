@@ -214,6 +214,7 @@ class Router:
     on_join: list[Handler] = field(default_factory=list)
     on_leave: list[Handler] = field(default_factory=list)
     on_join_request: list[Handler] = field(default_factory=list)
+    on_poll_answer: list[Handler] = field(default_factory=list)
 
     def command(
         self,
@@ -322,6 +323,15 @@ class Router:
 
         def register(handler: Handler) -> Handler:
             self.on_leave.append(handler)
+            return handler
+
+        return register
+
+    def poll_answer(self) -> Callable[[Handler], Handler]:
+        """Run ``handler`` when a member answers a platform's native poll (``PollAnswered``)."""
+
+        def register(handler: Handler) -> Handler:
+            self.on_poll_answer.append(handler)
             return handler
 
         return register

@@ -31,14 +31,15 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.ext import ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
-from adapters.telegram.config import TelegramConfig
+from adapters.telegram.config import PRIVACY_TEXT, TelegramConfig
 from adapters.telegram.connection import App, build_application, initialize, shutdown, start_updates
 from adapters.telegram.errors import BadRequestError, map_error
 from adapters.telegram.media import fetch_photo
 from adapters.telegram.menu import MenuCommand, menu_from_host, push_menus
-from adapters.telegram.normalize import PLATFORM, BotIdentity, chat_ref, update_events, user_ref
+from adapters.telegram.normalize import PLATFORM, BotIdentity, chat_ref, update_events, user_ref, with_data
+from adapters.telegram.polls import NativePolls
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render_chunks
-from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterHost
+from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterHost, Capability
 from bot.clock import Clock, SystemClock
 from bot.events import (
     ButtonPressed,
@@ -74,7 +75,7 @@ class TelegramAdapter(Adapter):
     """One Telegram bot account."""
 
     platform = PLATFORM
-    capabilities = ALL_CAPABILITIES
+    capabilities = ALL_CAPABILITIES | {Capability.NATIVE_POLLS}
     max_text_length = TEXT_LIMIT
     #: The adapter keeps its own per-chat administrator list (one getChatAdministrators call
     #: answers for every member) and drops it the moment Telegram reports a rights change, so
@@ -123,6 +124,9 @@ class TelegramAdapter(Adapter):
         self.application: App = build_application(token, config, request, get_updates_request)
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
+        self.polls = NativePolls(name, self.application.bot, self._call)
+        if not config.native_polls:  # the operator keeps polls as posts with buttons
+            self.capabilities = ALL_CAPABILITIES
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -155,15 +159,9 @@ class TelegramAdapter(Adapter):
     def _check_privacy(self, can_read_all: bool) -> None:
         self._warnings = []
         if not can_read_all:
-            text = (
-                "Telegram privacy mode is ON: in groups where the bot is not an admin it sees only "
-                "commands and replies to it, so moderation and activity points miss ordinary messages. "
-                "Fix: @BotFather → /mybots → Bot Settings → Group Privacy → Turn off, then remove and "
-                "re-add the bot to each group (or make it an admin)."
-            )
             # /status shows the translated text (key below); the log gets English for operators.
             self._warnings.append(PRIVACY_WARNING)
-            log.warning("telegram adapter %s: %s", self.name, text)
+            log.warning("telegram adapter %s: %s", self.name, PRIVACY_TEXT)
 
     def warnings(self) -> list[str]:
         """Start-up problems for ``/status``, as i18n keys (``telegram.privacy_mode``)."""
@@ -200,11 +198,13 @@ class TelegramAdapter(Adapter):
             log.debug("telegram adapter %s: duplicate update %s dropped", self.name, update.update_id)
             return []
         # Made encodable here, once: a lone surrogate from the JSON would fail far inside the core.
-        events = [clean_event(e) for e in update_events(self.name, update, self._identity, self.clock.now())]
+        now = self.clock.now()
+        events = [clean_event(e) for e in update_events(self.name, update, self._identity, now)]
+        events += self.polls.events(update, now)
         delivered: list[PlatformEvent] = []
         for event in events:
             if isinstance(event, ButtonPressed) and event.data.startswith("~"):
-                event = _with_data(event, self._long_data.get(event.data, event.data))
+                event = with_data(event, self._long_data.get(event.data, event.data))
             if isinstance(event, ChatMigrated):
                 self._migrated[event.chat.channel_id] = event.new_channel_id
             if isinstance(event, MemberJoined | MemberLeft) and self._repeat_membership(event):
@@ -569,6 +569,20 @@ class TelegramAdapter(Adapter):
         """A photo members sent (its ``file_id``), for a post's picture."""
         return await fetch_photo(self.application.bot, ref, limit)
 
+    async def send_poll(
+        self, chat: ChatRef, question: str, options: tuple[str, ...], *, multi: bool, anonymous: bool
+    ) -> SentMessage:
+        """``sendPoll`` (non-anonymous, so answers reach the bot); see ``adapters.telegram.polls``."""
+        return await self.polls.send(chat, question, options, multi=multi, anonymous=anonymous)
+
+    async def stop_poll(self, chat: ChatRef, message_id: str) -> None:
+        """``stopPoll``: the poll closes and shows its final counts."""
+        await self.polls.stop(chat, message_id)
+
+    def track_poll(self, chat: ChatRef, message_id: str, poll_id: str) -> None:
+        """Remember an open poll's place after a restart (``poll_answer`` names no chat)."""
+        self.polls.track(chat, message_id, poll_id)
+
     # ------------------------------------------------------------------ command menu
 
     async def set_command_menu(self, members: Sequence[MenuCommand], admins: Sequence[MenuCommand]) -> None:
@@ -581,10 +595,6 @@ class TelegramAdapter(Adapter):
         if not self._started:
             return
         await push_menus(self.application.bot, self.name, members, admins)
-
-
-def _with_data(event: ButtonPressed, data: str) -> ButtonPressed:
-    return ButtonPressed(event.event_id, event.at, event.chat, event.user, event.message_id, data, event.seq)
 
 
 __all__ = ["BadRequestError", "MenuCommand", "TelegramAdapter", "chat_ref"]

@@ -25,9 +25,20 @@ class TelegramConfig(AdapterConfig):
     url: str = ""
     #: Webhook mode: environment variable holding the secret Telegram echoes in every webhook call.
     secret_token_env: str = ""
+    #: Non-anonymous ``/poll`` as Telegram's own poll (``sendPoll``); false keeps the buttons.
+    native_polls: bool = True
 
     @model_validator(mode="after")
     def _webhook_needs_url(self) -> TelegramConfig:
         if self.mode == "webhook" and not self.url:
             raise ValueError("mode = 'webhook' needs url (the public HTTPS address Telegram posts to)")
         return self
+
+
+#: What operators read in the log when the bot cannot see ordinary group messages.
+PRIVACY_TEXT = (
+    "Telegram privacy mode is ON: in groups where the bot is not an admin it sees only "
+    "commands and replies to it, so moderation and activity points miss ordinary messages. "
+    "Fix: @BotFather → /mybots → Bot Settings → Group Privacy → Turn off, then remove and "
+    "re-add the bot to each group (or make it an admin)."
+)

@@ -20,7 +20,15 @@ log = logging.getLogger(__name__)
 
 #: Updates the bot asks for. ``chat_member`` is not sent by default: without it, joins in large
 #: groups (where Telegram hides the service message) would go unseen.
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "chat_member", "my_chat_member"]
+#: ``poll_answer``: votes in the bot's native polls (``adapters.telegram.polls``).
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "chat_member",
+    "my_chat_member",
+    "poll_answer",
+]
 #: getMe attempts at start before giving up (a network blip while the host boots).
 START_ATTEMPTS = 4
 

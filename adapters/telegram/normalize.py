@@ -260,3 +260,8 @@ def update_events(adapter: str, update: Update, me: BotIdentity | None, at: date
         pressed = button_event(adapter, update.update_id, update.callback_query, at)
         return [pressed] if pressed is not None else []
     return []
+
+
+def with_data(event: ButtonPressed, data: str) -> ButtonPressed:
+    """The same press with other data (a long callback alias resolved)."""
+    return ButtonPressed(event.event_id, event.at, event.chat, event.user, event.message_id, data, event.seq)

@@ -54,6 +54,7 @@ async def _startup(services: Services) -> None:
         state.posts.dirty[giveaway_id] = gap
     for poll_id in await state.polls.open_ids():
         state.poll_posts.dirty[poll_id] = gap
+    await polls.track_native(services)
 
 
 async def _demo(services: Services, group: Group, members: list[Member]) -> None:

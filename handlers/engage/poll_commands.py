@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.args import BadArgument, UsageError, button_fields, decode_id, parse_duration
 from bot.errors import QunyouError
-from bot.events import ButtonPressed
+from bot.events import ButtonPressed, PollAnswered
 from bot.params import Id, Int, Rest
 from bot.planned_posts import channel_of
 from bot.roles import Role
@@ -23,6 +23,7 @@ from handlers.engage.polls import (
     post,
     results,
     schedule_close,
+    send_native,
     voted,
 )
 from handlers.engage.state import get_state
@@ -100,6 +101,8 @@ async def poll_new(ctx: Context, body: str) -> None:
         created_at=ctx.now,
     )
     await schedule_close(ctx.services, poll)
+    if await send_native(ctx, poll):
+        return
     sent = await ctx.send(post(ctx.services, ctx.group, poll, Tally(tuple(0 for _ in options), 0)))
     await state.polls.set_message(poll.id, sent.message_id)
     state.poll_posts.edited(poll.id, ctx.now)
@@ -147,6 +150,9 @@ async def poll_vote(ctx: Context, poll_id: int, option: int) -> None:
     poll = await _find(ctx, poll_id)
     if option > len(poll.options):
         raise BadArgument("engage.poll.err_option_number", count=len(poll.options))
+    if poll.native_id is not None:
+        # The platform's poll is the count; a vote typed here would not show in it.
+        raise BadArgument("engage.poll.err_native", id=poll.id)
     await answer_vote(ctx, poll, option)
 
 
@@ -186,3 +192,18 @@ async def on_poll_button(ctx: Context) -> None:
     if not 1 <= option <= len(poll.options):
         return
     await answer_vote(ctx, poll, option)
+
+
+@router.poll_answer()
+async def on_native_answer(ctx: Context) -> None:
+    """A member's answer in a native poll: it becomes their whole stored choice, so ``/poll
+    results`` counts what the platform shows. Answers to polls we do not know are ignored."""
+    event = ctx.event
+    assert isinstance(event, PollAnswered)
+    if ctx.group is None or ctx.member is None:
+        return
+    state = get_state(ctx.services)
+    poll = await state.polls.by_native(ctx.group.id, event.poll_id)
+    if poll is None:
+        return
+    await state.polls.set_votes(poll.id, ctx.member.id, event.option_ids, event.at, event.order)

@@ -5,7 +5,9 @@ option; votes change until the poll closes (by a moderator, its author, or by it
 given with ``for``: a scheduler job ``pl:<id>:close``). An anonymous poll never shows who voted
 for what, to anyone. The post shows the counts, edited in place at most once per interval (as
 giveaways). Where a platform has no buttons the options are numbered lines and a reply with the
-number votes (``bot/buttons.py``).
+number votes (``bot/buttons.py``). Where the platform has its own polls (Telegram) and the poll
+is not anonymous, the poll is the platform's (``send_native``): its answers are the votes
+(``poll_commands.on_native_answer``) and closing stops it; see docs/engagement.md.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.errors import QunyouError
+from bot.capability import Capability
+from bot.errors import CapabilityNotSupported, QunyouError
 from bot.messages import Button, OutgoingMessage, Text
 from bot.planned_posts import chat_of, send_once, tz_of
 from bot.scheduler import At
@@ -23,13 +26,14 @@ from handlers.engage.state import get_state
 from storage.engage import Poll, Tally
 
 if TYPE_CHECKING:
+    from bot.context import Context
     from bot.services import Services
     from storage.models import Group, Job
 
 log = logging.getLogger(__name__)
 
 CLOSE_KIND = "engage-poll-close"
-MAX_OPTIONS = 10  # Telegram's and Discord's own limit, so a native poll could carry it later
+MAX_OPTIONS = 10  # Discord's own limit (Telegram takes 12), so a native poll carries every poll
 MAX_QUESTION = 300
 MAX_OPTION = 100
 BAR = 10
@@ -95,8 +99,8 @@ async def edit_post(services: Services, group: Group, poll: Poll) -> None:
         state.poll_posts.edited(poll.id, services.clock.now())
     else:
         state.poll_posts.forget(poll.id)
-    if poll.message_id is None:
-        return
+    if poll.message_id is None or poll.native_id is not None:
+        return  # a native poll shows its own counts (and is closed by ``stop_native``)
     chat = chat_of(services, group, poll.channel_id, poll.thread_id)
     adapter = services.adapters.get(chat.adapter)
     if adapter is None:
@@ -146,9 +150,55 @@ async def close(services: Services, group: Group, poll: Poll) -> Poll | None:
         return None
     await services.scheduler.cancel(close_job_id(poll.id))
     fresh = await state.polls.by_id(poll.id)
-    if fresh is not None:
+    if fresh is not None and fresh.native_id is not None:
+        await stop_native(services, group, fresh)
+    elif fresh is not None:
         await edit_post(services, group, fresh)
     return fresh
+
+
+async def send_native(ctx: Context, poll: Poll) -> bool:
+    """Post ``poll`` as the platform's own poll where it has one and takes this poll (anonymous
+    polls stay buttons: a native anonymous poll tells the bot nobody's vote). False: not sent."""
+    adapter = ctx.adapter
+    if poll.anon or not adapter.supports(Capability.NATIVE_POLLS):
+        return False
+    try:
+        sent = await adapter.send_poll(
+            ctx.chat, poll.question, poll.options, multi=poll.multi, anonymous=False
+        )
+    except CapabilityNotSupported:
+        return False  # past the platform's limits, or a private chat: buttons instead
+    state = get_state(ctx.services)
+    await state.polls.set_message(poll.id, sent.message_id)
+    if sent.extra.get("poll_id"):
+        await state.polls.set_native(poll.id, sent.extra["poll_id"])
+    return True
+
+
+async def stop_native(services: Services, group: Group, poll: Poll) -> None:
+    """Close the platform's poll too, so nobody votes where it no longer counts."""
+    chat = chat_of(services, group, poll.channel_id, poll.thread_id)
+    adapter = services.adapters.get(chat.adapter)
+    if adapter is None or poll.message_id is None:
+        return
+    try:
+        await adapter.stop_poll(chat, poll.message_id)
+    except QunyouError as exc:
+        log.info("poll %s: could not stop native poll %s: %s", poll.id, poll.message_id, exc)
+
+
+async def track_native(services: Services) -> None:
+    """After a restart, tell each adapter where its open native polls are (their answers name
+    no chat)."""
+    for poll in await get_state(services).polls.open_native():
+        group = await services.directory.group_by_id(poll.group_id)
+        if group is None or poll.message_id is None or poll.native_id is None:
+            continue
+        chat = chat_of(services, group, poll.channel_id, poll.thread_id)
+        adapter = services.adapters.get(chat.adapter)
+        if adapter is not None:
+            adapter.track_poll(chat, poll.message_id, poll.native_id)
 
 
 async def schedule_close(services: Services, poll: Poll) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from storage.database import Database
+from storage.engage.tables import engage_poll_answers as answers
 from storage.engage.tables import engage_poll_votes as votes
 from storage.engage.tables import engage_polls as polls
 from storage.schema import members
@@ -40,6 +41,8 @@ class Poll:
     created_by: int | None
     created_at: datetime
     closed_at: datetime | None
+    #: The platform's id when the poll is the platform's own (native) poll, else None.
+    native_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ def _poll(row: Row[Any]) -> Poll:
         row.created_by,
         row.created_at,
         row.closed_at,
+        row.native_id,
     )
 
 
@@ -104,6 +108,41 @@ def _vote(conn: Connection, poll_id: int, member_id: int, option: int, now: date
     return "changed" if mine and not row.multi else "voted"
 
 
+def _set_votes(
+    conn: Connection, poll_id: int, member_id: int, options: tuple[int, ...], now: datetime, order: int
+) -> VoteOutcome:
+    # A native poll's answer is the member's whole choice (empty: taken back), so it replaces
+    # whatever was stored; the same row lock as ``_vote`` orders it against the close and
+    # against the member's other answers, handled concurrently: an older one is stale.
+    row = conn.execute(select(polls).where(polls.c.id == poll_id).with_for_update()).first()
+    if row is None or row.status != "open":
+        return "closed"
+    key = (answers.c.poll_id == poll_id) & (answers.c.member_id == member_id)
+    last = conn.execute(select(answers.c.answered_at, answers.c.answer_order).where(key)).first()
+    if last is not None and (last.answered_at, last.answer_order) >= (now, order):
+        return "same"
+    if last is None:
+        conn.execute(
+            insert(answers).values(poll_id=poll_id, member_id=member_id, answered_at=now, answer_order=order)
+        )
+    else:
+        conn.execute(update(answers).where(key).values(answered_at=now, answer_order=order))
+    wanted = {o for o in options if 0 <= o < len(json.loads(row.options))}
+    if not row.multi and len(wanted) > 1:
+        wanted = {min(wanted)}
+    where = (votes.c.poll_id == poll_id) & (votes.c.member_id == member_id)
+    mine = {r.option for r in conn.execute(select(votes.c.option).where(where))}
+    if mine == wanted:
+        return "same"
+    if mine - wanted:
+        conn.execute(delete(votes).where(where, votes.c.option.in_(mine - wanted)))
+    for option in sorted(wanted - mine):
+        conn.execute(insert(votes).values(poll_id=poll_id, member_id=member_id, option=option, voted_at=now))
+    if not wanted:
+        return "removed"
+    return "changed" if mine else "voted"
+
+
 def _close(conn: Connection, poll_id: int, now: datetime) -> bool:
     result = conn.execute(
         update(polls)
@@ -135,6 +174,33 @@ class PollRepo:
         """Remember the post, so it can be edited in place."""
         async with self.db.begin() as conn:
             await conn.execute(update(polls).where(polls.c.id == poll_id).values(message_id=message_id))
+
+    async def set_native(self, poll_id: int, native_id: str) -> None:
+        """Remember the platform's id of a native poll (its answers carry only that)."""
+        async with self.db.begin() as conn:
+            await conn.execute(update(polls).where(polls.c.id == poll_id).values(native_id=native_id))
+
+    async def by_native(self, group_id: int, native_id: str) -> Poll | None:
+        """The group's poll that is the platform's poll ``native_id``."""
+        stmt = select(polls).where(polls.c.group_id == group_id, polls.c.native_id == native_id)
+        async with self.db.begin() as conn:
+            row = (await conn.execute(stmt)).first()
+        return _poll(row) if row else None
+
+    async def open_native(self) -> list[Poll]:
+        """Every open native poll (their places are told to the adapters after a restart)."""
+        stmt = select(polls).where(polls.c.status == "open", polls.c.native_id.is_not(None))
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [_poll(r) for r in rows]
+
+    async def set_votes(
+        self, poll_id: int, member_id: int, options: tuple[int, ...], now: datetime, order: int = 0
+    ) -> VoteOutcome:
+        """Make the member's choice exactly ``options`` (0-based; empty: no vote), as a native
+        poll's answer given at ``now`` says; an answer older (``now``, then ``order``) than one
+        already applied is stale and changes nothing."""
+        return await self.db.transact(_set_votes, poll_id, member_id, options, now, order)
 
     async def by_id(self, poll_id: int) -> Poll | None:
         """A poll by id alone."""

@@ -4,7 +4,7 @@ Declared on ``storage.schema.metadata``."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from storage.rights import clear, declare, erase
 from storage.schema import metadata
@@ -69,7 +69,10 @@ engage_polls = Table(
     Column("created_by", Integer, ForeignKey("members.id", ondelete="SET NULL")),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime()),
+    #: The platform's id of a native poll (Telegram's ``poll.id``); None for a post with buttons.
+    Column("native_id", String(128)),
     Index("ix_engage_polls_group", "group_id", "status"),
+    Index("ix_engage_polls_native", "native_id"),
 )
 
 #: One row per member and chosen option (a single-choice poll keeps at most one per member).
@@ -80,6 +83,18 @@ engage_poll_votes = Table(
     Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
     Column("option", Integer, primary_key=True),
     Column("voted_at", UTCDateTime(), nullable=False),
+)
+
+#: The latest native-poll answer applied per member (``at`` then the platform's order): answers
+#: handled concurrently must not let an earlier one overwrite a later one (a vote, then its
+#: retraction). The votes themselves stay in ``engage_poll_votes``.
+engage_poll_answers = Table(
+    "engage_poll_answers",
+    metadata,
+    Column("poll_id", Integer, ForeignKey("engage_polls.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("answered_at", UTCDateTime(), nullable=False),
+    Column("answer_order", BigInteger, nullable=False),
 )
 
 declare(
@@ -101,4 +116,9 @@ declare(
     engage_poll_votes,
     erase("member_id"),
     why="a vote is the member's own; forgetting removes it from the counts",
+)
+declare(
+    engage_poll_answers,
+    erase("member_id"),
+    why="when a member last answered a native poll is theirs; forgetting removes it with the vote",
 )

@@ -144,6 +144,7 @@ async def test_webhook_mode_checks_the_secret(server: LoopbackBotApi) -> None:
         (hook,) = server.state.called("setWebhook")
         assert hook["url"] == "https://bot.example.org/tg-hook" and hook["secret_token"] == "s3cret"
         assert "chat_member" in hook["allowed_updates"]
+        assert "poll_answer" in hook["allowed_updates"]  # votes in native polls
         local = f"http://127.0.0.1:{port}/tg-hook"
         async with httpx.AsyncClient() as client:
             forged = await client.post(

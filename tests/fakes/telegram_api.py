@@ -70,6 +70,11 @@ class BotApiState:
         self.clock: Clock | None = None
         #: Files members sent, by ``file_id``: what ``getFile`` and the download URL give.
         self.files: dict[str, bytes] = {}
+        #: Native polls sent (``sendPoll``), by poll id, and each voter's current choice in them:
+        #: the counts Telegram would show members.
+        self.polls: dict[str, dict[str, Any]] = {}
+        self.poll_votes: dict[str, dict[int, list[int]]] = defaultdict(dict)
+        self.poll_messages: dict[tuple[int, int], str] = {}
 
     # -- test helpers --------------------------------------------------------
 
@@ -161,6 +166,54 @@ class BotApiState:
         if params.get("caption"):
             extra["caption"] = params["caption"]
         return self._message(params["chat_id"], extra)
+
+    def _api_sendPoll(self, params: dict[str, Any]) -> dict[str, Any]:
+        options = [o["text"] if isinstance(o, dict) else str(o) for o in params["options"]]
+        if not 2 <= len(options) <= 12 or len(str(params["question"])) > 300:
+            raise ValueError("sendPoll: Telegram would answer 400 POLL_OPTIONS_INVALID")
+        poll_id = f"5{len(self.polls) + 1:018d}"
+        self.polls[poll_id] = {
+            "id": poll_id,
+            "question": params["question"],
+            "options": options,
+            "is_closed": False,
+            "is_anonymous": bool(params.get("is_anonymous", True)),
+            "type": params.get("type", "regular"),
+            "allows_multiple_answers": bool(params.get("allows_multiple_answers", False)),
+            "allows_revoting": bool(params.get("allows_revoting", True)),
+            "members_only": bool(params.get("members_only", False)),
+        }
+        message = self._message(params["chat_id"], {"poll": self.poll_dict(poll_id)})
+        self.poll_messages[(int(params["chat_id"]), message["message_id"])] = poll_id
+        return message
+
+    def _api_stopPoll(self, params: dict[str, Any]) -> dict[str, Any]:
+        poll_id = self.poll_messages[(int(params["chat_id"]), int(params["message_id"]))]
+        self.polls[poll_id]["is_closed"] = True
+        return self.poll_dict(poll_id)
+
+    def poll_dict(self, poll_id: str) -> dict[str, Any]:
+        """The ``Poll`` object as Telegram shows it now (counts from the answers given)."""
+        poll = self.polls[poll_id]
+        votes = self.poll_votes[poll_id].values()
+        return {
+            **{k: v for k, v in poll.items() if k != "options"},
+            "options": [
+                {"text": text, "voter_count": sum(1 for v in votes if i in v), "persistent_id": f"o{i}"}
+                for i, text in enumerate(poll["options"])
+            ],
+            "total_voter_count": sum(1 for v in votes if v),
+        }
+
+    def answer_poll(self, update_id: int, poll_id: str, voter: dict[str, Any], option_ids: list[int]) -> None:
+        """A member answers (``[]``: retracts) in a native poll: Telegram counts it and, unless the
+        poll is closed or anonymous, sends the bot a ``poll_answer`` update."""
+        poll = self.polls[poll_id]
+        if poll["is_closed"]:
+            return
+        self.poll_votes[poll_id][int(voter["id"])] = list(option_ids)
+        if not poll["is_anonymous"]:
+            self.push(poll_answer_update(update_id, poll_id, voter, option_ids))
 
     def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params["file_id"])
@@ -435,6 +488,21 @@ def callback_update(
             "chat_instance": "ci1",
             "message": bot_message,
             "data": data,
+        },
+    }
+
+
+def poll_answer_update(
+    update_id: int, poll_id: str, voter: dict[str, Any], option_ids: list[int]
+) -> dict[str, Any]:
+    """A ``poll_answer`` update: no chat, only the poll id, the voter and their whole choice."""
+    return {
+        "update_id": update_id,
+        "poll_answer": {
+            "poll_id": poll_id,
+            "user": voter,
+            "option_ids": list(option_ids),
+            "option_persistent_ids": [f"o{i}" for i in option_ids],
         },
     }
 

@@ -410,7 +410,9 @@ class TelegramScriptSession(ScriptSession):
         # Every (re)start builds a fresh adapter, as a restarted process would.
         telegram = _ReplayTelegramAdapter(
             "tg",
-            TelegramConfig(type="telegram"),
+            # The console has no native polls, so the records compare polls with buttons; native
+            # polls have their own tests (tests/engage/test_native_polls.py).
+            TelegramConfig(type="telegram", native_polls=False),
             TOKEN,
             request=FakeBotApi(self.state),
             get_updates_request=FakeBotApi(self.state, poll_delay=0.05),
