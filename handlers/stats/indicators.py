@@ -1,9 +1,10 @@
 """The ``GroupIndicators`` port: the dashboard's overview figures, from what ``/stats`` reads.
 
 The same ``gather_kpis`` as ``/stats`` (so the two never disagree), the lifecycle stage counts
-of ``/lifecycle``, the churn rule of the daily churn check, the latest NPS poll, and what other
-features publish when they are installed: alerts (``ModerationFacts``), topic participation
-(``TopicFacts``) and activity attendance (``ActivityFacts``). Each figure gets a tone from the
+of ``/lifecycle``, the churn rule of the daily churn check, new members' 7-day retention
+(``retention``), the latest NPS poll, and what other features publish when they are
+installed: alerts (``ModerationFacts``), topic participation (``TopicFacts``) and activity
+attendance (``ActivityFacts``). Each figure gets a tone from the
 group's ``stats.thresholds`` on every call, so a changed threshold shows at once.
 """
 
@@ -21,6 +22,7 @@ from handlers.stats import report
 from handlers.stats.facts import alert_summary
 from handlers.stats.metrics import Change, period_bounds
 from handlers.stats.nps import nps
+from handlers.stats.retention import retention_change
 from handlers.stats.settings import StatsSettings
 from handlers.stats.thresholds import parse_rules
 from storage.models import Group
@@ -124,6 +126,9 @@ class Indicators:
         ]
         if k.checkins_tracked:
             out.append(_figure("checkin_rate", k.checkin_rate))
+        out.append(
+            _figure("retention_7d", await retention_change(st.repo, group.id, group.timezone, today, days))
+        )
         stages = await st.repo.stage_counts(group.id, now)
         out.extend(Indicator(f"stage_{name}", float(count)) for name, count in sorted(stages.items()))
         summary = await alert_summary(services, group.id, now - timedelta(days=days), now)

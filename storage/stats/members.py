@@ -158,6 +158,36 @@ class MemberRepo(StatsBase):
             ).one()
         return int(row[0]), int(row[1])
 
+    # -- new members' retention ---------------------------------------------------------------
+    async def join_cohort(
+        self, group_id: int, since: datetime, until: datetime, first_day: date, last_day: date
+    ) -> tuple[list[tuple[int, datetime]], list[tuple[int, date]]]:
+        """Members (not bots) whose ``joined_at`` is in ``since``…``until`` (end excluded), as
+        (member id, joined at), and their active days (a message or a command, as DAU counts)
+        within ``first_day``…``last_day`` as (member id, day). The caller decides, in the
+        group's local days, which of those days count as retained."""
+        joined = and_(
+            members.c.group_id == group_id,
+            members.c.is_bot.is_(False),
+            members.c.joined_at >= since,
+            members.c.joined_at < until,
+        )
+        async with self.db.begin() as conn:
+            cohort = (await conn.execute(select(members.c.id, members.c.joined_at).where(joined))).all()
+            active = (
+                await conn.execute(
+                    select(activity_daily.c.member_id, activity_daily.c.day)
+                    .join(members, members.c.id == activity_daily.c.member_id)
+                    .where(
+                        joined,
+                        activity_daily.c.group_id == group_id,
+                        activity_daily.c.day.between(first_day, last_day),
+                        (activity_daily.c.messages + activity_daily.c.commands) > 0,
+                    )
+                )
+            ).all()
+        return [(r.id, r.joined_at) for r in cohort], [(r.member_id, r.day) for r in active]
+
     # -- KOL ----------------------------------------------------------------------------------
     async def kol_inputs(
         self, group_id: int, start: date, end: date, exclude_user_ids: Sequence[str], limit: int = 50

@@ -1,0 +1,54 @@
+"""New members' 7-day retention on the overview, computed on a scripted history with a known
+answer (docs/dashboard.md defines it: active on local day J+6, J+7 or J+8 after joining on J)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.harness import Harness
+from tests.web.helpers import dashboard, log_in
+
+
+def _card(html: str, key: str) -> str:
+    found = re.search(rf'<li class="kpi[^"]*" data-key="{key}".*?</li>', html, re.S)
+    assert found, f"no card {key}"
+    return found.group(0)
+
+
+async def test_retention_counts_activity_six_to_eight_local_days_after_joining(
+    db_url: str, tmp_path: Path
+) -> None:
+    # The clock starts on Monday 2026-03-02 09:00 in Asia/Shanghai: day J.
+    async with Harness(tmp_path, db_url=db_url) as h, dashboard(h) as client:
+        await h.say("demo", "max", "hello", role="moderator", name="Max")
+        for user in ("ann", "bea", "cat", "dan", "eve"):
+            await h.join("demo", user)
+        # gus joins at 07:00 on J+1 local time, which is still day J in UTC: his window is
+        # J+7…J+9 in the group's days, not J+6…J+8.
+        await h.advance(to="2026-03-03T07:00:00+08:00")
+        await h.join("demo", "gus")
+        posts = {
+            "2026-03-07T12:00:00+08:00": ["bea"],  # J+5: too early
+            "2026-03-08T12:00:00+08:00": ["dan"],  # J+6: retained
+            "2026-03-09T12:00:00+08:00": ["ann"],  # J+7: retained
+            "2026-03-10T12:00:00+08:00": ["eve"],  # J+8: retained (and gus's J+7: retained)
+            "2026-03-11T12:00:00+08:00": ["cat"],  # J+9: too late
+        }
+        for at, users in posts.items():
+            await h.advance(to=at)
+            for user in users + (["gus"] if at.startswith("2026-03-10") else []):
+                await h.say("demo", user, "在吗")
+            await h.flush()
+        # Today J+10: the last 7 complete days are J+3…J+9, holding J+8 of the first five
+        # joiners and of gus (joined J+1 local). 4 of 6 retained.
+        await h.advance(to="2026-03-12T09:00:00+08:00")
+        await log_in(h, client, "demo", "max")
+        page = (await client.get("/g/1?days=7")).text
+        card = _card(page, "retention_7d")
+        assert "66.7%" in card, card
+        assert "新成员 7 日留存率" in card
+        # The period before (J−4…J+2) holds nobody's J+8: no previous value, so no change.
+        assert 'class="delta' not in card
+        # Over 30 days (J−20…J+9) the same six members make the cohort.
+        assert "66.7%" in _card((await client.get("/g/1?days=30")).text, "retention_7d")
