@@ -267,3 +267,24 @@ class ActivityBoard(Protocol):
     async def upcoming(self, group: Group, now: datetime, limit: int) -> list[ContentActivity]:
         """The group's activities that have not ended, soonest first, with sign-up counts."""
         ...
+
+    async def create(
+        self,
+        group: Group,
+        title: str,
+        start: str,
+        duration: str,
+        description: str,
+        capacity: str,
+        actor: UserRef,
+        now: datetime,
+    ) -> int:
+        """Add an activity as ``/event add`` does from the form's fields (as typed; empty
+        duration and capacity take the chat's defaults), announce it in the group and audit it;
+        returns its id. Raises ``DeskRefused``."""
+        ...
+
+    async def cancel(self, group: Group, activity_id: int, actor: UserRef, now: datetime) -> None:
+        """Cancel as ``/event cancel`` does (the group is told, sign-ups mentioned) and audit
+        it. Raises ``DeskRefused``."""
+        ...
