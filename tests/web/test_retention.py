@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.harness import Harness
+from tests.harness import Harness, texts
 from tests.web.helpers import dashboard, log_in
 
 
@@ -50,5 +50,8 @@ async def test_retention_counts_activity_six_to_eight_local_days_after_joining(
         assert "新成员 7 日留存率" in card
         # The period before (J−4…J+2) holds nobody's J+8: no previous value, so no change.
         assert 'class="delta' not in card
+        # /stats shows the same figure (a moderator's view of the same 7 days).
+        stats = texts(await h.say("demo", "max", "/stats"))
+        assert any("新成员 7 日留存率（入群后第 6–8 天活跃）：66.7%" in line for line in stats), stats
         # Over 30 days (J−20…J+9) the same six members make the cohort.
         assert "66.7%" in _card((await client.get("/g/1?days=30")).text, "retention_7d")
