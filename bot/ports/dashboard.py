@@ -60,6 +60,22 @@ class GroupIndicators(Protocol):
         complete local days before ``now``."""
         ...
 
+    async def cohorts(self, group: Group, now: datetime, weeks: int) -> list[RetentionCohort]:
+        """Weekly join cohorts of the ``weeks`` weeks of complete local days before ``now``,
+        oldest first, with their retention in weeks 1…4 after joining."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionCohort:
+    """The members who joined in one week (7 local days from ``start``) and the share of them
+    active in each following week: ``weeks[k-1]`` for days 7k…7k+6 after joining, None while
+    that week is not complete for the whole cohort."""
+
+    start: date
+    size: int
+    weeks: tuple[float | None, ...]
+
 
 @dataclass(frozen=True, slots=True)
 class DeskAlert:

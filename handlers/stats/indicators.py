@@ -15,14 +15,14 @@ from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
 
 from bot.clock import local_day, zone
-from bot.ports import ActivityFacts, ActivitySeries, Indicator, TopicFacts
+from bot.ports import ActivityFacts, ActivitySeries, Indicator, RetentionCohort, TopicFacts
 from bot.services import Services
 from bot.timeparse import localize
 from handlers.stats import report
 from handlers.stats.facts import alert_summary
 from handlers.stats.metrics import Change, period_bounds
 from handlers.stats.nps import nps
-from handlers.stats.retention import retention_change
+from handlers.stats.retention import cohorts, retention_change
 from handlers.stats.settings import StatsSettings
 from handlers.stats.thresholds import parse_rules
 from storage.models import Group
@@ -183,6 +183,11 @@ class Indicators:
         while len(self._series) > CACHE_SIZE:
             self._series.popitem(last=False)
         return series
+
+    async def cohorts(self, group: Group, now: datetime, weeks: int) -> list[RetentionCohort]:
+        """Weekly join cohorts and their retention in weeks 1…4 (``retention.cohorts``)."""
+        repo = self._services.state[STATE_KEY].repo
+        return await cohorts(repo, group.id, group.timezone, local_day(now, group.timezone), weeks)
 
     async def _activity(self, group: Group, end: date, days: int) -> ActivitySeries:
         repo = self._services.state[STATE_KEY].repo
