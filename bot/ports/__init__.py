@@ -47,6 +47,7 @@ from bot.ports.dashboard import (
     LedgerLine,
     ModerationDesk,
     PlannedPostsDesk,
+    RetentionCohort,
     TopicBankDesk,
 )
 from bot.ports.posts import (
@@ -102,6 +103,7 @@ __all__ = [
     "PointsCorrection",
     "PointsLedger",
     "QuietHours",
+    "RetentionCohort",
     "SharedSanctions",
     "TextFolding",
     "TopicBankDesk",

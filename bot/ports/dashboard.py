@@ -60,6 +60,22 @@ class GroupIndicators(Protocol):
         complete local days before ``now``."""
         ...
 
+    async def cohorts(self, group: Group, now: datetime, weeks: int) -> list[RetentionCohort]:
+        """Weekly join cohorts of the ``weeks`` weeks of complete local days before ``now``,
+        oldest first, with their retention in weeks 1…4 after joining."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionCohort:
+    """The members who joined in one week (7 local days from ``start``) and the share of them
+    active in each following week: ``weeks[k-1]`` for days 7k…7k+6 after joining, None while
+    that week is not complete for the whole cohort."""
+
+    start: date
+    size: int
+    weeks: tuple[float | None, ...]
+
 
 @dataclass(frozen=True, slots=True)
 class DeskAlert:
@@ -266,4 +282,25 @@ class ActivityBoard(Protocol):
 
     async def upcoming(self, group: Group, now: datetime, limit: int) -> list[ContentActivity]:
         """The group's activities that have not ended, soonest first, with sign-up counts."""
+        ...
+
+    async def create(
+        self,
+        group: Group,
+        title: str,
+        start: str,
+        duration: str,
+        description: str,
+        capacity: str,
+        actor: UserRef,
+        now: datetime,
+    ) -> int:
+        """Add an activity as ``/event add`` does from the form's fields (as typed; empty
+        duration and capacity take the chat's defaults), announce it in the group and audit it;
+        returns its id. Raises ``DeskRefused``."""
+        ...
+
+    async def cancel(self, group: Group, activity_id: int, actor: UserRef, now: datetime) -> None:
+        """Cancel as ``/event cancel`` does (the group is told, sign-ups mentioned) and audit
+        it. Raises ``DeskRefused``."""
         ...

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.feature import Feature
 from bot.planned_posts import prunes_deferred, tz_of
-from bot.ports import CircleMembers, MediaLibrary, PointsLedger, QuietHours
+from bot.ports import AuditTrail, CircleMembers, MediaLibrary, PointsLedger, QuietHours
 from bot.timeparse import localize
 from handlers.activities import listeners, signup, signup_commands
 from handlers.activities.commands import router
@@ -100,5 +100,6 @@ FEATURE = Feature(
     provides=provide_ports,
     # /here awards points when the check-in feature is installed; the announcement's picture
     # comes from the media feature.
-    uses=(QuietHours, PointsLedger, MediaLibrary, CircleMembers),  # CircleMembers: #NAME in a title
+    # CircleMembers: #NAME in a title; AuditTrail: the dashboard's create / cancel are audited
+    uses=(QuietHours, PointsLedger, MediaLibrary, CircleMembers, AuditTrail),
 )

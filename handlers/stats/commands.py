@@ -21,6 +21,7 @@ from handlers.stats.kol import KolInput, rank
 from handlers.stats.lifecycle import STAGES, Stage
 from handlers.stats.metrics import PERIODS
 from handlers.stats.nps import parse_score
+from handlers.stats.retention import retention_change
 from handlers.stats.settings import StatsSettings
 from handlers.stats.state import FEEDBACK_MAX, LIST_LIMIT, StatsState, stats_state
 
@@ -82,7 +83,9 @@ async def stats_command(ctx: Context, days: int) -> None:
     members_now = await st.counts.get(st.repo, ctx.group.id, ctx.now)
     kpis = await report.gather_kpis(st.repo, ctx.group.id, ctx.today, days, members_now)
     mood = await group_mood(ctx.services, ctx.group, kpis.start, kpis.end)
-    extra = report.format_mood(ctx.t, mood) if mood is not None else []
+    retention = await retention_change(st.repo, ctx.group.id, ctx.group.timezone, ctx.today, days)
+    extra = report.format_retention(ctx.t, retention)
+    extra += report.format_mood(ctx.t, mood) if mood is not None else []
     await ctx.reply(report.format_kpis(ctx.t, kpis, extra))
 
 

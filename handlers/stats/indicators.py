@@ -1,9 +1,10 @@
 """The ``GroupIndicators`` port: the dashboard's overview figures, from what ``/stats`` reads.
 
 The same ``gather_kpis`` as ``/stats`` (so the two never disagree), the lifecycle stage counts
-of ``/lifecycle``, the churn rule of the daily churn check, the latest NPS poll, and what other
-features publish when they are installed: alerts (``ModerationFacts``), topic participation
-(``TopicFacts``) and activity attendance (``ActivityFacts``). Each figure gets a tone from the
+of ``/lifecycle``, the churn rule of the daily churn check, new members' 7-day retention
+(``retention``), the latest NPS poll, and what other features publish when they are
+installed: alerts (``ModerationFacts``), topic participation (``TopicFacts``) and activity
+attendance (``ActivityFacts``). Each figure gets a tone from the
 group's ``stats.thresholds`` on every call, so a changed threshold shows at once.
 """
 
@@ -12,15 +13,17 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
 from bot.clock import local_day, zone
-from bot.ports import ActivityFacts, ActivitySeries, Indicator, TopicFacts
+from bot.ports import ActivityFacts, ActivitySeries, Indicator, RetentionCohort, TopicFacts
 from bot.services import Services
 from bot.timeparse import localize
 from handlers.stats import report
 from handlers.stats.facts import alert_summary
 from handlers.stats.metrics import Change, period_bounds
 from handlers.stats.nps import nps
+from handlers.stats.retention import cohorts, retention_change
 from handlers.stats.settings import StatsSettings
 from handlers.stats.thresholds import parse_rules
 from storage.models import Group
@@ -57,6 +60,17 @@ def _rate(
     return Indicator(key, value, previous, delta, is_ratio=True)
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _keep(cache: OrderedDict[K, V], key: K, value: V) -> None:
+    """Remember ``value``, forgetting the oldest entries past ``CACHE_SIZE``."""
+    cache[key] = value
+    while len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+
+
 #: How long the overview's figures are reused: the member count and the stages move slowly (the
 #: same minute ``/stats`` caches the member count for), the day figures only at midnight.
 TTL = timedelta(seconds=60)
@@ -75,6 +89,10 @@ class Indicators:
         self._services = services
         self._figures: OrderedDict[tuple[int, int], tuple[datetime, list[Indicator]]] = OrderedDict()
         self._series: OrderedDict[tuple[int, int, date], ActivitySeries] = OrderedDict()
+        # Retention reads only complete days: kept until the day turns, like the series (its
+        # first computation over 100,000 members takes about a second on SQLite).
+        self._retention: OrderedDict[tuple[int, int, date], Change] = OrderedDict()
+        self._cohorts: OrderedDict[tuple[int, int, date], list[RetentionCohort]] = OrderedDict()
 
     async def indicators(self, group: Group, now: datetime, days: int) -> list[Indicator]:
         """The overview figures of the ``days`` complete local days before ``now``."""
@@ -124,6 +142,12 @@ class Indicators:
         ]
         if k.checkins_tracked:
             out.append(_figure("checkin_rate", k.checkin_rate))
+        key = (group.id, days, today)
+        retention = self._retention.get(key)
+        if retention is None:
+            retention = await retention_change(st.repo, group.id, group.timezone, today, days)
+            _keep(self._retention, key, retention)
+        out.append(_figure("retention_7d", retention))
         stages = await st.repo.stage_counts(group.id, now)
         out.extend(Indicator(f"stage_{name}", float(count)) for name, count in sorted(stages.items()))
         summary = await alert_summary(services, group.id, now - timedelta(days=days), now)
@@ -178,6 +202,16 @@ class Indicators:
         while len(self._series) > CACHE_SIZE:
             self._series.popitem(last=False)
         return series
+
+    async def cohorts(self, group: Group, now: datetime, weeks: int) -> list[RetentionCohort]:
+        """Weekly join cohorts and their retention in weeks 1…4 (``retention.cohorts``)."""
+        today = local_day(now, group.timezone)
+        hit = self._cohorts.get((group.id, weeks, today))
+        if hit is None:
+            repo = self._services.state[STATE_KEY].repo
+            hit = await cohorts(repo, group.id, group.timezone, today, weeks)
+            _keep(self._cohorts, (group.id, weeks, today), hit)
+        return hit
 
     async def _activity(self, group: Group, end: date, days: int) -> ActivitySeries:
         repo = self._services.state[STATE_KEY].repo

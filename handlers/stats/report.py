@@ -135,6 +135,14 @@ def format_kpis(t: T, k: Kpis, extra: Sequence[str] = ()) -> str:
     return "\n".join(lines)
 
 
+def format_retention(t: T, change: Change) -> list[str]:
+    """New members' 7-day retention (``handlers.stats.retention``) as a ``/stats`` line with its
+    change; no line when nobody in the period's cohort joined (a group without joins is not at 0 %)."""
+    if change.value is None:
+        return []
+    return [t("stats.kpi.retention_7d", value=_pct(change.value)) + delta_text(t, change)]
+
+
 def format_mood(t: T, mood: MoodSummary) -> list[str]:
     """The mood lines (the desk feature's ``GroupMood``): the average on -1 … +1 with its change,
     the negative messages, and the most negative topics."""

@@ -16,6 +16,9 @@ from storage.stats.base import StatsBase
 from storage.stats.tables import stats_member, stats_member_daily, stats_recall
 from storage.stats.values import KolRow, MemberCount, StageMember
 
+#: Member ids per ``IN`` list (well under SQLite's bound-parameter limit).
+_ID_CHUNK = 500
+
 
 class MemberRepo(StatsBase):
     """Lifecycle stages, recall and KOL inputs."""
@@ -157,6 +160,42 @@ class MemberRepo(StatsBase):
                 )
             ).one()
         return int(row[0]), int(row[1])
+
+    # -- new members' retention ---------------------------------------------------------------
+    async def join_cohort(
+        self, group_id: int, since: datetime, until: datetime, first_day: date, last_day: date
+    ) -> tuple[list[tuple[int, datetime]], list[tuple[int, date]]]:
+        """Members (not bots) whose ``joined_at`` is in ``since``…``until`` (end excluded), as
+        (member id, joined at), and their active days (a message or a command, as DAU counts)
+        within ``first_day``…``last_day`` as (member id, day). The caller decides, in the
+        group's local days, which of those days count as retained."""
+        async with self.db.begin() as conn:
+            cohort = (
+                await conn.execute(
+                    select(members.c.id, members.c.joined_at).where(
+                        members.c.group_id == group_id,
+                        members.c.is_bot.is_(False),
+                        members.c.joined_at >= since,
+                        members.c.joined_at < until,
+                    )
+                )
+            ).all()
+            ids = [r.id for r in cohort]
+            active: list[tuple[int, date]] = []
+            # The cohort's ids in chunks, each read through the (group, member, day) unique
+            # index: a join over the period's days would visit every active member-day of the
+            # group (a few times slower with 100,000 members).
+            for lo in range(0, len(ids), _ID_CHUNK):
+                rows = await conn.execute(
+                    select(activity_daily.c.member_id, activity_daily.c.day).where(
+                        activity_daily.c.group_id == group_id,
+                        activity_daily.c.member_id.in_(ids[lo : lo + _ID_CHUNK]),
+                        activity_daily.c.day.between(first_day, last_day),
+                        (activity_daily.c.messages + activity_daily.c.commands) > 0,
+                    )
+                )
+                active.extend((r.member_id, r.day) for r in rows)
+        return [(r.id, r.joined_at) for r in cohort], active
 
     # -- KOL ----------------------------------------------------------------------------------
     async def kol_inputs(

@@ -213,3 +213,70 @@ async def test_content_permission_matrix(tmp_path: Path) -> None:
             page = await moderator.get("/g/1/content")
             assert 'id="post-1"' in page.text and "已暂停" not in page.text
         assert any("早安" in line for line in texts(await h.say("demo", "max", "/schedule list")))
+
+
+async def test_an_activity_created_and_cancelled_in_the_browser_is_announced_in_the_group(
+    db_url: str, tmp_path: Path
+) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h, dashboard(h) as client:
+        await _setup(h)
+        csrf = await log_in(h, client, "demo", "max")
+        h.adapter.take()
+        form = {"csrf": csrf, "title": "读书会", "start": "明天 20:00", "duration": "2h", "capacity": "5"}
+        added = await client.post("/g/1/content/activities/add", data={**form, "description": "带本书"})
+        assert added.status_code == 200 and "活动 #1 已创建" in added.text
+        assert 'id="activity-1"' in added.text and "2026-03-03 20:00" in added.text
+        # The announcement with its sign-up buttons, in the group, as /event add posts it.
+        posted = [r for r in sends(h.adapter.take()) if r.get("chat") == "demo"]
+        assert len(posted) == 1 and "读书会" in posted[0]["text"] and "/join 1" in posted[0]["text"]
+        assert posted[0].get("buttons"), posted[0]
+        await h.say("demo", "bob", "/join 1")
+        assert "1 / 5" in (await client.get("/g/1/content")).text
+        # The chat's own errors, with the form kept as it was sent.
+        for bad, key in (
+            ({"title": "", "start": "明天 20:00"}, 'role="alert"'),
+            ({"title": "x", "start": "someday"}, "someday"),
+            ({"title": "x", "start": "明天 20:00", "capacity": "many"}, "many"),
+        ):
+            refused = await client.post("/g/1/content/activities/add", data={"csrf": csrf, **bad})
+            assert refused.status_code == 400 and key in refused.text, bad
+        cancelled = await client.post("/g/1/content/activities/1/cancel", data={"csrf": csrf})
+        assert cancelled.status_code == 200 and "活动 #1 已取消" in cancelled.text
+        assert 'id="activity-1"' not in cancelled.text
+        told = [r for r in sends(h.adapter.take()) if r.get("chat") == "demo"]
+        assert len(told) == 1 and "读书会" in told[0]["text"] and "bob" in told[0]["text"]
+        again = await client.post("/g/1/content/activities/1/cancel", data={"csrf": csrf})
+        assert again.status_code == 400
+        assert (
+            await client.post("/g/1/content/activities/99/cancel", data={"csrf": csrf})
+        ).status_code == 400
+        assert (await client.post("/g/1/content/activities/x/cancel", data={"csrf": csrf})).status_code == 404
+        assert {("max", "event_add"), ("max", "event_cancel")} <= set(await _audit(h))
+        # The chat sees the same: the activity is cancelled there too.
+        assert any("取消" in line for line in texts(await h.say("demo", "bob", "/event info 1")))
+
+
+async def test_activity_actions_permission_matrix(tmp_path: Path) -> None:
+    paths = ("/g/1/content/activities/add", "/g/1/content/activities/1/cancel")
+    data = {"title": "夜跑", "start": "明天 20:00"}
+    async with Harness(tmp_path) as h:
+        await _setup(h)
+        await h.say("demo", "max", "/event add 读书会 | 明天 20:00")
+        async with dashboard(h) as anonymous:
+            for path in paths:
+                assert (await anonymous.post(path, data={"csrf": "x", **data})).status_code == 401, path
+        async with dashboard(h) as member:
+            csrf = await log_in(h, member, "", "bob")
+            for path in paths:
+                assert (await member.post(path, data={"csrf": csrf, **data})).status_code == 404, path
+        async with dashboard(h) as stranger:
+            csrf = await log_in(h, stranger, "other", "zoe")
+            for path in paths:
+                assert (await stranger.post(path, data={"csrf": csrf, **data})).status_code == 404, path
+        async with dashboard(h) as moderator:
+            await log_in(h, moderator, "demo", "max")
+            for path in paths:
+                assert (await moderator.post(path, data=data)).status_code == 403, path
+                assert (await moderator.post(path, data={"csrf": "forged", **data})).status_code == 403, path
+            page = (await moderator.get("/g/1/content")).text
+            assert 'id="activity-1"' in page and 'id="activity-2"' not in page

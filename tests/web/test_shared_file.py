@@ -13,7 +13,7 @@ from bot.changes import ChangeFeed
 from handlers.moderation.settings import ModerationSettings
 from storage import Database
 from storage.dashboard.changes import ChangeLog
-from tests.harness import Harness
+from tests.harness import Harness, texts
 from tests.moderation.helpers import actions
 from tests.web.helpers import log_in
 from web import create_app
@@ -79,5 +79,32 @@ async def test_the_console_applies_what_a_bot_web_process_changed(tmp_path: Path
                 csrf = await log_in(h, client, "", "root")
                 tested = await client.post("/g/1/lexicon/test", data={"csrf": csrf, "text": "来拼单"})
                 assert "会被标记" in tested.text
+        finally:
+            await web_app.stop()
+
+
+async def test_a_bot_web_process_cancels_activities_but_cannot_announce_new_ones(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    config = {"bot": {"superusers": {"console": ["root"]}}}
+    async with Harness(tmp_path, db_url=url, config=config) as h:
+        await h.say("demo", "root", "/event add 读书会 | 明天 20:00")
+        web_app = App(h.settings, clock=h.session.clock, serve_only=True)
+        await web_app.start()
+        try:
+            assert web_app.services is not None
+            asgi = create_app(web_app, extra_routes=dashboard_routes(web_app.services))
+            transport = httpx.ASGITransport(app=asgi)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
+                csrf = await log_in(h, client, "", "root")
+                # No platform connection: the announcement could not be posted, so no activity.
+                refused = await client.post(
+                    "/g/1/content/activities/add", data={"csrf": csrf, "title": "夜跑", "start": "明天 21:00"}
+                )
+                assert refused.status_code == 400 and "bot web" in refused.text
+                assert 'id="activity-2"' not in refused.text
+                cancelled = await client.post("/g/1/content/activities/1/cancel", data={"csrf": csrf})
+                assert cancelled.status_code == 200 and 'id="activity-1"' not in cancelled.text
+            # The running bot sees it cancelled.
+            assert any("取消" in line for line in texts(await h.say("demo", "root", "/event info 1")))
         finally:
             await web_app.stop()

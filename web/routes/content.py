@@ -29,6 +29,9 @@ WELCOME_KEYS = ("welcome.template", "welcome.rules", "welcome.onboarding")
 MAX_FIELD = 4096
 #: Activities listed.
 ACTIVITIES = 20
+#: The activity form's fields, in ``/event add``'s order (title | start | duration | description
+#: | capacity).
+ACTIVITY_FIELDS = ("title", "start", "duration", "description", "capacity")
 
 
 def _id(raw: str) -> int:
@@ -167,6 +170,28 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
 
         return await act(request, run, f"web.content.post_{what}d", id=post_id)
 
+    # -- activities ----------------------------------------------------------------------------
+
+    async def activity_add(request: Request) -> Response:
+        async def run(group: Group, form: dict[str, str], actor: Any) -> dict[str, Any]:
+            activity_id = await port(ActivityBoard).create(
+                group,
+                *(form.get(field, "")[:MAX_FIELD] for field in ACTIVITY_FIELDS),
+                actor,
+                dash.auth.now(),
+            )
+            return {"id": activity_id}
+
+        return await act(request, run, "web.content.activity_added")
+
+    async def activity_cancel(request: Request) -> Response:
+        activity_id = _id(request.path_params["activity"])
+
+        async def run(group: Group, form: dict[str, str], actor: Any) -> None:
+            await port(ActivityBoard).cancel(group, activity_id, actor, dash.auth.now())
+
+        return await act(request, run, "web.content.activity_cancelled", id=activity_id)
+
     # -- topics --------------------------------------------------------------------------------
 
     async def topic_add(request: Request) -> Response:
@@ -234,4 +259,6 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         (base + "/topics/{topic}/delete", "POST", topic_delete),
         (base + "/suggestions/{suggestion}/{action}", "POST", decide),
         (base + "/welcome", "POST", welcome),
+        (base + "/activities/add", "POST", activity_add),
+        (base + "/activities/{activity}/cancel", "POST", activity_cancel),
     ]
