@@ -32,7 +32,14 @@ from telegram.ext import ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.connection import App, build_application, initialize, shutdown, start_updates
+from adapters.telegram.connection import (
+    App,
+    PollHealth,
+    build_application,
+    initialize,
+    shutdown,
+    start_updates,
+)
 from adapters.telegram.errors import BadRequestError, map_error
 from adapters.telegram.media import fetch_photo
 from adapters.telegram.menu import MenuCommand, menu_from_host, push_menus
@@ -119,8 +126,9 @@ class TelegramAdapter(Adapter):
         self._answers: set[asyncio.Task[None]] = set()
         self.command_menu: tuple[list[MenuCommand], list[MenuCommand]] | None = None
         self._started = False
+        self.polling = PollHealth(name)
 
-        self.application: App = build_application(token, config, request, get_updates_request)
+        self.application: App = build_application(token, config, request, get_updates_request, self.polling)
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
 
@@ -164,6 +172,15 @@ class TelegramAdapter(Adapter):
             # /status shows the translated text (key below); the log gets English for operators.
             self._warnings.append(PRIVACY_WARNING)
             log.warning("telegram adapter %s: %s", self.name, text)
+
+    @property
+    def connected(self) -> bool:
+        """Up once started, unless getUpdates fails (``PollHealth``)."""
+        return self.me is not None and self._started and self.polling.up
+
+    def outbound_backlog(self) -> int:
+        """Calls waiting in the outbound queue (the desk's watchdog)."""
+        return self.queue.pending
 
     def warnings(self) -> list[str]:
         """Start-up problems for ``/status``, as i18n keys (``telegram.privacy_mode``)."""
@@ -257,16 +274,7 @@ class TelegramAdapter(Adapter):
             log.info("telegram adapter %s: could not answer callback query: %s", self.name, exc)
 
     def _on_poll_error(self, exc: tg_error.TelegramError) -> None:
-        # PTB retries getUpdates with back-off by itself; one line per failure is enough.
-        if isinstance(exc, tg_error.Conflict):
-            log.error(
-                "telegram adapter %s: another process is polling with this token (or a webhook is "
-                "set); stop it, only one may run: %s",
-                self.name,
-                exc,
-            )
-            return
-        log.warning("telegram adapter %s: polling error (PTB retries): %s", self.name, exc)
+        self.polling.failed(exc, self.clock.now())
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram adapter %s: error handling update", self.name, exc_info=context.error)
