@@ -71,6 +71,8 @@ class Signal:
     adapter: str | None
     what: str
     values: dict[str, Any]
+    #: When the trouble was first seen, where that is before the check that trips it.
+    since: datetime | None = None
 
 
 @dataclass
@@ -128,7 +130,8 @@ def signals(services: Services, watch: Watch, now: datetime) -> list[Signal]:
             since = watch.offline_since.setdefault(name, now)
             if now - since >= timedelta(seconds=config.watchdog_offline_seconds):
                 minutes = max(1, int((now - since).total_seconds() // 60))
-                out.append(Signal(f"offline:{name}", name, "offline", {"adapter": name, "minutes": minutes}))
+                values = {"adapter": name, "minutes": minutes}
+                out.append(Signal(f"offline:{name}", name, "offline", values, since))
         backlog = adapter.outbound_backlog()
         if backlog > config.watchdog_backlog:
             values = {"adapter": name, "count": backlog, "limit": config.watchdog_backlog}
@@ -169,7 +172,7 @@ async def check(services: Services, now: datetime) -> None:
 
     tripped = {s.key: s for s in signals(services, watch, now)}
     for key, signal in tripped.items():
-        incident = watch.incidents.setdefault(key, Incident(signal, now))
+        incident = watch.incidents.setdefault(key, Incident(signal, signal.since or now))
         if incident.alerted:
             continue
         log.error("watchdog: %s", key)

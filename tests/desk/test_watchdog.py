@@ -127,7 +127,7 @@ async def test_telegram_down_over_a_minute_alerts_onebot_and_console_once_then_r
             await _until(lambda: telegram.connected)
             await advance(60)
             await bridge.wait_action("send_private_msg", count=2)
-            recovered = "✅ Recovered: adapter tg is connected again (after about 4 min)."
+            recovered = "✅ Recovered: adapter tg is connected again (after about 5 min)."
             assert _private_to(bridge, "20001")[1:] == [recovered]
             assert _console_private(console.take(), "root") == [recovered]
             await api.state.wait_calls("sendMessage", 1)
