@@ -184,6 +184,8 @@ async def test_the_watchdog_can_be_turned_off_and_its_keys_are_checked(tmp_path:
         await h.say("demo", "alice", "/boom")
         assert _console_private(await h.advance(600), "root") == []
         assert await h.services.scheduler.get("desk:watchdog") is None
+    async with Harness(tmp_path / "nobody", config={"desk": {"watchdog_errors": 0}}) as h:
+        assert await h.services.scheduler.get("desk:watchdog") is None  # no superuser to tell
     with pytest.raises(ConfigError, match="watchdog_error"):
         async with Harness(tmp_path, config={"desk": {"watchdog_error": 3}}):
             pass
