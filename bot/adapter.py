@@ -80,6 +80,10 @@ class Adapter(ABC):
         knows its own account (adapters with a connection that can drop say more)."""
         return self.me is not None
 
+    def outbound_backlog(self) -> int:
+        """Outbound calls waiting in this adapter's queue (0 for an adapter without one)."""
+        return 0
+
     def warnings(self) -> list[str]:
         """Problems found at start-up (missing rights, privacy mode, intents) for ``/status``."""
         return []

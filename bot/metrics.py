@@ -57,3 +57,10 @@ DB_POOL_IN_USE = Gauge(
 def watch_pool(checked_out: Callable[[], int]) -> None:
     """Read the pool's checked-out count at every scrape (the running app's engine)."""
     DB_POOL_IN_USE.set_function(lambda: float(checked_out()))
+
+
+def errors_so_far() -> float:
+    """Every exception counted in ``ERRORS`` since the process started, over all handlers (the
+    desk's watchdog takes differences of it for an error rate)."""
+    samples = (sample for metric in ERRORS.collect() for sample in metric.samples)
+    return sum(sample.value for sample in samples if sample.name.endswith("_total"))

@@ -65,6 +65,9 @@ class OutboundQueue:
         self._monotonic = monotonic
         #: Seconds spent waiting on limits and retry_after, for tests and ``/status``.
         self.waited = 0.0
+        #: Calls in this queue not finished yet (waiting or in flight): the desk's watchdog reads
+        #: it per adapter; the metrics gauge only has the sum over every queue.
+        self.pending = 0
 
     async def _take_slot(self, chat_key: str) -> None:
         windows = [w for w in (self._overall, self._chat_window(chat_key)) if w is not None]
@@ -90,9 +93,11 @@ class OutboundQueue:
         """Run ``call`` for ``chat_key`` once a slot is free, honouring retry_after and retrying."""
         lock = self._locks.setdefault(chat_key, asyncio.Lock())
         metrics.OUTBOUND_WAITING.inc()
+        self.pending += 1
         try:
             return await self._run_locked(lock, chat_key, call)
         finally:
+            self.pending -= 1
             metrics.OUTBOUND_WAITING.dec()
 
     async def _run_locked(self, lock: asyncio.Lock, chat_key: str, call: Callable[[], Awaitable[T]]) -> T:

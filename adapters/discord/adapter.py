@@ -249,6 +249,10 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
             self._gateway = None
         self._pending.clear()
 
+    def outbound_backlog(self) -> int:
+        """Calls waiting in the outbound queue (the desk's watchdog)."""
+        return self.queue.pending
+
     def warnings(self) -> list[str]:
         """Missing privileged intents and permissions, and gateway failures, for ``/status``."""
         return [*self._warnings, *self._guild_warnings.values()]

@@ -200,6 +200,10 @@ class OneBotAdapter(Adapter):
         state = f"connected as {self.self_id}" if self.connected else "waiting for the bridge"
         return f"{self.name} (onebot {self.config.mode}, {state})"
 
+    def outbound_backlog(self) -> int:
+        """Calls waiting in the outbound queue (the desk's watchdog)."""
+        return self._queue.pending
+
     def warnings(self) -> list[str]:
         """Missing bridge, an offline account, or groups where the bot itself is muted."""
         out: list[str] = []

@@ -8,10 +8,9 @@ one scheduler) and it never runs the event loop itself (no ``run_polling``).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import TypeVar
 
 from telegram import (
     ChatPermissions,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
@@ -32,8 +30,16 @@ from telegram.ext import ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from adapters.telegram.config import PRIVACY_TEXT, TelegramConfig
-from adapters.telegram.connection import App, build_application, initialize, shutdown, start_updates
+from adapters.telegram.connection import (
+    App,
+    PollHealth,
+    build_application,
+    initialize,
+    shutdown,
+    start_updates,
+)
 from adapters.telegram.errors import BadRequestError, map_error
+from adapters.telegram.keyboards import Keyboards
 from adapters.telegram.media import fetch_photo
 from adapters.telegram.menu import MenuCommand, menu_from_host, push_menus
 from adapters.telegram.normalize import PLATFORM, BotIdentity, chat_ref, update_events, user_ref, with_data
@@ -50,7 +56,7 @@ from bot.events import (
     PlatformEvent,
     SentMessage,
 )
-from bot.messages import Button, OutgoingMessage
+from bot.messages import OutgoingMessage
 from bot.outbound import Limit, OutboundQueue
 from bot.roles import Role
 from bot.text import clean_event
@@ -64,7 +70,6 @@ OVERALL = Limit(30, 1.0)
 ROLE_TTL = 300.0
 #: Telegram reads an until_date closer than 30 s (or past 366 days) as "forever".
 MIN_RESTRICTION = timedelta(seconds=31)
-CALLBACK_DATA_LIMIT = 64
 #: A join seen both as a service message and as a chat_member update is reported once.
 JOIN_DEDUPE_SECONDS = 60.0
 RECENT_UPDATES = 4096
@@ -115,13 +120,14 @@ class TelegramAdapter(Adapter):
         self._recent: deque[int] = deque(maxlen=RECENT_UPDATES)
         self._recent_set: set[int] = set()
         self._joins: dict[tuple[str, str, str], float] = {}
-        self._long_data: OrderedDict[str, str] = OrderedDict()
+        self.keyboards = Keyboards()
         self._chats_seen: set[str] = set()
         self._answers: set[asyncio.Task[None]] = set()
         self.command_menu: tuple[list[MenuCommand], list[MenuCommand]] | None = None
         self._started = False
+        self.polling = PollHealth(name)
 
-        self.application: App = build_application(token, config, request, get_updates_request)
+        self.application: App = build_application(token, config, request, get_updates_request, self.polling)
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self.polls = NativePolls(name, self.application.bot, self._call)
@@ -162,6 +168,15 @@ class TelegramAdapter(Adapter):
             # /status shows the translated text (key below); the log gets English for operators.
             self._warnings.append(PRIVACY_WARNING)
             log.warning("telegram adapter %s: %s", self.name, PRIVACY_TEXT)
+
+    @property
+    def connected(self) -> bool:
+        """Up once started, unless getUpdates fails (``PollHealth``)."""
+        return self.me is not None and self._started and self.polling.up
+
+    def outbound_backlog(self) -> int:
+        """Calls waiting in the outbound queue (the desk's watchdog)."""
+        return self.queue.pending
 
     def warnings(self) -> list[str]:
         """Start-up problems for ``/status``, as i18n keys (``telegram.privacy_mode``)."""
@@ -204,7 +219,7 @@ class TelegramAdapter(Adapter):
         delivered: list[PlatformEvent] = []
         for event in events:
             if isinstance(event, ButtonPressed) and event.data.startswith("~"):
-                event = with_data(event, self._long_data.get(event.data, event.data))
+                event = with_data(event, self.keyboards.pressed(event.data))
             if isinstance(event, ChatMigrated):
                 self._migrated[event.chat.channel_id] = event.new_channel_id
             if isinstance(event, MemberJoined | MemberLeft) and self._repeat_membership(event):
@@ -257,16 +272,7 @@ class TelegramAdapter(Adapter):
             log.info("telegram adapter %s: could not answer callback query: %s", self.name, exc)
 
     def _on_poll_error(self, exc: tg_error.TelegramError) -> None:
-        # PTB retries getUpdates with back-off by itself; one line per failure is enough.
-        if isinstance(exc, tg_error.Conflict):
-            log.error(
-                "telegram adapter %s: another process is polling with this token (or a webhook is "
-                "set); stop it, only one may run: %s",
-                self.name,
-                exc,
-            )
-            return
-        log.warning("telegram adapter %s: polling error (PTB retries): %s", self.name, exc)
+        self.polling.failed(exc, self.clock.now())
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram adapter %s: error handling update", self.name, exc_info=context.error)
@@ -317,27 +323,6 @@ class TelegramAdapter(Adapter):
                 )
             )
 
-    def _keyboard(self, rows: tuple[tuple[Button, ...], ...] | None) -> InlineKeyboardMarkup | None:
-        if not rows:
-            return None
-        return InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(b.text, callback_data=self._callback_data(b.data)) for b in row]
-                for row in rows
-            ]
-        )
-
-    def _callback_data(self, data: str) -> str:
-        """Telegram allows 64 bytes of callback data; longer data travels as a short alias."""
-        if len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT:
-            return data
-        alias = "~" + hashlib.sha256(data.encode("utf-8")).hexdigest()[:24]
-        self._long_data[alias] = data
-        self._long_data.move_to_end(alias)
-        while len(self._long_data) > 10_000:
-            self._long_data.popitem(last=False)
-        return alias
-
     # ------------------------------------------------------------------ outbound actions
 
     async def send(self, chat: ChatRef, message: OutgoingMessage) -> SentMessage:
@@ -350,7 +335,7 @@ class TelegramAdapter(Adapter):
             else None
         )
         # A reply to a message moderation just deleted must still arrive: allow_sending_without_reply.
-        markup = self._keyboard(message.buttons)
+        markup = self.keyboards.markup(message.buttons)
         chunks = render_chunks(message.parts)
         last: Message | None = None
 
@@ -424,7 +409,7 @@ class TelegramAdapter(Adapter):
     async def edit(self, chat: ChatRef, message_id: str, message: OutgoingMessage) -> None:
         """Replace the text and buttons of one of the bot's messages (or a photo's caption)."""
         bot = self.application.bot
-        markup = self._keyboard(message.buttons)
+        markup = self.keyboards.markup(message.buttons)
         text = render_chunks(message.parts)[0]
 
         async def call(cid: int | str) -> object:

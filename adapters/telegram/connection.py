@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import error as tg_error
 from telegram.ext import Application, ApplicationBuilder
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from adapters.telegram.config import TelegramConfig
 from bot.errors import ConfigError, TransportError
@@ -35,10 +36,85 @@ START_ATTEMPTS = 4
 App = Application[Any, Any, Any, Any, Any, Any]
 
 
+class PollHealth:
+    """Whether long polling works, for ``connected`` (``/readyz`` and the desk's watchdog read
+    it): down from a failed getUpdates (PTB's error callback) until one succeeds again, which
+    ``WatchedRequest`` sees even when Telegram answers with no update. A webhook stays up."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        #: When getUpdates started failing (the adapter's clock); None while polling works.
+        self.failed_at: datetime | None = None
+
+    @property
+    def up(self) -> bool:
+        """True unless getUpdates failed and has not succeeded since."""
+        return self.failed_at is None
+
+    def failed(self, exc: tg_error.TelegramError, now: datetime) -> None:
+        """A getUpdates failed; PTB retries it with back-off by itself, one log line is enough."""
+        if self.failed_at is None:
+            self.failed_at = now
+        if isinstance(exc, tg_error.Conflict):
+            log.error(
+                "telegram adapter %s: another process is polling with this token (or a webhook is "
+                "set); stop it, only one may run: %s",
+                self.name,
+                exc,
+            )
+            return
+        log.warning("telegram adapter %s: polling error (PTB retries): %s", self.name, exc)
+
+    def ok(self) -> None:
+        """A getUpdates succeeded."""
+        if self.failed_at is not None:
+            log.info("telegram adapter %s: polling works again", self.name)
+        self.failed_at = None
+
+    def watch(self, inner: BaseRequest | None) -> BaseRequest:
+        """The getUpdates transport (``inner``, else PTB's default for it) seen by this."""
+        return WatchedRequest(inner or HTTPXRequest(connection_pool_size=1), self)
+
+
+class WatchedRequest(BaseRequest):
+    """A getUpdates transport that tells ``PollHealth`` when Telegram answered (HTTP 200)."""
+
+    def __init__(self, inner: BaseRequest, health: PollHealth) -> None:
+        self.inner = inner
+        self.health = health
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The inner transport's."""
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        """Open the inner transport."""
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        """Close the inner transport."""
+        await self.inner.shutdown()
+
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        """Pass the call on; a 200 means polling works."""
+        status, payload = await self.inner.do_request(url, method, *args, **kwargs)
+        if status == 200:
+            self.health.ok()
+        return status, payload
+
+
 def build_application(
-    token: str, config: TelegramConfig, request: BaseRequest | None, get_updates_request: BaseRequest | None
+    token: str,
+    config: TelegramConfig,
+    request: BaseRequest | None,
+    get_updates_request: BaseRequest | None,
+    health: PollHealth | None = None,
 ) -> App:
-    """PTB's ``Application`` for one bot account, used for its transport only."""
+    """PTB's ``Application`` for one bot account, used for its transport only; with ``health``,
+    getUpdates goes through ``health.watch`` so it knows when polling works again."""
+    if health is not None:
+        get_updates_request = health.watch(get_updates_request)
     builder = ApplicationBuilder().token(token).job_queue(None).concurrent_updates(False)
     if config.api_base_url:
         base = config.api_base_url

@@ -108,6 +108,10 @@ class WeComRobotAdapter(Adapter):
             await self._session.close()
             self._session = None
 
+    def outbound_backlog(self) -> int:
+        """Calls waiting in the outbound queue (the desk's watchdog)."""
+        return self._queue.pending
+
     def status_line(self) -> str:
         """Describe the robot for ``/status``."""
         return f"{self.name} (WeCom group robot, send-only)"

@@ -9,7 +9,9 @@
 * ``jobs``: the daily job per group — level 2 (key rates down week over week, from the stats
   feature's ``GroupIndicators``) and the unanswered questions digest to the moderators;
 * ``sentiment`` (pure) and ``mood``: a sentiment score per message, summed per local hour in the
-  batched flush, provided to ``/stats`` and the weekly report as the ``GroupMood`` port.
+  batched flush, provided to ``/stats`` and the weekly report as the ``GroupMood`` port;
+* ``watchdog``: level 3, the bot's own failures (an adapter down, errors, an outbound backlog)
+  told to the superusers on the platforms that still work.
 
 It reaches moderation only through ports: ``TextFolding`` so triggers match the way the lexicon
 does (full-width, traditional, spaced variants), ``AuditTrail`` to log FAQ changes,
@@ -24,7 +26,7 @@ from functools import partial
 from bot.feature import Feature
 from bot.ports import AuditTrail, GroupIndicators, MessageScreen, ModeratorAlerts, TextFolding
 from bot.services import Services
-from handlers.desk import complaints, jobs, listeners, mood, replies
+from handlers.desk import complaints, jobs, listeners, mood, replies, watchdog
 from handlers.desk.commands import router
 from handlers.desk.settings import DeskSettings
 from handlers.desk.state import CHANGES_TOPIC, get_state
@@ -41,6 +43,8 @@ async def _startup(services: Services) -> None:
         if group.active:
             state.scheduled.add(group.id)
             await jobs.ensure_job(services, group)
+    config = FEATURE.config if isinstance(FEATURE.config, watchdog.DeskConfig) else watchdog.DeskConfig()
+    await watchdog.start(services, config.desk)
     # Another worker changed a group's entries: compile them again here too (no re-publish).
     services.changes.subscribe(CHANGES_TOPIC, lambda key: state.compiled.pop(int(key), None))
 
@@ -52,4 +56,5 @@ FEATURE = Feature(
     startup=_startup,
     uses=(TextFolding, AuditTrail, ModeratorAlerts, MessageScreen, GroupIndicators),
     provides=mood.provide,
+    config_model=watchdog.DeskConfig,
 )

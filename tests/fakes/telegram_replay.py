@@ -351,7 +351,7 @@ class TelegramBridge:
         chat_id = int(presser["id"]) if private else self._chat_id(chat)
         found = self.messages.get(message)
         message_id = found[1] if found else 0
-        wire = self.telegram._callback_data(data)
+        wire = self.telegram.keyboards.callback_data(data)
         return self._deliver(
             tg.callback_update(
                 next(self._update_ids), wire, message_id=message_id, sender=presser, chat_id=chat_id
