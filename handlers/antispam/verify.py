@@ -383,16 +383,19 @@ async def _start_typed(ctx: Context, group: Group, member_id: int) -> None:
     event = ctx.event
     text = " " + ctx.t("antispam.verify.typed", minutes=minutes)
     message = OutgoingMessage(parts=(Mention(ctx.user), Text(text)), notify=(ctx.user,))
-    payload: dict[str, Any] = {
-        "typed": True,
-        "user_id": ctx.user.user_id,
-        "channel_id": ctx.chat.channel_id,
-        "message_id": await _send(ctx.services, ctx.chat, message),
-        "join_message_id": event.message_id if isinstance(event, MemberJoined) else None,
-        "nonce": f"{state.rng.randrange(16**6):06x}",
-    }
-    due = At(ctx.now + timedelta(minutes=minutes))
-    await ctx.services.scheduler.schedule(job_id(group.id, member_id), JOB_VERIFY, due, payload, group.id)
+    # Held until the job exists: an answer typed while the request is still on its way (events
+    # run side by side) waits here instead of finding no challenge and being deleted.
+    async with state.lock(job_id(group.id, member_id)):
+        payload: dict[str, Any] = {
+            "typed": True,
+            "user_id": ctx.user.user_id,
+            "channel_id": ctx.chat.channel_id,
+            "message_id": await _send(ctx.services, ctx.chat, message),
+            "join_message_id": event.message_id if isinstance(event, MemberJoined) else None,
+            "nonce": f"{state.rng.randrange(16**6):06x}",
+        }
+        due = At(ctx.now + timedelta(minutes=minutes))
+        await ctx.services.scheduler.schedule(job_id(group.id, member_id), JOB_VERIFY, due, payload, group.id)
     await state.audit(group.id, ctx.now, "antispam", "verify-start", f"member={member_id} typed")
 
 

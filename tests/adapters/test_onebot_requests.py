@@ -3,6 +3,8 @@ antispam feature answers them by the group's ``antispam.join_answer`` through th
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ import pytest
 from adapters.onebot.protocol import parse_frame
 from bot.events import ChatRef, JoinRequested
 from tests.adapters.test_onebot_app import running, text_of
-from tests.fakes.onebot_bridge import GROUP, SELF_ID
+from tests.fakes.onebot_bridge import GROUP, SELF_ID, ok
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -123,3 +125,35 @@ async def test_with_the_in_group_answer_a_newcomer_types_it_in_time_or_is_remove
         await services.scheduler.run_due(services.clock.now() + timedelta(minutes=4))
         (kicked,) = await bridge.wait_action("set_group_kick")
         assert kicked["params"]["user_id"] == 30005
+
+
+async def test_an_answer_typed_before_the_request_to_type_it_is_acknowledged_still_counts(
+    tmp_path: Path,
+) -> None:
+    """Events run side by side: the newcomer's answer can arrive while the bot still waits for the
+    bridge to acknowledge its request to type it. The answer waits for the challenge instead of
+    finding none and being deleted as chatter (seen as a flaky CI run under load)."""
+    async with running(tmp_path) as (app, _, bridge):
+        services, dispatcher = app.services, app.dispatcher
+        assert services is not None and dispatcher is not None
+        await bridge.push(bridge.group_message("大家好", message_id=1))
+        await dispatcher.drain()
+        group = await services.directory.group_for(ChatRef("onebot", "qq", GROUP, GROUP))
+        await services.settings.set(group.id, "antispam.join_answer", "芝麻开门", None, NOW)
+        await services.settings.set(group.id, "antispam.join_answer_in_group", "on", None, NOW)
+        held: list[dict[str, Any]] = []
+        bridge.responders["send_group_msg"] = lambda frame: held.append(frame)  # no reply yet
+        await bridge.push(
+            bridge.notice("group_increase", sub_type="invite", user_id=30006, operator_id=20001)
+        )
+        await bridge.wait_action("send_group_msg")
+        await bridge.push(bridge.group_message("芝麻开门", user="30006", message_id=21))
+        await asyncio.sleep(0.3)  # the answer is in hand while the request is unacknowledged
+        assert bridge.calls("delete_msg") == []
+        del bridge.responders["send_group_msg"]
+        assert bridge.ws is not None
+        await bridge.ws.send(json.dumps({**ok({"message_id": 7001}), "echo": held[0]["echo"]}))
+        deleted = await bridge.wait_action("delete_msg", 2)
+        assert {d["params"]["message_id"] for d in deleted} == {21, 7001}  # the answer and the request
+        await dispatcher.drain()
+        assert bridge.calls("set_group_kick") == []
