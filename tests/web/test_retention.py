@@ -91,6 +91,10 @@ async def test_weekly_retention_cohorts_on_the_charts_page_and_as_csv(tmp_path: 
         assert _row(page, "2026-03-09") == ["2026-03-09", "1", "0.0%", "—", "—", "—"]
         assert _row(page, "2026-03-16") == ["2026-03-16", "0", "—", "—", "—", "—"]
         assert "新成员留存（按入群周）" in page
+        # Once, in the page's body: not also inside the <title> (a template slip once put it there).
+        assert page.count('id="cohorts-h"') == 1
+        title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+        assert "<" not in title, title
         csv = await client.get("/g/1/cohorts.csv")
         assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
         lines = csv.text.splitlines()
