@@ -1,8 +1,9 @@
 """The desk's daily job per group, at ``desk.daily_hour`` local time:
 
 * **level 2** of the response: a key rate of the group — daily actives (yesterday against the
-  same weekday a week before), the interaction rate and the check-in rate (the last 7 complete
-  local days against the 7 before) — down by ``desk.rate_drop`` percent or more → a red alert to
+  same weekday a week before), the interaction rate, the check-in rate and new members' 7-day
+  retention (the last 7 complete local days against the 7 before) — down by ``desk.rate_drop``
+  percent or more → a red alert to
   the moderators with the numbers. The figures come from the stats feature (``GroupIndicators``),
   so they are the ones ``/stats`` shows; without it there is no level 2;
 * the **unanswered questions digest**: the last day's questions nobody answered, grouped, with
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 JOB_KIND = "desk.daily"
 #: The rates level 2 watches, in the order the alert lists them (``stats`` indicator keys).
-WATCHED = ("dau", "interaction_rate", "checkin_rate")
+WATCHED = ("dau", "interaction_rate", "checkin_rate", "retention_7d")
 
 
 def job_id(group_id: int) -> str:

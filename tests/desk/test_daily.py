@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from bot.ports import Indicator
+from handlers.desk.jobs import drops
 from tests.harness import Harness, texts
 
 Record = dict[str, Any]
@@ -99,3 +101,17 @@ async def test_unanswered_digest_goes_to_the_moderators_daily(tmp_path: Path, db
         # The next day, with nothing new unanswered, no digest.
         out = await h.advance(to="2026-03-04T12:00:00+08:00")
         assert [t for t in mods(out) if t.startswith("30 分钟")] == []
+
+
+def test_new_members_retention_is_a_watched_rate() -> None:
+    """Level 2 watches new members' 7-day retention beside the other rates (a ratio compared as a
+    ratio: 50 % → 30 % is down 40 %); a rise or a figure without a previous one is no alert."""
+    fallen = drops(
+        [
+            Indicator("retention_7d", 0.3, previous=0.5, is_ratio=True),
+            Indicator("dau", 12.0, previous=10.0),
+            Indicator("checkin_rate", 0.2, previous=None, is_ratio=True),
+        ],
+        5,
+    )
+    assert [(f.key, round(change, 2)) for f, change in fallen] == [("retention_7d", -0.4)]
