@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -207,3 +208,47 @@ async def on_native_answer(ctx: Context) -> None:
     if poll is None:
         return
     await state.polls.set_votes(poll.id, ctx.member.id, event.option_ids, event.at, event.order)
+
+
+#: A reply that is only option numbers: ``2``, ``1 3``, ``1，3`` (full-width digits fold first).
+_NUMBERS = re.compile(r"\d{1,2}(?:[\s,，、]+\d{1,2})*")
+
+
+@router.message()
+async def on_numbered_reply(ctx: Context) -> None:
+    """A reply of option numbers to a poll's post (the way to vote where there are no buttons,
+    as on WeChat/QQ bridges): the member's whole choice becomes those options. Anything else, or
+    numbers out of range, is ordinary chat; a native poll's count is the platform's own."""
+    message = ctx.message
+    if message is None or message.edited or ctx.is_command or not message.reply_to or ctx.member is None:
+        return
+    text = unicodedata.normalize("NFKC", message.text).strip()
+    if ctx.group is None or _NUMBERS.fullmatch(text) is None:
+        return
+    state = get_state(ctx.services)
+    poll = await state.polls.by_message(ctx.group.id, message.reply_to)
+    if poll is None or poll.native_id is not None:
+        return
+    chosen = sorted({int(n) for n in re.findall(r"\d+", text)})
+    if not all(1 <= n <= len(poll.options) for n in chosen) or (len(chosen) > 1 and not poll.multi):
+        await _tell(ctx, ctx.t("engage.poll.err_numbers", id=poll.id, count=len(poll.options)))
+        return
+    outcome = await state.polls.set_votes(poll.id, ctx.member.id, tuple(n - 1 for n in chosen), ctx.now)
+    if outcome == "closed":
+        await _tell(ctx, ctx.t("engage.poll.closed", id=poll.id))
+        return
+    await voted(ctx.services, ctx.group, poll)
+    names = (
+        "、".join(poll.options[n - 1] for n in chosen)
+        if ctx.lang.startswith("zh")
+        else ", ".join(poll.options[n - 1] for n in chosen)
+    )
+    await _tell(ctx, ctx.t("engage.poll.voted", id=poll.id, option=names))
+
+
+async def _tell(ctx: Context, text: str) -> None:
+    """Privately where the platform can, else as a reply (a bridge without private messages)."""
+    try:
+        await ctx.send_private(text)
+    except QunyouError:
+        await ctx.reply(text)

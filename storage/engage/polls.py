@@ -187,6 +187,13 @@ class PollRepo:
             row = (await conn.execute(stmt)).first()
         return _poll(row) if row else None
 
+    async def by_message(self, group_id: int, message_id: str) -> Poll | None:
+        """The group's poll posted as ``message_id`` (members reply to it with numbers)."""
+        stmt = select(polls).where(polls.c.group_id == group_id, polls.c.message_id == message_id)
+        async with self.db.begin() as conn:
+            row = (await conn.execute(stmt)).first()
+        return _poll(row) if row else None
+
     async def open_native(self) -> list[Poll]:
         """Every open native poll (their places are told to the adapters after a restart)."""
         stmt = select(polls).where(polls.c.status == "open", polls.c.native_id.is_not(None))

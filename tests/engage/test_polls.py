@@ -172,3 +172,30 @@ async def test_bad_input_and_forged_buttons(tmp_path: Path, db_url: str) -> None
         stale = await h.press("demo", "alice", card["id"], "pl:v:77:1")
         assert private(stale, "alice") == ["这里没有编号为 #77 的投票。"] and public(stale) == []
         assert "👥 0 人已投票" in texts(await h.say("demo", "alice", "/poll results"))[0]
+
+
+async def test_numbered_replies_to_the_post_vote(tmp_path: Path, db_url: str) -> None:
+    """``2`` or ``1 3`` as a reply to the poll's post (how WeChat/QQ groups vote): the member's
+    whole choice; out of range, several numbers on a single-choice poll, or a closed poll get a
+    clear answer; other replies are ordinary chat."""
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await _setup(h, "alice", "bob")
+        single = await _ask(h, "/poll 周六哪天有空？| 6号 | 13号 | 20号")
+        out = await h.say("demo", "alice", "２", reply_to=single["id"])  # full-width digit
+        assert private(out, "alice") == ["你在投票 #1 中选了：13号。"]
+        out = await h.say("demo", "alice", "1 3", reply_to=single["id"])
+        assert private(out, "alice") == [
+            "投票 #1：请回复 1 到 3 之间的选项编号（多选投票才能回复多个编号）。"
+        ]
+        out = await h.say("demo", "bob", "4", reply_to=single["id"])
+        assert private(out, "bob")[0].startswith("投票 #1：请回复 1 到 3")
+        assert private(await h.say("demo", "bob", "2 号可以", reply_to=single["id"]), "bob") == []
+        multi = await _ask(h, "/poll multi 想玩什么？| 羽毛球 | 爬山 | 桌游")
+        out = await h.say("demo", "bob", "1，3", reply_to=multi["id"])
+        assert private(out, "bob") == ["你在投票 #2 中选了：羽毛球、桌游。"]
+        await h.advance(6)
+        results = texts(await h.say("demo", "max", "/poll results 2"))[0]
+        assert "羽毛球" in results and "桌游" in results
+        await h.say("demo", "max", "/poll close 1")
+        out = await h.say("demo", "bob", "1", reply_to=single["id"])
+        assert private(out, "bob") == ["投票 #1 已经结束。"]
