@@ -14,12 +14,13 @@ from bot.ports import AuditTrail, CommunityScope, CreditScore, LinkedAccounts, N
 from bot.router import Band
 from handlers.checkin import activity_points as _activity
 from handlers.checkin import shop_commands
-from handlers.checkin.api import FEATURE_NAME, CheckinState, award, bump_counter, day_of, rules_for, state
+from handlers.checkin.api import award, bump_counter
 from handlers.checkin.badges import DEFAULT_BADGES, build_badges
 from handlers.checkin.commands import router
 from handlers.checkin.config import CheckinConfig, CheckinSettings
 from handlers.checkin.ports import provide
 from handlers.checkin.rules import itemize
+from handlers.checkin.state import FEATURE_NAME, CheckinState, day_of, rules_for, state
 from storage.checkin import CheckinRepos
 
 if TYPE_CHECKING:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from bot.batcher import write_isolated
 from bot.context import Context
 from bot.events import ChatRef, MemberJoined, MemberLeft
-from handlers.checkin.api import PendingActivity, announce, announce_many, day_of, rules_for, state, user_ref
+from handlers.checkin.api import announce, announce_many, user_ref
 from handlers.checkin.rules import ActivityState, activity_award, content_of
+from handlers.checkin.state import PendingActivity, day_of, rules_for, state
 from storage.checkin import ActivityCredit, Posting
 from storage.models import Member
 

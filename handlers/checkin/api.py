@@ -16,19 +16,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from bot.clock import local_day
 from bot.errors import QunyouError
 from bot.events import ChatRef, UserRef
 from bot.messages import OutgoingMessage, Part, Text
 from bot.ports import NewcomerGate
 from handlers.checkin.badges import STORED_COUNTERS, Badge
-from handlers.checkin.config import GroupRules, group_rules
-from handlers.checkin.rules import EARNING_KINDS, ActivityState, level_for, tier_for
-from storage.checkin import AutoRule, CheckinRepos, Entry, InsufficientPoints, Posting
+from handlers.checkin.config import GroupRules
+from handlers.checkin.rules import EARNING_KINDS, level_for, tier_for
+from handlers.checkin.state import day_of, rules_for, state
+from handlers.checkin.wallet import wallet_of
+from storage.checkin import Entry, InsufficientPoints, Posting
 from storage.models import Group, Member
 
 if TYPE_CHECKING:
@@ -36,73 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FEATURE_NAME = "checkin"
 _KIND = re.compile(r"[a-z0-9_]{1,32}")
 
 __all__ = ["InsufficientPoints", "award", "bump_counter"]
-
-
-@dataclass(slots=True)
-class PendingActivity:
-    """Activity gathered in memory since the last flush, for one member on one local day."""
-
-    chat: ChatRef
-    lang: str
-    #: Kept so an announcement after the flush needs no lookup.
-    member: Member
-    points: int = 0
-    messages: int = 0
-    at: datetime | None = None
-    daily_cap: int = 20
-
-
-@dataclass
-class CheckinState:
-    """Everything the feature keeps between events (in ``services.state["checkin"]``)."""
-
-    #: The feature's repositories, one per aggregate (ledger, check-ins, badges, shop…).
-    repos: CheckinRepos
-    badges: tuple[Badge, ...]
-    activity: dict[tuple[int, int], ActivityState] = field(default_factory=dict)
-    pending: dict[tuple[int, int, date], PendingActivity] = field(default_factory=dict)
-    referrals: set[tuple[int, int]] = field(default_factory=set)
-    #: group id → (the settings overrides object the rules were read from, the rules).
-    rules_cache: dict[int, tuple[object, GroupRules]] = field(default_factory=dict)
-
-    @property
-    def auto_rules(self) -> tuple[AutoRule, ...]:
-        """Automatic badge rules as plain tuples for storage."""
-        return tuple(
-            (b.key, b.rule.counter, b.rule.threshold) for b in self.badges if b.rule.counter is not None
-        )
-
-    def badge(self, key: str) -> Badge | None:
-        """A badge definition by key."""
-        return next((b for b in self.badges if b.key == key), None)
-
-
-def state(services: Services) -> CheckinState:
-    """The feature's state; present once the startup hook has run."""
-    value = services.state[FEATURE_NAME]
-    assert isinstance(value, CheckinState)
-    return value
-
-
-async def rules_for(services: Services, group_id: int) -> GroupRules:
-    """A group's rules, re-read only when its settings change (the hot path calls this)."""
-    st = state(services)
-    overrides = await services.settings.overrides(group_id)
-    cached = st.rules_cache.get(group_id)
-    if cached is not None and cached[0] is overrides:
-        return cached[1]
-    rules = await group_rules(services, group_id)
-    st.rules_cache[group_id] = (overrides, rules)
-    return rules
-
-
-def day_of(instant: datetime, group: Group, rules: GroupRules) -> date:
-    """The group's check-in day holding ``instant`` (local time, shifted by ``day_start``)."""
-    return local_day(instant, group.timezone, rules.day_start)
 
 
 def user_ref(services: Services, member: Member, group: Group) -> UserRef:
@@ -256,10 +191,8 @@ async def award(
     if group is None:
         raise ValueError(f"member {member.id} has no group")
     st = state(services)
-    # Imported here: the wallet module builds on this one. In a community the points go to the
-    # person's one wallet, naming this membership when it is not the wallet's own.
-    from handlers.checkin.wallet import wallet_of
-
+    # In a community the points go to the person's one wallet, naming this membership when it
+    # is not the wallet's own.
     w = await wallet_of(services, group, member)
     rules = await rules_for(services, group.id)
     now = services.clock.now()

@@ -17,18 +17,11 @@ from bot.params import USAGE, Amount, Choice, Int, Member, Words
 from bot.ports import CreditScore
 from bot.roles import Role
 from bot.router import Router
-from handlers.checkin.api import (
-    announce,
-    celebration_lines,
-    day_of,
-    grant_level_rewards,
-    rules_for,
-    state,
-    user_ref,
-)
+from handlers.checkin.api import announce, celebration_lines, grant_level_rewards, user_ref
 from handlers.checkin.calendar_view import render_png, text_grid
 from handlers.checkin.config import GroupRules
 from handlers.checkin.rules import itemize, progress, tier_for
+from handlers.checkin.state import day_of, rules_for, state
 from handlers.checkin.wallet import wallet_day, wallet_of
 from storage.checkin import Entry, InsufficientPoints, Posting, month_bounds
 from storage.models import Group

@@ -11,7 +11,8 @@ from bot.args import MAX_AMOUNT
 from bot.errors import QunyouError
 from bot.messages import OutgoingMessage, render_plain
 from bot.ports import AuditTrail, DeskRefused
-from handlers.checkin.api import announce, day_of, rules_for, state, user_ref
+from handlers.checkin.api import announce, user_ref
+from handlers.checkin.state import day_of, rules_for, state
 from storage.checkin import Entry, InsufficientPoints
 
 if TYPE_CHECKING:

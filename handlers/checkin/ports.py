@@ -19,8 +19,9 @@ from bot.ports import (
     PointsCorrection,
     PointsLedger,
 )
-from handlers.checkin.api import InsufficientPoints, award, state
+from handlers.checkin.api import InsufficientPoints, award
 from handlers.checkin.correction import Correction
+from handlers.checkin.state import state
 from handlers.checkin.wallet import LinkSplitter, wallet_of
 from storage.checkin_views import CheckinViews
 from storage.models import Group, Member

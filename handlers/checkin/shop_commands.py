@@ -13,12 +13,7 @@ from bot.context import Context
 from bot.messages import OutgoingMessage
 from bot.params import Id, Member, Rest, Word, Words
 from bot.roles import Role
-from handlers.checkin.api import (
-    day_of,
-    rules_for,
-    state,
-    user_ref,
-)
+from handlers.checkin.api import user_ref
 from handlers.checkin.badges import find_badge
 from handlers.checkin.commands import (
     _COUNT,
@@ -27,6 +22,7 @@ from handlers.checkin.commands import (
     _need_group,
     router,
 )
+from handlers.checkin.state import day_of, rules_for, state
 from handlers.checkin.wallet import wallet_day, wallet_of
 from storage.checkin import ShopItem
 from storage.models import Group

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.ports import CommunityScope, LinkedAccounts
-from handlers.checkin.api import day_of, rules_for, state
+from handlers.checkin.state import day_of, rules_for, state
 from storage.models import Group, Member
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.adapter import Capability
-from handlers.checkin.api import state
 from handlers.checkin.rules import CheckinRules, itemize
+from handlers.checkin.state import state
 from tests.harness import Harness, texts
 
 

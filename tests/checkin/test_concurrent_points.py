@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.checkin.api import state
+from handlers.checkin.state import state
 from tests.harness import Harness, texts
 
 

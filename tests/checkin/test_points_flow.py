@@ -8,7 +8,7 @@ import pytest
 
 from bot.data_rights import export_member, forget_member
 from handlers.checkin import award, bump_counter
-from handlers.checkin.api import state
+from handlers.checkin.state import state
 from tests.harness import Harness, sends, texts
 
 

@@ -11,7 +11,7 @@ import asyncio
 import re
 from pathlib import Path
 
-from handlers.checkin.api import state
+from handlers.checkin.state import state
 from tests.community.test_communities import EN, code_in, said, say
 from tests.harness import Harness
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from handlers.checkin.api import state
+from handlers.checkin.state import state
 from storage.checkin.tables import points_ledger
 from tests.community.test_communities import EN, code_in, said, say
 from tests.conftest import POSTGRES_ENV, _create_pg_database, _drop_pg_database
