@@ -119,7 +119,7 @@ async def fed_join(ctx: Context, id: str) -> None:
             for ban in await state.repos.federations.bans(found.id):
                 for user_id in accounts_on(await state.repos.links.accounts(ban.account), group.platform):
                     if await ctx.services.members.find(group.id, user_id) is not None:
-                        await _ban_in(ctx.services, group, user_id, user_id, ban.reason)
+                        await ban_in(ctx.services, group, user_id, user_id, ban.reason)
 
 
 @fed.sub("leave", min_role=Role.OWNER)
@@ -224,7 +224,7 @@ async def _apply(
             continue
         for user_id in accounts_on(accounts, group.platform):
             if ban:
-                ok = await _ban_in(services, group, user_id, name, reason)
+                ok = await ban_in(services, group, user_id, name, reason)
             else:
                 ok = await services.ports.get(MemberSanctions).unban(group, user_id, name, FED_ACTOR)
             if ok:
@@ -234,7 +234,9 @@ async def _apply(
     return done, failed
 
 
-async def _ban_in(services: Services, group: Group, user_id: str, name: str, reason: str | None) -> bool:
+async def ban_in(services: Services, group: Group, user_id: str, name: str, reason: str | None) -> bool:
+    """Ban ``user_id`` in ``group`` for a federation ban (at /fban, import, or a listed newcomer's
+    join); False when the bot could not."""
     why = f"federation ban: {reason}" if reason else "federation ban"
     return await services.ports.get(MemberSanctions).ban(group, user_id, name, why, FED_ACTOR)
 

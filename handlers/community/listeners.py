@@ -7,7 +7,7 @@ import logging
 from bot.context import Context
 from handlers.community import cas
 from handlers.community.commands import router
-from handlers.community.federation import _ban_in
+from handlers.community.federation import ban_in
 from handlers.community.settings import CommunitySettings
 from handlers.community.state import account_of, get_state
 
@@ -33,5 +33,5 @@ async def on_join(ctx: Context) -> None:
             cas.watch(ctx.services, group, member.user_id, member.display_name)
         return
     log.info("federation-banned account %s joined group %s: banning", member.user_id, group.id)
-    await _ban_in(ctx.services, group, member.user_id, member.display_name, ban.reason)
+    await ban_in(ctx.services, group, member.user_id, member.display_name, ban.reason)
     ctx.stop()
