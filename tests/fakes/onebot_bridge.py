@@ -73,11 +73,19 @@ class Bridge:
         except Exception:  # the adapter hanging up is part of the tests
             pass
 
-    async def wait_action(self, action: str, count: int = 1, within: float = 5.0) -> list[dict[str, Any]]:
-        """Wait until ``count`` calls of ``action`` arrived; returns them all."""
+    async def wait_action(
+        self,
+        action: str,
+        count: int = 1,
+        within: float = 5.0,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` calls of ``action`` (those ``where`` accepts, when given) arrived;
+        returns them all. ``where`` lets a test wait for one particular send when other sends
+        (a batched badge notice, say) may arrive before or after it."""
 
         def matching() -> list[dict[str, Any]]:
-            return [a for a in self.actions if a.get("action") == action]
+            return [a for a in self.actions if a.get("action") == action and (where is None or where(a))]
 
         async with asyncio.timeout(within):
             async with self._arrived:
