@@ -24,7 +24,15 @@ import discord
 from discord import app_commands
 
 from adapters.discord.actions import ActionsMixin
-from adapters.discord.client import PLATFORM, Client, Pending, ShardedClient, Tree, wanted_intents
+from adapters.discord.client import (
+    PLATFORM,
+    Client,
+    GatewayState,
+    Pending,
+    ShardedClient,
+    Tree,
+    wanted_intents,
+)
 from adapters.discord.commands import CommandsMixin, SlashSpec, Translator, slash_specs
 from adapters.discord.config import DiscordConfig
 from adapters.discord.errors import DiscordRequestRejected, TimeoutTooLong
@@ -83,6 +91,8 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
         #: The slash commands offered, from the host's command table (known after ``start``).
         self.slash: list[SlashSpec] = []
         self._gateway: asyncio.Task[None] | None = None
+        #: The gateway session(s) as discord.py reports them (``connected``).
+        self.gateway = GatewayState()
         self._warnings: list[str] = []
         #: Per server: the permissions the bot lacks there (replaced when the server is seen again).
         self._guild_warnings: dict[int, str] = {}
@@ -134,6 +144,7 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
         """
         self._host = host
         self._warnings = []
+        self.gateway = GatewayState()
         self.slash = slash_specs(host)
         if self.client.is_closed():
             # A discord.py client does not reconnect once closed: a restart gets a fresh one.
@@ -248,6 +259,23 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
                 await self._gateway
             self._gateway = None
         self._pending.clear()
+
+    @property
+    def connected(self) -> bool:
+        """True while the gateway is up: logged in, the gateway task running, the client not
+        closed, a READY seen and no session lost since without a RESUMED or a new READY.
+
+        discord.py reconnects on its own after a drop, so ``/readyz`` and the desk's watchdog see
+        the gap; logging in (REST) alone is not being connected.
+        """
+        task = self._gateway
+        return (
+            self.me is not None
+            and task is not None
+            and not task.done()
+            and not self.client.is_closed()
+            and self.gateway.ok
+        )
 
     def outbound_backlog(self) -> int:
         """Calls waiting in the outbound queue (the desk's watchdog)."""

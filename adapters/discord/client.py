@@ -94,6 +94,41 @@ class Client(discord.Client):
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self._qy.check_permissions(guild)
 
+    # The gateway session, for ``DiscordAdapter.connected``: discord.py dispatches ``connect`` on
+    # READY, ``resumed`` on RESUMED and ``disconnect`` whenever the websocket is lost (before it
+    # reconnects on its own).
+    async def on_connect(self) -> None:
+        self._qy.gateway.up(None)
+
+    async def on_resumed(self) -> None:
+        self._qy.gateway.up(None)
+
+    async def on_disconnect(self) -> None:
+        self._qy.gateway.lost(None)
+
+
+class GatewayState:
+    """Whether the gateway sessions are up: none has been seen yet, or some shard is lost.
+
+    Kept by the adapter (a fresh client after a restart starts from "not yet").
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+        #: Shards whose session dropped and has not come back (``None``: the unsharded one).
+        self.down: set[int | None] = set()
+
+    def up(self, shard: int | None) -> None:
+        self.seen = True
+        self.down.discard(shard)
+
+    def lost(self, shard: int | None) -> None:
+        self.down.add(shard)
+
+    @property
+    def ok(self) -> bool:
+        return self.seen and not self.down
+
 
 class Tree(app_commands.CommandTree[Any]):
     """The command tree, answering its own failures instead of leaving "interaction failed"."""
@@ -109,4 +144,26 @@ class Tree(app_commands.CommandTree[Any]):
 
 
 class ShardedClient(Client, discord.AutoShardedClient):
-    """The same client over several shards in one process (discord.py's ``AutoShardedClient``)."""
+    """The same client over several shards in one process (discord.py's ``AutoShardedClient``).
+
+    Each shard's session is tracked by its id (``shard_*`` events); the shard-less ``connect`` /
+    ``disconnect`` that discord.py also dispatches are ignored here.
+    """
+
+    async def on_connect(self) -> None:
+        return None
+
+    async def on_resumed(self) -> None:
+        return None
+
+    async def on_disconnect(self) -> None:
+        return None
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self._qy.gateway.up(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self._qy.gateway.up(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self._qy.gateway.lost(shard_id)

@@ -16,6 +16,7 @@ upgrade of discord.py that moves them fails with one clear message instead of a 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import re
@@ -587,18 +588,41 @@ class FakeDiscord:
             raise not_found(0, "asset not found")
         return self.cdn[url]
 
-    async def _connect(self, *, reconnect: bool = True) -> None:
-        # The gateway: nothing arrives on its own; tests feed events through the parsers.
+    async def _connect(self, client: discord.Client, *, reconnect: bool = True) -> None:
+        # The gateway: nothing arrives on its own; tests feed events through the parsers. The
+        # session is up at once, announced as discord.py does on READY.
         if self.gateway_error is not None:
             raise self.gateway_error
         self._gateway_stop = asyncio.Event()
+        self._session(client, "connect")
         await self._gateway_stop.wait()
+
+    @staticmethod
+    def _session(client: discord.Client, event: str) -> None:
+        """Dispatch ``event`` for every shard the client runs, as discord.py's own loop does."""
+        client.dispatch(event)
+        if isinstance(client, discord.AutoShardedClient):
+            for shard_id in client.shard_ids or [0]:
+                client.dispatch(f"shard_{event}", shard_id)
+
+    def drop_gateway(self, client: discord.Client, shard_id: int | None = None) -> None:
+        """The websocket is lost (Discord closed it, the network dropped): what discord.py's
+        ``connect`` loop dispatches before it tries to reconnect (``disconnect``, and
+        ``shard_disconnect`` for that shard on a sharded client)."""
+        client.dispatch("disconnect")
+        if shard_id is not None:
+            client.dispatch("shard_disconnect", shard_id)
+
+    def resume_gateway(self, client: discord.Client, shard_id: int | None = None) -> None:
+        """The session comes back with RESUMED, through discord.py's own parser."""
+        payload: dict[str, Any] = {} if shard_id is None else {"__shard_id__": shard_id}
+        client._connection.parsers["RESUMED"](payload)
 
     def install(self, client: discord.Client) -> None:
         """Route ``client``'s REST and gateway to this fake (call before ``login``)."""
         client.http.request = self.request  # type: ignore[method-assign]
         client.http.get_from_cdn = self.get_from_cdn  # type: ignore[method-assign]
-        client.connect = self._connect  # type: ignore[method-assign]
+        client.connect = functools.partial(self._connect, client)  # type: ignore[method-assign]
         self.clients.append(client)
 
     def install_webhooks(self, monkeypatch: Any) -> None:
