@@ -55,7 +55,7 @@ async def test_level2_key_rate_down_week_over_week(
 ) -> None:
     async with Harness(tmp_path, db_url=db_url, clock=START, config=QUIET) as h:
         out = await _two_weeks(h, late)
-        level2 = [t for t in mods(out) if "二级响应" in t]
+        level2 = [t for t in mods(out) if "二级响应：" in t]
         if alert is None:
             assert level2 == []
         else:
@@ -63,6 +63,29 @@ async def test_level2_key_rate_down_week_over_week(
             title, line = level2[0].split("\n")
             assert title.startswith("🚨 #") and title.endswith("二级响应：关键指标环比下降 5% 以上")
             assert line == alert
+            # The chart follows the alert, in the group's language (a CJK font ships with the
+            # install), its numbers the alert's.
+            [sent] = [
+                r for r in out if r["action"] == "send" and r.get("chat") == "demo-mods" and r.get("image")
+            ]
+            assert sent["text"].startswith("📉 二级响应图表")
+            _check_chart(Path(sent["image"]), "demo：关键指标下降 5% 以上")
+
+
+def _check_chart(path: Path, title: str) -> None:
+    from PIL import Image
+
+    from bot import chartfont
+
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(path) as image:
+        assert image.size == (720, 640)
+        assert image.info["Title"] == title
+        # Drawn, not blank: the red bar of the fallen rate is there.
+        colours = {c for _, c in image.convert("RGB").getcolors(1 << 20) or []}
+    assert (0xD1, 0x49, 0x5B) in colours
+    if any("\u4e00" <= ch <= "\u9fff" for ch in title):
+        assert chartfont.cjk_font() is not None
 
 
 async def test_level2_in_english_with_a_higher_threshold(tmp_path: Path) -> None:
@@ -77,8 +100,11 @@ async def test_level2_in_english_with_a_higher_threshold(tmp_path: Path) -> None
     async with Harness(tmp_path / "b", clock=START, config=config) as h:
         await h.say("demo", "max", "/set desk.rate_drop 50", role="moderator")
         out = await _two_weeks(h, "2026-03-16T00:01:00+08:00")
-        [text] = [t for t in mods(out) if "Level 2" in t]
+        [text] = [t for t in mods(out) if "Level 2:" in t]
         assert text.split("\n")[1] == "• Daily actives (yesterday vs the same day last week): 4 → 2 (-50.0%)"
+        [sent] = [r for r in out if r["action"] == "send" and r.get("image")]
+        assert sent["text"].startswith("📉 Level 2 chart")
+        _check_chart(Path(sent["image"]), "demo: key rates down 50% or more")
 
 
 async def test_unanswered_digest_goes_to_the_moderators_daily(tmp_path: Path, db_url: str) -> None:
