@@ -49,11 +49,16 @@ async def _startup(services: Services) -> None:
     services.changes.subscribe(CHANGES_TOPIC, lambda key: state.compiled.pop(int(key), None))
 
 
+async def _shutdown(services: Services) -> None:
+    await watchdog.stop(services)
+
+
 FEATURE = Feature(
     name="desk",
     router=router,
     settings=DeskSettings,
     startup=_startup,
+    shutdown=_shutdown,
     uses=(TextFolding, AuditTrail, ModeratorAlerts, MessageScreen, GroupIndicators),
     provides=mood.provide,
     config_model=watchdog.DeskConfig,

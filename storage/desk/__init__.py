@@ -8,6 +8,7 @@ from storage.desk.faq import FaqRepo, FaqRow, FaqStat
 from storage.desk.mood import MoodDayRow, MoodHour, MoodRepo, NegativeMessage
 from storage.desk.replies import FIELDS, ReplyRepo, ReplyRow
 from storage.desk.unanswered import QuestionRow, UnansweredRepo
+from storage.desk.watch import IncidentRow, WatchRepo, WatchReport
 
 
 class DeskRepos:
@@ -20,6 +21,7 @@ class DeskRepos:
         self.complaints = ComplaintRepo(db)
         self.unanswered = UnansweredRepo(db)
         self.mood = MoodRepo(db)
+        self.watch = WatchRepo(db)
 
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "FaqRepo",
     "FaqRow",
     "FaqStat",
+    "IncidentRow",
     "MoodDayRow",
     "MoodHour",
     "MoodRepo",
@@ -38,4 +41,6 @@ __all__ = [
     "ReplyRepo",
     "ReplyRow",
     "UnansweredRepo",
+    "WatchRepo",
+    "WatchReport",
 ]

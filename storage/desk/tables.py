@@ -203,3 +203,49 @@ declare(
     erase("member_id"),
     why="a negative message is the member's own words",
 )
+
+#: Level 3's watchdog, shared by the workers on one database. Each worker reports, about once a
+#: minute, what it sees of each adapter it runs (connected, since when not, outbound backlog),
+#: and in the row with ``adapter = ''`` its errors of the last five minutes. A worker stopped
+#: cleanly removes its rows; a killed one's rows go stale (``seen_at``). Bot-wide, names nobody.
+desk_watch_reports = Table(
+    "desk_watch_reports",
+    metadata,
+    Column("worker", String(128), primary_key=True),
+    Column("adapter", String(64), primary_key=True),
+    Column("connected", Boolean, nullable=False),
+    Column("offline_since", UTCDateTime()),
+    Column("backlog", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False),
+)
+
+#: Level 3's incidents (one row per signal key: ``offline:<adapter>``, ``backlog:<adapter>``,
+#: ``errors``): open while ``cleared_at`` is null; kept across restarts, so a failure already
+#: told is not told again and a recovery during a restart is still announced.
+desk_incidents = Table(
+    "desk_incidents",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("what", String(16), nullable=False),
+    Column("adapter", String(64)),
+    Column("values", Text, nullable=False),
+    Column("since", UTCDateTime(), nullable=False),
+    Column("cleared_at", UTCDateTime()),
+)
+
+#: Which adapter told the superusers of an incident (``phase``: ``alert`` or ``recovered``):
+#: claimed before sending, so each adapter tells once however many workers run it.
+desk_incident_notices = Table(
+    "desk_incident_notices",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("since", UTCDateTime(), primary_key=True),
+    Column("phase", String(16), primary_key=True),
+    Column("adapter", String(64), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+declare(desk_watch_reports, why="the workers' view of their adapters: bot-wide, names nobody")
+declare(desk_incidents, why="the bot's own failures: bot-wide, names nobody")
+declare(desk_incident_notices, why="which adapter told the superusers (from config), names nobody")
