@@ -6,8 +6,9 @@ Three measurements:
   en example questions, 53 members' questions, 14 of which no entry should answer), matched in
   ``question`` mode at several thresholds: precision, recall and false answers;
 * speed: one group's FAQ of 1,000 entries (keyword, exact, regex and question) against a stream
-  of chat messages (a fifth of them questions): messages per second and p99 per message, beside
-  the issue's goals (≥ 5,000 msg/s per core, p99 ≤ 2 ms);
+  of chat messages (a fifth of them questions): messages per CPU-second and the p99 of each
+  message's CPU time, beside the issue's goals (≥ 5,000 msg/s per core, p99 ≤ 2 ms), with the
+  wall-clock figures printed too (on a shared machine they include the waits for a core);
 * mood (``bench/desk_mood.py``): the sentiment model's accuracy on a hand-written labelled set
   and its messages per second;
 * pipeline: plain group messages through the whole bot (console adapter, dispatcher, every
@@ -36,9 +37,11 @@ from handlers.desk.match import Entry, FaqIndex
 from handlers.moderation.folding import fold
 
 QA_FILE = Path(__file__).parent / "data" / "desk_faq_qa.toml"
+#: The issue's goals. Speed is "per core": judged on CPU time (the thread's own, per message), so
+#: a shared machine's wait for a core is not counted; the wall-clock figures are printed beside.
 GOALS = {
-    "match_msg_per_s": (">=", 5000.0),
-    "match_p99_ms": ("<=", 2.0),
+    "match_msg_per_cpu_s": (">=", 5000.0),
+    "match_cpu_p99_ms": ("<=", 2.0),
     "pipeline_slowdown_pct": ("<=", 10.0),
 }
 
@@ -127,32 +130,50 @@ def speed(size: int, messages: int, seed: int) -> dict[str, float]:
     for text in stream[:200]:  # warm: jieba's dictionary, caches
         index.match(text, threshold=60)
     took: list[float] = []
+    cpu: list[float] = []
     start = time.perf_counter()
+    cpu_start = time.thread_time()
     for text in stream:
         t = time.perf_counter()
+        c = time.thread_time_ns()
         index.match(text, threshold=60)
+        cpu.append((time.thread_time_ns() - c) / 1e9)
         took.append(time.perf_counter() - t)
     total = time.perf_counter() - start
+    cpu_total = time.thread_time() - cpu_start
     p99 = statistics.quantiles(took, n=100)[98] * 1000
-    questions = [t for t, text in zip(took, stream, strict=True) if text in _QUESTIONS]
+    cpu_p99 = statistics.quantiles(cpu, n=100)[98] * 1000
+    is_question = [text in _QUESTIONS for text in stream]
+    questions = [t for t, q in zip(took, is_question, strict=True) if q]
+    questions_cpu = [t for t, q in zip(cpu, is_question, strict=True) if q]
     figures = {
         "faq_entries": float(size),
         "index_build_s": round(build_s, 3),
         "match_msg_per_s": round(messages / total),
+        "match_msg_per_cpu_s": round(messages / cpu_total),
         "match_p99_ms": round(p99, 3),
+        "match_cpu_p99_ms": round(cpu_p99, 3),
         "match_p50_ms": round(statistics.median(took) * 1000, 3),
         "question_p50_ms": round(statistics.median(questions) * 1000, 3),
         "question_p99_ms": round(statistics.quantiles(questions, n=100)[98] * 1000, 3),
+        "question_cpu_p99_ms": round(statistics.quantiles(questions_cpu, n=100)[98] * 1000, 3),
     }
     print(
         f"speed: {size} entries built in {build_s:.2f} s; {messages} messages: "
-        f"{figures['match_msg_per_s']:.0f} msg/s, p50 {figures['match_p50_ms']} ms, p99 {p99:.3f} ms "
+        f"{figures['match_msg_per_cpu_s']:.0f} msg per CPU-second, CPU p99 {cpu_p99:.3f} ms "
+        f"(questions: CPU p99 {figures['question_cpu_p99_ms']} ms); "
+        f"wall clock on this machine: {figures['match_msg_per_s']:.0f} msg/s, "
+        f"p50 {figures['match_p50_ms']} ms, p99 {p99:.3f} ms "
         f"(questions: p50 {figures['question_p50_ms']} ms, p99 {figures['question_p99_ms']} ms)"
     )
     return figures
 
 
-async def _pipeline_rate(folder: Path, with_desk: bool, size: int, messages: int, seed: int) -> float:
+async def _pipeline_rate(
+    folder: Path, with_desk: bool, size: int, messages: int, seed: int, *, mood: bool = True
+) -> tuple[float, float]:
+    """Messages per wall second and per CPU-second of the whole process (every thread); with
+    ``mood`` off the desk matches but does not score the messages' sentiment."""
     settings = parse_settings({"storage": {"url": f"sqlite+aiosqlite:///{folder / 'bench.db'}"}})
     features = [f for f in FEATURES if with_desk or f.name != "desk"]
     session = ScriptSession(
@@ -176,6 +197,8 @@ async def _pipeline_rate(folder: Path, with_desk: bool, size: int, messages: int
             adapter.take()
 
         await say("max", "/set desk.faq_cooldown 0" if with_desk else "hi", role="moderator")
+        if with_desk and not mood:
+            await say("max", "/set desk.mood off")
         if with_desk:
             rng = random.Random(seed)
             rows = [f"{e.mode},{';'.join(e.triggers)},answer {e.id}" for e in big_faq(size, rng)]
@@ -192,30 +215,53 @@ async def _pipeline_rate(folder: Path, with_desk: bool, size: int, messages: int
 
         for i in range(200):  # warm: every member seen, the FAQ compiled on the first message
             await chat(i)
-        start = time.perf_counter()
+        await session.app.services.batcher.flush()  # type: ignore[union-attr]
+        start, cpu_start = time.perf_counter(), time.process_time()
         for i in range(200, 200 + messages):
             await chat(i)
-        return messages / (time.perf_counter() - start)
+        # The batched writes and the mood's scoring (a thread) of these messages count too.
+        await session.app.services.batcher.flush()  # type: ignore[union-attr]
+        return messages / (time.perf_counter() - start), messages / (time.process_time() - cpu_start)
     finally:
         await session.stop()
 
 
-async def pipeline(size: int, messages: int, seed: int) -> dict[str, float]:
-    """Plain messages through the whole bot with and without the desk (two rounds each, best kept)."""
-    rates: dict[bool, list[float]] = {True: [], False: []}
-    for _ in range(2):
-        for with_desk in (False, True):
+#: The pipeline's variants: no desk, the desk matching only (``desk.mood`` off: what the issue's
+#: 10 % goal is about), the whole desk (matching and the mood's scoring).
+VARIANTS = {"without": (False, False), "matching": (True, False), "desk": (True, True)}
+
+
+async def pipeline(size: int, messages: int, seed: int, rounds: int = 4) -> dict[str, float]:
+    """Plain messages through the whole bot in each variant, interleaved (the order reversed
+    every other round, so drift in the machine's load falls on every variant), ``rounds`` each. The
+    slowdown is judged on the median messages per CPU-second (a shared machine's waits for a
+    core are not the desk's cost); the wall-clock rates are printed beside."""
+    wall: dict[str, list[float]] = {k: [] for k in VARIANTS}
+    cpu: dict[str, list[float]] = {k: [] for k in VARIANTS}
+    for i in range(rounds):
+        order = list(VARIANTS.items())
+        for name, (with_desk, mood) in order[::-1] if i % 2 else order:
             with tempfile.TemporaryDirectory(prefix="qunyou-bench-desk-") as tmp:
-                rates[with_desk].append(await _pipeline_rate(Path(tmp), with_desk, size, messages, seed))
-    without, with_ = max(rates[False]), max(rates[True])
-    slowdown = 100 * (without - with_) / without
+                w, c = await _pipeline_rate(Path(tmp), with_desk, size, messages, seed, mood=mood)
+                wall[name].append(w)
+                cpu[name].append(c)
+    med = {k: statistics.median(v) for k, v in cpu.items()}
+    matching = 100 * (med["without"] - med["matching"]) / med["without"]
+    whole = 100 * (med["without"] - med["desk"]) / med["without"]
+    for name in VARIANTS:
+        print(
+            f"pipeline {name}: {med[name]:.0f} msg per CPU-second (rounds {[round(x) for x in cpu[name]]}); "
+            f"wall clock {statistics.median(wall[name]):.0f} msg/s"
+        )
     print(
-        f"pipeline: {without:.0f} msg/s without the desk, {with_:.0f} with {size} entries: {slowdown:+.1f} %"
+        f"pipeline: FAQ matching slows it by {matching:+.1f} %, the whole desk (mood too) by {whole:+.1f} %"
     )
     return {
-        "pipeline_without_msg_per_s": round(without),
-        "pipeline_with_msg_per_s": round(with_),
-        "pipeline_slowdown_pct": round(slowdown, 1),
+        "pipeline_without_msg_per_cpu_s": round(med["without"]),
+        "pipeline_matching_msg_per_cpu_s": round(med["matching"]),
+        "pipeline_desk_msg_per_cpu_s": round(med["desk"]),
+        "pipeline_slowdown_pct": round(matching, 1),
+        "pipeline_desk_slowdown_pct": round(whole, 1),
     }
 
 
