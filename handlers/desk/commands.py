@@ -19,6 +19,7 @@ from bot.router import Router
 from handlers.desk.match import Fold, tokens
 from handlers.desk.settings import DeskSettings
 from handlers.desk.spec import (
+    AUDIENCES,
     COOLDOWN_MAX,
     SpecError,
     check,
@@ -100,7 +101,7 @@ async def faq_add(ctx: Context, spec: str) -> None:
 @faq.sub("edit", aliases=("修改",), args=[Id("entry"), Rest("spec", limit=4000)], min_role=Role.MODERATOR)
 async def faq_edit(ctx: Context, entry: int, spec: str) -> None:
     """``/faq edit ID [mode] [TRIGGERS] | [ANSWER]``, ``/faq edit ID cooldown 2m``,
-    ``/faq edit ID lang en|zh-CN|any``."""
+    ``/faq edit ID lang en|zh-CN|any``, ``/faq edit ID who all|members|newcomers``."""
     assert ctx.group is not None
     state = get_state(ctx.services)
     row = await state.repos.faq.get(ctx.group.id, entry)
@@ -118,6 +119,12 @@ async def faq_edit(ctx: Context, entry: int, spec: str) -> None:
             raise BadArgument("desk.faq.err_bad_lang", value=_excerpt(rest, 20))
         await state.repos.faq.update(ctx.group.id, entry, ctx.now, lang=lang, clear_lang=lang is None)
         detail = f"lang={lang or 'any'}"
+    elif word in ("who", "对象"):
+        audience = AUDIENCES.get(rest.strip().lower())
+        if audience is None:
+            raise BadArgument("desk.faq.err_bad_who", value=_excerpt(rest, 20))
+        await state.repos.faq.update(ctx.group.id, entry, ctx.now, audience=audience)
+        detail = f"who={audience}"
     else:
         try:
             mode, _ = split_mode(spec)
@@ -163,7 +170,8 @@ def _cooldown(word: str) -> int:
 
 def _extras(ctx: Context, row: FaqRow) -> str:
     lang = row.lang or ctx.t("desk.faq.lang_any")
-    return "\n" + ctx.t("desk.faq.extras", cooldown=_seconds(row.cooldown), lang=lang)
+    who = ctx.t(f"desk.faq.who_{row.audience}")
+    return "\n" + ctx.t("desk.faq.extras", cooldown=_seconds(row.cooldown), lang=lang, who=who)
 
 
 def _seconds(value: int) -> str:

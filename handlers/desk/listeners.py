@@ -20,6 +20,7 @@ from handlers.desk.commands import router
 from handlers.desk.jobs import ensure_job
 from handlers.desk.match import looks_like_question
 from handlers.desk.settings import DeskSettings
+from handlers.desk.spec import NEWCOMER_DAYS
 from handlers.desk.state import DeskState, get_state
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ async def answer(ctx: Context) -> None:
             asked[f"{channel}:{message.message_id}"] = (question_id, member.id if member else None, ctx.now)
         return
     row = compiled.rows[found.entry_id]
+    if not await _answers(ctx, row.audience):
+        return
     if await state.cooling(row, channel, ctx.now):
         return
     # Several workers on one database: the one that claims the cooldown answers (one worker: True).
@@ -83,6 +86,21 @@ async def answer(ctx: Context) -> None:
         ),
     )
     await ctx.reply(OutgoingMessage(parts=(Text(body),), buttons=buttons))
+
+
+async def _answers(ctx: Context, audience: str) -> bool:
+    """Whether an entry for ``audience`` answers this member: ``members`` skips moderators (they
+    know the answer, and test triggers in the chat), ``newcomers`` answers members first seen or
+    joined in the last ``NEWCOMER_DAYS`` days."""
+    if audience == "members":
+        return await ctx.role() < Role.MODERATOR
+    if audience == "newcomers":
+        member = ctx.member
+        if member is None:
+            return False
+        arrived = max(member.first_seen, member.joined_at or member.first_seen)
+        return ctx.now - arrived < timedelta(days=NEWCOMER_DAYS)
+    return True
 
 
 async def _replied(state: DeskState, group_id: int, member_id: int, key: str, now: datetime) -> None:

@@ -31,6 +31,21 @@ CSV_COLUMNS = ("mode", "triggers", "answer", "lang", "cooldown")
 LANGS = {"zh-cn": "zh-CN", "zh": "zh-CN", "中文": "zh-CN", "en": "en", "english": "en", "英文": "en"}
 ANY_LANG = {"any", "all", "*", "任意", "全部", ""}
 COOLDOWN_MAX = 86400
+#: Who an entry answers (``/faq edit ID who …``), by the words a moderator may type.
+AUDIENCES = {
+    "all": "all",
+    "everyone": "all",
+    "所有人": "all",
+    "members": "members",
+    "成员": "members",
+    "普通成员": "members",
+    "newcomers": "newcomers",
+    "new": "newcomers",
+    "新人": "newcomers",
+    "新成员": "newcomers",
+}
+#: How long a member is a newcomer for ``who newcomers``.
+NEWCOMER_DAYS = 7
 
 _SPACED_BAR = re.compile(r"\s[|｜]\s")
 _BAR = re.compile(r"[|｜]")

@@ -26,6 +26,8 @@ class FaqRow:
     answer: str
     lang: str | None
     cooldown: int
+    #: Who it answers: ``all``, ``members`` (not moderators), ``newcomers``.
+    audience: str = "all"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,7 @@ def _row(r: object) -> FaqRow:
         r.answer,  # type: ignore[attr-defined]
         r.lang,  # type: ignore[attr-defined]
         int(r.cooldown),  # type: ignore[attr-defined]
+        r.audience,  # type: ignore[attr-defined]
     )
 
 
@@ -128,6 +131,7 @@ class FaqRepo:
         lang: str | None = None,
         clear_lang: bool = False,
         cooldown: int | None = None,
+        audience: str | None = None,
     ) -> bool:
         """Change the given fields of an entry of ``group_id``; False when there is none."""
         values: dict[str, object] = {"updated_at": at}
@@ -141,6 +145,8 @@ class FaqRepo:
             values["lang"] = lang
         if cooldown is not None:
             values["cooldown"] = cooldown
+        if audience is not None:
+            values["audience"] = audience
         async with self.db.begin() as conn:
             result = await conn.execute(
                 update(faq).where(faq.c.id == entry_id, faq.c.group_id == group_id).values(**values)

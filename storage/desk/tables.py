@@ -36,6 +36,9 @@ desk_faq = Table(
     Column("answer", Text, nullable=False),
     Column("lang", String(16)),
     Column("cooldown", Integer, nullable=False),
+    #: Who it answers: ``all``, ``members`` (not moderators) or ``newcomers`` (seen or joined in
+    #: the last 7 days).
+    Column("audience", String(16), nullable=False, server_default="all"),
     Column("created_by", String(128), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),

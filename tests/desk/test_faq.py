@@ -165,12 +165,14 @@ async def test_bad_input(tmp_path: Path, db_url: str) -> None:
         assert (await mod(h, "/faq edit 1 lang klingon"))[0].startswith("“klingon”不是可用的语言")
         assert (await mod(h, "/faq edit 1 nothing here"))[0].startswith("请用“ | ”隔开")
         assert (await mod(h, "/faq edit 1 question"))[0].startswith("问答 #1 已修改")  # mode only
-        assert (await mod(h, "/faq edit 1 | 新回答 {group}"))[0].endswith("冷却 0:01:00，语言 不限")
+        assert (await mod(h, "/faq edit 1 | 新回答 {group}"))[0].endswith(
+            "冷却 0:01:00，语言 不限，回答 所有人"
+        )
         listed = (await mod(h, "/faq list"))[0]
         assert "#1 [问题] 签到 → 新回答 {group}" in listed
-        assert (await mod(h, "/faq edit 1 lang en"))[0].endswith("语言 en")
+        assert (await mod(h, "/faq edit 1 lang en"))[0].endswith("语言 en，回答 所有人")
         assert answers(await h.say("demo", "bob", "签到怎么弄？")) == []  # an English entry, zh group
-        assert (await mod(h, "/faq edit 1 lang any"))[0].endswith("语言 不限")
+        assert (await mod(h, "/faq edit 1 lang any"))[0].endswith("语言 不限，回答 所有人")
         assert (await mod(h, "/faq test \u0000\ud800"))[0] == "没有条目会回答这句话。"
 
 
@@ -255,3 +257,42 @@ async def test_unanswered_questions_grouped_with_make_faq(tmp_path: Path, db_url
         assert texts(await h.say("demo", "bob", "/faq unanswered")) == ["抱歉，这个命令只有管理员可以使用。"]
         await h.advance(8 * 86400)
         assert texts(await h.say("demo", "max", "/faq unanswered")) == ["最近一天没有无人回答的问题。"]
+
+
+async def test_who_an_entry_answers(tmp_path: Path, db_url: str) -> None:
+    """``who members`` leaves moderators unanswered; ``who newcomers`` answers members first seen
+    in the last 7 days only (an old member, then the same newcomer 8 days later, get nothing)."""
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await mod(h, "/set desk.faq_cooldown 0")
+        await h.say("demo", "old", "大家好")
+        await mod(h, "/faq add 签到 | 发 /checkin")
+        await mod(h, "/faq add 积分 | 积分看 /points")
+        assert await mod(h, "/faq edit 1 who members") == [
+            "问答 #1 已修改：\n#1 [关键词] 签到 → 发 /checkin\n冷却 0s，语言 不限，回答 普通成员（管理员除外）"
+        ]
+        assert answers(await h.say("demo", "max", "怎么签到")) == []
+        assert [r["text"] for r in answers(await h.say("demo", "bob", "怎么签到"))] == ["发 /checkin"]
+        assert (await mod(h, "/faq edit 2 who 新成员"))[-1].endswith("回答 新成员（最近 7 天）")
+        await h.advance(8 * 86400)
+        await h.say("demo", "new", "你好")
+        assert answers(await h.say("demo", "old", "积分在哪看")) == []
+        assert [r["text"] for r in answers(await h.say("demo", "new", "积分在哪看"))] == ["积分看 /points"]
+        await h.advance(8 * 86400)
+        assert answers(await h.say("demo", "new", "积分在哪看")) == []
+        assert (await mod(h, "/faq edit 2 who vips"))[0].split("\n")[0] == (
+            "“vips”不是可用的回答对象，请用 all（所有人）、members（普通成员）或 newcomers（新成员）。"
+        )
+        assert (await mod(h, "/faq edit 2 who all"))[-1].endswith("回答 所有人")
+        assert [r["text"] for r in answers(await h.say("demo", "old", "积分在哪看"))] == ["积分看 /points"]
+
+
+async def test_who_in_english(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h:
+        await mod(h, "/lang en")
+        await mod(h, "/faq add refund | Ask support.")
+        assert (await mod(h, "/faq edit 1 who members"))[-1].split("\n")[-1] == (
+            "cooldown 0:01:00, language any, answers members (not moderators)"
+        )
+        assert (await mod(h, "/faq edit 1 who nobody"))[0].split("\n")[0] == (
+            "“nobody” is not who an entry answers; use all, members or newcomers."
+        )

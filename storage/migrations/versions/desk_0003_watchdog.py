@@ -1,5 +1,6 @@
-"""Support desk: level 3's watchdog shared by the workers and kept across restarts (the
-workers' reports of their adapters, the incidents, and which adapter told the superusers).
+"""Support desk: who an FAQ entry answers (``desk_faq.audience``), and level 3's watchdog
+shared by the workers and kept across restarts (the workers' reports of their adapters, the
+incidents, and which adapter told the superusers).
 
 Revision ID: desk_0003
 """
@@ -18,6 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("desk_faq") as batch:
+        batch.add_column(sa.Column("audience", sa.String(16), nullable=False, server_default="all"))
     op.create_table(
         "desk_watch_reports",
         sa.Column("worker", sa.String(128), primary_key=True),
@@ -51,3 +54,5 @@ def downgrade() -> None:
     op.drop_table("desk_incident_notices")
     op.drop_table("desk_incidents")
     op.drop_table("desk_watch_reports")
+    with op.batch_alter_table("desk_faq") as batch:
+        batch.drop_column("audience")
