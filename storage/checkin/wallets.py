@@ -251,6 +251,8 @@ def _move_counters(conn: Connection, primary: Key, keys: Sequence[Key]) -> set[s
             member_counters.c.value,
         )
         .where(member_counters.c.member_id.in_([k[1] for k in keys]), member_counters.c.value != 0)
+        # One lock order for every merge of this person: two at once wait, never deadlock.
+        .order_by(member_counters.c.member_id, member_counters.c.key)
         .with_for_update()
     ).all()
     moved: set[str] = set()

@@ -7,6 +7,7 @@ Through the console protocol with its ``platform`` field, on SQLite and PostgreS
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from handlers.checkin.state import state
@@ -126,3 +127,29 @@ async def test_bump_counter_goes_to_the_persons_wallet(tmp_path: Path) -> None:
         # The second event, attended on the other platform, is the person's second.
         assert await bump_counter(h.services, dc_member, "events_attended") == ("goer",)
         assert "Goer" in await badge_list(h, "telegram", "tg", "bob")
+
+
+async def test_two_accounts_merging_at_once_move_the_counters_once(tmp_path: Path, db_url: str) -> None:
+    async with Harness(tmp_path, db_url=db_url, config=CONFIG) as h:
+        await community_of_two(h)
+        await chat(h, "telegram", "tg", "bob", 2)
+        await chat(h, "discord", "dc", "bobd", 3)
+        await link(h, ("telegram", "bob"), ("discord", "bobd"))
+        # Both accounts ask at the same moment: each request merges; the counters move once.
+        await asyncio.gather(
+            h.adapter.message("telegram:tg", "telegram:bob", "/badges"),
+            h.adapter.message("discord:dc", "discord:bobd", "/badges"),
+            h.adapter.message("discord:dc", "discord:bobd", "/me"),
+        )
+        assert h.app.dispatcher is not None
+        await h.app.dispatcher.drain()
+        answers = said(h.adapter.take())
+        assert len(answers) == 3 and all("Talker" in a for a in answers if a.startswith("🏅")), answers
+        repo = state(h.services).repos.badges
+        day = h.now.date()
+        counts = []
+        for platform, user in (("telegram", "telegram:bob"), ("discord", "discord:bobd")):
+            (member,) = await h.services.members.for_account(platform, user)
+            counts.append((await repo.counters(member.group_id, member.id, day)).get("messages", 0))
+            assert set(await repo.badges_of(member.group_id, member.id)) == {"first_message", "talker"}
+        assert sorted(counts) == [0, 5], counts
