@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from bot.events import ChatRef, UserRef
@@ -276,6 +276,10 @@ class PointsCorrection(Protocol):
         ...
 
 
+#: Which leaderboards a chat of a community offers (``CommunityScope.boards``).
+BoardScope = Literal["both", "chat", "community"]
+
+
 class CommunityScope(Protocol):
     """Which chats share points, levels and check-ins with a chat: its community's chats that
     share them (the community feature provides it). Without it every chat keeps its own."""
@@ -283,6 +287,11 @@ class CommunityScope(Protocol):
     async def shared_chats(self, group: Group) -> list[int]:
         """Group ids of the chats sharing points with ``group``, the community's first chat
         first (its day is the community's day), ``group`` included; ``[group.id]`` when alone."""
+        ...
+
+    async def boards(self, group: Group) -> BoardScope:
+        """Which leaderboards ``group`` offers: ``both`` (this chat's, and the community's with
+        ``/rank community``), ``chat`` (only its own) or ``community`` (only the community's)."""
         ...
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from bot.events import ChatRef, MemberJoined, MemberLeft
 from handlers.checkin.api import announce, announce_many, user_ref
 from handlers.checkin.rules import ActivityState, activity_award, content_of
 from handlers.checkin.state import PendingActivity, day_of, rules_for, state
+from handlers.checkin.wallet import held_elsewhere
 from storage.checkin import ActivityCredit, Posting
 from storage.models import Member
 
@@ -103,7 +105,8 @@ async def flush_activity(services: Services) -> None:
             cur.points += p.points
             cur.messages += p.messages
     by_chat: dict[tuple[int, ChatRef], list[tuple[Member, Posting]]] = {}
-    for pending, posting in written:
+    for pending, written_posting in written:
+        posting = await news_for_person(services, pending.member, written_posting)
         if posting.new_badges or posting.earned_after > posting.earned_before:
             by_chat.setdefault((pending.member.group_id, pending.chat), []).append((pending.member, posting))
     for (gid, chat), reached in by_chat.items():
@@ -140,7 +143,21 @@ async def _pay_referral(ctx: Context) -> None:
                 invitee=member.display_name,
             )
         )
-    await announce(services, group, inviter, posting, ctx.chat, rules=rules)
+    await announce(
+        services, group, inviter, await news_for_person(services, inviter, posting), ctx.chat, rules=rules
+    )
+
+
+async def news_for_person(services: Services, member: Member, posting: Posting) -> Posting:
+    """``posting`` without the new badges the person already held on another membership of
+    their community (a linked account's first message in another chat is no news)."""
+    if not posting.new_badges:
+        return posting
+    group = await services.directory.group_by_id(member.group_id)
+    held = await held_elsewhere(services, group, member, posting.new_badges) if group else set()
+    if not held:
+        return posting
+    return replace(posting, new_badges=tuple(k for k in posting.new_badges if k not in held))
 
 
 async def on_join(ctx: Context) -> None:

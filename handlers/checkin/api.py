@@ -235,11 +235,20 @@ async def bump_counter(
     st = state(services)
     rules = await rules_for(services, group.id)
     now = services.clock.now()
+    # In a community the person's counters and badges are kept with their one wallet.
+    w = await wallet_of(services, group, member)
+    home_rules = rules if w.home.id == group.id else await rules_for(services, w.home.id)
     new = await st.repos.badges.bump_counter(
-        group.id, member.id, key, by, at=now, day=day_of(now, group, rules), badge_rules=st.auto_rules
+        w.group.id,
+        w.member.id,
+        key,
+        by,
+        at=now,
+        day=day_of(now, w.home, home_rules),
+        badge_rules=st.auto_rules,
     )
     if new and announce_result:
-        balance, earned = await st.repos.ledger.balance(group.id, member.id)
+        balance, earned = await st.repos.ledger.balance(w.group.id, w.member.id)
         await announce(
             services, group, member, Posting(member.id, balance, earned, earned, new), chat, rules=rules
         )

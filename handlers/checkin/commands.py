@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -17,12 +18,13 @@ from bot.params import USAGE, Amount, Choice, Int, Member, Words
 from bot.ports import CreditScore
 from bot.roles import Role
 from bot.router import Router
+from handlers.checkin import boards
 from handlers.checkin.api import announce, celebration_lines, grant_level_rewards, user_ref
 from handlers.checkin.calendar_view import render_png, text_grid
 from handlers.checkin.config import GroupRules
 from handlers.checkin.rules import itemize, progress, tier_for
 from handlers.checkin.state import day_of, rules_for, state
-from handlers.checkin.wallet import wallet_day, wallet_of
+from handlers.checkin.wallet import chats_sharing, wallet_day, wallet_of
 from storage.checkin import Entry, InsufficientPoints, Posting, month_bounds
 from storage.models import Group
 from storage.models import Member as MemberRow
@@ -362,31 +364,87 @@ def period_start(period: str, today: date) -> date | None:
     return None
 
 
+#: ``/rank``'s words: a period and, in a community, which board (in either order).
+_BOARDS = {
+    "chat": "chat",
+    "group": "chat",
+    "群": "chat",
+    "本群": "chat",
+    "community": "community",
+    "社区": "community",
+}
+
+
+@dataclass(frozen=True)
+class _RankWord(Choice):
+    """A word of either of ``/rank``'s choices, in either place (``/rank community``,
+    ``/rank all community``), offered in usage lines and Discord's fixed choices as its own."""
+
+    shown: tuple[str, ...] = ()
+
+    def offered(self) -> tuple[str, ...]:
+        return self.shown
+
+
+_RANK_WORDS = {
+    **{word: ("period", value) for word, value in _PERIODS.items()},
+    **{word: ("board", value) for word, value in _BOARDS.items()},
+}
+
+
 @router.command(
     "rank",
     aliases=("排行榜",),
     usage="checkin.usage.rank",
     help="checkin.help.rank",
-    args=[Choice("period", optional=True, default="week", words=_PERIODS, error=USAGE)],
+    args=[
+        _RankWord("period", optional=True, words=_RANK_WORDS, error=USAGE, shown=("week", "month", "all")),
+        _RankWord("board", optional=True, words=_RANK_WORDS, error=USAGE, shown=("chat", "community")),
+    ],
 )
-async def rank(ctx: Context, period: str) -> None:
-    """Top ten by points earned in the week, month or all time."""
+async def rank(ctx: Context, period: tuple[str, str] | None, board: tuple[str, str] | None) -> None:
+    """Top ten by points earned in the week, month or all time: this chat's, or its community's."""
     group, member = _need_group(ctx)
+    words = [w for w in (period, board) if w is not None]
+    if len({kind for kind, _ in words}) < len(words):
+        raise BadArgument("checkin.rank.twice")
+    chosen = dict(words)
+    when = chosen.get("period", "week")
+    offers = await boards.offered(ctx.services, group)
+    scope: boards.Scope = "community" if chosen.get("board", offers) == "community" else "chat"
+    chats = await chats_sharing(ctx.services, group)
+    if len(chats) == 1:
+        # No other chat shares points with this one: its own board is the only one.
+        if chosen.get("board") == "community":
+            await ctx.reply(ctx.t("checkin.rank.no_community"))
+            return
+        scope = "chat"
+    elif offers != "both" and scope != offers:
+        await ctx.reply(ctx.t(f"checkin.rank.only_{offers}"))
+        return
     st = state(ctx.services)
-    rules = await rules_for(ctx.services, group.id)
-    since = period_start(period, day_of(ctx.now, group, rules))
-    board = await st.repos.ledger.leaderboard(group.id, since, 10)
-    lines = [ctx.t("checkin.rank.title", period=ctx.t(f"checkin.rank.period.{period}"))]
-    if not board:
+    # The community's day (its first chat's) is the day its ledger rows carry.
+    home = group if chats[0] == group.id else await ctx.services.directory.group_by_id(chats[0]) or group
+    since = period_start(when, day_of(ctx.now, home, await rules_for(ctx.services, home.id)))
+    title = "checkin.rank.title_community" if scope == "community" else "checkin.rank.title"
+    lines = [ctx.t(title, period=ctx.t(f"checkin.rank.period.{when}"))]
+    shown: list[tuple[MemberRow | None, int]]
+    if len(chats) == 1:
+        # Outside a community: the chat's own ledger is the board.
+        ranked = await st.repos.ledger.leaderboard(group.id, since, 10)
+        shown = [(await ctx.services.members.get(mid), earned) for mid, earned in ranked]
+        mine = await st.repos.ledger.rank_of(group.id, member.id, since)
+    else:
+        standings, mine = await boards.rank_in(ctx.services, group, member, chats, since, scope)
+        shown = [(s.member, s.earned) for s in standings[:10]]
+    if not shown:
         lines.append(ctx.t("checkin.rank.empty"))
     medals = ("🥇", "🥈", "🥉")
-    for i, (member_id, earned) in enumerate(board, start=1):
-        row = await ctx.services.members.get(member_id)
+    for i, (row, earned) in enumerate(shown, start=1):
         name = _name(row) if row else "?"
         lines.append(
             ctx.t("checkin.rank.row", pos=medals[i - 1] if i <= 3 else f"{i}.", name=name, points=earned)
         )
-    mine = await st.repos.ledger.rank_of(group.id, member.id, since)
     if mine is None:
         lines.append(ctx.t("checkin.rank.you_none"))
     else:
@@ -409,7 +467,7 @@ async def me(ctx: Context) -> None:
     owned = set(await st.repos.badges.badges_of(w.group.id, w.member.id))
     for other in w.others:
         owned.update(await st.repos.badges.badges_of(other.group_id, other.id))
-    month_rank = await st.repos.ledger.rank_of(w.group.id, w.member.id, period_start("month", today))
+    month_rank = await _month_rank(ctx, group, member, today)
     badges = " ".join(b.emoji for b in st.badges if b.key in owned) or ctx.t("checkin.me.no_badges")
     lines = [
         ctx.t("checkin.me.title", name=_name(member)),
@@ -435,6 +493,16 @@ async def me(ctx: Context) -> None:
     if credit:
         lines.append(credit)
     await ctx.reply("\n".join(lines))
+
+
+async def _month_rank(ctx: Context, group: Group, member: MemberRow, today: date) -> tuple[int, int] | None:
+    """The member's rank this month on the board a plain ``/rank`` shows here."""
+    since = period_start("month", today)
+    chats = await chats_sharing(ctx.services, group)
+    if len(chats) == 1:
+        return await state(ctx.services).repos.ledger.rank_of(group.id, member.id, since)
+    scope: boards.Scope = "community" if await boards.offered(ctx.services, group) == "community" else "chat"
+    return (await boards.rank_in(ctx.services, group, member, chats, since, scope))[1]
 
 
 async def _credit_line(

@@ -22,7 +22,7 @@ from handlers.checkin.commands import (
     _need_group,
     router,
 )
-from handlers.checkin.state import day_of, rules_for, state
+from handlers.checkin.state import state
 from handlers.checkin.wallet import wallet_day, wallet_of
 from storage.checkin import ShopItem
 from storage.models import Group
@@ -36,9 +36,12 @@ async def badges_cmd(ctx: Context) -> None:
     """Earned badges, and locked ones with progress."""
     group, member = _need_group(ctx)
     st = state(ctx.services)
-    rules = await rules_for(ctx.services, group.id)
-    owned = await st.repos.badges.badges_of(group.id, member.id)
-    counters = await st.repos.badges.counters(group.id, member.id, day_of(ctx.now, group, rules))
+    # In a community: the person's one badge set and counters, kept with their wallet.
+    w = await wallet_of(ctx.services, group, member)
+    owned = await st.repos.badges.badges_of(w.group.id, w.member.id)
+    counters = await st.repos.badges.counters(
+        w.group.id, w.member.id, await wallet_day(ctx.services, w, ctx.now)
+    )
     lines = [ctx.t("checkin.badges.title", count=len(owned), total=len(st.badges))]
     for b in st.badges:
         if b.key in owned:
@@ -92,13 +95,18 @@ async def badge_cmd(ctx: Context, grant: bool, target: MemberRow, name: str) -> 
     if badge is None:
         raise BadArgument("checkin.badge.unknown", keys=", ".join(b.key for b in st.badges))
     who = user_ref(ctx.services, target, group)
+    # In a community the person has one badge set: granted on their wallet (every membership
+    # gets it at the next merge), revoked from every membership that holds it.
+    w = await wallet_of(ctx.services, group, target)
     if grant:
         done = await st.repos.badges.grant_badge(
-            group.id, target.id, badge.key, at=ctx.now, actor_id=ctx.member.id if ctx.member else None
+            w.group.id, w.member.id, badge.key, at=ctx.now, actor_id=ctx.member.id if ctx.member else None
         )
         key = "checkin.badge.granted" if done else "checkin.badge.already"
     else:
-        done = await st.repos.badges.revoke_badge(group.id, target.id, badge.key)
+        done = False
+        for holder in (w.member, *w.others):
+            done = await st.repos.badges.revoke_badge(holder.group_id, holder.id, badge.key) or done
         key = "checkin.badge.revoked" if done else "checkin.badge.not_held"
     await ctx.reply(ctx.parts(key, user=who, badge=badge.label(ctx.lang)))
 

@@ -8,7 +8,9 @@ merges whatever the other memberships hold into it (``storage.checkin.wallets``:
 per move that say so), so writers that post on a membership directly (activity points, the shop,
 referrals) never lose anything; the next read gathers it. Postings made on the primary on
 behalf of another membership name that membership as the actor, which is how an unlink later
-knows what to give back.
+knows what to give back. The merge gathers badge counters too and gives every membership the
+person's one badge set; ``held_elsewhere`` keeps a membership's own new badge (its first message
+in another chat) from being announced again when the person has it already.
 """
 
 from __future__ import annotations
@@ -87,8 +89,13 @@ async def wallet_of(services: Services, group: Group, member: Member) -> Wallet:
     if others:
         now = services.clock.now()
         day = day_of(now, home, await rules_for(services, home.id))
-        await state(services).repos.wallets.merge(
-            (primary.group_id, primary.id), [(o.group_id, o.id) for o in others], at=now, day=day
+        st = state(services)
+        await st.repos.wallets.merge(
+            (primary.group_id, primary.id),
+            [(o.group_id, o.id) for o in others],
+            at=now,
+            day=day,
+            badge_rules=st.auto_rules,
         )
     return Wallet(where, primary, home, others)
 
@@ -137,4 +144,22 @@ class LinkSplitter:
                 [m.id for m in leaving],
                 at=now,
                 day=day,
+                badges_to=[(m.group_id, m.id) for m in leaving],
             )
+
+
+async def held_elsewhere(services: Services, group: Group, member: Member, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` the person holds on another of their memberships in the chats sharing
+    with ``group`` (none outside a community). Read without merging: for badges a membership
+    was just awarded on its own (its activity, an invitation), not through its wallet."""
+    if not keys:
+        return set()
+    chats = await chats_sharing(services, group)
+    if len(chats) == 1:
+        return set()
+    repo = state(services).repos.badges
+    found: set[str] = set()
+    for other in await _memberships(services, group, member, chats):
+        if other.id != member.id:
+            found.update(k for k in await repo.badges_of(other.group_id, other.id) if k in keys)
+    return found

@@ -19,6 +19,7 @@ from bot.cas import DEFAULT_URL, CasChecker, CasVerdict, cas_user_id
 from bot.messages import OutgoingMessage
 from bot.ports import MemberSanctions
 from bot.services import Services
+from handlers.community.peers import CommunityPeers
 from handlers.community.state import chat_name, get_state
 from storage.models import Group
 
@@ -80,10 +81,23 @@ async def _check(
         if await checker.check(cas_id) is not CasVerdict.BANNED:
             return
         log.info("account %s joined group %s and is listed by CAS: banning", cas_id, group.id)
-        banned = await services.ports.get(MemberSanctions).ban(group, user_id, name, CAS_REASON, CAS_ACTOR)
+        sanctions = services.ports.get(MemberSanctions)
+        banned = await sanctions.ban(group, user_id, name, CAS_REASON, CAS_ACTOR)
         key = "community.cas.alert" if banned else "community.cas.alert_failed"
-        text = services.i18n.t(group.language, key, member=name, id=cas_id, chat=chat_name(group))
-        await services.alerts.notify(group, OutgoingMessage.of(text))
+        lang = group.language
+        lines = [services.i18n.t(lang, key, member=name, id=cas_id, chat=chat_name(group))]
+        # Like any ban here, it applies in the community's other chats that take shared bans,
+        # to the account on each chat's platform (linked accounts too): one alert for all.
+        reached: list[str] = []
+        refused: list[str] = []
+        for peer, peer_user in await CommunityPeers(services).peers(group, user_id):
+            done = await sanctions.ban(peer, peer_user, name, CAS_REASON, CAS_ACTOR)
+            (reached if done else refused).append(chat_name(peer))
+        if reached:
+            lines.append(services.i18n.t(lang, "community.cas.shared", chats=", ".join(reached)))
+        if refused:
+            lines.append(services.i18n.t(lang, "community.cas.shared_failed", chats=", ".join(refused)))
+        await services.alerts.notify(group, OutgoingMessage.of("\n".join(lines)))
     except asyncio.CancelledError:
         raise
     except Exception:

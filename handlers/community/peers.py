@@ -3,6 +3,7 @@ the ``CommunityScope`` port (which chats share points and check-ins)."""
 
 from __future__ import annotations
 
+from bot.ports import BoardScope
 from bot.services import Services
 from handlers.community.settings import CommunitySettings
 from handlers.community.state import account_of, get_state
@@ -52,3 +53,10 @@ class CommunityPoints:
             for chat in chats or (group.id,)
             if chat == group.id or (await services.settings.of(chat, CommunitySettings)).share_points
         ]
+
+    async def boards(self, group: Group) -> BoardScope:
+        """The chat's ``community.leaderboards``; ``chat`` when it keeps its points to itself."""
+        settings = await self._services.settings.of(group.id, CommunitySettings)
+        if not settings.share_points or not await get_state(self._services).community_chats(group.id):
+            return "chat"
+        return settings.leaderboards

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import Field
 
-from bot.settings import FeatureSettings, OnOff
+from bot.settings import WORD, FeatureSettings, OnOff
 
 
 class CommunitySettings(FeatureSettings):
@@ -20,7 +22,11 @@ class CommunitySettings(FeatureSettings):
     )
     share_points: OnOff = Field(
         True,
-        description="share points, levels and check-ins with the community's other chats that share them",
+        description="share points, levels, badges and check-ins with the community's chats that share them",
+    )
+    leaderboards: Annotated[Literal["both", "chat", "community"], WORD] = Field(
+        "both",
+        description="leaderboards offered: both (/rank this chat, /rank community), chat or community only",
     )
     cas_check: OnOff = Field(
         False,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from storage.checkin.activity_points import ActivityPointsRepo
 from storage.checkin.badges import BadgeRepo
+from storage.checkin.boards import BoardRepo, Earnings
 from storage.checkin.checkins import CheckinRepo
 from storage.checkin.ledger import LedgerRepo
 from storage.checkin.referrals import ReferralRepo
@@ -51,6 +52,7 @@ class CheckinRepos:
         self.shop = ShopRepo(db)
         self.referrals = ReferralRepo(db)
         self.wallets = WalletRepo(db)
+        self.boards = BoardRepo(db)
 
 
 __all__ = [
@@ -60,10 +62,12 @@ __all__ = [
     "ActivityPointsRepo",
     "AutoRule",
     "BadgeRepo",
+    "BoardRepo",
     "CheckinOutcome",
     "CheckinRepo",
     "CheckinRepos",
     "CheckinStatus",
+    "Earnings",
     "Entry",
     "InsufficientPoints",
     "Itemizer",

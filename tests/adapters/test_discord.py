@@ -838,12 +838,13 @@ async def test_slash_options_are_generated_typed_from_the_declared_arguments(rig
     assert shape("give") == [("target", user, True), ("amount", integer, True)]
     assert shape("join") == [("activity_id", integer, True)]
     assert shape("credit") == [("who", user, False)]
-    assert shape("rank") == [("period", string, False)]
+    assert shape("rank") == [("period", string, False), ("board", string, False)]
     assert shape("report") == [("reason", string, False)]
     assert shape("me") == []  # takes nothing
     assert shape("checkin") == [("args", string, False)]  # subcommands: free text
     # a choice of words is offered as fixed choices
     assert [c["value"] for c in by_name["rank"]["options"][0]["choices"]] == ["week", "month", "all"]
+    assert [c["value"] for c in by_name["rank"]["options"][1]["choices"]] == ["chat", "community"]
     assert [c["value"] for c in by_name["nudge"]["options"][0]["choices"]] == ["on", "off"]
     amount = by_name["give"]["options"][1]
     assert amount["description_localizations"]["zh-CN"] == I18N.t("zh-CN", "core.param.amount")

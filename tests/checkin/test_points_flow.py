@@ -148,7 +148,7 @@ async def test_rank_periods_ties_and_bad_period(tmp_path: Path, db_url: str) -> 
         assert "🥇 alice  15 分" in texts(await h.say("demo", "bob", "/rank all"))[0]
         assert "你的排名：第 2 名（13 分）" in texts(await h.say("demo", "bob", "排行榜 月"))[0]
         assert texts(await h.say("demo", "bob", "/rank yearly")) == [
-            "用法：/rank [week|month|all] — 积分排行榜（排行榜 周|月|总）"
+            "用法：/rank [week|month|all] [社区] — 积分排行榜（周|月|总）"
         ]
 
 

@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,9 +19,10 @@ import pytest
 
 from adapters.console.adapter import Record
 from bot.cas import CasVerdict, cas_user_id, parse_answer
-from bot.errors import ConfigError
+from bot.errors import BotLacksPermission, ConfigError
+from bot.events import ChatRef
 from handlers.community.cas import settle
-from tests.community.test_communities import actions, said
+from tests.community.test_communities import actions, code_in, said, say
 from tests.harness import Harness
 
 LISTED = json.dumps({"ok": True, "result": {"offenses": 1, "messages": ["spam"], "time_added": "2026-01-01"}})
@@ -204,3 +206,47 @@ async def test_a_bad_cas_config_stops_the_start_with_the_key(tmp_path: Path) -> 
         with pytest.raises(ConfigError, match=key):
             async with Harness(tmp_path, config={"community": {key: value}}):
                 pass
+
+
+async def test_a_cas_ban_is_shared_across_the_community_like_any_ban(
+    tmp_path: Path, db_url: str, cas: FakeCas
+) -> None:
+    async with Harness(tmp_path, db_url=db_url, config=config(cas)) as h:
+        created = said(await say(h, "telegram", "tg", "ann", "/community create Cat Club", role="owner"))
+        await say(h, "telegram", "tg2", "tina", "/community join " + code_in(created, "C"), role="owner")
+        invite = said(await say(h, "telegram", "tg", "ann", "/community invite", role="owner"))
+        await say(h, "discord", "dc", "dora", "/community join " + code_in(invite, "C"), role="owner")
+        # The listed account linked a Discord account before it came to the Telegram group.
+        sent = await h.line(type="dm", platform="telegram", user="111", text="/link")
+        await h.line(type="dm", platform="discord", user="spam_d", text="/link " + code_in(said(sent), "L"))
+        # The bot is no admin in the second Telegram group: the platform refuses there only.
+        real_ban = h.adapter.ban
+
+        async def ban(chat: ChatRef, user_id: str, until: datetime | None) -> None:
+            if chat.scope_id.endswith("tg2"):
+                raise BotLacksPermission("Missing Permissions")
+            await real_ban(chat, user_id, until)
+
+        h.adapter.ban = ban  # type: ignore[method-assign]
+        done = await join(h, "111") + await settled(h)
+        assert sorted(actions(done, "ban")) == [("discord", "dc", "spam_d"), ("telegram", "tg", "111")]
+        alerts = [t for t in said(done) if "Combot Anti-Spam" in t]
+        assert len(alerts) == 1, said(done)
+        lines = alerts[0].splitlines()
+        assert lines[1] == "Also banned in this community's other chats: dc (discord)"
+        assert lines[2].startswith("⚠️ Could not ban them in: tg2 (telegram)")
+        # Each chat's ban is its own recorded, audited ban with the CAS reason.
+        log = said(await say(h, "discord", "dc", "dora", "/modlog", role="owner"))
+        assert any("CAS: listed by Combot Anti-Spam" in t for t in log), log
+        refused = "\n".join(said(await say(h, "telegram", "tg2", "tina", "/modlog", role="owner")))
+        assert "ban_failed" in refused
+        # A chat that takes no shared bans is left alone.
+        h.adapter.ban = real_ban  # type: ignore[method-assign]
+        done = await join(h, "555", chat="tg2") + await settled(h)
+        assert sorted(actions(done, "ban")) == [("telegram", "tg", "555"), ("telegram", "tg2", "555")]
+        await say(h, "telegram", "tg", "ann", "/set community.receive_shared_bans off", role="owner")
+        done = await join(h, "777", chat="tg2") + await settled(h)
+        assert actions(done, "ban") == []  # not listed: nobody is banned
+        cas.listed.add("888")
+        done = await join(h, "888", chat="tg2") + await settled(h)
+        assert actions(done, "ban") == [("telegram", "tg2", "888")]
