@@ -19,9 +19,12 @@ on PostgreSQL (``services.changes.across_workers``) and only then:
 Merging: a raid the rows no longer have ended on another worker (which posted the closing
 notice and the welcome): it is dropped here quietly. A raid this worker did not have is taken
 as stored. The same raid (number and start) keeps the later surge, the stored end, and every
-joiner either side knows, banned or released when either says so. Two raids started apart
-within one flush of each other (each worker saw half the surge): the earlier one is kept on
-both, with the joiners of both; the other's notice stays posted (one notice too many).
+joiner either side knows, banned or released when either says so.
+
+One notice per raid: ``raid.start`` claims the group's raid row before it posts (``claim``, set
+as the book's ``claim``); the worker whose insert lost reads the other's raid back and joins it
+instead of starting its own, so two workers detecting the same surge at once post one notice.
+Spam accounts caught count toward a surge across workers as joins do (``caught``).
 """
 
 from __future__ import annotations
