@@ -3,8 +3,8 @@
 Each worker keeps every member's recent messages in memory (``FloodTracker``) and decides on
 them alone, as before. When workers share PostgreSQL and a group's updates are spread over them
 (Telegram webhooks behind a load balancer, say), each sees only its share of a flood, so a
-member whose messages *on this worker* reach a few within the window (``FROM_RATE`` for the
-rate, ``FROM_SAME`` for the same text) is also counted in the database, with every worker's
+member whose messages *on this worker* reach half the limit within the window (``asks_from``:
+4 of the rate's 8, 2 of the same text's 4) is also counted in the database, with every worker's
 (``services.counts``, table ``shared_counts``: one row per key and second, added to by upsert):
 
 * at that member's first such message, this worker writes the times it holds for the member
@@ -14,11 +14,12 @@ rate, ``FROM_SAME`` for the same text) is also counted in the database, with eve
 * a caught window starts again on both sides: the member's rows are deleted and the memory of
   this worker cleared (the other's is muted with them).
 
-Below those few messages nothing is asked: ordinary chat (one or two messages in ten seconds per
-member and worker) costs no round trip. The price is a bound, not a miss: each *other* worker's
+Below half the limit nothing is asked: ordinary chat (a few messages in ten seconds per member
+and worker) costs no round trip. The price is a bound, not a miss: each *other* worker's
 messages below its threshold are not counted yet, so with N workers a flood is caught at most
-``(N - 1) × (FROM_RATE - 1)`` messages past the limit (two, with two workers), and at once when
-a group's updates all reach one worker (sticky). Alone (SQLite, one worker) nothing of this
+``(N - 1) × (asks_from - 1)`` messages past the limit; with two workers dealt a flood in turn,
+at the message that completes it; and at once when a group's updates all reach one worker
+(sticky). Alone (SQLite, one worker) nothing of this
 runs: ``ModState.shared_flood`` is None and the memory decides alone, as fast as before.
 
 Counts older than ``bot.cooldowns.PRUNE_EVERY`` (ten minutes) are pruned: a window of the same
@@ -38,10 +39,16 @@ if TYPE_CHECKING:
     from handlers.moderation.service import FloodTracker
 
 SCOPE = "moderation.flood"
-#: A member's messages on this worker within the rate window before the database is asked.
-FROM_RATE = 3
-#: The same for identical messages within their window.
-FROM_SAME = 2
+
+
+def asks_from(limit: int) -> int:
+    """A member's messages on this worker within a window before the database is asked: half
+    the limit (at least 2). Two workers each seeing half a flood then both pass it before the
+    flood is complete, so it is caught at the very message that completes it; ordinary chat
+    (a few lines in ten seconds) never gets there."""
+    return max(2, -(-limit // 2))
+
+
 #: Members whose written times this worker remembers; the oldest are forgotten first.
 MEMORY = 50_000
 
@@ -92,11 +99,11 @@ class SharedFloods:
         rate_name = f"{group_id}:{user_id}"
         asks: list[tuple[str, list[datetime], datetime, str, int]] = []
         rate_times = tracker.recent(group_id, user_id, at - window)
-        if len(rate_times) >= min(FROM_RATE, max_messages):
+        if len(rate_times) >= asks_from(max_messages):
             asks.append((rate_name, rate_times, at - window, "rate", max_messages + 1))
         if text:
             same_times = tracker.recent(group_id, user_id, at - identical_window, text)
-            if len(same_times) >= FROM_SAME:
+            if len(same_times) >= asks_from(max_identical):
                 digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
                 asks.append(
                     (f"{rate_name}:{digest}", same_times, at - identical_window, "identical", max_identical)
