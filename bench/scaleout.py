@@ -10,7 +10,10 @@ a virtual clock, on one throwaway PostgreSQL database (created on the server ``-
 * pipeline: ``--messages`` plain group messages per worker, each worker its own chats, with one
   worker and with two at once: messages/s per worker and in all (on PostgreSQL every message is
   also claimed in ``processed_events``, so two workers handle a redelivered update once), and
-  the SQL statements per message (the shared state of ``docs/scale-out.md`` adds none);
+  the SQL statements per message, and the share of messages whose flood window went to the
+  database (a member's third message in the window on one worker, and on: fifty members posting
+  two lines a second each, the default ``--rate 100``, are all flooding, so that is the flood
+  path's cost; ``--rate 10`` is ordinary chat, two lines in ten seconds each);
 * cooldowns (``bot.cooldowns``): the wall time of one claim that goes to the database, and of one
   this worker already knows is running (answered from memory).
 
@@ -74,7 +77,9 @@ async def _seed_jobs(url: str, count: int) -> None:
         await db.close()
 
 
-async def _worker(url: str, role: str, wid: int, messages: int, barrier: Any) -> dict[str, float]:
+async def _worker(
+    url: str, role: str, wid: int, messages: int, barrier: Any, rate: int = 100
+) -> dict[str, float]:
     from adapters.console.adapter import ConsoleAdapter
     from bench.clock import BenchClock
     from bot.app import App
@@ -112,15 +117,19 @@ async def _worker(url: str, role: str, wid: int, messages: int, barrier: Any) ->
         await asyncio.to_thread(barrier.wait)
         t = time.perf_counter()
         for i in range(messages):
-            if i % 100 == 0:
+            if i % rate == 0:
                 clock.advance(timedelta(seconds=1))
             await adapter.message(f"w{wid}", f"user{i % 50}", f"plain message number {i}")
             if i % 1000 == 0:
                 adapter.take()
+        from handlers.moderation.service import get_state
+
+        shared_flood = get_state(services).shared_flood
         figures = {
             "elapsed": time.perf_counter() - t,
             "handled": float(messages),
             "statements": float(statements[0]),
+            "flood_asked": float(shared_flood.asked if shared_flood is not None else 0),
         }
         event.remove(app.db.engine.sync_engine, "before_cursor_execute", count)
         if wid == 0:
@@ -143,16 +152,17 @@ async def _cooldowns(services: Any, claims: int = 300) -> dict[str, float]:
     return {"cooldown_claim_ms": fresh / claims * 1000, "cooldown_known_us": known / claims * 1e6}
 
 
-def _child(url: str, role: str, wid: int, messages: int, barrier: Any, out: Any) -> None:
-    out.put(asyncio.run(_worker(url, role, wid, messages, barrier)))
+def _child(url: str, role: str, wid: int, messages: int, barrier: Any, out: Any, rate: int) -> None:
+    out.put(asyncio.run(_worker(url, role, wid, messages, barrier, rate)))
 
 
-def _run_workers(url: str, role: str, workers: int, messages: int) -> list[dict[str, float]]:
+def _run_workers(url: str, role: str, workers: int, messages: int, rate: int = 100) -> list[dict[str, float]]:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(workers)
     out = ctx.Queue()
     procs = [
-        ctx.Process(target=_child, args=(url, role, wid, messages, barrier, out)) for wid in range(workers)
+        ctx.Process(target=_child, args=(url, role, wid, messages, barrier, out, rate))
+        for wid in range(workers)
     ]
     for p in procs:
         p.start()
@@ -175,6 +185,12 @@ async def run(argv: list[str]) -> dict[str, float]:
     parser.add_argument("--pg", default=os.environ.get("QUNYOU_TEST_POSTGRES_URL"), help="a PostgreSQL URL")
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=100,
+        help="messages per virtual second among 50 members (100: each floods; 10: two lines in 10 s each)",
+    )
     args = parser.parse_args(argv)
     if not args.pg:
         print("bench scaleout needs PostgreSQL: --pg postgresql+asyncpg://USER@HOST/DB")
@@ -191,10 +207,12 @@ async def run(argv: list[str]) -> dict[str, float]:
             figures[f"jobs_per_s_{workers}w"] = args.jobs / wall
             if workers == 1:
                 figures["claim_ms_per_job"] = wall / args.jobs * 1000
-            msgs = await asyncio.to_thread(_run_workers, url, "messages", workers, args.messages)
+            msgs = await asyncio.to_thread(_run_workers, url, "messages", workers, args.messages, args.rate)
             figures[f"messages_per_s_{workers}w"] = sum(r["handled"] / r["elapsed"] for r in msgs)
             statements = sum(r["statements"] for r in msgs) / sum(r["handled"] for r in msgs)
             figures[f"statements_per_message_{workers}w"] = statements
+            asked = sum(r["flood_asked"] for r in msgs) / sum(r["handled"] for r in msgs)
+            figures[f"flood_asked_per_message_{workers}w"] = asked
             for r in msgs:
                 figures.update({k: v for k, v in r.items() if k.startswith("cooldown_")})
         finally:
@@ -208,6 +226,8 @@ async def run(argv: list[str]) -> dict[str, float]:
         ("pipeline messages/s, 2 workers", f"{figures['messages_per_s_2w']:,.0f}"),
         ("SQL statements per message, 1 worker", f"{figures['statements_per_message_1w']:.2f}"),
         ("SQL statements per message, 2 workers", f"{figures['statements_per_message_2w']:.2f}"),
+        ("flood window asked the database, 1 worker", f"{figures['flood_asked_per_message_1w']:.1%}"),
+        ("flood window asked the database, 2 workers", f"{figures['flood_asked_per_message_2w']:.1%}"),
         ("cooldown claim, to the database", f"{figures['cooldown_claim_ms']:.2f} ms"),
         ("cooldown claim, known running", f"{figures['cooldown_known_us']:.1f} µs"),
     ]

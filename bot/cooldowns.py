@@ -12,7 +12,8 @@ the winner holds it, and asks the database again only after that.
 
 ``Counts`` does the same for a count over a sliding window (a group's joins in the last
 minute): shared, one transaction per event counted; alone, None, and the feature counts in its
-own memory as before. Only for rare events (joins), never per message.
+own memory as before. For rare events (joins, spam accounts caught), and for a member's
+messages only past a few in a window on one worker (``add_many``, moderation's flood windows).
 """
 
 from __future__ import annotations
@@ -91,3 +92,23 @@ class Counts:
             self._pruned_at = at
             await repo.prune(at - PRUNE_EVERY)
         return total
+
+    async def add_many(
+        self, scope: str, items: list[tuple[str, list[tuple[datetime, int]], datetime]]
+    ) -> list[int] | None:
+        """For each ``(name, [(at, n), …], since)``: count the events, then every worker's events
+        of that name after ``since``; one transaction for all. None alone (nothing written)."""
+        repo = self._repo
+        if repo is None:
+            return None
+        totals = await repo.add_many(scope, items)
+        now = max((at for _, seconds, _ in items for at, _ in seconds), default=None)
+        if now is not None and (self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY):
+            self._pruned_at = now
+            await repo.prune(now - PRUNE_EVERY)
+        return totals
+
+    async def forget(self, scope: str, names: list[str]) -> None:
+        """Drop these names' counts (a window that tipped over starts again); nothing alone."""
+        if self._repo is not None and names:
+            await self._repo.forget(scope, names)

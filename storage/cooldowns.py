@@ -105,8 +105,45 @@ def _add_count(conn: Connection, scope: str, name: str, second: datetime, n: int
     return int(total)
 
 
+def _add_counts(
+    conn: Connection, scope: str, items: list[tuple[str, list[tuple[datetime, int]], datetime]]
+) -> list[int]:
+    totals: list[int] = []
+    for name, seconds, since in items:
+        if seconds:
+            stmt = dialect_insert(conn, shared_counts).values(
+                [{"scope": scope, "name": name, "second": at, "n": n} for at, n in seconds]
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["scope", "name", "second"],
+                    set_={"n": shared_counts.c.n + stmt.excluded.n},
+                )
+            )
+        total = conn.execute(
+            select(func.coalesce(func.sum(shared_counts.c.n), 0)).where(
+                shared_counts.c.scope == scope, shared_counts.c.name == name, shared_counts.c.second > since
+            )
+        ).scalar_one()
+        totals.append(int(total))
+    return totals
+
+
+def _forget_counts(conn: Connection, scope: str, names: list[str]) -> int:
+    stmt = delete(shared_counts).where(shared_counts.c.scope == scope, shared_counts.c.name.in_(names))
+    return int(conn.execute(stmt).rowcount or 0)
+
+
 def _prune_counts(conn: Connection, before: datetime) -> int:
     return int(conn.execute(delete(shared_counts).where(shared_counts.c.second < before)).rowcount or 0)
+
+
+def _by_second(seconds: list[tuple[datetime, int]]) -> dict[datetime, int]:
+    merged: dict[datetime, int] = {}
+    for at, n in seconds:
+        second = at.replace(microsecond=0)
+        merged[second] = merged.get(second, 0) + n
+    return merged
 
 
 class CountRepo:
@@ -120,6 +157,18 @@ class CountRepo:
         every worker's, this one included (one transaction, two statements)."""
         second = at.replace(microsecond=0)
         return await self.db.transact(_add_count, scope, name[:191], second, n, since)
+
+    async def add_many(
+        self, scope: str, items: list[tuple[str, list[tuple[datetime, int]], datetime]]
+    ) -> list[int]:
+        """For each ``(name, [(second, n), …], since)``: add the events, then their count after
+        ``since``, every worker's: one transaction for them all (a message's flood keys)."""
+        clean = [(name[:191], sorted(_by_second(seconds).items()), since) for name, seconds, since in items]
+        return await self.db.transact(_add_counts, scope, clean)
+
+    async def forget(self, scope: str, names: list[str]) -> int:
+        """Delete every second of these names (a window that tipped over starts again)."""
+        return await self.db.transact(_forget_counts, scope, [n[:191] for n in names])
 
     async def prune(self, before: datetime) -> int:
         """Delete the seconds before ``before``; returns how many rows."""

@@ -164,6 +164,7 @@ async def _act_in_raid(
                     banned.append(seen.user_id)
     if banned:
         raid.removed(ctx.services, group, banned)
+        await raid_sync.caught(ctx.services, group, len(banned))  # every worker's catches
         await raid.caught(ctx.services, group, len(banned))
     await raid.flush_alert(ctx.services, group)
 
@@ -262,6 +263,7 @@ async def _act_on_spam(
             sanctioned.add(seen.user_id)
     removed = len(sanctioned)
     await state.audit(group.id, now, BOT_ACTOR, f"spam-{action}", f"{reason} accounts={removed}")
+    await raid_sync.caught(ctx.services, group, removed)  # every worker's catches toward a surge
     if await raid.caught(ctx.services, group, removed) is not None:
         # The raid's own alert and notices speak for this wave from now on.
         raid.removed(ctx.services, group, sorted(sanctioned))

@@ -18,7 +18,8 @@ import asyncio
 import json
 import logging
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from bot.messages import Button, Mention, OutgoingMessage, Part, Text
 from bot.ports import AuditTrail
 from bot.scheduler import At
 from handlers.antispam.challenge import DATA_RAID, buttons, question
+from handlers.antispam.sent import sent_json, sent_of
 from handlers.antispam.settings import AntispamSettings
 from handlers.antispam.state import get_state
 from storage.antispam import RaidJoinerRow, RaidRow
@@ -106,6 +108,9 @@ class RaidBook:
     #: Groups whose raid must be written with the next flush, and whose raid ended.
     dirty: set[int] = field(default_factory=set)
     ended: set[int] = field(default_factory=set)
+    #: Workers sharing PostgreSQL: a new raid's row is claimed first (``raid_sync.claim``); it
+    #: returns the raid another worker started (and announced) when that claim won instead.
+    claim: Callable[[Group, Raid], Awaitable[Raid | None]] | None = None
     _flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def touch(self, raid: Raid, *user_ids: str) -> None:
@@ -156,7 +161,8 @@ async def _rules(services: Services, group: Group) -> AntispamSettings:
 async def start(
     services: Services, group: Group, reason: str, *, until: datetime | None = None
 ) -> Raid | None:
-    """Start a raid (None when one is on already: a manual duration then replaces its end)."""
+    """Start a raid (None when one is on already: a manual duration then replaces its end; an
+    automatic start on one worker that another beat to it returns the other's raid)."""
     raids = book(services)
     now = services.clock.now()
     current = raids.raids.get(group.id)
@@ -169,6 +175,8 @@ async def start(
     # The burst before the raid is greeted (if genuine) with the raid's newcomers, not apart.
     raid.joiners.update({k: _released(j) for k, j in raids.pending.pop(group.id, {}).items()})
     await services.scheduler.cancel(f"{JOB_WELCOME}:{group.id}")
+    if raids.claim is not None and (other := await raids.claim(group, raid)) is not None:
+        return None if reason == "manual" else other  # another worker's raid: one notice in all
     raids.raids[group.id] = raid
     raids.touch(raid, *raid.joiners)
     raid.notice = await _post(services, group, await _notice(services, group, raid))
@@ -492,19 +500,6 @@ async def release(services: Services, group: Group) -> int:
 # -- persistence ------------------------------------------------------------------------------
 
 
-def _sent_json(sent: SentMessage) -> dict[str, object]:
-    return {"chat": asdict(sent.chat), "id": sent.message_id}
-
-
-def _sent_of(data: object) -> SentMessage | None:
-    if not isinstance(data, dict) or not isinstance(data.get("chat"), dict):
-        return None
-    try:
-        return SentMessage(ChatRef(**data["chat"]), str(data["id"]))
-    except (TypeError, KeyError):
-        return None
-
-
 async def flush(services: Services) -> None:
     """Write the raids that changed since the last flush (the batcher calls it every second)."""
     raids = book(services)
@@ -520,7 +515,7 @@ async def flush(services: Services) -> None:
             changed, raid.changed = raid.changed, set()
             notice = None
             if raid.notice is not None:
-                notice = json.dumps({**_sent_json(raid.notice), "challenge": raid.challenge})
+                notice = json.dumps({**sent_json(raid.notice), "challenge": raid.challenge})
             rows.append(
                 RaidRow(
                     group_id,
@@ -531,7 +526,7 @@ async def flush(services: Services) -> None:
                     raid.until,
                     raid.removed,
                     notice,
-                    json.dumps([_sent_json(a) for a in raid.alerts]),
+                    json.dumps([sent_json(a) for a in raid.alerts]),
                     tuple(
                         RaidJoinerRow(
                             j.member_id, j.user.user_id, j.user.display_name, j.banned, j.released, j.wrong
@@ -564,11 +559,11 @@ async def load(services: Services, into: RaidBook | None = None) -> None:
             continue
         raid = Raid(row.number, row.group_id, row.started_at, row.reason, row.last_surge, until=row.until)
         notice = json.loads(row.notice) if row.notice else None
-        raid.notice = _sent_of(notice)
+        raid.notice = sent_of(notice)
         challenge = notice.get("challenge") if isinstance(notice, dict) else None
         if isinstance(challenge, list) and len(challenge) == 2:
             raid.challenge = (str(challenge[0]), int(challenge[1]))
-        raid.alerts = [s for s in map(_sent_of, json.loads(row.alerts or "[]")) if s is not None]
+        raid.alerts = [s for s in map(sent_of, json.loads(row.alerts or "[]")) if s is not None]
         for j in row.joiners:
             user = UserRef(group.platform, j.user_id, j.name)
             raid.joiners[j.user_id] = Joiner(user, j.member_id, j.banned, j.released, j.wrong)

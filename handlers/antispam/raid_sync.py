@@ -19,9 +19,12 @@ on PostgreSQL (``services.changes.across_workers``) and only then:
 Merging: a raid the rows no longer have ended on another worker (which posted the closing
 notice and the welcome): it is dropped here quietly. A raid this worker did not have is taken
 as stored. The same raid (number and start) keeps the later surge, the stored end, and every
-joiner either side knows, banned or released when either says so. Two raids started apart
-within one flush of each other (each worker saw half the surge): the earlier one is kept on
-both, with the joiners of both; the other's notice stays posted (one notice too many).
+joiner either side knows, banned or released when either says so.
+
+One notice per raid: ``raid.start`` claims the group's raid row before it posts (``claim``, set
+as the book's ``claim``); the worker whose insert lost reads the other's raid back and joins it
+instead of starting its own, so two workers detecting the same surge at once post one notice.
+Spam accounts caught count toward a surge across workers as joins do (``caught``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from typing import TYPE_CHECKING
 
 from handlers.antispam import raid
 from handlers.antispam.settings import AntispamSettings
+from handlers.antispam.state import get_state
+from storage.antispam import RaidRow
 from storage.models import Group, Job
 
 if TYPE_CHECKING:
@@ -43,6 +48,8 @@ STATE_KEY = "antispam.raid-sync"
 #: The shared count of a group's joins, and the claim of a raid's start (``bot.cooldowns``).
 JOINS = "antispam.joins"
 STARTS = "antispam.raid-start"
+#: The shared count of a group's spam accounts caught (the other surge that starts a raid).
+CAUGHT = "antispam.caught"
 
 #: What the other workers are told of a group's raid: (number, start, end, last surge, removed,
 #: joiners), or None for no raid.
@@ -72,6 +79,8 @@ class RaidSync:
     told_count: int = 0
     received: int = 0
     reloads: int = 0
+    #: Raids this worker was about to start when another worker's claim had won.
+    lost: int = 0
 
     def on_change(self, key: str) -> None:
         """Another worker changed this group's raid: read it back before the next event there."""
@@ -96,6 +105,11 @@ def install(services: Services) -> None:
     services.state[STATE_KEY] = sync
     services.changes.subscribe(TOPIC, sync.on_change)
     services.batcher.register("antispam.raid-sync", lambda: announce(services))
+
+    async def claim_start(group: Group, new: raid.Raid) -> raid.Raid | None:
+        return await claim(services, group, new)
+
+    raid.book(services).claim = claim_start
     services.scheduler.register(raid.JOB_END, _refreshed(raid.run_end_job))
 
 
@@ -150,6 +164,57 @@ async def joined(services: Services, group: Group) -> None:
     if await raid.start(services, group, "joins") is not None:
         await raid.flush(services)
         await announce(services)
+
+
+async def caught(services: Services, group: Group, accounts: int) -> None:
+    """Spam accounts the duplicate detector caught, counted with every worker's (one
+    transaction per catch, which is rare): as ``joined``, for the surge of spam accounts.
+
+    Before ``raid.caught``, which then finds the raid on. Alone, or while a raid is on: nothing."""
+    raids = raid.book(services)
+    if sync_of(services) is None or not services.counts.shared or group.id in raids.raids or accounts <= 0:
+        return
+    rules = await services.settings.of(group.id, AntispamSettings)
+    now, span = services.clock.now(), timedelta(seconds=rules.raid_seconds)
+    count = await services.counts.add(CAUGHT, str(group.id), now, accounts, span)
+    if count is None or count < rules.raid_spammers:
+        return
+    if not await services.cooldowns.claim(STARTS, str(group.id), now, span):
+        return  # another worker starts it; its notification follows within milliseconds
+    if await raid.start(services, group, "spam") is not None:
+        await raid.flush(services)
+        await announce(services)
+
+
+async def claim(services: Services, group: Group, new: raid.Raid) -> raid.Raid | None:
+    """``raid.start``'s claim: write the new raid's row, unless the group has one. None: this
+    worker's raid is the raid, and it posts the notice. Otherwise another worker started one
+    at the same moment (or before, and has not told yet): that raid is read back and joined
+    here, with the burst this worker was greeting, and no second notice is posted."""
+    raids = raid.book(services)
+    if group.id in raids.ended:
+        await raid.flush(services)  # this worker's last raid there ended: its row goes first
+    row = RaidRow(group.id, new.number, new.started_at, new.reason, new.last_surge, new.until, 0, None, "[]")
+    if await get_state(services).repos.raids.claim(row):
+        return None
+    stored = raid.RaidBook()
+    await raid.load(services, into=stored)
+    other = stored.raids.get(group.id)
+    if other is None:
+        return None  # ended between the two statements: this worker's raid is the raid
+    raids.numbers = max(raids.numbers, other.number)
+    for key, joiner in new.joiners.items():
+        other.joiners.setdefault(key, joiner)
+    if new.until is not None:
+        other.until = new.until  # ``/raid on 30m`` on a raid already on: its end, as alone
+    raids.raids[group.id] = other
+    if new.joiners or new.until is not None:
+        raids.touch(other, *new.joiners)
+    sync = sync_of(services)
+    if sync is not None:
+        sync.lost += 1
+        sync.told[group.id] = _mark(other)
+    return other
 
 
 async def refresh(services: Services, group_id: int) -> None:

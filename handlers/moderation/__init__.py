@@ -40,6 +40,7 @@ from handlers.moderation.commands import router
 from handlers.moderation.desk import Desk
 from handlers.moderation.discipline import Discipline
 from handlers.moderation.escalation import run_escalate_job
+from handlers.moderation.flood_share import SharedFloods
 from handlers.moderation.folding import fold
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
 from handlers.moderation.lint import lint_files
@@ -135,6 +136,8 @@ async def _startup(services: Services) -> None:
         repos=ModerationRepos(services.db), global_layer=layer, regex_timeout=section.regex_timeout_ms / 1000
     )
     services.state[STATE_KEY] = state
+    if services.counts.shared:
+        state.shared_flood = SharedFloods(services.counts)  # several workers on PostgreSQL
     # Workers sharing PostgreSQL: a lexicon change here makes the others rebuild that group's matcher.
     state.on_rebuilt = lambda group_id: services.changes.publish("lexicon", group_id)
     services.changes.subscribe("lexicon", lambda key: state.matchers.pop(int(key), None))

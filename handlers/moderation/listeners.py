@@ -76,6 +76,24 @@ async def screen(ctx: Context) -> None:
         )
     if flood is not None and isinstance(parsed.command, Invocation):
         flood = None  # commands answer the member; repeating one (/ping, 签到) is not chat flooding
+    elif (
+        flood is None
+        and state.shared_flood is not None
+        and not message.edited
+        and not isinstance(parsed.command, Invocation)
+    ):
+        # Workers sharing PostgreSQL: the member's messages on the others count too (past a few here).
+        flood = await state.shared_flood.check(
+            state.flood,
+            group.id,
+            member.user_id,
+            message.at,
+            parsed.folded,
+            max_messages=rules.flood_messages,
+            window=timedelta(seconds=rules.flood_seconds),
+            max_identical=rules.flood_identical,
+            identical_window=timedelta(seconds=rules.flood_identical_seconds),
+        )
     if not hits and flood is None:
         return
     # A moderator chat is screened like any group, by its own lexicon and its own roles: being

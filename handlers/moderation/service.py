@@ -14,7 +14,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import local_day
 from bot.services import Services
@@ -32,6 +32,9 @@ from handlers.moderation.matcher import (
 from handlers.moderation.segment import SEGMENTER
 from storage.models import Group, Member
 from storage.moderation import ModerationRepos
+
+if TYPE_CHECKING:
+    from handlers.moderation.flood_share import SharedFloods
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +140,16 @@ class FloodTracker:
                 del self._recent[stale]
         return None
 
+    def recent(self, group_id: int, user_id: str, since: datetime, text: str | None = None) -> list[datetime]:
+        """The member's message times on this worker after ``since`` (of that folded text only,
+        with ``text``), oldest first: what ``flood_share`` adds to the other workers' counts."""
+        queue = self._recent.get((group_id, user_id), ())
+        return [t for t, f in queue if t > since and (text is None or f == text)]
+
+    def clear(self, group_id: int, user_id: str) -> None:
+        """The member's window tipped over (on another worker's count too): it starts again."""
+        self._recent.pop((group_id, user_id), None)
+
 
 @dataclass(slots=True)
 class ModState:
@@ -149,6 +162,8 @@ class ModState:
     matchers: dict[int, Matcher] = field(default_factory=dict)
     locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     flood: FloodTracker = field(default_factory=FloodTracker)
+    #: Flood windows counted with the other workers' (PostgreSQL, several workers); None alone.
+    shared_flood: SharedFloods | None = None
     surge: dict[int, deque[datetime]] = field(default_factory=dict)
     surge_alerted: dict[int, datetime] = field(default_factory=dict)
     digests: set[int] = field(default_factory=set)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, select
 
 from storage.antispam.tables import antispam_raid_joiners as joiners
 from storage.antispam.tables import antispam_raids as raids
 from storage.database import Database
-from storage.sql import upsert
+from storage.sql import dialect_insert, upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +60,17 @@ class RaidRepo:
                 await conn.execute(delete(joiners).where(joiners.c.group_id.in_(list(ended))))
                 await conn.execute(delete(raids).where(raids.c.group_id.in_(list(ended))))
             for row in rows:
-                await upsert(
-                    conn,
-                    raids,
+                stmt = dialect_insert(conn, raids)
+                kept = {c: stmt.excluded[c] for c in _RAID_COLUMNS}
+                # The notice and alerts are posted once, by the worker whose claim won; another
+                # worker that joined the raid before it read them back must not blank them.
+                kept["notice"] = func.coalesce(stmt.excluded.notice, raids.c.notice)
+                kept["alerts"] = case(
+                    (stmt.excluded.alerts == "[]", raids.c.alerts), else_=stmt.excluded.alerts
+                )
+                await conn.execute(
+                    stmt.on_conflict_do_update(index_elements=["group_id"], set_=kept),
                     {"group_id": row.group_id, **{c: getattr(row, c) for c in _RAID_COLUMNS}},
-                    keys=("group_id",),
-                    update=_RAID_COLUMNS,
                 )
                 values = [
                     {
@@ -83,6 +88,20 @@ class RaidRepo:
                     await upsert(
                         conn, joiners, values, keys=("group_id", "member_id"), update=_JOINER_COLUMNS
                     )
+
+    async def claim(self, row: RaidRow) -> bool:
+        """Write a new raid's row unless the group has one: True when this one is the raid.
+
+        Workers sharing PostgreSQL that detect the same surge at once both try; the primary key
+        (one raid per group) lets exactly one insert win, so exactly one posts the notice."""
+        async with self.db.begin() as conn:
+            stmt = dialect_insert(conn, raids).values(
+                group_id=row.group_id, **{c: getattr(row, c) for c in _RAID_COLUMNS}
+            )
+            won = await conn.execute(
+                stmt.on_conflict_do_nothing(index_elements=["group_id"]).returning(raids.c.group_id)
+            )
+            return won.first() is not None
 
     async def load(self) -> list[RaidRow]:
         """Every raid in progress with all its newcomers."""
