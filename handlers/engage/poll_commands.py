@@ -207,7 +207,13 @@ async def on_native_answer(ctx: Context) -> None:
     poll = await state.polls.by_native(ctx.group.id, event.poll_id)
     if poll is None:
         return
-    await state.polls.set_votes(poll.id, ctx.member.id, event.option_ids, event.at, event.order)
+    if event.change == "set":
+        await state.polls.set_votes(poll.id, ctx.member.id, event.option_ids, event.at, event.order)
+        return
+    for option in event.option_ids:
+        await state.polls.change_vote(
+            poll.id, ctx.member.id, option, added=event.change == "add", now=event.at
+        )
 
 
 #: A reply that is only option numbers: ``2``, ``1 3``, ``1，3`` (full-width digits fold first).

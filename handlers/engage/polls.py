@@ -165,7 +165,7 @@ async def send_native(ctx: Context, poll: Poll) -> bool:
         return False
     try:
         sent = await adapter.send_poll(
-            ctx.chat, poll.question, poll.options, multi=poll.multi, anonymous=False
+            ctx.chat, poll.question, poll.options, multi=poll.multi, anonymous=False, closes_at=poll.closes_at
         )
     except CapabilityNotSupported:
         return False  # past the platform's limits, or a private chat: buttons instead
