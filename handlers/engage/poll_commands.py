@@ -26,6 +26,7 @@ from handlers.engage.polls import (
     schedule_close,
     send_native,
     voted,
+    with_chart,
 )
 from handlers.engage.state import get_state
 from storage.engage import Poll, Tally
@@ -133,7 +134,8 @@ async def poll_close(ctx: Context, poll_id: int | None) -> None:
         await ctx.reply(ctx.t("engage.poll.err_closed", id=poll.id))
         return
     tally = await get_state(ctx.services).polls.tally(closed, names=True)
-    await ctx.send(results(ctx.services, ctx.group, closed, tally))
+    message = results(ctx.services, ctx.group, closed, tally)
+    await ctx.send(await with_chart(ctx.services, ctx.group, ctx.chat, closed, tally, message))
 
 
 @poll_group.sub("results", aliases=("结果",), args=[_ID])
@@ -142,7 +144,8 @@ async def poll_results(ctx: Context, poll_id: int | None) -> None:
     assert ctx.group is not None
     poll = await _find(ctx, poll_id)
     tally = await get_state(ctx.services).polls.tally(poll, names=True)
-    await ctx.reply(results(ctx.services, ctx.group, poll, tally))
+    message = results(ctx.services, ctx.group, poll, tally)
+    await ctx.reply(await with_chart(ctx.services, ctx.group, ctx.chat, poll, tally, message))
 
 
 @poll_group.sub("vote", aliases=("投",), args=[Id("poll_id"), Int("option", low=1, high=MAX_OPTIONS)])
