@@ -159,10 +159,19 @@ class Adapter(ABC):
         raise self._unsupported(Capability.ROLES)
 
     async def send_poll(
-        self, chat: ChatRef, question: str, options: tuple[str, ...], *, multi: bool, anonymous: bool
+        self,
+        chat: ChatRef,
+        question: str,
+        options: tuple[str, ...],
+        *,
+        multi: bool,
+        anonymous: bool,
+        closes_at: datetime | None = None,
     ) -> SentMessage:
         """Post the platform's own poll; ``SentMessage.extra["poll_id"]`` is its id there, the
-        one ``PollAnswered.poll_id`` carries back."""
+        one ``PollAnswered.poll_id`` carries back. ``closes_at`` is when the core will close it
+        (None: open until closed by hand); a platform whose polls must end sooner, or that
+        would refuse this one, raises ``CapabilityNotSupported`` and the core posts buttons."""
         raise self._unsupported(Capability.NATIVE_POLLS)
 
     async def stop_poll(self, chat: ChatRef, message_id: str) -> None:

@@ -34,7 +34,7 @@ class Capability(StrEnum):
     #: whose self-assigned roles back the interest circles.
     ROLES = "roles"
     #: The platform's own poll (``Adapter.send_poll`` / ``stop_poll``), whose answers come back
-    #: as ``PollAnswered``: Telegram. Elsewhere polls are a post with buttons.
+    #: as ``PollAnswered``: Telegram and Discord. Elsewhere polls are a post with buttons.
     NATIVE_POLLS = "native_polls"
 
 

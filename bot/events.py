@@ -156,6 +156,10 @@ class PollAnswered:
     ``poll_id`` is the platform's id for the poll (``SentMessage.extra["poll_id"]`` when it was
     sent), ``option_ids`` the member's whole choice now (0-based; empty: the vote was retracted).
     ``chat`` and ``message_id`` are where the poll was posted, as the adapter remembers it.
+
+    Platforms that report one answer at a time (Discord: a vote added to or removed from one
+    answer) say so with ``change``: ``"add"`` or ``"remove"`` of the single option in
+    ``option_ids``; ``"set"`` (Telegram) is the whole choice.
     """
 
     event_id: str
@@ -168,6 +172,7 @@ class PollAnswered:
     #: Orders one member's answers when they are handled concurrently: with ``at``, the later
     #: answer wins (Telegram: the update_id; not ``seq``, see adapters/telegram/normalize.py).
     order: int = 0
+    change: Literal["set", "add", "remove"] = "set"
     seq: int | None = None
 
 

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -37,10 +38,12 @@ from adapters.discord.commands import CommandsMixin, SlashSpec, Translator, slas
 from adapters.discord.config import DiscordConfig
 from adapters.discord.errors import DiscordRequestRejected, TimeoutTooLong
 from adapters.discord.normalize import InboundMixin, language_of
+from adapters.discord.polls import NativePolls
 from adapters.discord.render import MAX_CONTENT
 from bot.adapter import ALL_CAPABILITIES, Adapter, AdapterHost, Capability
 from bot.clock import Clock, SystemClock
 from bot.errors import ConfigError, TransportError
+from bot.events import ChatRef, SentMessage
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.outbound import Limit, OutboundQueue
 
@@ -66,8 +69,9 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
     """One Discord bot account."""
 
     platform = PLATFORM
-    #: Roles too: a circle may be bound to a role that joining grants (the self-role habit).
-    capabilities = ALL_CAPABILITIES | {Capability.ROLES}
+    #: Roles too: a circle may be bound to a role that joining grants (the self-role habit);
+    #: and Discord's own polls (``adapters/discord/polls.py``).
+    capabilities = ALL_CAPABILITIES | {Capability.ROLES, Capability.NATIVE_POLLS}
     max_text_length = MAX_CONTENT
 
     def __init__(
@@ -102,6 +106,9 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
         # discord.py also obeys the server's buckets, this just keeps our bursts polite.
         self.queue = OutboundQueue(per_chat=Limit(5, 5.0), overall=Limit(50, 1.0))
         self.client = self._make_client(wanted_intents())
+        self.polls = NativePolls(name, lambda: self.client, self._call)
+        if not config.native_polls:  # the operator keeps polls as posts with buttons
+            self.capabilities = self.capabilities - {Capability.NATIVE_POLLS}
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -296,3 +303,49 @@ class DiscordAdapter(InboundMixin, CommandsMixin, ActionsMixin, Adapter):
             guilds=len(self.client.guilds),
             latency=ms,
         )
+
+    # ---------------------------------------------------------------- native polls
+
+    async def send_poll(
+        self,
+        chat: ChatRef,
+        question: str,
+        options: tuple[str, ...],
+        *,
+        multi: bool,
+        anonymous: bool,
+        closes_at: datetime | None = None,
+    ) -> SentMessage:
+        """Discord's own poll, where its limits fit (see ``adapters.discord.polls``)."""
+        now = self.clock.now()
+        return await self.polls.send(
+            chat, question, options, multi=multi, anonymous=anonymous, now=now, closes_at=closes_at
+        )
+
+    async def stop_poll(self, chat: ChatRef, message_id: str) -> None:
+        """End the poll: it shows its final counts and takes no more votes."""
+        await self.polls.stop(chat, message_id)
+
+    def track_poll(self, chat: ChatRef, message_id: str, poll_id: str) -> None:
+        """Remember an open poll after a restart, so its votes are ours to count."""
+        self.polls.track(message_id)
+
+    async def _on_poll_vote(self, payload: discord.RawPollVoteActionEvent, added: bool) -> None:
+        if payload.guild_id is None or str(payload.message_id) not in self.polls.polls:
+            return
+        guild = self.client.get_guild(payload.guild_id)
+        if guild is None:
+            return
+        user = guild.get_member(payload.user_id)
+        if user is None:
+            try:
+                user = await guild.fetch_member(payload.user_id)
+            except discord.HTTPException:
+                log.info("Discord adapter %s: poll vote by unknown member %s", self.name, payload.user_id)
+                return
+        if user.bot:
+            return
+        chat = self._chat_ref(guild, payload.channel_id, payload.user_id)
+        event = self.polls.event(payload, chat, self._user_ref(user), self.clock.now(), added)
+        if event is not None:
+            self._submit(event)

@@ -28,7 +28,8 @@ INTERACTION_WINDOW = timedelta(minutes=14)
 
 
 def wanted_intents() -> discord.Intents:
-    """The intents the adapter asks for: message content and members (both privileged)."""
+    """The intents the adapter asks for: message content and members (both privileged), and
+    the default ones, which include poll votes (``guild_polls``) for native polls."""
     intents = discord.Intents.default()
     intents.message_content = True
     intents.members = True
@@ -87,6 +88,12 @@ class Client(discord.Client):
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         await self._qy._on_interaction(interaction)
+
+    async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
+        await self._qy._on_poll_vote(payload, True)
+
+    async def on_raw_poll_vote_remove(self, payload: discord.RawPollVoteActionEvent) -> None:
+        await self._qy._on_poll_vote(payload, False)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         self._qy.check_permissions(guild)

@@ -29,6 +29,9 @@ class DiscordConfig(AdapterConfig):
     #: sharding. ``shard_count = 0`` lets Discord recommend the count (all shards in this worker).
     shard_count: int | None = Field(default=None, ge=0)
     shard_ids: list[int] = Field(default_factory=list)
+    #: ``/poll … for DURATION`` (up to 32 days, not anonymous) as Discord's own poll; false
+    #: keeps every poll a post with buttons.
+    native_polls: bool = True
 
     @model_validator(mode="after")
     def _shards_in_range(self) -> DiscordConfig:

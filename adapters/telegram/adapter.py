@@ -555,7 +555,14 @@ class TelegramAdapter(Adapter):
         return await fetch_photo(self.application.bot, ref, limit)
 
     async def send_poll(
-        self, chat: ChatRef, question: str, options: tuple[str, ...], *, multi: bool, anonymous: bool
+        self,
+        chat: ChatRef,
+        question: str,
+        options: tuple[str, ...],
+        *,
+        multi: bool,
+        anonymous: bool,
+        closes_at: datetime | None = None,
     ) -> SentMessage:
         """``sendPoll`` (non-anonymous, so answers reach the bot); see ``adapters.telegram.polls``."""
         return await self.polls.send(chat, question, options, multi=multi, anonymous=anonymous)

@@ -254,6 +254,8 @@ async def here_cmd(ctx: Context, activity_id: int) -> None:
     """``/here ID`` during the activity: attendance and points."""
     assert ctx.group is not None and ctx.member is not None
     act = await _find(ctx, activity_id)
+    if act.kind == "signup":  # a list has no time of its own: its organiser marks who came
+        raise BadArgument("events.signup.err_here_self", id=act.id)
     if act.status != "open":
         raise BadArgument("events.err_cancelled", id=act.id)
     if not act.start_at - EARLY_CHECKIN <= ctx.now <= act.end_at:

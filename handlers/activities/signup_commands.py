@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING
 from bot.args import BadArgument, UsageError, button_fields, decode_id, parse_int
 from bot.errors import QunyouError
 from bot.events import ButtonPressed
-from bot.params import Id, Rest
+from bot.params import Id, Rest, Words
 from bot.planned_posts import channel_of
+from bot.points_access import award
 from bot.roles import Role
 from bot.scheduler import At, trigger_to_dict
 from bot.timeparse import TimeError, bad_time, excerpt, parse_start
 from handlers.activities import signup
 from handlers.activities.commands import router
 from handlers.activities.jobs import MAX_TITLE
+from handlers.activities.settings import EventsSettings
 from handlers.activities.state import activities_repo, signup_state
-from storage.activities import Activity, PlannedJob
+from storage.activities import Activity, PlannedJob, Rsvp
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -206,6 +208,70 @@ async def signup_export(ctx: Context, activity_id: int) -> None:
         await ctx.reply(ctx.t("events.signup.export_no_private"))
         return
     await ctx.reply(ctx.t("events.signup.export_sent", id=act.id))
+
+
+@sg.sub(
+    "here",
+    aliases=("到场", "签到"),
+    args=[_ID, Words("places", optional=True, default="")],
+    where="group",
+)
+async def signup_here(ctx: Context, activity_id: int, places: str) -> None:
+    """``/signup here ID [N …]``: the organiser marks who came, by their numbers on the list
+    (everyone with a place when none are given); each gets the activity's attendance points
+    (``events.attend_points``) once, as ``/here`` gives them at a planned activity."""
+    act = await _find(ctx, activity_id, organiser=True)
+    if act is None:
+        return
+    if act.status == "cancelled":
+        raise BadArgument("events.err_cancelled", id=act.id)
+    repo = activities_repo(ctx.services)
+    going = [r for r in await repo.rsvps(act.id) if r.status == "going"]
+    if not going:
+        await ctx.reply(ctx.t("events.signup.here_empty", id=act.id))
+        return
+    chosen = _places(places, going, act.id)
+    points = (await ctx.settings(EventsSettings)).attend_points
+    marked: list[str] = []
+    already = 0
+    credited = False
+    for rsvp in chosen:
+        if not await repo.attend(act.id, rsvp.member.id, ctx.now):
+            already += 1
+            continue
+        marked.append(rsvp.member.display_name)
+        if points > 0:
+            credited = (
+                await award(
+                    ctx.services,
+                    rsvp.member,
+                    points,
+                    "event",
+                    ctx.t("events.reason_attended", id=act.id, title=act.title),
+                    chat=ctx.chat,
+                    counters={"events_attended": 1},
+                )
+                or credited
+            )
+    key = "events.signup.here_points" if credited else "events.signup.here_done"
+    sep = "、" if ctx.lang.startswith("zh") else ", "
+    lines = [ctx.t(key, id=act.id, title=act.title, count=len(marked), points=points, names=sep.join(marked))]
+    if already:
+        lines.append(ctx.t("events.signup.here_already", count=already))
+    await ctx.reply("\n".join(lines))
+
+
+def _places(text: str, going: list[Rsvp], activity_id: int) -> list[Rsvp]:
+    """The places named by their numbers on the list (``3 5``, ``3,5``); all of them for none."""
+    words = [w for w in re.split(r"[\s,，、]+", text.strip()) if w]
+    if not words:
+        return going
+    chosen: dict[int, Rsvp] = {}
+    for word in words:
+        if not word.isdigit() or not 1 <= int(word) <= len(going):
+            raise BadArgument("events.signup.err_place", id=activity_id, part=excerpt(word), count=len(going))
+        chosen[int(word)] = going[int(word) - 1]
+    return [chosen[n] for n in sorted(chosen)]
 
 
 def _cell(text: str) -> str:

@@ -2,7 +2,7 @@
 global state).
 
 Two panels, in the chart's language (the group's, English where no CJK font is installed;
-``bot.chartfont``):
+``bot.charts``):
 
 * **daily active members** over the last 14 complete local days, the earlier week grey and the
   latest one coloured, so a fall in DAU is seen against the week before;
@@ -22,7 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot import chartfont
+from bot import charts
 from bot.ports import GroupIndicators, Indicator
 from storage.models import Group
 
@@ -157,4 +157,4 @@ def render(data: Level2Chart, path: Path, font: str | None = None) -> Path:
 async def draw(data: Level2Chart, directory: Path, group_id: int, day: date) -> Path:
     """Render in a thread (matplotlib is CPU work) to a new file under ``directory``."""
     path = directory / f"desk-level2-{group_id}-{day.isoformat()}-{uuid.uuid4().hex[:12]}.png"
-    return await asyncio.to_thread(render, data, path, chartfont.cjk_font())
+    return await asyncio.to_thread(render, data, path, charts.cjk_font())

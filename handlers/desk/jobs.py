@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot import chartfont
+from bot import charts
 from bot.adapter import Capability
 from bot.clock import local_day
 from bot.errors import QunyouError
@@ -157,7 +157,7 @@ async def _chart(
     adapter = services.adapters.get(group.adapter)
     if adapter is None or not adapter.supports(Capability.IMAGES):
         return None
-    t_chart = partial(services.i18n.t, chartfont.chart_language(group.language))
+    t_chart = partial(services.i18n.t, charts.chart_language(group.language))
     try:
         data = await chart.gather(indicators, group, now, figures, fallen, WATCHED, t_chart, percent)
         return await chart.draw(data, chart_dir(services), group.id, local_day(now, group.timezone))

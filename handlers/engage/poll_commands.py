@@ -26,6 +26,7 @@ from handlers.engage.polls import (
     schedule_close,
     send_native,
     voted,
+    with_chart,
 )
 from handlers.engage.state import get_state
 from storage.engage import Poll, Tally
@@ -133,7 +134,8 @@ async def poll_close(ctx: Context, poll_id: int | None) -> None:
         await ctx.reply(ctx.t("engage.poll.err_closed", id=poll.id))
         return
     tally = await get_state(ctx.services).polls.tally(closed, names=True)
-    await ctx.send(results(ctx.services, ctx.group, closed, tally))
+    message = results(ctx.services, ctx.group, closed, tally)
+    await ctx.send(await with_chart(ctx.services, ctx.group, ctx.chat, closed, tally, message))
 
 
 @poll_group.sub("results", aliases=("结果",), args=[_ID])
@@ -142,7 +144,8 @@ async def poll_results(ctx: Context, poll_id: int | None) -> None:
     assert ctx.group is not None
     poll = await _find(ctx, poll_id)
     tally = await get_state(ctx.services).polls.tally(poll, names=True)
-    await ctx.reply(results(ctx.services, ctx.group, poll, tally))
+    message = results(ctx.services, ctx.group, poll, tally)
+    await ctx.reply(await with_chart(ctx.services, ctx.group, ctx.chat, poll, tally, message))
 
 
 @poll_group.sub("vote", aliases=("投",), args=[Id("poll_id"), Int("option", low=1, high=MAX_OPTIONS)])
@@ -207,7 +210,13 @@ async def on_native_answer(ctx: Context) -> None:
     poll = await state.polls.by_native(ctx.group.id, event.poll_id)
     if poll is None:
         return
-    await state.polls.set_votes(poll.id, ctx.member.id, event.option_ids, event.at, event.order)
+    if event.change == "set":
+        await state.polls.set_votes(poll.id, ctx.member.id, event.option_ids, event.at, event.order)
+        return
+    for option in event.option_ids:
+        await state.polls.change_vote(
+            poll.id, ctx.member.id, option, added=event.change == "add", now=event.at
+        )
 
 
 #: A reply that is only option numbers: ``2``, ``1 3``, ``1，3`` (full-width digits fold first).

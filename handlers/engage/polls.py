@@ -13,20 +13,27 @@ is not anonymous, the poll is the platform's (``send_native``): its answers are 
 from __future__ import annotations
 
 import logging
+import tempfile
+from dataclasses import replace
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.capability import Capability
+from bot.charts import chart_language, cjk_font
 from bot.errors import CapabilityNotSupported, QunyouError
 from bot.messages import Button, OutgoingMessage, Text
 from bot.planned_posts import chat_of, send_once, tz_of
 from bot.scheduler import At
+from handlers.engage import poll_chart
 from handlers.engage.settings import EngageSettings
 from handlers.engage.state import get_state
 from storage.engage import Poll, Tally
 
 if TYPE_CHECKING:
     from bot.context import Context
+    from bot.events import ChatRef
     from bot.services import Services
     from storage.models import Group, Job
 
@@ -143,6 +150,44 @@ def results(services: Services, group: Group, poll: Poll, tally: Tally) -> Outgo
     return OutgoingMessage.of("\n".join(text))
 
 
+def chart_dir(services: Services) -> Path:
+    """Where results charts are drawn: next to the database (one place for an operator to look,
+    and per test in the tests), else the system's temporary directory."""
+    if services.db.sqlite_path is not None:
+        return services.db.sqlite_path.parent / "charts"
+    return Path(tempfile.gettempdir()) / "qunyou-charts"
+
+
+async def with_chart(
+    services: Services, group: Group, chat: ChatRef, poll: Poll, tally: Tally, message: OutgoingMessage
+) -> OutgoingMessage:
+    """``message`` (the results) with the bar chart attached, where the platform takes images
+    and the group has not turned it off (``engage.poll_chart``); a chart that cannot be drawn
+    leaves the text alone."""
+    adapter = services.adapters.get(chat.adapter)
+    if adapter is None or not adapter.supports(Capability.IMAGES):
+        return message
+    if not (await services.settings.of(group.id, EngageSettings)).poll_chart:
+        return message
+    lang = chart_language(group.language)
+    t = partial(services.i18n.t, lang)
+    subtitle = t("engage.poll.chart_voters", count=tally.voters)
+    if poll.status != "open":
+        subtitle += t("engage.poll.chart_closed")
+    chart = poll_chart.PollChart(
+        title=t("engage.poll.chart_title", id=poll.id, question=poll.question),
+        options=poll.options,
+        counts=tally.counts,
+        subtitle=subtitle,
+    )
+    try:
+        path = await poll_chart.render_file(chart, chart_dir(services), poll.id, cjk_font())
+    except (OSError, ValueError, RuntimeError) as exc:  # a full disk, a broken font
+        log.warning("poll %s: results chart not drawn: %s", poll.id, exc)
+        return message
+    return replace(message, image=str(path))
+
+
 async def close(services: Services, group: Group, poll: Poll) -> Poll | None:
     """Close now (None: it was closed already); the post loses its buttons."""
     state = get_state(services)
@@ -165,7 +210,7 @@ async def send_native(ctx: Context, poll: Poll) -> bool:
         return False
     try:
         sent = await adapter.send_poll(
-            ctx.chat, poll.question, poll.options, multi=poll.multi, anonymous=False
+            ctx.chat, poll.question, poll.options, multi=poll.multi, anonymous=False, closes_at=poll.closes_at
         )
     except CapabilityNotSupported:
         return False  # past the platform's limits, or a private chat: buttons instead
@@ -230,5 +275,6 @@ async def run_close(services: Services, job: Job, fire: datetime) -> None:
     elif poll.closed_at is None or poll.closed_at < fire:
         return  # closed by hand before its time: its results were posted then
     chat = chat_of(services, group, poll.channel_id, poll.thread_id)
-    message = results(services, group, poll, await state.polls.tally(poll, names=True))
+    tally = await state.polls.tally(poll, names=True)
+    message = await with_chart(services, group, chat, poll, tally, results(services, group, poll, tally))
     await send_once(services, job, fire, chat, message, group.language)

@@ -8,7 +8,7 @@ from bot.settings import FeatureSettings, Number, OnOff
 
 
 class EngageSettings(FeatureSettings):
-    """Giveaways in one group."""
+    """Giveaways and polls in one group."""
 
     SECTION = "engage"
 
@@ -16,3 +16,6 @@ class EngageSettings(FeatureSettings):
         5, ge=1, le=600, description="a giveaway post is edited at most this often while people join"
     )
     giveaway_dm_winners: OnOff = Field(True, description="tell giveaway winners privately as well")
+    poll_chart: OnOff = Field(
+        True, description="poll results come with a bar chart image where the platform takes images"
+    )

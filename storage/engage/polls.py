@@ -143,6 +143,33 @@ def _set_votes(
     return "changed" if mine else "voted"
 
 
+def _change_vote(
+    conn: Connection, poll_id: int, member_id: int, option: int, added: bool, now: datetime
+) -> VoteOutcome:
+    # A platform that reports one answer at a time (Discord's vote add / remove): an added
+    # answer is kept (on a single-choice poll it is the member's only one, whatever the order
+    # the platform's "remove the old, add the new" pair arrives in), a removed one dropped.
+    # Both are idempotent, so a repeated event counts once; the row lock orders it with the close.
+    row = conn.execute(select(polls).where(polls.c.id == poll_id).with_for_update()).first()
+    if row is None or row.status != "open":
+        return "closed"
+    if not 0 <= option < len(json.loads(row.options)):
+        return "same"
+    where = (votes.c.poll_id == poll_id) & (votes.c.member_id == member_id)
+    mine = {r.option for r in conn.execute(select(votes.c.option).where(where))}
+    if not added:
+        if option not in mine:
+            return "same"
+        conn.execute(delete(votes).where(where, votes.c.option == option))
+        return "removed"
+    if option in mine and (row.multi or mine == {option}):
+        return "same"
+    if not row.multi and mine:
+        conn.execute(delete(votes).where(where))
+    conn.execute(insert(votes).values(poll_id=poll_id, member_id=member_id, option=option, voted_at=now))
+    return "changed" if mine and not row.multi else "voted"
+
+
 def _close(conn: Connection, poll_id: int, now: datetime) -> bool:
     result = conn.execute(
         update(polls)
@@ -208,6 +235,13 @@ class PollRepo:
         poll's answer given at ``now`` says; an answer older (``now``, then ``order``) than one
         already applied is stale and changes nothing."""
         return await self.db.transact(_set_votes, poll_id, member_id, options, now, order)
+
+    async def change_vote(
+        self, poll_id: int, member_id: int, option: int, *, added: bool, now: datetime
+    ) -> VoteOutcome:
+        """Add or take back the member's vote for one option (0-based), as a platform that
+        reports answers one at a time says; a repeat changes nothing."""
+        return await self.db.transact(_change_vote, poll_id, member_id, option, added, now)
 
     async def by_id(self, poll_id: int) -> Poll | None:
         """A poll by id alone."""

@@ -212,7 +212,7 @@ async def test_closed_by_hand_then_the_deadline_posts_nothing(tmp_path: Path, db
         card = await _start(h, "/signup 夜跑 until +1h")
         await h.press("demo", "ann", card["id"], "sg:join:1")
         refused = await h.say("demo", "ann", "/signup close 1")
-        assert texts(refused) == ["只有发起人和管理员可以结束或导出接龙 #1。"]
+        assert texts(refused) == ["只有发起人和管理员可以结束、导出接龙 #1 或标记到场。"]
         closed = await h.say("demo", "max", "/signup close 1")
         assert [t for t in texts(closed) if "已截止" in t] == [
             "⏰ 接龙 #1 夜跑 已截止：共 1 人。\n已接龙 1 人\n1. ann"
@@ -245,7 +245,7 @@ async def test_export_is_a_csv_sent_privately(tmp_path: Path, db_url: str) -> No
         await h.say("demo", "ann", "+1 =HYPERLINK(1)", reply_to=card["id"])
         await h.say("demo", "bob", "+1 带书", reply_to=card["id"])
         refused = await h.say("demo", "cat", "/signup export 1")
-        assert texts(refused) == ["只有发起人和管理员可以结束或导出接龙 #1。"]
+        assert texts(refused) == ["只有发起人和管理员可以结束、导出接龙 #1 或标记到场。"]
         out = await h.say("demo", "max", "/signup export 1")
         assert [r["text"] for r in public(out)] == ["接龙 #1 的名单已私信发给你。"]
         (sent,) = private(out, "max")

@@ -75,7 +75,7 @@ async def test_level2_key_rate_down_week_over_week(
 def _check_chart(path: Path, title: str) -> None:
     from PIL import Image
 
-    from bot import chartfont
+    from bot import charts
 
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with Image.open(path) as image:
@@ -85,7 +85,7 @@ def _check_chart(path: Path, title: str) -> None:
         colours = {c for _, c in image.convert("RGB").getcolors(1 << 20) or []}
     assert (0xD1, 0x49, 0x5B) in colours
     if any("\u4e00" <= ch <= "\u9fff" for ch in title):
-        assert chartfont.cjk_font() is not None
+        assert charts.cjk_font() is not None
 
 
 async def test_level2_in_english_with_a_higher_threshold(tmp_path: Path) -> None:

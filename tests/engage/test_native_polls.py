@@ -63,6 +63,13 @@ def _counts(text: str) -> list[int]:
     return [int(count) for _, count in COUNT.findall(text)]
 
 
+def _last_text(state: BotApiState) -> str:
+    """The latest text the bot sent: a message, or a photo's caption (results come with their
+    chart where the platform takes images)."""
+    last = [c.params for c in state.calls if c.method in ("sendMessage", "sendPhoto")][-1]
+    return str(last.get("text") or last.get("caption") or "")
+
+
 def _platform_counts(state: BotApiState, poll_id: str) -> list[int]:
     return [o["voter_count"] for o in state.poll_dict(poll_id)["options"]]
 
@@ -92,19 +99,19 @@ async def test_a_native_poll_counts_answers_changes_and_retracts_as_telegram_sho
         assert _platform_counts(state, poll_id) == [1, 0, 1]
 
         await _say(app, state, 20, "/poll results")
-        text = state.called("sendMessage")[-1]["text"]
+        text = _last_text(state)
         assert _counts(text) == _platform_counts(state, poll_id) == [1, 0, 1]
         assert "2 人已投票" in text and "Alice" in text and "Bob" in text and "Carol" not in text
 
         # The buttons' typed form would count a vote Telegram does not show: refused, clearly.
         await _say(app, state, 21, "/poll vote 1 2", sender=BOB)
-        assert "直接在投票里选择" in state.called("sendMessage")[-1]["text"]
+        assert "直接在投票里选择" in _last_text(state)
 
         await _say(app, state, 22, "/poll close")
         (stop,) = state.called("stopPoll")
         assert state.poll_messages[(int(stop["chat_id"]), int(stop["message_id"]))] == poll_id
         assert state.polls[poll_id]["is_closed"] is True
-        final = state.called("sendMessage")[-1]["text"]
+        final = _last_text(state)
         assert "最终结果" in final and _counts(final) == [1, 0, 1]
         assert not state.called("editMessageText")  # a native poll is never edited as text
     finally:
@@ -125,7 +132,7 @@ async def test_multiple_choice_answers_count_every_option(db_url: str, server: L
         state.answer_poll(12, poll_id, BOB, [2])
         await _settle(app)
         await _say(app, state, 20, "/poll results")
-        text = state.called("sendMessage")[-1]["text"]
+        text = _last_text(state)
         assert _counts(text) == _platform_counts(state, poll_id) == [1, 0, 2]
         assert "2 人已投票" in text
     finally:
@@ -171,7 +178,7 @@ async def test_answers_after_a_restart_still_count(db_url: str, server: Loopback
         state.answer_poll(12, poll_id, ALICE, [0])
         await _settle(again)
         await _say(again, state, 20, "/poll results")
-        text = state.called("sendMessage")[-1]["text"]
+        text = _last_text(state)
         assert _counts(text) == _platform_counts(state, poll_id) == [1, 1]
     finally:
         await again.stop()
@@ -193,13 +200,13 @@ async def test_a_poll_that_closes_by_itself_stops_the_native_poll(
         await app.dispatcher.drain()
         (stop,) = state.called("stopPoll")
         assert state.poll_messages[(int(stop["chat_id"]), int(stop["message_id"]))] == poll_id
-        final = state.called("sendMessage")[-1]["text"]
+        final = _last_text(state)
         assert "最终结果" in final and _counts(final) == _platform_counts(state, poll_id) == [0, 1]
         # Telegram refuses answers to a stopped poll; one arriving late changes nothing here either.
         state.push(tg.poll_answer_update(11, poll_id, ALICE, [0]))
         await _settle(app)
         await _say(app, state, 20, "/poll results")
-        assert _counts(state.called("sendMessage")[-1]["text"]) == [0, 1]
+        assert _counts(_last_text(state)) == [0, 1]
     finally:
         await app.stop()
 
@@ -223,7 +230,7 @@ async def test_an_older_answer_handled_late_does_not_undo_a_newer_one(
         )
         await _settle(app)
         await _say(app, state, 50, "/poll results")
-        text = state.called("sendMessage")[-1]["text"]
+        text = _last_text(state)
         assert _counts(text) == [0, 1] and "1 人已投票" in text
     finally:
         await app.stop()

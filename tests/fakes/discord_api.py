@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
@@ -415,6 +416,34 @@ def attachment(url: str, filename: str = "photo.png", content_type: str = "image
     }
 
 
+def poll_object(create: dict[str, Any]) -> dict[str, Any]:
+    """The poll Discord answers for a poll create request: answer ids from 1, in order, and an
+    expiry ``duration`` hours after the message's timestamp."""
+    expiry = datetime.fromisoformat(TIMESTAMP) + timedelta(hours=float(create.get("duration", 24)))
+    return {
+        "question": create["question"],
+        "answers": [
+            {"answer_id": i, "poll_media": a["poll_media"]} for i, a in enumerate(create["answers"], 1)
+        ],
+        "expiry": expiry.isoformat(),
+        "allow_multiselect": bool(create.get("allow_multiselect", False)),
+        "layout_type": create.get("layout_type", 1),
+    }
+
+
+def poll_vote(
+    message_id: int, user_id: int, answer_id: int, *, channel_id: int = CHANNEL_ID
+) -> dict[str, Any]:
+    """A MESSAGE_POLL_VOTE_ADD / _REMOVE payload."""
+    return {
+        "user_id": str(user_id),
+        "channel_id": str(channel_id),
+        "message_id": str(message_id),
+        "guild_id": str(GUILD_ID),
+        "answer_id": answer_id,
+    }
+
+
 @dataclass
 class Call:
     """One REST or webhook request the client made."""
@@ -459,6 +488,7 @@ class FakeDiscord:
             ("GET", re.compile(r"/users/@me"), lambda f, c, m: user(BOT_ID, "qunyou", bot=True)),
             ("GET", re.compile(r"/oauth2/applications/@me"), lambda f, c, m: f.app),
             ("POST", re.compile(r"/channels/(\d+)/messages"), FakeDiscord._created),
+            ("POST", re.compile(r"/channels/(\d+)/polls/(\d+)/expire"), FakeDiscord._expired),
             ("PATCH", re.compile(r"/channels/(\d+)/messages/(\d+)"), FakeDiscord._edited),
             ("DELETE", re.compile(r"/channels/(\d+)/messages/(\d+)"), lambda f, c, m: None),
             ("GET", re.compile(r"/guilds/(\d+)/members/(\d+)"), FakeDiscord._member),
@@ -482,7 +512,15 @@ class FakeDiscord:
     def _created(self, call: Call, match: re.Match[str]) -> dict[str, Any]:
         channel = int(match.group(1)) if call.path.startswith("/channels/") else CHANNEL_ID
         body = call.json if isinstance(call.json, dict) else {}
-        return message(body.get("content") or "", author=user(BOT_ID, "qunyou", bot=True), channel_id=channel)
+        data = message(body.get("content") or "", author=user(BOT_ID, "qunyou", bot=True), channel_id=channel)
+        if isinstance(body.get("poll"), dict):
+            data["poll"] = poll_object(body["poll"])
+        return data
+
+    def _expired(self, call: Call, match: re.Match[str]) -> dict[str, Any]:
+        data = message("", author=user(BOT_ID, "qunyou", bot=True), mid=int(match.group(2)))
+        data["channel_id"] = match.group(1)
+        return data
 
     def _edited(self, call: Call, match: re.Match[str]) -> dict[str, Any]:
         body = call.json if isinstance(call.json, dict) else {}

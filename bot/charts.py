@@ -1,12 +1,11 @@
-"""A font that draws Chinese in matplotlib charts, for any feature that draws one.
+"""Fonts for charts drawn with matplotlib: a CJK font that really draws Chinese, so a Chinese
+group's charts (the stats health chart, a poll's results) are in Chinese and never show boxes.
 
-The ``notojp-matplotlib`` dependency ships Noto Sans CJK (SIL Open Font License); its file is
-registered with matplotlib at the first chart (found through the package metadata, never
-imported: importing it would change matplotlib's global font) and preferred, so a fresh machine
-draws a Chinese group's charts in Chinese. Without it an installed font that really covers the
-glyphs is looked for; when there is none, callers draw in English, so a chart never shows boxes
-of missing glyphs. (The stats feature's ``handlers/stats/charts.py`` holds the same logic from
-before this module; it can import from here.)
+One comes with the install: the ``notojp-matplotlib`` dependency ships Noto Sans CJK (SIL Open
+Font License), which ``cjk_font()`` registers with matplotlib at the first chart and prefers.
+Only its file is used (found through the package metadata, never imported: importing it would
+change matplotlib's global font). Without it ``cjk_font()`` looks for an installed font that
+covers the glyphs; when there is none, callers draw English labels.
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-#: The distribution that ships the CJK font (a dependency in pyproject.toml).
-FONT_PACKAGE = "notojp-matplotlib"
 _CJK_HINTS = (
     "cjk",
     "han",
@@ -29,14 +26,29 @@ _CJK_HINTS = (
     "wenquanyi",
     "wqy",
     "yahei",
+    "pingfang",
+    "hiragino",
+    "droid sans fallback",
+    "sarasa",
+    "simsun",
+    "fangsong",
     "noto sans sc",
+    "noto serif sc",
     "unifont",
 )
 _PROBE = "数据活跃成员"
 
 
+#: The distribution that ships the CJK font (a dependency in pyproject.toml).
+FONT_PACKAGE = "notojp-matplotlib"
+
+
 def packaged_cjk_font() -> str | None:
-    """Register the CJK font file the font package ships with matplotlib; its path, or None."""
+    """Register the CJK font file the font package ships with matplotlib; its path, or None.
+
+    Read through ``importlib.metadata`` so the package's own ``__init__`` (which sets
+    matplotlib's global default font) never runs.
+    """
     from importlib import metadata
 
     from matplotlib import font_manager
@@ -58,11 +70,17 @@ def packaged_cjk_font() -> str | None:
 
 @functools.cache
 def cjk_font() -> str | None:
-    """The family name of a font that really draws Chinese, or None (packaged font first)."""
+    """The family name of a font that really draws Chinese, or None.
+
+    The packaged font comes first (the same on every machine); then installed fonts whose
+    names suggest CJK (cheap); then every other font, because a family such as "Unifont" or a
+    vendor font may cover Chinese under any name.
+    """
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
     packaged = packaged_cjk_font()
+    # "Last Resort" covers every code point with a box glyph: exactly the tofu to avoid.
     fonts = [f for f in font_manager.fontManager.ttflist if "last resort" not in f.name.lower()]
     first = [f for f in fonts if f.fname == packaged]
     hinted = [f for f in fonts if any(h in f.name.lower() for h in _CJK_HINTS) and f not in first]
@@ -79,3 +97,6 @@ def cjk_font() -> str | None:
 def chart_language(lang: str) -> str:
     """The language a chart can be drawn in on this machine (English without a CJK font)."""
     return lang if lang == "en" or cjk_font() else "en"
+
+
+__all__ = ["FONT_PACKAGE", "chart_language", "cjk_font", "packaged_cjk_font"]
