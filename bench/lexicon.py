@@ -4,7 +4,9 @@ Builds the lexicon and the benign lines from packaged data (:mod:`bench.lexicon_
 where each comes from), then prints, next to the figures measured before issue 16's work
 (``BASELINE``, same data, same seeds, commit 7b9a79a):
 
-* the share of benign lines flagged (innocent hits), with and without the pinyin view;
+* the share of benign lines deleted (a yellow or red hit: the headline; every baseline hit was
+  yellow, so before issue 16 deleted and flagged were the same lines) and the share with any hit,
+  blue digest notes included, with and without the pinyin view and the everyday-word guard;
 * recall per evasion transform the README claims, plus the ones issue 16 adds (look-alikes from
   two independent tables, leetspeak, repeated letters, pinyin with ``v``);
 * throughput at 14,000 terms (the real lexicon padded with the synthetic terms of
@@ -224,15 +226,16 @@ _PINYIN_TRANSFORMS = frozenset({"pinyin", "pinyin_partial", "pinyin_v", "homopho
 
 def recall(
     matcher: Matcher, entries: list[Entry], per_transform: int, seed: int
-) -> dict[str, tuple[int, int]]:
-    """(found, tried) per transform: each variant sits inside a short sentence."""
+) -> dict[str, tuple[int, int, int]]:
+    """(found, found at the term's own level, tried) per transform: each variant sits inside a
+    short sentence (found at a lower level: an everyday word alone, a homophone, punctuation)."""
     rng = random.Random(seed)
     tx = _Transforms(rng)
-    out: dict[str, tuple[int, int]] = {}
+    out: dict[str, tuple[int, int, int]] = {}
     for name in TRANSFORMS:
         pool = entries[:]
         rng.shuffle(pool)
-        found = tried = 0
+        found = at_level = tried = 0
         for entry in pool:
             if tried >= per_transform:
                 break
@@ -246,9 +249,11 @@ def recall(
             key = fold(entry.term)
             hits = matcher.check(text, pinyin=name in _PINYIN_TRANSFORMS, leet=True)
             tried += 1
-            if any(fold(h.entry.term) == key for h in hits):
+            mine = [h for h in hits if fold(h.entry.term) == key]
+            if mine:
                 found += 1
-        out[name] = (found, tried)
+                at_level += any(h.level >= entry.level for h in mine)
+        out[name] = (found, at_level, tried)
     return out
 
 
@@ -282,6 +287,7 @@ def run(argv: list[str]) -> dict[str, float]:
     matcher.pinyin_index()
 
     plain = evaluate(matcher, data.benign)
+    no_guard = evaluate(matcher, data.benign, everyday=False)
     with_pinyin = evaluate(matcher, data.benign, pinyin=True)
     zh_lines = [t for t in data.benign if has_cjk(t)]
     en_lines = [t for t in data.benign if not has_cjk(t)]
@@ -293,7 +299,7 @@ def run(argv: list[str]) -> dict[str, float]:
     # What an operator gets after acting on the import lint: the entries it calls too short or
     # too common removed (the lint itself never removes anything).
     issues = lint_entries(list(enumerate(data.lexicon, start=1)))
-    dropped = {i.line for i in issues if i.code in ("too_short", "too_common")}
+    dropped = {i.line for i in issues if i.code in ("too_short", "too_common", "everyday")}
     linted = [e for n, e in enumerate(data.lexicon, start=1) if n not in dropped]
     linted_layer = Layer(linted)
     SEGMENTER.set_words("bench-lexicon-linted", linted_layer.cjk_words())
@@ -314,18 +320,22 @@ def run(argv: list[str]) -> dict[str, float]:
         "terms": float(len(data.lexicon)),
         "benign_lines": float(len(data.benign)),
         "benign_flag_rate": plain.flag_rate,
+        "benign_delete_rate": plain.act_rate,
+        "benign_delete_rate_no_guard": no_guard.act_rate,
         "benign_flag_rate_zh": zh_rate,
         "benign_flag_rate_en": en_rate,
         "benign_flag_rate_pinyin": with_pinyin.flag_rate,
         "benign_flag_rate_after_lint": after_lint.flag_rate,
+        "benign_delete_rate_after_lint": after_lint.act_rate,
         "lint_removed_terms": float(len(dropped)),
         "speed_terms": float(big.size),
         "msgs_per_s_14k": rate,
         "msgs_per_s_real": real_rate,
         "load_avg_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0,
     }
-    for name, (found, tried) in rec.items():
+    for name, (found, at_level, tried) in rec.items():
         figures[f"recall_{name}"] = found / tried if tried else 0.0
+        figures[f"recall_at_level_{name}"] = at_level / tried if tried else 0.0
         figures[f"tried_{name}"] = float(tried)
     for code, count in sorted(lint_counts.items()):
         figures[f"lint_{code}"] = float(count)
@@ -341,23 +351,32 @@ def _print(f: dict[str, float], parts: dict[str, int], top: list[tuple[str, int]
     for name, count in parts.items():
         print(f"  data: {name}: {count}")
     rows: list[tuple[str, str, str, str]] = []
+    # Every baseline entry is yellow and nothing was lowered before issue 16, so the baseline's
+    # flagged lines are exactly its deleted lines.
+    before = {**BASELINE, "benign_delete_rate": BASELINE["benign_flag_rate"]}
+    for same in ("benign_delete_rate_no_guard", "benign_delete_rate_after_lint"):
+        before[same] = BASELINE["benign_flag_rate"]
     for key, label in (
-        ("benign_flag_rate", "benign lines flagged"),
+        ("benign_delete_rate", "benign lines deleted (a yellow/red hit), as loaded"),
+        ("benign_flag_rate", "benign lines with any hit (blue digest notes too)"),
         ("benign_flag_rate_zh", "  of the Chinese lines"),
         ("benign_flag_rate_en", "  of the English lines"),
-        ("benign_flag_rate_pinyin", "benign lines flagged, pinyin on"),
-        ("benign_flag_rate_after_lint", "benign lines flagged, lint's too short/common removed"),
+        ("benign_delete_rate_no_guard", "benign lines deleted, everyday guard off"),
+        ("benign_flag_rate_pinyin", "benign lines with any hit, pinyin on"),
+        ("benign_delete_rate_after_lint", "benign lines deleted, lint's short/common removed"),
     ):
         note = ""
-        if key in ("benign_flag_rate", "benign_flag_rate_after_lint") and "benign_flag_rate" in BASELINE:
+        if key in ("benign_delete_rate", "benign_flag_rate", "benign_delete_rate_after_lint"):
             ok = f[key] <= BASELINE["benign_flag_rate"] * TARGETS["benign_flag_rate_ratio"]
             note = f"target ≤ half the baseline {'ok' if ok else 'MISSED'}"
-            if key == "benign_flag_rate_after_lint":
+            if key == "benign_delete_rate":
+                note += " (headline)"
+            if key == "benign_delete_rate_after_lint":
                 note += f" ({f['lint_removed_terms']:.0f} terms removed)"
-        rows.append((label, pct(key, BASELINE), pct(key, f), note))
+        rows.append((label, pct(key, before), pct(key, f), note))
     for name in TRANSFORMS:
         key = f"recall_{name}"
-        note = f"n={f[f'tried_{name}']:.0f}"
+        note = f"n={f[f'tried_{name}']:.0f} at its level {f[f'recall_at_level_{name}']:.1%}"
         if name in CLAIMED and key in BASELINE:
             note += " not lower: " + ("ok" if f[key] >= BASELINE[key] - 0.005 else "LOWER")
         if name.startswith("homoglyph"):

@@ -42,6 +42,7 @@ from handlers.moderation.discipline import Discipline
 from handlers.moderation.escalation import run_escalate_job
 from handlers.moderation.flood_share import SharedFloods
 from handlers.moderation.folding import fold
+from handlers.moderation.frequency import warm as warm_frequencies
 from handlers.moderation.lexicon import STARTER_LEXICON, load_lexicons
 from handlers.moderation.lint import lint_files
 from handlers.moderation.ports import Alerts, Credit, Facts, Sanctions, Screen
@@ -121,7 +122,7 @@ async def _startup(services: Services) -> None:
         # A running bot loads jieba's dictionary (about a second) in a worker thread after
         # start rather than on the first message that needs it; the console and tests, on a
         # virtual clock, load it only if a message needs it (start-up goal ≤ 1 s, issue 21).
-        warm = asyncio.create_task(asyncio.to_thread(SEGMENTER.warm), name="jieba warm-up")
+        warm = asyncio.create_task(asyncio.to_thread(warm_frequencies), name="jieba warm-up")
         _WARMING.add(warm)  # a reference, or the task may be collected mid-run
         warm.add_done_callback(_WARMING.discard)
     if section.lexicon_files and services.clock.moves_on_its_own:

@@ -81,6 +81,9 @@ class EvalResult:
 
     lines: int = 0
     flagged: int = 0
+    #: Lines with a hit at yellow or red, the levels that delete the message (a blue hit only
+    #: notes it in the moderators' digest).
+    acted: int = 0
     hits_per_term: Counter[str] = field(default_factory=Counter)
     #: Lines flagged only through the pinyin view.
     pinyin_only: int = 0
@@ -97,6 +100,11 @@ class EvalResult:
     def flag_rate(self) -> float:
         """Share of lines with at least one validated hit."""
         return self.flagged / self.lines if self.lines else 0.0
+
+    @property
+    def act_rate(self) -> float:
+        """Share of lines with a yellow or red hit (the message would be deleted)."""
+        return self.acted / self.lines if self.lines else 0.0
 
     @property
     def precision(self) -> float | None:
@@ -120,13 +128,15 @@ def evaluate(
     *,
     pinyin: bool = False,
     leet: bool = True,
+    everyday: bool = True,
     keep_examples: int = 10,
 ) -> EvalResult:
-    """Screen every text like a message and count what the lexicon does to it (``pinyin`` and
-    ``leet`` as the group settings ``moderation.pinyin`` and ``moderation.leetspeak``)."""
+    """Screen every text like a message and count what the lexicon does to it (``pinyin``,
+    ``leet`` and ``everyday`` as the group settings ``moderation.pinyin``,
+    ``moderation.leetspeak`` and ``moderation.everyday_guard``)."""
     result = EvalResult(labelled=labels is not None)
     for i, text in enumerate(texts):
-        hits = matcher.explain(text, pinyin=pinyin, leet=leet).hits
+        hits = matcher.explain(text, pinyin=pinyin, leet=leet, everyday=everyday).hits
         result.lines += 1
         for term in {h.entry.term for h in hits}:
             result.hits_per_term[term] += 1
@@ -135,6 +145,8 @@ def evaluate(
             result.flagged += 1
             if all(h.pinyin for h in hits):
                 result.pinyin_only += 1
+            if any(h.level >= Level.YELLOW for h in hits):
+                result.acted += 1
         if labels is None:
             continue
         bad = labels[i] if i < len(labels) else False
@@ -159,6 +171,8 @@ def format_report(result: EvalResult, *, top: int = 20) -> str:
         f"lines: {result.lines}",
         f"flagged: {result.flagged} ({result.flag_rate:.2%})"
         + (f", {result.pinyin_only} only through pinyin" if result.pinyin_only else ""),
+        f"deleted (a yellow or red hit; blue only notes it in the digest): {result.acted} "
+        f"({result.act_rate:.2%})",
         f"terms with hits: {len(result.hits_per_term)}",
     ]
     if result.hits_per_term:
@@ -198,6 +212,11 @@ def main(argv: Sequence[str]) -> int:
     ev.add_argument(
         "--no-leet", action="store_true", help="without the leetspeak view (moderation.leetspeak off)"
     )
+    ev.add_argument(
+        "--no-everyday-guard",
+        action="store_true",
+        help="everyday-word terms count at their level even alone (moderation.everyday_guard off)",
+    )
     ev.add_argument("--top", type=int, default=20, help="how many top terms to list")
     ev.add_argument("--allow", type=Path, help="allow-list phrases, one a line")
     args = parser.parse_args(list(argv))
@@ -223,6 +242,8 @@ def main(argv: Sequence[str]) -> int:
     if issues:
         print(format_issues(issues, limit=args.top))
     matcher = Matcher([layer], allow)
-    result = evaluate(matcher, texts, labels, pinyin=args.pinyin, leet=not args.no_leet)
+    result = evaluate(
+        matcher, texts, labels, pinyin=args.pinyin, leet=not args.no_leet, everyday=not args.no_everyday_guard
+    )
     print(format_report(result, top=args.top))
     return 0

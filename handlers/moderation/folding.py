@@ -242,6 +242,29 @@ def narrow_fold(text: str) -> str:
     return text.translate(_NARROW)
 
 
+class _DiffersTable(dict[int, str]):
+    """Maps a code point to "" when its narrow form (:func:`narrow_char`) is its fold, else to
+    itself (see :func:`folds_as_written`)."""
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        result = "" if narrow_char(ch) == _TABLE[cp] else ch
+        if len(self) < _MAX_MEMO:
+            self[cp] = result
+        return result
+
+
+_DIFFERS = _DiffersTable()
+
+
+def folds_as_written(text: str) -> bool:
+    """True when no character of ``text`` is changed by the many-to-one part of the fold
+    (traditional script, look-alikes, diacritics, enclosed forms), so every span's
+    :func:`narrow_fold` equals its :func:`fold`. One C-level pass; the matcher uses it to reject
+    every fold-guarded candidate of a message at once (simplified Chinese, plain English)."""
+    return not text.translate(_DIFFERS)
+
+
 def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, list[int]]:
     """The folded text and, for each folded character, the index of its source character.
 

@@ -61,6 +61,27 @@ def is_very_common(word: str, segmenter: Segmenter = SEGMENTER) -> bool:
     return en_zipf(word) >= VERY_COMMON_EN_ZIPF
 
 
+#: Categories whose terms are offences in themselves, however common the word: profanity is
+#: frequent in text because people swear ("fuck" has an English Zipf of 5.4), so frequency is
+#: no sign of an innocent use. The everyday-word guard leaves them alone.
+OFFENSIVE_CATEGORIES = frozenset({"abuse"})
+
+
+def is_everyday_term(key: str, category: str, segmenter: Segmenter = SEGMENTER) -> bool:
+    """True when a lexicon term (its folded ``key``) is an everyday word that, alone in a
+    message, is weak evidence: so common that listing it flags ordinary chat (系统, 管理, 人民,
+    "system"), outside the offensive categories. The matcher lowers such a hit one level unless
+    another term matches in the same message (``moderation.everyday_guard``); lint reports it."""
+    return category not in OFFENSIVE_CATEGORIES and is_very_common(key, segmenter)
+
+
+def warm(segmenter: Segmenter = SEGMENTER) -> None:
+    """Load jieba's dictionary and wordfreq's English list now (a worker thread at start-up), so
+    the first message that needs a frequency does not wait for them."""
+    segmenter.warm()
+    en_zipf("the")
+
+
 def fold_misleads(spelling: str, folded: str, segmenter: Segmenter = SEGMENTER) -> bool:
     """True when folding turned a rare spelling into a common word (幹 → 干, 發票 → 发票, ㈠ → 一).
 

@@ -12,6 +12,7 @@ from bot.roles import Role
 from bot.services import Services
 from handlers.moderation.commands import router
 from handlers.moderation.folding import fold
+from handlers.moderation.frequency import is_everyday_term
 from handlers.moderation.lexicon import normalise_category, parse_import
 from handlers.moderation.lint import lint_entries
 from handlers.moderation.matcher import Entry, Level, LexiconError, Matcher, Mode, Report, validate_term
@@ -250,7 +251,8 @@ async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
     rules = await ctx.services.settings.of(group.id, ModerationSettings) if group is not None else None
     pinyin = rules is not None and rules.pinyin
     leet = rules.leetspeak if rules is not None else True
-    report = await _explain(matcher, text, pinyin=pinyin, leet=leet)
+    everyday = rules.everyday_guard if rules is not None else True
+    report = await _explain(matcher, text, pinyin=pinyin, leet=leet, everyday=everyday)
     lines = [ctx.t("moderation.kw.test_folded", folded=report.folded[:300])]
     if pinyin and report.folded:
         view = await asyncio.to_thread(pinyin_view, report.folded[:300])
@@ -263,6 +265,8 @@ async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
         )
         if cand.lowered:
             verdict = ctx.t("moderation.reject.homophone")
+        if cand.everyday:
+            verdict = ctx.t("moderation.reject.everyday")
         lines.append(
             ctx.t(
                 "moderation.kw.test_candidate",
@@ -316,6 +320,9 @@ async def _kw_info(ctx: Context, group: Group | None, term: str) -> None:
             lines.append(
                 ctx.t("moderation.kw.info_strict", folded=key, spellings=", ".join(sorted(spellings)))
             )
+        elif entry.mode is Mode.TEXT and await asyncio.to_thread(is_everyday_term, key, entry.category):
+            # Word frequencies need jieba's dictionary / wordfreq: off the event loop.
+            lines.append(ctx.t("moderation.kw.info_everyday", folded=key))
     if not found:
         lines.append(ctx.t("moderation.kw.info_absent"))
     if group is None:
@@ -325,9 +332,13 @@ async def _kw_info(ctx: Context, group: Group | None, term: str) -> None:
         await _deliver(ctx, group, "\n".join(lines))
 
 
-async def _explain(matcher: Matcher, text: str, *, pinyin: bool = False, leet: bool = False) -> Report:
+async def _explain(
+    matcher: Matcher, text: str, *, pinyin: bool = False, leet: bool = False, everyday: bool = True
+) -> Report:
     # A long test text with many candidates costs milliseconds; keep it off the event loop.
-    return await asyncio.to_thread(functools.partial(matcher.explain, text[:4096], pinyin=pinyin, leet=leet))
+    return await asyncio.to_thread(
+        functools.partial(matcher.explain, text[:4096], pinyin=pinyin, leet=leet, everyday=everyday)
+    )
 
 
 async def _kw_import(ctx: Context, group: Group, body: str) -> None:

@@ -8,7 +8,10 @@ and in ``python -m bot moderation eval``.
 Reasons (``code``, an i18n key suffix under ``moderation.lint``):
 
 * ``too_short``: a Latin term of fewer than three letters or digits, or a single Chinese character;
-* ``too_common``: an everyday word (jieba's dictionary for Chinese, ``wordfreq`` for English);
+* ``everyday``: an everyday word (jieba's dictionary for Chinese, ``wordfreq`` for English) that
+  the matcher counts one level lower when it is alone in a message (``moderation.everyday_guard``);
+* ``too_common``: as common, in a category whose terms are offences in themselves (abuse), so
+  the guard leaves it at its level;
 * ``duplicate``: folds to the same key as an earlier line or an existing entry;
 * ``allowed``: an allow-list phrase is the same text, so every hit of it is cancelled;
 * ``fold_guard``: its folded form is a common word that its spelling is not, so it only matches
@@ -26,7 +29,7 @@ from pathlib import Path
 import regex
 
 from handlers.moderation.folding import fold, has_cjk, narrow_fold
-from handlers.moderation.frequency import fold_misleads, is_very_common
+from handlers.moderation.frequency import OFFENSIVE_CATEGORIES, fold_misleads, is_very_common
 from handlers.moderation.matcher import _REGEX_PROBE, DEFAULT_REGEX_TIMEOUT, Entry, Mode
 from handlers.moderation.segment import SEGMENTER, Segmenter
 
@@ -74,7 +77,9 @@ def lint_entries(
         if (cjk and len(key) < 2) or (not cjk and len(key) < MIN_LATIN_CHARS):
             issues.append(LintIssue(line, entry.term, "too_short"))
         elif entry.mode is Mode.TEXT and is_very_common(written if guarded else key, segmenter):
-            issues.append(LintIssue(line, entry.term, "too_common"))
+            # The same test as the matcher's everyday-word guard (frequency.is_everyday_term).
+            offensive = guarded or entry.category in OFFENSIVE_CATEGORIES
+            issues.append(LintIssue(line, entry.term, "too_common" if offensive else "everyday"))
         if key in allowed:
             issues.append(LintIssue(line, entry.term, "allowed"))
         if guarded:

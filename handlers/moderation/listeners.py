@@ -57,7 +57,13 @@ async def screen(ctx: Context) -> None:
     # all read the same folded text.
     parsed = ctx.parsed
     hits = (
-        matcher.check(message.text, pinyin=pinyin, leet=rules.leetspeak, folded=parsed.folded)
+        matcher.check(
+            message.text,
+            pinyin=pinyin,
+            leet=rules.leetspeak,
+            everyday=rules.everyday_guard,
+            folded=parsed.folded,
+        )
         if message.text
         else []
     )

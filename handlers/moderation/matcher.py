@@ -20,6 +20,7 @@ caller swaps the reference, so a message is never matched against a half-built l
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections.abc import Iterable, Sequence
@@ -32,11 +33,12 @@ from handlers.moderation.folding import (
     FOLD_VERSION,
     fold,
     fold_with_offsets,
+    folds_as_written,
     has_cjk,
     is_cjk,
     narrow_fold,
 )
-from handlers.moderation.frequency import COMMON_ZH, fold_misleads
+from handlers.moderation.frequency import COMMON_ZH, fold_misleads, is_everyday_term
 from handlers.moderation.leet import LEET_CATEGORIES, LeetIndex
 from handlers.moderation.pinyin import PinyinIndex
 from handlers.moderation.segment import SEGMENTER, Segmenter, WindowCache
@@ -99,6 +101,8 @@ class _KeyMeta:
     #: When folding would turn this rare term into a common word (幹 → 干), the spellings
     #: (:func:`narrow_fold`) a hit must have; None when any spelling that folds to the key counts.
     spellings: frozenset[str] | None = None
+    #: An everyday word (系统, "system"): alone in a message its hit counts one level lower.
+    everyday: bool = False
 
 
 class Layer:
@@ -209,6 +213,7 @@ class Layer:
         if not cjk:
             for term in (entry.term, *self._extra_terms.get(key, ())):
                 breaks.update(word_breaks(term))
+        spellings = self.spellings(key)
         made = _KeyMeta(
             entry=entry,
             latin_start=not is_cjk(key[0]),
@@ -216,7 +221,9 @@ class Layer:
             glued_check=not cjk,
             segment_check=cjk and len(key) <= SEGMENT_CHECK_MAX and all_cjk(key),
             word_breaks=frozenset(breaks),
-            spellings=self.spellings(key),
+            spellings=spellings,
+            # A guarded key matches only its rare spellings, which are no everyday words.
+            everyday=spellings is None and is_everyday_term(key, entry.category),
         )
         self._metas[pid] = made
         return made
@@ -238,11 +245,9 @@ class Layer:
         return [k for k in self.keys if has_cjk(k)]
 
 
-@dataclass(frozen=True, slots=True)
-class _Raw:
-    meta: _KeyMeta
-    a: int
-    b: int
+#: A raw automaton match: the key's metadata and the folded span (a tuple: the hot path makes
+#: one per candidate, and a frozen dataclass costs several times as much to build).
+_Raw = tuple[_KeyMeta, int, int]
 
 
 class Matcher:
@@ -319,22 +324,39 @@ class Matcher:
         return found
 
     def check(
-        self, text: str, *, pinyin: bool = False, leet: bool = False, folded: str | None = None
+        self,
+        text: str,
+        *,
+        pinyin: bool = False,
+        leet: bool = False,
+        everyday: bool = True,
+        folded: str | None = None,
     ) -> list[Hit]:
         """The validated hits in ``text`` (hot path: stops early once a red hit is confirmed).
 
         ``pinyin`` adds the pinyin view (the group setting ``moderation.pinyin``), ``leet`` the
-        leetspeak and repeated-letter view (``moderation.leetspeak``); ``folded`` is
-        ``fold(text)`` when the caller has it already (the message's ``ctx.parsed.folded``).
+        leetspeak and repeated-letter view (``moderation.leetspeak``), ``everyday`` the
+        everyday-word guard (``moderation.everyday_guard``: a term that is an everyday word
+        counts one level lower when nothing else matches); ``folded`` is ``fold(text)`` when the
+        caller has it already (the message's ``ctx.parsed.folded``).
         """
-        return self._run(text, explain=False, pinyin=pinyin, leet=leet, folded=folded).hits
+        return self._run(text, explain=False, pinyin=pinyin, leet=leet, everyday=everyday, folded=folded).hits
 
-    def explain(self, text: str, *, pinyin: bool = False, leet: bool = False) -> Report:
+    def explain(
+        self, text: str, *, pinyin: bool = False, leet: bool = False, everyday: bool = True
+    ) -> Report:
         """Every candidate with the reason it was kept or rejected (for ``/kw test``)."""
-        return self._run(text, explain=True, pinyin=pinyin, leet=leet)
+        return self._run(text, explain=True, pinyin=pinyin, leet=leet, everyday=everyday)
 
     def _run(
-        self, text: str, *, explain: bool, pinyin: bool = False, leet: bool = False, folded: str | None = None
+        self,
+        text: str,
+        *,
+        explain: bool,
+        pinyin: bool = False,
+        leet: bool = False,
+        everyday: bool = True,
+        folded: str | None = None,
     ) -> Report:
         if folded is None:
             folded = fold(text)
@@ -356,16 +378,16 @@ class Matcher:
                 for pid, a, b in ac.find_matches_as_indexes(folded, overlapping=True):
                     if pid in skip:
                         continue
-                    raw.append(_Raw(meta(pid), a, b))
+                    raw.append((meta(pid), a, b))
         if raw:
             self._validate(text, folded, raw, report, explain=explain)
-        if leet and folded and (explain or not any(h.level is Level.RED for h in report.hits)):
+        if leet and folded and (explain or _confirmed(report) is not Level.RED):
             self._leet_hits(text, folded, report, explain=explain)
-        if pinyin and folded and (explain or not any(h.level is Level.RED for h in report.hits)):
+        if pinyin and folded and (explain or _confirmed(report) is not Level.RED):
             self._pinyin_hits(text, folded, report, explain=explain)
         for layer in self.layers:
             for pattern, entry in layer.regexes:
-                if not explain and report.hits and max(h.level for h in report.hits) >= entry.level:
+                if not explain and (_confirmed(report) or 0) >= entry.level:
                     continue
                 try:
                     m = pattern.search(text, timeout=self._regex_timeout)
@@ -378,6 +400,8 @@ class Matcher:
                     report.hits.append(Hit(entry, entry.level, m.start(), m.end(), -1, -1))
                     if explain:
                         report.candidates.append(Candidate(entry, -1, -1, None))
+        if everyday and report.hits:
+            _lower_everyday(report)
         return report
 
     def _pinyin_hits(self, text: str, folded: str, report: Report, *, explain: bool) -> None:
@@ -442,9 +466,10 @@ class Matcher:
                 if entry.term in already:
                     continue
                 already.add(entry.term)
+                common = self.layers[li].meta(pid).everyday
                 if explain:
                     report.candidates.append(Candidate(entry, -1, -1, None, view="leet"))
-                report.hits.append(Hit(entry, entry.level, hit.start, hit.end, -1, -1))
+                report.hits.append(Hit(entry, entry.level, hit.start, hit.end, -1, -1, everyday=common))
 
     def _common_words(self, span: str) -> bool:
         """True when a Chinese span segments into words that are all common (jieba counts)."""
@@ -452,24 +477,32 @@ class Matcher:
         return all(self._segmenter.frequency(span[a:b]) >= COMMON_ZH for a, b in itertools.pairwise(cuts))
 
     def _validate(self, text: str, folded: str, raw: list[_Raw], report: Report, *, explain: bool) -> None:
+        if not explain and any(r[0].spellings is not None for r in raw) and folds_as_written(text):
+            # Nothing in the message was folded many-to-one (plain simplified Chinese, plain
+            # English), so no fold-guarded key (幹 held to 幹) can be spelled as its term: drop
+            # them all without rebuilding offsets (most candidates on everyday Chinese text).
+            raw = [r for r in raw if r[0].spellings is None]
+            if not raw:
+                return
         _, idx = fold_with_offsets(text, folded)
         allow_spans = self._allow.find_matches_as_indexes(folded, overlapping=True) if self._allow else []
-        windows = WindowCache(self._segmenter, folded, [(r.a, r.b) for r in raw if r.meta.segment_check])
+        windows = WindowCache(self._segmenter, folded, [(a, b) for m, a, b in raw if m.segment_check])
         # Most severe first, so the hot path can stop at the first confirmed red hit.
-        raw.sort(key=lambda r: (-r.meta.entry.level, r.a))
+        raw.sort(key=lambda r: (-r[0].entry.level, r[1]))
         for cand in raw:
+            meta, a, b = cand
             reason = self._reject_reason(text, idx, cand, allow_spans, windows)
             if explain:
-                report.candidates.append(Candidate(cand.meta.entry, cand.a, cand.b, reason))
+                report.candidates.append(Candidate(meta.entry, a, b, reason))
             if reason is not None:
                 continue
-            start, end = idx[cand.a], idx[cand.b - 1] + 1
-            level = cand.meta.entry.level
+            start, end = idx[a], idx[b - 1] + 1
+            level = meta.entry.level
             downgraded = any(c in SENTENCE_BREAKS for c in text[start:end])
             if downgraded:
                 level = level.lowered()
-            report.hits.append(Hit(cand.meta.entry, level, start, end, cand.a, cand.b, downgraded))
-            if not explain and level is Level.RED:
+            report.hits.append(Hit(meta.entry, level, start, end, a, b, downgraded, everyday=meta.everyday))
+            if not explain and level is Level.RED and not meta.everyday:
                 return
 
     def _reject_reason(
@@ -480,7 +513,7 @@ class Matcher:
         allow_spans: list[tuple[int, int, int]],
         windows: WindowCache,
     ) -> str | None:
-        a, b, meta = cand.a, cand.b, cand.meta
+        meta, a, b = cand
         for _, x, y in allow_spans:
             if x <= a and b <= y:
                 return "allowed"
@@ -503,6 +536,44 @@ class Matcher:
         ):
             return "segmentation"
         return None
+
+
+def _confirmed(report: Report) -> Level | None:
+    """The most severe hit so far that is not an everyday word (those may still be lowered)."""
+    return max((h.level for h in report.hits if not h.everyday), default=None)
+
+
+def _lower_everyday(report: Report) -> None:
+    """An everyday-word term with no other term in the message counts one level lower: 系统 or
+    "system" alone is ordinary chat; next to another term it is part of the evidence."""
+    if any(not h.everyday for h in report.hits) or not any(h.everyday for h in report.hits):
+        return
+    report.hits = [
+        Hit(
+            h.entry,
+            h.level.lowered(),
+            h.start,
+            h.end,
+            h.folded_start,
+            h.folded_end,
+            h.downgraded,
+            h.pinyin,
+            True,
+        )
+        if h.everyday
+        else h
+        for h in report.hits
+    ]
+    report.candidates = [
+        dataclasses.replace(c, everyday=True)
+        if c.rejected is None and c.view == "text" and _is_everyday(report, c)
+        else c
+        for c in report.candidates
+    ]
+
+
+def _is_everyday(report: Report, cand: Candidate) -> bool:
+    return any(h.everyday and h.entry == cand.entry for h in report.hits)
 
 
 def build_matcher(

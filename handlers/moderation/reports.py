@@ -61,10 +61,11 @@ async def report_command(ctx: Context, reason: str | None) -> None:
     excerpt = None
     if remembered is not None:
         reported = await state.matcher(group.id)
-        pinyin = (await services.settings.of(group.id, ModerationSettings)).pinyin
+        rules = await services.settings.of(group.id, ModerationSettings)
+        pinyin = rules.pinyin
         if pinyin:
             await _pinyin_ready(reported)
-        hits = reported.check(remembered[1], pinyin=pinyin)
+        hits = reported.check(remembered[1], pinyin=pinyin, everyday=rules.everyday_guard)
         red = [h for h in hits if h.level is Level.RED]
         if red:
             category = red[0].entry.category

@@ -47,3 +47,8 @@ class ModerationSettings(FeatureSettings):
         True,
         description="English abuse terms also match in leetspeak and with repeated letters (k1ll, fuuuck)",
     )
+    everyday_guard: OnOff = Field(
+        True,
+        description="a term that is an everyday word (系统, 管理, system) counts one level lower "
+        "when no other term matches in the message",
+    )

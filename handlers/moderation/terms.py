@@ -35,7 +35,10 @@ class Level(IntEnum):
 
     def lowered(self) -> Level:
         """One level weaker (blue stays blue)."""
-        return Level(max(self.value - 1, Level.BLUE.value))
+        return _LOWER[self]
+
+
+_LOWER = {Level.RED: Level.YELLOW, Level.YELLOW: Level.BLUE, Level.BLUE: Level.BLUE}
 
 
 class Mode(StrEnum):
@@ -81,6 +84,9 @@ class Hit:
     downgraded: bool = False
     #: Found through the pinyin view (``moderation.pinyin``), not by the term's own characters.
     pinyin: bool = False
+    #: The term is an everyday word (:func:`~handlers.moderation.frequency.is_everyday_term`);
+    #: alone in a message its hit counts one level lower (``moderation.everyday_guard``).
+    everyday: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,8 @@ class Candidate:
     view: str = "text"
     #: Kept, but one level lower (a homophone made of everyday words).
     lowered: bool = False
+    #: Kept, but one level lower: the term is an everyday word and nothing else matched.
+    everyday: bool = False
 
 
 @dataclass(slots=True)

@@ -224,11 +224,12 @@ def test_level_parse() -> None:
 
 
 def test_group_layer_overrides_global_level() -> None:
-    global_layer = Layer([Entry("广告", Level.BLUE, "ads")])
-    m = build_matcher(global_layer, [Entry("广告", Level.RED, "ads", scope="g1")], owner="test-g1")
-    assert [h.level for h in m.check("这里有广告")] == [Level.RED]
+    # Not an everyday word (广告 is: alone it would count one level lower, test_everyday.py).
+    global_layer = Layer([Entry("代开发票", Level.BLUE, "ads")])
+    m = build_matcher(global_layer, [Entry("代开发票", Level.RED, "ads", scope="g1")], owner="test-g1")
+    assert [h.level for h in m.check("这里有代开发票的")] == [Level.RED]
     plain = build_matcher(global_layer)
-    assert [h.level for h in plain.check("这里有广告")] == [Level.BLUE]
+    assert [h.level for h in plain.check("这里有代开发票的")] == [Level.BLUE]
 
 
 def test_same_key_keeps_the_most_severe_entry() -> None:
