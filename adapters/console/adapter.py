@@ -69,6 +69,7 @@ class ConsoleAdapter(Adapter):
         self.clock = clock
         self.out_tz = out_tz
         self.records: list[Record] = []
+        self._stamp: tuple[datetime, tzinfo | None, str] | None = None
         self._emit_fn = emit
         if capabilities is not None:
             self.capabilities = capabilities
@@ -116,8 +117,13 @@ class ConsoleAdapter(Adapter):
 
     # -- output --------------------------------------------------------------------------
     def _at(self) -> str:
+        # Every record is stamped, and under the virtual clock thousands share one instant (a
+        # raid through the console): the text of the last instant is kept.
         now = self.clock.now()
-        return (now.astimezone(self.out_tz) if self.out_tz else now).isoformat()
+        if self._stamp is None or self._stamp[0] != now or self._stamp[1] is not self.out_tz:
+            text = (now.astimezone(self.out_tz) if self.out_tz else now).isoformat()
+            self._stamp = (now, self.out_tz, text)
+        return self._stamp[2]
 
     def emit(self, action: str, **fields: Any) -> Record:
         """Write one output record."""
