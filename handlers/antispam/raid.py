@@ -180,6 +180,9 @@ async def start(
             log.warning("raid alert for group %s failed: %s", group.id, exc)
     await _audit(services, group, now, "raid-start", reason)
     await _plan_end(services, group, raid)
+    # Written at once, not with the next flush: a crash in the raid's first second would leave
+    # its joiners muted for a week with no raid to end (``load`` finds the joiners since).
+    await flush(services)
     return raid
 
 
@@ -285,6 +288,7 @@ async def end(services: Services, group: Group, why: str) -> Raid | None:
             await _quietly(adapter.unmute(chat, joiner.user.user_id))
     await welcome(services, group, genuine)
     await _audit(services, group, services.clock.now(), "raid-end", f"{why} removed={raid.removed}")
+    await flush(services)  # at once: its end job is gone, so a raid read back would never end
     return raid
 
 
@@ -293,23 +297,18 @@ async def joined(services: Services, group: Group, chat: ChatRef, user: UserRef,
     joiner joined a raid (their welcome is held)."""
     raids = book(services)
     now = services.clock.now()
-    count = raids.surge(
-        raids.joins,
-        group.id,
-        now,
-        1,
-        timedelta(seconds=(await _rules(services, group)).raid_seconds),
-    )
+    rules = await _rules(services, group)  # read once: a raid is a thousand joins
+    count = raids.surge(raids.joins, group.id, now, 1, timedelta(seconds=rules.raid_seconds))
     raid = raids.raids.get(group.id)
-    if raid is None and count >= (await _rules(services, group)).raid_joins:
+    if raid is None and count >= rules.raid_joins:
         raid = await start(services, group, "joins")
     if raid is None:
-        if count < (await _rules(services, group)).welcome_batch_joins:
+        if count < rules.welcome_batch_joins:
             return False
         # A burst, not (yet) a raid: this newcomer is greeted with the others when it settles.
         waiting = raids.pending.setdefault(group.id, {})
         if not waiting:
-            span = timedelta(seconds=(await _rules(services, group)).raid_seconds)
+            span = timedelta(seconds=rules.raid_seconds)
             await services.scheduler.schedule(
                 f"{JOB_WELCOME}:{group.id}", JOB_WELCOME, At(now + span), {}, group_id=group.id
             )
