@@ -336,18 +336,6 @@ class MemberRepo:
             ).all()
         return [member_from_row(r) for r in rows]
 
-    async def joined_since(self, group_id: int, since: datetime) -> list[Member]:
-        """Members of a group whose latest join is at or after ``since`` (oldest join first)."""
-        async with self.db.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(members)
-                    .where(members.c.group_id == group_id, members.c.joined_at >= since)
-                    .order_by(members.c.joined_at, members.c.id)
-                )
-            ).all()
-        return [member_from_row(r) for r in rows]
-
     async def touch_many(self, seen: Iterable[tuple[int, datetime]]) -> None:
         """Batch-update ``last_seen`` (from the hot path's flush)."""
         rows = [{"mid": mid, "at": at} for mid, at in seen]

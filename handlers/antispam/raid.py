@@ -180,9 +180,7 @@ async def start(
             log.warning("raid alert for group %s failed: %s", group.id, exc)
     await _audit(services, group, now, "raid-start", reason)
     await _plan_end(services, group, raid)
-    # Written at once, not with the next flush: a crash in the raid's first second would leave
-    # its joiners muted for a week with no raid to end (``load`` finds the joiners since).
-    await flush(services)
+    await flush(services)  # at once: a crash must not leave its joiners muted with no raid to end
     return raid
 
 
@@ -322,6 +320,8 @@ async def joined(services: Services, group: Group, chat: ChatRef, user: UserRef,
         # Bounded, not "until unmuted": Discord's timeouts cannot be longer than 28 days, and
         # the raid's end (or a release) lifts it long before a week anyway.
         await _quietly(adapter.mute(chat, user.user_id, now + RAID_MUTE))
+    if now == raid.started_at:  # who started it is written at once too (``raid_restart``)
+        await flush(services)
     return True
 
 
