@@ -9,6 +9,7 @@ survives a bot ``restart`` within one run just as a real platform's would.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import re
 import uuid
@@ -452,8 +453,10 @@ def local(platform: str | None, name: str) -> str:
     return name if platform in (None, PLATFORM) else f"{platform}:{name}"
 
 
+@functools.lru_cache(maxsize=4096)
 def outside(console_id: str) -> tuple[str, str]:
-    """``(name, platform)`` of a console id: the inverse of :func:`local`, for output records."""
+    """``(name, platform)`` of a console id: the inverse of :func:`local`, for output records
+    (cached: every record names a chat and a user, thousands of them in a raid)."""
     head, sep, rest = console_id.partition(":")
     if sep and rest and head in OTHER_PLATFORMS:
         return rest, head
