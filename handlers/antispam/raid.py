@@ -86,6 +86,7 @@ class Raid:
     changed: set[str] = field(default_factory=set)
     #: True while the alert shows the "Release the genuine" tick list instead of the summary.
     listing: bool = False
+    first_written: bool = False  # its first joiner, written at once (``raid_restart``)
 
     @property
     def removed(self) -> int:
@@ -317,10 +318,10 @@ async def joined(services: Services, group: Group, chat: ChatRef, user: UserRef,
     raids.touch(raid, user.user_id)
     adapter = services.adapters.get(group.adapter)
     if adapter is not None:
-        # Bounded, not "until unmuted": Discord's timeouts cannot be longer than 28 days, and
-        # the raid's end (or a release) lifts it long before a week anyway.
+        # Bounded, not "until unmuted": Discord caps timeouts at 28 days; the raid's end lifts it.
         await _quietly(adapter.mute(chat, user.user_id, now + RAID_MUTE))
-    if now == raid.started_at:  # who started it is written at once too (``raid_restart``)
+    if not raid.first_written:
+        raid.first_written = True
         await flush(services)
     return True
 
