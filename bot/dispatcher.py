@@ -58,6 +58,9 @@ class Dispatcher:
         self._poll_answers = [h for r in routers for h in r.on_poll_answer]
         self._buttons: list[ButtonRoute] = [b for r in routers for b in r.buttons]
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Each platform's message counter and pipeline histogram, looked up once: ``labels()``
+        #: validates and locks on every call, twice per event (a raid is thousands of events).
+        self._meters: dict[str, tuple[Any, Any]] = {}
         self.handled = 0
         self.failures = 0
         #: Set while the app shuts down: new events are refused so draining ends.
@@ -101,7 +104,7 @@ class Dispatcher:
             if not await self.deduper.claim(event.chat.adapter, event.event_id):
                 metrics.DUPLICATES.labels(platform=platform).inc()
                 return
-            metrics.MESSAGES_IN.labels(platform=platform).inc()
+            self._meters_of(platform)[0].inc()
             await self._dispatch(event)
         except Exception:
             self.failures += 1
@@ -109,7 +112,16 @@ class Dispatcher:
             log.exception("event %s failed outside any handler", event.event_id)
         finally:
             self.handled += 1
-            metrics.PIPELINE_SECONDS.labels(platform=platform).observe(time.perf_counter() - started)
+            self._meters_of(platform)[1].observe(time.perf_counter() - started)
+
+    def _meters_of(self, platform: str) -> tuple[Any, Any]:
+        found = self._meters.get(platform)
+        if found is None:
+            found = self._meters[platform] = (
+                metrics.MESSAGES_IN.labels(platform=platform),
+                metrics.PIPELINE_SECONDS.labels(platform=platform),
+            )
+        return found
 
     # -- routing -------------------------------------------------------------------------
     async def _dispatch(self, event: PlatformEvent) -> None:

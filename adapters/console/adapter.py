@@ -9,6 +9,7 @@ survives a bot ``restart`` within one run just as a real platform's would.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import re
 import uuid
@@ -69,6 +70,7 @@ class ConsoleAdapter(Adapter):
         self.clock = clock
         self.out_tz = out_tz
         self.records: list[Record] = []
+        self._stamp: tuple[datetime, tzinfo | None, str] | None = None
         self._emit_fn = emit
         if capabilities is not None:
             self.capabilities = capabilities
@@ -116,8 +118,13 @@ class ConsoleAdapter(Adapter):
 
     # -- output --------------------------------------------------------------------------
     def _at(self) -> str:
+        # Every record is stamped, and under the virtual clock thousands share one instant (a
+        # raid through the console): the text of the last instant is kept.
         now = self.clock.now()
-        return (now.astimezone(self.out_tz) if self.out_tz else now).isoformat()
+        if self._stamp is None or self._stamp[0] != now or self._stamp[1] is not self.out_tz:
+            text = (now.astimezone(self.out_tz) if self.out_tz else now).isoformat()
+            self._stamp = (now, self.out_tz, text)
+        return self._stamp[2]
 
     def emit(self, action: str, **fields: Any) -> Record:
         """Write one output record."""
@@ -446,8 +453,10 @@ def local(platform: str | None, name: str) -> str:
     return name if platform in (None, PLATFORM) else f"{platform}:{name}"
 
 
+@functools.lru_cache(maxsize=4096)
 def outside(console_id: str) -> tuple[str, str]:
-    """``(name, platform)`` of a console id: the inverse of :func:`local`, for output records."""
+    """``(name, platform)`` of a console id: the inverse of :func:`local`, for output records
+    (cached: every record names a chat and a user, thousands of them in a raid)."""
     head, sep, rest = console_id.partition(":")
     if sep and rest and head in OTHER_PLATFORMS:
         return rest, head

@@ -77,6 +77,12 @@ async def _simulate(adapter: ConsoleAdapter, app: Runtime, chat: str, rest: str)
             size = 50
         case ["raid", number] if number.isdigit() and 1 <= int(number) <= MAX_RAID:
             size = int(number)
+        case ["raid", number]:
+            print(f"a raid of {number!r} accounts? give a number from 1 to {MAX_RAID}: /simulate raid 50")
+            return
+        case [what, *_] if what != "raid":
+            print(f"nothing called {what!r} to simulate; there is one: /simulate raid [1..{MAX_RAID}]")
+            return
         case _:
             print(f"/simulate raid [1..{MAX_RAID}] — a synthetic raid on this group")
             return

@@ -25,7 +25,7 @@ from typing import Any
 from bot.feature import Feature
 from bot.ports import AuditTrail, Greeter, NewcomerGate, TextFolding
 from bot.services import Services
-from handlers.antispam import listeners, raid, raid_commands, raid_sync, similar, told, verify
+from handlers.antispam import listeners, raid, raid_commands, raid_restart, raid_sync, similar, told, verify
 from handlers.antispam.commands import router
 from handlers.antispam.settings import AntispamSettings
 from handlers.antispam.state import get_state
@@ -53,6 +53,7 @@ async def _startup(services: Services) -> None:
     services.scheduler.register(raid.JOB_WELCOME, raid.run_welcome_job)
     services.scheduler.register(verify.JOB_VERIFY, verify.run_timeout)
     await raid.load(services)
+    await raid_restart.rejoin(services)  # newcomers a crash kept from the book
     services.batcher.register("antispam.raids", lambda: raid.flush(services))
     raid_sync.install(services)  # after the flush: it tells the other workers what was written
     told.install(services)

@@ -76,7 +76,8 @@ async def screen(ctx: Context) -> None:
         if not await verify.typed(ctx, group, member.id):
             await _try(ctx.adapter.delete(ctx.chat, message.message_id))
         return
-    if not (await ctx.settings(AntispamSettings)).enabled:
+    rules = await ctx.settings(AntispamSettings)  # read once: every raider's message passes here
+    if not rules.enabled:
         return
     row = await _probation_row(ctx, state, group, member)
     probation = row is not None and in_probation(
@@ -84,17 +85,17 @@ async def screen(ctx: Context) -> None:
         row.messages,
         row.approved_at is not None,
         ctx.now,
-        max_messages=(await ctx.settings(AntispamSettings)).probation_messages,
-        hours=(await ctx.settings(AntispamSettings)).probation_hours,
+        max_messages=rules.probation_messages,
+        hours=rules.probation_hours,
     )
-    if probation and not (await ctx.settings(AntispamSettings)).probation:
+    if probation and not rules.probation:
         probation = False
     findings = (
         probation_findings(
             message,
             ctx.parsed,
-            max_emoji=(await ctx.settings(AntispamSettings)).max_emoji,
-            max_mentions=(await ctx.settings(AntispamSettings)).max_mentions,
+            max_emoji=rules.max_emoji,
+            max_mentions=rules.max_mentions,
         )
         if probation
         else Findings()
@@ -103,16 +104,16 @@ async def screen(ctx: Context) -> None:
         # A raid's own joiner breaking probation is banned whatever the duplicate check would
         # say: no sketch (the costliest step of a raider's first message). The window then
         # misses this copy; accounts outside the raid still form clusters of their own.
-        if await ctx.role() < Role.MODERATOR and not (await ctx.settings(AntispamSettings)).training:
+        if await ctx.role() < Role.MODERATOR and not rules.training:
             await _act_in_raid(ctx, state, group, member, message, None, True)
             return
-    spam, seen = await _spam_reason(ctx, state, group, member, message, probation)
+    spam, seen = await _spam_reason(ctx, state, rules, group, member, message, probation)
     if spam is None and seen is not None and findings:
         # Probation deals with this copy; the wave must not act on it a second time.
         state.window.drop(seen, message.chat.channel_id, message.message_id)
     current = raid.book(ctx.services).raids.get(group.id)  # a spam surge may have started one
     if current is not None and (spam is not None or findings or _held(current, member.user_id)):
-        if await ctx.role() < Role.MODERATOR and not (await ctx.settings(AntispamSettings)).training:
+        if await ctx.role() < Role.MODERATOR and not rules.training:
             await _act_in_raid(ctx, state, group, member, message, spam, bool(findings))
             return
     if spam is None and not findings:
@@ -183,6 +184,7 @@ async def _probation_row(
 async def _spam_reason(
     ctx: Context,
     state: AntispamState,
+    rules: AntispamSettings,
     group: Group,
     member: Member,
     message: MessageEvent,
@@ -200,10 +202,10 @@ async def _spam_reason(
         # no sample to compare with: ordinary chat skips the sketch altogether.
         return None, None
     folded = parsed.folded
-    if len(folded) < (await ctx.settings(AntispamSettings)).min_chars and not has_link:
+    if len(folded) < rules.min_chars and not has_link:
         return None, None  # "hi", "+1", "早上好" from many members is a conversation, not a wave
     mh = state.sketch_of_message(parsed)
-    threshold = (await ctx.settings(AntispamSettings)).similarity / 100
+    threshold = rules.similarity / 100
     for sample in samples:
         if similarity(sample, mh) >= threshold:
             return ("sample", None), None
@@ -216,13 +218,10 @@ async def _spam_reason(
         message_id=message.message_id,
         at=message.at,
         mh=mh,
-        window=timedelta(minutes=(await ctx.settings(AntispamSettings)).duplicate_minutes),
+        window=timedelta(minutes=rules.duplicate_minutes),
         threshold=threshold,
     )
-    wave = (
-        verdict.accounts >= (await ctx.settings(AntispamSettings)).duplicate_accounts
-        or verdict.groups >= (await ctx.settings(AntispamSettings)).duplicate_groups
-    )
+    wave = verdict.accounts >= rules.duplicate_accounts or verdict.groups >= rules.duplicate_groups
     # A duplicate alone never sanctions a member past probation unless it carries a link: regulars
     # answering a poll with the same words are not a raid.
     if wave and (probation or has_link):

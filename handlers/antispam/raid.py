@@ -88,6 +88,7 @@ class Raid:
     changed: set[str] = field(default_factory=set)
     #: True while the alert shows the "Release the genuine" tick list instead of the summary.
     listing: bool = False
+    first_written: bool = False  # its first joiner, written at once (``raid_restart``)
 
     @property
     def removed(self) -> int:
@@ -188,6 +189,7 @@ async def start(
             log.warning("raid alert for group %s failed: %s", group.id, exc)
     await _audit(services, group, now, "raid-start", reason)
     await _plan_end(services, group, raid)
+    await flush(services)  # at once: a crash must not leave its joiners muted with no raid to end
     return raid
 
 
@@ -293,6 +295,7 @@ async def end(services: Services, group: Group, why: str) -> Raid | None:
             await _quietly(adapter.unmute(chat, joiner.user.user_id))
     await welcome(services, group, genuine)
     await _audit(services, group, services.clock.now(), "raid-end", f"{why} removed={raid.removed}")
+    await flush(services)  # at once: its end job is gone, so a raid read back would never end
     return raid
 
 
@@ -301,23 +304,18 @@ async def joined(services: Services, group: Group, chat: ChatRef, user: UserRef,
     joiner joined a raid (their welcome is held)."""
     raids = book(services)
     now = services.clock.now()
-    count = raids.surge(
-        raids.joins,
-        group.id,
-        now,
-        1,
-        timedelta(seconds=(await _rules(services, group)).raid_seconds),
-    )
+    rules = await _rules(services, group)  # read once: a raid is a thousand joins
+    count = raids.surge(raids.joins, group.id, now, 1, timedelta(seconds=rules.raid_seconds))
     raid = raids.raids.get(group.id)
-    if raid is None and count >= (await _rules(services, group)).raid_joins:
+    if raid is None and count >= rules.raid_joins:
         raid = await start(services, group, "joins")
     if raid is None:
-        if count < (await _rules(services, group)).welcome_batch_joins:
+        if count < rules.welcome_batch_joins:
             return False
         # A burst, not (yet) a raid: this newcomer is greeted with the others when it settles.
         waiting = raids.pending.setdefault(group.id, {})
         if not waiting:
-            span = timedelta(seconds=(await _rules(services, group)).raid_seconds)
+            span = timedelta(seconds=rules.raid_seconds)
             await services.scheduler.schedule(
                 f"{JOB_WELCOME}:{group.id}", JOB_WELCOME, At(now + span), {}, group_id=group.id
             )
@@ -328,9 +326,11 @@ async def joined(services: Services, group: Group, chat: ChatRef, user: UserRef,
     raids.touch(raid, user.user_id)
     adapter = services.adapters.get(group.adapter)
     if adapter is not None:
-        # Bounded, not "until unmuted": Discord's timeouts cannot be longer than 28 days, and
-        # the raid's end (or a release) lifts it long before a week anyway.
+        # Bounded, not "until unmuted": Discord caps timeouts at 28 days; the raid's end lifts it.
         await _quietly(adapter.mute(chat, user.user_id, now + RAID_MUTE))
+    if not raid.first_written:
+        raid.first_written = True
+        await flush(services)
     return True
 
 

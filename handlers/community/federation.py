@@ -19,7 +19,7 @@ from bot.ports import MemberSanctions
 from bot.roles import Role
 from bot.services import Services
 from handlers.community.commands import NAME_MAX, router, shown
-from handlers.community.state import get_state
+from handlers.community.state import federations_changed, get_state
 from storage.community import Account, Federation, FederationBan, accounts_on
 from storage.models import Group
 
@@ -98,6 +98,7 @@ async def fed_create(ctx: Context, name: str) -> None:
     created = await state.repos.federations.create(state.new_code("F"), name, owner, ctx.now)
     chats = await _subscribing_chats(ctx)
     await state.repos.federations.subscribe(created.id, chats, ctx.now)
+    await federations_changed(ctx.services)
     await ctx.reply(ctx.t("community.fed.created", name=created.name, id=created.code, chats=len(chats)))
 
 
@@ -111,6 +112,7 @@ async def fed_join(ctx: Context, id: str) -> None:
         return
     chats = await _subscribing_chats(ctx)
     await state.repos.federations.subscribe(found.id, chats, ctx.now)
+    await federations_changed(ctx.services)
     await ctx.reply(ctx.t("community.fed.joined", name=found.name, chats=len(chats)))
     # Members already here who are on the list go now, as a join would make them.
     for group_id in chats:
@@ -130,6 +132,7 @@ async def fed_leave(ctx: Context) -> None:
         return
     assert ctx.group is not None
     await get_state(ctx.services).repos.federations.unsubscribe(ctx.group.id)
+    await federations_changed(ctx.services)
     await ctx.reply(ctx.t("community.fed.left", name=found.name))
 
 

@@ -23,7 +23,7 @@ async def on_join(ctx: Context) -> None:
         return
     settings = await ctx.settings(CommunitySettings)
     ban = None
-    if settings.federation_bans_on_join:
+    if settings.federation_bans_on_join and await get_state(ctx.services).in_federation(group.id):
         repos = get_state(ctx.services).repos
         # One statement for "any account of this person banned where this chat subscribes".
         ban = await repos.federations.banned_person(group.id, account_of(group, member.user_id))

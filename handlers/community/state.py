@@ -35,6 +35,10 @@ class CommunityState:
     #: group id → its community's chat ids (empty: in none). Points commands ask on every call
     #: (``CommunityScope``), so it is cached, and emptied whenever any community's chats change.
     chats_cache: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    #: group id → whether it subscribes to a federation. Every join asks (the ban-list check),
+    #: and a raid is a thousand joins: a chat in no federation then costs no database round
+    #: trip. Emptied whenever any chat's subscription changes (here and in the other workers).
+    federated: dict[int, bool] = field(default_factory=dict)
     #: The CAS lookup (``handlers.community.cas``), built at start; its checks in flight.
     cas: CasChecker | None = None
     cas_tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -47,6 +51,13 @@ class CommunityState:
             cached = tuple(await self.repos.communities.chats(community.id)) if community else ()
             self.chats_cache[group_id] = cached
         return cached
+
+    async def in_federation(self, group_id: int) -> bool:
+        """True when ``group_id`` follows a federation's ban list (cached)."""
+        found = self.federated.get(group_id)
+        if found is None:
+            found = self.federated[group_id] = await self.repos.federations.of_group(group_id) is not None
+        return found
 
     def new_code(self, prefix: str = "") -> str:
         """A fresh one-time code."""
@@ -75,6 +86,7 @@ def get_state(services: Services) -> CommunityState:
         services.state[STATE_KEY] = state
         # Another worker changed a community: this one's cached chat lists are stale.
         services.changes.subscribe("community", lambda _key: state.chats_cache.clear())
+        services.changes.subscribe("federation", lambda _key: state.federated.clear())
     assert isinstance(state, CommunityState)
     return state
 
@@ -93,3 +105,9 @@ async def chats_changed(services: Services) -> None:
     """A community gained or lost a chat: empty the cached chat lists here and in every worker."""
     get_state(services).chats_cache.clear()
     await services.changes.publish("community", 0)
+
+
+async def federations_changed(services: Services) -> None:
+    """A chat followed or left a federation: forget who follows one, here and in every worker."""
+    get_state(services).federated.clear()
+    await services.changes.publish("federation", 0)

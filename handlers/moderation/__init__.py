@@ -154,6 +154,8 @@ async def _startup(services: Services) -> None:
             state.digests.add(job.group_id)
     await reschedule_lifts(services)
     services.batcher.register("moderation.floods", lambda: floods.flush(services))
+    scheduler.register(floods.JOB_RECOVER, floods.run_recover_job, rerun=True)
+    await floods.recover(services)  # flooders a crash inside a burst left unwritten
 
 
 async def _demo(services: Services, group: Group, members: list[Member]) -> None:

@@ -6,8 +6,14 @@ time is muted at once (and gets the public notice, which ``bot.notices`` coalesc
 alert rows, sanction rows and audit lines wait in memory. When the burst closes (the batcher's
 flush, which follows the virtual clock; or shutdown) they are written in **one** transaction
 (``storage.moderation.floods``), their lifts share **one** job, and the moderators get **one**
-alert listing them all. What a crash inside the burst loses is the rows of those few seconds;
-the mutes were made on the platform with their end time, and ``/alerts`` simply misses them.
+alert listing them all.
+
+Nothing is lost to a crash inside the burst: each held flooder is also one row of
+``mod_flood_held``, inserted as they are muted (one cheap write instead of the five of the single
+path). The next start writes what a dead process left there (``recover``) as a burst of its own:
+the sanctions (so their lifts are planned and the mutes end on time), the audit lines, the
+alerts and one moderators' alert. The window left is between the platform's mute and that
+insert, one statement.
 """
 
 from __future__ import annotations
@@ -26,8 +32,8 @@ from handlers.moderation.plans import _minutes, _steps_detail
 from handlers.moderation.sanctions import _sanction_here, _share, attempt
 from handlers.moderation.service import BOT_ACTOR, JOB_LIFT, Step, get_state
 from handlers.moderation.settings import ModerationSettings
-from storage.models import Group, Member
-from storage.moderation.floods import FloodRecord, FloodRepo
+from storage.models import Group, Job, Member
+from storage.moderation.floods import FloodRecord, FloodRepo, FloodWritten, HeldRow
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,8 @@ class Held:
 
     member: Member
     record: FloodRecord
+    #: Its ``mod_flood_held`` row (None: the insert failed; written with the burst all the same).
+    held_id: int | None = None
 
 
 @dataclass
@@ -104,7 +112,13 @@ async def hold(ctx: Context, group: Group, member: Member, kind: str) -> tuple[b
         until=until,
         mute_detail=f"until={until.isoformat()} reason=flood",
     )
-    burst.held.append(Held(member, record))
+    held_id = None
+    try:
+        held_id = await FloodRepo(services.db).hold(group.id, record)
+    except Exception:
+        # The database is away: the flooder is still written with the burst, as before.
+        log.exception("holding flooder %s of group %s failed", member.id, group.id)
+    burst.held.append(Held(member, record, held_id))
     return ok, duration
 
 
@@ -128,21 +142,63 @@ async def shutdown(services: Services) -> None:
     await flush(services, force=True)
 
 
+JOB_RECOVER = "moderation.flood-recover"
+
+
+async def recover(services: Services) -> None:
+    """At start: when flooders are held that no process wrote (one crashed inside a burst), plan
+    their write for one burst from now. By then any live worker sharing the database has written
+    its own open burst, and the adapters are connected for the moderators' alert."""
+    if await FloodRepo(services.db).held():
+        now = services.clock.now()
+        await services.scheduler.schedule(JOB_RECOVER, JOB_RECOVER, At(now + BURST), {})
+
+
+async def run_recover_job(services: Services, job: Job, fire: datetime) -> None:
+    """Write what was held before the start, one burst per group (``recover``)."""
+    await _recover(services, await FloodRepo(services.db).held(before=fire - BURST))
+
+
+async def _recover(services: Services, rows: list[HeldRow]) -> None:
+    by_group: dict[int, Burst] = {}
+    for row in rows:
+        member = await services.members.get(row.record.member_id)
+        group = await services.directory.group_by_id(row.group_id)
+        if member is None or group is None:
+            continue  # gone since (the row went with them too, by its foreign keys)
+        burst = by_group.setdefault(group.id, Burst(row.record.at))
+        burst.held.append(Held(member, row.record, row.id))
+    for group_id, burst in by_group.items():
+        group = await services.directory.group_by_id(group_id)
+        if group is not None:
+            log.warning("writing %d flooders of group %s held before a restart", len(burst.held), group_id)
+            await _write(services, group, burst)
+
+
 async def _write(services: Services, group: Group, burst: Burst) -> None:
     """One transaction for the rows, one job for the lifts, one alert for the moderators."""
-    records = [h.record for h in burst.held]
-    written = await FloodRepo(services.db).record(group.id, records, BOT_ACTOR)
+    found = await FloodRepo(services.db).record(
+        group.id, [h.record for h in burst.held], BOT_ACTOR, [h.held_id for h in burst.held]
+    )
+    # A held row another writer took already (a restarted worker on a shared database) is theirs.
+    kept = [(h, w) for h, w in zip(burst.held, found, strict=True) if w is not None]
+    if not kept:
+        return
+    records = [h.record for h, _ in kept]
+    written: list[FloodWritten] = [w for _, w in kept]
     lifts = [w.sanction_id for w in written if w.sanction_id is not None]
     ends = [r.until for r in records if r.muted and r.until is not None]
     if lifts and ends:
         # One job lifts the burst's mutes: they end within the burst's few seconds of each
         # other, so at the last one's end (reschedule_lifts gives each its own after a restart).
+        # Not in the past (a burst written after a restart): the scheduler would skip it.
+        at = max(max(ends), services.clock.now() + timedelta(seconds=1))
         await services.scheduler.schedule(
-            f"mod-lift:burst:{lifts[0]}", JOB_LIFT, At(max(ends)), {"sanctions": lifts}, group_id=group.id
+            f"mod-lift:burst:{lifts[0]}", JOB_LIFT, At(at), {"sanctions": lifts}, group_id=group.id
         )
     t, lang = services.i18n.t, group.language
     parts: list[Part] = [Text(t(lang, "moderation.alert.flood_burst", count=len(records)))]
-    for held, ids in list(zip(burst.held, written, strict=True))[:NAMES_MAX]:
+    for (held, _), ids in list(zip(kept, written, strict=True))[:NAMES_MAX]:
         parts.append(Text(f"\n#{ids.alert_id} "))
         parts.append(Mention(services.directory.user_ref(held.member, group.platform)))
         done = done_line(services, group, held.record.steps)

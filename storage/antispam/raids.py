@@ -11,6 +11,7 @@ from sqlalchemy import case, delete, func, select
 from storage.antispam.tables import antispam_raid_joiners as joiners
 from storage.antispam.tables import antispam_raids as raids
 from storage.database import Database
+from storage.schema import members
 from storage.sql import dialect_insert, upsert
 
 
@@ -128,3 +129,14 @@ class RaidRepo:
             )
             for r in found
         ]
+
+    async def joined_after(self, group_id: int, since: datetime) -> list[tuple[int, str, str, bool]]:
+        """``(member id, user id, name, is a bot)`` of a group's members whose latest join is
+        after ``since``, oldest join first (the newcomers a raid read back after a crash may miss)."""
+        async with self.db.begin() as conn:
+            rows = await conn.execute(
+                select(members.c.id, members.c.user_id, members.c.display_name, members.c.is_bot)
+                .where(members.c.group_id == group_id, members.c.joined_at > since)
+                .order_by(members.c.joined_at, members.c.id)
+            )
+        return [(int(r[0]), str(r[1]), str(r[2]), bool(r[3])) for r in rows]

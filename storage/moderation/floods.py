@@ -3,6 +3,12 @@
 One flooder used to cost six writes (alert, sanction, lift job, two audit lines, the alert's
 steps) and one moderator post; fifty flooders within a few seconds, three hundred writes. The
 burst (``handlers.moderation.floods``) mutes each at once and hands the rest here when it closes.
+
+Until then each muted flooder is one row of ``mod_flood_held`` (``hold``: one insert, no index
+but the key), so a crash inside the burst loses nothing: the next start hands what is left to
+``record`` (``held``). ``record`` deletes the held rows it writes in its own transaction and
+writes only the ones it could delete, so two writers of one row (a restarted worker and the
+burst's own, on a shared database) write it once.
 """
 
 from __future__ import annotations
@@ -13,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from storage.database import Database
-from storage.moderation.tables import mod_alerts, mod_log, mod_sanctions
+from storage.moderation.tables import mod_alerts, mod_flood_held, mod_log, mod_sanctions
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,47 @@ class FloodRecord:
     #: The mute's own audit detail (``until=… reason=flood``).
     mute_detail: str
 
+    def to_json(self) -> str:
+        """The record as ``mod_flood_held`` keeps it."""
+        return json.dumps(
+            {
+                "user_id": self.user_id,
+                "excerpt": self.excerpt,
+                "flood_detail": self.flood_detail,
+                "steps": list(self.steps),
+                "muted": self.muted,
+                "until": self.until.isoformat() if self.until is not None else None,
+                "mute_detail": self.mute_detail,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, member_id: int, at: datetime, text: str) -> FloodRecord:
+        """A record ``to_json`` wrote."""
+        data = json.loads(text)
+        until = data.get("until")
+        return cls(
+            member_id=member_id,
+            user_id=str(data["user_id"]),
+            at=at,
+            excerpt=str(data["excerpt"]),
+            flood_detail=str(data["flood_detail"]),
+            steps=list(data.get("steps") or []),
+            muted=bool(data["muted"]),
+            until=datetime.fromisoformat(until) if until else None,
+            mute_detail=str(data["mute_detail"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRow:
+    """A flooder held in ``mod_flood_held``: its row id, group and record."""
+
+    id: int
+    group_id: int
+    record: FloodRecord
+
 
 @dataclass(frozen=True, slots=True)
 class FloodWritten:
@@ -54,13 +101,56 @@ class FloodRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def record(self, group_id: int, records: Sequence[FloodRecord], actor: str) -> list[FloodWritten]:
-        """Every record's alert (open, flood, yellow), sanction and two audit lines, in one
-        transaction; ids in the order of ``records``."""
+    async def hold(self, group_id: int, record: FloodRecord) -> int:
+        """Keep one muted flooder until the burst is written (one insert); returns its row id."""
 
-        def write(conn: Connection) -> list[FloodWritten]:
-            out: list[FloodWritten] = []
-            for r in records:
+        def write(conn: Connection) -> int:
+            statement = mod_flood_held.insert().values(
+                group_id=group_id, member_id=record.member_id, at=record.at, record=record.to_json()
+            )
+            return _insert_id(conn, statement)
+
+        return await self.db.transact(write)
+
+    async def held(self, *, before: datetime | None = None) -> list[HeldRow]:
+        """The flooders held (those held before ``before``), oldest first."""
+        query = select(mod_flood_held).order_by(mod_flood_held.c.id)
+        if before is not None:
+            query = query.where(mod_flood_held.c.at < before)
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return [HeldRow(r.id, r.group_id, FloodRecord.from_json(r.member_id, r.at, r.record)) for r in rows]
+
+    async def record(
+        self,
+        group_id: int,
+        records: Sequence[FloodRecord],
+        actor: str,
+        held: Sequence[int | None] = (),
+    ) -> list[FloodWritten | None]:
+        """Every record's alert (open, flood, yellow), sanction and two audit lines, in one
+        transaction; ids in the order of ``records``.
+
+        ``held`` gives each record's ``mod_flood_held`` row (None: not held). Those rows are
+        deleted in the same transaction, and a record whose row is gone already (another writer
+        took it) is not written again: its place in the result is None."""
+        held_ids = [h for h in held if h is not None]
+
+        def write(conn: Connection) -> list[FloodWritten | None]:
+            taken: set[int] = set()
+            if held_ids:
+                result = conn.execute(
+                    delete(mod_flood_held)
+                    .where(mod_flood_held.c.id.in_(held_ids))
+                    .returning(mod_flood_held.c.id)
+                )
+                taken = {int(row[0]) for row in result}
+            out: list[FloodWritten | None] = []
+            for i, r in enumerate(records):
+                row_id = held[i] if i < len(held) else None
+                if row_id is not None and row_id not in taken:
+                    out.append(None)
+                    continue
                 alert_id = _insert_id(
                     conn,
                     mod_alerts.insert().values(

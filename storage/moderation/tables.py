@@ -124,6 +124,20 @@ mod_sanctions = Table(
     Index("ix_mod_sanctions_open", "lifted_at", "until"),
 )
 
+#: A flooder of an open burst (``handlers.moderation.floods``): muted on the platform already,
+#: their alert, sanction and audit rows not written yet. One cheap insert when they are muted, so
+#: a crash inside the burst loses nothing: the next start writes what is left here. Deleted in
+#: the transaction that writes the burst.
+mod_flood_held = Table(
+    "mod_flood_held",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("record", Text, nullable=False),
+)
+
 mod_log = Table(
     "mod_log",
     metadata,
@@ -147,6 +161,11 @@ FORGOTTEN = "(forgotten)"
 def _open(table: Table) -> Any:
     """A sanction still in force: kept whole until it is lifted, or it could not be lifted."""
     return table.c.lifted_at.is_(None)
+
+
+def _held(table: Table) -> Any:
+    """Every held flooder: the burst's write takes the row within seconds."""
+    return table.c.id.is_not(None)
 
 
 def _alerts_of(table: Table, group_id: int) -> Any:
@@ -182,6 +201,12 @@ declare(
     erase("user_id", holds="user", keep=_open),
     why="a mute or ban still in force stays until it is lifted (so it can be lifted); the "
     "retention sweep deletes it after that. The audit log keeps that it happened, unnamed",
+)
+declare(
+    mod_flood_held,
+    erase("member_id", keep=_held),
+    why="a flooder's mute waiting (seconds) for its burst's write: kept until written, or the "
+    "mute would never be recorded nor lifted; the written rows then follow their own rules",
 )
 declare(
     mod_log,

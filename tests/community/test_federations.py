@@ -105,3 +105,23 @@ async def test_import_names_bad_lines_and_export_is_csv(tmp_path: Path, db_url: 
         assert "admins" in said(await say(h, "telegram", "tg", "joe", "/fed import\n1"))[0]
         empty = said(await say(h, "telegram", "tg", "ann", "/fed import"))
         assert empty[0].startswith("Usage: /fed [create NAME")
+
+
+async def test_a_chat_that_follows_a_federation_later_bans_at_the_door_from_then_on(
+    tmp_path: Path, db_url: str
+) -> None:
+    # Joins are checked against the ban list only in chats that follow a federation, and which
+    # chats do is kept in memory: following one (and leaving it) must show at the next join.
+    async with Harness(tmp_path, db_url=db_url, config=EN) as h:
+        created = said(await say(h, "telegram", "tg", "ann", "/fed create League", role="owner"))
+        ident = fed_id(created)
+        await say(h, "telegram", "tg", "spam", "buy now")
+        await say(h, "telegram", "tg", "ann", "/fban @spam scam")
+        early = await h.line(type="join", platform="telegram", chat="tg2", user="spam")
+        assert actions(early, "ban") == []  # tg2 follows no federation yet
+        await say(h, "telegram", "tg2", "owen", f"/fed join {ident}", role="owner")
+        later = await h.line(type="join", platform="telegram", chat="tg2", user="spam")
+        assert actions(later, "ban") == [("telegram", "tg2", "spam")]
+        await say(h, "telegram", "tg2", "owen", "/fed leave", role="owner")
+        after = await h.line(type="join", platform="telegram", chat="tg2", user="spam")
+        assert actions(after, "ban") == []
