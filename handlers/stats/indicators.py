@@ -16,11 +16,20 @@ from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
 from bot.clock import local_day, zone
-from bot.ports import ActivityFacts, ActivitySeries, Indicator, RetentionCohort, TopicFacts
+from bot.ports import (
+    ActivityFacts,
+    ActivitySeries,
+    HotWordFigure,
+    Indicator,
+    RetentionCohort,
+    StageSeries,
+    TopicFacts,
+)
 from bot.services import Services
 from bot.timeparse import localize
 from handlers.stats import report
-from handlers.stats.facts import alert_summary
+from handlers.stats.facts import alert_summary, blocked_words
+from handlers.stats.lifecycle import STAGES
 from handlers.stats.metrics import Change, period_bounds
 from handlers.stats.nps import nps
 from handlers.stats.retention import cohorts, retention_change
@@ -212,6 +221,34 @@ class Indicators:
             hit = await cohorts(repo, group.id, group.timezone, today, weeks)
             _keep(self._cohorts, (group.id, weeks, today), hit)
         return hit
+
+    async def stages(self, group: Group, now: datetime, days: int) -> StageSeries:
+        """The stage counts the nightly job recorded for the ``days`` days before today, and now."""
+        repo = self._services.state[STATE_KEY].repo
+        end = local_day(now, group.timezone) - timedelta(days=1)
+        span = tuple(end - timedelta(days=days - 1 - i) for i in range(days))
+        recorded = await repo.stage_history(group.id, span[0], end)
+        names = tuple(str(s) for s in STAGES)
+        live = await repo.stage_counts(group.id, now)
+        return StageSeries(
+            days=span,
+            stages=names,
+            counts=tuple(
+                tuple(recorded[d].get(n, 0) for n in names) if d in recorded else None for d in span
+            ),
+            now=tuple(live.get(n, 0) for n in names),
+        )
+
+    async def hot_words(self, group: Group, now: datetime, hours: int) -> list[HotWordFigure] | None:
+        """``/hot``'s words (same cache, same blocked words left out); None when text is not kept."""
+        services = self._services
+        if not (await services.settings.of(group.id, StatsSettings)).store_text:
+            return None
+        st = services.state[STATE_KEY]
+        await services.batcher.flush()
+        exclude = await blocked_words(services, group.id)
+        words = await st.hot.get(st.repo, group.id, now, hours, exclude=exclude)
+        return [HotWordFigure(w.word, w.score, w.messages, w.members) for w in words]
 
     async def _activity(self, group: Group, end: date, days: int) -> ActivitySeries:
         repo = self._services.state[STATE_KEY].repo

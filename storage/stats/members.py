@@ -3,7 +3,7 @@ the raw KOL figures."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from storage.schema import activity_daily, members
 from storage.sql import upsert
 from storage.stats.base import StatsBase
-from storage.stats.tables import stats_member, stats_member_daily, stats_recall
+from storage.stats.tables import stats_member, stats_member_daily, stats_recall, stats_stage_daily
 from storage.stats.values import JoinDay, KolRow, MemberCount, StageMember
 
 
@@ -55,6 +55,36 @@ class MemberRepo(StatsBase):
                 )
             ).all()
         return {r.stage: int(r.n) for r in rows}
+
+    async def record_stages(self, group_id: int, day: date, counts: Mapping[str, int]) -> None:
+        """Keep ``counts`` (members per stage) as the stages at the end of local day ``day``."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                stats_stage_daily.delete().where(
+                    stats_stage_daily.c.group_id == group_id, stats_stage_daily.c.day == day
+                )
+            )
+            if counts:
+                await conn.execute(
+                    stats_stage_daily.insert(),
+                    [{"group_id": group_id, "day": day, "stage": k, "members": n} for k, n in counts.items()],
+                )
+
+    async def stage_history(self, group_id: int, start: date, end: date) -> dict[date, dict[str, int]]:
+        """The recorded stage counts of the days ``start``…``end`` (days not recorded are absent)."""
+        t = stats_stage_daily
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.c.day, t.c.stage, t.c.members).where(
+                        t.c.group_id == group_id, t.c.day.between(start, end)
+                    )
+                )
+            ).all()
+        out: dict[date, dict[str, int]] = {}
+        for r in rows:
+            out.setdefault(r.day, {})[r.stage] = int(r.members)
+        return out
 
     async def stage_members(
         self, group_id: int, now: datetime, stage: str, limit: int, *, for_recall: bool = False
