@@ -70,9 +70,9 @@ class GroupIndicators(Protocol):
         before ``now`` (as recorded each night), and now."""
         ...
 
-    async def hot_words(self, group: Group, now: datetime, hours: int) -> list[HotWordFigure] | None:
-        """The group's hot words of the last ``hours`` hours, best first (``/hot``'s); None when
-        the group keeps no message text."""
+    async def hot_words(self, group: Group, now: datetime, hours: int, *, wait: bool = True) -> HotWords:
+        """The group's hot words of the last ``hours`` hours, best first (``/hot``'s). Without
+        ``wait``, words not counted yet are counted in the background and the answer says so."""
         ...
 
 
@@ -87,6 +87,15 @@ class StageSeries:
     stages: tuple[str, ...]
     counts: tuple[tuple[int, ...] | None, ...]
     now: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HotWords:
+    """``state``: ``ready`` (``words``, best first, maybe none), ``counting`` (started in the
+    background: ask again shortly) or ``off`` (the group keeps no message text)."""
+
+    state: str
+    words: tuple[HotWordFigure, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

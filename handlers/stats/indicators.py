@@ -20,6 +20,7 @@ from bot.ports import (
     ActivityFacts,
     ActivitySeries,
     HotWordFigure,
+    HotWords,
     Indicator,
     RetentionCohort,
     StageSeries,
@@ -239,16 +240,21 @@ class Indicators:
             now=tuple(live.get(n, 0) for n in names),
         )
 
-    async def hot_words(self, group: Group, now: datetime, hours: int) -> list[HotWordFigure] | None:
-        """``/hot``'s words (same cache, same blocked words left out); None when text is not kept."""
+    async def hot_words(self, group: Group, now: datetime, hours: int, *, wait: bool = True) -> HotWords:
+        """``/hot``'s words (same cache, same blocked words left out)."""
         services = self._services
         if not (await services.settings.of(group.id, StatsSettings)).store_text:
-            return None
+            return HotWords("off")
         st = services.state[STATE_KEY]
-        await services.batcher.flush()
-        exclude = await blocked_words(services, group.id)
-        words = await st.hot.get(st.repo, group.id, now, hours, exclude=exclude)
-        return [HotWordFigure(w.word, w.score, w.messages, w.members) for w in words]
+        words = st.hot.peek(group.id, now, hours)
+        if words is None:
+            await services.batcher.flush()
+            exclude = await blocked_words(services, group.id)
+            if not wait:
+                st.hot.warm(st.repo, group.id, now, hours, exclude=exclude)
+                return HotWords("counting")
+            words = await st.hot.get(st.repo, group.id, now, hours, exclude=exclude)
+        return HotWords("ready", tuple(HotWordFigure(w.word, w.score, w.messages, w.members) for w in words))
 
     async def _activity(self, group: Group, end: date, days: int) -> ActivitySeries:
         repo = self._services.state[STATE_KEY].repo

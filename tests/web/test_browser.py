@@ -17,6 +17,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +45,17 @@ def chromium() -> Iterator[str]:
             pytest.fail("browser tests are required here: apt-get install chromium; pip install playwright")
         pytest.skip("no /usr/bin/chromium or playwright: apt-get install chromium; pip install -e .[dev]")
     yield str(CHROMIUM)
+
+
+async def _until_hot_words_counted(page: Any) -> None:
+    """Reload the Charts page while it says the hot words are being counted (the first count
+    loads jieba in the background: seconds on a loaded machine)."""
+    for _ in range(120):
+        if await page.locator("#hot-counting").count() == 0:
+            return
+        await page.wait_for_timeout(1000)
+        await page.reload()
+    raise AssertionError("the hot words were never counted")
 
 
 def _free_port() -> int:
@@ -87,7 +99,8 @@ async def test_a_moderator_works_the_dashboard_in_a_browser(chromium: str, tmp_p
                 await page.screenshot(path=str(shots / "overview.png"), full_page=True)
 
                 await page.goto(f"{base}/g/1/charts?days=7")
-                # Activity, the heatmap, the stages recorded last night, the hot words.
+                # Activity, the heatmap, the stages recorded last night, then the hot words.
+                await _until_hot_words_counted(page)
                 await expect(page.locator("svg.chart")).to_have_count(4)
                 await page.screenshot(path=str(shots / "charts.png"), full_page=True)
 
@@ -188,6 +201,7 @@ async def test_the_demo_groups_history_in_a_browser(chromium: str, tmp_path: Pat
                 await page.screenshot(path=str(shots / "demo-overview.png"), full_page=True)
                 await page.goto(f"{base}/g/1/charts?days=30")
                 # Activity, the heatmap, five weeks of stages, the demo's hot words.
+                await _until_hot_words_counted(page)
                 await expect(page.locator("svg.chart")).to_have_count(4)
                 await expect(page.locator("#hot-h")).to_be_visible()
                 await page.screenshot(path=str(shots / "demo-charts.png"), full_page=True)

@@ -3,6 +3,7 @@ and hot words (/hot's), as SVG, tables and CSV, on a scripted history."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -85,6 +86,27 @@ async def test_hot_words_on_the_charts_page_and_as_csv(tmp_path: Path) -> None:
         off = await client.get("/g/1/charts")
         assert "本群不保存消息文本" in off.text
         assert (await client.get("/g/1/hotwords.csv")).status_code == 404
+
+
+async def test_a_first_count_of_hot_words_runs_in_the_background(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h, dashboard(h) as client:
+        await h.say("demo", "max", "hello", role="moderator", name="Max")
+        for user in ("ann", "bob", "cat"):
+            await h.say("demo", user, "今晚一起看电影吧")
+        await h.flush()
+        await log_in(h, client, "demo", "max")
+        first = await client.get("/g/1/charts?hot=7d")
+        # Not counted yet: the page does not wait, it says so and starts the count.
+        assert "正在统计热词" in first.text and 'id="hot-counting"' in first.text
+        for _ in range(600):
+            await asyncio.sleep(0.2)
+            page = await client.get("/g/1/charts?hot=7d")
+            if 'id="hot-counting"' not in page.text:
+                break
+        assert "今晚: 3 条消息 · 3 人" in page.text
+        # The CSV waits for its count instead (24 hours: not counted before).
+        rows = (await client.get("/g/1/hotwords.csv?hot=24h")).text.splitlines()
+        assert any(row.split(",")[1] == "今晚" and row.endswith(",3,3") for row in rows[1:]), rows
 
 
 async def test_stage_and_hot_word_exports_are_for_the_groups_moderators_only(tmp_path: Path) -> None:

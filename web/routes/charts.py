@@ -65,10 +65,11 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
         stages = await port().stages(group, dash.auth.now(), days)
         stage_names = [i18n.t(lang, f"web.kpi.stage_{s}") for s in stages.stages]
         window = hot_window_of(request)
-        words = await port().hot_words(group, dash.auth.now(), HOT_WINDOWS[window])
+        # The page does not wait for a count (jieba's first load, a week of text): it starts it.
+        hot = await port().hot_words(group, dash.auth.now(), HOT_WINDOWS[window], wait=False)
         captions = [
             (w.word, w.score, i18n.t(lang, "web.charts.hot_caption", messages=w.messages, members=w.members))
-            for w in words or ()
+            for w in hot.words
         ]
         return await dash.render(
             request,
@@ -93,8 +94,8 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
             ),
             hot_windows=tuple(HOT_WINDOWS),
             hot_window=window,
-            hot_words=words,
-            hot_svg=word_bars(captions, i18n.t(lang, "web.charts.hot")) if words else None,
+            hot=hot,
+            hot_svg=word_bars(captions, i18n.t(lang, "web.charts.hot")) if hot.words else None,
         )
 
     async def charts_csv(request: Request) -> Response:
@@ -133,13 +134,13 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
     async def hot_csv(request: Request) -> Response:
         _viewer, group = await dash.auth.in_group(request)
         window = hot_window_of(request)
-        words = await port().hot_words(group, dash.auth.now(), HOT_WINDOWS[window])
-        if words is None:
+        hot = await port().hot_words(group, dash.auth.now(), HOT_WINDOWS[window])
+        if hot.state == "off":
             raise PageError(404, "not_found")
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["rank", "word", "score", "messages", "members"])
-        for rank, w in enumerate(words, 1):
+        for rank, w in enumerate(hot.words, 1):
             writer.writerow([rank, w.word, f"{w.score:.4f}", w.messages, w.members])
         return _csv(out.getvalue(), f"group-{group.id}-hot-words-{window}.csv")
 
