@@ -103,6 +103,7 @@ class Indicators:
         # first computation over 100,000 members takes about a second on SQLite).
         self._retention: OrderedDict[tuple[int, int, date], Change] = OrderedDict()
         self._cohorts: OrderedDict[tuple[int, int, date], list[RetentionCohort]] = OrderedDict()
+        self._stages: OrderedDict[int, tuple[datetime, dict[str, int]]] = OrderedDict()
 
     async def indicators(self, group: Group, now: datetime, days: int) -> list[Indicator]:
         """The overview figures of the ``days`` complete local days before ``now``."""
@@ -158,7 +159,7 @@ class Indicators:
             retention = await retention_change(st.repo, group.id, group.timezone, today, days)
             _keep(self._retention, key, retention)
         out.append(_figure("retention_7d", retention))
-        stages = await st.repo.stage_counts(group.id, now)
+        stages = await self._stage_counts(group, now)
         out.extend(Indicator(f"stage_{name}", float(count)) for name, count in sorted(stages.items()))
         summary = await alert_summary(services, group.id, now - timedelta(days=days), now)
         if summary is not None:
@@ -230,7 +231,7 @@ class Indicators:
         span = tuple(end - timedelta(days=days - 1 - i) for i in range(days))
         recorded = await repo.stage_history(group.id, span[0], end)
         names = tuple(str(s) for s in STAGES)
-        live = await repo.stage_counts(group.id, now)
+        live = await self._stage_counts(group, now)
         return StageSeries(
             days=span,
             stages=names,
@@ -239,6 +240,16 @@ class Indicators:
             ),
             now=tuple(live.get(n, 0) for n in names),
         )
+
+    async def _stage_counts(self, group: Group, now: datetime) -> dict[str, int]:
+        """Members per stage now, reused for ``TTL`` (a count over 100,000 members takes a while):
+        the overview and the Charts page share it."""
+        hit = self._stages.get(group.id)
+        if hit is not None and timedelta(0) <= now - hit[0] < TTL:
+            return hit[1]
+        counts = await self._services.state[STATE_KEY].repo.stage_counts(group.id, now)
+        _keep(self._stages, group.id, (now, counts))
+        return counts
 
     async def hot_words(self, group: Group, now: datetime, hours: int, *, wait: bool = True) -> HotWords:
         """``/hot``'s words (same cache, same blocked words left out)."""
