@@ -3,8 +3,10 @@
 Builds the ``stats`` bench's group (``--members`` members, ``--days`` days of activity, ``--dau``
 active a day), rolls up the complete days as the nightly job does, opens a moderator's session,
 and times every page through the real ASGI app (httpx's in-process transport: the app's own
-time, not a network's). The issue's goal: p95 ≤ 200 ms per page with 100,000 members and a year
-of history on SQLite.
+time, not a network's). Members join evenly over the history, so new members' retention has
+cohorts to measure: its first computation of a day (the overview and the Charts page keep it
+until the day turns) is timed on its own, cold. The issue's goal: p95 ≤ 200 ms per page with
+100,000 members and a year of history on SQLite.
 """
 
 from __future__ import annotations
@@ -13,19 +15,23 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from bench.clock import BenchClock
-from bench.stats import CHAT, START, BenchAdapter, _seed
+from bench.stats import CHAT, CHUNK, START, BenchAdapter, _seed
 from bot.app import App
 from bot.clock import local_day
 from bot.config import parse_settings
 from handlers.stats.facts import checkin_counter
+from handlers.stats.retention import cohorts, retention_change
 from storage.dashboard import Account
-from storage.stats import StatsRepo
+from storage.database import Database
+from storage.stats import BulkLoader, StatsRepo
 from web import create_app
 from web.app import dashboard_routes
 from web.auth import COOKIE, Auth
@@ -44,6 +50,7 @@ async def run(argv: list[str]) -> dict[str, float]:
     parser.add_argument("--dau", type=int, default=5_000, help="members active per day")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--retention-only", action="store_true", help="time retention, skip the pages")
     args = parser.parse_args(argv)
 
     figures: dict[str, float] = {}
@@ -61,6 +68,9 @@ async def run(argv: list[str]) -> dict[str, float]:
             yesterday = local_day(clock.now(), group.timezone) - timedelta(days=1)
             # Steady state: the nightly job has rolled up every complete day.
             await repo.ensure_rollups(group.id, yesterday - timedelta(days=args.days), yesterday)
+            figures.update(await _retention(services.db, repo, group.id, group.timezone, clock.now(), args))
+            if args.retention_only:
+                return figures
             member = await services.members.find(group.id, "u42")
             assert member is not None
             session_id, _csrf = await Auth(services).open_session(Account("bench", "boss"))
@@ -97,9 +107,49 @@ async def run(argv: list[str]) -> dict[str, float]:
                     figures[f"{name}_p95_ms"] = _p95(samples)
         finally:
             await app.stop()
+            _print(figures, args)
+    return figures
+
+
+async def _retention(
+    db: Database, repo: StatsRepo, group_id: int, timezone: str, now: datetime, args: argparse.Namespace
+) -> dict[str, float]:
+    """Give the members join times spread evenly over the history, then time new members'
+    retention as the first page of a day computes it: the 7-, 30- and 90-day figures with their
+    previous periods, and the 8-week cohort table (p50 of 5 cold runs each; milliseconds of wall
+    time and of CPU time)."""
+    start = now - timedelta(days=args.days)
+    step = timedelta(days=args.days) / max(args.members, 1)
+    ids = await BulkLoader(db).member_ids(group_id)
+    joins = [(m, start + step * i) for i, m in enumerate(ids)]
+    for lo in range(0, len(joins), CHUNK):
+        await BulkLoader(db).join_times(joins[lo : lo + CHUNK])
+    today = local_day(now, timezone)
+    timed: dict[str, Callable[[], Awaitable[object]]] = {
+        f"retention_{d}d": partial(retention_change, repo, group_id, timezone, today, d) for d in (7, 30, 90)
+    }
+    timed["cohorts_8w"] = partial(cohorts, repo, group_id, timezone, today, 8)
+    out: dict[str, float] = {}
+    for name, call in timed.items():
+        samples, cpu = [], []
+        for _ in range(5):
+            t0, c0 = time.perf_counter(), time.process_time()
+            await call()
+            samples.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+        out[f"{name}_cold_p50_ms"] = statistics.median(samples)
+        # CPU time of the process (the database thread included): steadier on a loaded machine.
+        out[f"{name}_cold_cpu_p50_ms"] = statistics.median(cpu)
+    return out
+
+
+def _print(figures: dict[str, float], args: argparse.Namespace) -> None:
     print(f"dashboard bench: {args.members:,} members, {args.days} days, {args.dau:,} active a day")
     for key, value in figures.items():
-        print(f"  {key:<26} {value:>10,.1f}{'' if key.endswith('_s') else ' ms'}")
-    worst = max(v for k, v in figures.items() if k.endswith("_p95_ms"))
-    print(f"  target p95 ≤ 200 ms per page: {'met' if worst <= 200 else 'MISSED'} (worst {worst:,.1f} ms)")
-    return figures
+        print(f"  {key:<28} {value:>10,.1f}{'' if key.endswith('_s') else ' ms'}")
+    pages = [v for k, v in figures.items() if k.endswith("_p95_ms")]
+    if pages:
+        worst = max(pages)
+        print(
+            f"  target p95 ≤ 200 ms per page: {'met' if worst <= 200 else 'MISSED'} (worst {worst:,.1f} ms)"
+        )

@@ -98,3 +98,82 @@ def heatmap(grid: Sequence[Sequence[int]], weekdays: Sequence[str], title: str) 
             )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+#: Stage colours (new, active, sleeping, churned), distinguishable without colour vision too:
+#: each segment carries its numbers as a tooltip and the page shows the same in a table.
+STAGE_COLOURS = {"new": "#6cc3a0", "active": "#0a58ca", "sleeping": "#f2b441", "churned": "#b42318"}
+
+
+def stage_chart(
+    days: Sequence[date],
+    counts: Sequence[Sequence[int] | None],
+    stages: Sequence[str],
+    names: Sequence[str],
+    title: str,
+) -> Markup:
+    """Members per stage at the end of each day as stacked bars, one colour per stage of
+    ``STAGE_COLOURS`` (others, such as ``left``, are left out); ``names`` are the translated
+    stage names in the order of ``stages``. A day without counts is an empty slot."""
+    shown = [(j, s) for j, s in enumerate(stages) if s in STAGE_COLOURS]
+    width, height, pad = 720, 220, 28
+    slot = (width - 2 * pad) / max(len(days), 1)
+    top = max([sum(row[j] for j, _ in shown) for row in counts if row is not None] + [1])
+    scale = (height - 2 * pad) / top
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#d0d7de"/>',
+        f'<text x="{pad}" y="14" font-size="12" fill="#57606a">{top}</text>',
+    ]
+    for i, (day, row) in enumerate(zip(days, counts, strict=True)):
+        if row is None:
+            continue
+        base = float(height - pad)
+        for j, stage in shown:
+            h = row[j] * scale
+            parts.append(
+                f'<rect x="{pad + i * slot + slot * 0.1:.1f}" y="{base - h:.1f}" width="{slot * 0.8:.1f}" '
+                f'height="{h:.1f}" fill="{STAGE_COLOURS[stage]}"><title>{day.isoformat()}: '
+                f"{escape(names[j])} {row[j]}</title></rect>"
+            )
+            base -= h
+    if days:
+        parts.append(
+            f'<text x="{pad}" y="{height - 8}" font-size="12" fill="#57606a">{days[0].isoformat()}</text>'
+            f'<text x="{width - pad}" y="{height - 8}" font-size="12" fill="#57606a" '
+            f'text-anchor="end">{days[-1].isoformat()}</text>'
+        )
+    x = width - pad - 110 * len(shown)
+    for k, (j, stage) in enumerate(shown):
+        parts.append(
+            f'<rect x="{x + 110 * k}" y="4" width="10" height="10" fill="{STAGE_COLOURS[stage]}"/>'
+            f'<text x="{x + 110 * k + 14}" y="13" font-size="12" fill="#1b1f24">{escape(names[j])}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def word_bars(words: Sequence[tuple[str, float, str]], title: str) -> Markup:
+    """Hot words as horizontal bars by score, best first: (word, score, the caption beside it:
+    how many messages and members)."""
+    row, left, width = 24, 120, 720
+    height = row * len(words) + 8
+    best = max((score for _, score, _ in words), default=0.0) or 1.0
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, (word, score, caption) in enumerate(words):
+        y = 4 + i * row
+        length = (width - left - 200) * score / best
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 15}" font-size="13" fill="#1b1f24" text-anchor="end">'
+            f"{escape(word)}</text>"
+            f'<rect x="{left}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" fill="#9ec5fe">'
+            f"<title>{escape(word)}: {escape(caption)}</title></rect>"
+            f'<text x="{left + length + 6:.1f}" y="{y + 15}" font-size="12" fill="#57606a">'
+            f"{escape(caption)}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

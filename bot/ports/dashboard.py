@@ -65,6 +65,48 @@ class GroupIndicators(Protocol):
         oldest first, with their retention in weeks 1…4 after joining."""
         ...
 
+    async def stages(self, group: Group, now: datetime, days: int) -> StageSeries:
+        """Members per lifecycle stage at the end of each of the ``days`` complete local days
+        before ``now`` (as recorded each night), and now."""
+        ...
+
+    async def hot_words(self, group: Group, now: datetime, hours: int, *, wait: bool = True) -> HotWords:
+        """The group's hot words of the last ``hours`` hours, best first (``/hot``'s). Without
+        ``wait``, words not counted yet are counted in the background and the answer says so."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StageSeries:
+    """Members per lifecycle stage over days (``/lifecycle``'s stages: new, active, sleeping,
+    churned, left). ``counts[i][j]`` is the number in ``stages[j]`` at the end of ``days[i]``,
+    None for a day nothing was recorded on (the bot was not running at its nightly job);
+    ``now`` is the same counted at the moment asked."""
+
+    days: tuple[date, ...]
+    stages: tuple[str, ...]
+    counts: tuple[tuple[int, ...] | None, ...]
+    now: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HotWords:
+    """``state``: ``ready`` (``words``, best first, maybe none), ``counting`` (started in the
+    background: ask again shortly) or ``off`` (the group keeps no message text)."""
+
+    state: str
+    words: tuple[HotWordFigure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HotWordFigure:
+    """A hot word with its score and how many messages and members used it."""
+
+    word: str
+    score: float
+    messages: int
+    members: int
+
 
 @dataclass(frozen=True, slots=True)
 class RetentionCohort:

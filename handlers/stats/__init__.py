@@ -14,6 +14,7 @@ figure means.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, time, timedelta
 
 from bot.clock import local_day, zone
@@ -33,11 +34,13 @@ from bot.ports import (
 )
 from bot.router import Band
 from bot.services import Services
+from bot.timeparse import localize
 from handlers.stats import listeners
 from handlers.stats.commands import nps_button, router
 from handlers.stats.facts import checkin_counter
 from handlers.stats.indicators import Indicators
 from handlers.stats.jobs import daily_job, ensure_jobs, recall_job, report_job
+from handlers.stats.lifecycle import Stage, classify
 from handlers.stats.recorder import Recorder
 from handlers.stats.settings import StatsSettings
 from handlers.stats.state import STATE_KEY, StatsState, stats_state
@@ -82,6 +85,12 @@ _DEMO_TALK = (
 )
 
 
+def _stage_at(end: datetime, member: Member, last: dict[int, datetime]) -> Stage:
+    """A demo member's stage at ``end``, given their last post so far."""
+    joined = member.joined_at if member.joined_at is not None and member.joined_at <= end else None
+    return classify(end, joined_at=joined, last_active_at=last.get(member.id), left_at=None)
+
+
 async def _demo(services: Services, group: Group, members: list[Member]) -> None:
     """Five weeks of history for the demo group, so /stats, /stats chart and /hot show something."""
     import random
@@ -99,12 +108,17 @@ async def _demo(services: Services, group: Group, members: list[Member]) -> None
         day = today - timedelta(days=back)
         # Busy at first, quieter in the last week: the churn check has something to say.
         share = 0.9 if back > 7 else 0.5
-        active = [m for m in people if rng.random() < share]
+        # One member drifts away 12 days ago: the stages show a sleeping member.
+        active = [m for m in people if rng.random() < share and not (m.user_id == "dave" and back <= 12)]
         rows = [(m.id, rng.randint(2, 12), rng.randint(0, 3)) for m in active]
         hourly = [rng.randint(0, 3) if h in (9, 12, 13, 20, 21, 22) else rng.randint(0, 1) for h in range(24)]
         await loader.day(group.id, day, rows, hourly)
         for m in active:
             last[m.id] = datetime.combine(day, time(20), tzinfo=zone(group.timezone))
+        # The stages at the end of the day, as the nightly job would have recorded them.
+        end = localize(day + timedelta(days=1), time(0), zone(group.timezone))
+        stages = Counter(str(_stage_at(end, m, last)) for m in people)
+        await st.repo.record_stages(group.id, day, stages)
     await loader.last_posts(group.id, sorted(last.items()))
     await loader.texts(
         group.id,

@@ -16,11 +16,21 @@ from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
 from bot.clock import local_day, zone
-from bot.ports import ActivityFacts, ActivitySeries, Indicator, RetentionCohort, TopicFacts
+from bot.ports import (
+    ActivityFacts,
+    ActivitySeries,
+    HotWordFigure,
+    HotWords,
+    Indicator,
+    RetentionCohort,
+    StageSeries,
+    TopicFacts,
+)
 from bot.services import Services
 from bot.timeparse import localize
 from handlers.stats import report
-from handlers.stats.facts import alert_summary
+from handlers.stats.facts import alert_summary, blocked_words
+from handlers.stats.lifecycle import STAGES
 from handlers.stats.metrics import Change, period_bounds
 from handlers.stats.nps import nps
 from handlers.stats.retention import cohorts, retention_change
@@ -93,6 +103,7 @@ class Indicators:
         # first computation over 100,000 members takes about a second on SQLite).
         self._retention: OrderedDict[tuple[int, int, date], Change] = OrderedDict()
         self._cohorts: OrderedDict[tuple[int, int, date], list[RetentionCohort]] = OrderedDict()
+        self._stages: OrderedDict[int, tuple[datetime, dict[str, int]]] = OrderedDict()
 
     async def indicators(self, group: Group, now: datetime, days: int) -> list[Indicator]:
         """The overview figures of the ``days`` complete local days before ``now``."""
@@ -148,7 +159,7 @@ class Indicators:
             retention = await retention_change(st.repo, group.id, group.timezone, today, days)
             _keep(self._retention, key, retention)
         out.append(_figure("retention_7d", retention))
-        stages = await st.repo.stage_counts(group.id, now)
+        stages = await self._stage_counts(group, now)
         out.extend(Indicator(f"stage_{name}", float(count)) for name, count in sorted(stages.items()))
         summary = await alert_summary(services, group.id, now - timedelta(days=days), now)
         if summary is not None:
@@ -212,6 +223,49 @@ class Indicators:
             hit = await cohorts(repo, group.id, group.timezone, today, weeks)
             _keep(self._cohorts, (group.id, weeks, today), hit)
         return hit
+
+    async def stages(self, group: Group, now: datetime, days: int) -> StageSeries:
+        """The stage counts the nightly job recorded for the ``days`` days before today, and now."""
+        repo = self._services.state[STATE_KEY].repo
+        end = local_day(now, group.timezone) - timedelta(days=1)
+        span = tuple(end - timedelta(days=days - 1 - i) for i in range(days))
+        recorded = await repo.stage_history(group.id, span[0], end)
+        names = tuple(str(s) for s in STAGES)
+        live = await self._stage_counts(group, now)
+        return StageSeries(
+            days=span,
+            stages=names,
+            counts=tuple(
+                tuple(recorded[d].get(n, 0) for n in names) if d in recorded else None for d in span
+            ),
+            now=tuple(live.get(n, 0) for n in names),
+        )
+
+    async def _stage_counts(self, group: Group, now: datetime) -> dict[str, int]:
+        """Members per stage now, reused for ``TTL`` (a count over 100,000 members takes a while):
+        the overview and the Charts page share it."""
+        hit = self._stages.get(group.id)
+        if hit is not None and timedelta(0) <= now - hit[0] < TTL:
+            return hit[1]
+        counts = await self._services.state[STATE_KEY].repo.stage_counts(group.id, now)
+        _keep(self._stages, group.id, (now, counts))
+        return counts
+
+    async def hot_words(self, group: Group, now: datetime, hours: int, *, wait: bool = True) -> HotWords:
+        """``/hot``'s words (same cache, same blocked words left out)."""
+        services = self._services
+        if not (await services.settings.of(group.id, StatsSettings)).store_text:
+            return HotWords("off")
+        st = services.state[STATE_KEY]
+        words = st.hot.peek(group.id, now, hours)
+        if words is None:
+            await services.batcher.flush()
+            exclude = await blocked_words(services, group.id)
+            if not wait:
+                st.hot.warm(st.repo, group.id, now, hours, exclude=exclude)
+                return HotWords("counting")
+            words = await st.hot.get(st.repo, group.id, now, hours, exclude=exclude)
+        return HotWords("ready", tuple(HotWordFigure(w.word, w.score, w.messages, w.members) for w in words))
 
     async def _activity(self, group: Group, end: date, days: int) -> ActivitySeries:
         repo = self._services.state[STATE_KEY].repo

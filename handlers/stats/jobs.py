@@ -4,16 +4,17 @@ post and the Monday report; and text retention."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.clock import local_day
+from bot.clock import local_day, zone
 from bot.errors import QunyouError
 from bot.messages import OutgoingMessage, Text
 from bot.ports import QuietHours
 from bot.scheduler import Cron
 from bot.services import Services
+from bot.timeparse import localize
 from handlers.stats import report
 from handlers.stats.circles import recall_activities
 from handlers.stats.lifecycle import Stage
@@ -113,6 +114,10 @@ async def daily_job(services: Services, job: Any, fire_time: datetime) -> None:
     today = local_day(fire_time, group.timezone)
     yesterday = today - timedelta(days=1)
     await st.repo.ensure_rollups(group.id, yesterday, yesterday, force=True)
+    # Members per stage at the end of yesterday, for the dashboard's stages over time (the stages
+    # hang on instants later activity overwrites: a past day cannot be recounted later).
+    midnight = localize(today, time(0), zone(group.timezone))
+    await st.repo.record_stages(group.id, yesterday, await st.repo.stage_counts(group.id, midnight))
     # Warm what the first /stats of the day would otherwise compute while a moderator waits.
     for days in (7, 30):
         await st.repo.distinct_active(group.id, yesterday, days)

@@ -7,6 +7,7 @@ same code serves commands (``ctx.t``) and scheduled jobs (``services.i18n.t``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from handlers.stats.hotwords import HotWord, engine
 from handlers.stats.lifecycle import STAGES, ChurnCheck, churn_check
 from handlers.stats.metrics import Change, DayRow, Kpis, compute_kpis, period_bounds
 from storage.stats import StatsRepo
+
+log = logging.getLogger(__name__)
 
 T = Callable[..., str]
 
@@ -243,6 +246,37 @@ class HotWordCache:
     def __init__(self, ttl_seconds: float = 600.0) -> None:
         self.ttl = timedelta(seconds=ttl_seconds)
         self._cache: dict[tuple[int, int, int], _Cached] = {}
+        #: Computations started by ``warm`` and not finished yet.
+        self._running: dict[tuple[int, int, int], asyncio.Task[list[HotWord]]] = {}
+
+    def peek(self, group_id: int, now: datetime, hours: int, top: int = 10) -> list[HotWord] | None:
+        """The cached words when still fresh, else None (nothing is computed)."""
+        hit = self._cache.get((group_id, hours, top))
+        return hit.words if hit is not None and timedelta(0) <= now - hit.at < self.ttl else None
+
+    def warm(
+        self,
+        repo: StatsRepo,
+        group_id: int,
+        now: datetime,
+        hours: int,
+        exclude: Callable[[str], bool] | None = None,
+        top: int = 10,
+    ) -> None:
+        """Start computing the words in the background unless that is already under way (a page
+        does not wait seconds for jieba to load or for a week of text to be cut)."""
+        key = (group_id, hours, top)
+        if key in self._running:
+            return
+        task = asyncio.create_task(self.get(repo, group_id, now, hours, exclude, top))
+        self._running[key] = task
+
+        def done(finished: asyncio.Task[list[HotWord]]) -> None:
+            self._running.pop(key, None)
+            if not finished.cancelled() and finished.exception() is not None:
+                log.warning("hot words of group %s failed", group_id, exc_info=finished.exception())
+
+        task.add_done_callback(done)
 
     def invalidate(self, group_id: int) -> None:
         """Forget a group's cached words (text dropped or purged)."""

@@ -12,30 +12,38 @@ is retained ÷ that cohort; no value when nobody joined then. Bots are not membe
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
-from bot.clock import local_day, zone
+from bot.clock import zone
 from bot.ports import RetentionCohort
 from bot.timeparse import localize
 from handlers.stats.metrics import Change, period_bounds, ratio_change
-from storage.stats import StatsRepo
+from storage.stats import JoinDay, StatsRepo
 
 #: The retention window, in local days after the join day.
 FIRST, LAST = 6, 8
 
 
+def _join_day(tz: ZoneInfo, day: date, key: int, windows: tuple[tuple[date, date], ...]) -> JoinDay:
+    """The local day ``day`` as a join day in bucket ``key``."""
+    return JoinDay(key, localize(day, time(0), tz), localize(day + timedelta(days=1), time(0), tz), windows)
+
+
+def _after(day: date, first: int, last: int) -> tuple[date, date]:
+    """The local days ``first``…``last`` days after ``day``."""
+    return day + timedelta(days=first), day + timedelta(days=last)
+
+
 async def retention_of(repo: StatsRepo, group_id: int, timezone: str, start: date, end: date) -> float | None:
     """Share of the members whose J+8 lies in ``start``…``end`` who were active on J+6…J+8."""
     tz = zone(timezone)
-    since = localize(start - timedelta(days=LAST), time(0), tz)
-    until = localize(end - timedelta(days=LAST - 1), time(0), tz)
-    cohort, active = await repo.join_cohort(group_id, since, until, start - timedelta(days=LAST - FIRST), end)
-    if not cohort:
-        return None
-    joined = {member: local_day(at, timezone) for member, at in cohort}
-    retained = {
-        member for member, day in active if member in joined and FIRST <= (day - joined[member]).days <= LAST
-    }
-    return len(retained) / len(cohort)
+    span = (end - start).days + 1
+    joins = [start - timedelta(days=LAST) + timedelta(days=i) for i in range(span)]
+    counted = await repo.join_retention(
+        group_id, [_join_day(tz, j, 0, (_after(j, FIRST, LAST),)) for j in joins]
+    )
+    size, (retained,) = counted.get(0, (0, (0,)))
+    return retained / size if size else None
 
 
 async def retention_change(repo: StatsRepo, group_id: int, timezone: str, today: date, days: int) -> Change:
@@ -61,24 +69,26 @@ async def cohorts(
     tz = zone(timezone)
     end = today - timedelta(days=1)
     first = end - timedelta(days=7 * weeks - 1)
-    cohort, active = await repo.join_cohort(
-        group_id, localize(first, time(0), tz), localize(today, time(0), tz), first + timedelta(days=7), end
+    joins = [first + timedelta(days=i) for i in range(7 * weeks)]
+    counted = await repo.join_retention(
+        group_id,
+        [
+            _join_day(
+                tz,
+                j,
+                (j - first).days // 7,
+                tuple(_after(j, 7 * k, 7 * k + 6) for k in range(1, COHORT_WEEKS + 1)),
+            )
+            for j in joins
+        ],
     )
-    joined = {member: local_day(at, timezone) for member, at in cohort}
-    seen: dict[int, set[int]] = {}  # member → the weeks after joining they were active in
-    for member, day in active:
-        if member in joined:
-            seen.setdefault(member, set()).add((day - joined[member]).days // 7)
     out = []
     for i in range(weeks):
         start = first + timedelta(days=7 * i)
-        members = [m for m, d in joined.items() if start <= d < start + timedelta(days=7)]
+        size, retained = counted.get(i, (0, (0,) * COHORT_WEEKS))
         shares: list[float | None] = []
         for k in range(1, COHORT_WEEKS + 1):
             complete = start + timedelta(days=6 + 7 * k + 6) <= end
-            if not complete or not members:
-                shares.append(None)
-            else:
-                shares.append(sum(1 for m in members if k in seen.get(m, ())) / len(members))
-        out.append(RetentionCohort(start, len(members), tuple(shares)))
+            shares.append(retained[k - 1] / size if complete and size else None)
+        out.append(RetentionCohort(start, size, tuple(shares)))
     return out

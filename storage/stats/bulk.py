@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from storage.database import Database
 from storage.schema import activity_daily, members
@@ -88,6 +88,22 @@ class BulkLoader:
                     {"member_id": m, "group_id": group_id, "last_post_at": at, "nudge_off": False}
                     for m, at in posts
                 ],
+            )
+
+    async def member_ids(self, group_id: int) -> list[int]:
+        """The group's member ids, in order."""
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(select(members.c.id).where(members.c.group_id == group_id))).all()
+        return sorted(int(r.id) for r in rows)
+
+    async def join_times(self, posts: Sequence[tuple[int, datetime]]) -> None:
+        """Members' join instants: (member, joined at)."""
+        if not posts:
+            return
+        async with self.db.begin() as conn:
+            await conn.execute(
+                members.update().where(members.c.id == bindparam("m")).values(joined_at=bindparam("at")),
+                [{"m": m, "at": at} for m, at in posts],
             )
 
     async def texts(self, group_id: int, rows: Sequence[tuple[int, datetime, str]]) -> None:

@@ -145,6 +145,17 @@ stats_top = Table(
     Column("messages", BigInteger, nullable=False),
 )
 
+#: Members per lifecycle stage at the end of each local day, recorded by the nightly job (the
+#: stages depend on instants that later activity overwrites, so a past day cannot be recounted).
+stats_stage_daily = Table(
+    "stats_stage_daily",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("members", Integer, nullable=False),
+)
+
 #: Small per-group markers (last churn alert, last recall post…), so a check never repeats.
 stats_marker = Table(
     "stats_marker",

@@ -45,6 +45,18 @@ class StageMember:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinDay:
+    """One local join day of a retention count: the members whose ``joined_at`` falls in
+    ``since``…``until`` (end excluded) go in bucket ``key``, and are looked for in each of
+    ``windows``, (first, last) local days, both included."""
+
+    key: int
+    since: datetime
+    until: datetime
+    windows: tuple[tuple[date, date], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Feedback:
     """One piece of member feedback."""
 

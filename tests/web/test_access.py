@@ -11,6 +11,8 @@ PAGES = (
     "",
     "/charts",
     "/charts.csv",
+    "/stages.csv",
+    "/hotwords.csv",
     "/desk",
     "/audit",
     "/audit.csv",

@@ -4,6 +4,8 @@
 A moderator logs in through the link ``/dashboard`` sent them, acknowledges an alert, adds a
 lexicon term and sees the console react to it; every page is screenshotted into the test's
 output (``QUNYOU_SCREENSHOTS=DIR`` copies them there too: that is how ``docs/img`` was made).
+The overview and the Charts page are also shown on the console demo's group (five weeks of
+history), whose screenshots are the docs' (``demo-*.png``).
 
 Not skipped in CI: with ``CI=true`` or ``QUNYOU_REQUIRE_BROWSER=1`` a missing Chromium fails.
 """
@@ -15,9 +17,11 @@ import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.demo import seed_demo
 from tests.harness import Harness
 from tests.moderation.helpers import actions
 from tests.web.helpers import link_token
@@ -41,6 +45,17 @@ def chromium() -> Iterator[str]:
             pytest.fail("browser tests are required here: apt-get install chromium; pip install playwright")
         pytest.skip("no /usr/bin/chromium or playwright: apt-get install chromium; pip install -e .[dev]")
     yield str(CHROMIUM)
+
+
+async def _until_hot_words_counted(page: Any) -> None:
+    """Reload the Charts page while it says the hot words are being counted (the first count
+    loads jieba in the background: seconds on a loaded machine)."""
+    for _ in range(120):
+        if await page.locator("#hot-counting").count() == 0:
+            return
+        await page.wait_for_timeout(1000)
+        await page.reload()
+    raise AssertionError("the hot words were never counted")
 
 
 def _free_port() -> int:
@@ -84,7 +99,9 @@ async def test_a_moderator_works_the_dashboard_in_a_browser(chromium: str, tmp_p
                 await page.screenshot(path=str(shots / "overview.png"), full_page=True)
 
                 await page.goto(f"{base}/g/1/charts?days=7")
-                await expect(page.locator("svg.chart")).to_have_count(2)
+                # Activity, the heatmap, the stages recorded last night, then the hot words.
+                await _until_hot_words_counted(page)
+                await expect(page.locator("svg.chart")).to_have_count(4)
                 await page.screenshot(path=str(shots / "charts.png"), full_page=True)
 
                 await page.goto(f"{base}/g/1/desk")
@@ -156,6 +173,42 @@ async def test_a_moderator_works_the_dashboard_in_a_browser(chromium: str, tmp_p
         "overview.png",
         "settings.png",
     ]
+    keep = os.environ.get("QUNYOU_SCREENSHOTS")
+    if keep:
+        shutil.copytree(shots, keep, dirs_exist_ok=True)
+
+
+async def test_the_demo_groups_history_in_a_browser(chromium: str, tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    async with Harness(tmp_path, config={"web": {"base_url": base}}) as h:
+        await seed_demo(h.services, h.adapter, "demo")
+        server = WebServer(create_app(h.app, extra_routes=dashboard_routes(h.services)), "127.0.0.1", port)
+        await server.start()
+        try:
+            url = f"{base}/login/{link_token(await h.say('demo', 'mod', '/dashboard'))}"
+            async with async_playwright() as pw:
+                browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+                page = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+                await page.goto(url)
+                await page.click("#login-button")
+                await page.goto(f"{base}/g/1?days=30")
+                await expect(page.locator('[data-key="stage_active"]')).to_be_visible()
+                await page.screenshot(path=str(shots / "demo-overview.png"), full_page=True)
+                await page.goto(f"{base}/g/1/charts?days=30")
+                # Activity, the heatmap, five weeks of stages, the demo's hot words.
+                await _until_hot_words_counted(page)
+                await expect(page.locator("svg.chart")).to_have_count(4)
+                await expect(page.locator("#hot-h")).to_be_visible()
+                await page.screenshot(path=str(shots / "demo-charts.png"), full_page=True)
+                await browser.close()
+        finally:
+            await server.stop()
+    assert sorted(p.name for p in shots.iterdir()) == ["demo-charts.png", "demo-overview.png"]
     keep = os.environ.get("QUNYOU_SCREENSHOTS")
     if keep:
         shutil.copytree(shots, keep, dirs_exist_ok=True)

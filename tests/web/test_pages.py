@@ -204,7 +204,10 @@ async def test_charts_draw_the_stats_numbers_and_export_them(tmp_path: Path) -> 
         await h.advance(seconds=86400)
         page = await client.get("/g/1/charts?days=7")
         assert page.status_code == 200
-        assert page.text.count("<svg") == 2 and "2026-03-02: 消息数 7, 活跃人数 3" in page.text
+        # Activity, the heatmap and the stages recorded last night (hot words: their own test).
+        for label in ("近 7 天消息数与活跃人数", "一周各时段活跃度", "近 7 天各阶段成员数"):
+            assert f'role="img" aria-label="{label}">' in page.text
+        assert "2026-03-02: 消息数 7, 活跃人数 3" in page.text
         assert "周一" in page.text  # the heatmap's weekday labels
         exported = await client.get("/g/1/charts.csv?days=7")
         assert exported.headers["content-type"].startswith("text/csv")
