@@ -7,6 +7,7 @@ message section runs with activity points on, to show they keep the hot path off
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import resource
 import statistics
@@ -18,7 +19,7 @@ from typing import Any
 
 from adapters.console.adapter import ConsoleAdapter
 from bench.clock import BenchClock
-from bench.figures import percentile
+from bench.figures import percentile, positive_int
 from bot.app import App
 from bot.config import Settings
 from storage.checkin import LedgerRepo
@@ -60,9 +61,25 @@ async def _paced(app: Any, adapter: Any, count: int, rate: int) -> tuple[list[fl
 
 async def run(argv: list[str]) -> dict[str, float]:
     """Check-ins per second with p50/p99, duplicate claims, and plain messages with activity on."""
-    checkins = int(argv[0]) if argv else 3_000
-    messages = int(argv[1]) if len(argv) > 1 else 20_000
-    rate = int(argv[2]) if len(argv) > 2 else 1_000
+    parser = argparse.ArgumentParser(
+        prog="python -m bot bench checkin",
+        description="Check-ins (back to back and arriving on schedule) and plain messages with activity on.",
+    )
+    parser.add_argument(
+        "checkins", nargs="?", type=positive_int, default=3_000, help="members checking in (default 3000)"
+    )
+    parser.add_argument(
+        "messages",
+        nargs="?",
+        type=positive_int,
+        default=20_000,
+        help="plain messages afterwards (default 20000)",
+    )
+    parser.add_argument(
+        "rate", nargs="?", type=positive_int, default=1_000, help="arrivals per second (default 1000)"
+    )
+    args = parser.parse_args(argv)
+    checkins, messages, rate = args.checkins, args.messages, args.rate
     members = 500
     with tempfile.TemporaryDirectory(prefix="qunyou-bench-checkin-") as tmp:
         settings = Settings()

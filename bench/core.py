@@ -6,6 +6,7 @@ Plain group messages and command round trips go through the console adapter, the
 
 from __future__ import annotations
 
+import argparse
 import resource
 import statistics
 import tempfile
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from adapters.console.adapter import ConsoleAdapter
 from bench.clock import BenchClock
-from bench.figures import percentile
+from bench.figures import percentile, positive_int
 from bot.app import App
 from bot.config import Settings
 
@@ -29,7 +30,17 @@ def _table(title: str, rows: list[tuple[str, str, str]]) -> None:
 
 async def run(argv: list[str]) -> dict[str, float]:
     """Plain messages per second with p50/p99 latency, command round trips, start-up time."""
-    messages = int(argv[0]) if argv else 20_000
+    parser = argparse.ArgumentParser(
+        prog="python -m bot bench core", description="Plain messages and command round trips (SQLite)."
+    )
+    parser.add_argument(
+        "messages",
+        nargs="?",
+        type=positive_int,
+        default=20_000,
+        help="plain messages to send (default 20000)",
+    )
+    messages = parser.parse_args(argv).messages
     members = 500
     with tempfile.TemporaryDirectory(prefix="qunyou-bench-") as tmp:
         settings = Settings()

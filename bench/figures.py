@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 from collections.abc import Mapping
 
 
@@ -21,3 +23,25 @@ def print_figures(figures: Mapping[str, float], goals: Mapping[str, tuple[str, f
         met = goal is not None and (value >= goal[1] if goal[0] == ">=" else value <= goal[1])
         verdict = "" if goal is None else ("ok" if met else "MISSED")
         print(f"  {name.ljust(width)} {value:>12.3f}  {target:>8}  {verdict}")
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type``: a whole number above zero, or a one-line usage error."""
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be above zero")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse ``type``: a finite number above zero, or a one-line usage error."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number above zero")
+    return value

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from adapters.console.adapter import ConsoleAdapter
 from bench.clock import BenchClock
-from bench.figures import percentile
+from bench.figures import percentile, positive_int
 from bot.app import App
 from bot.config import Settings
 from handlers.moderation.segment import SEGMENTER
@@ -116,8 +117,20 @@ async def open_loop_checkins(count: int = 3_000, rate: int = 1_000) -> tuple[flo
 
 async def run(argv: list[str]) -> dict[str, float]:
     """``bench startup [RUNS] [CHECKINS]``: both headline figures with their goals."""
-    runs = int(argv[0]) if argv else 5
-    count = int(argv[1]) if len(argv) > 1 else 3_000
+    parser = argparse.ArgumentParser(
+        prog="python -m bot bench startup",
+        description="The headline figures: console start-up to first answer, open-loop check-in p99.",
+    )
+    parser.add_argument("runs", nargs="?", type=positive_int, default=5, help="start-ups to time (default 5)")
+    parser.add_argument(
+        "checkins",
+        nargs="?",
+        type=positive_int,
+        default=3_000,
+        help="check-ins arriving at 1,000/s (default 3000)",
+    )
+    args = parser.parse_args(argv)
+    runs, count = args.runs, args.checkins
     times = await asyncio.to_thread(startup_seconds, runs)
     p50, p99, achieved = await open_loop_checkins(count)
     figures = {

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import json
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.console.adapter import ConsoleAdapter
-from bench.figures import percentile
+from bench.figures import percentile, positive_float, positive_int
 from bot.app import App
 from bot.clock import Clock, SystemClock, VirtualClock, zone
 from bot.config import Settings
@@ -215,10 +216,21 @@ async def _lateness(probes: int, spread_s: float, rate: float) -> dict[str, floa
 
 async def run(argv: list[str]) -> dict[str, float]:
     """``[count] [window_minutes] [probes] [rate]``; defaults 100000 60 200 1000."""
-    count = int(argv[0]) if len(argv) > 0 else 100_000
-    window = int(argv[1]) if len(argv) > 1 else 60
-    probes = int(argv[2]) if len(argv) > 2 else 200
-    rate = float(argv[3]) if len(argv) > 3 else 1000.0
+    parser = argparse.ArgumentParser(
+        prog="python -m bot bench schedule", description="Scheduler rebuild, ordering and lateness."
+    )
+    parser.add_argument("count", nargs="?", type=positive_int, default=100_000, help="jobs (default 100000)")
+    parser.add_argument(
+        "window", nargs="?", type=positive_int, default=60, help="window in minutes (default 60)"
+    )
+    parser.add_argument(
+        "probes", nargs="?", type=positive_int, default=200, help="lateness probes (default 200)"
+    )
+    parser.add_argument(
+        "rate", nargs="?", type=positive_float, default=1000.0, help="probes per second (default 1000)"
+    )
+    args = parser.parse_args(argv)
+    count, window, probes, rate = args.count, args.window, args.probes, args.rate
     figures = await _rebuild_and_order(count, window)
     figures.update(await _lateness(probes, spread_s=8.0, rate=rate))
     flood = await _lateness(probes, spread_s=8.0, rate=0.0)
