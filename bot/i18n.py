@@ -56,39 +56,57 @@ def _flatten(prefix: str, table: Mapping[str, Any], out: dict[str, str]) -> None
             out[full] = str(value)
 
 
+def _read(folder: Path) -> dict[str, str]:
+    """One language: every ``folder/*.toml``, flattened to dotted keys."""
+    merged: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as fh:
+            _flatten("", tomllib.load(fh), merged)
+    return merged
+
+
 class _SafeDict(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
 
 class I18n:
-    """The loaded catalogs."""
+    """The catalogs: the default language's read at start, each other one on first use."""
 
-    def __init__(self, catalogs: dict[str, dict[str, str]]) -> None:
-        self.catalogs = catalogs
+    def __init__(self, catalogs: dict[str, dict[str, str]], root: Path | None = None) -> None:
+        self._loaded = catalogs
+        self._root = root
 
     @classmethod
     def load(cls, root: Path = LOCALES_DIR) -> I18n:
-        """Read every ``<root>/<language>/*.toml``."""
-        catalogs: dict[str, dict[str, str]] = {}
+        """Read ``<root>/<default language>/*.toml``; the other languages wait for their first
+        use (parsing TOML is pure Python: each language cost about 40 ms of start-up)."""
+        return cls({DEFAULT_LANGUAGE: _read(root / DEFAULT_LANGUAGE)}, root)
+
+    @property
+    def catalogs(self) -> dict[str, dict[str, str]]:
+        """Every shipped language's catalog (loading those not read yet)."""
         for lang in LANGUAGES:
-            merged: dict[str, str] = {}
-            for path in sorted((root / lang).glob("*.toml")):
-                with path.open("rb") as fh:
-                    _flatten("", tomllib.load(fh), merged)
-            catalogs[lang] = merged
-        return cls(catalogs)
+            self._catalog(lang)
+        return self._loaded
+
+    def _catalog(self, lang: str) -> dict[str, str] | None:
+        catalog = self._loaded.get(lang)
+        if catalog is None and self._root is not None and lang in LANGUAGES:
+            catalog = self._loaded[lang] = _read(self._root / lang)
+        return catalog
 
     def has(self, key: str, lang: str = DEFAULT_LANGUAGE) -> bool:
         """True when ``key`` exists in ``lang``."""
-        return key in self.catalogs.get(lang, {})
+        return key in (self._catalog(lang) or {})
 
     def raw(self, lang: str, key: str) -> str:
         """The template for ``key``: the language's, else zh-CN's, else the key itself."""
-        catalog = self.catalogs.get(lang) or self.catalogs[DEFAULT_LANGUAGE]
+        default = self._loaded[DEFAULT_LANGUAGE]
+        catalog = self._catalog(lang) or default
         template = catalog.get(key)
         if template is None:
-            template = self.catalogs[DEFAULT_LANGUAGE].get(key)
+            template = default.get(key)
             if template is None:
                 log.error("missing translation key %s", key)
                 return key
