@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 
 from bot.clock import Clock
@@ -115,6 +116,15 @@ class Directory:
             )
             self._member_cache[key] = member
         return member
+
+    async def mark_left(self, member: Member, at: datetime) -> Member:
+        """Record that ``member`` left, in the database and in the cache, so a press on one of
+        the group's buttons right after leaving already sees it (a later join clears it)."""
+        await self._members.mark_left(member.id, at)
+        left = replace(member, left_at=at)
+        if self._member_cache.get((member.group_id, member.user_id)) is not None:
+            self._member_cache[(member.group_id, member.user_id)] = left
+        return left
 
     def forget_member(self, member: Member) -> None:
         """Drop a member from the cache (after ``/forgetme``)."""

@@ -154,7 +154,7 @@ class Dispatcher:
             await self._run_all(ctx, self._joins)
         elif isinstance(event, MemberLeft):
             if ctx.member is not None:
-                await self.services.members.mark_left(ctx.member.id, event.at)
+                ctx.member = await self.services.directory.mark_left(ctx.member, event.at)
             await self._run_all(ctx, self._leaves)
         elif isinstance(event, JoinRequested):
             await self._run_all(ctx, self._join_requests)
@@ -312,6 +312,14 @@ class Dispatcher:
         await command.handler(ctx, **ctx.params)
 
     async def _button(self, ctx: Context, event: ButtonPressed) -> None:
+        if ctx.group is not None and ctx.member is not None and ctx.member.left_at is not None:
+            # Someone who left the group (it still shows them the post) may not enter its
+            # giveaways, vote in its polls or sign up: told privately, nothing is counted.
+            try:
+                await ctx.send_private(ctx.t("core.button.not_member"))
+            except Exception:
+                log.info("could not tell %s they are no longer in the group", ctx.user.user_id)
+            return
         for route in self._buttons:
             if event.data.startswith(route.prefix):
                 await self._run(ctx, route.handler)
