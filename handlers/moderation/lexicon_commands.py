@@ -279,6 +279,16 @@ async def _kw_list(ctx: Context, group: Group, level: str | None) -> None:
     await _deliver(ctx, group, "\n".join(lines))
 
 
+def _scope_key(index: int, scope: str, group: Group | None) -> str:
+    """Where ``/kw info`` says an entry comes from: the global files, this group, or (a term
+    another chat of the community shares) the community."""
+    if index == 0:
+        return "moderation.kw.scope_global"
+    if group is not None and scope != str(group.id):
+        return "moderation.kw.scope_community"
+    return "moderation.kw.scope_group"
+
+
 def _list_line(ctx: Context, t: TermRow, stats: dict[str, TermStats]) -> str:
     st = stats.get(t.term)
     return ctx.t(
@@ -353,7 +363,7 @@ async def _kw_info(ctx: Context, group: Group | None, term: str) -> None:
         lines.append(
             ctx.t(
                 "moderation.kw.info_entry",
-                scope=ctx.t("moderation.kw.scope_global" if index == 0 else "moderation.kw.scope_group"),
+                scope=ctx.t(_scope_key(index, entry.scope, group)),
                 term=entry.term,
                 level=ctx.t(f"moderation.level.{entry.level.label}"),
                 category=ctx.t(category_key(entry.category)),

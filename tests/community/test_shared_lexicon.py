@@ -53,6 +53,10 @@ async def test_a_term_added_in_one_chat_catches_in_the_community_not_elsewhere(
         listed = await mod(h, "discord", "dc", "/kw list")
         assert any("Shared by the community's 1 other chats (1 entries" in t for t in listed), listed
         assert any("cheap pills" in t for t in listed)
+        info = await mod(h, "discord", "dc", "/kw info cheap pills")
+        assert any(
+            "The community (shared by another of its chats): cheap pills · yellow" in t for t in info
+        ), info
         # A moderator of the other chat may remove it: it goes from every chat.
         assert await mod(h, "discord", "dc", "/kw del cheap pills") == ["Removed 1 entries."]
         assert not caught(await say(h, "telegram", "tg", "carl", SPAM))
