@@ -175,12 +175,17 @@ async def remove_group_term(services: Services, group: Group, term: str, by: str
     remove too), audited, and rebuild the matchers; returns how many rows went."""
     state = get_state(services)
     peers = await state.peers(group.id)
-    removed = 0
+    removed, theirs = 0, []
     for key in dict.fromkeys((fold(term) or term, term)):
-        removed += await state.repos.lexicon.delete_term(group.id, key)
-        removed += await state.repos.lexicon.delete_shared_term(peers, key)
-        if removed:
+        removed = await state.repos.lexicon.delete_term(group.id, key)
+        theirs = await state.repos.lexicon.delete_shared_term(peers, key)
+        if removed or theirs:
             break
+    now = services.clock.now()
+    for chat in dict.fromkeys(theirs):
+        # The chat that added it sees in its own /modlog that another chat removed it.
+        await state.repos.audit.log(chat, now, by, "kw_del", f"removed={theirs.count(chat)} in={group.id}")
+    removed += len(theirs)
     if removed:
         await state.repos.audit.log(group.id, services.clock.now(), by, "kw_del", f"removed={removed}")
         await state.rebuild(group.id)

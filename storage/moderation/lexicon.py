@@ -79,19 +79,21 @@ class LexiconRepo:
             )
             return [_term(r) for r in rows]
 
-    async def delete_shared_term(self, group_ids: Sequence[int], key: str) -> int:
-        """Remove a shared term (by folded key, or this exact regex) from these groups; how many."""
+    async def delete_shared_term(self, group_ids: Sequence[int], key: str) -> list[int]:
+        """Remove a shared term (by folded key, or this exact regex) from these groups; returns
+        the group of each row removed."""
         if not group_ids:
-            return 0
+            return []
+        where = (
+            mod_terms.c.group_id.in_(list(group_ids)),
+            mod_terms.c.shared.is_(True),
+            or_(mod_terms.c.key == key, mod_terms.c.term == key),
+        )
         async with self.db.begin() as conn:
-            result = await conn.execute(
-                delete(mod_terms).where(
-                    mod_terms.c.group_id.in_(list(group_ids)),
-                    mod_terms.c.shared.is_(True),
-                    or_(mod_terms.c.key == key, mod_terms.c.term == key),
-                )
-            )
-            return int(result.rowcount or 0)
+            found = [int(r.group_id) for r in await conn.execute(select(mod_terms.c.group_id).where(*where))]
+            if found:
+                await conn.execute(delete(mod_terms).where(*where))
+            return found
 
     async def add_terms(
         self,

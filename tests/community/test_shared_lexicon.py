@@ -58,7 +58,12 @@ async def test_a_term_added_in_one_chat_catches_in_the_community_not_elsewhere(
             "The community (shared by another of its chats): cheap pills · yellow" in t for t in info
         ), info
         # A moderator of the other chat may remove it: it goes from every chat.
+        state = get_state(h.services)
+        (tg,) = [g for g in state.built_with if await state.repos.lexicon.terms(g)]  # the chat holding it
         assert await mod(h, "discord", "dc", "/kw del cheap pills") == ["Removed 1 entries."]
+        # The chat that added it has the removal in its own audit trail.
+        audit = await state.repos.audit.log_rows(tg)
+        assert audit[0].action == "kw_del" and audit[0].detail.startswith("removed=1 in="), audit
         assert not caught(await say(h, "telegram", "tg", "carl", SPAM))
         assert not caught(await say(h, "discord", "dc", "carl", SPAM))
 
