@@ -281,8 +281,9 @@ BoardScope = Literal["both", "chat", "community"]
 
 
 class CommunityScope(Protocol):
-    """Which chats share points, levels and check-ins with a chat: its community's chats that
-    share them (the community feature provides it). Without it every chat keeps its own."""
+    """Which chats share points, levels and check-ins with a chat, and which share the moderation
+    lexicon: its community's chats that share them (the community feature provides it). Without
+    it every chat keeps its own."""
 
     async def shared_chats(self, group: Group) -> list[int]:
         """Group ids of the chats sharing points with ``group``, the community's first chat
@@ -292,6 +293,12 @@ class CommunityScope(Protocol):
     async def boards(self, group: Group) -> BoardScope:
         """Which leaderboards ``group`` offers: ``both`` (this chat's, and the community's with
         ``/rank community``), ``chat`` (only its own) or ``community`` (only the community's)."""
+        ...
+
+    async def lexicon_chats(self, group: Group) -> list[int]:
+        """Group ids of the chats whose shared lexicon terms apply in ``group`` (``group``
+        included): its community's chats that share their lexicon; ``[group.id]`` when alone or
+        when it keeps its lexicon to itself."""
         ...
 
 

@@ -1,5 +1,5 @@
 """The ``SharedSanctions`` port (where a sanction in one chat of a community applies as well) and
-the ``CommunityScope`` port (which chats share points and check-ins)."""
+the ``CommunityScope`` port (which chats share points and check-ins, and which the lexicon)."""
 
 from __future__ import annotations
 
@@ -60,3 +60,17 @@ class CommunityPoints:
         if not settings.share_points or not await get_state(self._services).community_chats(group.id):
             return "chat"
         return settings.leaderboards
+
+    async def lexicon_chats(self, group: Group) -> list[int]:
+        """Chats sharing the moderation lexicon with ``group`` (``community.share_lexicon``),
+        ``group`` included; ``[group.id]`` alone or when it keeps its lexicon to itself. Asked on
+        every message moderation screens: both look-ups are cached."""
+        services = self._services
+        if not (await services.settings.of(group.id, CommunitySettings)).share_lexicon:
+            return [group.id]
+        chats = await get_state(services).community_chats(group.id)
+        return [
+            chat
+            for chat in chats or (group.id,)
+            if chat == group.id or (await services.settings.of(chat, CommunitySettings)).share_lexicon
+        ]

@@ -28,6 +28,11 @@ class CommunitySettings(FeatureSettings):
         "both",
         description="leaderboards offered: both (/rank this chat, /rank community), chat or community only",
     )
+    share_lexicon: OnOff = Field(
+        True,
+        description="share the moderation lexicon with the community's chats that share it "
+        "(/kw add … here keeps a term in this chat)",
+    )
     cas_check: OnOff = Field(
         False,
         description="check Telegram newcomers against Combot Anti-Spam (cas.chat) online and ban listed ones",

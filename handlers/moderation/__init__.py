@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from bot.errors import ConfigError
 from bot.feature import Feature
 from bot.ports import (
     AuditTrail,
+    CommunityScope,
     CreditScore,
     LinkedAccounts,
     MemberDiscipline,
@@ -142,6 +144,8 @@ async def _startup(services: Services) -> None:
     # Workers sharing PostgreSQL: a lexicon change here makes the others rebuild that group's matcher.
     state.on_rebuilt = lambda group_id: services.changes.publish("lexicon", group_id)
     services.changes.subscribe("lexicon", lambda key: state.matchers.pop(int(key), None))
+    # In a community that shares its lexicon, a chat's matcher holds the other chats' shared terms.
+    state.lexicon_peers = functools.partial(_lexicon_peers, services)
     scheduler = services.scheduler
     # Lifting a mute or ban twice is harmless (the row says whether it is lifted; unmuting an unmuted
     # member does nothing), while a lift lost to a crash would leave a member muted for good.
@@ -156,6 +160,14 @@ async def _startup(services: Services) -> None:
     services.batcher.register("moderation.floods", lambda: floods.flush(services))
     scheduler.register(floods.JOB_RECOVER, floods.run_recover_job, rerun=True)
     await floods.recover(services)  # flooders a crash inside a burst left unwritten
+
+
+async def _lexicon_peers(services: Services, group_id: int) -> tuple[int, ...]:
+    scope = services.ports.find(CommunityScope)
+    group = await services.directory.group_by_id(group_id) if scope is not None else None
+    if scope is None or group is None:
+        return ()
+    return tuple(chat for chat in await scope.lexicon_chats(group) if chat != group_id)
 
 
 async def _demo(services: Services, group: Group, members: list[Member]) -> None:
@@ -238,5 +250,6 @@ FEATURE = Feature(
     config_model=ModerationConfig,
     demo=_demo,
     # /warns (a member's record) names the accounts they linked.
-    uses=(SharedSanctions, LinkedAccounts),
+    # /kw: a community's chats share their lexicon terms.
+    uses=(SharedSanctions, LinkedAccounts, CommunityScope),
 )

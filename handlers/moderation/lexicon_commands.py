@@ -21,9 +21,12 @@ from handlers.moderation.service import category_key, get_state
 from handlers.moderation.settings import ModerationSettings
 from handlers.moderation.targets import _deliver, _hide_command, _moderator_group
 from storage.models import Group
+from storage.moderation.lexicon import TermRow, TermStats
 
 #: Vendors cap a group's own list around this size; it also bounds rebuild time.
 MAX_GROUP_TERMS = 10_000
+#: ``/kw add LEVEL TERM … here``: the term stays in this chat, not its community's lexicon.
+HERE_WORDS = frozenset({"here", "本群", "仅本群"})
 
 
 # -- lexicon commands ----------------------------------------------------------------------
@@ -128,11 +131,20 @@ def _lexicon_error(exc: LexiconError) -> BadArgument:
 
 
 async def add_group_term(
-    services: Services, group: Group, level_word: str, term: str, category: str | None, mode: Mode, by: str
+    services: Services,
+    group: Group,
+    level_word: str,
+    term: str,
+    category: str | None,
+    mode: Mode,
+    by: str,
+    *,
+    shared: bool = True,
 ) -> tuple[Level, str, int]:
-    """Add one term to a group's lexicon, validated and audited, and rebuild its matcher;
-    returns (level, category, new size). Raises ``BadArgument`` with ``/kw add``'s errors. The
-    chat command and the dashboard both add terms through here."""
+    """Add one term to a group's lexicon, validated and audited, and rebuild its matcher (and
+    drop those of the community's chats sharing it); returns (level, category, new size).
+    ``shared=False`` (``/kw add … here``) keeps the term in this chat. Raises ``BadArgument``
+    with ``/kw add``'s errors. The chat command and the dashboard both add terms through here."""
     try:
         level = Level.parse(level_word)
     except ValueError:
@@ -147,21 +159,34 @@ async def add_group_term(
         raise BadArgument("moderation.kw.full", max=MAX_GROUP_TERMS)
     cat = normalise_category(category)
     now = services.clock.now()
-    await state.repos.lexicon.add_terms(group.id, [(term, key, level.label, cat, mode.value)], by, now)
+    await state.repos.lexicon.add_terms(
+        group.id, [(term, key, level.label, cat, mode.value)], by, now, shared=shared
+    )
+    where = "" if shared else " here"
     await state.repos.audit.log(
-        group.id, now, by, "kw_add", f"level={level.label} category={cat} mode={mode.value}"
+        group.id, now, by, "kw_add", f"level={level.label} category={cat} mode={mode.value}{where}"
     )
     await state.rebuild(group.id)
     return level, cat, len(existing) + 1
 
 
 async def remove_group_term(services: Services, group: Group, term: str, by: str) -> int:
-    """Remove a term from a group's lexicon (by its folded key, else as typed), audited, and
-    rebuild the matcher; returns how many rows went."""
+    """Remove a term from a group's lexicon (by its folded key, else as typed), and the same
+    term shared by the community's other chats (it applies here, so it is this chat's to
+    remove too), audited, and rebuild the matchers; returns how many rows went."""
     state = get_state(services)
-    removed = await state.repos.lexicon.delete_term(group.id, fold(term) or term)
-    if not removed and fold(term) != term:
-        removed = await state.repos.lexicon.delete_term(group.id, term)
+    peers = await state.peers(group.id)
+    removed, theirs = 0, []
+    for key in dict.fromkeys((fold(term) or term, term)):
+        removed = await state.repos.lexicon.delete_term(group.id, key)
+        theirs = await state.repos.lexicon.delete_shared_term(peers, key)
+        if removed or theirs:
+            break
+    now = services.clock.now()
+    for chat in dict.fromkeys(theirs):
+        # The chat that added it sees in its own /modlog that another chat removed it.
+        await state.repos.audit.log(chat, now, by, "kw_del", f"removed={theirs.count(chat)} in={group.id}")
+    removed += len(theirs)
     if removed:
         await state.repos.audit.log(group.id, services.clock.now(), by, "kw_del", f"removed={removed}")
         await state.rebuild(group.id)
@@ -171,13 +196,16 @@ async def remove_group_term(services: Services, group: Group, term: str, by: str
 async def _kw_add(ctx: Context, group: Group, level_word: str, term: str, extras: list[str]) -> None:
     mode = Mode.TEXT
     category = None
+    here = False
     for extra in extras:
         if extra.lower() in (m.value for m in Mode):
             mode = Mode(extra.lower())
+        elif extra.casefold() in HERE_WORDS:
+            here = True
         elif category is None:
             category = extra
     level, cat, size = await add_group_term(
-        ctx.services, group, level_word, term, category, mode, ctx.user.user_id
+        ctx.services, group, level_word, term, category, mode, ctx.user.user_id, shared=not here
     )
     await _hide_command(ctx, group)
     state = get_state(ctx.services)
@@ -198,6 +226,14 @@ async def _kw_add(ctx: Context, group: Group, level_word: str, term: str, extras
         regex_timeout=state.regex_timeout,
     )
     reply += [ctx.t("moderation.kw.lint_note", reason=ctx.t(f"moderation.lint.{i.code}")) for i in issues]
+    peers = await state.peers(group.id)
+    if peers:
+        # In a community sharing its lexicon, say where the term applies.
+        reply.append(
+            ctx.t("moderation.kw.here_only")
+            if here
+            else ctx.t("moderation.kw.community_wide", count=len(peers) + 1)
+        )
     await ctx.send("\n".join(reply))
 
 
@@ -226,23 +262,50 @@ async def _kw_list(ctx: Context, group: Group, level: str | None) -> None:
         if level_filter is None or t.level == level_filter
     ]
     stats = await state.repos.lexicon.term_stats(group.id)
+    peers = await state.peers(group.id)
     lines = [ctx.t("moderation.kw.list_header", count=len(terms), global_count=state.global_layer.size)]
-    for t in terms[:300]:
-        st = stats.get(t.term)
-        lines.append(
-            ctx.t(
-                "moderation.kw.list_line",
-                level=ctx.t(f"moderation.level.{t.level}"),
-                term=t.term,
-                category=t.category,
-                mode=t.mode,
-                hits=st.hits if st else 0,
-                fp=st.false_positives if st else 0,
-            )
-        )
+    shown = terms[:300]
+    for t in shown:
+        line = _list_line(ctx, t, stats)
+        # In a community sharing its lexicon, the terms kept to this chat say so.
+        lines.append(line + ctx.t("moderation.kw.list_here") if peers and not t.shared else line)
     if len(terms) > 300:
         lines.append(ctx.t("moderation.kw.list_more", count=len(terms) - 300))
+    if peers:
+        theirs = [
+            t
+            for t in await state.repos.lexicon.shared_terms(peers)
+            if level_filter is None or t.level == level_filter
+        ]
+        lines.append(ctx.t("moderation.kw.list_community", count=len(theirs), chats=len(peers)))
+        room = max(0, 300 - len(shown))
+        lines += [_list_line(ctx, t, stats) for t in theirs[:room]]
+        if len(theirs) > room:
+            lines.append(ctx.t("moderation.kw.list_more", count=len(theirs) - room))
     await _deliver(ctx, group, "\n".join(lines))
+
+
+def _scope_key(index: int, scope: str, group: Group | None) -> str:
+    """Where ``/kw info`` says an entry comes from: the global files, this group, or (a term
+    another chat of the community shares) the community."""
+    if index == 0:
+        return "moderation.kw.scope_global"
+    if group is not None and scope != str(group.id):
+        return "moderation.kw.scope_community"
+    return "moderation.kw.scope_group"
+
+
+def _list_line(ctx: Context, t: TermRow, stats: dict[str, TermStats]) -> str:
+    st = stats.get(t.term)
+    return ctx.t(
+        "moderation.kw.list_line",
+        level=ctx.t(f"moderation.level.{t.level}"),
+        term=t.term,
+        category=t.category,
+        mode=t.mode,
+        hits=st.hits if st else 0,
+        fp=st.false_positives if st else 0,
+    )
 
 
 async def _kw_test(ctx: Context, group: Group | None, text: str) -> None:
@@ -309,7 +372,7 @@ async def _kw_info(ctx: Context, group: Group | None, term: str) -> None:
         lines.append(
             ctx.t(
                 "moderation.kw.info_entry",
-                scope=ctx.t("moderation.kw.scope_global" if index == 0 else "moderation.kw.scope_group"),
+                scope=ctx.t(_scope_key(index, entry.scope, group)),
                 term=entry.term,
                 level=ctx.t(f"moderation.level.{entry.level.label}"),
                 category=ctx.t(category_key(entry.category)),

@@ -170,34 +170,52 @@ class ModState:
     #: Recent group messages (id → author, text), memory only: a report's excerpt comes from here.
     recent: dict[int, OrderedDict[str, tuple[str, str]]] = field(default_factory=dict)
     builds: int = 0
-    #: Called after a lexicon change rebuilt a group's matcher (other workers then drop theirs).
+    #: Called after a lexicon change rebuilt a group's matcher (other workers then drop theirs),
+    #: and for each chat sharing its terms.
     on_rebuilt: Callable[[int], Awaitable[None]] | None = None
+    #: group id → the other chats sharing their lexicon with it (``CommunityScope``), if wired.
+    lexicon_peers: Callable[[int], Awaitable[tuple[int, ...]]] | None = None
+    #: group id → the peers its cached matcher was built with.
+    built_with: dict[int, tuple[int, ...]] = field(default_factory=dict)
     #: group id → (is it some group's moderator chat, until when that answer is trusted).
 
     # -- matchers ------------------------------------------------------------------------
-    async def matcher(self, group_id: int) -> Matcher:
-        """The group's compiled snapshot, built on first use."""
-        found = self.matchers.get(group_id)
-        if found is not None:
-            return found
-        return await self.rebuild(group_id, only_if_missing=True)
+    async def peers(self, group_id: int) -> tuple[int, ...]:
+        """The other chats whose shared terms apply in this group (its community's, through
+        ``CommunityScope``); none outside a community or without the community feature."""
+        return await self.lexicon_peers(group_id) if self.lexicon_peers is not None else ()
 
-    async def rebuild(self, group_id: int, *, only_if_missing: bool = False) -> Matcher:
+    async def matcher(self, group_id: int) -> Matcher:
+        """The group's compiled snapshot, built on first use, and again when the chats sharing
+        its lexicon changed (a chat joined or left the community, or a ``share_lexicon`` switch)."""
+        found = self.matchers.get(group_id)
+        if found is not None and self.built_with.get(group_id, ()) == await self.peers(group_id):
+            return found
+        return await self.rebuild(group_id, only_if_stale=True)
+
+    async def rebuild(self, group_id: int, *, only_if_stale: bool = False) -> Matcher:
         """Compile the group's lexicon in a worker thread, then swap it in with one assignment.
 
-        Messages handled meanwhile keep using the previous snapshot; none sees a half-built one.
-        Events run concurrently, so the first messages of a group may all ask for a build:
-        ``only_if_missing`` lets the later ones take the snapshot the first one made.
+        The lexicon is the operator's files, the terms the group's community shares (the
+        other chats' terms not added ``here``) and the group's own terms. Messages handled
+        meanwhile keep using the previous snapshot; none sees a half-built one. Events run
+        concurrently, so the first messages of a group may all ask for a build:
+        ``only_if_stale`` lets the later ones take the snapshot the first one made.
+
+        A change (not ``only_if_stale``) also drops the matchers of the chats sharing the
+        group's terms, here and, through ``on_rebuilt``, in every other worker.
         """
         lock = self.locks.setdefault(group_id, asyncio.Lock())
         async with lock:
-            if only_if_missing and group_id in self.matchers:
+            peers = await self.peers(group_id)
+            if only_if_stale and group_id in self.matchers and self.built_with.get(group_id, ()) == peers:
                 return self.matchers[group_id]
+            shared = await self.repos.lexicon.shared_terms(peers)
             terms = await self.repos.lexicon.terms(group_id)
             allow = [a.term for a in await self.repos.lexicon.allow_terms(group_id)]
             entries = [
-                Entry(t.term, Level.parse(t.level), t.category, Mode(t.mode), t.id, scope=str(group_id))
-                for t in terms
+                Entry(t.term, Level.parse(t.level), t.category, Mode(t.mode), t.id, scope=str(t.group_id))
+                for t in (*shared, *terms)
             ]
             built = await asyncio.to_thread(
                 build_matcher,
@@ -208,8 +226,13 @@ class ModState:
                 owner=f"group:{group_id}",
             )
             self.matchers[group_id] = built
-            if not only_if_missing and self.on_rebuilt is not None:
-                await self.on_rebuilt(group_id)
+            self.built_with[group_id] = peers
+            if not only_if_stale:
+                for other in peers:
+                    self.matchers.pop(other, None)
+                if self.on_rebuilt is not None:
+                    for changed in (group_id, *peers):
+                        await self.on_rebuilt(changed)
             self.builds += 1
             return built
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, or_, select
 
@@ -25,6 +26,8 @@ class TermRow:
     category: str
     mode: str
     created_by: str | None
+    #: Shared with the group's community (when it shares its lexicon); False: this chat only.
+    shared: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,10 @@ class TermStats:
     false_positives: int
 
 
+def _term(r: Any) -> TermRow:
+    return TermRow(r.id, r.group_id, r.term, r.key, r.level, r.category, r.mode, r.created_by, bool(r.shared))
+
+
 class LexiconRepo:
     """Group terms, the allow-list and term hit statistics; one transaction per method."""
 
@@ -58,15 +65,47 @@ class LexiconRepo:
             rows = await conn.execute(
                 select(mod_terms).where(mod_terms.c.group_id == group_id).order_by(mod_terms.c.id)
             )
-            return [
-                TermRow(r.id, r.group_id, r.term, r.key, r.level, r.category, r.mode, r.created_by)
-                for r in rows
-            ]
+            return [_term(r) for r in rows]
+
+    async def shared_terms(self, group_ids: Sequence[int]) -> list[TermRow]:
+        """The terms these groups share with their community, by group then age."""
+        if not group_ids:
+            return []
+        async with self.db.begin() as conn:
+            rows = await conn.execute(
+                select(mod_terms)
+                .where(mod_terms.c.group_id.in_(list(group_ids)), mod_terms.c.shared.is_(True))
+                .order_by(mod_terms.c.group_id, mod_terms.c.id)
+            )
+            return [_term(r) for r in rows]
+
+    async def delete_shared_term(self, group_ids: Sequence[int], key: str) -> list[int]:
+        """Remove a shared term (by folded key, or this exact regex) from these groups; returns
+        the group of each row removed."""
+        if not group_ids:
+            return []
+        where = (
+            mod_terms.c.group_id.in_(list(group_ids)),
+            mod_terms.c.shared.is_(True),
+            or_(mod_terms.c.key == key, mod_terms.c.term == key),
+        )
+        async with self.db.begin() as conn:
+            found = [int(r.group_id) for r in await conn.execute(select(mod_terms.c.group_id).where(*where))]
+            if found:
+                await conn.execute(delete(mod_terms).where(*where))
+            return found
 
     async def add_terms(
-        self, group_id: int, entries: Sequence[tuple[str, str, str, str, str]], by: str, now: datetime
+        self,
+        group_id: int,
+        entries: Sequence[tuple[str, str, str, str, str]],
+        by: str,
+        now: datetime,
+        *,
+        shared: bool = True,
     ) -> int:
-        """Insert ``(term, key, level, category, mode)`` rows, updating existing keys; returns how many."""
+        """Insert ``(term, key, level, category, mode)`` rows, updating existing keys; returns how
+        many. ``shared=False``: the terms stay in this chat, not its community."""
         if not entries:
             return 0
         async with self.db.begin() as conn:
@@ -83,11 +122,12 @@ class LexiconRepo:
                         "mode": mode,
                         "created_by": by,
                         "created_at": now,
+                        "shared": shared,
                     }
                     for term, key, level, category, mode in entries
                 ],
                 keys=["group_id", "key", "mode"],
-                update=["term", "level", "category", "created_by", "created_at"],
+                update=["term", "level", "category", "created_by", "created_at", "shared"],
             )
         return len(entries)
 

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+    true,
+)
 
 from storage.rights import clear, declare, erase, rewrite
 from storage.schema import metadata
@@ -23,6 +36,8 @@ mod_terms = Table(
     Column("mode", String(8), nullable=False),
     Column("created_by", String(128)),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Shared with the chat's community (when it shares its lexicon); false: ``/kw add … here``.
+    Column("shared", Boolean, nullable=False, server_default=true()),
     UniqueConstraint("group_id", "key", "mode", name="uq_mod_terms_group_key_mode"),
 )
 
