@@ -125,21 +125,21 @@ def _auth_routes(dash: Dashboard) -> list[BaseRoute]:
     async def login_form(request: Request) -> Response:
         token = request.path_params["token"]
         client, now = client_of(request), auth.now()
-        if auth.limiter.blocked(client, now):
+        if await auth.limiter.blocked(client, now):
             raise PageError(429, "too_many")
         if len(token) > 100 or await auth.repo.peek_link(token, now) is None:
-            auth.limiter.failed(client, now)
+            await auth.limiter.failed(client, now)
             raise PageError(400, "bad_link")
         return await dash.render(request, "login.html", token=token)
 
     async def login(request: Request) -> Response:
         token = request.path_params["token"]
         client, now = client_of(request), auth.now()
-        if auth.limiter.blocked(client, now):
+        if await auth.limiter.blocked(client, now):
             raise PageError(429, "too_many")
         account = await auth.repo.use_link(token, now) if len(token) <= 100 else None
         if account is None:
-            auth.limiter.failed(client, now)
+            await auth.limiter.failed(client, now)
             raise PageError(400, "bad_link")
         session_id, _csrf = await auth.open_session(account)
         response = RedirectResponse("/", status_code=303)

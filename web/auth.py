@@ -7,7 +7,8 @@
   forged or read back from the database, and ``/dashboard logout`` ends it by deleting the row.
   It is HttpOnly, SameSite=Lax, and Secure when the base URL is https.
 * Every POST carries the session's CSRF token (a hidden field), compared in constant time.
-* Failed link attempts are counted per client address; past ``FAILURE_LIMIT`` in
+* Failed link attempts are counted per client address in the database (so a restart forgets
+  none, and `bot web` and the workers share the count); past ``FAILURE_LIMIT`` in
   ``FAILURE_WINDOW`` the login answers 429 until the window has passed.
 * Access: a session sees exactly the groups its account moderates, by the same roles the chat
   uses (``bot.permissions``: superusers, ``/promote`` grants, the platform's own roles). Any
@@ -17,7 +18,6 @@
 from __future__ import annotations
 
 import secrets
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,31 +70,24 @@ class Viewer:
 
 
 class FailureLimiter:
-    """Failed login attempts per client address, in a sliding window (kept in memory: a restart
-    forgets them, which only gives an attacker one more window, never a way in)."""
+    """Failed login attempts per client address in a sliding window, kept in the database
+    (``dashboard_login_failures``): a restart does not reset an address's budget, and every
+    process on the database (`bot web`, the workers) counts against the same one."""
 
-    def __init__(self, limit: int = FAILURE_LIMIT, window: timedelta = FAILURE_WINDOW) -> None:
+    def __init__(
+        self, repo: DashboardRepo, limit: int = FAILURE_LIMIT, window: timedelta = FAILURE_WINDOW
+    ) -> None:
+        self.repo = repo
         self.limit = limit
         self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
 
-    def blocked(self, client: str, now: datetime) -> bool:
+    async def blocked(self, client: str, now: datetime) -> bool:
         """True while ``client`` has used up its failures."""
-        stamps = self._failures.get(client)
-        if not stamps:
-            return False
-        while stamps and now - stamps[0] >= self.window:
-            stamps.popleft()
-        if not stamps:
-            del self._failures[client]
-            return False
-        return len(stamps) >= self.limit
+        return await self.repo.failures_since(client, now - self.window) >= self.limit
 
-    def failed(self, client: str, now: datetime) -> None:
+    async def failed(self, client: str, now: datetime) -> None:
         """Count one failure of ``client``."""
-        self._failures.setdefault(client, deque()).append(now)
-        if len(self._failures) > 10_000:  # bounded: drop the oldest client first
-            self._failures.pop(next(iter(self._failures)))
+        await self.repo.add_failure(client, now, self.window)
 
 
 def client_of(request: Request) -> str:
@@ -108,7 +101,7 @@ class Auth:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.repo = DashboardRepo(services.db)
-        self.limiter = FailureLimiter()
+        self.limiter = FailureLimiter(self.repo)
         self.lifetime = timedelta(days=services.config.web.session_days)
         self.secure = services.config.web.base_url.startswith("https://")
 

@@ -213,6 +213,14 @@ class ModerationDesk(Protocol):
         ``DeskRefused`` with ``/kw add``'s own error."""
         ...
 
+    async def edit_term(
+        self, group: Group, term: str, mode: str, level: str, category: str, actor: UserRef
+    ) -> None:
+        """Give an existing term (as listed: its text and mode) a new level and category, as
+        ``/kw add`` of the same term does (validated, audited, matcher rebuilt); raises
+        ``DeskRefused`` (``/kw add``'s errors, or not found)."""
+        ...
+
     async def remove_term(self, group: Group, term: str, actor: UserRef) -> int:
         """Remove a term as ``/kw del`` does; returns how many rows went (0: not found)."""
         ...

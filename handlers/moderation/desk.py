@@ -127,6 +127,27 @@ class Desk:
         except BadArgument as exc:
             raise DeskRefused(exc.key, **exc.values) from None
 
+    async def edit_term(
+        self, group: Group, term: str, mode: str, level: str, category: str, actor: UserRef
+    ) -> None:
+        """A new level and category for a listed term: ``/kw add`` of the same term and mode."""
+        rows = await get_state(self._services).repos.lexicon.terms(group.id)
+        row = next((r for r in rows if r.term == term and r.mode == mode), None)
+        if row is None:
+            raise DeskRefused("moderation.kw.not_found")
+        try:
+            await add_group_term(
+                self._services,
+                group,
+                level,
+                row.term,
+                category.strip() or None,
+                Mode(row.mode),
+                actor.user_id,
+            )
+        except BadArgument as exc:
+            raise DeskRefused(exc.key, **exc.values) from None
+
     async def remove_term(self, group: Group, term: str, actor: UserRef) -> int:
         """``/kw del`` from a form."""
         return await remove_group_term(self._services, group, term, actor.user_id)

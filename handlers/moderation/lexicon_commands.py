@@ -155,7 +155,9 @@ async def add_group_term(
     except LexiconError as exc:
         raise _lexicon_error(exc) from None
     existing = await state.repos.lexicon.terms(group.id)
-    if len(existing) >= MAX_GROUP_TERMS:
+    # The same term again replaces its level and category (an edit): never refused as full.
+    replaces = any(row.key == key and row.mode == mode.value for row in existing)
+    if len(existing) >= MAX_GROUP_TERMS and not replaces:
         raise BadArgument("moderation.kw.full", max=MAX_GROUP_TERMS)
     cat = normalise_category(category)
     now = services.clock.now()
@@ -167,7 +169,7 @@ async def add_group_term(
         group.id, now, by, "kw_add", f"level={level.label} category={cat} mode={mode.value}{where}"
     )
     await state.rebuild(group.id)
-    return level, cat, len(existing) + 1
+    return level, cat, len(existing) + (0 if replaces else 1)
 
 
 async def remove_group_term(services: Services, group: Group, term: str, by: str) -> int:

@@ -1,14 +1,14 @@
-"""Dashboard storage: one-time login links and browser sessions (``DashboardRepo``)."""
+"""Dashboard storage: one-time login links, browser sessions and failed logins (``DashboardRepo``)."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
-from storage.dashboard.tables import dashboard_links, dashboard_sessions
+from storage.dashboard.tables import dashboard_links, dashboard_login_failures, dashboard_sessions
 from storage.database import Database
 
 
@@ -155,6 +155,23 @@ class DashboardRepo:
                 )
             )
             return int(done.rowcount or 0)
+
+    async def failures_since(self, address: str, since: datetime) -> int:
+        """How many failed login attempts ``address`` made after ``since`` (the login rate limit)."""
+        async with self.db.begin() as conn:
+            query = select(func.count()).where(
+                dashboard_login_failures.c.address == address[:64],
+                dashboard_login_failures.c.at > since,
+            )
+            return int((await conn.execute(query)).scalar_one())
+
+    async def add_failure(self, address: str, now: datetime, keep: timedelta) -> None:
+        """Count one failed login attempt of ``address``, and delete every address's attempts
+        older than ``keep`` (the table never holds more than one window of failures)."""
+        async with self.db.begin() as conn:
+            old = dashboard_login_failures.c.at <= now - keep
+            await conn.execute(delete(dashboard_login_failures).where(old))
+            await conn.execute(insert(dashboard_login_failures).values(address=address[:64], at=now))
 
     async def sweep(self, now: datetime) -> int:
         """Delete expired sessions and links past use; returns how many rows went."""

@@ -1,4 +1,4 @@
-"""The dashboard's tables: one-time login links and browser sessions (issue 17).
+"""The dashboard's tables: one-time login links, browser sessions, failed logins (issue 17).
 
 Neither keeps a secret in the clear: a link's token and a session's id are stored as their
 SHA-256 (a copy of the database lets nobody in). Both are bound to a platform account
@@ -55,6 +55,20 @@ dashboard_changes = Table(
     Column("topic", String(32), nullable=False),
     Column("key", String(64), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
+)
+
+
+#: Failed login-link attempts per client address (the login rate limit), in the database so a
+#: restart does not forget them and `bot web` and the workers share one count. An address is not
+#: a member: no data rights to declare. Rows older than the window are deleted as new ones come.
+dashboard_login_failures = Table(
+    "dashboard_login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("address", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_dashboard_login_failures_address", "address", "at"),
+    Index("ix_dashboard_login_failures_at", "at"),
 )
 
 

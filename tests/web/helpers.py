@@ -34,10 +34,10 @@ def csrf_of(html: str) -> str:
 
 
 @asynccontextmanager
-async def dashboard(h: Harness) -> AsyncIterator[httpx.AsyncClient]:
-    """A browser-like client of the dashboard served over ``h``'s running bot."""
+async def dashboard(h: Harness, address: str = "203.0.113.7") -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client at ``address`` of the dashboard served over ``h``'s running bot."""
     app = create_app(h.app, extra_routes=dashboard_routes(h.services))
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
         yield client
 

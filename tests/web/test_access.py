@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+from storage.dashboard import DashboardRepo
 from tests.harness import Harness, texts
 from tests.web.helpers import csrf_of, dashboard, link_token, log_in
 
@@ -149,6 +151,35 @@ async def test_failed_logins_are_rate_limited_per_address(tmp_path: Path) -> Non
         # The window passed; the link (10 minutes) expired with it, so ask again.
         token = link_token(await h.say("demo", "max", "/dashboard"))
         assert (await client.post(f"/login/{token}")).status_code == 303
+
+
+async def test_the_failed_login_limit_survives_a_restart_and_is_shared(db_url: str, tmp_path: Path) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await _groups(h)
+        async with dashboard(h) as client:
+            for n in range(10):
+                assert (await client.get(f"/login/guess{n}")).status_code == 400
+        await h.restart()
+        # A new process on the same database: the address is still blocked, even with a good link.
+        async with dashboard(h) as client:
+            token = link_token(await h.say("demo", "max", "/dashboard"))
+            assert (await client.get(f"/login/{token}")).status_code == 429
+            assert (await client.post(f"/login/{token}")).status_code == 429
+            await h.advance(seconds=9 * 60 + 59)
+            assert (await client.post(f"/login/{token}")).status_code == 429
+            # Another address has its own budget.
+            async with dashboard(h, "198.51.100.4") as elsewhere:
+                assert (await elsewhere.get(f"/login/{token}")).status_code == 200
+            await h.advance(seconds=1)
+            # Ten virtual minutes after the failures the address may try again (the link expired
+            # with them, so ask for another).
+            token = link_token(await h.say("demo", "max", "/dashboard"))
+            assert (await client.post(f"/login/{token}")).status_code == 303
+        # The failures older than the window are gone once a new one comes in.
+        async with dashboard(h) as client:
+            assert (await client.get("/login/guess-again")).status_code == 400
+        repo = DashboardRepo(h.services.db)
+        assert await repo.failures_since("203.0.113.7", h.now - timedelta(days=1)) == 1
 
 
 async def test_links_per_member_are_rate_limited(tmp_path: Path) -> None:

@@ -135,6 +135,63 @@ async def test_lexicon_bad_input_gets_the_chat_errors(tmp_path: Path) -> None:
         assert huge.status_code == 200
 
 
+async def test_lexicon_edit_changes_level_and_category_as_kw_add_does(db_url: str, tmp_path: Path) -> None:
+    async with Harness(tmp_path, db_url=db_url) as h, dashboard(h) as client:
+        await _setup(h)
+        await h.say("demo", "max", "/kw add blue 团购接龙 ads")
+        assert not actions(await h.say("demo", "bob", "团购接龙来了"), "delete")  # blue: noted only
+        csrf = await log_in(h, client, "demo", "max")
+        page = await client.get("/g/1/lexicon")
+        assert 'action="/g/1/lexicon/edit"' in page.text and 'for="edit-level-1"' in page.text
+        edited = await client.post(
+            "/g/1/lexicon/edit",
+            data={"csrf": csrf, "term": "团购接龙", "mode": "text", "level": "red", "category": "fraud"},
+        )
+        assert edited.status_code == 200 and "已保存“团购接龙”" in edited.text
+        terms = await get_state(h.services).repos.lexicon.terms(1)
+        assert [(t.term, t.level, t.category, t.mode) for t in terms] == [
+            ("团购接龙", "red", "fraud", "text")
+        ]
+        # The chat screens at the new level at once.
+        assert actions(await h.say("demo", "bob", "团购接龙又来了"), "delete")
+        log = await get_state(h.services).repos.audit.log_rows(1)
+        mine = [(r.action, r.detail) for r in log if r.actor == "max" and r.action == "kw_add"]
+        assert ("kw_add", "level=red category=fraud mode=text") in mine and len(mine) == 2
+
+
+async def test_lexicon_edit_refuses_bad_input_and_strangers(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h:
+        await _setup(h)
+        await h.say("demo", "max", "/kw add yellow 拼单 ads")
+        good = {"term": "拼单", "mode": "text", "level": "red", "category": "x"}
+        async with dashboard(h) as client:
+            csrf = await log_in(h, client, "demo", "max")
+            cases = [
+                ({**good, "level": "purple"}, "级别“purple”不对"),
+                ({**good, "term": "nope"}, "没有"),
+                ({**good, "mode": "regex"}, "没有"),
+                ({**good, "term": "   "}, "请填写要添加的词条"),
+                ({**good, "term": "\x00" * 5000}, ""),
+                ({"level": "red"}, "请填写要添加的词条"),
+            ]
+            for form, message in cases:
+                answer = await client.post("/g/1/lexicon/edit", data={"csrf": csrf, **form})
+                assert answer.status_code == 400, form
+                assert message in answer.text, (form, re.findall(r'class="error"[^<]*<', answer.text))
+            for data in ({}, {"csrf": "forged"}):
+                assert (await client.post("/g/1/lexicon/edit", data={**good, **data})).status_code == 403
+        async with dashboard(h) as client:
+            assert (await client.post("/g/1/lexicon/edit", data={**good, "csrf": "x"})).status_code == 401
+            other = await log_in(h, client, "other", "zoe")
+            assert (await client.post("/g/1/lexicon/edit", data={**good, "csrf": other})).status_code == 404
+        async with dashboard(h) as client:
+            member = await log_in(h, client, "", "bob")
+            assert (await client.post("/g/1/lexicon/edit", data={**good, "csrf": member})).status_code == 404
+        terms = await get_state(h.services).repos.lexicon.terms(1)
+        assert [(t.level, t.category) for t in terms] == [("yellow", "ads")]
+        assert not [r for r in await get_state(h.services).repos.audit.log_rows(1) if r.actor != "max"]
+
+
 async def test_settings_are_validated_like_set(db_url: str, tmp_path: Path) -> None:
     async with Harness(tmp_path, db_url=db_url) as h, dashboard(h) as client:
         await _setup(h)

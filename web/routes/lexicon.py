@@ -1,5 +1,6 @@
-"""Lexicon: the group's own terms (search, add, remove) and a test box that shows the folded
-text and which term at which level would flag it, saving nothing (``/kw test``)."""
+"""Lexicon: the group's own terms (search, add, edit a term's level and category, remove) and a
+test box that shows the folded text and which term at which level would flag it, saving nothing
+(``/kw test``)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ MODES = ("text", "exact", "regex")
 
 
 def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
-    """``GET /g/{group}/lexicon``; ``POST …/add``, ``…/remove``, ``…/test``."""
+    """``GET /g/{group}/lexicon``; ``POST …/add``, ``…/edit``, ``…/remove``, ``…/test``."""
     from web.app import PAGE_SIZE
 
     async def show(
@@ -101,6 +102,27 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
             return await show(request, viewer, group, error=t(lang, "moderation.kw.not_found"), status=400)
         return await show(request, viewer, group, notice=t(lang, "web.lexicon.removed", term=term))
 
+    async def edit(request: Request) -> Response:
+        viewer, group = await dash.auth.in_group(request)
+        form = await dash.auth.check_csrf(request, viewer)
+        t = dash.services.i18n.t
+        lang = dash.language(viewer, group)
+        term = form.get("term", "")[:MAX_TEXT]
+        try:
+            if not term.strip():
+                raise DeskRefused("web.lexicon.term_needed")
+            await desk_port(dash).edit_term(
+                group,
+                term,
+                form.get("mode", "")[:12],
+                form.get("level", "")[:12],
+                form.get("category", "")[:40],
+                await actor_of(dash, viewer, group),
+            )
+        except DeskRefused as exc:
+            return await show(request, viewer, group, error=t(lang, exc.key, **exc.values), status=400)
+        return await show(request, viewer, group, notice=t(lang, "web.lexicon.edited", term=term))
+
     async def test(request: Request) -> Response:
         viewer, group = await dash.auth.in_group(request)
         form = await dash.auth.check_csrf(request, viewer)
@@ -111,6 +133,7 @@ def routes(dash: Dashboard) -> list[tuple[str, str, Handler]]:
     return [
         ("/g/{group}/lexicon", "GET", lexicon_page),
         ("/g/{group}/lexicon/add", "POST", add),
+        ("/g/{group}/lexicon/edit", "POST", edit),
         ("/g/{group}/lexicon/remove", "POST", remove),
         ("/g/{group}/lexicon/test", "POST", test),
     ]
