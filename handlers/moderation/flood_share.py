@@ -115,14 +115,23 @@ class SharedFloods:
             (name, [(t, 1) for t in _unwritten(times, self._marks.get(name))], since)
             for name, times, since, _, _ in asks
         ]
-        totals = await self._counts.add_many(SCOPE, items)
-        if totals is None:
-            return None
+        # Marked before the write, with no await in between: the member's next message,
+        # handled concurrently while this write waits, must not write these times again
+        # (counted twice, a burst of ordinary replies would look like a flood).
+        before = {name: self._marks.get(name) for name, *_ in asks}
         for name, times, _, _, _ in asks:
             self._marks[name] = _mark_of(times)
             self._marks.move_to_end(name)
         while len(self._marks) > MEMORY:
             self._marks.popitem(last=False)
+        totals = await self._counts.add_many(SCOPE, items)
+        if totals is None:
+            for name, mark in before.items():  # nothing was written: write them next time
+                if mark is None:
+                    self._marks.pop(name, None)
+                else:
+                    self._marks[name] = mark
+            return None
         for (_, _, _, kind, limit), total in zip(asks, totals, strict=True):
             if total >= limit:
                 self.caught += 1

@@ -11,6 +11,7 @@ Defaults: more than 8 messages in 10 s is a rate flood; 4 identical ones in 60 s
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,19 @@ async def test_one_worker_on_sqlite_has_no_shared_window(tmp_path: Path) -> None
             if of(out, "mute"):
                 muted.append(i + 1)
         assert muted == [9]  # more than 8 in 10 s, from its own memory as before
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_members_concurrent_messages_are_counted_once_each(tmp_path: Path, db_url: str) -> None:
+    """Eight lines of one member handled at once on one worker, at the same instant: within the
+    limit, so no flood. (Each concurrent check once wrote the times the others had already
+    written while their write waited, so the shared count passed the limit.)"""
+    async with Harness(tmp_path, db_url=db_url) as h:
+        await h.say("demo", "max", "hi", role="moderator")
+        await asyncio.gather(*(h.adapter.message("demo", "fast", f"reply {i}") for i in range(8)))
+        assert h.app.dispatcher is not None
+        await h.app.dispatcher.drain()
+        out = h.adapter.take()
+        assert [r for r in of(out, "mute") if r["user"] == "fast"] == []
+        shared = get_state(h.services).shared_flood
+        assert shared is not None and shared.asked > 0 and shared.caught == 0
