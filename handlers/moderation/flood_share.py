@@ -5,7 +5,8 @@ them alone, as before. When workers share PostgreSQL and a group's updates are s
 (Telegram webhooks behind a load balancer, say), each sees only its share of a flood, so a
 member whose messages *on this worker* reach half the limit within the window (``asks_from``:
 4 of the rate's 8, 2 of the same text's 4) is also counted in the database, with every worker's
-(``services.counts``, table ``shared_counts``: one row per key and second, added to by upsert):
+(``services.counts``, table ``shared_counts``: one row per key and second, added to by upsert;
+the key is a digest of group and account, so the table holds no member id):
 
 * at that member's first such message, this worker writes the times it holds for the member
   (its backlog), then every further message, one each (never one twice: ``_mark``);
@@ -96,7 +97,9 @@ class SharedFloods:
         """After ``tracker.observe`` found no flood: ``"rate"`` or ``"identical"`` when the
         member's messages on every worker together tip over the limit, else None."""
         text = folded[:200]
-        rate_name = f"{group_id}:{user_id}"
+        # A digest, not the account id: the counts are no member data (a /forgetme leaves no
+        # trace in them), and the name still tells members and groups apart.
+        rate_name = hashlib.blake2b(f"{group_id}:{user_id}".encode(), digest_size=12).hexdigest()
         asks: list[tuple[str, list[datetime], datetime, str, int]] = []
         rate_times = tracker.recent(group_id, user_id, at - window)
         if len(rate_times) >= asks_from(max_messages):
