@@ -380,7 +380,9 @@ async def test_weekly_report_monday_morning(tmp_path: Path) -> None:
         week3 = sends(await _to(h, "2026-03-23T09:00:01+08:00"))
         # The report is the moderators' message with the chart (the desk's level 2 alert about
         # the falling activity goes there too).
-        chart = Path(next(r["image"] for r in week3 if r["chat"] == "demo-mods" and r.get("image")))
+        charts = [Path(r["image"]) for r in week3 if r["chat"] == "demo-mods" and r.get("image")]
+        # The desk's level 2 alert sends a chart of its own to the moderators in the same week.
+        (chart,) = [c for c in charts if not c.name.startswith("desk-level2-")]
         chart_size = _file_size(chart)
         await _to(h, "2026-03-24T09:00:00+08:00")
         await h.say("demo", "u4", "我回来啦")  # named on Saturday 03-21, back within 7 days
